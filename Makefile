@@ -1,0 +1,77 @@
+# backrest: the worker binary, its engine, the PostgreSQL extension (PGXS, in extension/),
+# and every test. `make demo` and `make check` install their own dependencies first.
+
+PG_CONFIG ?= pg_config
+PREFIX    ?= /usr/local
+BUILD     ?= build
+
+CXX       ?= g++
+CXXFLAGS  ?= -O2 -g
+CXXFLAGS  += -std=c++20 -Wall -Wextra -Werror -pthread -fPIC -MMD -MP
+CPPFLAGS  += -I. -Isrc -I$(shell $(PG_CONFIG) --includedir)
+LDLIBS    += -L$(shell $(PG_CONFIG) --libdir) -lpq -lzstd -lcrypto -lfmt -pthread
+
+ENGINE_SRC := $(wildcard src/common/*.cpp src/io/*.cpp src/storage/*.cpp src/repo/*.cpp \
+                         src/pg/*.cpp src/protocol/*.cpp)
+WORKER_SRC := $(wildcard worker/*.cpp)
+UNIT_SRC   := $(wildcard test/unit/*.cpp)
+
+ENGINE_OBJ := $(ENGINE_SRC:%.cpp=$(BUILD)/%.o)
+WORKER_OBJ := $(WORKER_SRC:%.cpp=$(BUILD)/%.o)
+UNIT_OBJ   := $(UNIT_SRC:%.cpp=$(BUILD)/%.o)
+
+.PHONY: all worker extension install install-worker check unit integration demo bench deps clean
+
+all: worker extension
+
+worker: $(BUILD)/backrest
+
+$(BUILD)/libbackrest.a: $(ENGINE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/backrest: $(WORKER_OBJ) $(BUILD)/libbackrest.a
+	$(CXX) $(CXXFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libbackrest.a
+	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest -lgtest_main $(LDLIBS)
+
+$(BUILD)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+extension:
+	$(MAKE) -C extension PG_CONFIG=$(PG_CONFIG)
+
+install: install-worker
+	$(MAKE) -C extension PG_CONFIG=$(PG_CONFIG) install
+
+install-worker: $(BUILD)/backrest
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/backrest $(DESTDIR)$(PREFIX)/bin/backrest
+
+deps:
+	@scripts/install-deps.sh
+
+# Every test; the last line of the output is "N passed, N failed".
+check: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests
+	@test/run-all.sh $(BUILD)
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory install
+	@scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run
+
+clean:
+	rm -rf $(BUILD)
+	$(MAKE) -C extension PG_CONFIG=$(PG_CONFIG) clean
+
+-include $(ENGINE_OBJ:.o=.d) $(WORKER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

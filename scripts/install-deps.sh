@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every build, test and benchmark dependency of backrest with apt-get,
+# only when something is missing, so `make demo` and `make check` work on a fresh Debian 12.
+set -euo pipefail
+
+packages=(
+  build-essential pkg-config
+  postgresql-15 postgresql-client-15 postgresql-contrib postgresql-server-dev-15
+  libpq-dev libzstd-dev libssl-dev libfmt-dev nlohmann-json3-dev
+  libgtest-dev googletest
+  zstd pgbackrest
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

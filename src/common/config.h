@@ -1,0 +1,81 @@
+// Configuration: pgBackRest's option names, read from the command line, BACKREST_* environment
+// variables and an INI config file, in that order of precedence.
+//
+//   backrest [--option=value ...] <command> [--option=value ...] [parameter ...]
+//
+// Config file: --config (default /etc/backrest/backrest.conf; a missing default file is not an
+// error, a missing --config file is). Sections, most specific first:
+//   [<stanza>:<command>]  [<stanza>]  [global:<command>]  [global]
+// Environment: BACKREST_<OPTION> with '-' as '_' and upper case, e.g. BACKREST_REPO1_PATH.
+// Boolean options also take --no-<option> and a bare --<option> meaning "y".
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace backrest {
+
+enum class OptionType { String, Integer, Boolean, Path };
+
+struct OptionDef {
+    std::string_view name;
+    OptionType type;
+    // "= {}" lets the table omit fields with designated initializers under -Wextra.
+    std::string_view defaultValue = {};  // empty: no default
+    std::string_view allowed = {};       // for String: space-separated allowed values, empty = any
+    std::string_view help = {};
+    bool multi = false;             // may be given several times (e.g. tablespace-map)
+    // For Integer: accepted range, checked when parsing so a bad value fails before any work.
+    int64_t minValue = std::numeric_limits<int64_t>::min();
+    int64_t maxValue = std::numeric_limits<int64_t>::max();
+};
+
+// Every option backrest knows, with its default. Used for parsing and for `help`.
+const std::vector<OptionDef>& optionDefs();
+const OptionDef* findOptionDef(std::string_view name);
+
+// Where a value came from, for `help`/debug output and error messages.
+enum class OptionSource { Default, ConfigFile, Environment, CommandLine };
+
+class Config {
+public:
+    // Parses argv (argv[0] is the program). Throws OptionError / ConfigError / CommandError.
+    // `environ` is the process environment ("NAME=value" strings, nullptr-terminated).
+    static Config parse(int argc, const char* const* argv, const char* const* environ);
+
+    const std::string& command() const { return command_; }
+    const std::vector<std::string>& params() const { return params_; }
+
+    bool has(std::string_view name) const;  // set by any source, or has a default
+    // Required getters: a missing value raises OptionError "option '<name>' is required ...".
+    std::string getString(std::string_view name) const;
+    int64_t getInt(std::string_view name) const;  // also checks it is an integer, naming option
+    bool getBool(std::string_view name) const;    // y/n, true/false, on/off, 1/0
+    std::optional<std::string> find(std::string_view name) const;
+    std::vector<std::string> getMulti(std::string_view name) const;  // all values of a multi option
+    OptionSource source(std::string_view name) const;
+
+    // Sets a value as if from the command line (used by tests and by commands that derive one
+    // command's options from another's, e.g. restore writing restore_command).
+    void set(std::string_view name, std::string value);
+
+    // The options given explicitly on the command line or in the environment, as
+    // "--name=value" arguments, to pass on to a child command (restore_command).
+    std::vector<std::string> passThroughArgs() const;
+
+private:
+    struct Value {
+        std::vector<std::string> values;
+        OptionSource source = OptionSource::Default;
+    };
+    std::string command_;
+    std::vector<std::string> params_;
+    std::map<std::string, Value, std::less<>> values_;
+};
+
+}  // namespace backrest

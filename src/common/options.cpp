@@ -1,0 +1,191 @@
+// The option table: every option backrest accepts, with pgBackRest's names, types, defaults,
+// allowed values, ranges and the one-line help shown by `backrest help`.
+#include <algorithm>
+
+#include "common/config.h"
+
+namespace backrest {
+
+namespace {
+
+using T = OptionType;
+
+// Built once on first use and never modified: the only process-wide state in this module.
+std::vector<OptionDef> buildOptionDefs() {
+    return {
+        {.name = "config",
+         .type = T::Path,
+         .defaultValue = "/etc/backrest/backrest.conf",
+         .help = "Config file to read; a missing default file is ignored, a missing given one "
+                 "is an error."},
+        {.name = "stanza",
+         .type = T::String,
+         .help = "Name of the PostgreSQL cluster to work on; picks its [stanza] config section "
+                 "and its place in the repository."},
+        {.name = "pg1-path",
+         .type = T::Path,
+         .help = "Data directory of the PostgreSQL cluster (PGDATA)."},
+        {.name = "pg1-port",
+         .type = T::Integer,
+         .defaultValue = "5432",
+         .help = "Port PostgreSQL listens on.",
+         .minValue = 1,
+         .maxValue = 65535},
+        {.name = "pg1-socket-path",
+         .type = T::Path,
+         .help = "Directory holding PostgreSQL's Unix socket, when not libpq's default."},
+        {.name = "pg1-user",
+         .type = T::String,
+         .help = "Database user to connect as (superuser or one allowed to run backups); "
+                 "default is the operating system user."},
+        {.name = "pg1-database",
+         .type = T::String,
+         .defaultValue = "postgres",
+         .help = "Database to connect to for backup start/stop and cluster checks."},
+        {.name = "repo1-path",
+         .type = T::Path,
+         .defaultValue = "/var/lib/backrest",
+         .help = "Directory of the backup repository, holding backups and archived WAL."},
+        {.name = "repo1-type",
+         .type = T::String,
+         .defaultValue = "posix",
+         .allowed = "posix",
+         .help = "Storage type of the repository; only a local or mounted filesystem (posix)."},
+        {.name = "process-max",
+         .type = T::Integer,
+         .defaultValue = "1",
+         .help = "Number of parallel processes that copy, compress and checksum files.",
+         .minValue = 1,
+         .maxValue = 999},
+        {.name = "compress-type",
+         .type = T::String,
+         .defaultValue = "zst",
+         .allowed = "none zst",
+         .help = "Compression of files stored in the repository: zst, or none."},
+        {.name = "compress-level",
+         .type = T::Integer,
+         .defaultValue = "3",
+         .help = "Compression level: higher is smaller but slower (zstd: -7 fastest to 22).",
+         .minValue = -7,
+         .maxValue = 22},
+        {.name = "buffer-size",
+         .type = T::Integer,
+         .defaultValue = "1048576",
+         .help = "Size in bytes of the buffers used to read, compress and write files.",
+         .minValue = 1},
+        {.name = "start-fast",
+         .type = T::Boolean,
+         .defaultValue = "n",
+         .help = "Request an immediate checkpoint so the backup starts now rather than at the "
+                 "next scheduled checkpoint."},
+        {.name = "archive-timeout",
+         .type = T::Integer,
+         .defaultValue = "60",
+         .help = "Seconds to wait for the WAL a backup needs to reach the archive before "
+                 "failing.",
+         .minValue = 1,
+         .maxValue = 86400},
+        {.name = "archive-check",
+         .type = T::Boolean,
+         .defaultValue = "y",
+         .help = "Before calling a backup done, check that the WAL needed to make it consistent "
+                 "is in the archive."},
+        {.name = "type",
+         .type = T::String,
+         .allowed = "full diff incr default immediate time xid lsn name none preserve standby",
+         .help = "Backup type (full, diff, incr), or for restore the kind of recovery target "
+                 "(default, immediate, time, xid, lsn, name, none, preserve, standby)."},
+        {.name = "target",
+         .type = T::String,
+         .help = "Recovery target for restore: a timestamp, xid, LSN or restore point name, "
+                 "as chosen by --type."},
+        {.name = "target-action",
+         .type = T::String,
+         .defaultValue = "pause",
+         .allowed = "pause promote shutdown",
+         .help = "What PostgreSQL does on reaching the recovery target: pause, promote or "
+                 "shutdown."},
+        {.name = "target-timeline",
+         .type = T::String,
+         .help = "Timeline to follow during recovery (a number, 'current' or 'latest')."},
+        {.name = "target-exclusive",
+         .type = T::Boolean,
+         .defaultValue = "n",
+         .help = "Stop recovery just before the target instead of just after it."},
+        {.name = "set",
+         .type = T::String,
+         .help = "Backup (by label) to restore or show instead of the latest one."},
+        {.name = "delta",
+         .type = T::Boolean,
+         .defaultValue = "n",
+         .help = "Restore over an existing data directory, rewriting only files whose checksum "
+                 "differs from the backup."},
+        {.name = "force",
+         .type = T::Boolean,
+         .defaultValue = "n",
+         .help = "Go ahead with an operation normally refused to protect data (for example "
+                 "restoring over files that are present)."},
+        {.name = "tablespace-map",
+         .type = T::String,
+         .help = "Restore one tablespace elsewhere, as name=/new/path; give once per "
+                 "tablespace.",
+         .multi = true},
+        {.name = "tablespace-map-all",
+         .type = T::Path,
+         .help = "Restore every tablespace under this directory, one subdirectory per "
+                 "tablespace."},
+        {.name = "recovery-option",
+         .type = T::String,
+         .help = "Extra setting for the restored cluster's recovery configuration, as "
+                 "key=value; give once per setting.",
+         .multi = true},
+        {.name = "log-level-console",
+         .type = T::String,
+         .defaultValue = "warn",
+         .allowed = "off error warn info detail debug trace",
+         .help = "How much to print on the console: off, error, warn, info, detail, debug or "
+                 "trace."},
+        {.name = "output",
+         .type = T::String,
+         .defaultValue = "text",
+         .allowed = "text json",
+         .help = "Format of `info` output: text for people, json for scripts and monitoring."},
+        {.name = "lock-path",
+         .type = T::Path,
+         .defaultValue = "/tmp/backrest",
+         .help = "Directory of the lock files that stop two commands working on one stanza "
+                 "at once."},
+        {.name = "db-timeout",
+         .type = T::Integer,
+         .defaultValue = "1800",
+         .help = "Seconds to wait for a database query, such as backup start or stop, before "
+                 "giving up.",
+         .minValue = 1},
+        {.name = "repo1-retention-full",
+         .type = T::Integer,
+         .help = "Number of full backups to keep; older full backups, and the backups and WAL "
+                 "that depend only on them, are expired.",
+         .minValue = 1},
+        {.name = "repo1-retention-diff",
+         .type = T::Integer,
+         .help = "Number of differential backups to keep; older ones are expired.",
+         .minValue = 1},
+    };
+}
+
+}  // namespace
+
+const std::vector<OptionDef>& optionDefs() {
+    static const std::vector<OptionDef> defs = buildOptionDefs();
+    return defs;
+}
+
+const OptionDef* findOptionDef(std::string_view name) {
+    // About thirty options: a linear scan is as fast as a map and needs no second structure.
+    const auto& defs = optionDefs();
+    auto it = std::find_if(defs.begin(), defs.end(),
+                           [name](const OptionDef& def) { return def.name == name; });
+    return it == defs.end() ? nullptr : &*it;
+}
+
+}  // namespace backrest

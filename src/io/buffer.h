@@ -1,0 +1,40 @@
+// A growable byte buffer that does not zero-fill on growth: filters write straight into its
+// free tail (ensureFree + commit), so a block passes through the chain without extra copies.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+namespace backrest::io {
+
+class Buffer {
+public:
+    Buffer() = default;
+    explicit Buffer(size_t capacity) { reserve(capacity); }
+
+    uint8_t* data() { return data_.get(); }
+    const uint8_t* data() const { return data_.get(); }
+    size_t size() const { return size_; }
+    size_t capacity() const { return capacity_; }
+    bool empty() const { return size_ == 0; }
+    std::span<const uint8_t> span() const { return {data_.get(), size_}; }
+
+    void clear() { size_ = 0; }
+    void reserve(size_t capacity);
+    // Guarantees at least n writable bytes after size(); returns a pointer to them.
+    uint8_t* ensureFree(size_t n);
+    size_t freeSize() const { return capacity_ - size_; }
+    uint8_t* tail() { return data_.get() + size_; }
+    // Marks n bytes written into the free tail as part of the buffer.
+    void commit(size_t n) { size_ += n; }
+    void append(std::span<const uint8_t> bytes);
+
+private:
+    std::unique_ptr<uint8_t[]> data_;
+    size_t size_ = 0;
+    size_t capacity_ = 0;
+};
+
+}  // namespace backrest::io

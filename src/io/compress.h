@@ -1,0 +1,23 @@
+// Compression types known to the repository, their file extensions, and the filter factory.
+// Adding a codec touches this file and the codec's own file only.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "io/filter.h"
+
+namespace backrest::io {
+
+enum class CompressType { None, Zst };
+
+CompressType parseCompressType(std::string_view name);  // throws OptionError naming compress-type
+std::string_view compressTypeName(CompressType type);   // "none", "zst"
+std::string_view compressExtension(CompressType type);  // "", ".zst"
+
+// nullptr for None. `context` (a file or segment name) goes into error messages.
+std::unique_ptr<Filter> makeCompressFilter(CompressType type, int level);
+std::unique_ptr<Filter> makeDecompressFilter(CompressType type, std::string context);
+
+}  // namespace backrest::io

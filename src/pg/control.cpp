@@ -1,0 +1,33 @@
+// Reads the identity of a PostgreSQL data directory from its files.
+#include "pg/control.h"
+
+#include <cstring>
+
+#include "common/error.h"
+
+namespace backrest::pg {
+
+ControlInfo readControl(storage::Storage& pgData) {
+    ControlInfo info;
+    std::string version = storage::readAll(pgData, "PG_VERSION");
+    while (!version.empty() && (version.back() == '\n' || version.back() == '\r')) version.pop_back();
+    if (version.empty() || version.find_first_not_of("0123456789") != std::string::npos)
+        raise(ErrorCode::Format, "'{}' does not hold a PostgreSQL major version",
+              pgData.fullPath("PG_VERSION"));
+    info.version = version;
+
+    std::string control = storage::readAll(pgData, "global/pg_control");
+    // ControlFileData starts with system_identifier (8), pg_control_version (4),
+    // catalog_version_no (4); these leading fields have not moved since PostgreSQL 9.
+    if (control.size() < 16)
+        raise(ErrorCode::Format, "'{}' is too short to be a pg_control file",
+              pgData.fullPath("global/pg_control"));
+    std::memcpy(&info.systemId, control.data(), 8);
+    std::memcpy(&info.controlVersion, control.data() + 8, 4);
+    std::memcpy(&info.catalogVersion, control.data() + 12, 4);
+    return info;
+}
+
+bool isSupportedVersion(const std::string& version) { return version == "15"; }
+
+}  // namespace backrest::pg

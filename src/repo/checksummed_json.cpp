@@ -1,0 +1,70 @@
+// Checksummed JSON files with a .copy for the repository's metadata.
+#include "repo/checksummed_json.h"
+
+#include "common/error.h"
+#include "common/log.h"
+#include "io/sha256.h"
+
+namespace backrest::repo {
+
+namespace {
+constexpr std::string_view kChecksumKey = ",\"checksum\":\"";
+}
+
+std::string serializeChecksummed(const nlohmann::json& doc) {
+    if (!doc.is_object() || doc.empty() || doc.contains("checksum"))
+        raise(ErrorCode::Assert, "checksummed document must be a non-empty object without 'checksum'");
+    std::string body = doc.dump();
+    body.pop_back();  // the closing '}'
+    std::string digest = io::sha256Hex(body);
+    body.append(kChecksumKey);
+    body.append(digest);
+    body.append("\"}\n");
+    return body;
+}
+
+nlohmann::json parseChecksummed(const std::string& text, const std::string& context) {
+    auto at = text.rfind(kChecksumKey);
+    if (at == std::string::npos)
+        raise(ErrorCode::Format, "'{}' has no checksum: not a backrest metadata file or truncated",
+              context);
+    std::string_view stored(text.data() + at + kChecksumKey.size(),
+                            std::min<size_t>(64, text.size() - at - kChecksumKey.size()));
+    std::string actual = io::sha256Hex(std::string_view(text.data(), at));
+    if (stored != actual)
+        raise(ErrorCode::Checksum, "'{}' is damaged: checksum {} recorded, {} computed", context,
+              stored, actual);
+    try {
+        auto doc = nlohmann::json::parse(text);
+        doc.erase("checksum");
+        return doc;
+    } catch (const nlohmann::json::exception& e) {
+        raise(ErrorCode::Format, "'{}' is not valid JSON: {}", context, e.what());
+    }
+}
+
+void saveChecksummed(storage::Storage& storage, const std::string& path, const nlohmann::json& doc) {
+    std::string text = serializeChecksummed(doc);
+    storage::writeAll(storage, path + ".copy", text);
+    storage::writeAll(storage, path, text);
+}
+
+std::optional<nlohmann::json> loadChecksummed(storage::Storage& storage, const std::string& path) {
+    std::optional<Error> firstError;
+    bool any = false;
+    for (const std::string& candidate : {path, path + ".copy"}) {
+        auto text = storage::readAllIfExists(storage, candidate);
+        if (!text) continue;
+        any = true;
+        try {
+            return parseChecksummed(*text, storage.fullPath(candidate));
+        } catch (const Error& e) {
+            logWarn("{}; trying the other copy", e.what());
+            if (!firstError) firstError = e;
+        }
+    }
+    if (!any) return std::nullopt;
+    throw *firstError;
+}
+
+}  // namespace backrest::repo

@@ -1,0 +1,98 @@
+// One-pass store and fetch of a file through the filter chain.
+#include "repo/file_transfer.h"
+
+#include "common/error.h"
+#include "io/buffer.h"
+#include "io/filter_chain.h"
+#include "io/sha256.h"
+#include "io/size.h"
+
+namespace backrest::repo {
+
+namespace {
+
+// Streams a source into the repository through sha256 -> size -> compress -> size.
+template <typename Feed>
+StoredFile store(Feed feed, storage::Storage& destination, const std::string& destinationPath,
+                 const TransferOptions& options) {
+    storage::WriteOptions write;
+    write.syncPath = false;
+    auto out = destination.openWrite(destinationPath, write);
+
+    io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
+    auto& sha = chain.add<io::Sha256Filter>();
+    auto& size = chain.add<io::SizeFilter>();
+    chain.push(io::makeCompressFilter(options.compressType, options.compressLevel));
+    auto& repoSize = chain.add<io::SizeFilter>();
+    feed(chain);
+    chain.finish();
+    out->close();
+    return StoredFile{size.bytes(), repoSize.bytes(), sha.hex()};
+}
+
+}  // namespace
+
+std::optional<StoredFile> storeFile(storage::Storage& source, const std::string& sourcePath,
+                                    storage::Storage& destination, const std::string& destinationPath,
+                                    const TransferOptions& options) {
+    auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
+    if (!in) return std::nullopt;
+    io::Buffer buffer(options.bufferSize);
+    return store(
+        [&](io::FilterChain& chain) {
+            for (;;) {
+                size_t n = in->read({buffer.data(), buffer.capacity()});
+                if (n == 0) break;
+                chain.write({buffer.data(), n});
+            }
+        },
+        destination, destinationPath, options);
+}
+
+StoredFile storeBytes(std::string_view content, storage::Storage& destination,
+                      const std::string& destinationPath, const TransferOptions& options) {
+    return store(
+        [&](io::FilterChain& chain) {
+            chain.write({reinterpret_cast<const uint8_t*>(content.data()), content.size()});
+        },
+        destination, destinationPath, options);
+}
+
+void fetchFile(storage::Storage& source, const std::string& sourcePath, io::CompressType compressType,
+               storage::Storage& destination, const std::string& destinationPath,
+               const ExpectedFile& expected, size_t bufferSize) {
+    auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
+    if (!in)
+        raise(ErrorCode::FileMissing,
+              "file '{}' of backup {} is missing from the repository (expected '{}')", expected.name,
+              expected.label, source.fullPath(sourcePath));
+    auto out = destination.openWrite(destinationPath, expected.write);
+
+    io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
+    chain.push(io::makeDecompressFilter(compressType, source.fullPath(sourcePath)));
+    auto& sha = chain.add<io::Sha256Filter>();
+    auto& size = chain.add<io::SizeFilter>();
+
+    io::Buffer buffer(bufferSize);
+    try {
+        for (;;) {
+            size_t n = in->read({buffer.data(), buffer.capacity()});
+            if (n == 0) break;
+            chain.write({buffer.data(), n});
+        }
+        chain.finish();
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::Compress) throw;  // a write failure is not damage
+        raise(ErrorCode::Checksum, "file '{}' of backup {} is damaged in the repository: {}",
+              expected.name, expected.label, e.what());
+    }
+    if (sha.hex() != expected.sha256 || size.bytes() != expected.size)
+        raise(ErrorCode::Checksum,
+              "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with "
+              "SHA-256 {}, restored {} bytes with SHA-256 {}",
+              expected.name, expected.label, source.fullPath(sourcePath), expected.size,
+              expected.sha256, size.bytes(), sha.hex());
+    out->close();  // only a verified file is kept; otherwise the writer removes it
+}
+
+}  // namespace backrest::repo

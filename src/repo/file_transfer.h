@@ -1,0 +1,53 @@
+// Moving one file's bytes between the database host and the repository, in one pass through
+// the filter chain: backup (read, checksum, compress, write) and restore (read, decompress,
+// checksum, write; a mismatch is an error naming the file and the backup).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "io/compress.h"
+#include "storage/storage.h"
+
+namespace backrest::repo {
+
+struct StoredFile {
+    uint64_t size = 0;      // original bytes
+    uint64_t repoSize = 0;  // bytes written to the repository
+    std::string sha256;     // of the original bytes
+};
+
+struct TransferOptions {
+    io::CompressType compressType = io::CompressType::Zst;
+    int compressLevel = 3;
+    size_t bufferSize = 1024 * 1024;
+};
+
+// Copies `source` into `destination` (repository), compressed. nullopt when the source file
+// vanished (PostgreSQL dropped a relation during the backup). The repository file is written
+// atomically and fsynced; its directory is not fsynced (the caller syncs every directory once
+// before it writes the manifest).
+std::optional<StoredFile> storeFile(storage::Storage& source, const std::string& sourcePath,
+                                    storage::Storage& destination, const std::string& destinationPath,
+                                    const TransferOptions& options);
+
+// Stores bytes generated during the backup (backup_label, tablespace_map) the same way.
+StoredFile storeBytes(std::string_view content, storage::Storage& destination,
+                      const std::string& destinationPath, const TransferOptions& options);
+
+struct ExpectedFile {
+    std::string name;      // manifest name, for messages
+    std::string label;     // backup holding the bytes, for messages
+    uint64_t size = 0;
+    std::string sha256;
+    storage::WriteOptions write;
+};
+
+// Restores a repository file to `destinationPath`, verifying size and SHA-256 before the file is
+// closed; on mismatch the partial file is removed and ChecksumError names file and backup.
+void fetchFile(storage::Storage& source, const std::string& sourcePath, io::CompressType compressType,
+               storage::Storage& destination, const std::string& destinationPath,
+               const ExpectedFile& expected, size_t bufferSize);
+
+}  // namespace backrest::repo

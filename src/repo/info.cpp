@@ -1,0 +1,165 @@
+// Loading and saving backup.info / archive.info.
+#include "repo/info.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "repo/checksummed_json.h"
+
+namespace backrest::repo {
+
+using nlohmann::json;
+
+namespace {
+
+json historyJson(const std::vector<DbIdentity>& history) {
+    json out = json::array();
+    for (const auto& db : history)
+        out.push_back({{"db-id", db.id}, {"version", db.version}, {"system-id", std::to_string(db.systemId)}});
+    return out;
+}
+
+std::vector<DbIdentity> parseHistory(const json& j) {
+    std::vector<DbIdentity> out;
+    for (const auto& db : j)
+        out.push_back({db.at("db-id").get<int>(), db.at("version").get<std::string>(),
+                       std::stoull(db.at("system-id").get<std::string>())});
+    if (out.empty()) throw std::invalid_argument("empty db-history");
+    return out;
+}
+
+template <typename Parse>
+auto parseOrRaise(const std::string& path, Parse parse) {
+    try {
+        return parse();
+    } catch (const nlohmann::json::exception& e) {
+        raise(ErrorCode::Format, "'{}' is malformed: {}", path, e.what());
+    } catch (const std::logic_error& e) {
+        raise(ErrorCode::Format, "'{}' is malformed: {}", path, e.what());
+    }
+}
+
+}  // namespace
+
+BackupSummary BackupSummary::of(const Manifest& m) {
+    BackupSummary s;
+    s.label = m.label;
+    s.type = m.type;
+    s.prior = m.prior;
+    s.timestampStart = m.timestampStart;
+    s.timestampStop = m.timestampStop;
+    s.lsnStart = m.lsnStart;
+    s.lsnStop = m.lsnStop;
+    s.walStart = m.walStart;
+    s.walStop = m.walStop;
+    s.timeline = m.timeline;
+    s.size = m.totalSize();
+    s.repoSize = m.totalRepoSize();
+    s.fileCount = m.files.size();
+    s.dbId = m.dbId;
+    return s;
+}
+
+const BackupSummary* BackupInfo::find(const std::string& label) const {
+    for (const auto& b : backups)
+        if (b.label == label) return &b;
+    return nullptr;
+}
+
+std::optional<BackupInfo> loadBackupInfo(storage::Storage& repo, const Layout& layout) {
+    auto doc = loadChecksummed(repo, layout.backupInfo());
+    if (!doc) return std::nullopt;
+    return parseOrRaise(repo.fullPath(layout.backupInfo()), [&] {
+        BackupInfo info;
+        info.history = parseHistory(doc->at("db-history"));
+        for (const auto& b : doc->at("backups")) {
+            BackupSummary s;
+            s.label = b.at("label");
+            s.type = b.at("type");
+            s.prior = b.at("prior");
+            s.timestampStart = b.at("timestamp-start");
+            s.timestampStop = b.at("timestamp-stop");
+            s.lsnStart = b.at("lsn-start");
+            s.lsnStop = b.at("lsn-stop");
+            s.walStart = b.at("wal-start");
+            s.walStop = b.at("wal-stop");
+            s.timeline = b.at("timeline");
+            s.size = b.at("size");
+            s.repoSize = b.at("repo-size");
+            s.fileCount = b.at("file-count");
+            s.dbId = b.at("db-id");
+            info.backups.push_back(std::move(s));
+        }
+        return info;
+    });
+}
+
+std::optional<ArchiveInfo> loadArchiveInfo(storage::Storage& repo, const Layout& layout) {
+    auto doc = loadChecksummed(repo, layout.archiveInfo());
+    if (!doc) return std::nullopt;
+    return parseOrRaise(repo.fullPath(layout.archiveInfo()), [&] {
+        ArchiveInfo info;
+        info.history = parseHistory(doc->at("db-history"));
+        return info;
+    });
+}
+
+BackupInfo requireBackupInfo(storage::Storage& repo, const Layout& layout) {
+    auto info = loadBackupInfo(repo, layout);
+    if (!info)
+        raise(ErrorCode::Stanza,
+              "stanza '{}' does not exist in repository '{}' (no {}); run 'backrest --stanza={} stanza-create' first",
+              layout.stanza, repo.fullPath(""), layout.backupInfo(), layout.stanza);
+    return *info;
+}
+
+ArchiveInfo requireArchiveInfo(storage::Storage& repo, const Layout& layout) {
+    auto info = loadArchiveInfo(repo, layout);
+    if (!info)
+        raise(ErrorCode::Stanza,
+              "stanza '{}' does not exist in repository '{}' (no {}); run 'backrest --stanza={} stanza-create' first",
+              layout.stanza, repo.fullPath(""), layout.archiveInfo(), layout.stanza);
+    return *info;
+}
+
+void saveBackupInfo(storage::Storage& repo, const Layout& layout, const BackupInfo& info) {
+    json backups = json::array();
+    auto sorted = info.backups;
+    std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.label < b.label; });
+    for (const auto& s : sorted)
+        backups.push_back({{"label", s.label},
+                           {"type", s.type},
+                           {"prior", s.prior},
+                           {"timestamp-start", s.timestampStart},
+                           {"timestamp-stop", s.timestampStop},
+                           {"lsn-start", s.lsnStart},
+                           {"lsn-stop", s.lsnStop},
+                           {"wal-start", s.walStart},
+                           {"wal-stop", s.walStop},
+                           {"timeline", s.timeline},
+                           {"size", s.size},
+                           {"repo-size", s.repoSize},
+                           {"file-count", s.fileCount},
+                           {"db-id", s.dbId}});
+    json doc = {{"format", kRepoFormat}, {"db-history", historyJson(info.history)}, {"backups", backups}};
+    saveChecksummed(repo, layout.backupInfo(), doc);
+}
+
+void saveArchiveInfo(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info) {
+    json doc = {{"format", kRepoFormat}, {"db-history", historyJson(info.history)}};
+    saveChecksummed(repo, layout.archiveInfo(), doc);
+}
+
+void checkIdentity(const DbIdentity& recorded, const std::string& version, uint64_t systemId,
+                   const std::string& stanza, const std::string& what) {
+    if (recorded.systemId != systemId || recorded.version != version)
+        raise(ErrorCode::DbMismatch,
+              "{}: PostgreSQL {} with system identifier {} does not match stanza '{}', which was "
+              "created for PostgreSQL {} with system identifier {}; is this the right stanza or "
+              "repository?",
+              what, version, systemId, stanza, recorded.version, recorded.systemId);
+}
+
+}  // namespace backrest::repo

@@ -1,0 +1,65 @@
+// backup.info and archive.info: the identity of the cluster a stanza protects (PostgreSQL
+// version and system identifier, with history after upgrades) and the list of backups.
+// Every push, get and backup checks the identity so a repository is never crossed with
+// another cluster.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "repo/layout.h"
+#include "repo/manifest.h"
+#include "storage/storage.h"
+
+namespace backrest::repo {
+
+struct DbIdentity {
+    int id = 1;
+    std::string version;  // "15"
+    uint64_t systemId = 0;
+};
+
+// One line per backup, copied from its manifest, so `info` need not open every manifest.
+struct BackupSummary {
+    std::string label, type, prior;
+    int64_t timestampStart = 0, timestampStop = 0;
+    std::string lsnStart, lsnStop, walStart, walStop;
+    uint32_t timeline = 1;
+    uint64_t size = 0, repoSize = 0, fileCount = 0;
+    int dbId = 1;
+
+    static BackupSummary of(const Manifest& manifest);
+};
+
+struct BackupInfo {
+    std::vector<DbIdentity> history;  // current identity last
+    std::vector<BackupSummary> backups;  // sorted by label
+
+    const DbIdentity& current() const { return history.back(); }
+    const BackupSummary* find(const std::string& label) const;
+};
+
+struct ArchiveInfo {
+    std::vector<DbIdentity> history;  // current identity last
+
+    const DbIdentity& current() const { return history.back(); }
+    // "15-1": the directory under archive/<stanza>/ holding this identity's WAL.
+    static std::string archiveId(const DbIdentity& db) { return db.version + "-" + std::to_string(db.id); }
+    std::string currentArchiveId() const { return archiveId(current()); }
+};
+
+std::optional<BackupInfo> loadBackupInfo(storage::Storage& repo, const Layout& layout);
+std::optional<ArchiveInfo> loadArchiveInfo(storage::Storage& repo, const Layout& layout);
+// Like the above, but a missing file is a StanzaError telling the user to run stanza-create.
+BackupInfo requireBackupInfo(storage::Storage& repo, const Layout& layout);
+ArchiveInfo requireArchiveInfo(storage::Storage& repo, const Layout& layout);
+void saveBackupInfo(storage::Storage& repo, const Layout& layout, const BackupInfo& info);
+void saveArchiveInfo(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info);
+
+// Raises DbMismatchError when the running cluster is not the one the stanza was created for.
+void checkIdentity(const DbIdentity& recorded, const std::string& version, uint64_t systemId,
+                   const std::string& stanza, const std::string& what);
+
+}  // namespace backrest::repo

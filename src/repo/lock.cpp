@@ -1,0 +1,46 @@
+// flock-based stanza lock.
+#include "repo/lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "common/error.h"
+
+namespace backrest::repo {
+
+StanzaLock::StanzaLock(const std::string& lockPath, const std::string& stanza, const std::string& kind)
+    : file_(lockPath + "/" + stanza + "-" + kind + ".lock") {
+    if (::mkdir(lockPath.c_str(), 0770) != 0 && errno != EEXIST)
+        raiseErrno(ErrorCode::FileOpen, "unable to create lock directory", lockPath);
+    fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd_ < 0) raiseErrno(ErrorCode::FileOpen, "unable to open lock file", file_);
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        char holder[32] = {0};
+        ssize_t n = ::pread(fd_, holder, sizeof holder - 1, 0);
+        std::string pid = n > 0 ? std::string(holder, static_cast<size_t>(n)) : "unknown";
+        while (!pid.empty() && pid.back() == '\n') pid.pop_back();
+        ::close(fd_);
+        fd_ = -1;
+        raise(ErrorCode::Lock,
+              "unable to acquire {} lock for stanza '{}': another {} (pid {}) is running; lock file {}",
+              kind, stanza, kind, pid, file_);
+    }
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+        // The pid is only informative; the flock is what protects.
+    }
+}
+
+StanzaLock::~StanzaLock() {
+    if (fd_ >= 0) {
+        ::flock(fd_, LOCK_UN);
+        ::close(fd_);
+    }
+}
+
+}  // namespace backrest::repo

@@ -1,0 +1,83 @@
+// The backup manifest: everything needed to restore one backup and to check every byte of it.
+// A backup exists only once its manifest is written, which is the last step of a backup.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/storage.h"
+
+namespace backrest::repo {
+
+struct ManifestTarget {
+    std::string name;  // "pg_data" or "pg_tblspc/<oid>"
+    std::string path;  // absolute path on the database host
+    uint32_t tablespaceOid = 0;      // 0 for pg_data
+    std::string tablespaceName;      // empty for pg_data
+};
+
+struct ManifestPath {
+    std::string name;  // "pg_data", "pg_data/base", "pg_tblspc/16385/PG_15_202209061"
+    mode_t mode = 0700;
+    std::string user, group;
+};
+
+struct ManifestLink {
+    std::string name;         // "pg_data/pg_tblspc/16385" or "pg_data/pg_wal"
+    std::string destination;  // what the link points to
+};
+
+struct ManifestFile {
+    std::string name;  // "pg_data/base/1/1259"
+    uint64_t size = 0;          // bytes copied (original bytes)
+    uint64_t repoSize = 0;      // bytes stored in the repository
+    int64_t mtime = 0;
+    mode_t mode = 0600;
+    std::string user, group;
+    std::string sha256;         // of the original bytes
+    std::string reference;      // label of the backup holding the bytes; empty = this backup
+};
+
+struct Manifest {
+    int format = 1;
+    // backup
+    std::string label;
+    std::string type = "full";   // full, diff, incr
+    std::string prior;           // label of the prior backup (diff/incr)
+    int64_t timestampStart = 0, timestampStop = 0;
+    std::string lsnStart, lsnStop;
+    std::string walStart, walStop;  // first and last segment the backup needs to be consistent
+    uint32_t timeline = 1;
+    // db
+    std::string pgVersion;
+    uint64_t systemId = 0;
+    int dbId = 1;
+    uint32_t walSegmentSize = 0;
+    bool dataChecksums = false;
+    // options
+    std::string compressType = "zst";
+    int compressLevel = 3;
+    std::string backrestVersion;
+
+    std::vector<ManifestTarget> targets;
+    std::vector<ManifestPath> paths;
+    std::vector<ManifestLink> links;
+    std::vector<ManifestFile> files;
+
+    uint64_t totalSize() const;
+    uint64_t totalRepoSize() const;  // bytes this backup stored itself (no references)
+};
+
+// backup/<stanza>/<label>/backup.manifest (+ .copy)
+void saveManifest(storage::Storage& repo, const std::string& path, const Manifest& manifest);
+// Throws BackupSetInvalidError when missing, FormatError/ChecksumError when damaged.
+Manifest loadManifest(storage::Storage& repo, const std::string& path);
+
+std::string modeString(mode_t mode);    // "0640"
+mode_t parseMode(const std::string& text);
+
+}  // namespace backrest::repo

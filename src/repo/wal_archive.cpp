@@ -1,0 +1,165 @@
+// WAL push/get against the repository layout.
+#include "repo/wal_archive.h"
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "io/buffer.h"
+#include "io/filter_chain.h"
+#include "io/sha256.h"
+#include "io/size.h"
+#include "pg/wal.h"
+
+namespace backrest::repo {
+
+namespace {
+
+bool isHistory(const std::string& walName) { return pg::isHistoryFileName(walName); }
+
+// Directory of a WAL file: history files sit in the archive id's root, everything else in the
+// directory named by the first 16 hex digits of the segment.
+std::string walDirectory(const Layout& layout, const std::string& archiveId, const std::string& walName) {
+    return isHistory(walName) ? layout.archiveIdDir(archiveId) : layout.walDir(archiveId, walName);
+}
+
+io::CompressType compressTypeOfName(const std::string& fileName) {
+    return fileName.ends_with(".zst") ? io::CompressType::Zst : io::CompressType::None;
+}
+
+std::string fileSha256(storage::Storage& source, const std::string& path, size_t bufferSize,
+                       std::string* header) {
+    auto in = source.openRead(path);
+    io::Sha256Filter sha;
+    io::Buffer buffer(bufferSize);
+    io::Buffer unused;
+    bool first = true;
+    for (;;) {
+        size_t n = in->read({buffer.data(), buffer.capacity()});
+        if (n == 0) break;
+        if (first && header) header->assign(reinterpret_cast<const char*>(buffer.data()), std::min<size_t>(n, 64));
+        first = false;
+        sha.process({buffer.data(), n}, unused);
+    }
+    sha.finish(unused);
+    return sha.hex();
+}
+
+}  // namespace
+
+std::optional<ArchivedWal> findWal(storage::Storage& repo, const Layout& layout,
+                                   const std::string& archiveId, const std::string& walName) {
+    std::string dir = walDirectory(layout, archiveId, walName);
+    std::string prefix = walName + "-";
+    std::optional<ArchivedWal> found;
+    for (const auto& entry : repo.list(dir)) {
+        if (!entry.name.starts_with(prefix) || entry.name.ends_with(".tmp") ||
+            entry.type != storage::FileType::File)
+            continue;
+        std::string rest = entry.name.substr(prefix.size());
+        std::string sha = rest.substr(0, rest.find('.'));
+        if (sha.size() != 64) continue;  // a temporary file, never a stored one
+        if (found)
+            raise(ErrorCode::Format,
+                  "WAL file {} is stored twice in archive {} ('{}' and '{}'); remove the wrong one",
+                  walName, archiveId, found->path, dir + "/" + entry.name);
+        found = ArchivedWal{archiveId, dir + "/" + entry.name, sha, compressTypeOfName(entry.name)};
+    }
+    return found;
+}
+
+PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
+                   storage::Storage& source, const std::string& sourcePath,
+                   const std::string& clusterVersion, uint64_t clusterSystemId,
+                   const PushOptions& options) {
+    std::string walName = std::filesystem::path(sourcePath).filename();
+    bool segment = pg::isWalSegmentName(walName) || pg::isPartialName(walName);
+    if (!segment && !isHistory(walName) && !pg::isBackupHistoryName(walName))
+        raise(ErrorCode::Command, "archive-push: '{}' is not a WAL segment, history or backup history file",
+              source.fullPath(sourcePath));
+
+    checkIdentity(info.current(), clusterVersion, clusterSystemId, layout.stanza,
+                  fmt::format("archive-push of {}", walName));
+
+    // First pass: checksum (it names the stored file) and, for segments, the header's identity.
+    std::string header;
+    std::string sha = fileSha256(source, sourcePath, options.bufferSize, &header);
+    if (segment) {
+        auto h = pg::parseWalHeader({reinterpret_cast<const uint8_t*>(header.data()), header.size()},
+                                    source.fullPath(sourcePath));
+        checkIdentity(info.current(), pg::walMagicVersion(h.magic), h.systemId, layout.stanza,
+                      fmt::format("archive-push of WAL segment {}", walName));
+    }
+
+    std::string archiveId = info.currentArchiveId();
+    if (auto existing = findWal(repo, layout, archiveId, walName)) {
+        if (existing->sha256 == sha) {
+            logInfo("archive-push: {} already in the repository with the same checksum; nothing to do", walName);
+            return PushResult::AlreadyPresent;
+        }
+        raise(ErrorCode::ArchiveDuplicate,
+              "archive-push: WAL file {} already in the repository with a different checksum "
+              "(repository '{}' has SHA-256 {}, '{}' has {}); refusing to overwrite",
+              walName, repo.fullPath(existing->path), existing->sha256, source.fullPath(sourcePath), sha);
+    }
+
+    // History files stay uncompressed: they are tiny and read by people.
+    io::CompressType type = isHistory(walName) ? io::CompressType::None : options.compressType;
+    std::string target = walDirectory(layout, archiveId, walName) + "/" + walName + "-" + sha +
+                         std::string(io::compressExtension(type));
+
+    // Second pass: the bytes may not change between the passes (PostgreSQL never rewrites a
+    // completed segment), and the checksum is verified again to be sure.
+    auto in = source.openRead(sourcePath);
+    auto out = repo.openWrite(target);  // atomic, fsync file, rename, fsync directory
+    io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
+    auto& again = chain.add<io::Sha256Filter>();
+    chain.push(io::makeCompressFilter(type, options.compressLevel));
+    io::Buffer buffer(options.bufferSize);
+    for (;;) {
+        size_t n = in->read({buffer.data(), buffer.capacity()});
+        if (n == 0) break;
+        chain.write({buffer.data(), n});
+    }
+    chain.finish();
+    if (again.hex() != sha)
+        raise(ErrorCode::Checksum, "archive-push: '{}' changed while it was being archived",
+              source.fullPath(sourcePath));
+    out->close();
+    return PushResult::Stored;
+}
+
+bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
+            const std::string& walName, storage::Storage& destination,
+            const std::string& destinationPath, size_t bufferSize) {
+    std::optional<ArchivedWal> found;
+    for (auto it = info.history.rbegin(); it != info.history.rend() && !found; ++it)
+        found = findWal(repo, layout, ArchiveInfo::archiveId(*it), walName);
+    if (!found) return false;
+
+    auto in = repo.openRead(found->path);
+    storage::WriteOptions write;
+    write.mode = 0600;
+    write.syncFile = false;  // PostgreSQL fetches again after a crash; the rename keeps it whole
+    write.syncPath = false;
+    write.createPath = false;
+    auto out = destination.openWrite(destinationPath, write);
+    io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
+    chain.push(io::makeDecompressFilter(found->compressType, repo.fullPath(found->path)));
+    auto& sha = chain.add<io::Sha256Filter>();
+    io::Buffer buffer(bufferSize);
+    for (;;) {
+        size_t n = in->read({buffer.data(), buffer.capacity()});
+        if (n == 0) break;
+        chain.write({buffer.data(), n});
+    }
+    chain.finish();
+    if (sha.hex() != found->sha256)
+        raise(ErrorCode::Checksum,
+              "archive-get: WAL file {} is damaged in the repository ('{}'): SHA-256 {} expected, {} read",
+              walName, repo.fullPath(found->path), found->sha256, sha.hex());
+    out->close();
+    return true;
+}
+
+}  // namespace backrest::repo

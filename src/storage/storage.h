@@ -1,0 +1,95 @@
+// One storage interface for every repository location (posix now; s3, azure, remote later)
+// and for the PostgreSQL data directory. Commands never know where the bytes live.
+// Paths are relative to the storage's root; an absolute path is used as it is.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace backrest::storage {
+
+enum class FileType { File, Path, Link, Special };
+
+struct FileInfo {
+    std::string name;  // entry name (list) or the path asked for (info)
+    FileType type = FileType::File;
+    uint64_t size = 0;
+    int64_t mtime = 0;  // seconds since the epoch
+    mode_t mode = 0;    // permission bits only (07777)
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string user;   // resolved name of uid, empty if unknown
+    std::string group;  // resolved name of gid, empty if unknown
+    std::string linkDestination;  // for links
+};
+
+class StorageRead {
+public:
+    virtual ~StorageRead() = default;
+    // Reads up to buf.size() bytes; returns 0 at end of file.
+    virtual size_t read(std::span<uint8_t> buf) = 0;
+    virtual const std::string& path() const = 0;
+};
+
+struct WriteOptions {
+    mode_t mode = 0640;
+    // Write to "<name>.tmp", then rename over the name: the name exists only once complete.
+    bool atomic = true;
+    bool syncFile = true;    // fsync the file before close/rename
+    bool syncPath = true;    // fsync the directory after the rename (or create)
+    bool createPath = true;  // create missing parent directories (each fsynced into its parent)
+    std::optional<int64_t> mtime;  // set after writing (restore keeps original times)
+};
+
+class StorageWrite {
+public:
+    // Destroyed without close(): the partial file is removed, nothing is taken for good.
+    virtual ~StorageWrite() = default;
+    virtual void write(std::span<const uint8_t> bytes) = 0;
+    // Makes the file durable and visible under its name (see WriteOptions).
+    virtual void close() = 0;
+    virtual const std::string& path() const = 0;
+};
+
+class Storage {
+public:
+    virtual ~Storage() = default;
+
+    // Missing file: nullptr when ignoreMissing, else FileMissingError naming the path.
+    virtual std::unique_ptr<StorageRead> openRead(const std::string& path,
+                                                  bool ignoreMissing = false) = 0;
+    virtual std::unique_ptr<StorageWrite> openWrite(const std::string& path,
+                                                    const WriteOptions& options = {}) = 0;
+
+    // nullopt when the path does not exist. Links are not followed unless followLink.
+    virtual std::optional<FileInfo> info(const std::string& path, bool followLink = false) = 0;
+    // Entries of a directory (not "." or ".."), not recursive, unsorted. A missing directory
+    // gives an empty list when ignoreMissing, else FileMissingError.
+    virtual std::vector<FileInfo> list(const std::string& path, bool ignoreMissing = true) = 0;
+
+    virtual void remove(const std::string& path, bool errorOnMissing = false) = 0;
+    // Removes a directory (recursively when asked). Missing directory: no error.
+    virtual void removePath(const std::string& path, bool recursive) = 0;
+    // Creates a directory (and parents) and fsyncs each new entry into its parent.
+    virtual void pathCreate(const std::string& path, mode_t mode = 0750) = 0;
+    virtual void pathSync(const std::string& path) = 0;
+    // Atomic rename within the storage, then fsync of the destination directory.
+    virtual void move(const std::string& from, const std::string& to) = 0;
+
+    // Path as the user should see it in messages (root joined with path).
+    virtual std::string fullPath(const std::string& path) const = 0;
+};
+
+// Reads a whole (small) file: info files, manifests, labels.
+std::string readAll(Storage& storage, const std::string& path);
+std::optional<std::string> readAllIfExists(Storage& storage, const std::string& path);
+void writeAll(Storage& storage, const std::string& path, std::string_view content,
+              const WriteOptions& options = {});
+
+}  // namespace backrest::storage

@@ -1,0 +1,404 @@
+// Unit tests for Config: source precedence, config file sections, CLI forms, validation and
+// the exact error messages users see.
+#include "common/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+
+#include "common/error.h"
+#include "common/log.h"
+
+namespace backrest {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "config-test-XXXXXX").string();
+        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+        dir_ = tmpl;
+        emptyConf_ = writeConf("", "empty.conf");
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    std::string writeConf(std::string_view text, std::string_view name = "backrest.conf") {
+        std::string path = (std::filesystem::path(dir_) / name).string();
+        std::ofstream(path) << text;
+        return path;
+    }
+
+    // argv[0] is added here; env is passed as a fake environ so the real one never leaks in.
+    static Config parse(std::vector<std::string> args, std::vector<std::string> env = {}) {
+        std::vector<const char*> argv{"backrest"};
+        for (const auto& a : args) argv.push_back(a.c_str());
+        std::vector<const char*> envp;
+        for (const auto& e : env) envp.push_back(e.c_str());
+        envp.push_back(nullptr);
+        return Config::parse(static_cast<int>(argv.size()), argv.data(), envp.data());
+    }
+
+    static Error errorOf(const std::function<void()>& f) {
+        try {
+            f();
+        } catch (const Error& e) {
+            return e;
+        }
+        ADD_FAILURE() << "expected an Error";
+        return Error(ErrorCode::Assert, "");
+    }
+
+    std::string dir_;
+    std::string emptyConf_;
+};
+
+TEST_F(ConfigTest, PrecedenceOfAllFourSources) {
+    auto conf = writeConf(
+        "[global]\n"
+        "process-max=2\n"
+        "compress-level=5\n"
+        "buffer-size=4096\n");
+    auto cfg = parse({"--config=" + conf, "backup", "--process-max=4"},
+                     {"BACKREST_PROCESS_MAX=3", "BACKREST_COMPRESS_LEVEL=6", "PATH=/bin"});
+    EXPECT_EQ(cfg.getInt("process-max"), 4);
+    EXPECT_EQ(cfg.source("process-max"), OptionSource::CommandLine);
+    EXPECT_EQ(cfg.getInt("compress-level"), 6);
+    EXPECT_EQ(cfg.source("compress-level"), OptionSource::Environment);
+    EXPECT_EQ(cfg.getInt("buffer-size"), 4096);
+    EXPECT_EQ(cfg.source("buffer-size"), OptionSource::ConfigFile);
+    EXPECT_EQ(cfg.getInt("db-timeout"), 1800);
+    EXPECT_EQ(cfg.source("db-timeout"), OptionSource::Default);
+    EXPECT_EQ(cfg.getString("repo1-path"), "/var/lib/backrest");
+    EXPECT_TRUE(cfg.has("db-timeout"));
+}
+
+TEST_F(ConfigTest, MostSpecificSectionWins) {
+    auto conf = writeConf(
+        "[global]\n"
+        "process-max=1\ncompress-level=1\nbuffer-size=1\ndb-timeout=1\n"
+        "[global:backup]\n"
+        "process-max=2\ncompress-level=2\nbuffer-size=2\n"
+        "[main]\n"
+        "process-max=3\ncompress-level=3\n"
+        "[main:backup]\n"
+        "process-max=4\n"
+        "[main:restore]\n"
+        "db-timeout=99\n"
+        "[other]\n"
+        "db-timeout=98\n");
+    auto cfg = parse({"--config", conf, "--stanza=main", "backup"});
+    EXPECT_EQ(cfg.getInt("process-max"), 4);     // [main:backup]
+    EXPECT_EQ(cfg.getInt("compress-level"), 3);  // [main]
+    EXPECT_EQ(cfg.getInt("buffer-size"), 2);     // [global:backup]
+    EXPECT_EQ(cfg.getInt("db-timeout"), 1);      // [global]; other stanza/command ignored
+
+    // Without a stanza only the global sections apply.
+    auto noStanza = parse({"--config", conf, "backup"});
+    EXPECT_EQ(noStanza.getInt("process-max"), 2);
+    EXPECT_EQ(noStanza.getInt("db-timeout"), 1);
+
+    // The stanza may come from the environment, and the command picks [global:<command>].
+    auto fromEnv = parse({"--config", conf, "restore"}, {"BACKREST_STANZA=main"});
+    EXPECT_EQ(fromEnv.getInt("process-max"), 3);
+    EXPECT_EQ(fromEnv.getInt("db-timeout"), 99);
+    EXPECT_EQ(fromEnv.getInt("buffer-size"), 1);
+}
+
+TEST_F(ConfigTest, IniWhitespaceCommentsAndBooleans) {
+    auto conf = writeConf(
+        "# pgBackRest style file\n"
+        "; another comment\n"
+        "\n"
+        "  [ global ]  \n"
+        "  pg1-path   =   /var/lib/postgresql/16/main  \r\n"
+        "start-fast=y\n"
+        "archive-check = off\n"
+        "target=2024-01-01 12:00:00+00\n");
+    auto cfg = parse({"backup"}, {"BACKREST_CONFIG=" + conf});
+    EXPECT_EQ(cfg.getString("pg1-path"), "/var/lib/postgresql/16/main");
+    EXPECT_TRUE(cfg.getBool("start-fast"));
+    EXPECT_FALSE(cfg.getBool("archive-check"));
+    EXPECT_EQ(cfg.getString("target"), "2024-01-01 12:00:00+00");
+}
+
+TEST_F(ConfigTest, SpaceSeparatedValuesAndParams) {
+    auto cfg = parse({"--config", emptyConf_, "--stanza", "main", "archive-get",
+                      "000000010000000000000001", "--process-max", "4", "pg_wal/RECOVERYXLOG"});
+    EXPECT_EQ(cfg.command(), "archive-get");
+    EXPECT_EQ(cfg.params(),
+              (std::vector<std::string>{"000000010000000000000001", "pg_wal/RECOVERYXLOG"}));
+    EXPECT_EQ(cfg.getString("stanza"), "main");
+    EXPECT_EQ(cfg.getInt("process-max"), 4);
+    // Negative numbers are values, not options.
+    EXPECT_EQ(parse({"--config", emptyConf_, "backup", "--compress-level", "-7"})
+                  .getInt("compress-level"),
+              -7);
+}
+
+TEST_F(ConfigTest, DoubleDashEndsOptions) {
+    auto cfg = parse({"--config", emptyConf_, "backup", "--", "--delta", "x"});
+    EXPECT_EQ(cfg.params(), (std::vector<std::string>{"--delta", "x"}));
+    EXPECT_FALSE(cfg.getBool("delta"));
+}
+
+TEST_F(ConfigTest, BooleanForms) {
+    auto cfg = parse({"--config", emptyConf_, "--delta", "restore", "--no-archive-check",
+                      "--start-fast=true", "--target-exclusive=1", "--force=off"});
+    EXPECT_EQ(cfg.command(), "restore");  // a bare boolean does not swallow the next word
+    EXPECT_TRUE(cfg.getBool("delta"));
+    EXPECT_FALSE(cfg.getBool("archive-check"));
+    EXPECT_TRUE(cfg.getBool("start-fast"));
+    EXPECT_TRUE(cfg.getBool("target-exclusive"));
+    EXPECT_FALSE(cfg.getBool("force"));
+    EXPECT_EQ(cfg.find("delta"), "y");  // stored normalized
+
+    auto dflt = parse({"--config", emptyConf_, "restore"}, {"BACKREST_DELTA=on"});
+    EXPECT_TRUE(dflt.getBool("delta"));
+    EXPECT_TRUE(dflt.getBool("archive-check"));  // default y
+    EXPECT_FALSE(dflt.getBool("force"));         // default n
+
+    auto e = errorOf([&] { parse({"--config", emptyConf_, "restore", "--delta=maybe"}); });
+    EXPECT_EQ(e.code(), ErrorCode::Option);
+    EXPECT_STREQ(e.what(),
+                 "invalid value 'maybe' for option 'delta' (from command line): expected y or n "
+                 "(or true/false, on/off, 1/0)");
+    e = errorOf([&] { parse({"--config", emptyConf_, "restore", "--no-delta=y"}); });
+    EXPECT_STREQ(e.what(), "option '--no-delta' does not take a value");
+    e = errorOf([&] { parse({"--config", emptyConf_, "restore", "--no-stanza"}); });
+    EXPECT_STREQ(e.what(), "unknown option '--no-stanza'");
+}
+
+TEST_F(ConfigTest, MultiValues) {
+    auto conf = writeConf(
+        "[global]\n"
+        "recovery-option=a=1\n"
+        "[main]\n"
+        "recovery-option=b=2\n"
+        "recovery-option=c=3\n");
+    auto cfg = parse({"--config", conf, "--stanza=main", "restore", "--tablespace-map=ts1=/x",
+                      "--tablespace-map", "ts2=/y"});
+    EXPECT_EQ(cfg.getMulti("tablespace-map"), (std::vector<std::string>{"ts1=/x", "ts2=/y"}));
+    EXPECT_EQ(cfg.getMulti("recovery-option"), (std::vector<std::string>{"b=2", "c=3"}));
+    EXPECT_TRUE(cfg.getMulti("tablespace-map-all").empty());
+
+    // pgBackRest's environment convention: values separated by colons.
+    auto env = parse({"--config", conf, "restore"}, {"BACKREST_TABLESPACE_MAP=ts1=/x:ts2=/y"});
+    EXPECT_EQ(env.getMulti("tablespace-map"), (std::vector<std::string>{"ts1=/x", "ts2=/y"}));
+    EXPECT_EQ(env.getMulti("recovery-option"), (std::vector<std::string>{"a=1"}));
+}
+
+TEST_F(ConfigTest, CommandLineErrors) {
+    auto e = errorOf([&] { parse({"backup", "--foo"}); });
+    EXPECT_EQ(e.code(), ErrorCode::Option);
+    EXPECT_STREQ(e.what(), "unknown option '--foo'");
+    e = errorOf([&] { parse({"--foo=bar", "backup"}); });
+    EXPECT_STREQ(e.what(), "unknown option '--foo'");
+
+    e = errorOf([&] { parse({"--config", emptyConf_}); });
+    EXPECT_EQ(e.code(), ErrorCode::Command);
+    EXPECT_STREQ(e.what(), "no command given; see 'backrest help'");
+
+    e = errorOf([&] { parse({"backup", "--stanza"}); });
+    EXPECT_EQ(e.code(), ErrorCode::Option);
+    EXPECT_STREQ(e.what(), "option '--stanza' requires a value");
+
+    e = errorOf([&] { parse({"backup", "--stanza=a", "--stanza=b"}); });
+    EXPECT_STREQ(e.what(), "option '--stanza' is given more than once on the command line");
+
+    e = errorOf([&] { parse({"backup", "--stanza="}); });
+    EXPECT_STREQ(e.what(),
+                 "invalid value '' for option 'stanza' (from command line): expected a "
+                 "non-empty value");
+}
+
+TEST_F(ConfigTest, MissingConfigFile) {
+    std::string missing = dir_ + "/nope.conf";
+    auto e = errorOf([&] { parse({"--config=" + missing, "backup"}); });
+    EXPECT_EQ(e.code(), ErrorCode::Config);
+    EXPECT_EQ(std::string(e.what()), "config file '" + missing + "' does not exist");
+
+    e = errorOf([&] { parse({"backup"}, {"BACKREST_CONFIG=" + missing}); });
+    EXPECT_EQ(e.code(), ErrorCode::Config);
+    EXPECT_NE(std::string(e.what()).find(missing), std::string::npos);
+
+    // The default file may be absent: not an error.
+    if (std::filesystem::exists("/etc/backrest/backrest.conf")) {
+        GTEST_SKIP() << "/etc/backrest/backrest.conf exists on this machine";
+    }
+    auto cfg = parse({"backup"});
+    EXPECT_EQ(cfg.getString("config"), "/etc/backrest/backrest.conf");
+    EXPECT_EQ(cfg.source("config"), OptionSource::Default);
+}
+
+TEST_F(ConfigTest, MalformedConfigFile) {
+    auto conf = writeConf("[global]\nprocess-max=2\nthis line has no equals\n");
+    auto e = errorOf([&] { parse({"--config", conf, "backup"}); });
+    EXPECT_EQ(e.code(), ErrorCode::Config);
+    EXPECT_EQ(std::string(e.what()), "config file '" + conf +
+                                         "' line 3: expected 'key=value', '[section]' or a "
+                                         "comment");
+
+    conf = writeConf("# header\nprocess-max=2\n[global]\n", "nosection.conf");
+    e = errorOf([&] { parse({"--config", conf, "backup"}); });
+    EXPECT_EQ(e.code(), ErrorCode::Config);
+    EXPECT_EQ(std::string(e.what()),
+              "config file '" + conf + "' line 2: option 'process-max' before any [section]");
+
+    conf = writeConf("[global\n", "header.conf");
+    e = errorOf([&] { parse({"--config", conf, "backup"}); });
+    EXPECT_EQ(std::string(e.what()), "config file '" + conf + "' line 1: malformed section header");
+
+    conf = writeConf("[global]\nprocess-max=2\n\nprocess-max=3\n", "dup.conf");
+    e = errorOf([&] { parse({"--config", conf, "backup"}); });
+    EXPECT_EQ(e.code(), ErrorCode::Config);
+    EXPECT_EQ(std::string(e.what()), "config file '" + conf +
+                                         "' line 4: option 'process-max' is set more than once "
+                                         "in section [global] (first on line 2)");
+}
+
+TEST_F(ConfigTest, InvalidValuesNameOptionAndSource) {
+    auto conf = writeConf("[global]\nprocess-max=abc\n");
+    auto e = errorOf([&] { parse({"--config", conf, "backup"}); });
+    EXPECT_EQ(e.code(), ErrorCode::Option);
+    EXPECT_EQ(std::string(e.what()),
+              "invalid value 'abc' for option 'process-max' (from config file " + conf +
+                  "): expected an integer");
+
+    e = errorOf([&] { parse({"--config", emptyConf_, "backup", "--process-max=4x"}); });
+    EXPECT_STREQ(e.what(),
+                 "invalid value '4x' for option 'process-max' (from command line): expected an "
+                 "integer");
+
+    e = errorOf([&] { parse({"--config", emptyConf_, "backup"}, {"BACKREST_PROCESS_MAX= 4"}); });
+    EXPECT_STREQ(e.what(),
+                 "invalid value ' 4' for option 'process-max' (from environment variable "
+                 "BACKREST_PROCESS_MAX): expected an integer");
+
+    e = errorOf([&] { parse({"--config", emptyConf_, "backup", "--compress-type=gzip"}); });
+    EXPECT_EQ(e.code(), ErrorCode::Option);
+    EXPECT_STREQ(e.what(),
+                 "invalid value 'gzip' for option 'compress-type' (from command line): expected "
+                 "one of none, zst");
+
+    e = errorOf([&] { parse({"--config", emptyConf_, "backup", "--type=weekly"}); });
+    EXPECT_NE(std::string(e.what()).find("'weekly' for option 'type'"), std::string::npos);
+
+    // Values are checked even when a higher-precedence source overrides them.
+    e = errorOf([&] { parse({"--config", conf, "backup", "--process-max=2"}); });
+    EXPECT_EQ(e.code(), ErrorCode::Option);
+}
+
+TEST_F(ConfigTest, IntegerRanges) {
+    auto rangeError = [&](const std::string& arg) {
+        return std::string(errorOf([&] { parse({"--config", emptyConf_, "backup", arg}); }).what());
+    };
+    EXPECT_EQ(rangeError("--process-max=0"),
+              "invalid value '0' for option 'process-max' (from command line): expected an "
+              "integer from 1 to 999");
+    EXPECT_EQ(rangeError("--process-max=1000"),
+              "invalid value '1000' for option 'process-max' (from command line): expected an "
+              "integer from 1 to 999");
+    EXPECT_NE(rangeError("--compress-level=-8").find("from -7 to 22"), std::string::npos);
+    EXPECT_NE(rangeError("--compress-level=23").find("from -7 to 22"), std::string::npos);
+    EXPECT_NE(rangeError("--pg1-port=65536").find("from 1 to 65535"), std::string::npos);
+    EXPECT_NE(rangeError("--archive-timeout=86401").find("from 1 to 86400"), std::string::npos);
+    EXPECT_NE(rangeError("--process-max=99999999999999999999").find("expected an integer"),
+              std::string::npos);
+
+    auto cfg = parse({"--config", emptyConf_, "backup", "--process-max=999", "--compress-level=22",
+                      "--pg1-port=1", "--archive-timeout=86400"});
+    EXPECT_EQ(cfg.getInt("process-max"), 999);
+    EXPECT_EQ(cfg.getInt("compress-level"), 22);
+    EXPECT_EQ(cfg.getInt("pg1-port"), 1);
+    EXPECT_EQ(cfg.getInt("archive-timeout"), 86400);
+}
+
+TEST_F(ConfigTest, RequiredOptions) {
+    auto cfg = parse({"--config", emptyConf_, "backup"});
+    EXPECT_FALSE(cfg.has("stanza"));
+    EXPECT_EQ(cfg.find("stanza"), std::nullopt);
+    auto e = errorOf([&] { cfg.getString("stanza"); });
+    EXPECT_EQ(e.code(), ErrorCode::Option);
+    EXPECT_STREQ(e.what(),
+                 "option 'stanza' is required for command 'backup'; set it with --stanza, "
+                 "BACKREST_STANZA or in the config file");
+    e = errorOf([&] { cfg.getInt("repo1-retention-full"); });
+    EXPECT_STREQ(e.what(),
+                 "option 'repo1-retention-full' is required for command 'backup'; set it with "
+                 "--repo1-retention-full, BACKREST_REPO1_RETENTION_FULL or in the config file");
+    EXPECT_EQ(errorOf([&] { cfg.has("no-such-option"); }).code(), ErrorCode::Assert);
+}
+
+TEST_F(ConfigTest, SetAndPassThroughArgs) {
+    auto conf = writeConf("[global]\nrepo1-path=/backups\n");
+    auto cfg = parse({"--config", conf, "--stanza=main", "restore", "--tablespace-map=b=/y",
+                      "--tablespace-map=a=/x", "--delta"},
+                     {"BACKREST_PROCESS_MAX=4", "BACKREST_PG1_PATH=/pgdata"});
+    cfg.set("target-action", "promote");
+    EXPECT_EQ(cfg.source("target-action"), OptionSource::CommandLine);
+    EXPECT_EQ(cfg.getString("target-action"), "promote");
+    EXPECT_EQ(errorOf([&] { cfg.set("process-max", "0"); }).code(), ErrorCode::Option);
+
+    // Sorted by option name; file and default values stay out (the child reads the file).
+    EXPECT_EQ(cfg.passThroughArgs(), (std::vector<std::string>{
+                                         "--config=" + conf,
+                                         "--delta=y",
+                                         "--pg1-path=/pgdata",
+                                         "--process-max=4",
+                                         "--stanza=main",
+                                         "--tablespace-map=b=/y",
+                                         "--tablespace-map=a=/x",
+                                         "--target-action=promote",
+                                     }));
+}
+
+TEST_F(ConfigTest, UnknownFileKeysAndEnvironmentWarn) {
+    auto conf = writeConf(
+        "[global]\n"
+        "repo1-cipher-type=aes-256-cbc\n"
+        "stanza=ignored\n"
+        "process-max=2\n");
+    LogLevel saved = logLevel();
+    setLogLevel(LogLevel::Warn);
+    ::testing::internal::CaptureStderr();
+    auto cfg = parse({"--config", conf, "backup"}, {"BACKREST_LOG_PATH=/var/log"});
+    std::string err = ::testing::internal::GetCapturedStderr();
+    setLogLevel(saved);
+    EXPECT_EQ(cfg.getInt("process-max"), 2);
+    EXPECT_FALSE(cfg.has("stanza"));  // the stanza never comes from the file
+    EXPECT_NE(err.find("repo1-cipher-type"), std::string::npos) << err;
+    EXPECT_NE(err.find("line 3: ignoring option 'stanza'"), std::string::npos) << err;
+    EXPECT_NE(err.find("BACKREST_LOG_PATH"), std::string::npos) << err;
+}
+
+TEST(OptionTableTest, TableIsConsistent) {
+    std::set<std::string_view> names;
+    for (const auto& def : optionDefs()) {
+        EXPECT_TRUE(names.insert(def.name).second) << "duplicate " << def.name;
+        EXPECT_FALSE(def.help.empty()) << def.name;
+        EXPECT_EQ(findOptionDef(def.name), &def);
+    }
+    EXPECT_EQ(findOptionDef("no-such-option"), nullptr);
+    EXPECT_EQ(names.size(), 33u);
+
+    // Every default must pass the same validation as a user-given value (set() runs it), and
+    // the typed getters must read it back.
+    Config cfg;
+    for (const auto& def : optionDefs()) {
+        if (def.defaultValue.empty()) continue;
+        SCOPED_TRACE(std::string(def.name));
+        EXPECT_NO_THROW(cfg.set(def.name, std::string(def.defaultValue)));
+        if (def.type == OptionType::Integer) {
+            EXPECT_NO_THROW(cfg.getInt(def.name));
+        } else if (def.type == OptionType::Boolean) {
+            EXPECT_NO_THROW(cfg.getBool(def.name));
+        }
+    }
+}
+
+}  // namespace
+}  // namespace backrest

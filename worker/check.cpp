@@ -1,0 +1,47 @@
+// check: the cluster is the stanza's, archiving is configured, and a freshly switched WAL
+// segment reaches the repository within archive-timeout.
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "pg/client.h"
+#include "repo/info.h"
+#include "repo/wal_archive.h"
+#include "worker/commands.h"
+#include "worker/context.h"
+
+namespace backrest::cmd {
+
+int check(const Config& config) {
+    auto repo = openRepo(config);
+    auto layout = stanzaLayout(config);
+    auto backupInfo = repo::requireBackupInfo(*repo, layout);
+    auto archiveInfo = repo::requireArchiveInfo(*repo, layout);
+    pg::Client db(connectOptions(config));
+
+    std::string version = db.scalar("SELECT current_setting('server_version_num')").substr(0, 2);
+    uint64_t systemId = std::stoull(db.scalar("SELECT system_identifier::text FROM pg_control_system()"));
+    repo::checkIdentity(backupInfo.current(), version, systemId, layout.stanza, "check (backup.info)");
+    repo::checkIdentity(archiveInfo.current(), version, systemId, layout.stanza, "check (archive.info)");
+
+    if (db.scalar("SELECT current_setting('archive_mode')") == "off")
+        raise(ErrorCode::Option, "check: archive_mode is off on the server ({}); set archive_mode = on", db.describe());
+    std::string command = db.scalar("SELECT current_setting('archive_command')");
+    std::string library = db.scalar("SELECT current_setting('archive_library')");
+    if (library.empty() && (command.empty() || command == "(disabled)"))
+        raise(ErrorCode::Option, "check: neither archive_command nor archive_library is set on the server ({})",
+              db.describe());
+    if (db.scalar("SELECT pg_is_in_recovery()::text") == "true")
+        raise(ErrorCode::Db, "check: the server ({}) is a standby; run check against the primary", db.describe());
+
+    // A restore point guarantees the switched segment has content, so it is always archived.
+    db.query("SELECT pg_create_restore_point('backrest check')");
+    std::string segment = db.scalar("SELECT pg_walfile_name(pg_switch_wal())");
+    double start = nowSeconds();
+    waitForArchive(*repo, layout, archiveInfo.currentArchiveId(), {segment},
+                   static_cast<int>(config.getInt("archive-timeout")), "check");
+    fmt::print("check: stanza '{}' OK: system {} matches, WAL segment {} archived in {:.2f} s\n", layout.stanza,
+               systemId, segment, nowSeconds() - start);
+    return 0;
+}
+
+}  // namespace backrest::cmd

@@ -1,0 +1,18 @@
+// Every command of the backrest binary; each lives in its own file and returns the exit code.
+#pragma once
+
+#include "common/config.h"
+
+namespace backrest::cmd {
+
+int stanzaCreate(const Config& config);
+int check(const Config& config);
+int backup(const Config& config);
+int restore(const Config& config);
+int archivePush(const Config& config);
+int archiveGet(const Config& config);
+int info(const Config& config);
+int help(const Config& config);
+int version(const Config& config);
+
+}  // namespace backrest::cmd

@@ -1,0 +1,98 @@
+// Shared command plumbing.
+#include "worker/context.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "repo/wal_archive.h"
+
+namespace backrest::cmd {
+
+std::unique_ptr<storage::Storage> openRepo(const Config& config) {
+    std::string path = config.getString("repo1-path");
+    if (path.empty() || path[0] != '/')
+        raise(ErrorCode::Option, "option 'repo1-path' must be an absolute path, not '{}'", path);
+    return std::make_unique<storage::PosixStorage>(path);
+}
+
+repo::Layout stanzaLayout(const Config& config) {
+    std::string stanza = config.getString("stanza");
+    if (stanza.empty() || stanza.find_first_of("/ \t") != std::string::npos || stanza[0] == '.')
+        raise(ErrorCode::Option, "invalid stanza name '{}': use letters, digits, '-' and '_'", stanza);
+    return repo::Layout{stanza};
+}
+
+pg::ConnectOptions connectOptions(const Config& config) {
+    pg::ConnectOptions o;
+    if (auto s = config.find("pg1-socket-path")) o.socketPath = *s;
+    o.port = static_cast<int>(config.getInt("pg1-port"));
+    if (auto u = config.find("pg1-user")) o.user = *u;
+    o.database = config.getString("pg1-database");
+    return o;
+}
+
+repo::TransferOptions transferOptions(const Config& config) {
+    repo::TransferOptions o;
+    o.compressType = io::parseCompressType(config.getString("compress-type"));
+    o.compressLevel = static_cast<int>(config.getInt("compress-level"));
+    o.bufferSize = static_cast<size_t>(config.getInt("buffer-size"));
+    if (o.bufferSize < 16384 || o.bufferSize > 64 * 1024 * 1024)
+        raise(ErrorCode::Option, "option 'buffer-size' must be between 16384 and 67108864, not {}", o.bufferSize);
+    return o;
+}
+
+std::string pgPath(const Config& config) {
+    std::string path = config.getString("pg1-path");
+    if (path.empty() || path[0] != '/')
+        raise(ErrorCode::Option, "option 'pg1-path' must be an absolute path, not '{}'", path);
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    return path;
+}
+
+double nowSeconds() {
+    using namespace std::chrono;
+    return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string formatBytes(uint64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = static_cast<double>(bytes);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+std::string formatTimestamp(int64_t epoch) {
+    std::time_t t = static_cast<std::time_t>(epoch);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}+00", tm.tm_year + 1900, tm.tm_mon + 1,
+                       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+void waitForArchive(storage::Storage& repo, const repo::Layout& layout, const std::string& archiveId,
+                    const std::vector<std::string>& segments, int timeoutSeconds, const std::string& what) {
+    double deadline = nowSeconds() + timeoutSeconds;
+    for (const auto& segment : segments) {
+        for (;;) {
+            if (repo::findWal(repo, layout, archiveId, segment)) break;
+            if (nowSeconds() > deadline)
+                raise(ErrorCode::ArchiveTimeout,
+                      "{}: WAL segment {} was not archived within archive-timeout ({} s); check "
+                      "archive_command / archive_library and the server log",
+                      what, segment, timeoutSeconds);
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+}
+
+}  // namespace backrest::cmd

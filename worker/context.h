@@ -1,0 +1,33 @@
+// What most commands derive from the configuration: the repository, the stanza's layout,
+// the database connection and the transfer options.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/config.h"
+#include "pg/client.h"
+#include "repo/file_transfer.h"
+#include "repo/layout.h"
+#include "storage/posix.h"
+
+namespace backrest::cmd {
+
+std::unique_ptr<storage::Storage> openRepo(const Config& config);
+repo::Layout stanzaLayout(const Config& config);
+pg::ConnectOptions connectOptions(const Config& config);
+repo::TransferOptions transferOptions(const Config& config);
+// pg1-path as an absolute path (required).
+std::string pgPath(const Config& config);
+
+// Seconds since the epoch, as a double, for durations.
+double nowSeconds();
+std::string formatBytes(uint64_t bytes);      // "1.2 GiB"
+std::string formatTimestamp(int64_t epoch);   // "2026-11-21 23:59:59+00"
+
+// Waits until each WAL segment in [first, last] is in the archive; ArchiveTimeoutError naming
+// the first missing segment after archive-timeout seconds.
+void waitForArchive(storage::Storage& repo, const repo::Layout& layout, const std::string& archiveId,
+                    const std::vector<std::string>& segments, int timeoutSeconds, const std::string& what);
+
+}  // namespace backrest::cmd

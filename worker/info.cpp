@@ -1,0 +1,136 @@
+// info: what a stanza holds — its cluster identity, the WAL range archived, and every backup
+// with its times, LSNs, WAL range and sizes — as text for people or JSON for scripts.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "pg/wal.h"
+#include "repo/info.h"
+#include "repo/layout.h"
+#include "worker/commands.h"
+#include "worker/context.h"
+
+namespace backrest::cmd {
+
+namespace {
+
+using nlohmann::json;
+
+// First and last WAL segment archived under one archive id, or empty.
+std::pair<std::string, std::string> walRangeOf(storage::Storage& repo, const repo::Layout& layout,
+                                               const std::string& archiveId) {
+    std::vector<std::string> dirs;
+    for (const auto& e : repo.list(layout.archiveIdDir(archiveId)))
+        if (e.type == storage::FileType::Path && e.name.size() == 16) dirs.push_back(e.name);
+    std::sort(dirs.begin(), dirs.end());
+    auto segmentsIn = [&](const std::string& dir) {
+        std::vector<std::string> names;
+        for (const auto& e : repo.list(layout.archiveIdDir(archiveId) + "/" + dir))
+            if (e.name.size() > 24 && pg::isWalSegmentName(e.name.substr(0, 24)) && e.name[24] == '-' &&
+                !e.name.ends_with(".tmp"))
+                names.push_back(e.name.substr(0, 24));
+        std::sort(names.begin(), names.end());
+        return names;
+    };
+    std::string min, max;
+    for (auto it = dirs.begin(); it != dirs.end() && min.empty(); ++it)
+        if (auto n = segmentsIn(*it); !n.empty()) min = n.front();
+    for (auto it = dirs.rbegin(); it != dirs.rend() && max.empty(); ++it)
+        if (auto n = segmentsIn(*it); !n.empty()) max = n.back();
+    return {min, max};
+}
+
+json stanzaJson(storage::Storage& repo, const std::string& stanza) {
+    repo::Layout layout{stanza};
+    json out = {{"name", stanza}};
+    auto backupInfo = repo::loadBackupInfo(repo, layout);
+    auto archiveInfo = repo::loadArchiveInfo(repo, layout);
+    if (!backupInfo || !archiveInfo) {
+        out["status"] = {{"code", 1}, {"message", "missing stanza data (run stanza-create)"}};
+        out["db"] = json::array();
+        out["archive"] = json::array();
+        out["backup"] = json::array();
+        return out;
+    }
+    out["status"] = backupInfo->backups.empty() ? json{{"code", 2}, {"message", "no valid backups"}}
+                                                : json{{"code", 0}, {"message", "ok"}};
+    out["db"] = json::array();
+    for (const auto& db : backupInfo->history)
+        out["db"].push_back({{"id", db.id}, {"system-id", db.systemId}, {"version", db.version}});
+    out["archive"] = json::array();
+    for (const auto& db : archiveInfo->history) {
+        std::string id = repo::ArchiveInfo::archiveId(db);
+        auto [min, max] = walRangeOf(repo, layout, id);
+        out["archive"].push_back({{"id", id}, {"database", {{"id", db.id}}},
+                                  {"min", min.empty() ? json(nullptr) : json(min)},
+                                  {"max", max.empty() ? json(nullptr) : json(max)}});
+    }
+    out["backup"] = json::array();
+    for (const auto& b : backupInfo->backups)
+        out["backup"].push_back({{"label", b.label},
+                                 {"type", b.type},
+                                 {"prior", b.prior.empty() ? json(nullptr) : json(b.prior)},
+                                 {"timestamp", {{"start", b.timestampStart}, {"stop", b.timestampStop}}},
+                                 {"lsn", {{"start", b.lsnStart}, {"stop", b.lsnStop}}},
+                                 {"archive", {{"start", b.walStart}, {"stop", b.walStop}}},
+                                 {"timeline", b.timeline},
+                                 {"database", {{"id", b.dbId}}},
+                                 {"info", {{"size", b.size},
+                                           {"file-count", b.fileCount},
+                                           {"repository", {{"size", b.repoSize}}}}}});
+    return out;
+}
+
+void printText(const json& stanza) {
+    fmt::print("stanza: {}\n    status: {}\n", stanza["name"].get<std::string>(),
+               stanza["status"]["message"].get<std::string>());
+    for (const auto& a : stanza["archive"]) {
+        std::string min = a["min"].is_null() ? "none" : a["min"].get<std::string>();
+        std::string max = a["max"].is_null() ? "none" : a["max"].get<std::string>();
+        fmt::print("    wal archive min/max ({}): {}/{}\n", a["id"].get<std::string>(), min, max);
+    }
+    for (const auto& b : stanza["backup"]) {
+        fmt::print("\n    {} backup: {}\n", b["type"].get<std::string>(), b["label"].get<std::string>());
+        fmt::print("        timestamp start/stop: {} / {}\n", formatTimestamp(b["timestamp"]["start"]),
+                   formatTimestamp(b["timestamp"]["stop"]));
+        fmt::print("        wal start/stop: {} / {}\n", b["archive"]["start"].get<std::string>(),
+                   b["archive"]["stop"].get<std::string>());
+        fmt::print("        lsn start/stop: {} / {}\n", b["lsn"]["start"].get<std::string>(),
+                   b["lsn"]["stop"].get<std::string>());
+        fmt::print("        database size: {}, files: {}, repository size: {}\n",
+                   formatBytes(b["info"]["size"]), b["info"]["file-count"].get<uint64_t>(),
+                   formatBytes(b["info"]["repository"]["size"]));
+    }
+}
+
+}  // namespace
+
+int info(const Config& config) {
+    auto repo = openRepo(config);
+    std::vector<std::string> stanzas;
+    if (auto stanza = config.find("stanza")) {
+        stanzaLayout(config);  // validates the name
+        stanzas.push_back(*stanza);
+    } else {
+        for (const auto& e : repo->list("backup"))
+            if (e.type == storage::FileType::Path) stanzas.push_back(e.name);
+        std::sort(stanzas.begin(), stanzas.end());
+    }
+    json all = json::array();
+    for (const auto& s : stanzas) all.push_back(stanzaJson(*repo, s));
+    if (config.getString("output") == "json") {
+        fmt::print("{}\n", all.dump());
+        return 0;
+    }
+    if (stanzas.empty()) fmt::print("No stanzas exist in the repository.\n");
+    for (size_t i = 0; i < all.size(); i++) {
+        if (i) fmt::print("\n");
+        printText(all[i]);
+    }
+    return 0;
+}
+
+}  // namespace backrest::cmd

@@ -1,0 +1,124 @@
+// Recovery settings for a restored cluster.
+#include "worker/recovery_config.h"
+
+#include <unistd.h>
+
+#include <climits>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace backrest::cmd {
+
+namespace {
+
+std::string selfExecutable() {
+    char path[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0) return "backrest";
+    return std::string(path, static_cast<size_t>(n));
+}
+
+std::string shellWord(const std::string& word) {
+    if (word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./:,%") ==
+        std::string::npos)
+        return word;
+    std::string quoted = "'";
+    for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return quoted + "'";
+}
+
+// The archive-get command PostgreSQL will run: this binary with the options that locate the
+// repository, so recovery reads the same repository the restore did.
+std::string restoreCommand(const Config& config) {
+    static const std::set<std::string> relevant = {"config", "stanza", "repo1-path", "repo1-type",
+                                                   "buffer-size", "log-level-console"};
+    std::string command = shellWord(selfExecutable());
+    for (const auto& arg : config.passThroughArgs()) {
+        std::string name = arg.substr(2, arg.find('=') - 2);
+        if (relevant.count(name)) command += " " + shellWord(arg);
+    }
+    if (config.source("stanza") == OptionSource::Default || config.source("stanza") == OptionSource::ConfigFile)
+        command += " " + shellWord("--stanza=" + config.getString("stanza"));
+    return command + " archive-get %f \"%p\"";
+}
+
+bool isRecoverySetting(const std::string& line) {
+    size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos) return false;
+    std::string key = line.substr(start, line.find_first_of(" \t=", start) - start);
+    return key == "restore_command" || key.starts_with("recovery_target");
+}
+
+std::string confQuote(const std::string& value) {
+    std::string out = "'";
+    for (char c : value) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+}
+
+}  // namespace
+
+std::string RecoverySettings::describe() const {
+    std::string out = "type=" + type;
+    for (const auto& [k, v] : settings)
+        if (k != "restore_command") out += fmt::format(", {}='{}'", k, v);
+    return out;
+}
+
+RecoverySettings recoverySettings(const Config& config) {
+    RecoverySettings r;
+    r.type = config.find("type").value_or("default");
+    static const std::set<std::string> targetTypes = {"time", "xid", "lsn", "name"};
+    static const std::set<std::string> types = {"default", "immediate", "time", "xid", "lsn",
+                                                "name", "none", "preserve", "standby"};
+    if (!types.count(r.type))
+        raise(ErrorCode::Option,
+              "invalid value '{}' for option 'type' of restore (expected default, immediate, time, "
+              "xid, lsn, name, none, preserve or standby)",
+              r.type);
+    auto target = config.find("target");
+    if (targetTypes.count(r.type) && (!target || target->empty()))
+        raise(ErrorCode::Option, "option 'target' is required for restore --type={}", r.type);
+    if (!targetTypes.count(r.type) && target)
+        raise(ErrorCode::Option, "option 'target' is only valid with --type=time, xid, lsn or name (not {})", r.type);
+    if (r.type == "preserve" || r.type == "none") return r;
+
+    r.settings.emplace_back("restore_command", restoreCommand(config));
+    if (r.type == "immediate") r.settings.emplace_back("recovery_target", "immediate");
+    if (targetTypes.count(r.type)) r.settings.emplace_back("recovery_target_" + r.type, *target);
+    if (targetTypes.count(r.type) && r.type != "name" && config.getBool("target-exclusive"))
+        r.settings.emplace_back("recovery_target_inclusive", "false");
+    if (r.type == "immediate" || targetTypes.count(r.type))
+        r.settings.emplace_back("recovery_target_action", config.getString("target-action"));
+    if (auto timeline = config.find("target-timeline")) r.settings.emplace_back("recovery_target_timeline", *timeline);
+    for (const auto& option : config.getMulti("recovery-option")) {
+        auto eq = option.find('=');
+        if (eq == std::string::npos || eq == 0)
+            raise(ErrorCode::Option, "invalid value '{}' for option 'recovery-option' (expected name=value)", option);
+        r.settings.emplace_back(option.substr(0, eq), option.substr(eq + 1));
+    }
+    r.signalFile = r.type == "standby" ? "standby.signal" : "recovery.signal";
+    return r;
+}
+
+void writeRecoveryConfig(storage::Storage& dataDir, const RecoverySettings& recovery) {
+    if (recovery.type == "preserve") return;
+    std::string existing = storage::readAllIfExists(dataDir, "postgresql.auto.conf").value_or("");
+    std::ostringstream out;
+    std::istringstream in(existing);
+    for (std::string line; std::getline(in, line);)
+        out << (isRecoverySetting(line) ? "# Removed by backrest restore: " + line : line) << '\n';
+    if (!recovery.settings.empty()) {
+        out << "\n# Recovery settings written by backrest restore\n";
+        for (const auto& [name, value] : recovery.settings) out << name << " = " << confQuote(value) << '\n';
+    }
+    storage::WriteOptions write;
+    write.mode = 0600;
+    storage::writeAll(dataDir, "postgresql.auto.conf", out.str(), write);
+    if (!recovery.signalFile.empty()) storage::writeAll(dataDir, recovery.signalFile, "", write);
+}
+
+}  // namespace backrest::cmd

@@ -1,0 +1,26 @@
+// The recovery settings a restore writes: restore_command, recovery targets, the signal file.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "storage/storage.h"
+
+namespace backrest::cmd {
+
+struct RecoverySettings {
+    std::string type;  // default immediate time xid lsn name none preserve standby
+    std::vector<std::pair<std::string, std::string>> settings;  // name, value (unquoted)
+    std::string signalFile;  // "recovery.signal", "standby.signal" or empty
+    std::string describe() const;
+};
+
+// Validates --type/--target/--target-action/... and builds the settings.
+RecoverySettings recoverySettings(const Config& config);
+
+// Rewrites postgresql.auto.conf in the restored data directory: earlier recovery settings are
+// commented out, the new ones appended; then creates the signal file.
+void writeRecoveryConfig(storage::Storage& dataDir, const RecoverySettings& recovery);
+
+}  // namespace backrest::cmd

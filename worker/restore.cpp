@@ -1,0 +1,199 @@
+// restore: rebuilds a data directory (and its tablespaces) from a backup, verifying every file's
+// SHA-256, writes global/pg_control last (a half-restored directory cannot start), writes the
+// recovery settings, and fsyncs everything before it reports success.
+#include <pwd.h>
+#include <sys/stat.h>
+#include <grp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/parallel.h"
+#include "repo/file_transfer.h"
+#include "repo/info.h"
+#include "repo/manifest.h"
+#include "storage/posix.h"
+#include "worker/commands.h"
+#include "worker/context.h"
+#include "worker/recovery_config.h"
+
+namespace backrest::cmd {
+
+namespace {
+
+// Where each manifest target goes: pg_data to pg1-path, tablespaces to their original location
+// unless remapped with --tablespace-map (oid or name) or --tablespace-map-all.
+std::map<std::string, std::string> targetLocations(const Config& config, const repo::Manifest& m,
+                                                   const std::string& dataPath) {
+    std::map<std::string, std::string> remap;
+    for (const auto& entry : config.getMulti("tablespace-map")) {
+        auto eq = entry.find('=');
+        if (eq == std::string::npos || eq == 0 || entry.size() == eq + 1 || entry[eq + 1] != '/')
+            raise(ErrorCode::Option, "invalid value '{}' for option 'tablespace-map' (expected <oid or name>=/absolute/path)", entry);
+        remap[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
+    auto all = config.find("tablespace-map-all");
+    std::map<std::string, std::string> out;
+    std::set<std::string> used;
+    for (const auto& t : m.targets) {
+        if (t.name == "pg_data") {
+            out[t.name] = dataPath;
+            continue;
+        }
+        std::string location = t.path;
+        std::string oid = std::to_string(t.tablespaceOid);
+        if (all) location = *all + "/" + (t.tablespaceName.empty() ? oid : t.tablespaceName);
+        if (remap.count(oid)) location = remap[oid], used.insert(oid);
+        if (remap.count(t.tablespaceName)) location = remap[t.tablespaceName], used.insert(t.tablespaceName);
+        out[t.name] = location;
+    }
+    for (const auto& [key, path] : remap)
+        if (!used.count(key))
+            raise(ErrorCode::Option, "option 'tablespace-map': backup {} has no tablespace with oid or name '{}'", m.label, key);
+    return out;
+}
+
+// Absolute destination of a manifest name ("pg_data/base/1", "pg_tblspc/16385/PG_15_...").
+std::string destinationOf(const std::map<std::string, std::string>& locations, const std::string& name) {
+    std::string best;
+    for (const auto& [target, location] : locations)
+        if ((name == target || name.starts_with(target + "/")) && target.size() > best.size()) best = target;
+    if (best.empty()) raise(ErrorCode::Format, "manifest entry '{}' belongs to no target", name);
+    return locations.at(best) + name.substr(best.size());
+}
+
+void requireEmpty(storage::Storage& fs, const std::string& path, const std::string& what) {
+    auto info = fs.info(path, true);
+    if (!info) return;
+    if (info->type != storage::FileType::Path)
+        raise(ErrorCode::PathNotEmpty, "restore: {} '{}' exists and is not a directory", what, path);
+    if (fs.info(path + "/postmaster.pid"))
+        raise(ErrorCode::Postmaster,
+              "restore: '{}' has a postmaster.pid: stop PostgreSQL before restoring (or remove a stale pid file)", path);
+    if (!fs.list(path).empty())
+        raise(ErrorCode::PathNotEmpty,
+              "restore: {} '{}' is not empty; restore into an empty directory (--delta, to restore "
+              "over an existing cluster, is not available yet)",
+              what, path);
+}
+
+// As root, files get the owner recorded in the backup (resolved by name on this host).
+void chownIfRoot(const std::string& path, const std::string& user, const std::string& group) {
+    if (geteuid() != 0 || user.empty()) return;
+    struct passwd* pw = getpwnam(user.c_str());
+    struct group* gr = group.empty() ? nullptr : getgrnam(group.c_str());
+    if (!pw) return;
+    if (lchown(path.c_str(), pw->pw_uid, gr ? gr->gr_gid : pw->pw_gid) != 0)
+        raiseErrno(ErrorCode::FileWrite, "unable to set owner of", path);
+}
+
+}  // namespace
+
+int restore(const Config& config) {
+    double started = nowSeconds();
+    auto repo = openRepo(config);
+    auto layout = stanzaLayout(config);
+    auto backupInfo = repo::requireBackupInfo(*repo, layout);
+    std::string dataPath = pgPath(config);
+    auto recovery = recoverySettings(config);
+    if (config.getBool("delta"))
+        raise(ErrorCode::Option, "restore --delta is not available yet; restore into an empty directory");
+
+    std::string label;
+    if (auto set = config.find("set")) {
+        if (!backupInfo.find(*set)) {
+            std::string available;
+            for (const auto& b : backupInfo.backups) available += (available.empty() ? "" : ", ") + b.label;
+            raise(ErrorCode::BackupSet, "restore: backup set '{}' does not exist in stanza '{}' (available: {})",
+                  *set, layout.stanza, available.empty() ? "none" : available);
+        }
+        label = *set;
+    } else {
+        if (backupInfo.backups.empty())
+            raise(ErrorCode::BackupSet, "restore: stanza '{}' has no backup to restore", layout.stanza);
+        label = backupInfo.backups.back().label;
+    }
+    auto manifest = repo::loadManifest(*repo, layout.manifest(label));
+
+    storage::PosixStorage fs("/");
+    auto locations = targetLocations(config, manifest, dataPath);
+    for (const auto& [target, location] : locations)
+        requireEmpty(fs, location, target == "pg_data" ? "data directory" : "tablespace directory");
+    for (const auto& l : manifest.links)
+        if (l.name == "pg_data/pg_wal") requireEmpty(fs, l.destination, "pg_wal link destination");
+
+    // Directories first (each target, then every path in name order), then the links.
+    std::map<std::string, std::string> linkOf;
+    for (const auto& l : manifest.links) linkOf[l.name] = l.destination;
+    for (const auto& p : manifest.paths) {
+        std::string dest = destinationOf(locations, p.name);
+        if (p.name == "pg_data/pg_wal" && linkOf.count(p.name)) dest = linkOf[p.name];
+        fs.pathCreate(dest, p.mode);
+        if (::chmod(dest.c_str(), p.mode) != 0) raiseErrno(ErrorCode::FileWrite, "unable to set mode of", dest);
+        chownIfRoot(dest, p.user, p.group);
+    }
+    for (const auto& l : manifest.links) {
+        std::string linkPath = dataPath + l.name.substr(std::string("pg_data").size());
+        std::string dest = l.destination;
+        if (l.name.starts_with("pg_data/pg_tblspc/")) dest = locations.at(l.name.substr(8));
+        fs.removePath(linkPath, false);  // pathCreate above made the pg_wal directory in place
+        if (::symlink(dest.c_str(), linkPath.c_str()) != 0)
+            raiseErrno(ErrorCode::FileWrite, fmt::format("unable to create link to '{}' at", dest), linkPath);
+    }
+
+    // Files, largest first, in parallel; global/pg_control after all the others.
+    std::vector<size_t> order;
+    size_t control = manifest.files.size();
+    for (size_t i = 0; i < manifest.files.size(); i++) {
+        if (manifest.files[i].name == "pg_data/global/pg_control") control = i;
+        else order.push_back(i);
+    }
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return manifest.files[a].size > manifest.files[b].size; });
+    auto options = transferOptions(config);
+    auto compressType = io::parseCompressType(manifest.compressType);
+    std::string ext(io::compressExtension(compressType));
+    auto restoreOne = [&](size_t index) {
+        const auto& f = manifest.files[index];
+        std::string holder = f.reference.empty() ? manifest.label : f.reference;
+        repo::ExpectedFile expected{f.name, holder, f.size, f.sha256, {}};
+        expected.write.mode = f.mode;
+        expected.write.atomic = false;
+        expected.write.syncPath = false;
+        expected.write.createPath = false;
+        expected.write.mtime = f.mtime;
+        std::string dest = destinationOf(locations, f.name);
+        repo::fetchFile(*repo, layout.backupFile(holder, f.name, ext), compressType, fs, dest, expected,
+                        options.bufferSize);
+        chownIfRoot(dest, f.user, f.group);
+    };
+    runParallel(static_cast<size_t>(config.getInt("process-max")), order.size(),
+                [&](size_t i) { restoreOne(order[i]); });
+
+    storage::PosixStorage dataDir(dataPath);
+    writeRecoveryConfig(dataDir, recovery);
+    std::set<std::string> dirs;
+    for (const auto& p : manifest.paths) dirs.insert(destinationOf(locations, p.name));
+    for (const auto& d : dirs) fs.pathSync(d);
+    if (control == manifest.files.size())
+        raise(ErrorCode::Format, "backup {} has no global/pg_control: it cannot be restored", label);
+    restoreOne(control);
+    fs.pathSync(dataPath + "/global");
+
+    double seconds = nowSeconds() - started;
+    uint64_t size = manifest.totalSize();
+    fmt::print("restore {}: {} in {} files to '{}', {:.1f} s, {}/s; recovery {}\n", label, formatBytes(size),
+               manifest.files.size(), dataPath, seconds, formatBytes(static_cast<uint64_t>(size / std::max(seconds, 0.001))),
+               recovery.describe());
+    return 0;
+}
+
+}  // namespace backrest::cmd
