@@ -200,8 +200,11 @@ int backup(const Config& config) {
     });
     progress.end();
     size_t kept = 0;
-    for (size_t i = 0; i < manifest.files.size(); i++)
-        if (!vanished[i]) manifest.files[kept++] = std::move(manifest.files[i]);
+    for (size_t i = 0; i < manifest.files.size(); i++) {
+        if (vanished[i]) continue;
+        if (kept != i) manifest.files[kept] = std::move(manifest.files[i]);
+        kept++;
+    }
     manifest.files.resize(kept);
 
     // Stop: PostgreSQL gives the backup_label and tablespace_map a restore needs.

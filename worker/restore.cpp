@@ -95,6 +95,22 @@ void chownIfRoot(const std::string& path, const std::string& user, const std::st
         raiseErrno(ErrorCode::FileWrite, "unable to set owner of", path);
 }
 
+// PostgreSQL recreates the pg_tblspc links from tablespace_map when it starts: the file must
+// name where the tablespaces were restored, or a remapped restore would write into the
+// original locations (possibly a running cluster's).
+void writeTablespaceMap(storage::Storage& dataDir, const repo::Manifest& m,
+                        const std::map<std::string, std::string>& locations) {
+    bool hasMap = false;
+    for (const auto& f : m.files) hasMap = hasMap || f.name == "pg_data/tablespace_map";
+    if (!hasMap) return;
+    std::string content;
+    for (const auto& t : m.targets)
+        if (t.tablespaceOid != 0) content += fmt::format("{} {}\n", t.tablespaceOid, locations.at(t.name));
+    storage::WriteOptions write;
+    write.mode = 0600;
+    storage::writeAll(dataDir, "tablespace_map", content, write);
+}
+
 }  // namespace
 
 int restore(const Config& config) {
@@ -179,6 +195,7 @@ int restore(const Config& config) {
                 [&](size_t i) { restoreOne(order[i]); });
 
     storage::PosixStorage dataDir(dataPath);
+    writeTablespaceMap(dataDir, manifest, locations);
     writeRecoveryConfig(dataDir, recovery);
     std::set<std::string> dirs;
     for (const auto& p : manifest.paths) dirs.insert(destinationOf(locations, p.name));

@@ -73,6 +73,9 @@ void saveManifest(storage::Storage& repo, const std::string& path, const Manifes
     doc["links"] = std::move(links);
     json files = json::array();
     for (const auto& f : m.files) {
+        if (f.name.empty() || f.sha256.size() != 64)
+            raise(ErrorCode::Assert, "manifest of backup {} has a file without name or checksum ('{}')",
+                  m.label, f.name);
         json entry = {{"name", f.name},     {"size", f.size},   {"repo-size", f.repoSize},
                       {"mtime", f.mtime},   {"mode", modeString(f.mode)},
                       {"user", f.user},     {"group", f.group}, {"sha256", f.sha256}};

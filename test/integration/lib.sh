@@ -1,0 +1,115 @@
+# Shared helpers of the integration suites: a temp area owned by postgres, PostgreSQL clusters
+# on Unix sockets only, assertions that count, and cleanup that stops every server it started.
+# Source it, set SUITE, call it_setup, then assertions; the EXIT trap reports and cleans up.
+
+PGBIN=${PGBIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
+PASSED=0
+FAILED=0
+IT_SERVERS=()
+
+# Commands the database side runs (initdb, pg_ctl, psql, backrest) run as postgres when we are root.
+as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+fail() {
+    FAILED=$((FAILED + 1))
+    echo "not ok - $1"
+    [ -n "${2:-}" ] && printf '%s\n' "$2" | head -40 | sed 's/^/    # /'
+    return 0
+}
+
+# Setup steps: a failure ends the suite (counted as one failure).
+must() {
+    local out
+    if ! out=$("$@" 2>&1); then
+        fail "setup: $*" "$out"
+        exit 1
+    fi
+    [ -n "${IT_VERBOSE:-}" ] && printf '%s\n' "$out"
+    return 0
+}
+
+expect_eq() {  # name actual expected
+    if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "expected: $3
+actual:   $2"; fi
+}
+
+expect_contains() {  # name haystack needle
+    if [[ "$2" == *"$3"* ]]; then pass "$1"; else fail "$1" "expected to contain: $3
+actual: $2"; fi
+}
+
+# Runs a command (as postgres), keeps its combined output in OUT and its status in RC,
+# and asserts the status.
+expect_exit() {  # name expected-status command...
+    local name=$1 want=$2
+    shift 2
+    OUT=$(as_pg "$@" 2>&1)
+    RC=$?
+    if [ "$RC" -eq "$want" ]; then pass "$name (exit $RC)"; else fail "$name" "expected exit $want, got $RC: $OUT"; fi
+}
+
+it_setup() {
+    IT_TMP=$(mktemp -d /tmp/backrest-it.XXXXXX)
+    chmod 0755 "$IT_TMP"
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$IT_TMP"
+    # The binary is copied where postgres can run it whatever the permissions of the checkout.
+    as_pg mkdir -p "$IT_TMP/bin"
+    cp "$BACKREST_BIN" "$IT_TMP/bin/backrest"
+    chmod 0755 "$IT_TMP/bin/backrest"
+    BR="$IT_TMP/bin/backrest"
+    trap it_finish EXIT
+}
+
+# Stops every cluster this suite started (immediate: we are cleaning up), removes the temp area,
+# and prints the suite's count line that test/run-all.sh sums.
+it_finish() {
+    local d
+    for d in "${IT_SERVERS[@]}"; do
+        [ -f "$d/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$d" -m immediate -w stop >/dev/null 2>&1
+    done
+    if [ -n "${IT_KEEP:-}" ]; then echo "# kept $IT_TMP"; else rm -rf "$IT_TMP"; fi
+    echo "$SUITE: $PASSED passed, $FAILED failed"
+    [ -n "${IT_RESULTS:-}" ] && echo "$PASSED $FAILED" >>"$IT_RESULTS"
+    [ "$FAILED" -eq 0 ]
+}
+
+# initdb with data checksums and a configuration for tests: Unix socket only, in IT_TMP.
+pg_init() {  # datadir port [extra initdb args]
+    local dir=$1 port=$2
+    shift 2
+    must as_pg "$PGBIN/initdb" -D "$dir" --data-checksums -A trust -U postgres "$@"
+    cat >>"$dir/postgresql.conf" <<CONF
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$IT_TMP'
+fsync = on
+max_wal_senders = 2
+log_min_messages = warning
+CONF
+}
+
+pg_start() {  # datadir
+    IT_SERVERS+=("$1")
+    must as_pg "$PGBIN/pg_ctl" -D "$1" -l "$1.log" -w -t 120 start
+}
+
+pg_stop() {  # datadir
+    as_pg "$PGBIN/pg_ctl" -D "$1" -m fast -w -t 120 stop >/dev/null 2>&1
+}
+
+psql_at() {  # port sql
+    as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p "$1" -U postgres -d postgres -Atq -v ON_ERROR_STOP=1 -c "$2"
+}
+
+# Waits until a restored cluster has finished recovery (promoted), up to 120 s.
+wait_promoted() {  # port
+    local i
+    for i in $(seq 1 240); do
+        [ "$(psql_at "$1" 'SELECT pg_is_in_recovery()' 2>/dev/null)" == "f" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}

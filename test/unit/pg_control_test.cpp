@@ -1,0 +1,115 @@
+// Identity of a data directory read from PG_VERSION and global/pg_control, and its errors.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "common/error.h"
+#include "pg/control.h"
+#include "storage/posix.h"
+
+namespace backrest::pg {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <typename F>
+Error errorOf(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e;
+    }
+    ADD_FAILURE() << "no backrest::Error thrown";
+    return Error(ErrorCode::Assert, "");
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+class PgControl : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string tmpl = fs::temp_directory_path().string() + "/pg-control-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+        root_ = tmpl;
+        fs::create_directories(root_ + "/global");
+        storage_ = std::make_unique<storage::PosixStorage>(root_);
+    }
+    void TearDown() override { fs::remove_all(root_); }
+
+    void put(const std::string& rel, const std::string& content) {
+        std::ofstream(root_ + "/" + rel, std::ios::binary) << content;
+    }
+    // ControlFileData's leading fields, then filler up to the usual 8 KiB.
+    static std::string control(uint64_t sysid, uint32_t controlVersion, uint32_t catalog, size_t size = 8192) {
+        std::string b(size, '\x5A');
+        std::memcpy(b.data(), &sysid, 8);
+        std::memcpy(b.data() + 8, &controlVersion, 4);
+        std::memcpy(b.data() + 12, &catalog, 4);
+        return b;
+    }
+
+    std::string root_;
+    std::unique_ptr<storage::PosixStorage> storage_;
+};
+
+TEST_F(PgControl, ReadsVersionAndIdentity) {
+    put("PG_VERSION", "15\n");
+    put("global/pg_control", control(7310000000000000001ULL, 1300, 202209061));
+    ControlInfo info = readControl(*storage_);
+    EXPECT_EQ(info.version, "15");
+    EXPECT_EQ(info.systemId, 7310000000000000001ULL);
+    EXPECT_EQ(info.controlVersion, 1300u);
+    EXPECT_EQ(info.catalogVersion, 202209061u);
+    EXPECT_TRUE(isSupportedVersion(info.version));
+    EXPECT_FALSE(isSupportedVersion("14"));
+}
+
+TEST_F(PgControl, SixteenBytesAreEnough) {
+    put("PG_VERSION", "16\r\n");
+    put("global/pg_control", control(42, 1300, 7, 16));
+    ControlInfo info = readControl(*storage_);
+    EXPECT_EQ(info.version, "16");
+    EXPECT_EQ(info.systemId, 42u);
+    EXPECT_EQ(info.catalogVersion, 7u);
+}
+
+TEST_F(PgControl, MissingVersionFile) {
+    put("global/pg_control", control(1, 1300, 1));
+    Error e = errorOf([&] { readControl(*storage_); });
+    EXPECT_EQ(e.code(), ErrorCode::FileMissing);
+    EXPECT_TRUE(has(e.what(), root_ + "/PG_VERSION")) << e.what();
+}
+
+TEST_F(PgControl, JunkVersion) {
+    put("global/pg_control", control(1, 1300, 1));
+    for (std::string junk : {"fifteen\n", "", "\n", "15.2\n", " 15\n"}) {
+        SCOPED_TRACE(junk);
+        put("PG_VERSION", junk);
+        Error e = errorOf([&] { readControl(*storage_); });
+        EXPECT_EQ(e.code(), ErrorCode::Format);
+        EXPECT_TRUE(has(e.what(), root_ + "/PG_VERSION")) << e.what();
+    }
+}
+
+TEST_F(PgControl, MissingControlFile) {
+    put("PG_VERSION", "15\n");
+    Error e = errorOf([&] { readControl(*storage_); });
+    EXPECT_EQ(e.code(), ErrorCode::FileMissing);
+    EXPECT_TRUE(has(e.what(), root_ + "/global/pg_control")) << e.what();
+}
+
+TEST_F(PgControl, ShortControlFile) {
+    put("PG_VERSION", "15\n");
+    put("global/pg_control", control(1, 1300, 1, 15));
+    Error e = errorOf([&] { readControl(*storage_); });
+    EXPECT_EQ(e.code(), ErrorCode::Format);
+    EXPECT_TRUE(has(e.what(), root_ + "/global/pg_control")) << e.what();
+    EXPECT_TRUE(has(e.what(), "too short")) << e.what();
+}
+
+}  // namespace
+}  // namespace backrest::pg
