@@ -1,0 +1,174 @@
+// Storing a file into the repository and restoring it, verified by size and SHA-256.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "common/error.h"
+#include "io/sha256.h"
+#include "repo/file_transfer.h"
+#include "storage/posix.h"
+
+namespace backrest::repo {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <typename F>
+Error errorOf(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e;
+    }
+    ADD_FAILURE() << "no backrest::Error thrown";
+    return Error(ErrorCode::Assert, "");
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Half pseudo-random, half repetitive: both compressible and not.
+std::string content(size_t size) {
+    std::mt19937 rng(static_cast<uint32_t>(size));
+    std::string s(size, '\0');
+    for (size_t i = 0; i < size; i++) s[i] = i % 2 ? static_cast<char>(rng()) : static_cast<char>('a' + i % 7);
+    return s;
+}
+
+class RepoFileTransfer : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string tmpl = fs::temp_directory_path().string() + "/repo-transfer-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+        root_ = tmpl;
+        fs::create_directories(root_ + "/pg/base/1");
+        fs::create_directories(root_ + "/repo");
+        fs::create_directories(root_ + "/restore");
+        pg_ = std::make_unique<storage::PosixStorage>(root_ + "/pg");
+        repo_ = std::make_unique<storage::PosixStorage>(root_ + "/repo");
+        restore_ = std::make_unique<storage::PosixStorage>(root_ + "/restore");
+    }
+    void TearDown() override { fs::remove_all(root_); }
+
+    void put(const std::string& rel, const std::string& bytes) {
+        std::ofstream(root_ + "/" + rel, std::ios::binary) << bytes;
+    }
+    std::string get(const std::string& rel) {
+        std::ifstream in(root_ + "/" + rel, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+
+    std::string root_;
+    std::unique_ptr<storage::PosixStorage> pg_, repo_, restore_;
+};
+
+TEST_F(RepoFileTransfer, RoundTripSizesAndCompressTypes) {
+    const std::string label = "20261121-235959F";
+    for (size_t size : {size_t{0}, size_t{1}, size_t{5} * 1024 * 1024}) {
+        for (io::CompressType type : {io::CompressType::Zst, io::CompressType::None}) {
+            SCOPED_TRACE(::testing::Message() << size << " bytes, " << io::compressTypeName(type));
+            std::string bytes = content(size);
+            put("pg/base/1/16384", bytes);
+            std::string repoPath = "backup/main/" + label + "/pg_data/base/1/16384" +
+                                   std::string(io::compressExtension(type));
+            TransferOptions options;
+            options.compressType = type;
+            options.bufferSize = 64 * 1024;
+            auto stored = storeFile(*pg_, "base/1/16384", *repo_, repoPath, options);
+            ASSERT_TRUE(stored);
+            EXPECT_EQ(stored->size, size);
+            EXPECT_EQ(stored->sha256, io::sha256Hex(bytes));
+            std::string repoBytes = get("repo/" + repoPath);
+            EXPECT_EQ(stored->repoSize, repoBytes.size());
+            if (type == io::CompressType::None) {
+                EXPECT_EQ(repoBytes, bytes);
+            } else {
+                EXPECT_GT(repoBytes.size(), 0u);  // a zstd frame even for nothing
+            }
+
+            ExpectedFile expected{"pg_data/base/1/16384", label, stored->size, stored->sha256, {}};
+            expected.write.mode = 0600;
+            fetchFile(*repo_, repoPath, type, *restore_, "base/1/16384", expected, 4096);
+            EXPECT_EQ(get("restore/base/1/16384"), bytes);
+            EXPECT_EQ(fs::status(root_ + "/restore/base/1/16384").permissions() & fs::perms::all,
+                      fs::perms::owner_read | fs::perms::owner_write);
+            fs::remove(root_ + "/restore/base/1/16384");
+        }
+    }
+}
+
+TEST_F(RepoFileTransfer, MissingSourceIsNullopt) {
+    EXPECT_FALSE(storeFile(*pg_, "base/1/99999", *repo_, "backup/main/x/pg_data/base/1/99999.zst", {}));
+    EXPECT_FALSE(fs::exists(root_ + "/repo/backup/main/x/pg_data/base/1/99999.zst"));
+}
+
+TEST_F(RepoFileTransfer, WrongChecksumIsRefusedAndNothingLeft) {
+    for (io::CompressType type : {io::CompressType::Zst, io::CompressType::None}) {
+        SCOPED_TRACE(io::compressTypeName(type));
+        put("pg/base/1/16384", content(100000));
+        TransferOptions options;
+        options.compressType = type;
+        auto stored = storeFile(*pg_, "base/1/16384", *repo_, "f", options);
+        ASSERT_TRUE(stored);
+
+        ExpectedFile wrongSha{"pg_data/base/1/16384", "20261121-235959F", stored->size, std::string(64, '0'), {}};
+        Error e = errorOf([&] { fetchFile(*repo_, "f", type, *restore_, "base/1/16384", wrongSha, 8192); });
+        EXPECT_EQ(e.code(), ErrorCode::Checksum);
+        EXPECT_TRUE(has(e.what(), "pg_data/base/1/16384")) << e.what();
+        EXPECT_TRUE(has(e.what(), "20261121-235959F")) << e.what();
+        EXPECT_FALSE(fs::exists(root_ + "/restore/base/1/16384"));
+        EXPECT_TRUE(fs::is_empty(root_ + "/restore/base/1")) << "temporary file left behind";
+
+        ExpectedFile wrongSize{"pg_data/base/1/16384", "20261121-235959F", stored->size + 1, stored->sha256, {}};
+        EXPECT_EQ(errorOf([&] { fetchFile(*repo_, "f", type, *restore_, "base/1/16384", wrongSize, 8192); }).code(),
+                  ErrorCode::Checksum);
+        EXPECT_FALSE(fs::exists(root_ + "/restore/base/1/16384"));
+    }
+}
+
+TEST_F(RepoFileTransfer, DamagedCompressedFileIsChecksumError) {
+    put("pg/base/1/16384", content(100000));
+    auto stored = storeFile(*pg_, "base/1/16384", *repo_, "f.zst", {});
+    ASSERT_TRUE(stored);
+    std::string bytes = get("repo/f.zst");
+    bytes[bytes.size() / 2] ^= 0x55;
+    put("repo/f.zst", bytes);
+    ExpectedFile expected{"pg_data/base/1/16384", "20261121-235959F", stored->size, stored->sha256, {}};
+    Error e = errorOf([&] { fetchFile(*repo_, "f.zst", io::CompressType::Zst, *restore_, "x", expected, 8192); });
+    EXPECT_EQ(e.code(), ErrorCode::Checksum);
+    EXPECT_TRUE(has(e.what(), "pg_data/base/1/16384")) << e.what();
+    EXPECT_TRUE(has(e.what(), "20261121-235959F")) << e.what();
+    EXPECT_FALSE(fs::exists(root_ + "/restore/x"));
+}
+
+TEST_F(RepoFileTransfer, MissingRepositoryFileIsFileMissing) {
+    ExpectedFile expected{"pg_data/base/1/16384", "20261121-235959F", 0, std::string(64, '0'), {}};
+    Error e = errorOf([&] { fetchFile(*repo_, "nope.zst", io::CompressType::Zst, *restore_, "x", expected, 8192); });
+    EXPECT_EQ(e.code(), ErrorCode::FileMissing);
+    EXPECT_TRUE(has(e.what(), "pg_data/base/1/16384")) << e.what();
+    EXPECT_TRUE(has(e.what(), root_ + "/repo/nope.zst")) << e.what();
+}
+
+TEST_F(RepoFileTransfer, StoreBytes) {
+    std::string label = "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n";
+    for (io::CompressType type : {io::CompressType::Zst, io::CompressType::None}) {
+        TransferOptions options;
+        options.compressType = type;
+        StoredFile stored = storeBytes(label, *repo_, "backup_label", options);
+        EXPECT_EQ(stored.size, label.size());
+        EXPECT_EQ(stored.sha256, io::sha256Hex(label));
+        EXPECT_EQ(stored.repoSize, get("repo/backup_label").size());
+        if (type == io::CompressType::None) {
+            EXPECT_EQ(get("repo/backup_label"), label);
+        }
+        ExpectedFile expected{"pg_data/backup_label", "L", stored.size, stored.sha256, {}};
+        fetchFile(*repo_, "backup_label", type, *restore_, "backup_label", expected, 16);
+        EXPECT_EQ(get("restore/backup_label"), label);
+    }
+}
+
+}  // namespace
+}  // namespace backrest::repo

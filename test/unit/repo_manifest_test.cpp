@@ -1,0 +1,223 @@
+// Backup manifest: JSON round trip of every field, totals, modes, and missing/damaged errors.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "common/error.h"
+#include "repo/manifest.h"
+#include "storage/posix.h"
+
+namespace backrest::repo {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <typename F>
+Error errorOf(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e;
+    }
+    ADD_FAILURE() << "no backrest::Error thrown";
+    return Error(ErrorCode::Assert, "");
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string shaOf(char c) { return std::string(64, c); }
+
+Manifest sampleManifest() {
+    Manifest m;
+    m.label = "20261121-235959F_20261122-010000I";
+    m.type = "incr";
+    m.prior = "20261121-235959F";
+    m.timestampStart = 1795309200;
+    m.timestampStop = 1795309260;
+    m.lsnStart = "0/2000028";
+    m.lsnStop = "0/2000100";
+    m.walStart = "000000010000000000000002";
+    m.walStop = "000000010000000000000002";
+    m.timeline = 3;
+    m.pgVersion = "15";
+    m.systemId = 18446744073709551615ULL;  // survives JSON only as a string
+    m.dbId = 2;
+    m.walSegmentSize = 64 * 1024 * 1024;
+    m.dataChecksums = true;
+    m.compressType = "none";
+    m.compressLevel = 0;
+    m.backrestVersion = "0.1.0";
+    m.targets = {{"pg_data", "/var/lib/postgresql/15/main", 0, ""},
+                 {"pg_tblspc/16400", "/mnt/ts1", 16400, "ts1"}};
+    m.paths = {{"pg_data", 0700, "postgres", "postgres"},
+               {"pg_data/base", 0750, "postgres", "wheel"},
+               {"pg_tblspc/16400", 0700, "postgres", "postgres"}};
+    m.links = {{"pg_data/pg_tblspc/16400", "/mnt/ts1"}, {"pg_data/pg_wal", "/wal/15"}};
+    m.files = {{"pg_data/PG_VERSION", 3, 3, 1795300000, 0600, "postgres", "postgres", shaOf('a'), ""},
+               {"pg_data/base/1/1259", 8192, 120, -1, 0640, "postgres", "wheel", shaOf('b'),
+                "20261121-235959F"},
+               {"pg_tblspc/16400/PG_15_202209061/1/16401", 0, 0, 0, 04755, "", "", shaOf('c'), ""}};
+    return m;
+}
+
+void expectEqual(const Manifest& a, const Manifest& b) {
+    EXPECT_EQ(a.format, b.format);
+    EXPECT_EQ(a.label, b.label);
+    EXPECT_EQ(a.type, b.type);
+    EXPECT_EQ(a.prior, b.prior);
+    EXPECT_EQ(a.timestampStart, b.timestampStart);
+    EXPECT_EQ(a.timestampStop, b.timestampStop);
+    EXPECT_EQ(a.lsnStart, b.lsnStart);
+    EXPECT_EQ(a.lsnStop, b.lsnStop);
+    EXPECT_EQ(a.walStart, b.walStart);
+    EXPECT_EQ(a.walStop, b.walStop);
+    EXPECT_EQ(a.timeline, b.timeline);
+    EXPECT_EQ(a.pgVersion, b.pgVersion);
+    EXPECT_EQ(a.systemId, b.systemId);
+    EXPECT_EQ(a.dbId, b.dbId);
+    EXPECT_EQ(a.walSegmentSize, b.walSegmentSize);
+    EXPECT_EQ(a.dataChecksums, b.dataChecksums);
+    EXPECT_EQ(a.compressType, b.compressType);
+    EXPECT_EQ(a.compressLevel, b.compressLevel);
+    EXPECT_EQ(a.backrestVersion, b.backrestVersion);
+    ASSERT_EQ(a.targets.size(), b.targets.size());
+    for (size_t i = 0; i < a.targets.size(); i++) {
+        EXPECT_EQ(a.targets[i].name, b.targets[i].name);
+        EXPECT_EQ(a.targets[i].path, b.targets[i].path);
+        EXPECT_EQ(a.targets[i].tablespaceOid, b.targets[i].tablespaceOid);
+        EXPECT_EQ(a.targets[i].tablespaceName, b.targets[i].tablespaceName);
+    }
+    ASSERT_EQ(a.paths.size(), b.paths.size());
+    for (size_t i = 0; i < a.paths.size(); i++) {
+        EXPECT_EQ(a.paths[i].name, b.paths[i].name);
+        EXPECT_EQ(a.paths[i].mode, b.paths[i].mode);
+        EXPECT_EQ(a.paths[i].user, b.paths[i].user);
+        EXPECT_EQ(a.paths[i].group, b.paths[i].group);
+    }
+    ASSERT_EQ(a.links.size(), b.links.size());
+    for (size_t i = 0; i < a.links.size(); i++) {
+        EXPECT_EQ(a.links[i].name, b.links[i].name);
+        EXPECT_EQ(a.links[i].destination, b.links[i].destination);
+    }
+    ASSERT_EQ(a.files.size(), b.files.size());
+    for (size_t i = 0; i < a.files.size(); i++) {
+        SCOPED_TRACE(a.files[i].name);
+        EXPECT_EQ(a.files[i].name, b.files[i].name);
+        EXPECT_EQ(a.files[i].size, b.files[i].size);
+        EXPECT_EQ(a.files[i].repoSize, b.files[i].repoSize);
+        EXPECT_EQ(a.files[i].mtime, b.files[i].mtime);
+        EXPECT_EQ(a.files[i].mode, b.files[i].mode);
+        EXPECT_EQ(a.files[i].user, b.files[i].user);
+        EXPECT_EQ(a.files[i].group, b.files[i].group);
+        EXPECT_EQ(a.files[i].sha256, b.files[i].sha256);
+        EXPECT_EQ(a.files[i].reference, b.files[i].reference);
+    }
+}
+
+class RepoManifest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string tmpl = fs::temp_directory_path().string() + "/repo-manifest-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+        root_ = tmpl;
+        storage_ = std::make_unique<storage::PosixStorage>(root_);
+    }
+    void TearDown() override { fs::remove_all(root_); }
+
+    storage::Storage& s() { return *storage_; }
+    std::string get(const std::string& rel) {
+        std::ifstream in(root_ + "/" + rel, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    void put(const std::string& rel, const std::string& content) {
+        std::ofstream(root_ + "/" + rel, std::ios::binary) << content;
+    }
+
+    const std::string path_ = "backup/main/20261121-235959F_20261122-010000I/backup.manifest";
+    std::string root_;
+    std::unique_ptr<storage::PosixStorage> storage_;
+};
+
+TEST_F(RepoManifest, RoundTrip) {
+    Manifest m = sampleManifest();
+    saveManifest(s(), path_, m);
+    EXPECT_TRUE(fs::exists(root_ + "/" + path_));
+    EXPECT_TRUE(fs::exists(root_ + "/" + path_ + ".copy"));
+    expectEqual(loadManifest(s(), path_), m);
+}
+
+TEST_F(RepoManifest, EmptyListsRoundTrip) {
+    Manifest m;
+    m.label = "19700101-000000F";
+    saveManifest(s(), path_, m);
+    Manifest back = loadManifest(s(), path_);
+    expectEqual(back, m);
+    EXPECT_EQ(back.type, "full");
+    EXPECT_EQ(back.compressType, "zst");
+}
+
+TEST_F(RepoManifest, ReferenceOnlyWrittenWhenSet) {
+    saveManifest(s(), path_, sampleManifest());
+    std::string text = get(path_);
+    size_t count = 0;
+    for (size_t at = text.find("\"reference\""); at != std::string::npos; at = text.find("\"reference\"", at + 1))
+        count++;
+    EXPECT_EQ(count, 1u) << text;
+    EXPECT_TRUE(has(text, "\"system-id\":\"18446744073709551615\"")) << text;
+}
+
+TEST_F(RepoManifest, Totals) {
+    Manifest m = sampleManifest();
+    EXPECT_EQ(m.totalSize(), 3u + 8192u + 0u);
+    EXPECT_EQ(m.totalRepoSize(), 3u);  // the referenced file is stored by its own backup
+    EXPECT_EQ(Manifest{}.totalSize(), 0u);
+    EXPECT_EQ(Manifest{}.totalRepoSize(), 0u);
+}
+
+TEST_F(RepoManifest, Modes) {
+    EXPECT_EQ(modeString(0640), "0640");
+    EXPECT_EQ(modeString(0700), "0700");
+    EXPECT_EQ(modeString(0), "0000");
+    EXPECT_EQ(modeString(04755), "4755");
+    EXPECT_EQ(modeString(0100644), "0644");  // type bits dropped
+    EXPECT_EQ(parseMode("0640"), 0640u);
+    EXPECT_EQ(parseMode("755"), 0755u);
+    EXPECT_EQ(parseMode("7777"), 07777u);
+    for (const char* bad : {"", "0648", "10000", "abc", "0640x", "-1"}) {
+        Error e = errorOf([&] { parseMode(bad); });
+        EXPECT_EQ(e.code(), ErrorCode::Format) << bad;
+        EXPECT_TRUE(has(e.what(), std::string("'") + bad + "'")) << e.what();
+    }
+}
+
+TEST_F(RepoManifest, MissingIsBackupSetError) {
+    Error e = errorOf([&] { loadManifest(s(), path_); });
+    EXPECT_EQ(e.code(), ErrorCode::BackupSet);
+    EXPECT_TRUE(has(e.what(), root_ + "/" + path_)) << e.what();
+}
+
+TEST_F(RepoManifest, TamperedBothCopiesIsChecksumError) {
+    saveManifest(s(), path_, sampleManifest());
+    for (const std::string& name : {path_, path_ + ".copy"}) {
+        std::string text = get(name);
+        text.replace(text.find("\"size\":8192"), 11, "\"size\":8193");
+        put(name, text);
+    }
+    Error e = errorOf([&] { loadManifest(s(), path_); });
+    EXPECT_EQ(e.code(), ErrorCode::Checksum);
+    EXPECT_TRUE(has(e.what(), root_ + "/" + path_)) << e.what();
+}
+
+TEST_F(RepoManifest, TamperedMainFallsBackToCopy) {
+    saveManifest(s(), path_, sampleManifest());
+    std::string text = get(path_);
+    text.replace(text.find("\"size\":8192"), 11, "\"size\":8193");
+    put(path_, text);
+    expectEqual(loadManifest(s(), path_), sampleManifest());
+}
+
+}  // namespace
+}  // namespace backrest::repo

@@ -1,0 +1,259 @@
+// WAL archive: push (identity checks, dedup, duplicates refused), find and get, against a real repo.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "common/error.h"
+#include "io/sha256.h"
+#include "repo/wal_archive.h"
+#include "storage/posix.h"
+
+namespace backrest::repo {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uint64_t kSysId = 7310000000000000001ULL;
+constexpr uint32_t kSegSize = 16 * 1024 * 1024;
+const std::string kSeg = "000000010000000000000001";
+
+template <typename F>
+Error errorOf(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e;
+    }
+    ADD_FAILURE() << "no backrest::Error thrown";
+    return Error(ErrorCode::Assert, "");
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A 16 MiB segment: long page header with the given identity, then pseudo-random bytes.
+std::string segment(uint64_t sysid, uint32_t seed, uint16_t magic = 0xD110) {
+    std::string b(kSegSize, '\0');
+    std::mt19937 rng(seed);
+    for (size_t i = 0; i < b.size(); i += 4) {
+        uint32_t r = rng();
+        std::memcpy(b.data() + i, &r, 4);
+    }
+    uint16_t info = 0x0002;
+    uint32_t tli = 1;
+    uint64_t pageaddr = kSegSize;
+    uint32_t zero = 0, blcksz = 8192;
+    std::memcpy(b.data(), &magic, 2);
+    std::memcpy(b.data() + 2, &info, 2);
+    std::memcpy(b.data() + 4, &tli, 4);
+    std::memcpy(b.data() + 8, &pageaddr, 8);
+    std::memcpy(b.data() + 16, &zero, 4);
+    std::memcpy(b.data() + 20, &zero, 4);
+    std::memcpy(b.data() + 24, &sysid, 8);
+    std::memcpy(b.data() + 32, &kSegSize, 4);
+    std::memcpy(b.data() + 36, &blcksz, 4);
+    return b;
+}
+
+class RepoWalArchive : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string tmpl = fs::temp_directory_path().string() + "/repo-wal-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+        root_ = tmpl;
+        fs::create_directories(root_ + "/pg/pg_wal");
+        fs::create_directories(root_ + "/repo");
+        fs::create_directories(root_ + "/restore");
+        repo_ = std::make_unique<storage::PosixStorage>(root_ + "/repo");
+        pg_ = std::make_unique<storage::PosixStorage>(root_ + "/pg");
+        restore_ = std::make_unique<storage::PosixStorage>(root_ + "/restore");
+        info_.history = {{1, "15", kSysId}};
+        saveArchiveInfo(*repo_, layout_, info_);
+    }
+    void TearDown() override { fs::remove_all(root_); }
+
+    void put(const std::string& rel, const std::string& bytes) {
+        std::ofstream(root_ + "/" + rel, std::ios::binary) << bytes;
+    }
+    std::string get(const std::string& rel) {
+        std::ifstream in(root_ + "/" + rel, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    PushResult push(const std::string& name, uint64_t clusterSysId = kSysId) {
+        return pushWal(*repo_, layout_, info_, *pg_, "pg_wal/" + name, "15", clusterSysId, {});
+    }
+    size_t entries(const std::string& rel) {
+        size_t n = 0;
+        for (auto it = fs::directory_iterator(root_ + "/" + rel); it != fs::directory_iterator(); ++it) n++;
+        return n;
+    }
+
+    Layout layout_{"main"};
+    ArchiveInfo info_;
+    std::string root_;
+    std::unique_ptr<storage::PosixStorage> repo_, pg_, restore_;
+};
+
+TEST_F(RepoWalArchive, PushStoresCompressedUnderShaName) {
+    std::string bytes = segment(kSysId, 1);
+    put("pg/pg_wal/" + kSeg, bytes);
+    EXPECT_EQ(push(kSeg), PushResult::Stored);
+    std::string sha = io::sha256Hex(bytes);
+    std::string stored = "repo/archive/main/15-1/0000000100000000/" + kSeg + "-" + sha + ".zst";
+    ASSERT_TRUE(fs::exists(root_ + "/" + stored));
+    EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 1u);
+    EXPECT_LT(fs::file_size(root_ + "/" + stored), bytes.size() + 4096);
+
+    auto found = findWal(*repo_, layout_, "15-1", kSeg);
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->archiveId, "15-1");
+    EXPECT_EQ(found->path, "archive/main/15-1/0000000100000000/" + kSeg + "-" + sha + ".zst");
+    EXPECT_EQ(found->sha256, sha);
+    EXPECT_EQ(found->compressType, io::CompressType::Zst);
+    EXPECT_FALSE(findWal(*repo_, layout_, "15-1", "000000010000000000000002"));
+    EXPECT_FALSE(findWal(*repo_, layout_, "15-2", kSeg));
+}
+
+TEST_F(RepoWalArchive, PushSameFileAgainIsAlreadyPresent) {
+    put("pg/pg_wal/" + kSeg, segment(kSysId, 1));
+    ASSERT_EQ(push(kSeg), PushResult::Stored);
+    EXPECT_EQ(push(kSeg), PushResult::AlreadyPresent);
+    EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 1u);
+}
+
+TEST_F(RepoWalArchive, PushDifferentFileSameNameIsDuplicate) {
+    put("pg/pg_wal/" + kSeg, segment(kSysId, 1));
+    ASSERT_EQ(push(kSeg), PushResult::Stored);
+    auto found = findWal(*repo_, layout_, "15-1", kSeg);
+    ASSERT_TRUE(found);
+    std::string before = get("repo/" + found->path);
+
+    std::string other = segment(kSysId, 2);
+    put("pg/pg_wal/" + kSeg, other);
+    Error e = errorOf([&] { push(kSeg); });
+    EXPECT_EQ(e.code(), ErrorCode::ArchiveDuplicate);
+    EXPECT_TRUE(has(e.what(), kSeg)) << e.what();
+    EXPECT_TRUE(has(e.what(), found->sha256)) << e.what();
+    EXPECT_TRUE(has(e.what(), io::sha256Hex(other))) << e.what();
+    EXPECT_EQ(get("repo/" + found->path), before);
+    EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 1u);
+}
+
+TEST_F(RepoWalArchive, ClusterIdentityMismatch) {
+    put("pg/pg_wal/" + kSeg, segment(kSysId + 1, 1));
+    Error e = errorOf([&] { push(kSeg, kSysId + 1); });
+    EXPECT_EQ(e.code(), ErrorCode::DbMismatch);
+    EXPECT_TRUE(has(e.what(), std::to_string(kSysId))) << e.what();
+    EXPECT_TRUE(has(e.what(), std::to_string(kSysId + 1))) << e.what();
+    EXPECT_FALSE(fs::exists(root_ + "/repo/archive/main/15-1"));
+
+    Error v = errorOf([&] { pushWal(*repo_, layout_, info_, *pg_, "pg_wal/" + kSeg, "16", kSysId, {}); });
+    EXPECT_EQ(v.code(), ErrorCode::DbMismatch);
+}
+
+TEST_F(RepoWalArchive, HeaderIdentityMismatch) {
+    put("pg/pg_wal/" + kSeg, segment(kSysId + 7, 1));
+    Error e = errorOf([&] { push(kSeg); });
+    EXPECT_EQ(e.code(), ErrorCode::DbMismatch);
+    EXPECT_TRUE(has(e.what(), "WAL segment " + kSeg)) << e.what();
+    EXPECT_TRUE(has(e.what(), std::to_string(kSysId + 7))) << e.what();
+    EXPECT_FALSE(fs::exists(root_ + "/repo/archive/main/15-1"));
+
+    put("pg/pg_wal/" + kSeg, segment(kSysId, 1, 0xD10D));  // written by PostgreSQL 14
+    EXPECT_EQ(errorOf([&] { push(kSeg); }).code(), ErrorCode::DbMismatch);
+
+    put("pg/pg_wal/" + kSeg, std::string(100, 'x'));  // not a segment start
+    Error f = errorOf([&] { push(kSeg); });
+    EXPECT_EQ(f.code(), ErrorCode::Format);
+    EXPECT_TRUE(has(f.what(), root_ + "/pg/pg_wal/" + kSeg)) << f.what();
+}
+
+TEST_F(RepoWalArchive, RejectsOtherNames) {
+    put("pg/pg_wal/notwal", "x");
+    EXPECT_EQ(errorOf([&] { push("notwal"); }).code(), ErrorCode::Command);
+}
+
+TEST_F(RepoWalArchive, GetRoundTrip) {
+    std::string bytes = segment(kSysId, 3);
+    put("pg/pg_wal/" + kSeg, bytes);
+    ASSERT_EQ(push(kSeg), PushResult::Stored);
+    EXPECT_TRUE(getWal(*repo_, layout_, info_, kSeg, *restore_, "RECOVERYXLOG", 65536));
+    EXPECT_EQ(get("restore/RECOVERYXLOG"), bytes);
+    EXPECT_EQ(entries("restore"), 1u);
+}
+
+TEST_F(RepoWalArchive, GetUnknownIsFalse) {
+    EXPECT_FALSE(getWal(*repo_, layout_, info_, kSeg, *restore_, "RECOVERYXLOG", 65536));
+    EXPECT_FALSE(fs::exists(root_ + "/restore/RECOVERYXLOG"));
+}
+
+TEST_F(RepoWalArchive, GetSearchesOlderArchiveIds) {
+    std::string bytes = segment(kSysId, 4);
+    put("pg/pg_wal/" + kSeg, bytes);
+    ASSERT_EQ(push(kSeg), PushResult::Stored);
+    ArchiveInfo upgraded{{{1, "15", kSysId}, {2, "16", kSysId + 1}}};
+    EXPECT_TRUE(getWal(*repo_, layout_, upgraded, kSeg, *restore_, "RECOVERYXLOG", 65536));
+    EXPECT_EQ(get("restore/RECOVERYXLOG"), bytes);
+}
+
+TEST_F(RepoWalArchive, DamagedStoredFileIsRefused) {
+    put("pg/pg_wal/" + kSeg, segment(kSysId, 5));
+    ASSERT_EQ(push(kSeg), PushResult::Stored);
+    auto found = findWal(*repo_, layout_, "15-1", kSeg);
+    ASSERT_TRUE(found);
+    std::string stored = get("repo/" + found->path);
+    stored[stored.size() / 2] ^= 0x01;
+    put("repo/" + found->path, stored);
+    Error e = errorOf([&] { getWal(*repo_, layout_, info_, kSeg, *restore_, "RECOVERYXLOG", 65536); });
+    EXPECT_TRUE(e.code() == ErrorCode::Checksum || e.code() == ErrorCode::Compress) << e.what();
+    EXPECT_TRUE(has(e.what(), found->path)) << e.what();
+    EXPECT_EQ(entries("restore"), 0u);
+}
+
+TEST_F(RepoWalArchive, HistoryFileStoredUncompressed) {
+    std::string history = "1\t0/3000000\tno recovery target specified\n";
+    put("pg/pg_wal/00000002.history", history);
+    EXPECT_EQ(push("00000002.history"), PushResult::Stored);
+    std::string sha = io::sha256Hex(history);
+    std::string stored = "repo/archive/main/15-1/00000002.history-" + sha;
+    ASSERT_TRUE(fs::exists(root_ + "/" + stored));
+    EXPECT_EQ(get(stored), history);
+
+    auto found = findWal(*repo_, layout_, "15-1", "00000002.history");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->compressType, io::CompressType::None);
+    EXPECT_EQ(found->sha256, sha);
+    EXPECT_EQ(push("00000002.history"), PushResult::AlreadyPresent);
+
+    EXPECT_TRUE(getWal(*repo_, layout_, info_, "00000002.history", *restore_, "RECOVERYHISTORY", 65536));
+    EXPECT_EQ(get("restore/RECOVERYHISTORY"), history);
+}
+
+TEST_F(RepoWalArchive, BackupHistoryFileStoredBesideSegments) {
+    std::string name = "000000010000000000000002.00000028.backup";
+    std::string content = "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n";
+    put("pg/pg_wal/" + name, content);
+    EXPECT_EQ(push(name), PushResult::Stored);
+    auto found = findWal(*repo_, layout_, "15-1", name);
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->path, "archive/main/15-1/0000000100000000/" + name + "-" + io::sha256Hex(content) + ".zst");
+    EXPECT_TRUE(getWal(*repo_, layout_, info_, name, *restore_, "x", 65536));
+    EXPECT_EQ(get("restore/x"), content);
+}
+
+TEST_F(RepoWalArchive, FindRefusesTwoStoredCopies) {
+    fs::create_directories(root_ + "/repo/archive/main/15-1/0000000100000000");
+    put("repo/archive/main/15-1/0000000100000000/" + kSeg + "-" + std::string(64, 'a') + ".zst", "x");
+    put("repo/archive/main/15-1/0000000100000000/" + kSeg + "-" + std::string(64, 'b') + ".zst", "y");
+    put("repo/archive/main/15-1/0000000100000000/" + kSeg + ".partial-" + std::string(64, 'c') + ".zst", "z");
+    Error e = errorOf([&] { findWal(*repo_, layout_, "15-1", kSeg); });
+    EXPECT_EQ(e.code(), ErrorCode::Format);
+    EXPECT_TRUE(has(e.what(), kSeg)) << e.what();
+}
+
+}  // namespace
+}  // namespace backrest::repo
