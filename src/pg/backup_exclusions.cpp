@@ -65,8 +65,11 @@ std::string_view relfilenodeOf(std::string_view name) {
     while (end < name.size() && name[end] >= '0' && name[end] <= '9') end++;
     if (end == 0) return {};
     std::string_view rest = name.substr(end);
-    if (rest.starts_with("_fsm") || rest.starts_with("_vm") || rest.starts_with("_init"))
-        rest = rest.substr(rest.find_first_of('.') == std::string_view::npos ? rest.size() : rest.find('.'));
+    for (std::string_view fork : {"_fsm", "_vm", "_init"})
+        if (rest.starts_with(fork) && (rest.size() == fork.size() || rest[fork.size()] == '.')) {
+            rest = rest.substr(fork.size());
+            break;
+        }
     if (rest.empty()) return name.substr(0, end);
     if (rest[0] == '.' && allDigits(rest.substr(1))) return name.substr(0, end);
     return {};

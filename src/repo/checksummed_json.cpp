@@ -30,6 +30,12 @@ nlohmann::json parseChecksummed(const std::string& text, const std::string& cont
               context);
     std::string_view stored(text.data() + at + kChecksumKey.size(),
                             std::min<size_t>(64, text.size() - at - kChecksumKey.size()));
+    // Nothing may follow the checksum but the closing brace: bytes after it are not covered.
+    std::string_view tail(text.data() + at + kChecksumKey.size() + stored.size(),
+                          text.size() - at - kChecksumKey.size() - stored.size());
+    if (tail != "\"}\n" && tail != "\"}")
+        raise(ErrorCode::Format, "'{}' has data after its checksum: not written by backrest or damaged",
+              context);
     std::string actual = io::sha256Hex(std::string_view(text.data(), at));
     if (stored != actual)
         raise(ErrorCode::Checksum, "'{}' is damaged: checksum {} recorded, {} computed", context,

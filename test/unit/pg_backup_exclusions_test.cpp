@@ -75,9 +75,6 @@ TEST(PgBackupExclusions, RelfilenodeOf) {
 }
 
 TEST(PgBackupExclusions, RelfilenodeOfRejectsUnknownForkSuffix) {
-    GTEST_SKIP() << "BUG: src/pg/backup_exclusions.cpp:68-69 relfilenodeOf drops everything after a "
-                    "_fsm/_vm/_init prefix up to the first '.', so '16384_fsmx' and '16384_vmjunk.1' "
-                    "are taken for relation files of 16384";
     EXPECT_EQ(relfilenodeOf("16384_fsmx"), "");
     EXPECT_EQ(relfilenodeOf("16384_vmjunk.1"), "");
     EXPECT_EQ(relfilenodeOf("16384_initial"), "");

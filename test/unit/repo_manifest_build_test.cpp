@@ -36,7 +36,7 @@ protected:
         pgData_ = root_ + "/data";
         tsDir_ = root_ + "/ts";
         for (const char* d : {"data/base/1", "data/global", "data/pg_wal/archive_status", "data/pg_stat_tmp",
-                              "data/pg_tblspc", "ts/PG_15_202209061/1", "ts/PG_14_202107181/1"})
+                              "data/pg_tblspc", "data/base/pgsql_tmp", "ts/PG_15_202209061/1", "ts/PG_14_202107181/1"})
             fs::create_directories(root_ + "/" + d);
         put("data/PG_VERSION", "15\n");
         put("data/global/pg_control", std::string(8192, 'c'));
@@ -45,10 +45,13 @@ protected:
         put("data/base/1/16384_fsm", std::string(24576, 'f'));
         put("data/base/1/16385_init", std::string(8192, 'i'));
         put("data/base/1/16385", std::string(8192, 'u'));
+        put("data/base/1/16385.1", "unlogged segment");
+        put("data/base/1/16385_fsm", "unlogged fsm");
         put("data/base/1/t3_16390", "temp");
         put("data/pg_wal/000000010000000000000001", "wal");
         put("data/postmaster.pid", "1234\n");
         put("data/pg_stat_tmp/x", "stat");
+        put("data/base/pgsql_tmp/pgsql_tmp1234.0", "sort spill");
         put("ts/PG_15_202209061/1/16401", "tablespace relation");
         put("ts/PG_14_202107181/1/16401", "old version");
         fs::create_directory_symlink(tsDir_, pgData_ + "/pg_tblspc/16400");
@@ -99,8 +102,11 @@ TEST_F(RepoManifestBuild, Paths) {
                                         "pg_data/pg_stat_tmp", "pg_data/pg_tblspc", "pg_data/pg_wal",
                                         "pg_tblspc/16400", "pg_tblspc/16400/PG_15_202209061",
                                         "pg_tblspc/16400/PG_15_202209061/1"}));
-    for (const auto& p : m.paths)
-        if (p.name == "pg_data/base") EXPECT_EQ(p.mode, 0750u);
+    for (const auto& p : m.paths) {
+        if (p.name == "pg_data/base") {
+            EXPECT_EQ(p.mode, 0750u);
+        }
+    }
 }
 
 TEST_F(RepoManifestBuild, Files) {
@@ -120,10 +126,30 @@ TEST_F(RepoManifestBuild, Files) {
             EXPECT_EQ(f.size, 3u);
             EXPECT_EQ(f.mode, 0640u);
         }
-        if (f.name == "pg_data/base/1/16384_fsm") EXPECT_EQ(f.size, 24576u);
-        if (f.name == "pg_tblspc/16400/PG_15_202209061/1/16401") EXPECT_EQ(f.size, 19u);
+        if (f.name == "pg_data/base/1/16384_fsm") {
+            EXPECT_EQ(f.size, 24576u);
+        }
+        if (f.name == "pg_tblspc/16400/PG_15_202209061/1/16401") {
+            EXPECT_EQ(f.size, 19u);
+        }
     }
     EXPECT_EQ(m.totalSize(), 3u + 8192u + 8192u + 24576u + 8192u + 19u);
+}
+
+TEST_F(RepoManifestBuild, PgWalLinkIsKeptWithoutContents) {
+    fs::remove_all(pgData_ + "/pg_wal");
+    fs::create_directories(root_ + "/wal/archive_status");
+    put("wal/000000010000000000000001", "wal");
+    fs::create_directory_symlink(root_ + "/wal", pgData_ + "/pg_wal");
+    Manifest m = scan();
+    ASSERT_EQ(m.links.size(), 2u);
+    EXPECT_EQ(m.links[1].name, "pg_data/pg_wal");
+    EXPECT_EQ(m.links[1].destination, root_ + "/wal");
+    EXPECT_EQ(std::count_if(m.paths.begin(), m.paths.end(), [](auto& p) { return p.name.starts_with("pg_data/pg_wal"); }),
+              1);
+    EXPECT_EQ(std::count_if(m.files.begin(), m.files.end(), [](auto& f) { return f.name.starts_with("pg_data/pg_wal"); }),
+              0);
+    EXPECT_EQ(m.targets.size(), 2u);
 }
 
 TEST_F(RepoManifestBuild, DataDirectoryPath) {
