@@ -138,13 +138,13 @@ for pmax in 1 2; do
     for run in $(seq 1 "$RUNS"); do
         # Alternate which tool goes first so neither always follows the other.
         if (( run % 2 )); then order="backrest pgbackrest"; else order="pgbackrest backrest"; fi
-        for tool in $order; do echo "backup $tool process-max=$pmax run $run" >&2; do_backup $tool $pmax $run; done
+        for tool in $order; do echo "backup $tool process-max=$pmax run $run" >&2; do_backup "$tool" $pmax "$run"; done
     done
     for run in $(seq 1 "$RUNS"); do
         if (( run % 2 )); then order="backrest pgbackrest"; else order="pgbackrest backrest"; fi
         for tool in $order; do
             echo "restore $tool process-max=$pmax run $run" >&2
-            do_restore $tool $pmax $run
+            do_restore "$tool" $pmax "$run"
             # Sanity check, once: a backrest restore holds base/ and a pg_control of the same size.
             if [[ $tool == backrest && -z $SANITY ]]; then
                 [[ -d $RESTORE/base ]] || { echo "sanity: $RESTORE/base missing" >&2; exit 1; }
@@ -161,8 +161,9 @@ rm -rf "$RESTORE"
 mkdir -p "$RESULTS"
 OUT=$RESULTS/compare-full-$(date +%Y%m%d-%H%M%S).json
 export W OUT SCALE RUNS PGDATA_BYTES SANITY
-export CMD_BR_B="$(cmd_backup backrest N)" CMD_PG_B="$(cmd_backup pgbackrest N)"
-export CMD_BR_R="$(cmd_restore backrest N)" CMD_PG_R="$(cmd_restore pgbackrest N)"
+CMD_BR_B=$(cmd_backup backrest N) CMD_PG_B=$(cmd_backup pgbackrest N)
+CMD_BR_R=$(cmd_restore backrest N) CMD_PG_R=$(cmd_restore pgbackrest N)
+export CMD_BR_B CMD_PG_B CMD_BR_R CMD_PG_R
 python3 - <<'PY'
 import json, os, statistics as st, subprocess, datetime
 rows = [l.split() for l in open(os.environ["W"] + "/runs.tsv")]

@@ -38,6 +38,9 @@ StanzaLock::StanzaLock(const std::string& lockPath, const std::string& stanza, c
 
 StanzaLock::~StanzaLock() {
     if (fd_ >= 0) {
+        // An empty lock file says nobody holds it; the pid is only there for messages.
+        if (::ftruncate(fd_, 0) != 0) {
+        }
         ::flock(fd_, LOCK_UN);
         ::close(fd_);
     }

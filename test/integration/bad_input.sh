@@ -105,8 +105,9 @@ must psql_at $PORT "ALTER SYSTEM SET archive_command = 'false'"
 must psql_at $PORT "SELECT pg_reload_conf()"
 as_pg "$BR" --config="$CONF" --stanza=main backup --start-fast >"$IT_TMP/first.out" 2>&1 &
 FIRST=$!
+# The first backup holds the lock once flock(1) can no longer take it.
 for i in $(seq 1 100); do
-    [ -s "$IT_TMP/lock/main-backup.lock" ] && break
+    [ -f "$IT_TMP/lock/main-backup.lock" ] && ! flock -n "$IT_TMP/lock/main-backup.lock" true && break
     sleep 0.1
 done
 expect_exit "a second concurrent backup is refused" 29 "$BR" --config="$CONF" --stanza=main backup

@@ -1,0 +1,179 @@
+// Unix socket connections, listener and client for the framed protocol.
+#include "protocol/connection.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/error.h"
+
+namespace backrest::protocol {
+
+namespace {
+
+sockaddr_un socketAddress(const std::string& path) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path)
+        raise(ErrorCode::Protocol, "socket path '{}' is longer than the {} bytes a Unix socket allows", path,
+              sizeof addr.sun_path - 1);
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    return addr;
+}
+
+// Waits for `events` on fd; false on timeout.
+bool waitFor(int fd, short events, int timeoutMs) {
+    pollfd p{fd, events, 0};
+    for (;;) {
+        int r = ::poll(&p, 1, timeoutMs);
+        if (r > 0) return true;
+        if (r == 0) return false;
+        if (errno != EINTR) raiseErrno(ErrorCode::Protocol, "poll failed on socket", std::to_string(fd));
+    }
+}
+
+}  // namespace
+
+Connection::~Connection() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+Connection Connection::connectUnix(const std::string& path) {
+    sockaddr_un addr = socketAddress(path);
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) raiseErrno(ErrorCode::Protocol, "unable to create a socket for", path);
+    Connection c(fd);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        raiseErrno(ErrorCode::Protocol, "unable to connect to the backrest daemon at", path);
+    return c;
+}
+
+void Connection::send(const Message& message, int timeoutMs) {
+    std::string frame = encodeFrame(message);
+    size_t off = 0;
+    while (off < frame.size()) {
+        if (!waitFor(fd_, POLLOUT, timeoutMs))
+            raise(ErrorCode::Protocol, "timed out after {} ms sending a message", timeoutMs);
+        ssize_t n = ::send(fd_, frame.data() + off, frame.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            raiseErrno(ErrorCode::Protocol, "unable to send on socket", std::to_string(fd_));
+        }
+        off += static_cast<size_t>(n);
+    }
+}
+
+std::optional<Message> Connection::receive(int timeoutMs) {
+    char buf[65536];
+    for (;;) {
+        if (auto message = decoder_.next()) return message;
+        if (!waitFor(fd_, POLLIN, timeoutMs))
+            raise(ErrorCode::Protocol, "no reply within {} ms", timeoutMs);
+        ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            raiseErrno(ErrorCode::Protocol, "unable to receive on socket", std::to_string(fd_));
+        }
+        if (n == 0) {
+            if (decoder_.midFrame()) raise(ErrorCode::Protocol, "connection closed in the middle of a frame");
+            return std::nullopt;
+        }
+        decoder_.feed({buf, static_cast<size_t>(n)});
+    }
+}
+
+uid_t Connection::peerUid() const {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+        raiseErrno(ErrorCode::Protocol, "unable to read peer credentials of socket", std::to_string(fd_));
+    return cred.uid;
+}
+
+Listener::Listener(const std::string& directory, const std::string& name) : path_(directory + "/" + name) {
+    if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST)
+        raiseErrno(ErrorCode::FileOpen, "unable to create socket directory", directory);
+    struct stat st {};
+    if (::lstat(directory.c_str(), &st) != 0) raiseErrno(ErrorCode::FileOpen, "unable to stat", directory);
+    if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 077) != 0)
+        raise(ErrorCode::FileOpen,
+              "socket directory '{}' must be a directory owned by uid {} with mode 0700 (it has owner {} "
+              "and mode {:04o}); fix it or choose another backrest.socket_directory",
+              directory, ::geteuid(), st.st_uid, st.st_mode & 07777);
+    sockaddr_un addr = socketAddress(path_);
+    ::unlink(path_.c_str());  // a stale socket of a daemon that died; the directory is ours alone
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) raiseErrno(ErrorCode::Protocol, "unable to create socket", path_);
+    mode_t old = ::umask(0177);
+    int rc = ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::umask(old);
+    if (rc != 0) raiseErrno(ErrorCode::Protocol, "unable to bind socket", path_);
+    if (::chmod(path_.c_str(), 0600) != 0) raiseErrno(ErrorCode::Protocol, "unable to set mode of socket", path_);
+    if (::listen(fd_, 64) != 0) raiseErrno(ErrorCode::Protocol, "unable to listen on socket", path_);
+}
+
+Listener::~Listener() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+        ::unlink(path_.c_str());
+    }
+}
+
+std::optional<Connection> Listener::accept(int timeoutMs) {
+    if (!waitFor(fd_, POLLIN, timeoutMs)) return std::nullopt;
+    int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED) return std::nullopt;
+        raiseErrno(ErrorCode::Protocol, "unable to accept on socket", path_);
+    }
+    return Connection(fd);
+}
+
+Client::Client(const std::string& socketPath, const std::string& clientName, int timeoutMs)
+    : connection_(Connection::connectUnix(socketPath)) {
+    connection_.send({{"type", "hello"}, {"version", kVersion}, {"client", clientName}}, timeoutMs);
+    auto reply = connection_.receive(timeoutMs);
+    if (!reply) raise(ErrorCode::Protocol, "the backrest daemon at '{}' closed the connection during hello", socketPath);
+    if (reply->contains("error"))
+        raise(ErrorCode::Protocol, "the backrest daemon at '{}' refused hello: {}", socketPath,
+              reply->at("error").value("message", std::string("?")));
+    if (reply->value("version", 0u) != kVersion)
+        raise(ErrorCode::Protocol, "the backrest daemon at '{}' speaks protocol {}, this client {}", socketPath,
+              reply->value("version", 0u), kVersion);
+}
+
+Message Client::call(const std::string& type, Message fields, int timeoutMs) {
+    uint64_t id = nextId_++;
+    fields["type"] = type;
+    fields["id"] = id;
+    connection_.send(fields, timeoutMs);
+    for (;;) {
+        auto reply = connection_.receive(timeoutMs);
+        if (!reply) raise(ErrorCode::Protocol, "the backrest daemon closed the connection during '{}'", type);
+        if (reply->value("id", uint64_t{0}) != id) continue;  // a late reply to an abandoned call
+        if (reply->contains("error")) {
+            const auto& e = reply->at("error");
+            throw Error(static_cast<ErrorCode>(e.value("code", static_cast<int>(ErrorCode::Protocol))),
+                        e.value("message", std::string("unknown error")));
+        }
+        return *reply;
+    }
+}
+
+Message okReply(uint64_t id, Message fields) {
+    fields["id"] = id;
+    fields["ok"] = true;
+    return fields;
+}
+
+Message errorReply(uint64_t id, int code, const std::string& message) {
+    return {{"id", id}, {"error", {{"code", code}, {"message", message}}}};
+}
+
+}  // namespace backrest::protocol

@@ -1,0 +1,216 @@
+// The shared backup steps: lock and identity, parallel copy, label files, WAL wait, manifest.
+#include "repo/backup_job.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/parallel.h"
+#include "common/version.h"
+#include "pg/control.h"
+#include "pg/wal.h"
+#include "repo/manifest_build.h"
+#include "repo/wal_archive.h"
+#include "storage/posix.h"
+
+namespace backrest::repo {
+
+namespace {
+
+double monotonicSeconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// A backup directory without a manifest is the remains of a backup that died; it is not a
+// backup (resume will reuse it later), so it goes before a new one starts.
+void removeIncompleteBackups(storage::Storage& repo, const Layout& layout) {
+    for (const auto& entry : repo.list(layout.backupRoot())) {
+        if (entry.type != storage::FileType::Path || !isBackupLabel(entry.name)) continue;
+        if (repo.info(layout.manifest(entry.name)) || repo.info(layout.manifest(entry.name) + ".copy")) continue;
+        logWarn("backup: removing incomplete backup {} (no manifest: it was interrupted)", entry.name);
+        repo.removePath(layout.backupDir(entry.name), true);
+    }
+}
+
+}  // namespace
+
+BackupJob::BackupJob(BackupSettings settings) : s_(std::move(settings)) {}
+
+BackupJob::~BackupJob() {
+    // An uncommitted backup leaves no manifest: it does not exist. Its files are removed now
+    // when possible (the next backup removes them otherwise).
+    if (lock_ && !committed_ && !manifest_.label.empty()) {
+        try {
+            s_.repo->removePath(s_.layout.backupDir(manifest_.label), true);
+        } catch (const std::exception& e) {
+            logWarn("backup {}: unable to remove the incomplete backup: {}", manifest_.label, e.what());
+        }
+    }
+}
+
+void BackupJob::checkCancelled() const {
+    if (cancelled_) raise(ErrorCode::Cancelled, "backup {} was cancelled", manifest_.label);
+}
+
+const std::string& BackupJob::begin(const std::string& type) {
+    if (type != "full")
+        raise(ErrorCode::Option, "backup type '{}' is not supported yet; use full", type);
+    storage::Storage& repo = *s_.repo;
+    backupInfo_ = requireBackupInfo(repo, s_.layout);
+    archiveInfo_ = requireArchiveInfo(repo, s_.layout);
+    lock_ = std::make_unique<StanzaLock>(s_.lockPath, s_.layout.stanza, "backup");
+
+    storage::PosixStorage pgData(s_.pgPath);
+    auto control = pg::readControl(pgData);
+    checkIdentity(backupInfo_.current(), control.version, control.systemId, s_.layout.stanza, "backup");
+    checkIdentity(archiveInfo_.current(), control.version, control.systemId, s_.layout.stanza, "backup");
+    removeIncompleteBackups(repo, s_.layout);
+
+    manifest_.label = fullLabel(std::time(nullptr));
+    while (backupInfo_.find(manifest_.label)) {  // two backups within one second
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        manifest_.label = fullLabel(std::time(nullptr));
+    }
+    manifest_.type = type;
+    manifest_.pgVersion = control.version;
+    manifest_.systemId = control.systemId;
+    manifest_.dbId = backupInfo_.current().id;
+    manifest_.compressType = std::string(io::compressTypeName(s_.transfer.compressType));
+    manifest_.compressLevel = s_.transfer.compressLevel;
+    manifest_.backrestVersion = kVersion;
+    return manifest_.label;
+}
+
+void BackupJob::copy(const BackupStart& start, const std::function<void(const BackupProgress&)>& progress) {
+    if (!lock_) raise(ErrorCode::Assert, "backup copy before begin");
+    manifest_.lsnStart = start.lsn;
+    manifest_.walStart = start.walFile;
+    manifest_.timestampStart = start.timestamp;
+    manifest_.walSegmentSize = start.walSegmentSize;
+    manifest_.dataChecksums = start.dataChecksums;
+    auto segment = pg::WalSegment::parse(start.walFile, start.walSegmentSize);
+    if (!segment) raise(ErrorCode::Format, "backup: '{}' is not a WAL segment name", start.walFile);
+    manifest_.timeline = segment->timeline;
+
+    storage::PosixStorage pgData(s_.pgPath);
+    auto control = pg::readControl(pgData);
+    DataDirectory dir;
+    dir.storage = &pgData;
+    dir.path = s_.pgPath;
+    dir.tablespaceNames = start.tablespaceNames;
+    dir.tablespaceVersionDir = fmt::format("PG_{}_{}", control.version, control.catalogVersion);
+    scanDataDirectory(dir, manifest_);
+
+    // Largest files first so the threads finish together.
+    auto& files = manifest_.files;
+    std::vector<size_t> order(files.size());
+    for (size_t i = 0; i < order.size(); i++) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return files[a].size > files[b].size; });
+
+    BackupProgress state;
+    state.bytesTotal = manifest_.totalSize();
+    state.filesTotal = files.size();
+    std::mutex progressMutex;
+    double lastReport = 0;
+    std::vector<bool> vanished(files.size(), false);
+    std::string ext(io::compressExtension(s_.transfer.compressType));
+    s_.repo->pathCreate(s_.layout.backupDir(manifest_.label), 0750);
+    runParallel(s_.processMax, order.size(), [&](size_t i) {
+        checkCancelled();
+        auto& file = files[order[i]];
+        auto stored = storeFile(pgData, dataDirectoryPath(file.name), *s_.repo,
+                                s_.layout.backupFile(manifest_.label, file.name, ext), s_.transfer);
+        if (!stored) {
+            logDetail("backup: {} was removed during the backup; skipped", file.name);
+            vanished[order[i]] = true;
+        } else {
+            file.size = stored->size;
+            file.repoSize = stored->repoSize;
+            file.sha256 = stored->sha256;
+        }
+        std::lock_guard lock(progressMutex);
+        state.filesDone++;
+        state.bytesDone += stored ? stored->size : 0;
+        double now = monotonicSeconds();
+        if (now - lastReport >= 0.5 || state.filesDone == state.filesTotal) {
+            lastReport = now;
+            progress(state);
+        }
+    });
+    size_t kept = 0;
+    for (size_t i = 0; i < files.size(); i++) {
+        if (vanished[i]) continue;
+        if (kept != i) files[kept] = std::move(files[i]);
+        kept++;
+    }
+    files.resize(kept);
+}
+
+const Manifest& BackupJob::finish(const BackupStop& stop) {
+    checkCancelled();
+    manifest_.lsnStop = stop.lsn;
+    manifest_.walStop = stop.walFile;
+
+    // PostgreSQL's backup_label and tablespace_map, stored like every other file.
+    auto storeGenerated = [&](const std::string& name, const std::string& content) {
+        auto stored = storeBytes(
+            content, *s_.repo,
+            s_.layout.backupFile(manifest_.label, name, io::compressExtension(s_.transfer.compressType)), s_.transfer);
+        ManifestFile file;
+        file.name = name;
+        file.size = stored.size;
+        file.repoSize = stored.repoSize;
+        file.sha256 = stored.sha256;
+        file.mtime = static_cast<int64_t>(std::time(nullptr));
+        file.mode = 0600;
+        file.user = manifest_.paths.front().user;  // the data directory's owner
+        file.group = manifest_.paths.front().group;
+        manifest_.files.push_back(std::move(file));
+    };
+    storeGenerated("pg_data/backup_label", stop.labelFile);
+    if (!stop.tablespaceMap.empty()) storeGenerated("pg_data/tablespace_map", stop.tablespaceMap);
+
+    // The backup is consistent only with the WAL from start to stop: it must be archived.
+    if (s_.archiveCheck) {
+        auto segments = pg::walRange(manifest_.timeline, pg::parseLsn(manifest_.lsnStart),
+                                     pg::parseLsn(manifest_.lsnStop), manifest_.walSegmentSize);
+        double deadline = monotonicSeconds() + s_.archiveTimeout;
+        for (const auto& segment : segments) {
+            while (!findWal(*s_.repo, s_.layout, archiveInfo_.currentArchiveId(), segment)) {
+                checkCancelled();
+                if (monotonicSeconds() > deadline)
+                    raise(ErrorCode::ArchiveTimeout,
+                          "backup {}: WAL segment {} was not archived within archive-timeout ({} s); check "
+                          "archive_command / archive_library and the server log",
+                          manifest_.label, segment, s_.archiveTimeout);
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+        }
+    }
+
+    // Every directory entry durable, then the manifest: only now does the backup exist.
+    std::set<std::string> dirs;
+    std::string ext(io::compressExtension(s_.transfer.compressType));
+    for (const auto& f : manifest_.files) {
+        std::string path = s_.layout.backupFile(manifest_.label, f.name, ext);
+        dirs.insert(path.substr(0, path.rfind('/')));
+    }
+    for (const auto& d : dirs) s_.repo->pathSync(d);
+    checkCancelled();
+    manifest_.timestampStop = static_cast<int64_t>(std::time(nullptr));
+    saveManifest(*s_.repo, s_.layout.manifest(manifest_.label), manifest_);
+    committed_ = true;
+    auto info = requireBackupInfo(*s_.repo, s_.layout);
+    info.backups.push_back(BackupSummary::of(manifest_));
+    saveBackupInfo(*s_.repo, s_.layout, info);
+    return manifest_;
+}
+
+}  // namespace backrest::repo

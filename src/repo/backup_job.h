@@ -1,0 +1,90 @@
+// One backup, in the three steps both drivers share: the CLI (over libpq) and the worker daemon
+// (driven by the extension's backup bgworker) call begin(), then copy() after pg_backup_start,
+// then finish() after pg_backup_stop. The job holds the stanza lock from begin() to its end;
+// destroyed before finish() it leaves no manifest, so the backup does not exist.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "repo/file_transfer.h"
+#include "repo/info.h"
+#include "repo/layout.h"
+#include "repo/lock.h"
+#include "repo/manifest.h"
+#include "storage/storage.h"
+
+namespace backrest::repo {
+
+struct BackupSettings {
+    storage::Storage* repo = nullptr;
+    Layout layout;
+    TransferOptions transfer;
+    size_t processMax = 1;
+    std::string lockPath;
+    std::string pgPath;  // absolute data directory
+    bool archiveCheck = true;
+    int archiveTimeout = 60;  // seconds
+};
+
+// What pg_backup_start and the server tell the job.
+struct BackupStart {
+    std::string lsn;      // pg_backup_start's LSN
+    std::string walFile;  // pg_walfile_name of it
+    int64_t timestamp = 0;
+    uint32_t walSegmentSize = 0;
+    bool dataChecksums = false;
+    std::map<uint32_t, std::string> tablespaceNames;
+};
+
+// What pg_backup_stop returns.
+struct BackupStop {
+    std::string lsn;
+    std::string walFile;
+    std::string labelFile;
+    std::string tablespaceMap;
+};
+
+struct BackupProgress {
+    uint64_t bytesTotal = 0, bytesDone = 0;
+    uint64_t filesTotal = 0, filesDone = 0;
+};
+
+class BackupJob {
+public:
+    explicit BackupJob(BackupSettings settings);
+    ~BackupJob();
+
+    // Takes the lock, checks the cluster in pgPath is the stanza's, removes remains of
+    // interrupted backups, and chooses the label.
+    const std::string& begin(const std::string& type);
+    // Scans the data directory and copies every file in parallel. `progress` is called from
+    // the copying threads, at most every ~0.5 s and once at the end; it may throw to abort.
+    void copy(const BackupStart& start, const std::function<void(const BackupProgress&)>& progress);
+    // Stores backup_label / tablespace_map, waits for the WAL range in the archive, fsyncs,
+    // writes the manifest and adds the backup to backup.info. Returns the committed manifest.
+    const Manifest& finish(const BackupStop& stop);
+
+    // Makes copy() and finish() stop at the next file / poll with a Cancelled error.
+    void cancel() { cancelled_ = true; }
+    const std::string& label() const { return manifest_.label; }
+    uint64_t systemId() const { return manifest_.systemId; }
+
+private:
+    void checkCancelled() const;
+
+    BackupSettings s_;
+    std::unique_ptr<StanzaLock> lock_;
+    BackupInfo backupInfo_;
+    ArchiveInfo archiveInfo_;
+    Manifest manifest_;
+    std::atomic<bool> cancelled_{false};
+    bool committed_ = false;
+};
+
+}  // namespace backrest::repo
