@@ -4,6 +4,7 @@
 PG_CONFIG ?= pg_config
 PREFIX    ?= /usr/local
 BUILD     ?= build
+NPROC     := $(shell nproc 2>/dev/null || echo 2)
 
 CXX       ?= g++
 CXXFLAGS  ?= -O2 -g
@@ -55,19 +56,19 @@ deps:
 
 # Every test; the last line of the output is "N passed, N failed".
 check: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests
+	@$(MAKE) --no-print-directory -j$(NPROC) all $(BUILD)/unit-tests
 	@test/run-all.sh $(BUILD)
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@$(MAKE) --no-print-directory install
 	@scripts/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@bench/run
 
 clean:

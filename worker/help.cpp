@@ -46,6 +46,10 @@ const std::map<std::string, CommandHelp>& commandHelp() {
         {"info", {"Show the stanzas, their archived WAL range and their backups.",
                   "backrest [--stanza=NAME] [--output=json] info",
                   {"stanza", "repo1-path", "output"}}},
+        {"serve", {"Run the worker daemon the extension talks to (started by the extension's launcher).",
+                    "backrest --stanza=NAME --pg1-path=PGDATA --socket-path=DIR serve [--archive-async]",
+                    {"stanza", "pg1-path", "socket-path", "archive-async", "process-max", "repo1-path",
+                     "compress-type", "compress-level", "archive-timeout", "lock-path"}}},
         {"help", {"Show help for a command.", "backrest help [COMMAND]", {}}},
         {"version", {"Show the backrest version.", "backrest version", {}}},
     };

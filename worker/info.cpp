@@ -11,6 +11,7 @@
 #include "repo/info.h"
 #include "repo/layout.h"
 #include "worker/commands.h"
+#include "worker/info.h"
 #include "worker/context.h"
 
 namespace backrest::cmd {
@@ -43,7 +44,9 @@ std::pair<std::string, std::string> walRangeOf(storage::Storage& repo, const rep
     return {min, max};
 }
 
-json stanzaJson(storage::Storage& repo, const std::string& stanza) {
+}  // namespace
+
+json stanzaInfoJson(storage::Storage& repo, const std::string& stanza) {
     repo::Layout layout{stanza};
     json out = {{"name", stanza}};
     auto backupInfo = repo::loadBackupInfo(repo, layout);
@@ -84,6 +87,8 @@ json stanzaJson(storage::Storage& repo, const std::string& stanza) {
     return out;
 }
 
+namespace {
+
 void printText(const json& stanza) {
     fmt::print("stanza: {}\n    status: {}\n", stanza["name"].get<std::string>(),
                stanza["status"]["message"].get<std::string>());
@@ -120,7 +125,7 @@ int info(const Config& config) {
         std::sort(stanzas.begin(), stanzas.end());
     }
     json all = json::array();
-    for (const auto& s : stanzas) all.push_back(stanzaJson(*repo, s));
+    for (const auto& s : stanzas) all.push_back(stanzaInfoJson(*repo, s));
     if (config.getString("output") == "json") {
         fmt::print("{}\n", all.dump());
         return 0;

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
         {"stanza-create", cmd::stanzaCreate}, {"check", cmd::check},
         {"backup", cmd::backup},              {"restore", cmd::restore},
         {"archive-push", cmd::archivePush},   {"archive-get", cmd::archiveGet},
-        {"info", cmd::info},                  {"help", cmd::help},
+        {"info", cmd::info},                  {"serve", cmd::serve},
+        {"help", cmd::help},
         {"version", cmd::version},
     };
     try {

@@ -150,6 +150,15 @@ std::vector<OptionDef> buildOptionDefs() {
          .defaultValue = "text",
          .allowed = "text json",
          .help = "Format of `info` output: text for people, json for scripts and monitoring."},
+        {.name = "socket-path",
+         .type = T::Path,
+         .help = "Directory (mode 0700) where 'backrest serve' listens on backrest.sock for the "
+                 "extension; set by the extension's launcher."},
+        {.name = "archive-async",
+         .type = T::Boolean,
+         .defaultValue = "n",
+         .help = "serve: push WAL segments ahead of the archiver, up to process-max at once, as "
+                 "soon as PostgreSQL marks them ready."},
         {.name = "lock-path",
          .type = T::Path,
          .defaultValue = "/tmp/backrest",

@@ -1,0 +1,15 @@
+// The info of one stanza as JSON: shared by `backrest info --output=json` and the daemon's
+// info request (backrest_info() in SQL).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/storage.h"
+
+namespace backrest::cmd {
+
+nlohmann::json stanzaInfoJson(storage::Storage& repo, const std::string& stanza);
+
+}  // namespace backrest::cmd

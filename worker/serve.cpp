@@ -1,0 +1,208 @@
+// backrest serve: the worker daemon the extension's launcher starts. It listens on a Unix
+// socket (0700 directory, 0600 socket, peers of our uid only), speaks the framed protocol of
+// doc/protocol.md, and serves several clients at once, one thread per connection: WAL pushes
+// for archive_library, backups driven by the backup bgworker, info and status.
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/version.h"
+#include "protocol/connection.h"
+#include "repo/backup_job.h"
+#include "worker/archive_pusher.h"
+#include "worker/commands.h"
+#include "worker/context.h"
+#include "worker/info.h"
+#include "worker/stanza_create.h"
+
+namespace backrest::cmd {
+
+namespace {
+
+using protocol::Message;
+
+std::atomic<bool> stopRequested{false};
+void onStopSignal(int) { stopRequested = true; }
+
+struct Daemon {
+    const Config& config;
+    std::unique_ptr<storage::Storage> repo;
+    repo::Layout layout;
+    std::string pgPath;
+    std::unique_ptr<ArchivePusher> pusher;
+};
+
+// Cancels a backup when its client hangs up: the connection is the backup's owner.
+class HangupWatch {
+public:
+    HangupWatch(int fd, repo::BackupJob& job)
+        : thread_([this, fd, &job] {
+              while (!done_) {
+                  pollfd p{fd, POLLRDHUP, 0};
+                  if (::poll(&p, 1, 100) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+                      job.cancel();
+                      return;
+                  }
+              }
+          }) {}
+    ~HangupWatch() {
+        done_ = true;
+        thread_.join();
+    }
+
+private:
+    std::atomic<bool> done_{false};
+    std::thread thread_;
+};
+
+repo::BackupSettings backupSettings(Daemon& d) {
+    repo::BackupSettings s;
+    s.repo = d.repo.get();
+    s.layout = d.layout;
+    s.transfer = transferOptions(d.config);
+    s.processMax = static_cast<size_t>(d.config.getInt("process-max"));
+    s.lockPath = d.config.getString("lock-path");
+    s.pgPath = d.pgPath;
+    s.archiveCheck = true;
+    s.archiveTimeout = static_cast<int>(d.config.getInt("archive-timeout"));
+    return s;
+}
+
+Message handle(Daemon& d, protocol::Connection& conn, const Message& request, uint64_t id,
+               std::unique_ptr<repo::BackupJob>& job) {
+    std::string type = request.value("type", "");
+    if (type == "archive-push") {
+        std::string path = request.at("path");
+        if (path.empty() || path[0] != '/')
+            raise(ErrorCode::Protocol, "archive-push needs an absolute path, not '{}'", path);
+        return {{"result", d.pusher->push(path)}};
+    }
+    if (type == "archive-status") return d.pusher->status();
+    if (type == "stanza-create") return {{"message", createStanza(*d.repo, d.layout, d.pgPath)}};
+    if (type == "info") return {{"backups", stanzaInfoJson(*d.repo, d.layout.stanza)["backup"]}};
+    if (type == "backup-begin") {
+        if (job) raise(ErrorCode::Protocol, "a backup is already in progress on this connection");
+        job = std::make_unique<repo::BackupJob>(backupSettings(d));
+        std::string label = job->begin(request.value("backup-type", "full"));
+        logInfo("serve: backup {} started", label);
+        return {{"label", label}};
+    }
+    if (type == "backup-copy" || type == "backup-finish") {
+        if (!job) raise(ErrorCode::Protocol, "{} without backup-begin on this connection", type);
+        HangupWatch watch(conn.fd(), *job);
+        if (type == "backup-copy") {
+            repo::BackupStart start;
+            start.lsn = request.at("lsn");
+            start.walFile = request.at("wal-file");
+            start.timestamp = request.at("timestamp");
+            start.walSegmentSize = request.at("wal-segment-size");
+            start.dataChecksums = request.at("data-checksums");
+            for (const auto& t : request.at("tablespaces")) start.tablespaceNames[t.at("oid")] = t.at("name");
+            job->copy(start, [&](const repo::BackupProgress& p) {
+                conn.send({{"id", id},
+                           {"progress",
+                            {{"bytes-total", p.bytesTotal},
+                             {"bytes-done", p.bytesDone},
+                             {"files-total", p.filesTotal},
+                             {"files-done", p.filesDone}}}});
+            });
+            return Message::object();
+        }
+        repo::BackupStop stop{request.at("lsn"), request.at("wal-file"), request.at("label-file"),
+                              request.value("tablespace-map", "")};
+        const auto& m = job->finish(stop);
+        Message reply = {{"label", m.label},        {"size", m.totalSize()}, {"repo-size", m.totalRepoSize()},
+                         {"file-count", m.files.size()}, {"wal-start", m.walStart}, {"wal-stop", m.walStop}};
+        logInfo("serve: backup {} committed: {} in {} files", m.label, formatBytes(m.totalSize()), m.files.size());
+        job.reset();
+        return reply;
+    }
+    raise(ErrorCode::Protocol, "unknown request type '{}'", type);
+}
+
+void serveConnection(Daemon& d, protocol::Connection conn) {
+    std::unique_ptr<repo::BackupJob> job;  // owned by the connection: abandoned if it closes
+    try {
+        if (conn.peerUid() != ::geteuid()) {
+            conn.send(protocol::errorReply(0, static_cast<int>(ErrorCode::Protocol),
+                                           "permission denied: only the server's own user may connect"));
+            return;
+        }
+        auto hello = conn.receive(30000);
+        if (!hello) return;
+        if (hello->value("type", "") != "hello" || hello->value("version", 0u) != protocol::kVersion) {
+            conn.send(protocol::errorReply(0, static_cast<int>(ErrorCode::Protocol),
+                                           fmt::format("expected hello with protocol version {}", protocol::kVersion)));
+            return;
+        }
+        conn.send({{"ok", true}, {"version", protocol::kVersion}, {"server", fmt::format("backrest {}", kVersion)}});
+        for (;;) {
+            auto request = conn.receive(-1);
+            if (!request) return;
+            uint64_t id = request->value("id", uint64_t{0});
+            Message reply;
+            try {
+                reply = protocol::okReply(id, handle(d, conn, *request, id, job));
+            } catch (const Error& e) {
+                // A failed backup step abandons the backup: no manifest, files removed, lock freed.
+                if (request->value("type", "").starts_with("backup-")) job.reset();
+                reply = protocol::errorReply(id, e.exitCode(), e.what());
+            } catch (const std::exception& e) {
+                job.reset();
+                reply = protocol::errorReply(id, static_cast<int>(ErrorCode::Assert), e.what());
+            }
+            conn.send(reply);
+        }
+    } catch (const std::exception& e) {
+        // A broken or malformed connection: tell the peer if we still can, then close it.
+        logDetail("serve: closing a connection: {}", e.what());
+        try {
+            conn.send(protocol::errorReply(0, static_cast<int>(ErrorCode::Protocol), e.what()), 1000);
+        } catch (const std::exception&) {
+        }
+    }
+}
+
+}  // namespace
+
+int serve(const Config& config) {
+    Daemon d{config, openRepo(config), stanzaLayout(config), pgPath(config), nullptr};
+    auto transfer = transferOptions(config);
+    PusherSettings push;
+    push.repo = d.repo.get();
+    push.layout = d.layout;
+    push.pgPath = d.pgPath;
+    push.push = {transfer.compressType, transfer.compressLevel, transfer.bufferSize};
+    push.processMax = static_cast<size_t>(config.getInt("process-max"));
+    push.async = config.getBool("archive-async");
+    d.pusher = std::make_unique<ArchivePusher>(push);
+
+    struct sigaction sa {};
+    sa.sa_handler = onStopSignal;
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    protocol::Listener listener(config.getString("socket-path"), "backrest.sock");
+    logInfo("serve: backrest {} listening on {} for stanza '{}' (archive-async={})", kVersion, listener.path(),
+            d.layout.stanza, push.async ? "y" : "n");
+    while (!stopRequested) {
+        auto conn = listener.accept(200);
+        if (!conn) continue;
+        std::thread([&d, c = std::move(*conn)]() mutable { serveConnection(d, std::move(c)); }).detach();
+    }
+    logInfo("serve: stopping");
+    // Connections in flight end with the process: an unfinished backup has no manifest and
+    // the kernel releases its lock; an unacknowledged push is retried by PostgreSQL.
+    std::_Exit(0);
+}
+
+}  // namespace backrest::cmd
