@@ -1,19 +1,34 @@
-// The backrest extension's entry points. This file grows into the bgworkers, the archive
-// module and the SQL interface; today it proves the PGXS C++ build and loads in a server.
+// The library's entry: _PG_init defines the GUCs and, when preloaded, requests the shared
+// memory and registers the launcher. Also backrest_version(), the smallest SQL function.
+#include "common/version.h"
+#include "launcher.h"
+#include "pg.h"
+#include "pg_guard.h"
+#include "settings.h"
+#include "shared_state.h"
+
 extern "C" {
-#include "postgres.h"
-
-#include "fmgr.h"
-#include "utils/builtins.h"
-
 PG_MODULE_MAGIC;
 
+PGDLLEXPORT void _PG_init(void);
 PG_FUNCTION_INFO_V1(backrest_version);
 }
 
-#include "common/version.h"
+// PostgreSQL calls only and no C++ object: an ereport here longjmps through nothing to unwind.
+void _PG_init(void) {
+    using namespace backrest::ext;
+    defineSettings();
+    // Loaded later (CREATE EXTENSION, archive_library alone) there is no launcher, no shared
+    // memory and no daemon; the SQL functions then say how to fix it.
+    if (!process_shared_preload_libraries_in_progress) return;
+    setPreloaded();
+    requestSharedState();
+    registerLauncher();
+}
 
-extern "C" Datum backrest_version(PG_FUNCTION_ARGS) {
+Datum backrest_version(PG_FUNCTION_ARGS) {
     (void)fcinfo;
-    PG_RETURN_TEXT_P(cstring_to_text(backrest::kVersion));
+    return backrest::ext::pgEntry("backrest_version()", [] {
+        return backrest::ext::pgCall([] { return CStringGetTextDatum(backrest::kVersion); });
+    });
 }

@@ -24,6 +24,7 @@
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/recovery_config.h"
+#include "worker/restore_delta.h"
 
 namespace backrest::cmd {
 
@@ -55,6 +56,9 @@ std::map<std::string, std::string> targetLocations(const Config& config, const r
         if (remap.count(t.tablespaceName)) location = remap[t.tablespaceName], used.insert(t.tablespaceName);
         out[t.name] = location;
     }
+    // A linked pg_wal is restored at its link's destination.
+    for (const auto& l : m.links)
+        if (l.name == "pg_data/pg_wal") out["pg_data/pg_wal"] = l.destination;
     for (const auto& [key, path] : remap)
         if (!used.count(key))
             raise(ErrorCode::Option, "option 'tablespace-map': backup {} has no tablespace with oid or name '{}'", m.label, key);
@@ -70,7 +74,10 @@ std::string destinationOf(const std::map<std::string, std::string>& locations, c
     return locations.at(best) + name.substr(best.size());
 }
 
-void requireEmpty(storage::Storage& fs, const std::string& path, const std::string& what) {
+// A target must be empty, or with --delta hold what a restore may replace: never a running
+// cluster, and the data directory must look like one, so a wrong --pg1-path is not wiped.
+void checkTarget(storage::Storage& fs, const std::string& path, const std::string& what, bool delta,
+                 bool dataDirectory) {
     auto info = fs.info(path, true);
     if (!info) return;
     if (info->type != storage::FileType::Path)
@@ -78,11 +85,17 @@ void requireEmpty(storage::Storage& fs, const std::string& path, const std::stri
     if (fs.info(path + "/postmaster.pid"))
         raise(ErrorCode::Postmaster,
               "restore: '{}' has a postmaster.pid: stop PostgreSQL before restoring (or remove a stale pid file)", path);
-    if (!fs.list(path).empty())
+    if (fs.list(path).empty()) return;
+    if (!delta)
         raise(ErrorCode::PathNotEmpty,
-              "restore: {} '{}' is not empty; restore into an empty directory (--delta, to restore "
-              "over an existing cluster, is not available yet)",
+              "restore: {} '{}' is not empty; restore into an empty directory, or use --delta to "
+              "restore over an existing copy of this cluster",
               what, path);
+    if (dataDirectory && !fs.info(path + "/PG_VERSION"))
+        raise(ErrorCode::PathNotEmpty,
+              "restore --delta: '{}' is not empty and has no PG_VERSION: it does not look like a "
+              "PostgreSQL data directory; refusing to delete its contents",
+              path);
 }
 
 // As root, files get the owner recorded in the backup (resolved by name on this host).
@@ -120,8 +133,9 @@ int restore(const Config& config) {
     auto backupInfo = repo::requireBackupInfo(*repo, layout);
     std::string dataPath = pgPath(config);
     auto recovery = recoverySettings(config);
-    if (config.getBool("delta"))
-        raise(ErrorCode::Option, "restore --delta is not available yet; restore into an empty directory");
+    bool delta = config.getBool("delta");
+    if (config.getBool("force") && !delta)
+        raise(ErrorCode::Option, "option 'force' is only valid with --delta (it trusts size and time over checksums)");
 
     std::string label;
     if (auto set = config.find("set")) {
@@ -139,19 +153,37 @@ int restore(const Config& config) {
     }
     auto manifest = repo::loadManifest(*repo, layout.manifest(label));
 
-    storage::PosixStorage fs("/");
+    storage::PosixStorage rootStorage("/");
+    storage::Storage& fs = rootStorage;  // through the interface, for its default arguments
     auto locations = targetLocations(config, manifest, dataPath);
     for (const auto& [target, location] : locations)
-        requireEmpty(fs, location, target == "pg_data" ? "data directory" : "tablespace directory");
-    for (const auto& l : manifest.links)
-        if (l.name == "pg_data/pg_wal") requireEmpty(fs, l.destination, "pg_wal link destination");
+        checkTarget(fs, location,
+                    target == "pg_data"                 ? "data directory"
+                    : target.starts_with("pg_tblspc/") ? "tablespace directory"
+                                                        : "pg_wal link destination",
+                    delta, target == "pg_data");
+    // Without pg_control a half-done restore cannot be started by mistake.
+    fs.remove(dataPath + "/global/pg_control");
+
+    // --delta: clean the targets and find what already matches the backup.
+    std::set<size_t> unchanged;
+    if (delta) {
+        DeltaInput in;
+        in.manifest = &manifest;
+        for (const auto& f : manifest.files) in.fileDestinations.push_back(destinationOf(locations, f.name));
+        for (const auto& p : manifest.paths) in.directories.insert(destinationOf(locations, p.name));
+        for (const auto& l : manifest.links)
+            in.links[dataPath + l.name.substr(7)] =
+                l.name.starts_with("pg_data/pg_tblspc/") ? locations.at(l.name.substr(8)) : l.destination;
+        for (const auto& [target, location] : locations) in.roots.push_back(location);
+        in.force = config.getBool("force");
+        in.processMax = static_cast<size_t>(config.getInt("process-max"));
+        unchanged = prepareDelta(fs, in);
+    }
 
     // Directories first (each target, then every path in name order), then the links.
-    std::map<std::string, std::string> linkOf;
-    for (const auto& l : manifest.links) linkOf[l.name] = l.destination;
     for (const auto& p : manifest.paths) {
         std::string dest = destinationOf(locations, p.name);
-        if (p.name == "pg_data/pg_wal" && linkOf.count(p.name)) dest = linkOf[p.name];
         fs.pathCreate(dest, p.mode);
         if (::chmod(dest.c_str(), p.mode) != 0) raiseErrno(ErrorCode::FileWrite, "unable to set mode of", dest);
         chownIfRoot(dest, p.user, p.group);
@@ -160,7 +192,9 @@ int restore(const Config& config) {
         std::string linkPath = dataPath + l.name.substr(std::string("pg_data").size());
         std::string dest = l.destination;
         if (l.name.starts_with("pg_data/pg_tblspc/")) dest = locations.at(l.name.substr(8));
-        fs.removePath(linkPath, false);  // pathCreate above made the pg_wal directory in place
+        if (auto existing = fs.info(linkPath); existing && existing->type == storage::FileType::Link &&
+                                                 existing->linkDestination == dest)
+            continue;  // --delta kept it
         if (::symlink(dest.c_str(), linkPath.c_str()) != 0)
             raiseErrno(ErrorCode::FileWrite, fmt::format("unable to create link to '{}' at", dest), linkPath);
     }
@@ -170,13 +204,22 @@ int restore(const Config& config) {
     size_t control = manifest.files.size();
     for (size_t i = 0; i < manifest.files.size(); i++) {
         if (manifest.files[i].name == "pg_data/global/pg_control") control = i;
-        else order.push_back(i);
+        else if (!unchanged.count(i)) order.push_back(i);
     }
     std::sort(order.begin(), order.end(),
               [&](size_t a, size_t b) { return manifest.files[a].size > manifest.files[b].size; });
     auto options = transferOptions(config);
-    auto compressType = io::parseCompressType(manifest.compressType);
-    std::string ext(io::compressExtension(compressType));
+    // A diff/incr backup references files stored by earlier backups, each with its own
+    // compression: read each referenced manifest once for it.
+    std::map<std::string, io::CompressType> compressOf{{manifest.label, io::parseCompressType(manifest.compressType)}};
+    for (const auto& f : manifest.files)
+        if (!f.reference.empty() && !compressOf.count(f.reference)) {
+            if (!backupInfo.find(f.reference))
+                raise(ErrorCode::BackupSet, "backup {} needs backup {}, which is no longer in the repository",
+                      label, f.reference);
+            compressOf[f.reference] =
+                io::parseCompressType(repo::loadManifest(*repo, layout.manifest(f.reference)).compressType);
+        }
     auto restoreOne = [&](size_t index) {
         const auto& f = manifest.files[index];
         std::string holder = f.reference.empty() ? manifest.label : f.reference;
@@ -187,8 +230,9 @@ int restore(const Config& config) {
         expected.write.createPath = false;
         expected.write.mtime = f.mtime;
         std::string dest = destinationOf(locations, f.name);
-        repo::fetchFile(*repo, layout.backupFile(holder, f.name, ext), compressType, fs, dest, expected,
-                        options.bufferSize);
+        io::CompressType type = compressOf.at(holder);
+        repo::fetchFile(*repo, layout.backupFile(holder, f.name, io::compressExtension(type)), type, fs, dest,
+                        expected, options.bufferSize);
         chownIfRoot(dest, f.user, f.group);
     };
     runParallel(static_cast<size_t>(config.getInt("process-max")), order.size(),

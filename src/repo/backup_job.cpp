@@ -60,8 +60,8 @@ void BackupJob::checkCancelled() const {
 }
 
 const std::string& BackupJob::begin(const std::string& type) {
-    if (type != "full")
-        raise(ErrorCode::Option, "backup type '{}' is not supported yet; use full", type);
+    if (type != "full" && type != "diff" && type != "incr")
+        raise(ErrorCode::Option, "invalid backup type '{}' (expected full, diff or incr)", type);
     storage::Storage& repo = *s_.repo;
     backupInfo_ = requireBackupInfo(repo, s_.layout);
     archiveInfo_ = requireArchiveInfo(repo, s_.layout);
@@ -73,12 +73,31 @@ const std::string& BackupJob::begin(const std::string& type) {
     checkIdentity(archiveInfo_.current(), control.version, control.systemId, s_.layout.stanza, "backup");
     removeIncompleteBackups(repo, s_.layout);
 
-    manifest_.label = fullLabel(std::time(nullptr));
-    while (backupInfo_.find(manifest_.label)) {  // two backups within one second
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        manifest_.label = fullLabel(std::time(nullptr));
-    }
     manifest_.type = type;
+    if (type != "full") {
+        const BackupSummary* prior = nullptr;
+        for (const auto& b : backupInfo_.backups)
+            if (b.dbId == backupInfo_.current().id && (type == "incr" || b.type == "full")) prior = &b;
+        if (!prior) {
+            logWarn("backup: no prior backup for a {} backup of stanza '{}'; taking a full backup", type,
+                    s_.layout.stanza);
+            manifest_.type = "full";
+        } else {
+            prior_ = loadManifest(repo, s_.layout.manifest(prior->label));
+            for (size_t i = 0; i < prior_->files.size(); i++) priorFiles_[prior_->files[i].name] = i;
+            manifest_.prior = prior_->label;
+        }
+    }
+    auto makeLabel = [&] {
+        std::time_t now = std::time(nullptr);
+        if (manifest_.type == "full") return fullLabel(now);
+        return dependentLabel(prior_->label.substr(0, 16), now, manifest_.type == "diff" ? 'D' : 'I');
+    };
+    manifest_.label = makeLabel();
+    while (backupInfo_.find(manifest_.label) || manifest_.label == manifest_.prior) {  // same second
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        manifest_.label = makeLabel();
+    }
     manifest_.pgVersion = control.version;
     manifest_.systemId = control.systemId;
     manifest_.dbId = backupInfo_.current().id;
@@ -86,6 +105,20 @@ const std::string& BackupJob::begin(const std::string& type) {
     manifest_.compressLevel = s_.transfer.compressLevel;
     manifest_.backrestVersion = kVersion;
     return manifest_.label;
+}
+
+// A file is unchanged when its size and mtime equal the prior backup's record AND that mtime
+// is older than the second in which the prior backup started: the copy was taken after the
+// file's last change. A file written in the same second as (or after) the prior backup's start
+// could have changed again without its whole-second mtime moving, so it is copied.
+bool BackupJob::reusable(const ManifestFile& file, ManifestFile& from) const {
+    if (!prior_) return false;
+    auto it = priorFiles_.find(file.name);
+    if (it == priorFiles_.end()) return false;
+    const ManifestFile& p = prior_->files[it->second];
+    if (p.size != file.size || p.mtime != file.mtime || p.mtime >= prior_->timestampStart) return false;
+    from = p;
+    return true;
 }
 
 void BackupJob::copy(const BackupStart& start, const std::function<void(const BackupProgress&)>& progress) {
@@ -110,13 +143,24 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
 
     // Largest files first so the threads finish together.
     auto& files = manifest_.files;
-    std::vector<size_t> order(files.size());
-    for (size_t i = 0; i < order.size(); i++) order[i] = i;
+    std::vector<size_t> order;
+    uint64_t referencedBytes = 0;
+    for (size_t i = 0; i < files.size(); i++) {
+        ManifestFile prior;
+        if (!reusable(files[i], prior)) {
+            order.push_back(i);
+            continue;
+        }
+        files[i].sha256 = prior.sha256;
+        files[i].repoSize = prior.repoSize;
+        files[i].reference = prior.reference.empty() ? prior_->label : prior.reference;
+        referencedBytes += files[i].size;
+    }
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return files[a].size > files[b].size; });
 
     BackupProgress state;
-    state.bytesTotal = manifest_.totalSize();
-    state.filesTotal = files.size();
+    state.bytesTotal = manifest_.totalSize() - referencedBytes;
+    state.filesTotal = order.size();
     std::mutex progressMutex;
     double lastReport = 0;
     std::vector<bool> vanished(files.size(), false);
@@ -199,6 +243,7 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
     std::set<std::string> dirs;
     std::string ext(io::compressExtension(s_.transfer.compressType));
     for (const auto& f : manifest_.files) {
+        if (!f.reference.empty()) continue;  // stored, and synced, by an earlier backup
         std::string path = s_.layout.backupFile(manifest_.label, f.name, ext);
         dirs.insert(path.substr(0, path.rfind('/')));
     }

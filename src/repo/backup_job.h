@@ -61,7 +61,8 @@ public:
     ~BackupJob();
 
     // Takes the lock, checks the cluster in pgPath is the stanza's, removes remains of
-    // interrupted backups, and chooses the label.
+    // interrupted backups, chooses the prior backup (diff: the latest full; incr: the latest
+    // backup; none: the backup becomes full, with a warning) and the label.
     const std::string& begin(const std::string& type);
     // Scans the data directory and copies every file in parallel. `progress` is called from
     // the copying threads, at most every ~0.5 s and once at the end; it may throw to abort.
@@ -73,6 +74,7 @@ public:
     // Makes copy() and finish() stop at the next file / poll with a Cancelled error.
     void cancel() { cancelled_ = true; }
     const std::string& label() const { return manifest_.label; }
+    const std::string& type() const { return manifest_.type; }
     uint64_t systemId() const { return manifest_.systemId; }
 
 private:
@@ -80,7 +82,12 @@ private:
 
     BackupSettings s_;
     std::unique_ptr<StanzaLock> lock_;
+    // Unchanged files reference the prior backup's bytes instead of being copied.
+    bool reusable(const ManifestFile& file, ManifestFile& from) const;
+
     BackupInfo backupInfo_;
+    std::optional<Manifest> prior_;
+    std::map<std::string, size_t> priorFiles_;  // name -> index in prior_->files
     ArchiveInfo archiveInfo_;
     Manifest manifest_;
     std::atomic<bool> cancelled_{false};

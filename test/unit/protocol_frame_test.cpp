@@ -180,7 +180,7 @@ TEST(ProtocolFrame, PayloadWithBytesAfterANulIsProtocolError) {
         return;
     }
     ASSERT_TRUE(m.has_value());
-    GTEST_SKIP() << "BUG: FrameDecoder::next (src/protocol/frame.cpp:33, Message::parse) stops at a NUL byte: "
+    GTEST_SKIP() << "BUG: FrameDecoder::next (src/protocol/frame.cpp:35, Message::parse) stops at a NUL byte: "
                     "payload {\"a\":1}\\0{\"type\":\"backup-begin\"} decodes as "
                  << m->dump() << " and the rest of the frame is ignored instead of a ProtocolError";
 }

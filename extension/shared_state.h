@@ -1,0 +1,69 @@
+// backrest's shared memory: the launcher's view of the daemon and the backup job slots, in one
+// fixed struct under one spinlock (every critical section only copies a few bytes).
+#pragma once
+
+#include "pg.h"
+
+namespace backrest::ext {
+
+constexpr int kJobSlots = 16;
+
+enum class JobState : int { Free = 0, Starting, Running, Done, Failed, Cancelled };
+
+// One backup job, written by its bgworker and read by backrest_status().
+struct JobSlot {
+    JobState state;
+    uint32 generation;  // changes each time the slot is handed out: stale references see it
+    char label[64];
+    char type[8];
+    char phase[16];
+    char error[1024];
+    uint64 bytesTotal, bytesDone, filesTotal, filesDone;
+    TimestampTz started, finished;
+    pid_t pid;
+    bool cancelRequested;
+    Latch* workerLatch;     // set on cancel
+    Latch* requesterLatch;  // set when the label is known or the job ends
+};
+
+// The daemon as the launcher sees it; lets clients fail at once instead of waiting for a socket
+// that will not appear (no stanza, server shutting down).
+enum class DaemonState : int { NotStarted = 0, Running, Restarting, Disabled, Stopped };
+
+struct LauncherStatus {
+    DaemonState state;
+    pid_t daemonPid;
+    TimestampTz nextStart;  // when Restarting
+    char lastExit[128];     // "exit status 1", "signal 9", ...
+};
+
+struct SharedState {
+    slock_t mutex;
+    LauncherStatus launcher;
+    uint32 nextGeneration;
+    JobSlot jobs[kJobSlots];
+};
+
+// Installs the shmem request and startup hooks; _PG_init calls it when preloading.
+void requestSharedState();
+
+// The attached shared state; nullptr when the library was not preloaded.
+SharedState* sharedState();
+
+// Holds the spinlock for a scope. Nothing inside may call out, allocate, or take long.
+class SharedLock {
+public:
+    explicit SharedLock(SharedState* state) : state_(state) { SpinLockAcquire(&state_->mutex); }
+    ~SharedLock() { SpinLockRelease(&state_->mutex); }
+    SharedLock(const SharedLock&) = delete;
+    SharedLock& operator=(const SharedLock&) = delete;
+
+private:
+    SharedState* state_;
+};
+
+// The launcher's status, copied out under the lock.
+LauncherStatus launcherStatus();
+void setLauncherStatus(DaemonState state, pid_t daemonPid, TimestampTz nextStart, const char* lastExit);
+
+}  // namespace backrest::ext

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Differential and incremental backups and delta restore: a chain full → incr → diff → incr
+# with writes between, each point restored (--type=immediate) and compared; unchanged files
+# are referenced, not stored again; a delta restore over a damaged copy repairs only what differs.
+set -u
+SUITE=incremental
+BACKREST_BIN=${BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
+source "$(dirname "$0")/lib.sh"
+it_setup
+
+PORT=55430
+DATA=$IT_TMP/primary
+CONF=$IT_TMP/backrest.conf
+cat >"$CONF" <<CONF
+[global]
+repo1-path=$IT_TMP/repo
+lock-path=$IT_TMP/lock
+process-max=2
+
+[main]
+pg1-path=$DATA
+pg1-socket-path=$IT_TMP
+pg1-port=$PORT
+CONF
+chmod 0644 "$CONF"
+br() { as_pg "$BR" --config="$CONF" --stanza=main "$@"; }
+
+pg_init "$DATA" $PORT
+cat >>"$DATA/postgresql.conf" <<CONF
+archive_mode = on
+archive_command = '$BR --config=$CONF --stanza=main archive-push %p'
+CONF
+pg_start "$DATA"
+must br stanza-create
+must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -i -s 5 -q postgres
+must psql_at $PORT "CREATE TABLE marker (id int primary key, note text)"
+
+SNAPSHOT_SQL="SELECT (SELECT md5(string_agg(aid || ':' || abalance, ',' ORDER BY aid)) FROM pgbench_accounts) || ' ' ||
+  (SELECT count(*) FROM pgbench_history) || ' ' ||
+  (SELECT count(*) || ':' || md5(coalesce(string_agg(id || ':' || note, ',' ORDER BY id), '')) FROM marker)"
+snapshot() { psql_at "$1" "$SNAPSHOT_SQL"; }
+latest_label() { br info --output=json | grep -o '"label":"[0-9FDI_-]*"' | tail -1 | cut -d'"' -f4; }
+repo_bytes() { du -sb "$IT_TMP/repo/backup/main/$1" | cut -f1; }
+
+declare -A SNAP
+backup_point() {  # type
+    expect_exit "backup --type=$1" 0 "$BR" --config="$CONF" --stanza=main backup --type="$1" --start-fast
+    LABEL=$(latest_label)
+    SNAP[$LABEL]=$(snapshot $PORT)
+    LABELS+=("$LABEL")
+}
+LABELS=()
+backup_point full
+FULL=$LABEL
+sleep 1.1  # files changed from here on have mtimes after the full backup started
+must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -c 2 -t 200 -n postgres
+must psql_at $PORT "INSERT INTO marker SELECT g, 'incr1' FROM generate_series(1, 100) g"
+backup_point incr
+INCR1=$LABEL
+expect_contains "incr label depends on the full" "$INCR1" "${FULL}_"
+expect_eq "incr label ends in I" "${INCR1: -1}" "I"
+must psql_at $PORT "INSERT INTO marker SELECT g, 'diff' FROM generate_series(101, 200) g"
+backup_point diff
+DIFF=$LABEL
+expect_eq "diff label ends in D" "${DIFF: -1}" "D"
+must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -c 2 -t 200 -n postgres
+backup_point incr
+INCR2=$LABEL
+
+# Unchanged files are referenced: an incremental stores only the files that changed.
+repo_files() { find "$IT_TMP/repo/backup/main/$1/pg_data" -type f | wc -l; }
+FULL_FILES=$(repo_files "$FULL")
+INCR_FILES=$(repo_files "$INCR2")
+expect_eq "incr stores under a tenth of the full's files ($INCR_FILES of $FULL_FILES)" \
+    "$((INCR_FILES * 10 < FULL_FILES))" "1"
+expect_eq "incr stores fewer bytes than the full" "$(($(repo_bytes "$INCR2") < $(repo_bytes "$FULL")))" "1"
+PRIOR=$(sed -n 's/.*"prior":"\([0-9FDI_-]*\)".*/\1/p' "$IT_TMP/repo/backup/main/$INCR2/backup.manifest" | head -1)
+expect_eq "incr's prior is the diff" "$PRIOR" "$DIFF"
+REFS=$(grep -o "\"reference\":\"$FULL\"" "$IT_TMP/repo/backup/main/$INCR2/backup.manifest" | wc -l)
+expect_eq "incr references files of the full" "$((REFS > 100))" "1"
+
+port=55431
+for label in "${LABELS[@]}"; do
+    dir=$IT_TMP/restore-$label
+    expect_exit "restore $label" 0 "$BR" --config="$CONF" --stanza=main --pg1-path="$dir" --set="$label" \
+        --type=immediate --target-action=promote restore
+    sed -i "s/^port = .*/port = $port/; s/^archive_mode = .*/archive_mode = off/" "$dir/postgresql.conf"
+    pg_start "$dir"
+    if wait_promoted $port; then
+        expect_eq "restore $label: data equals the state at that backup" "$(snapshot $port)" "${SNAP[$label]}"
+    else
+        fail "restore $label: recovery did not finish" "$(tail -20 "$dir.log")"
+    fi
+    pg_stop "$dir"
+    port=$((port + 1))
+done
+
+# Delta restore over the restored copy of the last incr: damage it, then --delta repairs it.
+dir=$IT_TMP/restore-$INCR2
+REL=$(psql_at $PORT "SELECT pg_relation_filepath('pgbench_accounts')")
+as_pg dd if=/dev/urandom of="$dir/$REL" bs=8192 count=2 seek=3 conv=notrunc status=none
+as_pg rm -f "$dir/PG_VERSION.bak" "$dir/$(psql_at $PORT "SELECT pg_relation_filepath('pgbench_branches')")"
+as_pg touch "$dir/base/stray-file"
+expect_exit "restore --delta over a damaged copy" 0 "$BR" --config="$CONF" --stanza=main --pg1-path="$dir" \
+    --set="$INCR2" --type=immediate --target-action=promote --delta --log-level-console=info restore
+KEPT=$(printf '%s' "$OUT" | sed -n 's/.*kept \([0-9]*\) matching files.*/\1/p')
+expect_eq "delta kept the matching files (${KEPT:-0} kept)" "$((${KEPT:-0} > 500))" "1"
+expect_eq "the stray file is gone" "$(test -e "$dir/base/stray-file" && echo present || echo absent)" "absent"
+sed -i "s/^port = .*/port = $((port - 1))/; s/^archive_mode = .*/archive_mode = off/" "$dir/postgresql.conf"
+pg_start "$dir"
+if wait_promoted "$((port - 1))"; then
+    expect_eq "delta-restored data equals the backup's state" "$(snapshot $((port - 1)))" "${SNAP[$INCR2]}"
+else
+    fail "delta restore: recovery did not finish" "$(tail -20 "$dir.log")"
+fi
+pg_stop "$dir"
+expect_exit "delta restore: pg_checksums --check" 0 "$PGBIN/pg_checksums" --check -D "$dir"
+
+# --delta refuses a non-empty directory that is not a data directory.
+as_pg mkdir -p "$IT_TMP/not-pgdata"
+as_pg touch "$IT_TMP/not-pgdata/precious"
+expect_exit "delta refuses a directory without PG_VERSION" 34 "$BR" --config="$CONF" --stanza=main \
+    --pg1-path="$IT_TMP/not-pgdata" --delta restore
+expect_eq "and leaves it alone" "$(ls "$IT_TMP/not-pgdata")" "precious"
