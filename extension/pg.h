@@ -2,10 +2,16 @@
 // the extension sees one consistent set and no file repeats the C-linkage dance.
 #pragma once
 
+// Written for C, the headers trip two C++ warnings, silenced for them only: -Wregister
+// (s_lock.h, atomics) and -Wunused-parameter (inline functions in ilist.h and bufpage.h).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wregister"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
 extern "C" {
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
@@ -20,6 +26,7 @@ extern "C" {
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
+#include "storage/pmsignal.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -34,6 +41,7 @@ extern "C" {
 #include "utils/tuplestore.h"
 #include "utils/wait_event.h"
 }
+#pragma GCC diagnostic pop
 
 // port.h renames printf-family functions to PostgreSQL's own (pg_snprintf, ...), which breaks
 // std::snprintf and friends in C++ headers (nlohmann/json, fmt) included after this one. The

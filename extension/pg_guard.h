@@ -118,7 +118,7 @@ auto invokeNoexcept(F& fn) noexcept -> std::invoke_result_t<F&> {
 template <typename F>
 auto pgCall(F&& fn) -> std::invoke_result_t<F&> {
     using R = std::invoke_result_t<F&>;
-    static_assert(std::is_void_v<R> || std::is_trivially_copyable_v<R>, "pgCall returns plain values");
+    static_assert(std::is_void_v<R> || std::is_scalar_v<R>, "pgCall returns plain values (Datum, pointer, number)");
     static_assert(std::is_trivially_destructible_v<std::remove_reference_t<F>>, "capture by reference");
     MemoryContext callerContext = CurrentMemoryContext;
     ErrorData* volatile error = nullptr;
@@ -130,7 +130,7 @@ auto pgCall(F&& fn) -> std::invoke_result_t<F&> {
         PG_END_TRY();
         if (error != nullptr) throw PgError(error);
     } else {
-        R result{};
+        volatile R result{};  // volatile: written after sigsetjmp
         PG_TRY();
         { result = detail::invokeNoexcept(fn); }
         PG_CATCH();

@@ -13,6 +13,7 @@
 #include "repo/backup_job.h"
 #include "worker/commands.h"
 #include "worker/context.h"
+#include "worker/expire.h"
 
 namespace backrest::cmd {
 
@@ -97,6 +98,15 @@ int backup(const Config& config) {
                             "FROM pg_backup_stop(false)")[0];
     repo::BackupStop stop{*stopRow[0], *stopRow[1], *stopRow[2], stopRow[3].value_or("")};
     const auto& manifest = job.finish(stop);
+
+    // Retention runs while the backup still holds the stanza lock.
+    auto policy = retentionPolicy(config);
+    if (policy.full || policy.diff) {
+        std::string report = runExpire(*repo, settings.layout, policy, false);
+        if (report != "nothing to expire\n") fmt::print("expire: {}", report);
+    } else {
+        logWarn("backup: repo1-retention-full is not set: no backup or WAL will ever be expired");
+    }
 
     double seconds = nowSeconds() - started;
     uint64_t size = manifest.totalSize(), repoSize = manifest.totalRepoSize();

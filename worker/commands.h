@@ -12,6 +12,7 @@ int restore(const Config& config);
 int archivePush(const Config& config);
 int archiveGet(const Config& config);
 int info(const Config& config);
+int expire(const Config& config);
 int serve(const Config& config);
 int help(const Config& config);
 int version(const Config& config);

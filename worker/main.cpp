@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
         {"backup", cmd::backup},              {"restore", cmd::restore},
         {"archive-push", cmd::archivePush},   {"archive-get", cmd::archiveGet},
         {"info", cmd::info},                  {"serve", cmd::serve},
+        {"expire", cmd::expire},
         {"help", cmd::help},
         {"version", cmd::version},
     };

@@ -17,9 +17,11 @@
 #include "common/version.h"
 #include "protocol/connection.h"
 #include "repo/backup_job.h"
+#include "repo/lock.h"
 #include "worker/archive_pusher.h"
 #include "worker/commands.h"
 #include "worker/context.h"
+#include "worker/expire.h"
 #include "worker/info.h"
 #include "worker/stanza_create.h"
 
@@ -87,6 +89,12 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
     }
     if (type == "archive-status") return d.pusher->status();
     if (type == "stanza-create") return {{"message", createStanza(*d.repo, d.layout, d.pgPath)}};
+    if (type == "expire") {
+        repo::StanzaLock lock(d.config.getString("lock-path"), d.layout.stanza, "backup");
+        auto policy = retentionPolicy(d.config);
+        if (request.contains("set")) policy.set = request.at("set").get<std::string>();
+        return {{"report", runExpire(*d.repo, d.layout, policy, request.value("dry-run", false))}};
+    }
     if (type == "info") return {{"backups", stanzaInfoJson(*d.repo, d.layout.stanza)["backup"]}};
     if (type == "backup-begin") {
         if (job) raise(ErrorCode::Protocol, "a backup is already in progress on this connection");
@@ -122,6 +130,8 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
         Message reply = {{"label", m.label},        {"size", m.totalSize()}, {"repo-size", m.totalRepoSize()},
                          {"file-count", m.files.size()}, {"wal-start", m.walStart}, {"wal-stop", m.walStop}};
         logInfo("serve: backup {} committed: {} in {} files", m.label, formatBytes(m.totalSize()), m.files.size());
+        auto policy = retentionPolicy(d.config);
+        if (policy.full || policy.diff) reply["expire"] = runExpire(*d.repo, d.layout, policy, false);
         job.reset();
         return reply;
     }

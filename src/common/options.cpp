@@ -179,6 +179,20 @@ std::vector<OptionDef> buildOptionDefs() {
          .type = T::Integer,
          .help = "Number of differential backups to keep; older ones are expired.",
          .minValue = 1},
+        {.name = "repo1-retention-archive",
+         .type = T::Integer,
+         .help = "Number of backups (of repo1-retention-archive-type) whose WAL is kept for "
+                 "point-in-time recovery; default: as many as repo1-retention-full.",
+         .minValue = 1},
+        {.name = "repo1-retention-archive-type",
+         .type = T::String,
+         .defaultValue = "full",
+         .allowed = "full diff incr",
+         .help = "Which backups repo1-retention-archive counts."},
+        {.name = "dry-run",
+         .type = T::Boolean,
+         .defaultValue = "n",
+         .help = "expire: print what would be removed, remove nothing."},
     };
 }
 

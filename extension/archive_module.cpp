@@ -1,0 +1,88 @@
+// archive_library = 'backrest': each WAL segment goes to the daemon as archive-push, and the
+// callback reports success only once the daemon says the segment is durable in the repository.
+// Any failure is a WARNING and `false`, so PostgreSQL keeps the segment and retries it.
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "common/error.h"
+#include "daemon_client.h"
+#include "pg.h"
+#include "pg_guard.h"
+#include "settings.h"
+
+extern "C" PGDLLEXPORT void _PG_archive_module_init(ArchiveModuleCallbacks* callbacks);
+
+namespace backrest::ext {
+
+namespace {
+
+// One connection per archiver process, dropped after any failure: the daemon may have been
+// restarted, and the next segment connects afresh.
+std::unique_ptr<DaemonSession> session;
+const char* lastNotConfiguredReason = nullptr;
+
+void checkPostmaster() {
+    if (!PostmasterIsAlive()) raise(ErrorCode::Protocol, "the postmaster died");
+}
+
+const char* notConfiguredReason() {
+    if (!preloaded()) return "backrest is not in shared_preload_libraries, so its daemon is not running";
+    if (settings.stanza == nullptr || settings.stanza[0] == '\0') return "backrest.stanza is not set";
+    return nullptr;
+}
+
+// PostgreSQL logs that archiving is not configured; this says why, once per reason.
+bool checkConfigured() {
+    return pgEntry("backrest archive module", [] {
+        const char* reason = notConfiguredReason();
+        if (reason != nullptr && reason != lastNotConfiguredReason)
+            report(LOG, std::string("backrest: WAL archiving is not configured: ") + reason);
+        lastNotConfiguredReason = reason;
+        return reason == nullptr;
+    });
+}
+
+void push(const std::string& path) {
+    int timeoutMs = settings.archiveTimeout * 1000;
+    if (session) {
+        try {
+            session->call("archive-push", {{"path", path}}, timeoutMs);
+            return;
+        } catch (const Error& e) {
+            // A connection the daemon closed (restarted for new settings, say): one retry on a
+            // fresh one. A push is idempotent, so a segment already stored is simply confirmed.
+            if (e.code() != ErrorCode::Protocol) throw;
+            session.reset();
+        }
+    }
+    session = std::make_unique<DaemonSession>("archiver", checkPostmaster, std::min(timeoutMs, 10000));
+    session->call("archive-push", {{"path", path}}, timeoutMs);
+}
+
+bool archiveFile(const char* file, const char* path) {
+    return pgEntryOr(
+        [&] {
+            push(path[0] == '/' ? std::string(path) : std::string(DataDir) + "/" + path);
+            return true;
+        },
+        [&](CaughtError& caught) {
+            session.reset();
+            if (caught.pgError != nullptr) raiseCaught("backrest archive module", caught);
+            ereport(WARNING, (errmsg("backrest: archiving WAL file \"%s\" failed: %s", file, caught.message),
+                              caught.detail[0] != '\0' ? errdetail("%s.", caught.detail) : 0));
+            return false;
+        });
+}
+
+void shutdown() { session.reset(); }
+
+}  // namespace
+
+}  // namespace backrest::ext
+
+void _PG_archive_module_init(ArchiveModuleCallbacks* callbacks) {
+    callbacks->check_configured_cb = backrest::ext::checkConfigured;
+    callbacks->archive_file_cb = backrest::ext::archiveFile;
+    callbacks->shutdown_cb = backrest::ext::shutdown;
+}

@@ -1,0 +1,197 @@
+// The backup background worker: begins a backup with the daemon, runs pg_backup_start and
+// pg_backup_stop in this session (the server ties a non-exclusive backup to its session), lets
+// the daemon copy in between while relaying its progress into the job slot, and commits it.
+#include "backup_worker.h"
+
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "daemon_client.h"
+#include "pg_guard.h"
+#include "spi_query.h"
+
+extern "C" PGDLLEXPORT void backrest_backup_worker_main(Datum argument);
+
+namespace backrest::ext {
+
+namespace {
+
+// What the backend hands the worker in bgw_extra.
+struct BackupWorkerArgs {
+    Oid database;
+    Oid role;
+    uint32 generation;
+};
+
+// Copy and finish report progress or finish well within this; a longer silence is a hung daemon.
+constexpr int kIdleTimeoutMs = 3600 * 1000;
+
+// This worker's job, for the exit callback; trivially destructible, so safe at any exit.
+std::optional<JobSlotRef> currentJob;
+// The last ERROR or FATAL this process reported, for a job ended by a FATAL exit.
+char lastError[1024];
+emit_log_hook_type previousEmitLogHook = nullptr;
+
+void rememberError(ErrorData* edata) {
+    if (previousEmitLogHook != nullptr) previousEmitLogHook(edata);
+    if (edata->elevel >= ERROR && edata->message != nullptr) strlcpy(lastError, edata->message, sizeof lastError);
+}
+
+// A FATAL exit (a role that may not log in, a dropped database...) skips every C++ handler;
+// this still ends the job, so no slot is ever left running.
+void failJobAtExit(int, Datum) {
+    if (currentJob)
+        currentJob->finish(JobState::Failed,
+                           lastError[0] != '\0' ? lastError : "the backup worker exited unexpectedly; see the server log");
+}
+
+std::optional<std::string> cell(const Rows& rows, size_t column) {
+    if (rows.empty() || column >= rows[0].size()) raise(ErrorCode::Assert, "a backup query returned no row");
+    return rows[0][column];
+}
+
+class BackupRun {
+public:
+    explicit BackupRun(const JobSlotRef& job) : job_(job) {}
+
+    void run() {
+        DaemonSession daemon("backup", [this] { checkStillWanted(); });
+        label_ = daemon.call("backup-begin", {{"backup-type", "full"}}, 120 * 1000).at("label").get<std::string>();
+        job_.setLabel(label_);
+        report(LOG, fmt::format("backrest: backup {} started", label_));
+        Message start = startBackup();
+        Message stop;
+        try {
+            job_.setPhase("copy");
+            daemon.call("backup-copy", start, kIdleTimeoutMs, [this](const Message& p) {
+                job_.setProgress(p.value("bytes-total", uint64_t{0}), p.value("bytes-done", uint64_t{0}),
+                                 p.value("files-total", uint64_t{0}), p.value("files-done", uint64_t{0}));
+            });
+            job_.setPhase("stop");
+            stop = stopBackup();
+        } catch (...) {
+            daemon.close();  // the daemon abandons the backup: no manifest, files removed, lock released
+            endServerBackup();
+            throw;
+        }
+        job_.setPhase("archive-wait");
+        Message done = daemon.call("backup-finish", stop, kIdleTimeoutMs);
+        job_.finish(JobState::Done);
+        report(LOG, fmt::format("backrest: backup {} committed: {} bytes in {} files, WAL {} to {}", label_,
+                                done.value("size", uint64_t{0}), done.value("file-count", uint64_t{0}),
+                                done.value("wal-start", std::string("?")), done.value("wal-stop", std::string("?"))));
+    }
+
+private:
+    // Between daemon messages: backrest_cancel(), server shutdown (SIGTERM), interrupts.
+    void checkStillWanted() {
+        if (job_.cancelRequested()) raise(ErrorCode::Cancelled, "backup {} cancelled by backrest_cancel()", label_);
+        if (ShutdownRequestPending) raise(ErrorCode::Cancelled, "backup {} cancelled: the server is shutting down", label_);
+        checkForInterrupts();
+    }
+
+    Message startBackup() {
+        auto results = runInOwnTransaction(
+            {{"SELECT lsn, pg_walfile_name(lsn), extract(epoch from now())::bigint, current_setting('data_checksums'), "
+              "(SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') FROM pg_backup_start($1, true) AS lsn",
+              {label_}},
+             {"SELECT oid, spcname FROM pg_tablespace", {}}});
+        const Rows& row = results[0];
+        Message tablespaces = Message::array();
+        for (const Row& t : results[1])
+            tablespaces.push_back({{"oid", std::stoul(t.at(0).value())}, {"name", t.at(1).value()}});
+        return {{"lsn", cell(row, 0).value()},
+                {"wal-file", cell(row, 1).value()},
+                {"timestamp", std::stoll(cell(row, 2).value())},
+                {"data-checksums", cell(row, 3).value() == "on"},
+                {"wal-segment-size", std::stoul(cell(row, 4).value())},
+                {"tablespaces", tablespaces}};
+    }
+
+    Message stopBackup() {
+        auto results = runInOwnTransaction(
+            {{"SELECT lsn, pg_walfile_name(lsn), labelfile, spcmapfile FROM pg_backup_stop(false)", {}}});
+        const Rows& row = results[0];
+        return {{"lsn", cell(row, 0).value()},
+                {"wal-file", cell(row, 1).value()},
+                {"label-file", cell(row, 2).value_or("")},
+                {"tablespace-map", cell(row, 3).value_or("")}};
+    }
+
+    // Ends the server's side of an abandoned backup. Should pg_backup_stop fail too, the
+    // server still ends the backup when this session exits, so its error is only logged.
+    void endServerBackup() noexcept {
+        try {
+            if (pgCall([] { return get_backup_status(); }) == SESSION_BACKUP_RUNNING)
+                runInOwnTransaction({{"SELECT 1 FROM pg_backup_stop(false)", {}}});
+        } catch (const std::exception& e) {
+            try {
+                report(WARNING, fmt::format("backrest: could not stop backup {} cleanly: {}", label_, e.what()));
+            } catch (...) {
+            }
+        }
+    }
+
+    JobSlotRef job_;
+    std::string label_;
+};
+
+}  // namespace
+
+bool registerBackupWorker(const JobSlotRef& job, Oid database, Oid role, BackgroundWorkerHandle** handle) {
+    BackgroundWorker worker;
+    std::memset(&worker, 0, sizeof worker);
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+    worker.bgw_start_time = BgWorkerStart_ConsistentState;
+    worker.bgw_restart_time = BGW_NEVER_RESTART;
+    strlcpy(worker.bgw_library_name, "backrest", sizeof worker.bgw_library_name);
+    strlcpy(worker.bgw_function_name, "backrest_backup_worker_main", sizeof worker.bgw_function_name);
+    strlcpy(worker.bgw_name, "backrest backup", sizeof worker.bgw_name);
+    strlcpy(worker.bgw_type, "backrest backup", sizeof worker.bgw_type);
+    worker.bgw_main_arg = Int32GetDatum(job.index());
+    worker.bgw_notify_pid = MyProcPid;
+    BackupWorkerArgs args{database, role, job.generation()};
+    static_assert(sizeof args <= BGW_EXTRALEN);
+    std::memcpy(worker.bgw_extra, &args, sizeof args);
+    return pgCall([&] { return RegisterDynamicBackgroundWorker(&worker, handle); });
+}
+
+}  // namespace backrest::ext
+
+void backrest_backup_worker_main(Datum argument) {
+    using namespace backrest::ext;
+    BackupWorkerArgs args;
+    std::memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof args);
+    currentJob.emplace(DatumGetInt32(argument), args.generation);
+    pgEntryOr(
+        [&] {
+            pgCall([] {
+                // SIGTERM (shutdown) is a flag checked between daemon messages, not die(): the
+                // backup must still be ended with pg_backup_stop and its job marked.
+                pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+                BackgroundWorkerUnblockSignals();
+                previousEmitLogHook = emit_log_hook;
+                emit_log_hook = rememberError;
+                before_shmem_exit(failJobAtExit, 0);
+            });
+            if (!currentJob->attach(MyProcPid, MyLatch)) return;  // the job was given up meanwhile
+            pgCall([&] {
+                BackgroundWorkerInitializeConnectionByOid(args.database, args.role, 0);
+                pgstat_report_appname("backrest backup");
+            });
+            BackupRun(*currentJob).run();
+        },
+        [](CaughtError& caught) {
+            if (caught.backrestCode == static_cast<int>(backrest::ErrorCode::Cancelled)) {
+                currentJob->finish(JobState::Cancelled, caught.text());
+                ereport(LOG, (errmsg("backrest: %s", caught.text())));
+                return;
+            }
+            currentJob->finish(JobState::Failed, caught.text());
+            raiseCaught("backrest backup worker", caught);
+        });
+}

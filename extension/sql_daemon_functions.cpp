@@ -1,0 +1,110 @@
+// SQL functions answered by the daemon: backrest_info() (the repository's backups),
+// backrest_archive_status() (WAL archiving) and backrest_stanza_create().
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon_client.h"
+#include "pg.h"
+#include "pg_guard.h"
+#include "settings.h"
+#include "sql_support.h"
+
+extern "C" {
+PG_FUNCTION_INFO_V1(backrest_info);
+PG_FUNCTION_INFO_V1(backrest_archive_status);
+PG_FUNCTION_INFO_V1(backrest_stanza_create);
+}
+
+namespace backrest::ext {
+
+namespace {
+
+constexpr int kRequestTimeoutMs = 60 * 1000;
+
+// One request from a backend: the wait answers query cancels.
+Message ask(const char* function, const std::string& type) {
+    requirePreloaded(function);
+    requireStanza(function);
+    DaemonSession daemon("sql", [] { checkForInterrupts(); });
+    return daemon.call(type, Message::object(), kRequestTimeoutMs);
+}
+
+// The value at a path of keys; null when any step is missing.
+const Message& find(const Message& message, std::initializer_list<const char*> path) {
+    static const Message null;
+    const Message* at = &message;
+    for (const char* key : path) {
+        if (!at->is_object() || !at->contains(key)) return null;
+        at = &(*at)[key];
+    }
+    return *at;
+}
+
+std::optional<std::string> optString(const Message& value) {
+    return value.is_string() ? std::optional<std::string>(value.get<std::string>()) : std::nullopt;
+}
+
+std::optional<int64_t> optInt(const Message& value) {
+    return value.is_number() ? std::optional<int64_t>(value.get<int64_t>()) : std::nullopt;
+}
+
+Datum listBackups(FunctionCallInfo fcinfo) {
+    Message reply = ask("backrest_info()", "info");
+    ResultRows rows(fcinfo);
+    for (const Message& b : find(reply, {"backups"})) {
+        rows.text(optString(find(b, {"label"})))
+            .text(optString(find(b, {"type"})))
+            .text(optString(find(b, {"prior"})))
+            .epoch(optInt(find(b, {"timestamp", "start"})))
+            .epoch(optInt(find(b, {"timestamp", "stop"})))
+            .lsn(optString(find(b, {"lsn", "start"})))
+            .lsn(optString(find(b, {"lsn", "stop"})))
+            .text(optString(find(b, {"archive", "start"})))
+            .text(optString(find(b, {"archive", "stop"})))
+            .bigint(optInt(find(b, {"info", "size"})))
+            .bigint(optInt(find(b, {"info", "repository", "size"})))
+            .endRow();
+    }
+    return Datum(0);
+}
+
+Datum archiveStatus(FunctionCallInfo fcinfo) {
+    Message s = ask("backrest_archive_status()", "archive-status");
+    ResultRows rows(fcinfo);
+    const Message& async = find(s, {"async"});
+    rows.text(optString(find(s, {"last-archived"})))
+        .epoch(optInt(find(s, {"last-archived-time"})))
+        .text(optString(find(s, {"last-failure"})))
+        .epoch(optInt(find(s, {"last-failure-time"})))
+        .text(optString(find(s, {"last-failure-message"})))
+        .bigint(optInt(find(s, {"pending"})))
+        .bigint(optInt(find(s, {"pushed"})))
+        .boolean(async.is_boolean() ? std::optional<bool>(async.get<bool>()) : std::nullopt)
+        .endRow();
+    return Datum(0);
+}
+
+Datum createStanza() {
+    Message reply = ask("backrest_stanza_create()", "stanza-create");
+    return textDatum(reply.value("message", std::string("stanza created")));
+}
+
+}  // namespace
+
+}  // namespace backrest::ext
+
+using namespace backrest::ext;
+
+Datum backrest_info(PG_FUNCTION_ARGS) {
+    return pgEntry("backrest_info()", [&] { return listBackups(fcinfo); });
+}
+
+Datum backrest_archive_status(PG_FUNCTION_ARGS) {
+    return pgEntry("backrest_archive_status()", [&] { return archiveStatus(fcinfo); });
+}
+
+Datum backrest_stanza_create(PG_FUNCTION_ARGS) {
+    (void)fcinfo;
+    return pgEntry("backrest_stanza_create()", [] { return createStanza(); });
+}

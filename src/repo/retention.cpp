@@ -1,0 +1,83 @@
+// Retention planning.
+#include "repo/retention.h"
+
+#include <algorithm>
+#include <map>
+
+#include "common/error.h"
+#include "pg/wal.h"
+
+namespace backrest::repo {
+
+namespace {
+
+// Every backup that depends, directly or through others, on one of `roots`.
+std::set<std::string> withDependents(const BackupInfo& info, std::set<std::string> roots) {
+    bool grew = true;
+    while (grew) {
+        grew = false;
+        for (const auto& b : info.backups)
+            if (!b.prior.empty() && roots.count(b.prior) && !roots.count(b.label)) grew = roots.insert(b.label).second;
+    }
+    return roots;
+}
+
+std::string position(const std::string& wal) { return wal.substr(8, 16); }
+
+}  // namespace
+
+RetentionPlan planRetention(const BackupInfo& info, const RetentionPolicy& policy) {
+    RetentionPlan plan;
+    std::set<std::string> expire;
+    if (policy.set) {
+        if (!info.find(*policy.set))
+            raise(ErrorCode::BackupSet, "expire: backup set '{}' does not exist", *policy.set);
+        expire = withDependents(info, {*policy.set});
+    } else {
+        std::vector<std::string> fulls, diffs;
+        for (const auto& b : info.backups) {
+            if (b.type == "full") fulls.push_back(b.label);
+            if (b.type == "diff") diffs.push_back(b.label);
+        }
+        std::set<std::string> roots;
+        if (policy.full && static_cast<int>(fulls.size()) > *policy.full)
+            roots.insert(fulls.begin(), fulls.end() - *policy.full);
+        if (policy.diff && static_cast<int>(diffs.size()) > *policy.diff)
+            roots.insert(diffs.begin(), diffs.end() - *policy.diff);
+        expire = withDependents(info, roots);
+    }
+    for (const auto& b : info.backups)
+        if (expire.count(b.label)) plan.expire.push_back(b.label);
+
+    // WAL: with no full retention set nothing is expired (as pgBackRest: retention must be
+    // configured for archive expiry). Otherwise keep all WAL from the oldest backup in the
+    // archive window, and each older retained backup's own consistency range.
+    std::optional<int> archiveCount = policy.archive ? policy.archive : policy.full;
+    if (!archiveCount || policy.set) return plan;
+    std::vector<const BackupSummary*> retained;
+    for (const auto& b : info.backups)
+        if (!expire.count(b.label)) retained.push_back(&b);
+    if (retained.empty()) return plan;
+    std::vector<const BackupSummary*> counted;
+    for (const auto* b : retained)
+        if (policy.archiveType == "incr" || b->type == "full" || (policy.archiveType == "diff" && b->type == "diff"))
+            counted.push_back(b);
+    const BackupSummary* oldest = counted.size() > static_cast<size_t>(*archiveCount)
+                                      ? counted[counted.size() - static_cast<size_t>(*archiveCount)]
+                                      : (counted.empty() ? retained.front() : counted.front());
+    plan.wal.keepFrom = position(oldest->walStart);
+    for (const auto* b : retained)
+        if (position(b->walStart) < plan.wal.keepFrom) plan.wal.ranges.emplace_back(b->walStart, b->walStop);
+    return plan;
+}
+
+bool walExpired(const std::string& name, const WalKeep& keep) {
+    if (keep.keepFrom.empty() || name.size() < 24 || !pg::isWalSegmentName(name.substr(0, 24))) return false;
+    std::string pos = position(name);
+    if (pos >= keep.keepFrom) return false;
+    for (const auto& [start, stop] : keep.ranges)
+        if (pos >= position(start) && pos <= position(stop)) return false;
+    return true;
+}
+
+}  // namespace backrest::repo

@@ -1,0 +1,42 @@
+// Retention: which backups expire and which WAL is no longer needed. A pure function of
+// backup.info and the retention options, so it is easy to test and to print with --dry-run.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "repo/info.h"
+
+namespace backrest::repo {
+
+struct RetentionPolicy {
+    std::optional<int> full;          // repo1-retention-full
+    std::optional<int> diff;          // repo1-retention-diff
+    std::optional<int> archive;       // repo1-retention-archive (default: full)
+    std::string archiveType = "full"; // repo1-retention-archive-type
+    std::optional<std::string> set;   // expire this backup (and its dependents) only
+};
+
+struct WalKeep {
+    // Segments at or after this position (the last 16 hex digits: log and segment, timeline
+    // aside) are kept for point-in-time recovery. Empty: keep everything.
+    std::string keepFrom;
+    // Older segments a retained backup needs to be consistent: [wal-start, wal-stop] ranges.
+    std::vector<std::pair<std::string, std::string>> ranges;
+};
+
+struct RetentionPlan {
+    std::vector<std::string> expire;  // labels, oldest first
+    WalKeep wal;
+};
+
+// Throws BackupSetInvalidError when --set names a backup that does not exist or is the only
+// full backup left with no retention to replace it.
+RetentionPlan planRetention(const BackupInfo& info, const RetentionPolicy& policy);
+
+// True when the WAL file `name` (a segment or .backup file) may be removed under `keep`.
+bool walExpired(const std::string& name, const WalKeep& keep);
+
+}  // namespace backrest::repo

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Retention: expire removes the backups past repo1-retention-full with their dependents and the
+# WAL only they needed, never what a retained backup needs; the oldest retained backup still
+# restores to the latest state.
+set -u
+SUITE=expire
+BACKREST_BIN=${BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
+source "$(dirname "$0")/lib.sh"
+it_setup
+
+PORT=55440
+DATA=$IT_TMP/primary
+CONF=$IT_TMP/backrest.conf
+cat >"$CONF" <<CONF
+[global]
+repo1-path=$IT_TMP/repo
+lock-path=$IT_TMP/lock
+
+[main]
+pg1-path=$DATA
+pg1-socket-path=$IT_TMP
+pg1-port=$PORT
+CONF
+chmod 0644 "$CONF"
+br() { as_pg "$BR" --config="$CONF" --stanza=main "$@"; }
+labels() { br info --output=json | grep -o '"label":"[0-9FDI_-]*"' | cut -d'"' -f4 | tr '\n' ' '; }
+wal_count() { find "$IT_TMP/repo/archive/main" -name '0*-*' | wc -l; }
+oldest_wal() { find "$IT_TMP/repo/archive/main" -name '0*-*' -printf '%f\n' | cut -c1-24 | sort | head -1; }
+
+pg_init "$DATA" $PORT
+cat >>"$DATA/postgresql.conf" <<CONF
+archive_mode = on
+archive_command = '$BR --config=$CONF --stanza=main archive-push %p'
+CONF
+pg_start "$DATA"
+must br stanza-create
+must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -i -s 2 -q postgres
+work() { must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -c 2 -t 100 -n postgres; must psql_at $PORT "SELECT pg_switch_wal()"; }
+
+must br backup --type=full --start-fast
+work
+must br backup --type=incr --start-fast
+work
+must br backup --type=full --start-fast
+work
+must br backup --type=diff --start-fast
+work
+must br backup --type=full --start-fast
+work
+must br check
+read -r F1 I1 F2 D2 F3 <<<"$(labels)"
+expect_eq "five backups" "$(labels | wc -w)" "5"
+WAL_BEFORE=$(wal_count)
+F2_WAL_START=$(grep -o '"wal-start":"[0-9A-F]*"' "$IT_TMP/repo/backup/main/$F2/backup.manifest" | cut -d'"' -f4)
+
+expect_exit "expire --dry-run" 0 "$BR" --config="$CONF" --stanza=main --repo1-retention-full=2 --dry-run expire
+expect_contains "dry-run names the full and its incr" "$OUT" "would expire backups $F1, $I1"
+expect_eq "dry-run removed nothing" "$(labels | wc -w) $(wal_count)" "5 $WAL_BEFORE"
+
+expect_exit "expire with repo1-retention-full=2" 0 "$BR" --config="$CONF" --stanza=main --repo1-retention-full=2 expire
+expect_eq "the oldest full and its incr are gone" "$(labels)" "$F2 $D2 $F3 "
+expect_eq "their directories are gone" "$(ls "$IT_TMP/repo/backup/main" | grep -c "^$F1")" "0"
+expect_eq "WAL before the oldest retained backup is gone" "$(oldest_wal | cut -c9-24)" "$(echo "$F2_WAL_START" | cut -c9-24)"
+expect_eq "some WAL was removed" "$(($(wal_count) < WAL_BEFORE))" "1"
+
+# The oldest retained backup, restored to the end of WAL, has the latest data.
+LATEST=$(psql_at $PORT "SELECT md5(string_agg(aid || ':' || abalance, ',' ORDER BY aid)) FROM pgbench_accounts")
+dir=$IT_TMP/restore-oldest
+expect_exit "restore the oldest retained backup" 0 "$BR" --config="$CONF" --stanza=main --pg1-path="$dir" \
+    --set="$F2" restore
+sed -i "s/^port = .*/port = 55441/; s/^archive_mode = .*/archive_mode = off/" "$dir/postgresql.conf"
+pg_start "$dir"
+if wait_promoted 55441; then
+    expect_eq "it replays all retained WAL to the latest state" \
+        "$(psql_at 55441 "SELECT md5(string_agg(aid || ':' || abalance, ',' ORDER BY aid)) FROM pgbench_accounts")" "$LATEST"
+else
+    fail "restore of the oldest retained backup did not finish recovery" "$(tail -20 "$dir.log")"
+fi
+pg_stop "$dir"
+
+expect_exit "expire --set a full takes its dependents" 0 "$BR" --config="$CONF" --stanza=main --set="$F2" expire
+expect_eq "only the newest full is left" "$(labels)" "$F3 "
+expect_exit "expire --set of an unknown backup" 35 "$BR" --config="$CONF" --stanza=main --set=20000101-000000F expire
+
+# A backup with retention set expires by itself.
+must br backup --type=full --start-fast --repo1-retention-full=1
+expect_eq "backup applied repo1-retention-full=1" "$(labels | wc -w)" "1"

@@ -1,0 +1,93 @@
+// expire: retention applied to backups and WAL.
+#include "worker/expire.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "repo/info.h"
+#include "repo/lock.h"
+#include "worker/commands.h"
+#include "worker/context.h"
+
+namespace backrest::cmd {
+
+repo::RetentionPolicy retentionPolicy(const Config& config) {
+    repo::RetentionPolicy p;
+    if (auto v = config.find("repo1-retention-full")) p.full = static_cast<int>(config.getInt("repo1-retention-full"));
+    if (auto v = config.find("repo1-retention-diff")) p.diff = static_cast<int>(config.getInt("repo1-retention-diff"));
+    if (auto v = config.find("repo1-retention-archive"))
+        p.archive = static_cast<int>(config.getInt("repo1-retention-archive"));
+    p.archiveType = config.getString("repo1-retention-archive-type");
+    return p;
+}
+
+std::string runExpire(storage::Storage& repo, const repo::Layout& layout, const repo::RetentionPolicy& policy,
+                      bool dryRun) {
+    auto info = repo::requireBackupInfo(repo, layout);
+    auto archiveInfo = repo::requireArchiveInfo(repo, layout);
+    auto plan = repo::planRetention(info, policy);
+    std::string verb = dryRun ? "would expire" : "expired";
+    std::string report;
+
+    if (!plan.expire.empty()) {
+        report += fmt::format("{} backup{} {}\n", verb, plan.expire.size() > 1 ? "s" : "",
+                              fmt::join(plan.expire, ", "));
+        if (!dryRun) {
+            auto& b = info.backups;
+            b.erase(std::remove_if(b.begin(), b.end(),
+                                   [&](const auto& s) {
+                                       return std::find(plan.expire.begin(), plan.expire.end(), s.label) !=
+                                              plan.expire.end();
+                                   }),
+                    b.end());
+            repo::saveBackupInfo(repo, layout, info);
+            for (const auto& label : plan.expire) repo.removePath(layout.backupDir(label), true);
+        }
+    }
+
+    // WAL of every archive id of this stanza.
+    uint64_t walRemoved = 0;
+    std::string first, last;
+    for (const auto& db : archiveInfo.history) {
+        std::string id = repo::ArchiveInfo::archiveId(db);
+        for (const auto& dir : repo.list(layout.archiveIdDir(id))) {
+            if (dir.type != storage::FileType::Path || dir.name.size() != 16) continue;
+            std::string dirPath = layout.archiveIdDir(id) + "/" + dir.name;
+            size_t kept = 0;
+            auto entries = repo.list(dirPath);
+            for (const auto& f : entries) {
+                if (!repo::walExpired(f.name, plan.wal)) {
+                    kept++;
+                    continue;
+                }
+                std::string segment = f.name.substr(0, 24);
+                if (first.empty() || segment < first) first = segment;
+                if (segment > last) last = segment;
+                walRemoved++;
+                if (!dryRun) repo.remove(dirPath + "/" + f.name);
+            }
+            if (!dryRun && kept == 0 && !entries.empty()) repo.removePath(dirPath, true);
+        }
+    }
+    if (walRemoved > 0)
+        report += fmt::format("{} {} WAL file{} from {} to {}\n", verb, walRemoved, walRemoved > 1 ? "s" : "", first,
+                              last);
+    if (report.empty()) report = "nothing to expire\n";
+    return report;
+}
+
+int expire(const Config& config) {
+    auto repo = openRepo(config);
+    auto layout = stanzaLayout(config);
+    auto policy = retentionPolicy(config);
+    policy.set = config.find("set");
+    // Expire never runs beside a backup of the same stanza: it could remove the prior backup.
+    repo::StanzaLock lock(config.getString("lock-path"), layout.stanza, "backup");
+    fmt::print("{}", runExpire(*repo, layout, policy, config.getBool("dry-run")));
+    return 0;
+}
+
+}  // namespace backrest::cmd
