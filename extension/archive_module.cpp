@@ -10,6 +10,7 @@
 #include "pg.h"
 #include "pg_guard.h"
 #include "settings.h"
+#include "shared_state.h"
 
 extern "C" PGDLLEXPORT void _PG_archive_module_init(ArchiveModuleCallbacks* callbacks);
 
@@ -27,8 +28,10 @@ void checkPostmaster() {
 }
 
 const char* notConfiguredReason() {
-    if (!preloaded()) return "backrest is not in shared_preload_libraries, so its daemon is not running";
-    if (settings.stanza == nullptr || settings.stanza[0] == '\0') return "backrest.stanza is not set";
+    if (!preloaded())
+        return "backrest is not in shared_preload_libraries, so its daemon is not running";
+    if (settings.stanza == nullptr || settings.stanza[0] == '\0')
+        return "backrest.stanza is not set";
     return nullptr;
 }
 
@@ -56,7 +59,8 @@ void push(const std::string& path) {
             session.reset();
         }
     }
-    session = std::make_unique<DaemonSession>("archiver", checkPostmaster, std::min(timeoutMs, 10000));
+    session =
+        std::make_unique<DaemonSession>("archiver", checkPostmaster, std::min(timeoutMs, 10000));
     session->call("archive-push", {{"path", path}}, timeoutMs);
 }
 
@@ -69,13 +73,21 @@ bool archiveFile(const char* file, const char* path) {
         [&](CaughtError& caught) {
             session.reset();
             if (caught.pgError != nullptr) raiseCaught("backrest archive module", caught);
-            ereport(WARNING, (errmsg("backrest: archiving WAL file \"%s\" failed: %s", file, caught.message),
-                              caught.detail[0] != '\0' ? errdetail("%s.", caught.detail) : 0));
+            // At shutdown the daemon stops before the archiver's last round: nothing is wrong,
+            // the segment stays .ready and is archived after the next start.
+            bool shuttingDown = launcherStatus().state == DaemonState::Stopped;
+            ereport(
+                shuttingDown ? LOG : WARNING,
+                (errmsg("backrest: archiving WAL file \"%s\" failed: %s", file, caught.message),
+                 caught.detail[0] != '\0' ? errdetail("%s.", caught.detail) : 0,
+                 shuttingDown ? errhint("It is archived once the server has started again.") : 0));
             return false;
         });
 }
 
-void shutdown() { session.reset(); }
+void shutdown() {
+    session.reset();
+}
 
 }  // namespace
 

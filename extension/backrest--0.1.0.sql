@@ -1,7 +1,68 @@
--- backrest 0.1.0: the SQL interface (grows with the extension issue).
+-- backrest 0.1.0: the SQL interface. Every function needs backrest in shared_preload_libraries
+-- (it says so otherwise) and is revoked from PUBLIC: a backup reads every file of the cluster and
+-- the repository holds them all, so who may drive it is the DBA's explicit decision.
+--
+-- A non-superuser backup role needs, granted by a superuser:
+--   CREATE ROLE backup LOGIN;  -- LOGIN: the backup bgworker connects as the calling role
+--   GRANT EXECUTE ON FUNCTION backrest_backup(text, boolean), backrest_status(),
+--       backrest_cancel(text), backrest_info(), backrest_archive_status() TO backup;
+--   -- in the database named by backrest.database (default postgres), where the backup
+--   -- bgworker runs them:
+--   GRANT EXECUTE ON FUNCTION pg_backup_start(text, boolean), pg_backup_stop(boolean) TO backup;
+-- and CONNECT on that database (PUBLIC has it by default).
+-- backrest_stanza_create() writes the stanza's identity into the repository: keep it for
+-- superusers unless a role is meant to set repositories up.
 \echo Use "CREATE EXTENSION backrest" to load this file. \quit
 
 CREATE FUNCTION backrest_version() RETURNS text
     AS 'MODULE_PATHNAME', 'backrest_version'
     LANGUAGE C STRICT;
+
+-- Starts a backup in a background worker and returns its label once the repository has given
+-- it one; with wait => true, returns when the backup is committed (or raises its error).
+CREATE FUNCTION backrest_backup(type text DEFAULT 'full', wait boolean DEFAULT false) RETURNS text
+    AS 'MODULE_PATHNAME', 'backrest_backup'
+    LANGUAGE C;
+
+-- The backup jobs of this server since it started (the last 16), live from shared memory.
+CREATE FUNCTION backrest_status()
+    RETURNS TABLE(label text, type text, state text, phase text, bytes_total bigint, bytes_done bigint,
+                  files_total bigint, files_done bigint, started timestamptz, finished timestamptz,
+                  error text, pid int)
+    AS 'MODULE_PATHNAME', 'backrest_status'
+    LANGUAGE C;
+
+-- Cancels the running backup with this label; false when no running backup has it.
+CREATE FUNCTION backrest_cancel(label text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'backrest_cancel'
+    LANGUAGE C STRICT;
+
+-- The stanza's backups in the repository.
+CREATE FUNCTION backrest_info()
+    RETURNS TABLE(label text, type text, prior text, start_time timestamptz, stop_time timestamptz,
+                  start_lsn pg_lsn, stop_lsn pg_lsn, wal_start text, wal_stop text, size bigint,
+                  repo_size bigint)
+    AS 'MODULE_PATHNAME', 'backrest_info'
+    LANGUAGE C;
+
+-- WAL archiving as the daemon sees it: last success, last failure, segments waiting.
+CREATE FUNCTION backrest_archive_status()
+    RETURNS TABLE(last_archived text, last_archived_time timestamptz, last_failure text,
+                  last_failure_time timestamptz, last_failure_message text, pending bigint,
+                  pushed bigint, async boolean)
+    AS 'MODULE_PATHNAME', 'backrest_archive_status'
+    LANGUAGE C;
+
+-- Creates the stanza (records this cluster's version and system identifier in the repository);
+-- idempotent for this cluster, refused for a repository of another one.
+CREATE FUNCTION backrest_stanza_create() RETURNS text
+    AS 'MODULE_PATHNAME', 'backrest_stanza_create'
+    LANGUAGE C;
+
 REVOKE ALL ON FUNCTION backrest_version() FROM PUBLIC;
+REVOKE ALL ON FUNCTION backrest_backup(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION backrest_status() FROM PUBLIC;
+REVOKE ALL ON FUNCTION backrest_cancel(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION backrest_info() FROM PUBLIC;
+REVOKE ALL ON FUNCTION backrest_archive_status() FROM PUBLIC;
+REVOKE ALL ON FUNCTION backrest_stanza_create() FROM PUBLIC;

@@ -17,7 +17,7 @@ PG_FUNCTION_INFO_V1(backrest_version);
 // PostgreSQL calls only and no C++ object: an ereport here longjmps through nothing to unwind.
 void _PG_init(void) {
     using namespace backrest::ext;
-    defineSettings();
+    defineSettings(process_shared_preload_libraries_in_progress);
     // Loaded later (CREATE EXTENSION, archive_library alone) there is no launcher, no shared
     // memory and no daemon; the SQL functions then say how to fix it.
     if (!process_shared_preload_libraries_in_progress) return;

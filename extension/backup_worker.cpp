@@ -3,11 +3,11 @@
 // the daemon copy in between while relaying its progress into the job slot, and commits it.
 #include "backup_worker.h"
 
+#include <fmt/format.h>
+
 #include <cstring>
 #include <optional>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "daemon_client.h"
@@ -38,7 +38,8 @@ emit_log_hook_type previousEmitLogHook = nullptr;
 
 void rememberError(ErrorData* edata) {
     if (previousEmitLogHook != nullptr) previousEmitLogHook(edata);
-    if (edata->elevel >= ERROR && edata->message != nullptr) strlcpy(lastError, edata->message, sizeof lastError);
+    if (edata->elevel >= ERROR && edata->message != nullptr)
+        strlcpy(lastError, edata->message, sizeof lastError);
 }
 
 // A FATAL exit (a role that may not log in, a dropped database...) skips every C++ handler;
@@ -46,21 +47,26 @@ void rememberError(ErrorData* edata) {
 void failJobAtExit(int, Datum) {
     if (currentJob)
         currentJob->finish(JobState::Failed,
-                           lastError[0] != '\0' ? lastError : "the backup worker exited unexpectedly; see the server log");
+                           lastError[0] != '\0'
+                               ? lastError
+                               : "the backup worker exited unexpectedly; see the server log");
 }
 
 std::optional<std::string> cell(const Rows& rows, size_t column) {
-    if (rows.empty() || column >= rows[0].size()) raise(ErrorCode::Assert, "a backup query returned no row");
+    if (rows.empty() || column >= rows[0].size())
+        raise(ErrorCode::Assert, "a backup query returned no row");
     return rows[0][column];
 }
 
 class BackupRun {
-public:
+  public:
     explicit BackupRun(const JobSlotRef& job) : job_(job) {}
 
     void run() {
         DaemonSession daemon("backup", [this] { checkStillWanted(); });
-        label_ = daemon.call("backup-begin", {{"backup-type", "full"}}, 120 * 1000).at("label").get<std::string>();
+        label_ = daemon.call("backup-begin", {{"backup-type", "full"}}, 120 * 1000)
+                     .at("label")
+                     .get<std::string>();
         job_.setLabel(label_);
         report(LOG, fmt::format("backrest: backup {} started", label_));
         Message start = startBackup();
@@ -68,42 +74,54 @@ public:
         try {
             job_.setPhase("copy");
             daemon.call("backup-copy", start, kIdleTimeoutMs, [this](const Message& p) {
-                job_.setProgress(p.value("bytes-total", uint64_t{0}), p.value("bytes-done", uint64_t{0}),
-                                 p.value("files-total", uint64_t{0}), p.value("files-done", uint64_t{0}));
+                job_.setProgress(
+                    p.value("bytes-total", uint64_t{0}), p.value("bytes-done", uint64_t{0}),
+                    p.value("files-total", uint64_t{0}), p.value("files-done", uint64_t{0}));
             });
             job_.setPhase("stop");
             stop = stopBackup();
         } catch (...) {
-            daemon.close();  // the daemon abandons the backup: no manifest, files removed, lock released
+            daemon.close();  // the daemon abandons the backup: no manifest, files removed, lock
+                             // released
             endServerBackup();
             throw;
         }
         job_.setPhase("archive-wait");
         Message done = daemon.call("backup-finish", stop, kIdleTimeoutMs);
         job_.finish(JobState::Done);
-        report(LOG, fmt::format("backrest: backup {} committed: {} bytes in {} files, WAL {} to {}", label_,
-                                done.value("size", uint64_t{0}), done.value("file-count", uint64_t{0}),
-                                done.value("wal-start", std::string("?")), done.value("wal-stop", std::string("?"))));
+        report(LOG, fmt::format("backrest: backup {} committed: {} bytes in {} files, WAL {} to {}",
+                                label_, done.value("size", uint64_t{0}),
+                                done.value("file-count", uint64_t{0}),
+                                done.value("wal-start", std::string("?")),
+                                done.value("wal-stop", std::string("?"))));
     }
 
-private:
+  private:
     // Between daemon messages: backrest_cancel(), server shutdown (SIGTERM), interrupts.
     void checkStillWanted() {
-        if (job_.cancelRequested()) raise(ErrorCode::Cancelled, "backup {} cancelled by backrest_cancel()", label_);
-        if (ShutdownRequestPending) raise(ErrorCode::Cancelled, "backup {} cancelled: the server is shutting down", label_);
+        if (job_.cancelRequested())
+            raise(ErrorCode::Cancelled, "backup {} cancelled by backrest_cancel()", label_);
+        if (ShutdownRequestPending)
+            raise(ErrorCode::Cancelled,
+                  "backup {} cancelled: the backup worker was asked to stop (server shutdown or "
+                  "pg_terminate_backend)",
+                  label_);
         checkForInterrupts();
     }
 
     Message startBackup() {
-        auto results = runInOwnTransaction(
-            {{"SELECT lsn, pg_walfile_name(lsn), extract(epoch from now())::bigint, current_setting('data_checksums'), "
-              "(SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') FROM pg_backup_start($1, true) AS lsn",
-              {label_}},
-             {"SELECT oid, spcname FROM pg_tablespace", {}}});
+        auto results =
+            runInOwnTransaction({{"SELECT lsn, pg_walfile_name(lsn), extract(epoch from "
+                                  "now())::bigint, current_setting('data_checksums'), "
+                                  "(SELECT setting FROM pg_settings WHERE name = "
+                                  "'wal_segment_size') FROM pg_backup_start($1, true) AS lsn",
+                                  {label_}},
+                                 {"SELECT oid, spcname FROM pg_tablespace", {}}});
         const Rows& row = results[0];
         Message tablespaces = Message::array();
         for (const Row& t : results[1])
-            tablespaces.push_back({{"oid", std::stoul(t.at(0).value())}, {"name", t.at(1).value()}});
+            tablespaces.push_back(
+                {{"oid", std::stoul(t.at(0).value())}, {"name", t.at(1).value()}});
         return {{"lsn", cell(row, 0).value()},
                 {"wal-file", cell(row, 1).value()},
                 {"timestamp", std::stoll(cell(row, 2).value())},
@@ -114,7 +132,8 @@ private:
 
     Message stopBackup() {
         auto results = runInOwnTransaction(
-            {{"SELECT lsn, pg_walfile_name(lsn), labelfile, spcmapfile FROM pg_backup_stop(false)", {}}});
+            {{"SELECT lsn, pg_walfile_name(lsn), labelfile, spcmapfile FROM pg_backup_stop(false)",
+              {}}});
         const Rows& row = results[0];
         return {{"lsn", cell(row, 0).value()},
                 {"wal-file", cell(row, 1).value()},
@@ -130,7 +149,8 @@ private:
                 runInOwnTransaction({{"SELECT 1 FROM pg_backup_stop(false)", {}}});
         } catch (const std::exception& e) {
             try {
-                report(WARNING, fmt::format("backrest: could not stop backup {} cleanly: {}", label_, e.what()));
+                report(WARNING, fmt::format("backrest: could not stop backup {} cleanly: {}",
+                                            label_, e.what()));
             } catch (...) {
             }
         }
@@ -142,14 +162,16 @@ private:
 
 }  // namespace
 
-bool registerBackupWorker(const JobSlotRef& job, Oid database, Oid role, BackgroundWorkerHandle** handle) {
+bool registerBackupWorker(const JobSlotRef& job, Oid database, Oid role,
+                          BackgroundWorkerHandle** handle) {
     BackgroundWorker worker;
     std::memset(&worker, 0, sizeof worker);
     worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
     worker.bgw_start_time = BgWorkerStart_ConsistentState;
     worker.bgw_restart_time = BGW_NEVER_RESTART;
     strlcpy(worker.bgw_library_name, "backrest", sizeof worker.bgw_library_name);
-    strlcpy(worker.bgw_function_name, "backrest_backup_worker_main", sizeof worker.bgw_function_name);
+    strlcpy(worker.bgw_function_name, "backrest_backup_worker_main",
+            sizeof worker.bgw_function_name);
     strlcpy(worker.bgw_name, "backrest backup", sizeof worker.bgw_name);
     strlcpy(worker.bgw_type, "backrest backup", sizeof worker.bgw_type);
     worker.bgw_main_arg = Int32GetDatum(job.index());

@@ -9,6 +9,7 @@ namespace backrest::ext {
 
 // Registers a dynamic bgworker for the job in `job`, connecting to `database` as `role` and
 // notifying this backend when it starts and stops. False when no bgworker slot is free.
-bool registerBackupWorker(const JobSlotRef& job, Oid database, Oid role, BackgroundWorkerHandle** handle);
+bool registerBackupWorker(const JobSlotRef& job, Oid database, Oid role,
+                          BackgroundWorkerHandle** handle);
 
 }  // namespace backrest::ext

@@ -3,14 +3,13 @@
 // cancels and a backup must see its progress messages while a request is in flight.
 #include "daemon_client.h"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <chrono>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "settings.h"
@@ -26,24 +25,32 @@ using Clock = std::chrono::steady_clock;
 std::string describeLauncher() {
     LauncherStatus launcher = launcherStatus();
     switch (launcher.state) {
-        case DaemonState::NotStarted: return "the backrest launcher has not started the daemon";
+        case DaemonState::NotStarted:
+            return "the backrest launcher has not started the daemon";
         case DaemonState::Running:
-            return fmt::format("the daemon (pid {}) is not accepting connections; see the server log", launcher.daemonPid);
+            return fmt::format(
+                "the daemon (pid {}) is not accepting connections; see the server log",
+                launcher.daemonPid);
         case DaemonState::Restarting: {
             long seconds = (launcher.nextStart - GetCurrentTimestamp()) / USECS_PER_SEC;
-            return fmt::format("the daemon exited ({}) and the launcher restarts it in {} s; see the server log",
-                               launcher.lastExit, seconds > 0 ? seconds : 0);
+            return fmt::format(
+                "the daemon exited ({}) and the launcher restarts it in {} s; see the server log",
+                launcher.lastExit, seconds > 0 ? seconds : 0);
         }
-        case DaemonState::Disabled: return "the launcher does not start the daemon while backrest.stanza is empty";
-        case DaemonState::Stopped: return "the server is shutting down";
+        case DaemonState::Disabled:
+            return "the launcher does not start the daemon while backrest.stanza is empty";
+        case DaemonState::Stopped:
+            return "the server is shutting down";
     }
     return "unknown daemon state";
 }
 
-// Not worth waiting for: the daemon will not appear within a request's patience.
+// Not worth waiting for: the daemon will not appear within a request's patience. A launcher
+// still "disabled" while this process already sees a stanza has just not reloaded yet.
 bool daemonWillNotAppear() {
     DaemonState state = launcherStatus().state;
-    return state == DaemonState::Disabled || state == DaemonState::Stopped;
+    bool haveStanza = settings.stanza != nullptr && settings.stanza[0] != '\0';
+    return state == DaemonState::Stopped || (state == DaemonState::Disabled && !haveStanza);
 }
 
 }  // namespace
@@ -67,19 +74,23 @@ void DaemonSession::connect(int connectWaitMs) {
         if (poll_) poll_();
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    connection_->send({{"type", "hello"}, {"version", protocol::kVersion}, {"client", clientName_}}, 10000);
+    connection_->send({{"type", "hello"}, {"version", protocol::kVersion}, {"client", clientName_}},
+                      10000);
     Message reply = receive(10000, "hello");
     if (reply.contains("error"))
         raise(ErrorCode::Protocol, "the backrest daemon at '{}' refused hello: {}", socketPath_,
               reply["error"].value("message", std::string("?")));
     if (reply.value("version", 0u) != protocol::kVersion)
-        raise(ErrorCode::Protocol, "the backrest daemon at '{}' speaks protocol {}, this extension {}; install "
-              "matching versions of the extension and the backrest binary", socketPath_, reply.value("version", 0u),
-              protocol::kVersion);
+        raise(ErrorCode::Protocol,
+              "the backrest daemon at '{}' speaks protocol {}, this extension {}; install "
+              "matching versions of the extension and the backrest binary",
+              socketPath_, reply.value("version", 0u), protocol::kVersion);
 }
 
-Message DaemonSession::call(const std::string& type, Message fields, int idleTimeoutMs, const Progress& onProgress) {
-    if (!connection_) raise(ErrorCode::Protocol, "'{}': the connection to the backrest daemon was closed", type);
+Message DaemonSession::call(const std::string& type, Message fields, int idleTimeoutMs,
+                            const Progress& onProgress) {
+    if (!connection_)
+        raise(ErrorCode::Protocol, "'{}': the connection to the backrest daemon was closed", type);
     uint64_t id = nextId_++;
     fields["type"] = type;
     fields["id"] = id;
@@ -87,15 +98,17 @@ Message DaemonSession::call(const std::string& type, Message fields, int idleTim
     for (;;) {
         Message message = receive(idleTimeoutMs, type);
         uint64_t replyId = message.value("id", uint64_t{0});
-        if (replyId != id && !(replyId == 0 && message.contains("error"))) continue;  // reply to an abandoned call
+        if (replyId != id && !(replyId == 0 && message.contains("error")))
+            continue;  // reply to an abandoned call
         if (message.contains("progress")) {
             if (onProgress) onProgress(message["progress"]);
             continue;
         }
         if (message.contains("error")) {
             const Message& e = message["error"];
-            throw Error(static_cast<ErrorCode>(e.value("code", static_cast<int>(ErrorCode::Protocol))),
-                        e.value("message", std::string("unknown error from the backrest daemon")));
+            throw Error(
+                static_cast<ErrorCode>(e.value("code", static_cast<int>(ErrorCode::Protocol))),
+                e.value("message", std::string("unknown error from the backrest daemon")));
         }
         return message;
     }
@@ -109,15 +122,18 @@ Message DaemonSession::receive(int idleTimeoutMs, const std::string& during) {
         if (poll_) poll_();
         int waitMs = kPollIntervalMs;
         if (idleTimeoutMs >= 0) {
-            auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - idleSince).count();
+            auto idle =
+                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - idleSince)
+                    .count();
             if (idle >= idleTimeoutMs)
-                raise(ErrorCode::Protocol, "the backrest daemon did not answer '{}' within {} ms", during,
-                      idleTimeoutMs);
+                raise(ErrorCode::Protocol, "the backrest daemon did not answer '{}' within {} ms",
+                      during, idleTimeoutMs);
             waitMs = std::min<int>(waitMs, static_cast<int>(idleTimeoutMs - idle));
         }
         pollfd p{connection_->fd(), POLLIN, 0};
         int ready = ::poll(&p, 1, waitMs);
-        if (ready < 0 && errno != EINTR) raiseErrno(ErrorCode::Protocol, "poll failed on", socketPath_);
+        if (ready < 0 && errno != EINTR)
+            raiseErrno(ErrorCode::Protocol, "poll failed on", socketPath_);
         if (ready <= 0) continue;
         ssize_t n = ::recv(connection_->fd(), buffer, sizeof buffer, MSG_DONTWAIT);
         if (n < 0) {
@@ -127,7 +143,8 @@ Message DaemonSession::receive(int idleTimeoutMs, const std::string& during) {
         if (n == 0) {
             bool midFrame = decoder_.midFrame();
             connection_.reset();
-            raise(ErrorCode::Protocol, "the backrest daemon closed the connection during '{}'{}; see the server log",
+            raise(ErrorCode::Protocol,
+                  "the backrest daemon closed the connection during '{}'{}; see the server log",
                   during, midFrame ? " in the middle of a message" : "");
         }
         decoder_.feed({buffer, static_cast<size_t>(n)});

@@ -16,7 +16,7 @@ namespace backrest::ext {
 using protocol::Message;
 
 class DaemonSession {
-public:
+  public:
     // Called at least every kPollIntervalMs while waiting; throws to abandon the wait.
     using Poll = std::function<void()>;
     using Progress = std::function<void(const Message& progress)>;
@@ -30,12 +30,13 @@ public:
     // Sends {"type": type, "id": n, ...fields} and returns the final reply. Interim messages
     // carrying "progress" go to onProgress. An error reply is raised as backrest::Error with
     // its code; `idleTimeoutMs` (-1: none) bounds the wait for each message.
-    Message call(const std::string& type, Message fields, int idleTimeoutMs, const Progress& onProgress = {});
+    Message call(const std::string& type, Message fields, int idleTimeoutMs,
+                 const Progress& onProgress = {});
 
     // Hangs up. A backup begun on this connection is abandoned by the daemon.
     void close() { connection_.reset(); }
 
-private:
+  private:
     void connect(int connectWaitMs);
     // The next message, polling every kPollIntervalMs; Protocol error on timeout or hang-up.
     Message receive(int idleTimeoutMs, const std::string& during);

@@ -2,10 +2,10 @@
 // set after the lock is released.
 #include "job_slots.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "pg_guard.h"
 
@@ -16,23 +16,32 @@ namespace {
 SharedState* attached() {
     SharedState* state = sharedState();
     if (state == nullptr)  // requirePreloaded() runs first; this is the last line of defence
-        throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "backrest shared memory is not available",
+        throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                       "backrest shared memory is not available",
                        "Add 'backrest' to shared_preload_libraries and restart the server.");
     return state;
 }
 
-bool unfinished(JobState state) { return state == JobState::Starting || state == JobState::Running; }
+bool unfinished(JobState state) {
+    return state == JobState::Starting || state == JobState::Running;
+}
 
 }  // namespace
 
 const char* jobStateName(JobState state) {
     switch (state) {
-        case JobState::Free: return "free";
-        case JobState::Starting: return "starting";
-        case JobState::Running: return "running";
-        case JobState::Done: return "done";
-        case JobState::Failed: return "failed";
-        case JobState::Cancelled: return "cancelled";
+        case JobState::Free:
+            return "free";
+        case JobState::Starting:
+            return "starting";
+        case JobState::Running:
+            return "running";
+        case JobState::Done:
+            return "done";
+        case JobState::Failed:
+            return "failed";
+        case JobState::Cancelled:
+            return "cancelled";
     }
     return "unknown";
 }
@@ -68,8 +77,10 @@ JobSlotRef JobSlotRef::allocate(const char* type, Latch* requester) {
         }
     }
     if (running[0] != '\0')
-        throw SqlError(ERRCODE_OBJECT_IN_USE, fmt::format("a backup is already running: {}", running),
-                       "Wait for it to finish (SELECT * FROM backrest_status()) or cancel it with backrest_cancel().");
+        throw SqlError(ERRCODE_OBJECT_IN_USE,
+                       fmt::format("a backup is already running: {}", running),
+                       "Wait for it to finish (SELECT * FROM backrest_status()) or cancel it with "
+                       "backrest_cancel().");
     return {chosen, generation};
 }
 
@@ -104,7 +115,8 @@ void JobSlotRef::setPhase(const char* phase) const {
     if (slot.generation == generation_) strlcpy(slot.phase, phase, sizeof slot.phase);
 }
 
-void JobSlotRef::setProgress(uint64 bytesTotal, uint64 bytesDone, uint64 filesTotal, uint64 filesDone) const {
+void JobSlotRef::setProgress(uint64 bytesTotal, uint64 bytesDone, uint64 filesTotal,
+                             uint64 filesDone) const {
     SharedState* state = attached();
     SharedLock lock(state);
     JobSlot& slot = state->jobs[index_];
@@ -162,7 +174,8 @@ std::vector<JobSlot> JobSlotRef::readAll() {
     std::vector<JobSlot> inUse;
     for (const JobSlot& slot : copies)
         if (slot.state != JobState::Free) inUse.push_back(slot);
-    std::sort(inUse.begin(), inUse.end(), [](const JobSlot& a, const JobSlot& b) { return a.generation < b.generation; });
+    std::sort(inUse.begin(), inUse.end(),
+              [](const JobSlot& a, const JobSlot& b) { return a.generation < b.generation; });
     return inUse;
 }
 

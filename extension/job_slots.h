@@ -15,7 +15,7 @@ const char* jobStateName(JobState state);
 // One slot, as long as its generation is unchanged: a handle never writes into a slot that
 // was handed to a later job.
 class JobSlotRef {
-public:
+  public:
     JobSlotRef(int index, uint32 generation) : index_(index), generation_(generation) {}
     int index() const { return index_; }
     uint32 generation() const { return generation_; }
@@ -29,7 +29,8 @@ public:
     // The label is known: the job is running, and the backend waiting for it is woken.
     void setLabel(const std::string& label) const;
     void setPhase(const char* phase) const;
-    void setProgress(uint64 bytesTotal, uint64 bytesDone, uint64 filesTotal, uint64 filesDone) const;
+    void setProgress(uint64 bytesTotal, uint64 bytesDone, uint64 filesTotal,
+                     uint64 filesDone) const;
     // Ends the job (Done, Failed, Cancelled) unless it has ended already; false in that case.
     bool finish(JobState state, const char* error = nullptr) const;
     bool cancelRequested() const;
@@ -42,7 +43,7 @@ public:
     // when no unfinished job has that label.
     static bool cancel(const std::string& label);
 
-private:
+  private:
     int index_;
     uint32 generation_;
 };

@@ -3,6 +3,7 @@
 // no database, so it starts with the postmaster and also serves a standby in recovery.
 #include "launcher.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -10,12 +11,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <optional>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "pg_guard.h"
@@ -33,7 +32,8 @@ using Seconds = std::chrono::duration<double>;
 
 constexpr int kFirstBackoffSeconds = 1;
 constexpr int kMaxBackoffSeconds = 30;
-constexpr int kStableUptimeSeconds = 60;  // a daemon up this long died of something new: reset backoff
+constexpr int kStableUptimeSeconds =
+    60;  // a daemon up this long died of something new: reset backoff
 constexpr int kStopGraceSeconds = 10;
 constexpr long kLoopTimeoutMs = 200;
 
@@ -45,13 +45,15 @@ struct DaemonSettings {
 };
 
 DaemonSettings currentSettings() {
-    return {settings.stanza != nullptr ? settings.stanza : "", settings.config != nullptr ? settings.config : "",
+    return {settings.stanza != nullptr ? settings.stanza : "",
+            settings.config != nullptr ? settings.config : "",
             settings.workerPath != nullptr ? settings.workerPath : "", settings.archiveAsync};
 }
 
 std::string describeExit(int status) {
     if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) return fmt::format("signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    if (WIFSIGNALED(status))
+        return fmt::format("signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
     return fmt::format("wait status {}", status);
 }
 
@@ -65,34 +67,38 @@ void onChildExit(SIGNAL_ARGS) {
 
 // The daemon child process.
 class Daemon {
-public:
+  public:
     bool running() const { return pid_ > 0; }
     pid_t pid() const { return pid_; }
     double uptime() const { return Seconds(Clock::now() - started_).count(); }
 
     void start(const DaemonSettings& s) {
-        std::vector<std::string> args = {s.workerPath,
-                                         "serve",
-                                         "--stanza=" + s.stanza,
-                                         "--config=" + s.config,
-                                         std::string("--pg1-path=") + DataDir,
-                                         "--socket-path=" + socketDirectory(),
-                                         std::string("--archive-async=") + (s.archiveAsync ? "y" : "n"),
-                                         "--log-level-console=info"};
+        std::vector<std::string> args = {
+            s.workerPath,
+            "serve",
+            "--stanza=" + s.stanza,
+            "--config=" + s.config,
+            std::string("--pg1-path=") + DataDir,
+            "--socket-path=" + socketDirectory(),
+            std::string("--archive-async=") + (s.archiveAsync ? "y" : "n"),
+            "--log-level-console=info"};
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
-        std::string execFailed = fmt::format("backrest launcher: could not execute '{}' (backrest.worker_path): ",
-                                             s.workerPath);
+        std::string execFailed = fmt::format(
+            "backrest launcher: could not execute '{}' (backrest.worker_path): ", s.workerPath);
         pid_t parent = getpid();
         pid_t pid = fork();
-        if (pid < 0) raiseErrno(ErrorCode::Command, "backrest launcher: could not fork to run", s.workerPath);
+        if (pid < 0)
+            raiseErrno(ErrorCode::Command, "backrest launcher: could not fork to run",
+                       s.workerPath);
         if (pid == 0) execInChild(argv.data(), execFailed, parent);  // never returns
         pid_ = pid;
         started_ = Clock::now();
         std::string commandLine;
         for (const auto& a : args) commandLine += (commandLine.empty() ? "" : " ") + a;
-        report(LOG, fmt::format("backrest launcher: started the backrest daemon (pid {})", pid_), commandLine);
+        report(LOG, fmt::format("backrest launcher: started the backrest daemon (pid {})", pid_),
+               commandLine);
     }
 
     // The exit status if the daemon has exited since the last look.
@@ -110,15 +116,20 @@ public:
     // SIGTERM, up to kStopGraceSeconds for a clean exit, then SIGKILL.
     void stop(const char* why) {
         if (pid_ <= 0) return;
-        report(LOG, fmt::format("backrest launcher: stopping the backrest daemon (pid {}): {}", pid_, why));
+        report(LOG, fmt::format("backrest launcher: stopping the backrest daemon (pid {}): {}",
+                                pid_, why));
         pid_t pid = pid_;
         kill(pid, SIGTERM);
         auto deadline = Clock::now() + std::chrono::seconds(kStopGraceSeconds);
         std::optional<int> status;
-        while (!(status = reap()) && Clock::now() < deadline) pgCall([] { pg_usleep(100 * 1000L); });
+        while (!(status = reap()) && Clock::now() < deadline)
+            pgCall([] { pg_usleep(100 * 1000L); });
         if (!status) {
-            report(WARNING, fmt::format("backrest launcher: the backrest daemon (pid {}) did not stop within {} s; "
-                                        "killing it", pid, kStopGraceSeconds));
+            report(WARNING,
+                   fmt::format(
+                       "backrest launcher: the backrest daemon (pid {}) did not stop within {} s; "
+                       "killing it",
+                       pid, kStopGraceSeconds));
             kill(pid, SIGKILL);
             int raw = 0;
             while (waitpid(pid, &raw, 0) < 0 && errno == EINTR) {
@@ -126,12 +137,14 @@ public:
             status = raw;
             pid_ = 0;
         }
-        report(LOG, fmt::format("backrest launcher: the backrest daemon (pid {}) stopped ({})", pid, describeExit(*status)));
+        report(LOG, fmt::format("backrest launcher: the backrest daemon (pid {}) stopped ({})", pid,
+                                describeExit(*status)));
     }
 
-private:
+  private:
     // In the forked child: only async-signal-safe calls until exec.
-    [[noreturn]] static void execInChild(char* const argv[], const std::string& execFailed, pid_t parent) {
+    [[noreturn]] static void execInChild(char* const argv[], const std::string& execFailed,
+                                         pid_t parent) {
         // The daemon must not outlive the launcher (crash restart, postmaster death).
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent) _exit(1);
@@ -159,7 +172,7 @@ private:
 };
 
 class Launcher {
-public:
+  public:
     void run() {
         wanted_ = currentSettings();
         for (;;) {
@@ -172,14 +185,14 @@ public:
             if (auto status = daemon_.reap()) onDaemonExit(*status);
             if (!daemon_.running() && Clock::now() >= nextStart_) startIfConfigured();
             pgCall([] {
-                (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, kLoopTimeoutMs,
-                                PG_WAIT_EXTENSION);
+                (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+                                kLoopTimeoutMs, PG_WAIT_EXTENSION);
                 ResetLatch(MyLatch);
             });
         }
     }
 
-private:
+  private:
     void reloadSettings() {
         ConfigReloadPending = false;
         pgCall([] { ProcessConfigFile(PGC_SIGHUP); });
@@ -203,16 +216,20 @@ private:
         backoffSeconds_ = std::min(backoffSeconds_ * 2, kMaxBackoffSeconds);
         nextStart_ = Clock::now() + std::chrono::seconds(delay);
         std::string how = describeExit(status);
-        setLauncherStatus(DaemonState::Restarting, 0, GetCurrentTimestamp() + delay * USECS_PER_SEC, how.c_str());
-        report(LOG, fmt::format("backrest launcher: the backrest daemon exited ({}) after {:.1f} s; restarting it in {} s",
+        setLauncherStatus(DaemonState::Restarting, 0, GetCurrentTimestamp() + delay * USECS_PER_SEC,
+                          how.c_str());
+        report(LOG, fmt::format("backrest launcher: the backrest daemon exited ({}) after {:.1f} "
+                                "s; restarting it in {} s",
                                 how, uptime, delay));
     }
 
     void startIfConfigured() {
         if (wanted_.stanza.empty()) {
             if (!warnedNoStanza_)
-                report(WARNING, "backrest launcher: backrest.stanza is not set, so the backrest daemon is not started "
-                                "and WAL archiving and backups through backrest are unavailable",
+                report(WARNING,
+                       "backrest launcher: backrest.stanza is not set, so the backrest daemon is "
+                       "not started "
+                       "and WAL archiving and backups through backrest are unavailable",
                        "Set backrest.stanza in postgresql.conf and reload the configuration.");
             warnedNoStanza_ = true;
             setLauncherStatus(DaemonState::Disabled, 0, 0, nullptr);
@@ -259,4 +276,7 @@ void backrest_launcher_main(Datum) {
         });
         Launcher().run();
     });
+    // Exit code 1, as worker_spi does: the postmaster restarts the launcher (after 5 s) if it was
+    // terminated on its own (pg_terminate_backend); exit code 0 would unregister it for good.
+    proc_exit(1);
 }

@@ -7,6 +7,8 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wregister"
 #pragma GCC diagnostic ignored "-Wunused-parameter"
+// postgres.h must come first.
+// clang-format off
 extern "C" {
 #include "postgres.h"
 
@@ -41,6 +43,7 @@ extern "C" {
 #include "utils/tuplestore.h"
 #include "utils/wait_event.h"
 }
+// clang-format on
 #pragma GCC diagnostic pop
 
 // port.h renames printf-family functions to PostgreSQL's own (pg_snprintf, ...), which breaks

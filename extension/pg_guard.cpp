@@ -30,14 +30,20 @@ void copyText(char (&to)[N], const char* from) noexcept {
 // SQLSTATEs for the engine's typed errors, so scripts can tell a cancel from a lock conflict.
 int sqlstateOf(ErrorCode code) {
     switch (code) {
-        case ErrorCode::Cancelled: return ERRCODE_QUERY_CANCELED;
-        case ErrorCode::Lock: return ERRCODE_LOCK_NOT_AVAILABLE;
+        case ErrorCode::Cancelled:
+            return ERRCODE_QUERY_CANCELED;
+        case ErrorCode::Lock:
+            return ERRCODE_LOCK_NOT_AVAILABLE;
         case ErrorCode::Option:
-        case ErrorCode::Config: return ERRCODE_CONFIG_FILE_ERROR;
+        case ErrorCode::Config:
+            return ERRCODE_CONFIG_FILE_ERROR;
         case ErrorCode::Stanza:
-        case ErrorCode::DbMismatch: return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
-        case ErrorCode::Protocol: return ERRCODE_CONNECTION_FAILURE;
-        default: return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
+        case ErrorCode::DbMismatch:
+            return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+        case ErrorCode::Protocol:
+            return ERRCODE_CONNECTION_FAILURE;
+        default:
+            return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
     }
 }
 
@@ -111,7 +117,8 @@ void raiseCaught(const char* where, CaughtError& caught) {
 
 void report(int level, const std::string& message, const std::string& detail) {
     pgCall([&] {
-        ereport(level, (errmsg("%s", message.c_str()), !detail.empty() ? errdetail("%s", detail.c_str()) : 0));
+        ereport(level, (errmsg("%s", message.c_str()),
+                        !detail.empty() ? errdetail("%s", detail.c_str()) : 0));
     });
 }
 

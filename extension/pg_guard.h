@@ -20,7 +20,7 @@ namespace backrest::ext {
 // PostgreSQL's state after a caught ERROR is only consistent again once the transaction is
 // aborted: let a PgError reach pgEntry, or AbortCurrentTransaction() before calling on.
 class PgError : public std::exception {
-public:
+  public:
     explicit PgError(ErrorData* data) noexcept : data_(data) {}
     PgError(PgError&& other) noexcept : data_(std::exchange(other.data_, nullptr)) {}
     PgError(const PgError&) = delete;
@@ -30,21 +30,25 @@ public:
     const char* what() const noexcept override;
     ErrorData* release() noexcept { return std::exchange(data_, nullptr); }
 
-private:
+  private:
     ErrorData* data_;
 };
 
 // An error meant for the SQL user (a bad argument, a missing setting): raised by pgEntry as
 // ereport(ERROR) with this SQLSTATE, message and optional hint and detail.
 class SqlError : public std::runtime_error {
-public:
-    SqlError(int sqlstate, const std::string& message, std::string hint = {}, std::string detail = {})
-        : std::runtime_error(message), sqlstate_(sqlstate), hint_(std::move(hint)), detail_(std::move(detail)) {}
+  public:
+    SqlError(int sqlstate, const std::string& message, std::string hint = {},
+             std::string detail = {})
+        : std::runtime_error(message),
+          sqlstate_(sqlstate),
+          hint_(std::move(hint)),
+          detail_(std::move(detail)) {}
     int sqlstate() const { return sqlstate_; }
     const std::string& hint() const { return hint_; }
     const std::string& detail() const { return detail_; }
 
-private:
+  private:
     int sqlstate_;
     std::string hint_;
     std::string detail_;
@@ -61,7 +65,9 @@ struct CaughtError {
     char detail[1024] = "";
     char hint[512] = "";
 
-    const char* text() const { return pgError != nullptr && pgError->message != nullptr ? pgError->message : message; }
+    const char* text() const {
+        return pgError != nullptr && pgError->message != nullptr ? pgError->message : message;
+    }
 };
 
 // Fills `out` from the exception being handled. Call only inside a catch block.
@@ -99,8 +105,9 @@ auto pgEntryOr(F&& body, OnFailure&& onFailure) -> std::invoke_result_t<F&> {
 // ereport(ERROR) raised after the C++ scope has ended.
 template <typename F>
 auto pgEntry(const char* where, F&& body) -> std::invoke_result_t<F&> {
-    return pgEntryOr(std::forward<F>(body),
-                     [where](CaughtError& caught) -> std::invoke_result_t<F&> { raiseCaught(where, caught); });
+    return pgEntryOr(
+        std::forward<F>(body),
+        [where](CaughtError& caught) -> std::invoke_result_t<F&> { raiseCaught(where, caught); });
 }
 
 namespace detail {
@@ -118,8 +125,10 @@ auto invokeNoexcept(F& fn) noexcept -> std::invoke_result_t<F&> {
 template <typename F>
 auto pgCall(F&& fn) -> std::invoke_result_t<F&> {
     using R = std::invoke_result_t<F&>;
-    static_assert(std::is_void_v<R> || std::is_scalar_v<R>, "pgCall returns plain values (Datum, pointer, number)");
-    static_assert(std::is_trivially_destructible_v<std::remove_reference_t<F>>, "capture by reference");
+    static_assert(std::is_void_v<R> || std::is_scalar_v<R>,
+                  "pgCall returns plain values (Datum, pointer, number)");
+    static_assert(std::is_trivially_destructible_v<std::remove_reference_t<F>>,
+                  "capture by reference");
     MemoryContext callerContext = CurrentMemoryContext;
     ErrorData* volatile error = nullptr;
     if constexpr (std::is_void_v<R>) {

@@ -18,8 +18,9 @@ struct Settings {
 };
 extern Settings settings;
 
-// Defines every backrest.* GUC and reserves the prefix. Called by _PG_init.
-void defineSettings();
+// Defines the backrest.* GUCs and reserves the prefix (the PGC_POSTMASTER ones and the prefix
+// only while preloading). Called by _PG_init.
+void defineSettings(bool preloading);
 
 // True when the library was loaded by shared_preload_libraries (the launcher, the shared
 // memory and the daemon exist only then).

@@ -39,7 +39,9 @@ void requestSharedState() {
     shmem_startup_hook = startupHook;
 }
 
-SharedState* sharedState() { return state; }
+SharedState* sharedState() {
+    return state;
+}
 
 LauncherStatus launcherStatus() {
     LauncherStatus copy{};
@@ -49,13 +51,15 @@ LauncherStatus launcherStatus() {
     return copy;
 }
 
-void setLauncherStatus(DaemonState daemonState, pid_t daemonPid, TimestampTz nextStart, const char* lastExit) {
+void setLauncherStatus(DaemonState daemonState, pid_t daemonPid, TimestampTz nextStart,
+                       const char* lastExit) {
     if (state == nullptr) return;
     SharedLock lock(state);
     state->launcher.state = daemonState;
     state->launcher.daemonPid = daemonPid;
     state->launcher.nextStart = nextStart;
-    if (lastExit != nullptr) strlcpy(state->launcher.lastExit, lastExit, sizeof state->launcher.lastExit);
+    if (lastExit != nullptr)
+        strlcpy(state->launcher.lastExit, lastExit, sizeof state->launcher.lastExit);
 }
 
 }  // namespace backrest::ext

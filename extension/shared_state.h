@@ -52,18 +52,19 @@ SharedState* sharedState();
 
 // Holds the spinlock for a scope. Nothing inside may call out, allocate, or take long.
 class SharedLock {
-public:
+  public:
     explicit SharedLock(SharedState* state) : state_(state) { SpinLockAcquire(&state_->mutex); }
     ~SharedLock() { SpinLockRelease(&state_->mutex); }
     SharedLock(const SharedLock&) = delete;
     SharedLock& operator=(const SharedLock&) = delete;
 
-private:
+  private:
     SharedState* state_;
 };
 
 // The launcher's status, copied out under the lock.
 LauncherStatus launcherStatus();
-void setLauncherStatus(DaemonState state, pid_t daemonPid, TimestampTz nextStart, const char* lastExit);
+void setLauncherStatus(DaemonState state, pid_t daemonPid, TimestampTz nextStart,
+                       const char* lastExit);
 
 }  // namespace backrest::ext

@@ -43,17 +43,20 @@ void executeInTransaction(const CStatement* statements, int count, CResult* resu
             types[p] = TEXTOID;
             values[p] = CStringGetTextDatum(statement.params[p]);
         }
-        int rc = SPI_execute_with_args(statement.sql, statement.nparams, types, values, nullptr, false, 0);
+        int rc = SPI_execute_with_args(statement.sql, statement.nparams, types, values, nullptr,
+                                       false, 0);
         if (rc != SPI_OK_SELECT)
             elog(ERROR, "backrest: \"%s\" returned %s", statement.sql, SPI_result_code_string(rc));
         TupleDesc desc = SPI_tuptable->tupdesc;
         MemoryContext spiContext = MemoryContextSwitchTo(resultContext);
         results[i].rows = SPI_processed;
         results[i].columns = desc->natts;
-        results[i].cells = static_cast<char**>(palloc0(sizeof(char*) * (SPI_processed * desc->natts + 1)));
+        results[i].cells =
+            static_cast<char**>(palloc0(sizeof(char*) * (SPI_processed * desc->natts + 1)));
         for (uint64 r = 0; r < SPI_processed; r++)
             for (int c = 0; c < desc->natts; c++)
-                results[i].cells[r * desc->natts + c] = SPI_getvalue(SPI_tuptable->vals[r], desc, c + 1);
+                results[i].cells[r * desc->natts + c] =
+                    SPI_getvalue(SPI_tuptable->vals[r], desc, c + 1);
         MemoryContextSwitchTo(spiContext);
     }
     SPI_finish();
@@ -66,19 +69,23 @@ void executeInTransaction(const CStatement* statements, int count, CResult* resu
 
 std::vector<Rows> runInOwnTransaction(const std::vector<Statement>& statements) {
     int count = static_cast<int>(statements.size());
-    if (count > kMaxStatements) raise(ErrorCode::Assert, "runInOwnTransaction: {} statements, at most {}", count, kMaxStatements);
+    if (count > kMaxStatements)
+        raise(ErrorCode::Assert, "runInOwnTransaction: {} statements, at most {}", count,
+              kMaxStatements);
     CStatement cStatements[kMaxStatements] = {};
     CResult results[kMaxStatements] = {};
     for (int i = 0; i < count; i++) {
         const Statement& s = statements[i];
-        if (s.params.size() > kMaxParams) raise(ErrorCode::Assert, "'{}': too many parameters", s.sql);
+        if (s.params.size() > kMaxParams)
+            raise(ErrorCode::Assert, "'{}': too many parameters", s.sql);
         cStatements[i].sql = s.sql;
         cStatements[i].nparams = static_cast<int>(s.params.size());
         for (size_t p = 0; p < s.params.size(); p++) cStatements[i].params[p] = s.params[p].c_str();
     }
     pgCall([] {
         if (resultContext == nullptr)
-            resultContext = AllocSetContextCreate(TopMemoryContext, "backrest query results", ALLOCSET_DEFAULT_SIZES);
+            resultContext = AllocSetContextCreate(TopMemoryContext, "backrest query results",
+                                                  ALLOCSET_DEFAULT_SIZES);
         MemoryContextReset(resultContext);
     });
     try {

@@ -1,8 +1,8 @@
 // SQL functions for backup jobs: backrest_backup() starts a backup bgworker and returns its
 // label, backrest_status() lists the jobs from shared memory, backrest_cancel() stops one.
-#include <string>
-
 #include <fmt/format.h>
+
+#include <string>
 
 #include "backup_worker.h"
 #include "job_slots.h"
@@ -24,7 +24,8 @@ namespace {
 void validateBackupType(const std::string& type) {
     if (type == "full") return;
     if (type == "diff" || type == "incr")
-        throw SqlError(ERRCODE_FEATURE_NOT_SUPPORTED, fmt::format("backup type \"{}\" is not supported yet", type),
+        throw SqlError(ERRCODE_FEATURE_NOT_SUPPORTED,
+                       fmt::format("backup type \"{}\" is not supported yet", type),
                        "Use type => 'full'.");
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, fmt::format("invalid backup type \"{}\"", type),
                    "Valid types are 'full', 'diff' and 'incr' (only 'full' is supported yet).");
@@ -33,7 +34,8 @@ void validateBackupType(const std::string& type) {
 // Sleeps on this backend's latch (set by the worker and by bgworker start/stop notices).
 void waitOnLatch() {
     pgCall([] {
-        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100, PG_WAIT_EXTENSION);
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100,
+                        PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);
         CHECK_FOR_INTERRUPTS();
     });
@@ -43,21 +45,28 @@ void waitOnLatch() {
 std::string waitForLabel(const JobSlotRef& job, BackgroundWorkerHandle* handle) {
     for (;;) {
         std::optional<JobSlot> slot = job.read();
-        if (!slot) throw SqlError(ERRCODE_INTERNAL_ERROR, "the backup's job slot was reused before it started");
-        if (slot->state == JobState::Failed || slot->state == JobState::Cancelled)
-            throw SqlError(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, fmt::format("backup failed to start: {}", slot->error),
-                           "See the server log for details.");
+        if (!slot)
+            throw SqlError(ERRCODE_INTERNAL_ERROR,
+                           "the backup's job slot was reused before it started");
+        // Once labelled, the backup exists: a later failure is reported by waitForEnd() or
+        // backrest_status().
         if (slot->label[0] != '\0') return slot->label;
+        if (slot->state == JobState::Failed || slot->state == JobState::Cancelled)
+            throw SqlError(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
+                           fmt::format("backup failed to start: {}", slot->error),
+                           "See the server log for details.");
         pid_t pid = 0;
         BgwHandleStatus status = pgCall([&] { return GetBackgroundWorkerPid(handle, &pid); });
         if (status == BGWH_STOPPED) {
             // Exited without a word (it could not even attach); the worker's own exit path
             // records its failure otherwise, so this only fills the gap.
-            job.finish(JobState::Failed, "the backup worker exited before the backup started; see the server log");
+            job.finish(JobState::Failed,
+                       "the backup worker exited before the backup started; see the server log");
             continue;
         }
         if (status == BGWH_POSTMASTER_DIED)
-            throw SqlError(ERRCODE_ADMIN_SHUTDOWN, "the postmaster died while the backup was starting");
+            throw SqlError(ERRCODE_ADMIN_SHUTDOWN,
+                           "the postmaster died while the backup was starting");
         waitOnLatch();
     }
 }
@@ -66,14 +75,18 @@ std::string waitForLabel(const JobSlotRef& job, BackgroundWorkerHandle* handle) 
 void waitForEnd(const JobSlotRef& job, BackgroundWorkerHandle* handle, const std::string& label) {
     BgwHandleStatus status = pgCall([&] { return WaitForBackgroundWorkerShutdown(handle); });
     if (status == BGWH_POSTMASTER_DIED)
-        throw SqlError(ERRCODE_ADMIN_SHUTDOWN, fmt::format("the postmaster died during backup {}", label));
-    job.finish(JobState::Failed, "the backup worker exited without ending the backup; see the server log");
+        throw SqlError(ERRCODE_ADMIN_SHUTDOWN,
+                       fmt::format("the postmaster died during backup {}", label));
+    job.finish(JobState::Failed,
+               "the backup worker exited without ending the backup; see the server log");
     std::optional<JobSlot> slot = job.read();
     if (!slot) return;  // reused by a later backup, so this one had ended
     if (slot->state == JobState::Cancelled)
-        throw SqlError(ERRCODE_QUERY_CANCELED, fmt::format("backup {} was cancelled", label), {}, slot->error);
+        throw SqlError(ERRCODE_QUERY_CANCELED, fmt::format("backup {} was cancelled", label), {},
+                       slot->error);
     if (slot->state != JobState::Done)
-        throw SqlError(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, fmt::format("backup {} failed: {}", label, slot->error),
+        throw SqlError(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
+                       fmt::format("backup {} failed: {}", label, slot->error),
                        "See the server log and SELECT * FROM backrest_status().");
 }
 
@@ -87,10 +100,19 @@ Datum startBackup(FunctionCallInfo fcinfo) {
     Oid role = GetUserId();
     JobSlotRef job = JobSlotRef::allocate(type.c_str(), MyLatch);
     BackgroundWorkerHandle* handle = nullptr;
-    if (!registerBackupWorker(job, database, role, &handle)) {
+    bool registered = false;
+    try {
+        registered = registerBackupWorker(job, database, role, &handle);
+    } catch (...) {
+        // No worker will ever end this job: end it here, or it would block every later backup.
+        job.finish(JobState::Failed, "the backup worker could not be registered");
+        throw;
+    }
+    if (!registered) {
         job.finish(JobState::Failed, "no background worker slot was free");
-        throw SqlError(ERRCODE_INSUFFICIENT_RESOURCES, "could not start the backup background worker",
-                       "Raise max_worker_processes (a backup needs one worker) and restart the server.");
+        throw SqlError(
+            ERRCODE_INSUFFICIENT_RESOURCES, "could not start the backup background worker",
+            "Raise max_worker_processes (a backup needs one worker) and restart the server.");
     }
     std::string label = waitForLabel(job, handle);
     if (wait) waitForEnd(job, handle, label);

@@ -23,7 +23,7 @@ std::optional<uint64_t> parseLsn(const std::string& text);
 // The rows of a set-returning function, materialized in a tuplestore. Columns are filled left
 // to right, then endRow() stores the row; the column count is checked against the result type.
 class ResultRows {
-public:
+  public:
     explicit ResultRows(FunctionCallInfo fcinfo);
 
     ResultRows& text(const std::optional<std::string>& value);
@@ -35,7 +35,7 @@ public:
     ResultRows& lsn(const std::optional<std::string>& value);
     void endRow();
 
-private:
+  private:
     ResultRows& put(std::optional<Datum> value);
 
     static constexpr int kMaxColumns = 16;

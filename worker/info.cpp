@@ -83,6 +83,7 @@ json stanzaInfoJson(storage::Storage& repo, const std::string& stanza) {
                                  {"database", {{"id", b.dbId}}},
                                  {"info", {{"size", b.size},
                                            {"file-count", b.fileCount},
+                                           {"page-error-files", b.pageErrorFiles},
                                            {"repository", {{"size", b.repoSize}}}}}});
     return out;
 }
@@ -108,6 +109,8 @@ void printText(const json& stanza) {
         fmt::print("        database size: {}, files: {}, repository size: {}\n",
                    formatBytes(b["info"]["size"]), b["info"]["file-count"].get<uint64_t>(),
                    formatBytes(b["info"]["repository"]["size"]));
+        if (uint64_t bad = b["info"].value("page-error-files", uint64_t{0}); bad > 0)
+            fmt::print("        page checksum errors: {} file{} (see the backup's manifest)\n", bad, bad > 1 ? "s" : "");
     }
 }
 

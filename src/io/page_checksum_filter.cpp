@@ -33,7 +33,9 @@ void PageChecksumFilter::process(std::span<const uint8_t> in, Buffer&) {
     carrySize_ = in.size();
 }
 
-void PageChecksumFilter::finish(Buffer&) { partialTail_ = carrySize_ > 0; }
+void PageChecksumFilter::finish(Buffer&) {
+    partialTail_ = carrySize_ > 0;
+}
 
 void PageChecksumFilter::checkPage(const uint8_t* page) {
     uint32_t pageIndex = static_cast<uint32_t>(pagesChecked_++);
@@ -55,7 +57,8 @@ void PageChecksumFilter::checkPage(const uint8_t* page) {
 namespace {
 
 bool allDigits(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // Splits off the text before the next '/', or returns false if there is none.
@@ -77,8 +80,8 @@ bool relationDirectory(std::string_view& path) {
     if (first == "base") return nextComponent(path, dir) && allDigits(dir);
     if (first == "pg_tblspc")
         return nextComponent(path, dir) && allDigits(dir) &&  // tablespace oid
-               nextComponent(path, dir) && dir.starts_with("PG_") &&
-               nextComponent(path, dir) && allDigits(dir);  // database oid
+               nextComponent(path, dir) && dir.starts_with("PG_") && nextComponent(path, dir) &&
+               allDigits(dir);  // database oid
     return false;
 }
 

@@ -21,11 +21,10 @@ constexpr uint32_t kRows = kPageSize / kRowBytes;
 static_assert(kPageSize % kRowBytes == 0);
 
 constexpr std::array<uint32_t, kSums> kBaseOffsets = {
-    0x5B1F36E9, 0xB8525960, 0x02AB50AA, 0x1DE66D2A, 0x79FF467A, 0x9BB9F8A3, 0x217E7CD2,
-    0x83E13D2C, 0xF8D4474F, 0xE39EB970, 0x42C6AE16, 0x993216FA, 0x7B093B5D, 0x98DAFF3C,
-    0xF718902A, 0x0B1C9CDB, 0xE58F764B, 0x187636BC, 0x5D7B3BB1, 0xE73DE7DE, 0x92BEC979,
-    0xCCA6C0B2, 0x304A0979, 0x85AA43D4, 0x783125BB, 0x6CA8EAA2, 0xE407EAC6, 0x4B5CFC3E,
-    0x9FBF8C76, 0x15CA20BE, 0xF2CA9FD3, 0x959BD756,
+    0x5B1F36E9, 0xB8525960, 0x02AB50AA, 0x1DE66D2A, 0x79FF467A, 0x9BB9F8A3, 0x217E7CD2, 0x83E13D2C,
+    0xF8D4474F, 0xE39EB970, 0x42C6AE16, 0x993216FA, 0x7B093B5D, 0x98DAFF3C, 0xF718902A, 0x0B1C9CDB,
+    0xE58F764B, 0x187636BC, 0x5D7B3BB1, 0xE73DE7DE, 0x92BEC979, 0xCCA6C0B2, 0x304A0979, 0x85AA43D4,
+    0x783125BB, 0x6CA8EAA2, 0xE407EAC6, 0x4B5CFC3E, 0x9FBF8C76, 0x15CA20BE, 0xF2CA9FD3, 0x959BD756,
 };
 
 // pd_checksum is the low half of the page's third word (bytes 8-9; pd_flags is 10-11).
@@ -80,7 +79,9 @@ uint16_t PageHeaderView::field16(unsigned offset) const {
     return v;
 }
 
-bool isNewPage(const uint8_t* page) { return PageHeaderView(page).upper() == 0; }
+bool isNewPage(const uint8_t* page) {
+    return PageHeaderView(page).upper() == 0;
+}
 
 bool isAllZeroPage(const uint8_t* page) {
     uint64_t any = 0;

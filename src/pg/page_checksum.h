@@ -6,7 +6,7 @@
 
 namespace backrest::pg {
 
-constexpr uint32_t kPageSize = 8192;              // BLCKSZ
+constexpr uint32_t kPageSize = 8192;                // BLCKSZ
 constexpr uint32_t kRelationSegmentPages = 131072;  // RELSEG_SIZE: 1 GiB segment files
 
 // The checksum PostgreSQL stores in pd_checksum for `page` (kPageSize bytes, any alignment)

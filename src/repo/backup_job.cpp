@@ -1,6 +1,9 @@
 // The shared backup steps: lock and identity, parallel copy, label files, WAL wait, manifest.
 #include "repo/backup_job.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -14,7 +17,9 @@
 #include "common/log.h"
 #include "common/parallel.h"
 #include "common/version.h"
+#include "io/page_checksum_filter.h"
 #include "pg/control.h"
+#include "pg/page_checksum.h"
 #include "pg/wal.h"
 #include "repo/manifest_build.h"
 #include "repo/wal_archive.h"
@@ -37,6 +42,25 @@ void removeIncompleteBackups(storage::Storage& repo, const Layout& layout) {
         logWarn("backup: removing incomplete backup {} (no manifest: it was interrupted)", entry.name);
         repo.removePath(layout.backupDir(entry.name), true);
     }
+}
+
+// A page can fail its checksum because PostgreSQL was writing it while we read it (a torn
+// read). Each failed page is read once more on its own: only a page that still fails, and
+// whose LSN is older than the backup start, is a real error.
+std::vector<uint32_t> recheckPages(const std::string& path, const std::vector<uint32_t>& pages, uint32_t segment,
+                                   uint64_t startLsn) {
+    std::vector<uint32_t> still;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};  // dropped since: nothing left to be wrong
+    uint8_t page[pg::kPageSize];
+    for (uint32_t index : pages) {
+        ssize_t n = ::pread(fd, page, sizeof page, static_cast<off_t>(index) * pg::kPageSize);
+        if (n != static_cast<ssize_t>(sizeof page)) continue;  // truncated since: replay fixes it
+        if (pg::PageHeaderView(page).lsn() >= startLsn) continue;
+        if (!pg::isPageValid(page, segment * pg::kRelationSegmentPages + index)) still.push_back(index);
+    }
+    ::close(fd);
+    return still;
 }
 
 }  // namespace
@@ -134,6 +158,7 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
 
     storage::PosixStorage pgData(s_.pgPath);
     auto control = pg::readControl(pgData);
+    uint64_t startLsn = pg::parseLsn(start.lsn);
     DataDirectory dir;
     dir.storage = &pgData;
     dir.path = s_.pgPath;
@@ -154,6 +179,8 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         files[i].sha256 = prior.sha256;
         files[i].repoSize = prior.repoSize;
         files[i].reference = prior.reference.empty() ? prior_->label : prior.reference;
+        files[i].pageChecked = prior.pageChecked;
+        files[i].pageErrors = prior.pageErrors;
         referencedBytes += files[i].size;
     }
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return files[a].size > files[b].size; });
@@ -169,8 +196,23 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
     runParallel(s_.processMax, order.size(), [&](size_t i) {
         checkCancelled();
         auto& file = files[order[i]];
+        uint32_t segment = 0;
+        std::optional<io::PageChecksumFilter> pageCheck;
+        if (manifest_.dataChecksums && io::isRelationFile(file.name, &segment)) pageCheck.emplace(segment, startLsn);
         auto stored = storeFile(pgData, dataDirectoryPath(file.name), *s_.repo,
-                                s_.layout.backupFile(manifest_.label, file.name, ext), s_.transfer);
+                                s_.layout.backupFile(manifest_.label, file.name, ext), s_.transfer,
+                                pageCheck ? &*pageCheck : nullptr);
+        if (stored && pageCheck) {
+            file.pageChecked = true;
+            if (pageCheck->failedCount() > 0)
+                file.pageErrors = recheckPages(s_.pgPath + "/" + dataDirectoryPath(file.name),
+                                               pageCheck->failedPages(), segment, startLsn);
+            if (!file.pageErrors.empty())
+                logWarn("backup {}: invalid page checksum in '{}': page{} {} (of {} pages checked); the data "
+                        "file is damaged on the database host",
+                        manifest_.label, file.name, file.pageErrors.size() > 1 ? "s" : "",
+                        fmt::join(file.pageErrors, ", "), pageCheck->pagesChecked());
+        }
         if (!stored) {
             logDetail("backup: {} was removed during the backup; skipped", file.name);
             vanished[order[i]] = true;

@@ -11,10 +11,22 @@ namespace backrest::repo {
 
 namespace {
 
+// Lets the caller keep a filter it passes into a chain (which owns its filters).
+class BorrowedObserver : public io::Filter {
+public:
+    explicit BorrowedObserver(io::Filter& inner) : inner_(inner) {}
+    bool transforms() const override { return false; }
+    void process(std::span<const uint8_t> in, io::Buffer& out) override { inner_.process(in, out); }
+    void finish(io::Buffer& out) override { inner_.finish(out); }
+
+private:
+    io::Filter& inner_;
+};
+
 // Streams a source into the repository through sha256 -> size -> compress -> size.
 template <typename Feed>
 StoredFile store(Feed feed, storage::Storage& destination, const std::string& destinationPath,
-                 const TransferOptions& options) {
+                 const TransferOptions& options, io::Filter* observer = nullptr) {
     storage::WriteOptions write;
     write.syncPath = false;
     auto out = destination.openWrite(destinationPath, write);
@@ -22,6 +34,7 @@ StoredFile store(Feed feed, storage::Storage& destination, const std::string& de
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
     auto& sha = chain.add<io::Sha256Filter>();
     auto& size = chain.add<io::SizeFilter>();
+    if (observer) chain.add<BorrowedObserver>(*observer);
     chain.push(io::makeCompressFilter(options.compressType, options.compressLevel));
     auto& repoSize = chain.add<io::SizeFilter>();
     feed(chain);
@@ -34,7 +47,7 @@ StoredFile store(Feed feed, storage::Storage& destination, const std::string& de
 
 std::optional<StoredFile> storeFile(storage::Storage& source, const std::string& sourcePath,
                                     storage::Storage& destination, const std::string& destinationPath,
-                                    const TransferOptions& options) {
+                                    const TransferOptions& options, io::Filter* observer) {
     auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
     if (!in) return std::nullopt;
     io::Buffer buffer(options.bufferSize);
@@ -46,7 +59,7 @@ std::optional<StoredFile> storeFile(storage::Storage& source, const std::string&
                 chain.write({buffer.data(), n});
             }
         },
-        destination, destinationPath, options);
+        destination, destinationPath, options, observer);
 }
 
 StoredFile storeBytes(std::string_view content, storage::Storage& destination,

@@ -28,9 +28,11 @@ struct TransferOptions {
 // vanished (PostgreSQL dropped a relation during the backup). The repository file is written
 // atomically and fsynced; its directory is not fsynced (the caller syncs every directory once
 // before it writes the manifest).
+// `observer`, when given, sees the original bytes too (page checksum validation); the caller
+// keeps ownership and reads its result afterwards.
 std::optional<StoredFile> storeFile(storage::Storage& source, const std::string& sourcePath,
                                     storage::Storage& destination, const std::string& destinationPath,
-                                    const TransferOptions& options);
+                                    const TransferOptions& options, io::Filter* observer = nullptr);
 
 // Stores bytes generated during the backup (backup_label, tablespace_map) the same way.
 StoredFile storeBytes(std::string_view content, storage::Storage& destination,

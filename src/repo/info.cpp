@@ -58,6 +58,7 @@ BackupSummary BackupSummary::of(const Manifest& m) {
     s.size = m.totalSize();
     s.repoSize = m.totalRepoSize();
     s.fileCount = m.files.size();
+    s.pageErrorFiles = m.filesWithPageErrors();
     s.dbId = m.dbId;
     return s;
 }
@@ -89,6 +90,7 @@ std::optional<BackupInfo> loadBackupInfo(storage::Storage& repo, const Layout& l
             s.size = b.at("size");
             s.repoSize = b.at("repo-size");
             s.fileCount = b.at("file-count");
+            s.pageErrorFiles = b.value("page-error-files", uint64_t{0});
             s.dbId = b.at("db-id");
             info.backups.push_back(std::move(s));
         }
@@ -142,6 +144,7 @@ void saveBackupInfo(storage::Storage& repo, const Layout& layout, const BackupIn
                            {"size", s.size},
                            {"repo-size", s.repoSize},
                            {"file-count", s.fileCount},
+                           {"page-error-files", s.pageErrorFiles},
                            {"db-id", s.dbId}});
     json doc = {{"format", kRepoFormat}, {"db-history", historyJson(info.history)}, {"backups", backups}};
     saveChecksummed(repo, layout.backupInfo(), doc);

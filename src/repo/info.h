@@ -28,6 +28,7 @@ struct BackupSummary {
     std::string lsnStart, lsnStop, walStart, walStop;
     uint32_t timeline = 1;
     uint64_t size = 0, repoSize = 0, fileCount = 0;
+    uint64_t pageErrorFiles = 0;  // files with invalid page checksums
     int dbId = 1;
 
     static BackupSummary of(const Manifest& manifest);

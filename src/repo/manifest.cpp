@@ -25,6 +25,12 @@ uint64_t Manifest::totalRepoSize() const {
     return total;
 }
 
+uint64_t Manifest::filesWithPageErrors() const {
+    uint64_t n = 0;
+    for (const auto& f : files) n += f.pageErrors.empty() ? 0 : 1;
+    return n;
+}
+
 std::string modeString(mode_t mode) { return fmt::format("{:04o}", mode & 07777); }
 
 mode_t parseMode(const std::string& text) {
@@ -80,6 +86,8 @@ void saveManifest(storage::Storage& repo, const std::string& path, const Manifes
                       {"mtime", f.mtime},   {"mode", modeString(f.mode)},
                       {"user", f.user},     {"group", f.group}, {"sha256", f.sha256}};
         if (!f.reference.empty()) entry["reference"] = f.reference;
+        if (f.pageChecked) entry["page-checked"] = true;
+        if (!f.pageErrors.empty()) entry["page-errors"] = f.pageErrors;
         files.push_back(std::move(entry));
     }
     doc["files"] = std::move(files);
@@ -135,6 +143,8 @@ Manifest loadManifest(storage::Storage& repo, const std::string& path) {
             file.group = f.at("group");
             file.sha256 = f.at("sha256");
             if (f.contains("reference")) file.reference = f.at("reference");
+            file.pageChecked = f.value("page-checked", false);
+            if (f.contains("page-errors")) file.pageErrors = f.at("page-errors").get<std::vector<uint32_t>>();
             m.files.push_back(std::move(file));
         }
     } catch (const nlohmann::json::exception& e) {

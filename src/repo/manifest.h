@@ -40,6 +40,8 @@ struct ManifestFile {
     std::string user, group;
     std::string sha256;         // of the original bytes
     std::string reference;      // label of the backup holding the bytes; empty = this backup
+    bool pageChecked = false;   // page checksums were validated while copying
+    std::vector<uint32_t> pageErrors;  // pages (index in this file) whose checksum failed
 };
 
 struct Manifest {
@@ -70,6 +72,7 @@ struct Manifest {
 
     uint64_t totalSize() const;
     uint64_t totalRepoSize() const;  // bytes this backup stored itself (no references)
+    uint64_t filesWithPageErrors() const;
 };
 
 // backup/<stanza>/<label>/backup.manifest (+ .copy)

@@ -1,7 +1,6 @@
 // PageChecksumFilter over real PostgreSQL 15 relation files streamed in odd block sizes:
 // clean, corrupted, changed after the backup start, zeroed, cut short, in another segment.
 #include <gtest/gtest.h>
-
 #include <pwd.h>
 #include <unistd.h>
 
@@ -38,9 +37,11 @@ struct Result {
 };
 
 // Streams `bytes` through a chain holding only the filter, `chunk` bytes per write.
-Result run(const Bytes& bytes, uint32_t segment, size_t chunk, uint64_t startLsn = kBackupStartLsn) {
+Result run(const Bytes& bytes, uint32_t segment, size_t chunk,
+           uint64_t startLsn = kBackupStartLsn) {
     Bytes passed;
-    FilterChain chain([&](std::span<const uint8_t> out) { passed.insert(passed.end(), out.begin(), out.end()); });
+    FilterChain chain(
+        [&](std::span<const uint8_t> out) { passed.insert(passed.end(), out.begin(), out.end()); });
     auto& filter = chain.add<PageChecksumFilter>(segment, startLsn);
     for (size_t at = 0; at < bytes.size(); at += chunk)
         chain.write(std::span(bytes).subspan(at, std::min(chunk, bytes.size() - at)));
@@ -70,7 +71,8 @@ Bytes syntheticFile(size_t count, uint32_t segment) {
         put<uint16_t>(bytes, page * kPageSize + 12, 40);    // pd_lower
         put<uint16_t>(bytes, page * kPageSize + 14, 4000);  // pd_upper
         uint32_t block = segment * pg::kRelationSegmentPages + static_cast<uint32_t>(page);
-        put<uint16_t>(bytes, page * kPageSize + 8, pg::pageChecksum(bytes.data() + page * kPageSize, block));
+        put<uint16_t>(bytes, page * kPageSize + 8,
+                      pg::pageChecksum(bytes.data() + page * kPageSize, block));
     }
     return bytes;
 }
@@ -147,8 +149,11 @@ protected:
         fs::path largest;
         for (const auto& entry : fs::directory_iterator(root_ + "/data/base/1")) {
             std::string name = entry.path().filename().string();
-            if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
-            if (largest.empty() || entry.file_size() > fs::file_size(largest)) largest = entry.path();
+            if (name.empty() ||
+                !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+                continue;
+            if (largest.empty() || entry.file_size() > fs::file_size(largest))
+                largest = entry.path();
         }
         relation_ = largest;
         std::ifstream in(largest, std::ios::binary);
@@ -167,7 +172,8 @@ protected:
         for (size_t page = 0; page < pages(); page++) {
             const uint8_t* p = file_.data() + page * kPageSize;
             ASSERT_FALSE(pg::isNewPage(p)) << relation_ << " page " << page;
-            ASSERT_LT(pg::PageHeaderView(p).lsn(), kBackupStartLsn) << relation_ << " page " << page;
+            ASSERT_LT(pg::PageHeaderView(p).lsn(), kBackupStartLsn)
+                << relation_ << " page " << page;
         }
     }
 

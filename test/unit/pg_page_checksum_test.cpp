@@ -1,7 +1,6 @@
 // Data-page checksums: known answers from PostgreSQL's own pg_checksums, and every page of a
 // real PostgreSQL 15 cluster initialized with --data-checksums.
 #include <gtest/gtest.h>
-
 #include <pwd.h>
 #include <unistd.h>
 

