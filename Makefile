@@ -21,7 +21,7 @@ ENGINE_OBJ := $(ENGINE_SRC:%.cpp=$(BUILD)/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.cpp=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.cpp=$(BUILD)/%.o)
 
-.PHONY: all worker extension install install-worker check unit integration demo bench deps clean
+.PHONY: all worker extension install install-worker check installcheck unit integration demo bench deps clean
 
 all: worker extension
 
@@ -58,6 +58,10 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all $(BUILD)/unit-tests
 	@test/run-all.sh $(BUILD)
+
+# The extension's pg_regress suite on a temporary instance (needs root: installs the extension).
+installcheck: all
+	@test/regress.sh $(BUILD)
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests

@@ -1,6 +1,5 @@
-// archive_library = 'backrest': each WAL segment goes to the daemon as archive-push, and the
-// callback reports success only once the daemon says the segment is durable in the repository.
-// Any failure is a WARNING and `false`, so PostgreSQL keeps the segment and retries it.
+// archive_library = 'backrest': each WAL segment goes to the daemon as archive-push; success
+// only once the daemon says it is durable, else a WARNING and false so PostgreSQL retries it.
 #include <algorithm>
 #include <memory>
 #include <string>

@@ -59,6 +59,12 @@ CREATE FUNCTION backrest_stanza_create() RETURNS text
     AS 'MODULE_PATHNAME', 'backrest_stanza_create'
     LANGUAGE C;
 
+-- Removes backups past repo1-retention-full / -diff (with the backups that depend on them) and
+-- WAL no retained backup needs; returns what was removed. dry_run => true only reports.
+CREATE FUNCTION backrest_expire(dry_run boolean DEFAULT false) RETURNS text
+    AS 'MODULE_PATHNAME', 'backrest_expire'
+    LANGUAGE C;
+
 REVOKE ALL ON FUNCTION backrest_version() FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_backup(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_status() FROM PUBLIC;
@@ -66,3 +72,4 @@ REVOKE ALL ON FUNCTION backrest_cancel(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_info() FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_archive_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_stanza_create() FROM PUBLIC;
+REVOKE ALL ON FUNCTION backrest_expire(boolean) FROM PUBLIC;

@@ -1,6 +1,5 @@
-// The backup background worker: begins a backup with the daemon, runs pg_backup_start and
-// pg_backup_stop in this session (the server ties a non-exclusive backup to its session), lets
-// the daemon copy in between while relaying its progress into the job slot, and commits it.
+// The backup background worker: pg_backup_start/stop in its own session (the server ties a
+// backup to its session), the daemon copying in between, progress relayed into the job slot.
 #include "backup_worker.h"
 
 #include <fmt/format.h>
@@ -64,14 +63,16 @@ class BackupRun {
 
     void run() {
         DaemonSession daemon("backup", [this] { checkStillWanted(); });
-        label_ = daemon.call("backup-begin", {{"backup-type", "full"}}, 120 * 1000)
+        std::optional<JobSlot> slot = job_.read();
+        std::string type = slot ? std::string(slot->type) : "full";
+        label_ = daemon.call("backup-begin", {{"backup-type", type}}, 120 * 1000)
                      .at("label")
                      .get<std::string>();
         job_.setLabel(label_);
         report(LOG, fmt::format("backrest: backup {} started", label_));
-        Message start = startBackup();
         Message stop;
         try {
+            Message start = startBackup();
             job_.setPhase("copy");
             daemon.call("backup-copy", start, kIdleTimeoutMs, [this](const Message& p) {
                 job_.setProgress(
@@ -81,8 +82,9 @@ class BackupRun {
             job_.setPhase("stop");
             stop = stopBackup();
         } catch (...) {
-            daemon.close();  // the daemon abandons the backup: no manifest, files removed, lock
-                             // released
+            // Hanging up abandons the backup on the daemon's side (no manifest, lock released);
+            // the server's side is ended here.
+            daemon.close();
             endServerBackup();
             throw;
         }
@@ -208,7 +210,9 @@ void backrest_backup_worker_main(Datum argument) {
             BackupRun(*currentJob).run();
         },
         [](CaughtError& caught) {
-            if (caught.backrestCode == static_cast<int>(backrest::ErrorCode::Cancelled)) {
+            // backrest_cancel(), SIGTERM, or pg_cancel_backend() on the worker.
+            if (caught.backrestCode == static_cast<int>(backrest::ErrorCode::Cancelled) ||
+                caught.sqlstate == ERRCODE_QUERY_CANCELED) {
                 currentJob->finish(JobState::Cancelled, caught.text());
                 ereport(LOG, (errmsg("backrest: %s", caught.text())));
                 return;

@@ -1,6 +1,5 @@
-// The extension's side of doc/protocol.md. It reads frames itself (FrameDecoder over the
-// socket) rather than through protocol::Client, because a backend must keep answering query
-// cancels and a backup must see its progress messages while a request is in flight.
+// The extension's side of doc/protocol.md. Frames are read here (FrameDecoder over the socket),
+// not by protocol::Client, so waits answer query cancels and backups see progress messages.
 #include "daemon_client.h"
 
 #include <fmt/format.h>

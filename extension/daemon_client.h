@@ -1,6 +1,5 @@
-// A session with the worker daemon (`backrest serve`) over its Unix socket: connect (waiting
-// while the launcher brings the daemon up), hello, requests by id, interim progress messages,
-// and a poll hook so a wait can be interrupted (query cancel, backup cancel, shutdown).
+// A session with the worker daemon (`backrest serve`) over its Unix socket: connect with retry,
+// hello, requests with progress messages, and a poll hook that can interrupt any wait.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,5 @@
 // The launcher background worker: runs `backrest serve` as its child, restarts it with backoff
-// when it dies, restarts it when its settings change, and stops it at server shutdown. It needs
-// no database, so it starts with the postmaster and also serves a standby in recovery.
+// when it dies or its settings change, and stops it at server shutdown.
 #include "launcher.h"
 
 #include <fmt/format.h>
@@ -218,8 +217,8 @@ class Launcher {
         std::string how = describeExit(status);
         setLauncherStatus(DaemonState::Restarting, 0, GetCurrentTimestamp() + delay * USECS_PER_SEC,
                           how.c_str());
-        report(LOG, fmt::format("backrest launcher: the backrest daemon exited ({}) after {:.1f} "
-                                "s; restarting it in {} s",
+        report(LOG, fmt::format("backrest launcher: the backrest daemon exited ({}) after "
+                                "{:.1f} s; restarting it in {} s",
                                 how, uptime, delay));
     }
 
@@ -228,8 +227,7 @@ class Launcher {
             if (!warnedNoStanza_)
                 report(WARNING,
                        "backrest launcher: backrest.stanza is not set, so the backrest daemon is "
-                       "not started "
-                       "and WAL archiving and backups through backrest are unavailable",
+                       "not started and WAL archiving and backups through backrest are unavailable",
                        "Set backrest.stanza in postgresql.conf and reload the configuration.");
             warnedNoStanza_ = true;
             setLauncherStatus(DaemonState::Disabled, 0, 0, nullptr);

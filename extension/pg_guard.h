@@ -1,7 +1,8 @@
-// The C++ <-> PostgreSQL boundary, in the pattern of pg_duckdb's InvokeCPPFunc /
-// PostgresFunctionGuard: pgEntry guards every function PostgreSQL calls, pgCall every call from
-// C++ into PostgreSQL that may ereport, so no longjmp ever crosses a C++ frame with live
-// destructors and no C++ exception ever unwinds through PostgreSQL's C frames.
+// The C++ <-> PostgreSQL boundary (pg_duckdb's InvokeCPPFunc / PostgresFunctionGuard pattern):
+// pgEntry guards every function PostgreSQL calls, pgCall every call into PostgreSQL from C++.
+//
+// So no longjmp ever crosses a C++ frame with live destructors, and no C++ exception ever
+// unwinds through PostgreSQL's C frames.
 #pragma once
 
 #include <stdexcept>

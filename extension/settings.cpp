@@ -1,6 +1,5 @@
-// The backrest.* GUCs. Only what the server side needs is here; everything about the
-// repository (paths, compression, retention) stays in the backrest config file, shared with
-// the CLI, and reaches the daemon through backrest.config.
+// The backrest.* GUCs: only what the server side needs. The repository's settings stay in the
+// backrest config file, shared with the CLI, and reach the daemon through backrest.config.
 #include "settings.h"
 
 #include <fmt/format.h>

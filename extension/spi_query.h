@@ -1,6 +1,7 @@
-// SQL from a background worker: statements run through SPI in one short transaction of their
-// own, committed before returning, so no snapshot outlives the call (a backup's copy phase must
-// not hold back the xmin horizon). Results come back as C++ strings.
+// SQL from a background worker: statements through SPI in a short transaction of their own,
+// committed before returning; results as C++ strings.
+//
+// No snapshot outlives the call: a backup's copy phase must not hold back the xmin horizon.
 #pragma once
 
 #include <optional>

@@ -22,13 +22,9 @@ namespace backrest::ext {
 namespace {
 
 void validateBackupType(const std::string& type) {
-    if (type == "full") return;
-    if (type == "diff" || type == "incr")
-        throw SqlError(ERRCODE_FEATURE_NOT_SUPPORTED,
-                       fmt::format("backup type \"{}\" is not supported yet", type),
-                       "Use type => 'full'.");
+    if (type == "full" || type == "diff" || type == "incr") return;
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, fmt::format("invalid backup type \"{}\"", type),
-                   "Valid types are 'full', 'diff' and 'incr' (only 'full' is supported yet).");
+                   "Valid types are 'full', 'diff' and 'incr'.");
 }
 
 // Sleeps on this backend's latch (set by the worker and by bgworker start/stop notices).

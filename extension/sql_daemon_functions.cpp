@@ -1,5 +1,5 @@
 // SQL functions answered by the daemon: backrest_info() (the repository's backups),
-// backrest_archive_status() (WAL archiving) and backrest_stanza_create().
+// backrest_archive_status() (WAL archiving), backrest_stanza_create() and backrest_expire().
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +14,7 @@ extern "C" {
 PG_FUNCTION_INFO_V1(backrest_info);
 PG_FUNCTION_INFO_V1(backrest_archive_status);
 PG_FUNCTION_INFO_V1(backrest_stanza_create);
+PG_FUNCTION_INFO_V1(backrest_expire);
 }
 
 namespace backrest::ext {
@@ -23,11 +24,11 @@ namespace {
 constexpr int kRequestTimeoutMs = 60 * 1000;
 
 // One request from a backend: the wait answers query cancels.
-Message ask(const char* function, const std::string& type) {
+Message ask(const char* function, const std::string& type, Message fields = Message::object()) {
     requirePreloaded(function);
     requireStanza(function);
     DaemonSession daemon("sql", [] { checkForInterrupts(); });
-    return daemon.call(type, Message::object(), kRequestTimeoutMs);
+    return daemon.call(type, std::move(fields), kRequestTimeoutMs);
 }
 
 // The value at a path of keys; null when any step is missing.
@@ -90,6 +91,13 @@ Datum createStanza() {
     return textDatum(reply.value("message", std::string("stanza created")));
 }
 
+// Applies the retention of the config file now (the daemon also does after each backup).
+Datum expireBackups(FunctionCallInfo fcinfo) {
+    Message fields = {{"dry-run", !PG_ARGISNULL(0) && PG_GETARG_BOOL(0)}};
+    Message reply = ask("backrest_expire()", "expire", std::move(fields));
+    return textDatum(reply.value("report", std::string("")));
+}
+
 }  // namespace
 
 }  // namespace backrest::ext
@@ -107,4 +115,8 @@ Datum backrest_archive_status(PG_FUNCTION_ARGS) {
 Datum backrest_stanza_create(PG_FUNCTION_ARGS) {
     (void)fcinfo;
     return pgEntry("backrest_stanza_create()", [] { return createStanza(); });
+}
+
+Datum backrest_expire(PG_FUNCTION_ARGS) {
+    return pgEntry("backrest_expire()", [&] { return expireBackups(fcinfo); });
 }

@@ -28,8 +28,6 @@ RESET ROLE;
 
 -- Bad arguments get clear errors, and start nothing.
 SELECT backrest_backup('weekly');
-SELECT backrest_backup('diff');
-SELECT backrest_backup('incr');
 SELECT backrest_backup(NULL);
 SELECT backrest_backup(wait => NULL);
 SELECT backrest_cancel('20000101-000000F') AS cancelled;
@@ -41,7 +39,7 @@ SELECT backrest_stanza_create() ~ 'regress' AS stanza_create_again;
 
 -- With the documented grants the role runs a full backup and sees it committed.
 GRANT EXECUTE ON FUNCTION backrest_backup(text, boolean), backrest_status(), backrest_cancel(text),
-    backrest_info(), backrest_archive_status() TO regress_backrest_operator;
+    backrest_info(), backrest_archive_status(), backrest_expire(boolean) TO regress_backrest_operator;
 -- pg_backup_start/stop run in the backup worker's database (backrest.database): grant them there.
 \c postgres
 GRANT EXECUTE ON FUNCTION pg_backup_start(text, boolean), pg_backup_stop(boolean) TO regress_backrest_operator;
@@ -63,7 +61,13 @@ SELECT last_archived IS NOT NULL AS archived, last_archived_time IS NOT NULL AS 
   FROM backrest_archive_status();
 -- A finished backup cannot be cancelled.
 SELECT backrest_cancel(label) AS cancelled FROM backrest_status();
+-- An incremental backup on top of it references the full's unchanged files.
+SELECT backrest_backup('incr', wait => true) ~ '^\d{8}-\d{6}F_\d{8}-\d{6}I$' AS incr_label_ok;
+SELECT type, prior ~ '^\d{8}-\d{6}F$' AS prior_is_full, repo_size < size AS stores_less
+  FROM backrest_info() ORDER BY label;
 RESET ROLE;
+-- Retention from SQL: nothing is configured, so nothing goes.
+SELECT backrest_expire(dry_run => true) AS expire_report;
 
 DROP OWNED BY regress_backrest_operator;
 \c postgres

@@ -10,7 +10,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 PG_CONFIG=${PG_CONFIG:-pg_config}
-PORT=${REGRESS_PORT:-55450}
+PORT=${REGRESS_PORT:-55470}
+# The daemon binary: test/run-all.sh exports TEST_BACKREST_BIN; else the build directory's.
+BIN=${TEST_BACKREST_BIN:-$BUILD/backrest}
 
 report() {  # passed failed
     echo "regress: $1 passed, $2 failed"
@@ -24,8 +26,8 @@ if [ "$(id -u)" -ne 0 ]; then
     report 0 1
     exit 1
 fi
-if [ ! -x "$BUILD/backrest" ]; then
-    echo "regress: $BUILD/backrest is missing: build the worker first (make worker)"
+if [ ! -x "$BIN" ]; then
+    echo "regress: $BIN is missing: build the worker first (make worker)"
     report 0 1
     exit 1
 fi
@@ -51,7 +53,7 @@ chmod 0755 "$TMP"
 mkdir -p "$TMP/bin" "$TMP/repo" "$TMP/lock" "$TMP/out" "$TMP/input"
 # postgres must be able to read the suite and run the binary whatever the checkout's permissions.
 cp -r sql expected "$TMP/input/"
-cp "$BUILD/backrest" "$TMP/bin/backrest"
+cp "$BIN" "$TMP/bin/backrest"
 chmod 0755 "$TMP/bin/backrest"
 cat >"$TMP/backrest.conf" <<CONF
 [global]

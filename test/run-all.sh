@@ -6,7 +6,7 @@ set -u
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-export BACKREST_BIN="$ROOT/$BUILD/backrest"
+export TEST_BACKREST_BIN="$ROOT/$BUILD/backrest"
 export IT_RESULTS
 IT_RESULTS=$(mktemp)
 trap 'rm -f "$IT_RESULTS"' EXIT
@@ -28,6 +28,9 @@ rm -f "$unit_log"
 echo "unit: $p passed, $f failed"
 total_passed=$((total_passed + p))
 total_failed=$((total_failed + f))
+
+echo "== regress (pg_regress)"
+test/regress.sh "$BUILD"
 
 for suite in test/integration/*.sh; do
     [ "$(basename "$suite")" == "lib.sh" ] && continue

@@ -13,6 +13,7 @@ int archivePush(const Config& config);
 int archiveGet(const Config& config);
 int info(const Config& config);
 int expire(const Config& config);
+int verify(const Config& config);
 int serve(const Config& config);
 int help(const Config& config);
 int version(const Config& config);

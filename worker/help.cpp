@@ -54,6 +54,9 @@ const std::map<std::string, CommandHelp>& commandHelp() {
                      "backrest --stanza=NAME expire [--set=LABEL] [--dry-run]",
                      {"stanza", "repo1-path", "repo1-retention-full", "repo1-retention-diff",
                       "repo1-retention-archive", "repo1-retention-archive-type", "set", "dry-run"}}},
+        {"verify", {"Read back every backup file and archived WAL file, check its SHA-256 and that each backup's WAL is archived; changes nothing.",
+                     "backrest --stanza=NAME verify [--set=LABEL] [--output=text|json] [--process-max=N]",
+                     {"stanza", "repo1-path", "set", "output", "process-max", "buffer-size"}}},
         {"help", {"Show help for a command.", "backrest help [COMMAND]", {}}},
         {"version", {"Show the backrest version.", "backrest version", {}}},
     };

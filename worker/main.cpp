@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
         {"archive-push", cmd::archivePush},   {"archive-get", cmd::archiveGet},
         {"info", cmd::info},                  {"serve", cmd::serve},
         {"expire", cmd::expire},
+        {"verify", cmd::verify},
         {"help", cmd::help},
         {"version", cmd::version},
     };

@@ -148,7 +148,7 @@ void serveConnection(Daemon& d, protocol::Connection conn) {
         }
         auto hello = conn.receive(30000);
         if (!hello) return;
-        if (hello->value("type", "") != "hello" || hello->value("version", 0u) != protocol::kVersion) {
+        if (hello->value("type", "") != "hello" || !protocol::hasOurVersion(*hello)) {
             conn.send(protocol::errorReply(0, static_cast<int>(ErrorCode::Protocol),
                                            fmt::format("expected hello with protocol version {}", protocol::kVersion)));
             return;
@@ -157,16 +157,21 @@ void serveConnection(Daemon& d, protocol::Connection conn) {
         for (;;) {
             auto request = conn.receive(-1);
             if (!request) return;
-            uint64_t id = request->value("id", uint64_t{0});
+            auto idIt = request->find("id");
+            uint64_t id = idIt != request->end() && idIt->is_number_unsigned() ? idIt->get<uint64_t>() : 0;
             Message reply;
             try {
-                reply = protocol::okReply(id, handle(d, conn, *request, id, job));
+                try {
+                    reply = protocol::okReply(id, handle(d, conn, *request, id, job));
+                } catch (const nlohmann::json::exception& e) {
+                    raise(ErrorCode::Protocol, "malformed '{}' request: {}", request->value("type", "?"), e.what());
+                }
             } catch (const Error& e) {
                 // A failed backup step abandons the backup: no manifest, files removed, lock freed.
                 if (request->value("type", "").starts_with("backup-")) job.reset();
                 reply = protocol::errorReply(id, e.exitCode(), e.what());
             } catch (const std::exception& e) {
-                job.reset();
+                if (request->value("type", "").starts_with("backup-")) job.reset();
                 reply = protocol::errorReply(id, static_cast<int>(ErrorCode::Assert), e.what());
             }
             conn.send(reply);

@@ -107,7 +107,16 @@ Listener::Listener(const std::string& directory, const std::string& name) : path
               "and mode {:04o}); fix it or choose another backrest.socket_directory",
               directory, ::geteuid(), st.st_uid, st.st_mode & 07777);
     sockaddr_un addr = socketAddress(path_);
-    ::unlink(path_.c_str());  // a stale socket of a daemon that died; the directory is ours alone
+    // A socket someone still answers on belongs to a running daemon: never steal it. One
+    // nobody answers on is the remains of a daemon that died, and the directory is ours alone.
+    int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe >= 0) {
+        bool live = ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+        ::close(probe);
+        if (live)
+            raise(ErrorCode::Protocol, "another backrest daemon is already listening on '{}'", path_);
+    }
+    ::unlink(path_.c_str());
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) raiseErrno(ErrorCode::Protocol, "unable to create socket", path_);
     mode_t old = ::umask(0177);
@@ -143,12 +152,13 @@ Client::Client(const std::string& socketPath, const std::string& clientName, int
     if (reply->contains("error"))
         raise(ErrorCode::Protocol, "the backrest daemon at '{}' refused hello: {}", socketPath,
               reply->at("error").value("message", std::string("?")));
-    if (reply->value("version", 0u) != kVersion)
+    if (!hasOurVersion(*reply))
         raise(ErrorCode::Protocol, "the backrest daemon at '{}' speaks protocol {}, this client {}", socketPath,
-              reply->value("version", 0u), kVersion);
+              reply->contains("version") ? reply->at("version").dump() : "?", kVersion);
 }
 
-Message Client::call(const std::string& type, Message fields, int timeoutMs) {
+Message Client::call(const std::string& type, Message fields, int timeoutMs,
+                     const std::function<void(const Message&)>& onProgress) {
     uint64_t id = nextId_++;
     fields["type"] = type;
     fields["id"] = id;
@@ -156,14 +166,36 @@ Message Client::call(const std::string& type, Message fields, int timeoutMs) {
     for (;;) {
         auto reply = connection_.receive(timeoutMs);
         if (!reply) raise(ErrorCode::Protocol, "the backrest daemon closed the connection during '{}'", type);
-        if (reply->value("id", uint64_t{0}) != id) continue;  // a late reply to an abandoned call
-        if (reply->contains("error")) {
-            const auto& e = reply->at("error");
-            throw Error(static_cast<ErrorCode>(e.value("code", static_cast<int>(ErrorCode::Protocol))),
-                        e.value("message", std::string("unknown error")));
+        const auto& r = *reply;
+        auto idIt = r.find("id");
+        if (idIt == r.end()) continue;  // not a reply to a request
+        if (!idIt->is_number_unsigned())
+            raise(ErrorCode::Protocol, "reply to '{}' has no valid id: {}", type, r.dump().substr(0, 200));
+        // Id 0 is the server speaking about the connection itself (it is about to close it).
+        bool connectionError = idIt->get<uint64_t>() == 0 && r.contains("error");
+        if (idIt->get<uint64_t>() != id && !connectionError) continue;  // a late reply to an abandoned call
+        if (auto e = r.find("error"); e != r.end()) {
+            if (!e->is_object() || !e->contains("code") || !e->at("code").is_number_integer() ||
+                !e->contains("message") || !e->at("message").is_string())
+                raise(ErrorCode::Protocol, "malformed error reply to '{}': {}", type, r.dump().substr(0, 200));
+            int code = e->at("code").get<int>();
+            if (code < static_cast<int>(ErrorCode::Assert) || code > static_cast<int>(ErrorCode::Cancelled))
+                code = static_cast<int>(ErrorCode::Protocol);
+            throw Error(static_cast<ErrorCode>(code), e->at("message").get<std::string>());
         }
-        return *reply;
+        if (r.contains("progress")) {
+            if (onProgress) onProgress(r.at("progress"));
+            continue;
+        }
+        if (r.value("ok", false) != true)
+            raise(ErrorCode::Protocol, "reply to '{}' is neither ok nor an error: {}", type, r.dump().substr(0, 200));
+        return r;
     }
+}
+
+bool hasOurVersion(const Message& message) {
+    auto v = message.find("version");
+    return v != message.end() && v->is_number_unsigned() && v->get<uint64_t>() == kVersion;
 }
 
 Message okReply(uint64_t id, Message fields) {

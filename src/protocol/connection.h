@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 
 #include "protocol/frame.h"
@@ -58,14 +59,21 @@ private:
 class Client {
 public:
     Client(const std::string& socketPath, const std::string& clientName, int timeoutMs = 30000);
-    // Sends {"type": type, "id": n, ...fields} and waits for the reply with that id. An error
-    // reply {"error": {"code": c, "message": m}} is raised as backrest::Error with that code.
-    Message call(const std::string& type, Message fields = Message::object(), int timeoutMs = 30000);
+    // Sends {"type": type, "id": n, ...fields} and waits for the final reply with that id
+    // ("ok" or "error"); interim {"progress": …} messages go to onProgress when given. An error
+    // reply {"error": {"code": c, "message": m}} is raised as backrest::Error with that code; a
+    // reply of the wrong shape is a ProtocolError.
+    Message call(const std::string& type, Message fields = Message::object(), int timeoutMs = 30000,
+                 const std::function<void(const Message&)>& onProgress = {});
 
 private:
     Connection connection_;
     uint64_t nextId_ = 1;
 };
+
+// True when `message` carries the protocol version this build speaks (an unsigned integer equal
+// to kVersion, not merely one that truncates to it).
+bool hasOurVersion(const Message& message);
 
 // Replies built by the server.
 Message okReply(uint64_t id, Message fields = Message::object());

@@ -6,7 +6,8 @@
 namespace backrest::protocol {
 
 std::string encodeFrame(const Message& message) {
-    std::string payload = message.dump();
+    // Invalid UTF-8 (a file name in an error message, say) is replaced, never a failure to send.
+    std::string payload = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (payload.size() > kMaxFrameSize)
         raise(ErrorCode::Protocol, "message of {} bytes exceeds the {} byte frame limit", payload.size(),
               kMaxFrameSize);
@@ -32,6 +33,9 @@ std::optional<Message> FrameDecoder::next() {
     if (buffer_.size() < 4 + static_cast<size_t>(n)) return std::nullopt;
     std::string payload = buffer_.substr(4, n);
     buffer_.erase(0, 4 + static_cast<size_t>(n));
+    // JSON text never holds a raw NUL; a parser could stop there and drop the rest of the frame.
+    if (payload.find('\0') != std::string::npos)
+        raise(ErrorCode::Protocol, "frame payload holds a NUL byte ({} bytes)", n);
     Message message = Message::parse(payload, nullptr, /*allow_exceptions=*/false);
     if (message.is_discarded() || !message.is_object())
         raise(ErrorCode::Protocol, "frame payload is not a JSON object ({} bytes)", n);

@@ -33,17 +33,6 @@ double monotonicSeconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// A backup directory without a manifest is the remains of a backup that died; it is not a
-// backup (resume will reuse it later), so it goes before a new one starts.
-void removeIncompleteBackups(storage::Storage& repo, const Layout& layout) {
-    for (const auto& entry : repo.list(layout.backupRoot())) {
-        if (entry.type != storage::FileType::Path || !isBackupLabel(entry.name)) continue;
-        if (repo.info(layout.manifest(entry.name)) || repo.info(layout.manifest(entry.name) + ".copy")) continue;
-        logWarn("backup: removing incomplete backup {} (no manifest: it was interrupted)", entry.name);
-        repo.removePath(layout.backupDir(entry.name), true);
-    }
-}
-
 // A page can fail its checksum because PostgreSQL was writing it while we read it (a torn
 // read). Each failed page is read once more on its own: only a page that still fails, and
 // whose LSN is older than the backup start, is a real error.
@@ -67,17 +56,9 @@ std::vector<uint32_t> recheckPages(const std::string& path, const std::vector<ui
 
 BackupJob::BackupJob(BackupSettings settings) : s_(std::move(settings)) {}
 
-BackupJob::~BackupJob() {
-    // An uncommitted backup leaves no manifest: it does not exist. Its files are removed now
-    // when possible (the next backup removes them otherwise).
-    if (lock_ && !committed_ && !manifest_.label.empty()) {
-        try {
-            s_.repo->removePath(s_.layout.backupDir(manifest_.label), true);
-        } catch (const std::exception& e) {
-            logWarn("backup {}: unable to remove the incomplete backup: {}", manifest_.label, e.what());
-        }
-    }
-}
+// An uncommitted backup leaves no manifest: it does not exist. Its files and resume journal
+// stay for the next backup of the same type to verify and reuse (or remove).
+BackupJob::~BackupJob() = default;
 
 void BackupJob::checkCancelled() const {
     if (cancelled_) raise(ErrorCode::Cancelled, "backup {} was cancelled", manifest_.label);
@@ -95,8 +76,6 @@ const std::string& BackupJob::begin(const std::string& type) {
     auto control = pg::readControl(pgData);
     checkIdentity(backupInfo_.current(), control.version, control.systemId, s_.layout.stanza, "backup");
     checkIdentity(archiveInfo_.current(), control.version, control.systemId, s_.layout.stanza, "backup");
-    removeIncompleteBackups(repo, s_.layout);
-
     manifest_.type = type;
     if (type != "full") {
         const BackupSummary* prior = nullptr;
@@ -126,6 +105,7 @@ const std::string& BackupJob::begin(const std::string& type) {
     manifest_.systemId = control.systemId;
     manifest_.dbId = backupInfo_.current().id;
     manifest_.compressType = std::string(io::compressTypeName(s_.transfer.compressType));
+    resume_ = takeResumable(repo, s_.layout, manifest_.type, manifest_.prior, manifest_.compressType);
     manifest_.compressLevel = s_.transfer.compressLevel;
     manifest_.backrestVersion = kVersion;
     return manifest_.label;
@@ -193,9 +173,21 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
     std::vector<bool> vanished(files.size(), false);
     std::string ext(io::compressExtension(s_.transfer.compressType));
     s_.repo->pathCreate(s_.layout.backupDir(manifest_.label), 0750);
+    journal_ = std::make_unique<ResumeJournal>(
+        *s_.repo, s_.layout,
+        ResumeHeader{manifest_.label, manifest_.type, manifest_.prior, manifest_.compressType, start.timestamp});
+    std::atomic<uint64_t> resumed{0};
     runParallel(s_.processMax, order.size(), [&](size_t i) {
         checkCancelled();
         auto& file = files[order[i]];
+        if (resume_ && resumeFile(*s_.repo, s_.layout, *resume_, manifest_.label, file, s_.transfer.bufferSize)) {
+            journal_->add(file);
+            resumed++;
+            std::lock_guard lock(progressMutex);
+            state.filesDone++;
+            state.bytesDone += file.size;
+            return;
+        }
         uint32_t segment = 0;
         std::optional<io::PageChecksumFilter> pageCheck;
         if (manifest_.dataChecksums && io::isRelationFile(file.name, &segment)) pageCheck.emplace(segment, startLsn);
@@ -220,6 +212,7 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
             file.size = stored->size;
             file.repoSize = stored->repoSize;
             file.sha256 = stored->sha256;
+            journal_->add(file);
         }
         std::lock_guard lock(progressMutex);
         state.filesDone++;
@@ -237,6 +230,12 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         kept++;
     }
     files.resize(kept);
+    if (resume_) {
+        logInfo("backup {}: {} files taken from interrupted backup {} after verifying their checksums", manifest_.label,
+                resumed.load(), resume_->header.label);
+        s_.repo->removePath(s_.layout.backupDir(resume_->header.label), true);
+        resume_.reset();
+    }
 }
 
 const Manifest& BackupJob::finish(const BackupStop& stop) {
@@ -291,6 +290,7 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
     }
     for (const auto& d : dirs) s_.repo->pathSync(d);
     checkCancelled();
+    journal_->remove();
     manifest_.timestampStop = static_cast<int64_t>(std::time(nullptr));
     saveManifest(*s_.repo, s_.layout.manifest(manifest_.label), manifest_);
     committed_ = true;

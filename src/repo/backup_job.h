@@ -1,7 +1,8 @@
 // One backup, in the three steps both drivers share: the CLI (over libpq) and the worker daemon
 // (driven by the extension's backup bgworker) call begin(), then copy() after pg_backup_start,
 // then finish() after pg_backup_stop. The job holds the stanza lock from begin() to its end;
-// destroyed before finish() it leaves no manifest, so the backup does not exist.
+// destroyed before finish() it leaves no manifest (the backup does not exist), and its files
+// stay for the next backup of the same type to resume from.
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "repo/backup_resume.h"
 #include "repo/file_transfer.h"
 #include "repo/info.h"
 #include "repo/layout.h"
@@ -87,6 +89,8 @@ private:
 
     BackupInfo backupInfo_;
     std::optional<Manifest> prior_;
+    std::optional<ResumableBackup> resume_;   // an interrupted backup whose files we may take
+    std::unique_ptr<ResumeJournal> journal_;
     std::map<std::string, size_t> priorFiles_;  // name -> index in prior_->files
     ArchiveInfo archiveInfo_;
     Manifest manifest_;

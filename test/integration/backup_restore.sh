@@ -5,7 +5,7 @@
 # passes on every restored directory.
 set -u
 SUITE=backup_restore
-BACKREST_BIN=${BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
+TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
 it_setup
 

@@ -3,7 +3,7 @@
 # nothing is lost or overwritten.
 set -u
 SUITE=bad_input
-BACKREST_BIN=${BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
+TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
 it_setup
 

@@ -6,7 +6,7 @@
 # another uid, and 20 concurrent clients.
 set -u
 SUITE=daemon
-BACKREST_BIN=${BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
+TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
 it_setup
 
@@ -19,6 +19,11 @@ stop_daemon() {
     DAEMON=
 }
 trap 'stop_daemon; it_finish' EXIT
+# The peers of several uids (postgres, nobody, root) need root to impersonate.
+if [ "$(id -u)" -ne 0 ]; then
+    fail "setup: the daemon suite runs as root"
+    exit 1
+fi
 
 PORT=55450
 DATA=$IT_TMP/primary
@@ -142,9 +147,7 @@ expect_contains "a request before hello is refused" "$OUT" "expected hello with 
 # 2^32 + 1 is not version 1.
 frame '{"type":"hello","version":4294967297,"client":"daemon.sh"}' >"$IT_TMP/hello-wrap.in"
 raw_call postgres "$IT_TMP/hello-wrap.in"
-# BUG: worker/serve.cpp:151 reads the version with hello->value("version", 0u): 4294967297
-# (2^32 + 1) is truncated to 1 and accepted as protocol version 1 ({"ok":true,...,"version":1}).
-# expect_contains "hello with version 2^32+1 is refused" "$OUT" "expected hello with protocol version 1"
+expect_contains "hello with version 2^32+1 is refused" "$OUT" "expected hello with protocol version 1"
 
 # --- archive-status ---------------------------------------------------------------------------
 OUT=$(daemon_call '{"type":"archive-status","id":1}')
@@ -199,9 +202,7 @@ expect_eq "... and not stored" "$(find "$IT_TMP/repo/archive/main" -name "$MISSI
 
 OUT=$(daemon_call '{"type":"archive-push","id":11}' '{"type":"archive-status","id":12}')
 expect_contains "archive-push without a path is an error" "$(printf '%s\n' "$OUT" | reply_id 11)" '"error":'
-# BUG: worker/serve.cpp:85 request.at("path") throws nlohmann's out_of_range, answered with code
-# 20 (AssertError, "[json.exception.out_of_range.403] key 'path' not found") instead of 38.
-# expect_contains "... a protocol error (38)" "$(printf '%s\n' "$OUT" | reply_id 11)" '"code":38'
+expect_contains "... a protocol error (38)" "$(printf '%s\n' "$OUT" | reply_id 11)" '"code":38'
 expect_contains "... and the session goes on" "$(printf '%s\n' "$OUT" | reply_id 12)" '"ok":true'
 
 # --- info and unknown requests ----------------------------------------------------------------
@@ -275,15 +276,47 @@ done
 expect_eq "20 concurrent archive-status clients all get their reply" "$OK" "20"
 expect_eq "the daemon is still running" "$(daemon_alive && echo running || echo gone)" "running"
 
+# --- a backup belongs to its connection -----------------------------------------------------
+# Connection A begins a backup and stays open for 4 s; B meets A's lock; once A hangs up its
+# backup is abandoned and the lock released, so C can begin one.
+{ frame "$HELLO"; frame '{"type":"backup-begin","id":1,"backup-type":"full"}'; } >"$IT_TMP/begin.in"
+runuser -u postgres -- socat -t 5 - "UNIX-CONNECT:$SOCK" < <(cat "$IT_TMP/begin.in"; sleep 4 2>/dev/null) \
+    >"$IT_TMP/owner.out" 2>&1 &
+OWNER=$!
+LABEL=
+for _ in $(seq 1 100); do
+    LABEL=$(decode_frames "$IT_TMP/owner.out" | reply_id 1 | sed -n 's/.*"label":"\([0-9A-Z-]*\)".*/\1/p')
+    [ -n "$LABEL" ] && break
+    sleep 0.1
+done
+expect_eq "backup-begin replies with a label" "$(printf '%s' "$LABEL" | wc -c)" "16"
+OUT=$(daemon_call '{"type":"backup-begin","id":1,"backup-type":"full"}')
+expect_contains "a backup-begin on another connection meets the lock" "$(printf '%s\n' "$OUT" | reply_id 1)" \
+    '"code":29'
+wait "$OWNER"
+expect_eq "the owner's backup was abandoned: no manifest" \
+    "$(find "$IT_TMP/repo/backup/main" -name 'backup.manifest*' | wc -l)" "0"
+OUT=$(daemon_call '{"type":"backup-begin","id":1,"backup-type":"full"}' '{"type":"info","id":2}')
+expect_contains "once the owner hung up the lock is free: backup-begin works" \
+    "$(printf '%s\n' "$OUT" | reply_id 1)" '"label":"'
+expect_contains "... and info still lists 0 backups" "$(printf '%s\n' "$OUT" | reply_id 2)" '"backups":[]'
+
+OUT=$(daemon_call '{"type":"backup-begin","id":1,"backup-type":"full"}' '{"type":"backup-begin","id":2}')
+expect_contains "a second backup-begin on the same connection is refused" \
+    "$(printf '%s\n' "$OUT" | reply_id 2)" "a backup is already in progress on this connection"
+OUT=$(daemon_call '{"type":"backup-begin","id":1,"backup-type":"full"}' '{"type":"archive-push","id":2}' \
+    '{"type":"backup-begin","id":3}')
+expect_contains "archive-push without a path during a backup is an error" "$(printf '%s\n' "$OUT" | reply_id 2)" \
+    '"error":'
+expect_contains "... and does not abandon the connection's backup" "$(printf '%s\n' "$OUT" | reply_id 3)" \
+    "a backup is already in progress on this connection"
+OUT=$(daemon_call '{"type":"backup-copy","id":1,"lsn":"0/0"}')
+expect_contains "backup-copy without backup-begin is refused" "$(printf '%s\n' "$OUT" | reply_id 1)" \
+    "backup-copy without backup-begin on this connection"
+
 # --- a second daemon on the same socket -------------------------------------------------------
-# BUG: protocol::Listener (src/protocol/connection.cpp:110) unlinks whatever socket is at the path
-# before binding, without checking that it is stale: a second `serve` on the same socket-path
-# starts (it does not exit), takes the socket over, and the first daemon keeps running but can
-# no longer be reached (connect: Connection refused once the second has gone, while the first
-# still runs). Expected: the second daemon exits at once, naming the live socket, and the first
-# keeps serving.
-# expect_exit "a second daemon on a live socket is refused" 38 timeout 5 "$BR" --config="$CONF" \
-#     --stanza=main --socket-path="$SOCKDIR" serve
+expect_exit "a second daemon on a live socket is refused" 38 timeout 5 "$BR" --config="$CONF" \
+    --stanza=main --socket-path="$SOCKDIR" serve
 
 # --- socket directory refused ---------------------------------------------------------------
 as_pg mkdir -m 0755 "$IT_TMP/opensock"

@@ -4,7 +4,7 @@
 # restores to the latest state.
 set -u
 SUITE=expire
-BACKREST_BIN=${BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
+TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
 it_setup
 

@@ -12,6 +12,11 @@ as_pg() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Runs as postgres without forking, so that $! of a background job is the command itself
+# (kill -9 must reach it): "${PG_EXEC[@]}" cmd &
+PG_EXEC=()
+[ "$(id -u)" -eq 0 ] && PG_EXEC=(setpriv --reuid=postgres --regid=postgres --init-groups)
+
 pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
 fail() {
     FAILED=$((FAILED + 1))
@@ -57,7 +62,7 @@ it_setup() {
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$IT_TMP"
     # The binary is copied where postgres can run it whatever the permissions of the checkout.
     as_pg mkdir -p "$IT_TMP/bin"
-    cp "$BACKREST_BIN" "$IT_TMP/bin/backrest"
+    cp "$TEST_BACKREST_BIN" "$IT_TMP/bin/backrest"
     chmod 0755 "$IT_TMP/bin/backrest"
     BR="$IT_TMP/bin/backrest"
     trap it_finish EXIT

@@ -269,7 +269,7 @@ TEST_F(ProtocolConnection, ProgressMessagesAreNotTheFinalReply) {
     try {
         Message reply = client.call("backup-copy", Message::object(), 5000);
         if (reply.contains("progress"))
-            GTEST_SKIP() << "BUG: Client::call (src/protocol/connection.cpp:159-165) returns the first message "
+            ADD_FAILURE() << "Client::call (src/protocol/connection.cpp:159-165) returns the first message "
                             "with its id, an interim progress message ("
                          << reply.dump()
                          << "), instead of the final reply; the final error reply of the request is lost";
@@ -297,7 +297,7 @@ TEST_F(ProtocolConnection, MalformedReplyIsProtocolError) {
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::Protocol) << e.what();
     } catch (const std::exception& e) {
-        GTEST_SKIP() << "BUG: Client::call (src/protocol/connection.cpp:159, reply->value(\"id\", uint64_t{0})) "
+        ADD_FAILURE() << "Client::call (src/protocol/connection.cpp:159, reply->value(\"id\", uint64_t{0})) "
                         "lets nlohmann's exception escape for the reply {\"id\":\"1\",\"ok\":true}: "
                      << e.what();
     }
@@ -337,7 +337,7 @@ TEST_F(ProtocolConnection, HelloWithVersionWrappingTo1IsProtocolError) {
     });
     try {
         Client client(path_, "unit-client", 5000);
-        GTEST_SKIP() << "BUG: Client::Client (src/protocol/connection.cpp:146, reply->value(\"version\", 0u)) "
+        ADD_FAILURE() << "Client::Client (src/protocol/connection.cpp:146, reply->value(\"version\", 0u)) "
                         "truncates the server's version 4294967297 to 1 and accepts it";
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::Protocol);

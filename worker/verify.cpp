@@ -1,0 +1,515 @@
+// verify: reads back everything a stanza stores — every file its backups hold and every archived
+// WAL file — through the decompress/checksum chain restore uses, checks that each backup has the
+// WAL it needs, and reports each problem by backup, file and segment. It modifies nothing.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/parallel.h"
+#include "io/buffer.h"
+#include "io/compress.h"
+#include "io/filter_chain.h"
+#include "io/sha256.h"
+#include "io/size.h"
+#include "pg/wal.h"
+#include "repo/checksummed_json.h"
+#include "repo/info.h"
+#include "repo/manifest.h"
+#include "worker/commands.h"
+#include "worker/context.h"
+
+namespace backrest::cmd {
+
+namespace {
+
+using nlohmann::json;
+
+// One repository file to read back, and what its original bytes must be.
+struct ReadCheck {
+    std::string path;
+    io::CompressType type = io::CompressType::None;
+    std::string sha256;
+    std::optional<uint64_t> size, storedSize;  // unknown for WAL: its name carries only the checksum
+    uint64_t order = 0;                        // stored bytes: the largest are started first
+    std::string problem;                       // what is wrong; empty when the file is good
+};
+
+// Streams the file through decompress -> sha256 -> size into a sink that keeps nothing.
+void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
+    std::string where = repo.fullPath(check.path);
+    try {
+        auto in = repo.openRead(check.path, /*ignoreMissing=*/true);
+        if (!in) {
+            check.problem = fmt::format("is missing from the repository (expected '{}')", where);
+            return;
+        }
+        io::FilterChain chain([](std::span<const uint8_t>) {});
+        auto& stored = chain.add<io::SizeFilter>();
+        chain.push(io::makeDecompressFilter(check.type, where));
+        auto& sha = chain.add<io::Sha256Filter>();
+        auto& size = chain.add<io::SizeFilter>();
+        io::Buffer buffer(bufferSize);
+        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) chain.write({buffer.data(), n});
+        chain.finish();
+        if (check.size && (sha.hex() != check.sha256 || size.bytes() != *check.size))
+            check.problem = fmt::format("is damaged ('{}'): recorded {} bytes with SHA-256 {}, read {} bytes with SHA-256 {}",
+                                        where, *check.size, check.sha256, size.bytes(), sha.hex());
+        else if (sha.hex() != check.sha256)
+            check.problem = fmt::format("is damaged ('{}'): SHA-256 {} expected (from its name), {} read", where,
+                                        check.sha256, sha.hex());
+        else if (check.storedSize && stored.bytes() != *check.storedSize)
+            check.problem = fmt::format("has {} bytes in the repository where the manifest records {} ('{}')",
+                                        stored.bytes(), *check.storedSize, where);
+    } catch (const Error& e) {
+        // A decompression failure is damage; anything else (permissions, I/O) is reported as such.
+        check.problem = e.code() == ErrorCode::Compress ? fmt::format("is damaged: {}", e.what())
+                                                        : fmt::format("cannot be read: {}", e.what());
+    }
+}
+
+// Readers take the first good copy of <name>, <name>.copy and only log the other: verify reports
+// a damaged, missing or diverging copy while one copy is good (with none, the loader raises).
+std::vector<std::string> copyWarnings(storage::Storage& repo, const std::string& path) {
+    std::vector<std::string> bad, good;
+    for (const std::string& candidate : {path, path + ".copy"}) {
+        std::string where = repo.fullPath(candidate);
+        try {
+            auto text = storage::readAllIfExists(repo, candidate);
+            if (!text) {
+                bad.push_back(fmt::format("'{}' is missing", where));
+                continue;
+            }
+            repo::parseChecksummed(*text, where);
+            good.push_back(std::move(*text));
+        } catch (const Error& e) {
+            bad.push_back(e.what());
+        }
+    }
+    std::vector<std::string> out;
+    if (good.empty()) return out;
+    for (const auto& b : bad) out.push_back(b + "; the other copy is good and is used");
+    if (good.size() == 2 && good[0] != good[1])
+        out.push_back(fmt::format("'{}' and its .copy differ (an interrupted save?); the first is used",
+                                  repo.fullPath(path)));
+    return out;
+}
+
+struct BackupReport {
+    std::string label;
+    uint64_t files = 0, bytes = 0;  // of the whole backup, wherever each file is stored
+    std::vector<std::string> errors, warnings;
+};
+
+struct LoadedManifest {
+    std::optional<repo::Manifest> manifest;
+    io::CompressType type = io::CompressType::None;
+    std::string error;  // why it could not be loaded
+    std::vector<std::string> warnings;
+    std::unordered_map<std::string, size_t> byName;
+};
+
+class StanzaVerify {
+public:
+    explicit StanzaVerify(const Config& config)
+        : repo_(openRepo(config)), layout_(stanzaLayout(config)), set_(config.find("set")),
+          bufferSize_(transferOptions(config).bufferSize),
+          processMax_(static_cast<size_t>(config.getInt("process-max"))) {}
+
+    void run() {
+        loadInfo();
+        for (auto& r : backups_) planBackup(r);
+        for (const auto& id : archiveIds_) scanArchive(id);
+        std::vector<size_t> order(checks_.size());
+        for (size_t i = 0; i < order.size(); i++) order[i] = i;
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return checks_[a].order > checks_[b].order; });
+        runParallel(processMax_, order.size(), [&](size_t i) { readBack(*repo_, checks_[order[i]], bufferSize_); });
+        reportFiles();
+        for (auto& r : backups_) checkWalNeeded(r);
+        for (const auto& id : archiveIds_) reportGaps(id);
+    }
+
+    size_t problems() const {
+        size_t n = errors_.size() + walErrors_.size();
+        for (const auto& r : backups_) n += r.errors.size();
+        return n;
+    }
+    const std::string& stanza() const { return layout_.stanza; }
+    json toJson() const;
+    void printText() const;
+
+private:
+    void loadInfo();
+    LoadedManifest& manifestOf(const std::string& label);
+    void planBackup(BackupReport& r);
+    void scanArchive(const std::string& archiveId);
+    void addArchived(const std::string& archiveId, const std::string& dir, const storage::FileInfo& file);
+    void reportFiles();
+    void checkWalNeeded(BackupReport& r);
+    void reportGaps(const std::string& archiveId);
+    std::string archiveIdOf(int dbId) const {
+        for (const auto& db : archiveInfo_.history)
+            if (db.id == dbId) return repo::ArchiveInfo::archiveId(db);
+        return {};
+    }
+
+    std::unique_ptr<storage::Storage> repo_;
+    repo::Layout layout_;
+    std::optional<std::string> set_;
+    size_t bufferSize_, processMax_;
+    repo::BackupInfo backupInfo_;
+    repo::ArchiveInfo archiveInfo_;
+    std::vector<std::string> archiveIds_;
+
+    std::vector<std::string> errors_, warnings_;  // the stanza's own
+    std::vector<BackupReport> backups_;
+    std::map<std::string, LoadedManifest> manifests_;
+    std::vector<ReadCheck> checks_;
+    struct Use {
+        size_t backup;  // index in backups_
+        std::string name, holder;
+    };
+    std::map<std::string, size_t> fileChecks_;  // "<holder>/<name>" -> check
+    std::vector<std::vector<Use>> uses_;        // per backup-file check: the backups that contain it
+    size_t backupChecks_ = 0;
+    uint64_t backupBytes_ = 0;
+    std::map<std::string, std::map<std::string, size_t>> archived_;  // archive id -> WAL name -> check
+    size_t walChecks_ = 0;
+    std::vector<std::string> walErrors_, gaps_;
+};
+
+void StanzaVerify::loadInfo() {
+    for (const auto& w : copyWarnings(*repo_, layout_.backupInfo())) warnings_.push_back(w);
+    for (const auto& w : copyWarnings(*repo_, layout_.archiveInfo())) warnings_.push_back(w);
+    backupInfo_ = repo::requireBackupInfo(*repo_, layout_);
+    archiveInfo_ = repo::requireArchiveInfo(*repo_, layout_);
+    const auto &b = backupInfo_.current(), &a = archiveInfo_.current();
+    if (b.id != a.id || b.version != a.version || b.systemId != a.systemId)
+        errors_.push_back(fmt::format(
+            "backup.info (db-id {}, PostgreSQL {}, system identifier {}) and archive.info (db-id {}, PostgreSQL {}, "
+            "system identifier {}) disagree on the cluster",
+            b.id, b.version, b.systemId, a.id, a.version, a.systemId));
+
+    if (set_) {
+        const auto* s = backupInfo_.find(*set_);
+        if (!s) {
+            std::string available;
+            for (const auto& x : backupInfo_.backups) available += (available.empty() ? "" : ", ") + x.label;
+            raise(ErrorCode::BackupSet, "verify: backup set '{}' does not exist in stanza '{}' (available: {})", *set_,
+                  layout_.stanza, available.empty() ? "none" : available);
+        }
+        backups_.push_back({s->label, 0, 0, {}, {}});
+        if (auto id = archiveIdOf(s->dbId); !id.empty()) archiveIds_.push_back(id);
+        return;
+    }
+    for (const auto& s : backupInfo_.backups) backups_.push_back({s.label, 0, 0, {}, {}});
+    for (const auto& db : archiveInfo_.history) archiveIds_.push_back(repo::ArchiveInfo::archiveId(db));
+    // Backup directories backup.info does not list: invisible to info and restore.
+    for (const auto& e : repo_->list(layout_.backupRoot())) {
+        if (e.type != storage::FileType::Path || !repo::isBackupLabel(e.name) || backupInfo_.find(e.name)) continue;
+        if (repo_->info(layout_.manifest(e.name)) || repo_->info(layout_.manifest(e.name) + ".copy"))
+            warnings_.push_back(fmt::format("backup directory {} has a manifest but is not in backup.info: info and "
+                                            "restore do not see it", e.name));
+        else
+            warnings_.push_back(fmt::format("backup directory {} has no manifest: a backup in progress or an "
+                                            "interrupted one (the next backup removes it)", e.name));
+    }
+}
+
+LoadedManifest& StanzaVerify::manifestOf(const std::string& label) {
+    auto [it, inserted] = manifests_.try_emplace(label);
+    LoadedManifest& l = it->second;
+    if (!inserted) return l;
+    std::string path = layout_.manifest(label);
+    l.warnings = copyWarnings(*repo_, path);
+    try {
+        auto m = repo::loadManifest(*repo_, path);
+        l.type = io::parseCompressType(m.compressType);
+        for (size_t i = 0; i < m.files.size(); i++) l.byName[m.files[i].name] = i;
+        l.manifest = std::move(m);
+    } catch (const Error& e) {
+        l.error = e.what();
+    }
+    return l;
+}
+
+// Plans a read of every file the backup contains, at the backup that stores it (once per file).
+void StanzaVerify::planBackup(BackupReport& r) {
+    size_t self = static_cast<size_t>(&r - backups_.data());
+    LoadedManifest& l = manifestOf(r.label);
+    r.warnings = l.warnings;
+    if (!l.manifest) {
+        r.errors.push_back(fmt::format("manifest cannot be loaded: {}", l.error));
+        return;
+    }
+    const repo::Manifest& m = *l.manifest;
+    if (m.label != r.label)
+        r.errors.push_back(fmt::format("manifest '{}' is labelled {}", repo_->fullPath(layout_.manifest(r.label)), m.label));
+    bool known = false;
+    for (const auto& db : backupInfo_.history)
+        known = known || (db.id == m.dbId && db.version == m.pgVersion && db.systemId == m.systemId);
+    if (!known)
+        r.errors.push_back(fmt::format("manifest records PostgreSQL {} with system identifier {} (db-id {}), which "
+                                       "backup.info does not list",
+                                       m.pgVersion, m.systemId, m.dbId));
+    if (!m.prior.empty() && !backupInfo_.find(m.prior))
+        r.errors.push_back(fmt::format("its prior backup {} is not listed in backup.info", m.prior));
+    r.files = m.files.size();
+    r.bytes = m.totalSize();
+
+    std::map<std::string, size_t> missingHolders;
+    std::map<std::string, std::string> unloadable;
+    for (const auto& f : m.files) {
+        std::string holder = f.reference.empty() ? r.label : f.reference;
+        const repo::ManifestFile* stored = &f;
+        const LoadedManifest* h = &l;
+        if (holder != r.label) {
+            if (!backupInfo_.find(holder)) {
+                missingHolders[holder]++;
+                continue;
+            }
+            h = &manifestOf(holder);
+            if (!h->manifest) {
+                unloadable[holder] = h->error;
+                continue;
+            }
+            auto at = h->byName.find(f.name);
+            if (at == h->byName.end() || !h->manifest->files[at->second].reference.empty()) {
+                r.errors.push_back(fmt::format("file '{}' references backup {}, which does not store it", f.name, holder));
+                continue;
+            }
+            stored = &h->manifest->files[at->second];
+            if (stored->size != f.size || stored->sha256 != f.sha256)
+                r.errors.push_back(fmt::format("file '{}': this manifest records {} bytes with SHA-256 {}, backup {} "
+                                               "stores {} bytes with SHA-256 {}",
+                                               f.name, f.size, f.sha256, holder, stored->size, stored->sha256));
+        }
+        auto [it, added] = fileChecks_.try_emplace(holder + "/" + f.name, checks_.size());
+        if (added) {
+            ReadCheck c;
+            c.path = layout_.backupFile(holder, f.name, io::compressExtension(h->type));
+            c.type = h->type;
+            c.sha256 = stored->sha256;
+            c.size = stored->size;
+            c.storedSize = stored->repoSize;
+            c.order = stored->repoSize;
+            checks_.push_back(std::move(c));
+            uses_.emplace_back();
+            backupChecks_++;
+            backupBytes_ += stored->size;
+        }
+        uses_[it->second].push_back({self, f.name, holder});
+    }
+    for (const auto& [holder, count] : missingHolders)
+        r.errors.push_back(fmt::format("{} file{} stored in backup {}, which backup.info does not list", count,
+                                       count > 1 ? "s are" : " is", holder));
+    for (const auto& [holder, error] : unloadable)
+        r.errors.push_back(fmt::format("files stored in backup {} cannot be checked: its manifest cannot be loaded: {}",
+                                       holder, error));
+}
+
+void StanzaVerify::scanArchive(const std::string& archiveId) {
+    std::string root = layout_.archiveIdDir(archiveId);
+    for (const auto& e : repo_->list(root)) {
+        if (e.type == storage::FileType::Path && e.name.size() == 16 && pg::isWalSegmentName(e.name + "00000000")) {
+            for (const auto& f : repo_->list(root + "/" + e.name)) addArchived(archiveId, e.name, f);
+        } else if (e.type == storage::FileType::File) {
+            addArchived(archiveId, "", e);
+        } else {
+            warnings_.push_back(fmt::format("archive {}: unexpected entry '{}/{}' is ignored", archiveId,
+                                            repo_->fullPath(root), e.name));
+        }
+    }
+}
+
+// One stored WAL file, "<wal name>-<sha256>[.zst]", in the directory its name puts it in.
+void StanzaVerify::addArchived(const std::string& archiveId, const std::string& dir, const storage::FileInfo& file) {
+    if (file.name.ends_with(".tmp")) return;  // an incomplete write, never a stored file
+    std::string path = layout_.archiveIdDir(archiveId) + (dir.empty() ? "" : "/" + dir) + "/" + file.name;
+    size_t dash = file.name.find('-');
+    std::string walName = file.name.substr(0, dash);
+    std::string sha = dash == std::string::npos ? "" : file.name.substr(dash + 1, 64);
+    std::string ext = dash == std::string::npos || file.name.size() < dash + 65 ? "" : file.name.substr(dash + 65);
+    bool segmentLike = pg::isWalSegmentName(walName) || pg::isPartialName(walName) || pg::isBackupHistoryName(walName);
+    std::optional<io::CompressType> type;
+    for (auto t : {io::CompressType::None, io::CompressType::Zst})
+        if (ext == io::compressExtension(t)) type = t;
+    if (file.type != storage::FileType::File || sha.size() != 64 ||
+        sha.find_first_not_of("0123456789abcdef") != std::string::npos || !type ||
+        !(segmentLike || pg::isHistoryFileName(walName))) {
+        warnings_.push_back(fmt::format("archive {}: unexpected file '{}' is ignored", archiveId, repo_->fullPath(path)));
+        return;
+    }
+    if (dir != (segmentLike ? walName.substr(0, 16) : "")) {
+        walErrors_.push_back(fmt::format("archive {}: WAL file {} is in the wrong directory ('{}'), where archive-get "
+                                         "does not look", archiveId, walName, repo_->fullPath(path)));
+        return;
+    }
+    // --set: only the WAL a restore of that backup can use, from its wal-start on.
+    if (set_ && segmentLike) {
+        const auto* s = backupInfo_.find(*set_);
+        if (walName.substr(0, 8) < s->walStart.substr(0, 8) || walName.substr(8, 16) < s->walStart.substr(8, 16)) return;
+    }
+    auto [it, added] = archived_[archiveId].try_emplace(walName, checks_.size());
+    if (!added) {
+        walErrors_.push_back(fmt::format("archive {}: WAL file {} is stored twice ('{}' and '{}'); archive-get refuses "
+                                         "it until the wrong one is removed", archiveId, walName,
+                                         repo_->fullPath(checks_[it->second].path), repo_->fullPath(path)));
+        return;
+    }
+    ReadCheck c;
+    c.path = path;
+    c.type = *type;
+    c.sha256 = sha;
+    c.order = file.size;
+    checks_.push_back(std::move(c));
+    walChecks_++;
+}
+
+void StanzaVerify::reportFiles() {
+    for (size_t i = 0; i < uses_.size(); i++) {
+        if (checks_[i].problem.empty()) continue;
+        for (const auto& u : uses_[i]) {
+            BackupReport& r = backups_[u.backup];
+            r.errors.push_back(u.holder == r.label
+                                   ? fmt::format("file '{}' {}", u.name, checks_[i].problem)
+                                   : fmt::format("file '{}' (stored in backup {}) {}", u.name, u.holder, checks_[i].problem));
+        }
+    }
+    for (const auto& [id, files] : archived_)
+        for (const auto& [walName, check] : files)
+            if (!checks_[check].problem.empty())
+                walErrors_.push_back(fmt::format("archive {}: WAL file {} {}", id, walName, checks_[check].problem));
+}
+
+bool validSegmentSize(uint32_t size) { return size >= 1024 * 1024 && (size & (size - 1)) == 0; }
+
+// Every segment from the one holding lsn-start to the one holding lsn-stop must be archived and whole.
+void StanzaVerify::checkWalNeeded(BackupReport& r) {
+    const LoadedManifest& l = manifests_.at(r.label);
+    if (!l.manifest) return;
+    const repo::Manifest& m = *l.manifest;
+    std::string id = archiveIdOf(m.dbId);
+    if (id.empty()) {
+        r.errors.push_back(fmt::format("its db-id {} is not in archive.info: its WAL cannot be found", m.dbId));
+        return;
+    }
+    if (!validSegmentSize(m.walSegmentSize)) {
+        r.errors.push_back(fmt::format("manifest records an invalid wal-segment-size {}", m.walSegmentSize));
+        return;
+    }
+    std::vector<std::string> segments;
+    try {
+        segments = pg::walRange(m.timeline, pg::parseLsn(m.lsnStart), pg::parseLsn(m.lsnStop), m.walSegmentSize);
+    } catch (const Error& e) {
+        r.errors.push_back(fmt::format("its WAL range cannot be computed: {}", e.what()));
+        return;
+    }
+    if (segments.empty()) {
+        r.errors.push_back(fmt::format("manifest records lsn-stop {} before lsn-start {}", m.lsnStop, m.lsnStart));
+        return;
+    }
+    const auto& files = archived_[id];
+    for (const auto& segment : segments) {
+        auto it = files.find(segment);
+        if (it == files.end())
+            r.errors.push_back(fmt::format("WAL segment {} is missing from archive {} (the backup needs {} to {} to be "
+                                           "consistent)", segment, id, segments.front(), segments.back()));
+        else if (!checks_[it->second].problem.empty())
+            r.errors.push_back(fmt::format("WAL segment {}, which the backup needs, is damaged in archive {}", segment, id));
+    }
+}
+
+// From the oldest backup's wal-start on, every timeline's segments should follow one another:
+// point-in-time recovery cannot cross a hole. A hole is a warning (the backups themselves may
+// be whole); the end of the archive cannot be judged without the cluster.
+void StanzaVerify::reportGaps(const std::string& archiveId) {
+    const repo::Manifest* oldest = nullptr;
+    for (const auto& r : backups_) {
+        const auto& l = manifests_.at(r.label);
+        if (l.manifest && archiveIdOf(l.manifest->dbId) == archiveId && validSegmentSize(l.manifest->walSegmentSize)) {
+            oldest = &*l.manifest;
+            break;
+        }
+    }
+    if (!oldest) return;
+    uint32_t segmentSize = oldest->walSegmentSize;
+    auto start = pg::WalSegment::parse(oldest->walStart, segmentSize);
+    if (!start) return;
+    std::map<uint32_t, std::vector<uint64_t>> byTimeline;
+    for (const auto& [walName, check] : archived_[archiveId])
+        if (auto s = pg::WalSegment::parse(walName, segmentSize);
+            s && s->timeline >= start->timeline && s->segno >= start->segno)
+            byTimeline[s->timeline].push_back(s->segno);
+    for (auto& [timeline, segnos] : byTimeline) {
+        std::sort(segnos.begin(), segnos.end());
+        // Later timelines begin where they forked: only holes after their first segment count.
+        uint64_t expected = timeline == start->timeline ? start->segno : segnos.front();
+        for (uint64_t segno : segnos) {
+            if (segno > expected) {
+                std::string first = pg::WalSegment{timeline, expected}.name(segmentSize);
+                std::string last = pg::WalSegment{timeline, segno - 1}.name(segmentSize);
+                gaps_.push_back(fmt::format("WAL gap: {} missing in archive {}: point-in-time recovery cannot cross it",
+                                            first == last ? first : first + " to " + last, archiveId));
+            }
+            expected = segno + 1;
+        }
+    }
+}
+
+json StanzaVerify::toJson() const {
+    json backups = json::array();
+    for (const auto& r : backups_)
+        backups.push_back({{"label", r.label}, {"files", r.files}, {"bytes", r.bytes}, {"errors", r.errors},
+                           {"warnings", r.warnings}});
+    return {{"stanza", layout_.stanza},
+            {"backups", backups},
+            {"archive", {{"files", walChecks_}, {"errors", walErrors_}, {"gaps", gaps_}}},
+            {"errors", errors_},
+            {"warnings", warnings_},
+            {"files", backupChecks_},
+            {"bytes", backupBytes_},
+            {"problems", problems()}};
+}
+
+void StanzaVerify::printText() const {
+    size_t warnings = warnings_.size() + gaps_.size();
+    for (const auto& e : errors_) fmt::print("stanza {}: {}\n", layout_.stanza, e);
+    for (const auto& w : warnings_) fmt::print("warning: {}\n", w);
+    for (const auto& r : backups_) {
+        for (const auto& e : r.errors) fmt::print("backup {}: {}\n", r.label, e);
+        for (const auto& w : r.warnings) fmt::print("warning: backup {}: {}\n", r.label, w);
+        warnings += r.warnings.size();
+    }
+    for (const auto& e : walErrors_) fmt::print("{}\n", e);
+    for (const auto& g : gaps_) fmt::print("warning: {}\n", g);
+    size_t n = problems();
+    fmt::print("verify: {} backup{} ({} files, {:.1f} MiB), {} WAL file{} checked: {} problem{}{}\n", backups_.size(),
+               backups_.size() == 1 ? "" : "s", backupChecks_, static_cast<double>(backupBytes_) / (1024.0 * 1024.0),
+               walChecks_, walChecks_ == 1 ? "" : "s", n, n == 1 ? "" : "s",
+               warnings ? fmt::format(", {} warning{}", warnings, warnings == 1 ? "" : "s") : "");
+}
+
+}  // namespace
+
+int verify(const Config& config) {
+    if (!config.params().empty())
+        raise(ErrorCode::Command, "verify takes no parameters, got '{}'; use --set=LABEL to verify one backup",
+              config.params().front());
+    StanzaVerify verify(config);
+    verify.run();
+    if (config.getString("output") == "json") fmt::print("{}\n", verify.toJson().dump());
+    else verify.printText();
+    std::fflush(stdout);
+    if (size_t n = verify.problems())
+        raise(ErrorCode::Checksum, "verify: {} problem{} found in stanza '{}'", n, n == 1 ? "" : "s", verify.stanza());
+    return 0;
+}
+
+}  // namespace backrest::cmd
