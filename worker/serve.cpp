@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -23,6 +24,7 @@
 #include "worker/context.h"
 #include "worker/expire.h"
 #include "worker/info.h"
+#include "storage/posix.h"
 #include "worker/stanza_create.h"
 
 namespace backrest::cmd {
@@ -33,6 +35,36 @@ using protocol::Message;
 
 std::atomic<bool> stopRequested{false};
 void onStopSignal(int) { stopRequested = true; }
+
+// The daemon outlives the extension's launcher (PostgreSQL stops background workers before
+// the archiver's last round at shutdown, and that round still needs us) and ends with the
+// postmaster instead: when postmaster.pid is gone, names another process, or its process died.
+class PostmasterWatch {
+public:
+    explicit PostmasterWatch(const std::string& pgPath) : pidFile_(pgPath + "/postmaster.pid"), pid_(readPid()) {}
+    bool watching() const { return pid_ > 0; }
+    pid_t pid() const { return pid_; }
+    bool postmasterGone() const {
+        if (pid_ <= 0) return false;
+        if (::kill(pid_, 0) != 0 && errno == ESRCH) return true;
+        return readPid() != pid_;
+    }
+
+private:
+    pid_t readPid() const {
+        auto text = storage::readAllIfExists(storage_, pidFile_);
+        if (!text) return 0;
+        try {
+            return static_cast<pid_t>(std::stol(text->substr(0, text->find('\n'))));
+        } catch (const std::exception&) {
+            return 0;
+        }
+    }
+    mutable storage::PosixStorage rootStorage_{"/"};
+    storage::Storage& storage_ = rootStorage_;
+    std::string pidFile_;
+    pid_t pid_;
+};
 
 struct Daemon {
     const Config& config;
@@ -153,7 +185,10 @@ void serveConnection(Daemon& d, protocol::Connection conn) {
                                            fmt::format("expected hello with protocol version {}", protocol::kVersion)));
             return;
         }
-        conn.send({{"ok", true}, {"version", protocol::kVersion}, {"server", fmt::format("backrest {}", kVersion)}});
+        conn.send({{"ok", true},
+                   {"version", protocol::kVersion},
+                   {"server", fmt::format("backrest {}", kVersion)},
+                   {"pid", ::getpid()}});
         for (;;) {
             auto request = conn.receive(-1);
             if (!request) return;
@@ -189,6 +224,7 @@ void serveConnection(Daemon& d, protocol::Connection conn) {
 }  // namespace
 
 int serve(const Config& config) {
+    setLogTimestamps(true);
     Daemon d{config, openRepo(config), stanzaLayout(config), pgPath(config), nullptr};
     auto transfer = transferOptions(config);
     PusherSettings push;
@@ -207,10 +243,16 @@ int serve(const Config& config) {
     signal(SIGPIPE, SIG_IGN);
 
     protocol::Listener listener(config.getString("socket-path"), "backrest.sock");
-    logInfo("serve: backrest {} listening on {} for stanza '{}' (archive-async={})", kVersion, listener.path(),
-            d.layout.stanza, push.async ? "y" : "n");
+    PostmasterWatch postmaster(d.pgPath);
+    logInfo("serve: backrest {} (pid {}) listening on {} for stanza '{}' (archive-async={}){}", kVersion, ::getpid(),
+            listener.path(), d.layout.stanza, push.async ? "y" : "n",
+            postmaster.watching() ? fmt::format(", until postmaster {} exits", postmaster.pid()) : "");
     while (!stopRequested) {
         auto conn = listener.accept(200);
+        if (postmaster.postmasterGone()) {
+            logInfo("serve: the postmaster has exited");
+            break;
+        }
         if (!conn) continue;
         std::thread([&d, c = std::move(*conn)]() mutable { serveConnection(d, std::move(c)); }).detach();
     }

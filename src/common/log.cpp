@@ -13,6 +13,7 @@ namespace backrest {
 
 namespace {
 std::atomic<LogLevel> currentLevel{LogLevel::Warn};
+std::atomic<bool> timestamps{false};
 
 std::string_view levelTag(LogLevel level) {
     switch (level) {
@@ -39,10 +40,20 @@ LogLevel parseLogLevel(std::string_view name) {
 }
 
 void setLogLevel(LogLevel level) { currentLevel = level; }
+void setLogTimestamps(bool on) { timestamps = on; }
 LogLevel logLevel() { return currentLevel; }
 
 void logWrite(LogLevel level, std::string_view message) {
-    std::string line = fmt::format("{}: {}\n", levelTag(level), message);
+    std::string line;
+    if (timestamps) {
+        timespec now{};
+        clock_gettime(CLOCK_REALTIME, &now);
+        std::tm tm{};
+        gmtime_r(&now.tv_sec, &tm);
+        line = fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}.{:03d} UTC backrest[{}] ", tm.tm_year + 1900,
+                           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, getpid());
+    }
+    line += fmt::format("{}: {}\n", levelTag(level), message);
     const char* p = line.data();
     size_t left = line.size();
     while (left > 0) {

@@ -12,6 +12,8 @@ enum class LogLevel { Off = 0, Error, Warn, Info, Detail, Debug };
 
 LogLevel parseLogLevel(std::string_view name);  // throws OptionError on an unknown name
 void setLogLevel(LogLevel level);
+// Prefix each line with a UTC timestamp and the pid (the daemon, whose lines land in the server log).
+void setLogTimestamps(bool on);
 LogLevel logLevel();
 void logWrite(LogLevel level, std::string_view message);
 
