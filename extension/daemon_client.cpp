@@ -39,7 +39,8 @@ std::string describeLauncher() {
         case DaemonState::Disabled:
             return "the launcher does not start the daemon while backrest.stanza is empty";
         case DaemonState::Stopped:
-            return "the server is shutting down";
+            return "the backrest launcher has exited (server shutdown, or it was terminated and "
+                   "restarts shortly)";
     }
     return "unknown daemon state";
 }
@@ -53,6 +54,32 @@ bool daemonWillNotAppear() {
 }
 
 }  // namespace
+
+DaemonProbe probeDaemon(int timeoutMs) {
+    std::string path = socketPath();
+    std::optional<protocol::Connection> connection;
+    try {
+        connection.emplace(protocol::Connection::connectUnix(path));
+    } catch (const Error& e) {
+        return {DaemonProbe::Result::NotListening, 0, e.what()};
+    }
+    try {
+        connection->send(
+            {{"type", "hello"}, {"version", protocol::kVersion}, {"client", "launcher"}}, timeoutMs);
+        std::optional<Message> reply = connection->receive(timeoutMs);
+        if (!reply)
+            return {DaemonProbe::Result::NoAnswer, 0, "the connection was closed during hello"};
+        if (reply->contains("error") || !protocol::hasOurVersion(*reply))
+            return {DaemonProbe::Result::NoAnswer, 0,
+                    fmt::format("unexpected hello reply {}", reply->dump().substr(0, 200))};
+        auto pid = reply->find("pid");
+        bool hasPid = pid != reply->end() && pid->is_number_integer() && pid->get<int64_t>() > 0;
+        return {DaemonProbe::Result::Answered, hasPid ? static_cast<pid_t>(pid->get<int64_t>()) : 0,
+                {}};
+    } catch (const std::exception& e) {
+        return {DaemonProbe::Result::NoAnswer, 0, e.what()};
+    }
+}
 
 DaemonSession::DaemonSession(const char* clientName, Poll poll, int connectWaitMs)
     : socketPath_(socketPath()), clientName_(clientName), poll_(std::move(poll)) {

@@ -1,6 +1,9 @@
 // A session with the worker daemon (`backrest serve`) over its Unix socket: connect with retry,
-// hello, requests with progress messages, and a poll hook that can interrupt any wait.
+// hello, requests with progress messages, and a poll hook that can interrupt any wait; and the
+// launcher's one-shot probe of whoever listens on the socket.
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <functional>
@@ -13,6 +16,21 @@
 namespace backrest::ext {
 
 using protocol::Message;
+
+// What a hello on the daemon's socket found.
+struct DaemonProbe {
+    enum class Result {
+        Answered,      // a daemon of our protocol version answered
+        NotListening,  // nobody listens: no socket, or one left by a daemon that died
+        NoAnswer,      // something listens but gave no good hello in time (busy, dying, other version)
+    };
+    Result result;
+    pid_t pid = 0;       // the daemon's own pid from its hello; 0 when it did not say
+    std::string detail;  // why not, when not Answered
+};
+
+// Connects to socketPath() and says hello, waiting up to timeoutMs for each step; no retry.
+DaemonProbe probeDaemon(int timeoutMs);
 
 class DaemonSession {
   public:

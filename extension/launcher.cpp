@@ -1,14 +1,16 @@
-// The launcher background worker: runs `backrest serve` as its child, restarts it with backoff
-// when it dies or its settings change, and stops it at server shutdown.
+// The launcher background worker: runs `backrest serve`, or adopts one still running from an
+// earlier launcher, and restarts it with backoff when it stops or its settings change. It never
+// stops the daemon at shutdown: the archiver's last round comes after the background workers
+// have exited, and the daemon exits by itself once the postmaster is gone.
 #include "launcher.h"
 
 #include <fmt/format.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "daemon_client.h"
 #include "pg_guard.h"
 #include "settings.h"
 #include "shared_state.h"
@@ -35,6 +38,10 @@ constexpr int kStableUptimeSeconds =
     60;  // a daemon up this long died of something new: reset backoff
 constexpr int kStopGraceSeconds = 10;
 constexpr long kLoopTimeoutMs = 200;
+// A hello is answered in milliseconds by a thread of its own; this only bounds a stuck daemon.
+constexpr int kProbeTimeoutMs = 1000;
+// How often an adopted daemon (not our child: no SIGCHLD, no waitpid) is asked if it is there.
+constexpr auto kProbeInterval = std::chrono::seconds(1);
 
 // The settings the daemon is started with: a change of any of them restarts it.
 struct DaemonSettings {
@@ -56,6 +63,18 @@ std::string describeExit(int status) {
     return fmt::format("wait status {}", status);
 }
 
+std::string describePid(pid_t pid) {
+    return pid > 0 ? fmt::format("pid {}", pid) : std::string("pid unknown");
+}
+
+bool processGone(pid_t pid) {
+    return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+void sleepMs(long ms) {
+    pgCall([&ms] { pg_usleep(ms * 1000L); });
+}
+
 // Reaps promptly instead of at the next timeout.
 void onChildExit(SIGNAL_ARGS) {
     (void)postgres_signal_arg;
@@ -64,12 +83,20 @@ void onChildExit(SIGNAL_ARGS) {
     errno = savedErrno;
 }
 
-// The daemon child process.
+// How a watched daemon ended.
+struct DaemonEnd {
+    pid_t pid;
+    std::string how;
+    double uptime;
+};
+
+// The daemon the launcher watches: its own child (reaped with waitpid), or one adopted from an
+// earlier launcher (after pg_terminate_backend or a crash restart), which is not our child and
+// is watched with a hello every kProbeInterval instead.
 class Daemon {
   public:
-    bool running() const { return pid_ > 0; }
+    bool running() const { return kind_ != Kind::None; }
     pid_t pid() const { return pid_; }
-    double uptime() const { return Seconds(Clock::now() - started_).count(); }
 
     void start(const DaemonSettings& s) {
         std::vector<std::string> args = {
@@ -86,12 +113,12 @@ class Daemon {
         argv.push_back(nullptr);
         std::string execFailed = fmt::format(
             "backrest launcher: could not execute '{}' (backrest.worker_path): ", s.workerPath);
-        pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0)
             raiseErrno(ErrorCode::Command, "backrest launcher: could not fork to run",
                        s.workerPath);
-        if (pid == 0) execInChild(argv.data(), execFailed, parent);  // never returns
+        if (pid == 0) execInChild(argv.data(), execFailed);  // never returns
+        kind_ = Kind::Child;
         pid_ = pid;
         started_ = Clock::now();
         std::string commandLine;
@@ -100,53 +127,135 @@ class Daemon {
                commandLine);
     }
 
-    // The exit status if the daemon has exited since the last look.
-    std::optional<int> reap() {
-        if (pid_ <= 0) return std::nullopt;
-        int status = 0;
-        pid_t r = waitpid(pid_, &status, WNOHANG);
-        if (r == pid_ || (r < 0 && errno == ECHILD)) {
-            pid_ = 0;
-            return status;
+    void adopt(pid_t pid) {
+        kind_ = Kind::Adopted;
+        pid_ = pid;
+        started_ = Clock::now();
+        nextProbe_ = started_ + kProbeInterval;
+        warnedNoAnswer_ = false;
+    }
+
+    // How the daemon ended, if it has since the last look: our child's exit status, or an
+    // adopted daemon that no longer listens on the socket.
+    std::optional<DaemonEnd> ended() {
+        if (kind_ == Kind::Child) {
+            std::optional<int> status = reapChild();
+            if (!status) return std::nullopt;
+            return forget(describeExit(*status));
+        }
+        if (kind_ != Kind::Adopted || Clock::now() < nextProbe_) return std::nullopt;
+        DaemonProbe probe = probeDaemon(kProbeTimeoutMs);
+        nextProbe_ = Clock::now() + kProbeInterval;
+        switch (probe.result) {
+            case DaemonProbe::Result::Answered:
+                if (probe.pid > 0 && probe.pid != pid_) {
+                    report(LOG, fmt::format("backrest launcher: the backrest daemon on its socket "
+                                            "is now pid {} (was {}); watching that one",
+                                            probe.pid, describePid(pid_)));
+                    pid_ = probe.pid;
+                    setLauncherStatus(DaemonState::Running, pid_, 0, nullptr);
+                }
+                warnedNoAnswer_ = false;
+                return std::nullopt;
+            case DaemonProbe::Result::NotListening:
+                return forget("it stopped answering: " + probe.detail);
+            case DaemonProbe::Result::NoAnswer:
+                if (processGone(pid_)) return forget("its process is gone");
+                // Alive and holding the socket, so a new daemon could not take it over anyway:
+                // keep watching, as the launcher does for its own child.
+                if (!warnedNoAnswer_)
+                    report(WARNING,
+                           fmt::format("backrest launcher: the adopted backrest daemon ({}) did "
+                                       "not answer hello within {} ms: {}",
+                                       describePid(pid_), kProbeTimeoutMs, probe.detail));
+                warnedNoAnswer_ = true;
+                return std::nullopt;
         }
         return std::nullopt;
     }
 
-    // SIGTERM, up to kStopGraceSeconds for a clean exit, then SIGKILL.
+    // SIGTERM, then waits until it is gone (our child: reaped; adopted: its socket refuses
+    // connections, which is what a new daemon's listener needs), SIGKILL after kStopGraceSeconds.
     void stop(const char* why) {
-        if (pid_ <= 0) return;
-        report(LOG, fmt::format("backrest launcher: stopping the backrest daemon (pid {}): {}",
-                                pid_, why));
+        if (kind_ == Kind::None) return;
         pid_t pid = pid_;
+        if (kind_ == Kind::Adopted) {
+            // The pid the socket's daemon reports now, not only the one adopted earlier.
+            DaemonProbe probe = probeDaemon(kProbeTimeoutMs);
+            if (probe.result == DaemonProbe::Result::NotListening) {
+                forget("already gone");
+                return;
+            }
+            if (probe.result == DaemonProbe::Result::Answered && probe.pid > 0) pid = probe.pid;
+        }
+        if (pid <= 0) {
+            report(WARNING,
+                   fmt::format("backrest launcher: cannot stop the backrest daemon on '{}' ({}): "
+                               "it does not report its pid",
+                               socketPath(), why),
+                   "Stop that daemon by hand; the launcher starts a new one once it is gone.");
+            forget("not stopped");
+            return;
+        }
+        report(LOG, fmt::format("backrest launcher: stopping the backrest daemon (pid {}): {}",
+                                pid, why));
         kill(pid, SIGTERM);
-        auto deadline = Clock::now() + std::chrono::seconds(kStopGraceSeconds);
-        std::optional<int> status;
-        while (!(status = reap()) && Clock::now() < deadline)
-            pgCall([] { pg_usleep(100 * 1000L); });
-        if (!status) {
+        std::optional<std::string> how = waitGone(pid, kStopGraceSeconds);
+        if (!how) {
             report(WARNING,
                    fmt::format(
                        "backrest launcher: the backrest daemon (pid {}) did not stop within {} s; "
                        "killing it",
                        pid, kStopGraceSeconds));
             kill(pid, SIGKILL);
-            int raw = 0;
-            while (waitpid(pid, &raw, 0) < 0 && errno == EINTR) {
-            }
-            status = raw;
-            pid_ = 0;
+            how = waitGone(pid, kStopGraceSeconds);
         }
         report(LOG, fmt::format("backrest launcher: the backrest daemon (pid {}) stopped ({})", pid,
-                                describeExit(*status)));
+                                how.value_or("still listening after SIGKILL")));
+        forget("stopped");
     }
 
   private:
+    enum class Kind { None, Child, Adopted };
+
+    DaemonEnd forget(std::string how) {
+        DaemonEnd end{pid_, std::move(how), Seconds(Clock::now() - started_).count()};
+        kind_ = Kind::None;
+        pid_ = 0;
+        return end;
+    }
+
+    // Our child's wait status once it has exited (WNOHANG: zombies are reaped, never waited on).
+    std::optional<int> reapChild() {
+        int status = 0;
+        pid_t r = waitpid(pid_, &status, WNOHANG);
+        if (r == pid_) return status;
+        if (r < 0 && errno == ECHILD) return 0;
+        return std::nullopt;
+    }
+
+    // How it went, once the daemon is gone; nullopt if it is not within `seconds`.
+    std::optional<std::string> waitGone(pid_t pid, int seconds) {
+        auto deadline = Clock::now() + std::chrono::seconds(seconds);
+        for (;;) {
+            if (kind_ == Kind::Child && pid == pid_) {
+                if (std::optional<int> status = reapChild()) return describeExit(*status);
+            } else if (probeDaemon(kProbeTimeoutMs).result ==
+                       DaemonProbe::Result::NotListening) {
+                return std::string("no longer listening");
+            }
+            if (Clock::now() >= deadline) return std::nullopt;
+            sleepMs(100);
+        }
+    }
+
     // In the forked child: only async-signal-safe calls until exec.
-    [[noreturn]] static void execInChild(char* const argv[], const std::string& execFailed,
-                                         pid_t parent) {
-        // The daemon must not outlive the launcher (crash restart, postmaster death).
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent) _exit(1);
+    [[noreturn]] static void execInChild(char* const argv[], const std::string& execFailed) {
+        // A session (and process group) of its own: the postmaster signals each child's whole
+        // process group (SIGTERM at shutdown and from pg_terminate_backend, SIGQUIT at a crash
+        // restart), and the daemon must outlive the launcher to serve the archiver's last round.
+        // It exits by itself when the postmaster is gone (it watches postmaster.pid).
+        (void)setsid();
         // The launcher's signal mask and PostgreSQL's handlers are no business of the daemon's.
         sigset_t none;
         sigemptyset(&none);
@@ -166,8 +275,11 @@ class Daemon {
         _exit(127);
     }
 
+    Kind kind_ = Kind::None;
     pid_t pid_ = 0;
     Clock::time_point started_;
+    Clock::time_point nextProbe_;
+    bool warnedNoAnswer_ = false;
 };
 
 class Launcher {
@@ -176,12 +288,11 @@ class Launcher {
         wanted_ = currentSettings();
         for (;;) {
             if (ShutdownRequestPending) {
-                setLauncherStatus(DaemonState::Stopped, 0, 0, nullptr);
-                daemon_.stop("the server is shutting down");
+                leaveDaemonRunning();
                 return;
             }
             if (ConfigReloadPending) reloadSettings();
-            if (auto status = daemon_.reap()) onDaemonExit(*status);
+            if (std::optional<DaemonEnd> end = daemon_.ended()) onDaemonExit(*end);
             if (!daemon_.running() && Clock::now() >= nextStart_) startIfConfigured();
             pgCall([] {
                 (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -192,6 +303,18 @@ class Launcher {
     }
 
   private:
+    // Server shutdown (or pg_terminate_backend): background workers stop before the archiver's
+    // last round, which still needs the daemon; it exits with the postmaster, and a launcher
+    // started again meanwhile adopts it.
+    void leaveDaemonRunning() {
+        setLauncherStatus(DaemonState::Stopped, daemon_.pid(), 0, nullptr);
+        if (daemon_.running())
+            report(LOG, fmt::format("backrest launcher: exiting, leaving the backrest daemon ({}) "
+                                    "running to serve the archiver's last round; it exits with "
+                                    "the postmaster",
+                                    describePid(daemon_.pid())));
+    }
+
     void reloadSettings() {
         ConfigReloadPending = false;
         pgCall([] { ProcessConfigFile(PGC_SIGHUP); });
@@ -208,18 +331,16 @@ class Launcher {
         }
     }
 
-    void onDaemonExit(int status) {
-        double uptime = daemon_.uptime();
-        if (uptime >= kStableUptimeSeconds) backoffSeconds_ = kFirstBackoffSeconds;
+    void onDaemonExit(const DaemonEnd& end) {
+        if (end.uptime >= kStableUptimeSeconds) backoffSeconds_ = kFirstBackoffSeconds;
         int delay = backoffSeconds_;
         backoffSeconds_ = std::min(backoffSeconds_ * 2, kMaxBackoffSeconds);
         nextStart_ = Clock::now() + std::chrono::seconds(delay);
-        std::string how = describeExit(status);
         setLauncherStatus(DaemonState::Restarting, 0, GetCurrentTimestamp() + delay * USECS_PER_SEC,
-                          how.c_str());
-        report(LOG, fmt::format("backrest launcher: the backrest daemon exited ({}) after "
+                          end.how.c_str());
+        report(LOG, fmt::format("backrest launcher: the backrest daemon ({}) exited ({}) after "
                                 "{:.1f} s; restarting it in {} s",
-                                how, uptime, delay));
+                                describePid(end.pid), end.how, end.uptime, delay));
     }
 
     void startIfConfigured() {
@@ -233,6 +354,20 @@ class Launcher {
             setLauncherStatus(DaemonState::Disabled, 0, 0, nullptr);
             return;
         }
+        // One left running by an earlier launcher of this server (terminated, or gone in a
+        // crash restart) still serves: watch it rather than start a second one.
+        DaemonProbe probe = probeDaemon(kProbeTimeoutMs);
+        if (probe.result == DaemonProbe::Result::Answered) {
+            daemon_.adopt(probe.pid);
+            report(LOG, fmt::format("backrest launcher: adopting running backrest daemon ({})",
+                                    describePid(probe.pid)));
+            setLauncherStatus(DaemonState::Running, probe.pid, 0, nullptr);
+            return;
+        }
+        if (probe.result == DaemonProbe::Result::NoAnswer)
+            report(LOG, fmt::format("backrest launcher: a process listens on '{}' but gave no "
+                                    "hello ({}); starting a daemon anyway",
+                                    socketPath(), probe.detail));
         daemon_.start(wanted_);
         setLauncherStatus(DaemonState::Running, daemon_.pid(), 0, nullptr);
     }

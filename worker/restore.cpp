@@ -220,7 +220,8 @@ int restore(const Config& config) {
             compressOf[f.reference] =
                 io::parseCompressType(repo::loadManifest(*repo, layout.manifest(f.reference)).compressType);
         }
-    auto restoreOne = [&](size_t index) {
+    storage::AsyncCloser closer(2);  // fsyncs overlap with decompressing the next files
+    auto restoreOne = [&](size_t index, storage::AsyncCloser* async) {
         const auto& f = manifest.files[index];
         std::string holder = f.reference.empty() ? manifest.label : f.reference;
         repo::ExpectedFile expected{f.name, holder, f.size, f.sha256, {}};
@@ -232,11 +233,12 @@ int restore(const Config& config) {
         std::string dest = destinationOf(locations, f.name);
         io::CompressType type = compressOf.at(holder);
         repo::fetchFile(*repo, layout.backupFile(holder, f.name, io::compressExtension(type)), type, fs, dest,
-                        expected, options.bufferSize);
+                        expected, options.bufferSize, async);
         chownIfRoot(dest, f.user, f.group);
     };
     runParallel(static_cast<size_t>(config.getInt("process-max")), order.size(),
-                [&](size_t i) { restoreOne(order[i]); });
+                [&](size_t i) { restoreOne(order[i], &closer); });
+    closer.finish();
 
     storage::PosixStorage dataDir(dataPath);
     writeTablespaceMap(dataDir, manifest, locations);
@@ -246,7 +248,7 @@ int restore(const Config& config) {
     for (const auto& d : dirs) fs.pathSync(d);
     if (control == manifest.files.size())
         raise(ErrorCode::Format, "backup {} has no global/pg_control: it cannot be restored", label);
-    restoreOne(control);
+    restoreOne(control, nullptr);
     fs.pathSync(dataPath + "/global");
 
     double seconds = nowSeconds() - started;

@@ -177,6 +177,9 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         *s_.repo, s_.layout,
         ResumeHeader{manifest_.label, manifest_.type, manifest_.prior, manifest_.compressType, start.timestamp});
     std::atomic<uint64_t> resumed{0};
+    storage::AsyncCloser closer(2);  // fsync + rename overlap with compressing the next files
+    TransferOptions transfer = s_.transfer;
+    transfer.closer = &closer;
     runParallel(s_.processMax, order.size(), [&](size_t i) {
         checkCancelled();
         auto& file = files[order[i]];
@@ -192,7 +195,7 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         std::optional<io::PageChecksumFilter> pageCheck;
         if (manifest_.dataChecksums && io::isRelationFile(file.name, &segment)) pageCheck.emplace(segment, startLsn);
         auto stored = storeFile(pgData, dataDirectoryPath(file.name), *s_.repo,
-                                s_.layout.backupFile(manifest_.label, file.name, ext), s_.transfer,
+                                s_.layout.backupFile(manifest_.label, file.name, ext), transfer,
                                 pageCheck ? &*pageCheck : nullptr);
         if (stored && pageCheck) {
             file.pageChecked = true;
@@ -223,6 +226,7 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
             progress(state);
         }
     });
+    closer.finish();
     size_t kept = 0;
     for (size_t i = 0; i < files.size(); i++) {
         if (vanished[i]) continue;

@@ -39,8 +39,12 @@ StoredFile store(Feed feed, storage::Storage& destination, const std::string& de
     auto& repoSize = chain.add<io::SizeFilter>();
     feed(chain);
     chain.finish();
-    out->close();
-    return StoredFile{size.bytes(), repoSize.bytes(), sha.hex()};
+    StoredFile stored{size.bytes(), repoSize.bytes(), sha.hex()};
+    if (options.closer)
+        options.closer->close(std::move(out));
+    else
+        out->close();
+    return stored;
 }
 
 }  // namespace
@@ -73,7 +77,7 @@ StoredFile storeBytes(std::string_view content, storage::Storage& destination,
 
 void fetchFile(storage::Storage& source, const std::string& sourcePath, io::CompressType compressType,
                storage::Storage& destination, const std::string& destinationPath,
-               const ExpectedFile& expected, size_t bufferSize) {
+               const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer) {
     auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
     if (!in)
         raise(ErrorCode::FileMissing,
@@ -105,7 +109,11 @@ void fetchFile(storage::Storage& source, const std::string& sourcePath, io::Comp
               "SHA-256 {}, restored {} bytes with SHA-256 {}",
               expected.name, expected.label, source.fullPath(sourcePath), expected.size,
               expected.sha256, size.bytes(), sha.hex());
-    out->close();  // only a verified file is kept; otherwise the writer removes it
+    // Only a verified file is kept; otherwise the writer removes it.
+    if (closer)
+        closer->close(std::move(out));
+    else
+        out->close();
 }
 
 }  // namespace backrest::repo

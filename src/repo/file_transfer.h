@@ -8,6 +8,7 @@
 #include <string>
 
 #include "io/compress.h"
+#include "storage/async_close.h"
 #include "storage/storage.h"
 
 namespace backrest::repo {
@@ -22,6 +23,9 @@ struct TransferOptions {
     io::CompressType compressType = io::CompressType::Zst;
     int compressLevel = 3;
     size_t bufferSize = 1024 * 1024;
+    // When set, finished files are closed (made durable) on its threads instead of inline; the
+    // caller must call closer->finish() before it relies on them.
+    storage::AsyncCloser* closer = nullptr;
 };
 
 // Copies `source` into `destination` (repository), compressed. nullopt when the source file
@@ -50,6 +54,6 @@ struct ExpectedFile {
 // closed; on mismatch the partial file is removed and ChecksumError names file and backup.
 void fetchFile(storage::Storage& source, const std::string& sourcePath, io::CompressType compressType,
                storage::Storage& destination, const std::string& destinationPath,
-               const ExpectedFile& expected, size_t bufferSize);
+               const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer = nullptr);
 
 }  // namespace backrest::repo

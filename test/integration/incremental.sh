@@ -127,12 +127,12 @@ expect_eq "and leaves it alone" "$(ls "$IT_TMP/not-pgdata")" "precious"
 # files taken over are verified against the journal; the result restores exactly.
 # (A high compression level slows the first attempt so it can be caught mid-copy.)
 "${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main backup --type=full \
-    --start-fast --process-max=1 --compress-level=19 >/dev/null 2>&1 &
+    --start-fast --process-max=1 --compress-level=12 >/dev/null 2>&1 &
 KILLED=$!
 JOURNAL=""
-for i in $(seq 1 3000); do
+for i in $(seq 1 6000); do
     JOURNAL=$(find "$IT_TMP/repo/backup/main" -name backup.resume 2>/dev/null | head -1)
-    [ -n "$JOURNAL" ] && [ "$(wc -l <"$JOURNAL")" -gt 20 ] && break
+    [ -n "$JOURNAL" ] && [ "$(wc -l <"$JOURNAL")" -gt 12 ] && break
     sleep 0.02
 done
 kill -9 $KILLED 2>/dev/null

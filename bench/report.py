@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""Turns the raw runs of bench/run (key=value lines) into markdown tables and a JSON file.
+
+usage: report.py RUNS_TSV OUT_JSON OUT_MD   (the markdown also goes to stdout)
+"""
+import datetime
+import json
+import os
+import platform
+import statistics as st
+import subprocess
+import sys
+
+
+def parse(path):
+    rows = []
+    for line in open(path):
+        line = line.rstrip("\n")
+        if not line:
+            continue
+        row = {}
+        for field in line.split("\t"):
+            key, _, value = field.partition("=")
+            row[key] = value
+        rows.append(row)
+    return rows
+
+
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def spread(values, digits=2):
+    """median (min–max), or the single value."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return "–"
+    med = st.median(values)
+    if len(values) == 1:
+        return f"{med:.{digits}f}"
+    return f"{med:.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return st.median(values) if values else None
+
+
+def percentile(values, p):
+    """Nearest-rank percentile."""
+    if not values:
+        return None
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, int(-(-p * len(s) // 100)) - 1))
+    return s[k]
+
+
+def mb(b):
+    return "–" if b is None else f"{b / 1e6:.1f}"
+
+
+def ratio(ref, mine):
+    return "–" if not ref or not mine else f"{ref / mine:.2f}"
+
+
+def main():
+    tsv, out_json, out_md = sys.argv[1:4]
+    rows = parse(tsv)
+    meta = {}
+    for r in rows:
+        if r.get("section") == "meta":
+            meta.update({k: v for k, v in r.items() if k != "section"})
+    scale, runs = int(meta["scale"]), int(meta["runs"])
+    pgdata = int(meta["pgdata_bytes"])
+    nproc = int(meta["nproc"])
+
+    def sel(section, **kw):
+        out = [r for r in rows if r.get("section") == section]
+        for k, v in kw.items():
+            out = [r for r in out if r.get(k) == str(v)]
+        return out
+
+    def timed_runs(section, **kw):
+        return [r for r in sel(section, **kw) if r.get("run") != "0"]
+
+    md = []
+    pgbr_version = subprocess.run(["pgbackrest", "version"], capture_output=True, text=True).stdout.strip()
+    pg_version = subprocess.run(["pg_config", "--version"], capture_output=True, text=True).stdout.strip()
+    cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    md.append(f"# backrest benchmark — scale {scale}, {runs} timed run(s) per measurement")
+    md.append("")
+    md.append(
+        f"{datetime.datetime.now():%Y-%m-%d %H:%M}; backrest {os.environ.get('BENCH_GIT_COMMIT', '?')}"
+        f"{' (+uncommitted changes in src/worker/extension)' if os.environ.get('BENCH_GIT_DIRTY', '0') not in ('', '0') else ''}"
+        f", {pgbr_version}, {pg_version}; {nproc} × {cpu_model}, {platform.platform()}. "
+        f"Data directory {pgdata / 1e6:.0f} MB in {meta.get('pgdata_files')} files (without pg_wal), data checksums on. "
+        f"Load average at start {meta.get('load_start')}, at end {meta.get('load_end')}; "
+        f"the whole run took {int(meta.get('duration_s', 0)) // 60} min."
+    )
+    md.append("")
+    md.append(
+        "Every figure is the median over the timed runs, with min–max in brackets. Each tool and setting had one "
+        "untimed warm-up run first (warm page cache), and the tools alternate run by run (rotated order). "
+        "**ratio = pgBackRest time ÷ this tool's time: > 1 means faster than pgBackRest.** "
+        "CPU is user+sys seconds of every process involved that could be measured (see the notes under each table)."
+    )
+    md.append("")
+
+    # ---- limits --------------------------------------------------------------------------
+    read_bps = med([int(r["bytes"]) / num(r["wall"]) for r in sel("limit", what="read")])
+    zstd = {}
+    for r in sel("limit", what="zstd"):
+        zstd.setdefault((r["level"], int(r["threads"])), []).append(int(r["bytes"]) / num(r["wall"]))
+    zstd = {k: st.median(v) for k, v in zstd.items()}
+    sha = sel("limit", what="sha256")
+    sha_bps = num(sha[0]["bytes_per_s"]) if sha else None
+    zsize = sel("limit", what="zstd-size")
+
+    # ---- full backups --------------------------------------------------------------------
+    tools = ["backrest-sql", "backrest-cli", "pgbackrest", "pg_basebackup"]
+    daemon_hwm = {}
+    for r in sel("daemon"):
+        daemon_hwm[(r["config"], r["async"])] = max(daemon_hwm.get((r["config"], r["async"]), 0), int(r["hwm_kb"] or 0))
+    full = []
+    levels = sorted({r["level"] for r in sel("full")}, key=lambda x: -int(x))
+    pmaxes = sorted({r["pmax"] for r in sel("full")}, key=int)
+    md.append("## 1. Full backup")
+    md.append("")
+    md.append("| zstd level | process-max | tool | wall s | CPU s | peak RSS MB | repo MB | MB/s | ratio |")
+    md.append("|---|---|---|---|---|---|---|---|---|")
+    for l in levels:
+        for p in pmaxes:
+            pgbr = med([num(r["wall"]) for r in timed_runs("full", tool="pgbackrest", level=l, pmax=p)])
+            for t in tools:
+                rs = timed_runs("full", tool=t, level=l, pmax=p)
+                if not rs:
+                    md.append(f"| {l} | {p} | {t} | failed | | | | | |")
+                    continue
+                walls = [num(r["wall"]) for r in rs]
+                entry = {"tool": t, "level": int(l), "process_max": int(p), "wall_median": med(walls),
+                         "wall_min": min(walls), "wall_max": max(walls), "cpu_median": med([num(r["cpu"]) for r in rs]),
+                         "repo_bytes_median": med([int(r["repo_bytes"]) for r in rs]),
+                         "throughput_mb_s": pgdata / med(walls) / 1e6}
+                if t == "backrest-sql":
+                    hwm = daemon_hwm.get((f"l{l}-p{p}", "off"))
+                    entry["daemon_vmhwm_kb"] = hwm
+                    rss = f"{hwm / 1024:.1f} (daemon)" if hwm else "–"
+                else:
+                    rss_kb = max(int(r["rss_kb"]) for r in rs)
+                    entry["max_rss_kb"] = rss_kb
+                    rss = f"{rss_kb / 1024:.1f}" + (" (client)" if t == "pg_basebackup" else "")
+                entry["ratio_pgbackrest_over_tool"] = pgbr / med(walls) if pgbr else None
+                full.append(entry)
+                md.append(f"| {l} | {p} | {t} | {spread(walls)} | {spread([num(r['cpu']) for r in rs])} | {rss} "
+                          f"| {mb(entry['repo_bytes_median'])} | {entry['throughput_mb_s']:.0f} "
+                          f"| {'' if t == 'pgbackrest' else ratio(pgbr, med(walls))} |")
+    md.append("")
+    md.append(
+        "- backrest-sql: `SELECT backrest_backup(wait => true)`; its wall time includes waiting until the backup's "
+        "WAL is archived through archive_library = 'backrest' (the CLI tools run without that check, pg_basebackup "
+        "`-X none` waits for the archiver as well). CPU = psql + the server processes that exited (its backend and "
+        "the backup bgworker, from the postmaster's reaped-children counters) + the daemon's CPU delta "
+        "(/proc/<pid>/stat; it also archived the backup's WAL meanwhile). Peak RSS: the daemon's VmHWM for that "
+        "setting (the daemon restarts when its settings change; the value covers the warm-up and the timed runs).")
+    md.append(
+        "- backrest-cli and pgbackrest: `--archive-check=n` / `--no-archive-check`, so both skip the WAL wait. CPU = "
+        "the tool and every process it waited for (GNU time) + the backend that served it. Peak RSS: the largest "
+        "single process (GNU time %M), not the sum over pgBackRest's local processes.")
+    md.append(
+        "- pg_basebackup: `-Ft -X none --compress=server-zstd:level=L[,workers=2]` (process-max 2 = zstd workers=2 in "
+        "the walsender; reading stays single-process). CPU = client + the walsender (reaped-children counters). "
+        "Peak RSS: the client only (the walsender exits before it can be read). Repo MB = the tar + backup_manifest.")
+    md.append(f"- MB/s = {pgdata / 1e6:.0f} MB of data directory (without pg_wal) ÷ wall time. The checkpoint the "
+              "backup starts with is done by the checkpointer and counted for no tool.")
+    md.append("")
+
+    # ---- restore -------------------------------------------------------------------------
+    md.append("## 2. Restore")
+    md.append("")
+    md.append("| restore | process-max | tool | wall s | CPU s | peak RSS MB | ratio |")
+    md.append("|---|---|---|---|---|---|---|")
+    restore = []
+    kinds = [("restore-full", "full, into an empty directory"), ("restore-delta-same", "--delta, nothing changed"),
+             ("restore-delta-1pct", "--delta, ~1 % of pages changed")]
+    for section, label in kinds:
+        for p in sorted({r["pmax"] for r in sel(section)}, key=int):
+            pgbr = med([num(r["wall"]) for r in timed_runs(section, tool="pgbackrest", pmax=p)])
+            for t in ["backrest", "pgbackrest"]:
+                rs = timed_runs(section, tool=t, pmax=p)
+                if not rs:
+                    md.append(f"| {label} | {p} | {t} | failed | | | |")
+                    continue
+                walls = [num(r["wall"]) for r in rs]
+                restore.append({"kind": section, "tool": t, "process_max": int(p), "wall_median": med(walls),
+                                "wall_min": min(walls), "wall_max": max(walls),
+                                "cpu_median": med([num(r["cpu"]) for r in rs]),
+                                "max_rss_kb": max(int(r["rss_kb"]) for r in rs),
+                                "ratio_pgbackrest_over_tool": pgbr / med(walls) if pgbr else None})
+                md.append(f"| {label} | {p} | {t} | {spread(walls)} | {spread([num(r['cpu']) for r in rs])} "
+                          f"| {max(int(r['rss_kb']) for r in rs) / 1024:.1f} | {'' if t == 'pgbackrest' else ratio(pgbr, med(walls))} |")
+    change = sel("change")
+    if change:
+        c = change[0]
+        md.append("")
+        md.append(f"- Restored: each tool's own full backup (zstd 3, taken by backrest via SQL). The 1 % change: "
+                  f"`UPDATE pgbench_accounts SET abalance = abalance + 1` on the rows of every 100th heap page "
+                  f"({c['rows_updated']} of {c['rows_total']} rows, {int(c['heap_pages']) // 100} of {c['heap_pages']} pages), "
+                  "CHECKPOINT, a new full backup by each tool; before each run the directory is reset to the previous "
+                  "backup by an untimed delta restore. Both tools compare whole files, so every relation file "
+                  "touched is rewritten whole.")
+    for s in sel("sanity"):
+        md.append(f"- Sanity: {s['what']}: {s['result']}.")
+    md.append("")
+
+    # ---- incremental ---------------------------------------------------------------------
+    md.append("## 3. Incremental backup after `pgbench -n -t 2000 -c 2`")
+    md.append("")
+    md.append("| tool | wall s | CPU s | peak RSS MB | repo growth MB | ratio |")
+    md.append("|---|---|---|---|---|---|")
+    incr = []
+    pgbr = med([num(r["wall"]) for r in timed_runs("incr", tool="pgbackrest")])
+    for t in ["backrest-cli", "pgbackrest"]:
+        rs = timed_runs("incr", tool=t)
+        if not rs:
+            md.append(f"| {t} | failed | | | | |")
+            continue
+        walls = [num(r["wall"]) for r in rs]
+        incr.append({"tool": t, "wall_median": med(walls), "wall_min": min(walls), "wall_max": max(walls),
+                     "cpu_median": med([num(r["cpu"]) for r in rs]), "max_rss_kb": max(int(r["rss_kb"]) for r in rs),
+                     "repo_bytes_median": med([int(r["repo_bytes"]) for r in rs]),
+                     "ratio_pgbackrest_over_tool": pgbr / med(walls) if pgbr else None})
+        md.append(f"| {t} | {spread(walls)} | {spread([num(r['cpu']) for r in rs])} | {max(int(r['rss_kb']) for r in rs) / 1024:.1f} "
+                  f"| {spread([int(r['repo_bytes']) / 1e6 for r in rs], 1)} | {'' if t == 'pgbackrest' else ratio(pgbr, med(walls))} |")
+    tps = [num(r["tps"]) for r in sel("incr-pgbench") if r["run"] != "0"]
+    md.append("")
+    md.append(f"- zstd 3, process-max 2, CLI for both (`--archive-check=n` / `--no-archive-check`); each incr follows "
+              f"the tool's own previous backup. pgbench before each round: {spread(tps, 0)} tps.")
+    md.append("")
+
+    # ---- WAL -----------------------------------------------------------------------------
+    md.append(f"## 4. WAL archiving under `pgbench -n -c 4 -T {meta.get('wal_seconds')}`")
+    md.append("")
+    md.append("| mode | segments/run | segments/s | drain after pgbench s | max .ready | latency median ms | p99 ms | max ms | n | CPU s/segment | pgbench tps |")
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    wal = []
+    for mode in ["backrest-sync", "backrest-async", "pgbackrest-sync", "pgbackrest-async"]:
+        rs = timed_runs("wal", mode=mode)
+        if not rs:
+            md.append(f"| {mode} | failed | | | | | | | | | |")
+            continue
+        lat = [float(x) for r in rs for x in r["lat_ms"].split(",") if x]
+        segs = [int(r["segments"]) for r in rs]
+        rate = [int(r["segments"]) / num(r["duration"]) for r in rs]
+        drain = [num(r["duration"]) - num(r["pgbench_s"]) for r in rs]
+        cps = [num(r["cpu"]) / int(r["segments"]) for r in rs if int(r["segments"]) > 0]
+        entry = {"mode": mode, "segments_median": med(segs), "segments_per_s_median": med(rate),
+                 "drain_s_median": med(drain), "max_ready": max(int(r["max_ready"]) for r in rs),
+                 "latency_ms_median": med(lat), "latency_ms_p99": percentile(lat, 99),
+                 "latency_ms_max": max(lat) if lat else None, "latency_n": len(lat),
+                 "cpu_s_per_segment_median": med(cps), "tps_median": med([num(r["tps"]) for r in rs]),
+                 "failures": sum(int(r["failures"]) for r in rs),
+                 "not_drained_runs": sum(1 for r in rs if r["drained"] != "yes")}
+        wal.append(entry)
+        f = lambda v, d=1: "–" if v is None else f"{v:.{d}f}"
+        md.append(f"| {mode} | {spread(segs, 0)} | {spread(rate, 2)} | {spread(drain, 1)} | {entry['max_ready']} "
+                  f"| {f(entry['latency_ms_median'])} | {f(entry['latency_ms_p99'])} | {f(entry['latency_ms_max'])} "
+                  f"| {len(lat)} | {f(entry['cpu_s_per_segment_median'], 3)} | {spread([num(r['tps']) for r in rs], 0)} |")
+        if entry["failures"] or entry["not_drained_runs"]:
+            md.append(f"| {mode}: {entry['failures']} failed archive attempts, {entry['not_drained_runs']} run(s) not drained in 600 s | | | | | | | | | | |")
+    md.append("")
+    md.append(
+        "- Latency, backrest: the archive callback's own time, from the server log line `backrest: archived WAL file "
+        "\"X\" in N ms` (DEBUG1). pgBackRest: start to end of its archive-push command, recorded by a wrapper around "
+        "it in archive_command (`bench/archive_push_timed.sh`); the shell the archiver forks for archive_command is "
+        "outside both. Percentiles are over all segments of all timed runs (nearest rank).")
+    md.append(
+        "- segments/s = segments archived ÷ (pgbench time + time until no .ready file is left after a final "
+        "pg_switch_wal()); as long as archiving keeps up, that is the rate pgbench produces WAL. max .ready = the "
+        "largest backlog in pg_wal/archive_status, sampled every second.")
+    md.append(
+        "- CPU: the archiver process (with the archive_command children it waited for) + backrest's daemon (backrest "
+        "modes) + pgBackRest's detached async pushers (sampled every second, so up to a second of each one's CPU "
+        "may be missed).")
+    md.append("")
+
+    # ---- limits --------------------------------------------------------------------------
+    md.append("## 5. Physical limits of this machine")
+    md.append("")
+    md.append("| what | MB/s |")
+    md.append("|---|---|")
+    if read_bps:
+        md.append(f"| read the data directory (`cat` every file, warm cache) | {read_bps / 1e6:.0f} |")
+    for (l, th), v in sorted(zstd.items(), key=lambda kv: (-int(kv[0][0]), kv[0][1])):
+        md.append(f"| `zstd -{l} -T{th}` over a tar of the data directory (input bytes) | {v / 1e6:.0f} |")
+    if sha_bps:
+        md.append(f"| SHA-256, one core (`openssl speed -evp sha256`, SHA-NI: {sha[0]['sha_ni']}) | {sha_bps / 1e6:.0f} |")
+    if zsize:
+        md.append(f"| (zstd -3 ratio on this data: {int(zsize[0]['bytes']) / max(1, int(zsize[0]['compressed'])):.1f} : 1) | |")
+    md.append("")
+    md.append("| zstd level | process-max | limit MB/s = min(read, zstd at process-max threads) | backrest-sql MB/s | fraction | backrest-cli MB/s | fraction | pgBackRest MB/s | fraction |")
+    md.append("|---|---|---|---|---|---|---|---|---|")
+    fractions = []
+    for l in levels:
+        for p in pmaxes:
+            th = min(int(p), nproc)
+            z = zstd.get((l, th)) or zstd.get((l, nproc))
+            if not (z and read_bps):
+                continue
+            limit = min(read_bps, z)
+            cells = []
+            for t in ["backrest-sql", "backrest-cli", "pgbackrest"]:
+                e = next((x for x in full if x["tool"] == t and x["level"] == int(l) and x["process_max"] == int(p)), None)
+                if e:
+                    cells += [f"{e['throughput_mb_s']:.0f}", f"{e['throughput_mb_s'] * 1e6 / limit:.2f}"]
+                    fractions.append({"tool": t, "level": int(l), "process_max": int(p), "limit_mb_s": limit / 1e6,
+                                      "throughput_mb_s": e["throughput_mb_s"], "fraction": e["throughput_mb_s"] * 1e6 / limit})
+                else:
+                    cells += ["–", "–"]
+            md.append(f"| {l} | {p} | {limit / 1e6:.0f} | " + " | ".join(cells) + " |")
+    md.append("")
+    md.append("- Backup MB/s as in section 1 (data directory bytes ÷ wall time, wall time including the backup's "
+              "checkpoint and, for backrest-sql, its WAL wait), against min(read rate, zstd rate).")
+    md.append("")
+
+    # ---- failures and commands -----------------------------------------------------------
+    fails = sel("failure")
+    if fails:
+        md.append("## Failures")
+        md.append("")
+        for r in fails:
+            md.append(f"- {r['of']} / {r['tool']} ({r['what']}): `{r['error'].strip()}`")
+        md.append("")
+    md.append("## Command lines")
+    md.append("")
+    seen = set()
+    for r in sel("command"):
+        if r["what"] in seen:
+            continue
+        seen.add(r["what"])
+        md.append(f"- {r['what']}: `{r['cmd']}`")
+    md.append("")
+
+    text = "\n".join(md)
+    result = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "meta": meta,
+              "pgbackrest_version": pgbr_version, "postgresql_version": pg_version,
+              "backrest_commit": os.environ.get("BENCH_GIT_COMMIT"),
+              "backrest_tree_dirty_files": os.environ.get("BENCH_GIT_DIRTY"),
+              "full": full, "restore": restore, "incr": incr, "wal": wal,
+              "limits": {"read_bytes_per_s": read_bps, "zstd_bytes_per_s": {f"{l}-T{t}": v for (l, t), v in zstd.items()},
+                         "sha256_bytes_per_s_one_core": sha_bps, "backup_fractions": fractions},
+              "failures": fails, "daemon_vmhwm_kb": {f"{c}-async-{a}": v for (c, a), v in daemon_hwm.items()},
+              "raw": rows, "markdown": text}
+    with open(out_json, "w") as f:
+        json.dump(result, f, indent=1)
+    with open(out_md, "w") as f:
+        f.write(text + "\n")
+    print(text)
+    print(f"\nJSON: {out_json}\nmarkdown: {out_md}")
+
+
+if __name__ == "__main__":
+    main()

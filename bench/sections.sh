@@ -1,0 +1,145 @@
+# shellcheck shell=bash
+# shellcheck source-path=SCRIPTDIR
+# The measured sections of bench/run, in the order it runs them. Each records raw runs with
+# `record`; bench/report.py turns them into tables. Sourced by bench/run after lib.sh.
+
+# Machine limits: how fast this machine can read the data directory, compress it and hash it.
+# Everything from a warm page cache, like the tools.
+bench_limits() {
+    log "limits: read, zstd, sha256"
+    local files=$W/datafiles run t0 l th
+    find "$PGDATA" -path "$PGDATA/pg_wal" -prune -o -type f -print0 >"$files"
+    xargs -0 cat <"$files" >/dev/null 2>&1  # warm-up
+    for run in $(seq 1 "$RUNS"); do
+        t0=$(now_ns)
+        xargs -0 cat <"$files" >/dev/null 2>&1
+        record "section=limit" "what=read" "run=$run" "bytes=$PGDATA_BYTES" "wall=$(secs_since "$t0")"
+    done
+    # A tar of the data directory (at most 1 GiB, so any scale fits), compressed from the cache.
+    tar -C "$PGDATA" --exclude=./pg_wal -cf - . 2>/dev/null | head -c $((1 << 30)) >"$W/sample.tar"
+    local sample_bytes
+    sample_bytes=$(stat -c %s "$W/sample.tar")
+    for l in "${LEVELS[@]}"; do
+        for th in 1 "$NPROC"; do
+            zstd -q -"$l" -T"$th" -c "$W/sample.tar" >/dev/null  # warm-up
+            for run in $(seq 1 "$RUNS"); do
+                t0=$(now_ns)
+                zstd -q -"$l" -T"$th" -c "$W/sample.tar" >/dev/null
+                record "section=limit" "what=zstd" "level=$l" "threads=$th" "run=$run" "bytes=$sample_bytes" "wall=$(secs_since "$t0")"
+            done
+        done
+    done
+    local ratio
+    ratio=$(zstd -q -3 -T"$NPROC" -c "$W/sample.tar" | wc -c)
+    record "section=limit" "what=zstd-size" "level=3" "bytes=$sample_bytes" "compressed=$ratio"
+    rm -f "$W/sample.tar" "$files"
+    # One core's SHA-256 (OpenSSL, SHA-NI when the CPU has it), in 1000s of bytes per second.
+    local k
+    k=$(openssl speed -evp sha256 -bytes 1048576 -seconds 2 2>/dev/null | awk '$1 == "sha256" { sub("k", "", $NF); print $NF }')
+    record "section=limit" "what=sha256" "threads=1" "bytes_per_s=$(calc "${k:-0} * 1000")" \
+        "sha_ni=$(grep -qw sha_ni /proc/cpuinfo && echo yes || echo no)"
+}
+
+# Full backups: every tool, every compression level and process-max, one untimed warm-up per
+# tool and setting (run 0), then RUNS timed runs with the tools in rotated order.
+FULL_TOOLS=(backrest-sql backrest-cli pgbackrest pg_basebackup)
+bench_full() {
+    local l p run tool
+    for l in "${LEVELS[@]}"; do
+        for p in "${PMAXES[@]}"; do
+            set_daemon "l$l-p$p" off
+            for run in $(seq 0 "$RUNS"); do
+                for tool in $(rotated "$run" "${FULL_TOOLS[@]}"); do
+                    log "full backup: $tool level $l process-max $p run $run"
+                    run_backup full "$tool" "$l" "$p" "$run"
+                done
+            done
+        done
+    done
+    set_daemon l3-p2 off
+}
+
+# Restores. Full: into an empty directory. Delta: over the directory restored from the same
+# backup (nothing to do), then after ~1 % of pgbench_accounts' pages changed and a new full
+# backup by each tool, over the directory restored from the previous one (reset, untimed, by a
+# delta restore of the previous backup before each run).
+RESTORE_TOOLS=(backrest pgbackrest)
+bench_restore() {
+    local p run tool
+    log "restore: reference full backups (untimed)"
+    declare -gA B1 B2
+    run_backup reference backrest-sql 3 2 1 || { log "no backrest reference backup: restore skipped"; return; }
+    B1[backrest]=$(newest_label "$BR_REPO")
+    run_backup reference pgbackrest 3 2 1 || { log "no pgBackRest reference backup: restore skipped"; return; }
+    B1[pgbackrest]=$(newest_label "$PGBR_REPO")
+    for p in "${PMAXES[@]}"; do
+        for run in $(seq 0 "$RUNS"); do
+            for tool in $(rotated "$run" "${RESTORE_TOOLS[@]}"); do
+                log "full restore: $tool process-max $p run $run"
+                run_restore restore-full "$tool" "$p" "$run" "$W/restore-$tool"
+            done
+        done
+    done
+    # The directories now hold the reference backups.
+    for run in $(seq 0 "$RUNS"); do
+        for tool in $(rotated "$run" "${RESTORE_TOOLS[@]}"); do
+            log "delta restore, nothing changed: $tool run $run"
+            run_restore restore-delta-same "$tool" 2 "$run" "$W/restore-$tool" --delta
+        done
+    done
+
+    log "changing ~1 % of pgbench_accounts (the rows of every 100th page)"
+    local rows pages
+    pages=$(psql_at "SELECT relpages FROM pg_class WHERE relname = 'pgbench_accounts'")
+    rows=$(psql_at "WITH u AS (UPDATE pgbench_accounts SET abalance = abalance + 1
+                    WHERE ((ctid::text::point)[0])::bigint % 100 = 0 RETURNING 1) SELECT count(*) FROM u")
+    psql_at CHECKPOINT >/dev/null
+    record "section=change" "heap_pages=$pages" "rows_updated=$rows" \
+        "rows_total=$(psql_at "SELECT count(*) FROM pgbench_accounts")"
+    run_backup reference backrest-sql 3 2 2 && B2[backrest]=$(newest_label "$BR_REPO")
+    run_backup reference pgbackrest 3 2 2 && B2[pgbackrest]=$(newest_label "$PGBR_REPO")
+    for run in $(seq 0 "$RUNS"); do
+        for tool in $(rotated "$run" "${RESTORE_TOOLS[@]}"); do
+            [[ -n ${B2[$tool]:-} ]] || continue
+            log "delta restore, ~1 % changed: $tool run $run"
+            cmd_restore "$tool" 2 "$W/restore-$tool" --delta --set="${B1[$tool]}"
+            timed "${CMD[@]}" || { record_failure restore-delta-reset "$tool" "run $run"; continue; }
+            run_restore restore-delta-1pct "$tool" 2 "$run" "$W/restore-$tool" --delta
+        done
+    done
+    rm -rf "$W/restore-pgbackrest"
+    # Sanity: backrest's delta result equals a full restore of the same backup, byte for byte.
+    if [[ -n ${B2[backrest]:-} ]]; then
+        local check=$W/restore-check out
+        install -d -m 0700 -o postgres -g postgres "$check"
+        cmd_restore backrest 2 "$check"
+        if timed "${CMD[@]}"; then
+            out=$(diff -rq "$W/restore-backrest" "$check" 2>&1 | head -5)
+            record "section=sanity" "what=backrest delta restore of ${B2[backrest]} equals its full restore" \
+                "result=${out:-identical}"
+        else
+            record_failure sanity backrest "full restore for the delta check"
+        fi
+        rm -rf "$check"
+    fi
+    rm -rf "$W/restore-backrest"
+}
+
+# Incremental backups after the same pgbench work: pgbench, then each tool's incr (rotated).
+bench_incr() {
+    local run tool tps
+    set_daemon l3-p2 off
+    for run in $(seq 0 "$RUNS"); do
+        as_pg "$PGBIN/pgbench" -n -t 2000 -c 2 -h "$SOCK" -p "$PORT" postgres >"$W/pgbench.out" 2>&1 ||
+            { log "pgbench failed: $(tail -3 "$W/pgbench.out")"; return; }
+        tps=$(awk '/^tps/ { print $3; exit }' "$W/pgbench.out")
+        record "section=incr-pgbench" "run=$run" "tps=$tps"
+        for tool in $(rotated "$run" backrest-cli pgbackrest); do
+            log "incremental backup: $tool run $run"
+            run_backup incr "$tool" 3 2 "$run"
+        done
+    done
+}
+
+# shellcheck source=wal.sh
+source "$HERE/wal.sh"

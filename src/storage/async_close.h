@@ -1,0 +1,48 @@
+// Closes written files on background threads. Closing is where a file becomes durable (fsync,
+// rename, directory fsync) and where the writer waits for the disk; handing that wait to other
+// threads lets the copying threads go on decompressing and checksumming the next files. The
+// caller still learns of every failure: finish() waits for all closes and rethrows the first.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "storage/storage.h"
+
+namespace backrest::storage {
+
+class AsyncCloser {
+public:
+    // `threads` closing threads; at most `maxPending` files wait (each holds an open descriptor).
+    explicit AsyncCloser(size_t threads = 2, size_t maxPending = 64);
+    // Without finish(): waits for the queued closes, then discards (an error path is unwinding).
+    ~AsyncCloser();
+    AsyncCloser(const AsyncCloser&) = delete;
+    AsyncCloser& operator=(const AsyncCloser&) = delete;
+
+    // Queues a file whose bytes are all written; blocks while maxPending files wait. Raises the
+    // first failure of an earlier close, so a failing disk stops the copy early.
+    void close(std::unique_ptr<StorageWrite> file);
+    // Waits until every queued file is closed; rethrows the first failure.
+    void finish();
+
+private:
+    void run();
+    void rethrowIfFailed();
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::deque<std::unique_ptr<StorageWrite>> queue_;
+    size_t maxPending_;
+    size_t busy_ = 0;
+    bool stopping_ = false;
+    std::exception_ptr failure_;
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace backrest::storage
