@@ -37,14 +37,7 @@ postmaster_pid() { head -1 "$PGDATA/postmaster.pid"; }
 
 # The backrest daemon of our cluster: the process running our private copy of the binary as
 # `serve` (the launcher is not in pg_stat_activity, so its child cannot be found that way).
-daemon_pid() {
-    local p
-    for p in /proc/[0-9]*; do
-        [[ $(readlink "$p/exe" 2>/dev/null) == "$BR" ]] || continue
-        tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q ' serve ' && { echo "${p#/proc/}"; return 0; }
-    done
-    return 0
-}
+daemon_pid() { pgrep -f "^$BR serve " | head -1; }
 
 # Waits until a daemon other than <old pid> runs and answers through the extension.
 wait_daemon() {  # [old pid]

@@ -86,6 +86,7 @@ void saveManifest(storage::Storage& repo, const std::string& path, const Manifes
                       {"mtime", f.mtime},   {"mode", modeString(f.mode)},
                       {"user", f.user},     {"group", f.group}, {"sha256", f.sha256}};
         if (!f.reference.empty()) entry["reference"] = f.reference;
+        if (f.blockSize != 0) entry["block-size"] = f.blockSize;
         if (f.pageChecked) entry["page-checked"] = true;
         if (!f.pageErrors.empty()) entry["page-errors"] = f.pageErrors;
         files.push_back(std::move(entry));
@@ -143,6 +144,7 @@ Manifest loadManifest(storage::Storage& repo, const std::string& path) {
             file.group = f.at("group");
             file.sha256 = f.at("sha256");
             if (f.contains("reference")) file.reference = f.at("reference");
+            file.blockSize = f.value("block-size", 0u);
             file.pageChecked = f.value("page-checked", false);
             if (f.contains("page-errors")) file.pageErrors = f.at("page-errors").get<std::vector<uint32_t>>();
             m.files.push_back(std::move(file));

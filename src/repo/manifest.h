@@ -40,6 +40,11 @@ struct ManifestFile {
     std::string user, group;
     std::string sha256;         // of the original bytes
     std::string reference;      // label of the backup holding the bytes; empty = this backup
+    // Block-level incremental (repo1-block): 0 when the file is stored whole; otherwise the
+    // block size, and the file's bytes are described by the block map stored beside it in the
+    // backup that holds it ("<holder label>/<name>.blockmap"), whose blocks may live in earlier
+    // backups.
+    uint32_t blockSize = 0;
     bool pageChecked = false;   // page checksums were validated while copying
     std::vector<uint32_t> pageErrors;  // pages (index in this file) whose checksum failed
 };

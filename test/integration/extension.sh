@@ -171,7 +171,7 @@ done
 pgbench_wait
 LOAD_ELAPSED=$((SECONDS - LOAD_START))
 SEG_AFTER=$(archived_segments | wc -l)
-WAL_MB=$(psql_at $PORT "SELECT (pg_current_wal_lsn() - '$LSN_BEFORE'::pg_lsn) / 1048576")
+WAL_MB=$(psql_at $PORT "SELECT round((pg_current_wal_lsn() - '$LSN_BEFORE'::pg_lsn) / 1048576)")
 wait "$BACKUP_JOB"
 BACKUP_RC=$?
 L1=$(cat "$IT_TMP/backup1.out")
@@ -185,9 +185,10 @@ echo "# measure: pgbench -c 4 for ${LOAD_ELAPSED} s (archive_async on, a backup 
     "$((SEG_AFTER - SEG_BEFORE)) segments archived during the run" \
     "($(awk -v n=$((SEG_AFTER - SEG_BEFORE)) -v s="$LOAD_ELAPSED" 'BEGIN { printf "%.2f", n / s }') segments/s)," \
     "at most $MAX_READY .ready files waiting (sampled each second)"
-DRAIN_START=$SECONDS
+DRAIN_START=$EPOCHREALTIME
 switch_and_drain "after the load"
-echo "# measure: backlog drained $((SECONDS - DRAIN_START)) s after the load ended"
+echo "# measure: the switched segment archived and nothing pending" \
+    "$(awk -v a="$DRAIN_START" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s after the load ended"
 expect_continuous "archive after the load" "$WAL_START"
 expect_eq "no archive failure reported" \
     "$(psql_at $PORT "SELECT coalesce(last_failure, 'none') FROM backrest_archive_status()")" "none"
@@ -241,8 +242,10 @@ expect_eq "the launcher is running again" "$(pgrep -P "$PM" -f 'backrest launche
 must psql_at $PORT "CREATE TABLE bulk AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS v
     FROM generate_series(1, 1500000) g"
 L4=$(psql_at $PORT "SELECT backrest_backup()")
+# In the copy, with progress reported and bytes still to go.
 copying() {
-    [ "$(psql_at $PORT "SELECT state || ':' || phase FROM backrest_status() WHERE label = '$L4'")" == "running:copy" ]
+    [ "$(psql_at $PORT "SELECT state = 'running' AND phase = 'copy' AND bytes_total > 0 AND bytes_done < bytes_total
+        FROM backrest_status() WHERE label = '$L4'")" == "t" ]
 }
 if wait_until 60 copying; then
     PROGRESS=$(psql_at $PORT "SELECT bytes_done || ' of ' || bytes_total FROM backrest_status() WHERE label = '$L4'")

@@ -56,10 +56,10 @@ Manifest sampleManifest() {
                {"pg_data/base", 0750, "postgres", "wheel"},
                {"pg_tblspc/16400", 0700, "postgres", "postgres"}};
     m.links = {{"pg_data/pg_tblspc/16400", "/mnt/ts1"}, {"pg_data/pg_wal", "/wal/15"}};
-    m.files = {{"pg_data/PG_VERSION", 3, 3, 1795300000, 0600, "postgres", "postgres", shaOf('a'), "", true, {}},
+    m.files = {{"pg_data/PG_VERSION", 3, 3, 1795300000, 0600, "postgres", "postgres", shaOf('a'), "", 0, true, {}},
                {"pg_data/base/1/1259", 8192, 120, -1, 0640, "postgres", "wheel", shaOf('b'),
-                "20261121-235959F", true, {3, 17}},
-               {"pg_tblspc/16400/PG_15_202209061/1/16401", 0, 0, 0, 04755, "", "", shaOf('c'), "", false, {}}};
+                "20261121-235959F", 131072, true, {3, 17}},
+               {"pg_tblspc/16400/PG_15_202209061/1/16401", 0, 0, 0, 04755, "", "", shaOf('c'), "", 0, false, {}}};
     return m;
 }
 
@@ -114,6 +114,7 @@ void expectEqual(const Manifest& a, const Manifest& b) {
         EXPECT_EQ(a.files[i].group, b.files[i].group);
         EXPECT_EQ(a.files[i].sha256, b.files[i].sha256);
         EXPECT_EQ(a.files[i].reference, b.files[i].reference);
+        EXPECT_EQ(a.files[i].blockSize, b.files[i].blockSize);
         EXPECT_EQ(a.files[i].pageChecked, b.files[i].pageChecked);
         EXPECT_EQ(a.files[i].pageErrors, b.files[i].pageErrors);
     }
