@@ -37,6 +37,10 @@ $(BUILD)/backrest: $(WORKER_OBJ) $(BUILD)/libbackrest.a
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libbackrest.a
 	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest -lgtest_main $(LDLIBS)
 
+# The manifest at scale (issue 4): bench/manifest_scale.cpp.
+$(BUILD)/manifest-scale: $(BUILD)/bench/manifest_scale.o $(BUILD)/libbackrest.a
+	$(CXX) $(CXXFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(CPPFLAGS) -c -o $@ $<
@@ -72,7 +76,7 @@ demo: deps
 	@scripts/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@$(MAKE) --no-print-directory -j$(NPROC) all $(BUILD)/manifest-scale
 	@bench/run
 
 clean:

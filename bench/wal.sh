@@ -43,7 +43,7 @@ wal_mode() {  # mode
     fi
     sleep 0.5
     off=$(stat -c %s "$W/postgres.log")
-    psql_at "CREATE TABLE IF NOT EXISTS bench_probe (x int); INSERT INTO bench_probe VALUES (1)" >/dev/null
+    psql_at "SET client_min_messages = warning; CREATE TABLE IF NOT EXISTS bench_probe (x int); INSERT INTO bench_probe VALUES (1)" >/dev/null
     seg=$(psql_at "SELECT pg_walfile_name(pg_current_wal_lsn())")
     psql_at "SELECT pg_switch_wal()" >/dev/null
     for i in $(seq 1 600); do
@@ -75,6 +75,8 @@ wal_sampler() {  # mode
 wal_run() {  # mode run seconds
     local mode=$1 run=$2 secs=$3 off arch0 fail0 lsn0 a a0 d0 t0 t_end tps lat drained=yes
     wait_archived 600 || log "WARNING: .ready files left before $mode run $run"
+    # Every run starts right after a checkpoint, so each mode sees the same full-page writes.
+    psql_at CHECKPOINT >/dev/null
     off=$(stat -c %s "$W/postgres.log")
     : >"$(wal_lat_log "$mode")" 2>/dev/null
     chown postgres: "$(wal_lat_log "$mode")" 2>/dev/null
@@ -130,5 +132,5 @@ bench_wal() {
         done
     done
     psql_at "ALTER SYSTEM RESET log_min_messages" >/dev/null
-    wal_mode backrest-sync >/dev/null || true
+    psql_at "SELECT pg_reload_conf()" >/dev/null
 }

@@ -11,11 +11,7 @@ namespace {
 constexpr std::string_view kChecksumKey = ",\"checksum\":\"";
 }
 
-std::string serializeChecksummed(const nlohmann::json& doc) {
-    if (!doc.is_object() || doc.empty() || doc.contains("checksum"))
-        raise(ErrorCode::Assert, "checksummed document must be a non-empty object without 'checksum'");
-    std::string body = doc.dump();
-    body.pop_back();  // the closing '}'
+std::string sealChecksummed(std::string body) {
     std::string digest = io::sha256Hex(body);
     body.append(kChecksumKey);
     body.append(digest);
@@ -23,7 +19,15 @@ std::string serializeChecksummed(const nlohmann::json& doc) {
     return body;
 }
 
-nlohmann::json parseChecksummed(const std::string& text, const std::string& context) {
+std::string serializeChecksummed(const nlohmann::json& doc) {
+    if (!doc.is_object() || doc.empty() || doc.contains("checksum"))
+        raise(ErrorCode::Assert, "checksummed document must be a non-empty object without 'checksum'");
+    std::string body = doc.dump();
+    body.pop_back();  // the closing '}'
+    return sealChecksummed(std::move(body));
+}
+
+void verifyChecksummed(const std::string& text, const std::string& context) {
     auto at = text.rfind(kChecksumKey);
     if (at == std::string::npos)
         raise(ErrorCode::Format, "'{}' has no checksum: not a backrest metadata file or truncated",
@@ -40,6 +44,10 @@ nlohmann::json parseChecksummed(const std::string& text, const std::string& cont
     if (stored != actual)
         raise(ErrorCode::Checksum, "'{}' is damaged: checksum {} recorded, {} computed", context,
               stored, actual);
+}
+
+nlohmann::json parseChecksummed(const std::string& text, const std::string& context) {
+    verifyChecksummed(text, context);
     try {
         auto doc = nlohmann::json::parse(text);
         doc.erase("checksum");
@@ -49,28 +57,27 @@ nlohmann::json parseChecksummed(const std::string& text, const std::string& cont
     }
 }
 
-void saveChecksummed(storage::Storage& storage, const std::string& path, const nlohmann::json& doc) {
-    std::string text = serializeChecksummed(doc);
+void saveChecksummedText(storage::Storage& storage, const std::string& path, const std::string& text) {
     storage::writeAll(storage, path + ".copy", text);
     storage::writeAll(storage, path, text);
 }
 
+void saveChecksummed(storage::Storage& storage, const std::string& path, const nlohmann::json& doc) {
+    saveChecksummedText(storage, path, serializeChecksummed(doc));
+}
+
+void warnDamagedCopy(const std::string& message) { logWarn("{}; trying the other copy", message); }
+
 std::optional<nlohmann::json> loadChecksummed(storage::Storage& storage, const std::string& path) {
-    std::optional<Error> firstError;
-    bool any = false;
-    for (const std::string& candidate : {path, path + ".copy"}) {
-        auto text = storage::readAllIfExists(storage, candidate);
-        if (!text) continue;
-        any = true;
+    return loadChecksummedAs(storage, path, [](const std::string& text, const std::string& context) {
         try {
-            return parseChecksummed(*text, storage.fullPath(candidate));
-        } catch (const Error& e) {
-            logWarn("{}; trying the other copy", e.what());
-            if (!firstError) firstError = e;
+            auto doc = nlohmann::json::parse(text);
+            doc.erase("checksum");
+            return doc;
+        } catch (const nlohmann::json::exception& e) {
+            raise(ErrorCode::Format, "'{}' is not valid JSON: {}", context, e.what());
         }
-    }
-    if (!any) return std::nullopt;
-    throw *firstError;
+    });
 }
 
 }  // namespace backrest::repo

@@ -43,6 +43,67 @@ mode_t parseMode(const std::string& text) {
     raise(ErrorCode::Format, "invalid file mode '{}' in manifest", text);
 }
 
+namespace {
+
+// JSON string escaping as nlohmann's dump() does it, so the streamed manifest is byte-identical
+// to one dumped whole. Names that are not UTF-8 cannot be stored in JSON and are refused.
+void appendJsonString(std::string& out, std::string_view text, const std::string& label) {
+    out.push_back('"');
+    for (size_t i = 0; i < text.size(); i++) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    out += fmt::format("\\u{:04x}", c);
+                } else if (c < 0x80) {
+                    out.push_back(static_cast<char>(c));
+                } else {
+                    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+                    bool ok = n > 0 && i + n <= text.size();
+                    for (size_t k = 1; ok && k < n; k++) ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+                    if (!ok)
+                        raise(ErrorCode::Format, "backup {}: name '{}' is not valid UTF-8 and cannot be recorded",
+                              label, text);
+                    out.append(text.substr(i, n));
+                    i += n - 1;
+                }
+        }
+    }
+    out.push_back('"');
+}
+
+// One file entry, keys in sorted order (as nlohmann orders them).
+void appendFile(std::string& out, const ManifestFile& f, const std::string& label) {
+    out.push_back('{');
+    if (f.blockSize != 0) out += fmt::format("\"block-size\":{},", f.blockSize);
+    out += "\"group\":";
+    appendJsonString(out, f.group, label);
+    out += fmt::format(",\"mode\":\"{}\",\"mtime\":{},\"name\":", modeString(f.mode), f.mtime);
+    appendJsonString(out, f.name, label);
+    if (f.pageChecked) out += ",\"page-checked\":true";
+    if (!f.pageErrors.empty()) out += fmt::format(",\"page-errors\":[{}]", fmt::join(f.pageErrors, ","));
+    if (!f.reference.empty()) {
+        out += ",\"reference\":";
+        appendJsonString(out, f.reference, label);
+    }
+    out += fmt::format(",\"repo-size\":{},\"sha256\":", f.repoSize);
+    appendJsonString(out, f.sha256, label);
+    out += fmt::format(",\"size\":{},\"user\":", f.size);
+    appendJsonString(out, f.user, label);
+    out.push_back('}');
+}
+
+}  // namespace
+
+// The small parts go through nlohmann; the file list, which can hold millions of entries, is
+// streamed into the text so no document of it is ever built in memory.
 void saveManifest(storage::Storage& repo, const std::string& path, const Manifest& m) {
     json doc;
     doc["format"] = m.format;
@@ -77,84 +138,25 @@ void saveManifest(storage::Storage& repo, const std::string& path, const Manifes
     json links = json::array();
     for (const auto& l : m.links) links.push_back({{"name", l.name}, {"destination", l.destination}});
     doc["links"] = std::move(links);
-    json files = json::array();
-    for (const auto& f : m.files) {
+    doc["files"] = json::array();
+
+    std::string skeleton = doc.dump();
+    constexpr std::string_view kFiles = "\"files\":[]";
+    size_t at = skeleton.find(kFiles);
+    if (at == std::string::npos) raise(ErrorCode::Assert, "manifest skeleton without a file list");
+    std::string body = skeleton.substr(0, at + kFiles.size() - 1);
+    body.reserve(body.size() + m.files.size() * 260 + skeleton.size());
+    for (size_t i = 0; i < m.files.size(); i++) {
+        const auto& f = m.files[i];
         if (f.name.empty() || f.sha256.size() != 64)
             raise(ErrorCode::Assert, "manifest of backup {} has a file without name or checksum ('{}')",
                   m.label, f.name);
-        json entry = {{"name", f.name},     {"size", f.size},   {"repo-size", f.repoSize},
-                      {"mtime", f.mtime},   {"mode", modeString(f.mode)},
-                      {"user", f.user},     {"group", f.group}, {"sha256", f.sha256}};
-        if (!f.reference.empty()) entry["reference"] = f.reference;
-        if (f.blockSize != 0) entry["block-size"] = f.blockSize;
-        if (f.pageChecked) entry["page-checked"] = true;
-        if (!f.pageErrors.empty()) entry["page-errors"] = f.pageErrors;
-        files.push_back(std::move(entry));
+        if (i) body.push_back(',');
+        appendFile(body, f, m.label);
     }
-    doc["files"] = std::move(files);
-    saveChecksummed(repo, path, doc);
-}
-
-Manifest loadManifest(storage::Storage& repo, const std::string& path) {
-    auto doc = loadChecksummed(repo, path);
-    if (!doc)
-        raise(ErrorCode::BackupSet, "backup manifest '{}' is missing: the backup is incomplete or does not exist",
-              repo.fullPath(path));
-    Manifest m;
-    try {
-        m.format = doc->at("format").get<int>();
-        if (m.format != 1)
-            raise(ErrorCode::Format, "manifest '{}' has format {}, this backrest reads format 1",
-                  repo.fullPath(path), m.format);
-        const auto& b = doc->at("backup");
-        m.label = b.at("label");
-        m.type = b.at("type");
-        m.prior = b.at("prior");
-        m.timestampStart = b.at("timestamp-start");
-        m.timestampStop = b.at("timestamp-stop");
-        m.lsnStart = b.at("lsn-start");
-        m.lsnStop = b.at("lsn-stop");
-        m.walStart = b.at("wal-start");
-        m.walStop = b.at("wal-stop");
-        m.timeline = b.at("timeline");
-        m.backrestVersion = b.at("backrest-version");
-        const auto& d = doc->at("db");
-        m.pgVersion = d.at("version");
-        m.systemId = std::stoull(d.at("system-id").get<std::string>());
-        m.dbId = d.at("db-id");
-        m.walSegmentSize = d.at("wal-segment-size");
-        m.dataChecksums = d.at("data-checksums");
-        const auto& o = doc->at("options");
-        m.compressType = o.at("compress-type");
-        m.compressLevel = o.at("compress-level");
-        for (const auto& t : doc->at("targets"))
-            m.targets.push_back({t.at("name"), t.at("path"), t.at("tablespace-oid"), t.at("tablespace-name")});
-        for (const auto& p : doc->at("paths"))
-            m.paths.push_back({p.at("name"), parseMode(p.at("mode")), p.at("user"), p.at("group")});
-        for (const auto& l : doc->at("links")) m.links.push_back({l.at("name"), l.at("destination")});
-        m.files.reserve(doc->at("files").size());
-        for (const auto& f : doc->at("files")) {
-            ManifestFile file;
-            file.name = f.at("name");
-            file.size = f.at("size");
-            file.repoSize = f.at("repo-size");
-            file.mtime = f.at("mtime");
-            file.mode = parseMode(f.at("mode"));
-            file.user = f.at("user");
-            file.group = f.at("group");
-            file.sha256 = f.at("sha256");
-            if (f.contains("reference")) file.reference = f.at("reference");
-            file.blockSize = f.value("block-size", 0u);
-            file.pageChecked = f.value("page-checked", false);
-            if (f.contains("page-errors")) file.pageErrors = f.at("page-errors").get<std::vector<uint32_t>>();
-            m.files.push_back(std::move(file));
-        }
-    } catch (const nlohmann::json::exception& e) {
-        raise(ErrorCode::Format, "manifest '{}' is malformed: {}", repo.fullPath(path), e.what());
-    } catch (const std::logic_error& e) {  // stoull
-        raise(ErrorCode::Format, "manifest '{}' is malformed: {}", repo.fullPath(path), e.what());
-    }
-    return m;
+    body.append(skeleton, at + kFiles.size() - 1, std::string::npos);
+    body.pop_back();  // the closing '}': the checksum goes before it
+    saveChecksummedText(repo, path, sealChecksummed(std::move(body)));
 }
 
 }  // namespace backrest::repo

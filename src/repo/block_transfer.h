@@ -1,0 +1,73 @@
+// A file stored block by block (repo1-block): backup reads it once, keeps the prior backup's
+// entry for every block whose checksum is unchanged and appends each other block, compressed as
+// a frame of its own, to this backup's <name>.blocks file; restore and verify reassemble the
+// file from the blocks its map names, in the backups of the chain that hold them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "io/compress.h"
+#include "io/filter.h"
+#include "repo/block_map.h"
+#include "repo/file_transfer.h"
+#include "repo/layout.h"
+#include "storage/async_close.h"
+#include "storage/storage.h"
+
+namespace backrest::repo {
+
+struct StoredBlocks {
+    StoredFile file;           // size and SHA-256 of the whole file; repoSize = .blocks + .blockmap
+    uint64_t blocksStored = 0;  // appended to this backup's .blocks file
+    uint64_t blocksKept = 0;    // referenced from the prior map
+};
+
+// Where the file goes: backup `label` of `layout`, manifest name `name` ("pg_data/base/1/1259").
+struct BlockTarget {
+    const Layout* layout = nullptr;
+    std::string label;
+    std::string name;
+};
+
+// Stores `sourcePath` in blocks of `blockSize` bytes. A block equal (length and checksum) to
+// `prior`'s block at the same position keeps prior's entry; the others are stored in
+// <label>/<name>.blocks<ext>; then <label>/<name>.blockmap is written. Both are written
+// atomically, their directory is not fsynced (as storeFile). The whole file's SHA-256, its
+// size and `observer` see every original byte once, in order. nullopt when the source vanished.
+// `prior` with another block size is ignored.
+std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::string& sourcePath,
+                                        storage::Storage& repo, const BlockTarget& target,
+                                        uint32_t blockSize, const BlockMap* prior,
+                                        const TransferOptions& options,
+                                        io::Filter* observer = nullptr);
+
+// The compression of every backup whose .blocks files a map may name (the chain of the backup
+// being read); a map naming another backup is malformed.
+using CompressByLabel = std::map<std::string, io::CompressType>;
+
+struct ReassembledFile {
+    uint64_t size = 0;
+    std::string sha256;
+};
+
+// Streams the original bytes `map` describes, in order, into `sink`; each block is read from
+// its holder's .blocks file, decompressed and checked against its length and checksum. A missing
+// .blocks file raises FileMissingError, a damaged block ChecksumError naming the file, the
+// backup `label` whose map this is, the holder and the offset.
+ReassembledFile reassembleBlocks(storage::Storage& repo, const BlockTarget& mapOf, const BlockMap& map,
+                                 const CompressByLabel& compressOf,
+                                 const std::function<void(std::span<const uint8_t>)>& sink,
+                                 size_t bufferSize);
+
+// Restores a block-stored file (its map in backup expected.label) to `destinationPath`, like
+// fetchFile: size and SHA-256 verified before the file is kept; otherwise it is removed and
+// ChecksumError names file and backup.
+void fetchBlocks(storage::Storage& repo, const Layout& layout, const CompressByLabel& compressOf,
+                 storage::Storage& destination, const std::string& destinationPath,
+                 const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer = nullptr);
+
+}  // namespace backrest::repo
