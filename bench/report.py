@@ -122,7 +122,7 @@ def main():
     # ---- full backups --------------------------------------------------------------------
     tools = ["backrest-sql", "backrest-cli", "pgbackrest", "pg_basebackup"]
     daemon_hwm = {}
-    for r in sel("daemon"):
+    for r in sel("daemon", phase="full"):
         daemon_hwm[(r["config"], r["async"])] = max(daemon_hwm.get((r["config"], r["async"]), 0), int(r["hwm_kb"] or 0))
     full = []
     levels = sorted({r["level"] for r in sel("full")}, key=lambda x: -int(x))

@@ -45,6 +45,7 @@ bench_limits() {
 FULL_TOOLS=(backrest-sql backrest-cli pgbackrest pg_basebackup)
 bench_full() {
     local l p run tool
+    PHASE=full
     for l in "${LEVELS[@]}"; do
         for p in "${PMAXES[@]}"; do
             set_daemon "l$l-p$p" off
@@ -57,6 +58,7 @@ bench_full() {
         done
     done
     set_daemon l3-p2 off
+    PHASE=restore
 }
 
 # Restores. Full: into an empty directory. Delta: over the directory restored from the same
@@ -128,6 +130,7 @@ bench_restore() {
 # Incremental backups after the same pgbench work: pgbench, then each tool's incr (rotated).
 bench_incr() {
     local run tool tps
+    PHASE=incr
     set_daemon l3-p2 off
     for run in $(seq 0 "$RUNS"); do
         as_pg "$PGBIN/pgbench" -n -t 2000 -c 2 -h "$SOCK" -p "$PORT" postgres >"$W/pgbench.out" 2>&1 ||

@@ -119,6 +119,7 @@ wal_run() {  # mode run seconds
 
 bench_wal() {
     local run mode
+    PHASE=wal
     # The extension logs each segment's archive callback time at DEBUG1.
     psql_at "ALTER SYSTEM SET log_min_messages = debug1" >/dev/null
     for run in $(seq 0 "$RUNS"); do

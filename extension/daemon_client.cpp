@@ -65,7 +65,8 @@ DaemonProbe probeDaemon(int timeoutMs) {
     }
     try {
         connection->send(
-            {{"type", "hello"}, {"version", protocol::kVersion}, {"client", "launcher"}}, timeoutMs);
+            {{"type", "hello"}, {"version", protocol::kVersion}, {"client", "launcher"}},
+            timeoutMs);
         std::optional<Message> reply = connection->receive(timeoutMs);
         if (!reply)
             return {DaemonProbe::Result::NoAnswer, 0, "the connection was closed during hello"};
@@ -74,7 +75,8 @@ DaemonProbe probeDaemon(int timeoutMs) {
                     fmt::format("unexpected hello reply {}", reply->dump().substr(0, 200))};
         auto pid = reply->find("pid");
         bool hasPid = pid != reply->end() && pid->is_number_integer() && pid->get<int64_t>() > 0;
-        return {DaemonProbe::Result::Answered, hasPid ? static_cast<pid_t>(pid->get<int64_t>()) : 0,
+        return {DaemonProbe::Result::Answered,
+                hasPid ? static_cast<pid_t>(pid->get<int64_t>()) : 0,
                 {}};
     } catch (const std::exception& e) {
         return {DaemonProbe::Result::NoAnswer, 0, e.what()};

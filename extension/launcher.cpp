@@ -197,8 +197,8 @@ class Daemon {
             forget("not stopped");
             return;
         }
-        report(LOG, fmt::format("backrest launcher: stopping the backrest daemon (pid {}): {}",
-                                pid, why));
+        report(LOG, fmt::format("backrest launcher: stopping the backrest daemon (pid {}): {}", pid,
+                                why));
         kill(pid, SIGTERM);
         std::optional<std::string> how = waitGone(pid, kStopGraceSeconds);
         if (!how) {
@@ -240,8 +240,7 @@ class Daemon {
         for (;;) {
             if (kind_ == Kind::Child && pid == pid_) {
                 if (std::optional<int> status = reapChild()) return describeExit(*status);
-            } else if (probeDaemon(kProbeTimeoutMs).result ==
-                       DaemonProbe::Result::NotListening) {
+            } else if (probeDaemon(kProbeTimeoutMs).result == DaemonProbe::Result::NotListening) {
                 return std::string("no longer listening");
             }
             if (Clock::now() >= deadline) return std::nullopt;

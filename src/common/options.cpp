@@ -114,7 +114,7 @@ std::vector<OptionDef> buildOptionDefs() {
          .help = "Stop recovery just before the target instead of just after it."},
         {.name = "set",
          .type = T::String,
-         .help = "Backup (by label) to restore or show instead of the latest one."},
+         .help = "Backup (by label) to restore instead of the latest one; for expire and verify, the one backup to act on."},
         {.name = "delta",
          .type = T::Boolean,
          .defaultValue = "n",
@@ -149,7 +149,7 @@ std::vector<OptionDef> buildOptionDefs() {
          .type = T::String,
          .defaultValue = "text",
          .allowed = "text json",
-         .help = "Format of `info` output: text for people, json for scripts and monitoring."},
+         .help = "Format of info and verify output: text for people, json for scripts and monitoring."},
         {.name = "socket-path",
          .type = T::Path,
          .help = "Directory (mode 0700) where 'backrest serve' listens on backrest.sock for the "

@@ -3,6 +3,7 @@
 // outlives the call and no error is lost.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <exception>

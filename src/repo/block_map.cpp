@@ -1,9 +1,8 @@
-// Block map: block size choice, binary encoding with its own checksum, and loading.
+// Block map: block size choice, binary encoding with its own checksum, loading and resolution.
 #include "repo/block_map.h"
 
 #include <algorithm>
 #include <cstring>
-#include <iterator>
 
 #include "common/error.h"
 #include "io/sha256.h"
@@ -16,17 +15,11 @@ constexpr std::string_view kMagic = "BRBLKMAP";
 constexpr uint32_t kVersion = 1;
 constexpr size_t kDigestSize = 32;
 
-// Larger files get larger blocks so that the map (about 20 bytes a block) stays a small part
-// of what a sparse change costs, while a block stays a handful of PostgreSQL pages.
-struct BlockSizeStep {
-    uint64_t upTo;  // files of at most this many bytes
-    uint32_t blockSize;
-};
-constexpr BlockSizeStep kBlockSizes[] = {
-    {16ull << 20, 8 * 1024},
-    {256ull << 20, 16 * 1024},
-    {UINT64_MAX, 32 * 1024},
-};
+// One PostgreSQL page a block for every relation segment (at most 1 GiB): a changed page costs
+// one block. Larger files are not relation data; larger blocks keep their maps small.
+constexpr uint64_t kPageBlockMaxFileSize = 1ull << 30;
+constexpr uint32_t kPageBlockSize = 8 * 1024;
+constexpr uint32_t kLargeFileBlockSize = 64 * 1024;
 
 class Writer {
 public:
@@ -35,10 +28,7 @@ public:
     void u32(uint32_t v) { fixed(v, 4); }
     void u64(uint64_t v) { fixed(v, 8); }
     void varint(uint64_t v) {
-        while (v >= 0x80) {
-            u8(static_cast<uint8_t>(v | 0x80));
-            v >>= 7;
-        }
+        for (; v >= 0x80; v >>= 7) u8(static_cast<uint8_t>(v | 0x80));
         u8(static_cast<uint8_t>(v));
     }
     std::string& text() { return out_; }
@@ -54,7 +44,7 @@ class Reader {
 public:
     Reader(std::string_view in, const std::string& where) : in_(in), where_(where) {}
     std::string_view bytes(size_t n) {
-        need(n);
+        if (in_.size() - pos_ < n) malformed("it ends in the middle of an entry");
         auto b = in_.substr(pos_, n);
         pos_ += n;
         return b;
@@ -69,15 +59,19 @@ public:
             v |= static_cast<uint64_t>(b & 0x7f) << shift;
             if (!(b & 0x80)) return v;
         }
-        raise(ErrorCode::Format, "block map '{}' is malformed: a number is too long", where_);
+        malformed("a number is too long");
+    }
+    uint32_t varint32(const char* what) {
+        uint64_t v = varint();
+        if (v > UINT32_MAX) malformed(fmt::format("{} {} is out of range", what, v));
+        return static_cast<uint32_t>(v);
     }
     bool atEnd() const { return pos_ == in_.size(); }
+    [[noreturn]] void malformed(const std::string& why) const {
+        raise(ErrorCode::Format, "block map '{}' is malformed: {}", where_, why);
+    }
 
 private:
-    void need(size_t n) {
-        if (in_.size() - pos_ < n)
-            raise(ErrorCode::Format, "block map '{}' is malformed: it ends in the middle of an entry", where_);
-    }
     uint64_t fixed(int n) {
         auto b = bytes(static_cast<size_t>(n));
         uint64_t v = 0;
@@ -89,15 +83,13 @@ private:
     const std::string& where_;
 };
 
-uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-
 // The SHA-256 as bytes (io::sha256Hex gives hex, the form every other checksum is kept in).
 std::string digest(std::string_view bytes) {
     auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
     std::string hex = io::sha256Hex(bytes);
     std::string raw(kDigestSize, '\0');
-    for (size_t i = 0; i < kDigestSize; i++) raw[i] = static_cast<char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+    for (size_t i = 0; i < kDigestSize; i++)
+        raw[i] = static_cast<char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
     return raw;
 }
 
@@ -105,9 +97,7 @@ std::string digest(std::string_view bytes) {
 
 uint32_t blockSizeFor(uint64_t fileSize) {
     if (fileSize < kBlockMinFileSize) return 0;
-    for (const auto& step : kBlockSizes)
-        if (fileSize <= step.upTo) return step.blockSize;
-    return kBlockSizes[std::size(kBlockSizes) - 1].blockSize;
+    return fileSize <= kPageBlockMaxFileSize ? kPageBlockSize : kLargeFileBlockSize;
 }
 
 BlockChecksum blockChecksum(std::span<const uint8_t> bytes) {
@@ -117,42 +107,61 @@ BlockChecksum blockChecksum(std::span<const uint8_t> bytes) {
     return sum;
 }
 
-uint32_t BlockMap::blockLength(size_t i) const {
-    uint64_t start = static_cast<uint64_t>(i) * blockSize;
+uint32_t BlockMap::blockLength(size_t block) const {
+    uint64_t start = static_cast<uint64_t>(block) * blockSize;
     return static_cast<uint32_t>(std::min<uint64_t>(blockSize, fileSize - start));
 }
 
-uint32_t BlockMap::holderIndex(const std::string& label) {
-    for (size_t i = 0; i < holders.size(); i++)
-        if (holders[i] == label) return static_cast<uint32_t>(i);
-    holders.push_back(label);
-    return static_cast<uint32_t>(holders.size() - 1);
+size_t BlockMap::frameOf(uint32_t slot) const {
+    auto it = std::upper_bound(frames.begin(), frames.end(), slot,
+                               [](uint32_t s, const BlockFrame& f) { return s < f.firstSlot; });
+    return static_cast<size_t>(it - frames.begin()) - 1;
+}
+
+uint32_t BlockMap::slotLength(uint32_t slot) const {
+    const BlockFrame& f = frames[frameOf(slot)];
+    return slot + 1 == f.firstSlot + f.blocks ? f.originalLength - (f.blocks - 1) * blockSize : blockSize;
+}
+
+void BlockMap::appendBlock(const std::string& holder, uint32_t slot) {
+    auto at = std::find(holders.begin(), holders.end(), holder);
+    uint32_t index = static_cast<uint32_t>(at - holders.begin());
+    if (at == holders.end()) holders.push_back(holder);
+    if (!runs.empty() && runs.back().holder == index && runs.back().firstSlot + runs.back().blocks == slot)
+        runs.back().blocks++;
+    else
+        runs.push_back({index, slot, 1});
 }
 
 std::string encodeBlockMap(const BlockMap& map) {
-    if (map.blockSize == 0 || map.blocks.size() != map.blockCount())
-        raise(ErrorCode::Assert, "block map with block size {} has {} blocks for {} bytes", map.blockSize,
-              map.blocks.size(), map.fileSize);
+    uint64_t blocks = 0;
+    for (const auto& r : map.runs) blocks += r.blocks;
+    if (map.blockSize == 0 || blocks != map.blockCount())
+        raise(ErrorCode::Assert, "block map with block size {} has {} blocks for {} bytes", map.blockSize, blocks,
+              map.fileSize);
     Writer w;
     w.bytes(kMagic);
     w.u32(kVersion);
     w.u32(map.blockSize);
     w.u64(map.fileSize);
-    w.u32(static_cast<uint32_t>(map.blocks.size()));
-    w.u32(static_cast<uint32_t>(map.holders.size()));
+    w.varint(map.frames.size());
+    for (const auto& f : map.frames) {
+        w.varint(f.storedLength);
+        w.varint(f.blocks);
+        w.varint(f.originalLength);
+    }
+    for (const auto& c : map.checksums) w.bytes({reinterpret_cast<const char*>(c.data()), c.size()});
+    w.varint(map.holders.size());
     for (const auto& label : map.holders) {
         if (label.empty() || label.size() > 255) raise(ErrorCode::Assert, "block map holder label '{}'", label);
         w.u8(static_cast<uint8_t>(label.size()));
         w.bytes(label);
     }
-    std::vector<uint64_t> next(map.holders.size(), 0);  // end of each holder's previous block
-    for (const auto& b : map.blocks) {
-        if (b.holder >= map.holders.size()) raise(ErrorCode::Assert, "block map holder index {}", b.holder);
-        w.varint(b.holder);
-        w.varint(zigzag(static_cast<int64_t>(b.offset - next[b.holder])));
-        w.varint(b.length);
-        w.bytes({reinterpret_cast<const char*>(b.checksum.data()), b.checksum.size()});
-        next[b.holder] = b.offset + b.length;
+    w.varint(map.runs.size());
+    for (const auto& r : map.runs) {
+        w.varint(r.holder);
+        w.varint(r.firstSlot);
+        w.varint(r.blocks);
     }
     w.bytes(digest(w.text()));
     return std::move(w.text());
@@ -173,32 +182,49 @@ BlockMap decodeBlockMap(std::string_view bytes, const std::string& where) {
     BlockMap map;
     map.blockSize = r.u32();
     map.fileSize = r.u64();
-    uint32_t count = r.u32();
-    if (map.blockSize == 0 || count != map.blockCount())
-        raise(ErrorCode::Format, "block map '{}' is malformed: {} blocks of {} bytes cannot hold {} bytes", where,
-              count, map.blockSize, map.fileSize);
-    uint32_t holders = r.u32();
-    for (uint32_t i = 0; i < holders; i++) {
+    if (map.blockSize == 0) r.malformed("block size 0");
+
+    uint64_t frames = r.varint(), offset = 0, slots = 0;
+    if (frames > bytes.size()) r.malformed(fmt::format("{} frames", frames));
+    for (uint64_t i = 0; i < frames; i++) {
+        BlockFrame f;
+        f.offset = offset;
+        f.firstSlot = static_cast<uint32_t>(slots);
+        f.storedLength = r.varint32("frame length");
+        f.blocks = r.varint32("frame block count");
+        f.originalLength = r.varint32("frame original length");
+        uint64_t whole = static_cast<uint64_t>(f.blocks) * map.blockSize;
+        if (f.blocks == 0 || f.originalLength > whole || f.originalLength <= whole - map.blockSize ||
+            (f.originalLength != whole && i + 1 != frames))
+            r.malformed(fmt::format("frame {} holds {} bytes in {} blocks of {}", i, f.originalLength, f.blocks,
+                                    map.blockSize));
+        offset += f.storedLength;
+        slots += f.blocks;
+        if (slots > UINT32_MAX) r.malformed("too many blocks");
+        map.frames.push_back(f);
+    }
+    map.checksums.resize(slots);
+    for (auto& c : map.checksums) std::memcpy(c.data(), r.bytes(c.size()).data(), c.size());
+
+    uint64_t holders = r.varint();
+    if (holders > bytes.size()) r.malformed(fmt::format("{} holders", holders));
+    for (uint64_t i = 0; i < holders; i++) {
         auto label = r.bytes(r.u8());
-        if (!isBackupLabel(label))
-            raise(ErrorCode::Format, "block map '{}' is malformed: '{}' is not a backup label", where, label);
+        if (!isBackupLabel(label)) r.malformed(fmt::format("'{}' is not a backup label", label));
         map.holders.emplace_back(label);
     }
-    std::vector<uint64_t> next(holders, 0);
-    map.blocks.resize(count);
-    for (auto& b : map.blocks) {
-        uint64_t holder = r.varint();
-        if (holder >= holders)
-            raise(ErrorCode::Format, "block map '{}' is malformed: holder {} of {}", where, holder, holders);
-        b.holder = static_cast<uint32_t>(holder);
-        b.offset = next[b.holder] + static_cast<uint64_t>(unzigzag(r.varint()));
-        uint64_t length = r.varint();
-        if (length > UINT32_MAX) raise(ErrorCode::Format, "block map '{}' is malformed: block length {}", where, length);
-        b.length = static_cast<uint32_t>(length);
-        std::memcpy(b.checksum.data(), r.bytes(b.checksum.size()).data(), b.checksum.size());
-        next[b.holder] = b.offset + b.length;
+    uint64_t runs = r.varint(), blocks = 0;
+    if (runs > bytes.size()) r.malformed(fmt::format("{} runs", runs));
+    for (uint64_t i = 0; i < runs; i++) {
+        BlockRun run{r.varint32("holder"), r.varint32("slot"), r.varint32("run length")};
+        if (run.holder >= holders || run.blocks == 0)
+            r.malformed(fmt::format("run {} of {} blocks from holder {} of {}", i, run.blocks, run.holder, holders));
+        blocks += run.blocks;
+        map.runs.push_back(run);
     }
-    if (!r.atEnd()) raise(ErrorCode::Format, "block map '{}' is malformed: bytes after the last block", where);
+    if (blocks != map.blockCount())
+        r.malformed(fmt::format("its runs hold {} blocks, {} bytes need {}", blocks, map.fileSize, map.blockCount()));
+    if (!r.atEnd()) r.malformed("bytes follow the last run");
     return map;
 }
 
@@ -213,6 +239,42 @@ std::string blockDataPath(const Layout& layout, std::string_view label, std::str
 
 BlockMap loadBlockMap(storage::Storage& repo, const std::string& path) {
     return decodeBlockMap(storage::readAll(repo, path), repo.fullPath(path));
+}
+
+const BlockMap& ResolvedBlockMap::holderMap(uint32_t holder) const {
+    const std::string& h = map.holders.at(holder);
+    return h == label ? map : others.at(h);
+}
+
+ResolvedBlockMap resolveBlockMap(storage::Storage& repo, const Layout& layout, const std::string& label,
+                                 const std::string& name) {
+    ResolvedBlockMap resolved;
+    resolved.label = label;
+    std::string path = blockMapPath(layout, label, name);
+    resolved.map = loadBlockMap(repo, path);
+    const BlockMap& map = resolved.map;
+    for (const auto& holder : map.holders) {
+        if (holder == label) continue;
+        BlockMap other = loadBlockMap(repo, blockMapPath(layout, holder, name));
+        if (other.blockSize != map.blockSize)
+            raise(ErrorCode::Format, "block map '{}' has blocks of {} bytes, the map of backup {} it takes blocks from {}",
+                  repo.fullPath(path), map.blockSize, holder, other.blockSize);
+        resolved.others.emplace(holder, std::move(other));
+    }
+    size_t block = 0;
+    for (const auto& run : map.runs) {
+        const BlockMap& holder = resolved.holderMap(run.holder);
+        if (static_cast<uint64_t>(run.firstSlot) + run.blocks > holder.slotCount())
+            raise(ErrorCode::Format, "block map '{}' names blocks {} to {} of backup {}, which holds {}",
+                  repo.fullPath(path), run.firstSlot, run.firstSlot + run.blocks - 1, map.holders[run.holder],
+                  holder.slotCount());
+        for (uint32_t k = 0; k < run.blocks; k++, block++)
+            if (holder.slotLength(run.firstSlot + k) != map.blockLength(block))
+                raise(ErrorCode::Format, "block map '{}': block {} is {} bytes, the block of backup {} it names {}",
+                      repo.fullPath(path), block, map.blockLength(block), map.holders[run.holder],
+                      holder.slotLength(run.firstSlot + k));
+    }
+    return resolved;
 }
 
 }  // namespace backrest::repo

@@ -1,11 +1,13 @@
-// The block map of a file stored block by block (repo1-block): for each block of the file, in
-// order, the checksum of its original bytes and where its compressed bytes are (which backup's
-// .blocks file, at what offset, how long). Blocks come only from the backup holding the map and
-// its prior chain, so expiring a backup with its dependents never strands a block.
+// The block map of a file stored block by block (repo1-block). A backup's map of a file says
+// what that backup stored of it (its .blocks file: frames of compressed blocks, and the checksum
+// of each block it holds) and what the file is (every block in order, as runs of blocks held by
+// this backup or by earlier ones of its chain). A block's checksum is thus kept once, by the
+// backup holding it, and a map costs in proportion to what changed, not to the file's size.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +20,10 @@ namespace backrest::repo {
 
 // Smaller files are stored whole: their map would cost more than it saves.
 constexpr uint64_t kBlockMinFileSize = 64 * 1024;
+// Changed blocks are compressed together in frames of up to this many original bytes: one
+// block alone compresses far worse (a btree page: 2 KiB alone, 1.2 KiB in company), and a frame
+// is still small enough to decompress whole to read one block of it.
+constexpr uint32_t kBlockFrameSize = 256 * 1024;
 
 // Block size for a file of `fileSize` bytes; 0 = store the file whole.
 uint32_t blockSizeFor(uint64_t fileSize);
@@ -26,31 +32,48 @@ uint32_t blockSizeFor(uint64_t fileSize);
 using BlockChecksum = std::array<uint8_t, 16>;
 BlockChecksum blockChecksum(std::span<const uint8_t> bytes);
 
-struct BlockRef {
-    BlockChecksum checksum{};
-    uint32_t holder = 0;  // index into BlockMap::holders
-    uint64_t offset = 0;  // in the holder's .blocks file
-    uint32_t length = 0;  // stored (compressed) bytes
+// Consecutive blocks this backup stored ("slots" firstSlot.. firstSlot + blocks - 1), compressed
+// as one stream of the backup's codec: a frame decompresses alone.
+struct BlockFrame {
+    uint64_t offset = 0;          // in the .blocks file
+    uint32_t storedLength = 0;    // compressed bytes
+    uint32_t firstSlot = 0;
+    uint32_t blocks = 0;
+    uint32_t originalLength = 0;  // all blockSize but a short last block of the file
+};
+
+// Blocks [start, start + blocks) of the file are slots firstSlot.. of holders[holder].
+struct BlockRun {
+    uint32_t holder = 0;
+    uint32_t firstSlot = 0;
+    uint32_t blocks = 0;
 };
 
 struct BlockMap {
     uint32_t blockSize = 0;
     uint64_t fileSize = 0;
-    std::vector<std::string> holders;  // backup labels whose .blocks files the blocks are in
-    std::vector<BlockRef> blocks;
+    // What this backup stored, in .blocks order.
+    std::vector<BlockFrame> frames;
+    std::vector<BlockChecksum> checksums;  // per slot
+    // The file, block by block.
+    std::vector<std::string> holders;  // backup labels
+    std::vector<BlockRun> runs;
 
-    // Original bytes of block i: blockSize, except a shorter last block.
-    uint32_t blockLength(size_t i) const;
     size_t blockCount() const { return fileSize == 0 ? 0 : (fileSize - 1) / blockSize + 1; }
-    // Index of `label` in holders, added when new.
-    uint32_t holderIndex(const std::string& label);
+    uint32_t blockLength(size_t block) const;  // of the file: blockSize but a shorter last
+    size_t slotCount() const { return checksums.size(); }
+    size_t frameOf(uint32_t slot) const;
+    uint32_t slotLength(uint32_t slot) const;
+    // Appends the next block of the file: slot `slot` of backup `holder`.
+    void appendBlock(const std::string& holder, uint32_t slot);
 };
 
-// Binary format (little-endian), version 1:
-//   "BRBLKMAP", u32 version, u32 block size, u64 file size, u32 block count,
-//   u32 holder count, per holder: u8 length + label,
-//   per block: varint holder index, varint zigzag(offset - end of that holder's previous block),
-//              varint stored length, 16-byte checksum,
+// Binary format (little-endian integers, LEB128 varints), version 1:
+//   "BRBLKMAP", u32 version, u32 block size, u64 file size,
+//   varint frame count, per frame: varint stored length, varint blocks, varint original length,
+//   16-byte checksum per slot (their number is the sum of the frames' blocks),
+//   varint holder count, per holder: u8 length + label,
+//   varint run count, per run: varint holder index, varint first slot, varint blocks,
 //   SHA-256 (32 bytes) of everything before it.
 std::string encodeBlockMap(const BlockMap& map);
 // FormatError when malformed, ChecksumError when damaged or truncated; `where` names the file.
@@ -63,5 +86,20 @@ std::string blockDataPath(const Layout& layout, std::string_view label, std::str
 
 // Reads and decodes a map; FileMissingError naming the path when it does not exist.
 BlockMap loadBlockMap(storage::Storage& repo, const std::string& path);
+
+// A file's map in one backup, with the maps of the other backups holding its blocks: all that
+// is needed to check each block and find its bytes.
+struct ResolvedBlockMap {
+    std::string label;  // the backup whose map this is
+    BlockMap map;
+    std::map<std::string, BlockMap> others;  // by holder label
+
+    const BlockMap& holderMap(uint32_t holder) const;  // by index into map.holders
+};
+
+// Loads <label>/<name>.blockmap and the map of each holder it names; checks that block sizes
+// agree and that every run's slots exist with the length the file needs there.
+ResolvedBlockMap resolveBlockMap(storage::Storage& repo, const Layout& layout, const std::string& label,
+                                 const std::string& name);
 
 }  // namespace backrest::repo

@@ -1,7 +1,7 @@
-// A file stored block by block (repo1-block): backup reads it once, keeps the prior backup's
-// entry for every block whose checksum is unchanged and appends each other block, compressed as
-// a frame of its own, to this backup's <name>.blocks file; restore and verify reassemble the
-// file from the blocks its map names, in the backups of the chain that hold them.
+// A file stored block by block (repo1-block): backup reads it once, refers to the prior
+// backup's block wherever the checksum is unchanged and appends the other blocks, compressed in
+// frames that decompress alone, to this backup's <name>.blocks file; restore and verify
+// reassemble the file from the blocks its map names, in the backups of the chain that hold them.
 #pragma once
 
 #include <cstdint>
@@ -34,14 +34,14 @@ struct BlockTarget {
 };
 
 // Stores `sourcePath` in blocks of `blockSize` bytes. A block equal (length and checksum) to
-// `prior`'s block at the same position keeps prior's entry; the others are stored in
-// <label>/<name>.blocks<ext>; then <label>/<name>.blockmap is written. Both are written
+// `prior`'s block at the same position is referred to where prior has it; the others are stored
+// in <label>/<name>.blocks<ext>; then <label>/<name>.blockmap is written. Both are written
 // atomically, their directory is not fsynced (as storeFile). The whole file's SHA-256, its
 // size and `observer` see every original byte once, in order. nullopt when the source vanished.
 // `prior` with another block size is ignored.
 std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::string& sourcePath,
                                         storage::Storage& repo, const BlockTarget& target,
-                                        uint32_t blockSize, const BlockMap* prior,
+                                        uint32_t blockSize, const ResolvedBlockMap* prior,
                                         const TransferOptions& options,
                                         io::Filter* observer = nullptr);
 
@@ -54,11 +54,12 @@ struct ReassembledFile {
     std::string sha256;
 };
 
-// Streams the original bytes `map` describes, in order, into `sink`; each block is read from
-// its holder's .blocks file, decompressed and checked against its length and checksum. A missing
-// .blocks file raises FileMissingError, a damaged block ChecksumError naming the file, the
-// backup `label` whose map this is, the holder and the offset.
-ReassembledFile reassembleBlocks(storage::Storage& repo, const BlockTarget& mapOf, const BlockMap& map,
+// Streams the original bytes of file `name` that `map` describes, in order, into `sink`; each
+// block is read from its holder's .blocks file, decompressed and checked against its length and
+// checksum. A missing .blocks file raises FileMissingError, a damaged block ChecksumError naming
+// the file, the backup whose map this is, the holder and the offset.
+ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout, const std::string& name,
+                                 const ResolvedBlockMap& map,
                                  const CompressByLabel& compressOf,
                                  const std::function<void(std::span<const uint8_t>)>& sink,
                                  size_t bufferSize);

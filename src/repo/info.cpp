@@ -21,6 +21,13 @@ json historyJson(const std::vector<DbIdentity>& history) {
     return out;
 }
 
+// A newer format may mean things this backrest would misread: refuse it rather than guess.
+void checkFormat(const json& doc, const std::string& path) {
+    int format = doc.value("format", 0);
+    if (format != kRepoFormat)
+        raise(ErrorCode::Format, "'{}' has format {}, this backrest reads format {}", path, format, kRepoFormat);
+}
+
 std::vector<DbIdentity> parseHistory(const json& j) {
     std::vector<DbIdentity> out;
     for (const auto& db : j)
@@ -73,6 +80,7 @@ std::optional<BackupInfo> loadBackupInfo(storage::Storage& repo, const Layout& l
     auto doc = loadChecksummed(repo, layout.backupInfo());
     if (!doc) return std::nullopt;
     return parseOrRaise(repo.fullPath(layout.backupInfo()), [&] {
+        checkFormat(*doc, repo.fullPath(layout.backupInfo()));
         BackupInfo info;
         info.history = parseHistory(doc->at("db-history"));
         for (const auto& b : doc->at("backups")) {
@@ -102,6 +110,7 @@ std::optional<ArchiveInfo> loadArchiveInfo(storage::Storage& repo, const Layout&
     auto doc = loadChecksummed(repo, layout.archiveInfo());
     if (!doc) return std::nullopt;
     return parseOrRaise(repo.fullPath(layout.archiveInfo()), [&] {
+        checkFormat(*doc, repo.fullPath(layout.archiveInfo()));
         ArchiveInfo info;
         info.history = parseHistory(doc->at("db-history"));
         return info;
