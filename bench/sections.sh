@@ -55,6 +55,7 @@ bench_full() {
                     run_backup full "$tool" "$l" "$p" "$run"
                 done
             done
+            record "section=daemon" "phase=full" "config=l$l-p$p" "async=off" "hwm_kb=$(proc_hwm_kb "$DAEMON_PID")"
         done
     done
     set_daemon l3-p2 off

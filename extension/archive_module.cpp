@@ -79,14 +79,10 @@ bool archiveFile(const char* file, const char* path) {
         [&](CaughtError& caught) {
             session.reset();
             if (caught.pgError != nullptr) raiseCaught("backrest archive module", caught);
-            // At shutdown the daemon stops before the archiver's last round: nothing is wrong,
-            // the segment stays .ready and is archived after the next start.
-            bool shuttingDown = launcherStatus().state == DaemonState::Stopped;
-            ereport(
-                shuttingDown ? LOG : WARNING,
-                (errmsg("backrest: archiving WAL file \"%s\" failed: %s", file, caught.message),
-                 caught.detail[0] != '\0' ? errdetail("%s.", caught.detail) : 0,
-                 shuttingDown ? errhint("It is archived once the server has started again.") : 0));
+            // The daemon serves the archiver until the postmaster exits, so every failure is real:
+            // PostgreSQL keeps the segment .ready and retries.
+            ereport(WARNING, (errmsg("backrest: archiving WAL file \"%s\" failed: %s", file, caught.message),
+                              caught.detail[0] != '\0' ? errdetail("%s.", caught.detail) : 0));
             return false;
         });
 }

@@ -22,7 +22,7 @@ struct DaemonProbe {
     enum class Result {
         Answered,      // a daemon of our protocol version answered
         NotListening,  // nobody listens: no socket, or one left by a daemon that died
-        NoAnswer,  // something listens but gave no good hello in time (busy, dying, other version)
+        NoAnswer,      // something listens but gave no good hello in time (stuck, dying...)
     };
     Result result;
     pid_t pid = 0;       // the daemon's own pid from its hello; 0 when it did not say

@@ -91,8 +91,8 @@ struct DaemonEnd {
 };
 
 // The daemon the launcher watches: its own child (reaped with waitpid), or one adopted from an
-// earlier launcher (after pg_terminate_backend or a crash restart), which is not our child and
-// is watched with a hello every kProbeInterval instead.
+// earlier launcher (after a SIGTERM to the launcher or a crash restart), which is not our child
+// and is watched with a hello every kProbeInterval instead.
 class Daemon {
   public:
     bool running() const { return kind_ != Kind::None; }
@@ -251,9 +251,9 @@ class Daemon {
     // In the forked child: only async-signal-safe calls until exec.
     [[noreturn]] static void execInChild(char* const argv[], const std::string& execFailed) {
         // A session (and process group) of its own: the postmaster signals each child's whole
-        // process group (SIGTERM at shutdown and from pg_terminate_backend, SIGQUIT at a crash
-        // restart), and the daemon must outlive the launcher to serve the archiver's last round.
-        // It exits by itself when the postmaster is gone (it watches postmaster.pid).
+        // process group (SIGTERM at shutdown, SIGQUIT at a crash restart), and the daemon must
+        // outlive the launcher to serve the archiver's last round. It exits by itself when the
+        // postmaster is gone (it watches postmaster.pid).
         (void)setsid();
         // The launcher's signal mask and PostgreSQL's handlers are no business of the daemon's.
         sigset_t none;
@@ -302,9 +302,9 @@ class Launcher {
     }
 
   private:
-    // Server shutdown (or pg_terminate_backend): background workers stop before the archiver's
-    // last round, which still needs the daemon; it exits with the postmaster, and a launcher
-    // started again meanwhile adopts it.
+    // Server shutdown (or a SIGTERM to the launcher alone): background workers stop before the
+    // archiver's last round, which still needs the daemon; it exits with the postmaster, and a
+    // launcher started again meanwhile adopts it.
     void leaveDaemonRunning() {
         setLauncherStatus(DaemonState::Stopped, daemon_.pid(), 0, nullptr);
         if (daemon_.running())
@@ -409,6 +409,7 @@ void backrest_launcher_main(Datum) {
         Launcher().run();
     });
     // Exit code 1, as worker_spi does: the postmaster restarts the launcher (after 5 s) if it was
-    // terminated on its own (pg_terminate_backend); exit code 0 would unregister it for good.
+    // terminated on its own (kill -TERM; pg_terminate_backend refuses a worker without a database
+    // connection); exit code 0 would unregister it for good.
     proc_exit(1);
 }

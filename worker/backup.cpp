@@ -60,6 +60,7 @@ int backup(const Config& config) {
     settings.pgPath = pgPath(config);
     settings.archiveCheck = config.getBool("archive-check");
     settings.archiveTimeout = static_cast<int>(config.getInt("archive-timeout"));
+    settings.block = config.getBool("repo1-block");
 
     repo::BackupJob job(settings);
     std::string type = config.find("type").value_or("full");

@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/parallel.h"
+#include "repo/block_transfer.h"
 #include "repo/file_transfer.h"
 #include "repo/info.h"
 #include "repo/manifest.h"
@@ -211,15 +212,22 @@ int restore(const Config& config) {
     auto options = transferOptions(config);
     // A diff/incr backup references files stored by earlier backups, each with its own
     // compression: read each referenced manifest once for it.
-    std::map<std::string, io::CompressType> compressOf{{manifest.label, io::parseCompressType(manifest.compressType)}};
+    repo::CompressByLabel compressOf{{manifest.label, io::parseCompressType(manifest.compressType)}};
+    std::map<std::string, std::string> priorOf{{manifest.label, manifest.prior}};
+    auto needBackup = [&](const std::string& holder) {
+        if (compressOf.count(holder)) return;
+        if (!backupInfo.find(holder))
+            raise(ErrorCode::BackupSet, "backup {} needs backup {}, which is no longer in the repository", label,
+                  holder);
+        auto held = repo::loadManifest(*repo, layout.manifest(holder));
+        compressOf[holder] = io::parseCompressType(held.compressType);
+        priorOf[holder] = held.prior;
+    };
     for (const auto& f : manifest.files)
-        if (!f.reference.empty() && !compressOf.count(f.reference)) {
-            if (!backupInfo.find(f.reference))
-                raise(ErrorCode::BackupSet, "backup {} needs backup {}, which is no longer in the repository",
-                      label, f.reference);
-            compressOf[f.reference] =
-                io::parseCompressType(repo::loadManifest(*repo, layout.manifest(f.reference)).compressType);
-        }
+        if (!f.reference.empty()) needBackup(f.reference);
+    // The blocks of a block-stored file may be in any backup of the chain.
+    if (std::any_of(manifest.files.begin(), manifest.files.end(), [](const auto& f) { return f.blockSize != 0; }))
+        for (std::string p = manifest.prior; !p.empty(); p = priorOf.at(p)) needBackup(p);
     storage::AsyncCloser closer(2);  // fsyncs overlap with decompressing the next files
     auto restoreOne = [&](size_t index, storage::AsyncCloser* async) {
         const auto& f = manifest.files[index];
@@ -232,8 +240,11 @@ int restore(const Config& config) {
         expected.write.mtime = f.mtime;
         std::string dest = destinationOf(locations, f.name);
         io::CompressType type = compressOf.at(holder);
-        repo::fetchFile(*repo, layout.backupFile(holder, f.name, io::compressExtension(type)), type, fs, dest,
-                        expected, options.bufferSize, async);
+        if (f.blockSize != 0)
+            repo::fetchBlocks(*repo, layout, compressOf, fs, dest, expected, options.bufferSize, async);
+        else
+            repo::fetchFile(*repo, layout.backupFile(holder, f.name, io::compressExtension(type)), type, fs, dest,
+                            expected, options.bufferSize, async);
         chownIfRoot(dest, f.user, f.group);
     };
     runParallel(static_cast<size_t>(config.getInt("process-max")), order.size(),

@@ -107,6 +107,7 @@ repo::BackupSettings backupSettings(Daemon& d) {
     s.pgPath = d.pgPath;
     s.archiveCheck = true;
     s.archiveTimeout = static_cast<int>(d.config.getInt("archive-timeout"));
+    s.block = d.config.getBool("repo1-block");
     return s;
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 
@@ -19,6 +20,7 @@
 #include "io/sha256.h"
 #include "io/size.h"
 #include "pg/wal.h"
+#include "repo/block_transfer.h"
 #include "repo/checksummed_json.h"
 #include "repo/info.h"
 #include "repo/manifest.h"
@@ -39,6 +41,11 @@ struct ReadCheck {
     std::optional<uint64_t> size, storedSize;  // unknown for WAL: its name carries only the checksum
     uint64_t order = 0;                        // stored bytes: the largest are started first
     std::string problem;                       // what is wrong; empty when the file is good
+    // A block-stored file (path is then its map): reassembled from the backups of its holder's
+    // chain, whose compression this gives.
+    uint32_t blockSize = 0;
+    std::string name, holder;
+    std::shared_ptr<const repo::CompressByLabel> chain;
 };
 
 // Streams the file through decompress -> sha256 -> size into a sink that keeps nothing.
@@ -71,6 +78,39 @@ void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
         // A decompression failure is damage; anything else (permissions, I/O) is reported as such.
         check.problem = e.code() == ErrorCode::Compress ? fmt::format("is damaged: {}", e.what())
                                                         : fmt::format("cannot be read: {}", e.what());
+    }
+}
+
+// Reassembles a block-stored file as restore does, into a sink that keeps nothing; the map's
+// own checksum is checked as it loads.
+void readBackBlocks(storage::Storage& repo, const repo::Layout& layout, ReadCheck& check, size_t bufferSize) {
+    std::string where = repo.fullPath(check.path);
+    try {
+        auto mapInfo = repo.info(check.path);
+        if (!mapInfo) {
+            check.problem = fmt::format("is missing from the repository (expected block map '{}')", where);
+            return;
+        }
+        auto resolved = repo::resolveBlockMap(repo, layout, check.holder, check.name);
+        auto got = repo::reassembleBlocks(repo, layout, check.name, resolved, *check.chain,
+                                          [](std::span<const uint8_t>) {}, bufferSize);
+        auto blocks = repo.info(repo::blockDataPath(layout, check.holder, check.name,
+                                                    io::compressExtension(check.chain->at(check.holder))));
+        uint64_t stored = mapInfo->size + (blocks ? blocks->size : 0);
+        if (resolved.map.blockSize != check.blockSize)
+            check.problem = fmt::format("has blocks of {} bytes in its map '{}' where the manifest records {}",
+                                        resolved.map.blockSize, where, check.blockSize);
+        else if (got.sha256 != check.sha256 || got.size != *check.size)
+            check.problem = fmt::format("is damaged ('{}'): recorded {} bytes with SHA-256 {}, reassembled {} bytes "
+                                        "with SHA-256 {}",
+                                        where, *check.size, check.sha256, got.size, got.sha256);
+        else if (check.storedSize && stored != *check.storedSize)
+            check.problem = fmt::format("has {} bytes in the repository where the manifest records {} ('{}')", stored,
+                                        *check.storedSize, where);
+    } catch (const Error& e) {
+        check.problem = e.code() == ErrorCode::Checksum || e.code() == ErrorCode::Format
+                            ? fmt::format("is damaged: {}", e.what())
+                            : fmt::format("cannot be read: {}", e.what());
     }
 }
 
@@ -129,7 +169,13 @@ public:
         std::vector<size_t> order(checks_.size());
         for (size_t i = 0; i < order.size(); i++) order[i] = i;
         std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return checks_[a].order > checks_[b].order; });
-        runParallel(processMax_, order.size(), [&](size_t i) { readBack(*repo_, checks_[order[i]], bufferSize_); });
+        runParallel(processMax_, order.size(), [&](size_t i) {
+            ReadCheck& check = checks_[order[i]];
+            if (check.blockSize != 0)
+                readBackBlocks(*repo_, layout_, check, bufferSize_);
+            else
+                readBack(*repo_, check, bufferSize_);
+        });
         reportFiles();
         for (auto& r : backups_) checkWalNeeded(r);
         for (const auto& id : archiveIds_) reportGaps(id);
@@ -147,6 +193,7 @@ public:
 private:
     void loadInfo();
     LoadedManifest& manifestOf(const std::string& label);
+    std::shared_ptr<const repo::CompressByLabel> chainOf(const std::string& label);
     void planBackup(BackupReport& r);
     void scanArchive(const std::string& archiveId);
     void addArchived(const std::string& archiveId, const std::string& dir, const storage::FileInfo& file);
@@ -170,6 +217,7 @@ private:
     std::vector<std::string> errors_, warnings_;  // the stanza's own
     std::vector<BackupReport> backups_;
     std::map<std::string, LoadedManifest> manifests_;
+    std::map<std::string, std::shared_ptr<const repo::CompressByLabel>> chains_;
     std::vector<ReadCheck> checks_;
     struct Use {
         size_t backup;  // index in backups_
@@ -239,6 +287,22 @@ LoadedManifest& StanzaVerify::manifestOf(const std::string& label) {
     return l;
 }
 
+// The compression of `label` and of every backup before it in its chain (a block-stored
+// file's blocks are in those); a backup whose manifest cannot be loaded is left out, and a map
+// that names it is reported.
+std::shared_ptr<const repo::CompressByLabel> StanzaVerify::chainOf(const std::string& label) {
+    auto& chain = chains_[label];
+    if (chain) return chain;
+    auto types = std::make_shared<repo::CompressByLabel>();
+    for (std::string at = label; !at.empty() && !types->count(at);) {
+        const LoadedManifest& l = manifestOf(at);
+        if (!l.manifest) break;
+        (*types)[at] = l.type;
+        at = l.manifest->prior;
+    }
+    return chain = types;
+}
+
 // Plans a read of every file the backup contains, at the backup that stores it (once per file).
 void StanzaVerify::planBackup(BackupReport& r) {
     size_t self = static_cast<size_t>(&r - backups_.data());
@@ -289,6 +353,10 @@ void StanzaVerify::planBackup(BackupReport& r) {
                 r.errors.push_back(fmt::format("file '{}': this manifest records {} bytes with SHA-256 {}, backup {} "
                                                "stores {} bytes with SHA-256 {}",
                                                f.name, f.size, f.sha256, holder, stored->size, stored->sha256));
+            if (stored->blockSize != f.blockSize)
+                r.errors.push_back(fmt::format("file '{}': this manifest records block size {}, backup {} stores it "
+                                               "with block size {}",
+                                               f.name, f.blockSize, holder, stored->blockSize));
         }
         auto [it, added] = fileChecks_.try_emplace(holder + "/" + f.name, checks_.size());
         if (added) {
@@ -299,6 +367,13 @@ void StanzaVerify::planBackup(BackupReport& r) {
             c.size = stored->size;
             c.storedSize = stored->repoSize;
             c.order = stored->repoSize;
+            if (stored->blockSize != 0) {
+                c.path = repo::blockMapPath(layout_, holder, f.name);
+                c.blockSize = stored->blockSize;
+                c.name = f.name;
+                c.holder = holder;
+                c.chain = chainOf(holder);
+            }
             checks_.push_back(std::move(c));
             uses_.emplace_back();
             backupChecks_++;

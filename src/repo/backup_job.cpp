@@ -21,6 +21,7 @@
 #include "pg/control.h"
 #include "pg/page_checksum.h"
 #include "pg/wal.h"
+#include "repo/block_transfer.h"
 #include "repo/manifest_build.h"
 #include "repo/wal_archive.h"
 #include "storage/posix.h"
@@ -70,7 +71,7 @@ const std::string& BackupJob::begin(const std::string& type) {
     storage::Storage& repo = *s_.repo;
     backupInfo_ = requireBackupInfo(repo, s_.layout);
     archiveInfo_ = requireArchiveInfo(repo, s_.layout);
-    lock_ = std::make_unique<StanzaLock>(s_.lockPath, s_.layout.stanza, "backup");
+    lock_ = std::make_unique<StanzaLock>(s_.lockPath, s_.layout.stanza, "backup", s_.lockWait);
 
     storage::PosixStorage pgData(s_.pgPath);
     auto control = pg::readControl(pgData);
@@ -97,7 +98,12 @@ const std::string& BackupJob::begin(const std::string& type) {
         return dependentLabel(prior_->label.substr(0, 16), now, manifest_.type == "diff" ? 'D' : 'I');
     };
     manifest_.label = makeLabel();
-    while (backupInfo_.find(manifest_.label) || manifest_.label == manifest_.prior) {  // same second
+    // A label is taken by a committed backup and by the directory of an interrupted one (which
+    // may be resumed, and must never be confused with this backup).
+    auto taken = [&](const std::string& label) {
+        return backupInfo_.find(label) || label == manifest_.prior || repo.info(s_.layout.backupDir(label));
+    };
+    while (taken(manifest_.label)) {  // same second
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         manifest_.label = makeLabel();
     }
@@ -123,6 +129,38 @@ bool BackupJob::reusable(const ManifestFile& file, ManifestFile& from) const {
     if (p.size != file.size || p.mtime != file.mtime || p.mtime >= prior_->timestampStart) return false;
     from = p;
     return true;
+}
+
+// The prior version's map (where the prior backup, or the one it references, holds the file)
+// decides which blocks changed. A map that cannot be used costs only space: every block is
+// stored again and the new map depends on nothing damaged.
+std::optional<StoredFile> BackupJob::storeAsBlocks(storage::Storage& pgData, ManifestFile& file, uint32_t blockSize,
+                                                   const TransferOptions& transfer, io::Filter* observer) {
+    std::optional<ResolvedBlockMap> priorMap;
+    if (auto it = priorFiles_.find(file.name); prior_ && it != priorFiles_.end()) {
+        const ManifestFile& p = prior_->files[it->second];
+        std::string holder = p.reference.empty() ? prior_->label : p.reference;
+        if (p.blockSize == blockSize) {
+            try {
+                priorMap = resolveBlockMap(*s_.repo, s_.layout, holder, file.name);
+            } catch (const Error& e) {
+                logWarn("backup {}: the block map of '{}' in backup {} cannot be used, so every block of the file is "
+                        "stored again: {}",
+                        manifest_.label, file.name, holder, e.what());
+            }
+        }
+    }
+    auto stored = storeBlocks(pgData, dataDirectoryPath(file.name), *s_.repo,
+                              {&s_.layout, manifest_.label, file.name}, blockSize, priorMap ? &*priorMap : nullptr,
+                              transfer, observer);
+    if (!stored) return std::nullopt;
+    file.blockSize = blockSize;
+    blockFiles_++;
+    blocksStored_ += stored->blocksStored;
+    blocksKept_ += stored->blocksKept;
+    logDebug("backup {}: '{}' stored {} of {} blocks", manifest_.label, file.name, stored->blocksStored,
+             stored->blocksStored + stored->blocksKept);
+    return stored->file;
 }
 
 void BackupJob::copy(const BackupStart& start, const std::function<void(const BackupProgress&)>& progress) {
@@ -159,6 +197,7 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         files[i].sha256 = prior.sha256;
         files[i].repoSize = prior.repoSize;
         files[i].reference = prior.reference.empty() ? prior_->label : prior.reference;
+        files[i].blockSize = prior.blockSize;  // its map is in the referenced backup
         files[i].pageChecked = prior.pageChecked;
         files[i].pageErrors = prior.pageErrors;
         referencedBytes += files[i].size;
@@ -180,10 +219,14 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
     storage::AsyncCloser closer(2);  // fsync + rename overlap with compressing the next files
     TransferOptions transfer = s_.transfer;
     transfer.closer = &closer;
+    transfer.cancel = &cancelled_;
     runParallel(s_.processMax, order.size(), [&](size_t i) {
         checkCancelled();
         auto& file = files[order[i]];
-        if (resume_ && resumeFile(*s_.repo, s_.layout, *resume_, manifest_.label, file, s_.transfer.bufferSize)) {
+        // Only files stored whole are journaled and resumed.
+        uint32_t blockSize = s_.block ? blockSizeFor(file.size) : 0;
+        if (blockSize == 0 && resume_ &&
+            resumeFile(*s_.repo, s_.layout, *resume_, manifest_.label, file, s_.transfer.bufferSize)) {
             journal_->add(file);
             resumed++;
             std::lock_guard lock(progressMutex);
@@ -194,9 +237,10 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         uint32_t segment = 0;
         std::optional<io::PageChecksumFilter> pageCheck;
         if (manifest_.dataChecksums && io::isRelationFile(file.name, &segment)) pageCheck.emplace(segment, startLsn);
-        auto stored = storeFile(pgData, dataDirectoryPath(file.name), *s_.repo,
-                                s_.layout.backupFile(manifest_.label, file.name, ext), transfer,
-                                pageCheck ? &*pageCheck : nullptr);
+        auto stored = blockSize ? storeAsBlocks(pgData, file, blockSize, transfer, pageCheck ? &*pageCheck : nullptr)
+                                : storeFile(pgData, dataDirectoryPath(file.name), *s_.repo,
+                                            s_.layout.backupFile(manifest_.label, file.name, ext), transfer,
+                                            pageCheck ? &*pageCheck : nullptr);
         if (stored && pageCheck) {
             file.pageChecked = true;
             if (pageCheck->failedCount() > 0)
@@ -215,7 +259,7 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
             file.size = stored->size;
             file.repoSize = stored->repoSize;
             file.sha256 = stored->sha256;
-            journal_->add(file);
+            if (file.blockSize == 0) journal_->add(file);
         }
         std::lock_guard lock(progressMutex);
         state.filesDone++;
@@ -234,6 +278,9 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         kept++;
     }
     files.resize(kept);
+    if (blockFiles_ > 0)
+        logInfo("backup {}: {} files stored as blocks: {} blocks stored, {} unchanged blocks referenced",
+                manifest_.label, blockFiles_.load(), blocksStored_.load(), blocksKept_.load());
     if (resume_) {
         logInfo("backup {}: {} files taken from interrupted backup {} after verifying their checksums", manifest_.label,
                 resumed.load(), resume_->header.label);

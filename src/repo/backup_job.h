@@ -32,6 +32,10 @@ struct BackupSettings {
     std::string pgPath;  // absolute data directory
     bool archiveCheck = true;
     int archiveTimeout = 60;  // seconds
+    int lockWait = 0;         // seconds to wait for the stanza lock (the daemon: an abandoned backup unwinding)
+    // repo1-block: files of at least kBlockMinFileSize are stored as blocks, and a changed file
+    // stores only the blocks that differ from the prior backup's.
+    bool block = false;
 };
 
 // What pg_backup_start and the server tell the job.
@@ -86,6 +90,9 @@ private:
     std::unique_ptr<StanzaLock> lock_;
     // Unchanged files reference the prior backup's bytes instead of being copied.
     bool reusable(const ManifestFile& file, ManifestFile& from) const;
+    // Stores a (changed) file as blocks against the prior backup's block map of it, if usable.
+    std::optional<StoredFile> storeAsBlocks(storage::Storage& pgData, ManifestFile& file, uint32_t blockSize,
+                                            const TransferOptions& transfer, io::Filter* observer);
 
     BackupInfo backupInfo_;
     std::optional<Manifest> prior_;
@@ -94,6 +101,7 @@ private:
     std::map<std::string, size_t> priorFiles_;  // name -> index in prior_->files
     ArchiveInfo archiveInfo_;
     Manifest manifest_;
+    std::atomic<uint64_t> blocksStored_{0}, blocksKept_{0}, blockFiles_{0};
     std::atomic<bool> cancelled_{false};
     bool committed_ = false;
 };

@@ -58,6 +58,8 @@ std::optional<StoredFile> storeFile(storage::Storage& source, const std::string&
     return store(
         [&](io::FilterChain& chain) {
             for (;;) {
+                if (options.cancel && *options.cancel)
+                    raise(ErrorCode::Cancelled, "cancelled while copying '{}'", source.fullPath(sourcePath));
                 size_t n = in->read({buffer.data(), buffer.capacity()});
                 if (n == 0) break;
                 chain.write({buffer.data(), n});

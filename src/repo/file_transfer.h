@@ -3,6 +3,7 @@
 // checksum, write; a mismatch is an error naming the file and the backup).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,6 +27,9 @@ struct TransferOptions {
     // When set, finished files are closed (made durable) on its threads instead of inline; the
     // caller must call closer->finish() before it relies on them.
     storage::AsyncCloser* closer = nullptr;
+    // When set and true, a copy stops at the next buffer with a Cancelled error (a backup whose
+    // client went away must release its lock within moments, not after a 1 GiB file).
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 // Copies `source` into `destination` (repository), compressed. nullopt when the source file

@@ -7,18 +7,24 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <string>
 
 #include "common/error.h"
 
 namespace backrest::repo {
 
-StanzaLock::StanzaLock(const std::string& lockPath, const std::string& stanza, const std::string& kind)
+StanzaLock::StanzaLock(const std::string& lockPath, const std::string& stanza, const std::string& kind,
+                       int waitSeconds)
     : file_(lockPath + "/" + stanza + "-" + kind + ".lock") {
     if (::mkdir(lockPath.c_str(), 0770) != 0 && errno != EEXIST)
         raiseErrno(ErrorCode::FileOpen, "unable to create lock directory", lockPath);
     fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd_ < 0) raiseErrno(ErrorCode::FileOpen, "unable to open lock file", file_);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(waitSeconds);
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
         char holder[32] = {0};
         ssize_t n = ::pread(fd_, holder, sizeof holder - 1, 0);

@@ -8,8 +8,10 @@ namespace backrest::repo {
 
 class StanzaLock {
 public:
-    // Raises LockAcquireError naming the stanza, the holder's pid and the lock file.
-    StanzaLock(const std::string& lockPath, const std::string& stanza, const std::string& kind);
+    // Raises LockAcquireError naming the stanza, the holder's pid and the lock file, after
+    // retrying for waitSeconds (the daemon waits for an abandoned backup to finish unwinding).
+    StanzaLock(const std::string& lockPath, const std::string& stanza, const std::string& kind,
+               int waitSeconds = 0);
     ~StanzaLock();
     StanzaLock(const StanzaLock&) = delete;
     StanzaLock& operator=(const StanzaLock&) = delete;

@@ -130,7 +130,8 @@ expect_eq "socket is postgres's, mode 0600" "$(stat -c '%U %a %F' "$SOCK")" "pos
 
 # --- hello ------------------------------------------------------------------------------------
 OUT=$(daemon_call)
-expect_eq "hello with version 1 is answered" "$OUT" '{"ok":true,"server":"backrest 0.1.0","version":1}'
+expect_eq "hello with version 1 is answered, with the daemon's pid" "$OUT" \
+    "{\"ok\":true,\"pid\":$DAEMON,\"server\":\"backrest 0.1.0\",\"version\":1}"
 
 frame '{"type":"hello","version":2,"client":"daemon.sh"}' >"$IT_TMP/hello2.in"
 frame '{"type":"archive-status","id":1}' >>"$IT_TMP/hello2.in"
