@@ -282,8 +282,8 @@ def main():
         "largest backlog in pg_wal/archive_status, sampled every second.")
     md.append(
         "- CPU: the archiver process (with the archive_command children it waited for) + backrest's daemon (backrest "
-        "modes) + pgBackRest's detached async pushers (sampled every second, so up to a second of each one's CPU "
-        "may be missed).")
+        "modes) + pgBackRest's detached async pushers (sampled every 0.5 s, so up to half a second of each one's "
+        "CPU may be missed: a lower bound).")
     md.append("")
 
     # ---- limits --------------------------------------------------------------------------

@@ -58,17 +58,18 @@ wal_mode() {  # mode
     return 1
 }
 
-# Samples, every second, the .ready backlog and (pgBackRest async) the CPU of its async pushers.
+# Samples, every second, the .ready backlog and (pgBackRest async, every 0.5 s) the CPU of
+# pgBackRest's async pushers: they detach, so no parent ever collects their CPU time.
 wal_sampler() {  # mode
-    local p
+    local p tick=0
     while :; do
-        echo "ready $(ready_count)"
+        ((tick++ % 2 == 0)) && echo "ready $(ready_count)"
         if [[ $1 == pgbackrest-async ]]; then
-            for p in $(pgrep -f "^pgbackrest --config=$PGBR_CONF .*archive-push:async"); do
-                echo "cpu $p $(proc_cpu "$p" own)"
+            for p in $(pgrep -f "pgbackrest .*archive-push:async"); do
+                grep -qF "$PGBR_CONF" "/proc/$p/cmdline" 2>/dev/null && echo "cpu $p $(proc_cpu "$p" own)"
             done
         fi
-        sleep 1
+        sleep 0.5
     done
 }
 

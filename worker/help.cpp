@@ -31,7 +31,7 @@ const std::map<std::string, CommandHelp>& commandHelp() {
                     "backrest --stanza=NAME backup [--type=full|diff|incr]",
                     {"stanza", "type", "pg1-path", "pg1-socket-path", "pg1-port", "pg1-user", "repo1-path",
                      "process-max", "compress-type", "compress-level", "start-fast", "archive-check",
-                     "archive-timeout", "lock-path", "repo1-retention-full", "repo1-retention-diff"}}},
+                     "archive-timeout", "lock-path", "repo1-retention-full", "repo1-retention-diff", "repo1-block"}}},
         {"restore", {"Restore a backup into an empty data directory, with recovery settings for PITR.",
                      "backrest --stanza=NAME restore [--set=LABEL] [--type=time --target=...]",
                      {"stanza", "pg1-path", "repo1-path", "set", "type", "target", "target-action",

@@ -174,8 +174,8 @@ std::vector<OptionDef> buildOptionDefs() {
          .type = T::Boolean,
          .defaultValue = "n",
          .help = "Store files of 64 KiB and more as blocks: an incremental or differential backup "
-                 "then stores only the changed blocks (8 KiB, one page) of a changed file instead "
-                 "of the whole file."},
+                 "then stores only the changed blocks (8 KiB: a page of a relation file) of a "
+                 "changed file instead of the whole file."},
         {.name = "repo1-retention-full",
          .type = T::Integer,
          .help = "Number of full backups to keep; older full backups, and the backups and WAL "

@@ -22,7 +22,7 @@ constexpr uint32_t kPageBlockSize = 8 * 1024;
 constexpr uint32_t kLargeFileBlockSize = 64 * 1024;
 
 class Writer {
-public:
+  public:
     void bytes(std::string_view b) { out_.append(b); }
     void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
     void u32(uint32_t v) { fixed(v, 4); }
@@ -33,7 +33,7 @@ public:
     }
     std::string& text() { return out_; }
 
-private:
+  private:
     void fixed(uint64_t v, int n) {
         for (int i = 0; i < n; i++) u8(static_cast<uint8_t>(v >> (8 * i)));
     }
@@ -41,7 +41,7 @@ private:
 };
 
 class Reader {
-public:
+  public:
     Reader(std::string_view in, const std::string& where) : in_(in), where_(where) {}
     std::string_view bytes(size_t n) {
         if (in_.size() - pos_ < n) malformed("it ends in the middle of an entry");
@@ -71,11 +71,12 @@ public:
         raise(ErrorCode::Format, "block map '{}' is malformed: {}", where_, why);
     }
 
-private:
+  private:
     uint64_t fixed(int n) {
         auto b = bytes(static_cast<size_t>(n));
         uint64_t v = 0;
-        for (int i = 0; i < n; i++) v |= static_cast<uint64_t>(static_cast<uint8_t>(b[i])) << (8 * i);
+        for (int i = 0; i < n; i++)
+            v |= static_cast<uint64_t>(static_cast<uint8_t>(b[i])) << (8 * i);
         return v;
     }
     std::string_view in_;
@@ -120,14 +121,16 @@ size_t BlockMap::frameOf(uint32_t slot) const {
 
 uint32_t BlockMap::slotLength(uint32_t slot) const {
     const BlockFrame& f = frames[frameOf(slot)];
-    return slot + 1 == f.firstSlot + f.blocks ? f.originalLength - (f.blocks - 1) * blockSize : blockSize;
+    return slot + 1 == f.firstSlot + f.blocks ? f.originalLength - (f.blocks - 1) * blockSize
+                                              : blockSize;
 }
 
 void BlockMap::appendBlock(const std::string& holder, uint32_t slot) {
     auto at = std::find(holders.begin(), holders.end(), holder);
     uint32_t index = static_cast<uint32_t>(at - holders.begin());
     if (at == holders.end()) holders.push_back(holder);
-    if (!runs.empty() && runs.back().holder == index && runs.back().firstSlot + runs.back().blocks == slot)
+    if (!runs.empty() && runs.back().holder == index &&
+        runs.back().firstSlot + runs.back().blocks == slot)
         runs.back().blocks++;
     else
         runs.push_back({index, slot, 1});
@@ -137,8 +140,8 @@ std::string encodeBlockMap(const BlockMap& map) {
     uint64_t blocks = 0;
     for (const auto& r : map.runs) blocks += r.blocks;
     if (map.blockSize == 0 || blocks != map.blockCount())
-        raise(ErrorCode::Assert, "block map with block size {} has {} blocks for {} bytes", map.blockSize, blocks,
-              map.fileSize);
+        raise(ErrorCode::Assert, "block map with block size {} has {} blocks for {} bytes",
+              map.blockSize, blocks, map.fileSize);
     Writer w;
     w.bytes(kMagic);
     w.u32(kVersion);
@@ -150,10 +153,12 @@ std::string encodeBlockMap(const BlockMap& map) {
         w.varint(f.blocks);
         w.varint(f.originalLength);
     }
-    for (const auto& c : map.checksums) w.bytes({reinterpret_cast<const char*>(c.data()), c.size()});
+    for (const auto& c : map.checksums)
+        w.bytes({reinterpret_cast<const char*>(c.data()), c.size()});
     w.varint(map.holders.size());
     for (const auto& label : map.holders) {
-        if (label.empty() || label.size() > 255) raise(ErrorCode::Assert, "block map holder label '{}'", label);
+        if (label.empty() || label.size() > 255)
+            raise(ErrorCode::Assert, "block map holder label '{}'", label);
         w.u8(static_cast<uint8_t>(label.size()));
         w.bytes(label);
     }
@@ -171,14 +176,16 @@ BlockMap decodeBlockMap(std::string_view bytes, const std::string& where) {
     if (bytes.size() < kMagic.size() || bytes.substr(0, kMagic.size()) != kMagic)
         raise(ErrorCode::Format, "'{}' is not a block map (no {} header)", where, kMagic);
     if (bytes.size() < kMagic.size() + kDigestSize ||
-        digest(bytes.substr(0, bytes.size() - kDigestSize)) != bytes.substr(bytes.size() - kDigestSize))
-        raise(ErrorCode::Checksum, "block map '{}' is damaged or truncated: its checksum does not match", where);
+        digest(bytes.substr(0, bytes.size() - kDigestSize)) !=
+            bytes.substr(bytes.size() - kDigestSize))
+        raise(ErrorCode::Checksum,
+              "block map '{}' is damaged or truncated: its checksum does not match", where);
     Reader r(bytes.substr(0, bytes.size() - kDigestSize), where);
     r.bytes(kMagic.size());
     uint32_t version = r.u32();
     if (version != kVersion)
-        raise(ErrorCode::Format, "block map '{}' has version {}, this backrest reads version {}", where, version,
-              kVersion);
+        raise(ErrorCode::Format, "block map '{}' has version {}, this backrest reads version {}",
+              where, version, kVersion);
     BlockMap map;
     map.blockSize = r.u32();
     map.fileSize = r.u64();
@@ -194,10 +201,11 @@ BlockMap decodeBlockMap(std::string_view bytes, const std::string& where) {
         f.blocks = r.varint32("frame block count");
         f.originalLength = r.varint32("frame original length");
         uint64_t whole = static_cast<uint64_t>(f.blocks) * map.blockSize;
-        if (f.blocks == 0 || f.originalLength > whole || f.originalLength <= whole - map.blockSize ||
+        if (f.blocks == 0 || f.originalLength > whole ||
+            f.originalLength <= whole - map.blockSize ||
             (f.originalLength != whole && i + 1 != frames))
-            r.malformed(fmt::format("frame {} holds {} bytes in {} blocks of {}", i, f.originalLength, f.blocks,
-                                    map.blockSize));
+            r.malformed(fmt::format("frame {} holds {} bytes in {} blocks of {}", i,
+                                    f.originalLength, f.blocks, map.blockSize));
         offset += f.storedLength;
         slots += f.blocks;
         if (slots > UINT32_MAX) r.malformed("too many blocks");
@@ -218,12 +226,14 @@ BlockMap decodeBlockMap(std::string_view bytes, const std::string& where) {
     for (uint64_t i = 0; i < runs; i++) {
         BlockRun run{r.varint32("holder"), r.varint32("slot"), r.varint32("run length")};
         if (run.holder >= holders || run.blocks == 0)
-            r.malformed(fmt::format("run {} of {} blocks from holder {} of {}", i, run.blocks, run.holder, holders));
+            r.malformed(fmt::format("run {} of {} blocks from holder {} of {}", i, run.blocks,
+                                    run.holder, holders));
         blocks += run.blocks;
         map.runs.push_back(run);
     }
     if (blocks != map.blockCount())
-        r.malformed(fmt::format("its runs hold {} blocks, {} bytes need {}", blocks, map.fileSize, map.blockCount()));
+        r.malformed(fmt::format("its runs hold {} blocks, {} bytes need {}", blocks, map.fileSize,
+                                map.blockCount()));
     if (!r.atEnd()) r.malformed("bytes follow the last run");
     return map;
 }
@@ -246,8 +256,8 @@ const BlockMap& ResolvedBlockMap::holderMap(uint32_t holder) const {
     return h == label ? map : others.at(h);
 }
 
-ResolvedBlockMap resolveBlockMap(storage::Storage& repo, const Layout& layout, const std::string& label,
-                                 const std::string& name) {
+ResolvedBlockMap resolveBlockMap(storage::Storage& repo, const Layout& layout,
+                                 const std::string& label, const std::string& name) {
     ResolvedBlockMap resolved;
     resolved.label = label;
     std::string path = blockMapPath(layout, label, name);
@@ -257,7 +267,9 @@ ResolvedBlockMap resolveBlockMap(storage::Storage& repo, const Layout& layout, c
         if (holder == label) continue;
         BlockMap other = loadBlockMap(repo, blockMapPath(layout, holder, name));
         if (other.blockSize != map.blockSize)
-            raise(ErrorCode::Format, "block map '{}' has blocks of {} bytes, the map of backup {} it takes blocks from {}",
+            raise(ErrorCode::Format,
+                  "block map '{}' has blocks of {} bytes, the map of backup {} it takes blocks "
+                  "from {}",
                   repo.fullPath(path), map.blockSize, holder, other.blockSize);
         resolved.others.emplace(holder, std::move(other));
     }
@@ -265,12 +277,14 @@ ResolvedBlockMap resolveBlockMap(storage::Storage& repo, const Layout& layout, c
     for (const auto& run : map.runs) {
         const BlockMap& holder = resolved.holderMap(run.holder);
         if (static_cast<uint64_t>(run.firstSlot) + run.blocks > holder.slotCount())
-            raise(ErrorCode::Format, "block map '{}' names blocks {} to {} of backup {}, which holds {}",
-                  repo.fullPath(path), run.firstSlot, run.firstSlot + run.blocks - 1, map.holders[run.holder],
-                  holder.slotCount());
+            raise(ErrorCode::Format,
+                  "block map '{}' names blocks {} to {} of backup {}, which holds {}",
+                  repo.fullPath(path), run.firstSlot, run.firstSlot + run.blocks - 1,
+                  map.holders[run.holder], holder.slotCount());
         for (uint32_t k = 0; k < run.blocks; k++, block++)
             if (holder.slotLength(run.firstSlot + k) != map.blockLength(block))
-                raise(ErrorCode::Format, "block map '{}': block {} is {} bytes, the block of backup {} it names {}",
+                raise(ErrorCode::Format,
+                      "block map '{}': block {} is {} bytes, the block of backup {} it names {}",
                       repo.fullPath(path), block, map.blockLength(block), map.holders[run.holder],
                       holder.slotLength(run.firstSlot + k));
     }

@@ -35,8 +35,8 @@ BlockChecksum blockChecksum(std::span<const uint8_t> bytes);
 // Consecutive blocks this backup stored ("slots" firstSlot.. firstSlot + blocks - 1), compressed
 // as one stream of the backup's codec: a frame decompresses alone.
 struct BlockFrame {
-    uint64_t offset = 0;          // in the .blocks file
-    uint32_t storedLength = 0;    // compressed bytes
+    uint64_t offset = 0;        // in the .blocks file
+    uint32_t storedLength = 0;  // compressed bytes
     uint32_t firstSlot = 0;
     uint32_t blocks = 0;
     uint32_t originalLength = 0;  // all blockSize but a short last block of the file
@@ -99,7 +99,7 @@ struct ResolvedBlockMap {
 
 // Loads <label>/<name>.blockmap and the map of each holder it names; checks that block sizes
 // agree and that every run's slots exist with the length the file needs there.
-ResolvedBlockMap resolveBlockMap(storage::Storage& repo, const Layout& layout, const std::string& label,
-                                 const std::string& name);
+ResolvedBlockMap resolveBlockMap(storage::Storage& repo, const Layout& layout,
+                                 const std::string& label, const std::string& name);
 
 }  // namespace backrest::repo

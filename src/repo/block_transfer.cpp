@@ -22,9 +22,14 @@ void closeWritten(std::unique_ptr<storage::StorageWrite> file, storage::AsyncClo
 // Collects the blocks a backup stores into frames and writes each, compressed, to the .blocks
 // file (created with the first frame: a backup that changed no block of the file has none).
 class FrameWriter {
-public:
-    FrameWriter(storage::Storage& repo, std::string path, const TransferOptions& options, BlockMap& map)
-        : repo_(repo), path_(std::move(path)), options_(options), map_(map), pending_(kBlockFrameSize) {}
+  public:
+    FrameWriter(storage::Storage& repo, std::string path, const TransferOptions& options,
+                BlockMap& map)
+        : repo_(repo),
+          path_(std::move(path)),
+          options_(options),
+          map_(map),
+          pending_(kBlockFrameSize) {}
 
     void add(std::span<const uint8_t> block) {
         pending_.append(block);
@@ -39,7 +44,7 @@ public:
         return offset_;
     }
 
-private:
+  private:
     void flush() {
         if (pendingBlocks_ == 0) return;
         compressed_.clear();
@@ -80,7 +85,7 @@ private:
 // block at the same position), so one open file per holder serves a whole map; going back
 // reopens it.
 class HolderReader {
-public:
+  public:
     HolderReader(storage::Storage& repo, std::string path, size_t bufferSize)
         : repo_(repo), path_(std::move(path)), buffer_(bufferSize) {}
 
@@ -90,7 +95,8 @@ public:
         out.clear();
         while (pos_ < offset + length) {
             if (next_ == end_ && !fill()) return false;
-            size_t n = static_cast<size_t>(std::min<uint64_t>(end_ - next_, offset + length - pos_));
+            size_t n =
+                static_cast<size_t>(std::min<uint64_t>(end_ - next_, offset + length - pos_));
             if (pos_ >= offset)
                 out.append({buffer_.data() + next_, n});
             else
@@ -102,7 +108,7 @@ public:
     }
     const std::string& path() const { return path_; }
 
-private:
+  private:
     void open() {
         in_ = repo_.openRead(path_, /*ignoreMissing=*/false);
         pos_ = 0;
@@ -125,10 +131,11 @@ private:
 }  // namespace
 
 std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::string& sourcePath,
-                                        storage::Storage& repo, const BlockTarget& target, uint32_t blockSize,
-                                        const ResolvedBlockMap* prior, const TransferOptions& options,
-                                        io::Filter* observer) {
-    if (blockSize == 0) raise(ErrorCode::Assert, "storeBlocks of '{}' with block size 0", target.name);
+                                        storage::Storage& repo, const BlockTarget& target,
+                                        uint32_t blockSize, const ResolvedBlockMap* prior,
+                                        const TransferOptions& options, io::Filter* observer) {
+    if (blockSize == 0)
+        raise(ErrorCode::Assert, "storeBlocks of '{}' with block size 0", target.name);
     if (prior && prior->map.blockSize != blockSize) prior = nullptr;
     auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
     if (!in) return std::nullopt;
@@ -144,13 +151,15 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
         was.reserve(prior->map.blockCount());
         for (const auto& run : prior->map.runs)
             for (uint32_t k = 0; k < run.blocks; k++)
-                was.push_back({&prior->holderMap(run.holder), &prior->map.holders[run.holder], run.firstSlot + k});
+                was.push_back({&prior->holderMap(run.holder), &prior->map.holders[run.holder],
+                               run.firstSlot + k});
     }
 
     BlockMap map;
     map.blockSize = blockSize;
-    FrameWriter frames(repo, blockDataPath(*target.layout, target.label, target.name,
-                                           io::compressExtension(options.compressType)),
+    FrameWriter frames(repo,
+                       blockDataPath(*target.layout, target.label, target.name,
+                                     io::compressExtension(options.compressType)),
                        options, map);
     StoredBlocks stored;
     io::Sha256Filter sha;
@@ -178,6 +187,9 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
     size_t perRead = std::max<size_t>(1, options.bufferSize / blockSize) * blockSize;
     io::Buffer buffer(perRead);
     for (bool eof = false; !eof;) {
+        if (options.cancel && *options.cancel)
+            raise(ErrorCode::Cancelled, "cancelled while copying '{}'",
+                  source.fullPath(sourcePath));
         size_t filled = 0;
         while (filled < perRead) {
             size_t n = in->read({buffer.data() + filled, perRead - filled});
@@ -204,9 +216,11 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
     return stored;
 }
 
-ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout, const std::string& name,
-                                 const ResolvedBlockMap& resolved, const CompressByLabel& compressOf,
-                                 const std::function<void(std::span<const uint8_t>)>& sink, size_t bufferSize) {
+ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout,
+                                 const std::string& name, const ResolvedBlockMap& resolved,
+                                 const CompressByLabel& compressOf,
+                                 const std::function<void(std::span<const uint8_t>)>& sink,
+                                 size_t bufferSize) {
     const BlockMap& map = resolved.map;
     struct Holder {
         const BlockMap* map;
@@ -220,8 +234,9 @@ ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout, c
         auto type = compressOf.find(map.holders[h]);
         if (type == compressOf.end())
             raise(ErrorCode::Format,
-                  "file '{}' of backup {}: its block map names backup {}, which is not in the backup's chain", name,
-                  resolved.label, map.holders[h]);
+                  "file '{}' of backup {}: its block map names backup {}, which is not in the "
+                  "backup's chain",
+                  name, resolved.label, map.holders[h]);
         holders.push_back({&resolved.holderMap(h), type->second, nullptr, SIZE_MAX, {}});
     }
 
@@ -232,26 +247,30 @@ ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout, c
         Holder& h = holders[run.holder];
         if (!h.reader)
             h.reader = std::make_unique<HolderReader>(
-                repo, blockDataPath(layout, map.holders[run.holder], name, io::compressExtension(h.type)),
+                repo,
+                blockDataPath(layout, map.holders[run.holder], name, io::compressExtension(h.type)),
                 std::min<size_t>(bufferSize, 256 * 1024));
         for (uint32_t slot = run.firstSlot; slot < run.firstSlot + run.blocks; slot++, block++) {
             size_t f = h.map->frameOf(slot);
             const BlockFrame& frame = h.map->frames[f];
             auto damaged = [&](const std::string& what) {
                 raise(ErrorCode::Checksum,
-                      "file '{}' of backup {} is damaged in the repository: block {} is in backup {}, in the frame "
+                      "file '{}' of backup {} is damaged in the repository: block {} is in backup "
+                      "{}, in the frame "
                       "of {} bytes at offset {} of '{}', which {}",
-                      name, resolved.label, block, map.holders[run.holder], frame.storedLength, frame.offset,
-                      repo.fullPath(h.reader->path()), what);
+                      name, resolved.label, block, map.holders[run.holder], frame.storedLength,
+                      frame.offset, repo.fullPath(h.reader->path()), what);
             };
             if (f != h.frame) {
                 h.frame = SIZE_MAX;
-                if (!h.reader->read(frame.offset, frame.storedLength, raw)) damaged("is past the end of the file");
+                if (!h.reader->read(frame.offset, frame.storedLength, raw))
+                    damaged("is past the end of the file");
                 h.frameBytes.clear();
                 try {
                     io::FilterChain chain([&](std::span<const uint8_t> bytes) {
                         if (h.frameBytes.size() + bytes.size() > frame.originalLength)
-                            damaged(fmt::format("decompresses to more than {} bytes", frame.originalLength));
+                            damaged(fmt::format("decompresses to more than {} bytes",
+                                                frame.originalLength));
                         h.frameBytes.append(bytes);
                     });
                     chain.push(io::makeDecompressFilter(h.type, repo.fullPath(h.reader->path())));
@@ -262,13 +281,15 @@ ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout, c
                     damaged(fmt::format("cannot be decompressed: {}", e.what()));
                 }
                 if (h.frameBytes.size() != frame.originalLength)
-                    damaged(fmt::format("decompresses to {} bytes, not {}", h.frameBytes.size(), frame.originalLength));
+                    damaged(fmt::format("decompresses to {} bytes, not {}", h.frameBytes.size(),
+                                        frame.originalLength));
                 h.frame = f;
             }
             std::span<const uint8_t> bytes{
                 h.frameBytes.data() + static_cast<size_t>(slot - frame.firstSlot) * map.blockSize,
                 h.map->slotLength(slot)};
-            if (blockChecksum(bytes) != h.map->checksums[slot]) damaged("does not match the block's checksum");
+            if (blockChecksum(bytes) != h.map->checksums[slot])
+                damaged("does not match the block's checksum");
             sha.process(bytes, unused);
             size += bytes.size();
             sink(bytes);
@@ -279,28 +300,32 @@ ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout, c
 }
 
 void fetchBlocks(storage::Storage& repo, const Layout& layout, const CompressByLabel& compressOf,
-                 storage::Storage& destination, const std::string& destinationPath, const ExpectedFile& expected,
-                 size_t bufferSize, storage::AsyncCloser* closer) {
+                 storage::Storage& destination, const std::string& destinationPath,
+                 const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer) {
     std::string mapPath = blockMapPath(layout, expected.label, expected.name);
     if (!repo.info(mapPath))
-        raise(ErrorCode::FileMissing, "file '{}' of backup {} is missing from the repository (expected '{}')",
+        raise(ErrorCode::FileMissing,
+              "file '{}' of backup {} is missing from the repository (expected '{}')",
               expected.name, expected.label, repo.fullPath(mapPath));
     auto resolved = resolveBlockMap(repo, layout, expected.label, expected.name);
     if (resolved.map.fileSize != expected.size)
         raise(ErrorCode::Checksum,
-              "file '{}' of backup {} is damaged in the repository: the manifest records {} bytes, its block map "
+              "file '{}' of backup {} is damaged in the repository: the manifest records {} bytes, "
+              "its block map "
               "'{}' describes {}",
-              expected.name, expected.label, expected.size, repo.fullPath(mapPath), resolved.map.fileSize);
+              expected.name, expected.label, expected.size, repo.fullPath(mapPath),
+              resolved.map.fileSize);
     auto out = destination.openWrite(destinationPath, expected.write);
     auto got = reassembleBlocks(
-        repo, layout, expected.name, resolved, compressOf, [&](std::span<const uint8_t> bytes) { out->write(bytes); },
-        bufferSize);
+        repo, layout, expected.name, resolved, compressOf,
+        [&](std::span<const uint8_t> bytes) { out->write(bytes); }, bufferSize);
     if (got.sha256 != expected.sha256 || got.size != expected.size)
         raise(ErrorCode::Checksum,
-              "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with SHA-256 {}, "
+              "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with "
+              "SHA-256 {}, "
               "restored {} bytes with SHA-256 {}",
-              expected.name, expected.label, repo.fullPath(mapPath), expected.size, expected.sha256, got.size,
-              got.sha256);
+              expected.name, expected.label, repo.fullPath(mapPath), expected.size, expected.sha256,
+              got.size, got.sha256);
     // Only a verified file is kept; otherwise the writer removes it.
     closeWritten(std::move(out), closer);
 }

@@ -21,7 +21,7 @@
 namespace backrest::repo {
 
 struct StoredBlocks {
-    StoredFile file;           // size and SHA-256 of the whole file; repoSize = .blocks + .blockmap
+    StoredFile file;  // size and SHA-256 of the whole file; repoSize = .blocks + .blockmap
     uint64_t blocksStored = 0;  // appended to this backup's .blocks file
     uint64_t blocksKept = 0;    // referenced from the prior map
 };
@@ -58,8 +58,8 @@ struct ReassembledFile {
 // block is read from its holder's .blocks file, decompressed and checked against its length and
 // checksum. A missing .blocks file raises FileMissingError, a damaged block ChecksumError naming
 // the file, the backup whose map this is, the holder and the offset.
-ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout, const std::string& name,
-                                 const ResolvedBlockMap& map,
+ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout,
+                                 const std::string& name, const ResolvedBlockMap& map,
                                  const CompressByLabel& compressOf,
                                  const std::function<void(std::span<const uint8_t>)>& sink,
                                  size_t bufferSize);
@@ -69,6 +69,7 @@ ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout, c
 // ChecksumError names file and backup.
 void fetchBlocks(storage::Storage& repo, const Layout& layout, const CompressByLabel& compressOf,
                  storage::Storage& destination, const std::string& destinationPath,
-                 const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer = nullptr);
+                 const ExpectedFile& expected, size_t bufferSize,
+                 storage::AsyncCloser* closer = nullptr);
 
 }  // namespace backrest::repo

@@ -34,11 +34,19 @@ pg_init "$DATA" $PORT
 cat >>"$DATA/postgresql.conf" <<CONF
 archive_mode = on
 archive_command = '$BR --config=$CONF --stanza=block archive-push %p && $BR --config=$CONF --stanza=file archive-push %p'
+autovacuum = off
 CONF
 pg_start "$DATA"
 must br block stanza-create
 must br file stanza-create
 must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -i -s 10 -q postgres
+# The two stanzas must see the same changes: no autovacuum (above), and hint bits set and written
+# now rather than by whatever reads the catalogs between the two full backups.
+must psql_at $PORT "VACUUM"
+must psql_at $PORT "CHECKPOINT"
+sleep 1.1  # ... and in an earlier second than the full backups start (see BackupJob::reusable)
+ACCOUNTS=$(psql_at $PORT "SELECT pg_relation_filepath('pgbench_accounts')")
+PKEY=$(psql_at $PORT "SELECT pg_relation_filepath('pgbench_accounts_pkey')")
 
 SNAPSHOT_SQL="SELECT (SELECT md5(string_agg(aid || ':' || abalance, ',' ORDER BY aid)) FROM pgbench_accounts) || ' ' ||
   (SELECT count(*) || ':' || coalesce(sum(delta), 0) FROM pgbench_history) || ' ' ||
@@ -62,9 +70,8 @@ flip_byte() {  # file offset: xor one byte with 0xff
 expect_exit "full backup with --repo1-block" 0 "$BR" --config="$CONF" --stanza=block backup --type=full \
     --start-fast --repo1-block
 FULL=$(latest_label block)
-SNAP_FULL=$(snapshot $PORT)
 expect_exit "full backup without it" 0 "$BR" --config="$CONF" --stanza=file backup --type=full --start-fast
-ACCOUNTS=$(psql_at $PORT "SELECT pg_relation_filepath('pgbench_accounts')")
+SNAP_FULL=$(snapshot $PORT)
 BLOCKS_FULL=$IT_TMP/repo-block/backup/block/$FULL/pg_data/$ACCOUNTS.blocks.zst
 expect_eq "the full stores pgbench_accounts as blocks" \
     "$(test -s "$BLOCKS_FULL" && test -s "${BLOCKS_FULL%.blocks.zst}.blockmap" && echo yes)" "yes"
@@ -94,6 +101,7 @@ expect_eq "block incr stores at most 5 % of the file-level incr ($BLOCK_SIZE vs 
     "$((BLOCK_SIZE * 100 <= FILE_SIZE * 5))" "1"
 ACC_INCR=$(grep -o "{[^}]*\"name\":\"pg_data/$ACCOUNTS\"[^}]*}" "$IT_TMP/repo-block/backup/block/$INCR1/backup.manifest")
 expect_contains "pgbench_accounts is block-stored in the incr" "$ACC_INCR" '"block-size":8192'
+expect_contains "with its page checksums validated" "$ACC_INCR" '"page-checked":true'
 ACC_REPO=$(printf '%s' "$ACC_INCR" | sed -n 's/.*"repo-size":\([0-9]*\).*/\1/p')
 ACC_FULL=$(stat -c %s "$BLOCKS_FULL")
 expect_eq "and stores under 5 % of its blocks again ($ACC_REPO of $ACC_FULL bytes)" \
@@ -107,7 +115,6 @@ INCR2=$(latest_label block)
 SNAP2=$(snapshot $PORT)
 # The index's pages changed by the first incr mostly stay as they were (the table's do not: reads
 # since have set hint bits on them), so its map now names the full and both incrementals.
-PKEY=$(psql_at $PORT "SELECT pg_relation_filepath('pgbench_accounts_pkey')")
 HOLDERS=$(grep -aoE "${FULL}(_[0-9]{8}-[0-9]{6}I)?" "$IT_TMP/repo-block/backup/block/$INCR2/pg_data/$PKEY.blockmap" |
     sort -u | wc -l)
 expect_eq "pgbench_accounts_pkey in the second incr takes blocks from 3 backups" "$HOLDERS" "3"

@@ -27,12 +27,16 @@ Error errorOf(F&& f) {
     return Error(ErrorCode::Assert, "");
 }
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 const std::string kFull = "20261121-235959F";
 const std::string kIncr = "20261121-235959F_20261122-010000I";
 
-BlockChecksum sumOf(int n) { return blockChecksum(std::span(reinterpret_cast<const uint8_t*>(&n), sizeof n)); }
+BlockChecksum sumOf(int n) {
+    return blockChecksum(std::span(reinterpret_cast<const uint8_t*>(&n), sizeof n));
+}
 
 // A file of 5 blocks of 8 KiB and a short one: blocks 0-1 and 4 from the full (slots 0, 1, 4),
 // blocks 2-3 and 5 stored by the incremental itself in two frames.
@@ -55,7 +59,8 @@ BlockMap sampleMap() {
 std::string resealed(std::string bytes) {
     bytes.resize(bytes.size() - 32);
     std::string hex = io::sha256Hex(bytes);
-    for (size_t i = 0; i < 32; i++) bytes.push_back(static_cast<char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16)));
+    for (size_t i = 0; i < 32; i++)
+        bytes.push_back(static_cast<char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16)));
     return bytes;
 }
 
@@ -161,7 +166,7 @@ TEST(RepoBlockMap, WellSealedButInconsistentIsMalformed) {
 }
 
 class RepoBlockMapFiles : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/repo-blockmap-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
@@ -171,7 +176,8 @@ protected:
     void TearDown() override { fs::remove_all(root_); }
 
     void save(const std::string& label, const BlockMap& m) {
-        storage::writeAll(*repo_, blockMapPath(layout_, label, "pg_data/base/1/2"), encodeBlockMap(m));
+        storage::writeAll(*repo_, blockMapPath(layout_, label, "pg_data/base/1/2"),
+                          encodeBlockMap(m));
     }
 
     std::string root_;

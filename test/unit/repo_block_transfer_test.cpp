@@ -3,6 +3,7 @@
 // in the chain is refused with the file and backup named.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -31,7 +32,9 @@ Error errorOf(F&& f) {
     return Error(ErrorCode::Assert, "");
 }
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 constexpr uint32_t kBlock = 8192;
 const std::string kName = "pg_data/base/1/16384";
@@ -43,14 +46,17 @@ const std::string kIncr2 = "20261121-235959F_20261122-020000I";
 std::string pages(size_t size, uint32_t seed) {
     std::mt19937 rng(seed);
     std::string s(size, '\0');
-    for (size_t i = 0; i < size; i++) s[i] = i % kBlock < 64 ? static_cast<char>(rng()) : static_cast<char>('a' + i % 13);
+    for (size_t i = 0; i < size; i++)
+        s[i] = i % kBlock < 64 ? static_cast<char>(rng()) : static_cast<char>('a' + i % 13);
     return s;
 }
 
-void changeBlock(std::string& bytes, size_t block) { bytes[block * kBlock + 100] ^= 0x5a; }
+void changeBlock(std::string& bytes, size_t block) {
+    bytes[block * kBlock + 100] ^= 0x5a;
+}
 
 class RepoBlockTransfer : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/repo-blocks-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
@@ -62,16 +68,22 @@ protected:
         repo_ = std::make_unique<storage::PosixStorage>(root_ + "/repo");
         restore_ = std::make_unique<storage::PosixStorage>(root_ + "/restore");
         options_.bufferSize = 64 * 1024;
-        types_ = {{kFull, io::CompressType::Zst}, {kIncr1, io::CompressType::Zst}, {kIncr2, io::CompressType::Zst}};
+        types_ = {{kFull, io::CompressType::Zst},
+                  {kIncr1, io::CompressType::Zst},
+                  {kIncr2, io::CompressType::Zst}};
     }
     void TearDown() override { fs::remove_all(root_); }
 
-    void put(const std::string& bytes) { std::ofstream(root_ + "/pg/base/1/16384", std::ios::binary) << bytes; }
+    void put(const std::string& bytes) {
+        std::ofstream(root_ + "/pg/base/1/16384", std::ios::binary) << bytes;
+    }
     std::string get(const std::string& rel) {
         std::ifstream in(root_ + "/" + rel, std::ios::binary);
         return std::string(std::istreambuf_iterator<char>(in), {});
     }
-    uint64_t sizeOf(const std::string& repoPath) { return fs::file_size(root_ + "/repo/" + repoPath); }
+    uint64_t sizeOf(const std::string& repoPath) {
+        return fs::file_size(root_ + "/repo/" + repoPath);
+    }
 
     // Backs the current source up into `label` against the map in `priorLabel` (if any).
     StoredBlocks backup(const std::string& label, const std::string& priorLabel = "") {
@@ -109,7 +121,8 @@ TEST_F(RepoBlockTransfer, FullStoresEveryBlockAndRestores) {
     EXPECT_EQ(full.blocksKept, 0u);
     EXPECT_EQ(full.file.size, bytes.size());
     EXPECT_EQ(full.file.sha256, io::sha256Hex(bytes));
-    EXPECT_EQ(full.file.repoSize, sizeOf(blocksFile(kFull)) + sizeOf(blockMapPath(layout_, kFull, kName)));
+    EXPECT_EQ(full.file.repoSize,
+              sizeOf(blocksFile(kFull)) + sizeOf(blockMapPath(layout_, kFull, kName)));
     EXPECT_LT(full.file.repoSize, bytes.size() / 4);  // compressed in frames, not block by block
     EXPECT_EQ(restore(kFull, full), bytes);
 }
@@ -127,7 +140,8 @@ TEST_F(RepoBlockTransfer, OneChangedBlockStoresOneBlock) {
     auto map = loadBlockMap(*repo_, blockMapPath(layout_, kIncr1, kName));
     EXPECT_EQ(map.slotCount(), 1u);
     EXPECT_EQ(map.runs.size(), 3u);  // full 0-16, incr 0, full 18-63
-    EXPECT_EQ(incr.file.repoSize, sizeOf(blocksFile(kIncr1)) + sizeOf(blockMapPath(layout_, kIncr1, kName)));
+    EXPECT_EQ(incr.file.repoSize,
+              sizeOf(blocksFile(kIncr1)) + sizeOf(blockMapPath(layout_, kIncr1, kName)));
     EXPECT_LT(incr.file.repoSize, full.file.repoSize / 8);
     EXPECT_EQ(restore(kIncr1, incr), bytes);
 
@@ -169,7 +183,8 @@ TEST_F(RepoBlockTransfer, UncompressedAndObserved) {
     std::string bytes = pages(20 * kBlock, 5);
     put(bytes);
     io::SizeFilter seen;
-    auto full = storeBlocks(*pg_, "base/1/16384", *repo_, {&layout_, kFull, kName}, kBlock, nullptr, options_, &seen);
+    auto full = storeBlocks(*pg_, "base/1/16384", *repo_, {&layout_, kFull, kName}, kBlock, nullptr,
+                            options_, &seen);
     ASSERT_TRUE(full);
     EXPECT_EQ(seen.bytes(), bytes.size());
     EXPECT_EQ(get("repo/" + blocksFile(kFull)), bytes);  // stored as they are
@@ -183,15 +198,26 @@ TEST_F(RepoBlockTransfer, UncompressedAndObserved) {
 }
 
 TEST_F(RepoBlockTransfer, VanishedSourceAndOtherBlockSize) {
-    EXPECT_FALSE(storeBlocks(*pg_, "base/1/99999", *repo_, {&layout_, kFull, kName}, kBlock, nullptr, options_));
+    EXPECT_FALSE(storeBlocks(*pg_, "base/1/99999", *repo_, {&layout_, kFull, kName}, kBlock,
+                             nullptr, options_));
     EXPECT_FALSE(fs::exists(root_ + "/repo/" + blockMapPath(layout_, kFull, kName)));
 
     put(pages(16 * kBlock, 6));
     backup(kFull);
     auto prior = resolveBlockMap(*repo_, layout_, kFull, kName);
-    auto other = storeBlocks(*pg_, "base/1/16384", *repo_, {&layout_, kIncr1, kName}, 2 * kBlock, &prior, options_);
+    auto other = storeBlocks(*pg_, "base/1/16384", *repo_, {&layout_, kIncr1, kName}, 2 * kBlock,
+                             &prior, options_);
     ASSERT_TRUE(other);
     EXPECT_EQ(other->blocksStored, 8u);  // the prior's 8 KiB blocks say nothing about 16 KiB ones
+
+    std::atomic<bool> cancel{true};
+    options_.cancel = &cancel;
+    Error e = errorOf([&] {
+        storeBlocks(*pg_, "base/1/16384", *repo_, {&layout_, kIncr2, kName}, kBlock, nullptr,
+                    options_);
+    });
+    EXPECT_EQ(e.code(), ErrorCode::Cancelled);
+    EXPECT_FALSE(fs::exists(root_ + "/repo/" + blockMapPath(layout_, kIncr2, kName)));
 }
 
 TEST_F(RepoBlockTransfer, FlippedByteInAnEarlierBackupsBlocksIsAChecksumError) {
@@ -215,7 +241,8 @@ TEST_F(RepoBlockTransfer, FlippedByteInAnEarlierBackupsBlocksIsAChecksumError) {
         EXPECT_TRUE(has(e.what(), "is in backup " + kFull)) << e.what();
         EXPECT_FALSE(fs::exists(root_ + "/restore/16384"));  // the partial file is removed
     }
-    std::ofstream(damagedPath, std::ios::binary | std::ios::trunc) << stored.substr(0, stored.size() / 2);
+    std::ofstream(damagedPath, std::ios::binary | std::ios::trunc)
+        << stored.substr(0, stored.size() / 2);
     EXPECT_EQ(errorOf([&] { restore(kIncr1, incr); }).code(), ErrorCode::Checksum);
     fs::remove(damagedPath);
     EXPECT_EQ(errorOf([&] { restore(kIncr1, incr); }).code(), ErrorCode::FileMissing);
@@ -230,7 +257,8 @@ TEST_F(RepoBlockTransfer, FlippedByteInAnUncompressedBlockIsNamed) {
     StoredBlocks full = backup(kFull);
     std::string stored = get("repo/" + blocksFile(kFull));
     stored[5 * kBlock + 7] ^= 0x01;
-    std::ofstream(root_ + "/repo/" + blocksFile(kFull), std::ios::binary | std::ios::trunc) << stored;
+    std::ofstream(root_ + "/repo/" + blocksFile(kFull), std::ios::binary | std::ios::trunc)
+        << stored;
     Error e = errorOf([&] { restore(kFull, full); });
     EXPECT_EQ(e.code(), ErrorCode::Checksum);
     EXPECT_TRUE(has(e.what(), "block 5 is in backup " + kFull)) << e.what();
