@@ -8,7 +8,7 @@ packages=(
   postgresql-15 postgresql-client-15 postgresql-contrib postgresql-server-dev-15
   libpq-dev libzstd-dev libssl-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev googletest
-  zstd pgbackrest socat
+  zstd pgbackrest python3 socat
 )
 
 missing=()
