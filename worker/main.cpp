@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/config.h"
 #include "common/error.h"
@@ -24,8 +26,24 @@ int main(int argc, char** argv) {
         {"help", cmd::help},
         {"version", cmd::version},
     };
+    // The spellings every Unix tool answers: --help and -h (for the command given, if any) and
+    // --version.
+    std::vector<const char*> args(argv, argv + argc);
+    bool wantsHelp = false, wantsVersion = false;
+    const char* command = nullptr;
+    for (int i = 1; i < argc; i++) {
+        std::string_view arg(argv[i]);
+        wantsHelp = wantsHelp || arg == "--help" || arg == "-h";
+        wantsVersion = wantsVersion || arg == "--version";
+        if (!command && !arg.starts_with("-")) command = argv[i];
+    }
+    if (wantsHelp)
+        args = command ? std::vector<const char*>{argv[0], "help", command} : std::vector<const char*>{argv[0], "help"};
+    else if (wantsVersion)
+        args = {argv[0], "version"};
+    argc = static_cast<int>(args.size());
     try {
-        Config config = Config::parse(argc, argv, environ);
+        Config config = Config::parse(argc, args.data(), environ);
         setLogLevel(parseLogLevel(config.getString("log-level-console")));
         auto it = commands.find(config.command());
         if (it == commands.end())
