@@ -8,32 +8,10 @@ TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
 it_setup
 
-PORT=55440
-DATA=$IT_TMP/primary
-CONF=$IT_TMP/backrest.conf
-cat >"$CONF" <<CONF
-[global]
-repo1-path=$IT_TMP/repo
-lock-path=$IT_TMP/lock
-
-[main]
-pg1-path=$DATA
-pg1-socket-path=$IT_TMP
-pg1-port=$PORT
-CONF
-chmod 0644 "$CONF"
-br() { as_pg "$BR" --config="$CONF" --stanza=main "$@"; }
 labels() { br info --output=json | grep -o '"label":"[0-9FDI_-]*"' | cut -d'"' -f4 | tr '\n' ' '; }
 wal_count() { find "$IT_TMP/repo/archive/main" -name '0*-*' | wc -l; }
 oldest_wal() { find "$IT_TMP/repo/archive/main" -name '0*-*' -printf '%f\n' | cut -c1-24 | sort | head -1; }
-
-pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$BR --config=$CONF --stanza=main archive-push %p'
-CONF
-pg_start "$DATA"
-must br stanza-create
+it_primary 55440
 must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -i -s 2 -q postgres
 work() { must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -c 2 -t 100 -n postgres; must psql_at $PORT "SELECT pg_switch_wal()"; }
 

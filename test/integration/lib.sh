@@ -109,6 +109,32 @@ psql_at() {  # port sql
     as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p "$1" -U postgres -d postgres -Atq -v ON_ERROR_STOP=1 -c "$2"
 }
 
+# A primary cluster archiving into a backrest repository, with its stanza 'main' created: sets
+# PORT, DATA and CONF. Extra arguments are more [global] lines of the config file.
+it_primary() {  # port [global option line ...]
+    PORT=$1
+    shift
+    DATA=$IT_TMP/primary
+    CONF=$IT_TMP/backrest.conf
+    {
+        printf '[global]\nrepo1-path=%s\nlock-path=%s\n' "$IT_TMP/repo" "$IT_TMP/lock"
+        local line
+        for line in "$@"; do printf '%s\n' "$line"; done
+        printf '\n[main]\npg1-path=%s\npg1-socket-path=%s\npg1-port=%s\n' "$DATA" "$IT_TMP" "$PORT"
+    } >"$CONF"
+    chmod 0644 "$CONF"
+    pg_init "$DATA" "$PORT"
+    cat >>"$DATA/postgresql.conf" <<CONF
+archive_mode = on
+archive_command = '$BR --config=$CONF --stanza=main archive-push %p'
+CONF
+    pg_start "$DATA"
+    must br stanza-create
+}
+
+# The CLI on the suite's config and stanza, as postgres.
+br() { as_pg "$BR" --config="$CONF" --stanza=main "$@"; }
+
 # Waits until a restored cluster has finished recovery (promoted), up to 120 s.
 wait_promoted() {  # port
     local i

@@ -8,30 +8,7 @@ TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
 it_setup
 
-PORT=55445
-DATA=$IT_TMP/primary
-CONF=$IT_TMP/backrest.conf
-cat >"$CONF" <<CONF
-[global]
-repo1-path=$IT_TMP/repo
-lock-path=$IT_TMP/lock
-process-max=2
-
-[main]
-pg1-path=$DATA
-pg1-socket-path=$IT_TMP
-pg1-port=$PORT
-CONF
-chmod 0644 "$CONF"
-br() { as_pg "$BR" --config="$CONF" --stanza=main "$@"; }
-
-pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$BR --config=$CONF --stanza=main archive-push %p'
-CONF
-pg_start "$DATA"
-must br stanza-create
+it_primary 55445 'process-max=2'
 must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -i -s 3 -q postgres
 must psql_at $PORT "CHECKPOINT"
 
