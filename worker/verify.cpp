@@ -26,6 +26,7 @@
 #include "repo/manifest.h"
 #include "worker/commands.h"
 #include "worker/context.h"
+#include "worker/verify_read.h"
 
 namespace backrest::cmd {
 
@@ -33,89 +34,6 @@ namespace {
 
 using nlohmann::json;
 
-// One repository file to read back, and what its original bytes must be.
-struct ReadCheck {
-    std::string path;
-    io::CompressType type = io::CompressType::None;
-    std::string sha256;
-    std::optional<uint64_t> size, storedSize;  // unknown for WAL: its name carries only the checksum
-    uint64_t order = 0;                        // stored bytes: the largest are started first
-    std::string problem;                       // what is wrong; empty when the file is good
-    // A block-stored file (path is then its map): reassembled from the backups of its holder's
-    // chain, whose compression this gives.
-    uint32_t blockSize = 0;
-    std::string name, holder;
-    std::shared_ptr<const repo::CompressByLabel> chain;
-};
-
-// Streams the file through decompress -> sha256 -> size into a sink that keeps nothing.
-void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
-    std::string where = repo.fullPath(check.path);
-    try {
-        auto in = repo.openRead(check.path, /*ignoreMissing=*/true);
-        if (!in) {
-            check.problem = fmt::format("is missing from the repository (expected '{}')", where);
-            return;
-        }
-        io::FilterChain chain([](std::span<const uint8_t>) {});
-        auto& stored = chain.add<io::SizeFilter>();
-        chain.push(io::makeDecompressFilter(check.type, where));
-        auto& sha = chain.add<io::Sha256Filter>();
-        auto& size = chain.add<io::SizeFilter>();
-        io::Buffer buffer(bufferSize);
-        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) chain.write({buffer.data(), n});
-        chain.finish();
-        if (check.size && (sha.hex() != check.sha256 || size.bytes() != *check.size))
-            check.problem = fmt::format("is damaged ('{}'): recorded {} bytes with SHA-256 {}, read {} bytes with SHA-256 {}",
-                                        where, *check.size, check.sha256, size.bytes(), sha.hex());
-        else if (sha.hex() != check.sha256)
-            check.problem = fmt::format("is damaged ('{}'): SHA-256 {} expected (from its name), {} read", where,
-                                        check.sha256, sha.hex());
-        else if (check.storedSize && stored.bytes() != *check.storedSize)
-            check.problem = fmt::format("has {} bytes in the repository where the manifest records {} ('{}')",
-                                        stored.bytes(), *check.storedSize, where);
-    } catch (const Error& e) {
-        // A decompression failure is damage; anything else (permissions, I/O) is reported as such.
-        check.problem = e.code() == ErrorCode::Compress ? fmt::format("is damaged: {}", e.what())
-                                                        : fmt::format("cannot be read: {}", e.what());
-    }
-}
-
-// Reassembles a block-stored file as restore does, into a sink that keeps nothing; the map's
-// own checksum is checked as it loads.
-void readBackBlocks(storage::Storage& repo, const repo::Layout& layout, ReadCheck& check, size_t bufferSize) {
-    std::string where = repo.fullPath(check.path);
-    try {
-        auto mapInfo = repo.info(check.path);
-        if (!mapInfo) {
-            check.problem = fmt::format("is missing from the repository (expected block map '{}')", where);
-            return;
-        }
-        auto resolved = repo::resolveBlockMap(repo, layout, check.holder, check.name);
-        auto got = repo::reassembleBlocks(repo, layout, check.name, resolved, *check.chain,
-                                          [](std::span<const uint8_t>) {}, bufferSize);
-        auto blocks = repo.info(repo::blockDataPath(layout, check.holder, check.name,
-                                                    io::compressExtension(check.chain->at(check.holder))));
-        uint64_t stored = mapInfo->size + (blocks ? blocks->size : 0);
-        if (resolved.map.blockSize != check.blockSize)
-            check.problem = fmt::format("has blocks of {} bytes in its map '{}' where the manifest records {}",
-                                        resolved.map.blockSize, where, check.blockSize);
-        else if (got.sha256 != check.sha256 || got.size != *check.size)
-            check.problem = fmt::format("is damaged ('{}'): recorded {} bytes with SHA-256 {}, reassembled {} bytes "
-                                        "with SHA-256 {}",
-                                        where, *check.size, check.sha256, got.size, got.sha256);
-        else if (check.storedSize && stored != *check.storedSize)
-            check.problem = fmt::format("has {} bytes in the repository where the manifest records {} ('{}')", stored,
-                                        *check.storedSize, where);
-    } catch (const Error& e) {
-        check.problem = e.code() == ErrorCode::Checksum || e.code() == ErrorCode::Format
-                            ? fmt::format("is damaged: {}", e.what())
-                            : fmt::format("cannot be read: {}", e.what());
-    }
-}
-
-// Readers take the first good copy of <name>, <name>.copy and only log the other: verify reports
-// a damaged, missing or diverging copy while one copy is good (with none, the loader raises).
 std::vector<std::string> copyWarnings(storage::Storage& repo, const std::string& path) {
     std::vector<std::string> bad, good;
     for (const std::string& candidate : {path, path + ".copy"}) {
