@@ -167,7 +167,7 @@ int restore(const Config& config) {
     fs.remove(dataPath + "/global/pg_control");
 
     // --delta: clean the targets and find what already matches the backup.
-    std::set<size_t> unchanged;
+    DeltaPlan deltaPlan;
     if (delta) {
         DeltaInput in;
         in.manifest = &manifest;
@@ -179,7 +179,7 @@ int restore(const Config& config) {
         for (const auto& [target, location] : locations) in.roots.push_back(location);
         in.force = config.getBool("force");
         in.processMax = static_cast<size_t>(config.getInt("process-max"));
-        unchanged = prepareDelta(fs, in);
+        deltaPlan = prepareDelta(fs, in);
     }
 
     // Directories first (each target, then every path in name order), then the links.
@@ -205,7 +205,7 @@ int restore(const Config& config) {
     size_t control = manifest.files.size();
     for (size_t i = 0; i < manifest.files.size(); i++) {
         if (manifest.files[i].name == "pg_data/global/pg_control") control = i;
-        else if (!unchanged.count(i)) order.push_back(i);
+        else if (!deltaPlan.keep.count(i)) order.push_back(i);
     }
     std::sort(order.begin(), order.end(),
               [&](size_t a, size_t b) { return manifest.files[a].size > manifest.files[b].size; });
@@ -242,6 +242,9 @@ int restore(const Config& config) {
         io::CompressType type = compressOf.at(holder);
         if (f.blockSize != 0)
             repo::fetchBlocks(*repo, layout, compressOf, fs, dest, expected, options.bufferSize, async);
+        else if (deltaPlan.patch.count(index))
+            patchInPlace(*repo, layout.backupFile(holder, f.name, io::compressExtension(type)), type, dest, f, holder,
+                         options.bufferSize);
         else
             repo::fetchFile(*repo, layout.backupFile(holder, f.name, io::compressExtension(type)), type, fs, dest,
                             expected, options.bufferSize, async);

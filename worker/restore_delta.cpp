@@ -10,7 +10,15 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/parallel.h"
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
 #include "io/buffer.h"
+#include "io/filter_chain.h"
+#include "io/size.h"
 #include "io/sha256.h"
 
 namespace backrest::cmd {
@@ -36,7 +44,7 @@ void resetModeAndTime(const std::string& path, const repo::ManifestFile& f) {
 
 }  // namespace
 
-std::set<size_t> prepareDelta(storage::Storage& fs, const DeltaInput& in) {
+DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
     std::unordered_map<std::string, size_t> wanted;
     for (size_t i = 0; i < in.fileDestinations.size(); i++) wanted[in.fileDestinations[i]] = i;
 
@@ -75,7 +83,7 @@ std::set<size_t> prepareDelta(storage::Storage& fs, const DeltaInput& in) {
     }
 
     // Same size: same content? By checksum, or by mtime with --force.
-    std::set<size_t> keep;
+    DeltaPlan plan;
     std::mutex mutex;
     runParallel(in.processMax, candidates.size(), [&](size_t c) {
         const auto& [index, path] = candidates[c];
@@ -87,14 +95,68 @@ std::set<size_t> prepareDelta(storage::Storage& fs, const DeltaInput& in) {
         } else {
             same = fileSha256(fs, path) == f.sha256;
         }
-        if (!same) return;
-        resetModeAndTime(path, f);
         std::lock_guard lock(mutex);
-        keep.insert(index);
+        if (!same) {
+            plan.patch.insert(index);
+            return;
+        }
+        resetModeAndTime(path, f);
+        plan.keep.insert(index);
     });
-    logInfo("restore --delta: kept {} matching files, removed {} entries the backup does not have", keep.size(),
-            removed);
-    return keep;
+    logInfo("restore --delta: kept {} matching files, patching {} changed ones, removed {} entries the backup does "
+            "not have",
+            plan.keep.size(), plan.patch.size(), removed);
+    return plan;
+}
+
+void patchInPlace(storage::Storage& repo, const std::string& repoPath, io::CompressType compressType,
+                  const std::string& path, const repo::ManifestFile& f, const std::string& holder,
+                  size_t bufferSize) {
+    auto in = repo.openRead(repoPath, true);
+    if (!in)
+        raise(ErrorCode::FileMissing, "file '{}' of backup {} is missing from the repository (expected '{}')",
+              f.name, holder, repo.fullPath(repoPath));
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", path);
+    struct FdCloser {
+        int fd;
+        ~FdCloser() { ::close(fd); }
+    } closeFd{fd};
+
+    constexpr size_t kPage = 8192;
+    uint64_t offset = 0, pagesWritten = 0;
+    std::vector<uint8_t> local(kPage);
+    io::FilterChain chain([&](std::span<const uint8_t> bytes) {
+        // Compare page by page; write back only what differs.
+        for (size_t at = 0; at < bytes.size(); at += kPage) {
+            size_t n = std::min(kPage, bytes.size() - at);
+            ssize_t got = ::pread(fd, local.data(), n, static_cast<off_t>(offset + at));
+            if (got == static_cast<ssize_t>(n) && std::memcmp(local.data(), bytes.data() + at, n) == 0) continue;
+            if (::pwrite(fd, bytes.data() + at, n, static_cast<off_t>(offset + at)) != static_cast<ssize_t>(n))
+                raiseErrno(ErrorCode::FileWrite, "unable to write", path);
+            pagesWritten++;
+        }
+        offset += bytes.size();
+    });
+    chain.push(io::makeDecompressFilter(compressType, repo.fullPath(repoPath)));
+    auto& sha = chain.add<io::Sha256Filter>();
+    auto& size = chain.add<io::SizeFilter>();
+    io::Buffer buffer(bufferSize);
+    try {
+        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) chain.write({buffer.data(), n});
+        chain.finish();
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::Compress) throw;
+        raise(ErrorCode::Checksum, "file '{}' of backup {} is damaged in the repository: {}", f.name, holder, e.what());
+    }
+    if (sha.hex() != f.sha256 || size.bytes() != f.size)
+        raise(ErrorCode::Checksum,
+              "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with SHA-256 {}, read {} "
+              "bytes with SHA-256 {}",
+              f.name, holder, repo.fullPath(repoPath), f.size, f.sha256, size.bytes(), sha.hex());
+    if (::ftruncate(fd, static_cast<off_t>(f.size)) != 0) raiseErrno(ErrorCode::FileWrite, "unable to truncate", path);
+    if (pagesWritten > 0 && ::fsync(fd) != 0) raiseErrno(ErrorCode::FileWrite, "unable to fsync", path);
+    resetModeAndTime(path, f);
 }
 
 }  // namespace backrest::cmd

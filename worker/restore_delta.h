@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "io/compress.h"
 #include "repo/manifest.h"
 #include "storage/storage.h"
 
@@ -22,9 +23,21 @@ struct DeltaInput {
     size_t processMax = 1;
 };
 
+struct DeltaPlan {
+    std::set<size_t> keep;   // already match: mode and mtime reset, nothing to restore
+    std::set<size_t> patch;  // same size, other content: only the differing pages are rewritten
+};
+
 // Removes from the roots everything the backup does not have (files, links, directories) and
-// returns the indexes of manifest files that already match and need no restore (their mode
-// and mtime are reset to the backup's).
-std::set<size_t> prepareDelta(storage::Storage& fs, const DeltaInput& input);
+// sorts the manifest files already present into those to keep and those to patch.
+DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& input);
+
+// Restores a file over an existing copy of the same size by rewriting only the 8 KiB pages that
+// differ from the backup's bytes (a relation file changed by 1 % is not rewritten and fsynced
+// whole). The backup's bytes are verified against their size and SHA-256 as in any restore; a
+// mismatch is a ChecksumError naming the file and the backup.
+void patchInPlace(storage::Storage& repo, const std::string& repoPath, io::CompressType compressType,
+                  const std::string& path, const repo::ManifestFile& file, const std::string& holder,
+                  size_t bufferSize);
 
 }  // namespace backrest::cmd

@@ -82,6 +82,9 @@ expect_exit "restore --delta over a damaged copy" 0 "$BR" --config="$CONF" --sta
     --set="$INCR2" --type=immediate --target-action=promote --delta --log-level-console=info restore
 KEPT=$(printf '%s' "$OUT" | sed -n 's/.*kept \([0-9]*\) matching files.*/\1/p')
 expect_eq "delta kept the matching files (${KEPT:-0} kept)" "$((${KEPT:-0} > 500))" "1"
+PATCHED=$(printf '%s' "$OUT" | sed -n 's/.*patching \([0-9]*\) changed ones.*/\1/p')
+expect_eq "the damaged relation file was patched in place, not rewritten (${PATCHED:-0} patched)" \
+    "$((${PATCHED:-0} >= 1))" "1"
 expect_eq "the stray file is gone" "$(test -e "$dir/base/stray-file" && echo present || echo absent)" "absent"
 sed -i "s/^port = .*/port = $((port - 1))/; s/^archive_mode = .*/archive_mode = off/" "$dir/postgresql.conf"
 pg_start "$dir"
