@@ -25,6 +25,7 @@ cat >"$DEMO/backrest.conf" <<CONF
 repo1-path=$DEMO/repo
 lock-path=$DEMO/lock
 process-max=2
+repo1-retention-full=2
 
 [demo]
 pg1-path=$DEMO/data
