@@ -10,24 +10,16 @@
 #include "common/error.h"
 #include "pg/control.h"
 #include "storage/posix.h"
+#include "test/unit/test_support.h"
 
 namespace backrest::pg {
 namespace {
 
 namespace fs = std::filesystem;
 
-template <typename F>
-Error errorOf(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "no backrest::Error thrown";
-    return Error(ErrorCode::Assert, "");
-}
+using backrest::test::errorOf;
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using backrest::test::has;
 
 class PgControl : public ::testing::Test {
 protected:

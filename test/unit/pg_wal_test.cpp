@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "pg/wal.h"
+#include "test/unit/test_support.h"
 
 namespace backrest::pg {
 namespace {
@@ -14,18 +15,9 @@ namespace {
 constexpr uint32_t k16M = 16 * 1024 * 1024;
 constexpr uint32_t k64M = 64 * 1024 * 1024;
 
-template <typename F>
-Error errorOf(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "no backrest::Error thrown";
-    return Error(ErrorCode::Assert, "");
-}
+using backrest::test::errorOf;
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using backrest::test::has;
 
 // A segment start: XLogLongPageHeaderData (40 bytes) followed by filler.
 std::vector<uint8_t> longHeader(uint16_t magic, uint16_t info, uint64_t sysid, uint32_t segSize,

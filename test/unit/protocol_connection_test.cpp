@@ -20,6 +20,7 @@
 
 #include "common/error.h"
 #include "protocol/connection.h"
+#include "test/unit/test_support.h"
 
 namespace backrest::protocol {
 namespace {
@@ -27,21 +28,9 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-template <typename F>
-Error errorOf(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "a std::exception that is not a backrest::Error: " << e.what();
-        return Error(ErrorCode::Assert, e.what());
-    }
-    ADD_FAILURE() << "no backrest::Error thrown";
-    return Error(ErrorCode::Assert, "");
-}
+using backrest::test::errorOf;
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using backrest::test::has;
 
 long msSince(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();

@@ -9,25 +9,14 @@
 
 #include "common/error.h"
 #include "protocol/frame.h"
+#include "test/unit/test_support.h"
 
 namespace backrest::protocol {
 namespace {
 
-template <typename F>
-Error errorOf(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "a std::exception that is not a backrest::Error: " << e.what();
-        return Error(ErrorCode::Assert, e.what());
-    }
-    ADD_FAILURE() << "no backrest::Error thrown";
-    return Error(ErrorCode::Assert, "");
-}
+using backrest::test::errorOf;
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using backrest::test::has;
 
 // A length prefix alone.
 std::string prefix(uint32_t n) {

@@ -10,26 +10,16 @@
 #include "io/sha256.h"
 #include "repo/block_map.h"
 #include "storage/posix.h"
+#include "test/unit/test_support.h"
 
 namespace backrest::repo {
 namespace {
 
 namespace fs = std::filesystem;
 
-template <typename F>
-Error errorOf(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "no backrest::Error thrown";
-    return Error(ErrorCode::Assert, "");
-}
+using backrest::test::errorOf;
 
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using backrest::test::has;
 
 const std::string kFull = "20261121-235959F";
 const std::string kIncr = "20261121-235959F_20261122-010000I";

@@ -15,26 +15,16 @@
 #include "io/size.h"
 #include "repo/block_transfer.h"
 #include "storage/posix.h"
+#include "test/unit/test_support.h"
 
 namespace backrest::repo {
 namespace {
 
 namespace fs = std::filesystem;
 
-template <typename F>
-Error errorOf(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "no backrest::Error thrown";
-    return Error(ErrorCode::Assert, "");
-}
+using backrest::test::errorOf;
 
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using backrest::test::has;
 
 constexpr uint32_t kBlock = 8192;
 const std::string kName = "pg_data/base/1/16384";

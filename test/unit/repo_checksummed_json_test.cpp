@@ -10,6 +10,7 @@
 #include "io/sha256.h"
 #include "repo/checksummed_json.h"
 #include "storage/posix.h"
+#include "test/unit/test_support.h"
 
 namespace backrest::repo {
 namespace {
@@ -17,18 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-template <typename F>
-Error errorOf(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "no backrest::Error thrown";
-    return Error(ErrorCode::Assert, "");
-}
+using backrest::test::errorOf;
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using backrest::test::has;
 
 json sampleDoc() {
     return {{"format", 1}, {"name", "main"}, {"list", {1, 2, 3}}, {"nested", {{"checksum", "inner"}}}};

@@ -11,24 +11,16 @@
 
 #include "common/error.h"
 #include "repo/lock.h"
+#include "test/unit/test_support.h"
 
 namespace backrest::repo {
 namespace {
 
 namespace fs = std::filesystem;
 
-template <typename F>
-Error errorOf(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "no backrest::Error thrown";
-    return Error(ErrorCode::Assert, "");
-}
+using backrest::test::errorOf;
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using backrest::test::has;
 
 class RepoLock : public ::testing::Test {
 protected:

@@ -9,24 +9,16 @@
 #include "common/error.h"
 #include "repo/manifest.h"
 #include "storage/posix.h"
+#include "test/unit/test_support.h"
 
 namespace backrest::repo {
 namespace {
 
 namespace fs = std::filesystem;
 
-template <typename F>
-Error errorOf(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "no backrest::Error thrown";
-    return Error(ErrorCode::Assert, "");
-}
+using backrest::test::errorOf;
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using backrest::test::has;
 
 std::string shaOf(char c) { return std::string(64, c); }
 

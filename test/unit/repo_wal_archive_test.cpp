@@ -12,6 +12,7 @@
 #include "io/sha256.h"
 #include "repo/wal_archive.h"
 #include "storage/posix.h"
+#include "test/unit/test_support.h"
 
 namespace backrest::repo {
 namespace {
@@ -22,18 +23,9 @@ constexpr uint64_t kSysId = 7310000000000000001ULL;
 constexpr uint32_t kSegSize = 16 * 1024 * 1024;
 const std::string kSeg = "000000010000000000000001";
 
-template <typename F>
-Error errorOf(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "no backrest::Error thrown";
-    return Error(ErrorCode::Assert, "");
-}
+using backrest::test::errorOf;
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using backrest::test::has;
 
 // A 16 MiB segment: long page header with the given identity, then pseudo-random bytes.
 std::string segment(uint64_t sysid, uint32_t seed, uint16_t magic = 0xD110) {
