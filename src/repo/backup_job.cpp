@@ -100,8 +100,15 @@ const std::string& BackupJob::begin(const std::string& type) {
     manifest_.label = makeLabel();
     // A label is taken by a committed backup and by the directory of an interrupted one (which
     // may be resumed, and must never be confused with this backup).
+    // Labels must sort in the order backups were taken ("latest" is the last label): a new
+    // label's time must be later than every existing backup's, so two backups in one second
+    // (an incr, then a diff: "…D" sorts before "…I") wait for the next second.
+    std::string newest;
+    for (const auto& b : backupInfo_.backups) newest = std::max(newest, labelTime(b.label));
+    for (const auto& entry : repo.list(s_.layout.backupRoot()))
+        if (isBackupLabel(entry.name)) newest = std::max(newest, labelTime(entry.name));
     auto taken = [&](const std::string& label) {
-        return backupInfo_.find(label) || label == manifest_.prior || repo.info(s_.layout.backupDir(label));
+        return labelTime(label) <= newest || label == manifest_.prior || repo.info(s_.layout.backupDir(label));
     };
     while (taken(manifest_.label)) {  // same second
         std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -42,5 +42,7 @@ struct Layout {
 std::string fullLabel(std::time_t when);
 std::string dependentLabel(std::string_view fullLabel, std::time_t when, char typeLetter);
 bool isBackupLabel(std::string_view name);
+// The time part of a label ("20261121-235959"): the full's for a full, its own for a diff/incr.
+std::string labelTime(std::string_view label);
 
 }  // namespace backrest::repo

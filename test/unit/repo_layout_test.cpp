@@ -50,5 +50,12 @@ TEST(RepoLayout, Paths) {
               "archive/main/15-2/0000000200000000");
 }
 
+TEST(RepoLayout, LabelTimeIsTheBackupsOwnTime) {
+    EXPECT_EQ(labelTime("20261121-235959F"), "20261121-235959");
+    EXPECT_EQ(labelTime("20261121-235959F_20261122-000001I"), "20261122-000001");
+    // An incr and a diff of the same second would sort D before I: the time part alone orders.
+    EXPECT_LT(labelTime("20261121-235959F_20261122-000001I"), labelTime("20261121-235959F_20261122-000002D"));
+}
+
 }  // namespace
 }  // namespace backrest::repo
