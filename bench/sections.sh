@@ -65,12 +65,15 @@ bench_full() {
 # Restores. Full: into an empty directory. Delta: over the directory restored from the same
 # backup (nothing to do), then after ~1 % of pgbench_accounts' pages changed and a new full
 # backup by each tool, over the directory restored from the previous one (reset, untimed, by a
-# delta restore of the previous backup before each run).
-RESTORE_TOOLS=(backrest pgbackrest)
+# delta restore of the previous backup before each run). backrest-block: the same data backed
+# up by the CLI with repo1-block=y, whose delta restore works block by block.
+RESTORE_TOOLS=(backrest backrest-block pgbackrest)
 bench_restore() {
     local p run tool
     log "restore: reference full backups (untimed)"
     declare -gA B1 B2
+    # backrest-block first: the incremental section follows the newest backup, backrest-sql's.
+    run_backup reference backrest-block 3 2 1 && B1[backrest-block]=$(newest_label "$BR_REPO")
     run_backup reference backrest-sql 3 2 1 || { log "no backrest reference backup: restore skipped"; return; }
     B1[backrest]=$(newest_label "$BR_REPO")
     run_backup reference pgbackrest 3 2 1 || { log "no pgBackRest reference backup: restore skipped"; return; }
@@ -78,16 +81,18 @@ bench_restore() {
     for p in "${PMAXES[@]}"; do
         for run in $(seq 0 "$RUNS"); do
             for tool in $(rotated "$run" "${RESTORE_TOOLS[@]}"); do
+                [[ -n ${B1[$tool]:-} ]] || continue
                 log "full restore: $tool process-max $p run $run"
-                run_restore restore-full "$tool" "$p" "$run" "$W/restore-$tool"
+                run_restore restore-full "$tool" "$p" "$run" "$W/restore-$tool" --set="${B1[$tool]}"
             done
         done
     done
     # The directories now hold the reference backups.
     for run in $(seq 0 "$RUNS"); do
         for tool in $(rotated "$run" "${RESTORE_TOOLS[@]}"); do
+            [[ -n ${B1[$tool]:-} ]] || continue
             log "delta restore, nothing changed: $tool run $run"
-            run_restore restore-delta-same "$tool" 2 "$run" "$W/restore-$tool" --delta
+            run_restore restore-delta-same "$tool" 2 "$run" "$W/restore-$tool" --delta --set="${B1[$tool]}"
         done
     done
 
@@ -99,6 +104,8 @@ bench_restore() {
     psql_at CHECKPOINT >/dev/null
     record "section=change" "heap_pages=$pages" "rows_updated=$rows" \
         "rows_total=$(psql_at "SELECT count(*) FROM pgbench_accounts")"
+    [[ -n ${B1[backrest-block]:-} ]] && run_backup reference backrest-block 3 2 2 &&
+        B2[backrest-block]=$(newest_label "$BR_REPO")
     run_backup reference backrest-sql 3 2 2 && B2[backrest]=$(newest_label "$BR_REPO")
     run_backup reference pgbackrest 3 2 2 && B2[pgbackrest]=$(newest_label "$PGBR_REPO")
     for run in $(seq 0 "$RUNS"); do
@@ -107,25 +114,25 @@ bench_restore() {
             log "delta restore, ~1 % changed: $tool run $run"
             cmd_restore "$tool" 2 "$W/restore-$tool" --delta --set="${B1[$tool]}"
             timed "${CMD[@]}" || { record_failure restore-delta-reset "$tool" "run $run"; continue; }
-            run_restore restore-delta-1pct "$tool" 2 "$run" "$W/restore-$tool" --delta
+            run_restore restore-delta-1pct "$tool" 2 "$run" "$W/restore-$tool" --delta --set="${B2[$tool]}"
         done
     done
     rm -rf "$W/restore-pgbackrest"
-    # Sanity: backrest's delta result equals a full restore of the same backup, byte for byte.
-    if [[ -n ${B2[backrest]:-} ]]; then
+    # Sanity: backrest's delta results equal a full restore of the same backup, byte for byte.
+    for tool in backrest backrest-block; do
+        [[ -n ${B2[$tool]:-} ]] || continue
         local check=$W/restore-check out
         install -d -m 0700 -o postgres -g postgres "$check"
-        cmd_restore backrest 2 "$check"
+        cmd_restore "$tool" 2 "$check" --set="${B2[$tool]}"
         if timed "${CMD[@]}"; then
-            out=$(diff -rq "$W/restore-backrest" "$check" 2>&1 | head -5)
-            record "section=sanity" "what=backrest delta restore of ${B2[backrest]} equals its full restore" \
+            out=$(diff -rq "$W/restore-$tool" "$check" 2>&1 | head -5)
+            record "section=sanity" "what=$tool delta restore of ${B2[$tool]} equals its full restore" \
                 "result=${out:-identical}"
         else
-            record_failure sanity backrest "full restore for the delta check"
+            record_failure sanity "$tool" "full restore for the delta check"
         fi
-        rm -rf "$check"
-    fi
-    rm -rf "$W/restore-backrest"
+        rm -rf "$check" "$W/restore-$tool"
+    done
 }
 
 # Incremental backups after the same pgbench work: pgbench, then each tool's incr (rotated).

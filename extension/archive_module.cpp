@@ -48,12 +48,13 @@ bool checkConfigured() {
     });
 }
 
-void push(const std::string& path) {
+// Returns how the daemon has the file: "stored", "already-present", "pushed-ahead", "streamed".
+std::string push(const std::string& path) {
     int timeoutMs = settings.archiveTimeout * 1000;
+    auto how = [](const Message& reply) { return reply.value("result", std::string("stored")); };
     if (session) {
         try {
-            session->call("archive-push", {{"path", path}}, timeoutMs);
-            return;
+            return how(session->call("archive-push", {{"path", path}}, timeoutMs));
         } catch (const Error& e) {
             // A connection the daemon closed (restarted for new settings, say): one retry on a
             // fresh one. A push is idempotent, so a segment already stored is simply confirmed.
@@ -63,17 +64,17 @@ void push(const std::string& path) {
     }
     session =
         std::make_unique<DaemonSession>("archiver", checkPostmaster, std::min(timeoutMs, 10000));
-    session->call("archive-push", {{"path", path}}, timeoutMs);
+    return how(session->call("archive-push", {{"path", path}}, timeoutMs));
 }
 
 bool archiveFile(const char* file, const char* path) {
     return pgEntryOr(
         [&] {
             auto started = std::chrono::steady_clock::now();
-            push(path[0] == '/' ? std::string(path) : std::string(DataDir) + "/" + path);
+            std::string how = push(path[0] == '/' ? std::string(path) : std::string(DataDir) + "/" + path);
             // The callback's latency, for the benchmark (log_min_messages = debug1).
             double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-            report(DEBUG1, fmt::format("backrest: archived WAL file \"{}\" in {:.3f} ms", file, ms));
+            report(DEBUG1, fmt::format("backrest: archived WAL file \"{}\" in {:.3f} ms ({})", file, ms, how));
             return true;
         },
         [&](CaughtError& caught) {

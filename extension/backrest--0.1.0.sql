@@ -49,7 +49,7 @@ CREATE FUNCTION backrest_info()
 CREATE FUNCTION backrest_archive_status()
     RETURNS TABLE(last_archived text, last_archived_time timestamptz, last_failure text,
                   last_failure_time timestamptz, last_failure_message text, pending bigint,
-                  pushed bigint, async boolean)
+                  pushed bigint, async boolean, stream text, streamed bigint)
     AS 'MODULE_PATHNAME', 'backrest_archive_status'
     LANGUAGE C;
 

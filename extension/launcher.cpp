@@ -83,6 +83,17 @@ void onChildExit(SIGNAL_ARGS) {
     errno = savedErrno;
 }
 
+// The first of unix_socket_directories ("" when the server listens on TCP only).
+std::string firstSocketDirectory() {
+    std::string all = Unix_socket_directories != nullptr ? Unix_socket_directories : "";
+    std::string first = all.substr(0, all.find(','));
+    auto notSpace = [](char c) { return c != ' ' && c != '\t'; };
+    first.erase(first.begin(), std::find_if(first.begin(), first.end(), notSpace));
+    first.erase(std::find_if(first.rbegin(), first.rend(), notSpace).base(), first.end());
+    if (first.size() >= 2 && first.front() == '"' && first.back() == '"') first = first.substr(1, first.size() - 2);
+    return first;
+}
+
 // How a watched daemon ended.
 struct DaemonEnd {
     pid_t pid;
@@ -108,6 +119,11 @@ class Daemon {
             "--socket-path=" + socketDirectory(),
             std::string("--archive-async=") + (s.archiveAsync ? "y" : "n"),
             "--log-level-console=info"};
+        // Where the server listens, for the daemon's WAL stream (archive_async).
+        if (std::string socket = firstSocketDirectory(); !socket.empty()) {
+            args.push_back("--pg1-socket-path=" + socket);
+            args.push_back("--pg1-port=" + std::to_string(PostPortNumber));
+        }
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);

@@ -82,6 +82,8 @@ Datum archiveStatus(FunctionCallInfo fcinfo) {
         .bigint(optInt(find(s, {"pending"})))
         .bigint(optInt(find(s, {"pushed"})))
         .boolean(async.is_boolean() ? std::optional<bool>(async.get<bool>()) : std::nullopt)
+        .text(optString(find(s, {"stream"})))
+        .bigint(optInt(find(s, {"streamed"})))
         .endRow();
     return Datum(0);
 }

@@ -33,38 +33,75 @@ ArchivePusher::~ArchivePusher() {
     if (readAheadThread_.joinable()) readAheadThread_.join();
 }
 
-repo::PushResult ArchivePusher::pushNow(const std::string& absolutePath) {
-    std::optional<repo::ArchiveInfo> info;
-    std::string version;
-    uint64_t systemId;
+ClusterIdentity ArchivePusher::identity() {
     {
         std::lock_guard lock(mutex_);
-        info = archiveInfo_;
-        version = clusterVersion_;
-        systemId = clusterSystemId_;
+        if (archiveInfo_) return {*archiveInfo_, clusterVersion_, clusterSystemId_};
     }
-    // Identity is read once: a cluster's version and system id never change under a daemon.
-    if (!info) {
-        storage::PosixStorage pgData(s_.pgPath);
-        auto control = pg::readControl(pgData);
-        info = repo::requireArchiveInfo(*s_.repo, s_.layout);
-        version = control.version;
-        systemId = control.systemId;
-        std::lock_guard lock(mutex_);
-        archiveInfo_ = info;
-        clusterVersion_ = version;
-        clusterSystemId_ = systemId;
-    }
+    storage::PosixStorage pgData(s_.pgPath);
+    auto control = pg::readControl(pgData);
+    auto info = repo::requireArchiveInfo(*s_.repo, s_.layout);
+    std::lock_guard lock(mutex_);
+    archiveInfo_ = info;
+    clusterVersion_ = control.version;
+    clusterSystemId_ = control.systemId;
+    return {info, control.version, control.systemId};
+}
+
+repo::PushResult ArchivePusher::pushNow(const std::string& absolutePath) {
+    auto id = identity();
     std::filesystem::path path(absolutePath);
     storage::PosixStorage source(path.parent_path().string());
-    return repo::pushWal(*s_.repo, s_.layout, *info, source, path.filename().string(), version, systemId, s_.push);
+    return repo::pushWal(*s_.repo, s_.layout, id.info, source, path.filename().string(), id.version, id.systemId,
+                         s_.push);
+}
+
+void ArchivePusher::streamStarted(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    streaming_ = name;
+    streamState_ = "streaming " + name;
+}
+
+void ArchivePusher::streamStored(const std::string& name, bool stored) {
+    {
+        std::lock_guard lock(mutex_);
+        if (streaming_ == name) streaming_.clear();
+        streamed_.insert(name);
+        while (streamed_.size() > kMaxRemembered) streamed_.erase(streamed_.begin());
+        streamedCount_++;
+        if (stored) {
+            lastArchived_ = name;
+            lastArchivedTime_ = std::time(nullptr);
+            pushed_++;
+        }
+    }
+    changed_.notify_all();
+}
+
+void ArchivePusher::streamAbandoned(const std::string& name, const std::string& why) {
+    {
+        std::lock_guard lock(mutex_);
+        if (streaming_ == name) streaming_.clear();
+        streamState_ = "interrupted: " + why;
+    }
+    changed_.notify_all();
+}
+
+void ArchivePusher::streamState(const std::string& state) {
+    std::lock_guard lock(mutex_);
+    streamState_ = state;
 }
 
 std::string ArchivePusher::push(const std::string& absolutePath) {
     std::string name = std::filesystem::path(absolutePath).filename().string();
     {
         std::unique_lock lock(mutex_);
+        // The segment the streamer is storing is usually durable a moment after PostgreSQL
+        // flushed its last byte, which is when it asks: wait for that, but not for a stalled
+        // stream; then the file in pg_wal is pushed as without a stream.
+        changed_.wait_for(lock, std::chrono::seconds(2), [&] { return streaming_ != name; });
         changed_.wait(lock, [&] { return !inFlight_.count(name); });
+        if (streamed_.erase(name)) return "streamed";
         if (pushedAhead_.erase(name)) return "pushed-ahead";
         inFlight_.insert(name);
     }
@@ -116,7 +153,9 @@ void ArchivePusher::readAhead() {
         {
             std::lock_guard lock(mutex_);
             for (const auto& name : ready) {
-                if (inFlight_.count(name) || pushedAhead_.count(name)) continue;
+                // The streamer's segment and those it stored are not read again.
+                if (inFlight_.count(name) || pushedAhead_.count(name) || streamed_.count(name) || streaming_ == name)
+                    continue;
                 batch.push_back(name);
                 inFlight_.insert(name);
                 if (batch.size() >= s_.processMax * 2) break;
@@ -166,7 +205,9 @@ nlohmann::json ArchivePusher::status() {
             {"last-failure-message", orNull(lastFailureMessage_)},
             {"pending", pending},
             {"pushed", pushed_},
-            {"async", s_.async}};
+            {"async", s_.async},
+            {"stream", streamState_},
+            {"streamed", streamedCount_}};
 }
 
 }  // namespace backrest::cmd

@@ -29,15 +29,33 @@ struct PusherSettings {
     bool async = false;
 };
 
+// What pushes are checked against: archive.info, and the cluster's version and system id.
+struct ClusterIdentity {
+    repo::ArchiveInfo info;
+    std::string version;
+    uint64_t systemId = 0;
+};
+
 class ArchivePusher {
 public:
     explicit ArchivePusher(PusherSettings settings);
     ~ArchivePusher();
 
-    // Returns "stored", "already-present" or "pushed-ahead" once the file is durable in the
-    // repository; raises the push's error otherwise.
+    // Returns "stored", "already-present", "pushed-ahead" or "streamed" once the file is durable
+    // in the repository; raises the push's error otherwise.
     std::string push(const std::string& absolutePath);
     nlohmann::json status();
+
+    // Read once and kept: a cluster's version and system id never change under a daemon.
+    ClusterIdentity identity();
+
+    // The WAL streamer's progress (worker/wal_streamer.h): the segment it is storing, then that
+    // segment durable in the repository, or given up. An archiver request for the segment being
+    // streamed waits for the stream (bounded) rather than storing it a second time.
+    void streamStarted(const std::string& name);
+    void streamStored(const std::string& name, bool stored);
+    void streamAbandoned(const std::string& name, const std::string& why);
+    void streamState(const std::string& state);
 
 private:
     repo::PushResult pushNow(const std::string& absolutePath);
@@ -49,13 +67,16 @@ private:
     std::condition_variable changed_;
     std::set<std::string> inFlight_;
     std::set<std::string> pushedAhead_;  // durable, not yet asked for by the archiver
+    std::set<std::string> streamed_;     // the same, stored by the WAL streamer
+    std::string streaming_;              // the segment the streamer is storing
+    std::string streamState_ = "off";
     std::optional<repo::ArchiveInfo> archiveInfo_;
     std::string clusterVersion_;
     uint64_t clusterSystemId_ = 0;
     // status
     std::string lastArchived_, lastFailure_, lastFailureMessage_;
     int64_t lastArchivedTime_ = 0, lastFailureTime_ = 0;
-    uint64_t pushed_ = 0;
+    uint64_t pushed_ = 0, streamedCount_ = 0;
     bool stopping_ = false;
     std::thread readAheadThread_;
 };

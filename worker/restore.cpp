@@ -229,6 +229,7 @@ int restore(const Config& config) {
     if (std::any_of(manifest.files.begin(), manifest.files.end(), [](const auto& f) { return f.blockSize != 0; }))
         for (std::string p = manifest.prior; !p.empty(); p = priorOf.at(p)) needBackup(p);
     storage::AsyncCloser closer(2);  // fsyncs overlap with decompressing the next files
+    std::atomic<uint64_t> blocksCompared{0}, blocksWritten{0};
     auto restoreOne = [&](size_t index, storage::AsyncCloser* async) {
         const auto& f = manifest.files[index];
         std::string holder = f.reference.empty() ? manifest.label : f.reference;
@@ -240,7 +241,12 @@ int restore(const Config& config) {
         expected.write.mtime = f.mtime;
         std::string dest = destinationOf(locations, f.name);
         io::CompressType type = compressOf.at(holder);
-        if (f.blockSize != 0)
+        if (deltaPlan.blocks.count(index)) {
+            auto patched = repo::patchBlocks(*repo, layout, compressOf, dest, expected);
+            blocksCompared += patched.blocksCompared;
+            blocksWritten += patched.blocksWritten;
+            resetModeAndTime(dest, f);
+        } else if (f.blockSize != 0)
             repo::fetchBlocks(*repo, layout, compressOf, fs, dest, expected, options.bufferSize, async);
         else if (deltaPlan.patch.count(index))
             patchInPlace(*repo, layout.backupFile(holder, f.name, io::compressExtension(type)), type, dest, f, holder,
@@ -267,9 +273,15 @@ int restore(const Config& config) {
 
     double seconds = nowSeconds() - started;
     uint64_t size = manifest.totalSize();
-    fmt::print("restore {}: {} in {} files to '{}', {:.1f} s, {}/s; recovery {}\n", label, formatBytes(size),
+    std::string deltaSummary;
+    if (delta)
+        deltaSummary = fmt::format("; delta: {} files kept, {} patched, {} block-stored files compared block by "
+                                   "block: {} blocks compared, {} restored",
+                                   deltaPlan.keep.size(), deltaPlan.patch.size(), deltaPlan.blocks.size(),
+                                   blocksCompared.load(), blocksWritten.load());
+    fmt::print("restore {}: {} in {} files to '{}', {:.1f} s, {}/s; recovery {}{}\n", label, formatBytes(size),
                manifest.files.size(), dataPath, seconds, formatBytes(static_cast<uint64_t>(size / std::max(seconds, 0.001))),
-               recovery.describe());
+               recovery.describe(), deltaSummary);
     return 0;
 }
 

@@ -35,14 +35,14 @@ std::string fileSha256(storage::Storage& fs, const std::string& path) {
     return sha.hex();
 }
 
+}  // namespace
+
 void resetModeAndTime(const std::string& path, const repo::ManifestFile& f) {
     if (::chmod(path.c_str(), f.mode) != 0) raiseErrno(ErrorCode::FileWrite, "unable to set mode of", path);
     timespec times[2] = {{f.mtime, 0}, {f.mtime, 0}};
     if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
         raiseErrno(ErrorCode::FileWrite, "unable to set modification time of", path);
 }
-
-}  // namespace
 
 DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
     std::unordered_map<std::string, size_t> wanted;
@@ -71,10 +71,13 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
                 }
             } else {
                 auto it = wanted.find(path);
-                if (it != wanted.end() && e.type == storage::FileType::File &&
-                    e.size == in.manifest->files[it->second].size) {
-                    candidates.emplace_back(it->second, path);
-                    continue;
+                if (it != wanted.end() && e.type == storage::FileType::File) {
+                    const auto& f = in.manifest->files[it->second];
+                    // A block-stored file of another size still has blocks worth keeping.
+                    if (e.size == f.size || f.blockSize != 0) {
+                        candidates.emplace_back(it->second, path);
+                        continue;
+                    }
                 }
                 fs.remove(path);
                 removed++;
@@ -89,23 +92,28 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
         const auto& [index, path] = candidates[c];
         const auto& f = in.manifest->files[index];
         bool same;
+        if (f.blockSize != 0 && !in.force) {
+            std::lock_guard lock(mutex);
+            plan.blocks.insert(index);
+            return;
+        }
         if (in.force) {
             auto info = fs.info(path);
-            same = info && info->mtime == f.mtime;
+            same = info && info->mtime == f.mtime && info->size == f.size;
         } else {
             same = fileSha256(fs, path) == f.sha256;
         }
         std::lock_guard lock(mutex);
         if (!same) {
-            plan.patch.insert(index);
+            (f.blockSize != 0 ? plan.blocks : plan.patch).insert(index);
             return;
         }
         resetModeAndTime(path, f);
         plan.keep.insert(index);
     });
-    logInfo("restore --delta: kept {} matching files, patching {} changed ones, removed {} entries the backup does "
-            "not have",
-            plan.keep.size(), plan.patch.size(), removed);
+    logInfo("restore --delta: kept {} matching files, patching {} changed ones, comparing {} block-stored files "
+            "block by block, removed {} entries the backup does not have",
+            plan.keep.size(), plan.patch.size(), plan.blocks.size(), removed);
     return plan;
 }
 

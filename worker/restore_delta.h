@@ -26,6 +26,9 @@ struct DeltaInput {
 struct DeltaPlan {
     std::set<size_t> keep;   // already match: mode and mtime reset, nothing to restore
     std::set<size_t> patch;  // same size, other content: only the differing pages are rewritten
+    // Block-stored files present in any size: compared with the backup block by block, and
+    // only the differing blocks fetched (so they are not hashed whole here).
+    std::set<size_t> blocks;
 };
 
 // Removes from the roots everything the backup does not have (files, links, directories) and
@@ -39,5 +42,8 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& input);
 void patchInPlace(storage::Storage& repo, const std::string& repoPath, io::CompressType compressType,
                   const std::string& path, const repo::ManifestFile& file, const std::string& holder,
                   size_t bufferSize);
+
+// Sets a kept or patched file's mode and modification time to the backup's.
+void resetModeAndTime(const std::string& path, const repo::ManifestFile& file);
 
 }  // namespace backrest::cmd

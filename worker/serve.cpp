@@ -20,6 +20,7 @@
 #include "repo/backup_job.h"
 #include "repo/lock.h"
 #include "worker/archive_pusher.h"
+#include "worker/wal_streamer.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/expire.h"
@@ -236,6 +237,18 @@ int serve(const Config& config) {
     push.processMax = static_cast<size_t>(config.getInt("process-max"));
     push.async = config.getBool("archive-async");
     d.pusher = std::make_unique<ArchivePusher>(push);
+    // archive-async: also stream WAL as it is written, when the daemon knows where the server
+    // listens (the launcher passes its socket directory and port).
+    std::unique_ptr<WalStreamer> streamer;
+    if (push.async && config.find("pg1-socket-path")) {
+        StreamerSettings stream;
+        stream.connect = connectOptions(config);
+        stream.connect.applicationName = "backrest-wal-stream";
+        stream.repo = d.repo.get();
+        stream.layout = d.layout;
+        stream.push = push.push;
+        streamer = std::make_unique<WalStreamer>(stream, *d.pusher);
+    }
 
     struct sigaction sa {};
     sa.sa_handler = onStopSignal;
@@ -258,6 +271,7 @@ int serve(const Config& config) {
         std::thread([&d, c = std::move(*conn)]() mutable { serveConnection(d, std::move(c)); }).detach();
     }
     logInfo("serve: stopping");
+    streamer.reset();  // removes the unfinished segment's temporary file
     // Connections in flight end with the process: an unfinished backup has no manifest and
     // the kernel releases its lock; an unacknowledged push is retried by PostgreSQL.
     std::_Exit(0);

@@ -29,10 +29,10 @@ std::string_view compressExtension(CompressType type) {
     raise(ErrorCode::Assert, "unknown compress type {}", static_cast<int>(type));
 }
 
-std::unique_ptr<Filter> makeCompressFilter(CompressType type, int level) {
+std::unique_ptr<Filter> makeCompressFilter(CompressType type, int level, int workers) {
     switch (type) {
         case CompressType::None: return nullptr;
-        case CompressType::Zst: return std::make_unique<ZstdCompressFilter>(level);
+        case CompressType::Zst: return std::make_unique<ZstdCompressFilter>(level, workers);
     }
     raise(ErrorCode::Assert, "unknown compress type {}", static_cast<int>(type));
 }

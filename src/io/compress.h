@@ -16,8 +16,10 @@ CompressType parseCompressType(std::string_view name);  // throws OptionError na
 std::string_view compressTypeName(CompressType type);   // "none", "zst"
 std::string_view compressExtension(CompressType type);  // "", ".zst"
 
-// nullptr for None. `context` (a file or segment name) goes into error messages.
-std::unique_ptr<Filter> makeCompressFilter(CompressType type, int level);
+// nullptr for None. `workers` > 0: the codec compresses on that many threads of its own (zstd's
+// multithreading; the output is the same format). `context` (a file or segment name) goes into
+// error messages.
+std::unique_ptr<Filter> makeCompressFilter(CompressType type, int level, int workers = 0);
 std::unique_ptr<Filter> makeDecompressFilter(CompressType type, std::string context);
 
 }  // namespace backrest::io

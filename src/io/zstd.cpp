@@ -21,7 +21,7 @@ size_t checkCompress(size_t result, const char* what) {
 
 }  // namespace
 
-ZstdCompressFilter::ZstdCompressFilter(int level) : ctx_(nullptr) {
+ZstdCompressFilter::ZstdCompressFilter(int level, int workers) : ctx_(nullptr) {
     // Held in a unique_ptr until configured: the destructor does not run if the constructor throws.
     std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> ctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
     if (!ctx) raise(ErrorCode::Compress, "unable to create zstd compression context");
@@ -30,6 +30,8 @@ ZstdCompressFilter::ZstdCompressFilter(int level) : ctx_(nullptr) {
     // The checksum lets restore and verify detect corrupt repository files even when the
     // damaged bytes still parse as valid zstd blocks.
     checkCompress(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_checksumFlag, 1), "enable checksum");
+    if (workers > 0)
+        checkCompress(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_nbWorkers, workers), "set compression threads");
     ctx_ = ctx.release();
 }
 

@@ -12,7 +12,8 @@ namespace backrest::io {
 
 class ZstdCompressFilter : public Filter {
 public:
-    explicit ZstdCompressFilter(int level);
+    // workers > 0: zstd compresses on that many threads of its own.
+    explicit ZstdCompressFilter(int level, int workers = 0);
     ~ZstdCompressFilter() override;
     bool transforms() const override { return true; }
     void process(std::span<const uint8_t> in, Buffer& out) override;

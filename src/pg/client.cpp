@@ -23,6 +23,10 @@ Client::Client(const ConnectOptions& o) {
     add("user", o.user);
     add("dbname", o.database);
     add("application_name", o.applicationName);
+    if (o.replication) {  // a literal: add() keeps pointers into its argument
+        keys.push_back("replication");
+        values.push_back("true");
+    }
     keys.push_back(nullptr);
     values.push_back(nullptr);
     description_ = fmt::format("{}port {}",

@@ -17,6 +17,7 @@ struct ConnectOptions {
     std::string user;        // empty: libpq default
     std::string database = "postgres";
     std::string applicationName = "backrest";
+    bool replication = false;  // a physical replication connection (walsender), for WalStream
 };
 
 using Row = std::vector<std::optional<std::string>>;
@@ -33,6 +34,8 @@ public:
     // First column of the single row a query returns.
     std::string scalar(const std::string& sql, const std::vector<std::string>& params = {});
     const std::string& describe() const { return description_; }
+    // The libpq connection, for the replication protocol (pg/wal_stream).
+    PGconn* native() { return conn_; }
 
 private:
     PGconn* conn_ = nullptr;

@@ -30,6 +30,9 @@ namespace backrest::repo {
 
 namespace {
 
+// Below this, a file is compressed on its copying thread whatever its share of the backup.
+constexpr uint64_t kSharedCompressMinSize = 32ull << 20;
+
 double monotonicSeconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -244,9 +247,15 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         uint32_t segment = 0;
         std::optional<io::PageChecksumFilter> pageCheck;
         if (manifest_.dataChecksums && io::isRelationFile(file.name, &segment)) pageCheck.emplace(segment, startLsn);
-        auto stored = blockSize ? storeAsBlocks(pgData, file, blockSize, transfer, pageCheck ? &*pageCheck : nullptr)
+        // A file larger than one thread's share of the backup would keep one thread compressing
+        // while the others run out of files: zstd compresses it on threads of its own, and this
+        // thread only reads and checksums it.
+        TransferOptions options = transfer;
+        if (s_.processMax > 1 && file.size >= kSharedCompressMinSize && file.size * s_.processMax > state.bytesTotal)
+            options.compressWorkers = static_cast<int>(s_.processMax);
+        auto stored = blockSize ? storeAsBlocks(pgData, file, blockSize, options, pageCheck ? &*pageCheck : nullptr)
                                 : storeFile(pgData, dataDirectoryPath(file.name), *s_.repo,
-                                            s_.layout.backupFile(manifest_.label, file.name, ext), transfer,
+                                            s_.layout.backupFile(manifest_.label, file.name, ext), options,
                                             pageCheck ? &*pageCheck : nullptr);
         if (stored && pageCheck) {
             file.pageChecked = true;

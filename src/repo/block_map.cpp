@@ -7,12 +7,15 @@
 #include "common/error.h"
 #include "io/sha256.h"
 
+#include <xxhash.h>
+
 namespace backrest::repo {
 
 namespace {
 
 constexpr std::string_view kMagic = "BRBLKMAP";
-constexpr uint32_t kVersion = 1;
+// Version 2: block checksums are XXH3-128 (version 1 had truncated SHA-256).
+constexpr uint32_t kVersion = 2;
 constexpr size_t kDigestSize = 32;
 
 // One PostgreSQL page a block for every relation segment (at most 1 GiB): a changed page costs
@@ -102,9 +105,11 @@ uint32_t blockSizeFor(uint64_t fileSize) {
 }
 
 BlockChecksum blockChecksum(std::span<const uint8_t> bytes) {
-    std::string full = digest({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+    XXH128_canonical_t canonical;
+    XXH128_canonicalFromHash(&canonical, XXH3_128bits(bytes.data(), bytes.size()));
     BlockChecksum sum;
-    std::memcpy(sum.data(), full.data(), sum.size());
+    static_assert(sizeof(canonical.digest) == sizeof(sum));
+    std::memcpy(sum.data(), canonical.digest, sum.size());
     return sum;
 }
 

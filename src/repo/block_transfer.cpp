@@ -1,11 +1,15 @@
 // Block store against a prior map, and block reassembly for restore and verify.
 #include "repo/block_transfer.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "common/error.h"
 #include "io/buffer.h"
-#include "io/filter_chain.h"
+#include "io/frame_codec.h"
 #include "io/sha256.h"
 
 namespace backrest::repo {
@@ -48,10 +52,7 @@ class FrameWriter {
     void flush() {
         if (pendingBlocks_ == 0) return;
         compressed_.clear();
-        io::FilterChain chain([&](std::span<const uint8_t> bytes) { compressed_.append(bytes); });
-        chain.push(io::makeCompressFilter(options_.compressType, options_.compressLevel));
-        chain.write(pending_.span());
-        chain.finish();
+        io::compressFrame(options_.compressType, options_.compressLevel, pending_.span(), compressed_);
         if (!out_) {
             storage::WriteOptions write;
             write.syncPath = false;  // the caller syncs each directory once, before the manifest
@@ -80,53 +81,129 @@ class FrameWriter {
     uint64_t offset_ = 0;
 };
 
-// Reads byte ranges of one .blocks file front to back. The blocks a map takes from one holder
-// are in increasing offset order (each backup stores in block order and later maps refer to a
-// block at the same position), so one open file per holder serves a whole map; going back
-// reopens it.
-class HolderReader {
+// Reads frames of one .blocks file: sequential frames follow each other without a seek, any
+// other frame is a ranged read (a delta restore reads only the frames of changed blocks).
+class FrameReader {
   public:
-    HolderReader(storage::Storage& repo, std::string path, size_t bufferSize)
-        : repo_(repo), path_(std::move(path)), buffer_(bufferSize) {}
+    FrameReader(storage::Storage& repo, std::string path) : repo_(repo), path_(std::move(path)) {}
 
     // Reads [offset, offset + length) into `out`; false when the file ends first.
     bool read(uint64_t offset, uint32_t length, io::Buffer& out) {
-        if (!in_ || offset < pos_) open();
-        out.clear();
-        while (pos_ < offset + length) {
-            if (next_ == end_ && !fill()) return false;
-            size_t n =
-                static_cast<size_t>(std::min<uint64_t>(end_ - next_, offset + length - pos_));
-            if (pos_ >= offset)
-                out.append({buffer_.data() + next_, n});
-            else
-                n = static_cast<size_t>(std::min<uint64_t>(n, offset - pos_));  // skipping
-            next_ += n;
-            pos_ += n;
+        if (!in_) {
+            in_ = repo_.openRead(path_, /*ignoreMissing=*/false);
+            pos_ = 0;
         }
+        if (offset != pos_) {
+            in_->seek(offset);
+            pos_ = offset;
+        }
+        out.clear();
+        uint8_t* into = out.ensureFree(length);
+        for (size_t got = 0; got < length;) {
+            size_t n = in_->read({into + got, length - got});
+            if (n == 0) {
+                pos_ = UINT64_MAX;  // unknown: seek next time
+                return false;
+            }
+            got += n;
+        }
+        out.commit(length);
+        pos_ += length;
         return true;
     }
     const std::string& path() const { return path_; }
 
   private:
-    void open() {
-        in_ = repo_.openRead(path_, /*ignoreMissing=*/false);
-        pos_ = 0;
-        next_ = end_ = 0;
-    }
-    bool fill() {
-        end_ = in_->read({buffer_.data(), buffer_.capacity()});
-        next_ = 0;
-        return end_ > 0;
-    }
-
     storage::Storage& repo_;
     std::string path_;
     std::unique_ptr<storage::StorageRead> in_;
-    io::Buffer buffer_;
-    size_t next_ = 0, end_ = 0;  // unread part of buffer_
-    uint64_t pos_ = 0;           // file offset of buffer_[next_]
+    uint64_t pos_ = 0;  // file offset of the next read
 };
+
+// One backup's .blocks file of the file being read, with the frame last decompressed.
+struct Holder {
+    const BlockMap* map = nullptr;
+    io::CompressType type = io::CompressType::None;
+    std::string label;
+    std::unique_ptr<FrameReader> reader;  // opened on first use
+    size_t frame = SIZE_MAX;              // decompressed in `frameBytes`
+    io::Buffer raw, frameBytes;
+};
+
+std::vector<Holder> holdersOf(storage::Storage& repo, const Layout& layout, const std::string& name,
+                              const ResolvedBlockMap& resolved, const CompressByLabel& compressOf) {
+    const BlockMap& map = resolved.map;
+    std::vector<Holder> holders(map.holders.size());
+    for (uint32_t h = 0; h < map.holders.size(); h++) {
+        auto type = compressOf.find(map.holders[h]);
+        if (type == compressOf.end())
+            raise(ErrorCode::Format,
+                  "file '{}' of backup {}: its block map names backup {}, which is not in the "
+                  "backup's chain",
+                  name, resolved.label, map.holders[h]);
+        holders[h].map = &resolved.holderMap(h);
+        holders[h].type = type->second;
+        holders[h].label = map.holders[h];
+        holders[h].reader = std::make_unique<FrameReader>(
+            repo, blockDataPath(layout, map.holders[h], name, io::compressExtension(type->second)));
+    }
+    return holders;
+}
+
+// The original bytes of `slot` of holder `h`, checked against the block's checksum; its frame is
+// read and decompressed unless it is the one last used. `block` is the block's index in the
+// file, for messages.
+std::span<const uint8_t> slotBytes(storage::Storage& repo, const std::string& name,
+                                   const ResolvedBlockMap& resolved, Holder& h, uint32_t slot,
+                                   uint64_t block) {
+    size_t f = h.map->frameOf(slot);
+    const BlockFrame& frame = h.map->frames[f];
+    auto damaged = [&](const std::string& what) {
+        raise(ErrorCode::Checksum,
+              "file '{}' of backup {} is damaged in the repository: block {} is in backup {}, in "
+              "the frame of {} bytes at offset {} of '{}', which {}",
+              name, resolved.label, block, h.label, frame.storedLength, frame.offset,
+              repo.fullPath(h.reader->path()), what);
+    };
+    if (f != h.frame) {
+        h.frame = SIZE_MAX;
+        if (!h.reader->read(frame.offset, frame.storedLength, h.raw))
+            damaged("is past the end of the file");
+        try {
+            io::decompressFrame(h.type, h.raw.span(), frame.originalLength, h.frameBytes,
+                                repo.fullPath(h.reader->path()));
+        } catch (const Error& e) {
+            if (e.code() != ErrorCode::Compress) throw;
+            damaged(fmt::format("cannot be decompressed: {}", e.what()));
+        }
+        h.frame = f;
+    }
+    std::span<const uint8_t> bytes{
+        h.frameBytes.data() + static_cast<size_t>(slot - frame.firstSlot) * h.map->blockSize,
+        h.map->slotLength(slot)};
+    if (blockChecksum(bytes) != h.map->checksums[slot])
+        damaged("does not match the block's checksum");
+    return bytes;
+}
+
+// The map of file expected.name in backup expected.label, with the maps of its holders, checked
+// to describe a file of the manifest's size.
+ResolvedBlockMap resolveForRestore(storage::Storage& repo, const Layout& layout,
+                                   const ExpectedFile& expected) {
+    std::string mapPath = blockMapPath(layout, expected.label, expected.name);
+    if (!repo.info(mapPath))
+        raise(ErrorCode::FileMissing,
+              "file '{}' of backup {} is missing from the repository (expected '{}')",
+              expected.name, expected.label, repo.fullPath(mapPath));
+    auto resolved = resolveBlockMap(repo, layout, expected.label, expected.name);
+    if (resolved.map.fileSize != expected.size)
+        raise(ErrorCode::Checksum,
+              "file '{}' of backup {} is damaged in the repository: the manifest records {} bytes, "
+              "its block map '{}' describes {}",
+              expected.name, expected.label, expected.size, repo.fullPath(mapPath),
+              resolved.map.fileSize);
+    return resolved;
+}
 
 }  // namespace
 
@@ -220,76 +297,14 @@ ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout,
                                  const std::string& name, const ResolvedBlockMap& resolved,
                                  const CompressByLabel& compressOf,
                                  const std::function<void(std::span<const uint8_t>)>& sink,
-                                 size_t bufferSize) {
-    const BlockMap& map = resolved.map;
-    struct Holder {
-        const BlockMap* map;
-        io::CompressType type;
-        std::unique_ptr<HolderReader> reader;  // opened on first use
-        size_t frame = SIZE_MAX;               // decoded in `frameBytes`
-        io::Buffer frameBytes;
-    };
-    std::vector<Holder> holders;
-    for (uint32_t h = 0; h < map.holders.size(); h++) {
-        auto type = compressOf.find(map.holders[h]);
-        if (type == compressOf.end())
-            raise(ErrorCode::Format,
-                  "file '{}' of backup {}: its block map names backup {}, which is not in the "
-                  "backup's chain",
-                  name, resolved.label, map.holders[h]);
-        holders.push_back({&resolved.holderMap(h), type->second, nullptr, SIZE_MAX, {}});
-    }
-
+                                 size_t /*bufferSize*/) {
+    auto holders = holdersOf(repo, layout, name, resolved, compressOf);
     io::Sha256Filter sha;
-    io::Buffer raw, unused;
+    io::Buffer unused;
     uint64_t size = 0, block = 0;
-    for (const auto& run : map.runs) {
-        Holder& h = holders[run.holder];
-        if (!h.reader)
-            h.reader = std::make_unique<HolderReader>(
-                repo,
-                blockDataPath(layout, map.holders[run.holder], name, io::compressExtension(h.type)),
-                std::min<size_t>(bufferSize, 256 * 1024));
+    for (const auto& run : resolved.map.runs) {
         for (uint32_t slot = run.firstSlot; slot < run.firstSlot + run.blocks; slot++, block++) {
-            size_t f = h.map->frameOf(slot);
-            const BlockFrame& frame = h.map->frames[f];
-            auto damaged = [&](const std::string& what) {
-                raise(ErrorCode::Checksum,
-                      "file '{}' of backup {} is damaged in the repository: block {} is in backup "
-                      "{}, in the frame "
-                      "of {} bytes at offset {} of '{}', which {}",
-                      name, resolved.label, block, map.holders[run.holder], frame.storedLength,
-                      frame.offset, repo.fullPath(h.reader->path()), what);
-            };
-            if (f != h.frame) {
-                h.frame = SIZE_MAX;
-                if (!h.reader->read(frame.offset, frame.storedLength, raw))
-                    damaged("is past the end of the file");
-                h.frameBytes.clear();
-                try {
-                    io::FilterChain chain([&](std::span<const uint8_t> bytes) {
-                        if (h.frameBytes.size() + bytes.size() > frame.originalLength)
-                            damaged(fmt::format("decompresses to more than {} bytes",
-                                                frame.originalLength));
-                        h.frameBytes.append(bytes);
-                    });
-                    chain.push(io::makeDecompressFilter(h.type, repo.fullPath(h.reader->path())));
-                    chain.write(raw.span());
-                    chain.finish();
-                } catch (const Error& e) {
-                    if (e.code() != ErrorCode::Compress) throw;
-                    damaged(fmt::format("cannot be decompressed: {}", e.what()));
-                }
-                if (h.frameBytes.size() != frame.originalLength)
-                    damaged(fmt::format("decompresses to {} bytes, not {}", h.frameBytes.size(),
-                                        frame.originalLength));
-                h.frame = f;
-            }
-            std::span<const uint8_t> bytes{
-                h.frameBytes.data() + static_cast<size_t>(slot - frame.firstSlot) * map.blockSize,
-                h.map->slotLength(slot)};
-            if (blockChecksum(bytes) != h.map->checksums[slot])
-                damaged("does not match the block's checksum");
+            auto bytes = slotBytes(repo, name, resolved, holders[run.holder], slot, block);
             sha.process(bytes, unused);
             size += bytes.size();
             sink(bytes);
@@ -302,19 +317,7 @@ ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout,
 void fetchBlocks(storage::Storage& repo, const Layout& layout, const CompressByLabel& compressOf,
                  storage::Storage& destination, const std::string& destinationPath,
                  const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer) {
-    std::string mapPath = blockMapPath(layout, expected.label, expected.name);
-    if (!repo.info(mapPath))
-        raise(ErrorCode::FileMissing,
-              "file '{}' of backup {} is missing from the repository (expected '{}')",
-              expected.name, expected.label, repo.fullPath(mapPath));
-    auto resolved = resolveBlockMap(repo, layout, expected.label, expected.name);
-    if (resolved.map.fileSize != expected.size)
-        raise(ErrorCode::Checksum,
-              "file '{}' of backup {} is damaged in the repository: the manifest records {} bytes, "
-              "its block map "
-              "'{}' describes {}",
-              expected.name, expected.label, expected.size, repo.fullPath(mapPath),
-              resolved.map.fileSize);
+    auto resolved = resolveForRestore(repo, layout, expected);
     auto out = destination.openWrite(destinationPath, expected.write);
     auto got = reassembleBlocks(
         repo, layout, expected.name, resolved, compressOf,
@@ -324,10 +327,98 @@ void fetchBlocks(storage::Storage& repo, const Layout& layout, const CompressByL
               "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with "
               "SHA-256 {}, "
               "restored {} bytes with SHA-256 {}",
-              expected.name, expected.label, repo.fullPath(mapPath), expected.size, expected.sha256,
-              got.size, got.sha256);
+              expected.name, expected.label,
+              repo.fullPath(blockMapPath(layout, expected.label, expected.name)), expected.size,
+              expected.sha256, got.size, got.sha256);
     // Only a verified file is kept; otherwise the writer removes it.
     closeWritten(std::move(out), closer);
+}
+
+PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
+                          const CompressByLabel& compressOf, const std::string& localPath,
+                          const ExpectedFile& expected) {
+    auto resolved = resolveForRestore(repo, layout, expected);
+    const BlockMap& map = resolved.map;
+    auto holders = holdersOf(repo, layout, expected.name, resolved, compressOf);
+
+    // Where each block of the file is held: (holder, slot).
+    std::vector<std::pair<uint32_t, uint32_t>> where;
+    where.reserve(map.blockCount());
+    for (const auto& run : map.runs)
+        for (uint32_t k = 0; k < run.blocks; k++) where.emplace_back(run.holder, run.firstSlot + k);
+    if (where.size() != map.blockCount())
+        raise(ErrorCode::Checksum,
+              "file '{}' of backup {} is damaged in the repository: its block map describes {} "
+              "blocks in runs of {}",
+              expected.name, expected.label, map.blockCount(), where.size());
+
+    int fd = ::open(localPath.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", localPath);
+    struct FdCloser {
+        int fd;
+        ~FdCloser() { ::close(fd); }
+    } closeFd{fd};
+    struct stat st;
+    if (::fstat(fd, &st) != 0) raiseErrno(ErrorCode::FileRead, "unable to stat", localPath);
+    uint64_t localSize = static_cast<uint64_t>(st.st_size);
+
+    // Compare every local block with the checksum of the backup's block at that position.
+    PatchedBlocks result;
+    std::vector<size_t> differing;
+    size_t perRead = std::max<size_t>(1, (1024 * 1024) / map.blockSize) * map.blockSize;
+    io::Buffer local(perRead);
+    for (uint64_t offset = 0; offset < std::min(localSize, map.fileSize); offset += perRead) {
+        size_t want = static_cast<size_t>(std::min<uint64_t>(perRead, localSize - offset));
+        size_t got = 0;
+        while (got < want) {
+            ssize_t n = ::pread(fd, local.data() + got, want - got, static_cast<off_t>(offset + got));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) raiseErrno(ErrorCode::FileRead, "unable to read", localPath);
+            if (n == 0) break;  // shrank meanwhile: what is missing differs
+            got += static_cast<size_t>(n);
+        }
+        for (size_t at = 0; at < got && offset + at < map.fileSize; at += map.blockSize) {
+            size_t block = static_cast<size_t>((offset + at) / map.blockSize);
+            uint32_t length = map.blockLength(block);
+            const auto& [holder, slot] = where[block];
+            const BlockMap& held = *holders[holder].map;
+            result.blocksCompared++;
+            if (at + length <= got && held.slotLength(slot) == length &&
+                blockChecksum({local.data() + at, length}) == held.checksums[slot])
+                continue;
+            differing.push_back(block);
+        }
+    }
+    uint64_t compared = std::min(localSize, map.fileSize);
+    for (size_t block = compared == 0 ? 0 : static_cast<size_t>((compared - 1) / map.blockSize) + 1;
+         block < map.blockCount(); block++)
+        differing.push_back(block);  // beyond the local end
+    std::sort(differing.begin(), differing.end());
+    differing.erase(std::unique(differing.begin(), differing.end()), differing.end());
+
+    // Fetch the differing blocks, holder by holder in frame order (each frame read once).
+    std::stable_sort(differing.begin(), differing.end(), [&](size_t a, size_t b) {
+        return where[a] < where[b];
+    });
+    for (size_t block : differing) {
+        const auto& [holder, slot] = where[block];
+        size_t frameBefore = holders[holder].frame;
+        auto bytes = slotBytes(repo, expected.name, resolved, holders[holder], slot, block);
+        if (holders[holder].frame != frameBefore) result.framesRead++;
+        off_t at = static_cast<off_t>(static_cast<uint64_t>(block) * map.blockSize);
+        for (size_t done = 0; done < bytes.size();) {
+            ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, at + static_cast<off_t>(done));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) raiseErrno(ErrorCode::FileWrite, "unable to write", localPath);
+            done += static_cast<size_t>(n);
+        }
+        result.blocksWritten++;
+    }
+    if (localSize != map.fileSize && ::ftruncate(fd, static_cast<off_t>(map.fileSize)) != 0)
+        raiseErrno(ErrorCode::FileWrite, "unable to truncate", localPath);
+    if ((result.blocksWritten > 0 || localSize != map.fileSize) && ::fsync(fd) != 0)
+        raiseErrno(ErrorCode::FileWrite, "unable to fsync", localPath);
+    return result;
 }
 
 }  // namespace backrest::repo

@@ -72,4 +72,23 @@ void fetchBlocks(storage::Storage& repo, const Layout& layout, const CompressByL
                  const ExpectedFile& expected, size_t bufferSize,
                  storage::AsyncCloser* closer = nullptr);
 
+// What a delta restore did to a block-stored file.
+struct PatchedBlocks {
+    uint64_t blocksCompared = 0;  // local blocks checked against the backup's checksums
+    uint64_t blocksWritten = 0;   // fetched from the repository and written in place
+    uint64_t framesRead = 0;      // frames read and decompressed to get them
+};
+
+// Delta restore of a block-stored file (its map in backup expected.label) over an existing local
+// copy of any size: each local block is compared with the checksum the map records for the
+// block at its position; only the frames holding blocks that differ are read (ranged reads) and
+// decompressed; each such block is checked against its checksum and written in place; the file
+// is cut or extended to the backup's size and fsynced when anything changed. Every block of the
+// result was thus checked against the backup, kept ones by their XXH3-128 and fetched ones after
+// decompression; the whole-file SHA-256 is not recomputed (that would read the file once more,
+// which is what a block delta restore exists to avoid). Mode, owner and time are the caller's.
+PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
+                          const CompressByLabel& compressOf, const std::string& localPath,
+                          const ExpectedFile& expected);
+
 }  // namespace backrest::repo

@@ -35,7 +35,7 @@ StoredFile store(Feed feed, storage::Storage& destination, const std::string& de
     auto& sha = chain.add<io::Sha256Filter>();
     auto& size = chain.add<io::SizeFilter>();
     if (observer) chain.add<BorrowedObserver>(*observer);
-    chain.push(io::makeCompressFilter(options.compressType, options.compressLevel));
+    chain.push(io::makeCompressFilter(options.compressType, options.compressLevel, options.compressWorkers));
     auto& repoSize = chain.add<io::SizeFilter>();
     feed(chain);
     chain.finish();

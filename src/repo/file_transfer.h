@@ -23,6 +23,9 @@ struct StoredFile {
 struct TransferOptions {
     io::CompressType compressType = io::CompressType::Zst;
     int compressLevel = 3;
+    // zstd's own threads compressing this file while the calling thread reads and checksums it
+    // (0: the calling thread compresses). For a file that is a large part of a backup.
+    int compressWorkers = 0;
     size_t bufferSize = 1024 * 1024;
     // When set, finished files are closed (made durable) on its threads instead of inline; the
     // caller must call closer->finish() before it relies on them.

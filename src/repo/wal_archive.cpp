@@ -3,6 +3,11 @@
 
 #include <filesystem>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "common/error.h"
 #include "common/log.h"
 #include "io/buffer.h"
@@ -127,6 +132,91 @@ PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveIn
               source.fullPath(sourcePath));
     out->close();
     return PushResult::Stored;
+}
+
+StreamedWal::StreamedWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info, std::string walName,
+                         const std::string& clusterVersion, uint64_t clusterSystemId, const PushOptions& options)
+    : repo_(repo),
+      layout_(layout),
+      archiveId_(info.currentArchiveId()),
+      walName_(std::move(walName)),
+      directory_(walDirectory(layout, archiveId_, walName_)),
+      extension_(io::compressExtension(options.compressType)),
+      identity_(info.current()) {
+    if (!pg::isWalSegmentName(walName_))
+        raise(ErrorCode::Assert, "a streamed WAL file must be a segment, not '{}'", walName_);
+    checkIdentity(identity_, clusterVersion, clusterSystemId, layout.stanza,
+                  fmt::format("archive of streamed WAL segment {}", walName_));
+    storage::WriteOptions write;
+    write.atomic = false;    // named by its checksum once complete (finish)
+    write.syncPath = false;  // the rename in finish() syncs the directory
+    // Ends in .tmp: never taken for a stored segment, whatever happens to this process.
+    temporary_ = fmt::format("{}/{}.stream.{}.tmp", directory_, walName_, ::getpid());
+    out_ = repo.openWrite(temporary_, write);
+    chain_ = std::make_unique<io::FilterChain>([this](std::span<const uint8_t> bytes) {
+        out_->write(bytes);
+        written_ += bytes.size();
+        // A segment arrives over seconds: sync as it goes, so finish() has little left to sync.
+        if (written_ - syncedAt_ >= 512 * 1024) {
+            out_->syncSoFar();
+            syncedAt_ = written_;
+        }
+    });
+    sha_ = &chain_->add<io::Sha256Filter>();
+    chain_->push(io::makeCompressFilter(options.compressType, options.compressLevel));
+}
+
+StreamedWal::~StreamedWal() = default;
+
+void StreamedWal::write(std::span<const uint8_t> bytes) {
+    if (header_.size() < 64)
+        header_.append(reinterpret_cast<const char*>(bytes.data()), std::min<size_t>(bytes.size(), 64 - header_.size()));
+    chain_->write(bytes);
+    size_ += bytes.size();
+}
+
+PushResult StreamedWal::finish() {
+    auto h = pg::parseWalHeader({reinterpret_cast<const uint8_t*>(header_.data()), header_.size()},
+                                "streamed WAL segment " + walName_);
+    checkIdentity(identity_, pg::walMagicVersion(h.magic), h.systemId, layout_.stanza,
+                  fmt::format("archive of streamed WAL segment {}", walName_));
+    if (h.segmentSize != size_)
+        raise(ErrorCode::Format, "streamed WAL segment {} has {} bytes, its header says {}", walName_, size_,
+              h.segmentSize);
+    chain_->finish();
+    std::string sha = sha_->hex();
+    if (auto existing = findWal(repo_, layout_, archiveId_, walName_)) {
+        if (existing->sha256 == sha) return PushResult::AlreadyPresent;  // the temporary file goes
+        raise(ErrorCode::ArchiveDuplicate,
+              "archive of streamed WAL segment {}: already in the repository with a different checksum "
+              "(repository '{}' has SHA-256 {}, the stream {}); refusing to overwrite",
+              walName_, repo_.fullPath(existing->path), existing->sha256, sha);
+    }
+    out_->close();  // fsync
+    try {
+        repo_.move(temporary_, directory_ + "/" + walName_ + "-" + sha + extension_);  // rename, fsync directory
+    } catch (...) {
+        repo_.remove(temporary_);
+        throw;
+    }
+    return PushResult::Stored;
+}
+
+void removeAbandonedStreams(storage::Storage& repo, const Layout& layout, const std::string& archiveId,
+                            const std::string& walName) {
+    std::string dir = walDirectory(layout, archiveId, walName);
+    for (const auto& entry : repo.list(dir)) {
+        // <segment>.stream.<pid>.tmp
+        const std::string& n = entry.name;
+        if (n.size() < 24 + 12 || !pg::isWalSegmentName(n.substr(0, 24)) || n.compare(24, 8, ".stream.") != 0 ||
+            !n.ends_with(".tmp"))
+            continue;
+        std::string pid = n.substr(32, n.size() - 32 - 4);
+        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        if (::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno != ESRCH) continue;
+        repo.remove(dir + "/" + n);
+        logInfo("removed '{}', left by a WAL stream that ended with its process", repo.fullPath(dir + "/" + n));
+    }
 }
 
 bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,

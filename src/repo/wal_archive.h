@@ -4,8 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
+
+#include "io/filter_chain.h"
+#include "io/sha256.h"
 
 #include "io/compress.h"
 #include "repo/info.h"
@@ -42,6 +47,37 @@ PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveIn
                    storage::Storage& source, const std::string& sourcePath,
                    const std::string& clusterVersion, uint64_t clusterSystemId,
                    const PushOptions& options);
+
+// A WAL segment stored while it is being written (bytes from the replication stream, in order):
+// hashed and compressed into a temporary file as they arrive; finish() names the file by the
+// SHA-256 then known and makes it durable, with pushWal's identity checks (archive.info, and the
+// segment's own header) and de-duplication. Destroyed before finish(): the temporary file is
+// removed and nothing was stored.
+class StreamedWal {
+public:
+    StreamedWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info, std::string walName,
+                const std::string& clusterVersion, uint64_t clusterSystemId, const PushOptions& options);
+    ~StreamedWal();
+    void write(std::span<const uint8_t> bytes);
+    uint64_t size() const { return size_; }
+    PushResult finish();
+
+private:
+    storage::Storage& repo_;
+    const Layout& layout_;
+    std::string archiveId_, walName_, directory_, extension_, temporary_;
+    DbIdentity identity_;
+    std::unique_ptr<storage::StorageWrite> out_;
+    std::unique_ptr<io::FilterChain> chain_;
+    io::Sha256Filter* sha_ = nullptr;
+    std::string header_;  // the first bytes: the long page header
+    uint64_t size_ = 0, written_ = 0, syncedAt_ = 0;
+};
+
+// Removes what a streaming daemon killed mid-segment left in the directory of `walName`: its
+// temporary files, when the process that wrote them is gone.
+void removeAbandonedStreams(storage::Storage& repo, const Layout& layout, const std::string& archiveId,
+                            const std::string& walName);
 
 // Fetches a WAL file into destination/destinationPath (atomically), verifying its checksum.
 // Searches the current archive id first, then older ones. false when it is not archived.

@@ -213,6 +213,10 @@ public:
             if (errno != EINTR) raiseErrno(ErrorCode::FileRead, "unable to read file", path_);
         }
     }
+    void seek(uint64_t offset) override {
+        if (::lseek(fd_.get(), static_cast<off_t>(offset), SEEK_SET) < 0)
+            raiseErrno(ErrorCode::FileRead, fmt::format("unable to seek to offset {} of file", offset), path_);
+    }
     const std::string& path() const override { return path_; }
 
 private:
@@ -265,6 +269,11 @@ public:
             }
             bytes = bytes.subspan(static_cast<size_t>(n));
         }
+    }
+
+    void syncSoFar() override {
+        if (state_ == State::Open && ::fdatasync(fd_.get()) != 0)
+            raiseErrno(ErrorCode::FileWrite, "unable to sync file", writePath_);
     }
 
     void close() override {

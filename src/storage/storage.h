@@ -34,6 +34,8 @@ public:
     virtual ~StorageRead() = default;
     // Reads up to buf.size() bytes; returns 0 at end of file.
     virtual size_t read(std::span<uint8_t> buf) = 0;
+    // The next read starts at `offset` (a ranged read: one frame of a block file).
+    virtual void seek(uint64_t offset) = 0;
     virtual const std::string& path() const = 0;
 };
 
@@ -52,6 +54,9 @@ public:
     // Destroyed without close(): the partial file is removed, nothing is taken for good.
     virtual ~StorageWrite() = default;
     virtual void write(std::span<const uint8_t> bytes) = 0;
+    // Makes what was written so far durable, so that a file written over a long time (a WAL
+    // segment stored as it is streamed) has little left for close() to sync.
+    virtual void syncSoFar() = 0;
     // Makes the file durable and visible under its name (see WriteOptions).
     virtual void close() = 0;
     virtual const std::string& path() const = 0;

@@ -179,8 +179,8 @@ PUSH=$(printf '%s\n' "$OUT" | reply_id 7)
 expect_contains "archive-push of $SEG replies ok" "$PUSH" '"ok":true'
 RESULT=$(printf '%s' "$PUSH" | sed -n 's/.*"result":"\([a-z-]*\)".*/\1/p')
 case "$RESULT" in
-    stored | already-present | pushed-ahead) pass "archive-push result is '$RESULT'" ;;
-    *) fail "archive-push result is stored, already-present or pushed-ahead" "$OUT" ;;
+    stored | already-present | pushed-ahead | streamed) pass "archive-push result is '$RESULT'" ;;
+    *) fail "archive-push result is stored, already-present, pushed-ahead or streamed" "$OUT" ;;
 esac
 expect_eq "the segment is in the repository" \
     "$(find "$IT_TMP/repo/archive/main" -name "$SEG-*" | wc -l)" "1"

@@ -193,6 +193,24 @@ expect_continuous "archive after the load" "$WAL_START"
 expect_eq "no archive failure reported" \
     "$(psql_at $PORT "SELECT coalesce(last_failure, 'none') FROM backrest_archive_status()")" "none"
 
+# archive_async: the daemon also streams WAL as it is written (a replication connection) and
+# stores each segment from the stream as its last byte is flushed; the archiver finds it durable.
+expect_eq "the daemon streams WAL over a replication connection" \
+    "$(psql_at $PORT "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'backrest-wal-stream'")" "1"
+STREAM=$(psql_at $PORT "SELECT stream || ' / ' || streamed FROM backrest_archive_status()")
+if [[ "$STREAM" =~ ^streaming\ [0-9A-F]{24}\ /\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -gt 0 ]; then
+    pass "backrest_archive_status() shows the stream and the segments stored from it ($STREAM)"
+else
+    fail "backrest_archive_status() shows the stream and segments stored from it" "$STREAM"
+fi
+# What the repository holds is byte for byte the file in pg_wal (still there until the next
+# checkpoint recycles it).
+LASTSEG=$(psql_at $PORT "SELECT last_archived FROM backrest_archive_status()")
+expect_exit "archive-get of the last archived segment $LASTSEG" 0 \
+    "$BR" --config="$CONF" --stanza=main archive-get "$LASTSEG" "$IT_TMP/got-$LASTSEG"
+expect_eq "... equals pg_wal/$LASTSEG byte for byte" \
+    "$(cmp "$IT_TMP/got-$LASTSEG" "$DATA/pg_wal/$LASTSEG" >/dev/null 2>&1 && echo same)" "same"
+
 # A time target between two known commits, after the backup.
 must psql_at $PORT "INSERT INTO marker SELECT g, 'before the target' FROM generate_series(1, 100) g"
 sleep 1.1
@@ -221,6 +239,10 @@ fi
 pgbench_wait
 switch_and_drain "after the kill under load"
 expect_continuous "archive across the daemon's kill" "$WAL_START"
+stale_streams() { find "$ARCHIVE" -name "*.stream.$D1.tmp" | wc -l; }
+no_stale_streams() { [ "$(stale_streams)" -eq 0 ]; }
+wait_until 20 no_stale_streams
+expect_eq "the killed daemon's unfinished streamed segment is not left in the archive" "$(stale_streams)" "0"
 
 # --- a launcher started again adopts the running daemon -------------------------------------
 PM=$(head -1 "$DATA/postmaster.pid")

@@ -139,10 +139,16 @@ TEST(RepoBlockMap, EveryTruncationIsDetected) {
 TEST(RepoBlockMap, WellSealedButInconsistentIsMalformed) {
     std::string good = encodeBlockMap(sampleMap());
     std::string newer = good;
-    newer[8] = 2;  // version
+    newer[8] = 3;  // version
     Error e = errorOf([&] { decodeBlockMap(resealed(newer), "m"); });
     EXPECT_EQ(e.code(), ErrorCode::Format);
-    EXPECT_TRUE(has(e.what(), "version 2")) << e.what();
+    EXPECT_TRUE(has(e.what(), "version 3, this backrest reads version 2")) << e.what();
+    // Version 1 (truncated SHA-256 block checksums) is not read as version 2.
+    std::string older = good;
+    older[8] = 1;
+    e = errorOf([&] { decodeBlockMap(resealed(older), "m"); });
+    EXPECT_EQ(e.code(), ErrorCode::Format);
+    EXPECT_TRUE(has(e.what(), "version 1")) << e.what();
 
     std::string longer = good;
     longer[17] = static_cast<char>(longer[17] + 0x20);  // file size (at 16, little-endian) + 8192

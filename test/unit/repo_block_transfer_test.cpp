@@ -286,5 +286,75 @@ TEST_F(RepoBlockTransfer, DamagedMapOrWrongRecordIsRefused) {
     EXPECT_TRUE(has(e.what(), "not in the backup's chain")) << e.what();
 }
 
+// Delta restore of a block-stored file: a local copy that differs in a few blocks, or in size,
+// gets exactly the backup's bytes, and only the differing blocks are written.
+TEST_F(RepoBlockTransfer, PatchWritesOnlyDifferingBlocks) {
+    std::string v0 = pages(300 * kBlock + 777, 6);  // frames of several blocks, a short last block
+    put(v0);
+    StoredBlocks full = backup(kFull);
+    std::string v1 = v0;
+    changeBlock(v1, 250);
+    put(v1);
+    StoredBlocks incr = backup(kIncr1, kFull);
+    ExpectedFile expected{kName, kIncr1, incr.file.size, incr.file.sha256, {}};
+    std::string local = root_ + "/restore/16384";
+    auto localBytes = [&] { return get("restore/16384"); };
+    auto putLocal = [&](const std::string& b) { std::ofstream(local, std::ios::binary | std::ios::trunc) << b; };
+
+    // Local copy = the full's version, three more pages damaged: four blocks differ.
+    std::string damaged = v0;
+    changeBlock(damaged, 0);
+    changeBlock(damaged, 123);
+    damaged[300 * kBlock + 5] ^= 0x01;  // in the short last block
+    putLocal(damaged);
+    auto patched = patchBlocks(*repo_, layout_, types_, local, expected);
+    EXPECT_EQ(localBytes(), v1);
+    EXPECT_EQ(patched.blocksCompared, 301u);
+    EXPECT_EQ(patched.blocksWritten, 4u);
+    EXPECT_GE(patched.framesRead, 2u);  // the incr's frame and the full's
+    EXPECT_LE(patched.framesRead, 4u);
+
+    // Already equal: nothing written, nothing read from the .blocks files.
+    patched = patchBlocks(*repo_, layout_, types_, local, expected);
+    EXPECT_EQ(patched.blocksWritten, 0u);
+    EXPECT_EQ(patched.framesRead, 0u);
+    EXPECT_EQ(localBytes(), v1);
+
+    // Longer and shorter local copies are cut or completed.
+    putLocal(v1 + std::string(3 * kBlock, 'x'));
+    patched = patchBlocks(*repo_, layout_, types_, local, expected);
+    EXPECT_EQ(patched.blocksWritten, 0u);
+    EXPECT_EQ(localBytes(), v1);
+    putLocal(v1.substr(0, 100 * kBlock + 9));
+    patched = patchBlocks(*repo_, layout_, types_, local, expected);
+    EXPECT_EQ(patched.blocksWritten, 201u);  // the partial block 100 and the 200 after it
+    EXPECT_EQ(localBytes(), v1);
+    putLocal("");
+    patchBlocks(*repo_, layout_, types_, local, expected);
+    EXPECT_EQ(localBytes(), v1);
+}
+
+TEST_F(RepoBlockTransfer, PatchRefusesADamagedFrameAndNamesIt) {
+    std::string bytes = pages(64 * kBlock, 7);
+    put(bytes);
+    StoredBlocks full = backup(kFull);
+    ExpectedFile expected{kName, kFull, full.file.size, full.file.sha256, {}};
+    std::string local = root_ + "/restore/16384";
+    std::string changed = bytes;
+    changeBlock(changed, 40);
+    std::ofstream(local, std::ios::binary) << changed;
+    std::string blocks = root_ + "/repo/" + blocksFile(kFull);
+    std::string stored = get("repo/" + blocksFile(kFull));
+    for (size_t i = 0; i < stored.size(); i += 64) stored[i] ^= 0x10;  // every frame
+    std::ofstream(blocks, std::ios::binary | std::ios::trunc) << stored;
+    Error e = errorOf([&] { patchBlocks(*repo_, layout_, types_, local, expected); });
+    EXPECT_EQ(e.code(), ErrorCode::Checksum);
+    EXPECT_TRUE(has(e.what(), "file '" + kName + "' of backup " + kFull + " is damaged")) << e.what();
+    EXPECT_TRUE(has(e.what(), "block 40")) << e.what();
+    EXPECT_TRUE(has(e.what(), blocksFile(kFull))) << e.what();
+    // The local block stays as it was: nothing unverified was written.
+    EXPECT_EQ(get("restore/16384"), changed);
+}
+
 }  // namespace
 }  // namespace backrest::repo

@@ -1,0 +1,131 @@
+// The daemon's WAL stream: connect, start at the segment being written, store segments as they
+// complete; on any failure, give up the current segment and reconnect with a growing delay.
+#include "worker/wal_streamer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "pg/wal.h"
+#include "pg/wal_stream.h"
+
+namespace backrest::cmd {
+
+namespace {
+
+constexpr auto kReportInterval = std::chrono::seconds(10);
+
+// Streaming as a synchronous standby would make every commit wait for the repository.
+bool couldBeSynchronous(const std::string& names, const std::string& applicationName) {
+    return names.find('*') != std::string::npos || names.find(applicationName) != std::string::npos;
+}
+
+class Disabled : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+}  // namespace
+
+WalStreamer::WalStreamer(StreamerSettings settings, ArchivePusher& pusher)
+    : s_(std::move(settings)), pusher_(pusher), thread_([this] { run(); }) {}
+
+WalStreamer::~WalStreamer() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+}
+
+void WalStreamer::run() {
+    int delaySeconds = 1;
+    std::string lastFailure;
+    while (!stopping_) {
+        auto started = std::chrono::steady_clock::now();
+        try {
+            streamOnce();
+        } catch (const Disabled& e) {
+            logWarn("WAL stream: {}", e.what());
+            pusher_.streamState(std::string("off: ") + e.what());
+            return;
+        } catch (const std::exception& e) {
+            if (stopping_) return;
+            // The same failure again (a server that refuses replication) is logged once.
+            if (e.what() != lastFailure)
+                logWarn("WAL stream: {}; segments are archived from pg_wal meanwhile, retrying", e.what());
+            lastFailure = e.what();
+        }
+        // A stream that ran for a while starts over quickly; repeated failures back off.
+        if (std::chrono::steady_clock::now() - started > std::chrono::seconds(60)) delaySeconds = 1;
+        for (int i = 0; i < delaySeconds * 10 && !stopping_; i++)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        delaySeconds = std::min(delaySeconds * 2, 60);
+    }
+}
+
+void WalStreamer::streamOnce() {
+    pg::WalStream stream(s_.connect);
+    auto system = stream.identify();
+    if (couldBeSynchronous(system.synchronousNames, s_.connect.applicationName))
+        throw Disabled(fmt::format("not started: synchronous_standby_names = '{}' could make it a synchronous "
+                                   "standby, and every commit would wait for the repository",
+                                   system.synchronousNames));
+    auto id = pusher_.identity();
+    if (system.systemId != id.systemId)
+        raise(ErrorCode::DbMismatch,
+              "the server at {} has system id {}, the data directory's pg_control {}: not the cluster of this "
+              "daemon",
+              s_.connect.socketPath, system.systemId, id.systemId);
+    const uint32_t segmentSize = system.segmentSize;
+    uint64_t position = system.flushLsn - system.flushLsn % segmentSize;
+    repo::removeAbandonedStreams(*s_.repo, s_.layout, id.info.currentArchiveId(),
+                                 pg::WalSegment::containing(system.timeline, position, segmentSize).name(segmentSize));
+    stream.start(position, system.timeline);
+    logInfo("WAL stream: started at {} on timeline {}", pg::formatLsn(position), system.timeline);
+
+    std::unique_ptr<repo::StreamedWal> segment;
+    std::string name;
+    auto begin = [&] {
+        name = pg::WalSegment::containing(system.timeline, position, segmentSize).name(segmentSize);
+        segment = std::make_unique<repo::StreamedWal>(*s_.repo, s_.layout, id.info, name, id.version, id.systemId,
+                                                      s_.push);
+        pusher_.streamStarted(name);
+    };
+    auto reported = std::chrono::steady_clock::now();
+    try {
+        begin();
+        while (!stopping_) {
+            auto chunk = stream.receive(200);
+            if (std::chrono::steady_clock::now() - reported > kReportInterval) {
+                stream.reportPosition(position);
+                reported = std::chrono::steady_clock::now();
+            }
+            if (!chunk) continue;
+            if (chunk->start != position)
+                raise(ErrorCode::Db, "WAL stream jumped from {} to {}", pg::formatLsn(position),
+                      pg::formatLsn(chunk->start));
+            auto bytes = chunk->bytes;
+            while (!bytes.empty()) {
+                size_t n = std::min<size_t>(bytes.size(), segmentSize - position % segmentSize);
+                segment->write(bytes.first(n));
+                position += n;
+                bytes = bytes.subspan(n);
+                if (position % segmentSize != 0) continue;
+                // The segment's last byte: make it durable, then tell the archiver's side.
+                bool stored = segment->finish() == repo::PushResult::Stored;
+                segment.reset();
+                pusher_.streamStored(name, stored);
+                stream.reportPosition(position);
+                reported = std::chrono::steady_clock::now();
+                begin();
+            }
+        }
+    } catch (const std::exception& e) {
+        segment.reset();  // its temporary file goes
+        pusher_.streamAbandoned(name, e.what());
+        throw;
+    }
+    segment.reset();
+    pusher_.streamAbandoned(name, "the daemon is stopping");
+}
+
+}  // namespace backrest::cmd
