@@ -285,6 +285,19 @@ def main():
         "\"X\" in N ms` (DEBUG1). pgBackRest: start to end of its archive-push command, recorded by a wrapper around "
         "it in archive_command (`bench/archive_push_timed.sh`); the shell the archiver forks for archive_command is "
         "outside both. Percentiles are over all segments of all timed runs (nearest rank).")
+    for mode in ["backrest-sync", "backrest-async"]:
+        counts = {}
+        for r in timed_runs("wal", mode=mode):
+            for item in filter(None, (r.get("how") or "").split(",")):
+                k, v = item.split(":")
+                counts[k] = counts.get(k, 0) + int(v)
+        if counts:
+            md.append(f"- {mode}: how the daemon had each segment when the archiver asked: "
+                      + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + "."
+                      + (" With archive_async the daemon streams WAL over a replication connection as it is "
+                         "written and stores each segment when its last byte is flushed (streamed); "
+                         "pushed-ahead = read from pg_wal by the read-ahead before the archiver asked."
+                         if mode == "backrest-async" else ""))
     md.append(
         "- segments/s = segments archived ÷ (pgbench time + time until no .ready file is left after a final "
         "pg_switch_wal()); as long as archiving keeps up, that is the rate pgbench produces WAL. max .ready = the "

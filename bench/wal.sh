@@ -107,15 +107,20 @@ wal_run() {  # mode run seconds
     cpu_async=$(awk '$1 == "cpu" { last[$2] = $3 } END { s = 0; for (p in last) s += last[p]; printf "%.2f", s }' "$W/sampler.out")
     max_ready=$(awk '$1 == "ready" && $2 > m { m = $2 } END { print m + 0 }' "$W/sampler.out")
     tps=$(awk '/^tps/ { print $3; exit }' "$W/pgbench.out")
+    local how=""
     case $mode in
     backrest*) lat=$(tail -c +$((off + 1)) "$W/postgres.log" |
-                     sed -n 's/.*backrest: archived WAL file "[0-9A-F]*" in \([0-9.]*\) ms.*/\1/p' | paste -sd,) ;;
+                     sed -n 's/.*backrest: archived WAL file "[0-9A-F]*" in \([0-9.]*\) ms.*/\1/p' | paste -sd,)
+               # How the daemon had each segment: streamed, pushed-ahead, stored, already-present.
+               how=$(tail -c +$((off + 1)) "$W/postgres.log" |
+                     sed -n 's/.*backrest: archived WAL file "[0-9A-F]*" in [0-9.]* ms (\([a-z-]*\)).*/\1/p' |
+                     sort | uniq -c | awk '{ printf "%s%s:%s", NR > 1 ? "," : "", $2, $1 }') ;;
     pgbackrest*) lat=$(awk '$4 == 0 { printf "%.3f\n", ($3 - $2) / 1e6 }' "$(wal_lat_log "$mode")" | paste -sd,) ;;
     esac
     record "section=wal" "mode=$mode" "run=$run" "seconds=$secs" "pgbench_s=$t_end" "duration=$dur" \
         "drained=$drained" "segments=$((arch1 - arch0))" "failures=$((fail1 - fail0))" "wal_bytes=$wal_bytes" \
         "max_ready=$max_ready" "tps=$tps" "cpu_archiver=$cpu_arch" "cpu_daemon=$cpu_daemon" \
-        "cpu_async=$cpu_async" "cpu=$(calc "$cpu_arch + $cpu_daemon + $cpu_async")" "lat_ms=$lat" "load=$(loadavg)"
+        "cpu_async=$cpu_async" "cpu=$(calc "$cpu_arch + $cpu_daemon + $cpu_async")" "lat_ms=$lat" "how=$how" "load=$(loadavg)"
 }
 
 bench_wal() {
