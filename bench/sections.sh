@@ -65,19 +65,22 @@ bench_full() {
 # Restores. Full: into an empty directory. Delta: over the directory restored from the same
 # backup (nothing to do), then after ~1 % of pgbench_accounts' pages changed and a new full
 # backup by each tool, over the directory restored from the previous one (reset, untimed, by a
-# delta restore of the previous backup before each run). backrest-block: the same data backed
-# up by the CLI with repo1-block=y, whose delta restore works block by block.
-RESTORE_TOOLS=(backrest backrest-block pgbackrest)
+# delta restore of the previous backup before each run). backrest-block and pgbackrest-block:
+# the same data backed up with repo1-block (pgBackRest: with repo1-bundle, which it requires),
+# each into a repository of its own; their delta restores work block by block.
+RESTORE_TOOLS=(backrest backrest-block pgbackrest pgbackrest-block)
 bench_restore() {
     local p run tool
     log "restore: reference full backups (untimed)"
     declare -gA B1 B2
-    # backrest-block first: the incremental section follows the newest backup, backrest-sql's.
-    run_backup reference backrest-block 3 2 1 && B1[backrest-block]=$(newest_label "$BR_REPO")
     run_backup reference backrest-sql 3 2 1 || { log "no backrest reference backup: restore skipped"; return; }
     B1[backrest]=$(newest_label "$BR_REPO")
     run_backup reference pgbackrest 3 2 1 || { log "no pgBackRest reference backup: restore skipped"; return; }
     B1[pgbackrest]=$(newest_label "$PGBR_REPO")
+    local block
+    for block in backrest-block pgbackrest-block; do
+        run_backup reference "$block" 3 2 1 && B1[$block]=$(newest_label "$(repo_of "$block")")
+    done
     for p in "${PMAXES[@]}"; do
         for run in $(seq 0 "$RUNS"); do
             for tool in $(rotated "$run" "${RESTORE_TOOLS[@]}"); do
@@ -104,10 +107,11 @@ bench_restore() {
     psql_at CHECKPOINT >/dev/null
     record "section=change" "heap_pages=$pages" "rows_updated=$rows" \
         "rows_total=$(psql_at "SELECT count(*) FROM pgbench_accounts")"
-    [[ -n ${B1[backrest-block]:-} ]] && run_backup reference backrest-block 3 2 2 &&
-        B2[backrest-block]=$(newest_label "$BR_REPO")
     run_backup reference backrest-sql 3 2 2 && B2[backrest]=$(newest_label "$BR_REPO")
     run_backup reference pgbackrest 3 2 2 && B2[pgbackrest]=$(newest_label "$PGBR_REPO")
+    for block in backrest-block pgbackrest-block; do
+        [[ -n ${B1[$block]:-} ]] && run_backup reference "$block" 3 2 2 && B2[$block]=$(newest_label "$(repo_of "$block")")
+    done
     for run in $(seq 0 "$RUNS"); do
         for tool in $(rotated "$run" "${RESTORE_TOOLS[@]}"); do
             [[ -n ${B2[$tool]:-} ]] || continue
@@ -117,7 +121,7 @@ bench_restore() {
             run_restore restore-delta-1pct "$tool" 2 "$run" "$W/restore-$tool" --delta --set="${B2[$tool]}"
         done
     done
-    rm -rf "$W/restore-pgbackrest"
+    rm -rf "$W/restore-pgbackrest" "$W/restore-pgbackrest-block"
     # Sanity: backrest's delta results equal a full restore of the same backup, byte for byte.
     for tool in backrest backrest-block; do
         [[ -n ${B2[$tool]:-} ]] || continue
@@ -135,7 +139,8 @@ bench_restore() {
     done
 }
 
-# Incremental backups after the same pgbench work: pgbench, then each tool's incr (rotated).
+# Incremental backups after the same pgbench work: pgbench, then each tool's incr (rotated),
+# file-level and block-level (repo1-block; each in its own repository, after its block fulls).
 bench_incr() {
     local run tool tps
     PHASE=incr
@@ -145,7 +150,7 @@ bench_incr() {
             { log "pgbench failed: $(tail -3 "$W/pgbench.out")"; return; }
         tps=$(awk '/^tps/ { print $3; exit }' "$W/pgbench.out")
         record "section=incr-pgbench" "run=$run" "tps=$tps"
-        for tool in $(rotated "$run" backrest-cli pgbackrest); do
+        for tool in $(rotated "$run" backrest-cli backrest-block pgbackrest pgbackrest-block); do
             log "incremental backup: $tool run $run"
             run_backup incr "$tool" 3 2 "$run"
         done

@@ -114,7 +114,7 @@ wal_run() {  # mode run seconds
                # How the daemon had each segment: streamed, pushed-ahead, stored, already-present.
                how=$(tail -c +$((off + 1)) "$W/postgres.log" |
                      sed -n 's/.*backrest: archived WAL file "[0-9A-F]*" in [0-9.]* ms (\([a-z-]*\)).*/\1/p' |
-                     sort | uniq -c | awk '{ printf "%s%s:%s", NR > 1 ? "," : "", $2, $1 }') ;;
+                     sort | uniq -c | awk '{ printf "%s%s:%s", (NR > 1 ? "," : ""), $2, $1 }') ;;
     pgbackrest*) lat=$(awk '$4 == 0 { printf "%.3f\n", ($3 - $2) / 1e6 }' "$(wal_lat_log "$mode")" | paste -sd,) ;;
     esac
     record "section=wal" "mode=$mode" "run=$run" "seconds=$secs" "pgbench_s=$t_end" "duration=$dur" \

@@ -50,10 +50,18 @@ struct DaemonSettings {
     bool operator==(const DaemonSettings&) const = default;
 };
 
+// Working ahead of the archiver (streaming WAL, reading .ready segments ahead) is for a server
+// that archives through us: with archive_mode off or another archive_library it would fill the
+// repository with WAL nobody asked for.
+bool archivingThroughUs() {
+    return XLogArchivingActive() && XLogArchiveLibrary != nullptr && strcmp(XLogArchiveLibrary, "backrest") == 0;
+}
+
 DaemonSettings currentSettings() {
     return {settings.stanza != nullptr ? settings.stanza : "",
             settings.config != nullptr ? settings.config : "",
-            settings.workerPath != nullptr ? settings.workerPath : "", settings.archiveAsync};
+            settings.workerPath != nullptr ? settings.workerPath : "",
+            settings.archiveAsync && archivingThroughUs()};
 }
 
 std::string describeExit(int status) {

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "io/compress.h"
 #include "io/filter_chain.h"
+#include "io/frame_codec.h"
 #include "io/sha256.h"
 #include "io/size.h"
 #include "io/zstd.h"
@@ -296,6 +297,51 @@ TEST(IoCompressTest, FactoriesBuildWorkingFilters) {
     down.write(packed);
     down.finish();
     EXPECT_EQ(restored, text);
+}
+
+// zstd's own threads (a file larger than a thread's share of a backup): the same stream format,
+// read back by the ordinary decompressor.
+TEST(IoZstd, CompressedOnWorkerThreadsReadsBack) {
+    std::mt19937 rng(11);
+    std::string text(24 << 20, '\0');
+    for (size_t i = 0; i < text.size(); i++) text[i] = i % 8192 < 200 ? static_cast<char>(rng()) : 'a' + i % 7;
+    Bytes packed;
+    FilterChain up([&](std::span<const uint8_t> b) { packed.insert(packed.end(), b.begin(), b.end()); });
+    up.push(makeCompressFilter(CompressType::Zst, 3, 2));
+    for (size_t at = 0; at < text.size(); at += 1 << 20)
+        up.write({reinterpret_cast<const uint8_t*>(text.data()) + at, std::min<size_t>(1 << 20, text.size() - at)});
+    up.finish();
+    EXPECT_LT(packed.size(), text.size() / 4);
+    std::string restored;
+    FilterChain down([&](std::span<const uint8_t> b) { restored.append(b.begin(), b.end()); });
+    down.push(makeDecompressFilter(CompressType::Zst, kContext));
+    down.write(packed);
+    down.finish();
+    EXPECT_TRUE(restored == text);
+}
+
+// Frames of a block-stored file: one-shot, on reused per-thread contexts, and a frame that does
+// not decompress to exactly its recorded length is refused with the file named.
+TEST(IoFrameCodec, RoundTripAndWrongLengthOrDamage) {
+    std::string text(100000, 'q');
+    text[5] = 'x';
+    std::span<const uint8_t> in{reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+    for (auto type : {CompressType::Zst, CompressType::None}) {
+        Buffer frame, out;
+        compressFrame(type, 3, in, frame);
+        compressFrame(type, 1, in, frame);  // appends a second frame
+        size_t one = frame.size() / 2;
+        decompressFrame(type, {frame.data(), one}, text.size(), out, kContext);
+        EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), out.size()), text);
+        Error e = errorFrom([&] { decompressFrame(type, {frame.data(), one}, text.size() - 1, out, kContext); });
+        EXPECT_EQ(e.code(), ErrorCode::Compress);
+        EXPECT_NE(std::string(e.what()).find(kContext), std::string::npos) << e.what();
+    }
+    Buffer frame, out;
+    compressFrame(CompressType::Zst, 3, in, frame);
+    frame.data()[frame.size() - 3] ^= 0x40;  // the content checksum
+    EXPECT_EQ(errorFrom([&] { decompressFrame(CompressType::Zst, frame.span(), text.size(), out, kContext); }).code(),
+              ErrorCode::Compress);
 }
 
 }  // namespace

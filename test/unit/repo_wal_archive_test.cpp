@@ -247,5 +247,84 @@ TEST_F(RepoWalArchive, FindRefusesTwoStoredCopies) {
     EXPECT_TRUE(has(e.what(), kSeg)) << e.what();
 }
 
+// A segment stored from the replication stream, in pieces as they arrive: the same stored file
+// as a push of the complete segment, de-duplicated against one, and nothing left when abandoned.
+class RepoStreamedWal : public RepoWalArchive {
+protected:
+    std::unique_ptr<StreamedWal> open(uint64_t clusterSysId = kSysId) {
+        return std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", clusterSysId, PushOptions{});
+    }
+    // Writes `bytes` in uneven pieces, as WAL messages arrive.
+    static void feed(StreamedWal& w, const std::string& bytes) {
+        size_t at = 0, piece = 7;
+        while (at < bytes.size()) {
+            size_t n = std::min(piece, bytes.size() - at);
+            w.write({reinterpret_cast<const uint8_t*>(bytes.data() + at), n});
+            at += n;
+            piece = piece * 3 % 200000 + 1;
+        }
+    }
+};
+
+TEST_F(RepoStreamedWal, StoresWhatAPushWouldStore) {
+    std::string bytes = segment(kSysId, 5);
+    auto w = open();
+    feed(*w, bytes);
+    EXPECT_EQ(w->size(), bytes.size());
+    EXPECT_EQ(w->finish(), PushResult::Stored);
+    w.reset();
+    auto found = findWal(*repo_, layout_, "15-1", kSeg);
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->sha256, io::sha256Hex(bytes));
+    EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 1u);  // no temporary file left
+    EXPECT_TRUE(getWal(*repo_, layout_, info_, kSeg, *restore_, kSeg, 65536));
+    EXPECT_EQ(get("restore/" + kSeg), bytes);
+    // The archiver's push of the same file afterwards finds it.
+    put("pg/pg_wal/" + kSeg, bytes);
+    EXPECT_EQ(push(kSeg), PushResult::AlreadyPresent);
+}
+
+TEST_F(RepoStreamedWal, AlreadyPushedIsAlreadyPresentAndOtherBytesAreRefused) {
+    std::string bytes = segment(kSysId, 6);
+    put("pg/pg_wal/" + kSeg, bytes);
+    ASSERT_EQ(push(kSeg), PushResult::Stored);
+    auto same = open();
+    feed(*same, bytes);
+    EXPECT_EQ(same->finish(), PushResult::AlreadyPresent);
+    same.reset();
+    EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 1u);
+
+    auto other = open();
+    feed(*other, segment(kSysId, 7));
+    Error e = errorOf([&] { other->finish(); });
+    EXPECT_EQ(e.code(), ErrorCode::ArchiveDuplicate);
+    EXPECT_TRUE(has(e.what(), "streamed WAL segment " + kSeg)) << e.what();
+    other.reset();
+    EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 1u);
+}
+
+TEST_F(RepoStreamedWal, WrongIdentityOrShortSegmentIsRefusedAndAbandonedLeavesNothing) {
+    EXPECT_EQ(errorOf([&] { open(kSysId + 1); }).code(), ErrorCode::DbMismatch);
+
+    auto foreign = open();
+    feed(*foreign, segment(kSysId + 1, 8));  // another cluster's WAL through this connection
+    Error e = errorOf([&] { foreign->finish(); });
+    EXPECT_EQ(e.code(), ErrorCode::DbMismatch);
+    foreign.reset();
+
+    auto shorter = open();
+    feed(*shorter, segment(kSysId, 9).substr(0, kSegSize / 2));
+    e = errorOf([&] { shorter->finish(); });
+    EXPECT_EQ(e.code(), ErrorCode::Format);
+    EXPECT_TRUE(has(e.what(), "8388608 bytes, its header says 16777216")) << e.what();
+    shorter.reset();
+
+    auto abandoned = open();
+    feed(*abandoned, segment(kSysId, 10).substr(0, 1000000));
+    abandoned.reset();
+    EXPECT_FALSE(findWal(*repo_, layout_, "15-1", kSeg));
+    EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 0u);
+}
+
 }  // namespace
 }  // namespace backrest::repo
