@@ -3,6 +3,12 @@
 
 #include <openssl/evp.h>
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include "common/error.h"
 
 namespace backrest::io {
@@ -12,26 +18,115 @@ struct Sha256Filter::Context {
     ~Context() { EVP_MD_CTX_free(md); }
 };
 
-Sha256Filter::Sha256Filter() : ctx_(std::make_unique<Context>()) {
+// The hashing thread: pieces of at most kPiece bytes, at most kQueued waiting, so the copy
+// never runs far ahead of the hash (bounded memory) and a slow hash slows the caller down.
+struct Sha256Filter::Background {
+    static constexpr size_t kPiece = 1024 * 1024;
+    static constexpr size_t kQueued = 4;
+
+    explicit Background(Sha256Filter& owner) : thread([this, &owner] { run(owner); }) {}
+    ~Background() { stop(); }
+
+    void add(std::span<const uint8_t> in) {
+        while (!in.empty()) {
+            size_t n = std::min(in.size(), kPiece - filling.size());
+            filling.insert(filling.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(n));
+            in = in.subspan(n);
+            if (filling.size() == kPiece) handOver();
+        }
+    }
+    // Hashes what is left and waits for the thread; rethrows its failure.
+    void finish() {
+        if (!filling.empty()) handOver();
+        stop();
+        if (!failure.empty()) raise(ErrorCode::Crypto, "{}", failure);
+    }
+
+private:
+    void handOver() {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return queue.size() < kQueued; });
+        queue.push_back(std::move(filling));
+        filling.clear();
+        if (!spare.empty()) {
+            filling = std::move(spare.back());
+            spare.pop_back();
+            filling.clear();
+        }
+        filling.reserve(kPiece);
+        changed.notify_all();
+    }
+    void stop() {
+        {
+            std::lock_guard lock(mutex);
+            done = true;
+        }
+        changed.notify_all();
+        if (thread.joinable()) thread.join();
+    }
+    void run(Sha256Filter& owner) {
+        for (;;) {
+            std::vector<uint8_t> piece;
+            {
+                std::unique_lock lock(mutex);
+                changed.wait(lock, [&] { return !queue.empty() || done; });
+                if (queue.empty()) return;
+                piece = std::move(queue.front());
+                queue.pop_front();
+            }
+            changed.notify_all();
+            try {
+                if (failure.empty()) owner.update(piece);
+            } catch (const std::exception& e) {
+                failure = e.what();
+            }
+            std::lock_guard lock(mutex);
+            spare.push_back(std::move(piece));
+        }
+    }
+
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<std::vector<uint8_t>> queue;
+    std::vector<std::vector<uint8_t>> spare;
+    std::vector<uint8_t> filling;
+    std::string failure;  // read after the join
+    bool done = false;
+    std::thread thread;  // last: started once everything above exists
+};
+
+Sha256Filter::Sha256Filter(Thread thread) : ctx_(std::make_unique<Context>()) {
     ctx_->md = EVP_MD_CTX_new();
     if (ctx_->md == nullptr) raise(ErrorCode::Crypto, "unable to allocate SHA-256 context");
     if (EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr) != 1) {
         raise(ErrorCode::Crypto, "unable to initialise SHA-256 digest");
     }
+    if (thread == Thread::Own) background_ = std::make_unique<Background>(*this);
 }
 
 Sha256Filter::~Sha256Filter() = default;
 
-void Sha256Filter::process(std::span<const uint8_t> in, Buffer&) {
-    if (!hex_.empty()) raise(ErrorCode::Assert, "SHA-256 updated after finish()");
-    if (in.empty()) return;
+void Sha256Filter::update(std::span<const uint8_t> in) {
     if (EVP_DigestUpdate(ctx_->md, in.data(), in.size()) != 1) {
         raise(ErrorCode::Crypto, "SHA-256 update failed");
     }
 }
 
+void Sha256Filter::process(std::span<const uint8_t> in, Buffer&) {
+    if (!hex_.empty()) raise(ErrorCode::Assert, "SHA-256 updated after finish()");
+    if (in.empty()) return;
+    if (background_)
+        background_->add(in);
+    else
+        update(in);
+}
+
 void Sha256Filter::finish(Buffer&) {
     if (!hex_.empty()) return;
+    if (background_) {
+        background_->finish();
+        background_.reset();
+    }
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     if (EVP_DigestFinal_ex(ctx_->md, digest, &length) != 1) {

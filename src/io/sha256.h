@@ -11,7 +11,12 @@ namespace backrest::io {
 
 class Sha256Filter : public Filter {
 public:
-    Sha256Filter();
+    // Where the hashing runs: on the caller's thread, or on a thread of the filter's own (the
+    // bytes are copied to it in 1 MiB pieces). A large file restored or backed up by one thread
+    // then decompresses or compresses on that thread while the SHA-256 runs beside it, instead
+    // of one after the other: the largest file of a cluster sets the floor of a parallel copy.
+    enum class Thread { Caller, Own };
+    explicit Sha256Filter(Thread thread = Thread::Caller);
     ~Sha256Filter() override;
     bool transforms() const override { return false; }
     void process(std::span<const uint8_t> in, Buffer& out) override;
@@ -21,7 +26,10 @@ public:
 
 private:
     struct Context;
+    struct Background;
+    void update(std::span<const uint8_t> in);
     std::unique_ptr<Context> ctx_;
+    std::unique_ptr<Background> background_;
     std::string hex_;
 };
 

@@ -319,9 +319,19 @@ void fetchBlocks(storage::Storage& repo, const Layout& layout, const CompressByL
                  const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer) {
     auto resolved = resolveForRestore(repo, layout, expected);
     auto out = destination.openWrite(destinationPath, expected.write);
+    // Blocks come 8 KiB at a time: written in pieces of bufferSize, not a system call each.
+    io::Buffer pending(std::max<size_t>(bufferSize, 64 * 1024));
     auto got = reassembleBlocks(
         repo, layout, expected.name, resolved, compressOf,
-        [&](std::span<const uint8_t> bytes) { out->write(bytes); }, bufferSize);
+        [&](std::span<const uint8_t> bytes) {
+            if (pending.size() + bytes.size() > pending.capacity()) {
+                out->write(pending.span());
+                pending.clear();
+            }
+            pending.append(bytes);
+        },
+        bufferSize);
+    if (!pending.empty()) out->write(pending.span());
     if (got.sha256 != expected.sha256 || got.size != expected.size)
         raise(ErrorCode::Checksum,
               "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with "

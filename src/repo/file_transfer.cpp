@@ -11,6 +11,10 @@ namespace backrest::repo {
 
 namespace {
 
+// From this size, a restored file is hashed beside its decompression (Sha256Filter::Thread::Own):
+// a thread per file is cheap next to the 20 ms and more such a file takes.
+constexpr uint64_t kHashBesideMinSize = 32ull << 20;
+
 // Lets the caller keep a filter it passes into a chain (which owns its filters).
 class BorrowedObserver : public io::Filter {
 public:
@@ -32,7 +36,9 @@ StoredFile store(Feed feed, storage::Storage& destination, const std::string& de
     auto out = destination.openWrite(destinationPath, write);
 
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
-    auto& sha = chain.add<io::Sha256Filter>();
+    // A file compressed on zstd's threads is a large one: its hash runs beside the reading too.
+    auto& sha = chain.add<io::Sha256Filter>(options.compressWorkers > 0 ? io::Sha256Filter::Thread::Own
+                                                                         : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();
     if (observer) chain.add<BorrowedObserver>(*observer);
     chain.push(io::makeCompressFilter(options.compressType, options.compressLevel, options.compressWorkers));
@@ -89,7 +95,8 @@ void fetchFile(storage::Storage& source, const std::string& sourcePath, io::Comp
 
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
     chain.push(io::makeDecompressFilter(compressType, source.fullPath(sourcePath)));
-    auto& sha = chain.add<io::Sha256Filter>();
+    auto& sha = chain.add<io::Sha256Filter>(expected.size >= kHashBesideMinSize ? io::Sha256Filter::Thread::Own
+                                                                               : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();
 
     io::Buffer buffer(bufferSize);

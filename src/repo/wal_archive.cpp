@@ -150,18 +150,13 @@ StreamedWal::StreamedWal(storage::Storage& repo, const Layout& layout, const Arc
     storage::WriteOptions write;
     write.atomic = false;    // named by its checksum once complete (finish)
     write.syncPath = false;  // the rename in finish() syncs the directory
+    // A segment arrives over seconds: written back as it goes, so the fsync in finish() has
+    // little left to wait for when the archiver is about to ask for the segment.
+    write.flushAfter = 64 * 1024;
     // Ends in .tmp: never taken for a stored segment, whatever happens to this process.
     temporary_ = fmt::format("{}/{}.stream.{}.tmp", directory_, walName_, ::getpid());
     out_ = repo.openWrite(temporary_, write);
-    chain_ = std::make_unique<io::FilterChain>([this](std::span<const uint8_t> bytes) {
-        out_->write(bytes);
-        written_ += bytes.size();
-        // A segment arrives over seconds: sync as it goes, so finish() has little left to sync.
-        if (written_ - syncedAt_ >= 512 * 1024) {
-            out_->syncSoFar();
-            syncedAt_ = written_;
-        }
-    });
+    chain_ = std::make_unique<io::FilterChain>([this](std::span<const uint8_t> bytes) { out_->write(bytes); });
     sha_ = &chain_->add<io::Sha256Filter>();
     chain_->push(io::makeCompressFilter(options.compressType, options.compressLevel));
 }

@@ -71,7 +71,7 @@ private:
     std::unique_ptr<io::FilterChain> chain_;
     io::Sha256Filter* sha_ = nullptr;
     std::string header_;  // the first bytes: the long page header
-    uint64_t size_ = 0, written_ = 0, syncedAt_ = 0;
+    uint64_t size_ = 0;
 };
 
 // Removes what a streaming daemon killed mid-segment left in the directory of `walName`: its

@@ -268,12 +268,15 @@ public:
                 raiseErrno(ErrorCode::FileWrite, "unable to write file", writePath_);
             }
             bytes = bytes.subspan(static_cast<size_t>(n));
+            written_ += static_cast<uint64_t>(n);
         }
-    }
-
-    void syncSoFar() override {
-        if (state_ == State::Open && ::fdatasync(fd_.get()) != 0)
-            raiseErrno(ErrorCode::FileWrite, "unable to sync file", writePath_);
+        // WriteOptions::flushAfter: a large restored file would otherwise leave all of its
+        // writeback to the fsync at close.
+        if (options_.syncFile && options_.flushAfter != 0 && written_ - flushRequested_ >= options_.flushAfter) {
+            ::sync_file_range(fd_.get(), static_cast<off_t>(flushRequested_),
+                              static_cast<off_t>(written_ - flushRequested_), SYNC_FILE_RANGE_WRITE);
+            flushRequested_ = written_;
+        }
     }
 
     void close() override {
@@ -328,6 +331,7 @@ private:
     Fd fd_;
     State state_ = State::Open;
     bool renamed_ = false;
+    uint64_t written_ = 0, flushRequested_ = 0;
 };
 
 }  // namespace

@@ -46,6 +46,10 @@ struct WriteOptions {
     bool syncFile = true;    // fsync the file before close/rename
     bool syncPath = true;    // fsync the directory after the rename (or create)
     bool createPath = true;  // create missing parent directories (each fsynced into its parent)
+    // With syncFile: every this many bytes written, the kernel is asked to start writing them
+    // back (as PostgreSQL's *_flush_after), so the disk works while the file is produced and the
+    // fsync at close waits only for the tail. 0: never.
+    uint64_t flushAfter = 8ull << 20;
     std::optional<int64_t> mtime;  // set after writing (restore keeps original times)
 };
 
@@ -54,9 +58,6 @@ public:
     // Destroyed without close(): the partial file is removed, nothing is taken for good.
     virtual ~StorageWrite() = default;
     virtual void write(std::span<const uint8_t> bytes) = 0;
-    // Makes what was written so far durable, so that a file written over a long time (a WAL
-    // segment stored as it is streamed) has little left for close() to sync.
-    virtual void syncSoFar() = 0;
     // Makes the file durable and visible under its name (see WriteOptions).
     virtual void close() = 0;
     virtual const std::string& path() const = 0;

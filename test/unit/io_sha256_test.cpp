@@ -74,5 +74,30 @@ TEST(IoSha256Test, DifferentInputGivesDifferentDigest) {
     EXPECT_NE(chainHex(data, 4096), kMillionA);
 }
 
+// Hashed on the filter's own thread: the same digest for any piece sizes (pieces of 1 MiB handed
+// over, a bounded queue), and a filter dropped before finish() does not hang or leak its thread.
+TEST(IoSha256Test, OwnThreadGivesTheSameDigest) {
+    std::vector<uint8_t> data(9 * 1024 * 1024 + 12345);
+    for (size_t i = 0; i < data.size(); i++) data[i] = static_cast<uint8_t>(i * 2654435761u >> 13);
+    std::string expected = sha256Hex(data);
+    for (size_t piece : {size_t{1} << 20, size_t{333333}, size_t{5000000}}) {
+        SCOPED_TRACE(piece);
+        Sha256Filter own(Sha256Filter::Thread::Own);
+        Buffer unused;
+        for (size_t at = 0; at < data.size(); at += piece)
+            own.process({data.data() + at, std::min(piece, data.size() - at)}, unused);
+        own.finish(unused);
+        EXPECT_EQ(own.hex(), expected);
+    }
+    Sha256Filter empty(Sha256Filter::Thread::Own);
+    Buffer unused;
+    empty.finish(unused);
+    EXPECT_EQ(empty.hex(), sha256Hex(std::string_view()));
+    {
+        Sha256Filter abandoned(Sha256Filter::Thread::Own);
+        abandoned.process({data.data(), data.size()}, unused);
+    }  // destroyed unfinished: joins its thread
+}
+
 }  // namespace
 }  // namespace backrest::io
