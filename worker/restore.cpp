@@ -242,7 +242,8 @@ int restore(const Config& config) {
         std::string dest = destinationOf(locations, f.name);
         io::CompressType type = compressOf.at(holder);
         if (deltaPlan.blocks.count(index)) {
-            auto patched = repo::patchBlocks(*repo, layout, compressOf, dest, expected);
+            auto patched = repo::patchBlocks(*repo, layout, compressOf, dest, expected,
+                                             static_cast<size_t>(config.getInt("process-max")));
             blocksCompared += patched.blocksCompared;
             blocksWritten += patched.blocksWritten;
             resetModeAndTime(dest, f);

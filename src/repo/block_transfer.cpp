@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/parallel.h"
 #include "io/buffer.h"
 #include "io/frame_codec.h"
 #include "io/sha256.h"
@@ -80,6 +81,9 @@ class FrameWriter {
     uint32_t pendingBlocks_ = 0;
     uint64_t offset_ = 0;
 };
+
+// From this size, a delta restore compares a file's blocks on several threads.
+constexpr uint64_t kSplitCompareMinSize = 64ull << 20;
 
 // Reads frames of one .blocks file: sequential frames follow each other without a seek, any
 // other frame is a ranged read (a delta restore reads only the frames of changed blocks).
@@ -346,7 +350,7 @@ void fetchBlocks(storage::Storage& repo, const Layout& layout, const CompressByL
 
 PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
                           const CompressByLabel& compressOf, const std::string& localPath,
-                          const ExpectedFile& expected) {
+                          const ExpectedFile& expected, size_t threads) {
     auto resolved = resolveForRestore(repo, layout, expected);
     const BlockMap& map = resolved.map;
     auto holders = holdersOf(repo, layout, expected.name, resolved, compressOf);
@@ -372,35 +376,48 @@ PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
     if (::fstat(fd, &st) != 0) raiseErrno(ErrorCode::FileRead, "unable to stat", localPath);
     uint64_t localSize = static_cast<uint64_t>(st.st_size);
 
-    // Compare every local block with the checksum of the backup's block at that position.
+    // Compare every local block with the checksum of the backup's block at that position. A
+    // large file is compared in `threads` ranges at once: reading and hashing it is all a delta
+    // restore of a mostly unchanged file costs, and the largest file sets the floor.
     PatchedBlocks result;
+    const size_t perRead = std::max<size_t>(1, (1024 * 1024) / map.blockSize) * map.blockSize;
+    const uint64_t comparable = std::min(localSize, map.fileSize);
+    const size_t parts = comparable >= kSplitCompareMinSize ? std::max<size_t>(1, threads) : 1;
+    const uint64_t perPart = (comparable / parts + perRead - 1) / perRead * perRead;
+    std::vector<std::vector<size_t>> found(parts);
+    std::vector<uint64_t> comparedIn(parts, 0);
+    runParallel(parts, parts, [&](size_t part) {
+        io::Buffer local(perRead);
+        uint64_t end = std::min(comparable, (part + 1) * perPart);
+        for (uint64_t offset = part * perPart; offset < end; offset += perRead) {
+            size_t want = static_cast<size_t>(std::min<uint64_t>(perRead, end - offset));
+            size_t got = 0;
+            while (got < want) {
+                ssize_t n = ::pread(fd, local.data() + got, want - got, static_cast<off_t>(offset + got));
+                if (n < 0 && errno == EINTR) continue;
+                if (n < 0) raiseErrno(ErrorCode::FileRead, "unable to read", localPath);
+                if (n == 0) break;  // shrank meanwhile: what is missing differs
+                got += static_cast<size_t>(n);
+            }
+            for (size_t at = 0; at < want; at += map.blockSize) {
+                size_t block = static_cast<size_t>((offset + at) / map.blockSize);
+                uint32_t length = map.blockLength(block);
+                const auto& [holder, slot] = where[block];
+                const BlockMap& held = *holders[holder].map;
+                comparedIn[part]++;
+                if (at + length <= got && held.slotLength(slot) == length &&
+                    blockChecksum({local.data() + at, length}) == held.checksums[slot])
+                    continue;
+                found[part].push_back(block);
+            }
+        }
+    });
     std::vector<size_t> differing;
-    size_t perRead = std::max<size_t>(1, (1024 * 1024) / map.blockSize) * map.blockSize;
-    io::Buffer local(perRead);
-    for (uint64_t offset = 0; offset < std::min(localSize, map.fileSize); offset += perRead) {
-        size_t want = static_cast<size_t>(std::min<uint64_t>(perRead, localSize - offset));
-        size_t got = 0;
-        while (got < want) {
-            ssize_t n = ::pread(fd, local.data() + got, want - got, static_cast<off_t>(offset + got));
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) raiseErrno(ErrorCode::FileRead, "unable to read", localPath);
-            if (n == 0) break;  // shrank meanwhile: what is missing differs
-            got += static_cast<size_t>(n);
-        }
-        for (size_t at = 0; at < got && offset + at < map.fileSize; at += map.blockSize) {
-            size_t block = static_cast<size_t>((offset + at) / map.blockSize);
-            uint32_t length = map.blockLength(block);
-            const auto& [holder, slot] = where[block];
-            const BlockMap& held = *holders[holder].map;
-            result.blocksCompared++;
-            if (at + length <= got && held.slotLength(slot) == length &&
-                blockChecksum({local.data() + at, length}) == held.checksums[slot])
-                continue;
-            differing.push_back(block);
-        }
+    for (size_t part = 0; part < parts; part++) {
+        differing.insert(differing.end(), found[part].begin(), found[part].end());
+        result.blocksCompared += comparedIn[part];
     }
-    uint64_t compared = std::min(localSize, map.fileSize);
-    for (size_t block = compared == 0 ? 0 : static_cast<size_t>((compared - 1) / map.blockSize) + 1;
+    for (size_t block = comparable == 0 ? 0 : static_cast<size_t>((comparable - 1) / map.blockSize) + 1;
          block < map.blockCount(); block++)
         differing.push_back(block);  // beyond the local end
     std::sort(differing.begin(), differing.end());

@@ -87,8 +87,9 @@ struct PatchedBlocks {
 // result was thus checked against the backup, kept ones by their XXH3-128 and fetched ones after
 // decompression; the whole-file SHA-256 is not recomputed (that would read the file once more,
 // which is what a block delta restore exists to avoid). Mode, owner and time are the caller's.
+// A large file's blocks are compared on up to `threads` threads.
 PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
                           const CompressByLabel& compressOf, const std::string& localPath,
-                          const ExpectedFile& expected);
+                          const ExpectedFile& expected, size_t threads = 1);
 
 }  // namespace backrest::repo

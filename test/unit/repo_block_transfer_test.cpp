@@ -334,6 +334,27 @@ TEST_F(RepoBlockTransfer, PatchWritesOnlyDifferingBlocks) {
     EXPECT_EQ(localBytes(), v1);
 }
 
+// A file large enough to be compared on two threads: differing blocks on both sides of the
+// split are found, and a file shorter than the split point is completed.
+TEST_F(RepoBlockTransfer, PatchComparesALargeFileOnTwoThreads) {
+    std::string bytes = pages(70ull * 1024 * 1024, 8);  // above the 64 MiB split size
+    put(bytes);
+    StoredBlocks full = backup(kFull);
+    ExpectedFile expected{kName, kFull, full.file.size, full.file.sha256, {}};
+    std::string local = root_ + "/restore/16384";
+    std::string changed = bytes;
+    for (size_t block : {size_t{3}, size_t{4000}, size_t{4500}, size_t{8900}}) changeBlock(changed, block);
+    std::ofstream(local, std::ios::binary) << changed;
+    auto patched = patchBlocks(*repo_, layout_, types_, local, expected, 2);
+    EXPECT_EQ(patched.blocksCompared, bytes.size() / kBlock);
+    EXPECT_EQ(patched.blocksWritten, 4u);
+    EXPECT_TRUE(get("restore/16384") == bytes);
+    std::ofstream(local, std::ios::binary | std::ios::trunc) << bytes.substr(0, 66ull * 1024 * 1024 + 100);
+    patched = patchBlocks(*repo_, layout_, types_, local, expected, 2);
+    EXPECT_EQ(patched.blocksWritten, 4ull * 1024 * 1024 / kBlock);  // the partial block and those after it
+    EXPECT_TRUE(get("restore/16384") == bytes);
+}
+
 TEST_F(RepoBlockTransfer, PatchRefusesADamagedFrameAndNamesIt) {
     std::string bytes = pages(64 * kBlock, 7);
     put(bytes);
