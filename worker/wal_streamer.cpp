@@ -53,6 +53,7 @@ void WalStreamer::run() {
             if (e.what() != lastFailure)
                 logWarn("WAL stream: {}; segments are archived from pg_wal meanwhile, retrying", e.what());
             lastFailure = e.what();
+            pusher_.streamState(std::string("retrying: ") + e.what());
         }
         // A stream that ran for a while starts over quickly; repeated failures back off.
         if (std::chrono::steady_clock::now() - started > std::chrono::seconds(60)) delaySeconds = 1;

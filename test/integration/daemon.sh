@@ -319,6 +319,32 @@ expect_contains "backup-copy without backup-begin is refused" "$(printf '%s\n' "
 expect_exit "a second daemon on a live socket is refused" 38 timeout 5 "$BR" --config="$CONF" \
     --stanza=main --socket-path="$SOCKDIR" serve
 
+# --- a WAL stream that cannot connect: archiving goes on from pg_wal ------------------------
+# A second daemon (its own socket) whose server port is wrong: its stream retries, says why in
+# archive-status, warns once, and archive-push still stores from the file.
+as_pg mkdir -m 0700 "$IT_TMP/sock2"
+setpriv --reuid=postgres --regid=postgres --init-groups -- "$BR" --config="$CONF" --stanza=main \
+    --socket-path="$IT_TMP/sock2" --archive-async=y --pg1-port=1 serve >"$IT_TMP/daemon2.log" 2>&1 &
+DAEMON2=$!
+for _ in $(seq 1 100); do [ -S "$IT_TMP/sock2/backrest.sock" ] && break; sleep 0.1; done
+must psql_at $PORT "CREATE TABLE IF NOT EXISTS stream_probe (i int); INSERT INTO stream_probe VALUES (1)"
+SEG2=$(psql_at $PORT "SELECT pg_walfile_name(pg_switch_wal())")  # complete: WAL was written since
+sleep 3.5  # attempts at 0, 1 and 3 s
+OUT2=$(SOCK=$IT_TMP/sock2/backrest.sock daemon_call "{\"type\":\"archive-push\",\"id\":1,\"path\":\"$DATA/pg_wal/$SEG2\"}" \
+    '{"type":"archive-status","id":2}')
+PUSH2=$(printf '%s\n' "$OUT2" | reply_id 1)
+case "$(printf '%s' "$PUSH2" | sed -n 's/.*"result":"\([a-z-]*\)".*/\1/p')" in
+    # From pg_wal: by this request, or by the read-ahead before it; never "streamed".
+    stored | already-present | pushed-ahead) pass "with its stream refused, archive-push of $SEG2 has it from pg_wal" ;;
+    *) fail "with its stream refused, archive-push stores from pg_wal" "$OUT2" ;;
+esac
+expect_contains "archive-status says the stream is retrying and why" "$(printf '%s\n' "$OUT2" | reply_id 2)" \
+    '"stream":"retrying: unable to connect to PostgreSQL'
+expect_eq "the refused stream is warned about once, not at every retry" \
+    "$(grep -c 'WARN: WAL stream: unable to connect' "$IT_TMP/daemon2.log")" "1"
+kill -TERM "$DAEMON2" 2>/dev/null
+wait "$DAEMON2" 2>/dev/null
+
 # --- socket directory refused ---------------------------------------------------------------
 as_pg mkdir -m 0755 "$IT_TMP/opensock"
 expect_exit "serve refuses a socket directory open to others" 24 timeout 10 "$BR" --config="$CONF" \
