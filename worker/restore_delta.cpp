@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "common/error.h"
+#include "storage/fd.h"
 #include "common/log.h"
 #include "common/parallel.h"
 #include <unistd.h>
@@ -124,12 +125,9 @@ void patchInPlace(storage::Storage& repo, const std::string& repoPath, io::Compr
     if (!in)
         raise(ErrorCode::FileMissing, "file '{}' of backup {} is missing from the repository (expected '{}')",
               f.name, holder, repo.fullPath(repoPath));
-    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", path);
-    struct FdCloser {
-        int fd;
-        ~FdCloser() { ::close(fd); }
-    } closeFd{fd};
+    storage::Fd owned(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!owned.valid()) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", path);
+    const int fd = owned.get();
 
     constexpr size_t kPage = 8192;
     uint64_t offset = 0, pagesWritten = 0;

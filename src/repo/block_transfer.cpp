@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "storage/fd.h"
 #include "common/parallel.h"
 #include "io/buffer.h"
 #include "io/frame_codec.h"
@@ -366,12 +367,9 @@ PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
               "blocks in runs of {}",
               expected.name, expected.label, map.blockCount(), where.size());
 
-    int fd = ::open(localPath.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", localPath);
-    struct FdCloser {
-        int fd;
-        ~FdCloser() { ::close(fd); }
-    } closeFd{fd};
+    storage::Fd owned(::open(localPath.c_str(), O_RDWR | O_CLOEXEC));
+    if (!owned.valid()) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", localPath);
+    const int fd = owned.get();
     struct stat st;
     if (::fstat(fd, &st) != 0) raiseErrno(ErrorCode::FileRead, "unable to stat", localPath);
     uint64_t localSize = static_cast<uint64_t>(st.st_size);

@@ -2,6 +2,8 @@
 // makes a backup survive a crash (file, then rename, then directory).
 #include "storage/posix.h"
 
+#include "storage/fd.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -21,28 +23,6 @@
 namespace backrest::storage {
 
 namespace {
-
-// Owns a file descriptor; the destructor closes it (errors ignored: only an explicit
-// closeChecked() after writing can report a failure that matters).
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    bool valid() const { return fd_ >= 0; }
-    void reset(int fd = -1) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
-    int release() { return std::exchange(fd_, -1); }
-    // Linux releases the descriptor even when close() fails (EINTR included): never retry.
-    int closeChecked() { return ::close(std::exchange(fd_, -1)); }
-
-private:
-    int fd_;
-};
 
 struct DirCloser {
     void operator()(DIR* dir) const { ::closedir(dir); }
