@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "common/error.h"
-#include "storage/fd.h"
+#include "storage/owned_fd.h"
 #include "common/log.h"
 #include "common/parallel.h"
 #include <unistd.h>

@@ -8,7 +8,7 @@
 #include <algorithm>
 
 #include "common/error.h"
-#include "storage/fd.h"
+#include "storage/owned_fd.h"
 #include "common/parallel.h"
 #include "io/buffer.h"
 #include "io/frame_codec.h"

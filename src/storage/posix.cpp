@@ -2,7 +2,7 @@
 // makes a backup survive a crash (file, then rename, then directory).
 #include "storage/posix.h"
 
-#include "storage/fd.h"
+#include "storage/owned_fd.h"
 
 #include <dirent.h>
 #include <fcntl.h>

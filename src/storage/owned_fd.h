@@ -1,4 +1,6 @@
 // An owned file descriptor: storage's own files, and the in-place writes of a delta restore.
+// (Not "storage/fd.h": the extension compiles with ../src on its include path, where that name
+// would shadow PostgreSQL's own storage/fd.h.)
 #pragma once
 
 #include <unistd.h>
