@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
         f.mtime = 1795300000 + static_cast<int64_t>(i % 86400);
         f.mode = 0600;
         f.user = f.group = "postgres";
-        f.sha256 = fmt::format("{:064x}", i * 2654435761ULL);
+        f.checksum = fmt::format("{:032x}", i * 2654435761ULL);  // XXH3-128 form, the default
         f.pageChecked = true;
         m.files.push_back(std::move(f));
     }

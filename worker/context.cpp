@@ -41,6 +41,7 @@ repo::TransferOptions transferOptions(const Config& config) {
     repo::TransferOptions o;
     o.compressType = io::parseCompressType(config.getString("compress-type"));
     o.compressLevel = static_cast<int>(config.getInt("compress-level"));
+    o.checksumType = io::parseChecksumType(config.getString("checksum-type"));
     o.bufferSize = static_cast<size_t>(config.getInt("buffer-size"));
     if (o.bufferSize < 16384 || o.bufferSize > 64 * 1024 * 1024)
         raise(ErrorCode::Option, "option 'buffer-size' must be between 16384 and 67108864, not {}", o.bufferSize);

@@ -233,7 +233,7 @@ int restore(const Config& config) {
     auto restoreOne = [&](size_t index, storage::AsyncCloser* async) {
         const auto& f = manifest.files[index];
         std::string holder = f.reference.empty() ? manifest.label : f.reference;
-        repo::ExpectedFile expected{f.name, holder, f.size, f.sha256, {}};
+        repo::ExpectedFile expected{f.name, holder, f.size, f.checksum, {}};
         expected.write.mode = f.mode;
         expected.write.atomic = false;
         expected.write.syncPath = false;

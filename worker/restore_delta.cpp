@@ -20,20 +20,22 @@
 #include "io/buffer.h"
 #include "io/filter_chain.h"
 #include "io/size.h"
-#include "io/sha256.h"
+#include "io/file_checksum.h"
 
 namespace backrest::cmd {
 
 namespace {
 
-std::string fileSha256(storage::Storage& fs, const std::string& path) {
+// The local file's checksum, in the algorithm of the one recorded (`like`); "" when it is gone.
+std::string fileChecksum(storage::Storage& fs, const std::string& path, const std::string& like) {
+    auto type = io::checksumTypeOf(like, fmt::format("file '{}'", path));
     auto in = fs.openRead(path, true);
     if (!in) return "";
-    io::Sha256Filter sha;
+    io::ChecksumFilter sum(type);
     io::Buffer buffer(1024 * 1024), unused;
-    for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) sha.process({buffer.data(), n}, unused);
-    sha.finish(unused);
-    return sha.hex();
+    for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) sum.process({buffer.data(), n}, unused);
+    sum.finish(unused);
+    return sum.hex();
 }
 
 }  // namespace
@@ -102,7 +104,7 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
             auto info = fs.info(path);
             same = info && info->mtime == f.mtime && info->size == f.size;
         } else {
-            same = fileSha256(fs, path) == f.sha256;
+            same = fileChecksum(fs, path, f.checksum) == f.checksum;
         }
         std::lock_guard lock(mutex);
         if (!same) {
@@ -145,7 +147,8 @@ void patchInPlace(storage::Storage& repo, const std::string& repoPath, io::Compr
         offset += bytes.size();
     });
     chain.push(io::makeDecompressFilter(compressType, repo.fullPath(repoPath)));
-    auto& sha = chain.add<io::Sha256Filter>();
+    auto type = io::checksumTypeOf(f.checksum, fmt::format("file '{}' of backup {}", f.name, holder));
+    auto& sum = chain.add<io::ChecksumFilter>(type);
     auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);
     try {
@@ -155,11 +158,12 @@ void patchInPlace(storage::Storage& repo, const std::string& repoPath, io::Compr
         if (e.code() != ErrorCode::Compress) throw;
         raise(ErrorCode::Checksum, "file '{}' of backup {} is damaged in the repository: {}", f.name, holder, e.what());
     }
-    if (sha.hex() != f.sha256 || size.bytes() != f.size)
+    if (sum.hex() != f.checksum || size.bytes() != f.size)
         raise(ErrorCode::Checksum,
-              "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with SHA-256 {}, read {} "
-              "bytes with SHA-256 {}",
-              f.name, holder, repo.fullPath(repoPath), f.size, f.sha256, size.bytes(), sha.hex());
+              "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with {} {}, read {} "
+              "bytes with {}",
+              f.name, holder, repo.fullPath(repoPath), f.size, io::checksumAlgorithm(type), f.checksum, size.bytes(),
+              sum.hex());
     if (::ftruncate(fd, static_cast<off_t>(f.size)) != 0) raiseErrno(ErrorCode::FileWrite, "unable to truncate", path);
     if (pagesWritten > 0 && ::fsync(fd) != 0) raiseErrno(ErrorCode::FileWrite, "unable to fsync", path);
     resetModeAndTime(path, f);

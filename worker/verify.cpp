@@ -267,10 +267,10 @@ void StanzaVerify::planBackup(BackupReport& r) {
                 continue;
             }
             stored = &h->manifest->files[at->second];
-            if (stored->size != f.size || stored->sha256 != f.sha256)
-                r.errors.push_back(fmt::format("file '{}': this manifest records {} bytes with SHA-256 {}, backup {} "
-                                               "stores {} bytes with SHA-256 {}",
-                                               f.name, f.size, f.sha256, holder, stored->size, stored->sha256));
+            if (stored->size != f.size || stored->checksum != f.checksum)
+                r.errors.push_back(fmt::format("file '{}': this manifest records {} bytes with checksum {}, backup {} "
+                                               "stores {} bytes with checksum {}",
+                                               f.name, f.size, f.checksum, holder, stored->size, stored->checksum));
             if (stored->blockSize != f.blockSize)
                 r.errors.push_back(fmt::format("file '{}': this manifest records block size {}, backup {} stores it "
                                                "with block size {}",
@@ -281,7 +281,7 @@ void StanzaVerify::planBackup(BackupReport& r) {
             ReadCheck c;
             c.path = layout_.backupFile(holder, f.name, io::compressExtension(h->type));
             c.type = h->type;
-            c.sha256 = stored->sha256;
+            c.checksum = stored->checksum;
             c.size = stored->size;
             c.storedSize = stored->repoSize;
             c.order = stored->repoSize;
@@ -359,7 +359,7 @@ void StanzaVerify::addArchived(const std::string& archiveId, const std::string& 
     ReadCheck c;
     c.path = path;
     c.type = *type;
-    c.sha256 = sha;
+    c.checksum = sha;
     c.order = file.size;
     checks_.push_back(std::move(c));
     walChecks_++;

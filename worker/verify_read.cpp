@@ -6,12 +6,12 @@
 #include "common/error.h"
 #include "io/buffer.h"
 #include "io/filter_chain.h"
-#include "io/sha256.h"
+#include "io/file_checksum.h"
 #include "io/size.h"
 
 namespace backrest::cmd {
 
-// Streams the file through decompress -> sha256 -> size into a sink that keeps nothing.
+// Streams the file through decompress -> checksum -> size into a sink that keeps nothing.
 void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
     std::string where = repo.fullPath(check.path);
     try {
@@ -20,20 +20,22 @@ void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
             check.problem = fmt::format("is missing from the repository (expected '{}')", where);
             return;
         }
+        auto type = io::checksumTypeOf(check.checksum, fmt::format("'{}'", where));
+        auto algorithm = io::checksumAlgorithm(type);
         io::FilterChain chain([](std::span<const uint8_t>) {});
         auto& stored = chain.add<io::SizeFilter>();
         chain.push(io::makeDecompressFilter(check.type, where));
-        auto& sha = chain.add<io::Sha256Filter>();
+        auto& sha = chain.add<io::ChecksumFilter>(type);
         auto& size = chain.add<io::SizeFilter>();
         io::Buffer buffer(bufferSize);
         for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) chain.write({buffer.data(), n});
         chain.finish();
-        if (check.size && (sha.hex() != check.sha256 || size.bytes() != *check.size))
-            check.problem = fmt::format("is damaged ('{}'): recorded {} bytes with SHA-256 {}, read {} bytes with SHA-256 {}",
-                                        where, *check.size, check.sha256, size.bytes(), sha.hex());
-        else if (sha.hex() != check.sha256)
-            check.problem = fmt::format("is damaged ('{}'): SHA-256 {} expected (from its name), {} read", where,
-                                        check.sha256, sha.hex());
+        if (check.size && (sha.hex() != check.checksum || size.bytes() != *check.size))
+            check.problem = fmt::format("is damaged ('{}'): recorded {} bytes with {} {}, read {} bytes with {}",
+                                        where, *check.size, algorithm, check.checksum, size.bytes(), sha.hex());
+        else if (sha.hex() != check.checksum)
+            check.problem = fmt::format("is damaged ('{}'): {} {} expected (from its name), {} read", where,
+                                        algorithm, check.checksum, sha.hex());
         else if (check.storedSize && stored.bytes() != *check.storedSize)
             check.problem = fmt::format("has {} bytes in the repository where the manifest records {} ('{}')",
                                         stored.bytes(), *check.storedSize, where);
@@ -54,8 +56,9 @@ void readBackBlocks(storage::Storage& repo, const repo::Layout& layout, ReadChec
             check.problem = fmt::format("is missing from the repository (expected block map '{}')", where);
             return;
         }
+        auto type = io::checksumTypeOf(check.checksum, fmt::format("file '{}' of backup {}", check.name, check.holder));
         auto resolved = repo::resolveBlockMap(repo, layout, check.holder, check.name);
-        auto got = repo::reassembleBlocks(repo, layout, check.name, resolved, *check.chain,
+        auto got = repo::reassembleBlocks(repo, layout, check.name, resolved, *check.chain, type,
                                           [](std::span<const uint8_t>) {}, bufferSize);
         auto blocks = repo.info(repo::blockDataPath(layout, check.holder, check.name,
                                                     io::compressExtension(check.chain->at(check.holder))));
@@ -63,10 +66,11 @@ void readBackBlocks(storage::Storage& repo, const repo::Layout& layout, ReadChec
         if (resolved.map.blockSize != check.blockSize)
             check.problem = fmt::format("has blocks of {} bytes in its map '{}' where the manifest records {}",
                                         resolved.map.blockSize, where, check.blockSize);
-        else if (got.sha256 != check.sha256 || got.size != *check.size)
-            check.problem = fmt::format("is damaged ('{}'): recorded {} bytes with SHA-256 {}, reassembled {} bytes "
-                                        "with SHA-256 {}",
-                                        where, *check.size, check.sha256, got.size, got.sha256);
+        else if (got.checksum != check.checksum || got.size != *check.size)
+            check.problem = fmt::format("is damaged ('{}'): recorded {} bytes with {} {}, reassembled {} bytes "
+                                        "with {}",
+                                        where, *check.size, io::checksumAlgorithm(type), check.checksum, got.size,
+                                        got.checksum);
         else if (check.storedSize && stored != *check.storedSize)
             check.problem = fmt::format("has {} bytes in the repository where the manifest records {} ('{}')", stored,
                                         *check.storedSize, where);

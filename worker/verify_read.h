@@ -18,7 +18,7 @@ namespace backrest::cmd {
 struct ReadCheck {
     std::string path;
     io::CompressType type = io::CompressType::None;
-    std::string sha256;
+    std::string checksum;
     std::optional<uint64_t> size, storedSize;  // unknown for WAL: its name carries only the checksum
     uint64_t order = 0;                        // stored bytes: the largest are started first
     std::string problem;                       // what is wrong; empty when the file is good

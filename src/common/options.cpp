@@ -68,6 +68,12 @@ std::vector<OptionDef> buildOptionDefs() {
          .help = "Compression level: higher is smaller but slower (zstd: -7 fastest to 22).",
          .minValue = -7,
          .maxValue = 22},
+        {.name = "checksum-type",
+         .type = T::String,
+         .defaultValue = "xxh3",
+         .allowed = "xxh3 sha256",
+         .help = "Checksum recorded for each backed-up file and rechecked on restore and verify: xxh3 "
+                 "(XXH3-128, fast) or sha256 (a cryptographic digest, several times the CPU)."},
         {.name = "buffer-size",
          .type = T::Integer,
          .defaultValue = "1048576",

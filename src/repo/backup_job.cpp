@@ -204,7 +204,7 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
             order.push_back(i);
             continue;
         }
-        files[i].sha256 = prior.sha256;
+        files[i].checksum = prior.checksum;
         files[i].repoSize = prior.repoSize;
         files[i].reference = prior.reference.empty() ? prior_->label : prior.reference;
         files[i].blockSize = prior.blockSize;  // its map is in the referenced backup
@@ -274,7 +274,7 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         } else {
             file.size = stored->size;
             file.repoSize = stored->repoSize;
-            file.sha256 = stored->sha256;
+            file.checksum = stored->checksum;
             if (file.blockSize == 0) journal_->add(file);
         }
         std::lock_guard lock(progressMutex);
@@ -319,7 +319,7 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
         file.name = name;
         file.size = stored.size;
         file.repoSize = stored.repoSize;
-        file.sha256 = stored.sha256;
+        file.checksum = stored.checksum;
         file.mtime = static_cast<int64_t>(std::time(nullptr));
         file.mode = 0600;
         file.user = manifest_.paths.front().user;  // the data directory's owner

@@ -7,7 +7,7 @@
 #include "common/log.h"
 #include "io/buffer.h"
 #include "io/filter_chain.h"
-#include "io/sha256.h"
+#include "io/file_checksum.h"
 #include "io/size.h"
 
 namespace backrest::repo {
@@ -38,7 +38,9 @@ std::optional<ResumableBackup> readJournal(storage::Storage& repo, const Layout&
             continue;
         }
         r.files[line.value("name", "")] = {line.value("size", uint64_t{0}), line.value("repo-size", uint64_t{0}),
-                                           line.value("mtime", int64_t{0}), line.value("sha256", "")};
+                                           line.value("mtime", int64_t{0}),
+                                           // "sha256": journals written before checksum-type existed
+                                           line.value("checksum", line.value("sha256", ""))};
     }
     if (first) return std::nullopt;
     return r;
@@ -73,7 +75,7 @@ ResumeJournal::~ResumeJournal() {
 
 void ResumeJournal::add(const ManifestFile& f) {
     std::string line = json{{"name", f.name}, {"size", f.size}, {"repo-size", f.repoSize},
-                            {"mtime", f.mtime}, {"sha256", f.sha256}}
+                            {"mtime", f.mtime}, {"checksum", f.checksum}}
                            .dump() +
                        "\n";
     std::lock_guard lock(mutex_);
@@ -126,11 +128,13 @@ bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBac
 
     std::string ext(io::compressExtension(io::parseCompressType(from.header.compressType)));
     std::string stored = layout.backupFile(from.header.label, file.name, ext);
+    auto type = io::checksumTypeOf(e.checksum);
+    if (!type) return false;  // a damaged journal line: copy the file again
     auto in = repo.openRead(stored, true);
     if (!in) return false;
     io::FilterChain chain([](std::span<const uint8_t>) {});
     chain.push(io::makeDecompressFilter(io::parseCompressType(from.header.compressType), repo.fullPath(stored)));
-    auto& sha = chain.add<io::Sha256Filter>();
+    auto& sum = chain.add<io::ChecksumFilter>(*type);
     auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);
     try {
@@ -140,12 +144,12 @@ bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBac
         logWarn("backup: not resuming '{}': {}", file.name, e.what());
         return false;
     }
-    if (sha.hex() != e.sha256 || size.bytes() != e.size) {
+    if (sum.hex() != e.checksum || size.bytes() != e.size) {
         logWarn("backup: not resuming '{}': the stored copy does not match its journal", file.name);
         return false;
     }
     repo.move(stored, layout.backupFile(label, file.name, ext));
-    file.sha256 = e.sha256;
+    file.checksum = e.checksum;
     file.repoSize = e.repoSize;
     return true;
 }

@@ -1,5 +1,5 @@
 // Resume of an interrupted backup. While a backup copies, each file durable in the repository
-// is appended to <label>/backup.resume (one JSON line: name, size, mtime, sha256, repo-size),
+// is appended to <label>/backup.resume (one JSON line: name, size, mtime, checksum, repo-size),
 // after a header line describing the backup. The next backup of the same type (and prior)
 // finds that directory, verifies each journaled file against its checksum, and moves the
 // unchanged ones into itself instead of copying them again.
@@ -27,7 +27,7 @@ struct ResumeHeader {
 struct ResumeEntry {
     uint64_t size = 0, repoSize = 0;
     int64_t mtime = 0;
-    std::string sha256;
+    std::string checksum;
 };
 
 // Appends to the journal of the backup being made; thread-safe.

@@ -12,7 +12,7 @@
 #include "common/parallel.h"
 #include "io/buffer.h"
 #include "io/frame_codec.h"
-#include "io/sha256.h"
+#include "io/file_checksum.h"
 
 namespace backrest::repo {
 
@@ -244,22 +244,22 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
                                      io::compressExtension(options.compressType)),
                        options, map);
     StoredBlocks stored;
-    io::Sha256Filter sha;
+    io::ChecksumFilter sum(options.checksumType);
     io::Buffer unused;
     auto storeBlock = [&](std::span<const uint8_t> block) {
         size_t index = map.blockCount();  // of the bytes before this block
         map.fileSize += block.size();
-        sha.process(block, unused);
+        sum.process(block, unused);
         if (observer) observer->process(block, unused);
-        BlockChecksum sum = blockChecksum(block);
+        BlockChecksum blockSum = blockChecksum(block);
         if (index < was.size() && was[index].holder->slotLength(was[index].slot) == block.size() &&
-            was[index].holder->checksums[was[index].slot] == sum) {
+            was[index].holder->checksums[was[index].slot] == blockSum) {
             map.appendBlock(*was[index].label, was[index].slot);
             stored.blocksKept++;
             return;
         }
         uint32_t slot = static_cast<uint32_t>(map.checksums.size());
-        map.checksums.push_back(sum);
+        map.checksums.push_back(blockSum);
         map.appendBlock(target.label, slot);
         frames.add(block);
         stored.blocksStored++;
@@ -284,7 +284,7 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
         for (size_t at = 0; at < filled; at += blockSize)
             storeBlock({buffer.data() + at, std::min<size_t>(blockSize, filled - at)});
     }
-    sha.finish(unused);
+    sum.finish(unused);
     if (observer) observer->finish(unused);
     uint64_t blocksBytes = frames.finish();
 
@@ -294,40 +294,41 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
     auto mapOut = repo.openWrite(blockMapPath(*target.layout, target.label, target.name), write);
     mapOut->write({reinterpret_cast<const uint8_t*>(encoded.data()), encoded.size()});
     closeWritten(std::move(mapOut), options.closer);
-    stored.file = {map.fileSize, blocksBytes + encoded.size(), sha.hex()};
+    stored.file = {map.fileSize, blocksBytes + encoded.size(), sum.hex()};
     return stored;
 }
 
 ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout,
                                  const std::string& name, const ResolvedBlockMap& resolved,
-                                 const CompressByLabel& compressOf,
+                                 const CompressByLabel& compressOf, io::ChecksumType checksumType,
                                  const std::function<void(std::span<const uint8_t>)>& sink,
                                  size_t /*bufferSize*/) {
     auto holders = holdersOf(repo, layout, name, resolved, compressOf);
-    io::Sha256Filter sha;
+    io::ChecksumFilter sum(checksumType);
     io::Buffer unused;
     uint64_t size = 0, block = 0;
     for (const auto& run : resolved.map.runs) {
         for (uint32_t slot = run.firstSlot; slot < run.firstSlot + run.blocks; slot++, block++) {
             auto bytes = slotBytes(repo, name, resolved, holders[run.holder], slot, block);
-            sha.process(bytes, unused);
+            sum.process(bytes, unused);
             size += bytes.size();
             sink(bytes);
         }
     }
-    sha.finish(unused);
-    return {size, sha.hex()};
+    sum.finish(unused);
+    return {size, sum.hex()};
 }
 
 void fetchBlocks(storage::Storage& repo, const Layout& layout, const CompressByLabel& compressOf,
                  storage::Storage& destination, const std::string& destinationPath,
                  const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer) {
+    auto type = io::checksumTypeOf(expected.checksum, fmt::format("file '{}' of backup {}", expected.name, expected.label));
     auto resolved = resolveForRestore(repo, layout, expected);
     auto out = destination.openWrite(destinationPath, expected.write);
     // Blocks come 8 KiB at a time: written in pieces of bufferSize, not a system call each.
     io::Buffer pending(std::max<size_t>(bufferSize, 64 * 1024));
     auto got = reassembleBlocks(
-        repo, layout, expected.name, resolved, compressOf,
+        repo, layout, expected.name, resolved, compressOf, type,
         [&](std::span<const uint8_t> bytes) {
             if (pending.size() + bytes.size() > pending.capacity()) {
                 out->write(pending.span());
@@ -337,14 +338,13 @@ void fetchBlocks(storage::Storage& repo, const Layout& layout, const CompressByL
         },
         bufferSize);
     if (!pending.empty()) out->write(pending.span());
-    if (got.sha256 != expected.sha256 || got.size != expected.size)
+    if (got.checksum != expected.checksum || got.size != expected.size)
         raise(ErrorCode::Checksum,
               "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with "
-              "SHA-256 {}, "
-              "restored {} bytes with SHA-256 {}",
+              "{} {}, restored {} bytes with {}",
               expected.name, expected.label,
               repo.fullPath(blockMapPath(layout, expected.label, expected.name)), expected.size,
-              expected.sha256, got.size, got.sha256);
+              io::checksumAlgorithm(type), expected.checksum, got.size, got.checksum);
     // Only a verified file is kept; otherwise the writer removes it.
     closeWritten(std::move(out), closer);
 }

@@ -51,7 +51,7 @@ using CompressByLabel = std::map<std::string, io::CompressType>;
 
 struct ReassembledFile {
     uint64_t size = 0;
-    std::string sha256;
+    std::string checksum;
 };
 
 // Streams the original bytes of file `name` that `map` describes, in order, into `sink`; each
@@ -60,7 +60,7 @@ struct ReassembledFile {
 // the file, the backup whose map this is, the holder and the offset.
 ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout,
                                  const std::string& name, const ResolvedBlockMap& map,
-                                 const CompressByLabel& compressOf,
+                                 const CompressByLabel& compressOf, io::ChecksumType checksumType,
                                  const std::function<void(std::span<const uint8_t>)>& sink,
                                  size_t bufferSize);
 

@@ -4,15 +4,15 @@
 #include "common/error.h"
 #include "io/buffer.h"
 #include "io/filter_chain.h"
-#include "io/sha256.h"
+#include "io/file_checksum.h"
 #include "io/size.h"
 
 namespace backrest::repo {
 
 namespace {
 
-// From this size, a restored file is hashed beside its decompression (Sha256Filter::Thread::Own):
-// a thread per file is cheap next to the 20 ms and more such a file takes.
+// From this size, a restored file checksummed with SHA-256 is hashed beside its decompression
+// (Sha256Filter::Thread::Own): a thread per file is cheap next to the 20 ms and more it takes.
 constexpr uint64_t kHashBesideMinSize = 32ull << 20;
 
 // Lets the caller keep a filter it passes into a chain (which owns its filters).
@@ -27,7 +27,7 @@ private:
     io::Filter& inner_;
 };
 
-// Streams a source into the repository through sha256 -> size -> compress -> size.
+// Streams a source into the repository through checksum -> size -> compress -> size.
 template <typename Feed>
 StoredFile store(Feed feed, storage::Storage& destination, const std::string& destinationPath,
                  const TransferOptions& options, io::Filter* observer = nullptr) {
@@ -36,16 +36,17 @@ StoredFile store(Feed feed, storage::Storage& destination, const std::string& de
     auto out = destination.openWrite(destinationPath, write);
 
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
-    // A file compressed on zstd's threads is a large one: its hash runs beside the reading too.
-    auto& sha = chain.add<io::Sha256Filter>(options.compressWorkers > 0 ? io::Sha256Filter::Thread::Own
-                                                                         : io::Sha256Filter::Thread::Caller);
+    // A file compressed on zstd's threads is a large one: a SHA-256 runs beside the reading too.
+    auto& sum = chain.add<io::ChecksumFilter>(options.checksumType, options.compressWorkers > 0
+                                                                        ? io::Sha256Filter::Thread::Own
+                                                                        : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();
     if (observer) chain.add<BorrowedObserver>(*observer);
     chain.push(io::makeCompressFilter(options.compressType, options.compressLevel, options.compressWorkers));
     auto& repoSize = chain.add<io::SizeFilter>();
     feed(chain);
     chain.finish();
-    StoredFile stored{size.bytes(), repoSize.bytes(), sha.hex()};
+    StoredFile stored{size.bytes(), repoSize.bytes(), sum.hex()};
     if (options.closer)
         options.closer->close(std::move(out));
     else
@@ -91,12 +92,13 @@ void fetchFile(storage::Storage& source, const std::string& sourcePath, io::Comp
         raise(ErrorCode::FileMissing,
               "file '{}' of backup {} is missing from the repository (expected '{}')", expected.name,
               expected.label, source.fullPath(sourcePath));
+    auto type = io::checksumTypeOf(expected.checksum, fmt::format("file '{}' of backup {}", expected.name, expected.label));
     auto out = destination.openWrite(destinationPath, expected.write);
 
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
     chain.push(io::makeDecompressFilter(compressType, source.fullPath(sourcePath)));
-    auto& sha = chain.add<io::Sha256Filter>(expected.size >= kHashBesideMinSize ? io::Sha256Filter::Thread::Own
-                                                                               : io::Sha256Filter::Thread::Caller);
+    auto& sum = chain.add<io::ChecksumFilter>(type, expected.size >= kHashBesideMinSize ? io::Sha256Filter::Thread::Own
+                                                                                      : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();
 
     io::Buffer buffer(bufferSize);
@@ -112,12 +114,12 @@ void fetchFile(storage::Storage& source, const std::string& sourcePath, io::Comp
         raise(ErrorCode::Checksum, "file '{}' of backup {} is damaged in the repository: {}",
               expected.name, expected.label, e.what());
     }
-    if (sha.hex() != expected.sha256 || size.bytes() != expected.size)
+    if (sum.hex() != expected.checksum || size.bytes() != expected.size)
         raise(ErrorCode::Checksum,
               "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with "
-              "SHA-256 {}, restored {} bytes with SHA-256 {}",
+              "{} {}, restored {} bytes with {}",
               expected.name, expected.label, source.fullPath(sourcePath), expected.size,
-              expected.sha256, size.bytes(), sha.hex());
+              io::checksumAlgorithm(type), expected.checksum, size.bytes(), sum.hex());
     // Only a verified file is kept; otherwise the writer removes it.
     if (closer)
         closer->close(std::move(out));

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "io/compress.h"
+#include "io/file_checksum.h"
 #include "storage/async_close.h"
 #include "storage/storage.h"
 
@@ -17,12 +18,13 @@ namespace backrest::repo {
 struct StoredFile {
     uint64_t size = 0;      // original bytes
     uint64_t repoSize = 0;  // bytes written to the repository
-    std::string sha256;     // of the original bytes
+    std::string checksum;   // of the original bytes, hex (io/file_checksum.h)
 };
 
 struct TransferOptions {
     io::CompressType compressType = io::CompressType::Zst;
     int compressLevel = 3;
+    io::ChecksumType checksumType = io::ChecksumType::Xxh3;
     // zstd's own threads compressing this file while the calling thread reads and checksums it
     // (0: the calling thread compresses). For a file that is a large part of a backup.
     int compressWorkers = 0;
@@ -53,11 +55,11 @@ struct ExpectedFile {
     std::string name;      // manifest name, for messages
     std::string label;     // backup holding the bytes, for messages
     uint64_t size = 0;
-    std::string sha256;
+    std::string checksum;  // hex; its length says the algorithm
     storage::WriteOptions write;
 };
 
-// Restores a repository file to `destinationPath`, verifying size and SHA-256 before the file is
+// Restores a repository file to `destinationPath`, verifying size and checksum before the file is
 // closed; on mismatch the partial file is removed and ChecksumError names file and backup.
 void fetchFile(storage::Storage& source, const std::string& sourcePath, io::CompressType compressType,
                storage::Storage& destination, const std::string& destinationPath,

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "io/file_checksum.h"
 #include "repo/checksummed_json.h"
 
 namespace backrest::repo {
@@ -93,10 +94,19 @@ void appendFile(std::string& out, const ManifestFile& f, const std::string& labe
         out += ",\"reference\":";
         appendJsonString(out, f.reference, label);
     }
-    out += fmt::format(",\"repo-size\":{},\"sha256\":", f.repoSize);
-    appendJsonString(out, f.sha256, label);
+    // The checksum's key names its algorithm (io/file_checksum.h); keys stay in sorted order.
+    bool sha256 = io::checksumTypeOf(f.checksum) == io::ChecksumType::Sha256;
+    out += fmt::format(",\"repo-size\":{}", f.repoSize);
+    if (sha256) {
+        out += ",\"sha256\":";
+        appendJsonString(out, f.checksum, label);
+    }
     out += fmt::format(",\"size\":{},\"user\":", f.size);
     appendJsonString(out, f.user, label);
+    if (!sha256) {
+        out += ",\"xxh3\":";
+        appendJsonString(out, f.checksum, label);
+    }
     out.push_back('}');
 }
 
@@ -148,7 +158,7 @@ void saveManifest(storage::Storage& repo, const std::string& path, const Manifes
     body.reserve(body.size() + m.files.size() * 260 + skeleton.size());
     for (size_t i = 0; i < m.files.size(); i++) {
         const auto& f = m.files[i];
-        if (f.name.empty() || f.sha256.size() != 64)
+        if (f.name.empty() || !io::checksumTypeOf(f.checksum))
             raise(ErrorCode::Assert, "manifest of backup {} has a file without name or checksum ('{}')",
                   m.label, f.name);
         if (i) body.push_back(',');

@@ -38,7 +38,7 @@ struct ManifestFile {
     int64_t mtime = 0;
     mode_t mode = 0600;
     std::string user, group;
-    std::string sha256;         // of the original bytes
+    std::string checksum;       // of the original bytes: XXH3-128 or SHA-256 hex (io/file_checksum.h)
     std::string reference;      // label of the backup holding the bytes; empty = this backup
     // Block-level incremental (repo1-block): 0 when the file is stored whole; otherwise the
     // block size, and the file's bytes are described by the block map stored beside it in the

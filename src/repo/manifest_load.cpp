@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "io/file_checksum.h"
 #include "repo/checksummed_json.h"
 #include "repo/manifest.h"
 
@@ -76,6 +77,17 @@ public:
     }
 
 private:
+    // The key names the algorithm; the value must be that algorithm's length of hex.
+    bool setChecksum(std::string hex) {
+        auto type = io::checksumTypeOf(hex);
+        auto expected = key_ == "xxh3" ? io::ChecksumType::Xxh3 : io::ChecksumType::Sha256;
+        if (type != expected)
+            return fail(fmt::format("file entry '{}': '{}' is not a {} checksum: '{}'", file_.name, key_,
+                                    io::checksumAlgorithm(expected), hex));
+        file_.checksum = std::move(hex);
+        return true;
+    }
+
     bool fail(const std::string& message) {
         if (error_.empty()) error_ = message;
         return false;
@@ -118,7 +130,7 @@ private:
             else if (key_ == "mode") file_.mode = parseMode(v.get<std::string>());
             else if (key_ == "user") file_.user = v.get<std::string>();
             else if (key_ == "group") file_.group = v.get<std::string>();
-            else if (key_ == "sha256") file_.sha256 = v.get<std::string>();
+            else if (key_ == "sha256" || key_ == "xxh3") return setChecksum(v.get<std::string>());
             else if (key_ == "reference") file_.reference = v.get<std::string>();
             else if (key_ == "block-size") file_.blockSize = v.get<uint32_t>();
             else if (key_ == "page-checked") file_.pageChecked = v.get<bool>();
@@ -181,8 +193,8 @@ Manifest parseManifest(const std::string& text, const std::string& context) {
         raise(ErrorCode::Format, "manifest '{}' is malformed: {}", context, e.what());
     }
     for (const auto& f : m.files)
-        if (f.sha256.size() != 64)
-            raise(ErrorCode::Format, "manifest '{}': file '{}' has no SHA-256", context, f.name);
+        if (!io::checksumTypeOf(f.checksum))
+            raise(ErrorCode::Format, "manifest '{}': file '{}' has no checksum", context, f.name);
     return m;
 }
 

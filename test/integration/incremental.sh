@@ -2,6 +2,8 @@
 # Differential and incremental backups and delta restore: a chain full → incr → diff → incr
 # with writes between, each point restored (--type=immediate) and compared; unchanged files
 # are referenced, not stored again; a delta restore over a damaged copy repairs only what differs.
+# The full is taken with checksum-type=sha256 and the rest with the default (XXH3-128): the
+# chain mixes both kinds of file checksum, as after a DBA changes the setting.
 set -u
 SUITE=incremental
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
@@ -20,14 +22,16 @@ latest_label() { br info --output=json | grep -o '"label":"[0-9FDI_-]*"' | tail 
 repo_bytes() { du -sb "$IT_TMP/repo/backup/main/$1" | cut -f1; }
 
 declare -A SNAP
-backup_point() {  # type
-    expect_exit "backup --type=$1" 0 "$BR" --config="$CONF" --stanza=main backup --type="$1" --start-fast
+backup_point() {  # type [option...]
+    local type=$1
+    shift
+    expect_exit "backup --type=$type $*" 0 "$BR" --config="$CONF" --stanza=main backup --type="$type" "$@" --start-fast
     LABEL=$(latest_label)
     SNAP[$LABEL]=$(snapshot $PORT)
     LABELS+=("$LABEL")
 }
 LABELS=()
-backup_point full
+backup_point full --checksum-type=sha256
 FULL=$LABEL
 sleep 1.1  # files changed from here on have mtimes after the full backup started
 must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -c 2 -t 200 -n postgres
@@ -55,6 +59,17 @@ PRIOR=$(sed -n 's/.*"prior":"\([0-9FDI_-]*\)".*/\1/p' "$IT_TMP/repo/backup/main/
 expect_eq "incr's prior is the diff" "$PRIOR" "$DIFF"
 REFS=$(grep -o "\"reference\":\"$FULL\"" "$IT_TMP/repo/backup/main/$INCR2/backup.manifest" | wc -l)
 expect_eq "incr references files of the full" "$((REFS > 100))" "1"
+
+# Checksums: the full recorded SHA-256s; the incr records XXH3-128 for what it stored and keeps
+# the full's SHA-256 for what it references; verify reads every file back by its own kind.
+manifest_of() { cat "$IT_TMP/repo/backup/main/$1/backup.manifest"; }
+count_keys() { manifest_of "$1" | grep -oE "\"$2\":\"[0-9a-f]{$3}\"" | wc -l; }  # label key hex-digits
+expect_eq "the full records only SHA-256 checksums" "$(count_keys "$FULL" xxh3 32)" "0"
+expect_eq "the full records a SHA-256 for each of its files" "$(count_keys "$FULL" sha256 64)" "$(manifest_of "$FULL" | grep -o '"repo-size"' | wc -l)"
+expect_eq "the incr records XXH3-128 for the files it stored ($INCR_FILES)" "$(($(count_keys "$INCR2" xxh3 32) >= INCR_FILES))" "1"
+expect_eq "the incr keeps the full's SHA-256 for the files it references" "$(($(count_keys "$INCR2" sha256 64) >= REFS))" "1"
+expect_exit "verify the mixed chain" 0 "$BR" --config="$CONF" --stanza=main verify
+expect_contains "verify read every file back and found nothing wrong" "$OUT" "checked: 0 problems"
 
 port=55431
 for label in "${LABELS[@]}"; do

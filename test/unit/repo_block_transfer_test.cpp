@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/error.h"
-#include "io/sha256.h"
+#include "io/file_checksum.h"
 #include "io/size.h"
 #include "repo/block_transfer.h"
 #include "storage/posix.h"
@@ -86,7 +86,7 @@ class RepoBlockTransfer : public ::testing::Test {
     }
     // Restores the file as backup `label` has it; returns the restored bytes.
     std::string restore(const std::string& label, const StoredBlocks& stored) {
-        ExpectedFile expected{kName, label, stored.file.size, stored.file.sha256, {}};
+        ExpectedFile expected{kName, label, stored.file.size, stored.file.checksum, {}};
         expected.write.mode = 0600;
         fs::remove(root_ + "/restore/16384");
         fetchBlocks(*repo_, layout_, types_, *restore_, "16384", expected, 4096);
@@ -110,7 +110,7 @@ TEST_F(RepoBlockTransfer, FullStoresEveryBlockAndRestores) {
     EXPECT_EQ(full.blocksStored, 101u);
     EXPECT_EQ(full.blocksKept, 0u);
     EXPECT_EQ(full.file.size, bytes.size());
-    EXPECT_EQ(full.file.sha256, io::sha256Hex(bytes));
+    EXPECT_EQ(full.file.checksum, io::checksumHex(io::ChecksumType::Xxh3, bytes));
     EXPECT_EQ(full.file.repoSize,
               sizeOf(blocksFile(kFull)) + sizeOf(blockMapPath(layout_, kFull, kName)));
     EXPECT_LT(full.file.repoSize, bytes.size() / 4);  // compressed in frames, not block by block
@@ -126,7 +126,7 @@ TEST_F(RepoBlockTransfer, OneChangedBlockStoresOneBlock) {
     StoredBlocks incr = backup(kIncr1, kFull);
     EXPECT_EQ(incr.blocksStored, 1u);
     EXPECT_EQ(incr.blocksKept, 63u);
-    EXPECT_EQ(incr.file.sha256, io::sha256Hex(bytes));
+    EXPECT_EQ(incr.file.checksum, io::checksumHex(io::ChecksumType::Xxh3, bytes));
     auto map = loadBlockMap(*repo_, blockMapPath(layout_, kIncr1, kName));
     EXPECT_EQ(map.slotCount(), 1u);
     EXPECT_EQ(map.runs.size(), 3u);  // full 0-16, incr 0, full 18-63
@@ -263,7 +263,7 @@ TEST_F(RepoBlockTransfer, DamagedMapOrWrongRecordIsRefused) {
     std::string map = get("repo/" + blockMapPath(layout_, kFull, kName));
 
     StoredBlocks wrong = full;
-    wrong.file.sha256 = std::string(64, '0');
+    wrong.file.checksum = std::string(64, '0');
     Error e = errorOf([&] { restore(kFull, wrong); });
     EXPECT_EQ(e.code(), ErrorCode::Checksum);
     EXPECT_TRUE(has(e.what(), "restored " + std::to_string(bytes.size()) + " bytes")) << e.what();
@@ -296,7 +296,7 @@ TEST_F(RepoBlockTransfer, PatchWritesOnlyDifferingBlocks) {
     changeBlock(v1, 250);
     put(v1);
     StoredBlocks incr = backup(kIncr1, kFull);
-    ExpectedFile expected{kName, kIncr1, incr.file.size, incr.file.sha256, {}};
+    ExpectedFile expected{kName, kIncr1, incr.file.size, incr.file.checksum, {}};
     std::string local = root_ + "/restore/16384";
     auto localBytes = [&] { return get("restore/16384"); };
     auto putLocal = [&](const std::string& b) { std::ofstream(local, std::ios::binary | std::ios::trunc) << b; };
@@ -340,7 +340,7 @@ TEST_F(RepoBlockTransfer, PatchComparesALargeFileOnTwoThreads) {
     std::string bytes = pages(70ull * 1024 * 1024, 8);  // above the 64 MiB split size
     put(bytes);
     StoredBlocks full = backup(kFull);
-    ExpectedFile expected{kName, kFull, full.file.size, full.file.sha256, {}};
+    ExpectedFile expected{kName, kFull, full.file.size, full.file.checksum, {}};
     std::string local = root_ + "/restore/16384";
     std::string changed = bytes;
     for (size_t block : {size_t{3}, size_t{4000}, size_t{4500}, size_t{8900}}) changeBlock(changed, block);
@@ -359,7 +359,7 @@ TEST_F(RepoBlockTransfer, PatchRefusesADamagedFrameAndNamesIt) {
     std::string bytes = pages(64 * kBlock, 7);
     put(bytes);
     StoredBlocks full = backup(kFull);
-    ExpectedFile expected{kName, kFull, full.file.size, full.file.sha256, {}};
+    ExpectedFile expected{kName, kFull, full.file.size, full.file.checksum, {}};
     std::string local = root_ + "/restore/16384";
     std::string changed = bytes;
     changeBlock(changed, 40);

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "common/error.h"
-#include "io/sha256.h"
+#include "io/file_checksum.h"
 #include "repo/file_transfer.h"
 #include "storage/posix.h"
 #include "test/unit/test_support.h"
@@ -72,7 +72,7 @@ TEST_F(RepoFileTransfer, RoundTripSizesAndCompressTypes) {
             auto stored = storeFile(*pg_, "base/1/16384", *repo_, repoPath, options);
             ASSERT_TRUE(stored);
             EXPECT_EQ(stored->size, size);
-            EXPECT_EQ(stored->sha256, io::sha256Hex(bytes));
+            EXPECT_EQ(stored->checksum, io::checksumHex(io::ChecksumType::Xxh3, bytes));
             std::string repoBytes = get("repo/" + repoPath);
             EXPECT_EQ(stored->repoSize, repoBytes.size());
             if (type == io::CompressType::None) {
@@ -81,7 +81,7 @@ TEST_F(RepoFileTransfer, RoundTripSizesAndCompressTypes) {
                 EXPECT_GT(repoBytes.size(), 0u);  // a zstd frame even for nothing
             }
 
-            ExpectedFile expected{"pg_data/base/1/16384", label, stored->size, stored->sha256, {}};
+            ExpectedFile expected{"pg_data/base/1/16384", label, stored->size, stored->checksum, {}};
             expected.write.mode = 0600;
             fetchFile(*repo_, repoPath, type, *restore_, "base/1/16384", expected, 4096);
             EXPECT_EQ(get("restore/base/1/16384"), bytes);
@@ -114,7 +114,7 @@ TEST_F(RepoFileTransfer, WrongChecksumIsRefusedAndNothingLeft) {
         EXPECT_FALSE(fs::exists(root_ + "/restore/base/1/16384"));
         EXPECT_TRUE(fs::is_empty(root_ + "/restore/base/1")) << "temporary file left behind";
 
-        ExpectedFile wrongSize{"pg_data/base/1/16384", "20261121-235959F", stored->size + 1, stored->sha256, {}};
+        ExpectedFile wrongSize{"pg_data/base/1/16384", "20261121-235959F", stored->size + 1, stored->checksum, {}};
         EXPECT_EQ(errorOf([&] { fetchFile(*repo_, "f", type, *restore_, "base/1/16384", wrongSize, 8192); }).code(),
                   ErrorCode::Checksum);
         EXPECT_FALSE(fs::exists(root_ + "/restore/base/1/16384"));
@@ -128,7 +128,7 @@ TEST_F(RepoFileTransfer, DamagedCompressedFileIsChecksumError) {
     std::string bytes = get("repo/f.zst");
     bytes[bytes.size() / 2] ^= 0x55;
     put("repo/f.zst", bytes);
-    ExpectedFile expected{"pg_data/base/1/16384", "20261121-235959F", stored->size, stored->sha256, {}};
+    ExpectedFile expected{"pg_data/base/1/16384", "20261121-235959F", stored->size, stored->checksum, {}};
     Error e = errorOf([&] { fetchFile(*repo_, "f.zst", io::CompressType::Zst, *restore_, "x", expected, 8192); });
     EXPECT_EQ(e.code(), ErrorCode::Checksum);
     EXPECT_TRUE(has(e.what(), "pg_data/base/1/16384")) << e.what();
@@ -144,6 +144,35 @@ TEST_F(RepoFileTransfer, MissingRepositoryFileIsFileMissing) {
     EXPECT_TRUE(has(e.what(), root_ + "/repo/nope.zst")) << e.what();
 }
 
+// checksum-type=sha256: the file is stored with its SHA-256, restored and checked by it (the
+// algorithm read from the recorded checksum's length), and damage is reported as SHA-256.
+TEST_F(RepoFileTransfer, Sha256ChecksumTypeStoresAndVerifies) {
+    std::string bytes = content(300000);
+    put("pg/base/1/16384", bytes);
+    TransferOptions options;
+    options.checksumType = io::ChecksumType::Sha256;
+    auto stored = storeFile(*pg_, "base/1/16384", *repo_, "f.zst", options);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->checksum, io::checksumHex(io::ChecksumType::Sha256, bytes));
+    ExpectedFile expected{"pg_data/base/1/16384", "20261121-235959F", stored->size, stored->checksum, {}};
+    fetchFile(*repo_, "f.zst", io::CompressType::Zst, *restore_, "ok", expected, 8192);
+    EXPECT_EQ(get("restore/ok"), bytes);
+
+    expected.checksum[0] = expected.checksum[0] == '0' ? '1' : '0';
+    Error e = errorOf([&] { fetchFile(*repo_, "f.zst", io::CompressType::Zst, *restore_, "bad", expected, 8192); });
+    EXPECT_EQ(e.code(), ErrorCode::Checksum);
+    EXPECT_TRUE(has(e.what(), "with SHA-256 " + expected.checksum)) << e.what();
+    EXPECT_TRUE(has(e.what(), "with " + stored->checksum)) << e.what();
+    EXPECT_FALSE(fs::exists(root_ + "/restore/bad"));
+
+    // A recorded checksum of neither form: a Format error before anything is written.
+    expected.checksum = "0123";
+    e = errorOf([&] { fetchFile(*repo_, "f.zst", io::CompressType::Zst, *restore_, "odd", expected, 8192); });
+    EXPECT_EQ(e.code(), ErrorCode::Format);
+    EXPECT_TRUE(has(e.what(), "pg_data/base/1/16384")) << e.what();
+    EXPECT_FALSE(fs::exists(root_ + "/restore/odd"));
+}
+
 TEST_F(RepoFileTransfer, StoreBytes) {
     std::string label = "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n";
     for (io::CompressType type : {io::CompressType::Zst, io::CompressType::None}) {
@@ -151,12 +180,12 @@ TEST_F(RepoFileTransfer, StoreBytes) {
         options.compressType = type;
         StoredFile stored = storeBytes(label, *repo_, "backup_label", options);
         EXPECT_EQ(stored.size, label.size());
-        EXPECT_EQ(stored.sha256, io::sha256Hex(label));
+        EXPECT_EQ(stored.checksum, io::checksumHex(io::ChecksumType::Xxh3, label));
         EXPECT_EQ(stored.repoSize, get("repo/backup_label").size());
         if (type == io::CompressType::None) {
             EXPECT_EQ(get("repo/backup_label"), label);
         }
-        ExpectedFile expected{"pg_data/backup_label", "L", stored.size, stored.sha256, {}};
+        ExpectedFile expected{"pg_data/backup_label", "L", stored.size, stored.checksum, {}};
         fetchFile(*repo_, "backup_label", type, *restore_, "backup_label", expected, 16);
         EXPECT_EQ(get("restore/backup_label"), label);
     }

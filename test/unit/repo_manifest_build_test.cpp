@@ -117,7 +117,7 @@ TEST_F(RepoManifestBuild, Files) {
                                         "pg_tblspc/16400/PG_15_202209061/1/16401"}));
     for (const auto& f : m.files) {
         SCOPED_TRACE(f.name);
-        EXPECT_TRUE(f.sha256.empty());
+        EXPECT_TRUE(f.checksum.empty());
         EXPECT_TRUE(f.reference.empty());
         struct stat st {};
         ASSERT_EQ(::stat((pgData_ + "/" + dataDirectoryPath(f.name)).c_str(), &st), 0);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "repo/checksummed_json.h"
 #include "repo/manifest.h"
 #include "storage/posix.h"
 #include "test/unit/test_support.h"
@@ -104,7 +105,7 @@ void expectEqual(const Manifest& a, const Manifest& b) {
         EXPECT_EQ(a.files[i].mode, b.files[i].mode);
         EXPECT_EQ(a.files[i].user, b.files[i].user);
         EXPECT_EQ(a.files[i].group, b.files[i].group);
-        EXPECT_EQ(a.files[i].sha256, b.files[i].sha256);
+        EXPECT_EQ(a.files[i].checksum, b.files[i].checksum);
         EXPECT_EQ(a.files[i].reference, b.files[i].reference);
         EXPECT_EQ(a.files[i].blockSize, b.files[i].blockSize);
         EXPECT_EQ(a.files[i].pageChecked, b.files[i].pageChecked);
@@ -142,6 +143,33 @@ TEST_F(RepoManifest, RoundTrip) {
     EXPECT_TRUE(fs::exists(root_ + "/" + path_));
     EXPECT_TRUE(fs::exists(root_ + "/" + path_ + ".copy"));
     expectEqual(loadManifest(s(), path_), m);
+}
+
+// Files of either checksum kind in one manifest (an incremental referring to a backup taken
+// with the other checksum-type): each is written under its algorithm's key and read back.
+TEST_F(RepoManifest, MixedChecksumTypesRoundTrip) {
+    Manifest m = sampleManifest();
+    m.files[0].checksum = std::string(32, 'd');
+    saveManifest(s(), path_, m);
+    std::string text = get(path_);
+    EXPECT_TRUE(has(text, "\"xxh3\":\"" + std::string(32, 'd') + "\"")) << text;
+    EXPECT_TRUE(has(text, "\"sha256\":\"" + shaOf('b') + "\"")) << text;
+    expectEqual(loadManifest(s(), path_), m);
+}
+
+// A checksum under the wrong key (or cut short) is refused, naming the file: taking it for the
+// other algorithm would fail every restore of that file with a misleading message.
+TEST_F(RepoManifest, ChecksumOfTheWrongLengthForItsKeyIsFormatError) {
+    Manifest m = sampleManifest();
+    saveManifest(s(), path_, m);
+    std::string text = get(path_);
+    std::string body = text.substr(0, text.rfind(",\"checksum\":\""));
+    body.replace(body.find("\"sha256\":\"" + shaOf('b') + "\""), 9 + 64 + 2, "\"xxh3\":\"" + shaOf('b') + "\"");
+    for (const std::string& name : {path_, path_ + ".copy"}) put(name, sealChecksummed(body));
+    Error e = errorOf([&] { loadManifest(s(), path_); });
+    EXPECT_EQ(e.code(), ErrorCode::Format) << e.what();
+    EXPECT_TRUE(has(e.what(), "pg_data/base/1/1259")) << e.what();
+    EXPECT_TRUE(has(e.what(), "not a XXH3-128 checksum")) << e.what();
 }
 
 TEST_F(RepoManifest, EmptyListsRoundTrip) {
