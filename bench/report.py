@@ -115,6 +115,8 @@ def main():
     for r in sel("limit", what="zstd"):
         zstd.setdefault((r["level"], int(r["threads"])), []).append(int(r["bytes"]) / num(r["wall"]))
     zstd = {k: st.median(v) for k, v in zstd.items()}
+    unzstd_bps = med([int(r["bytes"]) / num(r["wall"]) for r in sel("limit", what="unzstd")])
+    write_bps = med([int(r["bytes"]) / num(r["wall"]) for r in sel("limit", what="write")])
     sha = sel("limit", what="sha256")
     sha_bps = num(sha[0]["bytes_per_s"]) if sha else None
     zsize = sel("limit", what="zstd-size")
@@ -326,6 +328,10 @@ def main():
         md.append(f"| `zstd -{l} -T{th}` over a tar of the data directory (input bytes) | {v / 1e6:.0f} |")
     if sha_bps:
         md.append(f"| SHA-256, one core (`openssl speed -evp sha256`, SHA-NI: {sha[0]['sha_ni']}) | {sha_bps / 1e6:.0f} |")
+    if unzstd_bps:
+        md.append(f"| `zstd -d` of that tar compressed at level 3, one thread (output bytes) | {unzstd_bps / 1e6:.0f} |")
+    if write_bps:
+        md.append(f"| write it to this disk and fsync (`dd bs=1M conv=fsync`, from the cache) | {write_bps / 1e6:.0f} |")
     if zsize:
         md.append(f"| (zstd -3 ratio on this data: {int(zsize[0]['bytes']) / max(1, int(zsize[0]['compressed'])):.1f} : 1) | |")
     md.append("")
@@ -353,6 +359,29 @@ def main():
     md.append("- Backup MB/s as in section 1 (data directory bytes ÷ wall time, wall time including the backup's "
               "checkpoint and, for backrest-sql, its WAL wait), against min(read rate, zstd rate).")
     md.append("")
+    restore_fractions = []
+    if unzstd_bps and write_bps:
+        md.append("| full restore, process-max | limit MB/s = min(write, zstd -d × process-max) | backrest MB/s | fraction "
+                  "| pgBackRest MB/s | fraction |")
+        md.append("|---|---|---|---|---|---|")
+        for p in sorted({r["pmax"] for r in sel("restore-full")}, key=int):
+            limit = min(write_bps, unzstd_bps * min(int(p), nproc))
+            cells = []
+            for t in ["backrest", "pgbackrest"]:
+                e = next((x for x in restore if x["kind"] == "restore-full" and x["tool"] == t
+                          and x["process_max"] == int(p)), None)
+                if e:
+                    bps = pgdata / e["wall_median"]
+                    cells += [f"{bps / 1e6:.0f}", f"{bps / limit:.2f}"]
+                    restore_fractions.append({"tool": t, "process_max": int(p), "limit_mb_s": limit / 1e6,
+                                              "throughput_mb_s": bps / 1e6, "fraction": bps / limit})
+                else:
+                    cells += ["–", "–"]
+            md.append(f"| {p} | {limit / 1e6:.0f} | " + " | ".join(cells) + " |")
+        md.append("")
+        md.append("- Restore MB/s: data directory bytes ÷ the full restore's wall time (section 2, file-stored backups, "
+                  "which include every file's fsync), against min(write rate, one `zstd -d` per process).")
+        md.append("")
 
     # ---- failures and commands -----------------------------------------------------------
     fails = sel("failure")
@@ -379,7 +408,9 @@ def main():
               "backrest_tree_dirty_files": os.environ.get("BENCH_GIT_DIRTY"),
               "full": full, "restore": restore, "incr": incr, "wal": wal,
               "limits": {"read_bytes_per_s": read_bps, "zstd_bytes_per_s": {f"{l}-T{t}": v for (l, t), v in zstd.items()},
-                         "sha256_bytes_per_s_one_core": sha_bps, "backup_fractions": fractions},
+                         "sha256_bytes_per_s_one_core": sha_bps, "backup_fractions": fractions,
+                         "unzstd_bytes_per_s_one_thread": unzstd_bps, "write_bytes_per_s": write_bps,
+                         "restore_fractions": restore_fractions},
               "failures": fails, "daemon_vmhwm_kb": {f"{c}-async-{a}": v for (c, a), v in daemon_hwm.items()},
               "raw": rows, "markdown": text}
     with open(out_json, "w") as f:

@@ -3,7 +3,8 @@
 # The measured sections of bench/run, in the order it runs them. Each records raw runs with
 # `record`; bench/report.py turns them into tables. Sourced by bench/run after lib.sh.
 
-# Machine limits: how fast this machine can read the data directory, compress it and hash it.
+# Machine limits: how fast this machine can read the data directory, compress it and hash it,
+# and (for restores) decompress it and write it to disk.
 # Everything from a warm page cache, like the tools.
 bench_limits() {
     log "limits: read, zstd, sha256"
@@ -32,7 +33,20 @@ bench_limits() {
     local ratio
     ratio=$(zstd -q -3 -T"$NPROC" -c "$W/sample.tar" | wc -c)
     record "section=limit" "what=zstd-size" "level=3" "bytes=$sample_bytes" "compressed=$ratio"
-    rm -f "$W/sample.tar" "$files"
+    # A restore's limits: zstd decompression (one thread: zstd has no parallel decompression,
+    # a restore at process-max N runs N of them) and writing the bytes durably to this disk.
+    zstd -q -3 -c "$W/sample.tar" >"$W/sample.tar.zst"
+    zstd -q -d -c "$W/sample.tar.zst" >/dev/null  # warm-up
+    for run in $(seq 1 "$RUNS"); do
+        t0=$(now_ns)
+        zstd -q -d -c "$W/sample.tar.zst" >/dev/null
+        record "section=limit" "what=unzstd" "threads=1" "run=$run" "bytes=$sample_bytes" "wall=$(secs_since "$t0")"
+        t0=$(now_ns)
+        dd if="$W/sample.tar" of="$W/write-test" bs=1M conv=fsync status=none
+        record "section=limit" "what=write" "run=$run" "bytes=$sample_bytes" "wall=$(secs_since "$t0")"
+        rm -f "$W/write-test"
+    done
+    rm -f "$W/sample.tar" "$W/sample.tar.zst" "$files"
     # One core's SHA-256 (OpenSSL, SHA-NI when the CPU has it), in 1000s of bytes per second.
     local k
     k=$(openssl speed -evp sha256 -bytes 1048576 -seconds 2 2>/dev/null | awk '$1 == "sha256" { sub("k", "", $NF); print $NF }')
