@@ -95,7 +95,8 @@ void appendFile(std::string& out, const ManifestFile& f, const std::string& labe
         appendJsonString(out, f.reference, label);
     }
     // The checksum's key names its algorithm (io/file_checksum.h); keys stay in sorted order.
-    bool sha256 = io::checksumTypeOf(f.checksum) == io::ChecksumType::Sha256;
+    // (saveManifest checked each checksum's form before: its length tells the algorithm.)
+    bool sha256 = f.checksum.size() == 64;
     out += fmt::format(",\"repo-size\":{}", f.repoSize);
     if (sha256) {
         out += ",\"sha256\":";

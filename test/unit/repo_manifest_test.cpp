@@ -172,6 +172,42 @@ TEST_F(RepoManifest, ChecksumOfTheWrongLengthForItsKeyIsFormatError) {
     EXPECT_TRUE(has(e.what(), "not a XXH3-128 checksum")) << e.what();
 }
 
+// The loader finds the file list's entries with its own scan of strings and nesting: names
+// holding JSON's own punctuation, escapes and non-ASCII bytes must come back unchanged.
+TEST_F(RepoManifest, NamesWithJsonPunctuationRoundTrip) {
+    Manifest m = sampleManifest();
+    m.files[0].name = "pg_data/odd},{\"name\":\"x\"}]\\[{";
+    m.files[1].name = "pg_data/tab\there \u00e9t\u00e9 \x01";
+    m.files[2].reference = "ref\"with\\quote";
+    saveManifest(s(), path_, m);
+    expectEqual(loadManifest(s(), path_), m);
+}
+
+// An entry may carry keys a later version adds, of any JSON type: they are skipped.
+TEST_F(RepoManifest, UnknownKeysInAFileEntryAreSkipped) {
+    saveManifest(s(), path_, sampleManifest());
+    std::string text = get(path_);
+    std::string body = text.substr(0, text.rfind(",\"checksum\":\""));
+    size_t at = body.find("\"name\":\"pg_data/base/1/1259\"");
+    ASSERT_NE(at, std::string::npos);
+    body.insert(at, "\"future\":{\"a\":[1,{\"b\":\"}]\"}]},\"later\":[[]],");
+    for (const std::string& name : {path_, path_ + ".copy"}) put(name, sealChecksummed(body));
+    expectEqual(loadManifest(s(), path_), sampleManifest());
+}
+
+// Broken structure inside a sealed manifest (a writer bug, not damage): a Format error.
+TEST_F(RepoManifest, UnbalancedFileListIsFormatError) {
+    saveManifest(s(), path_, sampleManifest());
+    std::string text = get(path_);
+    std::string body = text.substr(0, text.rfind(",\"checksum\":\""));
+    body.erase(body.find("\"page-errors\":[") + 15, 1);  // drop the first page number's first digit
+    body.replace(body.find("]", body.find("\"page-errors\":[")), 1, "");
+    for (const std::string& name : {path_, path_ + ".copy"}) put(name, sealChecksummed(body));
+    Error e = errorOf([&] { loadManifest(s(), path_); });
+    EXPECT_EQ(e.code(), ErrorCode::Format) << e.what();
+    EXPECT_TRUE(has(e.what(), "is malformed")) << e.what();
+}
+
 TEST_F(RepoManifest, EmptyListsRoundTrip) {
     Manifest m;
     m.label = "19700101-000000F";
