@@ -383,6 +383,28 @@ def main():
                   "which include every file's fsync), against min(write rate, one `zstd -d` per process).")
         md.append("")
 
+    # ---- manifest at scale ------------------------------------------------------------------
+    man = sel("manifest")
+    manifest = None
+    if man:
+        builds = [num(r["build"]) for r in man]
+        saves = [num(r["save"]) for r in man]
+        loads = [num(r["load"]) for r in man]
+        totals = [b + s_ + l for b, s_, l in zip(builds, saves, loads)]
+        rss = max(int(r["rss_mib"]) for r in man)
+        manifest = {"files": int(man[0]["files"]), "build_median": med(builds), "save_median": med(saves),
+                    "load_median": med(loads), "total_median": med(totals), "peak_rss_mib": rss}
+        md.append("## 6. A manifest of one million files")
+        md.append("")
+        md.append("| build s | save s | load s | total s | peak RSS MiB |")
+        md.append("|---|---|---|---|---|")
+        md.append(f"| {spread(builds)} | {spread(saves)} | {spread(loads)} | {spread(totals)} | {rss} |")
+        md.append("")
+        md.append("- `build/manifest-scale 1000000` (bench/manifest_scale.cpp): a synthetic manifest built in memory, "
+                  "saved (with its `.copy`) to a temporary repository and loaded back; target: total under 10 s and "
+                  "1 GB.")
+        md.append("")
+
     # ---- failures and commands -----------------------------------------------------------
     fails = sel("failure")
     if fails:
@@ -406,7 +428,7 @@ def main():
               "pgbackrest_version": pgbr_version, "postgresql_version": pg_version,
               "backrest_commit": os.environ.get("BENCH_GIT_COMMIT"),
               "backrest_tree_dirty_files": os.environ.get("BENCH_GIT_DIRTY"),
-              "full": full, "restore": restore, "incr": incr, "wal": wal,
+              "full": full, "restore": restore, "incr": incr, "wal": wal, "manifest": manifest,
               "limits": {"read_bytes_per_s": read_bps, "zstd_bytes_per_s": {f"{l}-T{t}": v for (l, t), v in zstd.items()},
                          "sha256_bytes_per_s_one_core": sha_bps, "backup_fractions": fractions,
                          "unzstd_bytes_per_s_one_thread": unzstd_bps, "write_bytes_per_s": write_bps,

@@ -173,3 +173,20 @@ bench_incr() {
 
 # shellcheck source=wal.sh
 source "$HERE/wal.sh"
+
+# The manifest at scale: one million synthetic files, built, saved and loaded by
+# build/manifest-scale (bench/manifest_scale.cpp), which prints its own timings and peak RSS.
+bench_manifest() {
+    local out run
+    log "manifest of 1000000 files"
+    for run in $(seq 1 "$RUNS"); do
+        out=$("$ROOT/build/manifest-scale" 1000000 2>&1 | tail -1)
+        if [[ $out =~ build\ ([0-9.]+)\ s,\ save\ ([0-9.]+)\ s,\ load\ ([0-9.]+)\ s.*peak\ RSS\ ([0-9]+)\ MiB ]]; then
+            record "section=manifest" "run=$run" "files=1000000" "build=${BASH_REMATCH[1]}" "save=${BASH_REMATCH[2]}" \
+                "load=${BASH_REMATCH[3]}" "rss_mib=${BASH_REMATCH[4]}"
+        else
+            T_ERR=$out
+            record_failure manifest manifest-scale "1000000 files"
+        fi
+    done
+}
