@@ -96,7 +96,11 @@ void WalStreamer::streamOnce() {
     try {
         begin();
         while (!stopping_) {
-            auto chunk = stream.receive(200);
+            auto chunk = stream.receive(0);
+            if (!chunk) {
+                segment->idle();
+                chunk = stream.receive(200);
+            }
             if (std::chrono::steady_clock::now() - reported > kReportInterval) {
                 stream.reportPosition(position);
                 reported = std::chrono::steady_clock::now();

@@ -80,6 +80,13 @@ std::optional<PushResult> StreamedSegment::finish() {
     return result_;
 }
 
+void StreamedSegment::idle() {
+    std::lock_guard lock(mutex_);
+    if (state_ != State::Streaming) return;
+    if (received_ + kSealRegion >= segmentSize_ && wal_->unsealed() >= kSealMinimum) wal_->sealFrame();
+    if (wal_->sinceRepositoryCheck() > kRepositoryRecheck) wal_->checkRepository();
+}
+
 void StreamedSegment::abandon() {
     std::lock_guard lock(mutex_);
     if (state_ == State::Streaming) state_ = State::Abandoned;

@@ -5,6 +5,7 @@
 // its bytes come, only checks them against what was archived.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,10 @@ public:
     // The stream's last byte came. Stores the segment (StreamedWal::finish) and returns how,
     // or nullopt when the archiver's request had completed it, or it was abandoned.
     std::optional<PushResult> finish();
+    // The stream has nothing more for now: does ahead what a completion would otherwise wait
+    // for. Near the segment's end, what is pending is compressed (StreamedWal::sealFrame), so
+    // that a completion compresses only the last bytes; and the repository look-up is renewed.
+    void idle();
     // The stream failed: the unfinished segment's temporary file goes; a request completes nothing.
     void abandon();
 
@@ -42,6 +47,12 @@ public:
     // nullopt when the stream abandoned it (the caller pushes the file as without a stream).
     // Raises when the file cannot be read or the store fails; the segment is then abandoned.
     std::optional<Completed> completeFromFile(const std::string& path);
+
+    // idle() seals frames only in the segment's last kSealRegion bytes (where the archiver's
+    // request comes; earlier ones would only cost compression), and only kSealMinimum at a time.
+    static constexpr uint64_t kSealRegion = 256 * 1024;
+    static constexpr uint64_t kSealMinimum = 32 * 1024;
+    static constexpr std::chrono::milliseconds kRepositoryRecheck{1000};
 
 private:
     enum class State { Streaming, Stored, CompletedFromFile, Abandoned };
