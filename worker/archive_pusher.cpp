@@ -18,7 +18,18 @@ namespace backrest::cmd {
 
 namespace {
 constexpr size_t kMaxRemembered = 4096;  // pushed-ahead names kept for the archiver to ask
+
+// PostgreSQL marks a segment .ready once it is complete and fsynced (and .done once archived):
+// only then may its file complete a streamed segment. A segment still being written has its
+// full size in pg_wal, but not its final bytes.
+bool markedReady(const std::string& absolutePath) {
+    std::filesystem::path path(absolutePath);
+    auto status = path.parent_path() / "archive_status" / path.filename();
+    std::error_code ec;
+    return std::filesystem::exists(status.string() + ".ready", ec) ||
+           std::filesystem::exists(status.string() + ".done", ec);
 }
+}  // namespace
 
 ArchivePusher::ArchivePusher(PusherSettings settings) : s_(std::move(settings)) {
     if (s_.async) readAheadThread_ = std::thread([this] { readAhead(); });
@@ -99,7 +110,7 @@ std::string ArchivePusher::push(const std::string& absolutePath) {
         std::lock_guard lock(mutex_);
         if (streaming_ && streaming_->name() == name) streaming = streaming_;
     }
-    if (streaming)
+    if (streaming && markedReady(absolutePath))
         if (auto how = completeStreamed(streaming, absolutePath)) return *how;
     {
         std::unique_lock lock(mutex_);
