@@ -84,7 +84,11 @@ void StreamedSegment::idle() {
     std::lock_guard lock(mutex_);
     if (state_ != State::Streaming) return;
     if (received_ + kSealRegion >= segmentSize_ && wal_->unsealed() >= kSealMinimum) wal_->sealFrame();
-    if (wal_->sinceRepositoryCheck() > kRepositoryRecheck) wal_->checkRepository();
+    // Only while WAL comes: an idle server's daemon does not list the repository every second.
+    if (received_ != receivedAtCheck_ && wal_->sinceRepositoryCheck() > kRepositoryRecheck) {
+        wal_->checkRepository();
+        receivedAtCheck_ = received_;
+    }
 }
 
 void StreamedSegment::abandon() {

@@ -32,7 +32,8 @@ public:
     std::optional<PushResult> finish();
     // The stream has nothing more for now: does ahead what a completion would otherwise wait
     // for. Near the segment's end, what is pending is compressed (StreamedWal::sealFrame), so
-    // that a completion compresses only the last bytes; and the repository look-up is renewed.
+    // that a completion compresses only the last bytes; and the repository look-up is renewed
+    // (at most every kRepositoryRecheck, and only when bytes came since).
     void idle();
     // The stream failed: the unfinished segment's temporary file goes; a request completes nothing.
     void abandon();
@@ -63,6 +64,7 @@ private:
     State state_ = State::Streaming;
     std::unique_ptr<StreamedWal> wal_;
     uint64_t received_ = 0;  // stream bytes of this segment so far
+    uint64_t receivedAtCheck_ = 0;
     PushResult result_ = PushResult::Stored;
     // Completed from the file: bytes [tailStart_, segmentSize_) as read, for the stream to match.
     std::string tail_;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "common/error.h"
 #include "io/sha256.h"
@@ -241,6 +242,28 @@ TEST_F(RepoStreamedSegment, RepositoryLookUpAheadStillFindsWhatWasStoredMeanwhil
     EXPECT_TRUE(has(e.what(), io::sha256Hex(bytes))) << e.what();
     other.reset();
     EXPECT_EQ(stored(), std::vector<std::string>{kSeg + "-" + io::sha256Hex(bytes) + ".zst"});
+}
+
+// The stream's idle() renews the look-up while WAL comes: a different copy of the segment stored
+// after the segment started (by another process) is then refused, even within the 2 s in which
+// finish() would trust the look-up.
+TEST_F(RepoStreamedSegment, IdleRenewsTheRepositoryLookUp) {
+    std::string bytes = segment(8), theirs = segment(9);
+    putWal(bytes);
+    auto s = open();
+    stream(*s, bytes, 0, 1000000);
+    auto other = std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, PushOptions{});
+    other->write(bytesOf(theirs, 0, kSegSize));
+    ASSERT_EQ(other->finish(), PushResult::Stored);
+    other.reset();
+    std::this_thread::sleep_for(StreamedSegment::kRepositoryRecheck + std::chrono::milliseconds(100));
+    s->idle();  // no byte since the look-up: nothing listed
+    stream(*s, bytes, 1000000, 2000000);
+    s->idle();
+    Error e = errorOf([&] { s->completeFromFile(walPath()); });
+    EXPECT_EQ(e.code(), ErrorCode::ArchiveDuplicate);
+    EXPECT_TRUE(has(e.what(), io::sha256Hex(theirs))) << e.what();
+    EXPECT_EQ(stored(), std::vector<std::string>{kSeg + "-" + io::sha256Hex(theirs) + ".zst"});
 }
 
 }  // namespace
