@@ -111,7 +111,7 @@ wal_run() {  # mode run seconds
     case $mode in
     backrest*) lat=$(tail -c +$((off + 1)) "$W/postgres.log" |
                      sed -n 's/.*backrest: archived WAL file "[0-9A-F]*" in \([0-9.]*\) ms.*/\1/p' | paste -sd,)
-               # How the daemon had each segment: streamed, pushed-ahead, stored, already-present.
+               # How the daemon had each segment: streamed, stream-completed, pushed-ahead, stored, already-present.
                how=$(tail -c +$((off + 1)) "$W/postgres.log" |
                      sed -n 's/.*backrest: archived WAL file "[0-9A-F]*" in [0-9.]* ms (\([a-z-]*\)).*/\1/p' |
                      sort | uniq -c | awk '{ printf "%s%s:%s", (NR > 1 ? "," : ""), $2, $1 }') ;;

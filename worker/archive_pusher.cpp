@@ -18,7 +18,18 @@ namespace backrest::cmd {
 
 namespace {
 constexpr size_t kMaxRemembered = 4096;  // pushed-ahead names kept for the archiver to ask
+
+// PostgreSQL marks a segment .ready once it is complete and fsynced (and .done once archived):
+// only then may its file complete a streamed segment. A segment still being written has its
+// full size in pg_wal, but not its final bytes.
+bool markedReady(const std::string& absolutePath) {
+    std::filesystem::path path(absolutePath);
+    auto status = path.parent_path() / "archive_status" / path.filename();
+    std::error_code ec;
+    return std::filesystem::exists(status.string() + ".ready", ec) ||
+           std::filesystem::exists(status.string() + ".done", ec);
 }
+}  // namespace
 
 ArchivePusher::ArchivePusher(PusherSettings settings) : s_(std::move(settings)) {
     if (s_.async) readAheadThread_ = std::thread([this] { readAhead(); });
@@ -56,16 +67,16 @@ repo::PushResult ArchivePusher::pushNow(const std::string& absolutePath) {
                          s_.push);
 }
 
-void ArchivePusher::streamStarted(const std::string& name) {
+void ArchivePusher::streamStarted(std::shared_ptr<repo::StreamedSegment> segment) {
     std::lock_guard lock(mutex_);
-    streaming_ = name;
-    streamState_ = "streaming " + name;
+    streamState_ = "streaming " + segment->name();
+    streaming_ = std::move(segment);
 }
 
 void ArchivePusher::streamStored(const std::string& name, bool stored) {
     {
         std::lock_guard lock(mutex_);
-        if (streaming_ == name) streaming_.clear();
+        if (streaming_ && streaming_->name() == name) streaming_.reset();
         streamed_.insert(name);
         while (streamed_.size() > kMaxRemembered) streamed_.erase(streamed_.begin());
         streamedCount_++;
@@ -81,7 +92,7 @@ void ArchivePusher::streamStored(const std::string& name, bool stored) {
 void ArchivePusher::streamAbandoned(const std::string& name, const std::string& why) {
     {
         std::lock_guard lock(mutex_);
-        if (streaming_ == name) streaming_.clear();
+        if (streaming_ && streaming_->name() == name) streaming_.reset();
         streamState_ = "interrupted: " + why;
     }
     changed_.notify_all();
@@ -94,12 +105,15 @@ void ArchivePusher::streamState(const std::string& state) {
 
 std::string ArchivePusher::push(const std::string& absolutePath) {
     std::string name = std::filesystem::path(absolutePath).filename().string();
+    std::shared_ptr<repo::StreamedSegment> streaming;
+    {
+        std::lock_guard lock(mutex_);
+        if (streaming_ && streaming_->name() == name) streaming = streaming_;
+    }
+    if (streaming && markedReady(absolutePath))
+        if (auto how = completeStreamed(streaming, absolutePath)) return *how;
     {
         std::unique_lock lock(mutex_);
-        // The segment the streamer is storing is usually durable a moment after PostgreSQL
-        // flushed its last byte, which is when it asks: wait for that, but not for a stalled
-        // stream; then the file in pg_wal is pushed as without a stream.
-        changed_.wait_for(lock, std::chrono::seconds(2), [&] { return streaming_ != name; });
         changed_.wait(lock, [&] { return !inFlight_.count(name); });
         if (streamed_.erase(name)) return "streamed";
         if (pushedAhead_.erase(name)) return "pushed-ahead";
@@ -123,6 +137,35 @@ std::string ArchivePusher::push(const std::string& absolutePath) {
         changed_.notify_all();
         throw;
     }
+}
+
+// The archiver asks for the segment being streamed once PostgreSQL has flushed all of it, a moment
+// before the walsender sends its last bytes: the rest is read from pg_wal and the segment stored
+// at once. nullopt when the stream gave it up: the file is then pushed as without a stream.
+std::optional<std::string> ArchivePusher::completeStreamed(std::shared_ptr<repo::StreamedSegment> segment,
+                                                           const std::string& absolutePath) {
+    const std::string& name = segment->name();
+    std::optional<repo::StreamedSegment::Completed> done;
+    try {
+        done = segment->completeFromFile(absolutePath);
+    } catch (const std::exception& e) {
+        logWarn("archive-push: WAL segment {} could not be completed from '{}' ({}); pushing the file", name,
+                absolutePath, e.what());
+        return std::nullopt;
+    }
+    if (!done) return std::nullopt;
+    std::lock_guard lock(mutex_);
+    if (done->by == repo::StreamedSegment::Completion::ByStream) {
+        streamed_.erase(name);  // answered here
+        return "streamed";
+    }
+    streamedCount_++;
+    if (done->result == repo::PushResult::Stored) {
+        lastArchived_ = name;
+        lastArchivedTime_ = std::time(nullptr);
+        pushed_++;
+    }
+    return "stream-completed";
 }
 
 void ArchivePusher::recordFailure(const std::string& name, const std::string& message) {
@@ -154,7 +197,8 @@ void ArchivePusher::readAhead() {
             std::lock_guard lock(mutex_);
             for (const auto& name : ready) {
                 // The streamer's segment and those it stored are not read again.
-                if (inFlight_.count(name) || pushedAhead_.count(name) || streamed_.count(name) || streaming_ == name)
+                if (inFlight_.count(name) || pushedAhead_.count(name) || streamed_.count(name) ||
+                    (streaming_ && streaming_->name() == name))
                     continue;
                 batch.push_back(name);
                 inFlight_.insert(name);

@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -15,6 +16,7 @@
 
 #include "repo/info.h"
 #include "repo/layout.h"
+#include "repo/streamed_segment.h"
 #include "repo/wal_archive.h"
 #include "storage/storage.h"
 
@@ -41,8 +43,8 @@ public:
     explicit ArchivePusher(PusherSettings settings);
     ~ArchivePusher();
 
-    // Returns "stored", "already-present", "pushed-ahead" or "streamed" once the file is durable
-    // in the repository; raises the push's error otherwise.
+    // Returns "stored", "already-present", "pushed-ahead", "streamed" or "stream-completed" once
+    // the file is durable in the repository; raises the push's error otherwise.
     std::string push(const std::string& absolutePath);
     nlohmann::json status();
 
@@ -51,14 +53,17 @@ public:
 
     // The WAL streamer's progress (worker/wal_streamer.h): the segment it is storing, then that
     // segment durable in the repository, or given up. An archiver request for the segment being
-    // streamed waits for the stream (bounded) rather than storing it a second time.
-    void streamStarted(const std::string& name);
+    // streamed completes it from pg_wal (repo/streamed_segment.h) rather than storing it a second
+    // time or waiting for the stream's last bytes.
+    void streamStarted(std::shared_ptr<repo::StreamedSegment> segment);
     void streamStored(const std::string& name, bool stored);
     void streamAbandoned(const std::string& name, const std::string& why);
     void streamState(const std::string& state);
 
 private:
     repo::PushResult pushNow(const std::string& absolutePath);
+    std::optional<std::string> completeStreamed(std::shared_ptr<repo::StreamedSegment> segment,
+                                                const std::string& absolutePath);
     void readAhead();
     void recordFailure(const std::string& name, const std::string& message);
 
@@ -68,7 +73,7 @@ private:
     std::set<std::string> inFlight_;
     std::set<std::string> pushedAhead_;  // durable, not yet asked for by the archiver
     std::set<std::string> streamed_;     // the same, stored by the WAL streamer
-    std::string streaming_;              // the segment the streamer is storing
+    std::shared_ptr<repo::StreamedSegment> streaming_;  // the segment the streamer is storing
     std::string streamState_ = "off";
     std::optional<repo::ArchiveInfo> archiveInfo_;
     std::string clusterVersion_;

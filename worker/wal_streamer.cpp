@@ -83,19 +83,24 @@ void WalStreamer::streamOnce() {
     stream.start(position, system.timeline);
     logInfo("WAL stream: started at {} on timeline {}", pg::formatLsn(position), system.timeline);
 
-    std::unique_ptr<repo::StreamedWal> segment;
+    std::shared_ptr<repo::StreamedSegment> segment;
     std::string name;
     auto begin = [&] {
         name = pg::WalSegment::containing(system.timeline, position, segmentSize).name(segmentSize);
-        segment = std::make_unique<repo::StreamedWal>(*s_.repo, s_.layout, id.info, name, id.version, id.systemId,
-                                                      s_.push);
-        pusher_.streamStarted(name);
+        segment = std::make_shared<repo::StreamedSegment>(
+            std::make_unique<repo::StreamedWal>(*s_.repo, s_.layout, id.info, name, id.version, id.systemId, s_.push),
+            name, segmentSize);
+        pusher_.streamStarted(segment);
     };
     auto reported = std::chrono::steady_clock::now();
     try {
         begin();
         while (!stopping_) {
-            auto chunk = stream.receive(200);
+            auto chunk = stream.receive(0);
+            if (!chunk) {
+                segment->idle();
+                chunk = stream.receive(200);
+            }
             if (std::chrono::steady_clock::now() - reported > kReportInterval) {
                 stream.reportPosition(position);
                 reported = std::chrono::steady_clock::now();
@@ -111,21 +116,21 @@ void WalStreamer::streamOnce() {
                 position += n;
                 bytes = bytes.subspan(n);
                 if (position % segmentSize != 0) continue;
-                // The segment's last byte: make it durable, then tell the archiver's side.
-                bool stored = segment->finish() == repo::PushResult::Stored;
+                // The segment's last byte: make it durable, then tell the archiver's side; unless
+                // the archiver's request completed it from pg_wal first, as it usually does.
+                if (auto result = segment->finish()) pusher_.streamStored(name, *result == repo::PushResult::Stored);
                 segment.reset();
-                pusher_.streamStored(name, stored);
                 stream.reportPosition(position);
                 reported = std::chrono::steady_clock::now();
                 begin();
             }
         }
     } catch (const std::exception& e) {
-        segment.reset();  // its temporary file goes
+        if (segment) segment->abandon();  // its temporary file goes
         pusher_.streamAbandoned(name, e.what());
         throw;
     }
-    segment.reset();
+    if (segment) segment->abandon();
     pusher_.streamAbandoned(name, "the daemon is stopping");
 }
 

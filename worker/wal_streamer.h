@@ -16,6 +16,7 @@
 
 #include "pg/client.h"
 #include "repo/layout.h"
+#include "repo/streamed_segment.h"
 #include "repo/wal_archive.h"
 #include "storage/storage.h"
 #include "worker/archive_pusher.h"

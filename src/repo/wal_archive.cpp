@@ -142,7 +142,9 @@ StreamedWal::StreamedWal(storage::Storage& repo, const Layout& layout, const Arc
       walName_(std::move(walName)),
       directory_(walDirectory(layout, archiveId_, walName_)),
       extension_(io::compressExtension(options.compressType)),
-      identity_(info.current()) {
+      identity_(info.current()),
+      compressType_(options.compressType),
+      compressLevel_(options.compressLevel) {
     if (!pg::isWalSegmentName(walName_))
         raise(ErrorCode::Assert, "a streamed WAL file must be a segment, not '{}'", walName_);
     checkIdentity(identity_, clusterVersion, clusterSystemId, layout.stanza,
@@ -156,18 +158,36 @@ StreamedWal::StreamedWal(storage::Storage& repo, const Layout& layout, const Arc
     // Ends in .tmp: never taken for a stored segment, whatever happens to this process.
     temporary_ = fmt::format("{}/{}.stream.{}.tmp", directory_, walName_, ::getpid());
     out_ = repo.openWrite(temporary_, write);
-    chain_ = std::make_unique<io::FilterChain>([this](std::span<const uint8_t> bytes) { out_->write(bytes); });
-    sha_ = &chain_->add<io::Sha256Filter>();
-    chain_->push(io::makeCompressFilter(options.compressType, options.compressLevel));
+    startFrame();
+    checkRepository();
 }
 
 StreamedWal::~StreamedWal() = default;
 
+void StreamedWal::startFrame() {
+    frame_ = std::make_unique<io::FilterChain>([this](std::span<const uint8_t> bytes) { out_->write(bytes); });
+    frame_->push(io::makeCompressFilter(compressType_, compressLevel_));
+}
+
 void StreamedWal::write(std::span<const uint8_t> bytes) {
     if (header_.size() < 64)
         header_.append(reinterpret_cast<const char*>(bytes.data()), std::min<size_t>(bytes.size(), 64 - header_.size()));
-    chain_->write(bytes);
+    io::Buffer unused;
+    sha_.process(bytes, unused);
+    frame_->write(bytes);
     size_ += bytes.size();
+}
+
+void StreamedWal::sealFrame() {
+    if (unsealed() == 0 || compressType_ == io::CompressType::None) return;
+    frame_->finish();
+    startFrame();
+    sealedAt_ = size_;
+}
+
+void StreamedWal::checkRepository() {
+    existing_ = findWal(repo_, layout_, archiveId_, walName_);
+    checkedAt_ = std::chrono::steady_clock::now();
 }
 
 PushResult StreamedWal::finish() {
@@ -178,18 +198,25 @@ PushResult StreamedWal::finish() {
     if (h.segmentSize != size_)
         raise(ErrorCode::Format, "streamed WAL segment {} has {} bytes, its header says {}", walName_, size_,
               h.segmentSize);
-    chain_->finish();
-    std::string sha = sha_->hex();
-    if (auto existing = findWal(repo_, layout_, archiveId_, walName_)) {
-        if (existing->sha256 == sha) return PushResult::AlreadyPresent;  // the temporary file goes
+    frame_->finish();
+    io::Buffer unused;
+    sha_.finish(unused);
+    const std::string& sha = sha_.hex();
+    std::string target = directory_ + "/" + walName_ + "-" + sha + extension_;
+    // A recent look-up stands (listing the directory is most of what finish() would otherwise
+    // wait for); the same file stored meanwhile is still recognised by its name.
+    if (sinceRepositoryCheck() > kRepositoryCheckAge) checkRepository();
+    if (!existing_ && repo_.info(target)) existing_ = ArchivedWal{archiveId_, target, sha, compressType_};
+    if (existing_) {
+        if (existing_->sha256 == sha) return PushResult::AlreadyPresent;  // the temporary file goes
         raise(ErrorCode::ArchiveDuplicate,
               "archive of streamed WAL segment {}: already in the repository with a different checksum "
               "(repository '{}' has SHA-256 {}, the stream {}); refusing to overwrite",
-              walName_, repo_.fullPath(existing->path), existing->sha256, sha);
+              walName_, repo_.fullPath(existing_->path), existing_->sha256, sha);
     }
     out_->close();  // fsync
     try {
-        repo_.move(temporary_, directory_ + "/" + walName_ + "-" + sha + extension_);  // rename, fsync directory
+        repo_.move(temporary_, target);  // rename, fsync directory
     } catch (...) {
         repo_.remove(temporary_);
         throw;

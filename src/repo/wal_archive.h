@@ -3,6 +3,7 @@
 // archive_library.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -53,25 +54,46 @@ PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveIn
 // SHA-256 then known and makes it durable, with pushWal's identity checks (archive.info, and the
 // segment's own header) and de-duplication. Destroyed before finish(): the temporary file is
 // removed and nothing was stored.
+//
+// finish() is what the archiver waits for, so what can be done before it is: the repository is
+// looked up for the segment when it starts and again by checkRepository() (finish() looks again
+// only when that is older than kRepositoryCheckAge), and sealFrame() compresses what is pending,
+// ending one compressed frame (a reader decodes the frames one after the other), so that finish()
+// has only the bytes since to compress.
 class StreamedWal {
 public:
+    static constexpr std::chrono::milliseconds kRepositoryCheckAge{2000};
+
     StreamedWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info, std::string walName,
                 const std::string& clusterVersion, uint64_t clusterSystemId, const PushOptions& options);
     ~StreamedWal();
     void write(std::span<const uint8_t> bytes);
     uint64_t size() const { return size_; }
+    // Bytes written since the last frame was sealed (or since the start).
+    uint64_t unsealed() const { return size_ - sealedAt_; }
+    void sealFrame();
+    void checkRepository();
+    std::chrono::steady_clock::duration sinceRepositoryCheck() const {
+        return std::chrono::steady_clock::now() - checkedAt_;
+    }
     PushResult finish();
 
 private:
+    void startFrame();
+
     storage::Storage& repo_;
     const Layout& layout_;
     std::string archiveId_, walName_, directory_, extension_, temporary_;
     DbIdentity identity_;
+    io::CompressType compressType_;
+    int compressLevel_;
     std::unique_ptr<storage::StorageWrite> out_;
-    std::unique_ptr<io::FilterChain> chain_;
-    io::Sha256Filter* sha_ = nullptr;
+    io::Sha256Filter sha_;
+    std::unique_ptr<io::FilterChain> frame_;  // the compression of the current frame, into out_
     std::string header_;  // the first bytes: the long page header
-    uint64_t size_ = 0;
+    uint64_t size_ = 0, sealedAt_ = 0;
+    std::optional<ArchivedWal> existing_;  // as last looked up
+    std::chrono::steady_clock::time_point checkedAt_;
 };
 
 // Removes what a streaming daemon killed mid-segment left in the directory of `walName`: its

@@ -154,6 +154,10 @@ expect_continuous() {  # name from
 }
 
 # --- 1 + 2: archiving under load, a backup taken during it ----------------------------------
+# The archive callback logs how the daemon had each segment at DEBUG1.
+must psql_at $PORT "ALTER SYSTEM SET log_min_messages = debug1"
+must psql_at $PORT "SELECT pg_reload_conf()"
+LOAD_LOG_FROM=$(($(wc -l <"$DATA.log") + 1))
 SEG_BEFORE=$(archived_segments | wc -l)
 LSN_BEFORE=$(psql_at $PORT "SELECT pg_current_wal_lsn()")
 LOAD_SECONDS=20
@@ -203,6 +207,21 @@ if [[ "$STREAM" =~ ^streaming\ [0-9A-F]{24}\ /\ ([0-9]+)$ ]] && [ "${BASH_REMATC
 else
     fail "backrest_archive_status() shows the stream and segments stored from it" "$STREAM"
 fi
+must psql_at $PORT "ALTER SYSTEM RESET log_min_messages"
+must psql_at $PORT "SELECT pg_reload_conf()"
+# The archiver asks for a segment before the walsender sends its last bytes: the daemon completes
+# the streamed segment from pg_wal ("stream-completed") rather than waiting for them, and the
+# stream's late bytes, compared with pg_wal's, never differ.
+HOW=$(tail -n +"$LOAD_LOG_FROM" "$DATA.log" |
+    sed -n 's/.*backrest: archived WAL file "[0-9A-F]*" in [0-9.]* ms (\([a-z-]*\)).*/\1/p' | sort | uniq -c |
+    awk '{ printf "%s%s:%s", (NR > 1 ? " " : ""), $2, $1 }')
+if [[ " $HOW" =~ \ stream-completed:([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt 0 ]; then
+    pass "under load, segments are completed from pg_wal as the archiver asks ($HOW)"
+else
+    fail "under load, segments are completed from pg_wal as the archiver asks" "$HOW"
+fi
+expect_eq "the stream's bytes never differed from pg_wal's" \
+    "$(tail -n +"$LOAD_LOG_FROM" "$DATA.log" | grep -c "differs from pg_wal's file")" "0"
 # What the repository holds is byte for byte the file in pg_wal (still there until the next
 # checkpoint recycles it).
 LASTSEG=$(psql_at $PORT "SELECT last_archived FROM backrest_archive_status()")
