@@ -304,7 +304,8 @@ def main():
             md.append(f"- {mode}: how the daemon had each segment when the archiver asked: "
                       + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + "."
                       + (" With archive_async the daemon streams WAL over a replication connection as it is "
-                         "written and stores each segment when its last byte is flushed (streamed); "
+                         "written and stores each segment when its last byte is flushed (streamed), or, when the archiver "
+                         "asks first, completes it from pg_wal's file (stream-completed); "
                          "pushed-ahead = read from pg_wal by the read-ahead before the archiver asked."
                          if mode == "backrest-async" else ""))
     md.append(
