@@ -46,7 +46,7 @@ bench_limits() {
         record "section=limit" "what=write" "run=$run" "bytes=$sample_bytes" "wall=$(secs_since "$t0")"
         rm -f "$W/write-test"
     done
-    rm -f "$W/sample.tar" "$W/sample.tar.zst" "$files"
+    rm -f "$W/sample.tar.zst" "$files"  # sample.tar stays for bench_full's paired limit runs
     # One core's SHA-256 (OpenSSL, SHA-NI when the CPU has it), in 1000s of bytes per second.
     local k
     k=$(openssl speed -evp sha256 -bytes 1048576 -seconds 2 2>/dev/null | awk '$1 == "sha256" { sub("k", "", $NF); print $NF }')
@@ -68,12 +68,22 @@ bench_full() {
                     log "full backup: $tool level $l process-max $p run $run"
                     run_backup full "$tool" "$l" "$p" "$run"
                 done
+                # The compression limit again, right after the backups it is compared with: on a
+                # shared machine the speed drifts between the limits section and this one.
+                if ((run > 0)) && [[ -f $W/sample.tar ]]; then
+                    local th=$((p < NPROC ? p : NPROC)) t0
+                    t0=$(now_ns)
+                    zstd -q -"$l" -T"$th" -c "$W/sample.tar" >/dev/null
+                    record "section=limit-paired" "what=zstd" "level=$l" "threads=$th" "pmax=$p" "run=$run" \
+                        "bytes=$(stat -c %s "$W/sample.tar")" "wall=$(secs_since "$t0")"
+                fi
             done
             record "section=daemon" "phase=full" "config=l$l-p$p" "async=off" "hwm_kb=$(proc_hwm_kb "$DAEMON_PID")"
         done
     done
     set_daemon l3-p2 off
     PHASE=restore
+    rm -f "$W/sample.tar"
 }
 
 # Restores. Full: into an empty directory. Delta: over the directory restored from the same
