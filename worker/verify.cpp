@@ -17,7 +17,6 @@
 #include "io/buffer.h"
 #include "io/compress.h"
 #include "io/filter_chain.h"
-#include "io/sha256.h"
 #include "io/size.h"
 #include "pg/wal.h"
 #include "repo/block_transfer.h"

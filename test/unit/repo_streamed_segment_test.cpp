@@ -16,6 +16,7 @@
 #include "repo/streamed_segment.h"
 #include "storage/posix.h"
 #include "test/unit/test_support.h"
+#include "test/unit/wal_segment_support.h"
 
 namespace backrest::repo {
 namespace {
@@ -29,29 +30,8 @@ constexpr uint32_t kSegSize = 16 * 1024 * 1024;
 const std::string kSeg = "000000010000000000000001";
 const std::string kDir = "repo/archive/main/15-1/0000000100000000";
 
-// A segment: the long page header with this cluster's identity, then pseudo-random bytes (half
-// of them >= 0x80, which a comparison through signed char would get wrong).
-std::string segment(uint32_t seed) {
-    std::string b(kSegSize, '\0');
-    std::mt19937 rng(seed);
-    for (size_t i = 0; i < b.size(); i += 4) {
-        uint32_t r = rng();
-        std::memcpy(b.data() + i, &r, 4);
-    }
-    uint16_t magic = 0xD110, info = 0x0002;
-    uint32_t tli = 1, zero = 0, blcksz = 8192;
-    uint64_t pageaddr = kSegSize, sysid = kSysId;
-    std::memcpy(b.data(), &magic, 2);
-    std::memcpy(b.data() + 2, &info, 2);
-    std::memcpy(b.data() + 4, &tli, 4);
-    std::memcpy(b.data() + 8, &pageaddr, 8);
-    std::memcpy(b.data() + 16, &zero, 4);
-    std::memcpy(b.data() + 20, &zero, 4);
-    std::memcpy(b.data() + 24, &sysid, 8);
-    std::memcpy(b.data() + 32, &kSegSize, 4);
-    std::memcpy(b.data() + 36, &blcksz, 4);
-    return b;
-}
+// A segment of this cluster (test/unit/wal_segment_support.h).
+std::string segment(uint32_t seed) { return test::syntheticWalSegment(kSysId, seed, kSegSize); }
 
 std::span<const uint8_t> bytesOf(const std::string& s, size_t from, size_t n) {
     return {reinterpret_cast<const uint8_t*>(s.data()) + from, n};

@@ -13,6 +13,7 @@
 #include "repo/wal_archive.h"
 #include "storage/posix.h"
 #include "test/unit/test_support.h"
+#include "test/unit/wal_segment_support.h"
 
 namespace backrest::repo {
 namespace {
@@ -27,28 +28,9 @@ using backrest::test::errorOf;
 
 using backrest::test::has;
 
-// A 16 MiB segment: long page header with the given identity, then pseudo-random bytes.
+// A 16 MiB segment with the given identity (test/unit/wal_segment_support.h).
 std::string segment(uint64_t sysid, uint32_t seed, uint16_t magic = 0xD110) {
-    std::string b(kSegSize, '\0');
-    std::mt19937 rng(seed);
-    for (size_t i = 0; i < b.size(); i += 4) {
-        uint32_t r = rng();
-        std::memcpy(b.data() + i, &r, 4);
-    }
-    uint16_t info = 0x0002;
-    uint32_t tli = 1;
-    uint64_t pageaddr = kSegSize;
-    uint32_t zero = 0, blcksz = 8192;
-    std::memcpy(b.data(), &magic, 2);
-    std::memcpy(b.data() + 2, &info, 2);
-    std::memcpy(b.data() + 4, &tli, 4);
-    std::memcpy(b.data() + 8, &pageaddr, 8);
-    std::memcpy(b.data() + 16, &zero, 4);
-    std::memcpy(b.data() + 20, &zero, 4);
-    std::memcpy(b.data() + 24, &sysid, 8);
-    std::memcpy(b.data() + 32, &kSegSize, 4);
-    std::memcpy(b.data() + 36, &blcksz, 4);
-    return b;
+    return test::syntheticWalSegment(sysid, seed, kSegSize, magic);
 }
 
 class RepoWalArchive : public ::testing::Test {
