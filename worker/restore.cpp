@@ -19,6 +19,7 @@
 #include "common/parallel.h"
 #include "repo/block_transfer.h"
 #include "repo/file_transfer.h"
+#include "repo/framed_fetch.h"
 #include "repo/info.h"
 #include "repo/manifest.h"
 #include "storage/posix.h"
@@ -230,15 +231,19 @@ int restore(const Config& config) {
         for (std::string p = manifest.prior; !p.empty(); p = priorOf.at(p)) needBackup(p);
     storage::AsyncCloser closer(2);  // fsyncs overlap with decompressing the next files
     std::atomic<uint64_t> blocksCompared{0}, blocksWritten{0};
-    auto restoreOne = [&](size_t index, storage::AsyncCloser* async) {
-        const auto& f = manifest.files[index];
-        std::string holder = f.reference.empty() ? manifest.label : f.reference;
+    auto expectedOf = [](const repo::ManifestFile& f, const std::string& holder) {
         repo::ExpectedFile expected{f.name, holder, f.size, f.checksum, {}};
         expected.write.mode = f.mode;
         expected.write.atomic = false;
         expected.write.syncPath = false;
         expected.write.createPath = false;
         expected.write.mtime = f.mtime;
+        return expected;
+    };
+    auto restoreOne = [&](size_t index, storage::AsyncCloser* async) {
+        const auto& f = manifest.files[index];
+        std::string holder = f.reference.empty() ? manifest.label : f.reference;
+        auto expected = expectedOf(f, holder);
         std::string dest = destinationOf(locations, f.name);
         io::CompressType type = compressOf.at(holder);
         if (deltaPlan.blocks.count(index)) {
@@ -257,9 +262,40 @@ int restore(const Config& config) {
                             expected, options.bufferSize, async);
         chownIfRoot(dest, f.user, f.group);
     };
-    runParallel(static_cast<size_t>(config.getInt("process-max")), order.size(),
-                [&](size_t i) { restoreOne(order[i], &closer); });
+    // A file stored as frames is restored frame by frame, its frames one job each, so that the
+    // threads share the largest files (jobs still largest file first, a file's frames in order).
+    struct Job {
+        size_t file;
+        size_t frame;
+        repo::FramedFetch* framed;
+    };
+    std::vector<Job> jobs;
+    std::vector<std::unique_ptr<repo::FramedFetch>> framedFiles;
+    for (size_t index : order) {
+        const auto& f = manifest.files[index];
+        std::string holder = f.reference.empty() ? manifest.label : f.reference;
+        if (f.frames.empty() || f.blockSize != 0 || deltaPlan.patch.count(index) || deltaPlan.blocks.count(index) ||
+            compressOf.at(holder) != io::CompressType::Zst) {
+            jobs.push_back({index, 0, nullptr});
+            continue;
+        }
+        auto expected = expectedOf(f, holder);
+        framedFiles.push_back(std::make_unique<repo::FramedFetch>(
+            *repo, layout.backupFile(holder, f.name, io::compressExtension(io::CompressType::Zst)), fs,
+            destinationOf(locations, f.name), std::move(expected), f.frameBytes, f.frames, &closer));
+        for (size_t k = 0; k < f.frames.size(); k++) jobs.push_back({index, k, framedFiles.back().get()});
+    }
+    runParallel(static_cast<size_t>(config.getInt("process-max")), jobs.size(), [&](size_t i) {
+        const Job& job = jobs[i];
+        if (!job.framed) return restoreOne(job.file, &closer);
+        job.framed->fetch(job.frame);
+        if (job.frame + 1 == job.framed->frameCount()) {
+            const auto& f = manifest.files[job.file];
+            chownIfRoot(destinationOf(locations, f.name), f.user, f.group);
+        }
+    });
     closer.finish();
+    framedFiles.clear();
 
     storage::PosixStorage dataDir(dataPath);
     writeTablespaceMap(dataDir, manifest, locations);

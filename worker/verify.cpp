@@ -284,6 +284,10 @@ void StanzaVerify::planBackup(BackupReport& r) {
             c.size = stored->size;
             c.storedSize = stored->repoSize;
             c.order = stored->repoSize;
+            c.name = f.name;
+            c.holder = holder;
+            c.frameBytes = stored->frameBytes;
+            c.frames = stored->frames;
             if (stored->blockSize != 0) {
                 c.path = repo::blockMapPath(layout_, holder, f.name);
                 c.blockSize = stored->blockSize;

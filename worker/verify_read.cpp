@@ -8,8 +8,29 @@
 #include "io/filter_chain.h"
 #include "io/file_checksum.h"
 #include "io/size.h"
+#include "repo/framed_fetch.h"
 
 namespace backrest::cmd {
+
+namespace {
+
+// A file stored as frames: each frame on its own (repo/framed_fetch.h), then the stored size.
+void readBackFrames(storage::Storage& repo, ReadCheck& check, const std::string& where) {
+    repo::ExpectedFile expected{check.name, check.holder, *check.size, check.checksum, {}};
+    try {
+        repo::verifyFrames(repo, check.path, expected, check.frameBytes, check.frames);
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::Checksum) throw;
+        check.problem = fmt::format("is damaged: {}", e.what());
+        return;
+    }
+    auto info = repo.info(check.path);
+    if (info && check.storedSize && info->size != *check.storedSize)
+        check.problem = fmt::format("has {} bytes in the repository where the manifest records {} ('{}')", info->size,
+                                    *check.storedSize, where);
+}
+
+}  // namespace
 
 // Streams the file through decompress -> checksum -> size into a sink that keeps nothing.
 void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
@@ -21,6 +42,10 @@ void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
             return;
         }
         auto type = io::checksumTypeOf(check.checksum, fmt::format("'{}'", where));
+        if (!check.frames.empty() && check.type == io::CompressType::Zst && check.size) {
+            readBackFrames(repo, check, where);
+            return;
+        }
         auto algorithm = io::checksumAlgorithm(type);
         io::FilterChain chain([](std::span<const uint8_t>) {});
         auto& stored = chain.add<io::SizeFilter>();

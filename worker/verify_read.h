@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "io/compress.h"
 #include "repo/block_transfer.h"
@@ -27,6 +28,10 @@ struct ReadCheck {
     uint32_t blockSize = 0;
     std::string name, holder;
     std::shared_ptr<const repo::CompressByLabel> chain;
+    // A file stored as zstd frames (repo::ManifestFile::frames): read frame by frame as a
+    // restore reads it, so a wrong index is found here and not at restore time.
+    uint64_t frameBytes = 0;
+    std::vector<uint64_t> frames;
 };
 
 void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize);

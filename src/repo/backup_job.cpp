@@ -208,6 +208,8 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         files[i].repoSize = prior.repoSize;
         files[i].reference = prior.reference.empty() ? prior_->label : prior.reference;
         files[i].blockSize = prior.blockSize;  // its map is in the referenced backup
+        files[i].frameBytes = prior.frameBytes;
+        files[i].frames = prior.frames;
         files[i].pageChecked = prior.pageChecked;
         files[i].pageErrors = prior.pageErrors;
         referencedBytes += files[i].size;
@@ -253,6 +255,8 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         TransferOptions options = transfer;
         if (s_.processMax > 1 && file.size >= kSharedCompressMinSize && file.size * s_.processMax > state.bytesTotal)
             options.compressWorkers = static_cast<int>(s_.processMax);
+        // Large files as independent frames, so that a restore shares them between its threads.
+        if (file.size > kFrameBytes) options.frameBytes = kFrameBytes;
         auto stored = blockSize ? storeAsBlocks(pgData, file, blockSize, options, pageCheck ? &*pageCheck : nullptr)
                                 : storeFile(pgData, dataDirectoryPath(file.name), *s_.repo,
                                             s_.layout.backupFile(manifest_.label, file.name, ext), options,
@@ -275,6 +279,8 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
             file.size = stored->size;
             file.repoSize = stored->repoSize;
             file.checksum = stored->checksum;
+            file.frameBytes = stored->frameBytes;
+            file.frames = stored->frames;
             if (file.blockSize == 0) journal_->add(file);
         }
         std::lock_guard lock(progressMutex);

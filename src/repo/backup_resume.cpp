@@ -37,10 +37,17 @@ std::optional<ResumableBackup> readJournal(storage::Storage& repo, const Layout&
             if (r.header.label != label) return std::nullopt;
             continue;
         }
-        r.files[line.value("name", "")] = {line.value("size", uint64_t{0}), line.value("repo-size", uint64_t{0}),
-                                           line.value("mtime", int64_t{0}),
-                                           // "sha256": journals written before checksum-type existed
-                                           line.value("checksum", line.value("sha256", ""))};
+        ResumeEntry entry;
+        entry.size = line.value("size", uint64_t{0});
+        entry.repoSize = line.value("repo-size", uint64_t{0});
+        entry.mtime = line.value("mtime", int64_t{0});
+        // "sha256": journals written before checksum-type existed
+        entry.checksum = line.value("checksum", line.value("sha256", ""));
+        entry.frameBytes = line.value("frame-bytes", uint64_t{0});
+        if (auto frames = line.find("frames"); frames != line.end() && frames->is_array())
+            for (const auto& n : *frames)
+                if (n.is_number_unsigned()) entry.frames.push_back(n.get<uint64_t>());
+        r.files[line.value("name", "")] = std::move(entry);
     }
     if (first) return std::nullopt;
     return r;
@@ -74,10 +81,12 @@ ResumeJournal::~ResumeJournal() {
 }
 
 void ResumeJournal::add(const ManifestFile& f) {
-    std::string line = json{{"name", f.name}, {"size", f.size}, {"repo-size", f.repoSize},
-                            {"mtime", f.mtime}, {"checksum", f.checksum}}
-                           .dump() +
-                       "\n";
+    json entry{{"name", f.name}, {"size", f.size}, {"repo-size", f.repoSize}, {"mtime", f.mtime}, {"checksum", f.checksum}};
+    if (!f.frames.empty()) {
+        entry["frame-bytes"] = f.frameBytes;
+        entry["frames"] = f.frames;
+    }
+    std::string line = entry.dump() + "\n";
     std::lock_guard lock(mutex_);
     if (out_) out_->write({reinterpret_cast<const uint8_t*>(line.data()), line.size()});
 }
@@ -130,6 +139,12 @@ bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBac
     std::string stored = layout.backupFile(from.header.label, file.name, ext);
     auto type = io::checksumTypeOf(e.checksum);
     if (!type) return false;  // a damaged journal line: copy the file again
+    if (!e.frames.empty()) {  // a frame index that does not add up: copy the file again
+        uint64_t sum = 0;
+        for (uint64_t n : e.frames) sum += n;
+        uint64_t count = e.frameBytes == 0 ? 0 : e.size == 0 ? 1 : (e.size + e.frameBytes - 1) / e.frameBytes;
+        if (sum != e.repoSize || e.frames.size() != count) return false;
+    }
     auto in = repo.openRead(stored, true);
     if (!in) return false;
     io::FilterChain chain([](std::span<const uint8_t>) {});
@@ -151,6 +166,8 @@ bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBac
     repo.move(stored, layout.backupFile(label, file.name, ext));
     file.checksum = e.checksum;
     file.repoSize = e.repoSize;
+    file.frameBytes = e.frames.empty() ? 0 : e.frameBytes;
+    file.frames = e.frames;
     return true;
 }
 

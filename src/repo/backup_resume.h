@@ -1,6 +1,6 @@
 // Resume of an interrupted backup. While a backup copies, each file durable in the repository
-// is appended to <label>/backup.resume (one JSON line: name, size, mtime, checksum, repo-size),
-// after a header line describing the backup. The next backup of the same type (and prior)
+// is appended to <label>/backup.resume (one JSON line: name, size, mtime, checksum, repo-size
+// and, for a file stored as frames, its frame index), after a header line describing the backup. The next backup of the same type (and prior)
 // finds that directory, verifies each journaled file against its checksum, and moves the
 // unchanged ones into itself instead of copying them again.
 #pragma once
@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "io/compress.h"
 #include "repo/layout.h"
@@ -28,6 +29,8 @@ struct ResumeEntry {
     uint64_t size = 0, repoSize = 0;
     int64_t mtime = 0;
     std::string checksum;
+    uint64_t frameBytes = 0;  // the frame index of a file stored as frames (ManifestFile::frames)
+    std::vector<uint64_t> frames;
 };
 
 // Appends to the journal of the backup being made; thread-safe.

@@ -294,7 +294,9 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
     auto mapOut = repo.openWrite(blockMapPath(*target.layout, target.label, target.name), write);
     mapOut->write({reinterpret_cast<const uint8_t*>(encoded.data()), encoded.size()});
     closeWritten(std::move(mapOut), options.closer);
-    stored.file = {map.fileSize, blocksBytes + encoded.size(), sum.hex()};
+    stored.file.size = map.fileSize;
+    stored.file.repoSize = blocksBytes + encoded.size();
+    stored.file.checksum = sum.hex();
     return stored;
 }
 

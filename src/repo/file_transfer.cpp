@@ -6,6 +6,7 @@
 #include "io/filter_chain.h"
 #include "io/file_checksum.h"
 #include "io/size.h"
+#include "io/zstd_frames.h"
 
 namespace backrest::repo {
 
@@ -42,11 +43,26 @@ StoredFile store(Feed feed, storage::Storage& destination, const std::string& de
                                                                         : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();
     if (observer) chain.add<BorrowedObserver>(*observer);
-    chain.push(io::makeCompressFilter(options.compressType, options.compressLevel, options.compressWorkers));
+    io::ZstdFramedCompressFilter* framed = nullptr;
+    if (options.compressType == io::CompressType::Zst && options.frameBytes > 0) {
+        auto filter = std::make_unique<io::ZstdFramedCompressFilter>(options.compressLevel, options.frameBytes,
+                                                                     options.compressWorkers);
+        framed = filter.get();
+        chain.push(std::move(filter));
+    } else
+        chain.push(io::makeCompressFilter(options.compressType, options.compressLevel, options.compressWorkers));
     auto& repoSize = chain.add<io::SizeFilter>();
     feed(chain);
     chain.finish();
-    StoredFile stored{size.bytes(), repoSize.bytes(), sum.hex()};
+    StoredFile stored;
+    stored.size = size.bytes();
+    stored.repoSize = repoSize.bytes();
+    stored.checksum = sum.hex();
+    // One frame is an ordinary zstd file: no index needed.
+    if (framed && framed->frameSizes().size() > 1) {
+        stored.frameBytes = options.frameBytes;
+        stored.frames = framed->frameSizes();
+    }
     if (options.closer)
         options.closer->close(std::move(out));
     else

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "io/compress.h"
 #include "io/file_checksum.h"
@@ -19,15 +20,24 @@ struct StoredFile {
     uint64_t size = 0;      // original bytes
     uint64_t repoSize = 0;  // bytes written to the repository
     std::string checksum;   // of the original bytes, hex (io/file_checksum.h)
+    // Set when the file was stored as more than one independent zstd frame (TransferOptions::
+    // frameBytes): the compressed size of each frame, in order.
+    uint64_t frameBytes = 0;
+    std::vector<uint64_t> frames;
 };
 
 struct TransferOptions {
     io::CompressType compressType = io::CompressType::Zst;
     int compressLevel = 3;
     io::ChecksumType checksumType = io::ChecksumType::Xxh3;
-    // zstd's own threads compressing this file while the calling thread reads and checksums it
-    // (0: the calling thread compresses). For a file that is a large part of a backup.
+    // Threads compressing this file while the calling thread reads and checksums it (0: the
+    // calling thread compresses): zstd's own for a single stream, the frame compressor's with
+    // frameBytes. For a file that is a large part of a backup.
     int compressWorkers = 0;
+    // > 0 with zstd: the file is compressed as independent frames of this many original bytes
+    // (io/zstd_frames.h), compressed on compressWorkers threads, so that a restore can
+    // decompress it in parallel. For files larger than one frame.
+    uint64_t frameBytes = 0;
     size_t bufferSize = 1024 * 1024;
     // When set, finished files are closed (made durable) on its threads instead of inline; the
     // caller must call closer->finish() before it relies on them.
@@ -50,6 +60,11 @@ std::optional<StoredFile> storeFile(storage::Storage& source, const std::string&
 // Stores bytes generated during the backup (backup_label, tablespace_map) the same way.
 StoredFile storeBytes(std::string_view content, storage::Storage& destination,
                       const std::string& destinationPath, const TransferOptions& options);
+
+// Files larger than this are stored as independent frames of this many original bytes. 8 MiB:
+// a 1 GiB relation segment is 128 frames, enough for any process-max to share it, and each
+// frame is four zstd windows (level 3), so the ratio does not suffer from the cuts.
+constexpr uint64_t kFrameBytes = 8ull << 20;
 
 struct ExpectedFile {
     std::string name;      // manifest name, for messages

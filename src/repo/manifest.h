@@ -45,6 +45,11 @@ struct ManifestFile {
     // backup that holds it ("<holder label>/<name>.blockmap"), whose blocks may live in earlier
     // backups.
     uint32_t blockSize = 0;
+    // A large file stored whole as independent zstd frames (io/zstd_frames.h): frame k holds
+    // original bytes [k × frameBytes, (k + 1) × frameBytes) and `frames[k]` compressed bytes of
+    // the repository file, so a restore decompresses the frames in parallel. Empty: one stream.
+    uint64_t frameBytes = 0;
+    std::vector<uint64_t> frames;
     bool pageChecked = false;   // page checksums were validated while copying
     std::vector<uint32_t> pageErrors;  // pages (index in this file) whose checksum failed
 };

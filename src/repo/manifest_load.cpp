@@ -78,6 +78,24 @@ FileListSpan findFileList(std::string_view text) {
 
 std::string stringOf(od::value v) { return std::string(std::string_view(v.get_string())); }
 
+// A frame index must describe the stored file exactly: a restore writes frame k at
+// k × frame-bytes, so a wrong count or size would put bytes in the wrong place.
+void checkFrames(const ManifestFile& f) {
+    if (f.frames.empty() && f.frameBytes == 0) return;
+    if (f.frameBytes == 0 || f.frames.empty())
+        raise(ErrorCode::Format, "file '{}' has \"frames\" without \"frame-bytes\" or the other way round", f.name);
+    if (f.blockSize != 0) raise(ErrorCode::Format, "file '{}' is stored as blocks and as frames", f.name);
+    uint64_t count = f.size == 0 ? 1 : (f.size + f.frameBytes - 1) / f.frameBytes;
+    if (f.frames.size() != count)
+        raise(ErrorCode::Format, "file '{}' has {} frames, {} bytes in frames of {} need {}", f.name, f.frames.size(),
+              f.size, f.frameBytes, count);
+    uint64_t sum = 0;
+    for (uint64_t n : f.frames) sum += n;
+    if (sum != f.repoSize)
+        raise(ErrorCode::Format, "file '{}' has frames of {} bytes in all, its repo-size is {}", f.name, sum,
+              f.repoSize);
+}
+
 // One entry of "files". Unknown keys are skipped: a later minor format may add fields. A
 // checksum's key names its algorithm and its value must be that algorithm's length of hex.
 ManifestFile parseFile(od::object entry) {
@@ -100,6 +118,10 @@ ManifestFile parseFile(od::object entry) {
                 uint64_t size = v.get_uint64();
                 if (size > UINT32_MAX) raise(ErrorCode::Format, "block size {} is out of range", size);
                 f.blockSize = static_cast<uint32_t>(size);
+            } else if (key == "frame-bytes") {
+                f.frameBytes = v.get_uint64();
+            } else if (key == "frames") {
+                for (auto frame : v.get_array()) f.frames.push_back(frame.get_uint64());
             } else if (key == "page-errors") {
                 for (auto page : v.get_array()) {
                     uint64_t n = page.get_uint64();
@@ -121,6 +143,7 @@ ManifestFile parseFile(od::object entry) {
     }
     if (f.name.empty()) raise(ErrorCode::Format, "a file entry has no name");
     if (f.checksum.empty()) raise(ErrorCode::Format, "file '{}' has no checksum", f.name);
+    checkFrames(f);
     return f;
 }
 

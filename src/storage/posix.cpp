@@ -259,6 +259,26 @@ public:
         }
     }
 
+    void writeAt(uint64_t offset, std::span<const uint8_t> bytes) override {
+        if (state_ != State::Open)
+            raise(ErrorCode::Assert, "write to file '{}' after close", path_);
+        const uint64_t start = offset;
+        while (!bytes.empty()) {
+            ssize_t n = ::pwrite(fd_.get(), bytes.data(), bytes.size(), static_cast<off_t>(offset));
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                raiseErrno(ErrorCode::FileWrite, "unable to write file", writePath_);
+            }
+            bytes = bytes.subspan(static_cast<size_t>(n));
+            offset += static_cast<uint64_t>(n);
+        }
+        // As flushAfter in write(): start the writeback of this range now (ranges written by
+        // several threads are not tracked together, so each asks for its own).
+        if (options_.syncFile && options_.flushAfter != 0 && offset - start >= options_.flushAfter / 2)
+            ::sync_file_range(fd_.get(), static_cast<off_t>(start), static_cast<off_t>(offset - start),
+                              SYNC_FILE_RANGE_WRITE);
+    }
+
     void close() override {
         if (state_ == State::Closed) return;
         // A failed close already raised; succeeding quietly now would claim a durable file.

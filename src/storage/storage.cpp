@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <span>
 
+#include "common/error.h"
+
 namespace backrest::storage {
 
 namespace {
@@ -45,6 +47,10 @@ void writeAll(Storage& storage, const std::string& path, std::string_view conten
                                            content.size()));
     // Without close() the destructor discards the file: the content only counts once durable.
     writer->close();
+}
+
+void StorageWrite::writeAt(uint64_t, std::span<const uint8_t>) {
+    raise(ErrorCode::Assert, "file '{}': this storage cannot write at an offset", path());
 }
 
 }  // namespace backrest::storage

@@ -58,6 +58,10 @@ public:
     // Destroyed without close(): the partial file is removed, nothing is taken for good.
     virtual ~StorageWrite() = default;
     virtual void write(std::span<const uint8_t> bytes) = 0;
+    // Writes at an offset, leaving write()'s position alone; safe to call from several threads
+    // at once on different ranges (a restore writing the frames of one file in parallel). Not
+    // every storage can: the default raises.
+    virtual void writeAt(uint64_t offset, std::span<const uint8_t> bytes);
     // Makes the file durable and visible under its name (see WriteOptions).
     virtual void close() = 0;
     virtual const std::string& path() const = 0;

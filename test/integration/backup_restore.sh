@@ -56,6 +56,14 @@ expect_exit "full backup" 0 "$BR" --config="$CONF" --stanza=main backup --type=f
 expect_contains "backup prints a summary" "$OUT" "full,"
 LABEL=$(br info --output=json | sed -n 's/.*"label":"\([0-9F-]*\)".*/\1/p')
 expect_eq "info lists the backup" "$(printf '%s' "$LABEL" | wc -c)" "16"
+# pgbench_accounts (~128 MiB) is stored as independent zstd frames of 8 MiB, which the restores
+# below decompress in parallel: the manifest holds one compressed size per frame.
+ACCOUNTS=$(psql_at $PORT "SELECT pg_relation_filepath('pgbench_accounts')")
+ACCOUNTS_SIZE=$(psql_at $PORT "SELECT pg_relation_size('pgbench_accounts')")
+FRAMES=$(sed 's/{/\n/g' "$IT_TMP/repo/backup/main/$LABEL/backup.manifest" | grep "\"name\":\"pg_data/$ACCOUNTS\"" |
+    grep -o '"frame-bytes":8388608,"frames":\[[0-9,]*\]' | tr -cd , | wc -c)  # one comma per frame
+expect_eq "the largest table is stored as one frame per 8 MiB" "$FRAMES" \
+    "$(( (ACCOUNTS_SIZE + 8388607) / 8388608 ))"
 
 # Point A: a committed batch, then a timestamp strictly between A and everything after it.
 must psql_at $PORT "INSERT INTO marker SELECT g, 'A' FROM generate_series(1, 100) g"

@@ -118,6 +118,9 @@ printf "$(printf '\\%03o' $(((BYTE + 1) % 256)))" | dd of="$VICTIM" bs=1 seek=$O
 expect_exit "restore of a damaged backup fails" 28 "$BR" --config="$CONF" --stanza=main \
     --pg1-path="$IT_TMP/r-damaged" --set="$LABEL" restore
 expect_contains "the message names the damaged file" "$OUT" "file '$VICTIM_NAME' of backup $LABEL is damaged"
+# The largest file (pgbench_accounts, ~26 MiB) is stored as four 8 MiB frames: the message
+# says which one is damaged.
+expect_eq "the message names the frame" "$(grep -Eo 'frame [0-9] of 4: ' <<<"$OUT" | head -1 | cut -c1-6)" "frame "
 expect_eq "the damaged file was not left in the restored directory" \
     "$(test -e "$IT_TMP/r-damaged/${VICTIM_NAME#pg_data/}" && echo present || echo absent)" "absent"
 expect_eq "no pg_control: the half-restored directory cannot start" \

@@ -9,7 +9,9 @@
 
 #include "common/error.h"
 #include "io/file_checksum.h"
+#include "common/parallel.h"
 #include "repo/file_transfer.h"
+#include "repo/framed_fetch.h"
 #include "storage/posix.h"
 #include "test/unit/test_support.h"
 
@@ -189,6 +191,64 @@ TEST_F(RepoFileTransfer, StoreBytes) {
         fetchFile(*repo_, "backup_label", type, *restore_, "backup_label", expected, 16);
         EXPECT_EQ(get("restore/backup_label"), label);
     }
+}
+
+// A large file stored as frames: the index adds up, the frames restored in parallel give the
+// file back, and a damaged frame fails the restore naming file, backup and frame, leaving no
+// file behind (and verifyFrames finds the same damage).
+TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
+    const std::string label = "20261122-080000F";
+    const uint64_t frameBytes = 1 << 20;
+    std::string bytes = content(5 * frameBytes + 4321);
+    put("pg/base/1/16385", bytes);
+    std::string repoPath = "backup/main/" + label + "/pg_data/base/1/16385.zst";
+    TransferOptions options;
+    options.frameBytes = frameBytes;
+    options.compressWorkers = 2;
+    auto stored = storeFile(*pg_, "base/1/16385", *repo_, repoPath, options);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->frameBytes, frameBytes);
+    ASSERT_EQ(stored->frames.size(), 6u);
+    uint64_t sum = 0;
+    for (auto n : stored->frames) sum += n;
+    EXPECT_EQ(sum, stored->repoSize);
+    EXPECT_EQ(stored->checksum, io::checksumHex(io::ChecksumType::Xxh3, bytes));
+
+    ExpectedFile expected{"pg_data/base/1/16385", label, stored->size, stored->checksum, {}};
+    expected.write.atomic = false;
+    expected.write.mode = 0600;
+    expected.write.mtime = 1700000000;
+    auto restoreWith = [&](const std::string& to) {
+        storage::AsyncCloser closer(1);
+        FramedFetch fetch(*repo_, repoPath, *restore_, to, expected, frameBytes, stored->frames, &closer);
+        runParallel(3, fetch.frameCount(), [&](size_t k) { fetch.fetch(k); });
+        closer.finish();
+    };
+    restoreWith("16385");
+    EXPECT_EQ(get("restore/16385"), bytes);
+    EXPECT_EQ(fs::last_write_time(root_ + "/restore/16385").time_since_epoch().count() != 0, true);
+    EXPECT_NO_THROW(verifyFrames(*repo_, repoPath, expected, frameBytes, stored->frames));
+
+    // One byte flipped in the middle of frame 2.
+    std::string damaged = get("repo/" + repoPath);
+    uint64_t at = stored->frames[0] + stored->frames[1] + stored->frames[2] / 2;
+    damaged[at] ^= 0x10;
+    put("repo/" + repoPath, damaged);
+    auto e = errorOf([&] { restoreWith("damaged"); });
+    EXPECT_EQ(e.code(), ErrorCode::Checksum);
+    EXPECT_TRUE(has(e.what(), "file 'pg_data/base/1/16385' of backup " + label + " is damaged")) << e.what();
+    EXPECT_TRUE(has(e.what(), "frame 2 of 6")) << e.what();
+    EXPECT_FALSE(fs::exists(root_ + "/restore/damaged"));
+    e = errorOf([&] { verifyFrames(*repo_, repoPath, expected, frameBytes, stored->frames); });
+    EXPECT_TRUE(has(e.what(), "frame 2 of 6")) << e.what();
+
+    // A repository file cut short in its last frame.
+    damaged = get("repo/" + repoPath);
+    damaged[at] ^= 0x10;
+    put("repo/" + repoPath, damaged.substr(0, damaged.size() - 10));
+    e = errorOf([&] { restoreWith("short"); });
+    EXPECT_TRUE(has(e.what(), "frame 5 of 6: the repository file ends inside it (truncated)")) << e.what();
+    EXPECT_FALSE(fs::exists(root_ + "/restore/short"));
 }
 
 }  // namespace

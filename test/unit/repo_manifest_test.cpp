@@ -49,10 +49,10 @@ Manifest sampleManifest() {
                {"pg_data/base", 0750, "postgres", "wheel"},
                {"pg_tblspc/16400", 0700, "postgres", "postgres"}};
     m.links = {{"pg_data/pg_tblspc/16400", "/mnt/ts1"}, {"pg_data/pg_wal", "/wal/15"}};
-    m.files = {{"pg_data/PG_VERSION", 3, 3, 1795300000, 0600, "postgres", "postgres", shaOf('a'), "", 0, true, {}},
+    m.files = {{"pg_data/PG_VERSION", 3, 3, 1795300000, 0600, "postgres", "postgres", shaOf('a'), "", 0, 0, {}, true, {}},
                {"pg_data/base/1/1259", 8192, 120, -1, 0640, "postgres", "wheel", shaOf('b'),
-                "20261121-235959F", 131072, true, {3, 17}},
-               {"pg_tblspc/16400/PG_15_202209061/1/16401", 0, 0, 0, 04755, "", "", shaOf('c'), "", 0, false, {}}};
+                "20261121-235959F", 131072, 0, {}, true, {3, 17}},
+               {"pg_tblspc/16400/PG_15_202209061/1/16401", 0, 0, 0, 04755, "", "", shaOf('c'), "", 0, 0, {}, false, {}}};
     return m;
 }
 
@@ -110,6 +110,8 @@ void expectEqual(const Manifest& a, const Manifest& b) {
         EXPECT_EQ(a.files[i].blockSize, b.files[i].blockSize);
         EXPECT_EQ(a.files[i].pageChecked, b.files[i].pageChecked);
         EXPECT_EQ(a.files[i].pageErrors, b.files[i].pageErrors);
+        EXPECT_EQ(a.files[i].frameBytes, b.files[i].frameBytes);
+        EXPECT_EQ(a.files[i].frames, b.files[i].frames);
     }
 }
 
@@ -193,6 +195,35 @@ TEST_F(RepoManifest, UnknownKeysInAFileEntryAreSkipped) {
     body.insert(at, "\"future\":{\"a\":[1,{\"b\":\"}]\"}]},\"later\":[[]],");
     for (const std::string& name : {path_, path_ + ".copy"}) put(name, sealChecksummed(body));
     expectEqual(loadManifest(s(), path_), sampleManifest());
+}
+
+// A file stored as frames keeps its index; an index that does not describe the file (count or
+// total size) is refused naming the file: a restore would write frames at the wrong offsets.
+TEST_F(RepoManifest, FrameIndexRoundTripsAndIsChecked) {
+    Manifest m = sampleManifest();
+    m.files[0].size = 20000;
+    m.files[0].repoSize = 600;
+    m.files[0].frameBytes = 8192;
+    m.files[0].frames = {250, 250, 100};
+    saveManifest(s(), path_, m);
+    EXPECT_TRUE(has(get(path_), "\"frame-bytes\":8192,\"frames\":[250,250,100],")) << get(path_);
+    expectEqual(loadManifest(s(), path_), m);
+
+    auto refused = [&](const std::string& from, const std::string& to, const std::string& message) {
+        saveManifest(s(), path_, m);
+        std::string text = get(path_);
+        std::string body = text.substr(0, text.rfind(",\"checksum\":\""));
+        ASSERT_NE(body.find(from), std::string::npos);
+        body.replace(body.find(from), from.size(), to);
+        for (const std::string& name : {path_, path_ + ".copy"}) put(name, sealChecksummed(body));
+        Error e = errorOf([&] { loadManifest(s(), path_); });
+        EXPECT_EQ(e.code(), ErrorCode::Format) << e.what();
+        EXPECT_TRUE(has(e.what(), "pg_data/PG_VERSION")) << e.what();
+        EXPECT_TRUE(has(e.what(), message)) << e.what();
+    };
+    refused("[250,250,100]", "[250,350]", "has 2 frames, 20000 bytes in frames of 8192 need 3");
+    refused("[250,250,100]", "[250,250,101]", "has frames of 601 bytes in all, its repo-size is 600");
+    refused("\"frame-bytes\":8192,", "", "\"frames\" without \"frame-bytes\"");
 }
 
 // Broken structure inside a sealed manifest (a writer bug, not damage): a Format error.

@@ -1,0 +1,197 @@
+// Independent zstd frames compressed on a small pool of threads and emitted in file order.
+#include "io/zstd_frames.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/error.h"
+
+namespace backrest::io {
+
+namespace {
+
+using CCtxPtr = std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)>;
+
+CCtxPtr makeContext(int level) {
+    CCtxPtr ctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+    if (!ctx) raise(ErrorCode::Compress, "unable to create zstd compression context");
+    auto check = [](size_t r, const char* what) {
+        if (ZSTD_isError(r)) raise(ErrorCode::Compress, "zstd {} failed: {}", what, ZSTD_getErrorName(r));
+    };
+    check(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_compressionLevel, level), "set compression level");
+    // Same as the streaming filter: every frame carries a checksum of its content (and, being
+    // compressed in one call, its content size, which a restore checks before it writes).
+    check(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_checksumFlag, 1), "enable checksum");
+    return ctx;
+}
+
+// One-shot compression of a whole frame: no streaming window buffer, so no copy of the input
+// into zstd's own buffer (the streaming API's memmove).
+void compressWith(ZSTD_CCtx* ctx, const Buffer& input, Buffer& output) {
+    output.clear();
+    size_t bound = ZSTD_compressBound(input.size());
+    size_t n = ZSTD_compress2(ctx, output.ensureFree(bound), bound, input.data(), input.size());
+    if (ZSTD_isError(n)) raise(ErrorCode::Compress, "zstd compression failed: {}", ZSTD_getErrorName(n));
+    output.commit(n);
+}
+
+thread_local CCtxPtr tlsContext{nullptr, ZSTD_freeCCtx};
+thread_local int tlsLevel = 0;
+
+}  // namespace
+
+ZstdFramedCompressFilter::ZstdFramedCompressFilter(int level, size_t frameBytes, int workers)
+    : level_(level), frameBytes_(frameBytes), maxInFlight_(static_cast<size_t>(std::max(workers, 0)) + 1) {
+    if (frameBytes_ == 0) raise(ErrorCode::Assert, "zstd frame size must be positive");
+    try {
+        for (int i = 0; i < workers; i++) workers_.emplace_back([this] { workerLoop(); });
+    } catch (...) {
+        stop();  // the destructor does not run for a constructor that throws
+        throw;
+    }
+}
+
+ZstdFramedCompressFilter::~ZstdFramedCompressFilter() {
+    stop();
+}
+
+void ZstdFramedCompressFilter::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    changed_.notify_all();
+    for (auto& t : workers_)
+        if (t.joinable()) t.join();
+    workers_.clear();
+}
+
+void ZstdFramedCompressFilter::compress(Frame& frame) {
+    if (!tlsContext || tlsLevel != level_) {
+        tlsContext = makeContext(level_);
+        tlsLevel = level_;
+    }
+    compressWith(tlsContext.get(), frame.input, frame.output);
+}
+
+void ZstdFramedCompressFilter::workerLoop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping
+        Frame* frame = queue_.front();
+        queue_.pop_front();
+        lock.unlock();
+        std::exception_ptr error;
+        try {
+            compress(*frame);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        lock.lock();
+        frame->error = error;
+        frame->done = true;
+        changed_.notify_all();
+    }
+}
+
+void ZstdFramedCompressFilter::submit() {
+    if (workers_.empty()) {
+        compress(*filling_);
+        filling_->done = true;
+        std::lock_guard lock(mutex_);
+        inFlight_.push_back(std::move(filling_));
+        return;
+    }
+    std::lock_guard lock(mutex_);
+    queue_.push_back(filling_.get());
+    inFlight_.push_back(std::move(filling_));
+    changed_.notify_all();
+}
+
+void ZstdFramedCompressFilter::emitDone(Buffer& out, bool wait) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        // Wait while the oldest frame is being compressed and either the caller must drain
+        // everything or too many frames are held.
+        if (wait || inFlight_.size() >= maxInFlight_)
+            changed_.wait(lock, [&] { return inFlight_.empty() || inFlight_.front()->done; });
+        if (inFlight_.empty() || !inFlight_.front()->done) return;
+        auto frame = std::move(inFlight_.front());
+        inFlight_.pop_front();
+        lock.unlock();
+        if (frame->error) std::rethrow_exception(frame->error);
+        out.append(frame->output.span());
+        frameSizes_.push_back(frame->output.size());
+        // Keep the buffers for the next frame: a fresh 8 MiB allocation is fresh pages to fault in.
+        frame->input.clear();
+        frame->output.clear();
+        frame->done = false;
+        spare_.push_back(std::move(frame));
+        lock.lock();
+    }
+}
+
+void ZstdFramedCompressFilter::process(std::span<const uint8_t> in, Buffer& out) {
+    while (!in.empty()) {
+        sawInput_ = true;
+        if (!filling_) {
+            if (spare_.empty()) {
+                filling_ = std::make_unique<Frame>();
+                filling_->input.reserve(frameBytes_);
+            } else {
+                filling_ = std::move(spare_.back());
+                spare_.pop_back();
+            }
+        }
+        size_t take = std::min(in.size(), frameBytes_ - filling_->input.size());
+        filling_->input.append(in.first(take));
+        in = in.subspan(take);
+        if (filling_->input.size() == frameBytes_) {
+            submit();
+            emitDone(out, false);
+        }
+    }
+}
+
+void ZstdFramedCompressFilter::finish(Buffer& out) {
+    // An empty file is still one (empty) frame, like the streaming filter writes, so that zero
+    // stored bytes always mean a truncated repository file.
+    if (filling_ && (!filling_->input.empty() || !sawInput_)) submit();
+    else if (!filling_ && !sawInput_) {
+        filling_ = std::make_unique<Frame>();
+        submit();
+    }
+    emitDone(out, true);
+}
+
+void decompressFrame(std::span<const uint8_t> frame, size_t expectedBytes, Buffer& out, const std::string& context) {
+    size_t frameSize = ZSTD_findFrameCompressedSize(frame.data(), frame.size());
+    if (ZSTD_isError(frameSize) || frameSize != frame.size())
+        raise(ErrorCode::Compress, "zstd frame of '{}' is damaged: {}", context,
+              ZSTD_isError(frameSize) ? ZSTD_getErrorName(frameSize)
+                                      : "its recorded size does not end where the frame ends");
+    unsigned long long content = ZSTD_getFrameContentSize(frame.data(), frame.size());
+    if (content != expectedBytes)
+        raise(ErrorCode::Compress, "zstd frame of '{}' holds {} bytes, {} expected", context,
+              content == ZSTD_CONTENTSIZE_UNKNOWN || content == ZSTD_CONTENTSIZE_ERROR ? std::string("an unknown number of")
+                                                                                       : std::to_string(content),
+              expectedBytes);
+    thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx{nullptr, ZSTD_freeDCtx};
+    if (!ctx) {
+        ctx.reset(ZSTD_createDCtx());
+        if (!ctx) raise(ErrorCode::Compress, "unable to create zstd decompression context for '{}'", context);
+    }
+    out.clear();
+    // One spare byte: a frame that decodes to more than it says fails here instead of fitting.
+    size_t n = ZSTD_decompressDCtx(ctx.get(), out.ensureFree(expectedBytes + 1), expectedBytes + 1, frame.data(), frame.size());
+    if (ZSTD_isError(n))
+        raise(ErrorCode::Compress, "zstd decompression of '{}' failed: {}", context, ZSTD_getErrorName(n));
+    if (n != expectedBytes)
+        raise(ErrorCode::Compress, "zstd frame of '{}' decoded to {} bytes, {} expected", context, n, expectedBytes);
+    out.commit(n);
+}
+
+}  // namespace backrest::io

@@ -1,0 +1,70 @@
+// zstd compression of a large file as a sequence of independent frames, each of a fixed number
+// of original bytes (the last one shorter), compressed in parallel on threads of its own and
+// written in order. The output is an ordinary zstd stream (concatenated frames: any zstd
+// reader decompresses it whole); the recorded compressed size of each frame lets a restore
+// decompress the frames in parallel and write each at its own offset (frame k holds original
+// bytes [k × frameBytes, (k + 1) × frameBytes)).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/filter.h"
+
+namespace backrest::io {
+
+class ZstdFramedCompressFilter : public Filter {
+public:
+    // workers == 0: the calling thread compresses each frame when it is full. Otherwise that
+    // many threads compress while the caller reads and checksums the next frames; at most
+    // workers + 1 frames are held in memory at once (each frameBytes of input and its output).
+    ZstdFramedCompressFilter(int level, size_t frameBytes, int workers);
+    ~ZstdFramedCompressFilter() override;
+    bool transforms() const override { return true; }
+    void process(std::span<const uint8_t> in, Buffer& out) override;
+    void finish(Buffer& out) override;
+
+    // Compressed size of each frame, in order; complete after finish().
+    const std::vector<uint64_t>& frameSizes() const { return frameSizes_; }
+
+private:
+    struct Frame {
+        Buffer input, output;
+        bool done = false;
+        std::exception_ptr error;
+    };
+    void submit();                     // hands the frame being filled to a worker (or compresses it)
+    void emitDone(Buffer& out, bool wait);  // appends finished frames, in order, to `out`
+    void workerLoop();
+    void compress(Frame& frame);
+    void stop();  // ends and joins the workers
+
+    int level_;
+    size_t frameBytes_;
+    std::unique_ptr<Frame> filling_;
+    std::vector<std::unique_ptr<Frame>> spare_;  // emitted frames whose buffers are reused
+    std::vector<uint64_t> frameSizes_;
+    bool sawInput_ = false;
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::deque<std::unique_ptr<Frame>> inFlight_;  // submitted, in file order
+    std::deque<Frame*> queue_;                     // submitted, not yet taken by a worker
+    bool stopping_ = false;
+    size_t maxInFlight_;
+    std::vector<std::thread> workers_;
+};
+
+// Decompresses one frame written by ZstdFramedCompressFilter into `out` (cleared first), which
+// must then hold exactly `expectedBytes`: a frame that decodes to more or fewer bytes, or that is
+// not exactly one frame, raises CompressError naming `context`.
+void decompressFrame(std::span<const uint8_t> frame, size_t expectedBytes, Buffer& out, const std::string& context);
+
+}  // namespace backrest::io

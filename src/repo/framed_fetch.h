@@ -1,0 +1,70 @@
+// Restore and verification of a file stored as independent zstd frames (ManifestFile::frames):
+// each frame is read with a ranged read and decompressed on its own, so the threads of a
+// restore share one large file instead of one thread decompressing all of it. The whole file's
+// checksum is still checked: the frames' bytes pass through it in file order.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "io/buffer.h"
+#include "io/file_checksum.h"
+#include "repo/file_transfer.h"
+#include "storage/async_close.h"
+#include "storage/storage.h"
+
+namespace backrest::repo {
+
+// Reads frame k of a stored file and decompresses it into `out`, checking that it is exactly one
+// frame holding the bytes the index says. A damaged frame raises ChecksumError naming the file,
+// the backup and the frame.
+void readFrame(storage::Storage& source, const std::string& sourcePath, const ExpectedFile& expected,
+               uint64_t frameBytes, const std::vector<uint64_t>& frames, size_t k, io::Buffer& compressed,
+               io::Buffer& out);
+
+// One file's restore, shared by the jobs that each restore one frame of it. fetch(k) may run on
+// any thread; the jobs must be started in frame order (a job waits for the one before it to
+// have checksummed its frame, never for a later one). The job that checksums the last frame
+// verifies the file and closes it; after a failure, the file is removed when this object is
+// destroyed, which must happen only once every job has returned.
+class FramedFetch {
+public:
+    FramedFetch(storage::Storage& source, std::string sourcePath, storage::Storage& destination,
+                std::string destinationPath, ExpectedFile expected, uint64_t frameBytes,
+                std::vector<uint64_t> frames, storage::AsyncCloser* closer);
+    ~FramedFetch();
+    size_t frameCount() const { return frames_.size(); }
+    void fetch(size_t k);
+
+private:
+    void fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw);
+
+    storage::Storage& source_;
+    std::string sourcePath_;
+    storage::Storage& destination_;
+    std::string destinationPath_;
+    ExpectedFile expected_;
+    uint64_t frameBytes_;
+    std::vector<uint64_t> frames_;
+    storage::AsyncCloser* closer_;
+
+    std::mutex mutex_;
+    std::condition_variable turn_;
+    size_t nextToChecksum_ = 0;
+    std::exception_ptr failure_;
+    std::unique_ptr<storage::StorageWrite> out_;
+    std::unique_ptr<io::ChecksumFilter> sum_;
+    uint64_t checksummed_ = 0;
+};
+
+// Verifies a file stored as frames the way a restore reads it: every frame on its own, and the
+// whole file's size and checksum. Raises ChecksumError naming file, backup and frame.
+void verifyFrames(storage::Storage& source, const std::string& sourcePath, const ExpectedFile& expected,
+                  uint64_t frameBytes, const std::vector<uint64_t>& frames);
+
+}  // namespace backrest::repo
