@@ -371,7 +371,10 @@ def main():
                   "| pgBackRest MB/s | fraction |")
         md.append("|---|---|---|---|---|---|")
         for p in sorted({r["pmax"] for r in sel("restore-full")}, key=int):
-            limit = min(write_bps, unzstd_bps * min(int(p), nproc))
+            # Timed beside the restores when the run did (section=limit-paired), else the limits section.
+            w = med([int(r["bytes"]) / num(r["wall"]) for r in sel("limit-paired", what="write") if r["pmax"] == p]) or write_bps
+            u = med([int(r["bytes"]) / num(r["wall"]) for r in sel("limit-paired", what="unzstd") if r["pmax"] == p]) or unzstd_bps
+            limit = min(w, u * min(int(p), nproc))
             cells = []
             for t in ["backrest", "pgbackrest"]:
                 e = next((x for x in restore if x["kind"] == "restore-full" and x["tool"] == t
@@ -386,7 +389,9 @@ def main():
             md.append(f"| {p} | {limit / 1e6:.0f} | " + " | ".join(cells) + " |")
         md.append("")
         md.append("- Restore MB/s: data directory bytes ÷ the full restore's wall time (section 2, file-stored backups, "
-                  "which include every file's fsync), against min(write rate, one `zstd -d` per process).")
+                  "which include every file's fsync), against min(write rate, one `zstd -d` per process), "
+                  "both timed once after each round of full restores at that process-max (median), like the backup "
+                  "limits above.")
         md.append("")
 
     # ---- manifest at scale ------------------------------------------------------------------

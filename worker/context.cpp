@@ -91,7 +91,7 @@ void waitForArchive(storage::Storage& repo, const repo::Layout& layout, const st
                       "{}: WAL segment {} was not archived within archive-timeout ({} s); check "
                       "archive_command / archive_library and the server log",
                       what, segment, timeoutSeconds);
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));  // archived within ms, usually
         }
     }
 }

@@ -4,6 +4,7 @@
 // for archive_library, backups driven by the backup bgworker, info and status.
 #include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,6 +20,7 @@
 #include "protocol/connection.h"
 #include "repo/backup_job.h"
 #include "repo/lock.h"
+#include "storage/owned_fd.h"
 #include "worker/archive_pusher.h"
 #include "worker/wal_streamer.h"
 #include "worker/commands.h"
@@ -75,26 +77,39 @@ struct Daemon {
     std::unique_ptr<ArchivePusher> pusher;
 };
 
-// Cancels a backup when its client hangs up: the connection is the backup's owner.
+// Cancels a backup when its client hangs up: the connection is the backup's owner. Its thread
+// sleeps in poll() on the connection and on an eventfd the destructor signals, so ending the
+// watch (at every backup's end) costs no wait.
 class HangupWatch {
 public:
-    HangupWatch(int fd, repo::BackupJob& job)
-        : thread_([this, fd, &job] {
-              while (!done_) {
-                  pollfd p{fd, POLLRDHUP, 0};
-                  if (::poll(&p, 1, 100) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
-                      job.cancel();
-                      return;
-                  }
-              }
-          }) {}
+    HangupWatch(int fd, repo::BackupJob& job) : stop_(::eventfd(0, EFD_CLOEXEC)) {
+        if (!stop_.valid()) raiseErrno(ErrorCode::Protocol, "unable to create an eventfd for", "the backup's hangup watch");
+        thread_ = std::thread([this, fd, &job] {
+            for (;;) {
+                pollfd p[2] = {{fd, POLLRDHUP, 0}, {stop_.get(), POLLIN, 0}};
+                if (::poll(p, 2, -1) < 0) {
+                    if (errno == EINTR) continue;
+                    return;
+                }
+                if (p[1].revents != 0 || (p[0].revents & POLLNVAL)) return;
+                if (p[0].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+                    job.cancel();
+                    return;
+                }
+            }
+        });
+    }
     ~HangupWatch() {
-        done_ = true;
+        uint64_t one = 1;
+        if (::write(stop_.get(), &one, sizeof one) < 0) {
+            // Cannot happen for an eventfd below its maximum; the join below would then hang.
+            std::terminate();
+        }
         thread_.join();
     }
 
 private:
-    std::atomic<bool> done_{false};
+    storage::Fd stop_;
     std::thread thread_;
 };
 
