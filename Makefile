@@ -83,4 +83,4 @@ clean:
 	rm -rf $(BUILD)
 	$(MAKE) -C extension PG_CONFIG=$(PG_CONFIG) clean
 
--include $(ENGINE_OBJ:.o=.d) $(WORKER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(ENGINE_OBJ:.o=.d) $(WORKER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/bench/manifest_scale.d

@@ -32,6 +32,14 @@ public:
         return in.size();
     }
 
+    // Zero-copy input (a transformer that keeps its input in a buffer of its own, as the frame
+    // compressor does): space the next input may be read straight into, empty when it offers
+    // none; commitInput(n) then takes the first n bytes of it as input, as process() would.
+    virtual std::span<uint8_t> inputSpace() { return {}; }
+    virtual void commitInput(size_t n, Buffer& out) {
+        (void)n;
+        (void)out;
+    }
     // End of input: transformers append any remaining output (and check the stream is
     // complete, e.g. a zstd frame not cut short).
     virtual void finish(Buffer& out) { (void)out; }

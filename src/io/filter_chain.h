@@ -31,6 +31,11 @@ public:
     void push(std::unique_ptr<Filter> filter);  // nullptr is ignored (e.g. compress-type=none)
 
     void write(std::span<const uint8_t> in);
+    // Reading without a copy: when the first transformer offers an input buffer of its own and
+    // only observers precede it, the space the next input may be read into (else empty: use
+    // write()). commitInput(n) passes its first n bytes on, observers seeing them in place.
+    std::span<uint8_t> inputSpace();
+    void commitInput(size_t n);
     // Flushes every stage in order; no write() after this.
     void finish();
 

@@ -134,18 +134,36 @@ void ZstdFramedCompressFilter::emitDone(Buffer& out, bool wait) {
     }
 }
 
+void ZstdFramedCompressFilter::startFrame() {
+    if (filling_) return;
+    if (spare_.empty()) {
+        filling_ = std::make_unique<Frame>();
+        filling_->input.reserve(frameBytes_);
+    } else {
+        filling_ = std::move(spare_.back());
+        spare_.pop_back();
+    }
+}
+
+std::span<uint8_t> ZstdFramedCompressFilter::inputSpace() {
+    startFrame();
+    return {filling_->input.tail(), frameBytes_ - filling_->input.size()};
+}
+
+void ZstdFramedCompressFilter::commitInput(size_t n, Buffer& out) {
+    if (n == 0) return;
+    sawInput_ = true;
+    filling_->input.commit(n);
+    if (filling_->input.size() == frameBytes_) {
+        submit();
+        emitDone(out, false);
+    }
+}
+
 void ZstdFramedCompressFilter::process(std::span<const uint8_t> in, Buffer& out) {
     while (!in.empty()) {
         sawInput_ = true;
-        if (!filling_) {
-            if (spare_.empty()) {
-                filling_ = std::make_unique<Frame>();
-                filling_->input.reserve(frameBytes_);
-            } else {
-                filling_ = std::move(spare_.back());
-                spare_.pop_back();
-            }
-        }
+        startFrame();
         size_t take = std::min(in.size(), frameBytes_ - filling_->input.size());
         filling_->input.append(in.first(take));
         in = in.subspan(take);

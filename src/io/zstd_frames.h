@@ -30,6 +30,9 @@ public:
     bool transforms() const override { return true; }
     void process(std::span<const uint8_t> in, Buffer& out) override;
     void finish(Buffer& out) override;
+    // The rest of the frame being filled: a reader fills it directly (no copy into the frame).
+    std::span<uint8_t> inputSpace() override;
+    void commitInput(size_t n, Buffer& out) override;
 
     // Compressed size of each frame, in order; complete after finish().
     const std::vector<uint64_t>& frameSizes() const { return frameSizes_; }
@@ -42,6 +45,7 @@ private:
     };
     void submit();                     // hands the frame being filled to a worker (or compresses it)
     void emitDone(Buffer& out, bool wait);  // appends finished frames, in order, to `out`
+    void startFrame();                      // a frame to fill (a spare one when there is)
     void workerLoop();
     void compress(Frame& frame);
     void stop();  // ends and joins the workers

@@ -256,7 +256,13 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         if (s_.processMax > 1 && file.size >= kSharedCompressMinSize && file.size * s_.processMax > state.bytesTotal)
             options.compressWorkers = static_cast<int>(s_.processMax);
         // Large files as independent frames, so that a restore shares them between its threads.
-        if (file.size > kFrameBytes) options.frameBytes = kFrameBytes;
+        // At process-max 1 the one compressing thread is a frame worker, so that reading and
+        // checksumming overlap with compression (as `zstd -T1` overlaps its I/O with its one
+        // compression thread).
+        if (file.size > kFrameBytes) {
+            options.frameBytes = kFrameBytes;
+            if (s_.processMax == 1) options.compressWorkers = 1;
+        }
         auto stored = blockSize ? storeAsBlocks(pgData, file, blockSize, options, pageCheck ? &*pageCheck : nullptr)
                                 : storeFile(pgData, dataDirectoryPath(file.name), *s_.repo,
                                             s_.layout.backupFile(manifest_.label, file.name, ext), options,

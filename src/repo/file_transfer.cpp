@@ -16,6 +16,10 @@ namespace {
 // (Sha256Filter::Thread::Own): a thread per file is cheap next to the 20 ms and more it takes.
 constexpr uint64_t kHashBesideMinSize = 32ull << 20;
 
+// A direct read into the frame compressor's buffer is at most this long, so a cancelled backup
+// stops within one such read.
+constexpr size_t kDirectReadMax = 2 << 20;
+
 // Lets the caller keep a filter it passes into a chain (which owns its filters).
 class BorrowedObserver : public io::Filter {
 public:
@@ -83,6 +87,14 @@ std::optional<StoredFile> storeFile(storage::Storage& source, const std::string&
             for (;;) {
                 if (options.cancel && *options.cancel)
                     raise(ErrorCode::Cancelled, "cancelled while copying '{}'", source.fullPath(sourcePath));
+                // Straight into the frame compressor's buffer when it has one (saves a copy of
+                // every byte of a large file), else through our own.
+                if (auto space = chain.inputSpace(); !space.empty()) {
+                    size_t n = in->read(space.first(std::min(space.size(), kDirectReadMax)));
+                    if (n == 0) break;
+                    chain.commitInput(n);
+                    continue;
+                }
                 size_t n = in->read({buffer.data(), buffer.capacity()});
                 if (n == 0) break;
                 chain.write({buffer.data(), n});

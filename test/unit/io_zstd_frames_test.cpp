@@ -2,6 +2,8 @@
 // decodable alone to exactly its share of the bytes, the same with and without worker threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -87,6 +89,42 @@ TEST(ZstdFrames, ThreadsWriteTheSameBytesAsTheCaller) {
     auto threaded = compressFramed(input, 256 * 1024, 2, 1 << 20);
     EXPECT_EQ(inline0.bytes, threaded.bytes);
     EXPECT_EQ(inline0.frames, threaded.frames);
+}
+
+// Read straight into the compressor's frame (FilterChain::inputSpace/commitInput), in pieces
+// of any size: observers before it see every byte, and the output is the same as write()'s.
+TEST(ZstdFrames, ReadingIntoTheFrameBufferGivesTheSameBytes) {
+    std::string input = content(700 * 1024 + 5);
+    for (int workers : {0, 2}) {
+        auto viaWrite = compressFramed(input, 128 * 1024, workers);
+        Compressed c;
+        FilterChain chain([&](std::span<const uint8_t> b) { c.bytes.append(reinterpret_cast<const char*>(b.data()), b.size()); });
+        std::string observed;
+        struct Observer : Filter {
+            std::string* seen;
+            bool transforms() const override { return false; }
+            void process(std::span<const uint8_t> in, Buffer&) override { seen->append(reinterpret_cast<const char*>(in.data()), in.size()); }
+        };
+        auto& observer = chain.add<Observer>();
+        observer.seen = &observed;
+        auto filter = std::make_unique<ZstdFramedCompressFilter>(3, 128 * 1024, workers);
+        auto* framed = filter.get();
+        chain.push(std::move(filter));
+        size_t at = 0, piece = 1;
+        while (at < input.size()) {
+            auto space = chain.inputSpace();
+            ASSERT_FALSE(space.empty());
+            size_t n = std::min({space.size(), input.size() - at, piece});
+            std::memcpy(space.data(), input.data() + at, n);
+            chain.commitInput(n);
+            at += n;
+            piece = piece * 3 + 1;  // 1, 4, 13, ... bytes: across frame ends
+        }
+        chain.finish();
+        EXPECT_EQ(observed, input);
+        EXPECT_EQ(c.bytes, viaWrite.bytes);
+        EXPECT_EQ(framed->frameSizes(), viaWrite.frames);
+    }
 }
 
 TEST(ZstdFrames, AFrameThatDoesNotMatchItsIndexIsAnError) {
