@@ -274,15 +274,17 @@ int restore(const Config& config) {
     for (size_t index : order) {
         const auto& f = manifest.files[index];
         std::string holder = f.reference.empty() ? manifest.label : f.reference;
-        if (f.frames.empty() || f.blockSize != 0 || deltaPlan.patch.count(index) || deltaPlan.blocks.count(index) ||
+        if (f.frames.empty() || f.blockSize != 0 || deltaPlan.blocks.count(index) ||
             compressOf.at(holder) != io::CompressType::Zst) {
             jobs.push_back({index, 0, nullptr});
             continue;
         }
         auto expected = expectedOf(f, holder);
+        // --delta over a copy of the same size: only the pages that differ are written.
+        auto mode = deltaPlan.patch.count(index) ? repo::FramedFetch::Mode::Patch : repo::FramedFetch::Mode::Create;
         framedFiles.push_back(std::make_unique<repo::FramedFetch>(
             *repo, layout.backupFile(holder, f.name, io::compressExtension(io::CompressType::Zst)), fs,
-            destinationOf(locations, f.name), std::move(expected), f.frameBytes, f.frames, &closer));
+            destinationOf(locations, f.name), std::move(expected), f.frameBytes, f.frames, &closer, mode));
         for (size_t k = 0; k < f.frames.size(); k++) jobs.push_back({index, k, framedFiles.back().get()});
     }
     runParallel(static_cast<size_t>(config.getInt("process-max")), jobs.size(), [&](size_t i) {
@@ -291,6 +293,7 @@ int restore(const Config& config) {
         job.framed->fetch(job.frame);
         if (job.frame + 1 == job.framed->frameCount()) {
             const auto& f = manifest.files[job.file];
+            if (deltaPlan.patch.count(job.file)) resetModeAndTime(destinationOf(locations, f.name), f);
             chownIfRoot(destinationOf(locations, f.name), f.user, f.group);
         }
     });

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <mutex>
+#include <tuple>
 #include <unordered_map>
 
 #include "common/error.h"
@@ -52,7 +53,7 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
     for (size_t i = 0; i < in.fileDestinations.size(); i++) wanted[in.fileDestinations[i]] = i;
 
     // Walk every root; whatever the backup does not have goes.
-    std::vector<std::pair<size_t, std::string>> candidates;
+    std::vector<std::tuple<size_t, std::string, uint64_t>> candidates;  // manifest index, path, local size
     size_t removed = 0;
     std::vector<std::string> stack(in.roots.begin(), in.roots.end());
     while (!stack.empty()) {
@@ -75,12 +76,11 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
             } else {
                 auto it = wanted.find(path);
                 if (it != wanted.end() && e.type == storage::FileType::File) {
-                    const auto& f = in.manifest->files[it->second];
-                    // A block-stored file of another size still has blocks worth keeping.
-                    if (e.size == f.size || f.blockSize != 0) {
-                        candidates.emplace_back(it->second, path);
-                        continue;
-                    }
+                    // Whatever its size, a file the backup has is worth comparing: a table that
+                    // grew by 1 % differs from the backup in little more than 1 % of its pages
+                    // (patched), and a block-stored file keeps its matching blocks.
+                    candidates.emplace_back(it->second, path, e.size);
+                    continue;
                 }
                 fs.remove(path);
                 removed++;
@@ -88,11 +88,11 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
         }
     }
 
-    // Same size: same content? By checksum, or by mtime with --force.
+    // Same content? Not with another size; else by checksum, or by mtime with --force.
     DeltaPlan plan;
     std::mutex mutex;
     runParallel(in.processMax, candidates.size(), [&](size_t c) {
-        const auto& [index, path] = candidates[c];
+        const auto& [index, path, localSize] = candidates[c];
         const auto& f = in.manifest->files[index];
         bool same;
         if (f.blockSize != 0 && !in.force) {
@@ -100,7 +100,9 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
             plan.blocks.insert(index);
             return;
         }
-        if (in.force) {
+        if (localSize != f.size) {
+            same = false;  // no need to hash it
+        } else if (in.force) {
             auto info = fs.info(path);
             same = info && info->mtime == f.mtime && info->size == f.size;
         } else {
@@ -130,6 +132,9 @@ void patchInPlace(storage::Storage& repo, const std::string& repoPath, io::Compr
     storage::Fd owned(::open(path.c_str(), O_RDWR | O_CLOEXEC));
     if (!owned.valid()) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", path);
     const int fd = owned.get();
+    struct stat st{};
+    if (::fstat(fd, &st) != 0) raiseErrno(ErrorCode::FileOpen, "unable to stat for delta restore", path);
+    const uint64_t localSize = static_cast<uint64_t>(st.st_size);  // a shorter or longer copy is patched too
 
     constexpr size_t kPage = 8192;
     uint64_t offset = 0, pagesWritten = 0;
@@ -165,7 +170,8 @@ void patchInPlace(storage::Storage& repo, const std::string& repoPath, io::Compr
               f.name, holder, repo.fullPath(repoPath), f.size, io::checksumAlgorithm(type), f.checksum, size.bytes(),
               sum.hex());
     if (::ftruncate(fd, static_cast<off_t>(f.size)) != 0) raiseErrno(ErrorCode::FileWrite, "unable to truncate", path);
-    if (pagesWritten > 0 && ::fsync(fd) != 0) raiseErrno(ErrorCode::FileWrite, "unable to fsync", path);
+    if ((pagesWritten > 0 || localSize != f.size) && ::fsync(fd) != 0)
+        raiseErrno(ErrorCode::FileWrite, "unable to fsync", path);
     resetModeAndTime(path, f);
 }
 

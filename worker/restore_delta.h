@@ -25,7 +25,7 @@ struct DeltaInput {
 
 struct DeltaPlan {
     std::set<size_t> keep;   // already match: mode and mtime reset, nothing to restore
-    std::set<size_t> patch;  // same size, other content: only the differing pages are rewritten
+    std::set<size_t> patch;  // other content (any size): only the differing pages are rewritten
     // Block-stored files present in any size: compared with the backup block by block, and
     // only the differing blocks fetched (so they are not hashed whole here).
     std::set<size_t> blocks;
@@ -35,9 +35,9 @@ struct DeltaPlan {
 // sorts the manifest files already present into those to keep and those to patch.
 DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& input);
 
-// Restores a file over an existing copy of the same size by rewriting only the 8 KiB pages that
+// Restores a file over an existing copy (of any size) by rewriting only the 8 KiB pages that
 // differ from the backup's bytes (a relation file changed by 1 % is not rewritten and fsynced
-// whole). The backup's bytes are verified against their size and SHA-256 as in any restore; a
+// whole). The backup's bytes are verified against their size and checksum as in any restore; a
 // mismatch is a ChecksumError naming the file and the backup.
 void patchInPlace(storage::Storage& repo, const std::string& repoPath, io::CompressType compressType,
                   const std::string& path, const repo::ManifestFile& file, const std::string& holder,

@@ -2,7 +2,13 @@
 // checksum taken in frame order.
 #include "repo/framed_fetch.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "common/error.h"
 #include "io/zstd_frames.h"
@@ -58,7 +64,7 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Ex
 
 FramedFetch::FramedFetch(storage::Storage& source, std::string sourcePath, storage::Storage& destination,
                          std::string destinationPath, ExpectedFile expected, uint64_t frameBytes,
-                         std::vector<uint64_t> frames, storage::AsyncCloser* closer)
+                         std::vector<uint64_t> frames, storage::AsyncCloser* closer, Mode mode)
     : source_(source),
       sourcePath_(std::move(sourcePath)),
       destination_(destination),
@@ -66,7 +72,8 @@ FramedFetch::FramedFetch(storage::Storage& source, std::string sourcePath, stora
       expected_(std::move(expected)),
       frameBytes_(frameBytes),
       frames_(std::move(frames)),
-      closer_(closer) {}
+      closer_(closer),
+      mode_(mode) {}
 
 FramedFetch::~FramedFetch() = default;  // an unclosed out_ removes the partial file
 
@@ -88,14 +95,26 @@ void FramedFetch::fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw) {
         // The first job to start creates the file (O_TRUNC: a delta restore replaces it).
         std::lock_guard lock(mutex_);
         if (failure_) std::rethrow_exception(failure_);
-        if (!out_ && nextToChecksum_ == 0) {
-            out_ = destination_.openWrite(destinationPath_, expected_.write);
+        if (!sum_ && nextToChecksum_ == 0) {
+            if (mode_ == Mode::Create)
+                out_ = destination_.openWrite(destinationPath_, expected_.write);
+            else {
+                std::string path = destination_.fullPath(destinationPath_);
+                patchFd_.reset(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+                if (!patchFd_.valid()) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", path);
+                struct stat st{};
+                if (::fstat(patchFd_.get(), &st) != 0) raiseErrno(ErrorCode::FileOpen, "unable to stat for delta restore", path);
+                patchedSizeChanged_ = static_cast<uint64_t>(st.st_size) != expected_.size;
+            }
             sum_ = std::make_unique<io::ChecksumFilter>(io::checksumTypeOf(
                 expected_.checksum, fmt::format("file '{}' of backup {}", expected_.name, expected_.label)));
         }
     }
     readFrame(source_, sourcePath_, expected_, frameBytes_, frames_, k, compressed, raw);
-    out_->writeAt(static_cast<uint64_t>(k) * frameBytes_, raw.span());
+    if (mode_ == Mode::Create)
+        out_->writeAt(static_cast<uint64_t>(k) * frameBytes_, raw.span());
+    else
+        patchFrame(k, raw);
 
     std::unique_lock lock(mutex_);
     turn_.wait(lock, [&] { return failure_ || nextToChecksum_ == k; });
@@ -114,12 +133,48 @@ void FramedFetch::fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw) {
                   io::checksumAlgorithm(*io::checksumTypeOf(expected_.checksum)), expected_.checksum, checksummed_,
                   sum_->hex());
         // Every frame's bytes are written: a job writes before it takes its turn.
-        if (closer_)
+        if (mode_ == Mode::Patch) {
+            std::string path = destination_.fullPath(destinationPath_);
+            if (::ftruncate(patchFd_.get(), static_cast<off_t>(expected_.size)) != 0)
+                raiseErrno(ErrorCode::FileWrite, "unable to truncate", path);
+            if ((pagesWritten_ > 0 || patchedSizeChanged_) && ::fsync(patchFd_.get()) != 0)
+                raiseErrno(ErrorCode::FileWrite, "unable to fsync", path);
+            patchFd_.reset();
+        } else if (closer_)
             closer_->close(std::move(out_));
         else
             out_->close();
     }
     turn_.notify_all();
+}
+
+// Reads the local file's copy of the frame's range at once and rewrites only the pages that
+// differ (most do not: a delta restore is mostly a comparison).
+void FramedFetch::patchFrame(size_t k, const io::Buffer& raw) {
+    constexpr size_t kPage = 8192;
+    thread_local io::Buffer local;
+    const uint64_t start = static_cast<uint64_t>(k) * frameBytes_;
+    std::string path = destination_.fullPath(destinationPath_);
+    local.clear();
+    size_t have = 0;
+    while (have < raw.size()) {
+        ssize_t n = ::pread(patchFd_.get(), local.ensureFree(raw.size() - have), raw.size() - have,
+                            static_cast<off_t>(start + have));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) raiseErrno(ErrorCode::FileRead, "unable to read for delta restore", path);
+        if (n == 0) break;  // shorter: the rest is written
+        local.commit(static_cast<size_t>(n));
+        have += static_cast<size_t>(n);
+    }
+    uint64_t written = 0;
+    for (size_t at = 0; at < raw.size(); at += kPage) {
+        size_t n = std::min(kPage, raw.size() - at);
+        if (at + n <= have && std::memcmp(local.data() + at, raw.data() + at, n) == 0) continue;
+        if (::pwrite(patchFd_.get(), raw.data() + at, n, static_cast<off_t>(start + at)) != static_cast<ssize_t>(n))
+            raiseErrno(ErrorCode::FileWrite, "unable to write", path);
+        written++;
+    }
+    pagesWritten_ += written;
 }
 
 void verifyFrames(storage::Storage& source, const std::string& sourcePath, const ExpectedFile& expected,

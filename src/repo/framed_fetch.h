@@ -4,6 +4,7 @@
 // checksum is still checked: the frames' bytes pass through it in file order.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -16,6 +17,7 @@
 #include "io/file_checksum.h"
 #include "repo/file_transfer.h"
 #include "storage/async_close.h"
+#include "storage/owned_fd.h"
 #include "storage/storage.h"
 
 namespace backrest::repo {
@@ -32,17 +34,25 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Ex
 // have checksummed its frame, never for a later one). The job that checksums the last frame
 // verifies the file and closes it; after a failure, the file is removed when this object is
 // destroyed, which must happen only once every job has returned.
+//
+// Patch mode (a delta restore over a local copy, of any size): nothing is created; each
+// frame's 8 KiB pages are compared with the local file's and only those that differ are
+// written (as cmd::patchInPlace does for a file stored as one stream). `destination` must then
+// be a local path (destinationPath absolute or relative to the working directory).
 class FramedFetch {
 public:
+    enum class Mode { Create, Patch };
     FramedFetch(storage::Storage& source, std::string sourcePath, storage::Storage& destination,
                 std::string destinationPath, ExpectedFile expected, uint64_t frameBytes,
-                std::vector<uint64_t> frames, storage::AsyncCloser* closer);
+                std::vector<uint64_t> frames, storage::AsyncCloser* closer, Mode mode = Mode::Create);
     ~FramedFetch();
     size_t frameCount() const { return frames_.size(); }
     void fetch(size_t k);
+    uint64_t pagesWritten() const { return pagesWritten_; }  // Patch mode
 
 private:
     void fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw);
+    void patchFrame(size_t k, const io::Buffer& raw);
 
     storage::Storage& source_;
     std::string sourcePath_;
@@ -52,6 +62,10 @@ private:
     uint64_t frameBytes_;
     std::vector<uint64_t> frames_;
     storage::AsyncCloser* closer_;
+    Mode mode_;
+    storage::Fd patchFd_;
+    std::atomic<uint64_t> pagesWritten_{0};
+    bool patchedSizeChanged_ = false;  // the local copy had another size: truncated or extended
 
     std::mutex mutex_;
     std::condition_variable turn_;

@@ -93,13 +93,19 @@ REL=$(psql_at $PORT "SELECT pg_relation_filepath('pgbench_accounts')")
 as_pg dd if=/dev/urandom of="$dir/$REL" bs=8192 count=2 seek=3 conv=notrunc status=none
 as_pg rm -f "$dir/PG_VERSION.bak" "$dir/$(psql_at $PORT "SELECT pg_relation_filepath('pgbench_branches')")"
 as_pg touch "$dir/base/stray-file"
+# Copies of another size are patched too: the primary key's file cut short (stored as frames),
+# pgbench_tellers' file with three pages of garbage appended (stored as one stream).
+PKEY=$(psql_at $PORT "SELECT pg_relation_filepath('pgbench_accounts_pkey')")
+TELLERS=$(psql_at $PORT "SELECT pg_relation_filepath('pgbench_tellers')")
+as_pg truncate -s 1M "$dir/$PKEY"
+as_pg dd if=/dev/urandom of="$dir/$TELLERS" bs=8192 count=3 oflag=append conv=notrunc status=none
 expect_exit "restore --delta over a damaged copy" 0 "$BR" --config="$CONF" --stanza=main --pg1-path="$dir" \
     --set="$INCR2" --type=immediate --target-action=promote --delta --log-level-console=info restore
 KEPT=$(printf '%s' "$OUT" | sed -n 's/.*kept \([0-9]*\) matching files.*/\1/p')
 expect_eq "delta kept the matching files (${KEPT:-0} kept)" "$((${KEPT:-0} > 500))" "1"
 PATCHED=$(printf '%s' "$OUT" | sed -n 's/.*patching \([0-9]*\) changed ones.*/\1/p')
-expect_eq "the damaged relation file was patched in place, not rewritten (${PATCHED:-0} patched)" \
-    "$((${PATCHED:-0} >= 1))" "1"
+expect_eq "the damaged, cut and extended files were patched in place, not rewritten (${PATCHED:-0} patched)" \
+    "$((${PATCHED:-0} >= 3))" "1"
 expect_eq "the stray file is gone" "$(test -e "$dir/base/stray-file" && echo present || echo absent)" "absent"
 sed -i "s/^port = .*/port = $((port - 1))/; s/^archive_mode = .*/archive_mode = off/" "$dir/postgresql.conf"
 pg_start "$dir"

@@ -251,5 +251,36 @@ TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
     EXPECT_FALSE(fs::exists(root_ + "/restore/short"));
 }
 
+// --delta over a local copy: only differing pages are written, whatever the copy's size (a
+// table that grew or shrank since), and the result is the backup's file.
+TEST_F(RepoFileTransfer, FramedFilePatchedInPlaceWritesOnlyDifferingPages) {
+    const std::string label = "20261122-090000F";
+    const uint64_t frameBytes = 256 * 1024;
+    std::string bytes = content(4 * frameBytes + 3 * 8192);
+    put("pg/base/1/16386", bytes);
+    std::string repoPath = "backup/main/" + label + "/pg_data/base/1/16386.zst";
+    TransferOptions options;
+    options.frameBytes = frameBytes;
+    auto stored = storeFile(*pg_, "base/1/16386", *repo_, repoPath, options);
+    ASSERT_TRUE(stored);
+    ASSERT_EQ(stored->frames.size(), 5u);
+    ExpectedFile expected{"pg_data/base/1/16386", label, stored->size, stored->checksum, {}};
+    auto patch = [&](const std::string& local) {
+        put("restore/16386", local);
+        FramedFetch fetch(*repo_, repoPath, *restore_, "16386", expected, frameBytes, stored->frames, nullptr,
+                          FramedFetch::Mode::Patch);
+        runParallel(2, fetch.frameCount(), [&](size_t k) { fetch.fetch(k); });
+        EXPECT_EQ(get("restore/16386"), bytes);
+        return fetch.pagesWritten();
+    };
+    std::string local = bytes;
+    local[5 * 8192 + 7] ^= 1;           // frame 0
+    local[3 * frameBytes + 100] ^= 1;   // frame 3
+    EXPECT_EQ(patch(local), 2u);
+    EXPECT_EQ(patch(bytes.substr(0, frameBytes + 8192)), 4 * frameBytes / 8192 + 3 - (frameBytes + 8192) / 8192);
+    EXPECT_EQ(patch(bytes + std::string(20000, 'x')), 0u);  // longer: cut to size, nothing else
+    EXPECT_EQ(patch(bytes), 0u);
+}
+
 }  // namespace
 }  // namespace backrest::repo
