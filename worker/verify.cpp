@@ -86,9 +86,29 @@ public:
         std::vector<size_t> order(checks_.size());
         for (size_t i = 0; i < order.size(); i++) order[i] = i;
         std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return checks_[a].order > checks_[b].order; });
-        runParallel(processMax_, order.size(), [&](size_t i) {
-            ReadCheck& check = checks_[order[i]];
-            if (check.blockSize != 0)
+        // A file stored as frames is read back frame by frame, one job per frame (largest files
+        // first all the same, a file's frames in order).
+        struct Job {
+            size_t check;
+            size_t frame;
+            FramedReadBack* framed;
+        };
+        std::vector<Job> jobs;
+        std::vector<std::unique_ptr<FramedReadBack>> framed;
+        for (size_t i : order) {
+            if (!FramedReadBack::applies(checks_[i])) {
+                jobs.push_back({i, 0, nullptr});
+                continue;
+            }
+            framed.push_back(std::make_unique<FramedReadBack>(*repo_, checks_[i]));
+            for (size_t k = 0; k < framed.back()->frameCount(); k++) jobs.push_back({i, k, framed.back().get()});
+        }
+        runParallel(processMax_, jobs.size(), [&](size_t j) {
+            const Job& job = jobs[j];
+            ReadCheck& check = checks_[job.check];
+            if (job.framed)
+                job.framed->read(job.frame);
+            else if (check.blockSize != 0)
                 readBackBlocks(*repo_, layout_, check, bufferSize_);
             else
                 readBack(*repo_, check, bufferSize_);

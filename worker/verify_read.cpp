@@ -12,25 +12,60 @@
 
 namespace backrest::cmd {
 
-namespace {
-
-// A file stored as frames: each frame on its own (repo/framed_fetch.h), then the stored size.
-void readBackFrames(storage::Storage& repo, ReadCheck& check, const std::string& where) {
-    repo::ExpectedFile expected{check.name, check.holder, *check.size, check.checksum, {}};
-    try {
-        repo::verifyFrames(repo, check.path, expected, check.frameBytes, check.frames);
-    } catch (const Error& e) {
-        if (e.code() != ErrorCode::Checksum) throw;
-        check.problem = fmt::format("is damaged: {}", e.what());
-        return;
-    }
-    auto info = repo.info(check.path);
-    if (info && check.storedSize && info->size != *check.storedSize)
-        check.problem = fmt::format("has {} bytes in the repository where the manifest records {} ('{}')", info->size,
-                                    *check.storedSize, where);
+bool FramedReadBack::applies(const ReadCheck& check) {
+    return !check.frames.empty() && check.type == io::CompressType::Zst && check.size && check.blockSize == 0;
 }
 
-}  // namespace
+void FramedReadBack::fail(const std::string& problem) {
+    std::lock_guard lock(mutex_);
+    if (check_.problem.empty()) check_.problem = problem;
+    failed_ = true;
+    turn_.notify_all();
+}
+
+void FramedReadBack::read(size_t k) {
+    thread_local io::Buffer compressed, raw;
+    std::string where = repo_.fullPath(check_.path);
+    repo::ExpectedFile expected{check_.name, check_.holder, *check_.size, check_.checksum, {}};
+    try {
+        {
+            std::lock_guard lock(mutex_);
+            if (failed_) return;
+            if (!sum_) sum_ = std::make_unique<io::ChecksumFilter>(io::checksumTypeOf(check_.checksum, fmt::format("'{}'", where)));
+        }
+        if (!repo_.info(check_.path)) {
+            fail(fmt::format("is missing from the repository (expected '{}')", where));
+            return;
+        }
+        raw.reserve(check_.frameBytes + 1);
+        repo::readFrame(repo_, check_.path, expected, check_.frameBytes, check_.frames, k, compressed, raw);
+    } catch (const Error& e) {
+        fail(e.code() == ErrorCode::Checksum ? fmt::format("is damaged: {}", e.what())
+                                             : fmt::format("cannot be read: {}", e.what()));
+        return;
+    }
+    std::unique_lock lock(mutex_);
+    turn_.wait(lock, [&] { return failed_ || nextToChecksum_ == k; });
+    if (failed_) return;
+    io::Buffer none;
+    sum_->process(raw.span(), none);
+    size_ += raw.size();
+    nextToChecksum_ = k + 1;
+    turn_.notify_all();
+    if (nextToChecksum_ < check_.frames.size()) return;
+    sum_->finish(none);
+    if (sum_->hex() != check_.checksum || size_ != *check_.size) {
+        check_.problem = fmt::format("is damaged ('{}'): recorded {} bytes with {} {}, read {} bytes with {}", where,
+                                     *check_.size, io::checksumAlgorithm(*io::checksumTypeOf(check_.checksum)),
+                                     check_.checksum, size_, sum_->hex());
+        return;
+    }
+    // The frames add up to repo-size (checked when the manifest loads); the file must end there.
+    auto info = repo_.info(check_.path);
+    if (info && check_.storedSize && info->size != *check_.storedSize)
+        check_.problem = fmt::format("has {} bytes in the repository where the manifest records {} ('{}')", info->size,
+                                     *check_.storedSize, where);
+}
 
 // Streams the file through decompress -> checksum -> size into a sink that keeps nothing.
 void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
@@ -42,10 +77,6 @@ void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
             return;
         }
         auto type = io::checksumTypeOf(check.checksum, fmt::format("'{}'", where));
-        if (!check.frames.empty() && check.type == io::CompressType::Zst && check.size) {
-            readBackFrames(repo, check, where);
-            return;
-        }
         auto algorithm = io::checksumAlgorithm(type);
         io::FilterChain chain([](std::span<const uint8_t>) {});
         auto& stored = chain.add<io::SizeFilter>();

@@ -2,13 +2,16 @@
 // a block-stored file from its chain) into a sink that keeps nothing, recording what is wrong.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "io/compress.h"
+#include "io/file_checksum.h"
 #include "repo/block_transfer.h"
 #include "repo/layout.h"
 #include "storage/storage.h"
@@ -35,6 +38,31 @@ struct ReadCheck {
 };
 
 void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize);
+
+// A file stored as frames, read back as a restore reads it: every frame on its own, as one job
+// each, so verify's threads share a large file too; the whole file's checksum is taken in frame
+// order (a job waits only for the one before it: start them in frame order). Never throws: what
+// is wrong goes to check.problem.
+class FramedReadBack {
+public:
+    FramedReadBack(storage::Storage& repo, ReadCheck& check) : repo_(repo), check_(check) {}
+    // Whether `check` is such a file.
+    static bool applies(const ReadCheck& check);
+    size_t frameCount() const { return check_.frames.size(); }
+    void read(size_t k);
+
+private:
+    void fail(const std::string& problem);
+
+    storage::Storage& repo_;
+    ReadCheck& check_;
+    std::mutex mutex_;
+    std::condition_variable turn_;
+    size_t nextToChecksum_ = 0;
+    bool failed_ = false;
+    std::unique_ptr<io::ChecksumFilter> sum_;
+    uint64_t size_ = 0;
+};
 void readBackBlocks(storage::Storage& repo, const repo::Layout& layout, ReadCheck& check, size_t bufferSize);
 
 }  // namespace backrest::cmd

@@ -177,24 +177,4 @@ void FramedFetch::patchFrame(size_t k, const io::Buffer& raw) {
     pagesWritten_ += written;
 }
 
-void verifyFrames(storage::Storage& source, const std::string& sourcePath, const ExpectedFile& expected,
-                  uint64_t frameBytes, const std::vector<uint64_t>& frames) {
-    auto type = io::checksumTypeOf(expected.checksum, fmt::format("file '{}' of backup {}", expected.name, expected.label));
-    io::ChecksumFilter sum(type);
-    io::Buffer compressed, raw, none;
-    uint64_t size = 0;
-    for (size_t k = 0; k < frames.size(); k++) {
-        readFrame(source, sourcePath, expected, frameBytes, frames, k, compressed, raw);
-        sum.process(raw.span(), none);
-        size += raw.size();
-    }
-    sum.finish(none);
-    if (sum.hex() != expected.checksum || size != expected.size)
-        raise(ErrorCode::Checksum,
-              "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with {} {}, read {} "
-              "bytes with {}",
-              expected.name, expected.label, source.fullPath(sourcePath), expected.size, io::checksumAlgorithm(type),
-              expected.checksum, size, sum.hex());
-}
-
 }  // namespace backrest::repo

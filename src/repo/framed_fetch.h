@@ -76,9 +76,4 @@ private:
     uint64_t checksummed_ = 0;
 };
 
-// Verifies a file stored as frames the way a restore reads it: every frame on its own, and the
-// whole file's size and checksum. Raises ChecksumError naming file, backup and frame.
-void verifyFrames(storage::Storage& source, const std::string& sourcePath, const ExpectedFile& expected,
-                  uint64_t frameBytes, const std::vector<uint64_t>& frames);
-
 }  // namespace backrest::repo

@@ -141,3 +141,18 @@ expect_exit "--output=xml" 21 "$BR" --config="$CONF" --stanza=main --output=xml 
 BEFORE=$(repo_state)
 expect_exit "a whole repository again" 0 "$BR" --config="$CONF" --stanza=main verify
 expect_eq "verify changed nothing in the repository" "$(repo_state)" "$BEFORE"
+
+# A file stored as frames (pgbench_accounts, ~26 MiB: four 8 MiB frames) is read back one job
+# per frame: a flipped byte in its third frame is found and the frame named.
+ACCOUNTS=$(psql_at $PORT "SELECT pg_relation_filepath('pgbench_accounts')")
+STORED=$REPO/backup/main/$F/pg_data/$ACCOUNTS.zst
+FRAMES=$(sed 's/{/\n/g' "$REPO/backup/main/$F/backup.manifest" | grep "\"name\":\"pg_data/$ACCOUNTS\"" |
+    sed -n 's/.*"frames":\[\([0-9,]*\)\].*/\1/p')
+IFS=, read -r C0 C1 C2 _ <<<"$FRAMES"
+if [ -z "${C2:-}" ]; then fail "setup: pgbench_accounts of $F is stored as frames" "frames '$FRAMES'"; else
+    flip_byte "$STORED" $((C0 + C1 + C2 / 2))
+    expect_exit "verify --process-max=2 finds damage in a frame" 28 "$BR" --config="$CONF" --stanza=main \
+        --set="$F" --process-max=2 verify
+    expect_contains "the file and its frame are named" "$OUT" "file 'pg_data/$ACCOUNTS' of backup $F is damaged in the repository ('$STORED'): frame 2 of 4:"
+    expect_contains "one problem" "$OUT" "verify: 1 problem found"
+fi

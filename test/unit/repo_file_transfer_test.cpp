@@ -195,7 +195,7 @@ TEST_F(RepoFileTransfer, StoreBytes) {
 
 // A large file stored as frames: the index adds up, the frames restored in parallel give the
 // file back, and a damaged frame fails the restore naming file, backup and frame, leaving no
-// file behind (and verifyFrames finds the same damage).
+// file behind.
 TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
     const std::string label = "20261122-080000F";
     const uint64_t frameBytes = 1 << 20;
@@ -227,7 +227,6 @@ TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
     restoreWith("16385");
     EXPECT_EQ(get("restore/16385"), bytes);
     EXPECT_EQ(fs::last_write_time(root_ + "/restore/16385").time_since_epoch().count() != 0, true);
-    EXPECT_NO_THROW(verifyFrames(*repo_, repoPath, expected, frameBytes, stored->frames));
 
     // One byte flipped in the middle of frame 2.
     std::string damaged = get("repo/" + repoPath);
@@ -239,8 +238,6 @@ TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
     EXPECT_TRUE(has(e.what(), "file 'pg_data/base/1/16385' of backup " + label + " is damaged")) << e.what();
     EXPECT_TRUE(has(e.what(), "frame 2 of 6")) << e.what();
     EXPECT_FALSE(fs::exists(root_ + "/restore/damaged"));
-    e = errorOf([&] { verifyFrames(*repo_, repoPath, expected, frameBytes, stored->frames); });
-    EXPECT_TRUE(has(e.what(), "frame 2 of 6")) << e.what();
 
     // A repository file cut short in its last frame.
     damaged = get("repo/" + repoPath);
