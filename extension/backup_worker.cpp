@@ -112,9 +112,11 @@ class BackupRun {
     }
 
     Message startBackup() {
+        // The start second is truncated, never rounded up (an incremental backup trusts files
+        // whose mtime is older than the second its prior backup started in).
         auto results =
-            runInOwnTransaction({{"SELECT lsn, pg_walfile_name(lsn), extract(epoch from "
-                                  "now())::bigint, current_setting('data_checksums'), "
+            runInOwnTransaction({{"SELECT lsn, pg_walfile_name(lsn), floor(extract(epoch from "
+                                  "now()))::bigint, current_setting('data_checksums'), "
                                   "(SELECT setting FROM pg_settings WHERE name = "
                                   "'wal_segment_size') FROM pg_backup_start($1, true) AS lsn",
                                   {label_}},

@@ -74,7 +74,9 @@ int backup(const Config& config) {
     // Start: from here PostgreSQL keeps full-page writes and the WAL the backup needs.
     bool fast = config.getBool("start-fast");
     logInfo("backup: starting {} ({} checkpoint)", label, fast ? "immediate" : "spread");
-    auto row = db.query("SELECT lsn::text, pg_walfile_name(lsn), extract(epoch from now())::bigint, "
+    // The start second is truncated, never rounded up: an incremental backup trusts a file whose
+    // mtime is older than the second its prior backup started in (repo::BackupJob::reusable).
+    auto row = db.query("SELECT lsn::text, pg_walfile_name(lsn), floor(extract(epoch from now()))::bigint, "
                         "current_setting('data_checksums'), "
                         "(SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') "
                         "FROM pg_backup_start($1, $2) AS lsn",
