@@ -52,6 +52,14 @@ void decompressFrame(CompressType type, std::span<const uint8_t> in, size_t orig
         out.append(in);
         return;
     }
+    // Exactly one frame: a recorded length that cuts a frame short or runs into the next one
+    // is a damaged index, even if the bytes happen to decode.
+    size_t frameSize = ZSTD_findFrameCompressedSize(in.data(), in.size());
+    if (ZSTD_isError(frameSize))
+        raise(ErrorCode::Compress, "zstd frame of '{}' is damaged: {}", context, ZSTD_getErrorName(frameSize));
+    if (frameSize != in.size())
+        raise(ErrorCode::Compress, "zstd frame of '{}' is damaged: its recorded length ({} bytes) is not where the "
+              "frame ends ({} bytes)", context, in.size(), frameSize);
     // The frame header states its content size; a frame claiming another is damaged.
     unsigned long long claimed = ZSTD_getFrameContentSize(in.data(), in.size());
     if (claimed == ZSTD_CONTENTSIZE_ERROR)

@@ -1,46 +1,13 @@
 // Independent zstd frames compressed on a small pool of threads and emitted in file order.
 #include "io/zstd_frames.h"
 
-#include <zstd.h>
-
 #include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
+#include "io/frame_codec.h"
 
 namespace backrest::io {
-
-namespace {
-
-using CCtxPtr = std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)>;
-
-CCtxPtr makeContext(int level) {
-    CCtxPtr ctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
-    if (!ctx) raise(ErrorCode::Compress, "unable to create zstd compression context");
-    auto check = [](size_t r, const char* what) {
-        if (ZSTD_isError(r)) raise(ErrorCode::Compress, "zstd {} failed: {}", what, ZSTD_getErrorName(r));
-    };
-    check(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_compressionLevel, level), "set compression level");
-    // Same as the streaming filter: every frame carries a checksum of its content (and, being
-    // compressed in one call, its content size, which a restore checks before it writes).
-    check(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_checksumFlag, 1), "enable checksum");
-    return ctx;
-}
-
-// One-shot compression of a whole frame: no streaming window buffer, so no copy of the input
-// into zstd's own buffer (the streaming API's memmove).
-void compressWith(ZSTD_CCtx* ctx, const Buffer& input, Buffer& output) {
-    output.clear();
-    size_t bound = ZSTD_compressBound(input.size());
-    size_t n = ZSTD_compress2(ctx, output.ensureFree(bound), bound, input.data(), input.size());
-    if (ZSTD_isError(n)) raise(ErrorCode::Compress, "zstd compression failed: {}", ZSTD_getErrorName(n));
-    output.commit(n);
-}
-
-thread_local CCtxPtr tlsContext{nullptr, ZSTD_freeCCtx};
-thread_local int tlsLevel = 0;
-
-}  // namespace
 
 ZstdFramedCompressFilter::ZstdFramedCompressFilter(int level, size_t frameBytes, int workers)
     : level_(level), frameBytes_(frameBytes), maxInFlight_(static_cast<size_t>(std::max(workers, 0)) + 1) {
@@ -68,12 +35,11 @@ void ZstdFramedCompressFilter::stop() {
     workers_.clear();
 }
 
+// One-shot, on the thread's own context (io/frame_codec.h): no streaming window, so no copy of
+// the input into zstd's buffer.
 void ZstdFramedCompressFilter::compress(Frame& frame) {
-    if (!tlsContext || tlsLevel != level_) {
-        tlsContext = makeContext(level_);
-        tlsLevel = level_;
-    }
-    compressWith(tlsContext.get(), frame.input, frame.output);
+    frame.output.clear();
+    compressFrame(CompressType::Zst, level_, frame.input.span(), frame.output);
 }
 
 void ZstdFramedCompressFilter::workerLoop() {
@@ -183,33 +149,6 @@ void ZstdFramedCompressFilter::finish(Buffer& out) {
         submit();
     }
     emitDone(out, true);
-}
-
-void decompressFrame(std::span<const uint8_t> frame, size_t expectedBytes, Buffer& out, const std::string& context) {
-    size_t frameSize = ZSTD_findFrameCompressedSize(frame.data(), frame.size());
-    if (ZSTD_isError(frameSize) || frameSize != frame.size())
-        raise(ErrorCode::Compress, "zstd frame of '{}' is damaged: {}", context,
-              ZSTD_isError(frameSize) ? ZSTD_getErrorName(frameSize)
-                                      : "its recorded size does not end where the frame ends");
-    unsigned long long content = ZSTD_getFrameContentSize(frame.data(), frame.size());
-    if (content != expectedBytes)
-        raise(ErrorCode::Compress, "zstd frame of '{}' holds {} bytes, {} expected", context,
-              content == ZSTD_CONTENTSIZE_UNKNOWN || content == ZSTD_CONTENTSIZE_ERROR ? std::string("an unknown number of")
-                                                                                       : std::to_string(content),
-              expectedBytes);
-    thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx{nullptr, ZSTD_freeDCtx};
-    if (!ctx) {
-        ctx.reset(ZSTD_createDCtx());
-        if (!ctx) raise(ErrorCode::Compress, "unable to create zstd decompression context for '{}'", context);
-    }
-    out.clear();
-    // One spare byte: a frame that decodes to more than it says fails here instead of fitting.
-    size_t n = ZSTD_decompressDCtx(ctx.get(), out.ensureFree(expectedBytes + 1), expectedBytes + 1, frame.data(), frame.size());
-    if (ZSTD_isError(n))
-        raise(ErrorCode::Compress, "zstd decompression of '{}' failed: {}", context, ZSTD_getErrorName(n));
-    if (n != expectedBytes)
-        raise(ErrorCode::Compress, "zstd frame of '{}' decoded to {} bytes, {} expected", context, n, expectedBytes);
-    out.commit(n);
 }
 
 }  // namespace backrest::io

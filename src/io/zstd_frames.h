@@ -1,9 +1,9 @@
 // zstd compression of a large file as a sequence of independent frames, each of a fixed number
 // of original bytes (the last one shorter), compressed in parallel on threads of its own and
 // written in order. The output is an ordinary zstd stream (concatenated frames: any zstd
-// reader decompresses it whole); the recorded compressed size of each frame lets a restore
-// decompress the frames in parallel and write each at its own offset (frame k holds original
-// bytes [k × frameBytes, (k + 1) × frameBytes)).
+// reader decompresses it whole; io::decompressFrame decodes one frame alone). The recorded
+// compressed size of each frame lets a restore decompress the frames in parallel and write
+// each at its own offset (frame k holds original bytes [k × frameBytes, (k + 1) × frameBytes)).
 #pragma once
 
 #include <condition_variable>
@@ -65,10 +65,5 @@ private:
     size_t maxInFlight_;
     std::vector<std::thread> workers_;
 };
-
-// Decompresses one frame written by ZstdFramedCompressFilter into `out` (cleared first), which
-// must then hold exactly `expectedBytes`: a frame that decodes to more or fewer bytes, or that is
-// not exactly one frame, raises CompressError naming `context`.
-void decompressFrame(std::span<const uint8_t> frame, size_t expectedBytes, Buffer& out, const std::string& context);
 
 }  // namespace backrest::io

@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "common/error.h"
-#include "io/zstd_frames.h"
+#include "io/frame_codec.h"
 
 namespace backrest::repo {
 
@@ -54,7 +54,7 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Ex
         compressed.commit(n);
     }
     try {
-        io::decompressFrame(compressed.span(), frameRawBytes(expected.size, frameBytes, k), out,
+        io::decompressFrame(io::CompressType::Zst, compressed.span(), frameRawBytes(expected.size, frameBytes, k), out,
                             source.fullPath(sourcePath));
     } catch (const Error& e) {
         if (e.code() != ErrorCode::Compress) throw;

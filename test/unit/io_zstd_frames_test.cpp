@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "io/buffer.h"
 #include "io/filter_chain.h"
+#include "io/frame_codec.h"
 #include "io/zstd.h"
 #include "io/zstd_frames.h"
 #include "test/unit/test_support.h"
@@ -75,7 +76,7 @@ TEST(ZstdFrames, EachFrameHoldsItsShareAndTheWholeIsOneZstdStream) {
             for (size_t k = 0; k < c.frames.size(); k++) {
                 Buffer out;
                 size_t want = std::min<size_t>(frame, size - std::min(size, k * frame));
-                decompressFrame(bytesOf(c.bytes).subspan(at, c.frames[k]), want, out, "f");
+                decompressFrame(CompressType::Zst, bytesOf(c.bytes).subspan(at, c.frames[k]), want, out, "f");
                 EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), out.size()), input.substr(k * frame, want));
                 at += c.frames[k];
             }
@@ -134,18 +135,18 @@ TEST(ZstdFrames, AFrameThatDoesNotMatchItsIndexIsAnError) {
     Buffer out;
     auto whole = bytesOf(c.bytes);
     // The wrong size of original bytes.
-    auto e = errorOf([&] { decompressFrame(whole.first(c.frames[0]), 99999, out, "base/1/2"); });
+    auto e = errorOf([&] { decompressFrame(CompressType::Zst, whole.first(c.frames[0]), 99999, out, "base/1/2"); });
     EXPECT_EQ(e.code(), ErrorCode::Compress);
-    EXPECT_TRUE(has(e.what(), "'base/1/2' holds 100000 bytes, 99999 expected")) << e.what();
+    EXPECT_TRUE(has(e.what(), "'base/1/2' holds 100000 bytes, not 99999")) << e.what();
     // A range that is two frames, or part of one.
-    e = errorOf([&] { decompressFrame(whole, 100000, out, "base/1/2"); });
-    EXPECT_TRUE(has(e.what(), "does not end where the frame ends")) << e.what();
-    e = errorOf([&] { decompressFrame(whole.first(c.frames[0] - 1), 100000, out, "base/1/2"); });
+    e = errorOf([&] { decompressFrame(CompressType::Zst, whole, 100000, out, "base/1/2"); });
+    EXPECT_TRUE(has(e.what(), "is not where the frame ends")) << e.what();
+    e = errorOf([&] { decompressFrame(CompressType::Zst, whole.first(c.frames[0] - 1), 100000, out, "base/1/2"); });
     EXPECT_EQ(e.code(), ErrorCode::Compress);
     // A flipped byte inside: the frame's own checksum.
     std::string damaged = c.bytes.substr(0, c.frames[0]);
     damaged[damaged.size() / 2] ^= 0x40;
-    e = errorOf([&] { decompressFrame(bytesOf(damaged), 100000, out, "base/1/2"); });
+    e = errorOf([&] { decompressFrame(CompressType::Zst, bytesOf(damaged), 100000, out, "base/1/2"); });
     EXPECT_EQ(e.code(), ErrorCode::Compress);
     EXPECT_TRUE(has(e.what(), "base/1/2")) << e.what();
 }
