@@ -172,7 +172,8 @@ bench_restore() {
             run_restore restore-delta-1pct "$tool" 2 "$run" "$W/restore-$tool" --delta --set="${B2[$tool]}"
         done
     done
-    rm -rf "$W/restore-pgbackrest" "$W/restore-pgbackrest-block"
+    set_aside "$W/restore-pgbackrest"
+    set_aside "$W/restore-pgbackrest-block"
     # Sanity: backrest's delta results equal a full restore of the same backup, byte for byte.
     for tool in backrest backrest-block; do
         [[ -n ${B2[$tool]:-} ]] || continue
@@ -186,7 +187,8 @@ bench_restore() {
         else
             record_failure sanity "$tool" "full restore for the delta check"
         fi
-        rm -rf "$check" "$W/restore-$tool"
+        set_aside "$check"
+        set_aside "$W/restore-$tool"
     done
 }
 

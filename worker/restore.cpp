@@ -1,5 +1,5 @@
 // restore: rebuilds a data directory (and its tablespaces) from a backup, verifying every file's
-// SHA-256, writes global/pg_control last (a half-restored directory cannot start), writes the
+// checksum, writes global/pg_control last (a half-restored directory cannot start), writes the
 // recovery settings, and fsyncs everything before it reports success.
 #include <pwd.h>
 #include <sys/stat.h>
@@ -271,6 +271,8 @@ int restore(const Config& config) {
     };
     std::vector<Job> jobs;
     std::vector<std::unique_ptr<repo::FramedFetch>> framedFiles;
+    const size_t processMax = static_cast<size_t>(config.getInt("process-max"));
+    repo::FrameWriter frameWriter(processMax + 2);
     for (size_t index : order) {
         const auto& f = manifest.files[index];
         std::string holder = f.reference.empty() ? manifest.label : f.reference;
@@ -284,10 +286,11 @@ int restore(const Config& config) {
         auto mode = deltaPlan.patch.count(index) ? repo::FramedFetch::Mode::Patch : repo::FramedFetch::Mode::Create;
         framedFiles.push_back(std::make_unique<repo::FramedFetch>(
             *repo, layout.backupFile(holder, f.name, io::compressExtension(io::CompressType::Zst)), fs,
-            destinationOf(locations, f.name), std::move(expected), f.frameBytes, f.frames, &closer, mode));
+            destinationOf(locations, f.name), std::move(expected), f.frameBytes, f.frames, &closer, mode,
+            &frameWriter));
         for (size_t k = 0; k < f.frames.size(); k++) jobs.push_back({index, k, framedFiles.back().get()});
     }
-    runParallel(static_cast<size_t>(config.getInt("process-max")), jobs.size(), [&](size_t i) {
+    runParallel(processMax, jobs.size(), [&](size_t i) {
         const Job& job = jobs[i];
         if (!job.framed) return restoreOne(job.file, &closer);
         job.framed->fetch(job.frame);
@@ -297,6 +300,7 @@ int restore(const Config& config) {
             chownIfRoot(destinationOf(locations, f.name), f.user, f.group);
         }
     });
+    frameWriter.finish();
     closer.finish();
     framedFiles.clear();
 

@@ -1,19 +1,29 @@
 // Growth of the filter chain's scratch buffers (no zero-fill: filters overwrite the tail).
 #include "io/buffer.h"
 
+#include <stdlib.h>
+
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <limits>
+#include <new>
 
 #include "common/error.h"
 
 namespace backrest::io {
 
+void Buffer::Free::operator()(uint8_t* p) const { ::free(p); }
+
 void Buffer::reserve(size_t capacity) {
     if (capacity <= capacity_) return;
-    // make_unique_for_overwrite skips value-initialisation, so growing to a few MiB per block
-    // does not memset memory that zstd or the caller is about to overwrite anyway.
-    auto grown = std::make_unique_for_overwrite<uint8_t[]>(capacity);
+    // Not value-initialised, so growing to a few MiB per block does not memset memory that zstd
+    // or the caller is about to overwrite anyway. A large buffer is page-aligned, for O_DIRECT
+    // writes; a small one is not, so that it does not cost a page.
+    const size_t alignment = capacity >= (64u << 10) ? 4096 : alignof(std::max_align_t);
+    void* memory = nullptr;
+    if (::posix_memalign(&memory, alignment, capacity) != 0) throw std::bad_alloc();
+    std::unique_ptr<uint8_t[], Free> grown(static_cast<uint8_t*>(memory));
     if (size_ > 0) std::memcpy(grown.get(), data_.get(), size_);
     data_ = std::move(grown);
     capacity_ = capacity;

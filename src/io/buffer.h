@@ -1,5 +1,7 @@
 // A growable byte buffer that does not zero-fill on growth: filters write straight into its
 // free tail (ensureFree + commit), so a block passes through the chain without extra copies.
+// From 64 KiB on, its data starts on a 4 KiB boundary, so a whole buffer can be written with O_DIRECT (a
+// restore writing a decompressed frame, storage::WriteOptions::direct).
 #pragma once
 
 #include <cstddef>
@@ -32,7 +34,10 @@ public:
     void append(std::span<const uint8_t> bytes);
 
 private:
-    std::unique_ptr<uint8_t[]> data_;
+    struct Free {
+        void operator()(uint8_t* p) const;
+    };
+    std::unique_ptr<uint8_t[], Free> data_;
     size_t size_ = 0;
     size_t capacity_ = 0;
 };

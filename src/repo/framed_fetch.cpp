@@ -64,7 +64,8 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Ex
 
 FramedFetch::FramedFetch(storage::Storage& source, std::string sourcePath, storage::Storage& destination,
                          std::string destinationPath, ExpectedFile expected, uint64_t frameBytes,
-                         std::vector<uint64_t> frames, storage::AsyncCloser* closer, Mode mode)
+                         std::vector<uint64_t> frames, storage::AsyncCloser* closer, Mode mode,
+                         FrameWriter* writer)
     : source_(source),
       sourcePath_(std::move(sourcePath)),
       destination_(destination),
@@ -73,9 +74,20 @@ FramedFetch::FramedFetch(storage::Storage& source, std::string sourcePath, stora
       frameBytes_(frameBytes),
       frames_(std::move(frames)),
       closer_(closer),
-      mode_(mode) {}
+      mode_(mode),
+      writer_(mode == Mode::Create ? writer : nullptr) {
+    // Frames are written once, whole and page-aligned, and not read back: past the page cache.
+    if (mode_ == Mode::Create) {
+        expected_.write.size = expected_.size;
+        expected_.write.direct = true;
+    }
+}
 
-FramedFetch::~FramedFetch() = default;  // an unclosed out_ removes the partial file
+// An unclosed out_ removes the partial file, once no write queued on writer_ refers to it.
+FramedFetch::~FramedFetch() {
+    std::unique_lock lock(mutex_);
+    turn_.wait(lock, [&] { return writesPending_ == 0; });
+}
 
 void FramedFetch::fetch(size_t k) {
     // Per thread: a frame's buffers are reused by the next frame this thread restores.
@@ -90,7 +102,7 @@ void FramedFetch::fetch(size_t k) {
     }
 }
 
-void FramedFetch::fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw) {
+void FramedFetch::fetchOne(size_t k, io::Buffer& compressed, io::Buffer& threadRaw) {
     {
         // The first job to start creates the file (O_TRUNC: a delta restore replaces it).
         std::lock_guard lock(mutex_);
@@ -110,11 +122,22 @@ void FramedFetch::fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw) {
                 expected_.checksum, fmt::format("file '{}' of backup {}", expected_.name, expected_.label)));
         }
     }
+    // With a writer the frame goes into one of its buffers, which the write gives back; on any
+    // failure before that, it is given back here (the pool must not shrink).
+    struct Pooled {
+        FrameWriter* writer;
+        std::unique_ptr<io::Buffer> buffer;
+        ~Pooled() {
+            if (writer) writer->giveBack(std::move(buffer));
+        }
+    } pooled{writer_, writer_ ? writer_->take() : nullptr};
+    io::Buffer& raw = pooled.buffer ? *pooled.buffer : threadRaw;
     readFrame(source_, sourcePath_, expected_, frameBytes_, frames_, k, compressed, raw);
-    if (mode_ == Mode::Create)
-        out_->writeAt(static_cast<uint64_t>(k) * frameBytes_, raw.span());
-    else
+    const uint64_t offset = static_cast<uint64_t>(k) * frameBytes_;
+    if (mode_ == Mode::Patch)
         patchFrame(k, raw);
+    else if (!writer_)
+        out_->writeAt(offset, raw.span());
 
     std::unique_lock lock(mutex_);
     turn_.wait(lock, [&] { return failure_ || nextToChecksum_ == k; });
@@ -123,7 +146,8 @@ void FramedFetch::fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw) {
     sum_->process(raw.span(), none);
     checksummed_ += raw.size();
     nextToChecksum_ = k + 1;
-    if (nextToChecksum_ == frames_.size()) {
+    const bool last = nextToChecksum_ == frames_.size();
+    if (last) {
         sum_->finish(none);
         if (sum_->hex() != expected_.checksum || checksummed_ != expected_.size)
             raise(ErrorCode::Checksum,
@@ -132,20 +156,44 @@ void FramedFetch::fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw) {
                   expected_.name, expected_.label, source_.fullPath(sourcePath_), expected_.size,
                   io::checksumAlgorithm(*io::checksumTypeOf(expected_.checksum)), expected_.checksum, checksummed_,
                   sum_->hex());
-        // Every frame's bytes are written: a job writes before it takes its turn.
-        if (mode_ == Mode::Patch) {
-            std::string path = destination_.fullPath(destinationPath_);
-            if (::ftruncate(patchFd_.get(), static_cast<off_t>(expected_.size)) != 0)
-                raiseErrno(ErrorCode::FileWrite, "unable to truncate", path);
-            if ((pagesWritten_ > 0 || patchedSizeChanged_) && ::fsync(patchFd_.get()) != 0)
-                raiseErrno(ErrorCode::FileWrite, "unable to fsync", path);
-            patchFd_.reset();
-        } else if (closer_)
-            closer_->close(std::move(out_));
-        else
-            out_->close();
+    }
+    if (writer_) {
+        // Counted before the turn passes on, so the last frame's verification sees every write.
+        writesPending_++;
+        verified_ = last;
+        turn_.notify_all();
+        lock.unlock();
+        writer_->write(*out_, offset, std::move(pooled.buffer), [this](std::exception_ptr error) { written(error); });
+        return;
+    }
+    if (last) {
+        verified_ = true;
+        closeFile();  // without a writer, every frame was written before its turn
     }
     turn_.notify_all();
+}
+
+// Notifies under the lock: the destructor may run as soon as it is released.
+void FramedFetch::written(std::exception_ptr error) {
+    std::lock_guard lock(mutex_);
+    writesPending_--;
+    turn_.notify_all();
+    if (error && !failure_) failure_ = error;
+    if (verified_ && writesPending_ == 0 && !failure_) closeFile();
+}
+
+void FramedFetch::closeFile() {
+    if (mode_ == Mode::Patch) {
+        std::string path = destination_.fullPath(destinationPath_);
+        if (::ftruncate(patchFd_.get(), static_cast<off_t>(expected_.size)) != 0)
+            raiseErrno(ErrorCode::FileWrite, "unable to truncate", path);
+        if ((pagesWritten_ > 0 || patchedSizeChanged_) && ::fsync(patchFd_.get()) != 0)
+            raiseErrno(ErrorCode::FileWrite, "unable to fsync", path);
+        patchFd_.reset();
+    } else if (closer_)
+        closer_->close(std::move(out_));
+    else
+        out_->close();
 }
 
 // Reads the local file's copy of the frame's range at once and rewrites only the pages that

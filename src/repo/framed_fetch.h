@@ -16,6 +16,7 @@
 #include "io/buffer.h"
 #include "io/file_checksum.h"
 #include "repo/file_transfer.h"
+#include "repo/frame_writer.h"
 #include "storage/async_close.h"
 #include "storage/owned_fd.h"
 #include "storage/storage.h"
@@ -33,7 +34,12 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Ex
 // any thread; the jobs must be started in frame order (a job waits for the one before it to
 // have checksummed its frame, never for a later one). The job that checksums the last frame
 // verifies the file and closes it; after a failure, the file is removed when this object is
-// destroyed, which must happen only once every job has returned.
+// destroyed, which must happen only once every job has returned (the destructor waits for the
+// frames still queued on a FrameWriter).
+//
+// Create mode writes each frame with O_DIRECT into a file whose space is reserved at once (see
+// storage::WriteOptions::direct and ::size). With a `writer`, frames are written behind the jobs
+// (FrameWriter) and the file is closed once its last frame is both checksummed and written.
 //
 // Patch mode (a delta restore over a local copy, of any size): nothing is created; each
 // frame's 8 KiB pages are compared with the local file's and only those that differ are
@@ -44,15 +50,18 @@ public:
     enum class Mode { Create, Patch };
     FramedFetch(storage::Storage& source, std::string sourcePath, storage::Storage& destination,
                 std::string destinationPath, ExpectedFile expected, uint64_t frameBytes,
-                std::vector<uint64_t> frames, storage::AsyncCloser* closer, Mode mode = Mode::Create);
+                std::vector<uint64_t> frames, storage::AsyncCloser* closer, Mode mode = Mode::Create,
+                FrameWriter* writer = nullptr);
     ~FramedFetch();
     size_t frameCount() const { return frames_.size(); }
     void fetch(size_t k);
     uint64_t pagesWritten() const { return pagesWritten_; }  // Patch mode
 
 private:
-    void fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw);
+    void fetchOne(size_t k, io::Buffer& compressed, io::Buffer& threadRaw);
     void patchFrame(size_t k, const io::Buffer& raw);
+    void closeFile();     // under mutex_, once every frame is checksummed and written
+    void written(std::exception_ptr error);  // a FrameWriter write of this file is done
 
     storage::Storage& source_;
     std::string sourcePath_;
@@ -63,6 +72,9 @@ private:
     std::vector<uint64_t> frames_;
     storage::AsyncCloser* closer_;
     Mode mode_;
+    FrameWriter* writer_;
+    size_t writesPending_ = 0;  // frames handed to writer_ and not yet written
+    bool verified_ = false;      // every frame checksummed, and the file's checksum matched
     storage::Fd patchFd_;
     std::atomic<uint64_t> pagesWritten_{0};
     bool patchedSizeChanged_ = false;  // the local copy had another size: truncated or extended

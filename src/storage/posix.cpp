@@ -232,6 +232,15 @@ public:
             errno = err;
             raiseErrno(ErrorCode::FileOpen, "unable to set mode of file", writePath_);
         }
+        if (options_.size && *options_.size > 0 &&
+            ::fallocate(fd_.get(), 0, 0, static_cast<off_t>(*options_.size)) != 0 && errno != EOPNOTSUPP) {
+            int err = errno;
+            discard();
+            errno = err;
+            raiseErrno(ErrorCode::FileWrite, fmt::format("unable to reserve {} bytes for file", *options_.size),
+                       writePath_);
+        }
+        if (options_.direct) directFd_.reset(::open(writePath_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
     }
 
     ~PosixWrite() override {
@@ -262,6 +271,14 @@ public:
     void writeAt(uint64_t offset, std::span<const uint8_t> bytes) override {
         if (state_ != State::Open)
             raise(ErrorCode::Assert, "write to file '{}' after close", path_);
+        constexpr uint64_t kDirectAlignment = 4096;
+        const size_t directBytes = bytes.size() & ~(kDirectAlignment - 1);
+        if (directFd_.valid() && directBytes > 0 && offset % kDirectAlignment == 0 &&
+            reinterpret_cast<uintptr_t>(bytes.data()) % kDirectAlignment == 0) {
+            size_t n = writeDirect(offset, bytes.first(directBytes));
+            bytes = bytes.subspan(n);
+            offset += n;
+        }
         const uint64_t start = offset;
         while (!bytes.empty()) {
             ssize_t n = ::pwrite(fd_.get(), bytes.data(), bytes.size(), static_cast<off_t>(offset));
@@ -325,10 +342,32 @@ private:
         }
     }
 
+    // Bytes written with O_DIRECT: all of them, or fewer once the filesystem refuses it (EINVAL:
+    // an alignment it does not take), after which every write goes through the page cache.
+    size_t writeDirect(uint64_t offset, std::span<const uint8_t> bytes) {
+        size_t written = 0;
+        while (written < bytes.size() && !directRefused_.load(std::memory_order_relaxed)) {
+            ssize_t n = ::pwrite(directFd_.get(), bytes.data() + written, bytes.size() - written,
+                                 static_cast<off_t>(offset + written));
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                if (errno == EINVAL) {
+                    directRefused_ = true;
+                    break;
+                }
+                raiseErrno(ErrorCode::FileWrite, "unable to write file", writePath_);
+            }
+            written += static_cast<size_t>(n);
+        }
+        return written;
+    }
+
     std::string path_;
     std::string writePath_;
     WriteOptions options_;
     Fd fd_;
+    Fd directFd_;  // the same file opened with O_DIRECT (WriteOptions::direct)
+    std::atomic<bool> directRefused_{false};
     State state_ = State::Open;
     bool renamed_ = false;
     uint64_t written_ = 0, flushRequested_ = 0;

@@ -51,6 +51,16 @@ struct WriteOptions {
     // fsync at close waits only for the tail. 0: never.
     uint64_t flushAfter = 8ull << 20;
     std::optional<int64_t> mtime;  // set after writing (restore keeps original times)
+    // The file's final size, when known: its space is reserved at open (fallocate), so a disk
+    // too small fails at the start of a restore, not near its end, and writeAt() from several
+    // threads never extends the file (which serialises them).
+    std::optional<uint64_t> size;
+    // writeAt() of 4 KiB-aligned ranges from page-aligned memory (io::Buffer's large buffers)
+    // bypasses the page cache (O_DIRECT): a restore's large frames, written once and not read
+    // again, would otherwise cost a copy into the cache and the cache's own bookkeeping. Only a
+    // hint: where O_DIRECT is refused (tmpfs), writes go through the cache. close() still
+    // fsyncs, which makes the file's metadata durable and flushes the disk's write cache.
+    bool direct = false;
 };
 
 class StorageWrite {

@@ -218,34 +218,47 @@ TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
     expected.write.atomic = false;
     expected.write.mode = 0600;
     expected.write.mtime = 1700000000;
-    auto restoreWith = [&](const std::string& to) {
-        storage::AsyncCloser closer(1);
-        FramedFetch fetch(*repo_, repoPath, *restore_, to, expected, frameBytes, stored->frames, &closer);
-        runParallel(3, fetch.frameCount(), [&](size_t k) { fetch.fetch(k); });
-        closer.finish();
-    };
-    restoreWith("16385");
-    EXPECT_EQ(get("restore/16385"), bytes);
-    EXPECT_EQ(fs::last_write_time(root_ + "/restore/16385").time_since_epoch().count() != 0, true);
+    // Frames written by their jobs, then written behind them by a FrameWriter with fewer
+    // buffers than frames (the jobs wait for buffers to come back).
+    for (bool behind : {false, true}) {
+        SCOPED_TRACE(behind ? "frames written behind the jobs" : "frames written by their jobs");
+        put("repo/" + repoPath + ".keep", get("repo/" + repoPath));
+        auto restoreWith = [&](const std::string& to) {
+            storage::AsyncCloser closer(1);
+            std::unique_ptr<FrameWriter> writer = behind ? std::make_unique<FrameWriter>(3) : nullptr;
+            FramedFetch fetch(*repo_, repoPath, *restore_, to, expected, frameBytes, stored->frames, &closer,
+                              FramedFetch::Mode::Create, writer.get());
+            runParallel(3, fetch.frameCount(), [&](size_t k) { fetch.fetch(k); });
+            if (writer) writer->finish();
+            closer.finish();
+        };
+        restoreWith("16385");
+        EXPECT_EQ(get("restore/16385"), bytes);
+        EXPECT_NE(fs::last_write_time(root_ + "/restore/16385").time_since_epoch().count(), 0);
+        EXPECT_EQ(fs::status(root_ + "/restore/16385").permissions() & fs::perms::all,
+                  fs::perms::owner_read | fs::perms::owner_write);
+        fs::remove(root_ + "/restore/16385");
 
-    // One byte flipped in the middle of frame 2.
-    std::string damaged = get("repo/" + repoPath);
-    uint64_t at = stored->frames[0] + stored->frames[1] + stored->frames[2] / 2;
-    damaged[at] ^= 0x10;
-    put("repo/" + repoPath, damaged);
-    auto e = errorOf([&] { restoreWith("damaged"); });
-    EXPECT_EQ(e.code(), ErrorCode::Checksum);
-    EXPECT_TRUE(has(e.what(), "file 'pg_data/base/1/16385' of backup " + label + " is damaged")) << e.what();
-    EXPECT_TRUE(has(e.what(), "frame 2 of 6")) << e.what();
-    EXPECT_FALSE(fs::exists(root_ + "/restore/damaged"));
+        // One byte flipped in the middle of frame 2.
+        std::string damaged = get("repo/" + repoPath);
+        uint64_t at = stored->frames[0] + stored->frames[1] + stored->frames[2] / 2;
+        damaged[at] ^= 0x10;
+        put("repo/" + repoPath, damaged);
+        auto e = errorOf([&] { restoreWith("damaged"); });
+        EXPECT_EQ(e.code(), ErrorCode::Checksum);
+        EXPECT_TRUE(has(e.what(), "file 'pg_data/base/1/16385' of backup " + label + " is damaged")) << e.what();
+        EXPECT_TRUE(has(e.what(), "frame 2 of 6")) << e.what();
+        EXPECT_FALSE(fs::exists(root_ + "/restore/damaged"));
 
-    // A repository file cut short in its last frame.
-    damaged = get("repo/" + repoPath);
-    damaged[at] ^= 0x10;
-    put("repo/" + repoPath, damaged.substr(0, damaged.size() - 10));
-    e = errorOf([&] { restoreWith("short"); });
-    EXPECT_TRUE(has(e.what(), "frame 5 of 6: the repository file ends inside it (truncated)")) << e.what();
-    EXPECT_FALSE(fs::exists(root_ + "/restore/short"));
+        // A repository file cut short in its last frame.
+        damaged = get("repo/" + repoPath);
+        damaged[at] ^= 0x10;
+        put("repo/" + repoPath, damaged.substr(0, damaged.size() - 10));
+        e = errorOf([&] { restoreWith("short"); });
+        EXPECT_TRUE(has(e.what(), "frame 5 of 6: the repository file ends inside it (truncated)")) << e.what();
+        EXPECT_FALSE(fs::exists(root_ + "/restore/short"));
+        put("repo/" + repoPath, get("repo/" + repoPath + ".keep"));
+    }
 }
 
 // --delta over a local copy: only differing pages are written, whatever the copy's size (a

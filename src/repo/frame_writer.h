@@ -1,0 +1,66 @@
+// Writes a restore's decompressed frames behind the threads that decompress them. A frame
+// written with O_DIRECT (storage::WriteOptions::direct) keeps its thread waiting for the disk;
+// handed to this writer, the thread decompresses the next frame meanwhile, as `zstd -d` overlaps
+// its own writes with decompression on an I/O thread. A fixed pool of frame buffers bounds the
+// memory: a thread that finds none free waits for a write to finish.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "io/buffer.h"
+#include "storage/storage.h"
+
+namespace backrest::repo {
+
+class FrameWriter {
+public:
+    // `buffers`: frames decompressed and waiting to be written, at most (and so the memory:
+    // buffers x the frame size). `threads`: writing threads.
+    FrameWriter(size_t buffers, size_t threads = 1);
+    // Without finish(): waits for the queued writes (they refer to files their owners still
+    // hold), then stops. An error path is unwinding; its files are removed by their owners.
+    ~FrameWriter();
+    FrameWriter(const FrameWriter&) = delete;
+    FrameWriter& operator=(const FrameWriter&) = delete;
+
+    // An empty buffer for the next frame; waits while all of them are queued for writing.
+    std::unique_ptr<io::Buffer> take();
+    // Gives back a buffer that will not be written (its frame failed).
+    void giveBack(std::unique_ptr<io::Buffer> buffer);
+    // Queues out.writeAt(offset, *bytes). Then, on the writing thread, calls done(nullptr) or
+    // done(the write's error) and returns the buffer to the pool. `out` must outlive the call
+    // of done. Raises the first failure of an earlier write, so a failing disk stops the restore
+    // early.
+    void write(storage::StorageWrite& out, uint64_t offset, std::unique_ptr<io::Buffer> bytes,
+               std::function<void(std::exception_ptr)> done);
+    // Waits until every queued write is done; rethrows the first failure.
+    void finish();
+
+private:
+    struct Pending {
+        storage::StorageWrite* out;
+        uint64_t offset;
+        std::unique_ptr<io::Buffer> bytes;
+        std::function<void(std::exception_ptr)> done;
+    };
+    void run();
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::vector<std::unique_ptr<io::Buffer>> free_;
+    std::deque<Pending> queue_;
+    size_t busy_ = 0;
+    bool stopping_ = false;
+    std::exception_ptr failure_;
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace backrest::repo
