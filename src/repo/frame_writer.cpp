@@ -29,6 +29,11 @@ std::unique_ptr<io::Buffer> FrameWriter::take() {
     return buffer;
 }
 
+bool FrameWriter::hasFreeBuffer() {
+    std::lock_guard lock(mutex_);
+    return !free_.empty();
+}
+
 void FrameWriter::giveBack(std::unique_ptr<io::Buffer> buffer) {
     if (!buffer) return;
     {

@@ -33,6 +33,8 @@ public:
 
     // An empty buffer for the next frame; waits while all of them are queued for writing.
     std::unique_ptr<io::Buffer> take();
+    // Whether take() would return at once (a hint: another thread may take the buffer first).
+    bool hasFreeBuffer();
     // Gives back a buffer that will not be written (its frame failed).
     void giveBack(std::unique_ptr<io::Buffer> buffer);
     // Queues out.writeAt(offset, *bytes). Then, on the writing thread, calls done(nullptr) or

@@ -56,6 +56,8 @@ public:
     size_t frameCount() const { return frames_.size(); }
     void fetch(size_t k);
     uint64_t pagesWritten() const { return pagesWritten_; }  // Patch mode
+    // Whether each frame needs one of the FrameWriter's buffers.
+    bool writesBehind() const { return writer_ != nullptr; }
 
 private:
     void fetchOne(size_t k, io::Buffer& compressed, io::Buffer& threadRaw);
