@@ -43,8 +43,7 @@ void FrameWriter::giveBack(std::unique_ptr<io::Buffer> buffer) {
     changed_.notify_all();
 }
 
-void FrameWriter::write(storage::StorageWrite& out, uint64_t offset, std::unique_ptr<io::Buffer> bytes,
-                        std::function<void(std::exception_ptr)> done) {
+void FrameWriter::write(storage::StorageWrite& out, uint64_t offset, std::unique_ptr<io::Buffer> bytes, Done done) {
     {
         std::lock_guard lock(mutex_);
         if (failure_) {
@@ -75,13 +74,13 @@ void FrameWriter::run() {
             error = std::current_exception();
         }
         try {
-            item.done(error);
+            item.done(item.bytes, error);
         } catch (...) {
             if (!error) error = std::current_exception();
         }
         {
             std::lock_guard lock(mutex_);
-            free_.push_back(std::move(item.bytes));
+            if (item.bytes) free_.push_back(std::move(item.bytes));
             busy_--;
             if (error && !failure_) failure_ = error;
         }

@@ -31,18 +31,22 @@ public:
     FrameWriter(const FrameWriter&) = delete;
     FrameWriter& operator=(const FrameWriter&) = delete;
 
-    // An empty buffer for the next frame; waits while all of them are queued for writing.
+    // An empty buffer for the next frame; waits while all of them are in use.
     std::unique_ptr<io::Buffer> take();
     // Whether take() would return at once (a hint: another thread may take the buffer first).
     bool hasFreeBuffer();
-    // Gives back a buffer that will not be written (its frame failed).
+    // Gives back a buffer taken from the pool: one that will not be written (its frame failed),
+    // or one a done callback kept.
     void giveBack(std::unique_ptr<io::Buffer> buffer);
-    // Queues out.writeAt(offset, *bytes). Then, on the writing thread, calls done(nullptr) or
-    // done(the write's error) and returns the buffer to the pool. `out` must outlive the call
-    // of done. Raises the first failure of an earlier write, so a failing disk stops the restore
-    // early.
-    void write(storage::StorageWrite& out, uint64_t offset, std::unique_ptr<io::Buffer> bytes,
-               std::function<void(std::exception_ptr)> done);
+    // Called on the writing thread once a frame is written, with its buffer and nullptr or the
+    // write's error. The buffer goes back to the pool when it returns, unless the callback moved
+    // it out (to read it later: it must give it back then). An exception it throws counts as a
+    // failed write.
+    using Done = std::function<void(std::unique_ptr<io::Buffer>& bytes, std::exception_ptr error)>;
+    // Queues out.writeAt(offset, *bytes), then done. `out` must outlive the call of done.
+    // Raises the first failure of an earlier write (done is then not called), so a failing disk
+    // stops the restore early.
+    void write(storage::StorageWrite& out, uint64_t offset, std::unique_ptr<io::Buffer> bytes, Done done);
     // Waits until every queued write is done; rethrows the first failure.
     void finish();
 
@@ -51,7 +55,7 @@ private:
         storage::StorageWrite* out;
         uint64_t offset;
         std::unique_ptr<io::Buffer> bytes;
-        std::function<void(std::exception_ptr)> done;
+        Done done;
     };
     void run();
 

@@ -95,91 +95,158 @@ void FramedFetch::fetch(size_t k) {
     try {
         fetchOne(k, compressed, raw);
     } catch (...) {
+        // Frames written after this one wait for it in vain: their buffers go back to the pool
+        // (another file's job may be waiting for one).
+        std::vector<std::unique_ptr<io::Buffer>> orphans;
+        {
+            std::lock_guard lock(mutex_);
+            if (!failure_) failure_ = std::current_exception();
+            for (auto& [frame, buffer] : waiting_) orphans.push_back(std::move(buffer));
+            waiting_.clear();
+            turn_.notify_all();
+        }
+        for (auto& buffer : orphans) writer_->giveBack(std::move(buffer));
+        throw;
+    }
+}
+
+void FramedFetch::openOnce() {
+    std::lock_guard lock(mutex_);
+    if (failure_) std::rethrow_exception(failure_);
+    if (sum_) return;
+    // O_TRUNC: a delta restore replaces the file.
+    if (mode_ == Mode::Create)
+        out_ = destination_.openWrite(destinationPath_, expected_.write);
+    else {
+        std::string path = destination_.fullPath(destinationPath_);
+        patchFd_.reset(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+        if (!patchFd_.valid()) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", path);
+        struct stat st{};
+        if (::fstat(patchFd_.get(), &st) != 0) raiseErrno(ErrorCode::FileOpen, "unable to stat for delta restore", path);
+        patchedSizeChanged_ = static_cast<uint64_t>(st.st_size) != expected_.size;
+    }
+    sum_ = std::make_unique<io::ChecksumFilter>(io::checksumTypeOf(
+        expected_.checksum, fmt::format("file '{}' of backup {}", expected_.name, expected_.label)));
+}
+
+void FramedFetch::fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw) {
+    openOnce();
+    if (writer_) return fetchBehind(k, compressed);
+    readFrame(source_, sourcePath_, expected_, frameBytes_, frames_, k, compressed, raw);
+    if (mode_ == Mode::Patch)
+        patchFrame(k, raw);
+    else
+        out_->writeAt(static_cast<uint64_t>(k) * frameBytes_, raw.span());
+
+    std::unique_lock lock(mutex_);
+    turn_.wait(lock, [&] { return failure_ || nextToChecksum_ == k; });
+    if (failure_) std::rethrow_exception(failure_);
+    hashFrame(raw);
+    countFrame(raw.size());
+    if (verified_) closeFile();  // every frame was written before its turn
+    turn_.notify_all();
+}
+
+void FramedFetch::fetchBehind(size_t k, io::Buffer& compressed) {
+    // Buffers in frame order (see the class comment): wait for the frames before to have theirs.
+    {
+        std::unique_lock lock(mutex_);
+        turn_.wait(lock, [&] { return failure_ || nextToTake_ == k; });
+        if (failure_) std::rethrow_exception(failure_);
+    }
+    // Given back to the pool on any failure before the write has it (the pool must not shrink).
+    struct Pooled {
+        FrameWriter* writer;
+        std::unique_ptr<io::Buffer> buffer;
+        ~Pooled() { writer->giveBack(std::move(buffer)); }
+    } pooled{writer_, writer_->take()};
+    {
         std::lock_guard lock(mutex_);
-        if (!failure_) failure_ = std::current_exception();
+        nextToTake_ = k + 1;
+        turn_.notify_all();
+    }
+    readFrame(source_, sourcePath_, expected_, frameBytes_, frames_, k, compressed, *pooled.buffer);
+    {
+        std::lock_guard lock(mutex_);
+        writesPending_++;
+    }
+    try {
+        writer_->write(*out_, static_cast<uint64_t>(k) * frameBytes_, std::move(pooled.buffer),
+                       [this, k](std::unique_ptr<io::Buffer>& raw, std::exception_ptr error) { written(k, raw, error); });
+    } catch (...) {
+        std::lock_guard lock(mutex_);
+        writesPending_--;  // refused: written() will not be called
         turn_.notify_all();
         throw;
     }
 }
 
-void FramedFetch::fetchOne(size_t k, io::Buffer& compressed, io::Buffer& threadRaw) {
-    {
-        // The first job to start creates the file (O_TRUNC: a delta restore replaces it).
-        std::lock_guard lock(mutex_);
-        if (failure_) std::rethrow_exception(failure_);
-        if (!sum_ && nextToChecksum_ == 0) {
-            if (mode_ == Mode::Create)
-                out_ = destination_.openWrite(destinationPath_, expected_.write);
-            else {
-                std::string path = destination_.fullPath(destinationPath_);
-                patchFd_.reset(::open(path.c_str(), O_RDWR | O_CLOEXEC));
-                if (!patchFd_.valid()) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", path);
-                struct stat st{};
-                if (::fstat(patchFd_.get(), &st) != 0) raiseErrno(ErrorCode::FileOpen, "unable to stat for delta restore", path);
-                patchedSizeChanged_ = static_cast<uint64_t>(st.st_size) != expected_.size;
-            }
-            sum_ = std::make_unique<io::ChecksumFilter>(io::checksumTypeOf(
-                expected_.checksum, fmt::format("file '{}' of backup {}", expected_.name, expected_.label)));
-        }
-    }
-    // With a writer the frame goes into one of its buffers, which the write gives back; on any
-    // failure before that, it is given back here (the pool must not shrink).
-    struct Pooled {
-        FrameWriter* writer;
-        std::unique_ptr<io::Buffer> buffer;
-        ~Pooled() {
-            if (writer) writer->giveBack(std::move(buffer));
-        }
-    } pooled{writer_, writer_ ? writer_->take() : nullptr};
-    io::Buffer& raw = pooled.buffer ? *pooled.buffer : threadRaw;
-    readFrame(source_, sourcePath_, expected_, frameBytes_, frames_, k, compressed, raw);
-    const uint64_t offset = static_cast<uint64_t>(k) * frameBytes_;
-    if (mode_ == Mode::Patch)
-        patchFrame(k, raw);
-    else if (!writer_)
-        out_->writeAt(offset, raw.span());
-
-    std::unique_lock lock(mutex_);
-    turn_.wait(lock, [&] { return failure_ || nextToChecksum_ == k; });
-    if (failure_) std::rethrow_exception(failure_);
+// By one thread at a time (the turn, or checksumming_), frame after frame.
+void FramedFetch::hashFrame(const io::Buffer& raw) {
     io::Buffer none;
     sum_->process(raw.span(), none);
-    checksummed_ += raw.size();
-    nextToChecksum_ = k + 1;
-    const bool last = nextToChecksum_ == frames_.size();
-    if (last) {
-        sum_->finish(none);
-        if (sum_->hex() != expected_.checksum || checksummed_ != expected_.size)
-            raise(ErrorCode::Checksum,
-                  "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with {} {}, "
-                  "restored {} bytes with {}",
-                  expected_.name, expected_.label, source_.fullPath(sourcePath_), expected_.size,
-                  io::checksumAlgorithm(*io::checksumTypeOf(expected_.checksum)), expected_.checksum, checksummed_,
-                  sum_->hex());
-    }
-    if (writer_) {
-        // Counted before the turn passes on, so the last frame's verification sees every write.
-        writesPending_++;
-        verified_ = last;
-        turn_.notify_all();
-        lock.unlock();
-        writer_->write(*out_, offset, std::move(pooled.buffer), [this](std::exception_ptr error) { written(error); });
-        return;
-    }
-    if (last) {
-        verified_ = true;
-        closeFile();  // without a writer, every frame was written before its turn
-    }
-    turn_.notify_all();
 }
 
-// Notifies under the lock: the destructor may run as soon as it is released.
-void FramedFetch::written(std::exception_ptr error) {
-    std::lock_guard lock(mutex_);
-    writesPending_--;
-    turn_.notify_all();
-    if (error && !failure_) failure_ = error;
-    if (verified_ && writesPending_ == 0 && !failure_) closeFile();
+// Under mutex_, after hashFrame: after the last frame, the whole file's checksum is compared.
+void FramedFetch::countFrame(uint64_t bytes) {
+    checksummed_ += bytes;
+    nextToChecksum_++;
+    if (nextToChecksum_ < frames_.size()) return;
+    io::Buffer none;
+    sum_->finish(none);
+    if (sum_->hex() != expected_.checksum || checksummed_ != expected_.size)
+        raise(ErrorCode::Checksum,
+              "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with {} {}, "
+              "restored {} bytes with {}",
+              expected_.name, expected_.label, source_.fullPath(sourcePath_), expected_.size,
+              io::checksumAlgorithm(*io::checksumTypeOf(expected_.checksum)), expected_.checksum, checksummed_,
+              sum_->hex());
+    verified_ = true;
+}
+
+// Whichever writing thread finds the next frame in file order written checksums it, and every
+// written frame after it; the others leave theirs waiting. The lock is released while hashing
+// (the jobs need it to start their frames); checksumming_ keeps the frames in order.
+void FramedFetch::written(size_t k, std::unique_ptr<io::Buffer>& raw, std::exception_ptr error) {
+    std::vector<std::unique_ptr<io::Buffer>> done;  // back to the pool once the lock is released
+    std::exception_ptr mine;
+    FrameWriter* const writer = writer_;  // *this may be gone once the lock is released
+    {
+        std::unique_lock lock(mutex_);
+        if (error && !failure_) failure_ = error;
+        if (!failure_) waiting_[k] = std::move(raw);
+        while (!failure_ && !checksumming_ && !waiting_.empty() && waiting_.begin()->first == nextToChecksum_) {
+            auto next = std::move(waiting_.begin()->second);
+            waiting_.erase(waiting_.begin());
+            checksumming_ = true;
+            lock.unlock();
+            hashFrame(*next);
+            lock.lock();
+            checksumming_ = false;
+            try {
+                countFrame(next->size());
+            } catch (...) {
+                mine = failure_ = std::current_exception();
+            }
+            done.push_back(std::move(next));
+        }
+        if (failure_) {
+            for (auto& [frame, buffer] : waiting_) done.push_back(std::move(buffer));
+            waiting_.clear();
+        }
+        // Every frame checksummed means every frame written: this is the last write's call.
+        if (verified_ && !failure_ && waiting_.empty() && writesPending_ == 1) {
+            try {
+                closeFile();
+            } catch (...) {
+                mine = failure_ = std::current_exception();
+            }
+        }
+        writesPending_--;
+        turn_.notify_all();  // under the lock: the destructor may run as soon as it is released
+    }
+    for (auto& buffer : done) writer->giveBack(std::move(buffer));
+    if (mine) std::rethrow_exception(mine);
 }
 
 void FramedFetch::closeFile() {

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,15 +32,19 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Ex
                io::Buffer& out);
 
 // One file's restore, shared by the jobs that each restore one frame of it. fetch(k) may run on
-// any thread; the jobs must be started in frame order (a job waits for the one before it to
-// have checksummed its frame, never for a later one). The job that checksums the last frame
-// verifies the file and closes it; after a failure, the file is removed when this object is
-// destroyed, which must happen only once every job has returned (the destructor waits for the
-// frames still queued on a FrameWriter).
+// any thread; the jobs must be started in frame order (a job waits for the one before it, never
+// for a later one). The file's checksum is taken over the frames in file order; once the last
+// frame is checksummed the file is verified and closed. After a failure, the file is removed
+// when this object is destroyed, which must happen only once every job has returned (the
+// destructor waits for the frames still queued on a FrameWriter).
 //
 // Create mode writes each frame with O_DIRECT into a file whose space is reserved at once (see
-// storage::WriteOptions::direct and ::size). With a `writer`, frames are written behind the jobs
-// (FrameWriter) and the file is closed once its last frame is both checksummed and written.
+// storage::WriteOptions::direct and ::size). With a `writer`, a job only decompresses its frame:
+// the FrameWriter's thread writes it, then checksums it when every frame before it has been
+// checksummed, or leaves it (in its buffer) to the thread that checksums the one before; a
+// checksum that does not match is raised there, and by FrameWriter::finish(). The jobs of a file
+// take their buffers in frame order, so a frame left waiting always follows one that holds a
+// buffer and is under way: the bounded pool cannot run dry of frames that can finish.
 //
 // Patch mode (a delta restore over a local copy, of any size): nothing is created; each
 // frame's 8 KiB pages are compared with the local file's and only those that differ are
@@ -60,10 +65,15 @@ public:
     bool writesBehind() const { return writer_ != nullptr; }
 
 private:
+    void openOnce();  // the first job creates (or opens) the file and the checksum
     void fetchOne(size_t k, io::Buffer& compressed, io::Buffer& threadRaw);
+    void fetchBehind(size_t k, io::Buffer& compressed);  // with a writer
     void patchFrame(size_t k, const io::Buffer& raw);
+    void hashFrame(const io::Buffer& raw);  // the next frame in file order
+    void countFrame(uint64_t bytes);        // under mutex_; verifies the file after the last frame
     void closeFile();     // under mutex_, once every frame is checksummed and written
-    void written(std::exception_ptr error);  // a FrameWriter write of this file is done
+    // On the FrameWriter's thread: frame k is written (or its write failed).
+    void written(size_t k, std::unique_ptr<io::Buffer>& raw, std::exception_ptr error);
 
     storage::Storage& source_;
     std::string sourcePath_;
@@ -75,8 +85,11 @@ private:
     storage::AsyncCloser* closer_;
     Mode mode_;
     FrameWriter* writer_;
-    size_t writesPending_ = 0;  // frames handed to writer_ and not yet written
+    size_t writesPending_ = 0;  // frames handed to writer_ whose written() has not returned
     bool verified_ = false;      // every frame checksummed, and the file's checksum matched
+    size_t nextToTake_ = 0;      // with writer_: the frame whose job takes a buffer next
+    std::map<size_t, std::unique_ptr<io::Buffer>> waiting_;  // written, to checksum after the frames before
+    bool checksumming_ = false;  // a writing thread is checksumming this file's frames
     storage::Fd patchFd_;
     std::atomic<uint64_t> pagesWritten_{0};
     bool patchedSizeChanged_ = false;  // the local copy had another size: truncated or extended

@@ -7,6 +7,8 @@
 #include <random>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "common/error.h"
 #include "io/file_checksum.h"
 #include "common/parallel.h"
@@ -53,6 +55,17 @@ protected:
     std::string get(const std::string& rel) {
         std::ifstream in(root_ + "/" + rel, std::ios::binary);
         return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    // Stores pg/base/1/<relfilenode>, holding `bytes`, as a framed file at repoPath.
+    StoredFile storeFramed(const std::string& relfilenode, const std::string& bytes, uint64_t frameBytes,
+                           const std::string& repoPath, int compressWorkers = 0) {
+        put("pg/base/1/" + relfilenode, bytes);
+        TransferOptions options;
+        options.frameBytes = frameBytes;
+        options.compressWorkers = compressWorkers;
+        auto stored = storeFile(*pg_, "base/1/" + relfilenode, *repo_, repoPath, options);
+        if (!stored) ADD_FAILURE() << "base/1/" << relfilenode << " not stored";
+        return stored.value_or(StoredFile{});
     }
 
     std::string root_;
@@ -200,21 +213,17 @@ TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
     const std::string label = "20261122-080000F";
     const uint64_t frameBytes = 1 << 20;
     std::string bytes = content(5 * frameBytes + 4321);
-    put("pg/base/1/16385", bytes);
     std::string repoPath = "backup/main/" + label + "/pg_data/base/1/16385.zst";
-    TransferOptions options;
-    options.frameBytes = frameBytes;
-    options.compressWorkers = 2;
-    auto stored = storeFile(*pg_, "base/1/16385", *repo_, repoPath, options);
-    ASSERT_TRUE(stored);
-    EXPECT_EQ(stored->frameBytes, frameBytes);
-    ASSERT_EQ(stored->frames.size(), 6u);
+    auto stored = storeFramed("16385", bytes, frameBytes, repoPath, 2);
+    ASSERT_FALSE(HasFailure());
+    EXPECT_EQ(stored.frameBytes, frameBytes);
+    ASSERT_EQ(stored.frames.size(), 6u);
     uint64_t sum = 0;
-    for (auto n : stored->frames) sum += n;
-    EXPECT_EQ(sum, stored->repoSize);
-    EXPECT_EQ(stored->checksum, io::checksumHex(io::ChecksumType::Xxh3, bytes));
+    for (auto n : stored.frames) sum += n;
+    EXPECT_EQ(sum, stored.repoSize);
+    EXPECT_EQ(stored.checksum, io::checksumHex(io::ChecksumType::Xxh3, bytes));
 
-    ExpectedFile expected{"pg_data/base/1/16385", label, stored->size, stored->checksum, {}};
+    ExpectedFile expected{"pg_data/base/1/16385", label, stored.size, stored.checksum, {}};
     expected.write.atomic = false;
     expected.write.mode = 0600;
     expected.write.mtime = 1700000000;
@@ -226,7 +235,7 @@ TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
         auto restoreWith = [&](const std::string& to) {
             storage::AsyncCloser closer(1);
             std::unique_ptr<FrameWriter> writer = behind ? std::make_unique<FrameWriter>(3) : nullptr;
-            FramedFetch fetch(*repo_, repoPath, *restore_, to, expected, frameBytes, stored->frames, &closer,
+            FramedFetch fetch(*repo_, repoPath, *restore_, to, expected, frameBytes, stored.frames, &closer,
                               FramedFetch::Mode::Create, writer.get());
             runParallel(3, fetch.frameCount(), [&](size_t k) { fetch.fetch(k); });
             if (writer) writer->finish();
@@ -241,7 +250,7 @@ TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
 
         // One byte flipped in the middle of frame 2.
         std::string damaged = get("repo/" + repoPath);
-        uint64_t at = stored->frames[0] + stored->frames[1] + stored->frames[2] / 2;
+        uint64_t at = stored.frames[0] + stored.frames[1] + stored.frames[2] / 2;
         damaged[at] ^= 0x10;
         put("repo/" + repoPath, damaged);
         auto e = errorOf([&] { restoreWith("damaged"); });
@@ -261,23 +270,69 @@ TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
     }
 }
 
+// Every frame sound but the file not the one the manifest records (a manifest from another
+// backup, say): the whole file's checksum, taken over the frames in order on the writing
+// threads, fails the restore naming the file, no file is left, and every frame buffer is back
+// in the pool, whichever thread found the mismatch.
+TEST_F(RepoFileTransfer, FramedFileWithWrongChecksumFailsOnTheWritingThread) {
+    const std::string label = "20261122-083000F";
+    const uint64_t frameBytes = 256 * 1024;
+    std::string bytes = content(7 * frameBytes + 100);
+    std::string repoPath = "backup/main/" + label + "/pg_data/base/1/16387.zst";
+    auto stored = storeFramed("16387", bytes, frameBytes, repoPath);
+    ASSERT_FALSE(HasFailure());
+    ASSERT_EQ(stored.frames.size(), 8u);
+    std::string wrong = io::checksumHex(io::ChecksumType::Xxh3, bytes + "x");
+    ExpectedFile expected{"pg_data/base/1/16387", label, stored.size, wrong, {}};
+    expected.write.atomic = false;
+    for (size_t writingThreads : {1, 3}) {
+        SCOPED_TRACE(fmt::format("{} writing threads", writingThreads));
+        FrameWriter writer(3, writingThreads);
+        storage::AsyncCloser closer(1);
+        auto e = errorOf([&] {
+            FramedFetch fetch(*repo_, repoPath, *restore_, "wrong", expected, frameBytes, stored.frames, &closer,
+                              FramedFetch::Mode::Create, &writer);
+            // The failure surfaces in a later frame's job or, after the last, in finish().
+            try {
+                runParallel(2, fetch.frameCount(), [&](size_t k) { fetch.fetch(k); });
+            } catch (...) {
+                writer.finish();
+                throw;
+            }
+            writer.finish();
+        });
+        EXPECT_EQ(e.code(), ErrorCode::Checksum);
+        EXPECT_TRUE(has(e.what(), "file 'pg_data/base/1/16387' of backup " + label + " is damaged")) << e.what();
+        EXPECT_TRUE(has(e.what(), "recorded " + std::to_string(bytes.size()) + " bytes with XXH3-128 " + wrong))
+            << e.what();
+        EXPECT_TRUE(has(e.what(), "restored " + std::to_string(bytes.size()) + " bytes with " + stored.checksum))
+            << e.what();
+        closer.finish();
+        EXPECT_FALSE(fs::exists(root_ + "/restore/wrong"));
+        std::vector<std::unique_ptr<io::Buffer>> pool;
+        for (int i = 0; i < 3; i++) {
+            ASSERT_TRUE(writer.hasFreeBuffer()) << "buffer " << i << " was not given back";
+            pool.push_back(writer.take());
+        }
+        EXPECT_FALSE(writer.hasFreeBuffer());
+        for (auto& b : pool) writer.giveBack(std::move(b));
+    }
+}
+
 // --delta over a local copy: only differing pages are written, whatever the copy's size (a
 // table that grew or shrank since), and the result is the backup's file.
 TEST_F(RepoFileTransfer, FramedFilePatchedInPlaceWritesOnlyDifferingPages) {
     const std::string label = "20261122-090000F";
     const uint64_t frameBytes = 256 * 1024;
     std::string bytes = content(4 * frameBytes + 3 * 8192);
-    put("pg/base/1/16386", bytes);
     std::string repoPath = "backup/main/" + label + "/pg_data/base/1/16386.zst";
-    TransferOptions options;
-    options.frameBytes = frameBytes;
-    auto stored = storeFile(*pg_, "base/1/16386", *repo_, repoPath, options);
-    ASSERT_TRUE(stored);
-    ASSERT_EQ(stored->frames.size(), 5u);
-    ExpectedFile expected{"pg_data/base/1/16386", label, stored->size, stored->checksum, {}};
+    auto stored = storeFramed("16386", bytes, frameBytes, repoPath);
+    ASSERT_FALSE(HasFailure());
+    ASSERT_EQ(stored.frames.size(), 5u);
+    ExpectedFile expected{"pg_data/base/1/16386", label, stored.size, stored.checksum, {}};
     auto patch = [&](const std::string& local) {
         put("restore/16386", local);
-        FramedFetch fetch(*repo_, repoPath, *restore_, "16386", expected, frameBytes, stored->frames, nullptr,
+        FramedFetch fetch(*repo_, repoPath, *restore_, "16386", expected, frameBytes, stored.frames, nullptr,
                           FramedFetch::Mode::Patch);
         runParallel(2, fetch.frameCount(), [&](size_t k) { fetch.fetch(k); });
         EXPECT_EQ(get("restore/16386"), bytes);

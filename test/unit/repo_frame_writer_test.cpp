@@ -51,7 +51,7 @@ TEST_F(RepoFrameWriter, WritesEveryFrameAtItsOffset) {
             EXPECT_TRUE(buffer->empty());
             std::memset(buffer->ensureFree(kFrame), static_cast<int>('A' + k % 26), kFrame);
             buffer->commit(kFrame);
-            writer.write(*out, k * kFrame, std::move(buffer), [&](std::exception_ptr error) {
+            writer.write(*out, k * kFrame, std::move(buffer), [&](std::unique_ptr<io::Buffer>&, std::exception_ptr error) {
                 done++;
                 if (error) failed++;
             });
@@ -79,14 +79,14 @@ TEST_F(RepoFrameWriter, FailedWriteReachesOwnerAndCaller) {
     std::exception_ptr seen;
     auto buffer = writer.take();
     buffer->append(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>("abc"), 3));
-    writer.write(*out, 0, std::move(buffer), [&](std::exception_ptr error) { seen = error; });
+    writer.write(*out, 0, std::move(buffer), [&](std::unique_ptr<io::Buffer>&, std::exception_ptr error) { seen = error; });
     auto e = test::errorOf([&] { writer.finish(); });
     EXPECT_EQ(e.code(), ErrorCode::Assert);
     EXPECT_TRUE(test::has(e.what(), "after close")) << e.what();
     ASSERT_TRUE(seen);
     auto again = writer.take();  // given back after the failure
     ASSERT_TRUE(again);
-    auto refused = test::errorOf([&] { writer.write(*out, 0, std::move(again), [](std::exception_ptr) {}); });
+    auto refused = test::errorOf([&] { writer.write(*out, 0, std::move(again), [](std::unique_ptr<io::Buffer>&, std::exception_ptr) {}); });
     EXPECT_TRUE(test::has(refused.what(), "after close")) << refused.what();
     EXPECT_TRUE(writer.take());  // the refused write's buffer is back too
 }
