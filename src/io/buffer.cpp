@@ -2,6 +2,7 @@
 #include "io/buffer.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -13,6 +14,10 @@
 
 namespace backrest::io {
 
+namespace {
+constexpr size_t kHugePage = 2u << 20;  // x86-64's transparent huge page
+}  // namespace
+
 void Buffer::Free::operator()(uint8_t* p) const { ::free(p); }
 
 void Buffer::reserve(size_t capacity) {
@@ -20,9 +25,13 @@ void Buffer::reserve(size_t capacity) {
     // Not value-initialised, so growing to a few MiB per block does not memset memory that zstd
     // or the caller is about to overwrite anyway. A large buffer is page-aligned, for O_DIRECT
     // writes; a small one is not, so that it does not cost a page.
-    const size_t alignment = capacity >= (64u << 10) ? 4096 : alignof(std::max_align_t);
+    const bool huge = pages_ == Pages::Huge && capacity >= kHugePage;
+    const size_t alignment = huge                      ? kHugePage
+                             : capacity >= (64u << 10) ? 4096
+                                                       : alignof(std::max_align_t);
     void* memory = nullptr;
     if (::posix_memalign(&memory, alignment, capacity) != 0) throw std::bad_alloc();
+    if (huge) ::madvise(memory, capacity / kHugePage * kHugePage, MADV_HUGEPAGE);  // advice only
     std::unique_ptr<uint8_t[], Free> grown(static_cast<uint8_t*>(memory));
     if (size_ > 0) std::memcpy(grown.get(), data_.get(), size_);
     data_ = std::move(grown);

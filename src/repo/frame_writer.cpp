@@ -6,7 +6,9 @@
 namespace backrest::repo {
 
 FrameWriter::FrameWriter(size_t buffers, size_t threads) {
-    for (size_t i = 0; i < std::max<size_t>(buffers, 1); i++) free_.push_back(std::make_unique<io::Buffer>());
+    // On huge pages: each is written with O_DIRECT again and again (io::Buffer::Pages).
+    for (size_t i = 0; i < std::max<size_t>(buffers, 1); i++)
+        free_.push_back(std::make_unique<io::Buffer>(io::Buffer::Pages::Huge));
     for (size_t i = 0; i < std::max<size_t>(threads, 1); i++) threads_.emplace_back([this] { run(); });
 }
 
