@@ -61,6 +61,7 @@ int backup(const Config& config) {
     settings.archiveCheck = config.getBool("archive-check");
     settings.archiveTimeout = static_cast<int>(config.getInt("archive-timeout"));
     settings.block = config.getBool("repo1-block");
+    settings.bundle = bundleSettings(config);
 
     repo::BackupJob job(settings);
     std::string type = config.find("type").value_or("full");

@@ -48,6 +48,17 @@ repo::TransferOptions transferOptions(const Config& config) {
     return o;
 }
 
+repo::BundleSettings bundleSettings(const Config& config) {
+    repo::BundleSettings b;
+    b.enabled = config.getBool("repo1-bundle");
+    b.size = static_cast<uint64_t>(config.getInt("repo1-bundle-size"));
+    b.limit = static_cast<uint64_t>(config.getInt("repo1-bundle-limit"));
+    if (b.enabled && b.limit > b.size)
+        raise(ErrorCode::Option, "option 'repo1-bundle-limit' ({} bytes) is larger than 'repo1-bundle-size' ({} bytes)",
+              b.limit, b.size);
+    return b;
+}
+
 std::string pgPath(const Config& config) {
     std::string path = config.getString("pg1-path");
     if (path.empty() || path[0] != '/')

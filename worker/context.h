@@ -7,6 +7,7 @@
 
 #include "common/config.h"
 #include "pg/client.h"
+#include "repo/bundle.h"
 #include "repo/file_transfer.h"
 #include "repo/layout.h"
 #include "storage/posix.h"
@@ -17,6 +18,8 @@ std::unique_ptr<storage::Storage> openRepo(const Config& config);
 repo::Layout stanzaLayout(const Config& config);
 pg::ConnectOptions connectOptions(const Config& config);
 repo::TransferOptions transferOptions(const Config& config);
+// repo1-bundle, repo1-bundle-size, repo1-bundle-limit.
+repo::BundleSettings bundleSettings(const Config& config);
 // pg1-path as an absolute path (required).
 std::string pgPath(const Config& config);
 

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/parallel.h"
 #include "repo/block_transfer.h"
+#include "repo/bundle.h"
 #include "repo/file_transfer.h"
 #include "repo/framed_fetch.h"
 #include "repo/info.h"
@@ -263,11 +264,11 @@ int restore(const Config& config) {
         } else if (f.blockSize != 0)
             repo::fetchBlocks(*repo, layout, compressOf, fs, dest, expected, options.bufferSize, async);
         else if (deltaPlan.patch.count(index))
-            patchInPlace(*repo, layout.backupFile(holder, f.name, io::compressExtension(type)), type, dest, f, holder,
-                         options.bufferSize);
+            patchInPlace(*repo, repo::storedLocation(layout, holder, f, io::compressExtension(type)), type, dest, f,
+                         holder, options.bufferSize);
         else
-            repo::fetchFile(*repo, layout.backupFile(holder, f.name, io::compressExtension(type)), type, fs, dest,
-                            expected, options.bufferSize, async);
+            repo::fetchFile(*repo, repo::storedLocation(layout, holder, f, io::compressExtension(type)), type, fs,
+                            dest, expected, options.bufferSize, async);
         chownIfRoot(dest, f.user, f.group);
     };
     // A file stored as frames is restored frame by frame, its frames one job each, so that the

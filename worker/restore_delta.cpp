@@ -122,13 +122,13 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
     return plan;
 }
 
-void patchInPlace(storage::Storage& repo, const std::string& repoPath, io::CompressType compressType,
+void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored, io::CompressType compressType,
                   const std::string& path, const repo::ManifestFile& f, const std::string& holder,
                   size_t bufferSize) {
-    auto in = repo.openRead(repoPath, true);
+    auto in = stored.open(repo, true);
     if (!in)
         raise(ErrorCode::FileMissing, "file '{}' of backup {} is missing from the repository (expected '{}')",
-              f.name, holder, repo.fullPath(repoPath));
+              f.name, holder, stored.describe(repo));
     storage::Fd owned(::open(path.c_str(), O_RDWR | O_CLOEXEC));
     if (!owned.valid()) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", path);
     const int fd = owned.get();
@@ -151,7 +151,7 @@ void patchInPlace(storage::Storage& repo, const std::string& repoPath, io::Compr
         }
         offset += bytes.size();
     });
-    chain.push(io::makeDecompressFilter(compressType, repo.fullPath(repoPath)));
+    chain.push(io::makeDecompressFilter(compressType, stored.describe(repo)));
     auto type = io::checksumTypeOf(f.checksum, fmt::format("file '{}' of backup {}", f.name, holder));
     auto& sum = chain.add<io::ChecksumFilter>(type);
     auto& size = chain.add<io::SizeFilter>();
@@ -167,7 +167,7 @@ void patchInPlace(storage::Storage& repo, const std::string& repoPath, io::Compr
         raise(ErrorCode::Checksum,
               "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with {} {}, read {} "
               "bytes with {}",
-              f.name, holder, repo.fullPath(repoPath), f.size, io::checksumAlgorithm(type), f.checksum, size.bytes(),
+              f.name, holder, stored.describe(repo), f.size, io::checksumAlgorithm(type), f.checksum, size.bytes(),
               sum.hex());
     if (::ftruncate(fd, static_cast<off_t>(f.size)) != 0) raiseErrno(ErrorCode::FileWrite, "unable to truncate", path);
     if ((pagesWritten > 0 || localSize != f.size) && ::fsync(fd) != 0)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "io/compress.h"
+#include "repo/file_transfer.h"
 #include "repo/manifest.h"
 #include "storage/storage.h"
 
@@ -39,7 +40,7 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& input);
 // differ from the backup's bytes (a relation file changed by 1 % is not rewritten and fsynced
 // whole). The backup's bytes are verified against their size and checksum as in any restore; a
 // mismatch is a ChecksumError naming the file and the backup.
-void patchInPlace(storage::Storage& repo, const std::string& repoPath, io::CompressType compressType,
+void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored, io::CompressType compressType,
                   const std::string& path, const repo::ManifestFile& file, const std::string& holder,
                   size_t bufferSize);
 

@@ -124,6 +124,7 @@ repo::BackupSettings backupSettings(Daemon& d) {
     s.archiveCheck = true;
     s.archiveTimeout = static_cast<int>(d.config.getInt("archive-timeout"));
     s.block = d.config.getBool("repo1-block");
+    s.bundle = bundleSettings(d.config);
     return s;
 }
 

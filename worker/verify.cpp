@@ -20,6 +20,7 @@
 #include "io/size.h"
 #include "pg/wal.h"
 #include "repo/block_transfer.h"
+#include "repo/bundle.h"
 #include "repo/checksummed_json.h"
 #include "repo/info.h"
 #include "repo/manifest.h"
@@ -298,7 +299,9 @@ void StanzaVerify::planBackup(BackupReport& r) {
         auto [it, added] = fileChecks_.try_emplace(holder + "/" + f.name, checks_.size());
         if (added) {
             ReadCheck c;
-            c.path = layout_.backupFile(holder, f.name, io::compressExtension(h->type));
+            auto location = repo::storedLocation(layout_, holder, *stored, io::compressExtension(h->type));
+            c.path = location.path;
+            c.range = location.range;
             c.type = h->type;
             c.checksum = stored->checksum;
             c.size = stored->size;

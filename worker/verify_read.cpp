@@ -8,6 +8,7 @@
 #include "io/filter_chain.h"
 #include "io/file_checksum.h"
 #include "io/size.h"
+#include "repo/file_transfer.h"
 #include "repo/framed_fetch.h"
 
 namespace backrest::cmd {
@@ -69,9 +70,10 @@ void FramedReadBack::read(size_t k) {
 
 // Streams the file through decompress -> checksum -> size into a sink that keeps nothing.
 void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
-    std::string where = repo.fullPath(check.path);
+    const repo::StoredLocation stored(check.path, check.range);
+    std::string where = stored.describe(repo);
     try {
-        auto in = repo.openRead(check.path, /*ignoreMissing=*/true);
+        auto in = stored.open(repo, /*ignoreMissing=*/true);
         if (!in) {
             check.problem = fmt::format("is missing from the repository (expected '{}')", where);
             return;

@@ -21,6 +21,7 @@ namespace backrest::cmd {
 // One repository file to read back, and what its original bytes must be.
 struct ReadCheck {
     std::string path;
+    storage::ReadRange range;  // a file in a bundle: its bytes there (storedSize is their length)
     io::CompressType type = io::CompressType::None;
     std::string checksum;
     std::optional<uint64_t> size, storedSize;  // unknown for WAL: its name carries only the checksum

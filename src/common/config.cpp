@@ -65,6 +65,23 @@ std::optional<int64_t> parseInt(std::string_view value) {
     return result;
 }
 
+// "8MiB" -> 8388608; a plain number is bytes. Units are powers of 1024, case-insensitive.
+std::optional<int64_t> parseSize(std::string_view value) {
+    size_t digits = 0;
+    while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9') digits++;
+    auto number = parseInt(value.substr(0, digits));
+    if (!number) return std::nullopt;
+    std::string unit;
+    for (char c : value.substr(digits)) unit.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    int shift = -1;
+    if (unit.empty() || unit == "b") shift = 0;
+    else if (unit == "k" || unit == "kb" || unit == "kib") shift = 10;
+    else if (unit == "m" || unit == "mb" || unit == "mib") shift = 20;
+    else if (unit == "g" || unit == "gb" || unit == "gib") shift = 30;
+    if (shift < 0 || *number > (std::numeric_limits<int64_t>::max() >> shift)) return std::nullopt;
+    return *number << shift;
+}
+
 bool isAllowed(std::string_view allowed, std::string_view value) {
     while (!allowed.empty()) {
         size_t space = allowed.find(' ');
@@ -109,6 +126,14 @@ std::string normalize(const OptionDef& def, std::string_view value, std::string_
                     fmt::format("expected an integer from {} to {}", def.minValue, def.maxValue));
             }
             return std::string(value);
+        }
+        case OptionType::Size: {
+            auto n = parseSize(value);
+            if (!n) raiseInvalid(def, value, origin, "expected a size such as 2MiB, 512KiB or a number of bytes");
+            if (*n < def.minValue || *n > def.maxValue)
+                raiseInvalid(def, value, origin,
+                             fmt::format("expected a size from {} to {} bytes", def.minValue, def.maxValue));
+            return std::to_string(*n);
         }
         case OptionType::String:
         case OptionType::Path:
@@ -376,10 +401,11 @@ std::string Config::getString(std::string_view name) const {
 
 int64_t Config::getInt(std::string_view name) const {
     const OptionDef& def = knownDef(name);
-    if (def.type != OptionType::Integer) {
+    if (def.type != OptionType::Integer && def.type != OptionType::Size) {
         raise(ErrorCode::Assert, "option '{}' is not an integer option", name);
     }
     // Every stored value passed normalize() and the table's defaults are tested, so it parses.
+    if (def.type == OptionType::Size) return parseSize(getString(name)).value();  // a default keeps its unit
     return parseInt(getString(name)).value();
 }
 

@@ -20,7 +20,9 @@
 
 namespace backrest {
 
-enum class OptionType { String, Integer, Boolean, Path };
+// Size: a byte count, given as a number of bytes or with a unit (KiB, MiB, GiB; KB, MB, GB and
+// K, M, G mean the same powers of 1024, as in pgBackRest), read with getInt.
+enum class OptionType { String, Integer, Boolean, Path, Size };
 
 struct OptionDef {
     std::string_view name;
@@ -30,7 +32,7 @@ struct OptionDef {
     std::string_view allowed = {};       // for String: space-separated allowed values, empty = any
     std::string_view help = {};
     bool multi = false;             // may be given several times (e.g. tablespace-map)
-    // For Integer: accepted range, checked when parsing so a bad value fails before any work.
+    // For Integer and Size: accepted range, checked when parsing so a bad value fails before any work.
     int64_t minValue = std::numeric_limits<int64_t>::min();
     int64_t maxValue = std::numeric_limits<int64_t>::max();
 };
@@ -54,7 +56,7 @@ public:
     bool has(std::string_view name) const;  // set by any source, or has a default
     // Required getters: a missing value raises OptionError "option '<name>' is required ...".
     std::string getString(std::string_view name) const;
-    int64_t getInt(std::string_view name) const;  // also checks it is an integer, naming option
+    int64_t getInt(std::string_view name) const;  // also checks it is an integer (or size), naming option
     bool getBool(std::string_view name) const;    // y/n, true/false, on/off, 1/0
     std::optional<std::string> find(std::string_view name) const;
     std::vector<std::string> getMulti(std::string_view name) const;  // all values of a multi option

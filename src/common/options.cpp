@@ -182,6 +182,25 @@ std::vector<OptionDef> buildOptionDefs() {
          .help = "Store files of 64 KiB and more as blocks: an incremental or differential backup "
                  "then stores only the changed blocks (8 KiB: a page of a relation file) of a "
                  "changed file instead of the whole file."},
+        {.name = "repo1-bundle",
+         .type = T::Boolean,
+         .defaultValue = "y",
+         .help = "Store small files (up to repo1-bundle-limit) together in bundle files of up to "
+                 "repo1-bundle-size instead of one repository file each: a data directory's "
+                 "hundreds of small files cost one create, fsync and rename per bundle."},
+        {.name = "repo1-bundle-size",
+         .type = T::Size,
+         .defaultValue = "8MiB",
+         .help = "Original bytes stored in one bundle at most (repo1-bundle).",
+         .minValue = 1 << 20,
+         .maxValue = 1ll << 30},
+        {.name = "repo1-bundle-limit",
+         .type = T::Size,
+         .defaultValue = "2MiB",
+         .help = "Files of at most this size are bundled (repo1-bundle); it cannot exceed "
+                 "repo1-bundle-size.",
+         .minValue = 8 << 10,
+         .maxValue = 1ll << 30},
         {.name = "repo1-retention-full",
          .type = T::Integer,
          .help = "Number of full backups to keep; older full backups, and the backups and WAL "

@@ -210,11 +210,21 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         files[i].blockSize = prior.blockSize;  // its map is in the referenced backup
         files[i].frameBytes = prior.frameBytes;
         files[i].frames = prior.frames;
+        files[i].bundleId = prior.bundleId;  // in the referenced backup's bundle
+        files[i].bundleOffset = prior.bundleOffset;
         files[i].pageChecked = prior.pageChecked;
         files[i].pageErrors = prior.pageErrors;
         referencedBytes += files[i].size;
     }
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return files[a].size > files[b].size; });
+    // Small files (the end of the order) go into bundles, stored after the files stored alone.
+    std::vector<size_t> alone, bundled;
+    for (size_t index : order) {
+        const auto& file = files[index];
+        bool blockStored = s_.block && blockSizeFor(file.size) != 0;
+        (s_.bundle.enabled && !blockStored && file.size <= s_.bundle.limit ? bundled : alone).push_back(index);
+    }
+    const auto bundles = planBundles(files, bundled, s_.bundle);
 
     BackupProgress state;
     state.bytesTotal = manifest_.totalSize() - referencedBytes;
@@ -224,6 +234,7 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
     std::vector<bool> vanished(files.size(), false);
     std::string ext(io::compressExtension(s_.transfer.compressType));
     s_.repo->pathCreate(s_.layout.backupDir(manifest_.label), 0750);
+    if (!bundles.empty()) s_.repo->pathCreate(s_.layout.bundleDir(manifest_.label), 0750);
     journal_ = std::make_unique<ResumeJournal>(
         *s_.repo, s_.layout,
         ResumeHeader{manifest_.label, manifest_.type, manifest_.prior, manifest_.compressType, start.timestamp});
@@ -232,23 +243,67 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
     TransferOptions transfer = s_.transfer;
     transfer.closer = &closer;
     transfer.cancel = &cancelled_;
-    runParallel(s_.processMax, order.size(), [&](size_t i) {
-        checkCancelled();
-        auto& file = files[order[i]];
-        // Only files stored whole are journaled and resumed.
+    auto reportDone = [&](uint64_t bytes) {
+        std::lock_guard lock(progressMutex);
+        state.filesDone++;
+        state.bytesDone += bytes;
+        double now = monotonicSeconds();
+        if (now - lastReport >= 0.5 || state.filesDone == state.filesTotal) {
+            lastReport = now;
+            progress(state);
+        }
+    };
+    // Page checksums are validated as a relation file is copied (when the cluster has them).
+    struct PageCheck {
+        uint32_t segment = 0;
+        std::optional<io::PageChecksumFilter> filter;
+        io::Filter* observer() { return filter ? &*filter : nullptr; }
+    };
+    auto pageCheckFor = [&](const ManifestFile& file) {
+        PageCheck check;
+        if (manifest_.dataChecksums && io::isRelationFile(file.name, &check.segment))
+            check.filter.emplace(check.segment, startLsn);
+        return check;
+    };
+    // What a copy found goes into the file's manifest entry.
+    auto record = [&](size_t index, const std::optional<StoredFile>& stored, PageCheck& pageCheck) {
+        auto& file = files[index];
+        if (stored && pageCheck.filter) {
+            file.pageChecked = true;
+            if (pageCheck.filter->failedCount() > 0)
+                file.pageErrors = recheckPages(s_.pgPath + "/" + dataDirectoryPath(file.name),
+                                               pageCheck.filter->failedPages(), pageCheck.segment, startLsn);
+            if (!file.pageErrors.empty())
+                logWarn("backup {}: invalid page checksum in '{}': page{} {} (of {} pages checked); the data "
+                        "file is damaged on the database host",
+                        manifest_.label, file.name, file.pageErrors.size() > 1 ? "s" : "",
+                        fmt::join(file.pageErrors, ", "), pageCheck.filter->pagesChecked());
+        }
+        if (!stored) {
+            logDetail("backup: {} was removed during the backup; skipped", file.name);
+            vanished[index] = true;
+        } else {
+            file.size = stored->size;
+            file.repoSize = stored->repoSize;
+            file.checksum = stored->checksum;
+            file.frameBytes = stored->frameBytes;
+            file.frames = stored->frames;
+            // Only files stored whole on their own are journaled and resumed.
+            if (file.blockSize == 0 && file.bundleId == 0) journal_->add(file);
+        }
+        reportDone(stored ? stored->size : 0);
+    };
+    auto storeAlone = [&](size_t index) {
+        auto& file = files[index];
         uint32_t blockSize = s_.block ? blockSizeFor(file.size) : 0;
         if (blockSize == 0 && resume_ &&
             resumeFile(*s_.repo, s_.layout, *resume_, manifest_.label, file, s_.transfer.bufferSize)) {
             journal_->add(file);
             resumed++;
-            std::lock_guard lock(progressMutex);
-            state.filesDone++;
-            state.bytesDone += file.size;
+            reportDone(file.size);
             return;
         }
-        uint32_t segment = 0;
-        std::optional<io::PageChecksumFilter> pageCheck;
-        if (manifest_.dataChecksums && io::isRelationFile(file.name, &segment)) pageCheck.emplace(segment, startLsn);
+        PageCheck pageCheck = pageCheckFor(file);
         // A file larger than one thread's share of the backup would keep one thread compressing
         // while the others run out of files: zstd compresses it on threads of its own, and this
         // thread only reads and checksums it.
@@ -263,40 +318,40 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
             options.frameBytes = kFrameBytes;
             if (s_.processMax == 1) options.compressWorkers = 1;
         }
-        auto stored = blockSize ? storeAsBlocks(pgData, file, blockSize, options, pageCheck ? &*pageCheck : nullptr)
+        auto stored = blockSize ? storeAsBlocks(pgData, file, blockSize, options, pageCheck.observer())
                                 : storeFile(pgData, dataDirectoryPath(file.name), *s_.repo,
                                             s_.layout.backupFile(manifest_.label, file.name, ext), options,
-                                            pageCheck ? &*pageCheck : nullptr);
-        if (stored && pageCheck) {
-            file.pageChecked = true;
-            if (pageCheck->failedCount() > 0)
-                file.pageErrors = recheckPages(s_.pgPath + "/" + dataDirectoryPath(file.name),
-                                               pageCheck->failedPages(), segment, startLsn);
-            if (!file.pageErrors.empty())
-                logWarn("backup {}: invalid page checksum in '{}': page{} {} (of {} pages checked); the data "
-                        "file is damaged on the database host",
-                        manifest_.label, file.name, file.pageErrors.size() > 1 ? "s" : "",
-                        fmt::join(file.pageErrors, ", "), pageCheck->pagesChecked());
+                                            pageCheck.observer());
+        record(index, stored, pageCheck);
+    };
+    // One bundle: its files appended one after another to one repository file, closed (made
+    // durable) once, like any other file, by the closing threads.
+    auto storeBundle = [&](uint64_t id, const std::vector<size_t>& members) {
+        storage::WriteOptions write;
+        write.syncPath = false;  // every directory is synced before the manifest is written
+        auto out = s_.repo->openWrite(s_.layout.bundleFile(manifest_.label, id), write);
+        uint64_t offset = 0;
+        bool stored = false;
+        for (size_t index : members) {
+            checkCancelled();
+            auto& file = files[index];
+            PageCheck pageCheck = pageCheckFor(file);
+            auto one = appendFile(pgData, dataDirectoryPath(file.name), *out, transfer, pageCheck.observer());
+            if (one) {
+                file.bundleId = id;
+                file.bundleOffset = offset;
+                offset += one->repoSize;
+                stored = true;
+            }
+            record(index, one, pageCheck);
         }
-        if (!stored) {
-            logDetail("backup: {} was removed during the backup; skipped", file.name);
-            vanished[order[i]] = true;
-        } else {
-            file.size = stored->size;
-            file.repoSize = stored->repoSize;
-            file.checksum = stored->checksum;
-            file.frameBytes = stored->frameBytes;
-            file.frames = stored->frames;
-            if (file.blockSize == 0) journal_->add(file);
-        }
-        std::lock_guard lock(progressMutex);
-        state.filesDone++;
-        state.bytesDone += stored ? stored->size : 0;
-        double now = monotonicSeconds();
-        if (now - lastReport >= 0.5 || state.filesDone == state.filesTotal) {
-            lastReport = now;
-            progress(state);
-        }
+        if (stored) closer.close(std::move(out));  // else (every file vanished) it is discarded
+    };
+    runParallel(s_.processMax, alone.size() + bundles.size(), [&](size_t job) {
+        checkCancelled();
+        if (job < alone.size()) return storeAlone(alone[job]);
+        size_t b = job - alone.size();
+        storeBundle(b + 1, bundles[b]);
     });
     closer.finish();
     size_t kept = 0;
@@ -366,7 +421,7 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
     std::string ext(io::compressExtension(s_.transfer.compressType));
     for (const auto& f : manifest_.files) {
         if (!f.reference.empty()) continue;  // stored, and synced, by an earlier backup
-        std::string path = s_.layout.backupFile(manifest_.label, f.name, ext);
+        std::string path = storedLocation(s_.layout, manifest_.label, f, ext).path;
         dirs.insert(path.substr(0, path.rfind('/')));
     }
     for (const auto& d : dirs) s_.repo->pathSync(d);

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "repo/backup_resume.h"
+#include "repo/bundle.h"
 #include "repo/file_transfer.h"
 #include "repo/info.h"
 #include "repo/layout.h"
@@ -36,6 +37,9 @@ struct BackupSettings {
     // repo1-block: files of at least kBlockMinFileSize are stored as blocks, and a changed file
     // stores only the blocks that differ from the prior backup's.
     bool block = false;
+    // repo1-bundle: files of at most bundle.limit bytes (and not block-stored) are stored
+    // together in bundles (repo/bundle.h).
+    BundleSettings bundle;
 };
 
 // What pg_backup_start and the server tell the job.

@@ -32,15 +32,11 @@ private:
     io::Filter& inner_;
 };
 
-// Streams a source into the repository through checksum -> size -> compress -> size.
+// Streams a source into `out` through checksum -> size -> compress -> size.
 template <typename Feed>
-StoredFile store(Feed feed, storage::Storage& destination, const std::string& destinationPath,
-                 const TransferOptions& options, io::Filter* observer = nullptr) {
-    storage::WriteOptions write;
-    write.syncPath = false;
-    auto out = destination.openWrite(destinationPath, write);
-
-    io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
+StoredFile storeInto(Feed feed, storage::StorageWrite& out, const TransferOptions& options,
+                     io::Filter* observer = nullptr) {
+    io::FilterChain chain([&](std::span<const uint8_t> bytes) { out.write(bytes); });
     // A file compressed on zstd's threads is a large one: a SHA-256 runs beside the reading too.
     auto& sum = chain.add<io::ChecksumFilter>(options.checksumType, options.compressWorkers > 0
                                                                         ? io::Sha256Filter::Thread::Own
@@ -67,6 +63,17 @@ StoredFile store(Feed feed, storage::Storage& destination, const std::string& de
         stored.frameBytes = options.frameBytes;
         stored.frames = framed->frameSizes();
     }
+    return stored;
+}
+
+// The same into a repository file of its own, made durable (now or by options.closer).
+template <typename Feed>
+StoredFile store(Feed feed, storage::Storage& destination, const std::string& destinationPath,
+                 const TransferOptions& options, io::Filter* observer = nullptr) {
+    storage::WriteOptions write;
+    write.syncPath = false;
+    auto out = destination.openWrite(destinationPath, write);
+    StoredFile stored = storeInto(feed, *out, options, observer);
     if (options.closer)
         options.closer->close(std::move(out));
     else
@@ -74,33 +81,53 @@ StoredFile store(Feed feed, storage::Storage& destination, const std::string& de
     return stored;
 }
 
+// Reads a source file into the chain.
+auto feedFrom(storage::Storage& source, const std::string& sourcePath, storage::StorageRead& in,
+              const TransferOptions& options) {
+    return [&source, &sourcePath, &in, &options](io::FilterChain& chain) {
+        io::Buffer buffer(options.bufferSize);
+        for (;;) {
+            if (options.cancel && *options.cancel)
+                raise(ErrorCode::Cancelled, "cancelled while copying '{}'", source.fullPath(sourcePath));
+            // Straight into the frame compressor's buffer when it has one (saves a copy of
+            // every byte of a large file), else through our own.
+            if (auto space = chain.inputSpace(); !space.empty()) {
+                size_t n = in.read(space.first(std::min(space.size(), kDirectReadMax)));
+                if (n == 0) break;
+                chain.commitInput(n);
+                continue;
+            }
+            size_t n = in.read({buffer.data(), buffer.capacity()});
+            if (n == 0) break;
+            chain.write({buffer.data(), n});
+        }
+    };
+}
+
 }  // namespace
+
+std::string StoredLocation::describe(storage::Storage& repo) const {
+    if (!range.length) return repo.fullPath(path);
+    return fmt::format("{}, bytes {}-{}", repo.fullPath(path), range.offset, range.offset + *range.length);
+}
 
 std::optional<StoredFile> storeFile(storage::Storage& source, const std::string& sourcePath,
                                     storage::Storage& destination, const std::string& destinationPath,
                                     const TransferOptions& options, io::Filter* observer) {
     auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
     if (!in) return std::nullopt;
-    io::Buffer buffer(options.bufferSize);
-    return store(
-        [&](io::FilterChain& chain) {
-            for (;;) {
-                if (options.cancel && *options.cancel)
-                    raise(ErrorCode::Cancelled, "cancelled while copying '{}'", source.fullPath(sourcePath));
-                // Straight into the frame compressor's buffer when it has one (saves a copy of
-                // every byte of a large file), else through our own.
-                if (auto space = chain.inputSpace(); !space.empty()) {
-                    size_t n = in->read(space.first(std::min(space.size(), kDirectReadMax)));
-                    if (n == 0) break;
-                    chain.commitInput(n);
-                    continue;
-                }
-                size_t n = in->read({buffer.data(), buffer.capacity()});
-                if (n == 0) break;
-                chain.write({buffer.data(), n});
-            }
-        },
-        destination, destinationPath, options, observer);
+    return store(feedFrom(source, sourcePath, *in, options), destination, destinationPath, options, observer);
+}
+
+std::optional<StoredFile> appendFile(storage::Storage& source, const std::string& sourcePath,
+                                     storage::StorageWrite& bundle, const TransferOptions& options,
+                                     io::Filter* observer) {
+    auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
+    if (!in) return std::nullopt;
+    TransferOptions one = options;
+    one.compressWorkers = 0;
+    one.frameBytes = 0;
+    return storeInto(feedFrom(source, sourcePath, *in, one), bundle, one, observer);
 }
 
 StoredFile storeBytes(std::string_view content, storage::Storage& destination,
@@ -112,19 +139,19 @@ StoredFile storeBytes(std::string_view content, storage::Storage& destination,
         destination, destinationPath, options);
 }
 
-void fetchFile(storage::Storage& source, const std::string& sourcePath, io::CompressType compressType,
+void fetchFile(storage::Storage& source, const StoredLocation& from, io::CompressType compressType,
                storage::Storage& destination, const std::string& destinationPath,
                const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer) {
-    auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
+    auto in = from.open(source, /*ignoreMissing=*/true);
     if (!in)
         raise(ErrorCode::FileMissing,
               "file '{}' of backup {} is missing from the repository (expected '{}')", expected.name,
-              expected.label, source.fullPath(sourcePath));
+              expected.label, from.describe(source));
     auto type = io::checksumTypeOf(expected.checksum, fmt::format("file '{}' of backup {}", expected.name, expected.label));
     auto out = destination.openWrite(destinationPath, expected.write);
 
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
-    chain.push(io::makeDecompressFilter(compressType, source.fullPath(sourcePath)));
+    chain.push(io::makeDecompressFilter(compressType, from.describe(source)));
     auto& sum = chain.add<io::ChecksumFilter>(type, expected.size >= kHashBesideMinSize ? io::Sha256Filter::Thread::Own
                                                                                       : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();
@@ -146,7 +173,7 @@ void fetchFile(storage::Storage& source, const std::string& sourcePath, io::Comp
         raise(ErrorCode::Checksum,
               "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with "
               "{} {}, restored {} bytes with {}",
-              expected.name, expected.label, source.fullPath(sourcePath), expected.size,
+              expected.name, expected.label, from.describe(source), expected.size,
               io::checksumAlgorithm(type), expected.checksum, size.bytes(), sum.hex());
     // Only a verified file is kept; otherwise the writer removes it.
     if (closer)

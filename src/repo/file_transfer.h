@@ -47,6 +47,22 @@ struct TransferOptions {
     const std::atomic<bool>* cancel = nullptr;
 };
 
+// Where a file's stored bytes are: a repository file of its own (the whole file), or a range of
+// a bundle (repo/bundle.h).
+struct StoredLocation {
+    std::string path;
+    storage::ReadRange range;
+
+    StoredLocation(std::string wholeFile) : path(std::move(wholeFile)) {}  // NOLINT: a whole file
+    StoredLocation(const char* wholeFile) : path(wholeFile) {}            // NOLINT
+    StoredLocation(std::string file, storage::ReadRange part) : path(std::move(file)), range(part) {}
+    std::unique_ptr<storage::StorageRead> open(storage::Storage& repo, bool ignoreMissing) const {
+        return storage::openReadRange(repo, path, range, ignoreMissing);
+    }
+    // For messages: "/repo/…/pg_data/base/1/1259.zst" or "/repo/…/bundle/3, bytes 8192-9214".
+    std::string describe(storage::Storage& repo) const;
+};
+
 // Copies `source` into `destination` (repository), compressed. nullopt when the source file
 // vanished (PostgreSQL dropped a relation during the backup). The repository file is written
 // atomically and fsynced; its directory is not fsynced (the caller syncs every directory once
@@ -56,6 +72,14 @@ struct TransferOptions {
 std::optional<StoredFile> storeFile(storage::Storage& source, const std::string& sourcePath,
                                     storage::Storage& destination, const std::string& destinationPath,
                                     const TransferOptions& options, io::Filter* observer = nullptr);
+
+// Appends `source`, stored as storeFile stores it, to `bundle` (an open repository file whose
+// close the caller owns): the returned repoSize bytes follow whatever the bundle held before.
+// nullopt, and nothing appended, when the source vanished. The file must be small: it is
+// compressed on the calling thread, as one stream.
+std::optional<StoredFile> appendFile(storage::Storage& source, const std::string& sourcePath,
+                                     storage::StorageWrite& bundle, const TransferOptions& options,
+                                     io::Filter* observer = nullptr);
 
 // Stores bytes generated during the backup (backup_label, tablespace_map) the same way.
 StoredFile storeBytes(std::string_view content, storage::Storage& destination,
@@ -76,7 +100,7 @@ struct ExpectedFile {
 
 // Restores a repository file to `destinationPath`, verifying size and checksum before the file is
 // closed; on mismatch the partial file is removed and ChecksumError names file and backup.
-void fetchFile(storage::Storage& source, const std::string& sourcePath, io::CompressType compressType,
+void fetchFile(storage::Storage& source, const StoredLocation& from, io::CompressType compressType,
                storage::Storage& destination, const std::string& destinationPath,
                const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer = nullptr);
 

@@ -2,6 +2,7 @@
 //   backup/<stanza>/backup.info(.copy)
 //   backup/<stanza>/<label>/backup.manifest(.copy)
 //   backup/<stanza>/<label>/pg_data/...            (+ pg_tblspc/<oid>/...)
+//   backup/<stanza>/<label>/bundle/<id>             small files, stored one after another
 //   archive/<stanza>/archive.info(.copy)
 //   archive/<stanza>/<archive-id>/<first 16 hex of segment>/<segment>-<sha256>.<ext>
 //   archive/<stanza>/<archive-id>/<timeline>.history
@@ -25,6 +26,11 @@ struct Layout {
     // A file of a backup, by its manifest name ("pg_data/base/1/1259") and compress extension.
     std::string backupFile(std::string_view label, std::string_view name, std::string_view ext) const {
         return backupDir(label) + "/" + std::string(name) + std::string(ext);
+    }
+    // Bundle `id` (from 1) of a backup: small files stored one after another (repo/bundle.h).
+    std::string bundleDir(std::string_view label) const { return backupDir(label) + "/bundle"; }
+    std::string bundleFile(std::string_view label, uint64_t id) const {
+        return bundleDir(label) + "/" + std::to_string(id);
     }
 
     std::string archiveRoot() const { return "archive/" + stanza; }

@@ -84,6 +84,7 @@ void appendJsonString(std::string& out, std::string_view text, const std::string
 void appendFile(std::string& out, const ManifestFile& f, const std::string& label) {
     out.push_back('{');
     if (f.blockSize != 0) out += fmt::format("\"block-size\":{},", f.blockSize);
+    if (f.bundleId != 0) out += fmt::format("\"bundle-id\":{},\"bundle-offset\":{},", f.bundleId, f.bundleOffset);
     if (!f.frames.empty()) out += fmt::format("\"frame-bytes\":{},\"frames\":[{}],", f.frameBytes, fmt::join(f.frames, ","));
     out += "\"group\":";
     appendJsonString(out, f.group, label);

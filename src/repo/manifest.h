@@ -50,6 +50,10 @@ struct ManifestFile {
     // the repository file, so a restore decompresses the frames in parallel. Empty: one stream.
     uint64_t frameBytes = 0;
     std::vector<uint64_t> frames;
+    // A small file stored inside a bundle (repo1-bundle, repo/bundle.h): `repoSize` bytes from
+    // `bundleOffset` of bundle `bundleId` of the backup holding it. 0: a repository file of its own.
+    uint64_t bundleId = 0;
+    uint64_t bundleOffset = 0;
     bool pageChecked = false;   // page checksums were validated while copying
     std::vector<uint32_t> pageErrors;  // pages (index in this file) whose checksum failed
 };

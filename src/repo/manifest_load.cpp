@@ -96,6 +96,17 @@ void checkFrames(const ManifestFile& f) {
               f.repoSize);
 }
 
+// A bundled file is one zstd stream (or plain bytes) inside its bundle: never frames or blocks.
+void checkBundle(const ManifestFile& f) {
+    if (f.bundleId == 0) {
+        if (f.bundleOffset != 0) raise(ErrorCode::Format, "file '{}' has \"bundle-offset\" without \"bundle-id\"", f.name);
+        return;
+    }
+    if (f.blockSize != 0 || !f.frames.empty())
+        raise(ErrorCode::Format, "file '{}' is stored in bundle {} and as {}", f.name, f.bundleId,
+              f.blockSize != 0 ? "blocks" : "frames");
+}
+
 // One entry of "files". Unknown keys are skipped: a later minor format may add fields. A
 // checksum's key names its algorithm and its value must be that algorithm's length of hex.
 ManifestFile parseFile(od::object entry) {
@@ -118,6 +129,10 @@ ManifestFile parseFile(od::object entry) {
                 uint64_t size = v.get_uint64();
                 if (size > UINT32_MAX) raise(ErrorCode::Format, "block size {} is out of range", size);
                 f.blockSize = static_cast<uint32_t>(size);
+            } else if (key == "bundle-id") {
+                f.bundleId = v.get_uint64();
+            } else if (key == "bundle-offset") {
+                f.bundleOffset = v.get_uint64();
             } else if (key == "frame-bytes") {
                 f.frameBytes = v.get_uint64();
             } else if (key == "frames") {
@@ -144,6 +159,7 @@ ManifestFile parseFile(od::object entry) {
     if (f.name.empty()) raise(ErrorCode::Format, "a file entry has no name");
     if (f.checksum.empty()) raise(ErrorCode::Format, "file '{}' has no checksum", f.name);
     checkFrames(f);
+    checkBundle(f);
     return f;
 }
 

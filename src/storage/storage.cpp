@@ -2,6 +2,7 @@
 // each driver gets them (with its own durability rules) for free.
 #include "storage/storage.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 
@@ -26,7 +27,42 @@ std::string readRest(StorageRead& reader) {
     return content;
 }
 
+// A window on another reader: seek() and the end are relative to the range.
+class RangeRead : public StorageRead {
+public:
+    RangeRead(std::unique_ptr<StorageRead> inner, ReadRange range) : inner_(std::move(inner)), range_(range) {
+        seek(0);
+    }
+    size_t read(std::span<uint8_t> buf) override {
+        if (remaining_ == 0) return 0;
+        size_t n = inner_->read(buf.first(static_cast<size_t>(std::min<uint64_t>(buf.size(), remaining_))));
+        remaining_ -= n;
+        return n;
+    }
+    void seek(uint64_t offset) override {
+        inner_->seek(range_.offset + offset);
+        remaining_ = offset >= *range_.length ? 0 : *range_.length - offset;
+    }
+    const std::string& path() const override { return inner_->path(); }
+
+private:
+    std::unique_ptr<StorageRead> inner_;
+    ReadRange range_;
+    uint64_t remaining_ = 0;
+};
+
 }  // namespace
+
+std::unique_ptr<StorageRead> openReadRange(Storage& storage, const std::string& path, const ReadRange& range,
+                                           bool ignoreMissing) {
+    auto reader = storage.openRead(path, ignoreMissing);
+    if (!reader || (range.offset == 0 && !range.length)) return reader;
+    if (!range.length) {
+        reader->seek(range.offset);
+        return reader;
+    }
+    return std::make_unique<RangeRead>(std::move(reader), range);
+}
 
 std::string readAll(Storage& storage, const std::string& path) {
     // ignoreMissing=false: the driver raises FileMissingError naming the full path.

@@ -106,6 +106,19 @@ public:
     virtual std::string fullPath(const std::string& path) const = 0;
 };
 
+// A part of a file: `length` bytes from `offset` (a file stored inside a bundle), or the whole
+// file (no length).
+struct ReadRange {
+    uint64_t offset = 0;
+    std::optional<uint64_t> length;
+};
+
+// Opens `path` for reading `range` of it: reads start at range.offset and end after
+// range.length bytes (or at the end of the file, if that comes first: a short range is found
+// by whoever counts the bytes). Missing file: as openRead.
+std::unique_ptr<StorageRead> openReadRange(Storage& storage, const std::string& path, const ReadRange& range,
+                                           bool ignoreMissing = false);
+
 // Reads a whole (small) file: info files, manifests, labels.
 std::string readAll(Storage& storage, const std::string& path);
 std::optional<std::string> readAllIfExists(Storage& storage, const std::string& path);

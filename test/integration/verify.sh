@@ -61,15 +61,24 @@ expect_contains "json has problems 0" "$OUT" '"problems":0'
 expect_contains "json names the full" "$OUT" "{\"bytes\":"
 expect_contains "json has the stanza" "$OUT" '"stanza":"main"'
 
-# A flipped byte in a file the full stores and the incr references.
+# A flipped byte in a file the full stores in a bundle (repo1-bundle, the default) and the incr
+# references: verify reads the file's range of the bundle.
 read -r SIZE NAME <<<"$(sed 's/{/\n/g' "$REPO/backup/main/$I/backup.manifest" | grep "\"reference\":\"$F\"" |
-    sed -n 's/.*"name":"\([^"]*\)".*"size":\([0-9]*\).*/\2 \1/p' | sort -n | tail -1)"
-STORED=$REPO/backup/main/$F/$NAME.zst
-if [ -z "$NAME" ] || [ ! -f "$STORED" ]; then fail "setup: a file of $F referenced by $I" "name '$NAME'"; exit 1; fi
+    grep '"bundle-id":' | sed -n 's/.*"name":"\([^"]*\)".*"size":\([0-9]*\).*/\2 \1/p' | sort -n | tail -1)"
+ENTRY=$(sed 's/{/\n/g' "$REPO/backup/main/$F/backup.manifest" | grep "\"name\":\"$NAME\"")
+BUNDLE=$(sed -n 's/.*"bundle-id":\([0-9]*\).*/\1/p' <<<"$ENTRY")
+AT=$(sed -n 's/.*"bundle-offset":\([0-9]*\).*/\1/p' <<<"$ENTRY")
+LENGTH=$(sed -n 's/.*"repo-size":\([0-9]*\).*/\1/p' <<<"$ENTRY")
+STORED=$REPO/backup/main/$F/bundle/$BUNDLE
+if [ -z "$NAME" ] || [ -z "$BUNDLE" ] || [ ! -f "$STORED" ]; then
+    fail "setup: a bundled file of $F referenced by $I" "name '$NAME', bundle '$BUNDLE'"
+    exit 1
+fi
 cp -p "$STORED" "$IT_TMP/saved-file"
-flip_byte "$STORED" $(($(stat -c %s "$STORED") / 2))
+flip_byte "$STORED" $((AT + LENGTH / 2))
 expect_exit "verify finds the flipped byte" 28 "$BR" --config="$CONF" --stanza=main verify
 expect_contains "the full's file is named" "$OUT" "backup $F: file '$NAME' is damaged"
+expect_contains "with its range of the bundle" "$OUT" "$STORED, bytes $AT-$((AT + LENGTH))"
 expect_contains "the incr's reference is named" "$OUT" "backup $I: file '$NAME' (stored in backup $F) is damaged"
 expect_contains "the typed error counts both" "$OUT" "[028] ChecksumError: verify: 2 problems found in stanza 'main'"
 expect_exit "verify --set=incr" 28 "$BR" --config="$CONF" --stanza=main --set="$I" verify

@@ -392,12 +392,33 @@ TEST(OptionTableTest, TableIsConsistent) {
         if (def.defaultValue.empty()) continue;
         SCOPED_TRACE(std::string(def.name));
         EXPECT_NO_THROW(cfg.set(def.name, std::string(def.defaultValue)));
-        if (def.type == OptionType::Integer) {
+        if (def.type == OptionType::Integer || def.type == OptionType::Size) {
             EXPECT_NO_THROW(cfg.getInt(def.name));
         } else if (def.type == OptionType::Boolean) {
             EXPECT_NO_THROW(cfg.getBool(def.name));
         }
     }
+}
+
+
+// Sizes take pgBackRest's units (powers of 1024) and are stored as bytes; a bad unit or a value
+// out of range names the option and what it expects.
+TEST_F(ConfigTest, SizeOptionsTakeUnits) {
+    auto cfg = parse({"--config=" + emptyConf_, "backup", "--repo1-bundle-size=16MiB", "--repo1-bundle-limit=64k"});
+    EXPECT_EQ(cfg.getInt("repo1-bundle-size"), 16 << 20);
+    EXPECT_EQ(cfg.getInt("repo1-bundle-limit"), 64 << 10);
+    EXPECT_EQ(parse({"--config=" + emptyConf_, "backup", "--repo1-bundle-size=1gb"}).getInt("repo1-bundle-size"),
+              1 << 30);
+    EXPECT_EQ(parse({"--config=" + emptyConf_, "backup", "--repo1-bundle-size=2097152"}).getInt("repo1-bundle-size"),
+              2 << 20);
+    EXPECT_EQ(parse({"--config=" + emptyConf_, "backup"}).getInt("repo1-bundle-size"), 8 << 20);
+    Error e = errorOf([&] { parse({"--config=" + emptyConf_, "backup", "--repo1-bundle-size=8MiBs"}); });
+    EXPECT_EQ(e.code(), ErrorCode::Option);
+    EXPECT_NE(std::string(e.what()).find("invalid value '8MiBs' for option 'repo1-bundle-size'"), std::string::npos)
+        << e.what();
+    e = errorOf([&] { parse({"--config=" + emptyConf_, "backup", "--repo1-bundle-size=512KiB"}); });
+    EXPECT_NE(std::string(e.what()).find("expected a size from 1048576 to 1073741824 bytes"), std::string::npos)
+        << e.what();
 }
 
 }  // namespace

@@ -49,13 +49,8 @@ protected:
     }
     void TearDown() override { fs::remove_all(root_); }
 
-    void put(const std::string& rel, const std::string& bytes) {
-        std::ofstream(root_ + "/" + rel, std::ios::binary) << bytes;
-    }
-    std::string get(const std::string& rel) {
-        std::ifstream in(root_ + "/" + rel, std::ios::binary);
-        return std::string(std::istreambuf_iterator<char>(in), {});
-    }
+    void put(const std::string& rel, const std::string& bytes) { test::writeFile(root_ + "/" + rel, bytes); }
+    std::string get(const std::string& rel) { return test::readFile(root_ + "/" + rel); }
     // Stores pg/base/1/<relfilenode>, holding `bytes`, as a framed file at repoPath.
     StoredFile storeFramed(const std::string& relfilenode, const std::string& bytes, uint64_t frameBytes,
                            const std::string& repoPath, int compressWorkers = 0) {

@@ -133,9 +133,9 @@ TEST_F(RepoInfo, SummaryOfManifest) {
     m.walStop = "000000010000000000000005";
     m.timeline = 4;
     m.dbId = 3;
-    m.files = {{"pg_data/a", 100, 40, 0, 0600, "", "", std::string(64, 'a'), "", 0, 0, {}, false, {}},
-               {"pg_data/b", 200, 90, 0, 0600, "", "", std::string(64, 'b'), "20261121-235959F", 0, 0, {}, false, {}},
-               {"pg_data/c", 300, 10, 0, 0600, "", "", std::string(64, 'c'), "", 0, 0, {}, false, {}}};
+    m.files = {{"pg_data/a", 100, 40, 0, 0600, "", "", std::string(64, 'a'), "", 0, 0, {}, 0, 0, false, {}},
+               {"pg_data/b", 200, 90, 0, 0600, "", "", std::string(64, 'b'), "20261121-235959F", 0, 0, {}, 0, 0, false, {}},
+               {"pg_data/c", 300, 10, 0, 0600, "", "", std::string(64, 'c'), "", 0, 0, {}, 0, 0, false, {}}};
     BackupSummary sum = BackupSummary::of(m);
     EXPECT_EQ(sum.label, m.label);
     EXPECT_EQ(sum.type, "diff");

@@ -49,10 +49,10 @@ Manifest sampleManifest() {
                {"pg_data/base", 0750, "postgres", "wheel"},
                {"pg_tblspc/16400", 0700, "postgres", "postgres"}};
     m.links = {{"pg_data/pg_tblspc/16400", "/mnt/ts1"}, {"pg_data/pg_wal", "/wal/15"}};
-    m.files = {{"pg_data/PG_VERSION", 3, 3, 1795300000, 0600, "postgres", "postgres", shaOf('a'), "", 0, 0, {}, true, {}},
+    m.files = {{"pg_data/PG_VERSION", 3, 3, 1795300000, 0600, "postgres", "postgres", shaOf('a'), "", 0, 0, {}, 0, 0, true, {}},
                {"pg_data/base/1/1259", 8192, 120, -1, 0640, "postgres", "wheel", shaOf('b'),
-                "20261121-235959F", 131072, 0, {}, true, {3, 17}},
-               {"pg_tblspc/16400/PG_15_202209061/1/16401", 0, 0, 0, 04755, "", "", shaOf('c'), "", 0, 0, {}, false, {}}};
+                "20261121-235959F", 131072, 0, {}, 0, 0, true, {3, 17}},
+               {"pg_tblspc/16400/PG_15_202209061/1/16401", 0, 0, 0, 04755, "", "", shaOf('c'), "", 0, 0, {}, 0, 0, false, {}}};
     return m;
 }
 
@@ -112,6 +112,8 @@ void expectEqual(const Manifest& a, const Manifest& b) {
         EXPECT_EQ(a.files[i].pageErrors, b.files[i].pageErrors);
         EXPECT_EQ(a.files[i].frameBytes, b.files[i].frameBytes);
         EXPECT_EQ(a.files[i].frames, b.files[i].frames);
+        EXPECT_EQ(a.files[i].bundleId, b.files[i].bundleId);
+        EXPECT_EQ(a.files[i].bundleOffset, b.files[i].bundleOffset);
     }
 }
 
@@ -126,12 +128,22 @@ protected:
     void TearDown() override { fs::remove_all(root_); }
 
     storage::Storage& s() { return *storage_; }
-    std::string get(const std::string& rel) {
-        std::ifstream in(root_ + "/" + rel, std::ios::binary);
-        return std::string(std::istreambuf_iterator<char>(in), {});
-    }
-    void put(const std::string& rel, const std::string& content) {
-        std::ofstream(root_ + "/" + rel, std::ios::binary) << content;
+    std::string get(const std::string& rel) { return test::readFile(root_ + "/" + rel); }
+    void put(const std::string& rel, const std::string& content) { test::writeFile(root_ + "/" + rel, content); }
+    // Saves `m` with `from` replaced by `to` in its (resealed) text: loading it must be a Format
+    // error naming `file` and saying `message`.
+    void expectRefused(const Manifest& m, const std::string& from, const std::string& to, const std::string& file,
+                       const std::string& message) {
+        saveManifest(s(), path_, m);
+        std::string text = get(path_);
+        std::string body = text.substr(0, text.rfind(",\"checksum\":\""));
+        ASSERT_NE(body.find(from), std::string::npos);
+        body.replace(body.find(from), from.size(), to);
+        for (const std::string& name : {path_, path_ + ".copy"}) put(name, sealChecksummed(body));
+        Error e = errorOf([&] { loadManifest(s(), path_); });
+        EXPECT_EQ(e.code(), ErrorCode::Format) << e.what();
+        EXPECT_TRUE(has(e.what(), file)) << e.what();
+        EXPECT_TRUE(has(e.what(), message)) << e.what();
     }
 
     const std::string path_ = "backup/main/20261121-235959F_20261122-010000I/backup.manifest";
@@ -210,20 +222,32 @@ TEST_F(RepoManifest, FrameIndexRoundTripsAndIsChecked) {
     expectEqual(loadManifest(s(), path_), m);
 
     auto refused = [&](const std::string& from, const std::string& to, const std::string& message) {
-        saveManifest(s(), path_, m);
-        std::string text = get(path_);
-        std::string body = text.substr(0, text.rfind(",\"checksum\":\""));
-        ASSERT_NE(body.find(from), std::string::npos);
-        body.replace(body.find(from), from.size(), to);
-        for (const std::string& name : {path_, path_ + ".copy"}) put(name, sealChecksummed(body));
-        Error e = errorOf([&] { loadManifest(s(), path_); });
-        EXPECT_EQ(e.code(), ErrorCode::Format) << e.what();
-        EXPECT_TRUE(has(e.what(), "pg_data/PG_VERSION")) << e.what();
-        EXPECT_TRUE(has(e.what(), message)) << e.what();
+        expectRefused(m, from, to, "pg_data/PG_VERSION", message);
     };
     refused("[250,250,100]", "[250,350]", "has 2 frames, 20000 bytes in frames of 8192 need 3");
     refused("[250,250,100]", "[250,250,101]", "has frames of 601 bytes in all, its repo-size is 600");
     refused("\"frame-bytes\":8192,", "", "\"frames\" without \"frame-bytes\"");
+}
+
+// A bundled file keeps its bundle and offset (offset 0 too); a bundle entry that cannot be one
+// (offset without a bundle, or a bundled file with frames) is refused naming the file.
+TEST_F(RepoManifest, BundleLocationRoundTripsAndIsChecked) {
+    Manifest m = sampleManifest();
+    m.files[0].bundleId = 3;
+    m.files[0].bundleOffset = 0;
+    m.files[2].bundleId = 3;
+    m.files[2].bundleOffset = 4711;
+    saveManifest(s(), path_, m);
+    EXPECT_TRUE(has(get(path_), "{\"bundle-id\":3,\"bundle-offset\":0,\"group\":\"postgres\"")) << get(path_);
+    expectEqual(loadManifest(s(), path_), m);
+
+    auto refused = [&](const std::string& from, const std::string& to, const std::string& message) {
+        expectRefused(m, from, to, "pg_tblspc/16400/PG_15_202209061/1/16401", message);
+    };
+    refused("\"bundle-id\":3,\"bundle-offset\":4711", "\"bundle-offset\":4711",
+            "has \"bundle-offset\" without \"bundle-id\"");
+    refused("\"bundle-id\":3,\"bundle-offset\":4711", "\"bundle-id\":3,\"bundle-offset\":4711,\"frame-bytes\":8,\"frames\":[0]",
+            "is stored in bundle 3 and as frames");
 }
 
 // Broken structure inside a sealed manifest (a writer bug, not damage): a Format error.
