@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -105,15 +106,37 @@ void checkTarget(storage::Storage& fs, const std::string& path, const std::strin
               path);
 }
 
-// As root, files get the owner recorded in the backup (resolved by name on this host).
-void chownIfRoot(const std::string& path, const std::string& user, const std::string& group) {
-    if (geteuid() != 0 || user.empty()) return;
-    struct passwd* pw = getpwnam(user.c_str());
-    struct group* gr = group.empty() ? nullptr : getgrnam(group.c_str());
-    if (!pw) return;
-    if (lchown(path.c_str(), pw->pw_uid, gr ? gr->gr_gid : pw->pw_gid) != 0)
-        raiseErrno(ErrorCode::FileWrite, "unable to set owner of", path);
-}
+// As root, files get the owner recorded in the backup, resolved by name on this host once per
+// (user, group): getpwnam reads /etc/passwd on every call (two reads per restored file), and
+// returns a static buffer that the restoring threads must not share.
+class Owners {
+public:
+    void apply(const std::string& path, const std::string& user, const std::string& group) {
+        if (!root_ || user.empty()) return;
+        auto ids = resolve(user, group);
+        if (!ids) return;
+        if (lchown(path.c_str(), ids->first, ids->second) != 0)
+            raiseErrno(ErrorCode::FileWrite, "unable to set owner of", path);
+    }
+
+private:
+    std::optional<std::pair<uid_t, gid_t>> resolve(const std::string& user, const std::string& group) {
+        std::lock_guard lock(mutex_);
+        auto [it, added] = known_.try_emplace({user, group});
+        if (!added) return it->second;
+        struct passwd* pw = getpwnam(user.c_str());
+        if (!pw) return it->second;  // unknown here: the file keeps the restoring user
+        uid_t uid = pw->pw_uid;
+        gid_t gid = pw->pw_gid;
+        if (struct group* gr = group.empty() ? nullptr : getgrnam(group.c_str())) gid = gr->gr_gid;
+        it->second = std::make_pair(uid, gid);
+        return it->second;
+    }
+
+    const bool root_ = geteuid() == 0;
+    std::mutex mutex_;
+    std::map<std::pair<std::string, std::string>, std::optional<std::pair<uid_t, gid_t>>> known_;
+};
 
 // PostgreSQL recreates the pg_tblspc links from tablespace_map when it starts: the file must
 // name where the tablespaces were restored, or a remapped restore would write into the
@@ -188,12 +211,13 @@ int restore(const Config& config) {
         deltaPlan = prepareDelta(fs, in);
     }
 
+    Owners owners;
     // Directories first (each target, then every path in name order), then the links.
     for (const auto& p : manifest.paths) {
         std::string dest = destinationOf(locations, p.name);
         fs.pathCreate(dest, p.mode);
         if (::chmod(dest.c_str(), p.mode) != 0) raiseErrno(ErrorCode::FileWrite, "unable to set mode of", dest);
-        chownIfRoot(dest, p.user, p.group);
+        owners.apply(dest, p.user, p.group);
     }
     for (const auto& l : manifest.links) {
         std::string linkPath = dataPath + l.name.substr(std::string("pg_data").size());
@@ -269,7 +293,7 @@ int restore(const Config& config) {
         else
             repo::fetchFile(*repo, repo::storedLocation(layout, holder, f, io::compressExtension(type)), type, fs,
                             dest, expected, options.bufferSize, async);
-        chownIfRoot(dest, f.user, f.group);
+        owners.apply(dest, f.user, f.group);
     };
     // A file stored as frames is restored frame by frame, its frames one job each, so that the
     // threads share the largest files. Two queues: frames (largest file first, a file's frames in
@@ -322,7 +346,7 @@ int restore(const Config& config) {
         if (job.frame + 1 == job.framed->frameCount()) {
             const auto& f = manifest.files[job.file];
             if (deltaPlan.patch.count(job.file)) resetModeAndTime(destinationOf(locations, f.name), f);
-            chownIfRoot(destinationOf(locations, f.name), f.user, f.group);
+            owners.apply(destinationOf(locations, f.name), f.user, f.group);
         }
     });
     frameWriter.finish();
