@@ -83,7 +83,12 @@ std::optional<PushResult> StreamedSegment::finish() {
 void StreamedSegment::idle() {
     std::lock_guard lock(mutex_);
     if (state_ != State::Streaming) return;
-    if (received_ + kSealRegion >= segmentSize_ && wal_->unsealed() >= kSealMinimum) wal_->sealFrame();
+    // Each frame sealed there is made durable too: the completing fsync, on the archiver's
+    // wait, then flushes only the last frame instead of all the segment's writeback in flight.
+    if (received_ + kSealRegion >= segmentSize_ && wal_->unsealed() >= kSealMinimum) {
+        wal_->sealFrame();
+        wal_->syncWritten();
+    }
     // Only while WAL comes: an idle server's daemon does not list the repository every second.
     if (received_ != receivedAtCheck_ && wal_->sinceRepositoryCheck() > kRepositoryRecheck) {
         wal_->checkRepository();

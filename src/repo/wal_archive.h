@@ -72,6 +72,9 @@ public:
     // Bytes written since the last frame was sealed (or since the start).
     uint64_t unsealed() const { return size_ - sealedAt_; }
     void sealFrame();
+    // Makes what was written so far durable (the temporary file's fdatasync): finish() then
+    // flushes only what came after.
+    void syncWritten() { out_->syncWritten(); }
     void checkRepository();
     std::chrono::steady_clock::duration sinceRepositoryCheck() const {
         return std::chrono::steady_clock::now() - checkedAt_;

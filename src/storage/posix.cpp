@@ -296,6 +296,11 @@ public:
                               SYNC_FILE_RANGE_WRITE);
     }
 
+    void syncWritten() override {
+        if (state_ != State::Open) raise(ErrorCode::Assert, "sync of file '{}' after close", path_);
+        if (::fdatasync(fd_.get()) != 0) raiseErrno(ErrorCode::FileWrite, "unable to sync file", writePath_);
+    }
+
     void close() override {
         if (state_ == State::Closed) return;
         // A failed close already raised; succeeding quietly now would claim a durable file.

@@ -72,6 +72,9 @@ public:
     // at once on different ranges (a restore writing the frames of one file in parallel). Not
     // every storage can: the default raises.
     virtual void writeAt(uint64_t offset, std::span<const uint8_t> bytes);
+    // Makes the bytes written so far durable without closing (fdatasync), so that close() has
+    // only what follows to flush. Storage without such a call does nothing: close() does it all.
+    virtual void syncWritten() {}
     // Makes the file durable and visible under its name (see WriteOptions).
     virtual void close() = 0;
     virtual const std::string& path() const = 0;

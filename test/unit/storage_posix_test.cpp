@@ -194,6 +194,20 @@ TEST_F(PosixStorageTest, CloseTwiceIsNoOpAndWriteAfterCloseFails) {
     EXPECT_EQ(get("file"), "abc");  // destroying a closed writer keeps the file
 }
 
+// syncWritten() makes the bytes so far durable without closing: the file stays invisible (atomic)
+// and writable; after close it is a programming error naming the file.
+TEST_F(PosixStorageTest, SyncWrittenKeepsTheFileOpen) {
+    auto w = s().openWrite("file", {});
+    w->write(bytesOf("abc"));
+    w->syncWritten();
+    EXPECT_FALSE(exists("file"));
+    w->write(bytesOf("def"));
+    w->syncWritten();
+    w->close();
+    EXPECT_EQ(get("file"), "abcdef");
+    expectError([&] { w->syncWritten(); }, ErrorCode::Assert, "file");
+}
+
 TEST_F(PosixStorageTest, CloseErrorIsRaisedAndTempRemoved) {
     // The final name is a non-empty directory: rename() fails inside close().
     ASSERT_EQ(::mkdir(abs("file").c_str(), 0700), 0);
