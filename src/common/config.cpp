@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/foreign_options.h"
 #include "common/log.h"
 
 namespace backrest {
@@ -186,7 +187,14 @@ void parseCommandLine(int argc, const char* const* argv, std::string& command,
                 value = "n";
             }
         }
-        if (def == nullptr) raise(ErrorCode::Option, "unknown option '--{}'", name);
+        if (def == nullptr) {
+            // A pgBackRest option backrest does not implement: a harmless one is skipped (with a
+            // warning), any other raises. Without "=value" it is a flag ("--no-x": n): taking the
+            // next argument could swallow the command.
+            bool negated = !value && name.starts_with("no-") && isForeignOption(name.substr(3));
+            checkForeignOption(negated ? name.substr(3) : name, value ? *value : negated ? "n" : "y", "command line");
+            continue;
+        }
         if (!value) {
             // "--name value": a following "--..." is more likely a forgotten value than a value.
             if (def->type == OptionType::Boolean) {
@@ -216,7 +224,7 @@ void parseEnvironment(const char* const* envp, OptionValues& options) {
         std::string name = translate(var.substr(kEnvPrefix.size()), '_', '-', lower);
         const OptionDef* def = findOptionDef(name);
         if (def == nullptr) {
-            logWarn("ignoring environment variable {}: there is no option '{}'", var, name);
+            checkForeignOption(name, value, fmt::format("environment variable {}", var));
             continue;
         }
         if (options.contains(def->name)) continue;  // first one wins, as with getenv()
@@ -316,13 +324,18 @@ OptionValues resolveIni(const std::vector<IniEntry>& entries, const std::string&
         size_t rank = static_cast<size_t>(section - sections.begin());
 
         const OptionDef* def = findOptionDef(e.key);
-        if (def == nullptr || def->name == "stanza" || def->name == "config") {
-            // Files copied from pgBackRest carry options we do not implement yet: warn, go on.
-            if (warned.insert(e.key).second) {
-                logWarn("config file '{}' line {}: ignoring option '{}' ({})", path, e.line, e.key,
-                        def == nullptr ? "unknown option"
-                                       : "only allowed on the command line or in the environment");
-            }
+        if (def == nullptr) {
+            // Files copied from pgBackRest carry options backrest does not implement: only the
+            // harmless ones are skipped; one that changes what is stored or kept raises.
+            if (warned.insert(e.key).second)
+                checkForeignOption(e.key, e.value, fmt::format("config file '{}' line {}", path, e.line));
+            continue;
+        }
+        if (def->name == "stanza" || def->name == "config") {
+            if (warned.insert(e.key).second)
+                logWarn("config file '{}' line {}: ignoring option '{}' (only allowed on the command line or in "
+                        "the environment)",
+                        path, e.line, e.key);
             continue;
         }
         std::string value = normalize(*def, e.value, origin);

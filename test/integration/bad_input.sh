@@ -21,6 +21,26 @@ expect_exit "invalid process-max is refused" 21 "$BR" --config="$CONF" --stanza=
 expect_contains "the message names option and value" "$OUT" "'zero' for option 'process-max'"
 expect_exit "unknown command" 41 "$BR" --config="$CONF" frobnicate
 
+# A pgbackrest.conf carried over with options backrest does not implement yet: those that change
+# how the repository is protected, where it is or what is kept are refused before anything is
+# written (once, a cipher pass was only warned about and the repository written in plaintext).
+BACKUPS_BEFORE=$(ls "$IT_TMP/repo/backup/main")
+for carried in 'repo1-cipher-type=aes-256-cbc
+repo1-cipher-pass=secret-pass' 'repo1-retention-full-type=time' 'repo1-host=backup1' 'backup-standby=y' \
+    'archive-push-queue-max=1GiB' 'repo2-path=/elsewhere' 'pg2-path=/other'; do
+    { echo '[global]'; echo "$carried"; tail -n +2 "$CONF"; } >"$IT_TMP/carried.conf"
+    chmod 0644 "$IT_TMP/carried.conf"
+    name=$(head -1 <<<"$carried" | cut -d= -f1)
+    expect_exit "backup with pgBackRest's $name is refused" 21 "$BR" --config="$IT_TMP/carried.conf" --stanza=main backup
+    expect_contains "the message names $name" "$OUT" "option '$name'"
+    [[ "$OUT" == *secret-pass* ]] && fail "the cipher pass is echoed" "$OUT"
+done
+expect_eq "no backup was written by a refused command" "$(ls "$IT_TMP/repo/backup/main")" "$BACKUPS_BEFORE"
+{ printf '[global]\nlog-path=/var/log/pgbackrest\nrepo1-cipher-type=none\n'; tail -n +2 "$CONF"; } >"$IT_TMP/harmless.conf"
+chmod 0644 "$IT_TMP/harmless.conf"
+expect_exit "harmless pgBackRest options are only warned about" 0 "$BR" --config="$IT_TMP/harmless.conf" --stanza=main info
+expect_contains "the warning names the option" "$OUT" "ignoring pgBackRest option 'log-path'"
+
 # --- restore target ------------------------------------------------------------------------
 as_pg mkdir -p "$IT_TMP/notempty"
 as_pg touch "$IT_TMP/notempty/somefile"

@@ -169,7 +169,8 @@ TEST_F(ConfigTest, BooleanForms) {
     e = errorOf([&] { parse({"--config", emptyConf_, "restore", "--no-delta=y"}); });
     EXPECT_STREQ(e.what(), "option '--no-delta' does not take a value");
     e = errorOf([&] { parse({"--config", emptyConf_, "restore", "--no-stanza"}); });
-    EXPECT_STREQ(e.what(), "unknown option '--no-stanza'");
+    EXPECT_STREQ(e.what(), "unknown option 'no-stanza' (command line): neither a backrest nor a pgBackRest option; "
+                           "see 'backrest help'");
 }
 
 TEST_F(ConfigTest, MultiValues) {
@@ -194,9 +195,9 @@ TEST_F(ConfigTest, MultiValues) {
 TEST_F(ConfigTest, CommandLineErrors) {
     auto e = errorOf([&] { parse({"backup", "--foo"}); });
     EXPECT_EQ(e.code(), ErrorCode::Option);
-    EXPECT_STREQ(e.what(), "unknown option '--foo'");
+    EXPECT_EQ(std::string(e.what()).rfind("unknown option 'foo' (command line)", 0), 0u) << e.what();
     e = errorOf([&] { parse({"--foo=bar", "backup"}); });
-    EXPECT_STREQ(e.what(), "unknown option '--foo'");
+    EXPECT_EQ(std::string(e.what()).rfind("unknown option 'foo' (command line)", 0), 0u) << e.what();
 
     e = errorOf([&] { parse({"--config", emptyConf_}); });
     EXPECT_EQ(e.code(), ErrorCode::Command);
@@ -356,23 +357,69 @@ TEST_F(ConfigTest, SetAndPassThroughArgs) {
                                      }));
 }
 
-TEST_F(ConfigTest, UnknownFileKeysAndEnvironmentWarn) {
+// A pgbackrest.conf carried over: only harmless pgBackRest options are ignored (with a warning);
+// one that changes where data goes, what is kept or how it is protected is an error naming it,
+// wherever it comes from, unless it is set to what backrest does anyway.
+TEST_F(ConfigTest, HarmlessForeignOptionsWarn) {
     auto conf = writeConf(
         "[global]\n"
-        "repo1-cipher-type=aes-256-cbc\n"
+        "log-path=/var/log/pgbackrest\n"
         "stanza=ignored\n"
-        "process-max=2\n");
+        "process-max=2\n"
+        "repo1-cipher-type=none\n"
+        "backup-standby=n\n"
+        "repo1-retention-full-type=count\n");
     LogLevel saved = logLevel();
     setLogLevel(LogLevel::Warn);
     ::testing::internal::CaptureStderr();
-    auto cfg = parse({"--config", conf, "backup"}, {"BACKREST_LOG_PATH=/var/log"});
+    auto cfg = parse({"--config", conf, "--log-level-file=detail", "--verbose", "backup", "--online", "--no-backup-standby"},
+                     {"BACKREST_SPOOL_PATH=/var/spool"});
     std::string err = ::testing::internal::GetCapturedStderr();
     setLogLevel(saved);
+    EXPECT_EQ(cfg.command(), "backup");  // a foreign flag never takes the next argument
     EXPECT_EQ(cfg.getInt("process-max"), 2);
     EXPECT_FALSE(cfg.has("stanza"));  // the stanza never comes from the file
-    EXPECT_NE(err.find("repo1-cipher-type"), std::string::npos) << err;
+    EXPECT_NE(err.find("ignoring pgBackRest option 'log-path' (config file '"), std::string::npos) << err;
+    EXPECT_NE(err.find("line 2): backrest does not implement it"), std::string::npos) << err;
     EXPECT_NE(err.find("line 3: ignoring option 'stanza'"), std::string::npos) << err;
-    EXPECT_NE(err.find("BACKREST_LOG_PATH"), std::string::npos) << err;
+    EXPECT_NE(err.find("'log-level-file' (command line)"), std::string::npos) << err;
+    EXPECT_NE(err.find("BACKREST_SPOOL_PATH"), std::string::npos) << err;
+    EXPECT_EQ(err.find("cipher"), std::string::npos) << err;  // 'none' is what backrest does
+}
+
+TEST_F(ConfigTest, UnsafeForeignOptionsAreErrors) {
+    auto refused = [&](const std::string& fileLine, std::vector<std::string> args = {},
+                       std::vector<std::string> env = {}) {
+        auto conf = writeConf("[global]\nprocess-max=2\n" + fileLine + "\n");
+        std::vector<std::string> all{"--config", conf, "--stanza=main", "backup"};
+        all.insert(all.end(), args.begin(), args.end());
+        Error e = errorOf([&] { parse(all, env); });
+        EXPECT_EQ(e.code(), ErrorCode::Option) << e.what();
+        return std::string(e.what());
+    };
+    std::string m = refused("repo1-cipher-type=aes-256-cbc");
+    EXPECT_NE(m.find("option 'repo1-cipher-type' (config file '"), std::string::npos) << m;
+    EXPECT_NE(m.find("line 3) is a pgBackRest option backrest does not support yet: it encrypts the repository"),
+              std::string::npos)
+        << m;
+    m = refused("repo1-cipher-pass=secret");
+    EXPECT_EQ(m.find("secret"), std::string::npos) << m;  // a value may be a password: never echoed
+    EXPECT_NE(refused("repo1-retention-full-type=time").find("in days (time)"), std::string::npos);
+    EXPECT_NE(refused("repo1-host=backup1").find("'repo1-host'"), std::string::npos);
+    EXPECT_NE(refused("pg1-host=db1").find("'pg1-host'"), std::string::npos);
+    EXPECT_NE(refused("archive-push-queue-max=1GiB").find("drops WAL"), std::string::npos);
+    EXPECT_NE(refused("repo2-path=/r2").find("backrest supports only repo1 so far"), std::string::npos);
+    EXPECT_NE(refused("pg2-path=/p2").find("backrest supports only pg1 so far"), std::string::npos);
+    EXPECT_NE(refused("repo1-retention-ful=2").find("unknown option 'repo1-retention-ful'"), std::string::npos);
+    EXPECT_NE(refused("", {"--backup-standby"}).find("'backup-standby' (command line)"), std::string::npos);
+    EXPECT_NE(refused("", {"--repo1-s3-bucket=b"}).find("stores the repository in S3"), std::string::npos);
+    EXPECT_NE(refused("", {}, {"BACKREST_REPO1_CIPHER_TYPE=aes-256-cbc"})
+                  .find("(environment variable BACKREST_REPO1_CIPHER_TYPE)"),
+              std::string::npos);
+    EXPECT_NE(refused("", {}, {"BACKREST_NO_SUCH=1"}).find("unknown option 'no-such'"), std::string::npos);
+    // Only the sections a command reads count: another stanza's options wait for that stanza.
+    auto conf = writeConf("[other]\nrepo1-cipher-type=aes-256-cbc\n");
+    EXPECT_NO_THROW(parse({"--config", conf, "--stanza=main", "backup"}));
 }
 
 TEST(OptionTableTest, TableIsConsistent) {
