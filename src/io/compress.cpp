@@ -29,10 +29,10 @@ std::string_view compressExtension(CompressType type) {
     raise(ErrorCode::Assert, "unknown compress type {}", static_cast<int>(type));
 }
 
-std::unique_ptr<Filter> makeCompressFilter(CompressType type, int level, int workers) {
+std::unique_ptr<Filter> makeCompressFilter(CompressType type, int level, int workers, uint64_t sizeHint) {
     switch (type) {
         case CompressType::None: return nullptr;
-        case CompressType::Zst: return std::make_unique<ZstdCompressFilter>(level, workers);
+        case CompressType::Zst: return std::make_unique<ZstdCompressFilter>(level, workers, sizeHint);
     }
     raise(ErrorCode::Assert, "unknown compress type {}", static_cast<int>(type));
 }

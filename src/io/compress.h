@@ -17,9 +17,10 @@ std::string_view compressTypeName(CompressType type);   // "none", "zst"
 std::string_view compressExtension(CompressType type);  // "", ".zst"
 
 // nullptr for None. `workers` > 0: the codec compresses on that many threads of its own (zstd's
-// multithreading; the output is the same format). `context` (a file or segment name) goes into
-// error messages.
-std::unique_ptr<Filter> makeCompressFilter(CompressType type, int level, int workers = 0);
+// multithreading; the output is the same format). `sizeHint` > 0: about how many bytes will be
+// compressed (the codec sizes its tables for it; a wrong hint costs only ratio). `context` (a
+// file or segment name) goes into error messages.
+std::unique_ptr<Filter> makeCompressFilter(CompressType type, int level, int workers = 0, uint64_t sizeHint = 0);
 std::unique_ptr<Filter> makeDecompressFilter(CompressType type, std::string context);
 
 }  // namespace backrest::io

@@ -1,9 +1,12 @@
 // zstd streaming compress/decompress filters (frames carry a content checksum).
 #include "io/zstd.h"
 
+// ZSTD_c_srcSizeHint is in zstd's experimental section (stable in its numbering since 1.4.4).
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include <algorithm>
+#include <climits>
 #include <limits>
 
 #include "common/error.h"
@@ -21,7 +24,7 @@ size_t checkCompress(size_t result, const char* what) {
 
 }  // namespace
 
-ZstdCompressFilter::ZstdCompressFilter(int level, int workers) : ctx_(nullptr) {
+ZstdCompressFilter::ZstdCompressFilter(int level, int workers, uint64_t sizeHint) : ctx_(nullptr) {
     // Held in a unique_ptr until configured: the destructor does not run if the constructor throws.
     std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> ctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
     if (!ctx) raise(ErrorCode::Compress, "unable to create zstd compression context");
@@ -32,6 +35,15 @@ ZstdCompressFilter::ZstdCompressFilter(int level, int workers) : ctx_(nullptr) {
     checkCompress(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_checksumFlag, 1), "enable checksum");
     if (workers > 0)
         checkCompress(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_nbWorkers, workers), "set compression threads");
+    // A stream of unknown size gets the tables of a large input, allocated and zeroed by every new
+    // context: from level 12 up, about 450 ms for each small file (a 32 KiB input, new context per
+    // file, 200 runs: 451 ms at level 12, 3.4 ms at 11, 0.04 ms at 12 with the hint), which made a
+    // backup of a 174 MB cluster take 124 s at level 12 against 3.1 s at 11. A hint, unlike a
+    // pledged size, is no error when the file grows or shrinks while it is read.
+    if (sizeHint > 0)
+        checkCompress(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_srcSizeHint,
+                                             static_cast<int>(std::min<uint64_t>(sizeHint, INT_MAX))),
+                      "set size hint");
     ctx_ = ctx.release();
 }
 

@@ -1,6 +1,7 @@
 // zstd streaming compression and decompression filters.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "io/filter.h"
@@ -12,8 +13,9 @@ namespace backrest::io {
 
 class ZstdCompressFilter : public Filter {
 public:
-    // workers > 0: zstd compresses on that many threads of its own.
-    explicit ZstdCompressFilter(int level, int workers = 0);
+    // workers > 0: zstd compresses on that many threads of its own. sizeHint > 0: about how many
+    // bytes will come (a file's size when the backup started; it may still change).
+    explicit ZstdCompressFilter(int level, int workers = 0, uint64_t sizeHint = 0);
     ~ZstdCompressFilter() override;
     bool transforms() const override { return true; }
     void process(std::span<const uint8_t> in, Buffer& out) override;

@@ -308,6 +308,7 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         // while the others run out of files: zstd compresses it on threads of its own, and this
         // thread only reads and checksums it.
         TransferOptions options = transfer;
+        options.sizeHint = file.size;
         if (s_.processMax > 1 && file.size >= kSharedCompressMinSize && file.size * s_.processMax > state.bytesTotal)
             options.compressWorkers = static_cast<int>(s_.processMax);
         // Large files as independent frames, so that a restore shares them between its threads.
@@ -336,7 +337,9 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
             checkCancelled();
             auto& file = files[index];
             PageCheck pageCheck = pageCheckFor(file);
-            auto one = appendFile(pgData, dataDirectoryPath(file.name), *out, transfer, pageCheck.observer());
+            TransferOptions options = transfer;
+            options.sizeHint = file.size;
+            auto one = appendFile(pgData, dataDirectoryPath(file.name), *out, options, pageCheck.observer());
             if (one) {
                 file.bundleId = id;
                 file.bundleOffset = offset;

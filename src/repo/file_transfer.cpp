@@ -50,7 +50,8 @@ StoredFile storeInto(Feed feed, storage::StorageWrite& out, const TransferOption
         framed = filter.get();
         chain.push(std::move(filter));
     } else
-        chain.push(io::makeCompressFilter(options.compressType, options.compressLevel, options.compressWorkers));
+        chain.push(io::makeCompressFilter(options.compressType, options.compressLevel, options.compressWorkers,
+                                          options.sizeHint));
     auto& repoSize = chain.add<io::SizeFilter>();
     feed(chain);
     chain.finish();
@@ -132,11 +133,13 @@ std::optional<StoredFile> appendFile(storage::Storage& source, const std::string
 
 StoredFile storeBytes(std::string_view content, storage::Storage& destination,
                       const std::string& destinationPath, const TransferOptions& options) {
+    TransferOptions sized = options;
+    sized.sizeHint = content.size();
     return store(
         [&](io::FilterChain& chain) {
             chain.write({reinterpret_cast<const uint8_t*>(content.data()), content.size()});
         },
-        destination, destinationPath, options);
+        destination, destinationPath, sized);
 }
 
 void fetchFile(storage::Storage& source, const StoredLocation& from, io::CompressType compressType,

@@ -34,6 +34,9 @@ struct TransferOptions {
     // calling thread compresses): zstd's own for a single stream, the frame compressor's with
     // frameBytes. For a file that is a large part of a backup.
     int compressWorkers = 0;
+    // The original size expected (the file's size in the manifest), when known: the compressor
+    // sizes its tables for it. The file may still change while it is read.
+    uint64_t sizeHint = 0;
     // > 0 with zstd: the file is compressed as independent frames of this many original bytes
     // (io/zstd_frames.h), compressed on compressWorkers threads, so that a restore can
     // decompress it in parallel. For files larger than one frame.
