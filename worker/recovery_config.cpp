@@ -104,8 +104,9 @@ RecoverySettings recoverySettings(const Config& config) {
     return r;
 }
 
-void writeRecoveryConfig(storage::Storage& dataDir, const RecoverySettings& recovery) {
-    if (recovery.type == "preserve") return;
+std::vector<std::string> writeRecoveryConfig(storage::Storage& dataDir,
+                                             const RecoverySettings& recovery) {
+    if (recovery.type == "preserve") return {};
     std::string existing = storage::readAllIfExists(dataDir, "postgresql.auto.conf").value_or("");
     std::ostringstream out;
     std::istringstream in(existing);
@@ -118,7 +119,12 @@ void writeRecoveryConfig(storage::Storage& dataDir, const RecoverySettings& reco
     storage::WriteOptions write;
     write.mode = 0600;
     storage::writeAll(dataDir, "postgresql.auto.conf", out.str(), write);
-    if (!recovery.signalFile.empty()) storage::writeAll(dataDir, recovery.signalFile, "", write);
+    std::vector<std::string> written{"postgresql.auto.conf"};
+    if (!recovery.signalFile.empty()) {
+        storage::writeAll(dataDir, recovery.signalFile, "", write);
+        written.push_back(recovery.signalFile);
+    }
+    return written;
 }
 
 }  // namespace backrest::cmd

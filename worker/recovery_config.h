@@ -20,7 +20,9 @@ struct RecoverySettings {
 RecoverySettings recoverySettings(const Config& config);
 
 // Rewrites postgresql.auto.conf in the restored data directory: earlier recovery settings are
-// commented out, the new ones appended; then creates the signal file.
-void writeRecoveryConfig(storage::Storage& dataDir, const RecoverySettings& recovery);
+// commented out, the new ones appended; then creates the signal file. Returns the names it wrote
+// (relative to dataDir), for the restore to give them the data directory's owner.
+std::vector<std::string> writeRecoveryConfig(storage::Storage& dataDir,
+                                             const RecoverySettings& recovery);
 
 }  // namespace backrest::cmd

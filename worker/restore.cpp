@@ -1,9 +1,7 @@
 // restore: rebuilds a data directory (and its tablespaces) from a backup, verifying every file's
 // checksum, writes global/pg_control last (a half-restored directory cannot start), writes the
 // recovery settings, and fsyncs everything before it reports success.
-#include <pwd.h>
 #include <sys/stat.h>
-#include <grp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +28,8 @@
 #include "worker/context.h"
 #include "worker/recovery_config.h"
 #include "worker/restore_delta.h"
+#include "worker/restore_owner.h"
+#include "worker/restore_target.h"
 
 namespace backrest::cmd {
 
@@ -82,67 +82,11 @@ std::string destinationOf(const std::map<std::string, std::string>& locations, c
     return locations.at(best) + name.substr(best.size());
 }
 
-// A target must be empty, or with --delta hold what a restore may replace: never a running
-// cluster, and the data directory must look like one, so a wrong --pg1-path is not wiped.
-void checkTarget(storage::Storage& fs, const std::string& path, const std::string& what, bool delta,
-                 bool dataDirectory) {
-    auto info = fs.info(path, true);
-    if (!info) return;
-    if (info->type != storage::FileType::Path)
-        raise(ErrorCode::PathNotEmpty, "restore: {} '{}' exists and is not a directory", what, path);
-    if (fs.info(path + "/postmaster.pid"))
-        raise(ErrorCode::Postmaster,
-              "restore: '{}' has a postmaster.pid: stop PostgreSQL before restoring (or remove a stale pid file)", path);
-    if (fs.list(path).empty()) return;
-    if (!delta)
-        raise(ErrorCode::PathNotEmpty,
-              "restore: {} '{}' is not empty; restore into an empty directory, or use --delta to "
-              "restore over an existing copy of this cluster",
-              what, path);
-    if (dataDirectory && !fs.info(path + "/PG_VERSION"))
-        raise(ErrorCode::PathNotEmpty,
-              "restore --delta: '{}' is not empty and has no PG_VERSION: it does not look like a "
-              "PostgreSQL data directory; refusing to delete its contents",
-              path);
-}
-
-// As root, files get the owner recorded in the backup, resolved by name on this host once per
-// (user, group): getpwnam reads /etc/passwd on every call (two reads per restored file), and
-// returns a static buffer that the restoring threads must not share.
-class Owners {
-public:
-    void apply(const std::string& path, const std::string& user, const std::string& group) {
-        if (!root_ || user.empty()) return;
-        auto ids = resolve(user, group);
-        if (!ids) return;
-        if (lchown(path.c_str(), ids->first, ids->second) != 0)
-            raiseErrno(ErrorCode::FileWrite, "unable to set owner of", path);
-    }
-
-private:
-    std::optional<std::pair<uid_t, gid_t>> resolve(const std::string& user, const std::string& group) {
-        std::lock_guard lock(mutex_);
-        auto [it, added] = known_.try_emplace({user, group});
-        if (!added) return it->second;
-        struct passwd* pw = getpwnam(user.c_str());
-        if (!pw) return it->second;  // unknown here: the file keeps the restoring user
-        uid_t uid = pw->pw_uid;
-        gid_t gid = pw->pw_gid;
-        if (struct group* gr = group.empty() ? nullptr : getgrnam(group.c_str())) gid = gr->gr_gid;
-        it->second = std::make_pair(uid, gid);
-        return it->second;
-    }
-
-    const bool root_ = geteuid() == 0;
-    std::mutex mutex_;
-    std::map<std::pair<std::string, std::string>, std::optional<std::pair<uid_t, gid_t>>> known_;
-};
-
 // PostgreSQL recreates the pg_tblspc links from tablespace_map when it starts: the file must
 // name where the tablespaces were restored, or a remapped restore would write into the
 // original locations (possibly a running cluster's).
 void writeTablespaceMap(storage::Storage& dataDir, const repo::Manifest& m,
-                        const std::map<std::string, std::string>& locations) {
+                        const std::map<std::string, std::string>& locations, RestoreOwner& owner) {
     bool hasMap = false;
     for (const auto& f : m.files) hasMap = hasMap || f.name == "pg_data/tablespace_map";
     if (!hasMap) return;
@@ -152,6 +96,19 @@ void writeTablespaceMap(storage::Storage& dataDir, const repo::Manifest& m,
     storage::WriteOptions write;
     write.mode = 0600;
     storage::writeAll(dataDir, "tablespace_map", content, write);
+    owner.adopt(locations.at("pg_data") + "/tablespace_map");
+}
+
+// Before anything is removed or written: pg1-path exists (the cluster's owner's, 0700) and holds
+// the marker naming this backup and its targets, so a restore killed from here on is completed
+// by running it again. Without pg_control a half-done restore cannot be started by mistake.
+void beginRestore(storage::Storage& fs, const std::string& dataPath, const repo::Manifest& m,
+                  const std::map<std::string, std::string>& locations, RestoreOwner& owner) {
+    owner.createPath(dataPath, 0700);
+    RestoreMarker marker{m.label, {}};
+    for (const auto& [target, location] : locations) marker.locations.push_back(location);
+    writeRestoreMarker(dataPath, marker, owner);
+    fs.remove(dataPath + "/global/pg_control");
 }
 
 }  // namespace
@@ -186,14 +143,10 @@ int restore(const Config& config) {
     storage::PosixStorage rootStorage("/");
     storage::Storage& fs = rootStorage;  // through the interface, for its default arguments
     auto locations = targetLocations(config, manifest, dataPath);
-    for (const auto& [target, location] : locations)
-        checkTarget(fs, location,
-                    target == "pg_data"                 ? "data directory"
-                    : target.starts_with("pg_tblspc/") ? "tablespace directory"
-                                                        : "pg_wal link destination",
-                    delta, target == "pg_data");
-    // Without pg_control a half-done restore cannot be started by mistake.
-    fs.remove(dataPath + "/global/pg_control");
+    auto targets = checkRestoreTargets(manifest, locations, dataPath, delta);
+    delta = targets.delta;  // resuming an unfinished restore of this backup is a delta restore
+    RestoreOwner owner(dataPath, manifest);
+    beginRestore(fs, dataPath, manifest, locations, owner);
 
     // --delta: clean the targets and find what already matches the backup.
     DeltaPlan deltaPlan;
@@ -206,18 +159,18 @@ int restore(const Config& config) {
             in.links[dataPath + l.name.substr(7)] =
                 l.name.starts_with("pg_data/pg_tblspc/") ? locations.at(l.name.substr(8)) : l.destination;
         for (const auto& [target, location] : locations) in.roots.push_back(location);
+        in.preserve.insert(dataPath + "/" + kRestoreMarker);
         in.force = config.getBool("force");
         in.processMax = static_cast<size_t>(config.getInt("process-max"));
         deltaPlan = prepareDelta(fs, in);
     }
 
-    Owners owners;
     // Directories first (each target, then every path in name order), then the links.
     for (const auto& p : manifest.paths) {
         std::string dest = destinationOf(locations, p.name);
-        fs.pathCreate(dest, p.mode);
+        owner.createPath(dest, p.mode);
         if (::chmod(dest.c_str(), p.mode) != 0) raiseErrno(ErrorCode::FileWrite, "unable to set mode of", dest);
-        owners.apply(dest, p.user, p.group);
+        owner.apply(dest, p.user, p.group);
     }
     for (const auto& l : manifest.links) {
         std::string linkPath = dataPath + l.name.substr(std::string("pg_data").size());
@@ -228,6 +181,7 @@ int restore(const Config& config) {
             continue;  // --delta kept it
         if (::symlink(dest.c_str(), linkPath.c_str()) != 0)
             raiseErrno(ErrorCode::FileWrite, fmt::format("unable to create link to '{}' at", dest), linkPath);
+        owner.adopt(linkPath);
     }
 
     // Files, largest first, in parallel; global/pg_control after all the others.
@@ -293,7 +247,7 @@ int restore(const Config& config) {
         else
             repo::fetchFile(*repo, repo::storedLocation(layout, holder, f, io::compressExtension(type)), type, fs,
                             dest, expected, options.bufferSize, async);
-        owners.apply(dest, f.user, f.group);
+        owner.apply(dest, f.user, f.group);
     };
     // A file stored as frames is restored frame by frame, its frames one job each, so that the
     // threads share the largest files. Two queues: frames (largest file first, a file's frames in
@@ -346,7 +300,7 @@ int restore(const Config& config) {
         if (job.frame + 1 == job.framed->frameCount()) {
             const auto& f = manifest.files[job.file];
             if (deltaPlan.patch.count(job.file)) resetModeAndTime(destinationOf(locations, f.name), f);
-            owners.apply(destinationOf(locations, f.name), f.user, f.group);
+            owner.apply(destinationOf(locations, f.name), f.user, f.group);
         }
     });
     frameWriter.finish();
@@ -354,8 +308,9 @@ int restore(const Config& config) {
     framedFiles.clear();
 
     storage::PosixStorage dataDir(dataPath);
-    writeTablespaceMap(dataDir, manifest, locations);
-    writeRecoveryConfig(dataDir, recovery);
+    writeTablespaceMap(dataDir, manifest, locations, owner);
+    for (const auto& name : writeRecoveryConfig(dataDir, recovery))
+        owner.adopt(dataPath + "/" + name);
     std::set<std::string> dirSet;
     for (const auto& p : manifest.paths) dirSet.insert(destinationOf(locations, p.name));
     // Each directory's fsync waits for the disk on its own: several at once (as the files' closes).
@@ -365,15 +320,18 @@ int restore(const Config& config) {
         raise(ErrorCode::Format, "backup {} has no global/pg_control: it cannot be restored", label);
     restoreOne(control, nullptr);
     fs.pathSync(dataPath + "/global");
+    removeRestoreMarker(dataPath);
 
     double seconds = nowSeconds() - started;
     uint64_t size = manifest.totalSize();
-    std::string deltaSummary;
+    std::string deltaSummary =
+        targets.resumed ? "; resumed an unfinished restore of this backup" : "";
     if (delta)
-        deltaSummary = fmt::format("; delta: {} files kept, {} patched, {} block-stored files compared block by "
-                                   "block: {} blocks compared, {} restored",
-                                   deltaPlan.keep.size(), deltaPlan.patch.size(), deltaPlan.blocks.size(),
-                                   blocksCompared.load(), blocksWritten.load());
+        deltaSummary += fmt::format(
+            "; delta: {} files kept, {} patched, {} block-stored files compared block by "
+            "block: {} blocks compared, {} restored",
+            deltaPlan.keep.size(), deltaPlan.patch.size(), deltaPlan.blocks.size(),
+            blocksCompared.load(), blocksWritten.load());
     fmt::print("restore {}: {} in {} files to '{}', {:.1f} s, {}/s; recovery {}{}\n", label, formatBytes(size),
                manifest.files.size(), dataPath, seconds, formatBytes(static_cast<uint64_t>(size / std::max(seconds, 0.001))),
                recovery.describe(), deltaSummary);

@@ -61,6 +61,7 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
         stack.pop_back();
         for (const auto& e : fs.list(dir)) {
             std::string path = dir + "/" + e.name;
+            if (in.preserve.count(path)) continue;
             if (e.type == storage::FileType::Link) {
                 auto link = in.links.find(path);
                 if (link != in.links.end() && link->second == e.linkDestination) continue;

@@ -13,6 +13,8 @@ constexpr std::array kExcludedFiles = {
     std::string_view("backup_label.old"),  std::string_view("backup_manifest"),
     std::string_view("current_logfiles"),  std::string_view("postgresql.auto.conf.tmp"),
     std::string_view("recovery.signal"),   std::string_view("standby.signal"),
+    // An unfinished restore's marker (worker/restore_target.h): it belongs to that directory only.
+    std::string_view("backrest.restore"),
 };
 
 constexpr std::array kContentExcludedDirs = {

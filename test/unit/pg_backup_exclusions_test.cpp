@@ -9,9 +9,10 @@ namespace backrest::pg {
 namespace {
 
 TEST(PgBackupExclusions, TopLevelRuntimeFilesOnly) {
-    for (const char* name : {"postmaster.pid", "postmaster.opts", "backup_label", "tablespace_map",
-                             "backup_label.old", "backup_manifest", "current_logfiles",
-                             "postgresql.auto.conf.tmp", "recovery.signal", "standby.signal"}) {
+    for (const char* name :
+         {"postmaster.pid", "postmaster.opts", "backup_label", "tablespace_map", "backup_label.old",
+          "backup_manifest", "current_logfiles", "postgresql.auto.conf.tmp", "recovery.signal",
+          "standby.signal", "backrest.restore"}) {
         SCOPED_TRACE(name);
         EXPECT_TRUE(isExcludedFile(name, name));
         EXPECT_FALSE(isExcludedFile(std::string("base/1/") + name, name));
