@@ -26,6 +26,7 @@
 #include "repo/info.h"
 #include "repo/manifest.h"
 #include "storage/posix.h"
+#include "worker/archive_timelines.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/recovery_config.h"
@@ -182,6 +183,7 @@ int restore(const Config& config) {
         label = backupInfo.backups.back().label;
     }
     auto manifest = repo::loadManifest(*repo, layout.manifest(label));
+    pinRecoveryTimeline(*repo, layout, manifest, config, recovery);  // a drill's timeline is not followed
 
     storage::PosixStorage rootStorage("/");
     storage::Storage& fs = rootStorage;  // through the interface, for its default arguments
