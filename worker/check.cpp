@@ -42,7 +42,8 @@ int check(const Config& config) {
     waitForArchive(*repo, layout, archiveInfo.currentArchiveId(), {segment},
                    static_cast<int>(config.getInt("archive-timeout")), "check");
     // Not an error: the archive is sound, but a restore must know which timeline it wants.
-    for (const auto& b : archiveSideBranches(*repo, layout, backupInfo, archiveInfo.currentArchiveId()))
+    for (const auto& b :
+         archiveSideBranches(*repo, layout, backupInfo, archiveInfo.currentArchiveId()))
         logWarn("check: stanza '{}': {}", layout.stanza, sideBranchWarning(b));
     fmt::print("check: stanza '{}' OK: system {} matches, WAL segment {} archived in {:.2f} s\n", layout.stanza,
                systemId, segment, nowSeconds() - start);

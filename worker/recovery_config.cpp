@@ -88,8 +88,9 @@ RecoverySettings recoverySettings(const Config& config) {
     const bool archiveOff = config.getString("archive-mode") == "off";
     if (archiveOff && r.type == "preserve")
         raise(ErrorCode::Option,
-              "option 'archive-mode=off' cannot be used with --type=preserve, which keeps the backup's "
-              "postgresql.auto.conf as it is; use another --type, or set archive_mode yourself");
+              "option 'archive-mode=off' cannot be used with --type=preserve, which keeps the "
+              "backup's postgresql.auto.conf as it is; use another --type, or set archive_mode "
+              "yourself");
     if (archiveOff) r.settings.emplace_back("archive_mode", "off");
     if (r.type == "preserve" || r.type == "none") return r;
 

@@ -183,7 +183,8 @@ int restore(const Config& config) {
         label = backupInfo.backups.back().label;
     }
     auto manifest = repo::loadManifest(*repo, layout.manifest(label));
-    pinRecoveryTimeline(*repo, layout, manifest, config, recovery);  // a drill's timeline is not followed
+    // A restore drill's timeline in the archive is not followed by mistake (doc/timelines.md).
+    pinRecoveryTimeline(*repo, layout, manifest, config, recovery);
 
     storage::PosixStorage rootStorage("/");
     storage::Storage& fs = rootStorage;  // through the interface, for its default arguments

@@ -118,8 +118,9 @@ std::vector<OptionDef> buildOptionDefs() {
          .type = T::String,
          .defaultValue = "preserve",
          .allowed = "off preserve",
-         .help = "restore: preserve keeps the backup's archive_mode; off writes archive_mode = 'off' into the "
-                 "restored postgresql.auto.conf, so a copy (a drill, a test) never archives into the stanza."},
+         .help = "restore: preserve keeps the backup's archive_mode; off writes archive_mode = "
+                 "'off' into the restored postgresql.auto.conf, so a copy (a drill, a test) "
+                 "never archives into the stanza."},
         {.name = "target-exclusive",
          .type = T::Boolean,
          .defaultValue = "n",

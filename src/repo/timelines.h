@@ -34,10 +34,11 @@ std::vector<TimelineSwitch> parseTimelineHistory(std::string_view text, std::str
 
 struct ArchivedTimeline {
     uint32_t id = 0;
-    std::optional<TimelineSwitch> branch;  // the last line of its history file: parent, branch point
-    int64_t historyTime = 0;               // when its history file was archived
-    std::string lastSegment;               // newest complete segment archived on it, or empty
-    int64_t lastSegmentTime = 0;           // when that segment's directory was last archived into
+    std::optional<TimelineSwitch>
+        branch;                   // the last line of its history file: parent, branch point
+    int64_t historyTime = 0;      // when its history file was archived
+    std::string lastSegment;      // newest complete segment archived on it, or empty
+    int64_t lastSegmentTime = 0;  // when that segment's directory was last archived into
 };
 
 struct ArchiveTimelines {
@@ -52,7 +53,8 @@ struct ArchiveTimelines {
     int64_t newestTime(uint32_t timeline) const;
 };
 
-ArchiveTimelines loadArchiveTimelines(storage::Storage& repo, const Layout& layout, const std::string& archiveId);
+ArchiveTimelines loadArchiveTimelines(storage::Storage& repo, const Layout& layout,
+                                      const std::string& archiveId);
 
 struct SideBranch {
     uint32_t timeline = 0, parent = 0;
@@ -63,8 +65,8 @@ struct SideBranch {
 std::vector<SideBranch> sideBranches(const ArchiveTimelines& archive);
 
 struct TimelineChoice {
-    uint32_t timeline = 0;     // the timeline that holds the target
-    uint32_t latest = 0;       // what PostgreSQL's recovery_target_timeline 'latest' would follow
+    uint32_t timeline = 0;  // the timeline that holds the target
+    uint32_t latest = 0;    // what PostgreSQL's recovery_target_timeline 'latest' would follow
     std::vector<std::string> reasons;  // one per side branch decided on the way, for the user
 };
 
@@ -74,7 +76,7 @@ struct TimelineChoice {
 // descendant) was archived more recently than its parent, i.e. it is the one still being
 // archived; otherwise the restore stays on the parent (a drill). Children branching before the
 // backup was consistent, or after an LSN target, do not matter and are skipped.
-TimelineChoice chooseTimeline(const ArchiveTimelines& archive, uint32_t backupTimeline, uint64_t backupStopLsn,
-                              std::optional<uint64_t> targetLsn);
+TimelineChoice chooseTimeline(const ArchiveTimelines& archive, uint32_t backupTimeline,
+                              uint64_t backupStopLsn, std::optional<uint64_t> targetLsn);
 
 }  // namespace backrest::repo

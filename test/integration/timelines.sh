@@ -70,6 +70,9 @@ expect_eq "restore to after_drill: no 'recovery ended before configured recovery
 pg_stop "$NAMED"
 
 # --archive-mode=off: the restored copy never archives, not even its new timeline.
+expect_exit "restore --archive-mode=off with --type=preserve is refused" 21 "$BR" --config="$CONF" --stanza=main \
+    --pg1-path="$IT_TMP/refused" restore --type=preserve --archive-mode=off
+expect_contains "the refusal names the option and the type" "$OUT" "option 'archive-mode=off' cannot be used with --type=preserve"
 QUIET=$IT_TMP/quiet
 expect_exit "restore --archive-mode=off" 0 "$BR" --config="$CONF" --stanza=main --pg1-path="$QUIET" restore \
     --archive-mode=off --target-action=promote

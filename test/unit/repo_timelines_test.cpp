@@ -1,7 +1,6 @@
 // Timelines of an archive: history files parsed, the archive's listing read, side branches found,
 // and the timeline a restore follows after a drill, a failover and a split brain.
 #include <gtest/gtest.h>
-
 #include <sys/time.h>
 
 #include <cstdlib>
@@ -24,8 +23,10 @@ using backrest::test::has;
 constexpr uint32_t kSegSize = 16 * 1024 * 1024;
 
 TEST(RepoTimelines, ParsesHistoryLines) {
-    auto h = parseTimelineHistory("1\t0/5000000\tno recovery target specified\n\n# comment\n2\t0/9000028\tat restore point \"x\"\n",
-                                  "00000003.history");
+    auto h = parseTimelineHistory(
+        "1\t0/5000000\tno recovery target specified\n\n# comment\n2\t0/9000028\tat restore point "
+        "\"x\"\n",
+        "00000003.history");
     ASSERT_EQ(h.size(), 2u);
     EXPECT_EQ(h[0].parent, 1u);
     EXPECT_EQ(h[0].switchLsn, 0x5000000u);
@@ -34,15 +35,18 @@ TEST(RepoTimelines, ParsesHistoryLines) {
 }
 
 TEST(RepoTimelines, MalformedHistoryNamesFileAndLine) {
-    auto e = errorOf([] { parseTimelineHistory("1\t0/5000000\treason\nnonsense\n", "repo/00000002.history-ab"); });
+    auto e = errorOf([] {
+        parseTimelineHistory("1\t0/5000000\treason\nnonsense\n", "repo/00000002.history-ab");
+    });
     EXPECT_EQ(e.code(), ErrorCode::Format);
     EXPECT_TRUE(has(e.what(), "repo/00000002.history-ab line 2")) << e.what();
-    EXPECT_EQ(errorOf([] { parseTimelineHistory("1\tzz/5\treason\n", "h"); }).code(), ErrorCode::Format);
+    EXPECT_EQ(errorOf([] { parseTimelineHistory("1\tzz/5\treason\n", "h"); }).code(),
+              ErrorCode::Format);
 }
 
 // A timeline as chooseTimeline sees it: branch (parent, LSN), last segment number and times.
-ArchivedTimeline timeline(uint32_t id, std::optional<TimelineSwitch> branch, uint64_t lastSegno, int64_t historyTime,
-                          int64_t lastTime) {
+ArchivedTimeline timeline(uint32_t id, std::optional<TimelineSwitch> branch, uint64_t lastSegno,
+                          int64_t historyTime, int64_t lastTime) {
     ArchivedTimeline t;
     t.id = id;
     t.branch = branch;
@@ -61,7 +65,8 @@ ArchiveTimelines archiveOf(std::initializer_list<ArchivedTimeline> list) {
 
 TEST(RepoTimelines, PastBranchMeansASegmentWhollyAfterTheBranchPoint) {
     // Branch at the start of segment 5: the parent's segment 5 holds only WAL after it.
-    auto a = archiveOf({timeline(1, {}, 5, 0, 100), timeline(2, TimelineSwitch{1, 0x5000000}, 6, 50, 60)});
+    auto a = archiveOf(
+        {timeline(1, {}, 5, 0, 100), timeline(2, TimelineSwitch{1, 0x5000000}, 6, 50, 60)});
     EXPECT_TRUE(a.archivedPastBranch(a.timelines.at(2)));
     // Branch inside segment 5: the parent's segment 5 may end where the child began (a failover).
     a.timelines.at(2).branch->switchLsn = 0x5000028;
@@ -75,29 +80,34 @@ TEST(RepoTimelines, PastBranchMeansASegmentWhollyAfterTheBranchPoint) {
 TEST(RepoTimelines, DrillBranchIsNotFollowedWhileTheOriginalArchivesOn) {
     // Timeline 2 (a drill) branched at 0/5000000 and archived to segment 5 at t=60; timeline 1
     // went on to segment 9, archived at t=100.
-    auto a = archiveOf({timeline(1, {}, 9, 0, 100), timeline(2, TimelineSwitch{1, 0x5000000}, 5, 50, 60)});
+    auto a = archiveOf(
+        {timeline(1, {}, 9, 0, 100), timeline(2, TimelineSwitch{1, 0x5000000}, 5, 50, 60)});
     auto c = chooseTimeline(a, 1, 0x2000100, std::nullopt);
     EXPECT_EQ(c.timeline, 1u);
     EXPECT_EQ(c.latest, 2u);
     ASSERT_EQ(c.reasons.size(), 1u);
-    EXPECT_TRUE(has(c.reasons[0], "following timeline 1: timeline 2 branched off it at 0/5000000")) << c.reasons[0];
+    EXPECT_TRUE(has(c.reasons[0], "following timeline 1: timeline 2 branched off it at 0/5000000"))
+        << c.reasons[0];
     EXPECT_TRUE(has(c.reasons[0], "--target-timeline=2")) << c.reasons[0];
 }
 
 TEST(RepoTimelines, FailoverIsFollowedEvenWhenTheOldPrimaryArchivedPastTheBranch) {
     // The old primary archived two segments the standby never received, then died (t=100); the
     // new timeline archives on (t=200).
-    auto a = archiveOf({timeline(1, {}, 9, 0, 100), timeline(2, TimelineSwitch{1, 0x7000000}, 12, 90, 200)});
+    auto a = archiveOf(
+        {timeline(1, {}, 9, 0, 100), timeline(2, TimelineSwitch{1, 0x7000000}, 12, 90, 200)});
     auto c = chooseTimeline(a, 1, 0x2000100, std::nullopt);
     EXPECT_EQ(c.timeline, 2u);
     EXPECT_EQ(c.latest, 2u);
     ASSERT_EQ(c.reasons.size(), 1u);
-    EXPECT_TRUE(has(c.reasons[0], "following timeline 2: it branched off timeline 1")) << c.reasons[0];
+    EXPECT_TRUE(has(c.reasons[0], "following timeline 2: it branched off timeline 1"))
+        << c.reasons[0];
 }
 
 TEST(RepoTimelines, ATimelineThatEndsWhereItsChildBeganIsLeft) {
     // The usual promotion: timeline 1's archive ends in the branch segment, whatever the times.
-    auto a = archiveOf({timeline(1, {}, 7, 0, 300), timeline(2, TimelineSwitch{1, 0x7000028}, 8, 90, 100)});
+    auto a = archiveOf(
+        {timeline(1, {}, 7, 0, 300), timeline(2, TimelineSwitch{1, 0x7000028}, 8, 90, 100)});
     auto c = chooseTimeline(a, 1, 0x2000100, std::nullopt);
     EXPECT_EQ(c.timeline, 2u);
     EXPECT_TRUE(c.reasons.empty());
@@ -105,8 +115,9 @@ TEST(RepoTimelines, ATimelineThatEndsWhereItsChildBeganIsLeft) {
 
 TEST(RepoTimelines, DrillThenRealFailoverFollowsTheFailover) {
     // 2: a drill off 1 at segment 5; 1 went on to segment 9 and then failed over to 3 there.
-    auto a = archiveOf({timeline(1, {}, 9, 0, 100), timeline(2, TimelineSwitch{1, 0x5000000}, 5, 50, 60),
-                        timeline(3, TimelineSwitch{1, 0x9000100}, 11, 110, 150)});
+    auto a =
+        archiveOf({timeline(1, {}, 9, 0, 100), timeline(2, TimelineSwitch{1, 0x5000000}, 5, 50, 60),
+                   timeline(3, TimelineSwitch{1, 0x9000100}, 11, 110, 150)});
     auto c = chooseTimeline(a, 1, 0x2000100, std::nullopt);
     EXPECT_EQ(c.timeline, 3u);
     EXPECT_EQ(c.latest, 3u);
@@ -114,8 +125,9 @@ TEST(RepoTimelines, DrillThenRealFailoverFollowsTheFailover) {
 
 TEST(RepoTimelines, TheNewestOfSeveralSideBranchesIsTheLiveOne) {
     // 2: a drill; 3: a failover at a restore point after it (1 archived past both, then died).
-    auto a = archiveOf({timeline(1, {}, 9, 0, 100), timeline(2, TimelineSwitch{1, 0x5000000}, 5, 50, 60),
-                        timeline(3, TimelineSwitch{1, 0x6000100}, 12, 120, 300)});
+    auto a =
+        archiveOf({timeline(1, {}, 9, 0, 100), timeline(2, TimelineSwitch{1, 0x5000000}, 5, 50, 60),
+                   timeline(3, TimelineSwitch{1, 0x6000100}, 12, 120, 300)});
     EXPECT_EQ(chooseTimeline(a, 1, 0x2000100, std::nullopt).timeline, 3u);
     // The same, but it is timeline 1 that is still archived: the restore stays on it.
     a.timelines.at(1).lastSegmentTime = 400;
@@ -125,7 +137,8 @@ TEST(RepoTimelines, TheNewestOfSeveralSideBranchesIsTheLiveOne) {
 }
 
 TEST(RepoTimelines, BranchesBeforeTheBackupOrAfterAnLsnTargetDoNotMatter) {
-    auto a = archiveOf({timeline(1, {}, 9, 0, 100), timeline(2, TimelineSwitch{1, 0x5000000}, 5, 50, 60)});
+    auto a = archiveOf(
+        {timeline(1, {}, 9, 0, 100), timeline(2, TimelineSwitch{1, 0x5000000}, 5, 50, 60)});
     // A backup consistent after the branch cannot follow it.
     auto c = chooseTimeline(a, 1, 0x6000000, std::nullopt);
     EXPECT_EQ(c.timeline, 1u);
@@ -137,7 +150,7 @@ TEST(RepoTimelines, BranchesBeforeTheBackupOrAfterAnLsnTargetDoNotMatter) {
 }
 
 class RepoTimelinesListing : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/repo-timelines-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
