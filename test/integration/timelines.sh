@@ -57,6 +57,8 @@ NAMED=$IT_TMP/named
 expect_exit "restore to after_drill" 0 "$BR" --config="$CONF" --stanza=main --pg1-path="$NAMED" restore \
     --type=name --target=after_drill --target-action=promote
 expect_contains "restore says which timeline it follows" "$OUT" "following timeline 1: timeline 2 branched off it at"
+expect_contains "restore pins the original timeline" "$(cat "$NAMED/postgresql.auto.conf" 2>/dev/null)" \
+    "recovery_target_timeline = '1'"
 sed -i "s/^port = .*/port = 55782/; s/^archive_mode = .*/archive_mode = off/" "$NAMED/postgresql.conf"
 pg_start "$NAMED"
 if wait_promoted 55782; then
