@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "pg/client.h"
 #include "repo/info.h"
 #include "repo/wal_archive.h"
+#include "worker/archive_timelines.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 
@@ -39,6 +41,10 @@ int check(const Config& config) {
     double start = nowSeconds();
     waitForArchive(*repo, layout, archiveInfo.currentArchiveId(), {segment},
                    static_cast<int>(config.getInt("archive-timeout")), "check");
+    // Not an error: the archive is sound, but a restore must know which timeline it wants.
+    for (const auto& b :
+         archiveSideBranches(*repo, layout, backupInfo, archiveInfo.currentArchiveId()))
+        logWarn("check: stanza '{}': {}", layout.stanza, sideBranchWarning(b));
     fmt::print("check: stanza '{}' OK: system {} matches, WAL segment {} archived in {:.2f} s\n", layout.stanza,
                systemId, segment, nowSeconds() - start);
     return 0;

@@ -37,7 +37,7 @@ const std::map<std::string, CommandHelp>& commandHelp() {
                      "backrest --stanza=NAME restore [--set=LABEL] [--type=time --target=...]",
                      {"stanza", "pg1-path", "repo1-path", "set", "type", "target", "target-action",
                       "target-timeline", "target-exclusive", "tablespace-map", "tablespace-map-all",
-                      "recovery-option", "process-max", "delta", "force"}}},
+                      "recovery-option", "archive-mode", "process-max", "delta", "force"}}},
         {"archive-push", {"Archive a WAL file (archive_command = 'backrest --stanza=NAME archive-push %p').",
                           "backrest --stanza=NAME archive-push WAL_PATH",
                           {"stanza", "repo1-path", "compress-type", "compress-level", "pg1-path"}}},

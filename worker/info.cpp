@@ -10,6 +10,7 @@
 #include "pg/wal.h"
 #include "repo/info.h"
 #include "repo/layout.h"
+#include "worker/archive_timelines.h"
 #include "worker/commands.h"
 #include "worker/info.h"
 #include "worker/context.h"
@@ -67,9 +68,13 @@ json stanzaInfoJson(storage::Storage& repo, const std::string& stanza) {
     for (const auto& db : archiveInfo->history) {
         std::string id = repo::ArchiveInfo::archiveId(db);
         auto [min, max] = walRangeOf(repo, layout, id);
+        json branches = json::array();
+        for (const auto& b : archiveSideBranches(repo, layout, *backupInfo, id))
+            branches.push_back(sideBranchJson(b));
         out["archive"].push_back({{"id", id}, {"database", {{"id", db.id}}},
                                   {"min", min.empty() ? json(nullptr) : json(min)},
-                                  {"max", max.empty() ? json(nullptr) : json(max)}});
+                                  {"max", max.empty() ? json(nullptr) : json(max)},
+                                  {"side-branches", branches}});
     }
     out["backup"] = json::array();
     for (const auto& b : backupInfo->backups)
@@ -97,6 +102,14 @@ void printText(const json& stanza) {
         std::string min = a["min"].is_null() ? "none" : a["min"].get<std::string>();
         std::string max = a["max"].is_null() ? "none" : a["max"].get<std::string>();
         fmt::print("    wal archive min/max ({}): {}/{}\n", a["id"].get<std::string>(), min, max);
+        for (const auto& b : a.value("side-branches", json::array()))
+            fmt::print(
+                "    warning: {}\n",
+                sideBranchWarning(
+                    {b["timeline"].get<uint32_t>(), b["parent"].get<uint32_t>(),
+                     pg::parseLsn(b["branch-lsn"].get<std::string>()),
+                     b["parent-archived-to"].get<std::string>(),
+                     b["archived-to"].is_null() ? "" : b["archived-to"].get<std::string>()}));
     }
     for (const auto& b : stanza["backup"]) {
         fmt::print("\n    {} backup: {}\n", b["type"].get<std::string>(), b["label"].get<std::string>());

@@ -84,6 +84,14 @@ RecoverySettings recoverySettings(const Config& config) {
         raise(ErrorCode::Option, "option 'target' is required for restore --type={}", r.type);
     if (!targetTypes.count(r.type) && target)
         raise(ErrorCode::Option, "option 'target' is only valid with --type=time, xid, lsn or name (not {})", r.type);
+    // A copy restored for a drill or a test must not push its new timeline into the stanza.
+    const bool archiveOff = config.getString("archive-mode") == "off";
+    if (archiveOff && r.type == "preserve")
+        raise(ErrorCode::Option,
+              "option 'archive-mode=off' cannot be used with --type=preserve, which keeps the "
+              "backup's postgresql.auto.conf as it is; use another --type, or set archive_mode "
+              "yourself");
+    if (archiveOff) r.settings.emplace_back("archive_mode", "off");
     if (r.type == "preserve" || r.type == "none") return r;
 
     r.settings.emplace_back("restore_command", restoreCommand(config));

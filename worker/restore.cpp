@@ -24,6 +24,7 @@
 #include "repo/info.h"
 #include "repo/manifest.h"
 #include "storage/posix.h"
+#include "worker/archive_timelines.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/recovery_config.h"
@@ -139,6 +140,8 @@ int restore(const Config& config) {
         label = backupInfo.backups.back().label;
     }
     auto manifest = repo::loadManifest(*repo, layout.manifest(label));
+    // A restore drill's timeline in the archive is not followed by mistake (doc/timelines.md).
+    pinRecoveryTimeline(*repo, layout, manifest, config, recovery);
 
     storage::PosixStorage rootStorage("/");
     storage::Storage& fs = rootStorage;  // through the interface, for its default arguments

@@ -114,6 +114,13 @@ std::vector<OptionDef> buildOptionDefs() {
         {.name = "target-timeline",
          .type = T::String,
          .help = "Timeline to follow during recovery (a number, 'current' or 'latest')."},
+        {.name = "archive-mode",
+         .type = T::String,
+         .defaultValue = "preserve",
+         .allowed = "off preserve",
+         .help = "restore: preserve keeps the backup's archive_mode; off writes archive_mode = "
+                 "'off' into the restored postgresql.auto.conf, so a copy (a drill, a test) "
+                 "never archives into the stanza."},
         {.name = "target-exclusive",
          .type = T::Boolean,
          .defaultValue = "n",
