@@ -421,6 +421,37 @@ def main():
                   "1 GB.")
         md.append("")
 
+    # ---- compression levels ---------------------------------------------------------------
+    levels_rows = []
+    if sel("levels"):
+        md.append("## 7. Compression levels against the zstd CLI")
+        md.append("")
+        md.append("| zstd level | backrest CLI s | MB/s | zstd -T1 s | MB/s | backrest ÷ zstd time | size: backrest / zstd |")
+        md.append("|---|---|---|---|---|---|---|")
+        for l in sorted({int(r["level"]) for r in sel("levels")}):
+            br = sel("levels", tool="backrest-cli", level=l)
+            zs = sel("levels", tool="zstd", level=l)
+            if not br or not zs:
+                md.append(f"| {l} | {'failed' if not br else ''} | | | | | |")
+                continue
+            b, z = br[0], zs[0]
+            bw, zw = num(b["wall"]), num(z["wall"])
+            entry = {"level": l, "backrest_wall": bw, "zstd_wall": zw, "backrest_bytes_per_s": int(b["bytes"]) / bw,
+                     "zstd_bytes_per_s": int(z["bytes"]) / zw,
+                     "backrest_compressed_fraction": int(b["compressed"]) / int(b["bytes"]),
+                     "zstd_compressed_fraction": int(z["compressed"]) / int(z["bytes"])}
+            levels_rows.append(entry)
+            md.append(f"| {l} | {bw:.2f} | {entry['backrest_bytes_per_s'] / 1e6:.0f} | {zw:.2f} "
+                      f"| {entry['zstd_bytes_per_s'] / 1e6:.0f} "
+                      f"| {entry['backrest_bytes_per_s'] and entry['zstd_bytes_per_s'] / entry['backrest_bytes_per_s']:.2f} "
+                      f"| {entry['backrest_compressed_fraction']:.3f} / {entry['zstd_compressed_fraction']:.3f} |")
+        md.append("")
+        md.append("- One run each: a full backup by the CLI at process-max 1 (`--compress-level=L`, bundles on) and "
+                  "`zstd -L -T1` over a tar of the data directory (at most 1 GiB), alternating which runs first. "
+                  "backrest ÷ zstd compares time per byte (the CLI backs up the whole data directory, zstd the tar); "
+                  "above 1 the backup is slower per byte than zstd alone. Size: compressed ÷ original bytes.")
+        md.append("")
+
     # ---- failures and commands -----------------------------------------------------------
     fails = sel("failure")
     if fails:
@@ -444,7 +475,7 @@ def main():
               "pgbackrest_version": pgbr_version, "postgresql_version": pg_version,
               "backrest_commit": os.environ.get("BENCH_GIT_COMMIT"),
               "backrest_tree_dirty_files": os.environ.get("BENCH_GIT_DIRTY"),
-              "full": full, "restore": restore, "incr": incr, "wal": wal, "manifest": manifest,
+              "full": full, "restore": restore, "incr": incr, "wal": wal, "manifest": manifest, "levels": levels_rows,
               "limits": {"read_bytes_per_s": read_bps, "zstd_bytes_per_s": {f"{l}-T{t}": v for (l, t), v in zstd.items()},
                          "sha256_bytes_per_s_one_core": sha_bps, "backup_fractions": fractions,
                          "unzstd_bytes_per_s_one_thread": unzstd_bps, "write_bytes_per_s": write_bps,

@@ -229,3 +229,38 @@ bench_manifest() {
         fi
     done
 }
+
+# Compression levels: a full backup by the CLI at process-max 1 next to `zstd -L -T1` over a tar of
+# the same data directory, level by level, alternating which goes first. A level whose backup is
+# far slower than zstd itself is a defect of ours (issue 16: level 12 took 40x level 11, while
+# zstd -12 took 1.5x zstd -11; each file's compression context was sized for an input of unknown
+# size). One run each: level 19 alone is minutes per tool at scale 50.
+BENCH_LEVELS=(1 3 9 12 19)
+bench_levels() {
+    [[ -f $W/sample.tar ]] || return 0
+    local l order tool t0 bytes
+    bytes=$(stat -c %s "$W/sample.tar")
+    for l in "${BENCH_LEVELS[@]}"; do
+        order="backrest-cli zstd"
+        ((l % 2)) || order="zstd backrest-cli"
+        for tool in $order; do
+            log "levels: $tool level $l"
+            if [[ $tool == zstd ]]; then
+                t0=$(now_ns)
+                zstd -q -"$l" -T1 -c "$W/sample.tar" >"$W/level.zst"
+                record "section=levels" "tool=zstd" "level=$l" "wall=$(secs_since "$t0")" "bytes=$bytes" \
+                    "compressed=$(stat -c %s "$W/level.zst")"
+                rm -f "$W/level.zst"
+            else
+                cmd_full backrest-cli 3 1
+                CMD=("${CMD[@]/--compress-level=3/--compress-level=$l}")
+                record_cmd "levels backrest-cli level $l process-max 1"
+                timed "${CMD[@]}" || { record_failure levels backrest-cli "level $l"; continue; }
+                local label
+                label=$(newest_label "$BR_REPO")
+                record "section=levels" "tool=backrest-cli" "level=$l" "wall=$T_WALL" "cpu=$T_CPU" \
+                    "bytes=$PGDATA_BYTES" "compressed=$(du -sb "$BR_REPO/backup/bench/$label" | cut -f1)"
+            fi
+        done
+    done
+}
