@@ -51,11 +51,12 @@ int main(int argc, char** argv) {
     auto exitWith = [&](int code) { return restoreCommand ? kArchiveGetAbortExit : code; };
     auto stopsRecovery = [&] {
         if (restoreCommand)
-            std::fprintf(stderr,
-                         "ERROR: archive-get exits %d on purpose: PostgreSQL stops recovery instead of taking this "
-                         "failure for the end of the archived WAL and promoting with older data; fix the cause above, "
-                         "then start the server again to resume recovery\n",
-                         kArchiveGetAbortExit);
+            std::fprintf(
+                stderr,
+                "ERROR: archive-get exits %d on purpose: PostgreSQL stops recovery instead of "
+                "taking this failure for the end of the archived WAL and promoting with older "
+                "data; fix the cause above, then start the server again to resume recovery\n",
+                kArchiveGetAbortExit);
     };
     try {
         Config config = Config::parse(argc, args.data(), environ);

@@ -352,9 +352,10 @@ void StanzaVerify::addArchived(const std::string& archiveId, const std::string& 
     if (file.name.ends_with(".tmp")) return;  // an incomplete write, never a stored file
     std::string path = layout_.archiveIdDir(archiveId) + (dir.empty() ? "" : "/" + dir) + "/" + file.name;
     if (file.name.find(".bad-") != std::string::npos) {  // repo/wal_stored_copy.h
-        warnings_.push_back(fmt::format("archive {}: '{}' is a bad copy archive-push set aside when it stored a good "
-                                        "one; remove it once it is of no more interest",
-                                        archiveId, repo_->fullPath(path)));
+        warnings_.push_back(fmt::format(
+            "archive {}: '{}' is a bad copy archive-push set aside when it stored a good "
+            "one; remove it once it is of no more interest",
+            archiveId, repo_->fullPath(path)));
         return;
     }
     size_t dash = file.name.find('-');

@@ -5,8 +5,8 @@
 
 #include "common/error.h"
 #include "io/buffer.h"
-#include "io/filter_chain.h"
 #include "io/file_checksum.h"
+#include "io/filter_chain.h"
 #include "io/size.h"
 #include "pg/wal.h"
 #include "repo/file_transfer.h"
@@ -75,10 +75,12 @@ namespace {
 // its long page header gives.
 std::string walSegmentProblem(const std::string& header, uint64_t size, const std::string& where) {
     try {
-        auto h = pg::parseWalHeader({reinterpret_cast<const uint8_t*>(header.data()), header.size()}, where);
+        auto h = pg::parseWalHeader(
+            {reinterpret_cast<const uint8_t*>(header.data()), header.size()}, where);
         if (h.segmentSize == size) return {};
-        return fmt::format("has {} bytes where a WAL segment has {} (its header's segment size) ('{}')", size,
-                           h.segmentSize, where);
+        return fmt::format(
+            "has {} bytes where a WAL segment has {} (its header's segment size) ('{}')", size,
+            h.segmentSize, where);
     } catch (const Error& e) {
         return fmt::format("is not a WAL segment: {}", e.what());
     }

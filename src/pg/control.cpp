@@ -32,7 +32,8 @@ ControlInfo readControl(storage::Storage& pgData) {
     double floatFormat = 0;
     if (info.version == "15" && control.size() >= kSegSize + 4) {
         std::memcpy(&floatFormat, control.data() + kFloatFormat, 8);
-        if (floatFormat == 1234567.0) std::memcpy(&info.walSegmentSize, control.data() + kSegSize, 4);
+        if (floatFormat == 1234567.0)
+            std::memcpy(&info.walSegmentSize, control.data() + kSegSize, 4);
     }
     return info;
 }

@@ -1,12 +1,11 @@
 // WAL push/get against the repository layout.
 #include "repo/wal_archive.h"
 
-#include <filesystem>
-
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -54,30 +53,32 @@ std::string fileSha256(storage::Storage& source, const std::string& path, size_t
 
 // What archive-get hands PostgreSQL must be the segment asked for, whole, of the right cluster:
 // a copy cut short or of another cluster would be replayed, or end recovery early.
-void checkRestoredSegment(const std::string& walName, const std::string& where, const std::string& header,
-                          uint64_t size, const DbIdentity& identity) {
+void checkRestoredSegment(const std::string& walName, const std::string& where,
+                          const std::string& header, uint64_t size, const DbIdentity& identity) {
     pg::WalHeader h;
     try {
-        h = pg::parseWalHeader({reinterpret_cast<const uint8_t*>(header.data()), header.size()}, where);
+        h = pg::parseWalHeader({reinterpret_cast<const uint8_t*>(header.data()), header.size()},
+                               where);
     } catch (const Error& e) {
-        raise(ErrorCode::Format, "archive-get: WAL segment {} in the repository ('{}') is not a WAL segment: {}",
+        raise(ErrorCode::Format,
+              "archive-get: WAL segment {} in the repository ('{}') is not a WAL segment: {}",
               walName, where, e.what());
     }
     if (size != h.segmentSize)
         raise(ErrorCode::Format,
-              "archive-get: WAL segment {} in the repository ('{}') has {} bytes where its header gives a segment "
-              "size of {}: the stored copy is incomplete",
+              "archive-get: WAL segment {} in the repository ('{}') has {} bytes where its header "
+              "gives a segment size of {}: the stored copy is incomplete",
               walName, where, size, h.segmentSize);
     auto segment = pg::WalSegment::parse(walName, h.segmentSize);
     if (!segment || h.pageAddress != segment->segno * h.segmentSize)
         raise(ErrorCode::Format,
-              "archive-get: WAL segment {} in the repository ('{}') holds the bytes of another segment (its header "
-              "starts at {})",
+              "archive-get: WAL segment {} in the repository ('{}') holds the bytes of another "
+              "segment (its header starts at {})",
               walName, where, pg::formatLsn(h.pageAddress));
     if (h.systemId != identity.systemId)
         raise(ErrorCode::DbMismatch,
-              "archive-get: WAL segment {} in the repository ('{}') belongs to the cluster with system identifier {}, "
-              "not to {} recorded in archive.info",
+              "archive-get: WAL segment {} in the repository ('{}') belongs to the cluster with "
+              "system identifier {}, not to {} recorded in archive.info",
               walName, where, h.systemId, identity.systemId);
 }
 
@@ -97,11 +98,13 @@ std::optional<ArchivedWal> findWal(storage::Storage& repo, const Layout& layout,
         if (rest.find(".bad") != std::string::npos) continue;
         std::string sha = rest.substr(0, rest.find('.'));
         if (sha.size() != 64) continue;  // a temporary file, never a stored one
-        copies.push_back(ArchivedWal{archiveId, dir + "/" + entry.name, sha, compressTypeOfName(entry.name)});
+        copies.push_back(
+            ArchivedWal{archiveId, dir + "/" + entry.name, sha, compressTypeOfName(entry.name)});
     }
     if (copies.size() < 2) return copies.empty() ? std::nullopt : std::optional(copies.front());
     // Two copies: a replacement of a bad copy is under way (or was interrupted between storing the
-    // good copy and setting the bad one aside). Only the good one counts; two good ones are an error.
+    // good copy and setting the bad one aside). Only the good one counts; two good ones are an
+    // error.
     std::vector<ArchivedWal> good;
     for (const auto& copy : copies) {
         if (!repo.info(copy.path)) continue;  // set aside meanwhile
@@ -109,12 +112,15 @@ std::optional<ArchivedWal> findWal(storage::Storage& repo, const Layout& layout,
         if (problem.empty())
             good.push_back(copy);
         else
-            logWarn("WAL file {} is stored twice in archive {}; '{}' is bad ({}) and is ignored (left by an "
-                    "interrupted replacement): rename it to '{}'",
-                    walName, archiveId, repo.fullPath(copy.path), problem, repo.fullPath(setAsidePath(copy.path)));
+            logWarn(
+                "WAL file {} is stored twice in archive {}; '{}' is bad ({}) and is ignored (left "
+                "by an interrupted replacement): rename it to '{}'",
+                walName, archiveId, repo.fullPath(copy.path), problem,
+                repo.fullPath(setAsidePath(copy.path)));
     }
     if (good.size() == 1) return good.front();
-    raise(ErrorCode::Format, "WAL file {} is stored twice in archive {} ('{}' and '{}'){}; remove the wrong one",
+    raise(ErrorCode::Format,
+          "WAL file {} is stored twice in archive {} ('{}' and '{}'){}; remove the wrong one",
           walName, archiveId, repo.fullPath(copies[0].path), repo.fullPath(copies[1].path),
           good.empty() ? ", both damaged" : "");
 }
@@ -124,7 +130,8 @@ namespace {
 // Second pass: the bytes may not change between the passes (PostgreSQL never rewrites a
 // completed segment), and the checksum is verified again to be sure.
 void storeWal(storage::Storage& repo, storage::Storage& source, const std::string& sourcePath,
-              const std::string& target, const std::string& sha, io::CompressType type, const PushOptions& options) {
+              const std::string& target, const std::string& sha, io::CompressType type,
+              const PushOptions& options) {
     auto in = source.openRead(sourcePath);
     auto out = repo.openWrite(target);  // atomic, fsync file, rename, fsync directory
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
@@ -167,15 +174,17 @@ PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveIn
                                     source.fullPath(sourcePath));
         checkIdentity(info.current(), pg::walMagicVersion(h.magic), h.systemId, layout.stanza,
                       fmt::format("archive-push of WAL segment {}", walName));
-        // A copy cut short (or padded) would be taken for the segment and refuse the real one later.
-        // A .partial keeps its own rule: PostgreSQL writes it whole, but it is never replayed as is.
+        // A copy cut short (or padded) would be taken for the segment and refuse the real one
+        // later. A .partial keeps its own rule: PostgreSQL writes it whole, but it is never
+        // replayed as is.
         uint32_t expected = options.walSegmentSize ? options.walSegmentSize : h.segmentSize;
         if (pg::isWalSegmentName(walName) && (size != expected || size != h.segmentSize))
             raise(ErrorCode::Format,
-                  "archive-push: '{}' has {} bytes, but a WAL segment of this cluster has {} bytes{}; refusing to "
-                  "archive it (push the complete segment from pg_wal)",
+                  "archive-push: '{}' has {} bytes, but a WAL segment of this cluster has {} "
+                  "bytes{}; refusing to archive it (push the complete segment from pg_wal)",
                   source.fullPath(sourcePath), size, expected,
-                  expected != h.segmentSize ? fmt::format(" (its header says {})", h.segmentSize) : "");
+                  expected != h.segmentSize ? fmt::format(" (its header says {})", h.segmentSize)
+                                            : "");
     }
 
     std::string archiveId = info.currentArchiveId();
@@ -189,23 +198,26 @@ PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveIn
     if (existing) {
         decision = judgeStoredCopy(repo, walName, *existing, sha, options.bufferSize);
         if (decision->action == StoredCopyAction::KeepIdentical) {
-            logInfo("archive-push: {} already in the repository with the same checksum; nothing to do", walName);
+            logInfo(
+                "archive-push: {} already in the repository with the same checksum; nothing to do",
+                walName);
             return PushResult::AlreadyPresent;
         }
         if (decision->action == StoredCopyAction::Refuse)
             raise(ErrorCode::ArchiveDuplicate,
                   "archive-push: WAL file {} already in the repository with a different checksum "
                   "(repository '{}' has SHA-256 {}, '{}' has {}); refusing to overwrite",
-                  walName, repo.fullPath(existing->path), existing->sha256, source.fullPath(sourcePath), sha);
+                  walName, repo.fullPath(existing->path), existing->sha256,
+                  source.fullPath(sourcePath), sha);
     }
     auto store = [&] { storeWal(repo, source, sourcePath, target, sha, type, options); };
     if (decision)
-        replaceBadStoredCopy(repo, walName, *existing, decision->problem, target, store, "archive-push");
+        replaceBadStoredCopy(repo, walName, *existing, decision->problem, target, store,
+                             "archive-push");
     else
         store();
     return PushResult::Stored;
 }
-
 
 StreamedWal::StreamedWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info, std::string walName,
                          const std::string& clusterVersion, uint64_t clusterSystemId, const PushOptions& options)
@@ -283,11 +295,12 @@ PushResult StreamedWal::finish() {
     std::optional<StoredCopyDecision> decision;
     if (existing_) {
         decision = judgeStoredCopy(repo_, walName_, *existing_, sha, 1024 * 1024);
-        if (decision->action == StoredCopyAction::KeepIdentical) return PushResult::AlreadyPresent;  // temporary goes
+        if (decision->action == StoredCopyAction::KeepIdentical)
+            return PushResult::AlreadyPresent;  // temporary goes
         if (decision->action == StoredCopyAction::Refuse)
             raise(ErrorCode::ArchiveDuplicate,
-                  "archive of streamed WAL segment {}: already in the repository with a different checksum "
-                  "(repository '{}' has SHA-256 {}, the stream {}); refusing to overwrite",
+                  "archive of streamed WAL segment {}: already in the repository with a different "
+                  "checksum (repository '{}' has SHA-256 {}, the stream {}); refusing to overwrite",
                   walName_, repo_.fullPath(existing_->path), existing_->sha256, sha);
     }
     auto store = [&] {
@@ -326,7 +339,8 @@ void removeAbandonedStreams(storage::Storage& repo, const Layout& layout, const 
 
 bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
             const std::string& walName, storage::Storage& destination,
-            const std::string& destinationPath, size_t bufferSize, std::optional<uint64_t> clusterSystemId) {
+            const std::string& destinationPath, size_t bufferSize,
+            std::optional<uint64_t> clusterSystemId) {
     std::optional<ArchivedWal> found;
     const DbIdentity* identity = nullptr;
     for (auto it = info.history.rbegin(); it != info.history.rend() && !found; ++it) {
@@ -337,8 +351,9 @@ bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& inf
     const std::string where = repo.fullPath(found->path);
     if (clusterSystemId && *clusterSystemId != identity->systemId)
         raise(ErrorCode::DbMismatch,
-              "archive-get: WAL file {} is archived ('{}') for the cluster with system identifier {}, but the data "
-              "directory being restored has {} (global/pg_control): check --stanza and the repository",
+              "archive-get: WAL file {} is archived ('{}') for the cluster with system identifier "
+              "{}, but the data directory being restored has {} (global/pg_control): check "
+              "--stanza and the repository",
               walName, where, identity->systemId, *clusterSystemId);
 
     auto in = repo.openRead(found->path);
@@ -351,7 +366,8 @@ bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& inf
     std::string header;
     io::FilterChain chain([&](std::span<const uint8_t> bytes) {
         if (header.size() < 64)
-            header.append(reinterpret_cast<const char*>(bytes.data()), std::min<size_t>(bytes.size(), 64 - header.size()));
+            header.append(reinterpret_cast<const char*>(bytes.data()),
+                          std::min<size_t>(bytes.size(), 64 - header.size()));
         out->write(bytes);
     });
     chain.push(io::makeDecompressFilter(found->compressType, where));
@@ -359,17 +375,22 @@ bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& inf
     auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);
     try {
-        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) chain.write({buffer.data(), n});
+        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
+            chain.write({buffer.data(), n});
         chain.finish();
     } catch (const Error& e) {
-        throw Error(e.code(), fmt::format("archive-get: WAL file {} cannot be read from the repository ('{}'): {}",
-                                          walName, where, e.what()));
+        throw Error(
+            e.code(),
+            fmt::format("archive-get: WAL file {} cannot be read from the repository ('{}'): {}",
+                        walName, where, e.what()));
     }
     if (sha.hex() != found->sha256)
         raise(ErrorCode::Checksum,
-              "archive-get: WAL file {} is damaged in the repository ('{}'): SHA-256 {} expected, {} read",
+              "archive-get: WAL file {} is damaged in the repository ('{}'): SHA-256 {} expected, "
+              "{} read",
               walName, where, found->sha256, sha.hex());
-    if (pg::isWalSegmentName(walName)) checkRestoredSegment(walName, where, header, size.bytes(), *identity);
+    if (pg::isWalSegmentName(walName))
+        checkRestoredSegment(walName, where, header, size.bytes(), *identity);
     out->close();
     return true;
 }

@@ -17,8 +17,8 @@ namespace backrest::repo {
 // do not hash to the SHA-256 in its name, or (a segment) it does not start with a WAL page header
 // or its size is not the segment size that header gives. Other failures (a permission, an I/O
 // error) prove nothing about the copy and are raised.
-std::string storedWalProblem(storage::Storage& repo, const std::string& walName, const ArchivedWal& stored,
-                             size_t bufferSize);
+std::string storedWalProblem(storage::Storage& repo, const std::string& walName,
+                             const ArchivedWal& stored, size_t bufferSize);
 
 enum class StoredCopyAction {
     KeepIdentical,  // good and the same bytes: nothing to store
@@ -32,8 +32,9 @@ struct StoredCopyDecision {
 };
 
 // What to do with `existing` when a copy of `walName` with SHA-256 `pushedSha` is pushed.
-StoredCopyDecision judgeStoredCopy(storage::Storage& repo, const std::string& walName, const ArchivedWal& existing,
-                                   const std::string& pushedSha, size_t bufferSize);
+StoredCopyDecision judgeStoredCopy(storage::Storage& repo, const std::string& walName,
+                                   const ArchivedWal& existing, const std::string& pushedSha,
+                                   size_t bufferSize);
 
 // Where a bad copy is set aside: "<its name>.bad-<unix time>", a name findWal never returns.
 std::string setAsidePath(const std::string& storedPath);
@@ -42,9 +43,11 @@ std::string setAsidePath(const std::string& storedPath);
 // At every moment one of them is stored under a name findWal returns: under the same name (same
 // SHA-256), the bad bytes are first copied aside and the good file then renamed over them; under
 // another name, the good one is stored first and the bad one then renamed aside (findWal takes the
-// good one of the two if a crash comes in between, and logs the bad one). Logs a WARNING naming both files.
-void replaceBadStoredCopy(storage::Storage& repo, const std::string& walName, const ArchivedWal& bad,
-                          const std::string& problem, const std::string& goodPath, const std::function<void()>& store,
+// good one of the two if a crash comes in between, and logs the bad one). Logs a WARNING naming
+// both files.
+void replaceBadStoredCopy(storage::Storage& repo, const std::string& walName,
+                          const ArchivedWal& bad, const std::string& problem,
+                          const std::string& goodPath, const std::function<void()>& store,
                           const std::string& what);
 
 }  // namespace backrest::repo

@@ -29,7 +29,7 @@ using backrest::test::errorOf;
 using backrest::test::has;
 
 class RepoWalStoredCopy : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/repo-wal-copy-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
@@ -87,7 +87,8 @@ TEST_F(RepoWalStoredCopy, GoodIdenticalCopyIsKept) {
 TEST_F(RepoWalStoredCopy, GoodDifferentCopyIsRefused) {
     std::string other = test::syntheticWalSegment(kSysId, 2, kSegSize, 0xD110);
     auto stored = store(other, other);
-    EXPECT_EQ(judgeStoredCopy(*repo_, kSeg, stored, io::sha256Hex(good_), 65536).action, StoredCopyAction::Refuse);
+    EXPECT_EQ(judgeStoredCopy(*repo_, kSeg, stored, io::sha256Hex(good_), 65536).action,
+              StoredCopyAction::Refuse);
     Error e = errorOf([&] { push(good_); });
     EXPECT_EQ(e.code(), ErrorCode::ArchiveDuplicate) << e.what();
     EXPECT_EQ(get("repo/" + stored.path), other);
@@ -144,7 +145,8 @@ TEST_F(RepoWalStoredCopy, PushReplacesDamagedCopyOfTheSameName) {
     PushOptions none;
     none.compressType = io::CompressType::None;
     put("pg/pg_wal/" + kSeg, good_);
-    EXPECT_EQ(pushWal(*repo_, layout_, info_, *pg_, "pg_wal/" + kSeg, "15", kSysId, none), PushResult::Stored);
+    EXPECT_EQ(pushWal(*repo_, layout_, info_, *pg_, "pg_wal/" + kSeg, "15", kSysId, none),
+              PushResult::Stored);
     auto aside = setAside();
     ASSERT_EQ(aside.size(), 1u);
     EXPECT_EQ(get("repo/" + kDir + "/" + aside[0]), damaged);
@@ -162,7 +164,8 @@ TEST_F(RepoWalStoredCopy, StreamReplacesShortCopy) {
     EXPECT_EQ(findWal(*repo_, layout_, "15-1", kSeg)->sha256, io::sha256Hex(good_));
 }
 
-// A crash between storing the good copy and setting the bad one aside leaves both: the good one counts.
+// A crash between storing the good copy and setting the bad one aside leaves both: the good one
+// counts.
 TEST_F(RepoWalStoredCopy, FindTakesTheGoodOfTwoCopies) {
     std::string shortCopy = good_.substr(0, 1000000);
     store(shortCopy, shortCopy);
@@ -189,9 +192,11 @@ TEST_F(RepoWalStoredCopy, PushRefusesSegmentOfTheWrongSize) {
 TEST_F(RepoWalStoredCopy, GetRefusesShortAndForeignCopies) {
     std::string shortCopy = good_.substr(0, 1000000);
     auto stored = store(shortCopy, shortCopy);
-    Error e = errorOf([&] { getWal(*repo_, layout_, info_, kSeg, *restore_, "RECOVERYXLOG", 65536); });
+    Error e =
+        errorOf([&] { getWal(*repo_, layout_, info_, kSeg, *restore_, "RECOVERYXLOG", 65536); });
     EXPECT_EQ(e.code(), ErrorCode::Format);
-    EXPECT_TRUE(has(e.what(), kSeg) && has(e.what(), stored.path) && has(e.what(), "1000000 bytes")) << e.what();
+    EXPECT_TRUE(has(e.what(), kSeg) && has(e.what(), stored.path) && has(e.what(), "1000000 bytes"))
+        << e.what();
     fs::remove(root_ + "/repo/" + stored.path);
 
     std::string foreign = test::syntheticWalSegment(kSysId + 1, 1, kSegSize, 0xD110);
@@ -201,7 +206,9 @@ TEST_F(RepoWalStoredCopy, GetRefusesShortAndForeignCopies) {
     fs::remove(root_ + "/repo/" + stored.path);
 
     stored = store(good_, good_);
-    e = errorOf([&] { getWal(*repo_, layout_, info_, kSeg, *restore_, "RECOVERYXLOG", 65536, kSysId + 1); });
+    e = errorOf([&] {
+        getWal(*repo_, layout_, info_, kSeg, *restore_, "RECOVERYXLOG", 65536, kSysId + 1);
+    });
     EXPECT_EQ(e.code(), ErrorCode::DbMismatch) << e.what();
     EXPECT_TRUE(getWal(*repo_, layout_, info_, kSeg, *restore_, "RECOVERYXLOG", 65536, kSysId));
     EXPECT_FALSE(fs::exists(root_ + "/restore/RECOVERYXLOG.tmp"));
