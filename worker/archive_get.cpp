@@ -1,10 +1,13 @@
-// archive-get %f %p: used as restore_command. Exit 0 with the verified file at %p, exit 1 when
-// the file is not in the archive (what PostgreSQL expects at the end of WAL), another code on
-// a real error (PostgreSQL then stops recovery rather than treating damage as the end of WAL).
+// archive-get %f %p: used as restore_command. Exit 0 with the verified file at %p; exit 1 only
+// when the file is not in the archive (what PostgreSQL takes for the end of the archived WAL).
+// Every other failure (damaged, short or foreign copy, unreadable repository or archive.info, a
+// bad option) exits kArchiveGetAbortExit (main.cpp, error.h), above 125, so that PostgreSQL aborts
+// recovery instead of ending it early and promoting with older data.
 #include <filesystem>
 
 #include "common/error.h"
 #include "common/log.h"
+#include "pg/control.h"
 #include "repo/info.h"
 #include "repo/wal_archive.h"
 #include "storage/posix.h"
@@ -12,6 +15,19 @@
 #include "worker/context.h"
 
 namespace backrest::cmd {
+
+namespace {
+
+// PostgreSQL runs restore_command in the data directory it recovers: its pg_control, when there,
+// says which cluster the WAL must belong to. Run by hand elsewhere, there is none to check.
+std::optional<uint64_t> restoringSystemId() {
+    storage::PosixStorage posix(std::filesystem::current_path().string());
+    storage::Storage& cwd = posix;
+    if (!cwd.info("global/pg_control") || !cwd.info("PG_VERSION")) return std::nullopt;
+    return pg::readControl(posix).systemId;
+}
+
+}  // namespace
 
 int archiveGet(const Config& config) {
     if (config.params().size() != 2)
@@ -27,7 +43,7 @@ int archiveGet(const Config& config) {
     if (destPath.is_relative()) destPath = std::filesystem::current_path() / destPath;
     storage::PosixStorage dest(destPath.parent_path().string());
     bool found = repo::getWal(*repo, layout, info, walName, dest, destPath.filename().string(),
-                              transferOptions(config).bufferSize);
+                              transferOptions(config).bufferSize, restoringSystemId());
     if (!found) {
         logInfo("archive-get: {} is not in the archive", walName);
         return 1;

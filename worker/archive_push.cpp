@@ -30,7 +30,8 @@ int archivePush(const Config& config) {
     auto info = repo::requireArchiveInfo(*repo, layout);
 
     auto transfer = transferOptions(config);
-    repo::PushOptions options{transfer.compressType, transfer.compressLevel, transfer.bufferSize};
+    repo::PushOptions options{transfer.compressType, transfer.compressLevel, transfer.bufferSize,
+                              control.walSegmentSize};
     auto result = repo::pushWal(*repo, layout, info, pgData, walPath, control.version, control.systemId, options);
     logInfo("archive-push: {} {}", std::filesystem::path(walPath).filename().string(),
             result == repo::PushResult::Stored ? "stored" : "was already stored");

@@ -41,7 +41,8 @@ const std::map<std::string, CommandHelp>& commandHelp() {
         {"archive-push", {"Archive a WAL file (archive_command = 'backrest --stanza=NAME archive-push %p').",
                           "backrest --stanza=NAME archive-push WAL_PATH",
                           {"stanza", "repo1-path", "compress-type", "compress-level", "pg1-path"}}},
-        {"archive-get", {"Fetch a WAL file (restore_command); exit 1 when it is not archived.",
+        {"archive-get", {"Fetch a WAL file (restore_command); exit 1 when it is not archived, "
+                         "255 (recovery stops) on any other failure.",
                          "backrest --stanza=NAME archive-get WAL_NAME DESTINATION",
                          {"stanza", "repo1-path"}}},
         {"info", {"Show the stanzas, their archived WAL range and their backups.",

@@ -42,6 +42,22 @@ int main(int argc, char** argv) {
     else if (wantsVersion)
         args = {argv[0], "version"};
     argc = static_cast<int>(args.size());
+    // archive-get is PostgreSQL's restore_command: any failure of it, even before the command body
+    // runs (an unknown option, an unreadable config file), must stop recovery (error.h).
+    // Any argument spelled so (not just the first word: "--stanza main archive-get" is valid).
+    bool restoreCommand = false;
+    for (int i = 1; i < argc && !wantsHelp && !wantsVersion; i++)
+        restoreCommand = restoreCommand || std::string_view(args[i]) == "archive-get";
+    auto exitWith = [&](int code) { return restoreCommand ? kArchiveGetAbortExit : code; };
+    auto stopsRecovery = [&] {
+        if (restoreCommand)
+            std::fprintf(
+                stderr,
+                "ERROR: archive-get exits %d on purpose: PostgreSQL stops recovery instead of "
+                "taking this failure for the end of the archived WAL and promoting with older "
+                "data; fix the cause above, then start the server again to resume recovery\n",
+                kArchiveGetAbortExit);
+    };
     try {
         Config config = Config::parse(argc, args.data(), environ);
         setLogLevel(parseLogLevel(config.getString("log-level-console")));
@@ -51,10 +67,12 @@ int main(int argc, char** argv) {
         return it->second(config);
     } catch (const Error& e) {
         std::fprintf(stderr, "ERROR: %s\n", e.display().c_str());
-        return e.exitCode();
+        stopsRecovery();
+        return exitWith(e.exitCode());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ERROR: [%03d] AssertError: unexpected failure: %s\n",
                      static_cast<int>(ErrorCode::Assert), e.what());
-        return static_cast<int>(ErrorCode::Assert);
+        stopsRecovery();
+        return exitWith(static_cast<int>(ErrorCode::Assert));
     }
 }

@@ -351,6 +351,13 @@ void StanzaVerify::scanArchive(const std::string& archiveId) {
 void StanzaVerify::addArchived(const std::string& archiveId, const std::string& dir, const storage::FileInfo& file) {
     if (file.name.ends_with(".tmp")) return;  // an incomplete write, never a stored file
     std::string path = layout_.archiveIdDir(archiveId) + (dir.empty() ? "" : "/" + dir) + "/" + file.name;
+    if (file.name.find(".bad-") != std::string::npos) {  // repo/wal_stored_copy.h
+        warnings_.push_back(fmt::format(
+            "archive {}: '{}' is a bad copy archive-push set aside when it stored a good "
+            "one; remove it once it is of no more interest",
+            archiveId, repo_->fullPath(path)));
+        return;
+    }
     size_t dash = file.name.find('-');
     std::string walName = file.name.substr(0, dash);
     std::string sha = dash == std::string::npos ? "" : file.name.substr(dash + 1, 64);
@@ -387,6 +394,7 @@ void StanzaVerify::addArchived(const std::string& archiveId, const std::string& 
     c.type = *type;
     c.checksum = sha;
     c.order = file.size;
+    c.walSegment = pg::isWalSegmentName(walName);
     checks_.push_back(std::move(c));
     walChecks_++;
 }

@@ -5,9 +5,10 @@
 
 #include "common/error.h"
 #include "io/buffer.h"
-#include "io/filter_chain.h"
 #include "io/file_checksum.h"
+#include "io/filter_chain.h"
 #include "io/size.h"
+#include "pg/wal.h"
 #include "repo/file_transfer.h"
 #include "repo/framed_fetch.h"
 
@@ -68,6 +69,25 @@ void FramedReadBack::read(size_t k) {
                                      *check_.storedSize, where);
 }
 
+namespace {
+
+// A stored segment cut short (or padded) would stop a recovery at it: its size must be the one
+// its long page header gives.
+std::string walSegmentProblem(const std::string& header, uint64_t size, const std::string& where) {
+    try {
+        auto h = pg::parseWalHeader(
+            {reinterpret_cast<const uint8_t*>(header.data()), header.size()}, where);
+        if (h.segmentSize == size) return {};
+        return fmt::format(
+            "has {} bytes where a WAL segment has {} (its header's segment size) ('{}')", size,
+            h.segmentSize, where);
+    } catch (const Error& e) {
+        return fmt::format("is not a WAL segment: {}", e.what());
+    }
+}
+
+}  // namespace
+
 // Streams the file through decompress -> checksum -> size into a sink that keeps nothing.
 void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
     const repo::StoredLocation stored(check.path, check.range);
@@ -80,7 +100,12 @@ void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
         }
         auto type = io::checksumTypeOf(check.checksum, fmt::format("'{}'", where));
         auto algorithm = io::checksumAlgorithm(type);
-        io::FilterChain chain([](std::span<const uint8_t>) {});
+        std::string header;  // a WAL segment's first bytes
+        io::FilterChain chain([&](std::span<const uint8_t> bytes) {
+            if (check.walSegment && header.size() < 64)
+                header.append(reinterpret_cast<const char*>(bytes.data()),
+                              std::min<size_t>(bytes.size(), 64 - header.size()));
+        });
         auto& stored = chain.add<io::SizeFilter>();
         chain.push(io::makeDecompressFilter(check.type, where));
         auto& sha = chain.add<io::ChecksumFilter>(type);
@@ -97,6 +122,8 @@ void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
         else if (check.storedSize && stored.bytes() != *check.storedSize)
             check.problem = fmt::format("has {} bytes in the repository where the manifest records {} ('{}')",
                                         stored.bytes(), *check.storedSize, where);
+        else if (check.walSegment)
+            check.problem = walSegmentProblem(header, size.bytes(), where);
     } catch (const Error& e) {
         // A decompression failure is damage; anything else (permissions, I/O) is reported as such.
         check.problem = e.code() == ErrorCode::Compress ? fmt::format("is damaged: {}", e.what())

@@ -25,6 +25,8 @@ struct ReadCheck {
     io::CompressType type = io::CompressType::None;
     std::string checksum;
     std::optional<uint64_t> size, storedSize;  // unknown for WAL: its name carries only the checksum
+    // A WAL segment: its size must be the segment size its long page header gives.
+    bool walSegment = false;
     uint64_t order = 0;                        // stored bytes: the largest are started first
     std::string problem;                       // what is wrong; empty when the file is good
     // A block-stored file (path is then its map): reassembled from the backups of its holder's

@@ -40,6 +40,13 @@ enum class ErrorCode : int {
 
 std::string_view errorCodeName(ErrorCode code);
 
+// archive-get's exit status for every failure but "not in the archive" (1). PostgreSQL treats a
+// restore_command exit status up to 125 as "this file does not exist": it ends recovery there and
+// promotes, serving older data. Only an exit status above 125 (or death by a signal) makes it
+// abort recovery. 126 and 127 are the shell's own ("not executable", "not found") and 128+n
+// reports signal n, so the status is the one left: 255.
+constexpr int kArchiveGetAbortExit = 255;
+
 class Error : public std::runtime_error {
 public:
     Error(ErrorCode code, std::string message)

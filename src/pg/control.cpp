@@ -25,6 +25,16 @@ ControlInfo readControl(storage::Storage& pgData) {
     std::memcpy(&info.systemId, control.data(), 8);
     std::memcpy(&info.controlVersion, control.data() + 8, 4);
     std::memcpy(&info.catalogVersion, control.data() + 12, 4);
+    // PostgreSQL 15's ControlFileData on a 64-bit host: floatFormat (1234567.0, PostgreSQL's own
+    // layout check) at 208, blcksz at 216, xlog_seg_size at 228 (offsets checked against
+    // pg_controldata of an initdb --wal-segsize=32 cluster).
+    constexpr size_t kFloatFormat = 208, kSegSize = 228;
+    double floatFormat = 0;
+    if (info.version == "15" && control.size() >= kSegSize + 4) {
+        std::memcpy(&floatFormat, control.data() + kFloatFormat, 8);
+        if (floatFormat == 1234567.0)
+            std::memcpy(&info.walSegmentSize, control.data() + kSegSize, 4);
+    }
     return info;
 }
 

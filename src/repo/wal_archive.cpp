@@ -1,12 +1,11 @@
 // WAL push/get against the repository layout.
 #include "repo/wal_archive.h"
 
-#include <filesystem>
-
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -15,6 +14,7 @@
 #include "io/sha256.h"
 #include "io/size.h"
 #include "pg/wal.h"
+#include "repo/wal_stored_copy.h"
 
 namespace backrest::repo {
 
@@ -33,7 +33,7 @@ io::CompressType compressTypeOfName(const std::string& fileName) {
 }
 
 std::string fileSha256(storage::Storage& source, const std::string& path, size_t bufferSize,
-                       std::string* header) {
+                       std::string* header, uint64_t* size) {
     auto in = source.openRead(path);
     io::Sha256Filter sha;
     io::Buffer buffer(bufferSize);
@@ -44,10 +44,42 @@ std::string fileSha256(storage::Storage& source, const std::string& path, size_t
         if (n == 0) break;
         if (first && header) header->assign(reinterpret_cast<const char*>(buffer.data()), std::min<size_t>(n, 64));
         first = false;
+        *size += n;
         sha.process({buffer.data(), n}, unused);
     }
     sha.finish(unused);
     return sha.hex();
+}
+
+// What archive-get hands PostgreSQL must be the segment asked for, whole, of the right cluster:
+// a copy cut short or of another cluster would be replayed, or end recovery early.
+void checkRestoredSegment(const std::string& walName, const std::string& where,
+                          const std::string& header, uint64_t size, const DbIdentity& identity) {
+    pg::WalHeader h;
+    try {
+        h = pg::parseWalHeader({reinterpret_cast<const uint8_t*>(header.data()), header.size()},
+                               where);
+    } catch (const Error& e) {
+        raise(ErrorCode::Format,
+              "archive-get: WAL segment {} in the repository ('{}') is not a WAL segment: {}",
+              walName, where, e.what());
+    }
+    if (size != h.segmentSize)
+        raise(ErrorCode::Format,
+              "archive-get: WAL segment {} in the repository ('{}') has {} bytes where its header "
+              "gives a segment size of {}: the stored copy is incomplete",
+              walName, where, size, h.segmentSize);
+    auto segment = pg::WalSegment::parse(walName, h.segmentSize);
+    if (!segment || h.pageAddress != segment->segno * h.segmentSize)
+        raise(ErrorCode::Format,
+              "archive-get: WAL segment {} in the repository ('{}') holds the bytes of another "
+              "segment (its header starts at {})",
+              walName, where, pg::formatLsn(h.pageAddress));
+    if (h.systemId != identity.systemId)
+        raise(ErrorCode::DbMismatch,
+              "archive-get: WAL segment {} in the repository ('{}') belongs to the cluster with "
+              "system identifier {}, not to {} recorded in archive.info",
+              walName, where, h.systemId, identity.systemId);
 }
 
 }  // namespace
@@ -56,65 +88,50 @@ std::optional<ArchivedWal> findWal(storage::Storage& repo, const Layout& layout,
                                    const std::string& archiveId, const std::string& walName) {
     std::string dir = walDirectory(layout, archiveId, walName);
     std::string prefix = walName + "-";
-    std::optional<ArchivedWal> found;
+    std::vector<ArchivedWal> copies;
     for (const auto& entry : repo.list(dir)) {
         if (!entry.name.starts_with(prefix) || entry.name.ends_with(".tmp") ||
             entry.type != storage::FileType::File)
             continue;
         std::string rest = entry.name.substr(prefix.size());
+        // A bad copy set aside (wal_stored_copy.h) is never a stored one.
+        if (rest.find(".bad") != std::string::npos) continue;
         std::string sha = rest.substr(0, rest.find('.'));
         if (sha.size() != 64) continue;  // a temporary file, never a stored one
-        if (found)
-            raise(ErrorCode::Format,
-                  "WAL file {} is stored twice in archive {} ('{}' and '{}'); remove the wrong one",
-                  walName, archiveId, found->path, dir + "/" + entry.name);
-        found = ArchivedWal{archiveId, dir + "/" + entry.name, sha, compressTypeOfName(entry.name)};
+        copies.push_back(
+            ArchivedWal{archiveId, dir + "/" + entry.name, sha, compressTypeOfName(entry.name)});
     }
-    return found;
+    if (copies.size() < 2) return copies.empty() ? std::nullopt : std::optional(copies.front());
+    // Two copies: a replacement of a bad copy is under way (or was interrupted between storing the
+    // good copy and setting the bad one aside). Only the good one counts; two good ones are an
+    // error.
+    std::vector<ArchivedWal> good;
+    for (const auto& copy : copies) {
+        if (!repo.info(copy.path)) continue;  // set aside meanwhile
+        std::string problem = storedWalProblem(repo, walName, copy, 1024 * 1024);
+        if (problem.empty())
+            good.push_back(copy);
+        else
+            logWarn(
+                "WAL file {} is stored twice in archive {}; '{}' is bad ({}) and is ignored (left "
+                "by an interrupted replacement): rename it to '{}'",
+                walName, archiveId, repo.fullPath(copy.path), problem,
+                repo.fullPath(setAsidePath(copy.path)));
+    }
+    if (good.size() == 1) return good.front();
+    raise(ErrorCode::Format,
+          "WAL file {} is stored twice in archive {} ('{}' and '{}'){}; remove the wrong one",
+          walName, archiveId, repo.fullPath(copies[0].path), repo.fullPath(copies[1].path),
+          good.empty() ? ", both damaged" : "");
 }
 
-PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
-                   storage::Storage& source, const std::string& sourcePath,
-                   const std::string& clusterVersion, uint64_t clusterSystemId,
-                   const PushOptions& options) {
-    std::string walName = std::filesystem::path(sourcePath).filename();
-    bool segment = pg::isWalSegmentName(walName) || pg::isPartialName(walName);
-    if (!segment && !isHistory(walName) && !pg::isBackupHistoryName(walName))
-        raise(ErrorCode::Command, "archive-push: '{}' is not a WAL segment, history or backup history file",
-              source.fullPath(sourcePath));
+namespace {
 
-    checkIdentity(info.current(), clusterVersion, clusterSystemId, layout.stanza,
-                  fmt::format("archive-push of {}", walName));
-
-    // First pass: checksum (it names the stored file) and, for segments, the header's identity.
-    std::string header;
-    std::string sha = fileSha256(source, sourcePath, options.bufferSize, &header);
-    if (segment) {
-        auto h = pg::parseWalHeader({reinterpret_cast<const uint8_t*>(header.data()), header.size()},
-                                    source.fullPath(sourcePath));
-        checkIdentity(info.current(), pg::walMagicVersion(h.magic), h.systemId, layout.stanza,
-                      fmt::format("archive-push of WAL segment {}", walName));
-    }
-
-    std::string archiveId = info.currentArchiveId();
-    if (auto existing = findWal(repo, layout, archiveId, walName)) {
-        if (existing->sha256 == sha) {
-            logInfo("archive-push: {} already in the repository with the same checksum; nothing to do", walName);
-            return PushResult::AlreadyPresent;
-        }
-        raise(ErrorCode::ArchiveDuplicate,
-              "archive-push: WAL file {} already in the repository with a different checksum "
-              "(repository '{}' has SHA-256 {}, '{}' has {}); refusing to overwrite",
-              walName, repo.fullPath(existing->path), existing->sha256, source.fullPath(sourcePath), sha);
-    }
-
-    // History files stay uncompressed: they are tiny and read by people.
-    io::CompressType type = isHistory(walName) ? io::CompressType::None : options.compressType;
-    std::string target = walDirectory(layout, archiveId, walName) + "/" + walName + "-" + sha +
-                         std::string(io::compressExtension(type));
-
-    // Second pass: the bytes may not change between the passes (PostgreSQL never rewrites a
-    // completed segment), and the checksum is verified again to be sure.
+// Second pass: the bytes may not change between the passes (PostgreSQL never rewrites a
+// completed segment), and the checksum is verified again to be sure.
+void storeWal(storage::Storage& repo, storage::Storage& source, const std::string& sourcePath,
+              const std::string& target, const std::string& sha, io::CompressType type,
+              const PushOptions& options) {
     auto in = source.openRead(sourcePath);
     auto out = repo.openWrite(target);  // atomic, fsync file, rename, fsync directory
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
@@ -131,6 +148,74 @@ PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveIn
         raise(ErrorCode::Checksum, "archive-push: '{}' changed while it was being archived",
               source.fullPath(sourcePath));
     out->close();
+}
+
+}  // namespace
+
+PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
+                   storage::Storage& source, const std::string& sourcePath,
+                   const std::string& clusterVersion, uint64_t clusterSystemId,
+                   const PushOptions& options) {
+    std::string walName = std::filesystem::path(sourcePath).filename();
+    bool segment = pg::isWalSegmentName(walName) || pg::isPartialName(walName);
+    if (!segment && !isHistory(walName) && !pg::isBackupHistoryName(walName))
+        raise(ErrorCode::Command, "archive-push: '{}' is not a WAL segment, history or backup history file",
+              source.fullPath(sourcePath));
+
+    checkIdentity(info.current(), clusterVersion, clusterSystemId, layout.stanza,
+                  fmt::format("archive-push of {}", walName));
+
+    // First pass: checksum (it names the stored file) and, for segments, the header's identity.
+    std::string header;
+    uint64_t size = 0;
+    std::string sha = fileSha256(source, sourcePath, options.bufferSize, &header, &size);
+    if (segment) {
+        auto h = pg::parseWalHeader({reinterpret_cast<const uint8_t*>(header.data()), header.size()},
+                                    source.fullPath(sourcePath));
+        checkIdentity(info.current(), pg::walMagicVersion(h.magic), h.systemId, layout.stanza,
+                      fmt::format("archive-push of WAL segment {}", walName));
+        // A copy cut short (or padded) would be taken for the segment and refuse the real one
+        // later. A .partial keeps its own rule: PostgreSQL writes it whole, but it is never
+        // replayed as is.
+        uint32_t expected = options.walSegmentSize ? options.walSegmentSize : h.segmentSize;
+        if (pg::isWalSegmentName(walName) && (size != expected || size != h.segmentSize))
+            raise(ErrorCode::Format,
+                  "archive-push: '{}' has {} bytes, but a WAL segment of this cluster has {} "
+                  "bytes{}; refusing to archive it (push the complete segment from pg_wal)",
+                  source.fullPath(sourcePath), size, expected,
+                  expected != h.segmentSize ? fmt::format(" (its header says {})", h.segmentSize)
+                                            : "");
+    }
+
+    std::string archiveId = info.currentArchiveId();
+    // History files stay uncompressed: they are tiny and read by people.
+    io::CompressType type = isHistory(walName) ? io::CompressType::None : options.compressType;
+    std::string target = walDirectory(layout, archiveId, walName) + "/" + walName + "-" + sha +
+                         std::string(io::compressExtension(type));
+
+    std::optional<StoredCopyDecision> decision;
+    auto existing = findWal(repo, layout, archiveId, walName);
+    if (existing) {
+        decision = judgeStoredCopy(repo, walName, *existing, sha, options.bufferSize);
+        if (decision->action == StoredCopyAction::KeepIdentical) {
+            logInfo(
+                "archive-push: {} already in the repository with the same checksum; nothing to do",
+                walName);
+            return PushResult::AlreadyPresent;
+        }
+        if (decision->action == StoredCopyAction::Refuse)
+            raise(ErrorCode::ArchiveDuplicate,
+                  "archive-push: WAL file {} already in the repository with a different checksum "
+                  "(repository '{}' has SHA-256 {}, '{}' has {}); refusing to overwrite",
+                  walName, repo.fullPath(existing->path), existing->sha256,
+                  source.fullPath(sourcePath), sha);
+    }
+    auto store = [&] { storeWal(repo, source, sourcePath, target, sha, type, options); };
+    if (decision)
+        replaceBadStoredCopy(repo, walName, *existing, decision->problem, target, store,
+                             "archive-push");
+    else
+        store();
     return PushResult::Stored;
 }
 
@@ -207,20 +292,31 @@ PushResult StreamedWal::finish() {
     // wait for); the same file stored meanwhile is still recognised by its name.
     if (sinceRepositoryCheck() > kRepositoryCheckAge) checkRepository();
     if (!existing_ && repo_.info(target)) existing_ = ArchivedWal{archiveId_, target, sha, compressType_};
+    std::optional<StoredCopyDecision> decision;
     if (existing_) {
-        if (existing_->sha256 == sha) return PushResult::AlreadyPresent;  // the temporary file goes
-        raise(ErrorCode::ArchiveDuplicate,
-              "archive of streamed WAL segment {}: already in the repository with a different checksum "
-              "(repository '{}' has SHA-256 {}, the stream {}); refusing to overwrite",
-              walName_, repo_.fullPath(existing_->path), existing_->sha256, sha);
+        decision = judgeStoredCopy(repo_, walName_, *existing_, sha, 1024 * 1024);
+        if (decision->action == StoredCopyAction::KeepIdentical)
+            return PushResult::AlreadyPresent;  // temporary goes
+        if (decision->action == StoredCopyAction::Refuse)
+            raise(ErrorCode::ArchiveDuplicate,
+                  "archive of streamed WAL segment {}: already in the repository with a different "
+                  "checksum (repository '{}' has SHA-256 {}, the stream {}); refusing to overwrite",
+                  walName_, repo_.fullPath(existing_->path), existing_->sha256, sha);
     }
-    out_->close();  // fsync
-    try {
-        repo_.move(temporary_, target);  // rename, fsync directory
-    } catch (...) {
-        repo_.remove(temporary_);
-        throw;
-    }
+    auto store = [&] {
+        out_->close();  // fsync
+        try {
+            repo_.move(temporary_, target);  // rename, fsync directory
+        } catch (...) {
+            repo_.remove(temporary_);
+            throw;
+        }
+    };
+    if (decision)
+        replaceBadStoredCopy(repo_, walName_, *existing_, decision->problem, target, store,
+                             "archive of streamed WAL segment " + walName_);
+    else
+        store();
     return PushResult::Stored;
 }
 
@@ -243,11 +339,22 @@ void removeAbandonedStreams(storage::Storage& repo, const Layout& layout, const 
 
 bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
             const std::string& walName, storage::Storage& destination,
-            const std::string& destinationPath, size_t bufferSize) {
+            const std::string& destinationPath, size_t bufferSize,
+            std::optional<uint64_t> clusterSystemId) {
     std::optional<ArchivedWal> found;
-    for (auto it = info.history.rbegin(); it != info.history.rend() && !found; ++it)
+    const DbIdentity* identity = nullptr;
+    for (auto it = info.history.rbegin(); it != info.history.rend() && !found; ++it) {
         found = findWal(repo, layout, ArchiveInfo::archiveId(*it), walName);
+        identity = &*it;
+    }
     if (!found) return false;
+    const std::string where = repo.fullPath(found->path);
+    if (clusterSystemId && *clusterSystemId != identity->systemId)
+        raise(ErrorCode::DbMismatch,
+              "archive-get: WAL file {} is archived ('{}') for the cluster with system identifier "
+              "{}, but the data directory being restored has {} (global/pg_control): check "
+              "--stanza and the repository",
+              walName, where, identity->systemId, *clusterSystemId);
 
     auto in = repo.openRead(found->path);
     storage::WriteOptions write;
@@ -256,20 +363,34 @@ bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& inf
     write.syncPath = false;
     write.createPath = false;
     auto out = destination.openWrite(destinationPath, write);
-    io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
-    chain.push(io::makeDecompressFilter(found->compressType, repo.fullPath(found->path)));
+    std::string header;
+    io::FilterChain chain([&](std::span<const uint8_t> bytes) {
+        if (header.size() < 64)
+            header.append(reinterpret_cast<const char*>(bytes.data()),
+                          std::min<size_t>(bytes.size(), 64 - header.size()));
+        out->write(bytes);
+    });
+    chain.push(io::makeDecompressFilter(found->compressType, where));
     auto& sha = chain.add<io::Sha256Filter>();
+    auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);
-    for (;;) {
-        size_t n = in->read({buffer.data(), buffer.capacity()});
-        if (n == 0) break;
-        chain.write({buffer.data(), n});
+    try {
+        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
+            chain.write({buffer.data(), n});
+        chain.finish();
+    } catch (const Error& e) {
+        throw Error(
+            e.code(),
+            fmt::format("archive-get: WAL file {} cannot be read from the repository ('{}'): {}",
+                        walName, where, e.what()));
     }
-    chain.finish();
     if (sha.hex() != found->sha256)
         raise(ErrorCode::Checksum,
-              "archive-get: WAL file {} is damaged in the repository ('{}'): SHA-256 {} expected, {} read",
-              walName, repo.fullPath(found->path), found->sha256, sha.hex());
+              "archive-get: WAL file {} is damaged in the repository ('{}'): SHA-256 {} expected, "
+              "{} read",
+              walName, where, found->sha256, sha.hex());
+    if (pg::isWalSegmentName(walName))
+        checkRestoredSegment(walName, where, header, size.bytes(), *identity);
     out->close();
     return true;
 }

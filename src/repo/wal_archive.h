@@ -37,13 +37,16 @@ struct PushOptions {
     io::CompressType compressType = io::CompressType::Zst;
     int compressLevel = 3;
     size_t bufferSize = 1024 * 1024;
+    // The cluster's WAL segment size (pg_control); 0: the size each segment's header gives.
+    uint32_t walSegmentSize = 0;
 };
 
 // Pushes one file from pg_wal. `source`/`sourcePath` locate it. The cluster's identity
 // (version, system id) is checked against archive.info, and for a segment also against the
-// segment's own header. An identical file already archived is success; a different one with
-// the same name raises ArchiveDuplicateError and nothing is overwritten. Returns only once the
-// file is durable in the repository.
+// segment's own header; a segment whose size is not the segment size is refused. An identical
+// file already archived is success; a different good one with the same name raises
+// ArchiveDuplicateError and nothing is overwritten; a provably bad one is replaced and set aside
+// (wal_stored_copy.h). Returns only once the file is durable in the repository.
 PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
                    storage::Storage& source, const std::string& sourcePath,
                    const std::string& clusterVersion, uint64_t clusterSystemId,
@@ -104,10 +107,15 @@ private:
 void removeAbandonedStreams(storage::Storage& repo, const Layout& layout, const std::string& archiveId,
                             const std::string& walName);
 
-// Fetches a WAL file into destination/destinationPath (atomically), verifying its checksum.
-// Searches the current archive id first, then older ones. false when it is not archived.
+// Fetches a WAL file into destination/destinationPath (atomically), verifying its checksum and,
+// for a segment, that its size is the segment size its long page header gives, that the header
+// is the segment's own (its address) and of the archive's cluster (system identifier), and of
+// the restoring cluster's when `clusterSystemId` is given. Searches the current archive id first,
+// then older ones. false only when it is not archived: every other failure raises, naming the
+// segment and the repository file.
 bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
             const std::string& walName, storage::Storage& destination,
-            const std::string& destinationPath, size_t bufferSize);
+            const std::string& destinationPath, size_t bufferSize,
+            std::optional<uint64_t> clusterSystemId = std::nullopt);
 
 }  // namespace backrest::repo

@@ -60,6 +60,23 @@ TEST_F(PgControl, ReadsVersionAndIdentity) {
     EXPECT_FALSE(isSupportedVersion("14"));
 }
 
+// xlog_seg_size at 228, trusted only when floatFormat (208) holds PostgreSQL's check value: the
+// layout pg_controldata showed for an initdb --wal-segsize=32 cluster of PostgreSQL 15.
+TEST_F(PgControl, ReadsWalSegmentSize) {
+    put("PG_VERSION", "15\n");
+    std::string c = control(1, 1300, 1);
+    double floatFormat = 1234567.0;
+    uint32_t segmentSize = 32 * 1024 * 1024;
+    std::memcpy(c.data() + 208, &floatFormat, 8);
+    std::memcpy(c.data() + 228, &segmentSize, 4);
+    put("global/pg_control", c);
+    EXPECT_EQ(readControl(*storage_).walSegmentSize, segmentSize);
+    floatFormat = 1.0;  // another layout: the size is not guessed
+    std::memcpy(c.data() + 208, &floatFormat, 8);
+    put("global/pg_control", c);
+    EXPECT_EQ(readControl(*storage_).walSegmentSize, 0u);
+}
+
 TEST_F(PgControl, SixteenBytesAreEnough) {
     put("PG_VERSION", "16\r\n");
     put("global/pg_control", control(42, 1300, 7, 16));

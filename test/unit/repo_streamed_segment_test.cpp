@@ -64,6 +64,15 @@ protected:
     }
     std::string walPath() { return root_ + "/pg_wal/" + kSeg; }
     void putWal(const std::string& bytes) { std::ofstream(walPath(), std::ios::binary) << bytes; }
+    // The segment stored by another process (an archive-push). Not a second StreamedWal: in one
+    // process it would share the stream's temporary file (named by the pid), and its writes would
+    // then land in the file the other stored, which is then bad and replaced.
+    PushResult storeByAnotherProcess(const std::string& bytes) {
+        fs::create_directories(root_ + "/other");
+        std::ofstream(root_ + "/other/" + kSeg, std::ios::binary) << bytes;
+        storage::PosixStorage other(root_ + "/other");
+        return pushWal(*repo_, layout_, info_, other, kSeg, "15", kSysId, PushOptions{});
+    }
     std::string restored() {
         EXPECT_TRUE(getWal(*repo_, layout_, info_, kSeg, *restore_, kSeg, 65536));
         std::ifstream in(root_ + "/restore/" + kSeg, std::ios::binary);
@@ -205,10 +214,7 @@ TEST_F(RepoStreamedSegment, RepositoryLookUpAheadStillFindsWhatWasStoredMeanwhil
     std::string bytes = segment(6);
     auto same = std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, PushOptions{});
     auto other = std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, PushOptions{});
-    auto first = std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, PushOptions{});
-    first->write(bytesOf(bytes, 0, kSegSize));
-    ASSERT_EQ(first->finish(), PushResult::Stored);
-    first.reset();
+    ASSERT_EQ(storeByAnotherProcess(bytes), PushResult::Stored);
 
     same->write(bytesOf(bytes, 0, kSegSize));
     EXPECT_EQ(same->finish(), PushResult::AlreadyPresent);
@@ -232,10 +238,7 @@ TEST_F(RepoStreamedSegment, IdleRenewsTheRepositoryLookUp) {
     putWal(bytes);
     auto s = open();
     stream(*s, bytes, 0, 1000000);
-    auto other = std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, PushOptions{});
-    other->write(bytesOf(theirs, 0, kSegSize));
-    ASSERT_EQ(other->finish(), PushResult::Stored);
-    other.reset();
+    ASSERT_EQ(storeByAnotherProcess(theirs), PushResult::Stored);
     std::this_thread::sleep_for(StreamedSegment::kRepositoryRecheck + std::chrono::milliseconds(100));
     s->idle();  // no byte since the look-up: nothing listed
     stream(*s, bytes, 1000000, 2000000);

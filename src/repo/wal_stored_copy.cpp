@@ -1,0 +1,96 @@
+// Reading back a stored WAL file, and replacing a provably bad one without a moment where the
+// archive has no copy under a name archive-get finds.
+#include "repo/wal_stored_copy.h"
+
+#include <ctime>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "io/buffer.h"
+#include "io/filter_chain.h"
+#include "io/sha256.h"
+#include "io/size.h"
+#include "pg/wal.h"
+
+namespace backrest::repo {
+
+std::string storedWalProblem(storage::Storage& repo, const std::string& walName,
+                             const ArchivedWal& stored, size_t bufferSize) {
+    std::string header;
+    auto in = repo.openRead(stored.path);
+    io::FilterChain chain([&](std::span<const uint8_t> bytes) {
+        if (header.size() < 64)
+            header.append(reinterpret_cast<const char*>(bytes.data()),
+                          std::min<size_t>(bytes.size(), 64 - header.size()));
+    });
+    chain.push(io::makeDecompressFilter(stored.compressType, repo.fullPath(stored.path)));
+    auto& sha = chain.add<io::Sha256Filter>();
+    auto& size = chain.add<io::SizeFilter>();
+    io::Buffer buffer(bufferSize);
+    try {
+        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
+            chain.write({buffer.data(), n});
+        chain.finish();
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::Compress) throw;
+        return fmt::format("it does not decompress: {}", e.what());
+    }
+    if (sha.hex() != stored.sha256)
+        return fmt::format("its bytes have SHA-256 {}, not the {} its name records", sha.hex(),
+                           stored.sha256);
+    if (!pg::isWalSegmentName(walName) && !pg::isPartialName(walName)) return {};
+    try {
+        auto h =
+            pg::parseWalHeader({reinterpret_cast<const uint8_t*>(header.data()), header.size()},
+                               repo.fullPath(stored.path));
+        if (h.segmentSize != size.bytes())
+            return fmt::format("it has {} bytes where a segment of its cluster has {}",
+                               size.bytes(), h.segmentSize);
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::Format) throw;
+        return fmt::format("it is not a WAL segment: {}", e.what());
+    }
+    return {};
+}
+
+StoredCopyDecision judgeStoredCopy(storage::Storage& repo, const std::string& walName,
+                                   const ArchivedWal& existing, const std::string& pushedSha,
+                                   size_t bufferSize) {
+    std::string problem = storedWalProblem(repo, walName, existing, bufferSize);
+    if (!problem.empty()) return {StoredCopyAction::Replace, problem};
+    return {
+        existing.sha256 == pushedSha ? StoredCopyAction::KeepIdentical : StoredCopyAction::Refuse,
+        {}};
+}
+
+std::string setAsidePath(const std::string& storedPath) {
+    return fmt::format("{}.bad-{}", storedPath, static_cast<long long>(std::time(nullptr)));
+}
+
+void replaceBadStoredCopy(storage::Storage& repo, const std::string& walName,
+                          const ArchivedWal& bad, const std::string& problem,
+                          const std::string& goodPath, const std::function<void()>& store,
+                          const std::string& what) {
+    std::string aside = setAsidePath(bad.path);
+    if (bad.path == goodPath) {
+        // Same name: a rename aside would leave no copy until the store; copy the bad bytes
+        // instead.
+        auto in = repo.openRead(bad.path);
+        auto out = repo.openWrite(aside);  // atomic and durable
+        io::Buffer buffer(1024 * 1024);
+        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
+            out->write({buffer.data(), n});
+        out->close();
+        store();  // renamed over the bad copy
+    } else {
+        store();
+        repo.move(bad.path, aside);
+    }
+    logWarn(
+        "{}: the stored copy of WAL file {} ('{}') was bad ({}); stored the pushed copy as '{}' "
+        "and set the bad one aside as '{}' (remove it once it is of no more interest)",
+        what, walName, repo.fullPath(bad.path), problem, repo.fullPath(goodPath),
+        repo.fullPath(aside));
+}
+
+}  // namespace backrest::repo
