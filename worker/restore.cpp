@@ -30,6 +30,7 @@
 #include "worker/context.h"
 #include "worker/recovery_config.h"
 #include "worker/restore_delta.h"
+#include "worker/restore_plan.h"
 
 namespace backrest::cmd {
 
@@ -164,24 +165,10 @@ int restore(const Config& config) {
     std::string dataPath = pgPath(config);
     auto recovery = recoverySettings(config);
     bool delta = config.getBool("delta");
-    if (config.getBool("force") && !delta)
-        raise(ErrorCode::Option, "option 'force' is only valid with --delta (it trusts size and time over checksums)");
-
-    std::string label;
-    if (auto set = config.find("set")) {
-        if (!backupInfo.find(*set)) {
-            std::string available;
-            for (const auto& b : backupInfo.backups) available += (available.empty() ? "" : ", ") + b.label;
-            raise(ErrorCode::BackupSet, "restore: backup set '{}' does not exist in stanza '{}' (available: {})",
-                  *set, layout.stanza, available.empty() ? "none" : available);
-        }
-        label = *set;
-    } else {
-        if (backupInfo.backups.empty())
-            raise(ErrorCode::BackupSet, "restore: stanza '{}' has no backup to restore", layout.stanza);
-        label = backupInfo.backups.back().label;
-    }
-    auto manifest = repo::loadManifest(*repo, layout.manifest(label));
+    // Which backup, and is all its recovery needs in the repository: before anything is written.
+    auto plan = planRestore(config, *repo, layout, backupInfo, recovery);
+    const std::string label = plan.label;
+    auto manifest = std::move(plan.manifest);
 
     storage::PosixStorage rootStorage("/");
     storage::Storage& fs = rootStorage;  // through the interface, for its default arguments

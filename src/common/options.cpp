@@ -129,8 +129,11 @@ std::vector<OptionDef> buildOptionDefs() {
         {.name = "force",
          .type = T::Boolean,
          .defaultValue = "n",
-         .help = "Go ahead with an operation normally refused to protect data (for example "
-                 "restoring over files that are present)."},
+         .help = "Go ahead with an operation normally refused to protect data. restore: with --delta, "
+                 "keep files whose size and modification time match the backup without reading them; "
+                 "with or without --delta, restore although a WAL segment is missing from the archive "
+                 "after the backup (recovery then stops at the missing segment: for a target before it). "
+                 "The backup's own WAL (start to stop segment) must be archived even with --force."},
         {.name = "tablespace-map",
          .type = T::String,
          .help = "Restore one tablespace elsewhere, as name=/new/path; give once per "
