@@ -16,7 +16,7 @@ struct RecoverySettings {
     std::vector<std::pair<std::string, std::string>> settings;  // name, value (unquoted)
     std::string signalFile;  // "recovery.signal", "standby.signal" or empty
     // The target, parsed, for choosing the backup that can reach it (worker/restore_plan.h).
-    std::optional<double> targetTime;  // --type=time: seconds since the epoch, UTC
+    std::optional<double> targetTime;   // --type=time: seconds since the epoch, UTC
     std::optional<uint64_t> targetLsn;  // --type=lsn
     std::string describe() const;
 };

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -56,13 +57,11 @@ std::string chooseBackup(const Config& config, const repo::Layout& layout,
         const auto* other = newestReaching(info, r);
         raise(ErrorCode::BackupSet,
               "restore: backup {} {}, not before the recovery target {}: recovery cannot stop "
-              "before the backup is "
-              "consistent; nothing was written. {}",
+              "before the backup is consistent; nothing was written. {}",
               *set, endOf(*chosen, r), targetOf(config, r),
               other
                   ? fmt::format("Restore backup {} instead (--set={}), which {}, or leave out "
-                                "--set to have it "
-                                "chosen",
+                                "--set to have it chosen",
                                 other->label, other->label, endOf(*other, r))
                   : fmt::format(
                         "No backup of stanza '{}' ended before that target (the oldest, {}, {})",
@@ -75,8 +74,7 @@ std::string chooseBackup(const Config& config, const repo::Layout& layout,
     if (!chosen)
         raise(ErrorCode::BackupSet,
               "restore: no backup of stanza '{}' ended before the recovery target {}: the oldest, "
-              "{}, {}; nothing "
-              "was written. Choose a later target",
+              "{}, {}; nothing was written. Choose a later target",
               layout.stanza, targetOf(config, r), info.backups.front().label,
               endOf(info.backups.front(), r));
     fmt::print(
@@ -96,36 +94,18 @@ uint32_t targetTimeline(const Config& config, repo::ArchiveListing& listing,
     return listing.latestTimeline(backupTimeline);
 }
 
-void checkArchive(const Config& config, storage::Storage& repo, const repo::Layout& layout,
-                  const repo::Manifest& m, const RecoverySettings& r) {
-    // Without restore_command the recovery reads no archive: nothing to check.
-    if (r.type == "none" || r.type == "preserve") return;
-    auto archiveInfo = repo::requireArchiveInfo(repo, layout);
-    std::string archiveId = archiveInfo.currentArchiveId();
-    for (const auto& db : archiveInfo.history)
-        if (db.id == m.dbId) archiveId = repo::ArchiveInfo::archiveId(db);
+// A segment missing after the backup's stop segment, before the end of the WAL the recovery
+// reads (the last archived segment of the timeline it ends on, or the LSN target's segment):
+// recovery would stop there and end as if it were the end of the WAL.
+struct Gap {
+    std::string missing;
+    std::string later;  // a segment archived after it on the same timeline, or empty
+};
+
+std::optional<Gap> findGap(const Config& config, repo::ArchiveListing& listing,
+                           const repo::Manifest& m, uint64_t stopSegno, const RecoverySettings& r) {
     const uint32_t size = m.walSegmentSize;
-    if (size < 1024 * 1024 || (size & (size - 1)) != 0)
-        raise(ErrorCode::Format, "backup {} records an invalid wal-segment-size {}", m.label, size);
     const uint64_t stopLsn = pg::parseLsn(m.lsnStop);
-    const auto own = pg::walRange(m.timeline, pg::parseLsn(m.lsnStart), stopLsn, size);
-    const uint64_t startSegno = pg::WalSegment::parse(own.front(), size)->segno;
-    const uint64_t stopSegno = pg::WalSegment::parse(own.back(), size)->segno;
-
-    repo::ArchiveListing listing(repo, layout, archiveId, size);
-    if (auto missing =
-            repo::firstMissing(listing.segments(m.timeline, startSegno), startSegno, stopSegno))
-        raise(ErrorCode::FileMissing,
-              "restore: WAL segment {} is missing from archive {}: backup {} needs {} to {} to "
-              "become consistent, "
-              "so a restore of it could never start (--force does not change that); nothing was "
-              "written. Put the "
-              "segment back into '{}', or restore another backup with --set",
-              pg::WalSegment{m.timeline, *missing}.name(size), archiveId, m.label, own.front(),
-              own.back(), repo.fullPath(layout.walDir(archiveId, own.front())));
-    // immediate stops at consistency; a standby streams from its primary what the archive lacks.
-    if (r.type == "immediate" || r.type == "standby") return;
-
     uint32_t timeline = targetTimeline(config, listing, m.timeline);
     std::vector<repo::TimelineSwitch> history;
     if (timeline != m.timeline && listing.hasHistory(timeline))
@@ -147,38 +127,75 @@ void checkArchive(const Config& config, storage::Storage& repo, const repo::Layo
         if (limit) to = std::min(to, *limit);
         auto missing = step.from <= to ? repo::firstMissing(present, step.from, to) : std::nullopt;
         if (!missing) continue;
-        std::string name = pg::WalSegment{step.timeline, *missing}.name(size);
-        auto after = std::upper_bound(present.begin(), present.end(), *missing);
-        std::string later = after == present.end()
-                                ? ""
-                                : fmt::format(", though {} after it is archived",
-                                              pg::WalSegment{step.timeline, *after}.name(size));
-        if (config.getBool("force")) {
-            logWarn(
-                "restore --force: WAL segment {} is missing from archive {}{}: recovery of backup "
-                "{} stops at {}",
-                name, archiveId, later, m.label, name);
-            return;
-        }
-        bool knownEnd = r.type == "default" || r.type == "lsn";
+        Gap gap{pg::WalSegment{step.timeline, *missing}.name(size), ""};
+        if (auto after = std::upper_bound(present.begin(), present.end(), *missing);
+            after != present.end())
+            gap.later = pg::WalSegment{step.timeline, *after}.name(size);
+        return gap;
+    }
+    return std::nullopt;
+}
+
+void checkAfterBackup(const Config& config, repo::ArchiveListing& listing, const repo::Manifest& m,
+                      uint64_t stopSegno, const RecoverySettings& r) {
+    auto gap = findGap(config, listing, m, stopSegno, r);
+    if (!gap) return;
+    std::string where = fmt::format(
+        "WAL segment {} is missing from archive {}{}", gap->missing, listing.archiveId(),
+        gap->later.empty() ? "" : ", though " + gap->later + " after it is archived");
+    if (config.getBool("force")) {
+        logWarn("restore --force: {}: recovery of backup {} stops at {}", where, m.label,
+                gap->missing);
+        return;
+    }
+    if (r.type == "default" || r.type == "lsn")
         raise(
             ErrorCode::FileMissing,
-            "restore: WAL segment {} is missing from archive {}{}: recovery of backup {} {}; "
-            "nothing was "
-            "written. Put {} back into the archive, or {}",
-            name, archiveId, later, m.label,
-            knownEnd
-                ? fmt::format("to {} would stop at {} and end there, without the WAL after it",
-                              r.type == "lsn" ? "the target " + targetOf(config, r)
-                                              : "the end of the archive",
-                              name)
-                : fmt::format(
-                      "would stop at {}, and whether the target {} comes before it cannot be known",
-                      name, targetOf(config, r)),
-            name,
-            knownEnd ? "restore anyway with --force (recovery then ends before " + name + ")"
-                     : "if the target is before that WAL, restore anyway with --force");
+            "restore: {}: recovery of backup {} to {} would stop at {} and end there, without the "
+            "WAL after it; nothing was written. Put {} back into the archive, or restore anyway "
+            "with --force (recovery then ends before {})",
+            where, m.label,
+            r.type == "lsn" ? "the target " + targetOf(config, r) : "the end of the archive",
+            gap->missing, gap->missing, gap->missing);
+    raise(ErrorCode::FileMissing,
+          "restore: {}: recovery of backup {} would stop at {}, and whether the target {} comes "
+          "before it cannot be known; nothing was written. Put {} back into the archive, or, if "
+          "the target is before that WAL, restore anyway with --force",
+          where, m.label, gap->missing, targetOf(config, r), gap->missing);
+}
+
+void checkArchive(const Config& config, storage::Storage& repo, const repo::Layout& layout,
+                  const repo::Manifest& m, const RecoverySettings& r) {
+    // Without restore_command the recovery reads no archive: nothing to check.
+    if (r.type == "none" || r.type == "preserve") return;
+    auto archiveInfo = repo::requireArchiveInfo(repo, layout);
+    std::string archiveId = archiveInfo.currentArchiveId();
+    for (const auto& db : archiveInfo.history)
+        if (db.id == m.dbId) archiveId = repo::ArchiveInfo::archiveId(db);
+    const uint32_t size = m.walSegmentSize;
+    if (size < 1024 * 1024 || (size & (size - 1)) != 0)
+        raise(ErrorCode::Format, "backup {} records an invalid wal-segment-size {}", m.label, size);
+    const auto own =
+        pg::walRange(m.timeline, pg::parseLsn(m.lsnStart), pg::parseLsn(m.lsnStop), size);
+    const uint64_t startSegno = pg::WalSegment::parse(own.front(), size)->segno;
+    const uint64_t stopSegno = pg::WalSegment::parse(own.back(), size)->segno;
+
+    repo::ArchiveListing listing(repo, layout, archiveId, size);
+    const auto& ownPresent = listing.segments(m.timeline, startSegno);
+    if (auto missing = repo::firstMissing(ownPresent, startSegno, stopSegno)) {
+        std::string name = pg::WalSegment{m.timeline, *missing}.name(size);
+        raise(ErrorCode::FileMissing,
+              "restore: WAL segment {} is missing from archive {}: backup {} needs {} to {} to "
+              "become consistent, so a restore of it could never start (--force does not change "
+              "that); nothing was written. Put the segment back into '{}', or restore another "
+              "backup with --set",
+              name, archiveId, m.label, own.front(), own.back(),
+              repo.fullPath(layout.walDir(archiveId, name)));
     }
+    // immediate stops at consistency; a standby streams from its primary what the archive lacks.
+    if (r.type == "immediate" || r.type == "standby") return;
+
+    checkAfterBackup(config, listing, m, stopSegno, r);
 }
 
 }  // namespace

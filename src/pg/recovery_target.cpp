@@ -15,9 +15,8 @@ namespace backrest::pg {
 namespace {
 
 constexpr const char* kTimeForm =
-    "YYYY-MM-DD HH:MM:SS[.ffffff][+/-HH[:MM]], 'T' allowed between date and time, 'Z' or 'UTC' for "
-    "UTC; "
-    "for example '2026-12-05 14:30:00+01'";
+    "YYYY-MM-DD HH:MM:SS[.ffffff][+/-HH[:MM]], 'T' allowed between date and time, 'Z' or "
+    "'UTC' for UTC; for example '2026-12-05 14:30:00+01'";
 
 [[noreturn]] void invalidTime(std::string_view text, std::string_view why) {
     raise(ErrorCode::Option,
@@ -106,8 +105,7 @@ uint64_t parseTargetXid(std::string_view text) {
     auto bad = [&](std::string_view why) {
         raise(ErrorCode::Option,
               "invalid value '{}' for option 'target' with --type=xid: {} (expected a transaction "
-              "id, a positive "
-              "integer such as 7654321, as txid_current() returns)",
+              "id, a positive integer such as 7654321, as txid_current() returns)",
               text, why);
     };
     if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos)
@@ -128,8 +126,7 @@ uint64_t parseTargetLsn(std::string_view text) {
     } catch (const Error&) {
         raise(ErrorCode::Option,
               "invalid value '{}' for option 'target' with --type=lsn (expected an LSN, X/X in "
-              "hexadecimal such as "
-              "16/B374D848, as pg_current_wal_lsn() returns)",
+              "hexadecimal such as 16/B374D848, as pg_current_wal_lsn() returns)",
               text);
     }
 }
@@ -141,8 +138,7 @@ void checkTargetName(std::string_view text) {
     if (text.size() > 63)
         raise(ErrorCode::Option,
               "invalid value '{}' for option 'target' with --type=name: {} bytes, PostgreSQL "
-              "restore point names "
-              "have at most 63",
+              "restore point names have at most 63",
               text, text.size());
 }
 
