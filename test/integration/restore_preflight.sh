@@ -170,3 +170,41 @@ mv "$IT_TMP/aside/$OWN_FILE" "$ARCHIVE/${OWN:0:16}/"
 
 expect_exit "help restore says what --force does" 0 "$BR" help restore
 expect_contains "help restore: --force and the archive" "$OUT" "restore although a WAL segment is missing"
+
+# --- a later timeline ------------------------------------------------------------------------
+# B2 restored and promoted with archiving on (into the same stanza, as a new primary would):
+# timeline 2 branches after B2, and its history file and segments are archived.
+TL2=$IT_TMP/restore-tl2
+restore tl2 0
+# archive-push reads %p (relative) from pg1-path: this cluster's.
+sed -i "s/^port = .*/port = 55764/; s|--stanza=main archive-push|--stanza=main --pg1-path=$TL2 archive-push|" \
+    "$TL2/postgresql.conf"
+pg_start "$TL2"
+wait_promoted 55764 || fail "timeline 2: recovery did not finish" "$(tail -20 "$TL2.log")"
+must psql_at 55764 "SELECT pg_switch_wal()"  # the gap below is past the switch segment
+must psql_at 55764 "INSERT INTO t SELECT generate_series(1001, 1010)"
+GAP2=$(psql_at 55764 "SELECT pg_walfile_name(pg_current_wal_lsn())")
+must psql_at 55764 "SELECT pg_switch_wal()"
+must psql_at 55764 "INSERT INTO t SELECT generate_series(1011, 1020)"
+NEXT2=$(psql_at 55764 "SELECT pg_walfile_name(pg_current_wal_lsn())")
+must psql_at 55764 "SELECT pg_switch_wal()"
+for _ in $(seq 1 120); do
+    ls "$ARCHIVE/${NEXT2:0:16}/" 2>/dev/null | grep -q "^$NEXT2-" && break
+    sleep 0.5
+done
+pg_stop "$TL2"
+expect_eq "timeline 2: its history and segments are archived" \
+    "$(ls "$ARCHIVE" | grep -c '^00000002.history-') ${GAP2:0:8} $(ls "$ARCHIVE/${NEXT2:0:16}/" | grep -c "^$NEXT2-")" \
+    "1 00000002 1"
+
+restore tl-latest 0
+expect_contains "timeline 2 whole: B2 restores to latest across the branch" "$OUT" "restore $B2:"
+GAP2_FILE=$(ls "$ARCHIVE/${GAP2:0:16}/" | grep "^$GAP2-")
+mv "$ARCHIVE/${GAP2:0:16}/$GAP2_FILE" "$IT_TMP/aside/"
+restore tl-gap 23
+expect_contains "a gap on timeline 2: refused naming the timeline 2 segment" "$OUT" \
+    "WAL segment $GAP2 is missing from archive 15-1, though $NEXT2 after it is archived"
+absent tl-gap
+restore tl-current 0 --target-timeline=current
+expect_contains "--target-timeline=current: timeline 1 alone is read, and it is whole" "$OUT" "restore $B2:"
+mv "$IT_TMP/aside/$GAP2_FILE" "$ARCHIVE/${GAP2:0:16}/"
