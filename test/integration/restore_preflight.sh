@@ -19,6 +19,8 @@ restore() {  # name expected-exit args...
     shift 2
     expect_exit "restore $name" "$want" "$BR" --config="$CONF" --stanza=main --pg1-path="$IT_TMP/restore-$name" \
         restore "$@"
+    [ -n "${IT_VERBOSE:-}" ] && printf '%s\n' "$OUT" | sed 's/^/    # /'
+    return 0
 }
 absent() {  # name
     expect_eq "restore $1: nothing written (target directory not created)" \
