@@ -148,6 +148,15 @@ if start_restored gap-force 55762; then
     pg_stop "$IT_TMP/restore-gap-force"
 fi
 
+# --delta over the stopped copy, the gap still there: refused, the directory unchanged.
+state() { find "$IT_TMP/restore-gap-force" -printf '%p %s %T@\n' | sort | md5sum; }
+BEFORE=$(state)
+restore gap-force 23 --delta
+expect_contains "gap, --delta over a copy: refused naming the segment" "$OUT" "WAL segment $GAP is missing"
+expect_eq "gap, --delta over a copy: nothing in it changed (names, sizes, times)" "$(state)" "$BEFORE"
+expect_eq "gap, --delta over a copy: pg_control is still there" \
+    "$(test -f "$IT_TMP/restore-gap-force/global/pg_control" && echo present)" "present"
+
 mv "$IT_TMP/aside/$GAP_FILE" "$ARCHIVE/${GAP:0:16}/"
 restore whole 0
 if start_restored whole 55763; then
