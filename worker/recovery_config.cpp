@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "pg/recovery_target.h"
 
 namespace backrest::cmd {
 
@@ -84,6 +85,18 @@ RecoverySettings recoverySettings(const Config& config) {
         raise(ErrorCode::Option, "option 'target' is required for restore --type={}", r.type);
     if (!targetTypes.count(r.type) && target)
         raise(ErrorCode::Option, "option 'target' is only valid with --type=time, xid, lsn or name (not {})", r.type);
+    std::string value = target.value_or("");
+    if (r.type == "time") {
+        auto time = pg::parseTargetTime(value);
+        r.targetTime = time.epoch;
+        value = time.setting;  // with the zone it was read in
+    } else if (r.type == "xid") {
+        pg::parseTargetXid(value);
+    } else if (r.type == "lsn") {
+        r.targetLsn = pg::parseTargetLsn(value);
+    } else if (r.type == "name") {
+        pg::checkTargetName(value);
+    }
     // A copy restored for a drill or a test must not push its new timeline into the stanza.
     const bool archiveOff = config.getString("archive-mode") == "off";
     if (archiveOff && r.type == "preserve")
@@ -96,7 +109,7 @@ RecoverySettings recoverySettings(const Config& config) {
 
     r.settings.emplace_back("restore_command", restoreCommand(config));
     if (r.type == "immediate") r.settings.emplace_back("recovery_target", "immediate");
-    if (targetTypes.count(r.type)) r.settings.emplace_back("recovery_target_" + r.type, *target);
+    if (targetTypes.count(r.type)) r.settings.emplace_back("recovery_target_" + r.type, value);
     if (targetTypes.count(r.type) && r.type != "name" && config.getBool("target-exclusive"))
         r.settings.emplace_back("recovery_target_inclusive", "false");
     if (r.type == "immediate" || targetTypes.count(r.type))

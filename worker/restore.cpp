@@ -24,13 +24,13 @@
 #include "repo/info.h"
 #include "repo/manifest.h"
 #include "storage/posix.h"
-#include "worker/archive_timelines.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/recovery_config.h"
 #include "worker/restore_delta.h"
 #include "worker/restore_owner.h"
 #include "worker/restore_target.h"
+#include "worker/restore_plan.h"
 
 namespace backrest::cmd {
 
@@ -122,26 +122,11 @@ int restore(const Config& config) {
     std::string dataPath = pgPath(config);
     auto recovery = recoverySettings(config);
     bool delta = config.getBool("delta");
-    if (config.getBool("force") && !delta)
-        raise(ErrorCode::Option, "option 'force' is only valid with --delta (it trusts size and time over checksums)");
-
-    std::string label;
-    if (auto set = config.find("set")) {
-        if (!backupInfo.find(*set)) {
-            std::string available;
-            for (const auto& b : backupInfo.backups) available += (available.empty() ? "" : ", ") + b.label;
-            raise(ErrorCode::BackupSet, "restore: backup set '{}' does not exist in stanza '{}' (available: {})",
-                  *set, layout.stanza, available.empty() ? "none" : available);
-        }
-        label = *set;
-    } else {
-        if (backupInfo.backups.empty())
-            raise(ErrorCode::BackupSet, "restore: stanza '{}' has no backup to restore", layout.stanza);
-        label = backupInfo.backups.back().label;
-    }
-    auto manifest = repo::loadManifest(*repo, layout.manifest(label));
-    // A restore drill's timeline in the archive is not followed by mistake (doc/timelines.md).
-    pinRecoveryTimeline(*repo, layout, manifest, config, recovery);
+    // Which backup, and is all its recovery needs in the repository: before anything is written.
+    // (planRestore also pins the recovery timeline when a restore drill branched the archive.)
+    auto plan = planRestore(config, *repo, layout, backupInfo, recovery);
+    const std::string label = plan.label;
+    auto manifest = std::move(plan.manifest);
 
     storage::PosixStorage rootStorage("/");
     storage::Storage& fs = rootStorage;  // through the interface, for its default arguments

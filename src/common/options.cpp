@@ -103,8 +103,10 @@ std::vector<OptionDef> buildOptionDefs() {
                  "(default, immediate, time, xid, lsn, name, none, preserve, standby)."},
         {.name = "target",
          .type = T::String,
-         .help = "Recovery target for restore: a timestamp, xid, LSN or restore point name, "
-                 "as chosen by --type."},
+         .help = "Recovery target for restore, as chosen by --type: a timestamp "
+                 "(YYYY-MM-DD HH:MM:SS[.ffffff][+/-HH[:MM]], Z or UTC; without a zone, the "
+                 "restoring host's time zone, whose offset is written with it), an xid, an LSN "
+                 "(X/X) or a restore point name (at most 63 bytes)."},
         {.name = "target-action",
          .type = T::String,
          .defaultValue = "pause",
@@ -127,7 +129,9 @@ std::vector<OptionDef> buildOptionDefs() {
          .help = "Stop recovery just before the target instead of just after it."},
         {.name = "set",
          .type = T::String,
-         .help = "Backup (by label) to restore instead of the latest one; for expire and verify, the one backup to act on."},
+         .help = "Backup (by label) to restore instead of the latest one (with a time or LSN "
+                 "target: the newest that ended before it); for expire and verify, the one "
+                 "backup to act on."},
         {.name = "delta",
          .type = T::Boolean,
          .defaultValue = "n",
@@ -136,8 +140,12 @@ std::vector<OptionDef> buildOptionDefs() {
         {.name = "force",
          .type = T::Boolean,
          .defaultValue = "n",
-         .help = "Go ahead with an operation normally refused to protect data (for example "
-                 "restoring over files that are present)."},
+         .help = "Go ahead with an operation normally refused to protect data. restore: with "
+                 "--delta, keep files whose size and modification time match the backup without "
+                 "reading them; with or without --delta, restore although a WAL segment is "
+                 "missing from the archive after the backup (recovery then stops at the missing "
+                 "segment: for a target before it). The backup's own WAL (start to stop "
+                 "segment) must be archived even with --force."},
         {.name = "tablespace-map",
          .type = T::String,
          .help = "Restore one tablespace elsewhere, as name=/new/path; give once per "

@@ -19,34 +19,6 @@ uint32_t hex32(std::string_view s) {
 
 }  // namespace
 
-std::vector<TimelineSwitch> parseTimelineHistory(std::string_view text, std::string_view context) {
-    std::vector<TimelineSwitch> out;
-    size_t lineNo = 0;
-    while (!text.empty()) {
-        size_t end = text.find('\n');
-        std::string_view line = text.substr(0, end);
-        text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
-        lineNo++;
-        size_t start = line.find_first_not_of(" \t\r");
-        if (start == std::string_view::npos || line[start] == '#') continue;
-        line = line.substr(start);
-        size_t tab = line.find_first_of(" \t");
-        std::string_view tli = line.substr(0, tab);
-        std::string_view rest =
-            tab == std::string_view::npos ? std::string_view{} : line.substr(tab + 1);
-        rest = rest.substr(std::min(rest.size(), rest.find_first_not_of(" \t")));
-        std::string_view lsn = rest.substr(0, rest.find_first_of(" \t\r"));
-        if (tli.empty() || tli.find_first_not_of("0123456789") != std::string_view::npos ||
-            lsn.empty())
-            raise(ErrorCode::Format,
-                  "timeline history {} line {}: '{}' is not '<parent timeline>\\t<switch "
-                  "LSN>\\t<reason>'; "
-                  "the file is damaged",
-                  context, lineNo, line);
-        out.push_back({static_cast<uint32_t>(std::stoul(std::string(tli))), pg::parseLsn(lsn)});
-    }
-    return out;
-}
 
 bool ArchiveTimelines::archivedPastBranch(const ArchivedTimeline& child) const {
     if (!child.branch) return false;

@@ -18,19 +18,11 @@
 #include <vector>
 
 #include "repo/layout.h"
+#include "repo/timeline_history.h"
 #include "storage/storage.h"
 
 namespace backrest::repo {
 
-// One line of a timeline history file: the timeline left at `switchLsn`.
-struct TimelineSwitch {
-    uint32_t parent = 0;
-    uint64_t switchLsn = 0;
-};
-
-// Parses "<parent tli>\t<switch lsn>\t<reason>" lines (comments and blank lines skipped); throws
-// FormatError naming `context` on a malformed line.
-std::vector<TimelineSwitch> parseTimelineHistory(std::string_view text, std::string_view context);
 
 struct ArchivedTimeline {
     uint32_t id = 0;
