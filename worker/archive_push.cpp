@@ -20,9 +20,19 @@ int archivePush(const Config& config) {
         raise(ErrorCode::Command, "archive-push takes one parameter, the WAL file path (%p)");
     std::string walPath = config.params()[0];
 
-    // archive_command runs in the data directory; pg1-path, when set, says so explicitly.
-    std::string dataDir = config.find("pg1-path") ? pgPath(config) : std::filesystem::current_path().string();
+    // PostgreSQL runs archive_command in the data directory of the cluster whose WAL it is, and
+    // %p is relative to it: that directory, not pg1-path, says which cluster pushes. A copy
+    // restored on this host may share the config file, and its pushes must never read the
+    // pg_wal (or the identity) of the cluster pg1-path names. pg1-path counts only when the
+    // command is run from elsewhere (by hand).
+    const std::filesystem::path cwd = std::filesystem::current_path();
+    std::error_code ec;
+    const bool inDataDirectory = std::filesystem::exists(cwd / "global/pg_control", ec);
+    std::string dataDir = inDataDirectory || !config.find("pg1-path") ? cwd.string() : pgPath(config);
+    std::filesystem::path wal(walPath);
+    if (wal.is_relative()) wal = cwd / wal;
     storage::PosixStorage pgData(dataDir);
+    storage::PosixStorage walDir(wal.parent_path().string());
     auto control = pg::readControl(pgData);
 
     auto repo = openRepo(config);
@@ -32,7 +42,8 @@ int archivePush(const Config& config) {
     auto transfer = transferOptions(config);
     repo::PushOptions options{transfer.compressType, transfer.compressLevel, transfer.bufferSize,
                               control.walSegmentSize};
-    auto result = repo::pushWal(*repo, layout, info, pgData, walPath, control.version, control.systemId, options);
+    auto result = repo::pushWal(*repo, layout, info, walDir, wal.filename().string(), control.version,
+                                control.systemId, options);
     logInfo("archive-push: {} {}", std::filesystem::path(walPath).filename().string(),
             result == repo::PushResult::Stored ? "stored" : "was already stored");
     return 0;

@@ -14,10 +14,10 @@ it_primary 55780 "log-level-console=warn"
 REPO=$IT_TMP/repo
 ARCHIVE_ID_DIR=$REPO/archive/main/15-1
 rows() { psql_at "$1" "SELECT phase || ':' || count(*) FROM t GROUP BY phase ORDER BY phase" | tr '\n' ' '; }
-# A copy archives from its own pg_wal, as on its own host (archive-push resolves %p against pg1-path).
+# A copy keeps the primary's archive_command and config file (whose pg1-path is the primary's):
+# archive-push reads the WAL of the cluster that runs it (%p is relative to its data directory).
 own_archiving() {  # datadir port
     sed -i "s/^port = .*/port = $2/" "$1/postgresql.conf"
-    echo "archive_command = '$BR --config=$CONF --stanza=main --pg1-path=$1 archive-push %p'" >>"$1/postgresql.conf"
 }
 history_files() { ls "$ARCHIVE_ID_DIR" 2>/dev/null | grep '\.history-' | cut -c1-16 | tr '\n' ' '; }
 
