@@ -26,6 +26,7 @@
 #include "repo/info.h"
 #include "repo/manifest.h"
 #include "storage/posix.h"
+#include "worker/backup_readers.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/recovery_config.h"
@@ -169,18 +170,19 @@ int restore(const Config& config) {
 
     std::string label;
     if (auto set = config.find("set")) {
-        if (!backupInfo.find(*set)) {
-            std::string available;
-            for (const auto& b : backupInfo.backups) available += (available.empty() ? "" : ", ") + b.label;
-            raise(ErrorCode::BackupSet, "restore: backup set '{}' does not exist in stanza '{}' (available: {})",
-                  *set, layout.stanza, available.empty() ? "none" : available);
-        }
+        if (!backupInfo.find(*set))
+            raise(ErrorCode::BackupSet, "restore: backup {} is not in stanza '{}': it was expired, or never made; "
+                  "available: {}",
+                  *set, layout.stanza, availableBackups(backupInfo));
         label = *set;
     } else {
         if (backupInfo.backups.empty())
             raise(ErrorCode::BackupSet, "restore: stanza '{}' has no backup to restore", layout.stanza);
         label = backupInfo.backups.back().label;
     }
+    // From here until it is done, an expire beside it keeps the backup and its chain.
+    BackupReaders readers(config, layout);
+    backupInfo = holdForRestore(readers, *repo, layout, label);
     auto manifest = repo::loadManifest(*repo, layout.manifest(label));
 
     storage::PosixStorage rootStorage("/");
