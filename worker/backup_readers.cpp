@@ -33,7 +33,8 @@ bool BackupReaders::hold(const std::string& label, std::string* expirer) {
 
 std::vector<std::string> backupChain(const repo::BackupInfo& info, const std::string& label) {
     std::vector<std::string> chain;
-    for (const auto* b = info.find(label); b && std::find(chain.begin(), chain.end(), b->label) == chain.end();
+    for (const auto* b = info.find(label);
+         b && std::find(chain.begin(), chain.end(), b->label) == chain.end();
          b = b->prior.empty() ? nullptr : info.find(b->prior))
         chain.push_back(b->label);
     return chain;
@@ -45,27 +46,35 @@ std::string availableBackups(const repo::BackupInfo& info) {
     return out.empty() ? "none" : out;
 }
 
-repo::BackupInfo holdForRestore(BackupReaders& readers, storage::Storage& repo, const repo::Layout& layout,
-                                const std::string& label) {
+repo::BackupInfo holdForRestore(BackupReaders& readers, storage::Storage& repo,
+                                const repo::Layout& layout, const std::string& label) {
     auto before = repo::requireBackupInfo(repo, layout);
     for (const auto& held : backupChain(before, label)) {
         std::string expirer;
-        if (!readers.hold(held, &expirer))
-            raise(ErrorCode::BackupSet, "restore: backup {} is being expired ({}){}; restore another backup "
-                  "(available: {})",
-                  held, expirer, held == label ? "" : fmt::format(", and backup {} needs it", label),
-                  availableBackups(before));
+        if (readers.hold(held, &expirer)) continue;
+        // What else could be restored: the backups whose chain does not go through this one.
+        repo::BackupInfo others = before;
+        std::erase_if(others.backups, [&](const repo::BackupSummary& b) {
+            auto chain = backupChain(before, b.label);
+            return std::find(chain.begin(), chain.end(), held) != chain.end();
+        });
+        raise(ErrorCode::BackupSet,
+              "restore: backup {} is being expired ({}){}; restore another backup (available: {})",
+              held, expirer, held == label ? "" : fmt::format(", and backup {} needs it", label),
+              availableBackups(others));
     }
     // An expire that finished between our read and our locks has removed it.
     auto after = repo::requireBackupInfo(repo, layout);
     if (!after.find(label))
-        raise(ErrorCode::BackupSet, "restore: backup {} was expired as this restore started; available: {}", label,
+        raise(ErrorCode::BackupSet,
+              "restore: backup {} was expired as this restore started; available: {}", label,
               availableBackups(after));
     return after;
 }
 
-repo::BackupInfo holdForVerify(BackupReaders& readers, storage::Storage& repo, const repo::Layout& layout,
-                               const std::optional<std::string>& set, std::vector<std::string>& warnings) {
+repo::BackupInfo holdForVerify(BackupReaders& readers, storage::Storage& repo,
+                               const repo::Layout& layout, const std::optional<std::string>& set,
+                               std::vector<std::string>& warnings) {
     std::map<std::string, std::string> expiring;  // label -> its expirer
     std::set<std::string> tried;
     repo::BackupInfo info;
@@ -73,7 +82,8 @@ repo::BackupInfo holdForVerify(BackupReaders& readers, storage::Storage& repo, c
         more = false;
         info = repo::requireBackupInfo(repo, layout);
         std::vector<std::string> wanted;
-        if (set) wanted = backupChain(info, *set);
+        if (set)
+            wanted = backupChain(info, *set);
         else
             for (const auto& b : info.backups) wanted.push_back(b.label);
         for (const auto& label : wanted) {
@@ -90,12 +100,15 @@ repo::BackupInfo holdForVerify(BackupReaders& readers, storage::Storage& repo, c
         std::string gone;
         for (const auto& l : backupChain(info, b.label))
             if (expiring.count(l)) gone = l;
-        if (gone.empty()) kept.push_back(b);
+        if (gone.empty())
+            kept.push_back(b);
         else if (gone == b.label)
-            warnings.push_back(fmt::format("backup {} is being expired ({}): not verified", b.label, expiring[gone]));
+            warnings.push_back(fmt::format("backup {} is being expired ({}): not verified", b.label,
+                                           expiring[gone]));
         else
-            warnings.push_back(fmt::format("backup {} depends on backup {}, which is being expired ({}): not verified",
-                                           b.label, gone, expiring[gone]));
+            warnings.push_back(fmt::format(
+                "backup {} depends on backup {}, which is being expired ({}): not verified",
+                b.label, gone, expiring[gone]));
     }
     info.backups = std::move(kept);
     return info;

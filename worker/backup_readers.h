@@ -18,7 +18,7 @@
 namespace backrest::cmd {
 
 class BackupReaders {
-public:
+  public:
     BackupReaders(const Config& config, const repo::Layout& layout);
 
     // Waits while an expire removes WAL, then holds the archive until this object goes.
@@ -26,7 +26,7 @@ public:
     // A shared lock on `label`; false, with who holds it in *expirer, when an expire does.
     bool hold(const std::string& label, std::string* expirer);
 
-private:
+  private:
     std::string lockPath_;
     repo::Layout layout_;
     std::optional<repo::LockOwner> owner_;
@@ -40,14 +40,15 @@ std::vector<std::string> backupChain(const repo::BackupInfo& info, const std::st
 // restore: holds `label` and its chain, then reads backup.info again and returns it.
 // BackupSetInvalidError when an expire holds one of them ("backup X is being expired (expire,
 // pid N)") or removed it meanwhile ("backup X was expired ...; available: ...").
-repo::BackupInfo holdForRestore(BackupReaders& readers, storage::Storage& repo, const repo::Layout& layout,
-                                const std::string& label);
+repo::BackupInfo holdForRestore(BackupReaders& readers, storage::Storage& repo,
+                                const repo::Layout& layout, const std::string& label);
 
 // verify: holds every backup it will read (all, or the chain of `set`), reading backup.info again
 // until it lists none not yet tried, and returns that backup.info without the backups an expire
 // holds and those whose chain includes one (a warning each in `warnings`).
-repo::BackupInfo holdForVerify(BackupReaders& readers, storage::Storage& repo, const repo::Layout& layout,
-                               const std::optional<std::string>& set, std::vector<std::string>& warnings);
+repo::BackupInfo holdForVerify(BackupReaders& readers, storage::Storage& repo,
+                               const repo::Layout& layout, const std::optional<std::string>& set,
+                               std::vector<std::string>& warnings);
 
 // "A, B, C" or "none".
 std::string availableBackups(const repo::BackupInfo& info);

@@ -2,6 +2,7 @@
 #include "repo/file_lock.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -13,8 +14,6 @@
 #include <set>
 #include <sstream>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 
@@ -33,15 +32,19 @@ std::string userName(uid_t uid) {
 // Gives a file or directory root just created to the repository's owner.
 void giveTo(int fd, const std::string& path, const std::optional<LockOwner>& owner) {
     if (!owner || ::geteuid() != 0 || owner->uid == 0) return;
-    int rc = fd >= 0 ? ::fchown(fd, owner->uid, owner->gid) : ::chown(path.c_str(), owner->uid, owner->gid);
-    if (rc != 0) raiseErrno(ErrorCode::FileOpen, "unable to give the lock file to the repository's owner", path);
+    int rc = fd >= 0 ? ::fchown(fd, owner->uid, owner->gid)
+                     : ::chown(path.c_str(), owner->uid, owner->gid);
+    if (rc != 0)
+        raiseErrno(ErrorCode::FileOpen, "unable to give the lock file to the repository's owner",
+                   path);
 }
 
 int openLockFile(const std::string& file, const std::optional<LockOwner>& owner) {
     int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
     if (fd >= 0) {
         // Whatever the umask: the owner's group may hold it too.
-        if (::fchmod(fd, 0660) != 0) raiseErrno(ErrorCode::FileOpen, "unable to set mode of lock file", file);
+        if (::fchmod(fd, 0660) != 0)
+            raiseErrno(ErrorCode::FileOpen, "unable to set mode of lock file", file);
         giveTo(fd, file, owner);
         return fd;
     }
@@ -51,15 +54,18 @@ int openLockFile(const std::string& file, const std::optional<LockOwner>& owner)
     if (fd < 0) {
         int saved = errno;
         struct stat st {};
-        std::string who = ::stat(file.c_str(), &st) == 0
-                              ? fmt::format(" (owner {}, mode {:04o})", userName(st.st_uid), st.st_mode & 07777)
-                              : "";
+        std::string who =
+            ::stat(file.c_str(), &st) == 0
+                ? fmt::format(" (owner {}, mode {:04o})", userName(st.st_uid), st.st_mode & 07777)
+                : "";
         errno = saved;
-        raiseErrno(ErrorCode::FileOpen,
-                   fmt::format("unable to open lock file{} as user '{}'; remove it or give it to the repository's "
-                               "owner:",
-                               who, userName(::geteuid())),
-                   file);
+        raiseErrno(
+            ErrorCode::FileOpen,
+            fmt::format(
+                "unable to open lock file{} as user '{}'; remove it or give it to the repository's "
+                "owner:",
+                who, userName(::geteuid())),
+            file);
     }
     return fd;
 }
@@ -72,26 +78,31 @@ std::string describePid(const std::string& pid) {
     std::string program = argv[0].substr(argv[0].rfind('/') + 1);
     if (program == "backrest")
         for (size_t i = 1; i < argv.size(); i++)
-            if (!argv[i].empty() && argv[i][0] != '-') return fmt::format("{}, pid {}", argv[i], pid);
+            if (!argv[i].empty() && argv[i][0] != '-')
+                return fmt::format("{}, pid {}", argv[i], pid);
     return fmt::format("{}, pid {}", program, pid);
 }
 
 }  // namespace
 
 void ensureLockDirectory(const std::string& path, const std::optional<LockOwner>& owner) {
-    if (::mkdir(path.c_str(), 0770) == 0) giveTo(-1, path, owner);
-    else if (errno != EEXIST) raiseErrno(ErrorCode::FileOpen, "unable to create lock directory", path);
+    if (::mkdir(path.c_str(), 0770) == 0)
+        giveTo(-1, path, owner);
+    else if (errno != EEXIST)
+        raiseErrno(ErrorCode::FileOpen, "unable to create lock directory", path);
     if (::faccessat(AT_FDCWD, path.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
         struct stat st {};
         ::stat(path.c_str(), &st);
         raise(ErrorCode::FileOpen,
-              "lock directory '{}' (owner {}, mode {:04o}) cannot be used by user '{}': give it to the repository's "
+              "lock directory '{}' (owner {}, mode {:04o}) cannot be used by user '{}': give it to "
+              "the repository's "
               "owner (chown), remove it, or set lock-path",
               path, userName(st.st_uid), st.st_mode & 07777, userName(::geteuid()));
     }
 }
 
-std::string backupReadLockFile(const std::string& lockPath, const std::string& stanza, const std::string& label) {
+std::string backupReadLockFile(const std::string& lockPath, const std::string& stanza,
+                               const std::string& label) {
     return lockPath + "/" + stanza + "-" + label + ".read.lock";
 }
 
@@ -149,7 +160,8 @@ std::string lockHolders(const std::string& file) {
         if (w.size() < 6 || w[1] == "->") continue;
         const std::string& id = w[5];
         auto c1 = id.find(':'), c2 = id.rfind(':');
-        if (c1 == std::string::npos || c1 == c2 || id.substr(c2 + 1) != std::to_string(st.st_ino)) continue;
+        if (c1 == std::string::npos || c1 == c2 || id.substr(c2 + 1) != std::to_string(st.st_ino))
+            continue;
         sameInode.insert(w[4]);
         unsigned long maj = std::stoul(id.substr(0, c1), nullptr, 16);
         unsigned long min = std::stoul(id.substr(c1 + 1, c2 - c1 - 1), nullptr, 16);

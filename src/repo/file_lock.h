@@ -20,20 +20,22 @@ struct LockOwner {
 
 // Creates lock-path (mode 0770, given to `owner` when we are root) and checks we can create
 // files in it: FileOpenError naming the directory, its owner and mode otherwise.
-void ensureLockDirectory(const std::string& path, const std::optional<LockOwner>& owner = std::nullopt);
+void ensureLockDirectory(const std::string& path,
+                         const std::optional<LockOwner>& owner = std::nullopt);
 
 // <lock-path>/<stanza>-<label>.read.lock and <lock-path>/<stanza>-archive.read.lock.
-std::string backupReadLockFile(const std::string& lockPath, const std::string& stanza, const std::string& label);
+std::string backupReadLockFile(const std::string& lockPath, const std::string& stanza,
+                               const std::string& label);
 std::string archiveReadLockFile(const std::string& lockPath, const std::string& stanza);
 
 class FileLock {
-public:
+  public:
     enum class Mode { Shared, Exclusive };
 
     // One attempt; nullptr when another process holds a conflicting lock. Raises FileOpenError
     // when the file cannot be opened or created.
-    static std::unique_ptr<FileLock> tryAcquire(const std::string& file, Mode mode,
-                                                const std::optional<LockOwner>& owner = std::nullopt);
+    static std::unique_ptr<FileLock> tryAcquire(
+        const std::string& file, Mode mode, const std::optional<LockOwner>& owner = std::nullopt);
     // Waits for conflicting holders to release (expire removing WAL holds the archive's briefly).
     static std::unique_ptr<FileLock> acquire(const std::string& file, Mode mode,
                                              const std::optional<LockOwner>& owner = std::nullopt);
@@ -43,7 +45,7 @@ public:
 
     const std::string& file() const { return file_; }
 
-private:
+  private:
     FileLock(int fd, std::string file) : fd_(fd), file_(std::move(file)) {}
     int fd_;
     std::string file_;

@@ -93,7 +93,8 @@ as_pg mkdir -m 0700 "$TARGET"
 hold -x "$LOCK/main-$F3.read.lock"
 expect_exit "restore of a backup being expired" 35 "$BR" --config="$CONF" --stanza=main --set="$F3" \
     --pg1-path="$TARGET" restore
-expect_contains "it says the backup is being expired, by whom" "$OUT" "backup $F3 is being expired (flock, pid $HOLDER)"
+expect_contains "it says the backup is being expired, by whom, and what else is there" "$OUT" \
+    "backup $F3 is being expired (flock, pid $HOLDER); restore another backup (available: $F4)"
 expect_eq "the target directory is untouched" "$(ls -A "$TARGET" | wc -l)" "0"
 release
 expect_exit "restore of a backup that was expired" 35 "$BR" --config="$CONF" --stanza=main --set="$F1" \
@@ -120,6 +121,31 @@ expect_contains "expire names the reader" "$OUT" "backup $F3 is in use (flock, p
 release
 expect_exit "expire --set=$F3 once it is free" 0 "$BR" --config="$CONF" --stanza=main --set="$F3" expire
 expect_contains "it is removed" "$OUT" "expired backup $F3"
+
+# An incremental backup reads its full: a restore or verify of it stops at / skips a full being
+# expired, and a reader of the incremental keeps its full from expire.
+must pgbench -n -c 2 -t 100 postgres
+must br backup --type=incr --start-fast
+I4=$(labels | awk '{print $2}')
+as_pg mkdir -m 0700 "$TARGET"
+hold -x "$LOCK/main-$F4.read.lock"
+expect_exit "restore of an incr whose full is being expired" 35 "$BR" --config="$CONF" --stanza=main \
+    --set="$I4" --pg1-path="$TARGET" restore
+expect_contains "it names the full, its expirer and the incr" "$OUT" \
+    "backup $F4 is being expired (flock, pid $HOLDER), and backup $I4 needs it"
+expect_eq "the target directory is untouched" "$(ls -A "$TARGET" | wc -l)" "0"
+expect_exit "verify while the full is being expired" 0 "$BR" --config="$CONF" --stanza=main verify
+expect_contains "verify skips the full" "$OUT" "backup $F4 is being expired (flock, pid $HOLDER): not verified"
+expect_contains "and the incr that needs it" "$OUT" \
+    "backup $I4 depends on backup $F4, which is being expired (flock, pid $HOLDER): not verified"
+release
+hold -s "$LOCK/main-$I4.read.lock"
+expect_exit "expire --set=$F4 while the incr is read" 0 "$BR" --config="$CONF" --stanza=main --set="$F4" expire
+expect_contains "the incr is kept" "$OUT" "backup $I4 is in use (flock, pid $HOLDER)"
+expect_contains "and its full with it" "$OUT" "backup $F4 is kept with a backup of its chain that is in use"
+release
+expect_eq "both still listed" "$(labels)" "$F4 $I4 "
+rm -rf "$TARGET"
 
 # --- 3. commands that write the repository, as root against a postgres-owned repository -------
 must br check  # the archiver is idle from here: nothing but the commands below could change the repository

@@ -1,9 +1,8 @@
 // Stanza lock: a second holder of the same stanza and kind is refused, others are not. Backup
 // read locks: readers share, expire excludes them, and the holder is named.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -26,7 +25,7 @@ using backrest::test::errorOf;
 using backrest::test::has;
 
 class RepoLock : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/repo-lock-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
@@ -65,7 +64,8 @@ TEST_F(RepoLock, OtherStanzaOrKindIsIndependent) {
 TEST_F(RepoLock, ReleasedOnDestruction) {
     {
         StanzaLock first(lockPath_, "main", "backup");
-        EXPECT_EQ(errorOf([&] { StanzaLock again(lockPath_, "main", "backup"); }).code(), ErrorCode::Lock);
+        EXPECT_EQ(errorOf([&] { StanzaLock again(lockPath_, "main", "backup"); }).code(),
+                  ErrorCode::Lock);
     }
     EXPECT_NO_THROW(StanzaLock(lockPath_, "main", "backup"));
     // A refused attempt leaves the holder's lock in place.
@@ -86,7 +86,8 @@ TEST_F(RepoLock, ReadersShareAndExcludeExpire) {
     std::string file = backupReadLockFile(lockPath_, "main", "20261205-081419F");
     EXPECT_EQ(file, lockPath_ + "/main-20261205-081419F.read.lock");
     using M = FileLock::Mode;
-    // Each tryAcquire opens the file again: flock conflicts between open files, even in one process.
+    // Each tryAcquire opens the file again: flock conflicts between open files, even in one
+    // process.
     auto reader1 = FileLock::tryAcquire(file, M::Shared);
     auto reader2 = FileLock::tryAcquire(file, M::Shared);
     ASSERT_NE(reader1, nullptr);
@@ -104,7 +105,9 @@ TEST_F(RepoLock, ReadersShareAndExcludeExpire) {
     EXPECT_NE(FileLock::acquire(file, M::Exclusive), nullptr);
     // Other backups and the archive are independent.
     auto held = FileLock::tryAcquire(file, M::Exclusive);
-    EXPECT_NE(FileLock::tryAcquire(backupReadLockFile(lockPath_, "main", "20261205-081420F"), M::Exclusive), nullptr);
+    EXPECT_NE(FileLock::tryAcquire(backupReadLockFile(lockPath_, "main", "20261205-081420F"),
+                                   M::Exclusive),
+              nullptr);
     EXPECT_NE(FileLock::tryAcquire(archiveReadLockFile(lockPath_, "main"), M::Exclusive), nullptr);
 }
 
