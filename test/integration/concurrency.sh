@@ -152,12 +152,15 @@ must br check  # the archiver is idle from here: nothing but the commands below 
 SEG=$(psql_at "$PORT" "SELECT pg_walfile_name(pg_current_wal_lsn())")
 BEFORE=$(repo_state)
 root_br() { OUT=$("$BR" --config="$CONF" --stanza=main "$@" 2>&1); RC=$?; }
-for cmd in "backup --pg1-user=postgres --type=full --start-fast" "expire --repo1-retention-full=1" \
-    "stanza-create" "--pg1-path=$DATA archive-push $DATA/pg_wal/$SEG"; do
+mkdir -m 0700 "$IT_TMP/rootsock"
+# "name|arguments": serve (the daemon) would run until stopped, so it gets 10 s.
+for entry in "backup|--pg1-user=postgres --type=full --start-fast backup" "expire|--repo1-retention-full=1 expire" \
+    "stanza-create|stanza-create" "archive-push|--pg1-path=$DATA archive-push $DATA/pg_wal/$SEG" \
+    "serve|--pg1-path=$DATA --socket-path=$IT_TMP/rootsock serve"; do
+    name=${entry%%|*}
     # shellcheck disable=SC2086
-    root_br $cmd
-    name=${cmd%% *}
-    [ "$name" == "--pg1-path=$DATA" ] && name=archive-push
+    OUT=$(timeout 10 "$BR" --config="$CONF" --stanza=main ${entry#*|} 2>&1)
+    RC=$?
     expect_eq "$name as root: refused (exit 43)" "$RC" "43"
     expect_contains "$name as root: names the command, repository, owner and user" "$OUT" \
         "$name: repository '$REPO' belongs to user 'postgres', not 'root'"
