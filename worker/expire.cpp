@@ -48,10 +48,13 @@ std::string runExpire(storage::Storage& repo, const repo::Layout& layout, const 
         for (const auto& label : plan.expire) {
             if (held.count(label)) continue;
             std::string file = repo::backupReadLockFile(lockPath, layout.stanza, label);
-            if (auto lock = repo::FileLock::tryAcquire(file, repo::FileLock::Mode::Exclusive))
+            if (auto lock = repo::FileLock::tryAcquire(file, repo::FileLock::Mode::Exclusive)) {
                 held[label] = std::move(lock);
-            else
-                inUse.insert(label), readers[label] = repo::lockHolders(file), replan = true;
+                continue;
+            }
+            inUse.insert(label);
+            readers[label] = repo::lockHolders(file);
+            replan = true;
         }
     }
     for (const auto& label : plan.kept)

@@ -25,7 +25,7 @@ wait_held() {  # file
     local i
     for i in $(seq 1 200); do
         [ -e "$1" ] && ! flock -n -x "$1" true 2>/dev/null && return 0
-        sleep 0.1
+        sleep 0.01
     done
     return 1
 }
@@ -33,6 +33,7 @@ wait_held() {  # file
 hold() {  # -s|-x file
     "${PG_EXEC[@]}" flock "$1" "$2" sleep 600 &
     HOLDER=$!
+    HELD=$2
     wait_held "$2" || fail "setup: the test holds $2"
 }
 # Waits (up to 20 s) until process `pid` has a file of a backup of the repository open.
@@ -48,6 +49,12 @@ wait_reading() {  # pid
 release() {
     kill $(cat "/proc/$HOLDER/task/$HOLDER/children" 2>/dev/null) "$HOLDER" 2>/dev/null
     wait "$HOLDER" 2>/dev/null
+    local i
+    for i in $(seq 1 500); do
+        flock -n -x "$HELD" true 2>/dev/null && return 0
+        sleep 0.01
+    done
+    fail "setup: the test released $HELD"
 }
 pgbench() { as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p "$PORT" -U postgres "$@"; }
 
@@ -66,11 +73,14 @@ WAL_BEFORE=$(wal_count)
 "${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main --process-max=1 verify >"$IT_TMP/verify.out" 2>&1 &
 VERIFY=$!
 wait_reading "$VERIFY" || fail "setup: verify reads the backups"
+# Stopped (SIGSTOP) while expire runs, so that it is mid-read whatever the machine's speed.
+kill -STOP "$VERIFY"
 if ! flock -n -x "$LOCK/main-$F1.read.lock" true 2>/dev/null; then pass "verify holds a read lock on $F1"; else
     fail "verify holds a read lock on $F1" "$(ls -la "$LOCK" 2>&1)"; fi
 expect_exit "expire --repo1-retention-full=2 beside verify" 0 "$BR" --config="$CONF" --stanza=main \
     --repo1-retention-full=2 expire
 EXPIRE_OUT=$OUT
+kill -CONT "$VERIFY"
 wait "$VERIFY"
 VERIFY_RC=$?
 expect_eq "verify beside expire: exit 0, no false problem" "$VERIFY_RC $(grep -c 'missing' "$IT_TMP/verify.out")" "0 0"
@@ -106,8 +116,10 @@ expect_eq "the target directory is still untouched" "$(ls -A "$TARGET" | wc -l)"
 "${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main --set="$F3" --pg1-path="$TARGET" --process-max=1 restore \
     >"$IT_TMP/restore.out" 2>&1 &
 RESTORE=$!
-wait_held "$LOCK/main-$F3.read.lock" || fail "setup: restore holds its read lock"
+wait_held "$LOCK/main-$F3.read.lock" && kill -STOP "$RESTORE" && ! flock -n -x "$LOCK/main-$F3.read.lock" true ||
+    fail "setup: restore holds its read lock (stopped while expire runs)"
 expect_exit "expire --set=$F3 beside its restore" 0 "$BR" --config="$CONF" --stanza=main --set="$F3" expire
+kill -CONT "$RESTORE"
 expect_contains "expire keeps the backup restore reads" "$OUT" "backup $F3 is in use (restore, pid $RESTORE)"
 wait "$RESTORE"
 expect_eq "the restore beside expire succeeds" "$? $(grep -c "restore $F3:" "$IT_TMP/restore.out")" "0 1"
