@@ -35,7 +35,7 @@ int archivePush(const Config& config) {
     storage::PosixStorage walDir(wal.parent_path().string());
     auto control = pg::readControl(pgData);
 
-    auto repo = openRepo(config);
+    auto repo = openRepo(config, RepoAccess::Write);
     auto layout = stanzaLayout(config);
     auto info = repo::requireArchiveInfo(*repo, layout);
 

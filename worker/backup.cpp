@@ -50,7 +50,7 @@ void showProgress(const repo::BackupProgress& p, double started) {
 
 int backup(const Config& config) {
     double started = nowSeconds();
-    auto repo = openRepo(config);
+    auto repo = openRepo(config, RepoAccess::Write);
     repo::BackupSettings settings;
     settings.repo = repo.get();
     settings.layout = stanzaLayout(config);
@@ -106,7 +106,7 @@ int backup(const Config& config) {
     // Retention runs while the backup still holds the stanza lock.
     auto policy = retentionPolicy(config);
     if (policy.full || policy.diff) {
-        std::string report = runExpire(*repo, settings.layout, policy, false);
+        std::string report = runExpire(*repo, settings.layout, policy, false, settings.lockPath);
         if (report != "nothing to expire\n") fmt::print("expire: {}", report);
     } else {
         logWarn("backup: repo1-retention-full is not set: no backup or WAL will ever be expired");

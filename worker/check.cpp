@@ -1,17 +1,44 @@
 // check: the cluster is the stanza's, archiving is configured, and a freshly switched WAL
 // segment reaches the repository within archive-timeout.
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/log.h"
 #include "pg/client.h"
+#include "pg/control.h"
 #include "repo/info.h"
 #include "repo/wal_archive.h"
+#include "storage/posix.h"
 #include "worker/archive_timelines.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 
 namespace backrest::cmd {
+
+namespace {
+
+// pg1-path must be the server's data directory (the same directory, through links) holding the
+// same cluster: a check that passes with a wrong pg1-path lets a later backup or restore fail.
+void checkDataDirectory(pg::Client& db, const std::string& dataPath, uint64_t systemId) {
+    std::string serverDir = db.scalar("SELECT current_setting('data_directory')");
+    std::error_code ec;
+    if (!std::filesystem::equivalent(serverDir, dataPath, ec))
+        raise(ErrorCode::Option,
+              "check: option 'pg1-path' is '{}' but the server ({}) runs on data directory '{}'{}; set pg1-path to "
+              "'{}'",
+              dataPath, db.describe(), serverDir,
+              std::filesystem::exists(dataPath, ec) ? "" : " ('" + dataPath + "' does not exist)", serverDir);
+    storage::PosixStorage pgData(dataPath);
+    auto control = pg::readControl(pgData);
+    if (control.systemId != systemId)
+        raise(ErrorCode::DbMismatch,
+              "check: '{}/global/pg_control' records system identifier {}, the server ({}) reports {}", dataPath,
+              control.systemId, db.describe(), systemId);
+}
+
+}  // namespace
 
 int check(const Config& config) {
     auto repo = openRepo(config);
@@ -22,6 +49,7 @@ int check(const Config& config) {
 
     std::string version = db.scalar("SELECT current_setting('server_version_num')").substr(0, 2);
     uint64_t systemId = std::stoull(db.scalar("SELECT system_identifier::text FROM pg_control_system()"));
+    checkDataDirectory(db, pgPath(config), systemId);
     repo::checkIdentity(backupInfo.current(), version, systemId, layout.stanza, "check (backup.info)");
     repo::checkIdentity(archiveInfo.current(), version, systemId, layout.stanza, "check (archive.info)");
 

@@ -1,6 +1,8 @@
 // Shared command plumbing.
 #include "worker/context.h"
 
+#include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,11 +16,49 @@
 
 namespace backrest::cmd {
 
-std::unique_ptr<storage::Storage> openRepo(const Config& config) {
+namespace {
+
+std::string userName(uid_t uid) {
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    char buffer[1024];
+    if (getpwuid_r(uid, &pw, buffer, sizeof buffer, &found) == 0 && found) return found->pw_name;
+    return std::to_string(uid);
+}
+
+// A file another user writes into the repository (a root backup's backup.info) can leave it
+// unreadable to its owner: only the owner writes. Nothing is written before this check.
+void requireOwner(const Config& config, const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return;  // stanza-create makes it; others fail on their own
+    uid_t me = ::geteuid();
+    if (st.st_uid == me) return;
+    std::string owner = userName(st.st_uid);
+    raise(ErrorCode::RepoOwner,
+          "{}: repository '{}' belongs to user '{}', not '{}' who runs this command: files written now would be "
+          "unreadable to the repository's owner. Run it as that user, e.g. 'sudo -u {} backrest ... {}'",
+          config.command(), path, owner, userName(me), owner, config.command());
+}
+
+std::string repoPath(const Config& config) {
     std::string path = config.getString("repo1-path");
     if (path.empty() || path[0] != '/')
         raise(ErrorCode::Option, "option 'repo1-path' must be an absolute path, not '{}'", path);
+    return path;
+}
+
+}  // namespace
+
+std::unique_ptr<storage::Storage> openRepo(const Config& config, RepoAccess access) {
+    std::string path = repoPath(config);
+    if (access == RepoAccess::Write) requireOwner(config, path);
     return std::make_unique<storage::PosixStorage>(path);
+}
+
+std::optional<repo::LockOwner> lockOwner(const Config& config) {
+    struct stat st {};
+    if (::geteuid() != 0 || ::stat(repoPath(config).c_str(), &st) != 0) return std::nullopt;
+    return repo::LockOwner{st.st_uid, st.st_gid};
 }
 
 repo::Layout stanzaLayout(const Config& config) {

@@ -3,18 +3,25 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/config.h"
 #include "pg/client.h"
 #include "repo/bundle.h"
+#include "repo/file_lock.h"
 #include "repo/file_transfer.h"
 #include "repo/layout.h"
 #include "storage/posix.h"
 
 namespace backrest::cmd {
 
-std::unique_ptr<storage::Storage> openRepo(const Config& config);
+// Write: the commands that write the repository (stanza-create, backup, expire, archive-push,
+// serve) refuse, with RepoOwnerError, to run as a user other than the owner of repo1-path.
+enum class RepoAccess { Read, Write };
+std::unique_ptr<storage::Storage> openRepo(const Config& config, RepoAccess access = RepoAccess::Read);
+// Who gets the lock files a root reader creates: the repository's owner (nullopt unless root).
+std::optional<repo::LockOwner> lockOwner(const Config& config);
 repo::Layout stanzaLayout(const Config& config);
 pg::ConnectOptions connectOptions(const Config& config);
 repo::TransferOptions transferOptions(const Config& config);

@@ -2,11 +2,15 @@
 #include "worker/expire.h"
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/log.h"
+#include "repo/file_lock.h"
 #include "repo/info.h"
 #include "repo/lock.h"
 #include "worker/commands.h"
@@ -25,12 +29,41 @@ repo::RetentionPolicy retentionPolicy(const Config& config) {
 }
 
 std::string runExpire(storage::Storage& repo, const repo::Layout& layout, const repo::RetentionPolicy& policy,
-                      bool dryRun) {
+                      bool dryRun, const std::string& lockPath) {
     auto info = repo::requireBackupInfo(repo, layout);
     auto archiveInfo = repo::requireArchiveInfo(repo, layout);
-    auto plan = repo::planRetention(info, policy);
     std::string verb = dryRun ? "would expire" : "expired";
     std::string report;
+
+    // Each backup to remove is locked exclusively first: one a restore or verify holds is kept
+    // this time, and the plan is made again around it. The locks are held until the files are gone.
+    repo::ensureLockDirectory(lockPath);
+    std::set<std::string> inUse;
+    std::map<std::string, std::string> readers;
+    std::map<std::string, std::unique_ptr<repo::FileLock>> held;
+    repo::RetentionPlan plan;
+    for (bool replan = true; replan;) {
+        replan = false;
+        plan = repo::planRetention(info, policy, inUse);
+        for (const auto& label : plan.expire) {
+            if (held.count(label)) continue;
+            std::string file = repo::backupReadLockFile(lockPath, layout.stanza, label);
+            if (auto lock = repo::FileLock::tryAcquire(file, repo::FileLock::Mode::Exclusive)) {
+                held[label] = std::move(lock);
+                continue;
+            }
+            inUse.insert(label);
+            readers[label] = repo::lockHolders(file);
+            replan = true;
+        }
+    }
+    for (const auto& label : plan.kept)
+        report += readers.count(label)
+                      ? fmt::format("WARNING: backup {} is in use ({}): kept this time; the next expire will remove it\n",
+                                    label, readers[label])
+                      : fmt::format("WARNING: backup {} is kept with a backup of its chain that is in use; the next "
+                                    "expire will remove it\n",
+                                    label);
 
     if (!plan.expire.empty()) {
         report += fmt::format("{} backup{} {}\n", verb, plan.expire.size() > 1 ? "s" : "",
@@ -45,6 +78,20 @@ std::string runExpire(storage::Storage& repo, const repo::Layout& layout, const 
                     b.end());
             repo::saveBackupInfo(repo, layout, info);
             for (const auto& label : plan.expire) repo.removePath(layout.backupDir(label), true);
+        }
+    }
+    held.clear();
+
+    // verify reads the whole archive: while it does, WAL stays.
+    std::unique_ptr<repo::FileLock> walLock;
+    if (!plan.wal.keepFrom.empty()) {
+        std::string archiveLock = repo::archiveReadLockFile(lockPath, layout.stanza);
+        walLock = repo::FileLock::tryAcquire(archiveLock, repo::FileLock::Mode::Exclusive);
+        if (!walLock) {
+            report += fmt::format("WARNING: WAL is being read ({}): no WAL expired this time; the next expire will "
+                                  "remove what retention allows\n",
+                                  repo::lockHolders(archiveLock));
+            return report;
         }
     }
 
@@ -80,13 +127,13 @@ std::string runExpire(storage::Storage& repo, const repo::Layout& layout, const 
 }
 
 int expire(const Config& config) {
-    auto repo = openRepo(config);
+    auto repo = openRepo(config, RepoAccess::Write);
     auto layout = stanzaLayout(config);
     auto policy = retentionPolicy(config);
     policy.set = config.find("set");
     // Expire never runs beside a backup of the same stanza: it could remove the prior backup.
     repo::StanzaLock lock(config.getString("lock-path"), layout.stanza, "backup");
-    fmt::print("{}", runExpire(*repo, layout, policy, config.getBool("dry-run")));
+    fmt::print("{}", runExpire(*repo, layout, policy, config.getBool("dry-run"), config.getString("lock-path")));
     return 0;
 }
 

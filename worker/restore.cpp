@@ -24,6 +24,7 @@
 #include "repo/info.h"
 #include "repo/manifest.h"
 #include "storage/posix.h"
+#include "worker/backup_readers.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/recovery_config.h"
@@ -31,6 +32,7 @@
 #include "worker/restore_owner.h"
 #include "worker/restore_target.h"
 #include "worker/restore_plan.h"
+#include "worker/backup_readers.h"
 
 namespace backrest::cmd {
 
@@ -127,6 +129,10 @@ int restore(const Config& config) {
     auto plan = planRestore(config, *repo, layout, backupInfo, recovery);
     const std::string label = plan.label;
     auto manifest = std::move(plan.manifest);
+    // From here until it is done, an expire beside it keeps the backup and its chain; a backup
+    // expired since it was chosen is an error here, before anything is written.
+    BackupReaders readers(config, layout);
+    backupInfo = holdForRestore(readers, *repo, layout, label);
 
     storage::PosixStorage rootStorage("/");
     storage::Storage& fs = rootStorage;  // through the interface, for its default arguments

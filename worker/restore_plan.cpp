@@ -12,6 +12,7 @@
 #include "pg/wal.h"
 #include "repo/wal_continuity.h"
 #include "worker/archive_timelines.h"
+#include "worker/backup_readers.h"
 
 namespace backrest::cmd {
 
@@ -46,14 +47,10 @@ std::string chooseBackup(const Config& config, const repo::Layout& layout,
                          const repo::BackupInfo& info, const RecoverySettings& r) {
     if (auto set = config.find("set")) {
         const auto* chosen = info.find(*set);
-        if (!chosen) {
-            std::string available;
-            for (const auto& b : info.backups)
-                available += (available.empty() ? "" : ", ") + b.label;
+        if (!chosen)
             raise(ErrorCode::BackupSet,
-                  "restore: backup set '{}' does not exist in stanza '{}' (available: {})", *set,
-                  layout.stanza, available.empty() ? "none" : available);
-        }
+                  "restore: backup {} is not in stanza '{}': it was expired, or never made; available: {}", *set,
+                  layout.stanza, availableBackups(info));
         if (reaches(*chosen, r)) return *set;
         const auto* other = newestReaching(info, r);
         raise(ErrorCode::BackupSet,

@@ -143,7 +143,8 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
         repo::StanzaLock lock(d.config.getString("lock-path"), d.layout.stanza, "backup");
         auto policy = retentionPolicy(d.config);
         if (request.contains("set")) policy.set = request.at("set").get<std::string>();
-        return {{"report", runExpire(*d.repo, d.layout, policy, request.value("dry-run", false))}};
+        return {{"report", runExpire(*d.repo, d.layout, policy, request.value("dry-run", false),
+                                      d.config.getString("lock-path"))}};
     }
     if (type == "info") return {{"backups", stanzaInfoJson(*d.repo, d.layout.stanza)["backup"]}};
     if (type == "backup-begin") {
@@ -181,7 +182,7 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
                          {"file-count", m.files.size()}, {"wal-start", m.walStart}, {"wal-stop", m.walStop}};
         logInfo("serve: backup {} committed: {} in {} files", m.label, formatBytes(m.totalSize()), m.files.size());
         auto policy = retentionPolicy(d.config);
-        if (policy.full || policy.diff) reply["expire"] = runExpire(*d.repo, d.layout, policy, false);
+        if (policy.full || policy.diff) reply["expire"] = runExpire(*d.repo, d.layout, policy, false, d.config.getString("lock-path"));
         job.reset();
         return reply;
     }
@@ -243,7 +244,7 @@ void serveConnection(Daemon& d, protocol::Connection conn) {
 
 int serve(const Config& config) {
     setLogTimestamps(true);
-    Daemon d{config, openRepo(config), stanzaLayout(config), pgPath(config), nullptr};
+    Daemon d{config, openRepo(config, RepoAccess::Write), stanzaLayout(config), pgPath(config), nullptr};
     auto transfer = transferOptions(config);
     PusherSettings push;
     push.repo = d.repo.get();

@@ -43,7 +43,7 @@ std::string createStanza(storage::Storage& repo, const repo::Layout& layout, con
 }
 
 int stanzaCreate(const Config& config) {
-    auto repo = openRepo(config);
+    auto repo = openRepo(config, RepoAccess::Write);
     fmt::print("stanza-create: {}\n", createStanza(*repo, stanzaLayout(config), pgPath(config)));
     return 0;
 }

@@ -24,6 +24,7 @@
 #include "repo/checksummed_json.h"
 #include "repo/info.h"
 #include "repo/manifest.h"
+#include "worker/backup_readers.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/verify_read.h"
@@ -76,7 +77,7 @@ struct LoadedManifest {
 class StanzaVerify {
 public:
     explicit StanzaVerify(const Config& config)
-        : repo_(openRepo(config)), layout_(stanzaLayout(config)), set_(config.find("set")),
+        : repo_(openRepo(config)), layout_(stanzaLayout(config)), readers_(config, layout_), set_(config.find("set")),
           bufferSize_(transferOptions(config).bufferSize),
           processMax_(static_cast<size_t>(config.getInt("process-max"))) {}
 
@@ -146,6 +147,7 @@ private:
 
     std::unique_ptr<storage::Storage> repo_;
     repo::Layout layout_;
+    BackupReaders readers_;  // what verify reads stays until it is done (an expire keeps it)
     std::optional<std::string> set_;
     size_t bufferSize_, processMax_;
     repo::BackupInfo backupInfo_;
@@ -173,7 +175,8 @@ private:
 void StanzaVerify::loadInfo() {
     for (const auto& w : copyWarnings(*repo_, layout_.backupInfo())) warnings_.push_back(w);
     for (const auto& w : copyWarnings(*repo_, layout_.archiveInfo())) warnings_.push_back(w);
-    backupInfo_ = repo::requireBackupInfo(*repo_, layout_);
+    readers_.holdArchive();
+    backupInfo_ = holdForVerify(readers_, *repo_, layout_, set_, warnings_);
     archiveInfo_ = repo::requireArchiveInfo(*repo_, layout_);
     const auto &b = backupInfo_.current(), &a = archiveInfo_.current();
     if (b.id != a.id || b.version != a.version || b.systemId != a.systemId)

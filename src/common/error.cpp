@@ -31,6 +31,7 @@ std::string_view errorCodeName(ErrorCode code) {
         case ErrorCode::Postmaster: return "PostmasterRunningError";
         case ErrorCode::Command: return "CommandError";
         case ErrorCode::Cancelled: return "CancelledError";
+        case ErrorCode::RepoOwner: return "RepoOwnerError";
     }
     return "UnknownError";
 }

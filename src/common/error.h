@@ -36,6 +36,8 @@ enum class ErrorCode : int {
     Postmaster = 40,      // a PostgreSQL server is running on the restore target
     Command = 41,         // unknown command or bad arguments
     Cancelled = 42,
+    RepoOwner = 43,       // a command that writes the repository run as a user other than its owner
+    Last = RepoOwner,     // the highest code (a reply from the daemon outside the range is a ProtocolError)
 };
 
 std::string_view errorCodeName(ErrorCode code);

@@ -179,7 +179,7 @@ Message Client::call(const std::string& type, Message fields, int timeoutMs,
                 !e->contains("message") || !e->at("message").is_string())
                 raise(ErrorCode::Protocol, "malformed error reply to '{}': {}", type, r.dump().substr(0, 200));
             int code = e->at("code").get<int>();
-            if (code < static_cast<int>(ErrorCode::Assert) || code > static_cast<int>(ErrorCode::Cancelled))
+            if (code < static_cast<int>(ErrorCode::Assert) || code > static_cast<int>(ErrorCode::Last))
                 code = static_cast<int>(ErrorCode::Protocol);
             throw Error(static_cast<ErrorCode>(code), e->at("message").get<std::string>());
         }

@@ -12,14 +12,14 @@
 #include <string>
 
 #include "common/error.h"
+#include "repo/file_lock.h"
 
 namespace backrest::repo {
 
 StanzaLock::StanzaLock(const std::string& lockPath, const std::string& stanza, const std::string& kind,
                        int waitSeconds)
     : file_(lockPath + "/" + stanza + "-" + kind + ".lock") {
-    if (::mkdir(lockPath.c_str(), 0770) != 0 && errno != EEXIST)
-        raiseErrno(ErrorCode::FileOpen, "unable to create lock directory", lockPath);
+    ensureLockDirectory(lockPath);
     fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd_ < 0) raiseErrno(ErrorCode::FileOpen, "unable to open lock file", file_);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(waitSeconds);

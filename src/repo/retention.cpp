@@ -26,7 +26,8 @@ std::string position(const std::string& wal) { return wal.substr(8, 16); }
 
 }  // namespace
 
-RetentionPlan planRetention(const BackupInfo& info, const RetentionPolicy& policy) {
+RetentionPlan planRetention(const BackupInfo& info, const RetentionPolicy& policy,
+                            const std::set<std::string>& inUse) {
     RetentionPlan plan;
     std::set<std::string> expire;
     if (policy.set) {
@@ -46,8 +47,22 @@ RetentionPlan planRetention(const BackupInfo& info, const RetentionPolicy& polic
             roots.insert(diffs.begin(), diffs.end() - *policy.diff);
         expire = withDependents(info, roots);
     }
-    for (const auto& b : info.backups)
+    std::set<std::string> kept;
+    for (const auto& label : inUse)
+        if (expire.count(label)) kept.insert(label);
+    for (bool grew = !kept.empty(); grew;) {
+        grew = false;
+        for (const auto& b : info.backups) {
+            if (b.prior.empty() || !expire.count(b.label) || !expire.count(b.prior)) continue;
+            if (kept.count(b.prior) && !kept.count(b.label)) grew = kept.insert(b.label).second;
+            if (kept.count(b.label) && !kept.count(b.prior)) grew = kept.insert(b.prior).second;
+        }
+    }
+    for (const auto& label : kept) expire.erase(label);
+    for (const auto& b : info.backups) {
         if (expire.count(b.label)) plan.expire.push_back(b.label);
+        if (kept.count(b.label)) plan.kept.push_back(b.label);
+    }
 
     // WAL: with no full retention set nothing is expired (as pgBackRest: retention must be
     // configured for archive expiry). Otherwise keep all WAL from the oldest backup in the

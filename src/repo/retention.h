@@ -29,12 +29,17 @@ struct WalKeep {
 
 struct RetentionPlan {
     std::vector<std::string> expire;  // labels, oldest first
+    std::vector<std::string> kept;    // would expire, kept because in use (or tied to one in use)
     WalKeep wal;
 };
 
 // Throws BackupSetInvalidError when --set names a backup that does not exist or is the only
 // full backup left with no retention to replace it.
-RetentionPlan planRetention(const BackupInfo& info, const RetentionPolicy& policy);
+// `inUse`: backups a reader holds, which this expire must not remove. Each is kept with every
+// expiring backup of its chain (those it depends on and those that depend on it), and the WAL is
+// planned as if they were retained; the next expire removes them.
+RetentionPlan planRetention(const BackupInfo& info, const RetentionPolicy& policy,
+                            const std::set<std::string>& inUse = {});
 
 // True when the WAL file `name` (a segment or .backup file) may be removed under `keep`.
 bool walExpired(const std::string& name, const WalKeep& keep);

@@ -1,7 +1,8 @@
-// Stanza lock: a second holder of the same stanza and kind is refused, others are not.
-#include <unistd.h>
-
+// Stanza lock: a second holder of the same stanza and kind is refused, others are not. Backup
+// read locks: readers share, expire excludes them, and the holder is named.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "repo/file_lock.h"
 #include "repo/lock.h"
 #include "test/unit/test_support.h"
 
@@ -23,7 +25,7 @@ using backrest::test::errorOf;
 using backrest::test::has;
 
 class RepoLock : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/repo-lock-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
@@ -62,7 +64,8 @@ TEST_F(RepoLock, OtherStanzaOrKindIsIndependent) {
 TEST_F(RepoLock, ReleasedOnDestruction) {
     {
         StanzaLock first(lockPath_, "main", "backup");
-        EXPECT_EQ(errorOf([&] { StanzaLock again(lockPath_, "main", "backup"); }).code(), ErrorCode::Lock);
+        EXPECT_EQ(errorOf([&] { StanzaLock again(lockPath_, "main", "backup"); }).code(),
+                  ErrorCode::Lock);
     }
     EXPECT_NO_THROW(StanzaLock(lockPath_, "main", "backup"));
     // A refused attempt leaves the holder's lock in place.
@@ -76,6 +79,66 @@ TEST_F(RepoLock, UncreatableLockDirectory) {
     Error e = errorOf([&] { StanzaLock l(root_ + "/file/lock", "main", "backup"); });
     EXPECT_EQ(e.code(), ErrorCode::FileOpen);
     EXPECT_TRUE(has(e.what(), root_ + "/file/lock")) << e.what();
+}
+
+TEST_F(RepoLock, ReadersShareAndExcludeExpire) {
+    ensureLockDirectory(lockPath_);
+    std::string file = backupReadLockFile(lockPath_, "main", "20261205-081419F");
+    EXPECT_EQ(file, lockPath_ + "/main-20261205-081419F.read.lock");
+    using M = FileLock::Mode;
+    // Each tryAcquire opens the file again: flock conflicts between open files, even in one
+    // process.
+    auto reader1 = FileLock::tryAcquire(file, M::Shared);
+    auto reader2 = FileLock::tryAcquire(file, M::Shared);
+    ASSERT_NE(reader1, nullptr);
+    ASSERT_NE(reader2, nullptr);
+    EXPECT_EQ(FileLock::tryAcquire(file, M::Exclusive), nullptr);
+    reader1.reset();
+    EXPECT_EQ(FileLock::tryAcquire(file, M::Exclusive), nullptr);  // one reader left
+    reader2.reset();
+    auto expire = FileLock::tryAcquire(file, M::Exclusive);
+    ASSERT_NE(expire, nullptr);
+    EXPECT_EQ(FileLock::tryAcquire(file, M::Shared), nullptr);
+    EXPECT_EQ(FileLock::tryAcquire(file, M::Exclusive), nullptr);
+    expire.reset();
+    EXPECT_NE(FileLock::tryAcquire(file, M::Shared), nullptr);
+    EXPECT_NE(FileLock::acquire(file, M::Exclusive), nullptr);
+    // Other backups and the archive are independent.
+    auto held = FileLock::tryAcquire(file, M::Exclusive);
+    EXPECT_NE(FileLock::tryAcquire(backupReadLockFile(lockPath_, "main", "20261205-081420F"),
+                                   M::Exclusive),
+              nullptr);
+    EXPECT_NE(FileLock::tryAcquire(archiveReadLockFile(lockPath_, "main"), M::Exclusive), nullptr);
+}
+
+TEST_F(RepoLock, HolderIsNamedByPid) {
+    ensureLockDirectory(lockPath_);
+    std::string file = archiveReadLockFile(lockPath_, "main");
+    EXPECT_EQ(lockHolders(file), "unknown holder");  // no file yet
+    auto held = FileLock::tryAcquire(file, FileLock::Mode::Shared);
+    std::string holders = lockHolders(file);
+    EXPECT_TRUE(has(holders, ", pid " + std::to_string(::getpid()))) << holders;
+    held.reset();
+    EXPECT_EQ(lockHolders(file), "unknown holder");
+}
+
+TEST_F(RepoLock, LockFilesAreOpenToTheGroup) {
+    ensureLockDirectory(lockPath_);
+    std::string file = backupReadLockFile(lockPath_, "main", "20261205-081419F");
+    auto held = FileLock::tryAcquire(file, FileLock::Mode::Shared);
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0660u);
+}
+
+TEST_F(RepoLock, UnusableLockDirectoryIsNamed) {
+    if (::geteuid() == 0) GTEST_SKIP() << "root can use any directory";
+    fs::create_directory(lockPath_);
+    fs::permissions(lockPath_, fs::perms::owner_read);
+    Error e = errorOf([&] { ensureLockDirectory(lockPath_); });
+    fs::permissions(lockPath_, fs::perms::owner_all);
+    EXPECT_EQ(e.code(), ErrorCode::FileOpen);
+    EXPECT_TRUE(has(e.what(), "lock directory '" + lockPath_ + "'")) << e.what();
 }
 
 }  // namespace

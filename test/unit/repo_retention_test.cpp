@@ -104,3 +104,31 @@ TEST(RepoRetention, SetExpiresOneBackupAndItsDependents) {
         EXPECT_NE(std::string(e.what()).find("20200101-000000F"), std::string::npos);
     }
 }
+
+// A backup a reader holds is kept with its chain, and the WAL is planned as if it were retained.
+TEST(RepoRetention, InUseBackupIsKeptWithItsChain) {
+    RetentionPolicy p;
+    p.full = 1;
+    auto plan = planRetention(chain(), p, {"20260101-000000F_20260102-000000I"});
+    EXPECT_EQ(plan.kept, (std::vector<std::string>{"20260101-000000F", "20260101-000000F_20260102-000000I"}));
+    EXPECT_EQ(plan.expire, (std::vector<std::string>{"20260103-000000F", "20260103-000000F_20260104-000000D",
+                                                     "20260103-000000F_20260105-000000I"}));
+    // F1's WAL stays (its range and everything from the archive window on).
+    EXPECT_FALSE(walExpired("000000010000000000000002", plan.wal));
+    EXPECT_FALSE(walExpired("000000010000000000000004", plan.wal));
+
+    // The diff in use keeps the incr that depends on it; its full was never to expire.
+    p.full = 2;
+    p.diff = 0;
+    plan = planRetention(chain(), p, {"20260103-000000F_20260104-000000D", "20260106-000000F"});
+    EXPECT_EQ(plan.kept,
+              (std::vector<std::string>{"20260103-000000F_20260104-000000D", "20260103-000000F_20260105-000000I"}));
+    EXPECT_EQ(plan.expire, (std::vector<std::string>{"20260101-000000F", "20260101-000000F_20260102-000000I"}));
+
+    // --set of a backup in use expires nothing.
+    RetentionPolicy set;
+    set.set = "20260103-000000F";
+    plan = planRetention(chain(), set, {"20260103-000000F"});
+    EXPECT_TRUE(plan.expire.empty());
+    EXPECT_EQ(plan.kept.size(), 3u);
+}
