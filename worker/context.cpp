@@ -12,19 +12,12 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/user.h"
 #include "repo/wal_archive.h"
 
 namespace backrest::cmd {
 
 namespace {
-
-std::string userName(uid_t uid) {
-    struct passwd pw {};
-    struct passwd* found = nullptr;
-    char buffer[1024];
-    if (getpwuid_r(uid, &pw, buffer, sizeof buffer, &found) == 0 && found) return found->pw_name;
-    return std::to_string(uid);
-}
 
 // A file another user writes into the repository (a root backup's backup.info) can leave it
 // unreadable to its owner: only the owner writes. Nothing is written before this check.

@@ -16,18 +16,11 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/user.h"
 
 namespace backrest::repo {
 
 namespace {
-
-std::string userName(uid_t uid) {
-    struct passwd pw {};
-    struct passwd* found = nullptr;
-    char buffer[1024];
-    if (getpwuid_r(uid, &pw, buffer, sizeof buffer, &found) == 0 && found) return found->pw_name;
-    return std::to_string(uid);
-}
 
 // Gives a file or directory root just created to the repository's owner.
 void giveTo(int fd, const std::string& path, const std::optional<LockOwner>& owner) {

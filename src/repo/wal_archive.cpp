@@ -356,41 +356,28 @@ bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& inf
               "--stanza and the repository",
               walName, where, identity->systemId, *clusterSystemId);
 
-    auto in = repo.openRead(found->path);
     storage::WriteOptions write;
     write.mode = 0600;
     write.syncFile = false;  // PostgreSQL fetches again after a crash; the rename keeps it whole
     write.syncPath = false;
     write.createPath = false;
     auto out = destination.openWrite(destinationPath, write);
-    std::string header;
-    io::FilterChain chain([&](std::span<const uint8_t> bytes) {
-        if (header.size() < 64)
-            header.append(reinterpret_cast<const char*>(bytes.data()),
-                          std::min<size_t>(bytes.size(), 64 - header.size()));
-        out->write(bytes);
-    });
-    chain.push(io::makeDecompressFilter(found->compressType, where));
-    auto& sha = chain.add<io::Sha256Filter>();
-    auto& size = chain.add<io::SizeFilter>();
-    io::Buffer buffer(bufferSize);
+    StoredWalBytes read;
     try {
-        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
-            chain.write({buffer.data(), n});
-        chain.finish();
+        read = readStoredWal(repo, *found, bufferSize, [&](std::span<const uint8_t> bytes) { out->write(bytes); });
     } catch (const Error& e) {
         throw Error(
             e.code(),
             fmt::format("archive-get: WAL file {} cannot be read from the repository ('{}'): {}",
                         walName, where, e.what()));
     }
-    if (sha.hex() != found->sha256)
+    if (read.sha256 != found->sha256)
         raise(ErrorCode::Checksum,
               "archive-get: WAL file {} is damaged in the repository ('{}'): SHA-256 {} expected, "
               "{} read",
-              walName, where, found->sha256, sha.hex());
+              walName, where, found->sha256, read.sha256);
     if (pg::isWalSegmentName(walName))
-        checkRestoredSegment(walName, where, header, size.bytes(), *identity);
+        checkRestoredSegment(walName, where, read.header, read.size, *identity);
     out->close();
     return true;
 }

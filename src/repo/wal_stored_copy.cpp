@@ -14,38 +14,48 @@
 
 namespace backrest::repo {
 
-std::string storedWalProblem(storage::Storage& repo, const std::string& walName,
-                             const ArchivedWal& stored, size_t bufferSize) {
-    std::string header;
+StoredWalBytes readStoredWal(storage::Storage& repo, const ArchivedWal& stored, size_t bufferSize,
+                             const std::function<void(std::span<const uint8_t>)>& sink) {
+    StoredWalBytes read;
     auto in = repo.openRead(stored.path);
     io::FilterChain chain([&](std::span<const uint8_t> bytes) {
-        if (header.size() < 64)
-            header.append(reinterpret_cast<const char*>(bytes.data()),
-                          std::min<size_t>(bytes.size(), 64 - header.size()));
+        if (read.header.size() < 64)
+            read.header.append(reinterpret_cast<const char*>(bytes.data()),
+                               std::min<size_t>(bytes.size(), 64 - read.header.size()));
+        if (sink) sink(bytes);
     });
     chain.push(io::makeDecompressFilter(stored.compressType, repo.fullPath(stored.path)));
     auto& sha = chain.add<io::Sha256Filter>();
     auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);
+    for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
+        chain.write({buffer.data(), n});
+    chain.finish();
+    read.sha256 = sha.hex();
+    read.size = size.bytes();
+    return read;
+}
+
+std::string storedWalProblem(storage::Storage& repo, const std::string& walName,
+                             const ArchivedWal& stored, size_t bufferSize) {
+    StoredWalBytes read;
     try {
-        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
-            chain.write({buffer.data(), n});
-        chain.finish();
+        read = readStoredWal(repo, stored, bufferSize);
     } catch (const Error& e) {
         if (e.code() != ErrorCode::Compress) throw;
         return fmt::format("it does not decompress: {}", e.what());
     }
-    if (sha.hex() != stored.sha256)
-        return fmt::format("its bytes have SHA-256 {}, not the {} its name records", sha.hex(),
+    if (read.sha256 != stored.sha256)
+        return fmt::format("its bytes have SHA-256 {}, not the {} its name records", read.sha256,
                            stored.sha256);
     if (!pg::isWalSegmentName(walName) && !pg::isPartialName(walName)) return {};
     try {
         auto h =
-            pg::parseWalHeader({reinterpret_cast<const uint8_t*>(header.data()), header.size()},
+            pg::parseWalHeader({reinterpret_cast<const uint8_t*>(read.header.data()), read.header.size()},
                                repo.fullPath(stored.path));
-        if (h.segmentSize != size.bytes())
-            return fmt::format("it has {} bytes where a segment of its cluster has {}",
-                               size.bytes(), h.segmentSize);
+        if (h.segmentSize != read.size)
+            return fmt::format("it has {} bytes where a segment of its cluster has {}", read.size,
+                               h.segmentSize);
     } catch (const Error& e) {
         if (e.code() != ErrorCode::Format) throw;
         return fmt::format("it is not a WAL segment: {}", e.what());

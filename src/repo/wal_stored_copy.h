@@ -6,12 +6,23 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 
 #include "repo/wal_archive.h"
 #include "storage/storage.h"
 
 namespace backrest::repo {
+
+// The original bytes of a stored WAL file read back: decompressed (CompressError when they do
+// not), hashed, counted, their first 64 bytes kept (the long page header), each passed to `sink`.
+struct StoredWalBytes {
+    std::string sha256;
+    uint64_t size = 0;
+    std::string header;
+};
+StoredWalBytes readStoredWal(storage::Storage& repo, const ArchivedWal& stored, size_t bufferSize,
+                             const std::function<void(std::span<const uint8_t>)>& sink = {});
 
 // Why a stored copy is provably bad, or empty when it is good: it does not decompress, its bytes
 // do not hash to the SHA-256 in its name, or (a segment) it does not start with a WAL page header
