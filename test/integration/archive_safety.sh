@@ -97,7 +97,7 @@ expect_contains "archive-get says recovery stops on purpose" "$OUT" "exits $FATA
 cp -p "$IT_TMP/good.zst" "$STORED"
 expect_exit "archive-get with an unknown option" $FATAL_EXIT "$BR" --config="$CONF" --stanza=main --no-such-option \
     archive-get "$SEG" "$IT_TMP/get/x"
-expect_contains "unknown option: the usual error" "$OUT" "ERROR: [021] OptionError: unknown option '--no-such-option'"
+expect_contains "unknown option: the usual error" "$OUT" "ERROR: [021] OptionError: unknown option 'no-such-option'"
 expect_exit "archive-get with an unreadable config file" $FATAL_EXIT "$BR" --config="$IT_TMP/missing.conf" \
     --stanza=main archive-get "$SEG" "$IT_TMP/get/x"
 SEGDIR=$(dirname "$STORED")
