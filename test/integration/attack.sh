@@ -2,6 +2,10 @@
 # Attacks on the data-loss fixes from outside, on real clusters: each scenario is a way a restore
 # could end in a cluster that starts with wrong data, and must end in a clear error instead.
 #
+# A live data directory under another path (a bind mount): the /proc scan compared paths only,
+# so a restore into a directory of the running cluster under that path went ahead, and a
+# --delta into the data directory itself was answered "remove its postmaster.pid".
+#
 # A bad copy set aside (<segment>-<sha>.bad-<time>) counted as an archived segment by the gap
 # check: the only copy of a segment set aside, restore went ahead and recovery stopped there.
 #
@@ -17,6 +21,18 @@ SUITE=attack
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
 it_setup
+if [ "$(id -u)" -ne 0 ]; then
+    fail "setup: the attack suite runs as root (it bind-mounts a live data directory)"
+    exit 1
+fi
+# The bind mount of the live data directory is undone whatever happens, before the temp area
+# (holding that data directory) is removed.
+ALIAS=$IT_TMP/alias
+attack_finish() {
+    mountpoint -q "$ALIAS" 2>/dev/null && { umount "$ALIAS" || umount -l "$ALIAS"; }
+    it_finish
+}
+trap attack_finish EXIT
 
 it_primary 55800
 ARCHIVE=$IT_TMP/repo/archive/main/15-1
@@ -53,6 +69,27 @@ wait_archived() {  # segment
 must psql_at 55800 "CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 100)"
 expect_exit "backup" 0 "$BR" --config="$CONF" --stanza=main backup --type=full --start-fast
 must br check
+
+# --- a live data directory under another path ----------------------------------------------
+# The running primary's data directory bind-mounted at $ALIAS: the same directory under a path
+# the /proc scan's path comparison does not know. A restore into it, or into a directory of it,
+# must be refused as into the live cluster, and the message must not send the user to delete the
+# postmaster.pid of a running server.
+as_pg mkdir -p "$ALIAS"
+must mount --bind "$DATA" "$ALIAS"
+TWOPHASE_BEFORE=$(ls -A "$DATA/pg_twophase" | wc -l)
+expect_exit "restore --delta into the live data directory under another path" 40 \
+    "$BR" --config="$CONF" --stanza=main --pg1-path="$ALIAS" restore --delta
+expect_contains "... names the running PostgreSQL" "$OUT" "PostgreSQL is running on data directory '$ALIAS'"
+expect_eq "... does not tell to remove the live server's postmaster.pid" \
+    "$([[ "$OUT" == *"remove '$ALIAS/postmaster.pid'"* ]] && echo advises-removal || echo no)" "no"
+expect_exit "restore into an empty directory of the live cluster, under another path" 40 \
+    "$BR" --config="$CONF" --stanza=main --pg1-path="$ALIAS/pg_twophase" restore
+expect_contains "... names the live data directory it is inside" "$OUT" "is inside '$DATA', the data directory"
+expect_eq "... nothing written into the live cluster's pg_twophase" \
+    "$(ls -A "$DATA/pg_twophase" | wc -l)" "$TWOPHASE_BEFORE"
+must umount "$ALIAS"
+expect_eq "the primary still answers, with its rows" "$(psql_at 55800 'SELECT count(*) FROM t')" "100"
 
 # --- a bad copy set aside is not an archived segment ----------------------------------------
 # The only copy of a segment renamed aside as <name>-<sha>.bad-<time> (what archive-push does with
