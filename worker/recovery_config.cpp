@@ -1,13 +1,14 @@
 // Recovery settings for a restored cluster.
 #include "worker/recovery_config.h"
 
-#include <fmt/format.h>
 #include <unistd.h>
 
 #include <climits>
 #include <filesystem>
 #include <set>
 #include <sstream>
+
+#include <fmt/format.h>
 
 #include "common/error.h"
 #include "pg/recovery_target.h"

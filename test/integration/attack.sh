@@ -6,6 +6,9 @@
 # so a restore into a directory of the running cluster under that path went ahead, and a
 # --delta into the data directory itself was answered "remove its postmaster.pid".
 #
+# Two restores at once into one directory: nothing kept the second out; both wrote into it
+# (the same backup "resumed" from the first's marker, or another one with --delta).
+#
 # A bad copy set aside (<segment>-<sha>.bad-<time>) counted as an archived segment by the gap
 # check: the only copy of a segment set aside, restore went ahead and recovery stopped there.
 #
@@ -90,6 +93,43 @@ expect_eq "... nothing written into the live cluster's pg_twophase" \
     "$(ls -A "$DATA/pg_twophase" | wc -l)" "$TWOPHASE_BEFORE"
 must umount "$ALIAS"
 expect_eq "the primary still answers, with its rows" "$(psql_at 55800 'SELECT count(*) FROM t')" "100"
+
+# --- two restores at once into the same directory ------------------------------------------
+# A restore of B1 is under way (stopped with SIGSTOP right after its marker appeared, so the
+# timing is fixed). The same restore run again meanwhile took the marker for an unfinished one
+# and "resumed" it; a restore of B2 with --delta, as the refusal of a restore without it
+# advises, went over it. Both wrote into the directory A was writing: one must be refused.
+must psql_at 55800 "CREATE TABLE big AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 300000) g"
+expect_exit "backup B1" 0 "$BR" --config="$CONF" --stanza=main backup --type=full --start-fast
+B1=$(br info --output=json | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['backup'][-1]['label'])")
+must psql_at 55800 "INSERT INTO t SELECT generate_series(101, 150); UPDATE big SET pad = repeat('y', 200)"
+sleep 1.1  # B2's label differs from B1's
+expect_exit "backup B2" 0 "$BR" --config="$CONF" --stanza=main backup --type=full --start-fast
+B2=$(br info --output=json | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['backup'][-1]['label'])")
+TWICE=$IT_TMP/restore-twice
+"${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main --pg1-path="$TWICE" restore --set="$B1" \
+    --type=immediate --target-action=promote --archive-mode=off >"$IT_TMP/twice-a.out" 2>&1 &
+PA=$!
+for _ in $(seq 1 2000); do [ -f "$TWICE/backrest.restore" ] && break; sleep 0.005; done
+kill -STOP "$PA"
+expect_exit "the same restore run again while the first is under way: refused" 29 \
+    "$BR" --config="$CONF" --stanza=main --pg1-path="$TWICE" restore --set="$B1" \
+    --type=immediate --target-action=promote --archive-mode=off
+expect_contains "... naming the directory another restore is writing" "$OUT" "another restore is writing into '$TWICE'"
+expect_exit "restore --delta of another backup over a restore under way: refused" 29 \
+    "$BR" --config="$CONF" --stanza=main --pg1-path="$TWICE" restore --set="$B2" --delta \
+    --type=immediate --target-action=promote --archive-mode=off
+expect_contains "... naming the directory" "$OUT" "another restore is writing into '$TWICE'"
+kill -CONT "$PA"
+wait "$PA"
+expect_eq "the first restore completes (exit)" "$?" "0"
+sed -i "s/^port = .*/port = 55803/" "$TWICE/postgresql.conf"
+pg_start "$TWICE"
+wait_promoted 55803 || fail "two restores at once: recovery did not finish" "$(tail -20 "$TWICE.log")"
+expect_eq "... and the copy holds exactly B1 (rows of t, pad of big)" \
+    "$(psql_at 55803 "SELECT (SELECT count(*) FROM t) || ' ' || (SELECT string_agg(DISTINCT left(pad, 1), '') FROM big)")" "100 x"
+pg_stop "$TWICE"
+rm -rf "$TWICE"
 
 # --- a bad copy set aside is not an archived segment ----------------------------------------
 # The only copy of a segment renamed aside as <name>-<sha>.bad-<time> (what archive-push does with
