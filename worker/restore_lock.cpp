@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "common/error.h"
+#include "common/log.h"
 
 namespace backrest::cmd {
 
@@ -25,8 +27,12 @@ RestoreDirectoryLock::RestoreDirectoryLock(const std::string& dataPath) {
               "this one. Wait for it to finish (or stop it), then run this restore again if it is "
               "still wanted",
               dataPath);
-    errno = err;
-    raiseErrno(ErrorCode::FileOpen, "restore: unable to lock data directory", dataPath);
+    // A file system without flock on directories (NFS turns flock into a POSIX lock, which a
+    // directory opened read-only cannot take): the restore goes on, unprotected, and says so.
+    logWarn(
+        "restore: could not lock data directory '{}' ({}): a second restore started into it "
+        "now would not be refused",
+        dataPath, std::strerror(err));
 }
 
 RestoreDirectoryLock::~RestoreDirectoryLock() {

@@ -9,7 +9,8 @@ namespace backrest::cmd {
 
 // An exclusive flock(2) on the pg1-path directory itself, held until destroyed (or the process
 // dies: a kill -9 releases it, so a resumed restore is never locked out by a dead one). Raises
-// LockError naming the directory when another restore holds it. The directory must exist.
+// LockError naming the directory when another restore holds it; where the file system cannot
+// lock a directory, warns and holds nothing. The directory must exist.
 class RestoreDirectoryLock {
   public:
     explicit RestoreDirectoryLock(const std::string& dataPath);
