@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -32,6 +33,16 @@ std::string shellWord(const std::string& word) {
     return quoted + "'";
 }
 
+// PostgreSQL runs restore_command in the data directory it recovers: a path given relative to
+// where restore ran would name another directory there (or none), so it is made absolute.
+std::string absolutePathArg(const std::string& name, const std::string& arg) {
+    auto eq = arg.find('=');
+    if ((name != "config" && name != "repo1-path") || eq == std::string::npos) return arg;
+    std::string value = arg.substr(eq + 1);
+    if (value.empty() || value.starts_with("/")) return arg;
+    return arg.substr(0, eq + 1) + std::filesystem::absolute(value).lexically_normal().string();
+}
+
 // The archive-get command PostgreSQL will run: this binary with the options that locate the
 // repository, so recovery reads the same repository the restore did.
 std::string restoreCommand(const Config& config) {
@@ -40,7 +51,7 @@ std::string restoreCommand(const Config& config) {
     std::string command = shellWord(selfExecutable());
     for (const auto& arg : config.passThroughArgs()) {
         std::string name = arg.substr(2, arg.find('=') - 2);
-        if (relevant.count(name)) command += " " + shellWord(arg);
+        if (relevant.count(name)) command += " " + shellWord(absolutePathArg(name, arg));
     }
     if (config.source("stanza") == OptionSource::Default || config.source("stanza") == OptionSource::ConfigFile)
         command += " " + shellWord("--stanza=" + config.getString("stanza"));
@@ -114,12 +125,17 @@ RecoverySettings recoverySettings(const Config& config) {
         r.settings.emplace_back("recovery_target_inclusive", "false");
     if (r.type == "immediate" || targetTypes.count(r.type))
         r.settings.emplace_back("recovery_target_action", config.getString("target-action"));
-    if (auto timeline = config.find("target-timeline")) r.settings.emplace_back("recovery_target_timeline", *timeline);
+    if (auto timeline = config.find("target-timeline"))
+        r.settings.emplace_back("recovery_target_timeline", pg::parseTargetTimeline(*timeline));
     for (const auto& option : config.getMulti("recovery-option")) {
         auto eq = option.find('=');
         if (eq == std::string::npos || eq == 0)
             raise(ErrorCode::Option, "invalid value '{}' for option 'recovery-option' (expected name=value)", option);
-        r.settings.emplace_back(option.substr(0, eq), option.substr(eq + 1));
+        std::string name = option.substr(0, eq), value = option.substr(eq + 1);
+        // Restore checks the archive along the timeline PostgreSQL will follow: the same reading.
+        if (name == "recovery_target_timeline")
+            value = pg::parseTargetTimeline(value, "recovery-option=recovery_target_timeline");
+        r.settings.emplace_back(name, value);
     }
     r.signalFile = r.type == "standby" ? "standby.signal" : "recovery.signal";
     return r;

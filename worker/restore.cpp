@@ -29,6 +29,7 @@
 #include "worker/context.h"
 #include "worker/recovery_config.h"
 #include "worker/restore_delta.h"
+#include "worker/restore_lock.h"
 #include "worker/restore_owner.h"
 #include "worker/restore_target.h"
 #include "worker/restore_plan.h"
@@ -137,9 +138,14 @@ int restore(const Config& config) {
     storage::PosixStorage rootStorage("/");
     storage::Storage& fs = rootStorage;  // through the interface, for its default arguments
     auto locations = targetLocations(config, manifest, dataPath);
+    checkRestoreTargets(manifest, locations, dataPath, delta);  // before anything is written
+    RestoreOwner owner(dataPath, manifest);
+    owner.createPath(dataPath, 0700);
+    // One restore at a time into pg1-path; checked again under the lock, since another restore
+    // may have written into it between the check above and the lock.
+    RestoreDirectoryLock directoryLock(dataPath);
     auto targets = checkRestoreTargets(manifest, locations, dataPath, delta);
     delta = targets.delta;  // resuming an unfinished restore of this backup is a delta restore
-    RestoreOwner owner(dataPath, manifest);
     beginRestore(fs, dataPath, manifest, locations, owner);
 
     // --delta: clean the targets and find what already matches the backup.

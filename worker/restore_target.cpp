@@ -66,11 +66,33 @@ pid_t parentOf(pid_t pid) {
     return static_cast<pid_t>(ppid);
 }
 
-// How `target` relates to `used`: "is", "is inside", "contains" or "" (unrelated).
+// The same directory under two paths (a bind mount, a second mount of a file system) has the
+// same device and inode: paths alone do not show it.
+bool sameDirectory(const std::string& a, const std::string& b) {
+    struct stat sa {
+    }, sb{};
+    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+// `inner` or one of its existing ancestors is the directory `outer` (by device and inode).
+bool isWithin(const std::string& inner, const std::string& outer) {
+    for (std::filesystem::path p(inner); !p.empty(); p = p.parent_path()) {
+        if (sameDirectory(p.string(), outer)) return true;
+        if (p == p.parent_path()) break;
+    }
+    return false;
+}
+
+// How `target` relates to `used`: "is", "is inside", "contains" or "" (unrelated), by path, then
+// by identity for a directory reached under another path.
 std::string relation(const std::string& target, const std::string& used) {
     if (target == used) return "is";
     if (target.starts_with(used + "/") || used == "/") return "is inside";
     if (used.starts_with(target + "/") || target == "/") return "contains";
+    if (sameDirectory(target, used)) return "is";
+    if (isWithin(target, used)) return "is inside";
+    if (isWithin(used, target)) return "contains";
     return "";
 }
 
@@ -118,7 +140,7 @@ PostmasterPid postmasterPid(const std::string& dir) {
         return out;
     }
     if (auto cwd = readLink(fmt::format("/proc/{}/cwd", pid));
-        cwd && canonical(*cwd) != canonical(dir)) {
+        cwd && canonical(*cwd) != canonical(dir) && !sameDirectory(*cwd, dir)) {
         out.state = PidState::Stale;
         out.why = fmt::format("which is now another process (working directory '{}')", *cwd);
     }
@@ -235,8 +257,12 @@ TargetDecision checkRestoreTargets(const repo::Manifest& manifest,
                 if (auto rel = relation(path, used.path); !rel.empty()) {
                     if (used.path == c.dataDirectory && rel == "is")
                         raise(ErrorCode::Postmaster,
-                              "restore: PostgreSQL is running on {} '{}' (pid {}): {}", what,
-                              location, c.pid, hint);
+                              "restore: PostgreSQL is running on {} '{}'{} (pid {}): {}", what,
+                              location,
+                              path == used.path
+                                  ? ""
+                                  : fmt::format(" (the same directory as '{}')", used.path),
+                              c.pid, hint);
                     std::string where = rel == "is"
                                             ? fmt::format("is {}", used.role)
                                             : fmt::format("{} '{}', {}", rel, used.path, used.role);

@@ -115,7 +115,9 @@ std::vector<OptionDef> buildOptionDefs() {
                  "shutdown."},
         {.name = "target-timeline",
          .type = T::String,
-         .help = "Timeline to follow during recovery (a number, 'current' or 'latest')."},
+         .help = "Timeline to follow during recovery: 'current', 'latest' or a timeline id "
+                 "(decimal, or hexadecimal with 0x; no leading zero, which PostgreSQL would "
+                 "read as octal)."},
         {.name = "archive-mode",
          .type = T::String,
          .defaultValue = "preserve",

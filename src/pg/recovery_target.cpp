@@ -3,7 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <ctime>
 #include <regex>
 
@@ -140,6 +143,31 @@ void checkTargetName(std::string_view text) {
               "invalid value '{}' for option 'target' with --type=name: {} bytes, PostgreSQL "
               "restore point names have at most 63",
               text, text.size());
+}
+
+std::string parseTargetTimeline(std::string_view text, std::string_view option) {
+    if (text == "current" || text == "latest") return std::string(text);
+    auto bad = [&](std::string_view why) {
+        raise(ErrorCode::Option,
+              "invalid value '{}' for option '{}': {} (expected 'current', 'latest' or a timeline "
+              "id from 1 to 4294967295, such as 2 or 0x2)",
+              text, option, why);
+    };
+    const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+    std::string_view digits = hex ? text.substr(2) : text;
+    const char* allowed = hex ? "0123456789abcdefABCDEF" : "0123456789";
+    if (digits.empty() || digits.find_first_not_of(allowed) != std::string_view::npos)
+        bad("not a timeline id");
+    if (!hex && digits.size() > 1 && digits[0] == '0')
+        bad("a leading zero, which PostgreSQL would read as octal");
+    uint64_t value = 0;
+    for (char c : digits) {
+        value = value * (hex ? 16 : 10) +
+                static_cast<uint64_t>(std::isdigit(c) ? c - '0' : std::tolower(c) - 'a' + 10);
+        if (value > UINT32_MAX) bad("larger than a 32-bit timeline id");
+    }
+    if (value == 0) bad("timeline 0 does not exist");
+    return std::to_string(value);
 }
 
 std::string formatUtc(double epoch) {

@@ -33,6 +33,13 @@ uint64_t parseTargetLsn(std::string_view text);
 // A restore point name: non-empty, at most 63 bytes (NAMEDATALEN - 1).
 void checkTargetName(std::string_view text);
 
+// --target-timeline: 'current', 'latest', or a timeline id 1..4294967295 in decimal or 0x
+// hexadecimal, returned as PostgreSQL must read it ('current', 'latest' or decimal). PostgreSQL
+// reads a number with strtoul(.., 0): a leading zero is octal (010 is timeline 8), a leading space
+// or sign is skipped, and a value past 32 bits wraps; restore checks the archive along the
+// timeline it computes, so any form the two could read differently is an OptionError.
+std::string parseTargetTimeline(std::string_view text, std::string_view option = "target-timeline");
+
 // "2026-12-05 08:14:03+00": a time for messages, in UTC as PostgreSQL prints it.
 std::string formatUtc(double epoch);
 

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "pg/wal.h"
+#include "repo/wal_stored_copy.h"
 
 namespace backrest::repo {
 
@@ -59,7 +60,8 @@ ArchiveTimelines loadArchiveTimelines(storage::Storage& repo, const Layout& layo
             pg::isWalSegmentName(e.name + "00000000")) {
             directories[hex32(e.name.substr(0, 8))].push_back(e.name);
         } else if (e.type == storage::FileType::File && e.name.size() > 17 && e.name[16] == '-' &&
-                   pg::isHistoryFileName(e.name.substr(0, 16)) && !e.name.ends_with(".tmp")) {
+                   pg::isHistoryFileName(e.name.substr(0, 16)) && !e.name.ends_with(".tmp") &&
+                   !isSetAsideName(e.name)) {
             uint32_t id = hex32(e.name.substr(0, 8));
             auto history = parseTimelineHistory(readAll(repo, root + "/" + e.name),
                                                 repo.fullPath(root + "/" + e.name));
@@ -78,7 +80,8 @@ ArchiveTimelines loadArchiveTimelines(storage::Storage& repo, const Layout& layo
         for (auto dir = dirs.rbegin(); dir != dirs.rend() && t.lastSegment.empty(); ++dir)
             for (const auto& e : repo.list(root + "/" + *dir)) {
                 if (e.type != storage::FileType::File || e.name.size() <= 25 || e.name[24] != '-' ||
-                    !pg::isWalSegmentName(e.name.substr(0, 24)) || e.name.ends_with(".tmp"))
+                    !pg::isWalSegmentName(e.name.substr(0, 24)) || e.name.ends_with(".tmp") ||
+                    isSetAsideName(e.name))
                     continue;  // .partial, .backup, streams in progress
                 t.lastSegment = std::max(t.lastSegment, e.name.substr(0, 24));
                 t.lastSegmentTime = std::max(t.lastSegmentTime, e.mtime);

@@ -8,6 +8,7 @@
 #include "io/compress.h"
 #include "io/filter_chain.h"
 #include "pg/wal.h"
+#include "repo/wal_stored_copy.h"
 
 namespace backrest::repo {
 
@@ -58,7 +59,7 @@ ArchiveListing::ArchiveListing(storage::Storage& repo, const Layout& layout, std
             dirs_[hex32(e.name.substr(0, 8))].push_back(e.name);
         } else if (e.type == storage::FileType::File && e.name.size() > 17 &&
                    pg::isHistoryFileName(e.name.substr(0, 16)) && e.name[16] == '-' &&
-                   !e.name.ends_with(".tmp")) {
+                   !isSetAsideName(e.name) && !e.name.ends_with(".tmp")) {
             histories_[hex32(e.name.substr(0, 8))] =
                 layout_.archiveIdDir(archiveId_) + "/" + e.name;
         }
@@ -78,7 +79,7 @@ const std::vector<uint64_t>& ArchiveListing::segments(uint32_t timeline, uint64_
         for (const auto& e : repo_.list(layout_.archiveIdDir(archiveId_) + "/" + dir)) {
             // <segment>-<sha256>[.ext]; a .tmp is a write in progress, never a stored segment.
             if (e.type != storage::FileType::File || e.name.size() < 25 || e.name[24] != '-' ||
-                e.name.ends_with(".tmp"))
+                e.name.ends_with(".tmp") || isSetAsideName(e.name))
                 continue;
             auto segment = pg::WalSegment::parse(e.name.substr(0, 24), segmentSize_);
             if (segment && segment->timeline == timeline && segment->segno >= fromSegno)

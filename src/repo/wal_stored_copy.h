@@ -8,6 +8,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "repo/wal_archive.h"
 #include "storage/storage.h"
@@ -49,6 +50,12 @@ StoredCopyDecision judgeStoredCopy(storage::Storage& repo, const std::string& wa
 
 // Where a bad copy is set aside: "<its name>.bad-<unix time>", a name findWal never returns.
 std::string setAsidePath(const std::string& storedPath);
+
+// A bad copy set aside (by archive-push, or by hand as a warning says): never an archived file,
+// so the archive listings of restore, info and the timeline checks skip it as archive-get does.
+inline bool isSetAsideName(std::string_view name) {
+    return name.find(".bad-") != std::string_view::npos;
+}
 
 // Replaces the bad stored copy `bad` by the good one `store` makes durable under `goodPath`.
 // At every moment one of them is stored under a name findWal returns: under the same name (same

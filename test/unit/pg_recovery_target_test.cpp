@@ -107,6 +107,31 @@ TEST(PgRecoveryTarget, Lsn) {
     }
 }
 
+// PostgreSQL reads a numeric recovery_target_timeline with strtoul(.., 0); restore checks the
+// archive along the timeline it reads itself: only forms both read alike, written in decimal.
+TEST(PgRecoveryTarget, Timeline) {
+    EXPECT_EQ(parseTargetTimeline("current"), "current");
+    EXPECT_EQ(parseTargetTimeline("latest"), "latest");
+    EXPECT_EQ(parseTargetTimeline("1"), "1");
+    EXPECT_EQ(parseTargetTimeline("12"), "12");
+    EXPECT_EQ(parseTargetTimeline("0x2"), "2");
+    EXPECT_EQ(parseTargetTimeline("0XfF"), "255");
+    EXPECT_EQ(parseTargetTimeline("4294967295"), "4294967295");
+    EXPECT_EQ(parseTargetTimeline("0xFFFFFFFF"), "4294967295");
+    for (const char* bad :
+         {"", "0", "00", "010", "02", "0x", "0x0", " 2", "2 ", "+2", "-1", "1.0", "4294967296",
+          "0x100000000", "99999999999999999999", "Latest", "two", "0b10"}) {
+        auto e = errorOf([&] { parseTargetTimeline(bad); });
+        EXPECT_EQ(e.code(), ErrorCode::Option) << bad;
+        EXPECT_TRUE(has(e.what(), "option 'target-timeline'")) << e.what();
+        EXPECT_TRUE(has(e.what(), std::string("'") + bad + "'")) << e.what();
+    }
+    auto e =
+        errorOf([] { parseTargetTimeline("010", "recovery-option=recovery_target_timeline"); });
+    EXPECT_TRUE(has(e.what(), "leading zero")) << e.what();
+    EXPECT_TRUE(has(e.what(), "option 'recovery-option=recovery_target_timeline'")) << e.what();
+}
+
 TEST(PgRecoveryTarget, Name) {
     checkTargetName("before_upgrade");
     checkTargetName(std::string(63, 'n'));
