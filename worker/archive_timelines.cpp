@@ -18,6 +18,9 @@ void pinRecoveryTimeline(storage::Storage& repo, const repo::Layout& layout,
     for (const auto& [name, value] : recovery.settings)
         recovers = recovers || name == "restore_command";
     if (!recovers || recovery.type == "immediate" || config.find("target-timeline")) return;
+    // A timeline the user set with --recovery-option stands as --target-timeline does.
+    for (const auto& setting : recovery.settings)
+        if (setting.first == "recovery_target_timeline") return;
 
     auto archive = repo::loadArchiveTimelines(repo, layout,
                                               backup.pgVersion + "-" + std::to_string(backup.dbId));
