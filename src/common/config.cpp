@@ -218,6 +218,18 @@ void parseEnvironment(const char* const* envp, OptionValues& options) {
     for (; envp != nullptr && *envp != nullptr; ++envp) {
         std::string_view entry = *envp;
         size_t eq = entry.find('=');
+        // pgBackRest's spelling, left from a migration: backrest does not read it, so one that
+        // would set where data goes, what is kept or how it is protected must not pass unseen.
+        if (entry.starts_with("PGBACKREST_") && eq != std::string_view::npos) {
+            std::string var(entry.substr(0, eq));
+            std::string name = translate(var.substr(11), '_', '-', lower);
+            if (findOptionDef(name) || (isForeignOption(name) && !isHarmlessForeignOption(name)))
+                raise(ErrorCode::Option,
+                      "environment variable {} is pgBackRest's spelling, which backrest does not read: rename it "
+                      "{}{} (or unset it) so that option '{}' is not silently left out",
+                      var, kEnvPrefix, var.substr(11), name);
+            continue;
+        }
         if (!entry.starts_with(kEnvPrefix) || eq == std::string_view::npos) continue;
         std::string_view var = entry.substr(0, eq);
         std::string_view value = entry.substr(eq + 1);

@@ -206,6 +206,12 @@ bool isForeignOption(std::string_view name) {
     return findForeign(splitIndex(name).base) != nullptr;
 }
 
+bool isHarmlessForeignOption(std::string_view name) {
+    IndexedName indexed = splitIndex(name);
+    const ForeignOption* foreign = findForeign(indexed.base);
+    return foreign && foreign->harmless && indexed.index <= 1;
+}
+
 void checkForeignOption(std::string_view name, std::string_view value, std::string_view origin) {
     IndexedName indexed = splitIndex(name);
     if (indexed.index > 1) {

@@ -18,5 +18,7 @@ void checkForeignOption(std::string_view name, std::string_view value, std::stri
 
 // True for a pgBackRest option backrest does not implement (any index: repo2-path too).
 bool isForeignOption(std::string_view name);
+// True for one of those that backrest may ignore (log-path, spool-path, ...).
+bool isHarmlessForeignOption(std::string_view name);
 
 }  // namespace backrest

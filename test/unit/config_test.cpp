@@ -417,6 +417,12 @@ TEST_F(ConfigTest, UnsafeForeignOptionsAreErrors) {
                   .find("(environment variable BACKREST_REPO1_CIPHER_TYPE)"),
               std::string::npos);
     EXPECT_NE(refused("", {}, {"BACKREST_NO_SUCH=1"}).find("unknown option 'no-such'"), std::string::npos);
+    // pgBackRest's environment spelling is not read: one that matters is an error, not silence.
+    EXPECT_NE(refused("", {}, {"PGBACKREST_REPO1_CIPHER_PASS=x"})
+                  .find("rename it BACKREST_REPO1_CIPHER_PASS (or unset it)"),
+              std::string::npos);
+    EXPECT_NE(refused("", {}, {"PGBACKREST_REPO1_PATH=/r"}).find("option 'repo1-path'"), std::string::npos);
+    EXPECT_NO_THROW(parse({"--config", emptyConf_, "backup"}, {"PGBACKREST_LOG_PATH=/x", "PGBACKREST_NO_SUCH=1"}));
     // Only the sections a command reads count: another stanza's options wait for that stanza.
     auto conf = writeConf("[other]\nrepo1-cipher-type=aes-256-cbc\n");
     EXPECT_NO_THROW(parse({"--config", conf, "--stanza=main", "backup"}));
