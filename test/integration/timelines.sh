@@ -103,6 +103,11 @@ NEW=$IT_TMP/new-primary
 expect_exit "failover: restore the new primary" 0 "$BR" --config="$CONF" --stanza=main --pg1-path="$NEW" restore \
     --type=name --target=after_drill --target-action=promote
 own_archiving "$NEW" 55784
+# The old primary archives a segment wholly past after_drill before it dies (whether the WAL
+# written so far reached one depends on timing): timeline 3 is then a side branch, and the
+# restore must follow it because it is the one archived last.
+must br check
+must br check
 pg_stop "$DATA"
 sleep 1.5
 pg_start "$NEW"
