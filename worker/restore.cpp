@@ -74,6 +74,23 @@ std::map<std::string, std::string> targetLocations(const Config& config, const r
     for (const auto& [key, path] : remap)
         if (!used.count(key))
             raise(ErrorCode::Option, "option 'tablespace-map': backup {} has no tablespace with oid or name '{}'", m.label, key);
+    // Two targets in one directory would write over each other (and a delta restore of one would
+    // remove the other's files); a tablespace inside another's directory likewise.
+    for (auto a = out.begin(); a != out.end(); ++a)
+        for (auto b = std::next(a); b != out.end(); ++b) {
+            auto pa = std::filesystem::path(a->second).lexically_normal().string();
+            auto pb = std::filesystem::path(b->second).lexically_normal().string();
+            while (pa.size() > 1 && pa.back() == '/') pa.pop_back();
+            while (pb.size() > 1 && pb.back() == '/') pb.pop_back();
+            bool nested = a->first != "pg_data" && b->first != "pg_data" &&
+                          (pa.starts_with(pb + "/") || pb.starts_with(pa + "/"));
+            if (pa == pb || nested)
+                raise(ErrorCode::Option,
+                      "restore: {} and {} of backup {} would both be restored {} '{}'; give each its own "
+                      "directory with --tablespace-map=<name>=/path",
+                      a->first, b->first, m.label, pa == pb ? "into" : "in or under",
+                      pa.size() < pb.size() ? pa : pb);
+        }
     return out;
 }
 

@@ -118,6 +118,11 @@ expect_exit "a tablespace mapped inside a running cluster's data directory: refu
 expect_contains "names the live data directory" "$OUT" "'$DATA' (pid $PID)"
 note
 expect_eq "nothing created inside the live data directory" "$(ls -d "$DATA/ts-in" 2>/dev/null)" ""
+# A tablespace mapped onto pg1-path itself: both would be restored into one directory.
+expect_exit "a tablespace mapped onto pg1-path: refused" 21 \
+    "$BR" --config="$CONF" --stanza=main --pg1-path="$IT_TMP/r-same" restore --tablespace-map=ts1="$IT_TMP/r-same/"
+expect_contains "it names both targets and the directory" "$OUT" "pg_data and pg_tblspc/"
+expect_eq "nothing was created" "$(ls -d "$IT_TMP/r-same" 2>/dev/null)" ""
 # The same restore with a new tablespace location works.
 expect_exit "restore to a new pg1-path with --tablespace-map=ts1=<new>" 0 \
     "$BR" --config="$CONF" --stanza=main --pg1-path="$IT_TMP/r-new" restore --tablespace-map=ts1="$IT_TMP/ts-new"
