@@ -67,8 +67,9 @@ echo "after the mistake:  $(psql_at 55499 "SELECT count(*) || ' accounts, balanc
 br check >/dev/null
 
 step "backrest restore --type=time --target='$TARGET' into $DEMO/restored"
-br --pg1-path="$DEMO/restored" restore --type=time "--target=$TARGET" --target-action=promote
-sed -i "s/^port = .*/port = 55498/; s/^archive_mode = .*/archive_mode = off/" "$DEMO/restored/postgresql.conf"
+# --archive-mode=off: the copy must not push its own new timeline into the stanza.
+br --pg1-path="$DEMO/restored" restore --type=time "--target=$TARGET" --target-action=promote --archive-mode=off
+sed -i "s/^port = .*/port = 55498/" "$DEMO/restored/postgresql.conf"
 as_pg "$PGBIN/pg_ctl" -D "$DEMO/restored" -l "$DEMO/restored.log" -w start >/dev/null
 for i in $(seq 1 120); do
     [ "$(psql_at 55498 'SELECT pg_is_in_recovery()' 2>/dev/null)" == "f" ] && break
