@@ -116,9 +116,11 @@ mv "$IT_TMP/archive.info.copy.saved" "$REPO/archive/main/archive.info.copy" 2>/d
 # so that the real segment is pushed by hand once complete.
 must psql_at $PORT "ALTER SYSTEM SET archive_command = '/bin/false'"
 must psql_at $PORT "SELECT pg_reload_conf()"
-# A WAL record first: right after a switch the current LSN is a segment's first byte, and
-# pg_walfile_name() of that names the previous segment, already archived.
-CUR=$(psql_at $PORT "SELECT pg_walfile_name(pg_logical_emit_message(false, 'backrest-test', 'x'))")
+# A WAL record first, committed (so flushed, and its segment's file exists): right after a
+# switch the current LSN is a segment's first byte, and pg_walfile_name() of that names the
+# previous segment, already archived.
+CUR=$(psql_at $PORT "SELECT pg_walfile_name(pg_logical_emit_message(true, 'backrest-test', 'x'))")
+for _ in $(seq 1 100); do [ -f "$DATA/pg_wal/$CUR" ] && break; sleep 0.1; done
 as_pg mkdir -p "$IT_TMP/short"
 as_pg sh -c "head -c 1000000 '$DATA/pg_wal/$CUR' > '$IT_TMP/short/$CUR'"
 expect_exit "archive-push of a 1,000,000-byte segment is refused" 27 "$BR" --config="$CONF" --stanza=main \
