@@ -41,18 +41,6 @@ it_primary 55800
 ARCHIVE=$IT_TMP/repo/archive/main/15-1
 as_pg mkdir -p "$IT_TMP/aside"
 
-restore() {  # name expected-exit args...
-    local name=$1 want=$2
-    shift 2
-    expect_exit "restore $name" "$want" "$BR" --config="$CONF" --stanza=main --pg1-path="$IT_TMP/restore-$name" \
-        restore "$@"
-    [ -n "${IT_VERBOSE:-}" ] && printf '%s\n' "$OUT" | sed 's/^/    # /'
-    return 0
-}
-absent() {  # name
-    expect_eq "restore $1: nothing written (target directory not created)" \
-        "$(test -e "$IT_TMP/restore-$1" && echo exists || echo absent)" "absent"
-}
 # A restored copy promoted with archiving into the stanza (a drill, a failover): a new timeline.
 promote_archiving() {  # name port
     local dir=$IT_TMP/restore-$1

@@ -135,6 +135,20 @@ CONF
 # The CLI on the suite's config and stanza, as postgres.
 br() { as_pg "$BR" --config="$CONF" --stanza=main "$@"; }
 
+# A restore of the suite's stanza into $IT_TMP/restore-<name>: status in RC, output in OUT.
+restore() {  # name expected-exit args...
+    local name=$1 want=$2
+    shift 2
+    expect_exit "restore $name" "$want" "$BR" --config="$CONF" --stanza=main --pg1-path="$IT_TMP/restore-$name" \
+        restore "$@"
+    [ -n "${IT_VERBOSE:-}" ] && printf '%s\n' "$OUT" | sed 's/^/    # /'
+    return 0
+}
+absent() {  # name
+    expect_eq "restore $1: nothing written (target directory not created)" \
+        "$(test -e "$IT_TMP/restore-$1" && echo exists || echo absent)" "absent"
+}
+
 # Waits until a restored cluster has finished recovery (promoted), up to 120 s.
 wait_promoted() {  # port
     local i

@@ -13,19 +13,6 @@ it_setup
 it_primary 55760 "process-max=2"
 ARCHIVE=$IT_TMP/repo/archive/main/15-1
 
-# Restores into $IT_TMP/restore-<name>: status in RC, output in OUT.
-restore() {  # name expected-exit args...
-    local name=$1 want=$2
-    shift 2
-    expect_exit "restore $name" "$want" "$BR" --config="$CONF" --stanza=main --pg1-path="$IT_TMP/restore-$name" \
-        restore "$@"
-    [ -n "${IT_VERBOSE:-}" ] && printf '%s\n' "$OUT" | sed 's/^/    # /'
-    return 0
-}
-absent() {  # name
-    expect_eq "restore $1: nothing written (target directory not created)" \
-        "$(test -e "$IT_TMP/restore-$1" && echo exists || echo absent)" "absent"
-}
 # Starts a restored cluster on its own port and waits for it to finish recovery.
 start_restored() {  # name port
     local dir=$IT_TMP/restore-$1
