@@ -9,6 +9,10 @@ packages=(
   libpq-dev libzstd-dev libxxhash-dev libsimdjson-dev libssl-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev googletest
   zstd pgbackrest python3 socat
+  libcurl4-openssl-dev libpugixml-dev libssh2-1-dev
+  # the storage servers the drivers are tested on, and the independent clients that read
+  # what backrest wrote (issue 17): Ceph's radosgw for S3, Azurite (npm) for Azure, sshd for SFTP
+  ceph-mon ceph-osd radosgw awscli azure-cli openssh-server openssh-client openssl
 )
 
 missing=()

@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/user.h"
 #include "repo/wal_archive.h"
+#include "worker/repo_storage.h"
 
 namespace backrest::cmd {
 
@@ -43,9 +44,10 @@ std::string repoPath(const Config& config) {
 }  // namespace
 
 std::unique_ptr<storage::Storage> openRepo(const Config& config, RepoAccess access) {
-    std::string path = repoPath(config);
-    if (access == RepoAccess::Write) requireOwner(config, path);
-    return std::make_unique<storage::PosixStorage>(path);
+    auto repo = makeRepoStorage(config);
+    // Only a filesystem has an owner; an object store's credentials say who may write.
+    if (access == RepoAccess::Write && repo->features().ownership) requireOwner(config, repoPath(config));
+    return repo;
 }
 
 std::optional<repo::LockOwner> lockOwner(const Config& config) {

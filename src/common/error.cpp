@@ -32,6 +32,9 @@ std::string_view errorCodeName(ErrorCode code) {
         case ErrorCode::Command: return "CommandError";
         case ErrorCode::Cancelled: return "CancelledError";
         case ErrorCode::RepoOwner: return "RepoOwnerError";
+        case ErrorCode::Network: return "NetworkError";
+        case ErrorCode::RepoAuth: return "RepoAuthError";
+        case ErrorCode::RepoStorage: return "RepoStorageError";
     }
     return "UnknownError";
 }

@@ -37,7 +37,10 @@ enum class ErrorCode : int {
     Command = 41,         // unknown command or bad arguments
     Cancelled = 42,
     RepoOwner = 43,       // a command that writes the repository run as a user other than its owner
-    Last = RepoOwner,     // the highest code (a reply from the daemon outside the range is a ProtocolError)
+    Network = 44,         // the repository's server cannot be reached: connect, TLS, timeout, dropped
+    RepoAuth = 45,        // the repository's server refused the credentials (wrong key, secret, token)
+    RepoStorage = 46,     // the repository's server answered a request with an error (a quota, ...)
+    Last = RepoStorage,    // the highest code (a reply from the daemon outside the range is a ProtocolError)
 };
 
 std::string_view errorCodeName(ErrorCode code);

@@ -386,8 +386,18 @@ std::string PosixStorage::fullPath(const std::string& path) const {
     return joinPath(root_, path);
 }
 
-std::unique_ptr<StorageRead> PosixStorage::openRead(const std::string& path,
-                                                    bool ignoreMissing) {
+Features PosixStorage::features() const {
+    return Features{.path = true,
+                    .move = true,
+                    .writeAt = true,
+                    .direct = true,
+                    .flushAfter = true,
+                    .preallocate = true,
+                    .ownership = true};
+}
+
+std::unique_ptr<StorageRead> PosixStorage::openRead(const std::string& path, bool ignoreMissing,
+                                                    const ReadRange& range) {
     std::string full = fullPath(path);
     Fd fd(::open(full.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
@@ -399,7 +409,7 @@ std::unique_ptr<StorageRead> PosixStorage::openRead(const std::string& path,
     }
     // Only a hint (files are read front to back): a failure changes nothing.
     (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-    return std::make_unique<PosixRead>(fd, std::move(full));
+    return limitToRange(std::make_unique<PosixRead>(fd, std::move(full)), range);
 }
 
 std::unique_ptr<StorageWrite> PosixStorage::openWrite(const std::string& path,

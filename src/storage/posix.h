@@ -9,7 +9,9 @@ class PosixStorage : public Storage {
 public:
     explicit PosixStorage(std::string root);
 
-    std::unique_ptr<StorageRead> openRead(const std::string& path, bool ignoreMissing) override;
+    Features features() const override;
+    std::unique_ptr<StorageRead> openRead(const std::string& path, bool ignoreMissing,
+                                          const ReadRange& range) override;
     std::unique_ptr<StorageWrite> openWrite(const std::string& path,
                                             const WriteOptions& options) override;
     std::optional<FileInfo> info(const std::string& path, bool followLink) override;

@@ -53,15 +53,35 @@ private:
 
 }  // namespace
 
-std::unique_ptr<StorageRead> openReadRange(Storage& storage, const std::string& path, const ReadRange& range,
-                                           bool ignoreMissing) {
-    auto reader = storage.openRead(path, ignoreMissing);
+std::unique_ptr<StorageRead> limitToRange(std::unique_ptr<StorageRead> reader, const ReadRange& range) {
     if (!reader || (range.offset == 0 && !range.length)) return reader;
     if (!range.length) {
         reader->seek(range.offset);
         return reader;
     }
     return std::make_unique<RangeRead>(std::move(reader), range);
+}
+
+std::unique_ptr<StorageRead> openReadRange(Storage& storage, const std::string& path, const ReadRange& range,
+                                           bool ignoreMissing) {
+    return storage.openRead(path, ignoreMissing, range);
+}
+
+void syncPaths(Storage& storage, const std::vector<std::string>& paths) {
+    if (!storage.features().path) return;
+    for (const auto& p : paths) storage.pathSync(p);
+}
+
+void Storage::pathCreate(const std::string& path, mode_t) {
+    raise(ErrorCode::Assert, "'{}': this storage has no directories to create", fullPath(path));
+}
+
+void Storage::pathSync(const std::string& path) {
+    raise(ErrorCode::Assert, "'{}': this storage has no directories to sync", fullPath(path));
+}
+
+void Storage::move(const std::string& from, const std::string&) {
+    raise(ErrorCode::Assert, "'{}': this storage cannot rename", fullPath(from));
 }
 
 std::string readAll(Storage& storage, const std::string& path) {

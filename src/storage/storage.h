@@ -1,6 +1,13 @@
-// One storage interface for every repository location (posix now; s3, azure, remote later)
-// and for the PostgreSQL data directory. Commands never know where the bytes live.
+// One storage interface for every repository location (posix, s3, azure, sftp) and for the
+// PostgreSQL data directory. Commands never know where the bytes live.
 // Paths are relative to the storage's root; an absolute path is used as it is.
+//
+// What every driver has is what an object store offers: write a whole file atomically (its name
+// exists only once complete), read it (a range of it), list by prefix, remove. Nothing else may
+// be used by repository code. What only a filesystem has (directories, rename, writes at an
+// offset, O_DIRECT, preallocation, fsync of a directory) is an optional capability, named in
+// Features; its methods raise on a driver without it. Data directory code (restore) uses
+// PosixStorage, which has them all. As pgBackRest's storage.intern.h, with flags.
 #pragma once
 
 #include <sys/types.h>
@@ -29,6 +36,25 @@ struct FileInfo {
     std::string linkDestination;  // for links
 };
 
+// What a driver can do beyond the common operations. Repository code asks before it uses one.
+struct Features {
+    bool path = false;        // real directories: pathCreate, pathSync; removePath of an empty one
+    bool move = false;        // atomic rename within the storage (move)
+    bool writeAt = false;     // StorageWrite::writeAt from several threads
+    bool direct = false;      // WriteOptions::direct (O_DIRECT) is honoured
+    bool flushAfter = false;  // WriteOptions::flushAfter and syncWritten() reach the disk early
+    bool preallocate = false; // WriteOptions::size reserves the space at open
+    bool ownership = false;   // FileInfo mode/uid/gid/user/group/link, and WriteOptions::mode/mtime
+};
+
+// A part of a file: `length` bytes from `offset` (a file stored inside a bundle, one frame of a
+// block file), or the whole file (no length). A driver that fetches over a network asks only for
+// these bytes.
+struct ReadRange {
+    uint64_t offset = 0;
+    std::optional<uint64_t> length;
+};
+
 class StorageRead {
 public:
     virtual ~StorageRead() = default;
@@ -41,7 +67,9 @@ public:
 
 struct WriteOptions {
     mode_t mode = 0640;
-    // Write to "<name>.tmp", then rename over the name: the name exists only once complete.
+    // The name exists only once the file is complete: posix writes "<name>.tmp" and renames it
+    // at close; an object store's object appears only when its PUT (multipart upload, block
+    // list) completes, whatever this says. false (posix only): written in place.
     bool atomic = true;
     bool syncFile = true;    // fsync the file before close/rename
     bool syncPath = true;    // fsync the directory after the rename (or create)
@@ -84,43 +112,59 @@ class Storage {
 public:
     virtual ~Storage() = default;
 
-    // Missing file: nullptr when ignoreMissing, else FileMissingError naming the path.
-    virtual std::unique_ptr<StorageRead> openRead(const std::string& path,
-                                                  bool ignoreMissing = false) = 0;
+    virtual Features features() const = 0;
+
+    // ---- What every driver has ----
+
+    // Reads `range` of the file: reads start at range.offset and end after range.length bytes
+    // (or at the end of the file, if that comes first: a short range is found by whoever counts
+    // the bytes). Missing file: nullptr when ignoreMissing, else FileMissingError naming it.
+    virtual std::unique_ptr<StorageRead> openRead(const std::string& path, bool ignoreMissing = false,
+                                                  const ReadRange& range = {}) = 0;
+    // The file appears under its name only at close() (WriteOptions::atomic); a writer destroyed
+    // without close() leaves nothing under the name.
     virtual std::unique_ptr<StorageWrite> openWrite(const std::string& path,
                                                     const WriteOptions& options = {}) = 0;
 
-    // nullopt when the path does not exist. Links are not followed unless followLink.
+    // nullopt when the path does not exist. Links are not followed unless followLink. On an
+    // object store a "path" exists while any file is under it.
     virtual std::optional<FileInfo> info(const std::string& path, bool followLink = false) = 0;
-    // Entries of a directory (not "." or ".."), not recursive, unsorted. A missing directory
-    // gives an empty list when ignoreMissing, else FileMissingError.
+    // Entries under `path` one level down (not "." or ".."), unsorted: files, and the paths that
+    // hold files deeper down (FileType::Path). An object store lists by prefix, page by page. A
+    // missing path gives an empty list when ignoreMissing, else FileMissingError.
     virtual std::vector<FileInfo> list(const std::string& path, bool ignoreMissing = true) = 0;
 
     virtual void remove(const std::string& path, bool errorOnMissing = false) = 0;
-    // Removes a directory (recursively when asked). Missing directory: no error.
+    // Removes a path: recursive, everything under it (an object store deletes by prefix, in
+    // batches); not recursive, only an empty directory (nothing to do without Features::path).
+    // Missing path: no error.
     virtual void removePath(const std::string& path, bool recursive) = 0;
-    // Creates a directory (and parents) and fsyncs each new entry into its parent.
-    virtual void pathCreate(const std::string& path, mode_t mode = 0750) = 0;
-    virtual void pathSync(const std::string& path) = 0;
-    // Atomic rename within the storage, then fsync of the destination directory.
-    virtual void move(const std::string& from, const std::string& to) = 0;
 
-    // Path as the user should see it in messages (root joined with path).
+    // Path as the user should see it in messages (root joined with path; s3://bucket/... for an
+    // object store). Never holds a secret.
     virtual std::string fullPath(const std::string& path) const = 0;
+
+    // ---- Capabilities (Features); the defaults raise ----
+
+    // Features::path. Creates a directory (and parents) and fsyncs each new entry into its parent.
+    virtual void pathCreate(const std::string& path, mode_t mode = 0750);
+    // Features::path. Makes a directory's entries durable.
+    virtual void pathSync(const std::string& path);
+    // Features::move. Atomic rename within the storage, then fsync of the destination directory.
+    virtual void move(const std::string& from, const std::string& to);
 };
 
-// A part of a file: `length` bytes from `offset` (a file stored inside a bundle), or the whole
-// file (no length).
-struct ReadRange {
-    uint64_t offset = 0;
-    std::optional<uint64_t> length;
-};
-
-// Opens `path` for reading `range` of it: reads start at range.offset and end after
-// range.length bytes (or at the end of the file, if that comes first: a short range is found
-// by whoever counts the bytes). Missing file: as openRead.
+// As storage.openRead(path, ignoreMissing, range) (kept for its callers' readability).
 std::unique_ptr<StorageRead> openReadRange(Storage& storage, const std::string& path, const ReadRange& range,
                                            bool ignoreMissing = false);
+
+// For a driver whose reader can seek: wraps `reader` (at the start of the file) so that it reads
+// only `range`, seek() relative to the range.
+std::unique_ptr<StorageRead> limitToRange(std::unique_ptr<StorageRead> reader, const ReadRange& range);
+
+// pathSync of each directory on a driver with directories; nothing on an object store, whose
+// objects are durable once their write completes.
+void syncPaths(Storage& storage, const std::vector<std::string>& paths);
 
 // Reads a whole (small) file: info files, manifests, labels.
 std::string readAll(Storage& storage, const std::string& path);
