@@ -1,0 +1,39 @@
+// Every storage driver, for tests that run repository logic through the common interface
+// against each of them. A driver whose server is not running here (its environment variables
+// unset) gives no storage and the reason, and its tests are skipped saying so.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/storage.h"
+
+namespace backrest::test {
+
+struct DriverStorage {
+    std::unique_ptr<storage::Storage> storage;  // nullptr: skipped
+    std::string skipReason;
+};
+
+// Each maker gives a storage rooted at a fresh, empty place of its own (a temp directory, a new
+// prefix in a bucket), named after `testName`.
+DriverStorage makePosixTestStorage(const std::string& testName);
+DriverStorage makeS3TestStorage(const std::string& testName);     // test/unit/storage_driver_s3.cpp
+DriverStorage makeAzureTestStorage(const std::string& testName);  // test/unit/storage_driver_azure.cpp
+DriverStorage makeSftpTestStorage(const std::string& testName);   // test/unit/storage_driver_sftp.cpp
+
+struct DriverMaker {
+    std::string name;  // "posix", "s3", "azure", "sftp": the parameter name of the tests
+    std::function<DriverStorage(const std::string&)> make;
+};
+
+inline std::vector<DriverMaker> storageDrivers() {
+    return {{"posix", makePosixTestStorage},
+            {"s3", makeS3TestStorage},
+            {"azure", makeAzureTestStorage},
+            {"sftp", makeSftpTestStorage}};
+}
+
+}  // namespace backrest::test
