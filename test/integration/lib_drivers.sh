@@ -27,7 +27,12 @@ drv_opt() { sed -n "s/^$2=//p" "$1" | head -1; }
 # Default listing: a posix repository on this host.
 if ! declare -F repo_list_all >/dev/null; then
     repo_list_all() {
-        local root
+        local root type
+        type=$(drv_opt "$DRV_CONF" repo1-type)
+        if [ -n "$type" ] && [ "$type" != posix ]; then
+            echo "repo1-type=$type: the suite must define repo_list_all (the default lists a posix repo1-path)"
+            return 1
+        fi
         root=$(drv_opt "$DRV_CONF" repo1-path)
         [ -d "$root" ] || return 1
         (cd "$root" && find . -type f | sed 's|^\./||')
@@ -151,7 +156,7 @@ drv_listed_labels() {
 # killed one is left and the next one restores exactly (drv_restore pitr-name, later).
 # LABEL and SNAP are the next backup's.
 drv_kill_resume() {  # label
-    local before killed= pid out=$IT_TMP/killed-$1.out
+    local before killed='' pid out=$IT_TMP/killed-$1.out
     before=$(drv_labels)
     # One process and a high compression level: the copy lasts long enough to be caught.
     "${PG_EXEC[@]}" "$BR" --config="$DRV_CONF" --stanza=main backup --type=full --start-fast --process-max=1 \
@@ -327,7 +332,7 @@ CONF
 
     # --- resume after kill -9 of a backup in its copy -----------------------------------------
     drv_kill_resume "$1"
-    local FR=$LABEL S_FR=$SNAP
+    local FR=$LABEL  # restored exactly by the PITR to a name below
 
     # --- archive-get --------------------------------------------------------------------------
     drv_work 50
