@@ -1,6 +1,6 @@
 # The failure modes every repository driver must survive (issue 17, section 3 "Faults"):
 #     driver_faults <label> <file with repo1-* config lines> <stop_server_fn> <start_server_fn>
-# on a cluster of its own (stanza 'faults', in the same repository; ports DRV_PORT+5..+7).
+# on a cluster of its own (stanza 'faults', in the same repository; ports DRV_PORT+5 and +6).
 # stop_server_fn makes the repository unreachable (a driver's suite stops its server; posix can
 # take the permissions away) and start_server_fn brings it back as it was.
 #   1. Stopped mid-backup: the backup fails with an error naming what it could not do, nothing
