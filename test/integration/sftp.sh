@@ -99,7 +99,7 @@ must psql_at $PORT "CREATE TABLE t(id int primary key, v text)"
 must psql_at $PORT "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1,20000) g"
 must psql_at $PORT "VACUUM FREEZE t"
 must psql_at $PORT "CHECKPOINT"
-expect_exit "full backup (compress-type=none)" 0 "$BR" --config="$CONF" --stanza=main --compress-type=none --start-fast --type=full backup
+expect_exit "full backup (compress-type=none)" 0 "$BR" --config="$CONF" --stanza=main --compress-type=none --repo1-bundle=n --start-fast --type=full backup
 FULL=$(ls "$REPO/backup/main" | grep -E '^[0-9]{8}-[0-9]{6}F$' | tail -1)
 REL=$(psql_at $PORT "SELECT pg_relation_filepath('t')")
 
@@ -166,14 +166,17 @@ pg_stop "$IT_TMP/restore-full"
 # ---- The server gone mid-backup ----
 must psql_at $PORT "CREATE TABLE big AS SELECT g, md5(g::text) || repeat('x', 200) AS pad FROM generate_series(1, 1500000) g"
 must psql_at $PORT "CHECKPOINT"
+touch "$IT_TMP/marker"
 BEFORE=$(br info --output=json | grep -o '"label":"[0-9FDI_-]*"' | wc -l)
 "${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main --start-fast --type=full --compress-type=none backup \
     >"$IT_TMP/killed.out" 2>&1 &
 BPID=$!
-for _ in $(seq 1 200); do
-    [ "$(find "$REPO/backup/main" -path '*/pg_data/base/*' -type f 2>/dev/null | wc -l)" -gt 20 ] && break
-    sleep 0.05
+# Stopped once the backup has stored a few files (newer than the marker).
+for _ in $(seq 1 300); do
+    [ "$(find "$REPO/backup/main" -mindepth 2 -type f -newer "$IT_TMP/marker" 2>/dev/null | wc -l)" -gt 3 ] && break
+    sleep 0.1
 done
+expect_eq "the backup was running when the server stopped" "$(kill -0 $BPID 2>/dev/null && echo running)" "running"
 bash "$SSHD" stop "$SSHD_DIR"
 wait $BPID
 RC=$?
