@@ -19,7 +19,8 @@ storage::sftp::HostKeyCheck hostKeyCheck(const std::string& type) {
 
 std::string required(const Config& config, std::string_view name) {
     auto value = config.find(name);
-    if (!value || value->empty()) raise(ErrorCode::Option, "option '{}' is required with repo1-type=sftp", name);
+    if (!value || value->empty())
+        raise(ErrorCode::Option, "option '{}' is required with repo1-type=sftp", name);
     return *value;
 }
 

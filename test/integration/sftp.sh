@@ -114,7 +114,8 @@ expect_eq "PG_VERSION fetched by sftp" "$(cat "$IT_TMP/fetched/PG_VERSION")" "$(
 psql_at $PORT "UPDATE t SET v = 'diff' WHERE id <= 100" >/dev/null
 expect_exit "diff backup" 0 "$BR" --config="$CONF" --stanza=main --start-fast --type=diff backup
 psql_at $PORT "UPDATE t SET v = 'incr' WHERE id > 19900" >/dev/null
-expect_exit "incr backup" 0 "$BR" --config="$CONF" --stanza=main --start-fast --type=incr backup
+expect_exit "incr backup, 4 threads on the one SSH session" 0 "$BR" --config="$CONF" --stanza=main --start-fast \
+    --type=incr --process-max=4 backup
 psql_at $PORT "INSERT INTO t SELECT g, 'after' FROM generate_series(20001,20500) g" >/dev/null
 SEG=$(psql_at $PORT "SELECT pg_walfile_name(pg_current_wal_lsn())")
 psql_at $PORT "SELECT pg_switch_wal()" >/dev/null
@@ -136,7 +137,8 @@ expect_exit "archive-get of a segment not in the archive" 1 "$BR" --config="$CON
 
 expect_exit "info" 0 "$BR" --config="$CONF" --stanza=main info
 expect_contains "info shows the full backup" "$OUT" "$FULL"
-expect_contains "info shows the incr" "$OUT" "I"
+expect_eq "info lists full, diff and incr" \
+    "$(br info --output=json | grep -o '"label":"[0-9FDI_-]*"' | cut -d'"' -f4 | sed 's/.*\(.\)$/\1/' | tr -d '\n')" "FDI"
 expect_exit "verify" 0 "$BR" --config="$CONF" --stanza=main verify
 LATEST=$(table_md5 $PORT)
 
@@ -187,7 +189,10 @@ must bash "$SSHD" start "$SSHD_DIR" 55900
 expect_eq "the broken backup is not in info" "$(br info --output=json | grep -o '"label":"[0-9FDI_-]*"' | wc -l)" "$BEFORE"
 TMP_LEFT=$(find "$REPO" -name '*.tmp' | wc -l)
 expect_exit "verify after the broken backup" 0 "$BR" --config="$CONF" --stanza=main verify
-expect_exit "next backup succeeds" 0 "$BR" --config="$CONF" --stanza=main --start-fast --type=full backup
+expect_exit "next backup succeeds (process-max=4)" 0 "$BR" --config="$CONF" --stanza=main --start-fast --type=full \
+    --compress-type=none --process-max=4 backup
+echo "# $(grep -o 'backup [0-9FDI_-]*: full.*' <<<"$OUT")"
+echo "# the stopped one (process-max=1): $(grep -E 'ERROR' "$IT_TMP/killed.out")"
 expect_eq "one more backup in info" "$(br info --output=json | grep -o '"label":"[0-9FDI_-]*"' | wc -l)" "$((BEFORE + 1))"
 LAST=$(br info --output=json | grep -o '"label":"[0-9FDI_-]*"' | tail -1 | cut -d'"' -f4)
 expect_eq "no .tmp file is part of the new backup's manifest" \

@@ -1,12 +1,19 @@
 // The SFTP driver against OpenSSH's sshd (scripts/test-servers/sshd.sh; skipped without
 // BACKREST_TEST_SFTP_ENV): the common operations' contract, atomic replacement, ranged reads,
 // several threads on one session, and the errors a user meets.
+#include "storage/sftp/sftp_storage.h"
+
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <thread>
 
-#include "storage/sftp/sftp_storage.h"
 #include "storage_drivers.h"
 #include "test_support.h"
 
@@ -21,7 +28,7 @@ using backrest::test::errorOf;
 using backrest::test::has;
 
 class SftpStorageTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         auto made = backrest::test::makeSftpTestStorage(
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -105,7 +112,8 @@ TEST_F(SftpStorageTest, SeveralThreadsShareTheSession) {
     for (int t = 0; t < 4; t++)
         threads.emplace_back([&, t] {
             for (int i = 0; i < 5; i++)
-                writeAll(*storage_, "t" + std::to_string(t) + "/" + std::to_string(i), pattern(200000 + t * 1000 + i));
+                writeAll(*storage_, "t" + std::to_string(t) + "/" + std::to_string(i),
+                         pattern(200000 + t * 1000 + i));
         });
     for (auto& t : threads) t.join();
     for (int t = 0; t < 4; t++)
@@ -128,6 +136,60 @@ TEST_F(SftpStorageTest, NoServerIsNetworkError) {
     Error e = errorOf([&] { sftp::SftpStorage{settings}; });
     EXPECT_EQ(e.code(), ErrorCode::Network);
     EXPECT_TRUE(has(e.what(), "127.0.0.1:1: cannot connect")) << e.what();
+}
+
+// The processes under sshd's listener (its sessions: monitor, session, internal-sftp).
+std::vector<pid_t> sessionProcesses(pid_t listener) {
+    std::map<pid_t, pid_t> parent;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream stat(entry.path() / "stat");
+        std::string line;
+        std::getline(stat, line);
+        size_t close = line.rfind(')');
+        if (close == std::string::npos) continue;
+        char state = 0;
+        int ppid = 0;
+        if (std::sscanf(line.c_str() + close + 1, " %c %d", &state, &ppid) == 2)
+            parent[std::stoi(name)] = ppid;
+    }
+    std::vector<pid_t> found;
+    for (const auto& [pid, ppid] : parent)
+        for (pid_t p = ppid; p > 1; p = parent.count(p) ? parent[p] : 0)
+            if (p == listener) {
+                found.push_back(pid);
+                break;
+            }
+    return found;
+}
+
+// The server drops the connection (its session processes killed; the listener stays): the next
+// idempotent request reconnects and succeeds, a file being written fails with NetworkError.
+TEST_F(SftpStorageTest, DroppedConnectionReconnectsOnce) {
+    std::string envFile = std::getenv("BACKREST_TEST_SFTP_ENV");
+    std::ifstream pidFile(std::filesystem::path(envFile).parent_path() / "sshd.pid");
+    pid_t listener = 0;
+    if (!(pidFile >> listener) || ::geteuid() != 0)
+        GTEST_SKIP() << "needs root and sshd.sh's pid file";
+    writeAll(*storage_, "kept", "bytes");
+    auto writer = storage_->openWrite("interrupted", {});
+    auto sessions = sessionProcesses(listener);
+    ASSERT_FALSE(sessions.empty());
+    for (pid_t p : sessions) ::kill(p, SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::string bytes = pattern(4 << 20);
+    Error e = errorOf([&] {
+        writer->write(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+        writer->close();
+    });
+    EXPECT_EQ(e.code(), ErrorCode::Network);
+    EXPECT_TRUE(has(e.what(), "SFTP server 127.0.0.1:")) << e.what();
+    EXPECT_TRUE(has(e.what(), "connection lost")) << e.what();
+    writer.reset();
+    EXPECT_EQ(storage_->info("kept")->size, 5u);  // reconnected
+    EXPECT_FALSE(storage_->info("interrupted").has_value());
+    EXPECT_EQ(readAll(*storage_, "kept"), "bytes");
 }
 
 }  // namespace

@@ -42,8 +42,10 @@ storage::sftp::SftpSettings sftpTestSettings(const std::string& envFile) {
 DriverStorage makeSftpTestStorage(const std::string& testName) {
     const char* envFile = std::getenv("BACKREST_TEST_SFTP_ENV");
     if (envFile == nullptr || *envFile == '\0')
-        return {nullptr, "BACKREST_TEST_SFTP_ENV is not set (scripts/test-servers/sshd.sh start <dir> <port> "
-                         "writes <dir>/sshd.env)"};
+        return {
+            nullptr,
+            "BACKREST_TEST_SFTP_ENV is not set (scripts/test-servers/sshd.sh start <dir> <port> "
+            "writes <dir>/sshd.env)"};
     auto settings = sftpTestSettings(envFile);
     settings.root += "/driver-" + testName + "-" + std::to_string(::getpid());
     auto storage = std::make_unique<storage::sftp::SftpStorage>(settings);

@@ -8,7 +8,8 @@
 namespace backrest::storage::sftp {
 
 // Missing file: nullptr when ignoreMissing, else FileMissingError.
-std::unique_ptr<StorageRead> openSftpRead(SftpStorage& storage, const std::string& path, bool ignoreMissing);
+std::unique_ptr<StorageRead> openSftpRead(SftpStorage& storage, const std::string& path,
+                                          bool ignoreMissing);
 // Writes "<path>.tmp" (atomic), made durable (fsync@openssh.com) and renamed over <path> at close.
 std::unique_ptr<StorageWrite> openSftpWrite(SftpStorage& storage, const std::string& path,
                                             const WriteOptions& options);

@@ -81,7 +81,8 @@ SftpSession::SftpSession(const SftpSettings& settings)
         authenticate(settings);
         sftp_ = libssh2_sftp_init(session_);
         if (sftp_ == nullptr)
-            raise(ErrorCode::Network, "SFTP server {}: cannot start the sftp subsystem: {}", where_, lastError());
+            raise(ErrorCode::Network, "SFTP server {}: cannot start the sftp subsystem: {}", where_,
+                  lastError());
         openRawChannel();
     } catch (...) {
         release();
@@ -89,7 +90,9 @@ SftpSession::SftpSession(const SftpSettings& settings)
     }
 }
 
-SftpSession::~SftpSession() { release(); }
+SftpSession::~SftpSession() {
+    release();
+}
 
 void SftpSession::release() {
     // A broken session is not told goodbye: the socket is gone, each call would wait its timeout.
@@ -111,21 +114,26 @@ void SftpSession::connectSocket(const SftpSettings& s) {
     std::string port = std::to_string(s.port);
     int rc = ::getaddrinfo(s.host.c_str(), port.c_str(), &hints, &found);
     if (rc != 0)
-        raise(ErrorCode::Network, "SFTP server {}:{}: cannot resolve host: {}; check repo1-sftp-host", s.host,
-              s.port, gai_strerror(rc));
+        raise(ErrorCode::Network,
+              "SFTP server {}:{}: cannot resolve host: {}; check repo1-sftp-host", s.host, s.port,
+              gai_strerror(rc));
     std::string lastFailure = "no address";
     for (addrinfo* a = found; a != nullptr && socket_ < 0; a = a->ai_next) {
-        int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+        int fd =
+            ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
         if (fd < 0) continue;
-        // Non-blocking connect, so an unreachable host fails after the timeout, not the kernel's minutes.
+        // Non-blocking connect, so an unreachable host fails after the timeout, not the kernel's
+        // minutes.
         int r = ::connect(fd, a->ai_addr, a->ai_addrlen);
         if (r != 0 && errno == EINPROGRESS) {
             pollfd p{fd, POLLOUT, 0};
             r = ::poll(&p, 1, s.timeoutMs);
             int err = 0;
             socklen_t len = sizeof(err);
-            if (r == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) r = 0;
-            else errno = r == 0 ? ETIMEDOUT : err, r = -1;
+            if (r == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+                r = 0;
+            else
+                errno = r == 0 ? ETIMEDOUT : err, r = -1;
         }
         if (r == 0) {
             ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -140,7 +148,8 @@ void SftpSession::connectSocket(const SftpSettings& s) {
     ::freeaddrinfo(found);
     if (socket_ < 0)
         raise(ErrorCode::Network,
-              "SFTP server {}:{}: cannot connect: {}; check the server runs and repo1-sftp-host/-host-port",
+              "SFTP server {}:{}: cannot connect: {}; check the server runs and "
+              "repo1-sftp-host/-host-port",
               s.host, s.port, lastFailure);
 }
 
@@ -151,24 +160,28 @@ void SftpSession::startSession(const SftpSettings& s) {
     libssh2_session_set_timeout(session_, s.timeoutMs);
     int rc = libssh2_session_handshake(session_, socket_);
     if (rc != 0)
-        raise(ErrorCode::Network, "SFTP server {}:{}: SSH handshake failed: {}; check it is an SSH server", s.host,
+        raise(ErrorCode::Network,
+              "SFTP server {}:{}: SSH handshake failed: {}; check it is an SSH server", s.host,
               s.port, lastError());
 }
 
 void SftpSession::authenticate(const SftpSettings& s) {
     const char* pub = s.publicKeyFile.empty() ? nullptr : s.publicKeyFile.c_str();
     const char* pass = s.privateKeyPassphrase.empty() ? nullptr : s.privateKeyPassphrase.c_str();
-    int rc = libssh2_userauth_publickey_fromfile_ex(session_, s.user.c_str(), static_cast<unsigned>(s.user.size()),
-                                                    pub, s.privateKeyFile.c_str(), pass);
+    int rc = libssh2_userauth_publickey_fromfile_ex(session_, s.user.c_str(),
+                                                    static_cast<unsigned>(s.user.size()), pub,
+                                                    s.privateKeyFile.c_str(), pass);
     if (rc == 0) return;
     if (transportError(rc))
-        raise(ErrorCode::Network, "SFTP server {}:{}: connection lost while authenticating: {}", s.host, s.port,
-              lastError());
+        raise(ErrorCode::Network, "SFTP server {}:{}: connection lost while authenticating: {}",
+              s.host, s.port, lastError());
     if (rc == LIBSSH2_ERROR_FILE)
-        raise(ErrorCode::RepoAuth,
-              "SFTP server {}:{}: cannot use private key file {} (repo1-sftp-private-key-file) for user '{}': "
-              "unreadable, not a key, or its passphrase (repo1-sftp-private-key-passphrase) is wrong",
-              s.host, s.port, s.privateKeyFile, s.user);
+        raise(
+            ErrorCode::RepoAuth,
+            "SFTP server {}:{}: cannot use private key file {} (repo1-sftp-private-key-file) for "
+            "user '{}': "
+            "unreadable, not a key, or its passphrase (repo1-sftp-private-key-passphrase) is wrong",
+            s.host, s.port, s.privateKeyFile, s.user);
     raise(ErrorCode::RepoAuth,
           "SFTP server {}:{}: user '{}' was refused with private key {}: check the user "
           "(repo1-sftp-host-user) and that the key's public half is in the user's authorized_keys",
@@ -197,7 +210,8 @@ long SftpSession::failure(int rc, const std::string& what) {
 void SftpSession::openRawChannel() {
     raw_ = libssh2_channel_open_session(session_);
     if (raw_ == nullptr || libssh2_channel_subsystem(raw_, "sftp") != 0)
-        raise(ErrorCode::Network, "SFTP server {}: cannot open an sftp channel: {}", where_, lastError());
+        raise(ErrorCode::Network, "SFTP server {}: cannot open an sftp channel: {}", where_,
+              lastError());
     std::string init;
     put32(init, 5);
     init += static_cast<char>(kFxpInit);
@@ -206,7 +220,8 @@ void SftpSession::openRawChannel() {
     std::string version = rawReadPacket();
     size_t at = 0;
     if (version.empty() || static_cast<uint8_t>(version[at++]) != kFxpVersion)
-        raise(ErrorCode::Protocol, "SFTP server {}: unexpected answer to the sftp version request", where_);
+        raise(ErrorCode::Protocol, "SFTP server {}: unexpected answer to the sftp version request",
+              where_);
     get32(version, at);
     while (at < version.size()) {
         extensions_.insert(getString(version, at));
@@ -232,7 +247,8 @@ std::string SftpSession::rawReadPacket() {
             ssize_t r = libssh2_channel_read(raw_, out.data() + done, n - done);
             if (r <= 0) {
                 broken_ = true;
-                throw ConnectionLost{"sftp answer: " + (r == 0 ? std::string("channel closed") : lastError())};
+                throw ConnectionLost{"sftp answer: " +
+                                     (r == 0 ? std::string("channel closed") : lastError())};
             }
             done += static_cast<size_t>(r);
         }
@@ -241,14 +257,16 @@ std::string SftpSession::rawReadPacket() {
     std::string header = readExactly(4);
     size_t at = 0;
     uint32_t length = get32(header, at);
-    if (length > (1u << 20)) raise(ErrorCode::Protocol, "SFTP server {}: oversized sftp packet", where_);
+    if (length > (1u << 20))
+        raise(ErrorCode::Protocol, "SFTP server {}: oversized sftp packet", where_);
     return readExactly(length);
 }
 
 unsigned long SftpSession::posixRename(const std::string& from, const std::string& to) {
     if (extensions_.count("posix-rename@openssh.com") == 0)
         raise(ErrorCode::RepoStorage,
-              "SFTP server {}: it does not offer posix-rename@openssh.com, needed to replace a repository file "
+              "SFTP server {}: it does not offer posix-rename@openssh.com, needed to replace a "
+              "repository file "
               "atomically; use OpenSSH's sftp-server (or internal-sftp)",
               where_);
     uint32_t id = rawRequestId_++;

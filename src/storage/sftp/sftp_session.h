@@ -27,7 +27,7 @@ struct ConnectionLost {
 };
 
 class SftpSession {
-public:
+  public:
     // Connects, checks the host key (settings.hostKeyCheck) and authenticates. Raises NetworkError
     // (cannot connect), RepoAuthError (host key refused, key refused) naming host:port and user.
     explicit SftpSession(const SftpSettings& settings);
@@ -43,19 +43,20 @@ public:
     // The server offers fsync@openssh.com (announced in its SFTP version reply).
     bool hasFsync() const { return extensions_.count("fsync@openssh.com") > 0; }
 
-    // After a failed libssh2 call (rc < 0): throws ConnectionLost for a transport failure (and marks
-    // the session broken), else returns the SFTP status code (LIBSSH2_FX_*) or -1 for another error.
+    // After a failed libssh2 call (rc < 0): throws ConnectionLost for a transport failure (and
+    // marks the session broken), else returns the SFTP status code (LIBSSH2_FX_*) or -1 for another
+    // error.
     long failure(int rc, const std::string& what);
     // The text of the session's last error, for messages.
     std::string lastError();
 
-    // posix-rename@openssh.com: rename replacing `to` atomically. Returns the SFTP status (0: done).
-    // Caller holds mutex().
+    // posix-rename@openssh.com: rename replacing `to` atomically. Returns the SFTP status (0:
+    // done). Caller holds mutex().
     unsigned long posixRename(const std::string& from, const std::string& to);
 
     const std::string& where() const { return where_; }  // "user@host:port"
 
-private:
+  private:
     void release();
     void connectSocket(const SftpSettings& settings);
     void startSession(const SftpSettings& settings);

@@ -15,8 +15,8 @@ struct SftpSettings {
     int port = 22;
     std::string user;
     std::string privateKeyFile;
-    std::string publicKeyFile;        // empty: derived from the private key
-    std::string privateKeyPassphrase; // secret: never printed
+    std::string publicKeyFile;         // empty: derived from the private key
+    std::string privateKeyPassphrase;  // secret: never printed
     // Files of known host keys (OpenSSH format). Empty: ~/.ssh/known_hosts, ~/.ssh/known_hosts2,
     // /etc/ssh/ssh_known_hosts, /etc/ssh/ssh_known_hosts2, as pgBackRest and ssh.
     std::vector<std::string> knownHosts;

@@ -36,7 +36,8 @@ std::string parentOf(const std::string& path) {
 
 SftpStorage::SftpStorage(SftpSettings settings) : settings_(std::move(settings)) {
     if (settings_.root.empty() || settings_.root[0] != '/')
-        raise(ErrorCode::Option, "option 'repo1-path' must be an absolute path on the SFTP server, not '{}'",
+        raise(ErrorCode::Option,
+              "option 'repo1-path' must be an absolute path on the SFTP server, not '{}'",
               settings_.root);
     while (settings_.root.size() > 1 && settings_.root.back() == '/') settings_.root.pop_back();
     session_ = std::make_shared<SftpSession>(settings_);
@@ -62,7 +63,8 @@ std::shared_ptr<SftpSession> SftpStorage::session(const std::shared_ptr<SftpSess
 
 void SftpStorage::raiseLost(const std::string& what) const {
     raise(ErrorCode::Network,
-          "SFTP server {}:{}: connection lost ({}); check the server is up and reachable, then run the command again",
+          "SFTP server {}:{}: connection lost ({}); check the server is up and reachable, then run "
+          "the command again",
           settings_.host, settings_.port, what);
 }
 
@@ -85,7 +87,8 @@ auto SftpStorage::retry(F&& request) {
 
 Features SftpStorage::features() const {
     Features f;
-    f.path = true;  // directories exist on the server; pathSync cannot reach its disk (see pathSync)
+    f.path =
+        true;  // directories exist on the server; pathSync cannot reach its disk (see pathSync)
     f.move = true;  // posix-rename@openssh.com replaces the destination atomically
     return f;
 }
@@ -97,7 +100,8 @@ std::string SftpStorage::remotePath(const std::string& path) const {
 }
 
 std::string SftpStorage::fullPath(const std::string& path) const {
-    return fmt::format("sftp://{}@{}:{}{}", settings_.user, settings_.host, settings_.port, remotePath(path));
+    return fmt::format("sftp://{}@{}:{}{}", settings_.user, settings_.host, settings_.port,
+                       remotePath(path));
 }
 
 std::unique_ptr<StorageRead> SftpStorage::openRead(const std::string& path, bool ignoreMissing,
@@ -107,7 +111,8 @@ std::unique_ptr<StorageRead> SftpStorage::openRead(const std::string& path, bool
     return limitToRange(std::move(reader), range);
 }
 
-std::unique_ptr<StorageWrite> SftpStorage::openWrite(const std::string& path, const WriteOptions& options) {
+std::unique_ptr<StorageWrite> SftpStorage::openWrite(const std::string& path,
+                                                     const WriteOptions& options) {
     return openSftpWrite(*this, path, options);
 }
 
@@ -115,12 +120,14 @@ std::optional<FileInfo> SftpStorage::info(const std::string& path, bool followLi
     std::string remote = remotePath(path);
     return retry([&](SftpSession& s) -> std::optional<FileInfo> {
         LIBSSH2_SFTP_ATTRIBUTES attrs{};
-        int rc = libssh2_sftp_stat_ex(s.sftp(), remote.c_str(), static_cast<unsigned>(remote.size()),
-                                      followLink ? LIBSSH2_SFTP_STAT : LIBSSH2_SFTP_LSTAT, &attrs);
+        int rc =
+            libssh2_sftp_stat_ex(s.sftp(), remote.c_str(), static_cast<unsigned>(remote.size()),
+                                 followLink ? LIBSSH2_SFTP_STAT : LIBSSH2_SFTP_LSTAT, &attrs);
         if (rc == 0) return toFileInfo(path, attrs);
         long status = s.failure(rc, "stat " + remote);
         if (status == LIBSSH2_FX_NO_SUCH_FILE) return std::nullopt;
-        raise(ErrorCode::FileOpen, "cannot get information about {}: SFTP status {}", fullPath(path), status);
+        raise(ErrorCode::FileOpen, "cannot get information about {}: SFTP status {}",
+              fullPath(path), status);
     });
 }
 
@@ -128,12 +135,14 @@ std::vector<FileInfo> SftpStorage::list(const std::string& path, bool ignoreMiss
     std::string remote = remotePath(path);
     return retry([&](SftpSession& s) {
         std::vector<FileInfo> entries;
-        LIBSSH2_SFTP_HANDLE* dir = libssh2_sftp_open_ex(s.sftp(), remote.c_str(), static_cast<unsigned>(remote.size()),
-                                                        0, 0, LIBSSH2_SFTP_OPENDIR);
+        LIBSSH2_SFTP_HANDLE* dir =
+            libssh2_sftp_open_ex(s.sftp(), remote.c_str(), static_cast<unsigned>(remote.size()), 0,
+                                 0, LIBSSH2_SFTP_OPENDIR);
         if (dir == nullptr) {
             long status = s.failure(libssh2_session_last_errno(s.session()), "opendir " + remote);
             if (status == LIBSSH2_FX_NO_SUCH_FILE && ignoreMissing) return entries;
-            if (status == LIBSSH2_FX_NO_SUCH_FILE) raise(ErrorCode::FileMissing, "path {} does not exist", fullPath(path));
+            if (status == LIBSSH2_FX_NO_SUCH_FILE)
+                raise(ErrorCode::FileMissing, "path {} does not exist", fullPath(path));
             raise(ErrorCode::FileOpen, "cannot list {}: SFTP status {}", fullPath(path), status);
         }
         char name[4096];
@@ -144,7 +153,8 @@ std::vector<FileInfo> SftpStorage::list(const std::string& path, bool ignoreMiss
             if (n < 0) {
                 long status = s.failure(n, "readdir " + remote);
                 libssh2_sftp_close_handle(dir);
-                raise(ErrorCode::FileRead, "cannot list {}: SFTP status {}", fullPath(path), status);
+                raise(ErrorCode::FileRead, "cannot list {}: SFTP status {}", fullPath(path),
+                      status);
             }
             std::string entry(name, static_cast<size_t>(n));
             if (entry == "." || entry == "..") continue;
@@ -158,18 +168,20 @@ std::vector<FileInfo> SftpStorage::list(const std::string& path, bool ignoreMiss
 void SftpStorage::remove(const std::string& path, bool errorOnMissing) {
     std::string remote = remotePath(path);
     retry([&](SftpSession& s) {
-        int rc = libssh2_sftp_unlink_ex(s.sftp(), remote.c_str(), static_cast<unsigned>(remote.size()));
+        int rc =
+            libssh2_sftp_unlink_ex(s.sftp(), remote.c_str(), static_cast<unsigned>(remote.size()));
         if (rc == 0) return;
         long status = s.failure(rc, "remove " + remote);
         if (status == LIBSSH2_FX_NO_SUCH_FILE && !errorOnMissing) return;
-        if (status == LIBSSH2_FX_NO_SUCH_FILE) raise(ErrorCode::FileMissing, "file {} does not exist", fullPath(path));
+        if (status == LIBSSH2_FX_NO_SUCH_FILE)
+            raise(ErrorCode::FileMissing, "file {} does not exist", fullPath(path));
         raise(ErrorCode::FileWrite, "cannot remove {}: SFTP status {}", fullPath(path), status);
     });
 }
 
 void SftpStorage::removeTree(SftpSession& s, const std::string& remote) {
-    LIBSSH2_SFTP_HANDLE* dir =
-        libssh2_sftp_open_ex(s.sftp(), remote.c_str(), static_cast<unsigned>(remote.size()), 0, 0, LIBSSH2_SFTP_OPENDIR);
+    LIBSSH2_SFTP_HANDLE* dir = libssh2_sftp_open_ex(
+        s.sftp(), remote.c_str(), static_cast<unsigned>(remote.size()), 0, 0, LIBSSH2_SFTP_OPENDIR);
     if (dir == nullptr) {
         long status = s.failure(libssh2_session_last_errno(s.session()), "opendir " + remote);
         if (status == LIBSSH2_FX_NO_SUCH_FILE) return;
@@ -186,7 +198,8 @@ void SftpStorage::removeTree(SftpSession& s, const std::string& remote) {
         }
         std::string entry(name, static_cast<size_t>(n));
         if (entry == "." || entry == "..") continue;
-        children.emplace_back(remote + "/" + entry, (attrs.permissions & LIBSSH2_SFTP_S_IFMT) == LIBSSH2_SFTP_S_IFDIR);
+        children.emplace_back(remote + "/" + entry,
+                              (attrs.permissions & LIBSSH2_SFTP_S_IFMT) == LIBSSH2_SFTP_S_IFDIR);
     }
     libssh2_sftp_close_handle(dir);
     for (const auto& [child, isDir] : children) {
@@ -194,7 +207,8 @@ void SftpStorage::removeTree(SftpSession& s, const std::string& remote) {
             removeTree(s, child);
             continue;
         }
-        int rc = libssh2_sftp_unlink_ex(s.sftp(), child.c_str(), static_cast<unsigned>(child.size()));
+        int rc =
+            libssh2_sftp_unlink_ex(s.sftp(), child.c_str(), static_cast<unsigned>(child.size()));
         if (rc != 0 && s.failure(rc, "remove " + child) != LIBSSH2_FX_NO_SUCH_FILE)
             raise(ErrorCode::FileWrite, "cannot remove {}", fullPath(child));
     }
@@ -207,31 +221,37 @@ void SftpStorage::removePath(const std::string& path, bool recursive) {
     std::string remote = remotePath(path);
     retry([&](SftpSession& s) {
         if (recursive) return removeTree(s, remote);
-        int rc = libssh2_sftp_rmdir_ex(s.sftp(), remote.c_str(), static_cast<unsigned>(remote.size()));
+        int rc =
+            libssh2_sftp_rmdir_ex(s.sftp(), remote.c_str(), static_cast<unsigned>(remote.size()));
         if (rc == 0) return;
         long status = s.failure(rc, "rmdir " + remote);
         if (status == LIBSSH2_FX_NO_SUCH_FILE) return;
-        raise(ErrorCode::FileWrite, "cannot remove directory {}: SFTP status {} (not empty?)", fullPath(path), status);
+        raise(ErrorCode::FileWrite, "cannot remove directory {}: SFTP status {} (not empty?)",
+              fullPath(path), status);
     });
 }
 
 // The directory first, its parents only when it has none (one request in the common case).
 void SftpStorage::makeDirectory(SftpSession& s, const std::string& dir, mode_t mode) {
-    int rc = libssh2_sftp_mkdir_ex(s.sftp(), dir.c_str(), static_cast<unsigned>(dir.size()), static_cast<long>(mode));
+    int rc = libssh2_sftp_mkdir_ex(s.sftp(), dir.c_str(), static_cast<unsigned>(dir.size()),
+                                   static_cast<long>(mode));
     if (rc == 0) return;
     long status = s.failure(rc, "mkdir " + dir);
     if (status == LIBSSH2_FX_NO_SUCH_FILE && !parentOf(dir).empty()) {
         makeDirectory(s, parentOf(dir), mode);
-        rc = libssh2_sftp_mkdir_ex(s.sftp(), dir.c_str(), static_cast<unsigned>(dir.size()), static_cast<long>(mode));
+        rc = libssh2_sftp_mkdir_ex(s.sftp(), dir.c_str(), static_cast<unsigned>(dir.size()),
+                                   static_cast<long>(mode));
         if (rc == 0) return;
         status = s.failure(rc, "mkdir " + dir);
     }
     // Already there (another thread, an earlier backup): fine if it is a directory.
     LIBSSH2_SFTP_ATTRIBUTES attrs{};
-    if (libssh2_sftp_stat_ex(s.sftp(), dir.c_str(), static_cast<unsigned>(dir.size()), LIBSSH2_SFTP_STAT, &attrs) == 0 &&
+    if (libssh2_sftp_stat_ex(s.sftp(), dir.c_str(), static_cast<unsigned>(dir.size()),
+                             LIBSSH2_SFTP_STAT, &attrs) == 0 &&
         (attrs.permissions & LIBSSH2_SFTP_S_IFMT) == LIBSSH2_SFTP_S_IFDIR)
         return;
-    raise(ErrorCode::FileWrite, "cannot create directory {}: SFTP status {}", fullPath(dir), status);
+    raise(ErrorCode::FileWrite, "cannot create directory {}: SFTP status {}", fullPath(dir),
+          status);
 }
 
 void SftpStorage::pathCreate(const std::string& path, mode_t mode) {
@@ -254,13 +274,15 @@ void SftpStorage::move(const std::string& from, const std::string& to) {
         raiseLost(lost.what);
     }
     if (status == LIBSSH2_FX_NO_SUCH_FILE) {
-        if (parentOf(to).empty()) raise(ErrorCode::FileMissing, "cannot move {}: it does not exist", fullPath(from));
+        if (parentOf(to).empty())
+            raise(ErrorCode::FileMissing, "cannot move {}: it does not exist", fullPath(from));
         pathCreate(parentOf(to), 0750);
         std::lock_guard lock(s->mutex());
         status = s->posixRename(source, target);
     }
     if (status != 0)
-        raise(ErrorCode::FileWrite, "cannot move {} to {}: SFTP status {}", fullPath(from), fullPath(to), status);
+        raise(ErrorCode::FileWrite, "cannot move {} to {}: SFTP status {}", fullPath(from),
+              fullPath(to), status);
 }
 
 }  // namespace backrest::storage::sftp

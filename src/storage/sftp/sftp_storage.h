@@ -16,7 +16,7 @@ namespace backrest::storage::sftp {
 class SftpSession;
 
 class SftpStorage : public Storage {
-public:
+  public:
     // Connects at once: a wrong key or host key fails here, before anything is written.
     explicit SftpStorage(SftpSettings settings);
     ~SftpStorage() override;
@@ -24,7 +24,8 @@ public:
     Features features() const override;
     std::unique_ptr<StorageRead> openRead(const std::string& path, bool ignoreMissing,
                                           const ReadRange& range) override;
-    std::unique_ptr<StorageWrite> openWrite(const std::string& path, const WriteOptions& options) override;
+    std::unique_ptr<StorageWrite> openWrite(const std::string& path,
+                                            const WriteOptions& options) override;
     std::optional<FileInfo> info(const std::string& path, bool followLink) override;
     std::vector<FileInfo> list(const std::string& path, bool ignoreMissing) override;
     void remove(const std::string& path, bool errorOnMissing) override;
@@ -41,7 +42,7 @@ public:
     // NetworkError naming the server, for a lost connection.
     [[noreturn]] void raiseLost(const std::string& what) const;
 
-private:
+  private:
     // Runs an idempotent request; if the connection was lost, once more on a new connection.
     template <typename F>
     auto retry(F&& request);
