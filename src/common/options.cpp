@@ -51,8 +51,7 @@ std::vector<OptionDef> buildOptionDefs() {
          .defaultValue = "posix",
          .allowed = "posix sftp",
          .help = "Storage type of the repository: a local or mounted filesystem (posix), or a "
-                 "directory "
-                 "of an SSH server (sftp, repo1-sftp-*)."},
+                 "directory of an SSH server (sftp, repo1-sftp-*)."},
         // SFTP (repo1-type=sftp): pgBackRest 2.46's names and defaults.
         {.name = "repo1-sftp-host",
          .type = T::String,

@@ -233,8 +233,11 @@ void SftpSession::rawWrite(const std::string& packet) {
     size_t done = 0;
     while (done < packet.size()) {
         ssize_t n = libssh2_channel_write(raw_, packet.data() + done, packet.size() - done);
-        if (n < 0) failure(static_cast<int>(n), "sftp request"), broken_ = true;
-        if (n < 0) throw ConnectionLost{"sftp request: " + lastError()};
+        // Any failure on the raw channel leaves it mid-packet: the session cannot be used again.
+        if (n < 0) {
+            broken_ = true;
+            throw ConnectionLost{"sftp request: " + lastError()};
+        }
         done += static_cast<size_t>(n);
     }
 }
