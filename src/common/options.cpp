@@ -74,8 +74,8 @@ std::vector<OptionDef> buildOptionDefs() {
              "Public half of repo1-sftp-private-key-file; default: derived from the private key."},
         {.name = "repo1-sftp-private-key-passphrase",
          .type = T::String,
-         .help = "Passphrase of the private key: a secret, best set in the config file or in "
-                 "BACKREST_REPO1_SFTP_PRIVATE_KEY_PASSPHRASE, not on the command line."},
+         .help = "Passphrase of the private key: a secret, set in the config file or in "
+                 "BACKREST_REPO1_SFTP_PRIVATE_KEY_PASSPHRASE (refused on the command line)."},
         {.name = "repo1-sftp-known-host",
          .type = T::Path,
          .help = "Known hosts file(s) holding the server's host key; default: ~/.ssh/known_hosts, "
