@@ -49,8 +49,54 @@ std::vector<OptionDef> buildOptionDefs() {
         {.name = "repo1-type",
          .type = T::String,
          .defaultValue = "posix",
-         .allowed = "posix",
-         .help = "Storage type of the repository; only a local or mounted filesystem (posix)."},
+         .allowed = "posix sftp",
+         .help = "Storage type of the repository: a local or mounted filesystem (posix), or a "
+                 "directory of an SSH server (sftp, repo1-sftp-*)."},
+        // SFTP (repo1-type=sftp): pgBackRest 2.46's names and defaults.
+        {.name = "repo1-sftp-host",
+         .type = T::String,
+         .help = "SFTP server of the repository (repo1-type=sftp)."},
+        {.name = "repo1-sftp-host-port",
+         .type = T::Integer,
+         .defaultValue = "22",
+         .help = "Port of the SFTP server.",
+         .minValue = 1,
+         .maxValue = 65535},
+        {.name = "repo1-sftp-host-user",
+         .type = T::String,
+         .help = "User to log in as on the SFTP server."},
+        {.name = "repo1-sftp-private-key-file",
+         .type = T::Path,
+         .help = "Private key to log in with (key authentication only)."},
+        {.name = "repo1-sftp-public-key-file",
+         .type = T::Path,
+         .help =
+             "Public half of repo1-sftp-private-key-file; default: derived from the private key."},
+        {.name = "repo1-sftp-private-key-passphrase",
+         .type = T::String,
+         .help = "Passphrase of the private key: a secret, set in the config file or in "
+                 "BACKREST_REPO1_SFTP_PRIVATE_KEY_PASSPHRASE (refused on the command line)."},
+        {.name = "repo1-sftp-known-host",
+         .type = T::Path,
+         .help = "Known hosts file(s) holding the server's host key; default: ~/.ssh/known_hosts, "
+                 "~/.ssh/known_hosts2, /etc/ssh/ssh_known_hosts, /etc/ssh/ssh_known_hosts2.",
+         .multi = true},
+        {.name = "repo1-sftp-host-key-check-type",
+         .type = T::String,
+         .defaultValue = "strict",
+         .allowed = "strict accept-new fingerprint none",
+         .help =
+             "How the server's host key is checked: strict (in the known hosts files), accept-new "
+             "(added when unknown, refused when changed), fingerprint "
+             "(repo1-sftp-host-fingerprint), none."},
+        {.name = "repo1-sftp-host-fingerprint",
+         .type = T::String,
+         .help = "Expected fingerprint (hex) of the server's host key, with "
+                 "repo1-sftp-host-key-check-type=fingerprint."},
+        {.name = "repo1-sftp-host-key-hash-type",
+         .type = T::String,
+         .allowed = "md5 sha1 sha256",
+         .help = "Hash of repo1-sftp-host-fingerprint: md5, sha1 or sha256."},
         {.name = "process-max",
          .type = T::Integer,
          .defaultValue = "1",
@@ -72,8 +118,9 @@ std::vector<OptionDef> buildOptionDefs() {
          .type = T::String,
          .defaultValue = "xxh3",
          .allowed = "xxh3 sha256",
-         .help = "Checksum recorded for each backed-up file and rechecked on restore and verify: xxh3 "
-                 "(XXH3-128, fast) or sha256 (a cryptographic digest, several times the CPU)."},
+         .help =
+             "Checksum recorded for each backed-up file and rechecked on restore and verify: xxh3 "
+             "(XXH3-128, fast) or sha256 (a cryptographic digest, several times the CPU)."},
         {.name = "buffer-size",
          .type = T::Integer,
          .defaultValue = "1048576",
@@ -172,7 +219,8 @@ std::vector<OptionDef> buildOptionDefs() {
          .type = T::String,
          .defaultValue = "text",
          .allowed = "text json",
-         .help = "Format of info and verify output: text for people, json for scripts and monitoring."},
+         .help =
+             "Format of info and verify output: text for people, json for scripts and monitoring."},
         {.name = "socket-path",
          .type = T::Path,
          .help = "Directory (mode 0700) where 'backrest serve' listens on backrest.sock for the "
