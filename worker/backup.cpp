@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "pg/client.h"
 #include "repo/backup_job.h"
+#include "storage/posix.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/expire.h"
@@ -58,6 +59,7 @@ int backup(const Config& config) {
     settings.processMax = static_cast<size_t>(config.getInt("process-max"));
     settings.lockPath = config.getString("lock-path");
     settings.pgPath = pgPath(config);
+    settings.pgData = std::make_shared<storage::PosixStorage>(settings.pgPath);
     settings.archiveCheck = config.getBool("archive-check");
     settings.archiveTimeout = static_cast<int>(config.getInt("archive-timeout"));
     settings.block = config.getBool("repo1-block");

@@ -1,5 +1,6 @@
 // WAL archive: push (identity checks, dedup, duplicates refused), find and get, against a real repo.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +43,7 @@ protected:
         fs::create_directories(root_ + "/pg/pg_wal");
         fs::create_directories(root_ + "/repo");
         fs::create_directories(root_ + "/restore");
+        fs::create_directories(root_ + "/spool");
         repo_ = std::make_unique<storage::PosixStorage>(root_ + "/repo");
         pg_ = std::make_unique<storage::PosixStorage>(root_ + "/pg");
         restore_ = std::make_unique<storage::PosixStorage>(root_ + "/restore");
@@ -62,6 +64,7 @@ protected:
     }
     size_t entries(const std::string& rel) {
         size_t n = 0;
+        if (!fs::exists(root_ + "/" + rel)) return 0;
         for (auto it = fs::directory_iterator(root_ + "/" + rel); it != fs::directory_iterator(); ++it) n++;
         return n;
     }
@@ -234,7 +237,9 @@ TEST_F(RepoWalArchive, FindRefusesTwoStoredCopies) {
 class RepoStreamedWal : public RepoWalArchive {
 protected:
     std::unique_ptr<StreamedWal> open(uint64_t clusterSysId = kSysId) {
-        return std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", clusterSysId, PushOptions{});
+        PushOptions options;
+        options.spoolPath = root_ + "/spool";
+        return std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", clusterSysId, options);
     }
     // Writes `bytes` in uneven pieces, as WAL messages arrive.
     static void feed(StreamedWal& w, const std::string& bytes) {
@@ -259,6 +264,7 @@ TEST_F(RepoStreamedWal, StoresWhatAPushWouldStore) {
     ASSERT_TRUE(found);
     EXPECT_EQ(found->sha256, io::sha256Hex(bytes));
     EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 1u);  // no temporary file left
+    EXPECT_EQ(entries("spool"), 0u);                                     // nor a spool file
     EXPECT_TRUE(getWal(*repo_, layout_, info_, kSeg, *restore_, kSeg, 65536));
     EXPECT_EQ(get("restore/" + kSeg), bytes);
     // The archiver's push of the same file afterwards finds it.
@@ -306,6 +312,33 @@ TEST_F(RepoStreamedWal, WrongIdentityOrShortSegmentIsRefusedAndAbandonedLeavesNo
     abandoned.reset();
     EXPECT_FALSE(findWal(*repo_, layout_, "15-1", kSeg));
     EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 0u);
+    EXPECT_EQ(entries("spool"), 0u);
+}
+
+// While it streams, the segment is only in spool-path: nothing at all is in the repository (an
+// object store has no rename: what is written there is written once, under its final name).
+TEST_F(RepoStreamedWal, UntilFinishedTheSegmentIsOnlyInTheSpool) {
+    std::string bytes = segment(kSysId, 11);
+    auto w = open();
+    feed(*w, bytes.substr(0, kSegSize / 2));
+    w->sealFrame();
+    w->syncWritten();
+    EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 0u);
+    ASSERT_EQ(entries("spool"), 1u);
+    std::string spooled = fs::directory_iterator(root_ + "/spool")->path().filename();
+    EXPECT_TRUE(spooled.starts_with("main-" + kSeg + ".stream." + std::to_string(::getpid()) + "."))
+        << spooled;
+    feed(*w, bytes.substr(kSegSize / 2));
+    EXPECT_EQ(w->finish(), PushResult::Stored);
+    EXPECT_EQ(entries("spool"), 0u);
+    EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 1u);
+}
+
+// A streamed WAL without a spool-path is a programming error, named.
+TEST_F(RepoStreamedWal, NoSpoolPathIsRefused) {
+    Error e = errorOf([&] { StreamedWal w(*repo_, layout_, info_, kSeg, "15", kSysId, PushOptions{}); });
+    EXPECT_EQ(e.code(), ErrorCode::Assert);
+    EXPECT_TRUE(has(e.what(), "no spool-path")) << e.what();
 }
 
 }  // namespace
