@@ -15,6 +15,11 @@
 #include "storage_drivers.h"
 #include "test/unit/test_support.h"
 
+namespace backrest::test {
+// A failing test names its driver, not the maker's bytes.
+void PrintTo(const DriverMaker& maker, std::ostream* os) { *os << maker.name; }
+}  // namespace backrest::test
+
 namespace backrest::storage {
 namespace {
 
@@ -46,6 +51,14 @@ protected:
         std::vector<uint8_t> buf(7777);  // not a divisor of anything below: reads end mid-range
         for (size_t n; (n = in->read(buf)) > 0;) out.append(reinterpret_cast<const char*>(buf.data()), n);
         return out;
+    }
+    // Byte strings compared without printing them: the sizes and the first difference.
+    static ::testing::AssertionResult same(const std::string& got, const std::string& want) {
+        if (got == want) return ::testing::AssertionSuccess();
+        size_t at = 0;
+        while (at < got.size() && at < want.size() && got[at] == want[at]) at++;
+        return ::testing::AssertionFailure()
+               << got.size() << " bytes read, " << want.size() << " expected; first difference at " << at;
     }
     std::map<std::string, FileType> names(const std::string& path, bool ignoreMissing = true) {
         std::map<std::string, FileType> out;
@@ -88,35 +101,35 @@ TEST_P(StorageContract, TheNameAppearsOnlyAtCloseAndAnUnclosedWriterLeavesNothin
 TEST_P(StorageContract, RangedReadsAndSeekInsideARange) {
     std::string bytes = bytesOf(100000, 1);
     writeAll(s(), "ranged", bytes);
-    EXPECT_EQ(readRange("ranged", {}), bytes);
-    EXPECT_EQ(readRange("ranged", {.offset = 12345}), bytes.substr(12345));
-    EXPECT_EQ(readRange("ranged", {.offset = 12345, .length = 20000}), bytes.substr(12345, 20000));
-    EXPECT_EQ(readRange("ranged", {.offset = 0, .length = 1}), bytes.substr(0, 1));
+    EXPECT_TRUE(same(readRange("ranged", {}), bytes));
+    EXPECT_TRUE(same(readRange("ranged", {.offset = 12345, .length = std::nullopt}), bytes.substr(12345)));
+    EXPECT_TRUE(same(readRange("ranged", {.offset = 12345, .length = 20000}), bytes.substr(12345, 20000)));
+    EXPECT_TRUE(same(readRange("ranged", {.offset = 0, .length = 1}), bytes.substr(0, 1)));
     // A range past the end is cut short (whoever counts the bytes finds it), never an error.
-    EXPECT_EQ(readRange("ranged", {.offset = 90000, .length = 20000}), bytes.substr(90000));
+    EXPECT_TRUE(same(readRange("ranged", {.offset = 90000, .length = 20000}), bytes.substr(90000)));
     EXPECT_EQ(readRange("ranged", {.offset = 100000, .length = 10}), "");
-    EXPECT_EQ(readRange("ranged", {.offset = 200000}), "");
+    EXPECT_EQ(readRange("ranged", {.offset = 200000, .length = std::nullopt}), "");
 
     // seek() inside a range is relative to it, and the range's end still holds.
     auto in = s().openRead("ranged", false, {.offset = 5000, .length = 3000});
     std::vector<uint8_t> buf(10000);
     in->seek(1000);
     size_t n = in->read(buf);
-    EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf.data()), n).substr(0, n), bytes.substr(6000, n));
+    EXPECT_TRUE(same(std::string(reinterpret_cast<const char*>(buf.data()), n).substr(0, n), bytes.substr(6000, n)));
     std::string rest(reinterpret_cast<const char*>(buf.data()), n);
     for (size_t m; (m = in->read(buf)) > 0;) rest.append(reinterpret_cast<const char*>(buf.data()), m);
-    EXPECT_EQ(rest, bytes.substr(6000, 2000));
+    EXPECT_TRUE(same(rest, bytes.substr(6000, 2000)));
     in->seek(2999);
     rest.clear();
     for (size_t m; (m = in->read(buf)) > 0;) rest.append(reinterpret_cast<const char*>(buf.data()), m);
-    EXPECT_EQ(rest, bytes.substr(7999, 1));
+    EXPECT_TRUE(same(rest, bytes.substr(7999, 1)));
 
     // A range with only an offset: seek is relative to it as well.
-    auto open = s().openRead("ranged", false, {.offset = 40000});
+    auto open = s().openRead("ranged", false, {.offset = 40000, .length = std::nullopt});
     open->seek(10);
     rest.clear();
     for (size_t m; (m = open->read(buf)) > 0;) rest.append(reinterpret_cast<const char*>(buf.data()), m);
-    EXPECT_EQ(rest, bytes.substr(40010));
+    EXPECT_TRUE(same(rest, bytes.substr(40010)));
 }
 
 TEST_P(StorageContract, AnEmptyFileIsAFile) {
@@ -156,7 +169,9 @@ TEST_P(StorageContract, ListGivesOneLevelWithPathsForDeeperFiles) {
     EXPECT_EQ(names("top/dir"),
               (std::map<std::string, FileType>{{"b", FileType::File}, {"sub", FileType::Path}}));
     for (const auto& e : s().list("top/dir"))
-        if (e.name == "b") EXPECT_EQ(e.size, 2u);
+        if (e.name == "b") {
+            EXPECT_EQ(e.size, 2u);
+        }
     EXPECT_EQ(names("top/missing"), (std::map<std::string, FileType>{}));
     Error e = errorOf([&] { s().list("top/missing", false); });
     EXPECT_EQ(e.code(), ErrorCode::FileMissing);
