@@ -15,11 +15,6 @@
 #include "storage_drivers.h"
 #include "test/unit/test_support.h"
 
-namespace backrest::test {
-// A failing test names its driver, not the maker's bytes.
-void PrintTo(const DriverMaker& maker, std::ostream* os) { *os << maker.name; }
-}  // namespace backrest::test
-
 namespace backrest::storage {
 namespace {
 
