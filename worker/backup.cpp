@@ -1,11 +1,10 @@
 // backup over libpq: check the server is the stanza's cluster, then drive a BackupJob —
 // begin, pg_backup_start, copy, pg_backup_stop, finish — and print a one-line summary.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/log.h"

@@ -82,8 +82,9 @@ void WalStreamer::streamOnce() {
     // A spool-path it cannot use is a stream failure like another: segments go from pg_wal.
     repo::ensureSpoolDirectory(s_.push.spoolPath, s_.spoolOwner);
     repo::removeAbandonedSpool(s_.push.spoolPath, s_.layout.stanza);
-    repo::removeLegacyStreamFiles(*s_.repo, s_.layout, id.info.currentArchiveId(),
-                                  pg::WalSegment::containing(system.timeline, position, segmentSize).name(segmentSize));
+    repo::removeLegacyStreamFiles(
+        *s_.repo, s_.layout, id.info.currentArchiveId(),
+        pg::WalSegment::containing(system.timeline, position, segmentSize).name(segmentSize));
     stream.start(position, system.timeline);
     logInfo("WAL stream: started at {} on timeline {}", pg::formatLsn(position), system.timeline);
 

@@ -75,7 +75,8 @@ const std::string& BackupJob::begin(const std::string& type) {
     archiveInfo_ = requireArchiveInfo(repo, s_.layout);
     lock_ = std::make_unique<StanzaLock>(s_.lockPath, s_.layout.stanza, "backup", s_.lockWait);
 
-    if (!s_.pgData) raise(ErrorCode::Assert, "backup of '{}': no storage for the data directory", s_.pgPath);
+    if (!s_.pgData)
+        raise(ErrorCode::Assert, "backup of '{}': no storage for the data directory", s_.pgPath);
     auto control = pg::readControl(*s_.pgData);
     checkIdentity(backupInfo_.current(), control.version, control.systemId, s_.layout.stanza, "backup");
     checkIdentity(archiveInfo_.current(), control.version, control.systemId, s_.layout.stanza, "backup");
@@ -315,10 +316,11 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
             options.frameBytes = kFrameBytes;
             if (s_.processMax == 1) options.compressWorkers = 1;
         }
-        auto stored = blockSize ? storeAsBlocks(*s_.pgData, file, blockSize, options, pageCheck.observer())
-                                : storeFile(*s_.pgData, dataDirectoryPath(file.name), *s_.repo,
-                                            s_.layout.backupFile(manifest_.label, file.name, ext), options,
-                                            pageCheck.observer());
+        auto stored =
+            blockSize ? storeAsBlocks(*s_.pgData, file, blockSize, options, pageCheck.observer())
+                      : storeFile(*s_.pgData, dataDirectoryPath(file.name), *s_.repo,
+                                  s_.layout.backupFile(manifest_.label, file.name, ext), options,
+                                  pageCheck.observer());
         record(index, stored, pageCheck);
     };
     // One bundle: its files appended one after another to one repository file, closed (made
@@ -335,7 +337,8 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
             PageCheck pageCheck = pageCheckFor(file);
             TransferOptions options = transfer;
             options.sizeHint = file.size;
-            auto one = appendFile(*s_.pgData, dataDirectoryPath(file.name), *out, options, pageCheck.observer());
+            auto one = appendFile(*s_.pgData, dataDirectoryPath(file.name), *out, options,
+                                  pageCheck.observer());
             if (one) {
                 file.bundleId = id;
                 file.bundleOffset = offset;

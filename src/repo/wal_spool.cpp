@@ -22,7 +22,8 @@ namespace {
 constexpr std::string_view kStream = ".stream.";
 
 bool processGone(const std::string& pid) {
-    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) return false;
+    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos)
+        return false;
     return ::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH;
 }
 
@@ -30,23 +31,28 @@ bool processGone(const std::string& pid) {
 
 void ensureSpoolDirectory(const std::string& path, const std::optional<LockOwner>& owner) {
     if (::mkdir(path.c_str(), 0770) == 0) {
-        if (owner && ::geteuid() == 0 && owner->uid != 0 && ::chown(path.c_str(), owner->uid, owner->gid) != 0)
-            raiseErrno(ErrorCode::FileOpen, "unable to give the spool directory to the repository's owner", path);
+        if (owner && ::geteuid() == 0 && owner->uid != 0 &&
+            ::chown(path.c_str(), owner->uid, owner->gid) != 0)
+            raiseErrno(ErrorCode::FileOpen,
+                       "unable to give the spool directory to the repository's owner", path);
     } else if (errno != EEXIST) {
-        raiseErrno(ErrorCode::FileOpen, "unable to create spool directory (set spool-path to a directory it can create)",
+        raiseErrno(ErrorCode::FileOpen,
+                   "unable to create spool directory (set spool-path to a directory it can create)",
                    path);
     }
     if (::faccessat(AT_FDCWD, path.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
         struct stat st {};
         ::stat(path.c_str(), &st);
         raise(ErrorCode::FileOpen,
-              "spool directory '{}' (owner {}, mode {:04o}) cannot be used by user '{}': give it to the "
+              "spool directory '{}' (owner {}, mode {:04o}) cannot be used by user '{}': give it "
+              "to the "
               "repository's owner (chown), remove it, or set spool-path",
               path, userName(st.st_uid), st.st_mode & 07777, userName(::geteuid()));
     }
 }
 
-WalSpool::WalSpool(const std::string& spoolPath, const std::string& stanza, const std::string& walName)
+WalSpool::WalSpool(const std::string& spoolPath, const std::string& stanza,
+                   const std::string& walName)
     : dir_(std::make_unique<storage::PosixStorage>(spoolPath)) {
     static std::atomic<uint64_t> opened{0};
     name_ = fmt::format("{}-{}{}{}.{}", stanza, walName, kStream, ::getpid(), opened++);
@@ -73,9 +79,13 @@ WalSpool::~WalSpool() {
     }
 }
 
-void WalSpool::write(std::span<const uint8_t> bytes) { out_->write(bytes); }
+void WalSpool::write(std::span<const uint8_t> bytes) {
+    out_->write(bytes);
+}
 
-void WalSpool::syncWritten() { out_->syncWritten(); }
+void WalSpool::syncWritten() {
+    out_->syncWritten();
+}
 
 std::unique_ptr<storage::StorageRead> WalSpool::read() {
     if (!closed_) {
@@ -85,7 +95,9 @@ std::unique_ptr<storage::StorageRead> WalSpool::read() {
     return dir_->openRead(name_);
 }
 
-std::string WalSpool::fullPath() const { return dir_->fullPath(name_); }
+std::string WalSpool::fullPath() const {
+    return dir_->fullPath(name_);
+}
 
 void removeAbandonedSpool(const std::string& spoolPath, const std::string& stanza) {
     storage::PosixStorage dir(spoolPath);
@@ -101,12 +113,13 @@ void removeAbandonedSpool(const std::string& spoolPath, const std::string& stanz
         std::string pidAndCount = rest.substr(24 + kStream.size());
         if (!processGone(pidAndCount.substr(0, pidAndCount.find('.')))) continue;
         dir.remove(n, false);
-        logInfo("removed spool file '{}', left by a WAL stream that ended with its process", dir.fullPath(n));
+        logInfo("removed spool file '{}', left by a WAL stream that ended with its process",
+                dir.fullPath(n));
     }
 }
 
-void removeLegacyStreamFiles(storage::Storage& repo, const Layout& layout, const std::string& archiveId,
-                             const std::string& walName) {
+void removeLegacyStreamFiles(storage::Storage& repo, const Layout& layout,
+                             const std::string& archiveId, const std::string& walName) {
     if (!repo.features().path) return;  // only a posix repository was ever written so
     std::string dir = layout.walDir(archiveId, walName);
     for (const auto& entry : repo.list(dir)) {
@@ -115,7 +128,8 @@ void removeLegacyStreamFiles(storage::Storage& repo, const Layout& layout, const
         if (n.size() < 24 + kStream.size() + 5 || !pg::isWalSegmentName(n.substr(0, 24)) ||
             n.compare(24, kStream.size(), kStream) != 0 || !n.ends_with(".tmp"))
             continue;
-        if (!processGone(n.substr(24 + kStream.size(), n.size() - 24 - kStream.size() - 4))) continue;
+        if (!processGone(n.substr(24 + kStream.size(), n.size() - 24 - kStream.size() - 4)))
+            continue;
         repo.remove(dir + "/" + n);
         logInfo("removed '{}', left by a WAL stream of backrest 0.1.0 that ended with its process",
                 repo.fullPath(dir + "/" + n));

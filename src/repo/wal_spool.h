@@ -16,10 +16,11 @@ namespace backrest::repo {
 
 // Creates spool-path (mode 0770, given to `owner` when we are root, as lock-path) and checks we
 // can create files in it: FileOpenError naming the directory, its owner and mode otherwise.
-void ensureSpoolDirectory(const std::string& path, const std::optional<LockOwner>& owner = std::nullopt);
+void ensureSpoolDirectory(const std::string& path,
+                          const std::optional<LockOwner>& owner = std::nullopt);
 
 class WalSpool {
-public:
+  public:
     // <spool-path>/<stanza>-<segment>.stream.<pid>.<n>: the pid tells a later daemon whether its
     // writer is gone; n tells two streams of one process apart.
     WalSpool(const std::string& spoolPath, const std::string& stanza, const std::string& walName);
@@ -31,7 +32,7 @@ public:
     std::unique_ptr<storage::StorageRead> read();
     std::string fullPath() const;
 
-private:
+  private:
     std::unique_ptr<storage::Storage> dir_;
     std::string name_;
     std::unique_ptr<storage::StorageWrite> out_;
@@ -44,7 +45,7 @@ void removeAbandonedSpool(const std::string& spoolPath, const std::string& stanz
 // backrest 0.1.0 streamed into "<segment>.stream.<pid>.tmp" beside the archived segments of a
 // posix repository: those its dead daemons left in the directory of `walName` go (nothing to do
 // on a storage that was never written so).
-void removeLegacyStreamFiles(storage::Storage& repo, const Layout& layout, const std::string& archiveId,
-                             const std::string& walName);
+void removeLegacyStreamFiles(storage::Storage& repo, const Layout& layout,
+                             const std::string& archiveId, const std::string& walName);
 
 }  // namespace backrest::repo

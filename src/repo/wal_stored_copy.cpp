@@ -80,7 +80,8 @@ void copyStoredFile(storage::Storage& repo, const std::string& from, const std::
     auto in = repo.openRead(from);
     auto out = repo.openWrite(to);
     io::Buffer buffer(1024 * 1024);
-    for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) out->write({buffer.data(), n});
+    for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
+        out->write({buffer.data(), n});
     out->close();
 }
 

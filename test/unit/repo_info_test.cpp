@@ -68,10 +68,11 @@ void expectEqual(const std::vector<DbIdentity>& a, const std::vector<DbIdentity>
 // Run against every storage driver (test/unit/storage_drivers.h): the info files are what a
 // stanza is, wherever the repository lives.
 class RepoInfo : public ::testing::TestWithParam<test::DriverMaker> {
-protected:
+  protected:
     void SetUp() override {
-        auto made = GetParam().make(std::string("repo-info-") +
-                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        auto made =
+            GetParam().make(std::string("repo-info-") +
+                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
         if (!made.storage) GTEST_SKIP() << GetParam().name << ": " << made.skipReason;
         storage_ = std::move(made.storage);
     }
@@ -210,7 +211,9 @@ TEST_P(RepoInfo, CheckIdentity) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, RepoInfo, ::testing::ValuesIn(test::storageDrivers()),
-                         [](const ::testing::TestParamInfo<test::DriverMaker>& p) { return p.param.name; });
+                         [](const ::testing::TestParamInfo<test::DriverMaker>& p) {
+                             return p.param.name;
+                         });
 
 }  // namespace
 }  // namespace backrest::repo

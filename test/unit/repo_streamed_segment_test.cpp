@@ -56,7 +56,8 @@ protected:
 
     std::unique_ptr<StreamedSegment> open() {
         return std::make_unique<StreamedSegment>(
-            std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, spooled()), kSeg, kSegSize);
+            std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, spooled()),
+            kSeg, kSegSize);
     }
     PushOptions spooled() {
         PushOptions options;
@@ -218,8 +219,10 @@ TEST_F(RepoStreamedSegment, IdleNearTheEndSealsFrames) {
 // different one once the repository is looked up again.
 TEST_F(RepoStreamedSegment, RepositoryLookUpAheadStillFindsWhatWasStoredMeanwhile) {
     std::string bytes = segment(6);
-    auto same = std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, spooled());
-    auto other = std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, spooled());
+    auto same =
+        std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, spooled());
+    auto other =
+        std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, spooled());
     ASSERT_EQ(storeByAnotherProcess(bytes), PushResult::Stored);
 
     same->write(bytesOf(bytes, 0, kSegSize));

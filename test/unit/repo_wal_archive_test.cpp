@@ -239,7 +239,8 @@ protected:
     std::unique_ptr<StreamedWal> open(uint64_t clusterSysId = kSysId) {
         PushOptions options;
         options.spoolPath = root_ + "/spool";
-        return std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", clusterSysId, options);
+        return std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", clusterSysId,
+                                             options);
     }
     // Writes `bytes` in uneven pieces, as WAL messages arrive.
     static void feed(StreamedWal& w, const std::string& bytes) {
@@ -264,7 +265,7 @@ TEST_F(RepoStreamedWal, StoresWhatAPushWouldStore) {
     ASSERT_TRUE(found);
     EXPECT_EQ(found->sha256, io::sha256Hex(bytes));
     EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 1u);  // no temporary file left
-    EXPECT_EQ(entries("spool"), 0u);                                     // nor a spool file
+    EXPECT_EQ(entries("spool"), 0u);                                    // nor a spool file
     EXPECT_TRUE(getWal(*repo_, layout_, info_, kSeg, *restore_, kSeg, 65536));
     EXPECT_EQ(get("restore/" + kSeg), bytes);
     // The archiver's push of the same file afterwards finds it.
@@ -336,7 +337,8 @@ TEST_F(RepoStreamedWal, UntilFinishedTheSegmentIsOnlyInTheSpool) {
 
 // A streamed WAL without a spool-path is a programming error, named.
 TEST_F(RepoStreamedWal, NoSpoolPathIsRefused) {
-    Error e = errorOf([&] { StreamedWal w(*repo_, layout_, info_, kSeg, "15", kSysId, PushOptions{}); });
+    Error e =
+        errorOf([&] { StreamedWal w(*repo_, layout_, info_, kSeg, "15", kSysId, PushOptions{}); });
     EXPECT_EQ(e.code(), ErrorCode::Assert);
     EXPECT_TRUE(has(e.what(), "no spool-path")) << e.what();
 }

@@ -22,7 +22,7 @@ using backrest::test::errorOf;
 using backrest::test::has;
 
 class StorageContract : public ::testing::TestWithParam<test::DriverMaker> {
-protected:
+  protected:
     void SetUp() override {
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
         std::string name = std::string("contract-") + info->name();
@@ -44,7 +44,8 @@ protected:
         auto in = s().openRead(path, false, range);
         std::string out;
         std::vector<uint8_t> buf(7777);  // not a divisor of anything below: reads end mid-range
-        for (size_t n; (n = in->read(buf)) > 0;) out.append(reinterpret_cast<const char*>(buf.data()), n);
+        for (size_t n; (n = in->read(buf)) > 0;)
+            out.append(reinterpret_cast<const char*>(buf.data()), n);
         return out;
     }
     // Byte strings compared without printing them: the sizes and the first difference.
@@ -52,8 +53,8 @@ protected:
         if (got == want) return ::testing::AssertionSuccess();
         size_t at = 0;
         while (at < got.size() && at < want.size() && got[at] == want[at]) at++;
-        return ::testing::AssertionFailure()
-               << got.size() << " bytes read, " << want.size() << " expected; first difference at " << at;
+        return ::testing::AssertionFailure() << got.size() << " bytes read, " << want.size()
+                                             << " expected; first difference at " << at;
     }
     std::map<std::string, FileType> names(const std::string& path, bool ignoreMissing = true) {
         std::map<std::string, FileType> out;
@@ -97,8 +98,10 @@ TEST_P(StorageContract, RangedReadsAndSeekInsideARange) {
     std::string bytes = bytesOf(100000, 1);
     writeAll(s(), "ranged", bytes);
     EXPECT_TRUE(same(readRange("ranged", {}), bytes));
-    EXPECT_TRUE(same(readRange("ranged", {.offset = 12345, .length = std::nullopt}), bytes.substr(12345)));
-    EXPECT_TRUE(same(readRange("ranged", {.offset = 12345, .length = 20000}), bytes.substr(12345, 20000)));
+    EXPECT_TRUE(
+        same(readRange("ranged", {.offset = 12345, .length = std::nullopt}), bytes.substr(12345)));
+    EXPECT_TRUE(
+        same(readRange("ranged", {.offset = 12345, .length = 20000}), bytes.substr(12345, 20000)));
     EXPECT_TRUE(same(readRange("ranged", {.offset = 0, .length = 1}), bytes.substr(0, 1)));
     // A range past the end is cut short (whoever counts the bytes finds it), never an error.
     EXPECT_TRUE(same(readRange("ranged", {.offset = 90000, .length = 20000}), bytes.substr(90000)));
@@ -110,20 +113,24 @@ TEST_P(StorageContract, RangedReadsAndSeekInsideARange) {
     std::vector<uint8_t> buf(10000);
     in->seek(1000);
     size_t n = in->read(buf);
-    EXPECT_TRUE(same(std::string(reinterpret_cast<const char*>(buf.data()), n).substr(0, n), bytes.substr(6000, n)));
+    EXPECT_TRUE(same(std::string(reinterpret_cast<const char*>(buf.data()), n).substr(0, n),
+                     bytes.substr(6000, n)));
     std::string rest(reinterpret_cast<const char*>(buf.data()), n);
-    for (size_t m; (m = in->read(buf)) > 0;) rest.append(reinterpret_cast<const char*>(buf.data()), m);
+    for (size_t m; (m = in->read(buf)) > 0;)
+        rest.append(reinterpret_cast<const char*>(buf.data()), m);
     EXPECT_TRUE(same(rest, bytes.substr(6000, 2000)));
     in->seek(2999);
     rest.clear();
-    for (size_t m; (m = in->read(buf)) > 0;) rest.append(reinterpret_cast<const char*>(buf.data()), m);
+    for (size_t m; (m = in->read(buf)) > 0;)
+        rest.append(reinterpret_cast<const char*>(buf.data()), m);
     EXPECT_TRUE(same(rest, bytes.substr(7999, 1)));
 
     // A range with only an offset: seek is relative to it as well.
     auto open = s().openRead("ranged", false, {.offset = 40000, .length = std::nullopt});
     open->seek(10);
     rest.clear();
-    for (size_t m; (m = open->read(buf)) > 0;) rest.append(reinterpret_cast<const char*>(buf.data()), m);
+    for (size_t m; (m = open->read(buf)) > 0;)
+        rest.append(reinterpret_cast<const char*>(buf.data()), m);
     EXPECT_TRUE(same(rest, bytes.substr(40010)));
 }
 
@@ -144,7 +151,8 @@ TEST_P(StorageContract, ALargeFileComesBackWhole) {
     std::string bytes = bytesOf(kSize, 2);
     auto out = s().openWrite("large/file");
     for (size_t at = 0; at < kSize; at += 1000003)
-        out->write({reinterpret_cast<const uint8_t*>(bytes.data() + at), std::min<size_t>(1000003, kSize - at)});
+        out->write({reinterpret_cast<const uint8_t*>(bytes.data() + at),
+                    std::min<size_t>(1000003, kSize - at)});
     out->close();
     EXPECT_EQ(s().info("large/file")->size, kSize);
     std::string back = readAll(s(), "large/file");
@@ -159,8 +167,9 @@ TEST_P(StorageContract, ListGivesOneLevelWithPathsForDeeperFiles) {
     writeAll(s(), "top/dir/b", "bb");
     writeAll(s(), "top/dir/sub/c", "ccc");
     writeAll(s(), "top/other/deep/er/d", "d");
-    EXPECT_EQ(names("top"), (std::map<std::string, FileType>{
-                                {"a", FileType::File}, {"dir", FileType::Path}, {"other", FileType::Path}}));
+    EXPECT_EQ(names("top"),
+              (std::map<std::string, FileType>{
+                  {"a", FileType::File}, {"dir", FileType::Path}, {"other", FileType::Path}}));
     EXPECT_EQ(names("top/dir"),
               (std::map<std::string, FileType>{{"b", FileType::File}, {"sub", FileType::Path}}));
     for (const auto& e : s().list("top/dir"))
@@ -218,7 +227,8 @@ TEST_P(StorageContract, NamesWithSpacesPlusAndPercent) {
     const std::string name = "odd dir+x/a b+c%41%2F&=.txt";
     writeAll(s(), name, "odd");
     EXPECT_EQ(readAll(s(), name), "odd");
-    EXPECT_EQ(names("odd dir+x"), (std::map<std::string, FileType>{{"a b+c%41%2F&=.txt", FileType::File}}));
+    EXPECT_EQ(names("odd dir+x"),
+              (std::map<std::string, FileType>{{"a b+c%41%2F&=.txt", FileType::File}}));
     EXPECT_EQ(names(""), (std::map<std::string, FileType>{{"odd dir+x", FileType::Path}}));
     EXPECT_EQ(s().info(name)->size, 3u);
     s().remove(name, true);
@@ -236,7 +246,9 @@ TEST_P(StorageContract, AMissingFileIsNamed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, StorageContract, ::testing::ValuesIn(test::storageDrivers()),
-                         [](const ::testing::TestParamInfo<test::DriverMaker>& p) { return p.param.name; });
+                         [](const ::testing::TestParamInfo<test::DriverMaker>& p) {
+                             return p.param.name;
+                         });
 
 }  // namespace
 }  // namespace backrest::storage

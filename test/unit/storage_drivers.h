@@ -31,7 +31,9 @@ struct DriverMaker {
 };
 
 // A failing test names its driver, not the maker's bytes.
-inline void PrintTo(const DriverMaker& maker, std::ostream* os) { *os << maker.name; }
+inline void PrintTo(const DriverMaker& maker, std::ostream* os) {
+    *os << maker.name;
+}
 
 inline std::vector<DriverMaker> storageDrivers() {
     return {{"posix", makePosixTestStorage},
