@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "io/sha256.h"
 #include "repo/wal_archive.h"
+#include "repo/wal_spool.h"
 #include "storage/posix.h"
 #include "test/unit/test_support.h"
 #include "test/unit/wal_segment_support.h"
@@ -341,6 +342,42 @@ TEST_F(RepoStreamedWal, NoSpoolPathIsRefused) {
         errorOf([&] { StreamedWal w(*repo_, layout_, info_, kSeg, "15", kSysId, PushOptions{}); });
     EXPECT_EQ(e.code(), ErrorCode::Assert);
     EXPECT_TRUE(has(e.what(), "no spool-path")) << e.what();
+}
+
+// What dead daemons left: their spool files, and the ".stream.<pid>.tmp" backrest 0.1.0 wrote into
+// a posix repository. A live process's files stay.
+TEST_F(RepoStreamedWal, AbandonedSpoolAndLegacyStreamFilesGoWhenTheirProcessIsGone) {
+    const std::string dead = "4194302";  // above the default pid_max (32768): no such process
+    const std::string live = std::to_string(::getpid());
+    for (const auto& name :
+         {"main-" + kSeg + ".stream." + dead + ".0", "main-" + kSeg + ".stream." + live + ".0",
+          "other-" + kSeg + ".stream." + dead + ".0", std::string("unrelated")})
+        put("spool/" + name, "x");
+    removeAbandonedSpool(root_ + "/spool", "main");
+    EXPECT_FALSE(fs::exists(root_ + "/spool/main-" + kSeg + ".stream." + dead + ".0"));
+    EXPECT_TRUE(fs::exists(root_ + "/spool/main-" + kSeg + ".stream." + live + ".0"));
+    EXPECT_TRUE(
+        fs::exists(root_ + "/spool/other-" + kSeg + ".stream." + dead + ".0"));  // another stanza's
+    EXPECT_TRUE(fs::exists(root_ + "/spool/unrelated"));
+
+    const std::string dir = "repo/archive/main/15-1/0000000100000000/";
+    fs::create_directories(root_ + "/" + dir);
+    put(dir + kSeg + ".stream." + dead + ".tmp", "x");
+    put(dir + kSeg + ".stream." + live + ".tmp", "x");
+    removeLegacyStreamFiles(*repo_, layout_, "15-1", kSeg);
+    EXPECT_FALSE(fs::exists(root_ + "/" + dir + kSeg + ".stream." + dead + ".tmp"));
+    EXPECT_TRUE(fs::exists(root_ + "/" + dir + kSeg + ".stream." + live + ".tmp"));
+}
+
+// A spool-path that cannot be made is named, with what to do.
+TEST_F(RepoStreamedWal, UnusableSpoolPathIsNamed) {
+    Error e = errorOf([&] { ensureSpoolDirectory(root_ + "/missing/spool"); });
+    EXPECT_EQ(e.code(), ErrorCode::FileOpen);
+    EXPECT_TRUE(has(e.what(), root_ + "/missing/spool")) << e.what();
+    EXPECT_TRUE(has(e.what(), "spool-path")) << e.what();
+    ensureSpoolDirectory(root_ + "/made");
+    EXPECT_TRUE(fs::is_directory(root_ + "/made"));
+    EXPECT_EQ(fs::status(root_ + "/made").permissions() & fs::perms::others_all, fs::perms::none);
 }
 
 }  // namespace
