@@ -54,6 +54,9 @@ install: install-worker
 install-worker: $(BUILD)/backrest
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/backrest $(DESTDIR)$(PREFIX)/bin/backrest
+	@# spool-path's default, where the daemon (run as postgres) gathers streamed WAL; best effort:
+	@# without it the stream is off, with a warning naming spool-path, and WAL goes from pg_wal.
+	-install -d -m 0770 $(if $(shell id -u postgres 2>/dev/null),-o postgres -g postgres) $(DESTDIR)/var/spool/backrest
 
 deps:
 	@scripts/install-deps.sh

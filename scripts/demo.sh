@@ -24,6 +24,7 @@ cat >"$DEMO/backrest.conf" <<CONF
 [global]
 repo1-path=$DEMO/repo
 lock-path=$DEMO/lock
+spool-path=$DEMO/spool
 process-max=2
 repo1-retention-full=2
 

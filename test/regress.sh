@@ -59,6 +59,7 @@ cat >"$TMP/backrest.conf" <<CONF
 [global]
 repo1-path=$TMP/repo
 lock-path=$TMP/lock
+spool-path=$TMP/spool
 CONF
 cat >"$TMP/regress.conf" <<CONF
 shared_preload_libraries = 'backrest'

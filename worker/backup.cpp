@@ -1,16 +1,16 @@
 // backup over libpq: check the server is the stanza's cluster, then drive a BackupJob —
 // begin, pg_backup_start, copy, pg_backup_stop, finish — and print a one-line summary.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 
-#include <fmt/format.h>
-
 #include "common/error.h"
 #include "common/log.h"
 #include "pg/client.h"
 #include "repo/backup_job.h"
+#include "storage/posix.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/expire.h"
@@ -58,6 +58,7 @@ int backup(const Config& config) {
     settings.processMax = static_cast<size_t>(config.getInt("process-max"));
     settings.lockPath = config.getString("lock-path");
     settings.pgPath = pgPath(config);
+    settings.pgData = std::make_shared<storage::PosixStorage>(settings.pgPath);
     settings.archiveCheck = config.getBool("archive-check");
     settings.archiveTimeout = static_cast<int>(config.getInt("archive-timeout"));
     settings.block = config.getBool("repo1-block");

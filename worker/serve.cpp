@@ -121,6 +121,7 @@ repo::BackupSettings backupSettings(Daemon& d) {
     s.processMax = static_cast<size_t>(d.config.getInt("process-max"));
     s.lockPath = d.config.getString("lock-path");
     s.pgPath = d.pgPath;
+    s.pgData = std::make_shared<storage::PosixStorage>(d.pgPath);
     s.archiveCheck = true;
     s.archiveTimeout = static_cast<int>(d.config.getInt("archive-timeout"));
     s.block = d.config.getBool("repo1-block");
@@ -264,6 +265,8 @@ int serve(const Config& config) {
         stream.repo = d.repo.get();
         stream.layout = d.layout;
         stream.push = push.push;
+        stream.push.spoolPath = config.getString("spool-path");
+        stream.spoolOwner = lockOwner(config);
         streamer = std::make_unique<WalStreamer>(stream, *d.pusher);
     }
 
@@ -288,7 +291,7 @@ int serve(const Config& config) {
         std::thread([&d, c = std::move(*conn)]() mutable { serveConnection(d, std::move(c)); }).detach();
     }
     logInfo("serve: stopping");
-    streamer.reset();  // removes the unfinished segment's temporary file
+    streamer.reset();  // removes the unfinished segment's spool file
     // Connections in flight end with the process: an unfinished backup has no manifest and
     // the kernel releases its lock; an unacknowledged push is retried by PostgreSQL.
     std::_Exit(0);

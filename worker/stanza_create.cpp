@@ -30,14 +30,9 @@ std::string createStanza(storage::Storage& repo, const repo::Layout& layout, con
     if (backupInfo && archiveInfo)
         return fmt::format("stanza '{}' already exists for PostgreSQL {} system {}; nothing to do", layout.stanza,
                            db.version, db.systemId);
-    if (!archiveInfo) {
-        repo.pathCreate(layout.archiveRoot(), 0750);
-        repo::saveArchiveInfo(repo, layout, repo::ArchiveInfo{{db}});
-    }
-    if (!backupInfo) {
-        repo.pathCreate(layout.backupRoot(), 0750);
-        repo::saveBackupInfo(repo, layout, repo::BackupInfo{{db}, {}});
-    }
+    // The info files are the stanza (an object store has no directories to create first).
+    if (!archiveInfo) repo::saveArchiveInfo(repo, layout, repo::ArchiveInfo{{db}});
+    if (!backupInfo) repo::saveBackupInfo(repo, layout, repo::BackupInfo{{db}, {}});
     return fmt::format("stanza '{}' created in '{}' for PostgreSQL {} system {}", layout.stanza, repo.fullPath(""),
                        db.version, db.systemId);
 }

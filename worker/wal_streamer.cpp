@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "pg/wal.h"
 #include "pg/wal_stream.h"
+#include "repo/wal_spool.h"
 
 namespace backrest::cmd {
 
@@ -78,8 +79,12 @@ void WalStreamer::streamOnce() {
               s_.connect.socketPath, system.systemId, id.systemId);
     const uint32_t segmentSize = system.segmentSize;
     uint64_t position = system.flushLsn - system.flushLsn % segmentSize;
-    repo::removeAbandonedStreams(*s_.repo, s_.layout, id.info.currentArchiveId(),
-                                 pg::WalSegment::containing(system.timeline, position, segmentSize).name(segmentSize));
+    // A spool-path it cannot use is a stream failure like another: segments go from pg_wal.
+    repo::ensureSpoolDirectory(s_.push.spoolPath, s_.spoolOwner);
+    repo::removeAbandonedSpool(s_.push.spoolPath, s_.layout.stanza);
+    repo::removeLegacyStreamFiles(
+        *s_.repo, s_.layout, id.info.currentArchiveId(),
+        pg::WalSegment::containing(system.timeline, position, segmentSize).name(segmentSize));
     stream.start(position, system.timeline);
     logInfo("WAL stream: started at {} on timeline {}", pg::formatLsn(position), system.timeline);
 
@@ -126,7 +131,7 @@ void WalStreamer::streamOnce() {
             }
         }
     } catch (const std::exception& e) {
-        if (segment) segment->abandon();  // its temporary file goes
+        if (segment) segment->abandon();  // its spool file goes
         pusher_.streamAbandoned(name, e.what());
         throw;
     }

@@ -1,8 +1,8 @@
 // With archive-async, the daemon works ahead of the archiver: it receives WAL over a physical
-// replication connection as the server flushes it, hashes and compresses it into the repository
-// as it arrives, and stores each segment the moment its last byte is flushed. When the archiver
-// asks for that segment, it is usually durable already, so archive_library's callback returns at
-// once instead of reading, compressing and syncing 16 MiB.
+// replication connection as the server flushes it, hashes and compresses it into a local spool file
+// (spool-path) as it arrives, and stores each segment the moment its last byte is flushed. When the
+// archiver asks for that segment, it is usually durable already, so archive_library's callback
+// returns at once instead of reading, compressing and syncing 16 MiB.
 //
 // The file in pg_wal stays the reference: a segment the stream did not complete (a reconnect, a
 // server restart, a stream that fell behind) is pushed from pg_wal as without a stream. The
@@ -11,10 +11,12 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "pg/client.h"
+#include "repo/file_lock.h"
 #include "repo/layout.h"
 #include "repo/streamed_segment.h"
 #include "repo/wal_archive.h"
@@ -27,7 +29,8 @@ struct StreamerSettings {
     pg::ConnectOptions connect;
     storage::Storage* repo = nullptr;
     repo::Layout layout;
-    repo::PushOptions push;
+    repo::PushOptions push;                     // push.spoolPath: where segments are gathered
+    std::optional<repo::LockOwner> spoolOwner;  // given spool-path when root creates it
 };
 
 class WalStreamer {

@@ -136,7 +136,6 @@ constexpr ForeignOption kForeignOptions[] = {
     {"resume", true, "", "resumes an interrupted backup (backrest does, after checking each file)"},
     {"sck-keep-alive", true, "", "sets socket keep-alive"},
     {"sort", true, "", "sorts repo-ls output"},
-    {"spool-path", true, "", "sets the spool directory of asynchronous archiving"},
     {"stop-auto", true, "", "stops a previous exclusive backup"},
     {"tcp-keep-alive-count", true, "", "sets TCP keep-alive"},
     {"tcp-keep-alive-idle", true, "", "sets TCP keep-alive"},

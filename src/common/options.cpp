@@ -235,6 +235,11 @@ std::vector<OptionDef> buildOptionDefs() {
          .defaultValue = "/tmp/backrest",
          .help = "Directory of the lock files that stop two commands working on one stanza "
                  "at once."},
+        {.name = "spool-path",
+         .type = T::Path,
+         .defaultValue = "/var/spool/backrest",
+         .help = "Local directory where the daemon's WAL stream gathers a segment before storing "
+                 "it in the repository whole (an object store has no rename)."},
         {.name = "db-timeout",
          .type = T::Integer,
          .defaultValue = "1800",

@@ -24,7 +24,6 @@
 #include "repo/block_transfer.h"
 #include "repo/manifest_build.h"
 #include "repo/wal_archive.h"
-#include "storage/posix.h"
 
 namespace backrest::repo {
 
@@ -76,8 +75,9 @@ const std::string& BackupJob::begin(const std::string& type) {
     archiveInfo_ = requireArchiveInfo(repo, s_.layout);
     lock_ = std::make_unique<StanzaLock>(s_.lockPath, s_.layout.stanza, "backup", s_.lockWait);
 
-    storage::PosixStorage pgData(s_.pgPath);
-    auto control = pg::readControl(pgData);
+    if (!s_.pgData)
+        raise(ErrorCode::Assert, "backup of '{}': no storage for the data directory", s_.pgPath);
+    auto control = pg::readControl(*s_.pgData);
     checkIdentity(backupInfo_.current(), control.version, control.systemId, s_.layout.stanza, "backup");
     checkIdentity(archiveInfo_.current(), control.version, control.systemId, s_.layout.stanza, "backup");
     manifest_.type = type;
@@ -184,11 +184,10 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
     if (!segment) raise(ErrorCode::Format, "backup: '{}' is not a WAL segment name", start.walFile);
     manifest_.timeline = segment->timeline;
 
-    storage::PosixStorage pgData(s_.pgPath);
-    auto control = pg::readControl(pgData);
+    auto control = pg::readControl(*s_.pgData);
     uint64_t startLsn = pg::parseLsn(start.lsn);
     DataDirectory dir;
-    dir.storage = &pgData;
+    dir.storage = s_.pgData.get();
     dir.path = s_.pgPath;
     dir.tablespaceNames = start.tablespaceNames;
     dir.tablespaceVersionDir = fmt::format("PG_{}_{}", control.version, control.catalogVersion);
@@ -233,8 +232,6 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
     double lastReport = 0;
     std::vector<bool> vanished(files.size(), false);
     std::string ext(io::compressExtension(s_.transfer.compressType));
-    s_.repo->pathCreate(s_.layout.backupDir(manifest_.label), 0750);
-    if (!bundles.empty()) s_.repo->pathCreate(s_.layout.bundleDir(manifest_.label), 0750);
     journal_ = std::make_unique<ResumeJournal>(
         *s_.repo, s_.layout,
         ResumeHeader{manifest_.label, manifest_.type, manifest_.prior, manifest_.compressType, start.timestamp});
@@ -319,10 +316,11 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
             options.frameBytes = kFrameBytes;
             if (s_.processMax == 1) options.compressWorkers = 1;
         }
-        auto stored = blockSize ? storeAsBlocks(pgData, file, blockSize, options, pageCheck.observer())
-                                : storeFile(pgData, dataDirectoryPath(file.name), *s_.repo,
-                                            s_.layout.backupFile(manifest_.label, file.name, ext), options,
-                                            pageCheck.observer());
+        auto stored =
+            blockSize ? storeAsBlocks(*s_.pgData, file, blockSize, options, pageCheck.observer())
+                      : storeFile(*s_.pgData, dataDirectoryPath(file.name), *s_.repo,
+                                  s_.layout.backupFile(manifest_.label, file.name, ext), options,
+                                  pageCheck.observer());
         record(index, stored, pageCheck);
     };
     // One bundle: its files appended one after another to one repository file, closed (made
@@ -339,7 +337,8 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
             PageCheck pageCheck = pageCheckFor(file);
             TransferOptions options = transfer;
             options.sizeHint = file.size;
-            auto one = appendFile(pgData, dataDirectoryPath(file.name), *out, options, pageCheck.observer());
+            auto one = appendFile(*s_.pgData, dataDirectoryPath(file.name), *out, options,
+                                  pageCheck.observer());
             if (one) {
                 file.bundleId = id;
                 file.bundleOffset = offset;
@@ -419,7 +418,8 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
         }
     }
 
-    // Every directory entry durable, then the manifest: only now does the backup exist.
+    // Every directory entry durable (a posix repository; an object store's objects are durable
+    // once written), then the manifest: only now does the backup exist.
     std::set<std::string> dirs;
     std::string ext(io::compressExtension(s_.transfer.compressType));
     for (const auto& f : manifest_.files) {
@@ -427,7 +427,7 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
         std::string path = storedLocation(s_.layout, manifest_.label, f, ext).path;
         dirs.insert(path.substr(0, path.rfind('/')));
     }
-    for (const auto& d : dirs) s_.repo->pathSync(d);
+    storage::syncPaths(*s_.repo, {dirs.begin(), dirs.end()});
     checkCancelled();
     journal_->remove();
     manifest_.timestampStop = static_cast<int64_t>(std::time(nullptr));

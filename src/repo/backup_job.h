@@ -31,6 +31,9 @@ struct BackupSettings {
     size_t processMax = 1;
     std::string lockPath;
     std::string pgPath;  // absolute data directory
+    // The data directory's storage (a PosixStorage of pgPath): given by the caller, so that the
+    // job knows no driver.
+    std::shared_ptr<storage::Storage> pgData;
     bool archiveCheck = true;
     int archiveTimeout = 60;  // seconds
     int lockWait = 0;         // seconds to wait for the stanza lock (the daemon: an abandoned backup unwinding)

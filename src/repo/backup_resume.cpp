@@ -147,13 +147,21 @@ bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBac
     }
     auto in = repo.openRead(stored, true);
     if (!in) return false;
+    // No rename (an object store has none): the stored bytes are written under the new label as
+    // they are verified; the copy appears only at close, once they proved good, and the
+    // interrupted backup goes whole afterwards (BackupJob). On posix this costs the write a
+    // rename saved; resuming is rare and the read was needed anyway.
+    auto out = repo.openWrite(layout.backupFile(label, file.name, ext));
     io::FilterChain chain([](std::span<const uint8_t>) {});
     chain.push(io::makeDecompressFilter(io::parseCompressType(from.header.compressType), repo.fullPath(stored)));
     auto& sum = chain.add<io::ChecksumFilter>(*type);
     auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);
     try {
-        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) chain.write({buffer.data(), n});
+        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) {
+            chain.write({buffer.data(), n});
+            out->write({buffer.data(), n});
+        }
         chain.finish();
     } catch (const Error& e) {
         logWarn("backup: not resuming '{}': {}", file.name, e.what());
@@ -163,7 +171,7 @@ bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBac
         logWarn("backup: not resuming '{}': the stored copy does not match its journal", file.name);
         return false;
     }
-    repo.move(stored, layout.backupFile(label, file.name, ext));
+    out->close();
     file.checksum = e.checksum;
     file.repoSize = e.repoSize;
     file.frameBytes = e.frames.empty() ? 0 : e.frameBytes;

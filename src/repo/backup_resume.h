@@ -62,7 +62,7 @@ std::optional<ResumableBackup> takeResumable(storage::Storage& repo, const Layou
 
 // True when `file` (just scanned) may take the interrupted backup's copy: same size and mtime,
 // the mtime older than that backup's start (see BackupJob::reusable), and the stored bytes
-// still hash to the journaled checksum. Then the stored file is moved into `label`.
+// still hash to the journaled checksum. Then the stored file is copied into `label` as it is read.
 bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBackup& from, const std::string& label,
                 ManifestFile& file, size_t bufferSize);
 

@@ -83,8 +83,8 @@ std::optional<PushResult> StreamedSegment::finish() {
 void StreamedSegment::idle() {
     std::lock_guard lock(mutex_);
     if (state_ != State::Streaming) return;
-    // Each frame sealed there is made durable too: the completing fsync, on the archiver's
-    // wait, then flushes only the last frame instead of all the segment's writeback in flight.
+    // Each frame sealed there is made durable in the spool file too (its writeback done while
+    // the stream is idle, not while the completion reads the spool back on the archiver's wait).
     if (received_ + kSealRegion >= segmentSize_ && wal_->unsealed() >= kSealMinimum) {
         wal_->sealFrame();
         wal_->syncWritten();
@@ -99,7 +99,7 @@ void StreamedSegment::idle() {
 void StreamedSegment::abandon() {
     std::lock_guard lock(mutex_);
     if (state_ == State::Streaming) state_ = State::Abandoned;
-    wal_.reset();  // its temporary file goes
+    wal_.reset();  // its spool file goes
 }
 
 std::optional<StreamedSegment::Completed> StreamedSegment::completeFromFile(const std::string& path) {

@@ -35,7 +35,7 @@ public:
     // that a completion compresses only the last bytes; and the repository look-up is renewed
     // (at most every kRepositoryRecheck, and only when bytes came since).
     void idle();
-    // The stream failed: the unfinished segment's temporary file goes; a request completes nothing.
+    // The stream failed: the unfinished segment's spool file goes; a request completes nothing.
     void abandon();
 
     enum class Completion { ByStream, FromFile };

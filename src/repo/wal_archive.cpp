@@ -1,10 +1,6 @@
 // WAL push/get against the repository layout.
 #include "repo/wal_archive.h"
 
-#include <signal.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <filesystem>
 
 #include "common/error.h"
@@ -14,6 +10,7 @@
 #include "io/sha256.h"
 #include "io/size.h"
 #include "pg/wal.h"
+#include "repo/wal_spool.h"
 #include "repo/wal_stored_copy.h"
 
 namespace backrest::repo {
@@ -229,20 +226,15 @@ StreamedWal::StreamedWal(storage::Storage& repo, const Layout& layout, const Arc
       extension_(io::compressExtension(options.compressType)),
       identity_(info.current()),
       compressType_(options.compressType),
-      compressLevel_(options.compressLevel) {
+      compressLevel_(options.compressLevel),
+      bufferSize_(options.bufferSize) {
     if (!pg::isWalSegmentName(walName_))
         raise(ErrorCode::Assert, "a streamed WAL file must be a segment, not '{}'", walName_);
+    if (options.spoolPath.empty())
+        raise(ErrorCode::Assert, "streamed WAL segment {}: no spool-path to gather it in", walName_);
     checkIdentity(identity_, clusterVersion, clusterSystemId, layout.stanza,
                   fmt::format("archive of streamed WAL segment {}", walName_));
-    storage::WriteOptions write;
-    write.atomic = false;    // named by its checksum once complete (finish)
-    write.syncPath = false;  // the rename in finish() syncs the directory
-    // A segment arrives over seconds: written back as it goes, so the fsync in finish() has
-    // little left to wait for when the archiver is about to ask for the segment.
-    write.flushAfter = 64 * 1024;
-    // Ends in .tmp: never taken for a stored segment, whatever happens to this process.
-    temporary_ = fmt::format("{}/{}.stream.{}.tmp", directory_, walName_, ::getpid());
-    out_ = repo.openWrite(temporary_, write);
+    spool_ = std::make_unique<WalSpool>(options.spoolPath, layout.stanza, walName_);
     startFrame();
     checkRepository();
 }
@@ -250,7 +242,7 @@ StreamedWal::StreamedWal(storage::Storage& repo, const Layout& layout, const Arc
 StreamedWal::~StreamedWal() = default;
 
 void StreamedWal::startFrame() {
-    frame_ = std::make_unique<io::FilterChain>([this](std::span<const uint8_t> bytes) { out_->write(bytes); });
+    frame_ = std::make_unique<io::FilterChain>([this](std::span<const uint8_t> bytes) { spool_->write(bytes); });
     frame_->push(io::makeCompressFilter(compressType_, compressLevel_));
 }
 
@@ -269,6 +261,8 @@ void StreamedWal::sealFrame() {
     startFrame();
     sealedAt_ = size_;
 }
+
+void StreamedWal::syncWritten() { spool_->syncWritten(); }
 
 void StreamedWal::checkRepository() {
     existing_ = findWal(repo_, layout_, archiveId_, walName_);
@@ -295,46 +289,34 @@ PushResult StreamedWal::finish() {
     std::optional<StoredCopyDecision> decision;
     if (existing_) {
         decision = judgeStoredCopy(repo_, walName_, *existing_, sha, 1024 * 1024);
-        if (decision->action == StoredCopyAction::KeepIdentical)
-            return PushResult::AlreadyPresent;  // temporary goes
+        if (decision->action == StoredCopyAction::KeepIdentical) {
+            spool_.reset();
+            return PushResult::AlreadyPresent;
+        }
         if (decision->action == StoredCopyAction::Refuse)
             raise(ErrorCode::ArchiveDuplicate,
                   "archive of streamed WAL segment {}: already in the repository with a different "
                   "checksum (repository '{}' has SHA-256 {}, the stream {}); refusing to overwrite",
                   walName_, repo_.fullPath(existing_->path), existing_->sha256, sha);
     }
-    auto store = [&] {
-        out_->close();  // fsync
-        try {
-            repo_.move(temporary_, target);  // rename, fsync directory
-        } catch (...) {
-            repo_.remove(temporary_);
-            throw;
-        }
-    };
+    auto store = [&] { storeSpooled(target); };
     if (decision)
         replaceBadStoredCopy(repo_, walName_, *existing_, decision->problem, target, store,
                              "archive of streamed WAL segment " + walName_);
     else
         store();
+    spool_.reset();
     return PushResult::Stored;
 }
 
-void removeAbandonedStreams(storage::Storage& repo, const Layout& layout, const std::string& archiveId,
-                            const std::string& walName) {
-    std::string dir = walDirectory(layout, archiveId, walName);
-    for (const auto& entry : repo.list(dir)) {
-        // <segment>.stream.<pid>.tmp
-        const std::string& n = entry.name;
-        if (n.size() < 24 + 12 || !pg::isWalSegmentName(n.substr(0, 24)) || n.compare(24, 8, ".stream.") != 0 ||
-            !n.ends_with(".tmp"))
-            continue;
-        std::string pid = n.substr(32, n.size() - 32 - 4);
-        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-        if (::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno != ESRCH) continue;
-        repo.remove(dir + "/" + n);
-        logInfo("removed '{}', left by a WAL stream that ended with its process", repo.fullPath(dir + "/" + n));
-    }
+// The spooled bytes, whole, in one atomic write: the name appears (and the segment counts as
+// archived) only once close() returned.
+void StreamedWal::storeSpooled(const std::string& target) {
+    auto in = spool_->read();
+    auto out = repo_.openWrite(target);
+    io::Buffer buffer(bufferSize_);
+    for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) out->write({buffer.data(), n});
+    out->close();
 }
 
 bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,

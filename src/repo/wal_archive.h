@@ -39,6 +39,8 @@ struct PushOptions {
     size_t bufferSize = 1024 * 1024;
     // The cluster's WAL segment size (pg_control); 0: the size each segment's header gives.
     uint32_t walSegmentSize = 0;
+    // Streamed WAL (StreamedWal): the local directory (spool-path) its segments are gathered in.
+    std::string spoolPath{};
 };
 
 // Pushes one file from pg_wal. `source`/`sourcePath` locate it. The cluster's identity
@@ -53,16 +55,19 @@ PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveIn
                    const PushOptions& options);
 
 // A WAL segment stored while it is being written (bytes from the replication stream, in order):
-// hashed and compressed into a temporary file as they arrive; finish() names the file by the
-// SHA-256 then known and makes it durable, with pushWal's identity checks (archive.info, and the
-// segment's own header) and de-duplication. Destroyed before finish(): the temporary file is
-// removed and nothing was stored.
+// hashed and compressed into a spool file (wal_spool.h) as they arrive; finish() writes it to the
+// repository whole, in one atomic write, under the name the SHA-256 then known gives, with
+// pushWal's identity checks (archive.info, and the segment's own header) and de-duplication, and
+// returns only once that write completed. The spool file goes either way. Destroyed before
+// finish(): nothing was stored.
 //
 // finish() is what the archiver waits for, so what can be done before it is: the repository is
 // looked up for the segment when it starts and again by checkRepository() (finish() looks again
 // only when that is older than kRepositoryCheckAge), and sealFrame() compresses what is pending,
 // ending one compressed frame (a reader decodes the frames one after the other), so that finish()
 // has only the bytes since to compress.
+class WalSpool;
+
 class StreamedWal {
 public:
     static constexpr std::chrono::milliseconds kRepositoryCheckAge{2000};
@@ -75,9 +80,8 @@ public:
     // Bytes written since the last frame was sealed (or since the start).
     uint64_t unsealed() const { return size_ - sealedAt_; }
     void sealFrame();
-    // Makes what was written so far durable (the temporary file's fdatasync): finish() then
-    // flushes only what came after.
-    void syncWritten() { out_->syncWritten(); }
+    // Makes what was written so far durable (the spool file's fdatasync).
+    void syncWritten();
     void checkRepository();
     std::chrono::steady_clock::duration sinceRepositoryCheck() const {
         return std::chrono::steady_clock::now() - checkedAt_;
@@ -86,26 +90,23 @@ public:
 
 private:
     void startFrame();
+    void storeSpooled(const std::string& target);
 
     storage::Storage& repo_;
     const Layout& layout_;
-    std::string archiveId_, walName_, directory_, extension_, temporary_;
+    std::string archiveId_, walName_, directory_, extension_;
     DbIdentity identity_;
     io::CompressType compressType_;
     int compressLevel_;
-    std::unique_ptr<storage::StorageWrite> out_;
+    size_t bufferSize_;
+    std::unique_ptr<WalSpool> spool_;
     io::Sha256Filter sha_;
-    std::unique_ptr<io::FilterChain> frame_;  // the compression of the current frame, into out_
+    std::unique_ptr<io::FilterChain> frame_;  // the compression of the current frame, into spool_
     std::string header_;  // the first bytes: the long page header
     uint64_t size_ = 0, sealedAt_ = 0;
     std::optional<ArchivedWal> existing_;  // as last looked up
     std::chrono::steady_clock::time_point checkedAt_;
 };
-
-// Removes what a streaming daemon killed mid-segment left in the directory of `walName`: its
-// temporary files, when the process that wrote them is gone.
-void removeAbandonedStreams(storage::Storage& repo, const Layout& layout, const std::string& archiveId,
-                            const std::string& walName);
 
 // Fetches a WAL file into destination/destinationPath (atomically), verifying its checksum and,
 // for a segment, that its size is the segment size its long page header gives, that the header

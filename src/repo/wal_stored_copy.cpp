@@ -73,6 +73,20 @@ StoredCopyDecision judgeStoredCopy(storage::Storage& repo, const std::string& wa
         {}};
 }
 
+namespace {
+
+// A whole copy of `from` under `to`, atomic and durable.
+void copyStoredFile(storage::Storage& repo, const std::string& from, const std::string& to) {
+    auto in = repo.openRead(from);
+    auto out = repo.openWrite(to);
+    io::Buffer buffer(1024 * 1024);
+    for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
+        out->write({buffer.data(), n});
+    out->close();
+}
+
+}  // namespace
+
 std::string setAsidePath(const std::string& storedPath) {
     return fmt::format("{}.bad-{}", storedPath, static_cast<long long>(std::time(nullptr)));
 }
@@ -81,20 +95,17 @@ void replaceBadStoredCopy(storage::Storage& repo, const std::string& walName,
                           const ArchivedWal& bad, const std::string& problem,
                           const std::string& goodPath, const std::function<void()>& store,
                           const std::string& what) {
+    // No rename (an object store has none): the bad bytes are copied aside. In this order a crash
+    // at any step leaves the old state, or a good copy findWal takes (two copies: the good one
+    // counts), never no readable copy.
     std::string aside = setAsidePath(bad.path);
     if (bad.path == goodPath) {
-        // Same name: a rename aside would leave no copy until the store; copy the bad bytes
-        // instead.
-        auto in = repo.openRead(bad.path);
-        auto out = repo.openWrite(aside);  // atomic and durable
-        io::Buffer buffer(1024 * 1024);
-        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
-            out->write({buffer.data(), n});
-        out->close();
-        store();  // renamed over the bad copy
+        copyStoredFile(repo, bad.path, aside);
+        store();  // written over the bad copy, atomically
     } else {
         store();
-        repo.move(bad.path, aside);
+        copyStoredFile(repo, bad.path, aside);
+        repo.remove(bad.path);
     }
     logWarn(
         "{}: the stored copy of WAL file {} ('{}') was bad ({}); stored the pushed copy as '{}' "

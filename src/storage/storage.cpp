@@ -27,13 +27,15 @@ std::string readRest(StorageRead& reader) {
     return content;
 }
 
-// A window on another reader: seek() and the end are relative to the range.
+// A window on another reader: seek() and the end (when the range has a length) are relative to
+// the range.
 class RangeRead : public StorageRead {
 public:
     RangeRead(std::unique_ptr<StorageRead> inner, ReadRange range) : inner_(std::move(inner)), range_(range) {
         seek(0);
     }
     size_t read(std::span<uint8_t> buf) override {
+        if (!range_.length) return inner_->read(buf);
         if (remaining_ == 0) return 0;
         size_t n = inner_->read(buf.first(static_cast<size_t>(std::min<uint64_t>(buf.size(), remaining_))));
         remaining_ -= n;
@@ -41,7 +43,7 @@ public:
     }
     void seek(uint64_t offset) override {
         inner_->seek(range_.offset + offset);
-        remaining_ = offset >= *range_.length ? 0 : *range_.length - offset;
+        if (range_.length) remaining_ = offset >= *range_.length ? 0 : *range_.length - offset;
     }
     const std::string& path() const override { return inner_->path(); }
 
@@ -55,10 +57,6 @@ private:
 
 std::unique_ptr<StorageRead> limitToRange(std::unique_ptr<StorageRead> reader, const ReadRange& range) {
     if (!reader || (range.offset == 0 && !range.length)) return reader;
-    if (!range.length) {
-        reader->seek(range.offset);
-        return reader;
-    }
     return std::make_unique<RangeRead>(std::move(reader), range);
 }
 

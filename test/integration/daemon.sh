@@ -34,6 +34,7 @@ cat >"$CONF" <<CONF
 [global]
 repo1-path=$IT_TMP/repo
 lock-path=$IT_TMP/lock
+spool-path=$IT_TMP/spool
 log-level-console=warn
 
 [main]

@@ -50,6 +50,7 @@ cat >"$CONF" <<CONF
 [global]
 repo1-path=$IT_TMP/repo
 lock-path=$IT_TMP/lock
+spool-path=$IT_TMP/spool
 process-max=2
 
 [main]

@@ -378,18 +378,19 @@ TEST_F(ConfigTest, HarmlessForeignOptionsWarn) {
     ::testing::internal::CaptureStderr();
     auto cfg = parse({"--config", conf, "--log-level-file=detail", "--verbose", "backup",
                       "--online", "--no-backup-standby"},
-                     {"BACKREST_SPOOL_PATH=/var/spool"});
+                     {"BACKREST_NEUTRAL_UMASK=n"});
     std::string err = ::testing::internal::GetCapturedStderr();
     setLogLevel(saved);
     EXPECT_EQ(cfg.command(), "backup");  // a foreign flag never takes the next argument
     EXPECT_EQ(cfg.getInt("process-max"), 2);
+    EXPECT_EQ(cfg.getString("spool-path"), "/var/spool/backrest");  // an option of its own now
     EXPECT_FALSE(cfg.has("stanza"));  // the stanza never comes from the file
     EXPECT_NE(err.find("ignoring pgBackRest option 'log-path' (config file '"), std::string::npos)
         << err;
     EXPECT_NE(err.find("line 2): backrest does not implement it"), std::string::npos) << err;
     EXPECT_NE(err.find("line 3: ignoring option 'stanza'"), std::string::npos) << err;
     EXPECT_NE(err.find("'log-level-file' (command line)"), std::string::npos) << err;
-    EXPECT_NE(err.find("BACKREST_SPOOL_PATH"), std::string::npos) << err;
+    EXPECT_NE(err.find("BACKREST_NEUTRAL_UMASK"), std::string::npos) << err;
     EXPECT_EQ(err.find("cipher"), std::string::npos) << err;  // 'none' is what backrest does
 }
 

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "repo/info.h"
 #include "storage/posix.h"
+#include "test/unit/storage_drivers.h"
 #include "test/unit/test_support.h"
 
 namespace backrest::repo {
@@ -64,32 +65,33 @@ void expectEqual(const std::vector<DbIdentity>& a, const std::vector<DbIdentity>
     }
 }
 
-class RepoInfo : public ::testing::Test {
-protected:
+// Run against every storage driver (test/unit/storage_drivers.h): the info files are what a
+// stanza is, wherever the repository lives.
+class RepoInfo : public ::testing::TestWithParam<test::DriverMaker> {
+  protected:
     void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/repo-info-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
-        storage_ = std::make_unique<storage::PosixStorage>(root_);
+        auto made =
+            GetParam().make(std::string("repo-info-") +
+                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        if (!made.storage) GTEST_SKIP() << GetParam().name << ": " << made.skipReason;
+        storage_ = std::move(made.storage);
     }
-    void TearDown() override { fs::remove_all(root_); }
 
     storage::Storage& s() { return *storage_; }
 
     Layout layout_{"main"};
     std::vector<DbIdentity> history_{{1, "14", 7000000000000000001ULL}, {2, "15", 18446744073709551615ULL}};
-    std::string root_;
-    std::unique_ptr<storage::PosixStorage> storage_;
+    std::unique_ptr<storage::Storage> storage_;
 };
 
-TEST_F(RepoInfo, BackupInfoRoundTripSortsByLabel) {
+TEST_P(RepoInfo, BackupInfoRoundTripSortsByLabel) {
     BackupInfo info;
     info.history = history_;
     info.backups = {summary("20261121-235959F_20261122-010000I", "incr", "20261121-235959F"),
                     summary("20261121-235959F", "full", "")};
     saveBackupInfo(s(), layout_, info);
-    EXPECT_TRUE(fs::exists(root_ + "/backup/main/backup.info"));
-    EXPECT_TRUE(fs::exists(root_ + "/backup/main/backup.info.copy"));
+    EXPECT_TRUE(s().info("backup/main/backup.info"));
+    EXPECT_TRUE(s().info("backup/main/backup.info.copy"));
 
     auto back = loadBackupInfo(s(), layout_);
     ASSERT_TRUE(back);
@@ -101,26 +103,26 @@ TEST_F(RepoInfo, BackupInfoRoundTripSortsByLabel) {
     expectEqual(back->backups[1], info.backups[0]);
 }
 
-TEST_F(RepoInfo, ArchiveInfoRoundTrip) {
+TEST_P(RepoInfo, ArchiveInfoRoundTrip) {
     ArchiveInfo info;
     info.history = history_;
     saveArchiveInfo(s(), layout_, info);
-    EXPECT_TRUE(fs::exists(root_ + "/archive/main/archive.info"));
-    EXPECT_TRUE(fs::exists(root_ + "/archive/main/archive.info.copy"));
+    EXPECT_TRUE(s().info("archive/main/archive.info"));
+    EXPECT_TRUE(s().info("archive/main/archive.info.copy"));
     auto back = loadArchiveInfo(s(), layout_);
     ASSERT_TRUE(back);
     expectEqual(back->history, history_);
     EXPECT_EQ(back->currentArchiveId(), "15-2");
 }
 
-TEST_F(RepoInfo, ArchiveId) {
+TEST_P(RepoInfo, ArchiveId) {
     EXPECT_EQ(ArchiveInfo::archiveId({1, "15", 1}), "15-1");
     EXPECT_EQ(ArchiveInfo::archiveId({12, "16", 1}), "16-12");
     ArchiveInfo info{{{1, "15", 1}}};
     EXPECT_EQ(info.currentArchiveId(), "15-1");
 }
 
-TEST_F(RepoInfo, SummaryOfManifest) {
+TEST_P(RepoInfo, SummaryOfManifest) {
     Manifest m;
     m.label = "20261121-235959F_20261122-010000D";
     m.type = "diff";
@@ -153,7 +155,7 @@ TEST_F(RepoInfo, SummaryOfManifest) {
     EXPECT_EQ(sum.dbId, 3);
 }
 
-TEST_F(RepoInfo, Find) {
+TEST_P(RepoInfo, Find) {
     BackupInfo info;
     info.history = history_;
     info.backups = {summary("20261121-235959F", "full", ""),
@@ -166,7 +168,7 @@ TEST_F(RepoInfo, Find) {
     EXPECT_EQ(info.find(""), nullptr);
 }
 
-TEST_F(RepoInfo, MissingFiles) {
+TEST_P(RepoInfo, MissingFiles) {
     EXPECT_FALSE(loadBackupInfo(s(), layout_));
     EXPECT_FALSE(loadArchiveInfo(s(), layout_));
 
@@ -182,7 +184,7 @@ TEST_F(RepoInfo, MissingFiles) {
     EXPECT_TRUE(has(a.what(), "archive/main/archive.info")) << a.what();
 }
 
-TEST_F(RepoInfo, RequireReturnsSaved) {
+TEST_P(RepoInfo, RequireReturnsSaved) {
     saveArchiveInfo(s(), layout_, ArchiveInfo{history_});
     expectEqual(requireArchiveInfo(s(), layout_).history, history_);
     saveBackupInfo(s(), layout_, BackupInfo{history_, {}});
@@ -191,7 +193,7 @@ TEST_F(RepoInfo, RequireReturnsSaved) {
     EXPECT_TRUE(b.backups.empty());
 }
 
-TEST_F(RepoInfo, CheckIdentity) {
+TEST_P(RepoInfo, CheckIdentity) {
     DbIdentity recorded{1, "15", 7310000000000000001ULL};
     EXPECT_NO_THROW(checkIdentity(recorded, "15", 7310000000000000001ULL, "main", "backup"));
 
@@ -207,6 +209,11 @@ TEST_F(RepoInfo, CheckIdentity) {
     EXPECT_TRUE(has(v.what(), "PostgreSQL 16")) << v.what();
     EXPECT_TRUE(has(v.what(), "PostgreSQL 15")) << v.what();
 }
+
+INSTANTIATE_TEST_SUITE_P(Drivers, RepoInfo, ::testing::ValuesIn(test::storageDrivers()),
+                         [](const ::testing::TestParamInfo<test::DriverMaker>& p) {
+                             return p.param.name;
+                         });
 
 }  // namespace
 }  // namespace backrest::repo

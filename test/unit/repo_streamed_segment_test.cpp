@@ -46,6 +46,7 @@ protected:
         fs::create_directories(root_ + "/pg_wal");
         fs::create_directories(root_ + "/repo");
         fs::create_directories(root_ + "/restore");
+        fs::create_directories(root_ + "/spool");
         repo_ = std::make_unique<storage::PosixStorage>(root_ + "/repo");
         restore_ = std::make_unique<storage::PosixStorage>(root_ + "/restore");
         info_.history = {{1, "15", kSysId}};
@@ -55,7 +56,13 @@ protected:
 
     std::unique_ptr<StreamedSegment> open() {
         return std::make_unique<StreamedSegment>(
-            std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, PushOptions{}), kSeg, kSegSize);
+            std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, spooled()),
+            kSeg, kSegSize);
+    }
+    PushOptions spooled() {
+        PushOptions options;
+        options.spoolPath = root_ + "/spool";
+        return options;
     }
     // Stream bytes [from, to) in WAL-message-sized pieces.
     static void stream(StreamedSegment& s, const std::string& bytes, size_t from, size_t to) {
@@ -64,9 +71,7 @@ protected:
     }
     std::string walPath() { return root_ + "/pg_wal/" + kSeg; }
     void putWal(const std::string& bytes) { std::ofstream(walPath(), std::ios::binary) << bytes; }
-    // The segment stored by another process (an archive-push). Not a second StreamedWal: in one
-    // process it would share the stream's temporary file (named by the pid), and its writes would
-    // then land in the file the other stored, which is then bad and replaced.
+    // The segment stored by another process (an archive-push).
     PushResult storeByAnotherProcess(const std::string& bytes) {
         fs::create_directories(root_ + "/other");
         std::ofstream(root_ + "/other/" + kSeg, std::ios::binary) << bytes;
@@ -80,6 +85,7 @@ protected:
     }
     std::vector<std::string> stored() {
         std::vector<std::string> names;
+        if (!fs::exists(root_ + "/" + kDir)) return names;  // nothing was ever written there
         for (const auto& e : fs::directory_iterator(root_ + "/" + kDir)) names.push_back(e.path().filename());
         return names;
     }
@@ -179,6 +185,7 @@ TEST_F(RepoStreamedSegment, AbandonedOrUnreadableCompletesNothing) {
     EXPECT_TRUE(has(e.what(), walPath())) << e.what();
     s.reset();
     EXPECT_TRUE(stored().empty());
+    EXPECT_TRUE(fs::is_empty(root_ + "/spool"));  // every spool file went with its segment
 }
 
 // idle() near the end seals what is pending as zstd frames: the stored file is several frames
@@ -212,8 +219,10 @@ TEST_F(RepoStreamedSegment, IdleNearTheEndSealsFrames) {
 // different one once the repository is looked up again.
 TEST_F(RepoStreamedSegment, RepositoryLookUpAheadStillFindsWhatWasStoredMeanwhile) {
     std::string bytes = segment(6);
-    auto same = std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, PushOptions{});
-    auto other = std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, PushOptions{});
+    auto same =
+        std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, spooled());
+    auto other =
+        std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", kSysId, spooled());
     ASSERT_EQ(storeByAnotherProcess(bytes), PushResult::Stored);
 
     same->write(bytesOf(bytes, 0, kSegSize));

@@ -1,5 +1,6 @@
 // WAL archive: push (identity checks, dedup, duplicates refused), find and get, against a real repo.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include "common/error.h"
 #include "io/sha256.h"
 #include "repo/wal_archive.h"
+#include "repo/wal_spool.h"
 #include "storage/posix.h"
 #include "test/unit/test_support.h"
 #include "test/unit/wal_segment_support.h"
@@ -42,6 +44,7 @@ protected:
         fs::create_directories(root_ + "/pg/pg_wal");
         fs::create_directories(root_ + "/repo");
         fs::create_directories(root_ + "/restore");
+        fs::create_directories(root_ + "/spool");
         repo_ = std::make_unique<storage::PosixStorage>(root_ + "/repo");
         pg_ = std::make_unique<storage::PosixStorage>(root_ + "/pg");
         restore_ = std::make_unique<storage::PosixStorage>(root_ + "/restore");
@@ -62,6 +65,7 @@ protected:
     }
     size_t entries(const std::string& rel) {
         size_t n = 0;
+        if (!fs::exists(root_ + "/" + rel)) return 0;
         for (auto it = fs::directory_iterator(root_ + "/" + rel); it != fs::directory_iterator(); ++it) n++;
         return n;
     }
@@ -234,7 +238,10 @@ TEST_F(RepoWalArchive, FindRefusesTwoStoredCopies) {
 class RepoStreamedWal : public RepoWalArchive {
 protected:
     std::unique_ptr<StreamedWal> open(uint64_t clusterSysId = kSysId) {
-        return std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", clusterSysId, PushOptions{});
+        PushOptions options;
+        options.spoolPath = root_ + "/spool";
+        return std::make_unique<StreamedWal>(*repo_, layout_, info_, kSeg, "15", clusterSysId,
+                                             options);
     }
     // Writes `bytes` in uneven pieces, as WAL messages arrive.
     static void feed(StreamedWal& w, const std::string& bytes) {
@@ -259,6 +266,7 @@ TEST_F(RepoStreamedWal, StoresWhatAPushWouldStore) {
     ASSERT_TRUE(found);
     EXPECT_EQ(found->sha256, io::sha256Hex(bytes));
     EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 1u);  // no temporary file left
+    EXPECT_EQ(entries("spool"), 0u);                                    // nor a spool file
     EXPECT_TRUE(getWal(*repo_, layout_, info_, kSeg, *restore_, kSeg, 65536));
     EXPECT_EQ(get("restore/" + kSeg), bytes);
     // The archiver's push of the same file afterwards finds it.
@@ -306,6 +314,70 @@ TEST_F(RepoStreamedWal, WrongIdentityOrShortSegmentIsRefusedAndAbandonedLeavesNo
     abandoned.reset();
     EXPECT_FALSE(findWal(*repo_, layout_, "15-1", kSeg));
     EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 0u);
+    EXPECT_EQ(entries("spool"), 0u);
+}
+
+// While it streams, the segment is only in spool-path: nothing at all is in the repository (an
+// object store has no rename: what is written there is written once, under its final name).
+TEST_F(RepoStreamedWal, UntilFinishedTheSegmentIsOnlyInTheSpool) {
+    std::string bytes = segment(kSysId, 11);
+    auto w = open();
+    feed(*w, bytes.substr(0, kSegSize / 2));
+    w->sealFrame();
+    w->syncWritten();
+    EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 0u);
+    ASSERT_EQ(entries("spool"), 1u);
+    std::string spooled = fs::directory_iterator(root_ + "/spool")->path().filename();
+    EXPECT_TRUE(spooled.starts_with("main-" + kSeg + ".stream." + std::to_string(::getpid()) + "."))
+        << spooled;
+    feed(*w, bytes.substr(kSegSize / 2));
+    EXPECT_EQ(w->finish(), PushResult::Stored);
+    EXPECT_EQ(entries("spool"), 0u);
+    EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 1u);
+}
+
+// A streamed WAL without a spool-path is a programming error, named.
+TEST_F(RepoStreamedWal, NoSpoolPathIsRefused) {
+    Error e =
+        errorOf([&] { StreamedWal w(*repo_, layout_, info_, kSeg, "15", kSysId, PushOptions{}); });
+    EXPECT_EQ(e.code(), ErrorCode::Assert);
+    EXPECT_TRUE(has(e.what(), "no spool-path")) << e.what();
+}
+
+// What dead daemons left: their spool files, and the ".stream.<pid>.tmp" backrest 0.1.0 wrote into
+// a posix repository. A live process's files stay.
+TEST_F(RepoStreamedWal, AbandonedSpoolAndLegacyStreamFilesGoWhenTheirProcessIsGone) {
+    const std::string dead = "4194302";  // above the default pid_max (32768): no such process
+    const std::string live = std::to_string(::getpid());
+    for (const auto& name :
+         {"main-" + kSeg + ".stream." + dead + ".0", "main-" + kSeg + ".stream." + live + ".0",
+          "other-" + kSeg + ".stream." + dead + ".0", std::string("unrelated")})
+        put("spool/" + name, "x");
+    removeAbandonedSpool(root_ + "/spool", "main");
+    EXPECT_FALSE(fs::exists(root_ + "/spool/main-" + kSeg + ".stream." + dead + ".0"));
+    EXPECT_TRUE(fs::exists(root_ + "/spool/main-" + kSeg + ".stream." + live + ".0"));
+    EXPECT_TRUE(
+        fs::exists(root_ + "/spool/other-" + kSeg + ".stream." + dead + ".0"));  // another stanza's
+    EXPECT_TRUE(fs::exists(root_ + "/spool/unrelated"));
+
+    const std::string dir = "repo/archive/main/15-1/0000000100000000/";
+    fs::create_directories(root_ + "/" + dir);
+    put(dir + kSeg + ".stream." + dead + ".tmp", "x");
+    put(dir + kSeg + ".stream." + live + ".tmp", "x");
+    removeLegacyStreamFiles(*repo_, layout_, "15-1", kSeg);
+    EXPECT_FALSE(fs::exists(root_ + "/" + dir + kSeg + ".stream." + dead + ".tmp"));
+    EXPECT_TRUE(fs::exists(root_ + "/" + dir + kSeg + ".stream." + live + ".tmp"));
+}
+
+// A spool-path that cannot be made is named, with what to do.
+TEST_F(RepoStreamedWal, UnusableSpoolPathIsNamed) {
+    Error e = errorOf([&] { ensureSpoolDirectory(root_ + "/missing/spool"); });
+    EXPECT_EQ(e.code(), ErrorCode::FileOpen);
+    EXPECT_TRUE(has(e.what(), root_ + "/missing/spool")) << e.what();
+    EXPECT_TRUE(has(e.what(), "spool-path")) << e.what();
+    ensureSpoolDirectory(root_ + "/made");
+    EXPECT_TRUE(fs::is_directory(root_ + "/made"));
+    EXPECT_EQ(fs::status(root_ + "/made").permissions() & fs::perms::others_all, fs::perms::none);
 }
 
 }  // namespace

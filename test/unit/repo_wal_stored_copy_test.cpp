@@ -157,7 +157,10 @@ TEST_F(RepoWalStoredCopy, PushReplacesDamagedCopyOfTheSameName) {
 TEST_F(RepoWalStoredCopy, StreamReplacesShortCopy) {
     std::string shortCopy = good_.substr(0, 1000000);
     store(shortCopy, shortCopy);
-    StreamedWal wal(*repo_, layout_, info_, kSeg, "15", kSysId, {});
+    PushOptions spooled;
+    spooled.spoolPath = root_ + "/spool";
+    fs::create_directories(spooled.spoolPath);
+    StreamedWal wal(*repo_, layout_, info_, kSeg, "15", kSysId, spooled);
     wal.write({reinterpret_cast<const uint8_t*>(good_.data()), good_.size()});
     EXPECT_EQ(wal.finish(), PushResult::Stored);
     EXPECT_EQ(setAside().size(), 1u);

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct DriverMaker {
     std::string name;  // "posix", "s3", "azure", "sftp": the parameter name of the tests
     std::function<DriverStorage(const std::string&)> make;
 };
+
+// A failing test names its driver, not the maker's bytes.
+inline void PrintTo(const DriverMaker& maker, std::ostream* os) {
+    *os << maker.name;
+}
 
 inline std::vector<DriverMaker> storageDrivers() {
     return {{"posix", makePosixTestStorage},
