@@ -1,13 +1,17 @@
 // Journal, discovery and verified reuse of an interrupted backup's files.
 #include "repo/backup_resume.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/log.h"
 #include "io/buffer.h"
-#include "io/filter_chain.h"
 #include "io/file_checksum.h"
+#include "io/filter_chain.h"
 #include "io/size.h"
 
 namespace backrest::repo {
@@ -16,11 +20,54 @@ namespace {
 
 using nlohmann::json;
 
-std::string journalPath(const Layout& layout, const std::string& label) { return layout.backupDir(label) + "/backup.resume"; }
+constexpr std::string_view kJournalName = "backup.resume";
 
-std::optional<ResumableBackup> readJournal(storage::Storage& repo, const Layout& layout, const std::string& label) {
-    auto text = storage::readAllIfExists(repo, journalPath(layout, label));
+std::string journalPath(const Layout& layout, const std::string& label) {
+    return layout.backupDir(label) + "/" + std::string(kJournalName);
+}
+
+// A batch of the journal is written once this many files are in it, or once this long has passed
+// since the last one (checked as each file completes): a kill -9 loses at most the files of one
+// batch, which the next backup copies again. An object store has no append, so each batch is an
+// object of its own; the same on posix, where it costs one small file per batch.
+constexpr size_t kBatchFiles = 256;
+constexpr auto kBatchAge = std::chrono::seconds(5);
+
+storage::WriteOptions journalWrite() {
+    storage::WriteOptions w;
+    // Not fsynced: a journal lost in a power failure makes the next backup copy those files
+    // again; each journaled file is verified against its checksum before it is taken over.
+    w.syncFile = false;
+    w.syncPath = false;
+    return w;
+}
+
+// The journal's pieces: backup.resume (the header, then the first files of 0.1.0's appended
+// journal) and backup.resume.<n>, one per batch, in the order written.
+std::vector<std::string> journalPieces(storage::Storage& repo, const Layout& layout,
+                                       const std::string& label) {
+    std::vector<std::pair<uint64_t, std::string>> batches;
+    std::string prefix = std::string(kJournalName) + ".";
+    for (const auto& entry : repo.list(layout.backupDir(label))) {
+        if (entry.type != storage::FileType::File || !entry.name.starts_with(prefix)) continue;
+        std::string_view n = std::string_view(entry.name).substr(prefix.size());
+        if (n.empty() || n.find_first_not_of("0123456789") != std::string_view::npos) continue;
+        batches.emplace_back(std::stoull(std::string(n)), entry.name);
+    }
+    std::sort(batches.begin(), batches.end());
+    std::vector<std::string> pieces{journalPath(layout, label)};
+    for (auto& [n, name] : batches) pieces.push_back(layout.backupDir(label) + "/" + name);
+    return pieces;
+}
+
+std::optional<ResumableBackup> readJournal(storage::Storage& repo, const Layout& layout,
+                                           const std::string& label) {
+    auto pieces = journalPieces(repo, layout, label);
+    auto text = storage::readAllIfExists(repo, pieces.front());
     if (!text) return std::nullopt;
+    // A batch is written whole (or not at all), so its lines simply follow the header's.
+    for (size_t i = 1; i < pieces.size(); ++i)
+        if (auto batch = storage::readAllIfExists(repo, pieces[i])) *text += *batch;
     ResumableBackup r;
     size_t start = 0;
     bool first = true;
@@ -56,11 +103,9 @@ std::optional<ResumableBackup> readJournal(storage::Storage& repo, const Layout&
 }  // namespace
 
 ResumeJournal::ResumeJournal(storage::Storage& repo, const Layout& layout, const ResumeHeader& h)
-    : repo_(repo), path_(journalPath(layout, h.label)) {
-    storage::WriteOptions w;
-    w.atomic = false;  // appended to as files complete; lines are self-contained
-    w.syncFile = false;
-    out_ = repo.openWrite(path_, w);
+    : repo_(repo),
+      path_(journalPath(layout, h.label)),
+      lastBatch_(std::chrono::steady_clock::now()) {
     std::string line = json{{"label", h.label},
                             {"type", h.type},
                             {"prior", h.prior},
@@ -68,42 +113,76 @@ ResumeJournal::ResumeJournal(storage::Storage& repo, const Layout& layout, const
                             {"timestamp-start", h.timestampStart}}
                            .dump() +
                        "\n";
-    out_->write({reinterpret_cast<const uint8_t*>(line.data()), line.size()});
+    storage::writeAll(repo_, path_, line, journalWrite());
 }
 
 ResumeJournal::~ResumeJournal() {
-    if (!out_) return;
+    std::lock_guard lock(mutex_);
+    if (removed_) return;
     try {
-        out_->close();
+        writeBatch();  // a failed or cancelled backup keeps what it stored for the next one
     } catch (const std::exception& e) {
-        logWarn("backup: unable to close the resume journal '{}': {}", repo_.fullPath(path_), e.what());
+        logWarn("backup: unable to write the resume journal '{}': {}", repo_.fullPath(path_),
+                e.what());
     }
 }
 
+void ResumeJournal::writeBatch() {
+    if (pending_.empty()) return;
+    storage::writeAll(repo_, fmt::format("{}.{}", path_, batches_), pending_, journalWrite());
+    ++batches_;
+    pending_.clear();
+    pendingFiles_ = 0;
+    lastBatch_ = std::chrono::steady_clock::now();
+}
+
 void ResumeJournal::add(const ManifestFile& f) {
-    json entry{{"name", f.name}, {"size", f.size}, {"repo-size", f.repoSize}, {"mtime", f.mtime}, {"checksum", f.checksum}};
+    json entry{{"name", f.name},
+               {"size", f.size},
+               {"repo-size", f.repoSize},
+               {"mtime", f.mtime},
+               {"checksum", f.checksum}};
     if (!f.frames.empty()) {
         entry["frame-bytes"] = f.frameBytes;
         entry["frames"] = f.frames;
     }
     std::string line = entry.dump() + "\n";
     std::lock_guard lock(mutex_);
-    if (out_) out_->write({reinterpret_cast<const uint8_t*>(line.data()), line.size()});
+    if (removed_) return;
+    pending_ += line;
+    ++pendingFiles_;
+    if (pendingFiles_ >= kBatchFiles ||
+        std::chrono::steady_clock::now() - lastBatch_ >= kBatchAge) {
+        try {
+            writeBatch();
+        } catch (const std::exception& e) {
+            // The journal only saves work after a crash: the backup itself goes on.
+            logWarn("backup: unable to write the resume journal '{}': {}", repo_.fullPath(path_),
+                    e.what());
+            pending_.clear();
+            pendingFiles_ = 0;
+            lastBatch_ = std::chrono::steady_clock::now();
+        }
+    }
 }
 
 void ResumeJournal::remove() {
     std::lock_guard lock(mutex_);
-    if (out_) out_->close();
-    out_.reset();
+    removed_ = true;
+    pending_.clear();
+    for (uint64_t i = 0; i < batches_; ++i) repo_.remove(fmt::format("{}.{}", path_, i));
     repo_.remove(path_);
 }
 
-std::optional<ResumableBackup> takeResumable(storage::Storage& repo, const Layout& layout, const std::string& type,
-                                             const std::string& prior, const std::string& compressType) {
+std::optional<ResumableBackup> takeResumable(storage::Storage& repo, const Layout& layout,
+                                             const std::string& type, const std::string& prior,
+                                             const std::string& compressType) {
     std::vector<std::string> incomplete;
     for (const auto& entry : repo.list(layout.backupRoot())) {
         if (entry.type != storage::FileType::Path || !isBackupLabel(entry.name)) continue;
-        if (repo.info(layout.manifest(entry.name)) || repo.info(layout.manifest(entry.name) + ".copy")) continue;
+        if (repo.info(layout.manifest(entry.name)) ||
+            repo.info(layout.manifest(entry.name) + ".copy"))
+            continue;
         incomplete.push_back(entry.name);
     }
     std::sort(incomplete.begin(), incomplete.end());
@@ -117,8 +196,10 @@ std::optional<ResumableBackup> takeResumable(storage::Storage& repo, const Layou
                 logWarn("backup: the resume journal of {} is unreadable: {}", *it, e.what());
             }
         }
-        if (r && r->header.type == type && r->header.prior == prior && r->header.compressType == compressType) {
-            logInfo("backup: resuming interrupted backup {} ({} files already stored)", *it, r->files.size());
+        if (r && r->header.type == type && r->header.prior == prior &&
+            r->header.compressType == compressType) {
+            logInfo("backup: resuming interrupted backup {} ({} files already stored)", *it,
+                    r->files.size());
             chosen = std::move(r);
             continue;
         }
@@ -128,12 +209,13 @@ std::optional<ResumableBackup> takeResumable(storage::Storage& repo, const Layou
     return chosen;
 }
 
-bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBackup& from, const std::string& label,
-                ManifestFile& file, size_t bufferSize) {
+bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBackup& from,
+                const std::string& label, ManifestFile& file, size_t bufferSize) {
     auto it = from.files.find(file.name);
     if (it == from.files.end()) return false;
     const ResumeEntry& e = it->second;
-    if (e.size != file.size || e.mtime != file.mtime || e.mtime >= from.header.timestampStart) return false;
+    if (e.size != file.size || e.mtime != file.mtime || e.mtime >= from.header.timestampStart)
+        return false;
 
     std::string ext(io::compressExtension(io::parseCompressType(from.header.compressType)));
     std::string stored = layout.backupFile(from.header.label, file.name, ext);
@@ -142,7 +224,9 @@ bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBac
     if (!e.frames.empty()) {  // a frame index that does not add up: copy the file again
         uint64_t sum = 0;
         for (uint64_t n : e.frames) sum += n;
-        uint64_t count = e.frameBytes == 0 ? 0 : e.size == 0 ? 1 : (e.size + e.frameBytes - 1) / e.frameBytes;
+        uint64_t count = e.frameBytes == 0 ? 0
+                         : e.size == 0     ? 1
+                                           : (e.size + e.frameBytes - 1) / e.frameBytes;
         if (sum != e.repoSize || e.frames.size() != count) return false;
     }
     auto in = repo.openRead(stored, true);
@@ -153,7 +237,8 @@ bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBac
     // rename saved; resuming is rare and the read was needed anyway.
     auto out = repo.openWrite(layout.backupFile(label, file.name, ext));
     io::FilterChain chain([](std::span<const uint8_t>) {});
-    chain.push(io::makeDecompressFilter(io::parseCompressType(from.header.compressType), repo.fullPath(stored)));
+    chain.push(io::makeDecompressFilter(io::parseCompressType(from.header.compressType),
+                                        repo.fullPath(stored)));
     auto& sum = chain.add<io::ChecksumFilter>(*type);
     auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);

@@ -141,12 +141,12 @@ KILLED=$!
 JOURNAL=""
 for i in $(seq 1 6000); do
     JOURNAL=$(find "$IT_TMP/repo/backup/main" -name backup.resume 2>/dev/null | head -1)
-    [ -n "$JOURNAL" ] && [ "$(wc -l <"$JOURNAL")" -gt 12 ] && break
+    [ -n "$JOURNAL" ] && [ "$(cat "$JOURNAL"* | wc -l)" -gt 12 ] && break
     sleep 0.02
 done
 kill -9 $KILLED 2>/dev/null
 wait $KILLED 2>/dev/null
-JOURNALED=$(($(wc -l <"$JOURNAL") - 1))
+JOURNALED=$(($(cat "$JOURNAL"* | wc -l) - 1))
 expect_eq "the killed backup journaled files ($JOURNALED)" "$((JOURNALED > 10))" "1"
 expect_exit "the next full backup resumes it" 0 "$BR" --config="$CONF" --stanza=main backup --type=full \
     --start-fast --log-level-console=info
@@ -155,7 +155,7 @@ TAKEN=$(printf '%s' "$OUT" | sed -n 's/.* \([0-9]*\) files taken from interrupte
 expect_eq "files were taken over, not copied again (${TAKEN:-0})" "$((${TAKEN:-0} > 0))" "1"
 RESUMED=$(latest_label)
 SNAP_RESUMED=$(snapshot $PORT)
-expect_eq "no incomplete backup is left" "$(find "$IT_TMP/repo/backup/main" -name backup.resume | wc -l)" "0"
+expect_eq "no incomplete backup is left" "$(find "$IT_TMP/repo/backup/main" -name "backup.resume*" | wc -l)" "0"
 dir=$IT_TMP/restore-resumed
 expect_exit "restore the resumed backup" 0 "$BR" --config="$CONF" --stanza=main --pg1-path="$dir" --set="$RESUMED" \
     --type=immediate --target-action=promote restore

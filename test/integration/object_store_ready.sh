@@ -81,7 +81,7 @@ KILLED=$!
 JOURNAL=""
 for _ in $(seq 1 6000); do
     JOURNAL=$(find "$IT_TMP/repo/backup/main" -name backup.resume 2>/dev/null | head -1)
-    [ -n "$JOURNAL" ] && [ "$(wc -l <"$JOURNAL")" -gt 12 ] && break
+    [ -n "$JOURNAL" ] && [ "$(cat "$JOURNAL"* | wc -l)" -gt 12 ] && break
     sleep 0.02
 done
 kill -9 $KILLED 2>/dev/null
