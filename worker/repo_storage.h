@@ -10,5 +10,6 @@
 namespace backrest::cmd {
 
 std::unique_ptr<storage::Storage> makeRepoStorage(const Config& config);
+std::unique_ptr<storage::Storage> makeAzureRepoStorage(const Config& config);  // repo_storage_azure.cpp
 
 }  // namespace backrest::cmd

@@ -223,6 +223,10 @@ void parseEnvironment(const char* const* envp, OptionValues& options) {
         if (entry.starts_with("PGBACKREST_") && eq != std::string_view::npos) {
             std::string var(entry.substr(0, eq));
             std::string name = translate(var.substr(11), '_', '-', lower);
+            if (const OptionDef* def = findOptionDef(name); def != nullptr && def->secret) {
+                options.try_emplace(std::string(def->name), std::vector<std::string>{std::string(entry.substr(eq + 1))});
+                continue;
+            }
             if (findOptionDef(name) || (isForeignOption(name) && !isHarmlessForeignOption(name)))
                 raise(ErrorCode::Option,
                       "environment variable {} is pgBackRest's spelling, which backrest does not read: rename it "
@@ -478,6 +482,7 @@ std::vector<std::string> Config::passThroughArgs() const {
     for (const auto& [name, value] : values_) {  // std::map: sorted by name, so stable
         if (value.source != OptionSource::CommandLine && value.source != OptionSource::Environment)
             continue;
+        if (const OptionDef* def = findOptionDef(name); def != nullptr && def->secret) continue;
         for (const auto& v : value.values) args.push_back(fmt::format("--{}={}", name, v));
     }
     return args;

@@ -32,6 +32,10 @@ struct OptionDef {
     std::string_view allowed = {};       // for String: space-separated allowed values, empty = any
     std::string_view help = {};
     bool multi = false;             // may be given several times (e.g. tablespace-map)
+    // A key, secret or token: never passed on to a child command (passThroughArgs, which lands in
+    // restore_command and `ps`), and also read from pgBackRest's PGBACKREST_ spelling, as a
+    // pgbackrest.conf user keeps secrets in the environment.
+    bool secret = false;
     // For Integer and Size: accepted range, checked when parsing so a bad value fails before any work.
     int64_t minValue = std::numeric_limits<int64_t>::min();
     int64_t maxValue = std::numeric_limits<int64_t>::max();

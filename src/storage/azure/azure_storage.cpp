@@ -9,6 +9,19 @@
 
 namespace backrest::storage::azure {
 
+namespace {
+
+FileInfo entry(std::string name, FileType type, uint64_t size, int64_t mtime) {
+    FileInfo info;
+    info.name = std::move(name);
+    info.type = type;
+    info.size = size;
+    info.mtime = mtime;
+    return info;
+}
+
+}  // namespace
+
 AzureStorage::AzureStorage(AzureSettings settings) {
     while (settings.prefix.starts_with("/")) settings.prefix.erase(0, 1);
     while (settings.prefix.ends_with("/")) settings.prefix.pop_back();
@@ -60,7 +73,8 @@ std::optional<FileInfo> AzureStorage::info(const std::string& path, bool) {
         std::string what = fmt::format("HEAD '{}'", client_->display(blob));
         http::Response reply = client_->send("HEAD", blob, {}, {}, {}, what);
         if (reply.status == 200) {
-            FileInfo info{.name = path};
+            FileInfo info;
+            info.name = path;
             if (const std::string* length = reply.header("content-length")) info.size = std::stoull(*length);
             if (const std::string* modified = reply.header("last-modified"))
                 info.mtime = std::max<int64_t>(0, parseHttpDate(*modified));
@@ -74,7 +88,7 @@ std::optional<FileInfo> AzureStorage::info(const std::string& path, bool) {
         any = any || !page.blobs.empty() || !page.prefixes.empty();
     });
     if (!any) return std::nullopt;
-    return FileInfo{.name = path, .type = FileType::Path};
+    return entry(path, FileType::Path, 0, 0);
 }
 
 std::vector<FileInfo> AzureStorage::list(const std::string& path, bool ignoreMissing) {
@@ -83,11 +97,11 @@ std::vector<FileInfo> AzureStorage::list(const std::string& path, bool ignoreMis
     std::vector<FileInfo> entries;
     listPages(prefix, true, [&](const ListPage& page) {
         for (const auto& listed : page.blobs)
-            entries.push_back({.name = listed.name.substr(prefix.size()), .size = listed.size, .mtime = listed.mtime});
+            entries.push_back(entry(listed.name.substr(prefix.size()), FileType::File, listed.size, listed.mtime));
         for (const auto& sub : page.prefixes) {
             std::string name = sub.substr(prefix.size());
             if (name.ends_with("/")) name.pop_back();
-            entries.push_back({.name = name, .type = FileType::Path});
+            entries.push_back(entry(name, FileType::Path, 0, 0));
         }
     });
     if (entries.empty() && !ignoreMissing)

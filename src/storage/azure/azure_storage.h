@@ -7,7 +7,10 @@
 
 #include <memory>
 
+#include <functional>
+
 #include "storage/azure/blob_client.h"
+#include "storage/azure/blob_xml.h"
 #include "storage/storage.h"
 
 namespace backrest::storage::azure {
@@ -31,6 +34,8 @@ public:
     // so code written for directories (stanza-create) runs unchanged.
     void pathCreate(const std::string& path, mode_t mode = 0750) override;
 
+    const AzureSettings& settings() const { return client_->settings(); }
+
     // The blob name of `path`: the prefix joined with it, no leading '/'.
     std::string blobName(const std::string& path) const;
 
@@ -38,7 +43,7 @@ private:
     // Every blob under `prefix` (ending in '/', or empty for the whole container), all pages;
     // with `delimiter`, one level only (prefixes returned as paths).
     void listPages(const std::string& prefix, bool delimiter,
-                   const std::function<void(const struct ListPage&)>& onPage);
+                   const std::function<void(const ListPage&)>& onPage);
 
     std::shared_ptr<BlobClient> client_;
 };
