@@ -11,9 +11,9 @@ std::string required(const Config& config, std::string_view name) {
     auto value = config.find(name);
     if (!value || value->empty())
         raise(ErrorCode::Option, "option '{}' is required with repo1-type=azure{}", name,
-              name == "repo1-azure-key"
-                  ? " (set it in the config file, or as BACKREST_REPO1_AZURE_KEY or PGBACKREST_REPO1_AZURE_KEY)"
-                  : "");
+              name == "repo1-azure-key" ? " (set it in the config file, or as "
+                                          "BACKREST_REPO1_AZURE_KEY or PGBACKREST_REPO1_AZURE_KEY)"
+                                        : "");
     return *value;
 }
 
@@ -25,7 +25,7 @@ std::unique_ptr<storage::Storage> makeAzureRepoStorage(const Config& config) {
     s.container = required(config, "repo1-azure-container");
     s.key = required(config, "repo1-azure-key");
     s.keyType = config.getString("repo1-azure-key-type") == "sas" ? storage::azure::KeyType::Sas
-                                                                   : storage::azure::KeyType::Shared;
+                                                                  : storage::azure::KeyType::Shared;
     s.endpoint = config.getString("repo1-azure-endpoint");
     s.pathStyle = config.getString("repo1-azure-uri-style") == "path";
     s.host = config.find("repo1-storage-host").value_or("");

@@ -4,7 +4,8 @@
 #                                   the blob service with a self-signed certificate, data kept in
 #                                   <dir>/data (file persistence: a restart keeps the blobs), and
 #                                   writes <dir>/azurite.env (account, key, endpoint, port,
-#                                   container, CA file, connection string); nothing if running
+#                                   container (created), CA file, connection string); nothing if
+#                                   already running
 #   azurite.sh stop <dir>           kills it (idempotent: safe in an EXIT trap)
 # 3.35.0: the last release that runs on Debian 12's Node (3.36 wants a newer one). No
 # --skipApiVersionCheck: the driver sends x-ms-version 2021-12-02, which 3.35 knows.
@@ -14,6 +15,7 @@ AZURITE_VERSION=3.35.0
 CACHE=${BACKREST_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/backrest}/azurite-$AZURITE_VERSION
 # The emulator's well-known development account (documented by Microsoft; not a secret).
 ACCOUNT=devstoreaccount1
+CONTAINER=backrest
 KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 
 install_azurite() {
@@ -47,6 +49,7 @@ start() {
     local i
     for i in $(seq 1 100); do
         if curl -s -o /dev/null --cacert "$dir/cert.pem" "https://127.0.0.1:$port/$ACCOUNT?comp=list"; then
+            create_container "$dir" "$port" || return 1
             write_env "$dir" "$port"
             return 0
         fi
@@ -58,6 +61,26 @@ start() {
     return 1
 }
 
+# The tests' container, made with curl and a Shared Key signature from openssl (azure-cli takes
+# tens of seconds to start); 201 created, or 409 already there after a restart.
+create_container() {
+    local dir=$1 port=$2 date version=2021-12-02 hexkey signature status
+    date=$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S GMT')
+    hexkey=$(printf '%s' "$KEY" | base64 -d | od -An -tx1 -v | tr -d ' \n')
+    signature=$(printf 'PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:%s\nx-ms-version:%s\n/%s/%s/%s\nrestype:container' \
+        "$date" "$version" "$ACCOUNT" "$ACCOUNT" "$CONTAINER" |
+        openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hexkey" -binary | base64 -w0)
+    status=$(curl -s -o "$dir/container.reply" -w '%{http_code}' --cacert "$dir/cert.pem" -X PUT --data-binary '' \
+        -H 'Content-Type:' -H "x-ms-date: $date" -H "x-ms-version: $version" \
+        -H "Authorization: SharedKey $ACCOUNT:$signature" \
+        "https://127.0.0.1:$port/$ACCOUNT/$CONTAINER?restype=container")
+    case "$status" in
+    201 | 409) return 0 ;;
+    esac
+    echo "azurite.sh: creating container '$CONTAINER' failed: HTTP $status $(cat "$dir/container.reply")" >&2
+    return 1
+}
+
 write_env() {
     local dir=$1 port=$2
     cat >"$dir/azurite.env" <<ENV
@@ -66,7 +89,7 @@ AZURITE_KEY=$KEY
 AZURITE_HOST=127.0.0.1
 AZURITE_PORT=$port
 AZURITE_ENDPOINT=https://127.0.0.1:$port/$ACCOUNT
-AZURITE_CONTAINER=backrest
+AZURITE_CONTAINER=$CONTAINER
 AZURITE_CA_FILE=$dir/cert.pem
 AZURITE_PID_FILE=$dir/azurite.pid
 AZURITE_CONNECTION_STRING="DefaultEndpointsProtocol=https;AccountName=$ACCOUNT;AccountKey=$KEY;BlobEndpoint=https://127.0.0.1:$port/$ACCOUNT;"

@@ -224,7 +224,8 @@ void parseEnvironment(const char* const* envp, OptionValues& options) {
             std::string var(entry.substr(0, eq));
             std::string name = translate(var.substr(11), '_', '-', lower);
             if (const OptionDef* def = findOptionDef(name); def != nullptr && def->secret) {
-                options.try_emplace(std::string(def->name), std::vector<std::string>{std::string(entry.substr(eq + 1))});
+                options.try_emplace(std::string(def->name),
+                                    std::vector<std::string>{std::string(entry.substr(eq + 1))});
                 continue;
             }
             if (findOptionDef(name) || (isForeignOption(name) && !isHarmlessForeignOption(name)))

@@ -50,8 +50,8 @@ std::vector<OptionDef> buildOptionDefs() {
          .type = T::String,
          .defaultValue = "posix",
          .allowed = "posix azure",
-         .help = "Storage type of the repository: a local or mounted filesystem (posix), or Azure Blob "
-                 "Storage (azure)."},
+         .help = "Storage type of the repository: a local or mounted filesystem (posix), or "
+                 "Azure Blob Storage (azure)."},
         // Azure Blob Storage (repo1-type=azure). The key is a secret: give it in the config file
         // (mode 0600) or as BACKREST_REPO1_AZURE_KEY / PGBACKREST_REPO1_AZURE_KEY, never on the
         // command line, where `ps` shows it.
@@ -63,24 +63,26 @@ std::vector<OptionDef> buildOptionDefs() {
          .help = "Azure container holding the repository (repo1-type=azure); it must exist."},
         {.name = "repo1-azure-key",
          .type = T::String,
-         .help = "Azure account key (repo1-azure-key-type=shared) or SAS token (sas). A secret: set it in "
-                 "the config file or the environment, not on the command line.",
+         .help = "Azure account key (repo1-azure-key-type=shared) or SAS token (sas). A secret: "
+                 "set it in the config file or the environment, not on the command line.",
          .secret = true},
         {.name = "repo1-azure-key-type",
          .type = T::String,
          .defaultValue = "shared",
          .allowed = "shared sas",
-         .help = "What repo1-azure-key is: the account's shared key, or a shared access signature (sas)."},
+         .help = "What repo1-azure-key is: the account's shared key, or a shared access "
+                 "signature (sas)."},
         {.name = "repo1-azure-endpoint",
          .type = T::String,
          .defaultValue = "blob.core.windows.net",
-         .help = "Azure endpoint; the host is <account>.<endpoint> unless repo1-storage-host is set."},
+         .help = "Azure endpoint; the host is <account>.<endpoint> unless repo1-storage-host "
+                 "is set."},
         {.name = "repo1-azure-uri-style",
          .type = T::String,
          .defaultValue = "host",
          .allowed = "host path",
-         .help = "Where the account goes in URLs: the host name (host), or the path's first part (path, "
-                 "as Azurite wants)."},
+         .help = "Where the account goes in URLs: the host name (host), or the path's first "
+                 "part (path, as Azurite wants)."},
         // Object stores (repo1-type=azure, and s3).
         {.name = "repo1-storage-host",
          .type = T::String,
@@ -94,7 +96,8 @@ std::vector<OptionDef> buildOptionDefs() {
         {.name = "repo1-storage-verify-tls",
          .type = T::Boolean,
          .defaultValue = "y",
-         .help = "Verify the object store's TLS certificate and host name (n: for a test server only)."},
+         .help = "Verify the object store's TLS certificate and host name (n: for a test "
+                 "server only)."},
         {.name = "repo1-storage-ca-file",
          .type = T::Path,
          .help = "CA certificate file that signs the object store's certificate."},
@@ -104,8 +107,8 @@ std::vector<OptionDef> buildOptionDefs() {
         {.name = "repo1-storage-upload-chunk-size",
          .type = T::Size,
          .defaultValue = "4MiB",
-         .help = "Size of each part of a large file uploaded to an object store (Azure blocks); parts "
-                 "upload in parallel.",
+         .help = "Size of each part of a large file uploaded to an object store (Azure "
+                 "blocks); parts upload in parallel.",
          .minValue = 64 << 10,
          .maxValue = 1ll << 30},
         {.name = "process-max",

@@ -10,9 +10,12 @@ namespace {
 TEST(AzureBlobXml, ParsesListPageWithBlobsPrefixesAndMarker) {
     std::string body =
         "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults "
-        "ServiceEndpoint=\"https://127.0.0.1:1/devstoreaccount1\" ContainerName=\"c\"><Prefix>repo/</Prefix>"
-        "<Delimiter>/</Delimiter><Blobs><Blob><Name>repo/a.info</Name><Properties><Last-Modified>Sun, 21 Jun 2020 "
-        "12:46:19 GMT</Last-Modified><Content-Length>123</Content-Length><BlobType>BlockBlob</BlobType>"
+        "ServiceEndpoint=\"https://127.0.0.1:1/devstoreaccount1\" "
+        "ContainerName=\"c\"><Prefix>repo/</Prefix>"
+        "<Delimiter>/</Delimiter><Blobs><Blob><Name>repo/a.info</"
+        "Name><Properties><Last-Modified>Sun, 21 Jun 2020 "
+        "12:46:19 "
+        "GMT</Last-Modified><Content-Length>123</Content-Length><BlobType>BlockBlob</BlobType>"
         "</Properties></Blob><BlobPrefix><Name>repo/backup/</Name></BlobPrefix></Blobs>"
         "<NextMarker>2!88!xyz</NextMarker></EnumerationResults>";
     ListPage page = parseListPage(body, "List Blobs");
@@ -26,7 +29,8 @@ TEST(AzureBlobXml, ParsesListPageWithBlobsPrefixesAndMarker) {
 }
 
 TEST(AzureBlobXml, LastPageHasNoMarker) {
-    ListPage page = parseListPage("<EnumerationResults><Blobs/><NextMarker/></EnumerationResults>", "x");
+    ListPage page =
+        parseListPage("<EnumerationResults><Blobs/><NextMarker/></EnumerationResults>", "x");
     EXPECT_TRUE(page.blobs.empty());
     EXPECT_TRUE(page.nextMarker.empty());
 }
@@ -37,13 +41,15 @@ TEST(AzureBlobXml, NotAListingIsRepoStorageErrorNamingTheRequest) {
         FAIL() << "no error";
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::RepoStorage);
-        EXPECT_NE(std::string(e.what()).find("List Blobs 'azure://c/repo'"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("List Blobs 'azure://c/repo'"), std::string::npos)
+            << e.what();
     }
 }
 
 TEST(AzureBlobXml, ParsesServiceErrorFirstLineOfMessage) {
     ServiceError e = parseServiceError(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed "
+        "<?xml version=\"1.0\" "
+        "encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed "
         "to authenticate the request.\nRequestId:1\nTime:2020</Message></Error>");
     EXPECT_EQ(e.code, "AuthenticationFailed");
     EXPECT_EQ(e.message, "Server failed to authenticate the request.");
@@ -52,7 +58,8 @@ TEST(AzureBlobXml, ParsesServiceErrorFirstLineOfMessage) {
 
 TEST(AzureBlobXml, BlockListInOrder) {
     EXPECT_EQ(blockListXml({"QQ==", "Qg=="}),
-              "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList><Latest>QQ==</Latest><Latest>Qg==</Latest>"
+              "<?xml version=\"1.0\" "
+              "encoding=\"utf-8\"?><BlockList><Latest>QQ==</Latest><Latest>Qg==</Latest>"
               "</BlockList>");
 }
 

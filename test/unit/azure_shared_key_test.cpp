@@ -18,10 +18,14 @@ std::vector<uint8_t> key() {
 TEST(AzureSharedKey, MinimalGetMatchesKnownSignature) {
     http::Request r;
     r.method = "GET";
-    r.headers = {{"content-length", "0"}, {"host", "account.blob.core.windows.net"},
-                 {"date", "Sun, 21 Jun 2020 12:46:19 GMT"}, {"x-ms-version", "2024-08-04"}};
+    r.headers = {{"content-length", "0"},
+                 {"host", "account.blob.core.windows.net"},
+                 {"date", "Sun, 21 Jun 2020 12:46:19 GMT"},
+                 {"x-ms-version", "2024-08-04"}};
     std::string toSign = sharedKeyStringToSign(r, "account", "/path", {});
-    EXPECT_EQ(toSign, "GET\n\n\n\n\n\nSun, 21 Jun 2020 12:46:19 GMT\n\n\n\n\n\nx-ms-version:2024-08-04\n/account/path");
+    EXPECT_EQ(toSign,
+              "GET\n\n\n\n\n\nSun, 21 Jun 2020 12:46:19 "
+              "GMT\n\n\n\n\n\nx-ms-version:2024-08-04\n/account/path");
     EXPECT_EQ(sharedKeyAuthorization("account", key(), toSign),
               "SharedKey account:h9heYMD+ErrcIkJATG97G3L9gwom0TQYx/cEj4lAJG4=");
 }
@@ -31,7 +35,8 @@ TEST(AzureSharedKey, BodyLengthMd5AndQueryMatchKnownSignature) {
     http::Request r;
     r.method = "GET";
     r.body = body;
-    r.headers = {{"Content-MD5", "b64f49553d5c441652e95697a2c5949e"}, {"Date", "Sun, 21 Jun 2020 12:46:19 GMT"},
+    r.headers = {{"Content-MD5", "b64f49553d5c441652e95697a2c5949e"},
+                 {"Date", "Sun, 21 Jun 2020 12:46:19 GMT"},
                  {"x-ms-version", "2024-08-04"}};
     std::string toSign = sharedKeyStringToSign(r, "account", "/path/file", {{"a", "b"}});
     EXPECT_EQ(sharedKeyAuthorization("account", key(), toSign),
@@ -41,15 +46,20 @@ TEST(AzureSharedKey, BodyLengthMd5AndQueryMatchKnownSignature) {
 TEST(AzureSharedKey, CanonicalizesHeadersAndQuery) {
     http::Request r;
     r.method = "PUT";
-    r.headers = {{"X-MS-Version", "2021-12-02"}, {"x-ms-date", "Sun, 21 Jun 2020 12:46:19 GMT"},
+    r.headers = {{"X-MS-Version", "2021-12-02"},
+                 {"x-ms-date", "Sun, 21 Jun 2020 12:46:19 GMT"},
                  {"x-ms-blob-type", " BlockBlob "}};
     // Names lower case and sorted, values unencoded; a repeated name's values joined by commas.
     std::string toSign = sharedKeyStringToSign(r, "acct", "/acct/c/a%20b",
-                                               {{"restype", "container"}, {"Comp", "list"}, {"prefix", "a b/"},
-                                                {"include", "z"}, {"include", "m"}});
+                                               {{"restype", "container"},
+                                                {"Comp", "list"},
+                                                {"prefix", "a b/"},
+                                                {"include", "z"},
+                                                {"include", "m"}});
     EXPECT_EQ(toSign,
               "PUT\n\n\n\n\n\n\n\n\n\n\n\n"
-              "x-ms-blob-type:BlockBlob\nx-ms-date:Sun, 21 Jun 2020 12:46:19 GMT\nx-ms-version:2021-12-02\n"
+              "x-ms-blob-type:BlockBlob\nx-ms-date:Sun, 21 Jun 2020 12:46:19 "
+              "GMT\nx-ms-version:2021-12-02\n"
               "/acct/acct/c/a%20b\ncomp:list\ninclude:m,z\nprefix:a b/\nrestype:container");
 }
 

@@ -1,22 +1,24 @@
 // The Azure driver on Azurite (skipped without BACKREST_TEST_AZURE_ENV): bytes written come back,
 // ranges, listing by level, removal, a multi-block blob, nothing visible from an unclosed writer,
 // and a wrong key refused as RepoAuthError naming account and container.
+#include "storage/azure/azure_storage.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <numeric>
 
 #include "common/error.h"
-#include "storage/azure/azure_storage.h"
 #include "storage_drivers.h"
 
 namespace backrest::storage::azure {
 namespace {
 
 class AzureStorageTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
-        auto made = test::makeAzureTestStorage(::testing::UnitTest::GetInstance()->current_test_info()->name());
+        auto made = test::makeAzureTestStorage(
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
         if (!made.storage) GTEST_SKIP() << made.skipReason;
         storage_ = std::move(made.storage);
     }
@@ -72,7 +74,9 @@ TEST_F(AzureStorageTest, LargeBlobInParallelBlocksAndRangedReads) {
     auto reader = storage_->openRead("big", false, {.offset = 100000, .length = 300000});
     std::string part(400000, '\0');
     size_t got = 0;
-    for (size_t n; (n = reader->read({reinterpret_cast<uint8_t*>(part.data()) + got, part.size() - got})) > 0;) got += n;
+    for (size_t n; (n = reader->read(
+                        {reinterpret_cast<uint8_t*>(part.data()) + got, part.size() - got})) > 0;)
+        got += n;
     EXPECT_EQ(got, 300000u);
     EXPECT_EQ(part.substr(0, got), bytes.substr(100000, 300000));
     reader->seek(10);

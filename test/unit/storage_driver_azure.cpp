@@ -21,7 +21,8 @@ std::map<std::string, std::string> readEnvFile(const std::string& path) {
         auto eq = line.find('=');
         if (eq == std::string::npos) continue;
         std::string value = line.substr(eq + 1);
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+            value = value.substr(1, value.size() - 2);
         values[line.substr(0, eq)] = value;
     }
     return values;
@@ -32,7 +33,9 @@ std::map<std::string, std::string> readEnvFile(const std::string& path) {
 DriverStorage makeAzureTestStorage(const std::string& testName) {
     const char* envFile = std::getenv("BACKREST_TEST_AZURE_ENV");
     if (envFile == nullptr || *envFile == '\0')
-        return {nullptr, "BACKREST_TEST_AZURE_ENV is not set (scripts/test-servers/azurite.sh start writes it)"};
+        return {
+            nullptr,
+            "BACKREST_TEST_AZURE_ENV is not set (scripts/test-servers/azurite.sh start writes it)"};
     auto env = readEnvFile(envFile);
     if (env["AZURITE_PORT"].empty()) return {nullptr, std::string("no AZURITE_PORT in ") + envFile};
     storage::azure::AzureSettings s;

@@ -37,14 +37,17 @@ std::string AzureStorage::blobName(const std::string& path) const {
     return relative.empty() ? prefix : prefix + "/" + relative;
 }
 
-std::string AzureStorage::fullPath(const std::string& path) const { return client_->display(blobName(path)); }
+std::string AzureStorage::fullPath(const std::string& path) const {
+    return client_->display(blobName(path));
+}
 
 std::unique_ptr<StorageRead> AzureStorage::openRead(const std::string& path, bool ignoreMissing,
                                                     const ReadRange& range) {
     return openBlobRead(client_, path, blobName(path), ignoreMissing, range);
 }
 
-std::unique_ptr<StorageWrite> AzureStorage::openWrite(const std::string& path, const WriteOptions&) {
+std::unique_ptr<StorageWrite> AzureStorage::openWrite(const std::string& path,
+                                                      const WriteOptions&) {
     return openBlobWrite(client_, path, blobName(path));
 }
 
@@ -75,12 +78,14 @@ std::optional<FileInfo> AzureStorage::info(const std::string& path, bool) {
         if (reply.status == 200) {
             FileInfo info;
             info.name = path;
-            if (const std::string* length = reply.header("content-length")) info.size = std::stoull(*length);
+            if (const std::string* length = reply.header("content-length"))
+                info.size = std::stoull(*length);
             if (const std::string* modified = reply.header("last-modified"))
                 info.mtime = std::max<int64_t>(0, parseHttpDate(*modified));
             return info;
         }
-        if (reply.status != 404 || BlobClient::errorCode(reply) == "ContainerNotFound") client_->fail(reply, what);
+        if (reply.status != 404 || BlobClient::errorCode(reply) == "ContainerNotFound")
+            client_->fail(reply, what);
     }
     // Not a blob: a path while anything is under it.
     bool any = false;
@@ -97,7 +102,8 @@ std::vector<FileInfo> AzureStorage::list(const std::string& path, bool ignoreMis
     std::vector<FileInfo> entries;
     listPages(prefix, true, [&](const ListPage& page) {
         for (const auto& listed : page.blobs)
-            entries.push_back(entry(listed.name.substr(prefix.size()), FileType::File, listed.size, listed.mtime));
+            entries.push_back(entry(listed.name.substr(prefix.size()), FileType::File, listed.size,
+                                    listed.mtime));
         for (const auto& sub : page.prefixes) {
             std::string name = sub.substr(prefix.size());
             if (name.ends_with("/")) name.pop_back();
@@ -105,7 +111,8 @@ std::vector<FileInfo> AzureStorage::list(const std::string& path, bool ignoreMis
         }
     });
     if (entries.empty() && !ignoreMissing)
-        raise(ErrorCode::FileMissing, "path '{}' does not exist (no blob under it)", client_->display(blob));
+        raise(ErrorCode::FileMissing, "path '{}' does not exist (no blob under it)",
+              client_->display(blob));
     return entries;
 }
 
@@ -115,7 +122,9 @@ void AzureStorage::remove(const std::string& path, bool errorOnMissing) {
     http::Response reply = client_->send("DELETE", blob, {}, {}, {}, what);
     if (reply.status == 202) return;
     if (reply.status == 404 && BlobClient::errorCode(reply) == "BlobNotFound") {
-        if (errorOnMissing) raise(ErrorCode::FileMissing, "'{}' does not exist, cannot remove it", client_->display(blob));
+        if (errorOnMissing)
+            raise(ErrorCode::FileMissing, "'{}' does not exist, cannot remove it",
+                  client_->display(blob));
         return;
     }
     client_->fail(reply, what);
@@ -133,7 +142,8 @@ void AzureStorage::removePath(const std::string& path, bool recursive) {
     auto removeOne = [client = client_](std::string name) {
         std::string what = fmt::format("DELETE '{}'", client->display(name));
         http::Response reply = client->send("DELETE", name, {}, {}, {}, what);
-        if (reply.status != 202 && !(reply.status == 404 && BlobClient::errorCode(reply) == "BlobNotFound"))
+        if (reply.status != 202 &&
+            !(reply.status == 404 && BlobClient::errorCode(reply) == "BlobNotFound"))
             client->fail(reply, what);
     };
     size_t limit = static_cast<size_t>(std::max(1, client_->settings().parallel));

@@ -5,9 +5,8 @@
 // are all false.
 #pragma once
 
-#include <memory>
-
 #include <functional>
+#include <memory>
 
 #include "storage/azure/blob_client.h"
 #include "storage/azure/blob_xml.h"
@@ -16,14 +15,15 @@
 namespace backrest::storage::azure {
 
 class AzureStorage : public Storage {
-public:
+  public:
     explicit AzureStorage(AzureSettings settings);
 
     Features features() const override { return {}; }
 
     std::unique_ptr<StorageRead> openRead(const std::string& path, bool ignoreMissing = false,
                                           const ReadRange& range = {}) override;
-    std::unique_ptr<StorageWrite> openWrite(const std::string& path, const WriteOptions& options = {}) override;
+    std::unique_ptr<StorageWrite> openWrite(const std::string& path,
+                                            const WriteOptions& options = {}) override;
     std::optional<FileInfo> info(const std::string& path, bool followLink = false) override;
     std::vector<FileInfo> list(const std::string& path, bool ignoreMissing = true) override;
     void remove(const std::string& path, bool errorOnMissing = false) override;
@@ -39,7 +39,7 @@ public:
     // The blob name of `path`: the prefix joined with it, no leading '/'.
     std::string blobName(const std::string& path) const;
 
-private:
+  private:
     // Every blob under `prefix` (ending in '/', or empty for the whole container), all pages;
     // with `delimiter`, one level only (prefixes returned as paths).
     void listPages(const std::string& prefix, bool delimiter,
@@ -49,9 +49,10 @@ private:
 };
 
 // The reader and writer (blob_read.cpp, blob_write.cpp).
-std::unique_ptr<StorageRead> openBlobRead(std::shared_ptr<BlobClient> client, const std::string& path,
-                                          const std::string& blob, bool ignoreMissing, const ReadRange& range);
-std::unique_ptr<StorageWrite> openBlobWrite(std::shared_ptr<BlobClient> client, const std::string& path,
-                                            const std::string& blob);
+std::unique_ptr<StorageRead> openBlobRead(std::shared_ptr<BlobClient> client,
+                                          const std::string& path, const std::string& blob,
+                                          bool ignoreMissing, const ReadRange& range);
+std::unique_ptr<StorageWrite> openBlobWrite(std::shared_ptr<BlobClient> client,
+                                            const std::string& path, const std::string& blob);
 
 }  // namespace backrest::storage::azure

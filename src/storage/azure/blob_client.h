@@ -19,19 +19,19 @@ struct AzureSettings {
     std::string account;
     std::string container;
     KeyType keyType = KeyType::Shared;
-    std::string key;                               // base64 account key, or the SAS token
+    std::string key;                                 // base64 account key, or the SAS token
     std::string endpoint = "blob.core.windows.net";  // host is <account>.<endpoint> in host style
-    std::string host;                              // repo1-storage-host: replaces that host
+    std::string host;                                // repo1-storage-host: replaces that host
     int port = 443;
     bool pathStyle = false;  // https://host/<account>/<container>/... (Azurite)
     http::TlsOptions tls;
-    std::string prefix;      // repo1-path inside the container, without leading or trailing '/'
+    std::string prefix;  // repo1-path inside the container, without leading or trailing '/'
     uint64_t blockSize = 4ull << 20;  // repo1-storage-upload-chunk-size
     int parallel = 4;                 // blocks of one blob uploaded (and blobs deleted) at once
 };
 
 class BlobClient {
-public:
+  public:
     explicit BlobClient(AzureSettings settings);
 
     const AzureSettings& settings() const { return settings_; }
@@ -40,9 +40,11 @@ public:
 
     // Sends one request on `blob` (empty: the container itself) and returns the reply whatever its
     // status; transport failures raise NetworkError. `what` names the operation in errors.
-    http::Response send(const std::string& method, const std::string& blob, const QueryParams& query,
+    http::Response send(const std::string& method, const std::string& blob,
+                        const QueryParams& query,
                         std::vector<std::pair<std::string, std::string>> headers,
-                        std::span<const uint8_t> body, const std::string& what, bool idempotent = true);
+                        std::span<const uint8_t> body, const std::string& what,
+                        bool idempotent = true);
 
     // Raises the error a failed reply means: 403 → RepoAuthError naming account and container,
     // anything else → RepoStorageError with the service's code and message.
@@ -51,7 +53,7 @@ public:
     // The service's error code of a reply (x-ms-error-code, or the XML body's Code).
     static std::string errorCode(const http::Response& reply);
 
-private:
+  private:
     AzureSettings settings_;
     std::vector<uint8_t> decodedKey_;
     std::string base_;      // scheme://host:port

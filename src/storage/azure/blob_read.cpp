@@ -15,9 +15,13 @@ namespace {
 constexpr uint64_t kReadChunk = 4ull << 20;
 
 class BlobRead : public StorageRead {
-public:
-    BlobRead(std::shared_ptr<BlobClient> client, std::string path, std::string blob, const ReadRange& range)
-        : client_(std::move(client)), path_(std::move(path)), blob_(std::move(blob)), base_(range.offset),
+  public:
+    BlobRead(std::shared_ptr<BlobClient> client, std::string path, std::string blob,
+             const ReadRange& range)
+        : client_(std::move(client)),
+          path_(std::move(path)),
+          blob_(std::move(blob)),
+          base_(range.offset),
           end_(range.length ? range.offset + *range.length : UINT64_MAX) {}
 
     // false: the blob does not exist.
@@ -26,7 +30,9 @@ public:
     size_t read(std::span<uint8_t> buf) override {
         if (used_ == chunk_.size()) {
             if (atEnd_ || position_ >= end_) return 0;
-            if (!fetch(position_)) raise(ErrorCode::FileMissing, "'{}' was removed while being read", client_->display(blob_));
+            if (!fetch(position_))
+                raise(ErrorCode::FileMissing, "'{}' was removed while being read",
+                      client_->display(blob_));
             if (chunk_.empty()) return 0;
         }
         size_t n = std::min(buf.size(), chunk_.size() - used_);
@@ -44,7 +50,7 @@ public:
 
     const std::string& path() const override { return path_; }
 
-private:
+  private:
     bool fetch(uint64_t from) {
         chunk_.clear();
         used_ = 0;
@@ -52,8 +58,8 @@ private:
         if (from >= end_) return true;
         uint64_t last = std::min(end_, from + kReadChunk) - 1;
         std::string what = fmt::format("GET '{}'", client_->display(blob_));
-        http::Response reply = client_->send("GET", blob_, {}, {{"x-ms-range", fmt::format("bytes={}-{}", from, last)}},
-                                             {}, what);
+        http::Response reply = client_->send(
+            "GET", blob_, {}, {{"x-ms-range", fmt::format("bytes={}-{}", from, last)}}, {}, what);
         if (reply.status == 404 && BlobClient::errorCode(reply) == "BlobNotFound") return false;
         // Past the end (an empty blob, or a range beyond it): nothing more to read.
         if (reply.status == 416) {
@@ -80,8 +86,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<StorageRead> openBlobRead(std::shared_ptr<BlobClient> client, const std::string& path,
-                                          const std::string& blob, bool ignoreMissing, const ReadRange& range) {
+std::unique_ptr<StorageRead> openBlobRead(std::shared_ptr<BlobClient> client,
+                                          const std::string& path, const std::string& blob,
+                                          bool ignoreMissing, const ReadRange& range) {
     auto reader = std::make_unique<BlobRead>(client, path, blob, range);
     if (reader->fetchFirst()) return reader;
     if (ignoreMissing) return nullptr;

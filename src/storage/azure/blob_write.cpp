@@ -15,9 +15,11 @@ namespace backrest::storage::azure {
 namespace {
 
 class BlobWrite : public StorageWrite {
-public:
+  public:
     BlobWrite(std::shared_ptr<BlobClient> client, std::string path, std::string blob)
-        : client_(std::move(client)), path_(std::move(path)), blob_(std::move(blob)),
+        : client_(std::move(client)),
+          path_(std::move(path)),
+          blob_(std::move(blob)),
           blockSize_(client_->settings().blockSize) {
         buffer_.reserve(blockSize_);
     }
@@ -36,7 +38,8 @@ public:
     void write(std::span<const uint8_t> bytes) override {
         while (!bytes.empty()) {
             size_t n = std::min(bytes.size(), blockSize_ - buffer_.size());
-            buffer_.insert(buffer_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+            buffer_.insert(buffer_.end(), bytes.begin(),
+                           bytes.begin() + static_cast<std::ptrdiff_t>(n));
             bytes = bytes.subspan(n);
             if (buffer_.size() == blockSize_) sendBlock();
         }
@@ -51,9 +54,9 @@ public:
             while (!inFlight_.empty()) waitOldest();
             std::string xml = blockListXml(blockIds_);
             std::string what = fmt::format("PUT block list of '{}'", client_->display(blob_));
-            http::Response reply =
-                client_->send("PUT", blob_, {{"comp", "blocklist"}}, {{"Content-Type", "application/xml"}},
-                              {reinterpret_cast<const uint8_t*>(xml.data()), xml.size()}, what);
+            http::Response reply = client_->send(
+                "PUT", blob_, {{"comp", "blocklist"}}, {{"Content-Type", "application/xml"}},
+                {reinterpret_cast<const uint8_t*>(xml.data()), xml.size()}, what);
             if (reply.status != 201) client_->fail(reply, what);
         }
         closed_ = true;
@@ -61,10 +64,11 @@ public:
 
     const std::string& path() const override { return path_; }
 
-private:
+  private:
     void putBlob() {
         std::string what = fmt::format("PUT '{}'", client_->display(blob_));
-        http::Response reply = client_->send("PUT", blob_, {}, {{"x-ms-blob-type", "BlockBlob"}}, buffer_, what);
+        http::Response reply =
+            client_->send("PUT", blob_, {}, {{"x-ms-blob-type", "BlockBlob"}}, buffer_, what);
         if (reply.status != 201) client_->fail(reply, what);
     }
 
@@ -73,16 +77,18 @@ private:
         std::string raw = fmt::format("backrest-block-{:08}", blockIds_.size());
         std::string id = base64Encode(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
         blockIds_.push_back(id);
-        while (inFlight_.size() >= static_cast<size_t>(std::max(1, client_->settings().parallel))) waitOldest();
+        while (inFlight_.size() >= static_cast<size_t>(std::max(1, client_->settings().parallel)))
+            waitOldest();
         auto block = std::make_shared<std::vector<uint8_t>>(std::move(buffer_));
         buffer_ = {};
         buffer_.reserve(blockSize_);
-        inFlight_.push_back(std::async(std::launch::async, [client = client_, blob = blob_, id, block] {
-            std::string what = fmt::format("PUT block of '{}'", client->display(blob));
-            http::Response reply =
-                client->send("PUT", blob, {{"comp", "block"}, {"blockid", id}}, {}, *block, what);
-            if (reply.status != 201) client->fail(reply, what);
-        }));
+        inFlight_.push_back(
+            std::async(std::launch::async, [client = client_, blob = blob_, id, block] {
+                std::string what = fmt::format("PUT block of '{}'", client->display(blob));
+                http::Response reply = client->send(
+                    "PUT", blob, {{"comp", "block"}, {"blockid", id}}, {}, *block, what);
+                if (reply.status != 201) client->fail(reply, what);
+            }));
     }
 
     void waitOldest() {
@@ -103,8 +109,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<StorageWrite> openBlobWrite(std::shared_ptr<BlobClient> client, const std::string& path,
-                                            const std::string& blob) {
+std::unique_ptr<StorageWrite> openBlobWrite(std::shared_ptr<BlobClient> client,
+                                            const std::string& path, const std::string& blob) {
     return std::make_unique<BlobWrite>(std::move(client), path, blob);
 }
 

@@ -26,7 +26,8 @@ ListPage parseListPage(const std::string& body, const std::string& what) {
         if (entry.mtime < 0) entry.mtime = 0;
         page.blobs.push_back(std::move(entry));
     }
-    for (pugi::xml_node prefix : blobs.children("BlobPrefix")) page.prefixes.emplace_back(prefix.child_value("Name"));
+    for (pugi::xml_node prefix : blobs.children("BlobPrefix"))
+        page.prefixes.emplace_back(prefix.child_value("Name"));
     page.nextMarker = root.child_value("NextMarker");
     return page;
 }
@@ -38,7 +39,8 @@ ServiceError parseServiceError(const std::string& body) {
     ServiceError parsed{error.child_value("Code"), error.child_value("Message")};
     // The Message's second line is "RequestId:..." and its third "Time:...": noise in an error.
     if (auto eol = parsed.message.find('\n'); eol != std::string::npos) parsed.message.resize(eol);
-    while (!parsed.message.empty() && (parsed.message.back() == '\r' || parsed.message.back() == ' '))
+    while (!parsed.message.empty() &&
+           (parsed.message.back() == '\r' || parsed.message.back() == ' '))
         parsed.message.pop_back();
     return parsed;
 }

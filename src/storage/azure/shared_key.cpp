@@ -39,8 +39,8 @@ std::string sharedKeyStringToSign(const http::Request& request, const std::strin
     s += headerValue(request, "content-encoding") + "\n";
     s += headerValue(request, "content-language") + "\n";
     s += (request.body.empty() ? std::string() : std::to_string(request.body.size())) + "\n";
-    for (std::string_view name : {"content-md5", "content-type", "date", "if-modified-since", "if-match",
-                                  "if-none-match", "if-unmodified-since", "range"})
+    for (std::string_view name : {"content-md5", "content-type", "date", "if-modified-since",
+                                  "if-match", "if-none-match", "if-unmodified-since", "range"})
         s += headerValue(request, name) + "\n";
 
     std::vector<std::pair<std::string, std::string>> msHeaders;
@@ -71,13 +71,15 @@ std::string sharedKeyAuthorization(const std::string& account, const std::vector
     if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
              reinterpret_cast<const unsigned char*>(stringToSign.data()), stringToSign.size(), mac,
              &macSize) == nullptr)
-        raise(ErrorCode::Crypto, "HMAC-SHA256 of an Azure request for account '{}' failed", account);
+        raise(ErrorCode::Crypto, "HMAC-SHA256 of an Azure request for account '{}' failed",
+              account);
     return "SharedKey " + account + ":" + base64Encode(mac, macSize);
 }
 
 std::string base64Encode(const uint8_t* data, size_t size) {
     std::string out(4 * ((size + 2) / 3), '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+    int n =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
     out.resize(static_cast<size_t>(n));
     return out;
 }
@@ -102,8 +104,9 @@ std::string httpDate(int64_t epochSeconds) {
     static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     char buf[64];
-    std::snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday], tm.tm_mday,
-                  kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    std::snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                  tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
     return buf;
 }
 
