@@ -138,6 +138,8 @@ if [ "$RC" -eq 0 ]; then
     as_pg rm -f "$R/base/"*/"$(psql_at $PORT "SELECT relfilenode FROM pg_class WHERE relname='marker'")"
     expect_exit "delta restore from Azure" 0 "$BR" --config="$CONF" --stanza=main --pg1-path="$R" restore --delta
     keep
+    # The delta restore put back the backup's postgresql.conf (the primary's port).
+    printf 'port = %s\narchive_mode = off\n' $RESTORE_PORT >>"$R/postgresql.conf"
     pg_start "$R"
     wait_promoted $RESTORE_PORT
     expect_eq "delta-restored from Azure: rows equal" "$(snapshot $RESTORE_PORT)" "$SNAP"
@@ -165,14 +167,18 @@ expect_eq "SAS token never in output" "$(printf '%s' "$OUT" | grep -c -F "${SAS#
 
 # Azurite killed mid-backup: a clear network error; restarted (data kept on disk), the next
 # backup succeeds. The key never shows in ps while the backup runs.
+# 256 MiB that do not compress keep the backup uploading for seconds (97 MiB of pgbench data take
+# 1.7 s here, too short to be sure of stopping Azurite in the middle).
+must as_pg sh -c "head -c 268435456 /dev/urandom >'$DATA/random.bin'"
+BACKUPS_BEFORE=$(br info --output=json | grep -o '"label"' | wc -l)
 "${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main backup --type=full --start-fast >"$IT_TMP/killed.out" 2>&1 &
 BPID=$!
-# Copying starts once pg_backup_start returned: its session's last query says so.
-for _ in $(seq 1 100); do
-    [ "$(psql_at $PORT "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE '%pg_backup_start%' AND pid <> pg_backend_pid()")" != 0 ] && break
+# Stopped once 32 MiB of it reached Azurite's files on disk: the upload is under way.
+STORED_BEFORE=$(du -sb "$AZ_DIR/data" | cut -f1)
+for _ in $(seq 1 300); do
+    [ $(($(du -sb "$AZ_DIR/data" | cut -f1) - STORED_BEFORE)) -gt 33554432 ] && break
     sleep 0.1
 done
-sleep 1
 expect_eq "no process shows the key in its command line" "$(processes_with_key)" 0
 "$AZURITE" stop "$AZ_DIR"
 wait $BPID
@@ -182,9 +188,12 @@ keep
 expect_eq "Azurite killed mid-backup: NetworkError exit" "$RC" 44
 expect_contains "Azurite killed mid-backup: names the request" "$OUT" "azure://"
 must "$AZURITE" start "$AZ_DIR" $AZ_PORT
+expect_eq "the interrupted backup is not listed" "$(br info --output=json | grep -o '"label"' | wc -l)" \
+    "$BACKUPS_BEFORE"
 expect_exit "after restart the next backup succeeds" 0 "$BR" --config="$CONF" --stanza=main backup --type=full \
     --start-fast
 keep
+as_pg rm -f "$DATA/random.bin"
 
 # expire keeps one full backup: the older fulls' blobs are gone.
 expect_exit "expire to one full" 0 "$BR" --config="$CONF" --stanza=main expire --repo1-retention-full=1
