@@ -23,6 +23,7 @@ std::unique_ptr<storage::Storage> makeRepoStorage(const Config& config) {
     std::string type = config.getString("repo1-type");
     if (type == "posix") return makePosix(config);
     if (type == "sftp") return makeSftpRepoStorage(config);
+    if (type == "azure") return makeAzureRepoStorage(config);
     // s3, azure, sftp: one line each here, and the driver's options in common/options.cpp.
     raise(ErrorCode::Option, "option 'repo1-type' has an unknown value '{}'", type);
 }

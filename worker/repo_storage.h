@@ -10,5 +10,7 @@
 namespace backrest::cmd {
 
 std::unique_ptr<storage::Storage> makeRepoStorage(const Config& config);
+// repo_storage_azure.cpp
+std::unique_ptr<storage::Storage> makeAzureRepoStorage(const Config& config);
 
 }  // namespace backrest::cmd

@@ -49,9 +49,10 @@ std::vector<OptionDef> buildOptionDefs() {
         {.name = "repo1-type",
          .type = T::String,
          .defaultValue = "posix",
-         .allowed = "posix sftp",
-         .help = "Storage type of the repository: a local or mounted filesystem (posix), or a "
-                 "directory of an SSH server (sftp, repo1-sftp-*)."},
+         .allowed = "posix azure sftp",
+         .help = "Storage type of the repository: a local or mounted filesystem (posix), Azure "
+                 "Blob Storage (azure, repo1-azure-*), or a directory of an SSH server (sftp, "
+                 "repo1-sftp-*)."},
         // SFTP (repo1-type=sftp): pgBackRest 2.46's names and defaults.
         {.name = "repo1-sftp-host",
          .type = T::String,
@@ -97,6 +98,64 @@ std::vector<OptionDef> buildOptionDefs() {
          .type = T::String,
          .allowed = "md5 sha1 sha256",
          .help = "Hash of repo1-sftp-host-fingerprint: md5, sha1 or sha256."},
+        // Azure Blob Storage (repo1-type=azure). The key is a secret: give it in the config file
+        // (mode 0600) or as BACKREST_REPO1_AZURE_KEY, never on the
+        // command line, where `ps` shows it.
+        {.name = "repo1-azure-account",
+         .type = T::String,
+         .help = "Azure storage account of the repository (repo1-type=azure)."},
+        {.name = "repo1-azure-container",
+         .type = T::String,
+         .help = "Azure container holding the repository (repo1-type=azure); it must exist."},
+        {.name = "repo1-azure-key",
+         .type = T::String,
+         .help = "Azure account key (repo1-azure-key-type=shared) or SAS token (sas). A secret: "
+                 "set it in the config file or the environment, not on the command line."},
+        {.name = "repo1-azure-key-type",
+         .type = T::String,
+         .defaultValue = "shared",
+         .allowed = "shared sas",
+         .help = "What repo1-azure-key is: the account's shared key, or a shared access "
+                 "signature (sas)."},
+        {.name = "repo1-azure-endpoint",
+         .type = T::String,
+         .defaultValue = "blob.core.windows.net",
+         .help = "Azure endpoint; the host is <account>.<endpoint> unless repo1-storage-host "
+                 "is set."},
+        {.name = "repo1-azure-uri-style",
+         .type = T::String,
+         .defaultValue = "host",
+         .allowed = "host path",
+         .help = "Where the account goes in URLs: the host name (host), or the path's first "
+                 "part (path, as Azurite wants)."},
+        // Object stores (repo1-type=azure, and s3).
+        {.name = "repo1-storage-host",
+         .type = T::String,
+         .help = "Host of the object store, replacing the one derived from the endpoint."},
+        {.name = "repo1-storage-port",
+         .type = T::Integer,
+         .defaultValue = "443",
+         .help = "TCP port of the object store (HTTPS).",
+         .minValue = 1,
+         .maxValue = 65535},
+        {.name = "repo1-storage-verify-tls",
+         .type = T::Boolean,
+         .defaultValue = "y",
+         .help = "Verify the object store's TLS certificate and host name (n: for a test "
+                 "server only)."},
+        {.name = "repo1-storage-ca-file",
+         .type = T::Path,
+         .help = "CA certificate file that signs the object store's certificate."},
+        {.name = "repo1-storage-ca-path",
+         .type = T::Path,
+         .help = "Directory of CA certificates for the object store's certificate."},
+        {.name = "repo1-storage-upload-chunk-size",
+         .type = T::Size,
+         .defaultValue = "4MiB",
+         .help = "Size of each part of a large file uploaded to an object store (Azure "
+                 "blocks); parts upload in parallel.",
+         .minValue = 64 << 10,
+         .maxValue = 1ll << 30},
         {.name = "process-max",
          .type = T::Integer,
          .defaultValue = "1",
