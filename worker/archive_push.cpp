@@ -40,7 +40,7 @@ int archivePush(const Config& config) {
     auto info = repo::requireArchiveInfo(*repo, layout);
 
     auto transfer = transferOptions(config);
-    repo::PushOptions options{transfer.compressType, transfer.compressLevel, transfer.bufferSize,
+    repo::PushOptions options{transfer.codec.compressType(), transfer.codec.compressLevel(), transfer.bufferSize,
                               control.walSegmentSize};
     auto result = repo::pushWal(*repo, layout, info, walDir, wal.filename().string(), control.version,
                                 control.systemId, options);

@@ -120,9 +120,9 @@ const std::string& BackupJob::begin(const std::string& type) {
     manifest_.pgVersion = control.version;
     manifest_.systemId = control.systemId;
     manifest_.dbId = backupInfo_.current().id;
-    manifest_.compressType = std::string(io::compressTypeName(s_.transfer.compressType));
+    manifest_.compressType = std::string(io::compressTypeName(s_.transfer.codec.compressType()));
     resume_ = takeResumable(repo, s_.layout, manifest_.type, manifest_.prior, manifest_.compressType);
-    manifest_.compressLevel = s_.transfer.compressLevel;
+    manifest_.compressLevel = s_.transfer.codec.compressLevel();
     manifest_.backrestVersion = kVersion;
     return manifest_.label;
 }
@@ -232,7 +232,7 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
     std::mutex progressMutex;
     double lastReport = 0;
     std::vector<bool> vanished(files.size(), false);
-    std::string ext(io::compressExtension(s_.transfer.compressType));
+    std::string ext(s_.transfer.codec.extension());
     s_.repo->pathCreate(s_.layout.backupDir(manifest_.label), 0750);
     if (!bundles.empty()) s_.repo->pathCreate(s_.layout.bundleDir(manifest_.label), 0750);
     journal_ = std::make_unique<ResumeJournal>(
@@ -384,7 +384,7 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
     auto storeGenerated = [&](const std::string& name, const std::string& content) {
         auto stored = storeBytes(
             content, *s_.repo,
-            s_.layout.backupFile(manifest_.label, name, io::compressExtension(s_.transfer.compressType)), s_.transfer);
+            s_.layout.backupFile(manifest_.label, name, s_.transfer.codec.extension()), s_.transfer);
         ManifestFile file;
         file.name = name;
         file.size = stored.size;
@@ -421,7 +421,7 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
 
     // Every directory entry durable, then the manifest: only now does the backup exist.
     std::set<std::string> dirs;
-    std::string ext(io::compressExtension(s_.transfer.compressType));
+    std::string ext(s_.transfer.codec.extension());
     for (const auto& f : manifest_.files) {
         if (!f.reference.empty()) continue;  // stored, and synced, by an earlier backup
         std::string path = storedLocation(s_.layout, manifest_.label, f, ext).path;

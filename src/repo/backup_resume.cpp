@@ -9,6 +9,7 @@
 #include "io/filter_chain.h"
 #include "io/file_checksum.h"
 #include "io/size.h"
+#include "repo/codec.h"
 
 namespace backrest::repo {
 
@@ -148,7 +149,7 @@ bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBac
     auto in = repo.openRead(stored, true);
     if (!in) return false;
     io::FilterChain chain([](std::span<const uint8_t>) {});
-    chain.push(io::makeDecompressFilter(io::parseCompressType(from.header.compressType), repo.fullPath(stored)));
+    RepoCodec(io::parseCompressType(from.header.compressType)).pushDecode(chain, repo.fullPath(stored));
     auto& sum = chain.add<io::ChecksumFilter>(*type);
     auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);
