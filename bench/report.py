@@ -452,6 +452,46 @@ def main():
                   "above 1 the backup is slower per byte than zstd alone. Size: compressed ÷ original bytes.")
         md.append("")
 
+    # ---- object store (S3 on radosgw) -----------------------------------------------------
+    object_store = []
+    if sel("s3-full") or sel("s3-restore"):
+        md.append("## 8. Object store: S3 on Ceph radosgw (127.0.0.1, TLS)")
+        md.append("")
+        md.append("| what | tool | wall s | CPU s | peak RSS MB | MB/s | ratio |")
+        md.append("|---|---|---|---|---|---|---|")
+        for section, what in (("s3-full", "full backup"), ("s3-restore", "full restore")):
+            pgbr = med([num(r["wall"]) for r in timed_runs(section, tool="pgbackrest-s3")])
+            for t in ("backrest-s3", "pgbackrest-s3"):
+                rs = timed_runs(section, tool=t)
+                if not rs:
+                    md.append(f"| {what} | {t} | failed | | | | |")
+                    continue
+                walls = [num(r["wall"]) for r in rs]
+                rss_kb = max(int(r["rss_kb"]) for r in rs)
+                entry = {"what": section, "tool": t, "wall_median": med(walls), "wall_min": min(walls),
+                         "wall_max": max(walls), "cpu_median": med([num(r["cpu"]) for r in rs]), "max_rss_kb": rss_kb,
+                         "throughput_mb_s": pgdata / med(walls) / 1e6,
+                         "ratio_pgbackrest_over_tool": pgbr / med(walls) if pgbr else None}
+                object_store.append(entry)
+                md.append(f"| {what} | {t} | {spread(walls)} | {spread([num(r['cpu']) for r in rs])} "
+                          f"| {rss_kb / 1024:.1f} | {entry['throughput_mb_s']:.0f} "
+                          f"| {'' if t == 'pgbackrest-s3' else ratio(pgbr, med(walls))} |")
+        md.append("")
+        sizes = {r["tool"]: r.get("bytes") for r in sel("s3-size")}
+        limit = {}
+        for w in ("put", "get"):
+            rs = [r for r in sel("s3-limit", what=w)]
+            if rs:
+                limit[w] = med([int(r["bytes"]) / num(r["wall"]) for r in rs])
+        lim = ", ".join(f"{w.upper()} {v / 1e6:.0f} MB/s" for w, v in limit.items()) or "not measured"
+        md.append(f"- The server's limit, `aws s3 cp` of a zstd-3 tar of the data directory with 4 requests in flight "
+                  f"and 16 MiB parts: {lim}. Process-max 4 for both tools, zstd level 3. Bytes stored (all backups, "
+                  f"as the server lists them): backrest {mb(int(sizes['backrest-s3'])) if sizes.get('backrest-s3') else '?'}"
+                  f" MB, pgBackRest {mb(int(sizes['pgbackrest-s3'])) if sizes.get('pgbackrest-s3') else '?'} MB.")
+        md.append("- MB/s = data directory bytes ÷ wall time (a backup's transfer is compressed, so it can exceed "
+                  "the server's limit). Peak RSS: largest single process (GNU time %M).")
+        md.append("")
+
     # ---- failures and commands -----------------------------------------------------------
     fails = sel("failure")
     if fails:
@@ -476,6 +516,7 @@ def main():
               "backrest_commit": os.environ.get("BENCH_GIT_COMMIT"),
               "backrest_tree_dirty_files": os.environ.get("BENCH_GIT_DIRTY"),
               "full": full, "restore": restore, "incr": incr, "wal": wal, "manifest": manifest, "levels": levels_rows,
+              "object_store": object_store,
               "limits": {"read_bytes_per_s": read_bps, "zstd_bytes_per_s": {f"{l}-T{t}": v for (l, t), v in zstd.items()},
                          "sha256_bytes_per_s_one_core": sha_bps, "backup_fractions": fractions,
                          "unzstd_bytes_per_s_one_thread": unzstd_bps, "write_bytes_per_s": write_bps,

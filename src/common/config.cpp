@@ -73,12 +73,17 @@ std::optional<int64_t> parseSize(std::string_view value) {
     auto number = parseInt(value.substr(0, digits));
     if (!number) return std::nullopt;
     std::string unit;
-    for (char c : value.substr(digits)) unit.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    for (char c : value.substr(digits))
+        unit.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     int shift = -1;
-    if (unit.empty() || unit == "b") shift = 0;
-    else if (unit == "k" || unit == "kb" || unit == "kib") shift = 10;
-    else if (unit == "m" || unit == "mb" || unit == "mib") shift = 20;
-    else if (unit == "g" || unit == "gb" || unit == "gib") shift = 30;
+    if (unit.empty() || unit == "b")
+        shift = 0;
+    else if (unit == "k" || unit == "kb" || unit == "kib")
+        shift = 10;
+    else if (unit == "m" || unit == "mb" || unit == "mib")
+        shift = 20;
+    else if (unit == "g" || unit == "gb" || unit == "gib")
+        shift = 30;
     if (shift < 0 || *number > (std::numeric_limits<int64_t>::max() >> shift)) return std::nullopt;
     return *number << shift;
 }
@@ -130,10 +135,13 @@ std::string normalize(const OptionDef& def, std::string_view value, std::string_
         }
         case OptionType::Size: {
             auto n = parseSize(value);
-            if (!n) raiseInvalid(def, value, origin, "expected a size such as 2MiB, 512KiB or a number of bytes");
-            if (*n < def.minValue || *n > def.maxValue)
+            if (!n)
                 raiseInvalid(def, value, origin,
-                             fmt::format("expected a size from {} to {} bytes", def.minValue, def.maxValue));
+                             "expected a size such as 2MiB, 512KiB or a number of bytes");
+            if (*n < def.minValue || *n > def.maxValue)
+                raiseInvalid(
+                    def, value, origin,
+                    fmt::format("expected a size from {} to {} bytes", def.minValue, def.maxValue));
             return std::to_string(*n);
         }
         case OptionType::String:
@@ -192,7 +200,11 @@ void parseCommandLine(int argc, const char* const* argv, std::string& command,
             // warning), any other raises. Without "=value" it is a flag ("--no-x": n): taking the
             // next argument could swallow the command.
             bool negated = !value && name.starts_with("no-") && isForeignOption(name.substr(3));
-            checkForeignOption(negated ? name.substr(3) : name, value ? *value : negated ? "n" : "y", "command line");
+            checkForeignOption(negated ? name.substr(3) : name,
+                               value     ? *value
+                               : negated ? "n"
+                                         : "y",
+                               "command line");
             continue;
         }
         if (!value) {
@@ -214,6 +226,22 @@ void parseCommandLine(int argc, const char* const* argv, std::string& command,
     }
 }
 
+// A secret on the command line is refused (as pgBackRest does): `ps` shows it to every user.
+void refuseSecretsOnCommandLine(const OptionValues& cli) {
+    for (const auto& [name, values] : cli) {
+        if (!isSecretOption(name)) continue;
+        std::string var(name);
+        for (auto& c : var)
+            c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        raise(ErrorCode::Option,
+              "option '{}' is a secret and is not accepted on the command line, where any user of "
+              "this host can read "
+              "it (ps): put it in the config file (readable only by its owner) or the environment "
+              "variable {}{}",
+              name, kEnvPrefix, var);
+    }
+}
+
 void parseEnvironment(const char* const* envp, OptionValues& options) {
     for (; envp != nullptr && *envp != nullptr; ++envp) {
         std::string_view entry = *envp;
@@ -225,7 +253,8 @@ void parseEnvironment(const char* const* envp, OptionValues& options) {
             std::string name = translate(var.substr(11), '_', '-', lower);
             if (findOptionDef(name) || (isForeignOption(name) && !isHarmlessForeignOption(name)))
                 raise(ErrorCode::Option,
-                      "environment variable {} is pgBackRest's spelling, which backrest does not read: rename it "
+                      "environment variable {} is pgBackRest's spelling, which backrest does not "
+                      "read: rename it "
                       "{}{} (or unset it) so that option '{}' is not silently left out",
                       var, kEnvPrefix, var.substr(11), name);
             continue;
@@ -340,14 +369,17 @@ OptionValues resolveIni(const std::vector<IniEntry>& entries, const std::string&
             // Files copied from pgBackRest carry options backrest does not implement: only the
             // harmless ones are skipped; one that changes what is stored or kept raises.
             if (warned.insert(e.key).second)
-                checkForeignOption(e.key, e.value, fmt::format("config file '{}' line {}", path, e.line));
+                checkForeignOption(e.key, e.value,
+                                   fmt::format("config file '{}' line {}", path, e.line));
             continue;
         }
         if (def->name == "stanza" || def->name == "config") {
             if (warned.insert(e.key).second)
-                logWarn("config file '{}' line {}: ignoring option '{}' (only allowed on the command line or in "
-                        "the environment)",
-                        path, e.line, e.key);
+                logWarn(
+                    "config file '{}' line {}: ignoring option '{}' (only allowed on the command "
+                    "line or in "
+                    "the environment)",
+                    path, e.line, e.key);
             continue;
         }
         std::string value = normalize(*def, e.value, origin);
@@ -376,6 +408,7 @@ Config Config::parse(int argc, const char* const* argv, const char* const* envir
     OptionValues cli;
     OptionValues env;
     parseCommandLine(argc, argv, config.command_, config.params_, cli);
+    refuseSecretsOnCommandLine(cli);
     if (config.command_.empty()) {
         raise(ErrorCode::Command, "no command given; see 'backrest help'");
     }
@@ -430,7 +463,8 @@ int64_t Config::getInt(std::string_view name) const {
         raise(ErrorCode::Assert, "option '{}' is not an integer option", name);
     }
     // Every stored value passed normalize() and the table's defaults are tested, so it parses.
-    if (def.type == OptionType::Size) return parseSize(getString(name)).value();  // a default keeps its unit
+    if (def.type == OptionType::Size)
+        return parseSize(getString(name)).value();  // a default keeps its unit
     return parseInt(getString(name)).value();
 }
 
@@ -478,9 +512,31 @@ std::vector<std::string> Config::passThroughArgs() const {
     for (const auto& [name, value] : values_) {  // std::map: sorted by name, so stable
         if (value.source != OptionSource::CommandLine && value.source != OptionSource::Environment)
             continue;
+        // A child reads a secret from the config file, as its parent did: on its command line
+        // every user would see it.
+        if (isSecretOption(name)) continue;
         for (const auto& v : value.values) args.push_back(fmt::format("--{}={}", name, v));
     }
     return args;
+}
+
+bool isSecretOption(std::string_view name) {
+    // repo<N>-<rest>: the same secrets for every repository.
+    if (name.starts_with("repo")) {
+        size_t i = 4;
+        while (i < name.size() && name[i] >= '0' && name[i] <= '9') ++i;
+        if (i > 4 && i < name.size() && name[i] == '-')
+            name.remove_prefix(i + 1);
+        else if (i == 4 && i < name.size() && name[i] == '-')
+            name.remove_prefix(5);
+    }
+    static constexpr std::string_view kSecrets[] = {"s3-key",      "s3-key-secret",
+                                                    "s3-token",    "azure-key",
+                                                    "gcs-key",     "sftp-private-key-passphrase",
+                                                    "cipher-pass", "host-key-passphrase"};
+    for (auto s : kSecrets)
+        if (name == s) return true;
+    return false;
 }
 
 }  // namespace backrest

@@ -31,11 +31,16 @@ struct OptionDef {
     std::string_view defaultValue = {};  // empty: no default
     std::string_view allowed = {};       // for String: space-separated allowed values, empty = any
     std::string_view help = {};
-    bool multi = false;             // may be given several times (e.g. tablespace-map)
-    // For Integer and Size: accepted range, checked when parsing so a bad value fails before any work.
+    bool multi = false;  // may be given several times (e.g. tablespace-map)
+    // For Integer and Size: accepted range, checked when parsing so a bad value fails before any
+    // work.
     int64_t minValue = std::numeric_limits<int64_t>::min();
     int64_t maxValue = std::numeric_limits<int64_t>::max();
 };
+
+// A secret (a storage key, secret key, token, passphrase): refused on the command line, where
+// every user on the host reads it in `ps`, never passed on to a child's arguments, never printed.
+bool isSecretOption(std::string_view name);
 
 // Every option backrest knows, with its default. Used for parsing and for `help`.
 const std::vector<OptionDef>& optionDefs();
@@ -45,7 +50,7 @@ const OptionDef* findOptionDef(std::string_view name);
 enum class OptionSource { Default, ConfigFile, Environment, CommandLine };
 
 class Config {
-public:
+  public:
     // Parses argv (argv[0] is the program). Throws OptionError / ConfigError / CommandError.
     // `environ` is the process environment ("NAME=value" strings, nullptr-terminated).
     static Config parse(int argc, const char* const* argv, const char* const* environ);
@@ -56,8 +61,9 @@ public:
     bool has(std::string_view name) const;  // set by any source, or has a default
     // Required getters: a missing value raises OptionError "option '<name>' is required ...".
     std::string getString(std::string_view name) const;
-    int64_t getInt(std::string_view name) const;  // also checks it is an integer (or size), naming option
-    bool getBool(std::string_view name) const;    // y/n, true/false, on/off, 1/0
+    int64_t getInt(
+        std::string_view name) const;  // also checks it is an integer (or size), naming option
+    bool getBool(std::string_view name) const;  // y/n, true/false, on/off, 1/0
     std::optional<std::string> find(std::string_view name) const;
     std::vector<std::string> getMulti(std::string_view name) const;  // all values of a multi option
     OptionSource source(std::string_view name) const;
@@ -70,7 +76,7 @@ public:
     // "--name=value" arguments, to pass on to a child command (restore_command).
     std::vector<std::string> passThroughArgs() const;
 
-private:
+  private:
     struct Value {
         std::vector<std::string> values;
         OptionSource source = OptionSource::Default;

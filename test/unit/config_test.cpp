@@ -17,7 +17,7 @@ namespace backrest {
 namespace {
 
 class ConfigTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = (std::filesystem::temp_directory_path() / "config-test-XXXXXX").string();
         ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
@@ -169,8 +169,10 @@ TEST_F(ConfigTest, BooleanForms) {
     e = errorOf([&] { parse({"--config", emptyConf_, "restore", "--no-delta=y"}); });
     EXPECT_STREQ(e.what(), "option '--no-delta' does not take a value");
     e = errorOf([&] { parse({"--config", emptyConf_, "restore", "--no-stanza"}); });
-    EXPECT_STREQ(e.what(), "unknown option 'no-stanza' (command line): neither a backrest nor a pgBackRest option; "
-                           "see 'backrest help'");
+    EXPECT_STREQ(
+        e.what(),
+        "unknown option 'no-stanza' (command line): neither a backrest nor a pgBackRest option; "
+        "see 'backrest help'");
 }
 
 TEST_F(ConfigTest, MultiValues) {
@@ -195,9 +197,11 @@ TEST_F(ConfigTest, MultiValues) {
 TEST_F(ConfigTest, CommandLineErrors) {
     auto e = errorOf([&] { parse({"backup", "--foo"}); });
     EXPECT_EQ(e.code(), ErrorCode::Option);
-    EXPECT_EQ(std::string(e.what()).rfind("unknown option 'foo' (command line)", 0), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind("unknown option 'foo' (command line)", 0), 0u)
+        << e.what();
     e = errorOf([&] { parse({"--foo=bar", "backup"}); });
-    EXPECT_EQ(std::string(e.what()).rfind("unknown option 'foo' (command line)", 0), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind("unknown option 'foo' (command line)", 0), 0u)
+        << e.what();
 
     e = errorOf([&] { parse({"--config", emptyConf_}); });
     EXPECT_EQ(e.code(), ErrorCode::Command);
@@ -372,14 +376,16 @@ TEST_F(ConfigTest, HarmlessForeignOptionsWarn) {
     LogLevel saved = logLevel();
     setLogLevel(LogLevel::Warn);
     ::testing::internal::CaptureStderr();
-    auto cfg = parse({"--config", conf, "--log-level-file=detail", "--verbose", "backup", "--online", "--no-backup-standby"},
+    auto cfg = parse({"--config", conf, "--log-level-file=detail", "--verbose", "backup",
+                      "--online", "--no-backup-standby"},
                      {"BACKREST_SPOOL_PATH=/var/spool"});
     std::string err = ::testing::internal::GetCapturedStderr();
     setLogLevel(saved);
     EXPECT_EQ(cfg.command(), "backup");  // a foreign flag never takes the next argument
     EXPECT_EQ(cfg.getInt("process-max"), 2);
     EXPECT_FALSE(cfg.has("stanza"));  // the stanza never comes from the file
-    EXPECT_NE(err.find("ignoring pgBackRest option 'log-path' (config file '"), std::string::npos) << err;
+    EXPECT_NE(err.find("ignoring pgBackRest option 'log-path' (config file '"), std::string::npos)
+        << err;
     EXPECT_NE(err.find("line 2): backrest does not implement it"), std::string::npos) << err;
     EXPECT_NE(err.find("line 3: ignoring option 'stanza'"), std::string::npos) << err;
     EXPECT_NE(err.find("'log-level-file' (command line)"), std::string::npos) << err;
@@ -399,7 +405,8 @@ TEST_F(ConfigTest, UnsafeForeignOptionsAreErrors) {
     };
     std::string m = refused("repo1-cipher-type=aes-256-cbc");
     EXPECT_NE(m.find("option 'repo1-cipher-type' (config file '"), std::string::npos) << m;
-    EXPECT_NE(m.find("line 3) is a pgBackRest option backrest does not support yet: it encrypts the repository"),
+    EXPECT_NE(m.find("line 3) is a pgBackRest option backrest does not support yet: it encrypts "
+                     "the repository"),
               std::string::npos)
         << m;
     m = refused("repo1-cipher-pass=secret");
@@ -408,21 +415,28 @@ TEST_F(ConfigTest, UnsafeForeignOptionsAreErrors) {
     EXPECT_NE(refused("repo1-host=backup1").find("'repo1-host'"), std::string::npos);
     EXPECT_NE(refused("pg1-host=db1").find("'pg1-host'"), std::string::npos);
     EXPECT_NE(refused("archive-push-queue-max=1GiB").find("drops WAL"), std::string::npos);
-    EXPECT_NE(refused("repo2-path=/r2").find("backrest supports only repo1 so far"), std::string::npos);
+    EXPECT_NE(refused("repo2-path=/r2").find("backrest supports only repo1 so far"),
+              std::string::npos);
     EXPECT_NE(refused("pg2-path=/p2").find("backrest supports only pg1 so far"), std::string::npos);
-    EXPECT_NE(refused("repo1-retention-ful=2").find("unknown option 'repo1-retention-ful'"), std::string::npos);
-    EXPECT_NE(refused("", {"--backup-standby"}).find("'backup-standby' (command line)"), std::string::npos);
-    EXPECT_NE(refused("", {"--repo1-s3-bucket=b"}).find("stores the repository in S3"), std::string::npos);
+    EXPECT_NE(refused("repo1-retention-ful=2").find("unknown option 'repo1-retention-ful'"),
+              std::string::npos);
+    EXPECT_NE(refused("", {"--backup-standby"}).find("'backup-standby' (command line)"),
+              std::string::npos);
+    EXPECT_NE(refused("", {"--repo1-s3-bucket=b"}).find("stores the repository in S3"),
+              std::string::npos);
     EXPECT_NE(refused("", {}, {"BACKREST_REPO1_CIPHER_TYPE=aes-256-cbc"})
                   .find("(environment variable BACKREST_REPO1_CIPHER_TYPE)"),
               std::string::npos);
-    EXPECT_NE(refused("", {}, {"BACKREST_NO_SUCH=1"}).find("unknown option 'no-such'"), std::string::npos);
+    EXPECT_NE(refused("", {}, {"BACKREST_NO_SUCH=1"}).find("unknown option 'no-such'"),
+              std::string::npos);
     // pgBackRest's environment spelling is not read: one that matters is an error, not silence.
     EXPECT_NE(refused("", {}, {"PGBACKREST_REPO1_CIPHER_PASS=x"})
                   .find("rename it BACKREST_REPO1_CIPHER_PASS (or unset it)"),
               std::string::npos);
-    EXPECT_NE(refused("", {}, {"PGBACKREST_REPO1_PATH=/r"}).find("option 'repo1-path'"), std::string::npos);
-    EXPECT_NO_THROW(parse({"--config", emptyConf_, "backup"}, {"PGBACKREST_LOG_PATH=/x", "PGBACKREST_NO_SUCH=1"}));
+    EXPECT_NE(refused("", {}, {"PGBACKREST_REPO1_PATH=/r"}).find("option 'repo1-path'"),
+              std::string::npos);
+    EXPECT_NO_THROW(parse({"--config", emptyConf_, "backup"},
+                          {"PGBACKREST_LOG_PATH=/x", "PGBACKREST_NO_SUCH=1"}));
     // Only the sections a command reads count: another stanza's options wait for that stanza.
     auto conf = writeConf("[other]\nrepo1-cipher-type=aes-256-cbc\n");
     EXPECT_NO_THROW(parse({"--config", conf, "--stanza=main", "backup"}));
@@ -453,25 +467,47 @@ TEST(OptionTableTest, TableIsConsistent) {
     }
 }
 
-
 // Sizes take pgBackRest's units (powers of 1024) and are stored as bytes; a bad unit or a value
 // out of range names the option and what it expects.
 TEST_F(ConfigTest, SizeOptionsTakeUnits) {
-    auto cfg = parse({"--config=" + emptyConf_, "backup", "--repo1-bundle-size=16MiB", "--repo1-bundle-limit=64k"});
+    auto cfg = parse({"--config=" + emptyConf_, "backup", "--repo1-bundle-size=16MiB",
+                      "--repo1-bundle-limit=64k"});
     EXPECT_EQ(cfg.getInt("repo1-bundle-size"), 16 << 20);
     EXPECT_EQ(cfg.getInt("repo1-bundle-limit"), 64 << 10);
-    EXPECT_EQ(parse({"--config=" + emptyConf_, "backup", "--repo1-bundle-size=1gb"}).getInt("repo1-bundle-size"),
+    EXPECT_EQ(parse({"--config=" + emptyConf_, "backup", "--repo1-bundle-size=1gb"})
+                  .getInt("repo1-bundle-size"),
               1 << 30);
-    EXPECT_EQ(parse({"--config=" + emptyConf_, "backup", "--repo1-bundle-size=2097152"}).getInt("repo1-bundle-size"),
+    EXPECT_EQ(parse({"--config=" + emptyConf_, "backup", "--repo1-bundle-size=2097152"})
+                  .getInt("repo1-bundle-size"),
               2 << 20);
     EXPECT_EQ(parse({"--config=" + emptyConf_, "backup"}).getInt("repo1-bundle-size"), 8 << 20);
-    Error e = errorOf([&] { parse({"--config=" + emptyConf_, "backup", "--repo1-bundle-size=8MiBs"}); });
+    Error e = errorOf([&] {
+        parse({"--config=" + emptyConf_, "backup", "--repo1-bundle-size=8MiBs"});
+    });
     EXPECT_EQ(e.code(), ErrorCode::Option);
-    EXPECT_NE(std::string(e.what()).find("invalid value '8MiBs' for option 'repo1-bundle-size'"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("invalid value '8MiBs' for option 'repo1-bundle-size'"),
+              std::string::npos)
         << e.what();
     e = errorOf([&] { parse({"--config=" + emptyConf_, "backup", "--repo1-bundle-size=512KiB"}); });
-    EXPECT_NE(std::string(e.what()).find("expected a size from 1048576 to 1073741824 bytes"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("expected a size from 1048576 to 1073741824 bytes"),
+              std::string::npos)
         << e.what();
+}
+
+}  // namespace
+}  // namespace backrest
+
+namespace backrest {
+namespace {
+
+TEST(SecretOptions, AreKnownByNameForEveryRepository) {
+    for (auto name :
+         {"repo1-s3-key", "repo1-s3-key-secret", "repo1-s3-token", "repo2-azure-key",
+          "repo1-sftp-private-key-passphrase", "repo1-cipher-pass", "repo12-s3-key-secret"})
+        EXPECT_TRUE(isSecretOption(name)) << name;
+    for (auto name : {"repo1-s3-key-type", "repo1-s3-bucket", "repo1-azure-key-type", "repo1-path",
+                      "s3-keyx", "repo1-sftp-private-key-file", "stanza"})
+        EXPECT_FALSE(isSecretOption(name)) << name;
 }
 
 }  // namespace
