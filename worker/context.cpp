@@ -73,7 +73,8 @@ pg::ConnectOptions connectOptions(const Config& config) {
 }
 
 repo::RepoCodec repoCodec(const Config& config) {
-    return {io::parseCompressType(config.getString("compress-type")), static_cast<int>(config.getInt("compress-level"))};
+    return {io::parseCompressType(config.getString("compress-type")),
+            static_cast<int>(config.getInt("compress-level"))};
 }
 
 repo::TransferOptions transferOptions(const Config& config) {

@@ -120,9 +120,10 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
     return plan;
 }
 
-void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored, const repo::RepoCodec& codec,
-                  storage::PosixStorage& dataDir, const std::string& path, const repo::ManifestFile& f,
-                  const std::string& holder, size_t bufferSize) {
+void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored,
+                  const repo::RepoCodec& codec, storage::PosixStorage& dataDir,
+                  const std::string& path, const repo::ManifestFile& f, const std::string& holder,
+                  size_t bufferSize) {
     auto in = stored.open(repo, true);
     if (!in)
         raise(ErrorCode::FileMissing, "file '{}' of backup {} is missing from the repository (expected '{}')",

@@ -42,8 +42,9 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& input);
 // differ from the backup's bytes (a relation file changed by 1 % is not rewritten and fsynced
 // whole). The backup's bytes are verified against their size and checksum as in any restore; a
 // mismatch is a ChecksumError naming the file and the backup.
-void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored, const repo::RepoCodec& codec,
-                  storage::PosixStorage& dataDir, const std::string& path, const repo::ManifestFile& file,
+void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored,
+                  const repo::RepoCodec& codec, storage::PosixStorage& dataDir,
+                  const std::string& path, const repo::ManifestFile& file,
                   const std::string& holder, size_t bufferSize);
 
 // Sets a kept or patched file's mode and modification time to the backup's.

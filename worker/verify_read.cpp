@@ -41,7 +41,8 @@ void FramedReadBack::read(size_t k) {
             return;
         }
         raw.reserve(check_.frameBytes + 1);
-        repo::readFrame(repo_, check_.path, repo::RepoCodec(check_.type), expected, check_.frameBytes, check_.frames, k, compressed, raw);
+        repo::readFrame(repo_, check_.path, repo::RepoCodec(check_.type), expected,
+                        check_.frameBytes, check_.frames, k, compressed, raw);
     } catch (const Error& e) {
         fail(e.code() == ErrorCode::Checksum ? fmt::format("is damaged: {}", e.what())
                                              : fmt::format("cannot be read: {}", e.what()));

@@ -382,9 +382,10 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
 
     // PostgreSQL's backup_label and tablespace_map, stored like every other file.
     auto storeGenerated = [&](const std::string& name, const std::string& content) {
-        auto stored = storeBytes(
-            content, *s_.repo,
-            s_.layout.backupFile(manifest_.label, name, s_.transfer.codec.extension()), s_.transfer);
+        auto stored =
+            storeBytes(content, *s_.repo,
+                       s_.layout.backupFile(manifest_.label, name, s_.transfer.codec.extension()),
+                       s_.transfer);
         ManifestFile file;
         file.name = name;
         file.size = stored.size;

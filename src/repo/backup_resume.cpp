@@ -6,8 +6,8 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "io/buffer.h"
-#include "io/filter_chain.h"
 #include "io/file_checksum.h"
+#include "io/filter_chain.h"
 #include "io/size.h"
 #include "repo/codec.h"
 
@@ -149,7 +149,8 @@ bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBac
     auto in = repo.openRead(stored, true);
     if (!in) return false;
     io::FilterChain chain([](std::span<const uint8_t>) {});
-    RepoCodec(io::parseCompressType(from.header.compressType)).pushDecode(chain, repo.fullPath(stored));
+    RepoCodec(io::parseCompressType(from.header.compressType))
+        .pushDecode(chain, repo.fullPath(stored));
     auto& sum = chain.add<io::ChecksumFilter>(*type);
     auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);

@@ -170,7 +170,8 @@ std::span<const uint8_t> slotBytes(storage::Storage& repo, const std::string& na
         if (!h.reader->read(frame.offset, frame.storedLength, h.raw))
             damaged("is past the end of the file");
         try {
-            h.codec.decodeFrame(h.raw.span(), frame.originalLength, h.frameBytes, repo.fullPath(h.reader->path()));
+            h.codec.decodeFrame(h.raw.span(), frame.originalLength, h.frameBytes,
+                                repo.fullPath(h.reader->path()));
         } catch (const Error& e) {
             if (e.code() != ErrorCode::Compress) throw;
             damaged(fmt::format("cannot be decompressed: {}", e.what()));
@@ -233,10 +234,9 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
 
     BlockMap map;
     map.blockSize = blockSize;
-    FrameWriter frames(repo,
-                       blockDataPath(*target.layout, target.label, target.name,
-                                     options.codec.extension()),
-                       options, map);
+    FrameWriter frames(
+        repo, blockDataPath(*target.layout, target.label, target.name, options.codec.extension()),
+        options, map);
     StoredBlocks stored;
     io::ChecksumFilter sum(options.checksumType);
     io::Buffer unused;
@@ -347,8 +347,8 @@ void fetchBlocks(storage::Storage& repo, const Layout& layout, const CompressByL
 
 PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
                           const CompressByLabel& compressOf, storage::PosixStorage& dataDir,
-                          const std::string& localPath,
-                          const ExpectedFile& expected, size_t threads) {
+                          const std::string& localPath, const ExpectedFile& expected,
+                          size_t threads) {
     auto resolved = resolveForRestore(repo, layout, expected);
     const BlockMap& map = resolved.map;
     auto holders = holdersOf(repo, layout, expected.name, resolved, compressOf);
@@ -382,7 +382,8 @@ PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
         uint64_t end = std::min(comparable, (part + 1) * perPart);
         for (uint64_t offset = part * perPart; offset < end; offset += perRead) {
             size_t want = static_cast<size_t>(std::min<uint64_t>(perRead, end - offset));
-            size_t got = file.readAt(offset, {local.data(), want});  // shrank meanwhile: what is missing differs
+            size_t got = file.readAt(
+                offset, {local.data(), want});  // shrank meanwhile: what is missing differs
             for (size_t at = 0; at < want; at += map.blockSize) {
                 size_t block = static_cast<size_t>((offset + at) / map.blockSize);
                 uint32_t length = map.blockLength(block);

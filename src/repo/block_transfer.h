@@ -91,7 +91,7 @@ struct PatchedBlocks {
 // A large file's blocks are compared on up to `threads` threads.
 PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
                           const CompressByLabel& compressOf, storage::PosixStorage& dataDir,
-                          const std::string& localPath,
-                          const ExpectedFile& expected, size_t threads = 1);
+                          const std::string& localPath, const ExpectedFile& expected,
+                          size_t threads = 1);
 
 }  // namespace backrest::repo

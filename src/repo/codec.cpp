@@ -11,8 +11,9 @@ namespace {
 
 // The frame compressor is the chain's filter; the index reads its sizes.
 class ZstdFrameIndex : public io::Filter, public FrameIndex {
-public:
-    ZstdFrameIndex(int level, uint64_t frameBytes, int workers) : inner_(level, frameBytes, workers) {}
+  public:
+    ZstdFrameIndex(int level, uint64_t frameBytes, int workers)
+        : inner_(level, frameBytes, workers) {}
     bool transforms() const override { return true; }
     void process(std::span<const uint8_t> in, io::Buffer& out) override { inner_.process(in, out); }
     void finish(io::Buffer& out) override { inner_.finish(out); }
@@ -20,7 +21,7 @@ public:
     void commitInput(size_t n, io::Buffer& out) override { inner_.commitInput(n, out); }
     const std::vector<uint64_t>& frameSizes() const override { return inner_.frameSizes(); }
 
-private:
+  private:
     io::ZstdFramedCompressFilter inner_;
 };
 
@@ -34,12 +35,14 @@ RepoCodec RepoCodec::storedWith(io::CompressType compressType) const {
 
 const FrameIndex* RepoCodec::pushEncode(io::FilterChain& chain, const EncodeShape& shape) const {
     if (shape.frameBytes > 0 && hasFrames()) {
-        auto framed = std::make_unique<ZstdFrameIndex>(compressLevel_, shape.frameBytes, shape.workers);
+        auto framed =
+            std::make_unique<ZstdFrameIndex>(compressLevel_, shape.frameBytes, shape.workers);
         const FrameIndex* index = framed.get();
         chain.push(std::move(framed));
         return index;
     }
-    chain.push(io::makeCompressFilter(compressType_, compressLevel_, shape.workers, shape.sizeHint));
+    chain.push(
+        io::makeCompressFilter(compressType_, compressLevel_, shape.workers, shape.sizeHint));
     return nullptr;
 }
 

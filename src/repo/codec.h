@@ -30,13 +30,13 @@ struct EncodeShape {
 // The stored size of each frame of a file encoded with EncodeShape::frameBytes, complete after
 // the chain's finish(): empty or one frame means the file is one ordinary stream.
 class FrameIndex {
-public:
+  public:
     virtual ~FrameIndex() = default;
     virtual const std::vector<uint64_t>& frameSizes() const = 0;
 };
 
 class RepoCodec {
-public:
+  public:
     RepoCodec() = default;  // stores bytes as they are
     RepoCodec(io::CompressType compressType, int compressLevel)
         : compressType_(compressType), compressLevel_(compressLevel) {}
@@ -72,7 +72,7 @@ public:
     void decodeFrame(std::span<const uint8_t> in, size_t originalLength, io::Buffer& out,
                      const std::string& context) const;
 
-private:
+  private:
     io::CompressType compressType_ = io::CompressType::None;
     int compressLevel_ = 0;
 };

@@ -3,8 +3,8 @@
 
 #include "common/error.h"
 #include "io/buffer.h"
-#include "io/filter_chain.h"
 #include "io/file_checksum.h"
+#include "io/filter_chain.h"
 #include "io/size.h"
 
 namespace backrest::repo {
@@ -42,8 +42,9 @@ StoredFile storeInto(Feed feed, storage::StorageWrite& out, const TransferOption
                                                                         : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();
     if (observer) chain.add<BorrowedObserver>(*observer);
-    const FrameIndex* framed = options.codec.pushEncode(
-        chain, {.workers = options.compressWorkers, .sizeHint = options.sizeHint, .frameBytes = options.frameBytes});
+    const FrameIndex* framed = options.codec.pushEncode(chain, {.workers = options.compressWorkers,
+                                                                .sizeHint = options.sizeHint,
+                                                                .frameBytes = options.frameBytes});
     auto& repoSize = chain.add<io::SizeFilter>();
     feed(chain);
     chain.finish();

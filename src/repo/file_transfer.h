@@ -106,6 +106,7 @@ struct ExpectedFile {
 // closed; on mismatch the partial file is removed and ChecksumError names file and backup.
 void fetchFile(storage::Storage& source, const StoredLocation& from, const RepoCodec& codec,
                storage::Storage& destination, const std::string& destinationPath,
-               const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer = nullptr);
+               const ExpectedFile& expected, size_t bufferSize,
+               storage::AsyncCloser* closer = nullptr);
 
 }  // namespace backrest::repo

@@ -31,7 +31,8 @@ uint64_t frameRawBytes(uint64_t fileSize, uint64_t frameBytes, size_t k) {
 }  // namespace
 
 void readFrame(storage::Storage& source, const std::string& sourcePath, const RepoCodec& codec,
-               const ExpectedFile& expected, uint64_t frameBytes, const std::vector<uint64_t>& frames, size_t k, io::Buffer& compressed,
+               const ExpectedFile& expected, uint64_t frameBytes,
+               const std::vector<uint64_t>& frames, size_t k, io::Buffer& compressed,
                io::Buffer& out) {
     auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
     if (!in)
@@ -57,10 +58,9 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Re
 }
 
 FramedFetch::FramedFetch(storage::Storage& source, std::string sourcePath, RepoCodec codec,
-                         storage::PosixStorage& destination,
-                         std::string destinationPath, ExpectedFile expected, uint64_t frameBytes,
-                         std::vector<uint64_t> frames, storage::AsyncCloser* closer, Mode mode,
-                         FrameWriter* writer)
+                         storage::PosixStorage& destination, std::string destinationPath,
+                         ExpectedFile expected, uint64_t frameBytes, std::vector<uint64_t> frames,
+                         storage::AsyncCloser* closer, Mode mode, FrameWriter* writer)
     : source_(source),
       sourcePath_(std::move(sourcePath)),
       codec_(codec),
@@ -157,7 +157,8 @@ void FramedFetch::fetchBehind(size_t k, io::Buffer& compressed) {
         nextToTake_ = k + 1;
         turn_.notify_all();
     }
-    readFrame(source_, sourcePath_, codec_, expected_, frameBytes_, frames_, k, compressed, *pooled.buffer);
+    readFrame(source_, sourcePath_, codec_, expected_, frameBytes_, frames_, k, compressed,
+              *pooled.buffer);
     {
         std::lock_guard lock(mutex_);
         writesPending_++;

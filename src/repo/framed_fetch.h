@@ -16,10 +16,10 @@
 
 #include "io/buffer.h"
 #include "io/file_checksum.h"
+#include "repo/codec.h"
 #include "repo/file_transfer.h"
 #include "repo/frame_writer.h"
 #include "storage/async_close.h"
-#include "repo/codec.h"
 #include "storage/patch_file.h"
 #include "storage/posix.h"
 #include "storage/storage.h"
@@ -30,7 +30,8 @@ namespace backrest::repo {
 // frame holding the bytes the index says. A damaged frame raises ChecksumError naming the file,
 // the backup and the frame.
 void readFrame(storage::Storage& source, const std::string& sourcePath, const RepoCodec& codec,
-               const ExpectedFile& expected, uint64_t frameBytes, const std::vector<uint64_t>& frames, size_t k, io::Buffer& compressed,
+               const ExpectedFile& expected, uint64_t frameBytes,
+               const std::vector<uint64_t>& frames, size_t k, io::Buffer& compressed,
                io::Buffer& out);
 
 // One file's restore, shared by the jobs that each restore one frame of it. fetch(k) may run on
@@ -54,9 +55,10 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Re
 class FramedFetch {
 public:
     enum class Mode { Create, Patch };
-    FramedFetch(storage::Storage& source, std::string sourcePath, RepoCodec codec, storage::PosixStorage& destination,
-                std::string destinationPath, ExpectedFile expected, uint64_t frameBytes,
-                std::vector<uint64_t> frames, storage::AsyncCloser* closer, Mode mode = Mode::Create,
+    FramedFetch(storage::Storage& source, std::string sourcePath, RepoCodec codec,
+                storage::PosixStorage& destination, std::string destinationPath,
+                ExpectedFile expected, uint64_t frameBytes, std::vector<uint64_t> frames,
+                storage::AsyncCloser* closer, Mode mode = Mode::Create,
                 FrameWriter* writer = nullptr);
     ~FramedFetch();
     size_t frameCount() const { return frames_.size(); }

@@ -18,15 +18,17 @@ PatchFile::PatchFile(PosixStorage& storage, const std::string& path, PatchSyscal
     while (fd < 0 && errno == EINTR);
     if (fd < 0) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", path_);
     fd_.reset(fd);
-    struct stat st{};
-    if (::fstat(fd_.get(), &st) != 0) raiseErrno(ErrorCode::FileOpen, "unable to stat for delta restore", path_);
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0)
+        raiseErrno(ErrorCode::FileOpen, "unable to stat for delta restore", path_);
     sizeAtOpen_ = static_cast<uint64_t>(st.st_size);
 }
 
 size_t PatchFile::readAt(uint64_t offset, std::span<uint8_t> into) const {
     size_t got = 0;
     while (got < into.size()) {
-        ssize_t n = syscalls_.pread(fd_.get(), into.data() + got, into.size() - got, static_cast<off_t>(offset + got));
+        ssize_t n = syscalls_.pread(fd_.get(), into.data() + got, into.size() - got,
+                                    static_cast<off_t>(offset + got));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) raiseErrno(ErrorCode::FileRead, "unable to read for delta restore", path_);
         if (n == 0) break;  // the end of the file
@@ -37,8 +39,8 @@ size_t PatchFile::readAt(uint64_t offset, std::span<uint8_t> into) const {
 
 void PatchFile::writeAt(uint64_t offset, std::span<const uint8_t> bytes) const {
     for (size_t done = 0; done < bytes.size();) {
-        ssize_t n =
-            syscalls_.pwrite(fd_.get(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+        ssize_t n = syscalls_.pwrite(fd_.get(), bytes.data() + done, bytes.size() - done,
+                                     static_cast<off_t>(offset + done));
         if (n < 0 && errno == EINTR) continue;
         // A short write is retried: the next one reports why (ENOSPC) instead of a stale errno.
         if (n < 0) raiseErrno(ErrorCode::FileWrite, "unable to write", path_);
@@ -62,7 +64,8 @@ void PatchFile::sync() {
 }
 
 void PatchFile::close() {
-    if (fd_.valid() && fd_.closeChecked() != 0) raiseErrno(ErrorCode::FileWrite, "unable to close", path_);
+    if (fd_.valid() && fd_.closeChecked() != 0)
+        raiseErrno(ErrorCode::FileWrite, "unable to close", path_);
 }
 
 }  // namespace backrest::storage

@@ -22,7 +22,7 @@ struct PatchSyscalls {
 };
 
 class PatchFile {
-public:
+  public:
     // Opens the existing file `path` of `storage` read-write; FileOpenError naming it when it
     // cannot be opened (missing, not writable).
     PatchFile(PosixStorage& storage, const std::string& path, PatchSyscalls syscalls = {});
@@ -44,7 +44,7 @@ public:
     // For messages.
     const std::string& path() const { return path_; }
 
-private:
+  private:
     std::string path_;
     Fd fd_;
     PatchSyscalls syscalls_;

@@ -27,7 +27,7 @@ public:
     // The path to open on this host (Storage::fullPath is only for messages; here they agree).
     std::string localPath(const std::string& path) const;
 
-private:
+  private:
     std::string root_;
 };
 

@@ -1,19 +1,20 @@
 // The repository codec: a file's chain and a frame round-trip, and what it writes is byte for
 // byte what 0.1.0 wrote (a plain zstd stream, frames that are ordinary zstd frames, or the bytes).
-#include "repo/codec.h"
-
 #include <gtest/gtest.h>
 #include <zstd.h>
 
 #include <string>
 
 #include "io/filter_chain.h"
+#include "repo/codec.h"
 #include "test_support.h"
 
 namespace backrest::repo {
 namespace {
 
-std::span<const uint8_t> bytesOf(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+std::span<const uint8_t> bytesOf(const std::string& s) {
+    return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 
 std::string sample(size_t n) {
     std::string s(n, '\0');
@@ -34,15 +35,18 @@ TEST(RepoCodec, FileRoundTripAndItsStoredBytesAreZstd) {
     std::string original = sample(300000);
     for (auto type : {io::CompressType::None, io::CompressType::Zst}) {
         RepoCodec codec(type, 3);
-        std::string stored = run(original, [&](io::FilterChain& c) { EXPECT_EQ(codec.pushEncode(c), nullptr); });
-        EXPECT_EQ(run(stored, [&](io::FilterChain& c) { RepoCodec(type).pushDecode(c, "f"); }), original);
+        std::string stored =
+            run(original, [&](io::FilterChain& c) { EXPECT_EQ(codec.pushEncode(c), nullptr); });
+        EXPECT_EQ(run(stored, [&](io::FilterChain& c) { RepoCodec(type).pushDecode(c, "f"); }),
+                  original);
         if (type == io::CompressType::None) {
             EXPECT_EQ(stored, original);
             EXPECT_EQ(codec.extension(), "");
         } else {
             EXPECT_EQ(codec.extension(), ".zst");
             std::string plain(original.size(), '\0');
-            EXPECT_EQ(ZSTD_decompress(plain.data(), plain.size(), stored.data(), stored.size()), original.size());
+            EXPECT_EQ(ZSTD_decompress(plain.data(), plain.size(), stored.data(), stored.size()),
+                      original.size());
             EXPECT_EQ(plain, original);
         }
     }
@@ -62,12 +66,16 @@ TEST(RepoCodec, FramesAreIndexedAndDecodeAlone) {
     for (size_t k = 0; k < 3; k++) {
         io::Buffer out;
         size_t length = std::min<size_t>(32768, original.size() - k * 32768);
-        codec.decodeFrame(bytesOf(stored).subspan(offset, index->frameSizes()[k]), length, out, "f");
-        EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), out.size()), original.substr(k * 32768, length));
+        codec.decodeFrame(bytesOf(stored).subspan(offset, index->frameSizes()[k]), length, out,
+                          "f");
+        EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), out.size()),
+                  original.substr(k * 32768, length));
         offset += index->frameSizes()[k];
     }
     // An ordinary zstd stream: decompressed whole by any reader.
-    EXPECT_EQ(run(stored, [&](io::FilterChain& c) { RepoCodec(io::CompressType::Zst).pushDecode(c, "f"); }), original);
+    EXPECT_EQ(run(stored,
+                  [&](io::FilterChain& c) { RepoCodec(io::CompressType::Zst).pushDecode(c, "f"); }),
+              original);
     EXPECT_EQ(offset, stored.size());
     // No frames without zstd: one plain stream.
     io::FilterChain plain([](std::span<const uint8_t>) {});
@@ -82,7 +90,10 @@ TEST(RepoCodec, OneFrameRoundTripAndDamageIsACompressError) {
         codec.encodeFrame(bytesOf(original), frame);
         codec.storedWith(type).decodeFrame(frame.span(), original.size(), back, "blocks");
         EXPECT_EQ(std::string(reinterpret_cast<const char*>(back.data()), back.size()), original);
-        Error e = test::errorOf([&] { codec.decodeFrame(frame.span().first(frame.size() - 1), original.size(), back, "blocks"); });
+        Error e = test::errorOf([&] {
+            codec.decodeFrame(frame.span().first(frame.size() - 1), original.size(), back,
+                              "blocks");
+        });
         EXPECT_EQ(e.code(), ErrorCode::Compress);
         EXPECT_TRUE(test::has(e.what(), "blocks")) << e.what();
     }

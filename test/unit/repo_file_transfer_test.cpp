@@ -117,7 +117,9 @@ TEST_F(RepoFileTransfer, WrongChecksumIsRefusedAndNothingLeft) {
         ASSERT_TRUE(stored);
 
         ExpectedFile wrongSha{"pg_data/base/1/16384", "20261121-235959F", stored->size, std::string(64, '0'), {}};
-        Error e = errorOf([&] { fetchFile(*repo_, "f", RepoCodec(type), *restore_, "base/1/16384", wrongSha, 8192); });
+        Error e = errorOf([&] {
+            fetchFile(*repo_, "f", RepoCodec(type), *restore_, "base/1/16384", wrongSha, 8192);
+        });
         EXPECT_EQ(e.code(), ErrorCode::Checksum);
         EXPECT_TRUE(has(e.what(), "pg_data/base/1/16384")) << e.what();
         EXPECT_TRUE(has(e.what(), "20261121-235959F")) << e.what();
@@ -125,7 +127,10 @@ TEST_F(RepoFileTransfer, WrongChecksumIsRefusedAndNothingLeft) {
         EXPECT_TRUE(fs::is_empty(root_ + "/restore/base/1")) << "temporary file left behind";
 
         ExpectedFile wrongSize{"pg_data/base/1/16384", "20261121-235959F", stored->size + 1, stored->checksum, {}};
-        EXPECT_EQ(errorOf([&] { fetchFile(*repo_, "f", RepoCodec(type), *restore_, "base/1/16384", wrongSize, 8192); }).code(),
+        EXPECT_EQ(errorOf([&] {
+                      fetchFile(*repo_, "f", RepoCodec(type), *restore_, "base/1/16384", wrongSize,
+                                8192);
+                  }).code(),
                   ErrorCode::Checksum);
         EXPECT_FALSE(fs::exists(root_ + "/restore/base/1/16384"));
     }
@@ -139,7 +144,10 @@ TEST_F(RepoFileTransfer, DamagedCompressedFileIsChecksumError) {
     bytes[bytes.size() / 2] ^= 0x55;
     put("repo/f.zst", bytes);
     ExpectedFile expected{"pg_data/base/1/16384", "20261121-235959F", stored->size, stored->checksum, {}};
-    Error e = errorOf([&] { fetchFile(*repo_, "f.zst", RepoCodec(io::CompressType::Zst), *restore_, "x", expected, 8192); });
+    Error e = errorOf([&] {
+        fetchFile(*repo_, "f.zst", RepoCodec(io::CompressType::Zst), *restore_, "x", expected,
+                  8192);
+    });
     EXPECT_EQ(e.code(), ErrorCode::Checksum);
     EXPECT_TRUE(has(e.what(), "pg_data/base/1/16384")) << e.what();
     EXPECT_TRUE(has(e.what(), "20261121-235959F")) << e.what();
@@ -148,7 +156,10 @@ TEST_F(RepoFileTransfer, DamagedCompressedFileIsChecksumError) {
 
 TEST_F(RepoFileTransfer, MissingRepositoryFileIsFileMissing) {
     ExpectedFile expected{"pg_data/base/1/16384", "20261121-235959F", 0, std::string(64, '0'), {}};
-    Error e = errorOf([&] { fetchFile(*repo_, "nope.zst", RepoCodec(io::CompressType::Zst), *restore_, "x", expected, 8192); });
+    Error e = errorOf([&] {
+        fetchFile(*repo_, "nope.zst", RepoCodec(io::CompressType::Zst), *restore_, "x", expected,
+                  8192);
+    });
     EXPECT_EQ(e.code(), ErrorCode::FileMissing);
     EXPECT_TRUE(has(e.what(), "pg_data/base/1/16384")) << e.what();
     EXPECT_TRUE(has(e.what(), root_ + "/repo/nope.zst")) << e.what();
@@ -169,7 +180,10 @@ TEST_F(RepoFileTransfer, Sha256ChecksumTypeStoresAndVerifies) {
     EXPECT_EQ(get("restore/ok"), bytes);
 
     expected.checksum[0] = expected.checksum[0] == '0' ? '1' : '0';
-    Error e = errorOf([&] { fetchFile(*repo_, "f.zst", RepoCodec(io::CompressType::Zst), *restore_, "bad", expected, 8192); });
+    Error e = errorOf([&] {
+        fetchFile(*repo_, "f.zst", RepoCodec(io::CompressType::Zst), *restore_, "bad", expected,
+                  8192);
+    });
     EXPECT_EQ(e.code(), ErrorCode::Checksum);
     EXPECT_TRUE(has(e.what(), "with SHA-256 " + expected.checksum)) << e.what();
     EXPECT_TRUE(has(e.what(), "with " + stored->checksum)) << e.what();
@@ -177,7 +191,10 @@ TEST_F(RepoFileTransfer, Sha256ChecksumTypeStoresAndVerifies) {
 
     // A recorded checksum of neither form: a Format error before anything is written.
     expected.checksum = "0123";
-    e = errorOf([&] { fetchFile(*repo_, "f.zst", RepoCodec(io::CompressType::Zst), *restore_, "odd", expected, 8192); });
+    e = errorOf([&] {
+        fetchFile(*repo_, "f.zst", RepoCodec(io::CompressType::Zst), *restore_, "odd", expected,
+                  8192);
+    });
     EXPECT_EQ(e.code(), ErrorCode::Format);
     EXPECT_TRUE(has(e.what(), "pg_data/base/1/16384")) << e.what();
     EXPECT_FALSE(fs::exists(root_ + "/restore/odd"));
@@ -230,7 +247,8 @@ TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
         auto restoreWith = [&](const std::string& to) {
             storage::AsyncCloser closer(1);
             std::unique_ptr<FrameWriter> writer = behind ? std::make_unique<FrameWriter>(3) : nullptr;
-            FramedFetch fetch(*repo_, repoPath, RepoCodec(io::CompressType::Zst), *restore_, to, expected, frameBytes, stored.frames, &closer,
+            FramedFetch fetch(*repo_, repoPath, RepoCodec(io::CompressType::Zst), *restore_, to,
+                              expected, frameBytes, stored.frames, &closer,
                               FramedFetch::Mode::Create, writer.get());
             runParallel(3, fetch.frameCount(), [&](size_t k) { fetch.fetch(k); });
             if (writer) writer->finish();
@@ -285,7 +303,8 @@ TEST_F(RepoFileTransfer, FramedFileWithWrongChecksumFailsOnTheWritingThread) {
         FrameWriter writer(3, writingThreads);
         storage::AsyncCloser closer(1);
         auto e = errorOf([&] {
-            FramedFetch fetch(*repo_, repoPath, RepoCodec(io::CompressType::Zst), *restore_, "wrong", expected, frameBytes, stored.frames, &closer,
+            FramedFetch fetch(*repo_, repoPath, RepoCodec(io::CompressType::Zst), *restore_,
+                              "wrong", expected, frameBytes, stored.frames, &closer,
                               FramedFetch::Mode::Create, &writer);
             // The failure surfaces in a later frame's job or, after the last, in finish().
             try {
@@ -327,8 +346,8 @@ TEST_F(RepoFileTransfer, FramedFilePatchedInPlaceWritesOnlyDifferingPages) {
     ExpectedFile expected{"pg_data/base/1/16386", label, stored.size, stored.checksum, {}};
     auto patch = [&](const std::string& local) {
         put("restore/16386", local);
-        FramedFetch fetch(*repo_, repoPath, RepoCodec(io::CompressType::Zst), *restore_, "16386", expected, frameBytes, stored.frames, nullptr,
-                          FramedFetch::Mode::Patch);
+        FramedFetch fetch(*repo_, repoPath, RepoCodec(io::CompressType::Zst), *restore_, "16386",
+                          expected, frameBytes, stored.frames, nullptr, FramedFetch::Mode::Patch);
         runParallel(2, fetch.frameCount(), [&](size_t k) { fetch.fetch(k); });
         EXPECT_EQ(get("restore/16386"), bytes);
         return fetch.pagesWritten();

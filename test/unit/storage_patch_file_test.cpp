@@ -1,7 +1,5 @@
 // The patching writer of a delta restore: positioned reads and writes that survive EINTR and
 // short transfers (provoked through its system-call seam), and errors that name the file.
-#include "storage/patch_file.h"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +9,7 @@
 #include <filesystem>
 #include <string>
 
+#include "storage/patch_file.h"
 #include "test_support.h"
 
 namespace backrest::storage {
@@ -21,7 +20,9 @@ using test::has;
 using test::readFile;
 using test::writeFile;
 
-std::span<const uint8_t> bytesOf(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+std::span<const uint8_t> bytesOf(const std::string& s) {
+    return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 
 // Every other call fails with EINTR; the others move at most 3 bytes.
 int calls = 0;
@@ -47,9 +48,10 @@ ssize_t fullPwrite(int fd, const void* buf, size_t count, off_t offset) {
 }
 
 class PatchFileTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
-        std::string tmpl = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/patch-file-XXXXXX";
+        std::string tmpl = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
+                           "/patch-file-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
         root_ = tmpl;
         storage_ = std::make_unique<PosixStorage>(root_);
@@ -65,7 +67,8 @@ TEST_F(PatchFileTest, ReadsWritesTruncatesThroughEintrAndShortTransfers) {
     PatchFile file(*storage_, "rel", {.pread = stingyPread, .pwrite = stingyPwrite});
     EXPECT_EQ(file.sizeAtOpen(), 10u);
     std::string got(8, '\0');
-    EXPECT_EQ(file.readAt(4, {reinterpret_cast<uint8_t*>(got.data()), got.size()}), 6u);  // to the end only
+    EXPECT_EQ(file.readAt(4, {reinterpret_cast<uint8_t*>(got.data()), got.size()}),
+              6u);  // to the end only
     EXPECT_EQ(got.substr(0, 6), "456789");
     file.writeAt(8, bytesOf("abcdefghij"));  // extends the file
     file.truncate(16);
