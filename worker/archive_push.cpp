@@ -40,8 +40,8 @@ int archivePush(const Config& config) {
     auto info = repo::requireArchiveInfo(*repo, layout);
 
     auto transfer = transferOptions(config);
-    repo::PushOptions options{transfer.compressType, transfer.compressLevel, transfer.bufferSize,
-                              control.walSegmentSize};
+    repo::PushOptions options{transfer.codec.compressType(), transfer.codec.compressLevel(),
+                              transfer.bufferSize, control.walSegmentSize};
     auto result = repo::pushWal(*repo, layout, info, walDir, wal.filename().string(), control.version,
                                 control.systemId, options);
     logInfo("archive-push: {} {}", std::filesystem::path(walPath).filename().string(),

@@ -72,10 +72,14 @@ pg::ConnectOptions connectOptions(const Config& config) {
     return o;
 }
 
+repo::RepoCodec repoCodec(const Config& config) {
+    return {io::parseCompressType(config.getString("compress-type")),
+            static_cast<int>(config.getInt("compress-level"))};
+}
+
 repo::TransferOptions transferOptions(const Config& config) {
     repo::TransferOptions o;
-    o.compressType = io::parseCompressType(config.getString("compress-type"));
-    o.compressLevel = static_cast<int>(config.getInt("compress-level"));
+    o.codec = repoCodec(config);
     o.checksumType = io::parseChecksumType(config.getString("checksum-type"));
     o.bufferSize = static_cast<size_t>(config.getInt("buffer-size"));
     if (o.bufferSize < 16384 || o.bufferSize > 64 * 1024 * 1024)

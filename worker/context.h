@@ -24,6 +24,8 @@ std::unique_ptr<storage::Storage> openRepo(const Config& config, RepoAccess acce
 std::optional<repo::LockOwner> lockOwner(const Config& config);
 repo::Layout stanzaLayout(const Config& config);
 pg::ConnectOptions connectOptions(const Config& config);
+// What is applied to every stored file: the one place the codec is built from the options.
+repo::RepoCodec repoCodec(const Config& config);
 repo::TransferOptions transferOptions(const Config& config);
 // repo1-bundle, repo1-bundle-size, repo1-bundle-limit.
 repo::BundleSettings bundleSettings(const Config& config);

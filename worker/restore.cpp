@@ -214,6 +214,9 @@ int restore(const Config& config) {
     // A diff/incr backup references files stored by earlier backups, each with its own
     // compression: read each referenced manifest once for it.
     repo::CompressByLabel compressOf{{manifest.label, io::parseCompressType(manifest.compressType)}};
+    auto codecOf = [&](const std::string& holder) {
+        return options.codec.storedWith(compressOf.at(holder));
+    };
     std::map<std::string, std::string> priorOf{{manifest.label, manifest.prior}};
     auto needBackup = [&](const std::string& holder) {
         if (compressOf.count(holder)) return;
@@ -249,9 +252,9 @@ int restore(const Config& config) {
         std::string holder = f.reference.empty() ? manifest.label : f.reference;
         auto expected = expectedOf(f, holder);
         std::string dest = destinationOf(locations, f.name);
-        io::CompressType type = compressOf.at(holder);
+        const repo::RepoCodec codec = codecOf(holder);
         if (deltaPlan.blocks.count(index)) {
-            auto patched = repo::patchBlocks(*repo, layout, compressOf, dest, expected,
+            auto patched = repo::patchBlocks(*repo, layout, compressOf, rootStorage, dest, expected,
                                              static_cast<size_t>(config.getInt("process-max")));
             blocksCompared += patched.blocksCompared;
             blocksWritten += patched.blocksWritten;
@@ -259,11 +262,11 @@ int restore(const Config& config) {
         } else if (f.blockSize != 0)
             repo::fetchBlocks(*repo, layout, compressOf, fs, dest, expected, options.bufferSize, async);
         else if (deltaPlan.patch.count(index))
-            patchInPlace(*repo, repo::storedLocation(layout, holder, f, io::compressExtension(type)), type, dest, f,
-                         holder, options.bufferSize);
+            patchInPlace(*repo, repo::storedLocation(layout, holder, f, codec.extension()), codec,
+                         rootStorage, dest, f, holder, options.bufferSize);
         else
-            repo::fetchFile(*repo, repo::storedLocation(layout, holder, f, io::compressExtension(type)), type, fs,
-                            dest, expected, options.bufferSize, async);
+            repo::fetchFile(*repo, repo::storedLocation(layout, holder, f, codec.extension()),
+                            codec, fs, dest, expected, options.bufferSize, async);
         owner.apply(dest, f.user, f.group);
     };
     // A file stored as frames is restored frame by frame, its frames one job each, so that the
@@ -287,7 +290,7 @@ int restore(const Config& config) {
         const auto& f = manifest.files[index];
         std::string holder = f.reference.empty() ? manifest.label : f.reference;
         if (f.frames.empty() || f.blockSize != 0 || deltaPlan.blocks.count(index) ||
-            compressOf.at(holder) != io::CompressType::Zst) {
+            !codecOf(holder).hasFrames()) {
             fileJobs.push_back({index, 0, nullptr});
             continue;
         }
@@ -295,9 +298,9 @@ int restore(const Config& config) {
         // --delta over a copy of the same size: only the pages that differ are written.
         auto mode = deltaPlan.patch.count(index) ? repo::FramedFetch::Mode::Patch : repo::FramedFetch::Mode::Create;
         framedFiles.push_back(std::make_unique<repo::FramedFetch>(
-            *repo, layout.backupFile(holder, f.name, io::compressExtension(io::CompressType::Zst)), fs,
-            destinationOf(locations, f.name), std::move(expected), f.frameBytes, f.frames, &closer, mode,
-            &frameWriter));
+            *repo, layout.backupFile(holder, f.name, codecOf(holder).extension()), codecOf(holder),
+            rootStorage, destinationOf(locations, f.name), std::move(expected), f.frameBytes,
+            f.frames, &closer, mode, &frameWriter));
         for (size_t k = 0; k < f.frames.size(); k++) frameJobs.push_back({index, k, framedFiles.back().get()});
     }
     std::mutex pickMutex;

@@ -1,27 +1,24 @@
 // Delta restore: cleaning the targets and finding the files that already match.
 #include "worker/restore_delta.h"
 
-#include <sys/stat.h>
-
 #include <fcntl.h>
-#include <mutex>
-#include <tuple>
-#include <unordered_map>
-
-#include "common/error.h"
-#include "storage/owned_fd.h"
-#include "common/log.h"
-#include "common/parallel.h"
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
+#include <tuple>
+#include <unordered_map>
 #include <vector>
 
+#include "common/error.h"
+#include "common/log.h"
+#include "common/parallel.h"
 #include "io/buffer.h"
+#include "io/file_checksum.h"
 #include "io/filter_chain.h"
 #include "io/size.h"
-#include "io/file_checksum.h"
+#include "storage/patch_file.h"
 
 namespace backrest::cmd {
 
@@ -123,36 +120,31 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
     return plan;
 }
 
-void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored, io::CompressType compressType,
+void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored,
+                  const repo::RepoCodec& codec, storage::PosixStorage& dataDir,
                   const std::string& path, const repo::ManifestFile& f, const std::string& holder,
                   size_t bufferSize) {
     auto in = stored.open(repo, true);
     if (!in)
         raise(ErrorCode::FileMissing, "file '{}' of backup {} is missing from the repository (expected '{}')",
               f.name, holder, stored.describe(repo));
-    storage::Fd owned(::open(path.c_str(), O_RDWR | O_CLOEXEC));
-    if (!owned.valid()) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", path);
-    const int fd = owned.get();
-    struct stat st{};
-    if (::fstat(fd, &st) != 0) raiseErrno(ErrorCode::FileOpen, "unable to stat for delta restore", path);
-    const uint64_t localSize = static_cast<uint64_t>(st.st_size);  // a shorter or longer copy is patched too
+    storage::PatchFile local(dataDir, path);  // a shorter or longer copy is patched too
 
     constexpr size_t kPage = 8192;
     uint64_t offset = 0, pagesWritten = 0;
-    std::vector<uint8_t> local(kPage);
+    std::vector<uint8_t> page(kPage);
     io::FilterChain chain([&](std::span<const uint8_t> bytes) {
         // Compare page by page; write back only what differs.
         for (size_t at = 0; at < bytes.size(); at += kPage) {
             size_t n = std::min(kPage, bytes.size() - at);
-            ssize_t got = ::pread(fd, local.data(), n, static_cast<off_t>(offset + at));
-            if (got == static_cast<ssize_t>(n) && std::memcmp(local.data(), bytes.data() + at, n) == 0) continue;
-            if (::pwrite(fd, bytes.data() + at, n, static_cast<off_t>(offset + at)) != static_cast<ssize_t>(n))
-                raiseErrno(ErrorCode::FileWrite, "unable to write", path);
+            size_t got = local.readAt(offset + at, {page.data(), n});
+            if (got == n && std::memcmp(page.data(), bytes.data() + at, n) == 0) continue;
+            local.writeAt(offset + at, bytes.subspan(at, n));
             pagesWritten++;
         }
         offset += bytes.size();
     });
-    chain.push(io::makeDecompressFilter(compressType, stored.describe(repo)));
+    codec.pushDecode(chain, stored.describe(repo));
     auto type = io::checksumTypeOf(f.checksum, fmt::format("file '{}' of backup {}", f.name, holder));
     auto& sum = chain.add<io::ChecksumFilter>(type);
     auto& size = chain.add<io::SizeFilter>();
@@ -170,9 +162,9 @@ void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored, io
               "bytes with {}",
               f.name, holder, stored.describe(repo), f.size, io::checksumAlgorithm(type), f.checksum, size.bytes(),
               sum.hex());
-    if (::ftruncate(fd, static_cast<off_t>(f.size)) != 0) raiseErrno(ErrorCode::FileWrite, "unable to truncate", path);
-    if ((pagesWritten > 0 || localSize != f.size) && ::fsync(fd) != 0)
-        raiseErrno(ErrorCode::FileWrite, "unable to fsync", path);
+    local.truncate(f.size);
+    if (pagesWritten > 0 || local.sizeAtOpen() != f.size) local.sync();
+    local.close();
     resetModeAndTime(path, f);
 }
 

@@ -7,9 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "io/compress.h"
+#include "repo/codec.h"
 #include "repo/file_transfer.h"
 #include "repo/manifest.h"
+#include "storage/posix.h"
 #include "storage/storage.h"
 
 namespace backrest::cmd {
@@ -41,9 +42,10 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& input);
 // differ from the backup's bytes (a relation file changed by 1 % is not rewritten and fsynced
 // whole). The backup's bytes are verified against their size and checksum as in any restore; a
 // mismatch is a ChecksumError naming the file and the backup.
-void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored, io::CompressType compressType,
-                  const std::string& path, const repo::ManifestFile& file, const std::string& holder,
-                  size_t bufferSize);
+void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored,
+                  const repo::RepoCodec& codec, storage::PosixStorage& dataDir,
+                  const std::string& path, const repo::ManifestFile& file,
+                  const std::string& holder, size_t bufferSize);
 
 // Sets a kept or patched file's mode and modification time to the backup's.
 void resetModeAndTime(const std::string& path, const repo::ManifestFile& file);

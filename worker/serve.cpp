@@ -251,7 +251,8 @@ int serve(const Config& config) {
     push.repo = d.repo.get();
     push.layout = d.layout;
     push.pgPath = d.pgPath;
-    push.push = {transfer.compressType, transfer.compressLevel, transfer.bufferSize};
+    push.push = {transfer.codec.compressType(), transfer.codec.compressLevel(),
+                 transfer.bufferSize};
     push.processMax = static_cast<size_t>(config.getInt("process-max"));
     push.async = config.getBool("archive-async");
     d.pusher = std::make_unique<ArchivePusher>(push);

@@ -9,6 +9,7 @@
 #include "io/filter_chain.h"
 #include "io/size.h"
 #include "pg/wal.h"
+#include "repo/codec.h"
 #include "repo/file_transfer.h"
 #include "repo/framed_fetch.h"
 
@@ -40,7 +41,8 @@ void FramedReadBack::read(size_t k) {
             return;
         }
         raw.reserve(check_.frameBytes + 1);
-        repo::readFrame(repo_, check_.path, expected, check_.frameBytes, check_.frames, k, compressed, raw);
+        repo::readFrame(repo_, check_.path, repo::RepoCodec(check_.type), expected,
+                        check_.frameBytes, check_.frames, k, compressed, raw);
     } catch (const Error& e) {
         fail(e.code() == ErrorCode::Checksum ? fmt::format("is damaged: {}", e.what())
                                              : fmt::format("cannot be read: {}", e.what()));
@@ -107,7 +109,7 @@ void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
                               std::min<size_t>(bytes.size(), 64 - header.size()));
         });
         auto& stored = chain.add<io::SizeFilter>();
-        chain.push(io::makeDecompressFilter(check.type, where));
+        repo::RepoCodec(check.type).pushDecode(chain, where);
         auto& sha = chain.add<io::ChecksumFilter>(type);
         auto& size = chain.add<io::SizeFilter>();
         io::Buffer buffer(bufferSize);

@@ -120,9 +120,9 @@ const std::string& BackupJob::begin(const std::string& type) {
     manifest_.pgVersion = control.version;
     manifest_.systemId = control.systemId;
     manifest_.dbId = backupInfo_.current().id;
-    manifest_.compressType = std::string(io::compressTypeName(s_.transfer.compressType));
+    manifest_.compressType = std::string(io::compressTypeName(s_.transfer.codec.compressType()));
     resume_ = takeResumable(repo, s_.layout, manifest_.type, manifest_.prior, manifest_.compressType);
-    manifest_.compressLevel = s_.transfer.compressLevel;
+    manifest_.compressLevel = s_.transfer.codec.compressLevel();
     manifest_.backrestVersion = kVersion;
     return manifest_.label;
 }
@@ -231,7 +231,7 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
     std::mutex progressMutex;
     double lastReport = 0;
     std::vector<bool> vanished(files.size(), false);
-    std::string ext(io::compressExtension(s_.transfer.compressType));
+    std::string ext(s_.transfer.codec.extension());
     journal_ = std::make_unique<ResumeJournal>(
         *s_.repo, s_.layout,
         ResumeHeader{manifest_.label, manifest_.type, manifest_.prior, manifest_.compressType, start.timestamp});
@@ -381,9 +381,10 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
 
     // PostgreSQL's backup_label and tablespace_map, stored like every other file.
     auto storeGenerated = [&](const std::string& name, const std::string& content) {
-        auto stored = storeBytes(
-            content, *s_.repo,
-            s_.layout.backupFile(manifest_.label, name, io::compressExtension(s_.transfer.compressType)), s_.transfer);
+        auto stored =
+            storeBytes(content, *s_.repo,
+                       s_.layout.backupFile(manifest_.label, name, s_.transfer.codec.extension()),
+                       s_.transfer);
         ManifestFile file;
         file.name = name;
         file.size = stored.size;
@@ -421,7 +422,7 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
     // Every directory entry durable (a posix repository; an object store's objects are durable
     // once written), then the manifest: only now does the backup exist.
     std::set<std::string> dirs;
-    std::string ext(io::compressExtension(s_.transfer.compressType));
+    std::string ext(s_.transfer.codec.extension());
     for (const auto& f : manifest_.files) {
         if (!f.reference.empty()) continue;  // stored, and synced, by an earlier backup
         std::string path = storedLocation(s_.layout, manifest_.label, f, ext).path;

@@ -1,18 +1,13 @@
 // Block store against a prior map, and block reassembly for restore and verify.
 #include "repo/block_transfer.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "common/error.h"
-#include "storage/owned_fd.h"
 #include "common/parallel.h"
 #include "io/buffer.h"
-#include "io/frame_codec.h"
 #include "io/file_checksum.h"
+#include "storage/patch_file.h"
 
 namespace backrest::repo {
 
@@ -54,7 +49,7 @@ class FrameWriter {
     void flush() {
         if (pendingBlocks_ == 0) return;
         compressed_.clear();
-        io::compressFrame(options_.compressType, options_.compressLevel, pending_.span(), compressed_);
+        options_.codec.encodeFrame(pending_.span(), compressed_);
         if (!out_) {
             storage::WriteOptions write;
             write.syncPath = false;  // the caller syncs each directory once, before the manifest
@@ -128,7 +123,7 @@ class FrameReader {
 // One backup's .blocks file of the file being read, with the frame last decompressed.
 struct Holder {
     const BlockMap* map = nullptr;
-    io::CompressType type = io::CompressType::None;
+    RepoCodec codec;
     std::string label;
     std::unique_ptr<FrameReader> reader;  // opened on first use
     size_t frame = SIZE_MAX;              // decompressed in `frameBytes`
@@ -147,10 +142,10 @@ std::vector<Holder> holdersOf(storage::Storage& repo, const Layout& layout, cons
                   "backup's chain",
                   name, resolved.label, map.holders[h]);
         holders[h].map = &resolved.holderMap(h);
-        holders[h].type = type->second;
+        holders[h].codec = RepoCodec(type->second);
         holders[h].label = map.holders[h];
         holders[h].reader = std::make_unique<FrameReader>(
-            repo, blockDataPath(layout, map.holders[h], name, io::compressExtension(type->second)));
+            repo, blockDataPath(layout, map.holders[h], name, holders[h].codec.extension()));
     }
     return holders;
 }
@@ -175,7 +170,7 @@ std::span<const uint8_t> slotBytes(storage::Storage& repo, const std::string& na
         if (!h.reader->read(frame.offset, frame.storedLength, h.raw))
             damaged("is past the end of the file");
         try {
-            io::decompressFrame(h.type, h.raw.span(), frame.originalLength, h.frameBytes,
+            h.codec.decodeFrame(h.raw.span(), frame.originalLength, h.frameBytes,
                                 repo.fullPath(h.reader->path()));
         } catch (const Error& e) {
             if (e.code() != ErrorCode::Compress) throw;
@@ -239,10 +234,9 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
 
     BlockMap map;
     map.blockSize = blockSize;
-    FrameWriter frames(repo,
-                       blockDataPath(*target.layout, target.label, target.name,
-                                     io::compressExtension(options.compressType)),
-                       options, map);
+    FrameWriter frames(
+        repo, blockDataPath(*target.layout, target.label, target.name, options.codec.extension()),
+        options, map);
     StoredBlocks stored;
     io::ChecksumFilter sum(options.checksumType);
     io::Buffer unused;
@@ -352,8 +346,9 @@ void fetchBlocks(storage::Storage& repo, const Layout& layout, const CompressByL
 }
 
 PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
-                          const CompressByLabel& compressOf, const std::string& localPath,
-                          const ExpectedFile& expected, size_t threads) {
+                          const CompressByLabel& compressOf, storage::PosixStorage& dataDir,
+                          const std::string& localPath, const ExpectedFile& expected,
+                          size_t threads) {
     auto resolved = resolveForRestore(repo, layout, expected);
     const BlockMap& map = resolved.map;
     auto holders = holdersOf(repo, layout, expected.name, resolved, compressOf);
@@ -369,12 +364,8 @@ PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
               "blocks in runs of {}",
               expected.name, expected.label, map.blockCount(), where.size());
 
-    storage::Fd owned(::open(localPath.c_str(), O_RDWR | O_CLOEXEC));
-    if (!owned.valid()) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", localPath);
-    const int fd = owned.get();
-    struct stat st;
-    if (::fstat(fd, &st) != 0) raiseErrno(ErrorCode::FileRead, "unable to stat", localPath);
-    uint64_t localSize = static_cast<uint64_t>(st.st_size);
+    storage::PatchFile file(dataDir, localPath);
+    const uint64_t localSize = file.sizeAtOpen();
 
     // Compare every local block with the checksum of the backup's block at that position. A
     // large file is compared in `threads` ranges at once: reading and hashing it is all a delta
@@ -391,14 +382,8 @@ PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
         uint64_t end = std::min(comparable, (part + 1) * perPart);
         for (uint64_t offset = part * perPart; offset < end; offset += perRead) {
             size_t want = static_cast<size_t>(std::min<uint64_t>(perRead, end - offset));
-            size_t got = 0;
-            while (got < want) {
-                ssize_t n = ::pread(fd, local.data() + got, want - got, static_cast<off_t>(offset + got));
-                if (n < 0 && errno == EINTR) continue;
-                if (n < 0) raiseErrno(ErrorCode::FileRead, "unable to read", localPath);
-                if (n == 0) break;  // shrank meanwhile: what is missing differs
-                got += static_cast<size_t>(n);
-            }
+            size_t got = file.readAt(
+                offset, {local.data(), want});  // shrank meanwhile: what is missing differs
             for (size_t at = 0; at < want; at += map.blockSize) {
                 size_t block = static_cast<size_t>((offset + at) / map.blockSize);
                 uint32_t length = map.blockLength(block);
@@ -432,19 +417,12 @@ PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
         size_t frameBefore = holders[holder].frame;
         auto bytes = slotBytes(repo, expected.name, resolved, holders[holder], slot, block);
         if (holders[holder].frame != frameBefore) result.framesRead++;
-        off_t at = static_cast<off_t>(static_cast<uint64_t>(block) * map.blockSize);
-        for (size_t done = 0; done < bytes.size();) {
-            ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, at + static_cast<off_t>(done));
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) raiseErrno(ErrorCode::FileWrite, "unable to write", localPath);
-            done += static_cast<size_t>(n);
-        }
+        file.writeAt(static_cast<uint64_t>(block) * map.blockSize, bytes);
         result.blocksWritten++;
     }
-    if (localSize != map.fileSize && ::ftruncate(fd, static_cast<off_t>(map.fileSize)) != 0)
-        raiseErrno(ErrorCode::FileWrite, "unable to truncate", localPath);
-    if ((result.blocksWritten > 0 || localSize != map.fileSize) && ::fsync(fd) != 0)
-        raiseErrno(ErrorCode::FileWrite, "unable to fsync", localPath);
+    if (localSize != map.fileSize) file.truncate(map.fileSize);
+    if (result.blocksWritten > 0 || localSize != map.fileSize) file.sync();
+    file.close();
     return result;
 }
 

@@ -16,6 +16,7 @@
 #include "repo/file_transfer.h"
 #include "repo/layout.h"
 #include "storage/async_close.h"
+#include "storage/posix.h"
 #include "storage/storage.h"
 
 namespace backrest::repo {
@@ -89,7 +90,8 @@ struct PatchedBlocks {
 // which is what a block delta restore exists to avoid). Mode, owner and time are the caller's.
 // A large file's blocks are compared on up to `threads` threads.
 PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
-                          const CompressByLabel& compressOf, const std::string& localPath,
-                          const ExpectedFile& expected, size_t threads = 1);
+                          const CompressByLabel& compressOf, storage::PosixStorage& dataDir,
+                          const std::string& localPath, const ExpectedFile& expected,
+                          size_t threads = 1);
 
 }  // namespace backrest::repo

@@ -3,10 +3,9 @@
 
 #include "common/error.h"
 #include "io/buffer.h"
-#include "io/filter_chain.h"
 #include "io/file_checksum.h"
+#include "io/filter_chain.h"
 #include "io/size.h"
-#include "io/zstd_frames.h"
 
 namespace backrest::repo {
 
@@ -43,15 +42,9 @@ StoredFile storeInto(Feed feed, storage::StorageWrite& out, const TransferOption
                                                                         : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();
     if (observer) chain.add<BorrowedObserver>(*observer);
-    io::ZstdFramedCompressFilter* framed = nullptr;
-    if (options.compressType == io::CompressType::Zst && options.frameBytes > 0) {
-        auto filter = std::make_unique<io::ZstdFramedCompressFilter>(options.compressLevel, options.frameBytes,
-                                                                     options.compressWorkers);
-        framed = filter.get();
-        chain.push(std::move(filter));
-    } else
-        chain.push(io::makeCompressFilter(options.compressType, options.compressLevel, options.compressWorkers,
-                                          options.sizeHint));
+    const FrameIndex* framed = options.codec.pushEncode(chain, {.workers = options.compressWorkers,
+                                                                .sizeHint = options.sizeHint,
+                                                                .frameBytes = options.frameBytes});
     auto& repoSize = chain.add<io::SizeFilter>();
     feed(chain);
     chain.finish();
@@ -142,7 +135,7 @@ StoredFile storeBytes(std::string_view content, storage::Storage& destination,
         destination, destinationPath, sized);
 }
 
-void fetchFile(storage::Storage& source, const StoredLocation& from, io::CompressType compressType,
+void fetchFile(storage::Storage& source, const StoredLocation& from, const RepoCodec& codec,
                storage::Storage& destination, const std::string& destinationPath,
                const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer) {
     auto in = from.open(source, /*ignoreMissing=*/true);
@@ -154,7 +147,7 @@ void fetchFile(storage::Storage& source, const StoredLocation& from, io::Compres
     auto out = destination.openWrite(destinationPath, expected.write);
 
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
-    chain.push(io::makeDecompressFilter(compressType, from.describe(source)));
+    codec.pushDecode(chain, from.describe(source));
     auto& sum = chain.add<io::ChecksumFilter>(type, expected.size >= kHashBesideMinSize ? io::Sha256Filter::Thread::Own
                                                                                       : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();

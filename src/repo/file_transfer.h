@@ -11,6 +11,7 @@
 
 #include "io/compress.h"
 #include "io/file_checksum.h"
+#include "repo/codec.h"
 #include "storage/async_close.h"
 #include "storage/storage.h"
 
@@ -27,8 +28,8 @@ struct StoredFile {
 };
 
 struct TransferOptions {
-    io::CompressType compressType = io::CompressType::Zst;
-    int compressLevel = 3;
+    // What is applied to each stored file (repoCodec(config)).
+    RepoCodec codec{io::CompressType::Zst, 3};
     io::ChecksumType checksumType = io::ChecksumType::Xxh3;
     // Threads compressing this file while the calling thread reads and checksums it (0: the
     // calling thread compresses): zstd's own for a single stream, the frame compressor's with
@@ -103,8 +104,9 @@ struct ExpectedFile {
 
 // Restores a repository file to `destinationPath`, verifying size and checksum before the file is
 // closed; on mismatch the partial file is removed and ChecksumError names file and backup.
-void fetchFile(storage::Storage& source, const StoredLocation& from, io::CompressType compressType,
+void fetchFile(storage::Storage& source, const StoredLocation& from, const RepoCodec& codec,
                storage::Storage& destination, const std::string& destinationPath,
-               const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer = nullptr);
+               const ExpectedFile& expected, size_t bufferSize,
+               storage::AsyncCloser* closer = nullptr);
 
 }  // namespace backrest::repo

@@ -2,16 +2,10 @@
 // checksum taken in frame order.
 #include "repo/framed_fetch.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 
 #include "common/error.h"
-#include "io/frame_codec.h"
 
 namespace backrest::repo {
 
@@ -36,8 +30,9 @@ uint64_t frameRawBytes(uint64_t fileSize, uint64_t frameBytes, size_t k) {
 
 }  // namespace
 
-void readFrame(storage::Storage& source, const std::string& sourcePath, const ExpectedFile& expected,
-               uint64_t frameBytes, const std::vector<uint64_t>& frames, size_t k, io::Buffer& compressed,
+void readFrame(storage::Storage& source, const std::string& sourcePath, const RepoCodec& codec,
+               const ExpectedFile& expected, uint64_t frameBytes,
+               const std::vector<uint64_t>& frames, size_t k, io::Buffer& compressed,
                io::Buffer& out) {
     auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
     if (!in)
@@ -54,20 +49,21 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Ex
         compressed.commit(n);
     }
     try {
-        io::decompressFrame(io::CompressType::Zst, compressed.span(), frameRawBytes(expected.size, frameBytes, k), out,
-                            source.fullPath(sourcePath));
+        codec.decodeFrame(compressed.span(), frameRawBytes(expected.size, frameBytes, k), out,
+                          source.fullPath(sourcePath));
     } catch (const Error& e) {
         if (e.code() != ErrorCode::Compress) throw;
         raiseDamaged(source, sourcePath, expected, k, frames.size(), e.what());
     }
 }
 
-FramedFetch::FramedFetch(storage::Storage& source, std::string sourcePath, storage::Storage& destination,
-                         std::string destinationPath, ExpectedFile expected, uint64_t frameBytes,
-                         std::vector<uint64_t> frames, storage::AsyncCloser* closer, Mode mode,
-                         FrameWriter* writer)
+FramedFetch::FramedFetch(storage::Storage& source, std::string sourcePath, RepoCodec codec,
+                         storage::PosixStorage& destination, std::string destinationPath,
+                         ExpectedFile expected, uint64_t frameBytes, std::vector<uint64_t> frames,
+                         storage::AsyncCloser* closer, Mode mode, FrameWriter* writer)
     : source_(source),
       sourcePath_(std::move(sourcePath)),
+      codec_(codec),
       destination_(destination),
       destinationPath_(std::move(destinationPath)),
       expected_(std::move(expected)),
@@ -118,12 +114,8 @@ void FramedFetch::openOnce() {
     if (mode_ == Mode::Create)
         out_ = destination_.openWrite(destinationPath_, expected_.write);
     else {
-        std::string path = destination_.fullPath(destinationPath_);
-        patchFd_.reset(::open(path.c_str(), O_RDWR | O_CLOEXEC));
-        if (!patchFd_.valid()) raiseErrno(ErrorCode::FileOpen, "unable to open for delta restore", path);
-        struct stat st{};
-        if (::fstat(patchFd_.get(), &st) != 0) raiseErrno(ErrorCode::FileOpen, "unable to stat for delta restore", path);
-        patchedSizeChanged_ = static_cast<uint64_t>(st.st_size) != expected_.size;
+        patch_ = std::make_unique<storage::PatchFile>(destination_, destinationPath_);
+        patchedSizeChanged_ = patch_->sizeAtOpen() != expected_.size;
     }
     sum_ = std::make_unique<io::ChecksumFilter>(io::checksumTypeOf(
         expected_.checksum, fmt::format("file '{}' of backup {}", expected_.name, expected_.label)));
@@ -132,7 +124,7 @@ void FramedFetch::openOnce() {
 void FramedFetch::fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw) {
     openOnce();
     if (writer_) return fetchBehind(k, compressed);
-    readFrame(source_, sourcePath_, expected_, frameBytes_, frames_, k, compressed, raw);
+    readFrame(source_, sourcePath_, codec_, expected_, frameBytes_, frames_, k, compressed, raw);
     if (mode_ == Mode::Patch)
         patchFrame(k, raw);
     else
@@ -165,7 +157,8 @@ void FramedFetch::fetchBehind(size_t k, io::Buffer& compressed) {
         nextToTake_ = k + 1;
         turn_.notify_all();
     }
-    readFrame(source_, sourcePath_, expected_, frameBytes_, frames_, k, compressed, *pooled.buffer);
+    readFrame(source_, sourcePath_, codec_, expected_, frameBytes_, frames_, k, compressed,
+              *pooled.buffer);
     {
         std::lock_guard lock(mutex_);
         writesPending_++;
@@ -251,12 +244,9 @@ void FramedFetch::written(size_t k, std::unique_ptr<io::Buffer>& raw, std::excep
 
 void FramedFetch::closeFile() {
     if (mode_ == Mode::Patch) {
-        std::string path = destination_.fullPath(destinationPath_);
-        if (::ftruncate(patchFd_.get(), static_cast<off_t>(expected_.size)) != 0)
-            raiseErrno(ErrorCode::FileWrite, "unable to truncate", path);
-        if ((pagesWritten_ > 0 || patchedSizeChanged_) && ::fsync(patchFd_.get()) != 0)
-            raiseErrno(ErrorCode::FileWrite, "unable to fsync", path);
-        patchFd_.reset();
+        patch_->truncate(expected_.size);
+        if (pagesWritten_ > 0 || patchedSizeChanged_) patch_->sync();
+        patch_->close();
     } else if (closer_)
         closer_->close(std::move(out_));
     else
@@ -269,24 +259,15 @@ void FramedFetch::patchFrame(size_t k, const io::Buffer& raw) {
     constexpr size_t kPage = 8192;
     thread_local io::Buffer local;
     const uint64_t start = static_cast<uint64_t>(k) * frameBytes_;
-    std::string path = destination_.fullPath(destinationPath_);
     local.clear();
-    size_t have = 0;
-    while (have < raw.size()) {
-        ssize_t n = ::pread(patchFd_.get(), local.ensureFree(raw.size() - have), raw.size() - have,
-                            static_cast<off_t>(start + have));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) raiseErrno(ErrorCode::FileRead, "unable to read for delta restore", path);
-        if (n == 0) break;  // shorter: the rest is written
-        local.commit(static_cast<size_t>(n));
-        have += static_cast<size_t>(n);
-    }
+    // Shorter: the rest is written.
+    size_t have = patch_->readAt(start, {local.ensureFree(raw.size()), raw.size()});
+    local.commit(have);
     uint64_t written = 0;
     for (size_t at = 0; at < raw.size(); at += kPage) {
         size_t n = std::min(kPage, raw.size() - at);
         if (at + n <= have && std::memcmp(local.data() + at, raw.data() + at, n) == 0) continue;
-        if (::pwrite(patchFd_.get(), raw.data() + at, n, static_cast<off_t>(start + at)) != static_cast<ssize_t>(n))
-            raiseErrno(ErrorCode::FileWrite, "unable to write", path);
+        patch_->writeAt(start + at, raw.span().subspan(at, n));
         written++;
     }
     pagesWritten_ += written;

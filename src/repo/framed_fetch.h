@@ -16,10 +16,12 @@
 
 #include "io/buffer.h"
 #include "io/file_checksum.h"
+#include "repo/codec.h"
 #include "repo/file_transfer.h"
 #include "repo/frame_writer.h"
 #include "storage/async_close.h"
-#include "storage/owned_fd.h"
+#include "storage/patch_file.h"
+#include "storage/posix.h"
 #include "storage/storage.h"
 
 namespace backrest::repo {
@@ -27,8 +29,9 @@ namespace backrest::repo {
 // Reads frame k of a stored file and decompresses it into `out`, checking that it is exactly one
 // frame holding the bytes the index says. A damaged frame raises ChecksumError naming the file,
 // the backup and the frame.
-void readFrame(storage::Storage& source, const std::string& sourcePath, const ExpectedFile& expected,
-               uint64_t frameBytes, const std::vector<uint64_t>& frames, size_t k, io::Buffer& compressed,
+void readFrame(storage::Storage& source, const std::string& sourcePath, const RepoCodec& codec,
+               const ExpectedFile& expected, uint64_t frameBytes,
+               const std::vector<uint64_t>& frames, size_t k, io::Buffer& compressed,
                io::Buffer& out);
 
 // One file's restore, shared by the jobs that each restore one frame of it. fetch(k) may run on
@@ -48,14 +51,14 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Ex
 //
 // Patch mode (a delta restore over a local copy, of any size): nothing is created; each
 // frame's 8 KiB pages are compared with the local file's and only those that differ are
-// written (as cmd::patchInPlace does for a file stored as one stream). `destination` must then
-// be a local path (destinationPath absolute or relative to the working directory).
+// written (as cmd::patchInPlace does for a file stored as one stream), through storage::PatchFile.
 class FramedFetch {
 public:
     enum class Mode { Create, Patch };
-    FramedFetch(storage::Storage& source, std::string sourcePath, storage::Storage& destination,
-                std::string destinationPath, ExpectedFile expected, uint64_t frameBytes,
-                std::vector<uint64_t> frames, storage::AsyncCloser* closer, Mode mode = Mode::Create,
+    FramedFetch(storage::Storage& source, std::string sourcePath, RepoCodec codec,
+                storage::PosixStorage& destination, std::string destinationPath,
+                ExpectedFile expected, uint64_t frameBytes, std::vector<uint64_t> frames,
+                storage::AsyncCloser* closer, Mode mode = Mode::Create,
                 FrameWriter* writer = nullptr);
     ~FramedFetch();
     size_t frameCount() const { return frames_.size(); }
@@ -77,7 +80,8 @@ private:
 
     storage::Storage& source_;
     std::string sourcePath_;
-    storage::Storage& destination_;
+    RepoCodec codec_;
+    storage::PosixStorage& destination_;
     std::string destinationPath_;
     ExpectedFile expected_;
     uint64_t frameBytes_;
@@ -90,7 +94,7 @@ private:
     size_t nextToTake_ = 0;      // with writer_: the frame whose job takes a buffer next
     std::map<size_t, std::unique_ptr<io::Buffer>> waiting_;  // written, to checksum after the frames before
     bool checksumming_ = false;  // a writing thread is checksumming this file's frames
-    storage::Fd patchFd_;
+    std::unique_ptr<storage::PatchFile> patch_;
     std::atomic<uint64_t> pagesWritten_{0};
     bool patchedSizeChanged_ = false;  // the local copy had another size: truncated or extended
 

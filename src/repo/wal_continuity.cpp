@@ -8,6 +8,7 @@
 #include "io/compress.h"
 #include "io/filter_chain.h"
 #include "pg/wal.h"
+#include "repo/codec.h"
 #include "repo/wal_stored_copy.h"
 
 namespace backrest::repo {
@@ -99,9 +100,8 @@ std::string ArchiveListing::history(uint32_t timeline) {
     std::string text;
     io::FilterChain chain(
         [&](std::span<const uint8_t> bytes) { text.append(bytes.begin(), bytes.end()); });
-    chain.push(io::makeDecompressFilter(
-        it->second.ends_with(".zst") ? io::CompressType::Zst : io::CompressType::None,
-        repo_.fullPath(it->second)));
+    RepoCodec(it->second.ends_with(".zst") ? io::CompressType::Zst : io::CompressType::None)
+        .pushDecode(chain, repo_.fullPath(it->second));
     auto in = repo_.openRead(it->second);
     io::Buffer buffer(64 * 1024);
     for (;;) {

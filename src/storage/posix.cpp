@@ -386,6 +386,10 @@ std::string PosixStorage::fullPath(const std::string& path) const {
     return joinPath(root_, path);
 }
 
+std::string PosixStorage::localPath(const std::string& path) const {
+    return joinPath(root_, path);
+}
+
 Features PosixStorage::features() const {
     return Features{.path = true,
                     .move = true,

@@ -24,8 +24,10 @@ public:
     std::string fullPath(const std::string& path) const override;
 
     const std::string& root() const { return root_; }
+    // The path to open on this host (Storage::fullPath is only for messages; here they agree).
+    std::string localPath(const std::string& path) const;
 
-private:
+  private:
     std::string root_;
 };
 

@@ -93,7 +93,7 @@ class RepoBlockTransfer : public ::testing::Test {
         return get("restore/16384");
     }
     std::string blocksFile(const std::string& label) {
-        return blockDataPath(layout_, label, kName, io::compressExtension(options_.compressType));
+        return blockDataPath(layout_, label, kName, options_.codec.extension());
     }
 
     std::string root_;
@@ -168,7 +168,7 @@ TEST_F(RepoBlockTransfer, ChainOfThreeAndChangingSize) {
 }
 
 TEST_F(RepoBlockTransfer, UncompressedAndObserved) {
-    options_.compressType = io::CompressType::None;
+    options_.codec = RepoCodec(io::CompressType::None, 3);
     types_ = {{kFull, io::CompressType::None}, {kIncr1, io::CompressType::Zst}};
     std::string bytes = pages(20 * kBlock, 5);
     put(bytes);
@@ -179,7 +179,7 @@ TEST_F(RepoBlockTransfer, UncompressedAndObserved) {
     EXPECT_EQ(seen.bytes(), bytes.size());
     EXPECT_EQ(get("repo/" + blocksFile(kFull)), bytes);  // stored as they are
     // The next backup compresses: blocks of both kinds in one file.
-    options_.compressType = io::CompressType::Zst;
+    options_.codec = RepoCodec(io::CompressType::Zst, 3);
     changeBlock(bytes, 0);
     put(bytes);
     StoredBlocks incr = backup(kIncr1, kFull);
@@ -240,7 +240,7 @@ TEST_F(RepoBlockTransfer, FlippedByteInAnEarlierBackupsBlocksIsAChecksumError) {
 
 // Uncompressed blocks have no codec checksum: the block's own checksum names the damage.
 TEST_F(RepoBlockTransfer, FlippedByteInAnUncompressedBlockIsNamed) {
-    options_.compressType = io::CompressType::None;
+    options_.codec = RepoCodec(io::CompressType::None, 3);
     types_[kFull] = io::CompressType::None;
     std::string bytes = pages(24 * kBlock, 9);
     put(bytes);
@@ -307,7 +307,7 @@ TEST_F(RepoBlockTransfer, PatchWritesOnlyDifferingBlocks) {
     changeBlock(damaged, 123);
     damaged[300 * kBlock + 5] ^= 0x01;  // in the short last block
     putLocal(damaged);
-    auto patched = patchBlocks(*repo_, layout_, types_, local, expected);
+    auto patched = patchBlocks(*repo_, layout_, types_, *restore_, local, expected);
     EXPECT_EQ(localBytes(), v1);
     EXPECT_EQ(patched.blocksCompared, 301u);
     EXPECT_EQ(patched.blocksWritten, 4u);
@@ -315,22 +315,22 @@ TEST_F(RepoBlockTransfer, PatchWritesOnlyDifferingBlocks) {
     EXPECT_LE(patched.framesRead, 4u);
 
     // Already equal: nothing written, nothing read from the .blocks files.
-    patched = patchBlocks(*repo_, layout_, types_, local, expected);
+    patched = patchBlocks(*repo_, layout_, types_, *restore_, local, expected);
     EXPECT_EQ(patched.blocksWritten, 0u);
     EXPECT_EQ(patched.framesRead, 0u);
     EXPECT_EQ(localBytes(), v1);
 
     // Longer and shorter local copies are cut or completed.
     putLocal(v1 + std::string(3 * kBlock, 'x'));
-    patched = patchBlocks(*repo_, layout_, types_, local, expected);
+    patched = patchBlocks(*repo_, layout_, types_, *restore_, local, expected);
     EXPECT_EQ(patched.blocksWritten, 0u);
     EXPECT_EQ(localBytes(), v1);
     putLocal(v1.substr(0, 100 * kBlock + 9));
-    patched = patchBlocks(*repo_, layout_, types_, local, expected);
+    patched = patchBlocks(*repo_, layout_, types_, *restore_, local, expected);
     EXPECT_EQ(patched.blocksWritten, 201u);  // the partial block 100 and the 200 after it
     EXPECT_EQ(localBytes(), v1);
     putLocal("");
-    patchBlocks(*repo_, layout_, types_, local, expected);
+    patchBlocks(*repo_, layout_, types_, *restore_, local, expected);
     EXPECT_EQ(localBytes(), v1);
 }
 
@@ -345,12 +345,12 @@ TEST_F(RepoBlockTransfer, PatchComparesALargeFileOnTwoThreads) {
     std::string changed = bytes;
     for (size_t block : {size_t{3}, size_t{4000}, size_t{4500}, size_t{8900}}) changeBlock(changed, block);
     std::ofstream(local, std::ios::binary) << changed;
-    auto patched = patchBlocks(*repo_, layout_, types_, local, expected, 2);
+    auto patched = patchBlocks(*repo_, layout_, types_, *restore_, local, expected, 2);
     EXPECT_EQ(patched.blocksCompared, bytes.size() / kBlock);
     EXPECT_EQ(patched.blocksWritten, 4u);
     EXPECT_TRUE(get("restore/16384") == bytes);
     std::ofstream(local, std::ios::binary | std::ios::trunc) << bytes.substr(0, 66ull * 1024 * 1024 + 100);
-    patched = patchBlocks(*repo_, layout_, types_, local, expected, 2);
+    patched = patchBlocks(*repo_, layout_, types_, *restore_, local, expected, 2);
     EXPECT_EQ(patched.blocksWritten, 4ull * 1024 * 1024 / kBlock);  // the partial block and those after it
     EXPECT_TRUE(get("restore/16384") == bytes);
 }
@@ -368,7 +368,7 @@ TEST_F(RepoBlockTransfer, PatchRefusesADamagedFrameAndNamesIt) {
     std::string stored = get("repo/" + blocksFile(kFull));
     for (size_t i = 0; i < stored.size(); i += 64) stored[i] ^= 0x10;  // every frame
     std::ofstream(blocks, std::ios::binary | std::ios::trunc) << stored;
-    Error e = errorOf([&] { patchBlocks(*repo_, layout_, types_, local, expected); });
+    Error e = errorOf([&] { patchBlocks(*repo_, layout_, types_, *restore_, local, expected); });
     EXPECT_EQ(e.code(), ErrorCode::Checksum);
     EXPECT_TRUE(has(e.what(), "file '" + kName + "' of backup " + kFull + " is damaged")) << e.what();
     EXPECT_TRUE(has(e.what(), "block 40")) << e.what();

@@ -57,7 +57,7 @@ TEST_F(RepoBundle, FilesAppendedToABundleAreRestoredOneByOne) {
             {"PG_VERSION", "15\n"}, {"empty", ""}, {"pg_filenode.map", std::string(512, 'm') + "end"}};
         for (const auto& [name, bytes] : files) put("pg/" + name, bytes);
         TransferOptions options;
-        options.compressType = type;
+        options.codec = RepoCodec(type, 3);
         auto out = static_cast<storage::Storage&>(*repo_).openWrite("bundle/1");
         std::vector<std::pair<StoredFile, uint64_t>> stored;  // and its offset
         uint64_t offset = 0;
@@ -74,7 +74,8 @@ TEST_F(RepoBundle, FilesAppendedToABundleAreRestoredOneByOne) {
         for (size_t i = 0; i < files.size(); i++) {
             const auto& [name, bytes] = files[i];
             StoredLocation at("bundle/1", {stored[i].second, stored[i].first.repoSize});
-            fetchFile(*repo_, at, type, *restore_, name, expected(name, stored[i].first), 65536);
+            fetchFile(*repo_, at, RepoCodec(type), *restore_, name, expected(name, stored[i].first),
+                      65536);
             EXPECT_EQ(get("restore/" + name), bytes) << name;
         }
         fs::remove_all(root_ + "/restore");
@@ -96,8 +97,8 @@ TEST_F(RepoBundle, AWrongRangeIsDamageNamingTheBundle) {
                        {0, a->repoSize + b->repoSize}}) {
         SCOPED_TRACE(range.offset);
         Error e = errorOf([&] {
-            fetchFile(*repo_, StoredLocation("bundle/1", range), io::CompressType::Zst, *restore_, "b",
-                      expected("pg_data/b", *b), 65536);
+            fetchFile(*repo_, StoredLocation("bundle/1", range), RepoCodec(io::CompressType::Zst),
+                      *restore_, "b", expected("pg_data/b", *b), 65536);
         });
         EXPECT_EQ(e.code(), ErrorCode::Checksum) << e.what();
         EXPECT_TRUE(has(e.what(), "file 'pg_data/b' of backup 20261205-000000F is damaged")) << e.what();

@@ -77,7 +77,7 @@ TEST_F(RepoFileTransfer, RoundTripSizesAndCompressTypes) {
             std::string repoPath = "backup/main/" + label + "/pg_data/base/1/16384" +
                                    std::string(io::compressExtension(type));
             TransferOptions options;
-            options.compressType = type;
+            options.codec = RepoCodec(type, 3);
             options.bufferSize = 64 * 1024;
             auto stored = storeFile(*pg_, "base/1/16384", *repo_, repoPath, options);
             ASSERT_TRUE(stored);
@@ -93,7 +93,7 @@ TEST_F(RepoFileTransfer, RoundTripSizesAndCompressTypes) {
 
             ExpectedFile expected{"pg_data/base/1/16384", label, stored->size, stored->checksum, {}};
             expected.write.mode = 0600;
-            fetchFile(*repo_, repoPath, type, *restore_, "base/1/16384", expected, 4096);
+            fetchFile(*repo_, repoPath, RepoCodec(type), *restore_, "base/1/16384", expected, 4096);
             EXPECT_EQ(get("restore/base/1/16384"), bytes);
             EXPECT_EQ(fs::status(root_ + "/restore/base/1/16384").permissions() & fs::perms::all,
                       fs::perms::owner_read | fs::perms::owner_write);
@@ -112,12 +112,14 @@ TEST_F(RepoFileTransfer, WrongChecksumIsRefusedAndNothingLeft) {
         SCOPED_TRACE(io::compressTypeName(type));
         put("pg/base/1/16384", content(100000));
         TransferOptions options;
-        options.compressType = type;
+        options.codec = RepoCodec(type, 3);
         auto stored = storeFile(*pg_, "base/1/16384", *repo_, "f", options);
         ASSERT_TRUE(stored);
 
         ExpectedFile wrongSha{"pg_data/base/1/16384", "20261121-235959F", stored->size, std::string(64, '0'), {}};
-        Error e = errorOf([&] { fetchFile(*repo_, "f", type, *restore_, "base/1/16384", wrongSha, 8192); });
+        Error e = errorOf([&] {
+            fetchFile(*repo_, "f", RepoCodec(type), *restore_, "base/1/16384", wrongSha, 8192);
+        });
         EXPECT_EQ(e.code(), ErrorCode::Checksum);
         EXPECT_TRUE(has(e.what(), "pg_data/base/1/16384")) << e.what();
         EXPECT_TRUE(has(e.what(), "20261121-235959F")) << e.what();
@@ -125,7 +127,10 @@ TEST_F(RepoFileTransfer, WrongChecksumIsRefusedAndNothingLeft) {
         EXPECT_TRUE(fs::is_empty(root_ + "/restore/base/1")) << "temporary file left behind";
 
         ExpectedFile wrongSize{"pg_data/base/1/16384", "20261121-235959F", stored->size + 1, stored->checksum, {}};
-        EXPECT_EQ(errorOf([&] { fetchFile(*repo_, "f", type, *restore_, "base/1/16384", wrongSize, 8192); }).code(),
+        EXPECT_EQ(errorOf([&] {
+                      fetchFile(*repo_, "f", RepoCodec(type), *restore_, "base/1/16384", wrongSize,
+                                8192);
+                  }).code(),
                   ErrorCode::Checksum);
         EXPECT_FALSE(fs::exists(root_ + "/restore/base/1/16384"));
     }
@@ -139,7 +144,10 @@ TEST_F(RepoFileTransfer, DamagedCompressedFileIsChecksumError) {
     bytes[bytes.size() / 2] ^= 0x55;
     put("repo/f.zst", bytes);
     ExpectedFile expected{"pg_data/base/1/16384", "20261121-235959F", stored->size, stored->checksum, {}};
-    Error e = errorOf([&] { fetchFile(*repo_, "f.zst", io::CompressType::Zst, *restore_, "x", expected, 8192); });
+    Error e = errorOf([&] {
+        fetchFile(*repo_, "f.zst", RepoCodec(io::CompressType::Zst), *restore_, "x", expected,
+                  8192);
+    });
     EXPECT_EQ(e.code(), ErrorCode::Checksum);
     EXPECT_TRUE(has(e.what(), "pg_data/base/1/16384")) << e.what();
     EXPECT_TRUE(has(e.what(), "20261121-235959F")) << e.what();
@@ -148,7 +156,10 @@ TEST_F(RepoFileTransfer, DamagedCompressedFileIsChecksumError) {
 
 TEST_F(RepoFileTransfer, MissingRepositoryFileIsFileMissing) {
     ExpectedFile expected{"pg_data/base/1/16384", "20261121-235959F", 0, std::string(64, '0'), {}};
-    Error e = errorOf([&] { fetchFile(*repo_, "nope.zst", io::CompressType::Zst, *restore_, "x", expected, 8192); });
+    Error e = errorOf([&] {
+        fetchFile(*repo_, "nope.zst", RepoCodec(io::CompressType::Zst), *restore_, "x", expected,
+                  8192);
+    });
     EXPECT_EQ(e.code(), ErrorCode::FileMissing);
     EXPECT_TRUE(has(e.what(), "pg_data/base/1/16384")) << e.what();
     EXPECT_TRUE(has(e.what(), root_ + "/repo/nope.zst")) << e.what();
@@ -165,11 +176,14 @@ TEST_F(RepoFileTransfer, Sha256ChecksumTypeStoresAndVerifies) {
     ASSERT_TRUE(stored);
     EXPECT_EQ(stored->checksum, io::checksumHex(io::ChecksumType::Sha256, bytes));
     ExpectedFile expected{"pg_data/base/1/16384", "20261121-235959F", stored->size, stored->checksum, {}};
-    fetchFile(*repo_, "f.zst", io::CompressType::Zst, *restore_, "ok", expected, 8192);
+    fetchFile(*repo_, "f.zst", RepoCodec(io::CompressType::Zst), *restore_, "ok", expected, 8192);
     EXPECT_EQ(get("restore/ok"), bytes);
 
     expected.checksum[0] = expected.checksum[0] == '0' ? '1' : '0';
-    Error e = errorOf([&] { fetchFile(*repo_, "f.zst", io::CompressType::Zst, *restore_, "bad", expected, 8192); });
+    Error e = errorOf([&] {
+        fetchFile(*repo_, "f.zst", RepoCodec(io::CompressType::Zst), *restore_, "bad", expected,
+                  8192);
+    });
     EXPECT_EQ(e.code(), ErrorCode::Checksum);
     EXPECT_TRUE(has(e.what(), "with SHA-256 " + expected.checksum)) << e.what();
     EXPECT_TRUE(has(e.what(), "with " + stored->checksum)) << e.what();
@@ -177,7 +191,10 @@ TEST_F(RepoFileTransfer, Sha256ChecksumTypeStoresAndVerifies) {
 
     // A recorded checksum of neither form: a Format error before anything is written.
     expected.checksum = "0123";
-    e = errorOf([&] { fetchFile(*repo_, "f.zst", io::CompressType::Zst, *restore_, "odd", expected, 8192); });
+    e = errorOf([&] {
+        fetchFile(*repo_, "f.zst", RepoCodec(io::CompressType::Zst), *restore_, "odd", expected,
+                  8192);
+    });
     EXPECT_EQ(e.code(), ErrorCode::Format);
     EXPECT_TRUE(has(e.what(), "pg_data/base/1/16384")) << e.what();
     EXPECT_FALSE(fs::exists(root_ + "/restore/odd"));
@@ -187,7 +204,7 @@ TEST_F(RepoFileTransfer, StoreBytes) {
     std::string label = "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n";
     for (io::CompressType type : {io::CompressType::Zst, io::CompressType::None}) {
         TransferOptions options;
-        options.compressType = type;
+        options.codec = RepoCodec(type, 3);
         StoredFile stored = storeBytes(label, *repo_, "backup_label", options);
         EXPECT_EQ(stored.size, label.size());
         EXPECT_EQ(stored.checksum, io::checksumHex(io::ChecksumType::Xxh3, label));
@@ -196,7 +213,7 @@ TEST_F(RepoFileTransfer, StoreBytes) {
             EXPECT_EQ(get("repo/backup_label"), label);
         }
         ExpectedFile expected{"pg_data/backup_label", "L", stored.size, stored.checksum, {}};
-        fetchFile(*repo_, "backup_label", type, *restore_, "backup_label", expected, 16);
+        fetchFile(*repo_, "backup_label", RepoCodec(type), *restore_, "backup_label", expected, 16);
         EXPECT_EQ(get("restore/backup_label"), label);
     }
 }
@@ -230,7 +247,8 @@ TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
         auto restoreWith = [&](const std::string& to) {
             storage::AsyncCloser closer(1);
             std::unique_ptr<FrameWriter> writer = behind ? std::make_unique<FrameWriter>(3) : nullptr;
-            FramedFetch fetch(*repo_, repoPath, *restore_, to, expected, frameBytes, stored.frames, &closer,
+            FramedFetch fetch(*repo_, repoPath, RepoCodec(io::CompressType::Zst), *restore_, to,
+                              expected, frameBytes, stored.frames, &closer,
                               FramedFetch::Mode::Create, writer.get());
             runParallel(3, fetch.frameCount(), [&](size_t k) { fetch.fetch(k); });
             if (writer) writer->finish();
@@ -285,7 +303,8 @@ TEST_F(RepoFileTransfer, FramedFileWithWrongChecksumFailsOnTheWritingThread) {
         FrameWriter writer(3, writingThreads);
         storage::AsyncCloser closer(1);
         auto e = errorOf([&] {
-            FramedFetch fetch(*repo_, repoPath, *restore_, "wrong", expected, frameBytes, stored.frames, &closer,
+            FramedFetch fetch(*repo_, repoPath, RepoCodec(io::CompressType::Zst), *restore_,
+                              "wrong", expected, frameBytes, stored.frames, &closer,
                               FramedFetch::Mode::Create, &writer);
             // The failure surfaces in a later frame's job or, after the last, in finish().
             try {
@@ -327,8 +346,8 @@ TEST_F(RepoFileTransfer, FramedFilePatchedInPlaceWritesOnlyDifferingPages) {
     ExpectedFile expected{"pg_data/base/1/16386", label, stored.size, stored.checksum, {}};
     auto patch = [&](const std::string& local) {
         put("restore/16386", local);
-        FramedFetch fetch(*repo_, repoPath, *restore_, "16386", expected, frameBytes, stored.frames, nullptr,
-                          FramedFetch::Mode::Patch);
+        FramedFetch fetch(*repo_, repoPath, RepoCodec(io::CompressType::Zst), *restore_, "16386",
+                          expected, frameBytes, stored.frames, nullptr, FramedFetch::Mode::Patch);
         runParallel(2, fetch.frameCount(), [&](size_t k) { fetch.fetch(k); });
         EXPECT_EQ(get("restore/16386"), bytes);
         return fetch.pagesWritten();
