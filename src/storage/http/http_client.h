@@ -20,9 +20,9 @@
 namespace backrest::storage::http {
 
 struct TlsOptions {
-    bool verify = true;   // repo1-storage-verify-tls: peer certificate and host name
-    std::string caFile;   // repo1-storage-ca-file
-    std::string caPath;   // repo1-storage-ca-path
+    bool verify = true;  // repo1-storage-verify-tls: peer certificate and host name
+    std::string caFile;  // repo1-storage-ca-file
+    std::string caPath;  // repo1-storage-ca-path
 };
 
 struct ClientOptions {
@@ -36,14 +36,14 @@ struct ClientOptions {
 };
 
 struct Request {
-    std::string method;  // GET, HEAD, PUT, POST, DELETE
-    std::string url;     // scheme://host[:port]/path?query, already encoded as signed
+    std::string method = {};  // GET, HEAD, PUT, POST, DELETE
+    std::string url = {};     // scheme://host[:port]/path?query, already encoded as signed
     // Sent as given; the driver signs exactly these. Content-Length is set from the body.
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::span<const uint8_t> body;
+    std::vector<std::pair<std::string, std::string>> headers = {};
+    std::span<const uint8_t> body = {};
     // Said in every error: "PUT 's3://bucket/path'". Never holds a secret or a query string
     // (an Azure SAS token is one).
-    std::string what;
+    std::string what = {};
     // May be sent again after a dropped connection, a timeout, 5xx, 429 or 503 SlowDown. A
     // request whose repetition changes the result is not (S3's CreateMultipartUpload is: each
     // starts a new upload; harmless, but the driver decides).
@@ -64,7 +64,7 @@ struct Response {
 using Signer = std::function<void(Request&)>;
 
 class Client {
-public:
+  public:
     explicit Client(ClientOptions options);
     ~Client();
     Client(const Client&) = delete;
@@ -78,7 +78,7 @@ public:
     // a connection (an easy handle) from the pool and gives it back.
     Response perform(Request request, const Signer& sign = {});
 
-private:
+  private:
     struct Handle;
     std::unique_ptr<Handle> takeHandle();
     void giveBack(std::unique_ptr<Handle> handle);
