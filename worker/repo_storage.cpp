@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "storage/posix.h"
+#include "worker/repo_storage_s3.h"
 
 namespace backrest::cmd {
 
@@ -21,6 +22,7 @@ std::unique_ptr<storage::Storage> makePosix(const Config& config) {
 std::unique_ptr<storage::Storage> makeRepoStorage(const Config& config) {
     std::string type = config.getString("repo1-type");
     if (type == "posix") return makePosix(config);
+    if (type == "s3") return makeS3Storage(config);
     // s3, azure, sftp: one line each here, and the driver's options in common/options.cpp.
     raise(ErrorCode::Option, "option 'repo1-type' has an unknown value '{}'", type);
 }

@@ -156,6 +156,6 @@ radosgw-admin -c "$CONF" -n client.admin user create --uid=backrest --display-na
 chmod 600 "$DIR/env"
 
 AWS_ACCESS_KEY_ID=$KEY AWS_SECRET_ACCESS_KEY=$SECRET AWS_DEFAULT_REGION=us-east-1 \
-    aws --endpoint-url "https://127.0.0.1:$RGW_PORT" --ca-bundle "$DIR/cert.pem" \
+    /usr/bin/aws --endpoint-url "https://127.0.0.1:$RGW_PORT" --ca-bundle "$DIR/cert.pem" \
     s3api create-bucket --bucket backrest-test >/dev/null
 echo "radosgw on https://127.0.0.1:$RGW_PORT, env in $DIR/env"

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <tuple>
 #include <fstream>
 #include <set>
 #include <utility>
@@ -215,6 +216,8 @@ void parseCommandLine(int argc, const char* const* argv, std::string& command,
 }
 
 void parseEnvironment(const char* const* envp, OptionValues& options) {
+    // Secrets in pgBackRest's spelling, applied after the loop: BACKREST_ wins whatever the order.
+    std::vector<std::tuple<const OptionDef*, std::string_view, std::string>> pgbackrestSecrets;
     for (; envp != nullptr && *envp != nullptr; ++envp) {
         std::string_view entry = *envp;
         size_t eq = entry.find('=');
@@ -223,6 +226,10 @@ void parseEnvironment(const char* const* envp, OptionValues& options) {
         if (entry.starts_with("PGBACKREST_") && eq != std::string_view::npos) {
             std::string var(entry.substr(0, eq));
             std::string name = translate(var.substr(11), '_', '-', lower);
+            if (const OptionDef* def = findOptionDef(name); def != nullptr && def->secret) {
+                pgbackrestSecrets.emplace_back(def, entry.substr(eq + 1), var);
+                continue;
+            }
             if (findOptionDef(name) || (isForeignOption(name) && !isHarmlessForeignOption(name)))
                 raise(ErrorCode::Option,
                       "environment variable {} is pgBackRest's spelling, which backrest does not read: rename it "
@@ -253,6 +260,10 @@ void parseEnvironment(const char* const* envp, OptionValues& options) {
             if (colon == std::string_view::npos) break;
             start = colon + 1;
         }
+    }
+    for (const auto& [def, value, var] : pgbackrestSecrets) {
+        if (options.contains(def->name)) continue;
+        options[std::string(def->name)].push_back(normalize(*def, value, fmt::format("environment variable {}", var)));
     }
 }
 
@@ -478,6 +489,7 @@ std::vector<std::string> Config::passThroughArgs() const {
     for (const auto& [name, value] : values_) {  // std::map: sorted by name, so stable
         if (value.source != OptionSource::CommandLine && value.source != OptionSource::Environment)
             continue;
+        if (const OptionDef* def = findOptionDef(name); def != nullptr && def->secret) continue;
         for (const auto& v : value.values) args.push_back(fmt::format("--{}={}", name, v));
     }
     return args;

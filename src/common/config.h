@@ -35,6 +35,10 @@ struct OptionDef {
     // For Integer and Size: accepted range, checked when parsing so a bad value fails before any work.
     int64_t minValue = std::numeric_limits<int64_t>::min();
     int64_t maxValue = std::numeric_limits<int64_t>::max();
+    // A key, secret or token: never passed on in arguments (passThroughArgs), where `ps` would
+    // show it; and pgBackRest's PGBACKREST_ spelling of its environment variable is read too, as
+    // credentials are often kept in the environment of a migrated host.
+    bool secret = false;
 };
 
 // Every option backrest knows, with its default. Used for parsing and for `help`.

@@ -9,6 +9,7 @@
 #include <cctype>
 
 #include "common/error.h"
+#include "storage/http/http_client.h"
 
 namespace backrest::storage::s3 {
 
@@ -33,17 +34,7 @@ std::string hmac(std::string_view key, std::string_view data) {
     return std::string(reinterpret_cast<const char*>(out), size);
 }
 
-// RFC 3986 as SigV4 wants: unreserved kept, the rest %XX upper case.
-std::string encode(std::string_view text) {
-    std::string out;
-    for (unsigned char c : text) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-            out += static_cast<char>(c);
-        else
-            out += fmt::format("%{:02X}", c);
-    }
-    return out;
-}
+std::string encode(std::string_view text) { return http::uriEncode(text, false); }
 
 std::string trim(std::string_view value) {
     size_t begin = value.find_first_not_of(" \t");
