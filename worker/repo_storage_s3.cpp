@@ -21,7 +21,8 @@ std::unique_ptr<storage::Storage> makeS3Storage(const Config& config) {
     std::string keyType = config.getString("repo1-s3-key-type");
     if (keyType != "shared")
         raise(ErrorCode::Option,
-              "option 'repo1-s3-key-type' is '{}', which backrest does not implement: set it to 'shared' and "
+              "option 'repo1-s3-key-type' is '{}', which backrest does not implement: set it to "
+              "'shared' and "
               "give repo1-s3-key and repo1-s3-key-secret",
               keyType);
 
@@ -29,7 +30,8 @@ std::unique_ptr<storage::Storage> makeS3Storage(const Config& config) {
     s.bucket = required(config, "repo1-s3-bucket", "");
     s.endpoint = required(config, "repo1-s3-endpoint", "");
     s.region = config.getString("repo1-s3-region");
-    s.credentials.key = required(config, "repo1-s3-key", " (config file, or BACKREST_REPO1_S3_KEY)");
+    s.credentials.key =
+        required(config, "repo1-s3-key", " (config file, or BACKREST_REPO1_S3_KEY)");
     s.credentials.secret =
         required(config, "repo1-s3-key-secret", " (config file, or BACKREST_REPO1_S3_KEY_SECRET)");
     s.credentials.token = config.find("repo1-s3-token").value_or("");

@@ -8,9 +8,9 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <tuple>
 #include <fstream>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "common/error.h"
@@ -263,7 +263,8 @@ void parseEnvironment(const char* const* envp, OptionValues& options) {
     }
     for (const auto& [def, value, var] : pgbackrestSecrets) {
         if (options.contains(def->name)) continue;
-        options[std::string(def->name)].push_back(normalize(*def, value, fmt::format("environment variable {}", var)));
+        options[std::string(def->name)].push_back(
+            normalize(*def, value, fmt::format("environment variable {}", var)));
     }
 }
 

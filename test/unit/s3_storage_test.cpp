@@ -1,11 +1,12 @@
 // The S3 driver against radosgw (BACKREST_TEST_S3_ENV, scripts/test-servers/radosgw.sh): what
 // repository code relies on, in the driver's own terms (ranges, multipart, pages, batches).
+#include "storage/s3/s3_storage.h"
+
 #include <gtest/gtest.h>
 
 #include <numeric>
 
 #include "common/error.h"
-#include "storage/s3/s3_storage.h"
 #include "storage_drivers.h"
 
 namespace backrest::test {
@@ -25,17 +26,20 @@ std::span<const uint8_t> bytes(const std::string& text) {
     return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
 
-std::string readRange(Storage& s, const std::string& path, ReadRange range, size_t bufSize = 65536) {
+std::string readRange(Storage& s, const std::string& path, ReadRange range,
+                      size_t bufSize = 65536) {
     auto in = s.openRead(path, false, range);
     std::string out, buf(bufSize, '\0');
-    while (size_t n = in->read({reinterpret_cast<uint8_t*>(buf.data()), buf.size()})) out.append(buf, 0, n);
+    while (size_t n = in->read({reinterpret_cast<uint8_t*>(buf.data()), buf.size()}))
+        out.append(buf, 0, n);
     return out;
 }
 
 class S3StorageTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
-        auto settings = test::s3TestSettings(::testing::UnitTest::GetInstance()->current_test_info()->name());
+        auto settings =
+            test::s3TestSettings(::testing::UnitTest::GetInstance()->current_test_info()->name());
         if (!settings) GTEST_SKIP() << "BACKREST_TEST_S3_ENV unset: no radosgw to test against";
         settings->readChunk = 1 << 20;  // several GETs per file below
         settings_ = *settings;
@@ -60,7 +64,8 @@ TEST_F(S3StorageTest, SmallAndMultipartWritesReadBackWholeAndInRanges) {
     EXPECT_EQ(s3_->info("a/large")->size, large.size());
     EXPECT_EQ(readRange(*s3_, "a/large", {}), large);
     EXPECT_EQ(readRange(*s3_, "a/large", {5000000, 3000000}), large.substr(5000000, 3000000));
-    EXPECT_EQ(readRange(*s3_, "a/large", {large.size() - 10, 100}), large.substr(large.size() - 10));
+    EXPECT_EQ(readRange(*s3_, "a/large", {large.size() - 10, 100}),
+              large.substr(large.size() - 10));
 
     writeAll(*s3_, "a/empty", "");
     EXPECT_EQ(readAll(*s3_, "a/empty"), "");
@@ -82,7 +87,8 @@ TEST_F(S3StorageTest, MissingFileNamesTheObject) {
         FAIL();
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::FileMissing);
-        EXPECT_NE(std::string(e.what()).find("s3://" + settings_.bucket + "/" + settings_.prefix + "/no/such/file"),
+        EXPECT_NE(std::string(e.what()).find("s3://" + settings_.bucket + "/" + settings_.prefix +
+                                             "/no/such/file"),
                   std::string::npos)
             << e.what();
     }

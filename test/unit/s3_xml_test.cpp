@@ -15,7 +15,7 @@ TEST(S3Xml, ErrorBody) {
     ASSERT_TRUE(error);
     EXPECT_EQ(error->code, "NoSuchBucket");
     EXPECT_EQ(error->message, "");
-    EXPECT_FALSE(parseError(""));                                   // a HEAD's 404
+    EXPECT_FALSE(parseError(""));                                       // a HEAD's 404
     EXPECT_FALSE(parseError("<html><body>Bad Gateway</body></html>"));  // a proxy's page
 }
 
@@ -48,12 +48,14 @@ TEST(S3Xml, LastPageHasNoToken) {
 }
 
 TEST(S3Xml, UploadId) {
-    EXPECT_EQ(parseUploadId(R"(<?xml version="1.0" encoding="UTF-8"?><InitiateMultipartUploadResult )"
-                            R"(xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>backrest-test</Bucket>)"
-                            R"(<Key>p/m</Key><UploadId>2~-FgNi-qGIJShYh4ATX30PMuInOJNTdJ</UploadId>)"
-                            R"(</InitiateMultipartUploadResult>)",
-                            "start"),
-              "2~-FgNi-qGIJShYh4ATX30PMuInOJNTdJ");
+    EXPECT_EQ(
+        parseUploadId(
+            R"(<?xml version="1.0" encoding="UTF-8"?><InitiateMultipartUploadResult )"
+            R"(xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>backrest-test</Bucket>)"
+            R"(<Key>p/m</Key><UploadId>2~-FgNi-qGIJShYh4ATX30PMuInOJNTdJ</UploadId>)"
+            R"(</InitiateMultipartUploadResult>)",
+            "start"),
+        "2~-FgNi-qGIJShYh4ATX30PMuInOJNTdJ");
 }
 
 TEST(S3Xml, DeleteErrors) {

@@ -50,7 +50,9 @@ std::optional<storage::s3::S3Settings> s3TestSettings(const std::string& testNam
 DriverStorage makeS3TestStorage(const std::string& testName) {
     auto settings = s3TestSettings(testName);
     if (!settings)
-        return {nullptr, "BACKREST_TEST_S3_ENV does not name the env file of scripts/test-servers/radosgw.sh"};
+        return {
+            nullptr,
+            "BACKREST_TEST_S3_ENV does not name the env file of scripts/test-servers/radosgw.sh"};
     return {std::make_unique<storage::s3::S3Storage>(std::move(*settings)), ""};
 }
 

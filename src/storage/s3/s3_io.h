@@ -13,8 +13,8 @@ class S3Storage;
 // Ranged GETs of readChunk bytes, one at a time as they are read: memory holds one chunk, never
 // the object. A missing object (404 at the first GET): nullptr when ignoreMissing, else
 // FileMissingError naming s3://bucket/key.
-std::unique_ptr<StorageRead> openS3Read(S3Storage& storage, const std::string& key, bool ignoreMissing,
-                                        const ReadRange& range);
+std::unique_ptr<StorageRead> openS3Read(S3Storage& storage, const std::string& key,
+                                        bool ignoreMissing, const ReadRange& range);
 
 // One PUT at close for up to partSize bytes; beyond, a multipart upload with up to partsInFlight
 // parts sent at once, completed at close and aborted if the writer is destroyed before (so no

@@ -12,10 +12,14 @@ namespace backrest::storage::s3 {
 namespace {
 
 class S3Read : public StorageRead {
-public:
+  public:
     S3Read(S3Storage& storage, std::string key, const ReadRange& range)
-        : storage_(storage), key_(std::move(key)), path_(storage.url(key_)), start_(range.offset),
-          length_(range.length), position_(range.offset) {}
+        : storage_(storage),
+          key_(std::move(key)),
+          path_(storage.url(key_)),
+          start_(range.offset),
+          length_(range.length),
+          position_(range.offset) {}
 
     // The first chunk: false when the object does not exist.
     bool open() { return fetch(); }
@@ -26,8 +30,8 @@ public:
             if (used_ == chunk_.size()) {
                 if (eof_) break;
                 if (!fetch())
-                    raise(ErrorCode::FileMissing, "'{}' was removed while it was read (at offset {})", path_,
-                          position_);
+                    raise(ErrorCode::FileMissing,
+                          "'{}' was removed while it was read (at offset {})", path_, position_);
                 if (chunk_.empty()) break;
             }
             size_t n = std::min(buf.size() - done, chunk_.size() - used_);
@@ -47,7 +51,7 @@ public:
 
     const std::string& path() const override { return path_; }
 
-private:
+  private:
     // The next chunk from position_; false on 404.
     bool fetch() {
         chunk_.clear();
@@ -66,9 +70,11 @@ private:
             return true;
         }
         auto response = storage_.request(
-            "GET", key_, {}, {}, {{"Range", fmt::format("bytes={}-{}", position_, position_ + want - 1)}});
+            "GET", key_, {}, {},
+            {{"Range", fmt::format("bytes={}-{}", position_, position_ + want - 1)}});
         if (response.status == 404) return false;
-        // A range starting at or past the end (an empty object, a range beyond it): nothing to read.
+        // A range starting at or past the end (an empty object, a range beyond it): nothing to
+        // read.
         if (response.status == 416) {
             eof_ = true;
             return true;
@@ -84,7 +90,8 @@ private:
         } else if (auto* range = response.header("content-range")) {
             // "bytes 0-9/1234": the object's size, so the reader stops without one more GET.
             size_t slash = range->rfind('/');
-            if (slash != std::string::npos && (*range)[slash + 1] != '*') size_ = std::stoull(range->substr(slash + 1));
+            if (slash != std::string::npos && (*range)[slash + 1] != '*')
+                size_ = std::stoull(range->substr(slash + 1));
         }
         chunk_ = std::move(response.body);
         position_ += chunk_.size();
@@ -110,12 +117,13 @@ private:
 
 }  // namespace
 
-std::unique_ptr<StorageRead> openS3Read(S3Storage& storage, const std::string& key, bool ignoreMissing,
-                                        const ReadRange& range) {
+std::unique_ptr<StorageRead> openS3Read(S3Storage& storage, const std::string& key,
+                                        bool ignoreMissing, const ReadRange& range) {
     auto reader = std::make_unique<S3Read>(storage, key, range);
     if (reader->open()) return reader;
     if (ignoreMissing) return nullptr;
-    raise(ErrorCode::FileMissing, "unable to open '{}' for reading: the object does not exist", storage.url(key));
+    raise(ErrorCode::FileMissing, "unable to open '{}' for reading: the object does not exist",
+          storage.url(key));
 }
 
 }  // namespace backrest::storage::s3

@@ -19,9 +19,11 @@ std::string md5Base64(std::span<const uint8_t> bytes) {
     uint8_t digest[EVP_MAX_MD_SIZE];
     unsigned size = 0;
     if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_md5(), nullptr) != 1)
-        raise(ErrorCode::Crypto, "MD5 failed in OpenSSL while building an S3 DeleteObjects request");
+        raise(ErrorCode::Crypto,
+              "MD5 failed in OpenSSL while building an S3 DeleteObjects request");
     std::string out(4 * ((size + 2) / 3) + 1, '\0');
-    int length = EVP_EncodeBlock(reinterpret_cast<uint8_t*>(out.data()), digest, static_cast<int>(size));
+    int length =
+        EVP_EncodeBlock(reinterpret_cast<uint8_t*>(out.data()), digest, static_cast<int>(size));
     out.resize(static_cast<size_t>(length));
     return out;
 }
@@ -33,7 +35,8 @@ std::span<const uint8_t> bytesOf(const std::string& text) {
 }  // namespace
 
 S3Storage::S3Storage(S3Settings settings) : settings_(std::move(settings)) {
-    while (!settings_.prefix.empty() && settings_.prefix.front() == '/') settings_.prefix.erase(0, 1);
+    while (!settings_.prefix.empty() && settings_.prefix.front() == '/')
+        settings_.prefix.erase(0, 1);
     while (!settings_.prefix.empty() && settings_.prefix.back() == '/') settings_.prefix.pop_back();
     http::ClientOptions options;
     options.tls = settings_.tls;
@@ -57,10 +60,13 @@ std::string S3Storage::url(const std::string& key) const {
     return fmt::format("s3://{}/{}", settings_.bucket, key);
 }
 
-std::string S3Storage::fullPath(const std::string& path) const { return url(key(path)); }
+std::string S3Storage::fullPath(const std::string& path) const {
+    return url(key(path));
+}
 
-http::Response S3Storage::request(const std::string& method, const std::string& key, const Params& query,
-                                  std::span<const uint8_t> body, Params headers, bool idempotent) {
+http::Response S3Storage::request(const std::string& method, const std::string& key,
+                                  const Params& query, std::span<const uint8_t> body,
+                                  Params headers, bool idempotent) {
     const S3Settings& s = settings_;
     std::string hostName = s.pathStyle ? s.endpoint : s.bucket + "." + s.endpoint;
     std::string hostHeader = s.port == 443 ? hostName : fmt::format("{}:{}", hostName, s.port);
@@ -71,7 +77,8 @@ http::Response S3Storage::request(const std::string& method, const std::string& 
 
     http::Request req;
     req.method = method;
-    req.url = fmt::format("https://{}:{}{}{}{}", connect, s.port, uri, queryText.empty() ? "" : "?", queryText);
+    req.url = fmt::format("https://{}:{}{}{}{}", connect, s.port, uri, queryText.empty() ? "" : "?",
+                          queryText);
     req.headers = std::move(headers);
     req.headers.emplace_back("host", hostHeader);
     req.body = body;
@@ -94,17 +101,19 @@ void S3Storage::raiseFor(const http::Response& response, const std::string& what
     if (code == "SignatureDoesNotMatch" || code == "InvalidAccessKeyId" || code == "InvalidToken" ||
         code == "ExpiredToken" || (response.status == 403 && code == "AccessDenied"))
         raise(ErrorCode::RepoAuth,
-              "{}: {} refused the credentials (S3 error {}{}{}): check repo1-s3-key, repo1-s3-key-secret "
+              "{}: {} refused the credentials (S3 error {}{}{}): check repo1-s3-key, "
+              "repo1-s3-key-secret "
               "and repo1-s3-token",
               what, repository, code, message.empty() ? "" : ": ", message);
     if (code == "QuotaExceeded")
         raise(ErrorCode::RepoStorage,
-              "{}: {} is out of quota (S3 error QuotaExceeded{}{}): free space in the bucket (expire old "
+              "{}: {} is out of quota (S3 error QuotaExceeded{}{}): free space in the bucket "
+              "(expire old "
               "backups) or raise the bucket's or user's quota",
               what, repository, message.empty() ? "" : ": ", message);
     if (code.empty())
-        raise(ErrorCode::RepoStorage, "{}: {} answered HTTP {} without an S3 error: '{}'", what, repository,
-              response.status, response.body.substr(0, 200));
+        raise(ErrorCode::RepoStorage, "{}: {} answered HTTP {} without an S3 error: '{}'", what,
+              repository, response.status, response.body.substr(0, 200));
     raise(ErrorCode::RepoStorage, "{}: {} answered HTTP {} (S3 error {}{}{})", what, repository,
           response.status, code, message.empty() ? "" : ": ", message);
 }
@@ -125,8 +134,10 @@ std::optional<FileInfo> S3Storage::info(const std::string& path, bool) {
         if (response.status / 100 == 2) {
             FileInfo result;
             result.name = path;
-            if (auto* length = response.header("content-length")) result.size = std::stoull(*length);
-            if (auto* modified = response.header("last-modified")) result.mtime = parseHttpTime(*modified);
+            if (auto* length = response.header("content-length"))
+                result.size = std::stoull(*length);
+            if (auto* modified = response.header("last-modified"))
+                result.mtime = parseHttpTime(*modified);
             return result;
         }
         if (response.status != 404) raiseFor(response, fmt::format("HEAD '{}'", url(k)));
@@ -151,14 +162,17 @@ std::vector<FileInfo> S3Storage::list(const std::string& path, bool ignoreMissin
     std::string token;
     std::string what = fmt::format("list '{}'", url(prefix));
     do {
-        Params query{{"list-type", "2"}, {"prefix", prefix}, {"delimiter", "/"},
+        Params query{{"list-type", "2"},
+                     {"prefix", prefix},
+                     {"delimiter", "/"},
                      {"max-keys", std::to_string(settings_.listPageSize)}};
         if (!token.empty()) query.emplace_back("continuation-token", token);
         auto response = request("GET", "", query);
         if (response.status / 100 != 2) raiseFor(response, what);
         auto page = parseList(response.body, what);
         for (const auto& object : page.objects) {
-            if (object.key.size() <= prefix.size()) continue;  // the prefix itself, as a "directory" marker
+            if (object.key.size() <= prefix.size())
+                continue;  // the prefix itself, as a "directory" marker
             FileInfo entry;
             entry.name = object.key.substr(prefix.size());
             entry.size = object.size;
@@ -193,7 +207,9 @@ std::vector<std::string> S3Storage::listKeys(const std::string& prefix) {
     std::string token;
     std::string what = fmt::format("list '{}'", url(prefix));
     do {
-        Params query{{"list-type", "2"}, {"prefix", prefix}, {"max-keys", std::to_string(settings_.listPageSize)}};
+        Params query{{"list-type", "2"},
+                     {"prefix", prefix},
+                     {"max-keys", std::to_string(settings_.listPageSize)}};
         if (!token.empty()) query.emplace_back("continuation-token", token);
         auto response = request("GET", "", query);
         if (response.status / 100 != 2) raiseFor(response, what);
@@ -208,16 +224,19 @@ void S3Storage::deleteKeys(const std::vector<std::string>& keys) {
     for (size_t start = 0; start < keys.size(); start += kDeleteBatch) {
         size_t end = std::min(keys.size(), start + kDeleteBatch);
         std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Delete><Quiet>true</Quiet>";
-        for (size_t i = start; i < end; ++i) body += "<Object><Key>" + xmlEscape(keys[i]) + "</Key></Object>";
+        for (size_t i = start; i < end; ++i)
+            body += "<Object><Key>" + xmlEscape(keys[i]) + "</Key></Object>";
         body += "</Delete>";
-        auto response = request("POST", "", {{"delete", ""}}, bytesOf(body), {{"Content-MD5", md5Base64(bytesOf(body))}});
-        std::string what = fmt::format("delete {} objects under '{}'", end - start, url(keys[start]));
+        auto response = request("POST", "", {{"delete", ""}}, bytesOf(body),
+                                {{"Content-MD5", md5Base64(bytesOf(body))}});
+        std::string what =
+            fmt::format("delete {} objects under '{}'", end - start, url(keys[start]));
         if (response.status / 100 != 2) raiseFor(response, what);
         auto errors = parseDeleteErrors(response.body, what);
         for (const auto& [failed, error] : errors) {
             if (error.code == "NoSuchKey") continue;  // gone already: what was asked
-            raise(ErrorCode::RepoStorage, "unable to delete '{}': S3 error {}: {}", url(failed), error.code,
-                  error.message);
+            raise(ErrorCode::RepoStorage, "unable to delete '{}': S3 error {}: {}", url(failed),
+                  error.code, error.message);
         }
     }
 }

@@ -18,19 +18,20 @@ std::span<const uint8_t> bytesOf(const std::string& text) {
 }
 
 class S3Write : public StorageWrite {
-public:
+  public:
     S3Write(S3Storage& storage, std::string key)
         : storage_(storage), key_(std::move(key)), path_(storage.url(key_)) {}
 
     ~S3Write() override {
         if (uploadId_.empty() || closed_) return;
-        // Destroyed before close: the parts in flight finish (their threads use this object), then the
-        // upload is aborted so that its parts are not kept (and billed) by the server.
+        // Destroyed before close: the parts in flight finish (their threads use this object), then
+        // the upload is aborted so that its parts are not kept (and billed) by the server.
         for (auto& part : inFlight_) part.wait();
         try {
             auto response = storage_.request("DELETE", key_, {{"uploadId", uploadId_}});
             if (response.status / 100 != 2 && response.status != 404)
-                logWarn("unable to abort the multipart upload of '{}': HTTP {}", path_, response.status);
+                logWarn("unable to abort the multipart upload of '{}': HTTP {}", path_,
+                        response.status);
         } catch (const std::exception& e) {
             logWarn("unable to abort the multipart upload of '{}': {}", path_, e.what());
         }
@@ -51,7 +52,8 @@ public:
         if (uploadId_.empty()) {
             // Small: one PUT, the object appears whole.
             auto response = storage_.request("PUT", key_, {}, bytesOf(buffer_));
-            if (response.status / 100 != 2) storage_.raiseFor(response, fmt::format("PUT '{}'", path_));
+            if (response.status / 100 != 2)
+                storage_.raiseFor(response, fmt::format("PUT '{}'", path_));
             closed_ = true;
             return;
         }
@@ -59,9 +61,11 @@ public:
         while (!inFlight_.empty()) collect();
         std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><CompleteMultipartUpload>";
         for (size_t i = 0; i < etags_.size(); ++i)
-            body += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", i + 1, xmlEscape(etags_[i]));
+            body += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", i + 1,
+                                xmlEscape(etags_[i]));
         body += "</CompleteMultipartUpload>";
-        std::string what = fmt::format("complete the multipart upload of '{}' ({} parts)", path_, etags_.size());
+        std::string what =
+            fmt::format("complete the multipart upload of '{}' ({} parts)", path_, etags_.size());
         auto response = storage_.request("POST", key_, {{"uploadId", uploadId_}}, bytesOf(body));
         if (response.status / 100 != 2) storage_.raiseFor(response, what);
         // S3 may answer 200 and put an error in the body (the completion failed after it began).
@@ -71,7 +75,7 @@ public:
 
     const std::string& path() const override { return path_; }
 
-private:
+  private:
     void sendPart() {
         if (uploadId_.empty()) {
             // Not idempotent: each request starts a new upload (a retry would leave one behind).
@@ -85,12 +89,14 @@ private:
         auto part = std::make_shared<std::string>(std::move(buffer_));
         buffer_.clear();
         inFlight_.push_back(std::async(std::launch::async, [this, number, part] {
-            auto response = storage_.request("PUT", key_, {{"partNumber", std::to_string(number)}, {"uploadId", uploadId_}},
-                                             bytesOf(*part));
+            auto response = storage_.request(
+                "PUT", key_, {{"partNumber", std::to_string(number)}, {"uploadId", uploadId_}},
+                bytesOf(*part));
             std::string what = fmt::format("PUT part {} of '{}'", number, path_);
             if (response.status / 100 != 2) storage_.raiseFor(response, what);
             auto* etag = response.header("etag");
-            if (etag == nullptr) raise(ErrorCode::RepoStorage, "{}: the server's reply has no ETag", what);
+            if (etag == nullptr)
+                raise(ErrorCode::RepoStorage, "{}: the server's reply has no ETag", what);
             return *etag;
         }));
     }

@@ -34,7 +34,9 @@ std::string hmac(std::string_view key, std::string_view data) {
     return std::string(reinterpret_cast<const char*>(out), size);
 }
 
-std::string encode(std::string_view text) { return http::uriEncode(text, false); }
+std::string encode(std::string_view text) {
+    return http::uriEncode(text, false);
+}
 
 std::string trim(std::string_view value) {
     size_t begin = value.find_first_not_of(" \t");
@@ -51,7 +53,8 @@ std::string trim(std::string_view value) {
 
 std::string lower(std::string_view text) {
     std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     return out;
 }
 
@@ -77,7 +80,9 @@ std::string canonicalQuery(const Params& query) {
 }
 
 SigV4::SigV4(Credentials credentials, std::string region, std::string service)
-    : credentials_(std::move(credentials)), region_(std::move(region)), service_(std::move(service)) {}
+    : credentials_(std::move(credentials)),
+      region_(std::move(region)),
+      service_(std::move(service)) {}
 
 std::string SigV4::signingKey(const std::string& date) {
     std::lock_guard lock(mutex_);
@@ -93,7 +98,8 @@ std::string SigV4::signingKey(const std::string& date) {
 
 std::string SigV4::authorization(const CanonicalRequest& request, const std::string& amzDate) {
     std::vector<std::pair<std::string, std::string>> headers;
-    for (const auto& [name, value] : request.headers) headers.emplace_back(lower(name), trim(value));
+    for (const auto& [name, value] : request.headers)
+        headers.emplace_back(lower(name), trim(value));
     std::sort(headers.begin(), headers.end());
 
     std::string canonicalHeaders, signedHeaders;
@@ -102,20 +108,22 @@ std::string SigV4::authorization(const CanonicalRequest& request, const std::str
         if (!signedHeaders.empty()) signedHeaders += ';';
         signedHeaders += name;
     }
-    std::string canonical = fmt::format("{}\n{}\n{}\n{}\n{}\n{}", request.method, request.uri, request.query,
-                                        canonicalHeaders, signedHeaders, request.payloadHash);
+    std::string canonical =
+        fmt::format("{}\n{}\n{}\n{}\n{}\n{}", request.method, request.uri, request.query,
+                    canonicalHeaders, signedHeaders, request.payloadHash);
     std::string date = amzDate.substr(0, 8);
     std::string scope = fmt::format("{}/{}/{}/aws4_request", date, region_, service_);
-    std::string toSign = fmt::format("AWS4-HMAC-SHA256\n{}\n{}\n{}", amzDate, scope, sha256Hex(canonical));
+    std::string toSign =
+        fmt::format("AWS4-HMAC-SHA256\n{}\n{}\n{}", amzDate, scope, sha256Hex(canonical));
     std::string signature = hmac(signingKey(date), toSign);
-    return fmt::format("AWS4-HMAC-SHA256 Credential={}/{},SignedHeaders={},Signature={}", credentials_.key,
-                       scope, signedHeaders,
+    return fmt::format("AWS4-HMAC-SHA256 Credential={}/{},SignedHeaders={},Signature={}",
+                       credentials_.key, scope, signedHeaders,
                        hex(reinterpret_cast<const uint8_t*>(signature.data()), signature.size()));
 }
 
 void SigV4::sign(const std::string& method, const std::string& uri, const std::string& query,
-                 std::vector<std::pair<std::string, std::string>>& headers, const std::string& payloadHash,
-                 std::time_t now) {
+                 std::vector<std::pair<std::string, std::string>>& headers,
+                 const std::string& payloadHash, std::time_t now) {
     std::tm tm{};
     gmtime_r(&now, &tm);
     char amzDate[32];
@@ -129,7 +137,8 @@ void SigV4::sign(const std::string& method, const std::string& uri, const std::s
     });
     headers.emplace_back("x-amz-date", amzDate);
     headers.emplace_back("x-amz-content-sha256", payloadHash);
-    if (!credentials_.token.empty()) headers.emplace_back("x-amz-security-token", credentials_.token);
+    if (!credentials_.token.empty())
+        headers.emplace_back("x-amz-security-token", credentials_.token);
     CanonicalRequest request{method, uri, query, headers, payloadHash};
     headers.emplace_back("Authorization", authorization(request, amzDate));
 }

@@ -40,7 +40,7 @@ struct Credentials {
 };
 
 class SigV4 {
-public:
+  public:
     SigV4(Credentials credentials, std::string region, std::string service = "s3");
 
     // The Authorization header's value for `request` at `amzDate` (YYYYMMDD'T'HHMMSS'Z').
@@ -49,12 +49,12 @@ public:
     // Signs a request about to be sent: sets x-amz-date (now), x-amz-content-sha256,
     // x-amz-security-token (with a token) and Authorization in `headers`, which must hold host.
     void sign(const std::string& method, const std::string& uri, const std::string& query,
-              std::vector<std::pair<std::string, std::string>>& headers, const std::string& payloadHash,
-              std::time_t now);
+              std::vector<std::pair<std::string, std::string>>& headers,
+              const std::string& payloadHash, std::time_t now);
 
     const std::string& key() const { return credentials_.key; }
 
-private:
+  private:
     // HMAC chain from the secret, the date, region and service: the same all day, so computed
     // once a day (four HMACs per request saved).
     std::string signingKey(const std::string& date);

@@ -1,8 +1,7 @@
 #include "storage/s3/xml.h"
 
-#include <pugixml.hpp>
-
 #include <ctime>
+#include <pugixml.hpp>
 
 #include "common/error.h"
 
@@ -13,8 +12,8 @@ namespace {
 pugi::xml_document load(const std::string& body, const std::string& what, const char* root) {
     pugi::xml_document doc;
     if (!doc.load_buffer(body.data(), body.size()) || !doc.child(root))
-        raise(ErrorCode::Format, "{}: the server's reply is not an S3 {} document: '{}'", what, root,
-              body.substr(0, 200));
+        raise(ErrorCode::Format, "{}: the server's reply is not an S3 {} document: '{}'", what,
+              root, body.substr(0, 200));
     return doc;
 }
 
@@ -39,7 +38,8 @@ ListPage parseList(const std::string& body, const std::string& what) {
         entry.mtime = parseIsoTime(item.child_value("LastModified"));
         page.objects.push_back(std::move(entry));
     }
-    for (pugi::xml_node item : result.children("CommonPrefixes")) page.prefixes.emplace_back(item.child_value("Prefix"));
+    for (pugi::xml_node item : result.children("CommonPrefixes"))
+        page.prefixes.emplace_back(item.child_value("Prefix"));
     if (std::string(result.child_value("IsTruncated")) == "true")
         page.continuationToken = result.child_value("NextContinuationToken");
     return page;
@@ -48,15 +48,19 @@ ListPage parseList(const std::string& body, const std::string& what) {
 std::string parseUploadId(const std::string& body, const std::string& what) {
     auto doc = load(body, what, "InitiateMultipartUploadResult");
     std::string id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
-    if (id.empty()) raise(ErrorCode::Format, "{}: the server's reply holds no UploadId: '{}'", what, body.substr(0, 200));
+    if (id.empty())
+        raise(ErrorCode::Format, "{}: the server's reply holds no UploadId: '{}'", what,
+              body.substr(0, 200));
     return id;
 }
 
-std::vector<std::pair<std::string, S3Error>> parseDeleteErrors(const std::string& body, const std::string& what) {
+std::vector<std::pair<std::string, S3Error>> parseDeleteErrors(const std::string& body,
+                                                               const std::string& what) {
     auto doc = load(body, what, "DeleteResult");
     std::vector<std::pair<std::string, S3Error>> errors;
     for (pugi::xml_node item : doc.child("DeleteResult").children("Error"))
-        errors.push_back({item.child_value("Key"), S3Error{item.child_value("Code"), item.child_value("Message")}});
+        errors.push_back({item.child_value("Key"),
+                          S3Error{item.child_value("Code"), item.child_value("Message")}});
     return errors;
 }
 
@@ -76,12 +80,23 @@ std::string xmlEscape(const std::string& text) {
     std::string out;
     for (char c : text) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&apos;"; break;
-            default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&apos;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;

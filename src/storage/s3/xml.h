@@ -1,5 +1,6 @@
 // The XML bodies S3 answers with, parsed with pugixml (Debian's libpugixml: small, no
-// dependencies, a DOM is right for bodies of at most 1000 entries). Only the fields the driver uses.
+// dependencies, a DOM is right for bodies of at most 1000 entries). Only the fields the driver
+// uses.
 #pragma once
 
 #include <cstdint>
@@ -37,11 +38,13 @@ ListPage parseList(const std::string& body, const std::string& what);
 std::string parseUploadId(const std::string& body, const std::string& what);
 
 // DeleteResult: the keys S3 could not delete, each with its error.
-std::vector<std::pair<std::string, S3Error>> parseDeleteErrors(const std::string& body, const std::string& what);
+std::vector<std::pair<std::string, S3Error>> parseDeleteErrors(const std::string& body,
+                                                               const std::string& what);
 
 // "2026-12-05T10:37:33.123Z" (a listing's LastModified) → seconds since the epoch; 0 if unreadable.
 int64_t parseIsoTime(const std::string& text);
-// "Sat, 05 Dec 2026 10:37:33 GMT" (Last-Modified header) → seconds since the epoch; 0 if unreadable.
+// "Sat, 05 Dec 2026 10:37:33 GMT" (Last-Modified header) → seconds since the epoch; 0 if
+// unreadable.
 int64_t parseHttpTime(const std::string& text);
 
 // Escapes &, <, >, " and ' for an XML body (keys in DeleteObjects).
