@@ -6,13 +6,14 @@
 #   radosgw.sh start <dir> <port-base>  starts it; writes <dir>/env (S3_ENDPOINT, S3_PORT,
 #                                       S3_BUCKET, S3_KEY, S3_SECRET, S3_CA, S3_REGION)
 #   radosgw.sh stop <dir>               kills what start started and removes <dir>
-#   radosgw.sh stop-rgw <dir>           kills radosgw only (a fault test); start-rgw restarts it
+#   radosgw.sh stop-rgw <dir>           stops radosgw only (a fault test); start-rgw restarts it
+#   radosgw.sh kill-rgw <dir>           kill -9 of radosgw (connections dropped mid-request)
 #
 # Ports: <port-base> radosgw (TLS), +1 monitor. stop is idempotent and safe from a trap.
 # Needs ceph-mon, ceph-osd, radosgw, openssl, awscli (scripts/install-deps.sh).
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop|stop-rgw|start-rgw <dir> [port-base]" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|stop-rgw|kill-rgw|start-rgw <dir> [port-base]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 CMD=$1
 DIR=$2
@@ -57,6 +58,15 @@ stop)
     ;;
 stop-rgw)
     killpid "$DIR/run/rgw.pid"
+    exit 0
+    ;;
+kill-rgw)
+    if [ -f "$DIR/run/rgw.pid" ]; then
+        pid=$(cat "$DIR/run/rgw.pid")
+        rm -f "$DIR/run/rgw.pid"
+        kill -9 "$pid" 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
     exit 0
     ;;
 start-rgw)

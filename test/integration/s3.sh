@@ -153,18 +153,19 @@ pg_stop "$REST"
 # ---- radosgw killed mid-backup: a clear error, then the next backup works ----
 must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -i -s 20 -q postgres
 BEFORE=$(br info --output=json | grep -o '"label":"[^"]*"' | wc -l)
-LABELS_BEFORE=$(keys repo/backup/main/ | cut -d/ -f4 | sort -u)
 # Uncompressed, so that the copy lasts long enough (seconds) to be cut.
 as_pg "$BR" --config="$CONF" --stanza=main backup --type=full --start-fast --compress-type=none \
     >"$IT_TMP/killed.out" 2>&1 &
 BACKUP_PID=$!
-# Started: the new backup's first objects are in the bucket.
-for _ in $(seq 100); do
-    [ "$(keys repo/backup/main/ | cut -d/ -f4 | sort -u)" != "$LABELS_BEFORE" ] && break
-    sleep 0.2
+# Copying: pg_backup_start has returned (its query is the backup's connection's last one).
+for _ in $(seq 300); do
+    [ "$(psql_at $PORT "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%FROM pg_backup_start(%'
+        AND pid <> pg_backend_pid()")" -gt 0 ] && break
+    sleep 0.1
 done
+sleep 1
 PS_DURING=$(ps -eo args)
-must bash "$RGW_SH" stop-rgw "$RGW_DIR"
+must bash "$RGW_SH" kill-rgw "$RGW_DIR"
 wait $BACKUP_PID
 RC=$?
 OUT=$(cat "$IT_TMP/killed.out")
