@@ -261,3 +261,16 @@ EOF
 else
     fail "pgBackRest 2.45 is not installed (scripts/install-deps.sh)"
 fi
+
+# ---- A bucket over its quota: a clear error, and no backup taken for good ----
+# Last: every write to the bucket fails from here on.
+RGW_ADMIN=(radosgw-admin -c "$RGW_DIR/ceph.conf" -n client.admin)
+COUNT_BEFORE=$(br info --output=json | grep -o '"label":"[^"]*"' | wc -l)
+must "${RGW_ADMIN[@]}" quota set --quota-scope=bucket --uid=backrest --max-size=4194304
+must "${RGW_ADMIN[@]}" quota enable --quota-scope=bucket --uid=backrest
+expect_exit "backup into a bucket over its quota fails as RepoStorageError" 46 \
+    "$BR" --config="$CONF" --stanza=main backup --type=full --start-fast
+keep
+expect_contains "the error says the quota is exceeded" "$OUT" "out of quota (S3 error QuotaExceeded"
+expect_eq "over quota: no backup listed" "$(br info --output=json | grep -o '"label":"[^"]*"' | wc -l)" "$COUNT_BEFORE"
+expect_eq "over quota: the secret is in no output" "$(grep -c -- "$S3_SECRET" "$ALL_OUT")" "0"
