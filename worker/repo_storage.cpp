@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "storage/posix.h"
 #include "worker/repo_storage_sftp.h"
+#include "worker/repo_storage_s3.h"
 
 namespace backrest::cmd {
 
@@ -24,6 +25,7 @@ std::unique_ptr<storage::Storage> makeRepoStorage(const Config& config) {
     if (type == "posix") return makePosix(config);
     if (type == "sftp") return makeSftpRepoStorage(config);
     if (type == "azure") return makeAzureRepoStorage(config);
+    if (type == "s3") return makeS3Storage(config);
     // s3, azure, sftp: one line each here, and the driver's options in common/options.cpp.
     raise(ErrorCode::Option, "option 'repo1-type' has an unknown value '{}'", type);
 }

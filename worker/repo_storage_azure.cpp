@@ -33,7 +33,8 @@ std::unique_ptr<storage::Storage> makeAzureRepoStorage(const Config& config) {
     s.tls.verify = config.getBool("repo1-storage-verify-tls");
     s.tls.caFile = config.find("repo1-storage-ca-file").value_or("");
     s.tls.caPath = config.find("repo1-storage-ca-path").value_or("");
-    s.blockSize = static_cast<uint64_t>(config.getInt("repo1-storage-upload-chunk-size"));
+    if (config.find("repo1-storage-upload-chunk-size"))
+        s.blockSize = static_cast<uint64_t>(config.getInt("repo1-storage-upload-chunk-size"));
     s.parallel = static_cast<int>(std::max<int64_t>(4, config.getInt("process-max")));
     s.prefix = config.getString("repo1-path");
     return std::make_unique<storage::azure::AzureStorage>(std::move(s));

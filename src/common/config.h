@@ -36,6 +36,10 @@ struct OptionDef {
     // work.
     int64_t minValue = std::numeric_limits<int64_t>::min();
     int64_t maxValue = std::numeric_limits<int64_t>::max();
+    // A key, secret or token: never passed on in arguments (passThroughArgs), where `ps` would
+    // show it; and pgBackRest's PGBACKREST_ spelling of its environment variable is read too, as
+    // credentials are often kept in the environment of a migrated host.
+    bool secret = false;
 };
 
 // A secret (a storage key, secret key, token, passphrase): refused on the command line, where

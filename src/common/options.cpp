@@ -49,10 +49,10 @@ std::vector<OptionDef> buildOptionDefs() {
         {.name = "repo1-type",
          .type = T::String,
          .defaultValue = "posix",
-         .allowed = "posix azure sftp",
-         .help = "Storage type of the repository: a local or mounted filesystem (posix), Azure "
-                 "Blob Storage (azure, repo1-azure-*), or a directory of an SSH server (sftp, "
-                 "repo1-sftp-*)."},
+         .allowed = "posix s3 azure sftp",
+         .help = "Storage type of the repository: a local or mounted filesystem (posix), an S3 "
+                 "bucket (s3, repo1-s3-*), Azure Blob Storage (azure, repo1-azure-*), or a "
+                 "directory of an SSH server (sftp, repo1-sftp-*)."},
         // SFTP (repo1-type=sftp): pgBackRest 2.46's names and defaults.
         {.name = "repo1-sftp-host",
          .type = T::String,
@@ -128,10 +128,42 @@ std::vector<OptionDef> buildOptionDefs() {
          .allowed = "host path",
          .help = "Where the account goes in URLs: the host name (host), or the path's first "
                  "part (path, as Azurite wants)."},
-        // Object stores (repo1-type=azure, and s3).
+                // ---- S3 (repo1-type=s3), as pgBackRest names them ----
+        {.name = "repo1-s3-bucket", .type = T::String, .help = "S3 bucket holding the repository."},
+        {.name = "repo1-s3-endpoint",
+         .type = T::String,
+         .help = "S3 endpoint host name (s3.<region>.amazonaws.com, or a compatible server's)."},
+        {.name = "repo1-s3-region",
+         .type = T::String,
+         .defaultValue = "us-east-1",
+         .help = "S3 region the requests are signed for."},
+        {.name = "repo1-s3-key",
+         .type = T::String,
+         .help = "S3 access key id (a secret: config file or BACKREST_REPO1_S3_KEY, never the "
+                 "command line)."},
+        {.name = "repo1-s3-key-secret",
+         .type = T::String,
+         .help = "S3 secret access key (a secret: config file or BACKREST_REPO1_S3_KEY_SECRET, "
+                 "never the command line)."},
+        {.name = "repo1-s3-token",
+         .type = T::String,
+         .help = "S3 session token of temporary credentials (a secret, as the key secret)."},
+        {.name = "repo1-s3-key-type",
+         .type = T::String,
+         .defaultValue = "shared",
+         .allowed = "shared auto web-id",
+         .help = "How S3 credentials are found; only shared (repo1-s3-key and -key-secret) is "
+                 "implemented."},
+        {.name = "repo1-s3-uri-style",
+         .type = T::String,
+         .defaultValue = "host",
+         .allowed = "host path",
+         .help = "host: https://<bucket>.<endpoint>/<key>; path: https://<endpoint>/<bucket>/<key> "
+                 "(most S3-compatible servers)."},
+        // Object stores (repo1-type=s3, azure).
         {.name = "repo1-storage-host",
          .type = T::String,
-         .help = "Host of the object store, replacing the one derived from the endpoint."},
+         .help = "Host to connect to instead of the endpoint (requests still name the endpoint)."},
         {.name = "repo1-storage-port",
          .type = T::Integer,
          .defaultValue = "443",
@@ -145,15 +177,15 @@ std::vector<OptionDef> buildOptionDefs() {
                  "server only)."},
         {.name = "repo1-storage-ca-file",
          .type = T::Path,
-         .help = "CA certificate file that signs the object store's certificate."},
+         .help = "CA certificate file (PEM) that signs the object store's certificate."},
         {.name = "repo1-storage-ca-path",
          .type = T::Path,
          .help = "Directory of CA certificates for the object store's certificate."},
         {.name = "repo1-storage-upload-chunk-size",
          .type = T::Size,
-         .defaultValue = "4MiB",
-         .help = "Size of each part of a large file uploaded to an object store (Azure "
-                 "blocks); parts upload in parallel.",
+         .help = "Part size of a large file uploaded to an object store, a few parts at once; "
+                 "default: 8 MiB for S3 (at least 5 MiB, S3's smallest part), 4 MiB for Azure "
+                 "(blocks).",
          .minValue = 64 << 10,
          .maxValue = 1ll << 30},
         {.name = "process-max",

@@ -13,8 +13,7 @@
 #                   suite's; a driver's suite passes one in its own range).
 #   DRV_BULK_ROWS   rows of the poorly compressible table that makes a backup's copy last long
 #                   enough to be killed or faulted in flight (default 100000, ~13 MB).
-#   DRV_CHECK_WHILE_STREAMING=y  also checks for leftovers while the daemon streams WAL (see
-#                   drv_archive_library: fails on main today, to become the default).
+#   DRV_CHECK_WHILE_STREAMING=n  skips the check for leftovers while the daemon streams WAL.
 # Steps: stanza-create, check, full/diff/incr, block full+incr (repo1-block), bundles (object
 # counts with and without repo1-bundle), a full killed with SIGKILL in its copy then the next
 # one (resumed or started over), archive-get, restores (full, --delta, PITR to a name, PITR to
@@ -65,7 +64,7 @@ drv_write_conf() {  # conf data repo-lines port
     {
         printf '[global]\n'
         cat "$3"
-        printf 'lock-path=%s\nprocess-max=2\nlog-level-console=warn\n' "$IT_TMP/lock"
+        printf 'lock-path=%s\nspool-path=%s\nprocess-max=2\nlog-level-console=warn\n' "$IT_TMP/lock" "$IT_TMP/spool"
         printf '\n[main]\npg1-path=%s\npg1-socket-path=%s\npg1-port=%s\n' "$2" "$IT_TMP" "$4"
     } >"$1"
     # Secrets: readable by postgres (who runs backrest) only.
@@ -272,11 +271,8 @@ CONF
     drv_switch >/dev/null
     expect_eq "archive_library: no archive failure" \
         "$(psql_at "$DRV_PG" "SELECT coalesce(last_failure, 'none') FROM backrest_archive_status()")" "none"
-    # While the daemon runs, main writes its unfinished streamed segment into the repository
-    # (<segment>.stream.<pid>.tmp, moved into place when complete: seen listed during this
-    # phase). Once streamed WAL is spooled locally (spool-path), make DRV_CHECK_WHILE_STREAMING=y
-    # the default; until then the check of this phase waits until the daemon has stopped.
-    [ "${DRV_CHECK_WHILE_STREAMING:-n}" == y ] && no_leftover "archive_library (the daemon streaming)"
+    # While the daemon streams, its unfinished segment is in spool-path, never in the repository.
+    [ "${DRV_CHECK_WHILE_STREAMING:-y}" == y ] && no_leftover "archive_library (the daemon streaming)"
     pg_stop "$DRV_DATA"
     drv_wait 20 drv_daemon_gone || fail "the daemon exits after its postmaster" "$(drv_daemon_pids)"
     no_leftover "archive_library (cluster and daemon stopped)"
