@@ -20,13 +20,13 @@ s3_setup() {
     . "$S3_DIR/env"
     export AWS_ACCESS_KEY_ID=$S3_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET AWS_DEFAULT_REGION=$S3_REGION
     export AWS_CA_BUNDLE=$S3_CA
-    AWS=(aws --endpoint-url "https://127.0.0.1:$S3_PORT")
+    AWS=(/usr/bin/aws --endpoint-url "https://127.0.0.1:$S3_PORT")
     local b
     for b in br-bench pgbr-bench limit-bench; do
         "${AWS[@]}" s3api create-bucket --bucket "$b" >/dev/null 2>&1 || { log "create-bucket $b failed"; return 1; }
     done
-    aws configure set default.s3.max_concurrent_requests "$S3_PMAX"
-    aws configure set default.s3.multipart_chunksize 16MB
+    /usr/bin/aws configure set default.s3.max_concurrent_requests "$S3_PMAX"
+    /usr/bin/aws configure set default.s3.multipart_chunksize 16MB
     install -m 0644 "$S3_CA" "$W/s3-ca.pem"
     cat >"$W/br-s3.conf" <<EOF
 [global]
