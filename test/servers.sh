@@ -16,7 +16,7 @@ start_test_servers() {
     for entry in "${TEST_SERVERS[@]}"; do
         IFS=: read -r name envfile var port <<<"$entry"
         if "scripts/test-servers/$name.sh" start "$TEST_SERVERS_DIR/$name" "$port" >"$TEST_SERVERS_DIR/$name.out" 2>&1; then
-            export "BACKREST_TEST_${var}_ENV=$TEST_SERVERS_DIR/$name/$envfile"
+            export "TEST_BACKREST_${var}_ENV=$TEST_SERVERS_DIR/$name/$envfile"
         else
             echo "servers: $name did not start: $(tail -5 "$TEST_SERVERS_DIR/$name.out" | tr '\n' ' ')"
             failed=$((failed + 1))

@@ -12,7 +12,7 @@
 set -u
 
 AZURITE_VERSION=3.35.0
-CACHE=${BACKREST_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/backrest}/azurite-$AZURITE_VERSION
+CACHE=${TEST_BACKREST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/backrest}/azurite-$AZURITE_VERSION
 # The emulator's well-known development account (documented by Microsoft; not a secret).
 ACCOUNT=devstoreaccount1
 CONTAINER=backrest

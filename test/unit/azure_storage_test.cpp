@@ -1,4 +1,4 @@
-// The Azure driver on Azurite (skipped without BACKREST_TEST_AZURE_ENV): bytes written come back,
+// The Azure driver on Azurite (skipped without TEST_BACKREST_AZURE_ENV): bytes written come back,
 // ranges, listing by level, removal, a multi-block blob, nothing visible from an unclosed writer,
 // and a wrong key refused as RepoAuthError naming account and container.
 #include "storage/azure/azure_storage.h"

@@ -1,4 +1,4 @@
-// The S3 driver against radosgw (BACKREST_TEST_S3_ENV, scripts/test-servers/radosgw.sh): what
+// The S3 driver against radosgw (TEST_BACKREST_S3_ENV, scripts/test-servers/radosgw.sh): what
 // repository code relies on, in the driver's own terms (ranges, multipart, pages, batches).
 #include "storage/s3/s3_storage.h"
 
@@ -40,7 +40,7 @@ class S3StorageTest : public ::testing::Test {
     void SetUp() override {
         auto settings =
             test::s3TestSettings(::testing::UnitTest::GetInstance()->current_test_info()->name());
-        if (!settings) GTEST_SKIP() << "BACKREST_TEST_S3_ENV unset: no radosgw to test against";
+        if (!settings) GTEST_SKIP() << "TEST_BACKREST_S3_ENV unset: no radosgw to test against";
         settings->readChunk = 1 << 20;  // several GETs per file below
         settings_ = *settings;
         s3_ = std::make_unique<S3Storage>(*settings);

@@ -1,5 +1,5 @@
 // The SFTP driver against OpenSSH's sshd (scripts/test-servers/sshd.sh; skipped without
-// BACKREST_TEST_SFTP_ENV): the common operations' contract, atomic replacement, ranged reads,
+// TEST_BACKREST_SFTP_ENV): the common operations' contract, atomic replacement, ranged reads,
 // several threads on one session, and the errors a user meets.
 #include "storage/sftp/sftp_storage.h"
 
@@ -123,7 +123,7 @@ TEST_F(SftpStorageTest, SeveralThreadsShareTheSession) {
 }
 
 TEST_F(SftpStorageTest, WrongKeyIsRepoAuthError) {
-    auto settings = backrest::test::sftpTestSettings(std::getenv("BACKREST_TEST_SFTP_ENV"));
+    auto settings = backrest::test::sftpTestSettings(std::getenv("TEST_BACKREST_SFTP_ENV"));
     settings.privateKeyFile = "/dev/null";
     Error e = errorOf([&] { sftp::SftpStorage{settings}; });
     EXPECT_EQ(e.code(), ErrorCode::RepoAuth);
@@ -131,7 +131,7 @@ TEST_F(SftpStorageTest, WrongKeyIsRepoAuthError) {
 }
 
 TEST_F(SftpStorageTest, NoServerIsNetworkError) {
-    auto settings = backrest::test::sftpTestSettings(std::getenv("BACKREST_TEST_SFTP_ENV"));
+    auto settings = backrest::test::sftpTestSettings(std::getenv("TEST_BACKREST_SFTP_ENV"));
     settings.port = 1;
     Error e = errorOf([&] { sftp::SftpStorage{settings}; });
     EXPECT_EQ(e.code(), ErrorCode::Network);
@@ -167,7 +167,7 @@ std::vector<pid_t> sessionProcesses(pid_t listener) {
 // The server drops the connection (its session processes killed; the listener stays): the next
 // idempotent request reconnects and succeeds, a file being written fails with NetworkError.
 TEST_F(SftpStorageTest, DroppedConnectionReconnectsOnce) {
-    std::string envFile = std::getenv("BACKREST_TEST_SFTP_ENV");
+    std::string envFile = std::getenv("TEST_BACKREST_SFTP_ENV");
     std::ifstream pidFile(std::filesystem::path(envFile).parent_path() / "sshd.pid");
     pid_t listener = 0;
     if (!(pidFile >> listener) || ::geteuid() != 0)

@@ -1,5 +1,5 @@
 // The Azure driver for the driver-parameterised tests: a fresh prefix in Azurite's container,
-// when BACKREST_TEST_AZURE_ENV names the env file scripts/test-servers/azurite.sh wrote.
+// when TEST_BACKREST_AZURE_ENV names the env file scripts/test-servers/azurite.sh wrote.
 #include <unistd.h>
 
 #include <chrono>
@@ -31,11 +31,11 @@ std::map<std::string, std::string> readEnvFile(const std::string& path) {
 }  // namespace
 
 DriverStorage makeAzureTestStorage(const std::string& testName) {
-    const char* envFile = std::getenv("BACKREST_TEST_AZURE_ENV");
+    const char* envFile = std::getenv("TEST_BACKREST_AZURE_ENV");
     if (envFile == nullptr || *envFile == '\0')
         return {
             nullptr,
-            "BACKREST_TEST_AZURE_ENV is not set (scripts/test-servers/azurite.sh start writes it)"};
+            "TEST_BACKREST_AZURE_ENV is not set (scripts/test-servers/azurite.sh start writes it)"};
     auto env = readEnvFile(envFile);
     if (env["AZURITE_PORT"].empty()) return {nullptr, std::string("no AZURITE_PORT in ") + envFile};
     storage::azure::AzureSettings s;

@@ -1,5 +1,5 @@
 // The S3 driver for the driver-parameterised tests: a fresh prefix in the bucket of the radosgw
-// that scripts/test-servers/radosgw.sh started, whose env file BACKREST_TEST_S3_ENV names.
+// that scripts/test-servers/radosgw.sh started, whose env file TEST_BACKREST_S3_ENV names.
 // Without it the S3 tests are skipped, saying so.
 #include <unistd.h>
 
@@ -29,7 +29,7 @@ std::map<std::string, std::string> readEnvFile(const std::string& path) {
 }  // namespace
 
 std::optional<storage::s3::S3Settings> s3TestSettings(const std::string& testName) {
-    const char* envFile = std::getenv("BACKREST_TEST_S3_ENV");
+    const char* envFile = std::getenv("TEST_BACKREST_S3_ENV");
     if (envFile == nullptr || *envFile == '\0') return std::nullopt;
     auto env = readEnvFile(envFile);
     if (env["S3_BUCKET"].empty()) return std::nullopt;
@@ -52,7 +52,7 @@ DriverStorage makeS3TestStorage(const std::string& testName) {
     if (!settings)
         return {
             nullptr,
-            "BACKREST_TEST_S3_ENV does not name the env file of scripts/test-servers/radosgw.sh"};
+            "TEST_BACKREST_S3_ENV does not name the env file of scripts/test-servers/radosgw.sh"};
     return {std::make_unique<storage::s3::S3Storage>(std::move(*settings)), ""};
 }
 

@@ -1,5 +1,5 @@
 // The SFTP driver for the driver-parameterised tests: a fresh directory per test under the root of
-// the sshd that scripts/test-servers/sshd.sh started, named by BACKREST_TEST_SFTP_ENV (its env
+// the sshd that scripts/test-servers/sshd.sh started, named by TEST_BACKREST_SFTP_ENV (its env
 // file). Without it the SFTP tests are skipped.
 #include <unistd.h>
 
@@ -40,11 +40,11 @@ storage::sftp::SftpSettings sftpTestSettings(const std::string& envFile) {
 }
 
 DriverStorage makeSftpTestStorage(const std::string& testName) {
-    const char* envFile = std::getenv("BACKREST_TEST_SFTP_ENV");
+    const char* envFile = std::getenv("TEST_BACKREST_SFTP_ENV");
     if (envFile == nullptr || *envFile == '\0')
         return {
             nullptr,
-            "BACKREST_TEST_SFTP_ENV is not set (scripts/test-servers/sshd.sh start <dir> <port> "
+            "TEST_BACKREST_SFTP_ENV is not set (scripts/test-servers/sshd.sh start <dir> <port> "
             "writes <dir>/sshd.env)"};
     auto settings = sftpTestSettings(envFile);
     settings.root += "/driver-" + testName + "-" + std::to_string(::getpid());
