@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <future>
 
 #include "common/error.h"
 #include "storage/s3/s3_io.h"
@@ -43,6 +44,8 @@ class S3Read : public StorageRead {
     }
 
     void seek(uint64_t offset) override {
+        if (ahead_.valid()) ahead_.wait();  // its chunk is for where the reader was
+        ahead_ = {};
         position_ = start_ + offset;
         chunk_.clear();
         used_ = 0;
@@ -52,26 +55,48 @@ class S3Read : public StorageRead {
     const std::string& path() const override { return path_; }
 
   private:
-    // The next chunk from position_; false on 404.
-    bool fetch() {
-        chunk_.clear();
-        used_ = 0;
+    // One ranged GET: [from, from + want).
+    struct Chunk {
+        uint64_t from = 0;
+        http::Response response;
+    };
+    Chunk get(uint64_t from, uint64_t want) {
+        return {from,
+                storage_.request("GET", key_, {}, {},
+                                 {{"Range", fmt::format("bytes={}-{}", from, from + want - 1)}})};
+    }
+
+    // Bytes wanted from position_ (0: the range or object has ended).
+    uint64_t wanted() const {
         uint64_t want = storage_.settings().readChunk;
         if (length_) {
             uint64_t end = start_ + *length_;
-            if (position_ >= end) {
-                eof_ = true;
-                return true;
-            }
+            if (position_ >= end) return 0;
             want = std::min(want, end - position_);
         }
-        if (size_ && position_ >= *size_) {
+        if (size_ && position_ >= *size_) return 0;
+        return want;
+    }
+
+    // The next chunk from position_; false on 404. While the caller works on it, the chunk after
+    // it is already asked for (one GET ahead): a large file streams at the connection's rate
+    // instead of stopping for a round trip every chunk.
+    bool fetch() {
+        chunk_.clear();
+        used_ = 0;
+        uint64_t want = wanted();
+        if (want == 0) {
             eof_ = true;
             return true;
         }
-        auto response = storage_.request(
-            "GET", key_, {}, {},
-            {{"Range", fmt::format("bytes={}-{}", position_, position_ + want - 1)}});
+        Chunk got;
+        if (ahead_.valid()) {
+            got = ahead_.get();  // raises what the GET raised
+            if (got.from != position_) got = get(position_, want);
+        } else {
+            got = get(position_, want);
+        }
+        http::Response& response = got.response;
         if (response.status == 404) return false;
         // A range starting at or past the end (an empty object, a range beyond it): nothing to
         // read.
@@ -96,6 +121,12 @@ class S3Read : public StorageRead {
         chunk_ = std::move(response.body);
         position_ += chunk_.size();
         if (chunk_.size() < want) eof_ = true;
+        if (!eof_ && size_) {
+            uint64_t next = wanted();
+            if (next > 0)
+                ahead_ = std::async(std::launch::async,
+                                    [this, from = position_, next] { return get(from, next); });
+        }
         return true;
     }
 
@@ -113,6 +144,7 @@ class S3Read : public StorageRead {
     std::string chunk_;
     size_t used_ = 0;
     bool eof_ = false;
+    std::future<Chunk> ahead_;  // the next chunk, asked for while this one is read
 };
 
 }  // namespace
