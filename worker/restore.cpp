@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "storage/read_cache.h"
 #include "common/log.h"
 #include "common/parallel.h"
 #include "repo/block_transfer.h"
@@ -132,11 +133,23 @@ void beginRestore(storage::Storage& fs, const std::string& dataPath, const repo:
     fs.remove(dataPath + "/global/pg_control");
 }
 
+// Bundles held in memory at once by a restore from an object store: enough for every thread to
+// work on a few bundles, each at most repo1-bundle-size (8 MiB) of original bytes, stored smaller.
+constexpr size_t kCachedBundles = 16;
+constexpr uint64_t kCachedBundleBytes = 16ull << 20;
+
 }  // namespace
 
 int restore(const Config& config) {
     double started = nowSeconds();
     auto repo = openRepo(config);
+    // An object store: each bundle is read whole once, and its files' ranges served from memory
+    // (a GET per small file costs the server's round trip each). A filesystem reads ranges as
+    // cheaply as whole files.
+    if (!repo->features().path)
+        repo = std::make_unique<storage::ReadCache>(
+            std::move(repo), [](const std::string& path) { return path.find("/bundle/") != std::string::npos; },
+            kCachedBundles, kCachedBundleBytes);
     auto layout = stanzaLayout(config);
     auto backupInfo = repo::requireBackupInfo(*repo, layout);
     std::string dataPath = pgPath(config);
