@@ -72,7 +72,9 @@ class S3Read : public StorageRead {
         auto response = storage_.request(
             "GET", key_, {}, {},
             {{"Range", fmt::format("bytes={}-{}", position_, position_ + want - 1)}});
-        if (response.status == 404) return false;
+        // A missing bucket is a 404 too, but not a missing object: it must not read as "no WAL
+        // segment" (archive-get would end recovery) or "no stanza" (run stanza-create).
+        if (response.status == 404 && !storage_.bucketMissing(response)) return false;
         // A range starting at or past the end (an empty object, a range beyond it): nothing to
         // read.
         if (response.status == 416) {
