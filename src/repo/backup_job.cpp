@@ -122,6 +122,8 @@ const std::string& BackupJob::begin(const std::string& type) {
     manifest_.dbId = backupInfo_.current().id;
     manifest_.compressType = std::string(io::compressTypeName(s_.transfer.codec.compressType()));
     resume_ = takeResumable(repo, s_.layout, manifest_.type, manifest_.prior, manifest_.compressType);
+    // After takeResumable, which would take the claimed directory for an interrupted backup.
+    claim_ = std::make_unique<LabelClaim>(repo, s_.layout, manifest_.label);
     manifest_.compressLevel = s_.transfer.codec.compressLevel();
     manifest_.backrestVersion = kVersion;
     return manifest_.label;
@@ -434,6 +436,7 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
     manifest_.timestampStop = static_cast<int64_t>(std::time(nullptr));
     saveManifest(*s_.repo, s_.layout.manifest(manifest_.label), manifest_);
     committed_ = true;
+    claim_->release();
     auto info = requireBackupInfo(*s_.repo, s_.layout);
     info.backups.push_back(BackupSummary::of(manifest_));
     saveBackupInfo(*s_.repo, s_.layout, info);

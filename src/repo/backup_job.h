@@ -17,6 +17,7 @@
 #include "repo/bundle.h"
 #include "repo/file_transfer.h"
 #include "repo/info.h"
+#include "repo/label_claim.h"
 #include "repo/layout.h"
 #include "repo/lock.h"
 #include "repo/manifest.h"
@@ -95,6 +96,7 @@ private:
 
     BackupSettings s_;
     std::unique_ptr<StanzaLock> lock_;
+    std::unique_ptr<LabelClaim> claim_;  // the label, claimed in the repository
     // Unchanged files reference the prior backup's bytes instead of being copied.
     bool reusable(const ManifestFile& file, ManifestFile& from) const;
     // Stores a (changed) file as blocks against the prior backup's block map of it, if usable.

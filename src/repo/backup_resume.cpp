@@ -14,6 +14,7 @@
 #include "io/filter_chain.h"
 #include "io/size.h"
 #include "repo/codec.h"
+#include "repo/label_claim.h"
 
 namespace backrest::repo {
 
@@ -184,6 +185,13 @@ std::optional<ResumableBackup> takeResumable(storage::Storage& repo, const Layou
         if (repo.info(layout.manifest(entry.name)) ||
             repo.info(layout.manifest(entry.name) + ".copy"))
             continue;
+        if (auto owner = runningClaim(repo, layout, entry.name)) {
+            logWarn("backup: leaving incomplete backup {} alone: it is claimed by a backup that "
+                    "may still be running ({}; lock-path does not reach it); if it is not, "
+                    "remove '{}'",
+                    entry.name, *owner, repo.fullPath(layout.backupDir(entry.name)));
+            continue;
+        }
         incomplete.push_back(entry.name);
     }
     std::sort(incomplete.begin(), incomplete.end());

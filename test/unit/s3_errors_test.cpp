@@ -50,10 +50,19 @@ TEST(S3Errors, QuotaExceededSaysSo) {
 }
 
 TEST(S3Errors, OtherErrorsCarryCodeAndMessage) {
+    Error e = raised("InvalidObjectState", 403);
+    std::string m = e.what();
+    EXPECT_EQ(e.code(), ErrorCode::RepoStorage) << m;
+    EXPECT_NE(m.find("HTTP 403 (S3 error InvalidObjectState: the message)"), std::string::npos)
+        << m;
+}
+
+TEST(S3Errors, AMissingBucketIsNamedWithWhatToCheck) {
     Error e = raised("NoSuchBucket", 404);
     std::string m = e.what();
     EXPECT_EQ(e.code(), ErrorCode::RepoStorage) << m;
-    EXPECT_NE(m.find("HTTP 404 (S3 error NoSuchBucket: the message)"), std::string::npos) << m;
+    EXPECT_NE(m.find("has no bucket 'bkt' (S3 error NoSuchBucket)"), std::string::npos) << m;
+    EXPECT_NE(m.find("repo1-s3-bucket"), std::string::npos) << m;
 }
 
 }  // namespace

@@ -97,7 +97,9 @@ class S3Read : public StorageRead {
             got = get(position_, want);
         }
         http::Response& response = got.response;
-        if (response.status == 404) return false;
+        // A missing bucket is a 404 too, but not a missing object: it must not read as "no WAL
+        // segment" (archive-get would end recovery) or "no stanza" (run stanza-create).
+        if (response.status == 404 && !storage_.bucketMissing(response)) return false;
         // A range starting at or past the end (an empty object, a range beyond it): nothing to
         // read.
         if (response.status == 416) {

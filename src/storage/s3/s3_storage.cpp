@@ -105,6 +105,11 @@ void S3Storage::raiseFor(const http::Response& response, const std::string& what
               "repo1-s3-key-secret "
               "and repo1-s3-token",
               what, repository, code, message.empty() ? "" : ": ", message);
+    if (code == "NoSuchBucket")
+        raise(ErrorCode::RepoStorage,
+              "{}: {} has no bucket '{}' (S3 error NoSuchBucket): check repo1-s3-bucket, "
+              "repo1-s3-endpoint and repo1-s3-uri-style, or create the bucket",
+              what, repository, settings_.bucket);
     if (code == "QuotaExceeded")
         raise(ErrorCode::RepoStorage,
               "{}: {} is out of quota (S3 error QuotaExceeded{}{}): free space in the bucket "
@@ -116,6 +121,11 @@ void S3Storage::raiseFor(const http::Response& response, const std::string& what
               repository, response.status, response.body.substr(0, 200));
     raise(ErrorCode::RepoStorage, "{}: {} answered HTTP {} (S3 error {}{}{})", what, repository,
           response.status, code, message.empty() ? "" : ": ", message);
+}
+
+bool S3Storage::bucketMissing(const http::Response& response) const {
+    auto error = parseError(response.body);
+    return error && error->code == "NoSuchBucket";
 }
 
 std::unique_ptr<StorageRead> S3Storage::openRead(const std::string& path, bool ignoreMissing,
@@ -198,7 +208,7 @@ void S3Storage::remove(const std::string& path, bool errorOnMissing) {
     if (errorOnMissing && !info(path))
         raise(ErrorCode::FileMissing, "unable to remove '{}': it does not exist", url(k));
     auto response = request("DELETE", k, {});
-    if (response.status / 100 != 2 && response.status != 404)
+    if (response.status / 100 != 2 && (response.status != 404 || bucketMissing(response)))
         raiseFor(response, fmt::format("DELETE '{}'", url(k)));
 }
 

@@ -62,6 +62,9 @@ class S3Storage : public Storage {
     // RepoStorageError with S3's Code and Message otherwise.
     [[noreturn]] void raiseFor(const http::Response& response, const std::string& what) const;
 
+    // A 404 whose S3 error is NoSuchBucket: the repository's bucket, not an object, is missing.
+    bool bucketMissing(const http::Response& response) const;
+
     const S3Settings& settings() const { return settings_; }
 
   private:
