@@ -60,6 +60,8 @@ std::optional<std::string> runningClaim(storage::Storage& repo, const Layout& la
         std::string host;
         long pid = 0;
         in >> host >> pid;
+        // This process's own claim is a backup it ran before and that failed (a daemon lives on).
+        if (host == hostName() && pid == getpid()) continue;
         if (host != hostName() || pid <= 0 || kill(static_cast<pid_t>(pid), 0) == 0 ||
             errno == EPERM)
             return fmt::format("host {} process {}", host, pid);

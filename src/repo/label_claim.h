@@ -17,7 +17,8 @@ namespace backrest::repo {
 
 // The claim of a backup that may still be running in <label>: one from another host (whose
 // processes cannot be seen from here), or from a live process of this host; nullopt when the
-// directory has no claim or only claims of dead processes of this host (a backup killed here).
+// directory has no claim or only claims of dead processes of this host (a backup killed here)
+// or of this process (a failed backup of a daemon that lives on).
 // An interrupted backup's directory is resumed or removed only without one: removing it under
 // a running backup made that backup commit a manifest naming removed files.
 std::optional<std::string> runningClaim(storage::Storage& repo, const Layout& layout,
