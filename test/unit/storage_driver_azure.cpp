@@ -12,24 +12,6 @@
 
 namespace backrest::test {
 
-namespace {
-
-std::map<std::string, std::string> readEnvFile(const std::string& path) {
-    std::map<std::string, std::string> values;
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);) {
-        auto eq = line.find('=');
-        if (eq == std::string::npos) continue;
-        std::string value = line.substr(eq + 1);
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-            value = value.substr(1, value.size() - 2);
-        values[line.substr(0, eq)] = value;
-    }
-    return values;
-}
-
-}  // namespace
-
 DriverStorage makeAzureTestStorage(const std::string& testName) {
     const char* envFile = std::getenv("TEST_BACKREST_AZURE_ENV");
     if (envFile == nullptr || *envFile == '\0')

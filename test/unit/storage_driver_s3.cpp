@@ -13,21 +13,6 @@
 
 namespace backrest::test {
 
-namespace {
-
-std::map<std::string, std::string> readEnvFile(const std::string& path) {
-    std::map<std::string, std::string> values;
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-        size_t eq = line.find('=');
-        if (eq != std::string::npos) values[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-    return values;
-}
-
-}  // namespace
-
 std::optional<storage::s3::S3Settings> s3TestSettings(const std::string& testName) {
     const char* envFile = std::getenv("TEST_BACKREST_S3_ENV");
     if (envFile == nullptr || *envFile == '\0') return std::nullopt;

@@ -12,21 +12,6 @@
 
 namespace backrest::test {
 
-namespace {
-
-std::map<std::string, std::string> readEnvFile(const std::string& file) {
-    std::map<std::string, std::string> values;
-    std::ifstream in(file);
-    std::string line;
-    while (std::getline(in, line)) {
-        size_t eq = line.find('=');
-        if (eq != std::string::npos) values[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-    return values;
-}
-
-}  // namespace
-
 storage::sftp::SftpSettings sftpTestSettings(const std::string& envFile) {
     auto env = readEnvFile(envFile);
     storage::sftp::SftpSettings s;
