@@ -46,5 +46,5 @@ s3_start() { bash "$RGW" start-rgw "$RGW_DIR" >>"$IT_TMP/radosgw.out" 2>&1; }
 
 # aws takes a second or more per listing: a larger table keeps the backup copying while the
 # scenario waits for its objects to appear before it kills it.
-DRV_BULK_ROWS=400000 DRV_PORT=55930 driver_scenarios s3 "$IT_TMP/repo-s3.lines"
+DRV_BULK_ROWS=1000000 DRV_PORT=55930 driver_scenarios s3 "$IT_TMP/repo-s3.lines"
 DRV_PORT=55930 driver_faults s3 "$IT_TMP/repo-s3.lines" s3_stop s3_start

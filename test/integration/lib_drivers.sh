@@ -156,8 +156,9 @@ drv_switch() {
 }
 
 # Labels of backups whose objects are in the repository, from the listing.
-drv_listed_labels() {
-    repo_list_all | grep -oE "(^|/)$DRV_STANZA/[0-9]{8}-[0-9]{6}F(_[0-9]{8}-[0-9]{6}[DI])?/" | sed 's|/$||; s|.*/||' | sort -u
+drv_listed_labels() {  # [listing]: one repo_list_all already made
+    { if [ $# -gt 0 ]; then printf '%s\n' "$1"; else repo_list_all; fi; } |
+        grep -oE "(^|/)$DRV_STANZA/[0-9]{8}-[0-9]{6}F(_[0-9]{8}-[0-9]{6}[DI])?/" | sed 's|/$||; s|.*/||' | sort -u
 }
 
 # A full backup killed with SIGKILL once it has stored objects and before it ends: it is not
@@ -177,11 +178,14 @@ drv_kill_resume() {  # label
     pid=$!
     # Killed once it has stored DRV_KILL_AFTER objects (20: enough for a resume to take over).
     local deadline=$((SECONDS + 120)) l stored=0
+    # One listing per round: an object store's client (aws) can take seconds to list.
+    local listing
     while [ "$stored" -lt "${DRV_KILL_AFTER:-20}" ] && kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
-        for l in $(drv_listed_labels); do
+        listing=$(repo_list_all)
+        for l in $(drv_listed_labels "$listing"); do
             [[ " $before " == *" $l "* ]] || killed=$l
         done
-        [ -n "$killed" ] && stored=$(drv_objects "$killed")
+        [ -n "$killed" ] && stored=$(grep -cE "(^|/)$DRV_STANZA/$killed/" <<<"$listing")
         [ "$stored" -ge "${DRV_KILL_AFTER:-20}" ] || sleep 0.05
     done
     if [ "$stored" -ge "${DRV_KILL_AFTER:-20}" ] && kill -9 "$pid" 2>/dev/null; then
