@@ -133,6 +133,7 @@ std::string formatTimestamp(int64_t epoch) {
 void waitForArchive(storage::Storage& repo, const repo::Layout& layout, const std::string& archiveId,
                     const std::vector<std::string>& segments, int timeoutSeconds, const std::string& what) {
     double deadline = nowSeconds() + timeoutSeconds;
+    auto pause = std::chrono::milliseconds(10);  // archived within ms, usually
     for (const auto& segment : segments) {
         for (;;) {
             if (repo::findWal(repo, layout, archiveId, segment)) break;
@@ -141,7 +142,9 @@ void waitForArchive(storage::Storage& repo, const repo::Layout& layout, const st
                       "{}: WAL segment {} was not archived within archive-timeout ({} s); check "
                       "archive_command / archive_library and the server log",
                       what, segment, timeoutSeconds);
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));  // archived within ms, usually
+            // Each look lists the archive (a request to an object store): the pause doubles.
+            std::this_thread::sleep_for(pause);
+            pause = std::min(pause * 2, std::chrono::milliseconds(500));
         }
     }
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -28,6 +29,12 @@
 namespace backrest::repo {
 
 namespace {
+
+// Attempts at a label two backups claimed at the same moment before giving up (LockError).
+constexpr int kLabelAttempts = 5;
+
+// The longest pause between two looks for a WAL segment the backup waits for.
+constexpr std::chrono::milliseconds kArchivePollMax{500};
 
 // Below this, a file is compressed on its copying thread whatever its share of the backup.
 constexpr uint64_t kSharedCompressMinSize = 32ull << 20;
@@ -113,17 +120,33 @@ const std::string& BackupJob::begin(const std::string& type) {
     auto taken = [&](const std::string& label) {
         return labelTime(label) <= newest || label == manifest_.prior || repo.info(s_.layout.backupDir(label));
     };
-    while (taken(manifest_.label)) {  // same second
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        manifest_.label = makeLabel();
-    }
+    auto nextFreeLabel = [&] {
+        while (taken(manifest_.label)) {  // same second
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            manifest_.label = makeLabel();
+        }
+    };
+    nextFreeLabel();
     manifest_.pgVersion = control.version;
     manifest_.systemId = control.systemId;
     manifest_.dbId = backupInfo_.current().id;
     manifest_.compressType = std::string(io::compressTypeName(s_.transfer.codec.compressType()));
     resume_ = takeResumable(repo, s_.layout, manifest_.type, manifest_.prior, manifest_.compressType);
     // After takeResumable, which would take the claimed directory for an interrupted backup.
-    claim_ = std::make_unique<LabelClaim>(repo, s_.layout, manifest_.label);
+    // A claim that is not alone was withdrawn: the other backup may have gone on with the label,
+    // so this one takes a later one after a random pause (two that withdrew together part).
+    std::minstd_rand jitter(std::random_device{}());
+    for (int attempt = 1;; attempt++) {
+        claim_ = std::make_unique<LabelClaim>(repo, s_.layout, manifest_.label);
+        if (claim_->alone()) break;
+        if (attempt == kLabelAttempts) claim_->raiseTaken(s_.layout, manifest_.label);
+        logInfo("backup {}: another backup claimed the label at the same moment ({}); taking a later "
+                "label", manifest_.label, claim_->other());
+        newest = std::max(newest, labelTime(manifest_.label));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100 + jitter() % 900));
+        manifest_.label = makeLabel();
+        nextFreeLabel();
+    }
     manifest_.compressLevel = s_.transfer.codec.compressLevel();
     manifest_.backrestVersion = kVersion;
     return manifest_.label;
@@ -406,6 +429,7 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
         auto segments = pg::walRange(manifest_.timeline, pg::parseLsn(manifest_.lsnStart),
                                      pg::parseLsn(manifest_.lsnStop), manifest_.walSegmentSize);
         double deadline = monotonicSeconds() + s_.archiveTimeout;
+        auto pause = std::chrono::milliseconds(10);
         for (const auto& segment : segments) {
             while (!findWal(*s_.repo, s_.layout, archiveInfo_.currentArchiveId(), segment)) {
                 checkCancelled();
@@ -415,8 +439,11 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
                           "archive_command / archive_library and the server log",
                           manifest_.label, segment, s_.archiveTimeout);
                 // The archiver usually stores the stop segment within milliseconds: a short
-                // poll keeps the wait from rounding every backup up by 100 ms.
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                // first poll keeps the wait from rounding every backup up by 100 ms. Each poll
+                // lists the archive (a request to an object store: a 10 ms poll was 100 LISTs a
+                // second against the store the archiver was pushing to), so the pause doubles.
+                std::this_thread::sleep_for(pause);
+                pause = std::min(pause * 2, kArchivePollMax);
             }
         }
     }

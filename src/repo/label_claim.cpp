@@ -37,16 +37,18 @@ LabelClaim::LabelClaim(storage::Storage& repo, const Layout& layout, const std::
     path_ = dir + "/" + mine;
     // The content says who: "<host> <pid>", read by runningClaim().
     storage::writeAll(repo_, path_, fmt::format("{} {}\n", hostName(), getpid()));
-    std::string other;
     for (const auto& entry : repo_.list(dir))
-        if (entry.name.starts_with(kClaimPrefix) && entry.name != mine) other = entry.name;
-    if (other.empty()) return;
-    repo_.remove(path_);
+        if (entry.name.starts_with(kClaimPrefix) && entry.name != mine) other_ = entry.name;
+    if (!other_.empty()) repo_.remove(path_);
+}
+
+void LabelClaim::raiseTaken(const Layout& layout, const std::string& label) const {
     raise(ErrorCode::Lock,
           "backup {}: another backup of stanza '{}' chose the same label at the same moment and is "
           "writing '{}' (its claim is '{}'); lock-path only locks backups on one host: run the "
           "backups of a stanza from one host (or one at a time), then retry",
-          label, layout.stanza, repo_.fullPath(dir), other.substr(kClaimPrefix.size()));
+          label, layout.stanza, repo_.fullPath(layout.backupDir(label)),
+          other_.substr(kClaimPrefix.size()));
 }
 
 std::optional<std::string> runningClaim(storage::Storage& repo, const Layout& layout,

@@ -4,7 +4,10 @@
 // Each backup writes <label>/backup.claim.<host>-<pid>-<random> (a key of its own, so nothing is
 // overwritten), then lists the claims there: it goes on only if its claim is alone. Of two
 // backups, the one that lists second always sees both claims and stops; if both list after
-// both wrote, both stop (no mixing, a clear error; the retry gets a later label).
+// both wrote, both withdraw. A backup that withdrew tries a later label after a random pause
+// (BackupJob::begin): every attempt is write-then-list, so two backups never both go on with
+// one label, and of two racing backups one goes on (on a CI run, all three rounds of two hosts
+// starting in one second withdrew both: neither backup was taken).
 #pragma once
 
 #include <optional>
@@ -26,15 +29,20 @@ std::optional<std::string> runningClaim(storage::Storage& repo, const Layout& la
 
 class LabelClaim {
   public:
-    // Writes the claim and checks it is alone; raises LockError naming the label and the other
-    // claim (its host) otherwise, after removing its own.
+    // Writes the claim and checks it is alone; when it is not, removes it again: alone() is
+    // false and other() names the other claim.
     LabelClaim(storage::Storage& repo, const Layout& layout, const std::string& label);
+    bool alone() const { return other_.empty(); }
+    const std::string& other() const { return other_; }
+    // Raises LockError naming the label, the directory and the other claim (its host).
+    [[noreturn]] void raiseTaken(const Layout& layout, const std::string& label) const;
     // Removes the claim once the backup is committed (its manifest written).
     void release();
 
   private:
     storage::Storage& repo_;
     std::string path_;
+    std::string other_;
 };
 
 }  // namespace backrest::repo
