@@ -9,8 +9,11 @@
 #pragma once
 
 #include <ctime>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "crypto/repo_key.h"
 
 namespace backrest::repo {
 
@@ -18,6 +21,10 @@ constexpr int kRepoFormat = 1;
 
 struct Layout {
     std::string stanza;
+    // The repository key metadata files (info, manifests, resume journals, block maps, timeline
+    // history) are sealed with (crypto/sealed.h); nullptr for an unencrypted repository. Set
+    // once the key is unwrapped (repo/repo_cipher.h); data files take it through RepoCodec.
+    std::shared_ptr<const crypto::RepoKey> key;
 
     std::string backupRoot() const { return "backup/" + stanza; }
     std::string backupInfo() const { return backupRoot() + "/backup.info"; }
