@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "crypto/sealed.h"
 #include "io/file_checksum.h"
 #include "io/size.h"
 #include "repo/block_transfer.h"
@@ -39,6 +40,10 @@ std::string pages(size_t size, uint32_t seed) {
     for (size_t i = 0; i < size; i++)
         s[i] = i % kBlock < 64 ? static_cast<char>(rng()) : static_cast<char>('a' + i % 13);
     return s;
+}
+
+std::span<const uint8_t> bytesOf(const std::string& s) {
+    return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
 void changeBlock(std::string& bytes, size_t block) {
@@ -236,6 +241,39 @@ TEST_F(RepoBlockTransfer, FlippedByteInAnEarlierBackupsBlocksIsAChecksumError) {
     EXPECT_EQ(errorOf([&] { restore(kIncr1, incr); }).code(), ErrorCode::Checksum);
     fs::remove(damagedPath);
     EXPECT_EQ(errorOf([&] { restore(kIncr1, incr); }).code(), ErrorCode::FileMissing);
+}
+
+// Encrypted: each frame of a .blocks file is sealed as unit k of the file's piece in the backup
+// that stored it, the map is sealed as its own path; a chain restores exactly, and a flipped
+// byte in an earlier backup's frame is a CryptoError naming the file, the block and its backup.
+TEST_F(RepoBlockTransfer, EncryptedChainRestoresAndADamagedFrameIsNamed) {
+    std::array<uint8_t, crypto::kRepoKeyBytes> keyBytes{};
+    keyBytes.fill(3);
+    layout_.key = std::make_shared<const crypto::RepoKey>(keyBytes);
+    options_.codec = options_.codec.withKey(layout_.key);
+    std::string bytes = pages(64 * kBlock, 9);
+    put(bytes);
+    StoredBlocks full = backup(kFull);
+    changeBlock(bytes, 40);
+    put(bytes);
+    StoredBlocks incr = backup(kIncr1, kFull);
+    EXPECT_EQ(incr.blocksStored, 1u);
+    EXPECT_EQ(restore(kIncr1, incr), bytes);
+    EXPECT_TRUE(crypto::looksSealed(bytesOf(get("repo/" + blocksFile(kFull)))));
+    EXPECT_TRUE(crypto::looksSealed(bytesOf(get("repo/" + blockMapPath(layout_, kFull, kName)))));
+    // The map opens only with the key.
+    EXPECT_EQ(errorOf([&] { loadBlockMap(*repo_, blockMapPath(layout_, kFull, kName)); }).code(), ErrorCode::Format);
+    std::string damagedPath = root_ + "/repo/" + blocksFile(kFull);
+    std::string stored = get("repo/" + blocksFile(kFull));
+    std::string damaged = stored;
+    damaged[stored.size() / 2] ^= 0x01;
+    std::ofstream(damagedPath, std::ios::binary | std::ios::trunc) << damaged;
+    Error e = errorOf([&] { restore(kIncr1, incr); });
+    EXPECT_EQ(e.code(), ErrorCode::Crypto) << e.what();
+    EXPECT_TRUE(has(e.what(), "file '" + kName + "' of backup " + kIncr1)) << e.what();
+    EXPECT_TRUE(has(e.what(), "(in backup " + kFull + ") does not open")) << e.what();
+    EXPECT_TRUE(has(e.what(), blocksFile(kFull) + "', frame ")) << e.what();
+    EXPECT_FALSE(fs::exists(root_ + "/restore/16384"));
 }
 
 // Uncompressed blocks have no codec checksum: the block's own checksum names the damage.
