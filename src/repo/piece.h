@@ -14,7 +14,8 @@ namespace backrest::repo {
 
 // A backup file by its manifest name, bundled or not: the label is the backup that stored the
 // bytes (a block frame's: the backup holding that block).
-inline std::string backupFilePiece(const Layout& layout, std::string_view label, std::string_view name) {
+inline std::string backupFilePiece(const Layout& layout, std::string_view label,
+                                   std::string_view name) {
     return layout.backupFile(label, name, "");
 }
 

@@ -15,8 +15,8 @@ constexpr uint32_t kLastChunkBit = 0x80000000u;
 
 class ResealFilter : public io::Filter {
   public:
-    ResealFilter(std::shared_ptr<const crypto::RepoKey> key, std::string fromPiece, std::string toPiece,
-                 std::string context)
+    ResealFilter(std::shared_ptr<const crypto::RepoKey> key, std::string fromPiece,
+                 std::string toPiece, std::string context)
         : key_(std::move(key)),
           from_(std::move(fromPiece)),
           to_(std::move(toPiece)),
@@ -35,8 +35,8 @@ class ResealFilter : public io::Filter {
     void finish(io::Buffer&) override {
         if (!unit_.empty())
             raise(ErrorCode::Crypto,
-                  "'{}' ends inside sealed unit {} ({} bytes of it): the stored file is truncated", context_,
-                  index_, unit_.size());
+                  "'{}' ends inside sealed unit {} ({} bytes of it): the stored file is truncated",
+                  context_, index_, unit_.size());
     }
 
   private:
@@ -60,7 +60,8 @@ class ResealFilter : public io::Filter {
         if (unit_.size() == crypto::kSealHeaderBytes && chunkAt_ == 0) {
             if (!crypto::looksSealed(unit_.span()))
                 raise(ErrorCode::Crypto,
-                      "'{}' is not sealed where unit {} should start: the stored file is damaged or not "
+                      "'{}' is not sealed where unit {} should start: the stored file is damaged "
+                      "or not "
                       "encrypted with this repository's key",
                       context_, index_);
             chunkAt_ = crypto::kSealHeaderBytes;
@@ -68,7 +69,8 @@ class ResealFilter : public io::Filter {
         }
         if (unit_.size() < chunkAt_ + 4) return;
         if ((chunkHeader() & ~kLastChunkBit) > crypto::kSealChunkBytes)
-            raise(ErrorCode::Crypto, "'{}': sealed unit {} has a damaged chunk header", context_, index_);
+            raise(ErrorCode::Crypto, "'{}': sealed unit {} has a damaged chunk header", context_,
+                  index_);
         if (unit_.size() < chunkEnd()) return;
         if (!(chunkHeader() & kLastChunkBit)) {
             chunkAt_ = chunkEnd();
@@ -90,8 +92,9 @@ class ResealFilter : public io::Filter {
 
 }  // namespace
 
-std::unique_ptr<io::Filter> makeResealFilter(std::shared_ptr<const crypto::RepoKey> key, std::string fromPiece,
-                                             std::string toPiece, std::string context) {
+std::unique_ptr<io::Filter> makeResealFilter(std::shared_ptr<const crypto::RepoKey> key,
+                                             std::string fromPiece, std::string toPiece,
+                                             std::string context) {
     return std::make_unique<ResealFilter>(std::move(key), std::move(fromPiece), std::move(toPiece),
                                           std::move(context));
 }

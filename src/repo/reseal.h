@@ -15,7 +15,8 @@ namespace backrest::repo {
 
 // CryptoError naming `context` (and the unit) when a unit does not open as `fromPiece`'s, or the
 // input ends inside a unit.
-std::unique_ptr<io::Filter> makeResealFilter(std::shared_ptr<const crypto::RepoKey> key, std::string fromPiece,
-                                             std::string toPiece, std::string context);
+std::unique_ptr<io::Filter> makeResealFilter(std::shared_ptr<const crypto::RepoKey> key,
+                                             std::string fromPiece, std::string toPiece,
+                                             std::string context);
 
 }  // namespace backrest::repo

@@ -7,7 +7,10 @@
 #include <set>
 
 #include "common/error.h"
+#include "io/filter_chain.h"
 #include "pg/wal.h"
+#include "repo/codec.h"
+#include "repo/piece.h"
 #include "repo/wal_stored_copy.h"
 
 namespace backrest::repo {
@@ -19,7 +22,6 @@ uint32_t hex32(std::string_view s) {
 }
 
 }  // namespace
-
 
 bool ArchiveTimelines::archivedPastBranch(const ArchivedTimeline& child) const {
     if (!child.branch) return false;
@@ -50,6 +52,24 @@ int64_t ArchiveTimelines::newestTime(uint32_t timeline) const {
     return newest;
 }
 
+namespace {
+
+// A stored history file's text: history files are stored uncompressed, sealed (as their path
+// without extension, repo/piece.h) in an encrypted repository.
+std::string readHistory(storage::Storage& repo, const Layout& layout, const std::string& path) {
+    std::string stored = readAll(repo, path);
+    if (!layout.key) return stored;
+    std::string text;
+    io::FilterChain chain(
+        [&](std::span<const uint8_t> bytes) { text.append(bytes.begin(), bytes.end()); });
+    RepoCodec().withKey(layout.key).pushDecode(chain, walPiece(path), repo.fullPath(path));
+    chain.write({reinterpret_cast<const uint8_t*>(stored.data()), stored.size()});
+    chain.finish();
+    return text;
+}
+
+}  // namespace
+
 ArchiveTimelines loadArchiveTimelines(storage::Storage& repo, const Layout& layout,
                                       const std::string& archiveId) {
     ArchiveTimelines out;
@@ -63,7 +83,7 @@ ArchiveTimelines loadArchiveTimelines(storage::Storage& repo, const Layout& layo
                    pg::isHistoryFileName(e.name.substr(0, 16)) && !e.name.ends_with(".tmp") &&
                    !isSetAsideName(e.name)) {
             uint32_t id = hex32(e.name.substr(0, 8));
-            auto history = parseTimelineHistory(readAll(repo, root + "/" + e.name),
+            auto history = parseTimelineHistory(readHistory(repo, layout, root + "/" + e.name),
                                                 repo.fullPath(root + "/" + e.name));
             auto& t = out.timelines[id];
             t.id = id;
