@@ -253,7 +253,8 @@ int restore(const Config& config) {
     storage::AsyncCloser closer(kClosingThreads, 128);
     std::atomic<uint64_t> blocksCompared{0}, blocksWritten{0};
     auto expectedOf = [&layout](const repo::ManifestFile& f, const std::string& holder) {
-        repo::ExpectedFile expected{f.name, holder, f.size, f.checksum, {}, repo::backupFilePiece(layout, holder, f.name)};
+        repo::ExpectedFile expected{
+            f.name, holder, f.size, f.checksum, {}, repo::backupFilePiece(layout, holder, f.name)};
         expected.write.mode = f.mode;
         expected.write.atomic = false;
         expected.write.syncPath = false;

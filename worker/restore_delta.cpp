@@ -153,7 +153,8 @@ void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored,
         for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) chain.write({buffer.data(), n});
         chain.finish();
     } catch (const Error& e) {
-        if (e.code() == ErrorCode::Crypto) repo::raiseUnopened({f.name, holder, f.size, f.checksum, {}, piece}, e);
+        if (e.code() == ErrorCode::Crypto)
+            repo::raiseUnopened({f.name, holder, f.size, f.checksum, {}, piece}, e);
         if (e.code() != ErrorCode::Compress) throw;
         raise(ErrorCode::Checksum, "file '{}' of backup {} is damaged in the repository: {}", f.name, holder, e.what());
     }

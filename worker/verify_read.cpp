@@ -29,7 +29,8 @@ void FramedReadBack::fail(const std::string& problem) {
 void FramedReadBack::read(size_t k) {
     thread_local io::Buffer compressed, raw;
     std::string where = repo_.fullPath(check_.path);
-    repo::ExpectedFile expected{check_.name, check_.holder, *check_.size, check_.checksum, {}, check_.piece};
+    repo::ExpectedFile expected{check_.name, check_.holder, *check_.size, check_.checksum,
+                                {},          check_.piece};
     try {
         {
             std::lock_guard lock(mutex_);
@@ -41,8 +42,8 @@ void FramedReadBack::read(size_t k) {
             return;
         }
         raw.reserve(check_.frameBytes + 1);
-        repo::readFrame(repo_, check_.path, repo::RepoCodec(check_.type).withKey(check_.key), expected,
-                        check_.frameBytes, check_.frames, k, compressed, raw);
+        repo::readFrame(repo_, check_.path, repo::RepoCodec(check_.type).withKey(check_.key),
+                        expected, check_.frameBytes, check_.frames, k, compressed, raw);
     } catch (const Error& e) {
         fail(e.code() == ErrorCode::Checksum || e.code() == ErrorCode::Crypto
                  ? fmt::format("is damaged: {}", e.what())

@@ -9,8 +9,12 @@
 
 namespace backrest::io {
 
-ZstdFramedCompressFilter::ZstdFramedCompressFilter(int level, size_t frameBytes, int workers, FrameHook hook)
-    : level_(level), frameBytes_(frameBytes), hook_(std::move(hook)), maxInFlight_(static_cast<size_t>(std::max(workers, 0)) + 1) {
+ZstdFramedCompressFilter::ZstdFramedCompressFilter(int level, size_t frameBytes, int workers,
+                                                   FrameHook hook)
+    : level_(level),
+      frameBytes_(frameBytes),
+      hook_(std::move(hook)),
+      maxInFlight_(static_cast<size_t>(std::max(workers, 0)) + 1) {
     if (frameBytes_ == 0) raise(ErrorCode::Assert, "zstd frame size must be positive");
     try {
         for (int i = 0; i < workers; i++) workers_.emplace_back([this] { workerLoop(); });

@@ -26,7 +26,8 @@ public:
     // Applied to each frame once compressed, on the thread that compressed it: appends frame
     // `frameIndex`'s final stored bytes to `out` (repository encryption seals each frame as a
     // unit of its own, so that a frame still reads alone). frameSizes() records its output.
-    using FrameHook = std::function<void(uint64_t frameIndex, std::span<const uint8_t> compressed, Buffer& out)>;
+    using FrameHook =
+        std::function<void(uint64_t frameIndex, std::span<const uint8_t> compressed, Buffer& out)>;
 
     // workers == 0: the calling thread compresses each frame when it is full. Otherwise that
     // many threads compress while the caller reads and checksums the next frames; at most

@@ -248,10 +248,12 @@ bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBac
     auto out = repo.openWrite(layout.backupFile(label, file.name, ext));
     // Sealed bytes are bound to the label they were stored under: resealed for the new one as
     // they are copied (nothing is decompressed for that; the check below decompresses its own).
-    const RepoCodec codec = RepoCodec(io::parseCompressType(from.header.compressType)).withKey(layout.key);
+    const RepoCodec codec =
+        RepoCodec(io::parseCompressType(from.header.compressType)).withKey(layout.key);
     const std::string fromPiece = backupFilePiece(layout, from.header.label, file.name);
     io::FilterChain copy([&](std::span<const uint8_t> bytes) { out->write(bytes); });
-    codec.pushReseal(copy, fromPiece, backupFilePiece(layout, label, file.name), repo.fullPath(stored));
+    codec.pushReseal(copy, fromPiece, backupFilePiece(layout, label, file.name),
+                     repo.fullPath(stored));
     io::FilterChain chain([](std::span<const uint8_t>) {});
     codec.pushDecode(chain, fromPiece, repo.fullPath(stored));
     auto& sum = chain.add<io::ChecksumFilter>(*type);

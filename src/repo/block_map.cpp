@@ -263,8 +263,9 @@ BlockMap loadBlockMap(storage::Storage& repo, const std::string& path,
                       const std::shared_ptr<const crypto::RepoKey>& key) {
     std::string stored = storage::readAll(repo, path);
     if (!key) return decodeBlockMap(stored, repo.fullPath(path));
-    return decodeBlockMap(crypto::openText(*key, path, stored, "block map '" + repo.fullPath(path) + "'"),
-                          repo.fullPath(path));
+    return decodeBlockMap(
+        crypto::openText(*key, path, stored, "block map '" + repo.fullPath(path) + "'"),
+        repo.fullPath(path));
 }
 
 const BlockMap& ResolvedBlockMap::holderMap(uint32_t holder) const {

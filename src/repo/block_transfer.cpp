@@ -25,8 +25,8 @@ void closeWritten(std::unique_ptr<storage::StorageWrite> file, storage::AsyncClo
 // file (created with the first frame: a backup that changed no block of the file has none).
 class FrameWriter {
   public:
-    FrameWriter(storage::Storage& repo, std::string path, std::string piece, const TransferOptions& options,
-                BlockMap& map)
+    FrameWriter(storage::Storage& repo, std::string path, std::string piece,
+                const TransferOptions& options, BlockMap& map)
         : repo_(repo),
           path_(std::move(path)),
           piece_(std::move(piece)),
@@ -176,14 +176,17 @@ std::span<const uint8_t> slotBytes(storage::Storage& repo, const std::string& na
         if (!h.reader->read(frame.offset, frame.storedLength, h.raw))
             damaged("is past the end of the file");
         try {
-            h.codec.decodeFrame(h.raw.span(), h.piece, f, frame.originalLength, h.frameBytes,
-                                fmt::format("'{}', frame {} (bytes {}-{})", repo.fullPath(h.reader->path()), f,
-                                            frame.offset, frame.offset + frame.storedLength));
+            h.codec.decodeFrame(
+                h.raw.span(), h.piece, f, frame.originalLength, h.frameBytes,
+                fmt::format("'{}', frame {} (bytes {}-{})", repo.fullPath(h.reader->path()), f,
+                            frame.offset, frame.offset + frame.storedLength));
         } catch (const Error& e) {
             if (e.code() == ErrorCode::Crypto)
                 raise(ErrorCode::Crypto,
-                      "file '{}' of backup {}: block {} (in backup {}) does not open with the repository key: "
-                      "it is damaged or not the frame it should be (swapped or moved in the repository): {}",
+                      "file '{}' of backup {}: block {} (in backup {}) does not open with the "
+                      "repository key: "
+                      "it is damaged or not the frame it should be (swapped or moved in the "
+                      "repository): {}",
                       name, resolved.label, block, h.label, e.what());
             if (e.code() != ErrorCode::Compress) throw;
             damaged(fmt::format("cannot be decompressed: {}", e.what()));
@@ -246,8 +249,9 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
 
     BlockMap map;
     map.blockSize = blockSize;
-    FrameWriter frames(repo, blockDataPath(*target.layout, target.label, target.name, options.codec.extension()),
-                       backupFilePiece(*target.layout, target.label, target.name), options, map);
+    FrameWriter frames(
+        repo, blockDataPath(*target.layout, target.label, target.name, options.codec.extension()),
+        backupFilePiece(*target.layout, target.label, target.name), options, map);
     StoredBlocks stored;
     io::ChecksumFilter sum(options.checksumType);
     io::Buffer unused;

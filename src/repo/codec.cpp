@@ -15,7 +15,8 @@ namespace {
 // hook seals each frame).
 class ZstdFrameIndex : public io::Filter, public FrameIndex {
   public:
-    ZstdFrameIndex(int level, uint64_t frameBytes, int workers, io::ZstdFramedCompressFilter::FrameHook hook)
+    ZstdFrameIndex(int level, uint64_t frameBytes, int workers,
+                   io::ZstdFramedCompressFilter::FrameHook hook)
         : inner_(level, frameBytes, workers, std::move(hook)) {}
     bool transforms() const override { return true; }
     void process(std::span<const uint8_t> in, io::Buffer& out) override { inner_.process(in, out); }
@@ -55,33 +56,36 @@ const FrameIndex* RepoCodec::pushEncode(io::FilterChain& chain, const std::strin
     if (shape.frameBytes > 0 && hasFrames()) {
         io::ZstdFramedCompressFilter::FrameHook seal;
         if (key_)
-            seal = [key = key_, piece](uint64_t k, std::span<const uint8_t> compressed, io::Buffer& out) {
+            seal = [key = key_, piece](uint64_t k, std::span<const uint8_t> compressed,
+                                       io::Buffer& out) {
                 crypto::sealUnit(*key, piece, k, compressed, out);
             };
-        auto framed = std::make_unique<ZstdFrameIndex>(compressLevel_, shape.frameBytes, shape.workers,
-                                                       std::move(seal));
+        auto framed = std::make_unique<ZstdFrameIndex>(compressLevel_, shape.frameBytes,
+                                                       shape.workers, std::move(seal));
         const FrameIndex* index = framed.get();
         chain.push(std::move(framed));
         return index;
     }
-    chain.push(io::makeCompressFilter(compressType_, compressLevel_, shape.workers, shape.sizeHint));
+    chain.push(
+        io::makeCompressFilter(compressType_, compressLevel_, shape.workers, shape.sizeHint));
     if (key_) chain.push(crypto::makeSealFilter(key_, piece, 0));
     return nullptr;
 }
 
-void RepoCodec::pushDecode(io::FilterChain& chain, const std::string& piece, std::string context) const {
+void RepoCodec::pushDecode(io::FilterChain& chain, const std::string& piece,
+                           std::string context) const {
     if (key_) chain.push(crypto::makeOpenFilter(key_, piece, context));
     chain.push(io::makeDecompressFilter(compressType_, std::move(context)));
 }
 
-void RepoCodec::pushReseal(io::FilterChain& chain, const std::string& fromPiece, const std::string& toPiece,
-                           std::string context) const {
+void RepoCodec::pushReseal(io::FilterChain& chain, const std::string& fromPiece,
+                           const std::string& toPiece, std::string context) const {
     if (!key_) return;
     chain.push(makeResealFilter(key_, fromPiece, toPiece, std::move(context)));
 }
 
-void RepoCodec::encodeFrame(std::span<const uint8_t> in, const std::string& piece, uint64_t frameIndex,
-                            io::Buffer& out) const {
+void RepoCodec::encodeFrame(std::span<const uint8_t> in, const std::string& piece,
+                            uint64_t frameIndex, io::Buffer& out) const {
     if (!key_) {
         io::compressFrame(compressType_, compressLevel_, in, out);
         return;
@@ -91,8 +95,9 @@ void RepoCodec::encodeFrame(std::span<const uint8_t> in, const std::string& piec
     crypto::sealUnit(*key_, piece, frameIndex, compressed.span(), out);
 }
 
-void RepoCodec::decodeFrame(std::span<const uint8_t> in, const std::string& piece, uint64_t frameIndex,
-                            size_t originalLength, io::Buffer& out, const std::string& context) const {
+void RepoCodec::decodeFrame(std::span<const uint8_t> in, const std::string& piece,
+                            uint64_t frameIndex, size_t originalLength, io::Buffer& out,
+                            const std::string& context) const {
     if (!key_) {
         io::decompressFrame(compressType_, in, originalLength, out, context);
         return;

@@ -42,9 +42,10 @@ StoredFile storeInto(Feed feed, storage::StorageWrite& out, const std::string& p
                                                                         : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();
     if (observer) chain.add<BorrowedObserver>(*observer);
-    const FrameIndex* framed = options.codec.pushEncode(chain, piece, {.workers = options.compressWorkers,
-                                                                .sizeHint = options.sizeHint,
-                                                                .frameBytes = options.frameBytes});
+    const FrameIndex* framed = options.codec.pushEncode(chain, piece,
+                                                        {.workers = options.compressWorkers,
+                                                         .sizeHint = options.sizeHint,
+                                                         .frameBytes = options.frameBytes});
     auto& repoSize = chain.add<io::SizeFilter>();
     feed(chain);
     chain.finish();
@@ -63,7 +64,8 @@ StoredFile storeInto(Feed feed, storage::StorageWrite& out, const std::string& p
 // The same into a repository file of its own, made durable (now or by options.closer).
 template <typename Feed>
 StoredFile store(Feed feed, storage::Storage& destination, const std::string& destinationPath,
-                 const std::string& piece, const TransferOptions& options, io::Filter* observer = nullptr) {
+                 const std::string& piece, const TransferOptions& options,
+                 io::Filter* observer = nullptr) {
     storage::WriteOptions write;
     write.syncPath = false;
     auto out = destination.openWrite(destinationPath, write);
@@ -102,7 +104,8 @@ auto feedFrom(storage::Storage& source, const std::string& sourcePath, storage::
 
 void raiseUnopened(const ExpectedFile& expected, const Error& cause) {
     raise(ErrorCode::Crypto,
-          "file '{}' of backup {} does not open with the repository key: it is damaged, truncated or not "
+          "file '{}' of backup {} does not open with the repository key: it is damaged, truncated "
+          "or not "
           "the file it should be (swapped or moved in the repository): {}",
           expected.name, expected.label, cause.what());
 }
@@ -113,13 +116,13 @@ std::string StoredLocation::describe(storage::Storage& repo) const {
 }
 
 std::optional<StoredFile> storeFile(storage::Storage& source, const std::string& sourcePath,
-                                    storage::Storage& destination, const std::string& destinationPath,
-                                    const std::string& piece, const TransferOptions& options,
-                                    io::Filter* observer) {
+                                    storage::Storage& destination,
+                                    const std::string& destinationPath, const std::string& piece,
+                                    const TransferOptions& options, io::Filter* observer) {
     auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
     if (!in) return std::nullopt;
-    return store(feedFrom(source, sourcePath, *in, options), destination, destinationPath, piece, options,
-                 observer);
+    return store(feedFrom(source, sourcePath, *in, options), destination, destinationPath, piece,
+                 options, observer);
 }
 
 std::optional<StoredFile> appendFile(storage::Storage& source, const std::string& sourcePath,

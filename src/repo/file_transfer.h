@@ -76,9 +76,9 @@ struct StoredLocation {
 // `observer`, when given, sees the original bytes too (page checksum validation); the caller
 // keeps ownership and reads its result afterwards.
 std::optional<StoredFile> storeFile(storage::Storage& source, const std::string& sourcePath,
-                                    storage::Storage& destination, const std::string& destinationPath,
-                                    const std::string& piece, const TransferOptions& options,
-                                    io::Filter* observer = nullptr);
+                                    storage::Storage& destination,
+                                    const std::string& destinationPath, const std::string& piece,
+                                    const TransferOptions& options, io::Filter* observer = nullptr);
 
 // Appends `source`, stored as storeFile stores it, to `bundle` (an open repository file whose
 // close the caller owns): the returned repoSize bytes follow whatever the bundle held before.
@@ -86,7 +86,8 @@ std::optional<StoredFile> storeFile(storage::Storage& source, const std::string&
 // compressed on the calling thread, as one stream.
 std::optional<StoredFile> appendFile(storage::Storage& source, const std::string& sourcePath,
                                      storage::StorageWrite& bundle, const std::string& piece,
-                                     const TransferOptions& options, io::Filter* observer = nullptr);
+                                     const TransferOptions& options,
+                                     io::Filter* observer = nullptr);
 
 // Stores bytes generated during the backup (backup_label, tablespace_map) the same way.
 StoredFile storeBytes(std::string_view content, storage::Storage& destination,

@@ -97,8 +97,8 @@ std::optional<ArchivedWal> findWal(storage::Storage& repo, const Layout& layout,
         if (rest.find(".bad") != std::string::npos) continue;
         std::string sha = rest.substr(0, rest.find('.'));
         if (sha.size() != 64) continue;  // a temporary file, never a stored one
-        copies.push_back(
-            ArchivedWal{archiveId, dir + "/" + entry.name, sha, compressTypeOfName(entry.name), layout.key});
+        copies.push_back(ArchivedWal{archiveId, dir + "/" + entry.name, sha,
+                                     compressTypeOfName(entry.name), layout.key});
     }
     if (copies.size() < 2) return copies.empty() ? std::nullopt : std::optional(copies.front());
     // Two copies: a replacement of a bad copy is under way (or was interrupted between storing the
@@ -250,7 +250,8 @@ void StreamedWal::startFrame() {
     frame_ = std::make_unique<io::FilterChain>([this](std::span<const uint8_t> bytes) { spool_->write(bytes); });
     // Compressed only: the piece names the SHA-256, known at finish(), when the spooled bytes
     // are sealed on their way to the repository (storeSpooled).
-    RepoCodec(compressType_, compressLevel_).pushEncode(*frame_, walPiece(directory_ + "/" + walName_));
+    RepoCodec(compressType_, compressLevel_)
+        .pushEncode(*frame_, walPiece(directory_ + "/" + walName_));
 }
 
 void StreamedWal::write(std::span<const uint8_t> bytes) {
@@ -327,7 +328,8 @@ void StreamedWal::storeSpooled(const std::string& target) {
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
     RepoCodec().withKey(layout_.key).pushEncode(chain, walPiece(target));
     io::Buffer buffer(bufferSize_);
-    for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) chain.write({buffer.data(), n});
+    for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
+        chain.write({buffer.data(), n});
     chain.finish();
     out->close();
 }

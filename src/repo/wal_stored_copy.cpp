@@ -26,8 +26,9 @@ StoredWalBytes readStoredWal(storage::Storage& repo, const ArchivedWal& stored, 
                                std::min<size_t>(bytes.size(), 64 - read.header.size()));
         if (sink) sink(bytes);
     });
-    RepoCodec(stored.compressType).withKey(stored.key).pushDecode(chain, walPiece(stored.path),
-                                                                  repo.fullPath(stored.path));
+    RepoCodec(stored.compressType)
+        .withKey(stored.key)
+        .pushDecode(chain, walPiece(stored.path), repo.fullPath(stored.path));
     auto& sha = chain.add<io::Sha256Filter>();
     auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);
@@ -46,7 +47,8 @@ std::string storedWalProblem(storage::Storage& repo, const std::string& walName,
         read = readStoredWal(repo, stored, bufferSize);
     } catch (const Error& e) {
         // Sealed bytes that do not open as this file's are as bad as bytes that do not decompress.
-        if (e.code() == ErrorCode::Crypto) return fmt::format("it does not open with the repository key: {}", e.what());
+        if (e.code() == ErrorCode::Crypto)
+            return fmt::format("it does not open with the repository key: {}", e.what());
         if (e.code() != ErrorCode::Compress) throw;
         return fmt::format("it does not decompress: {}", e.what());
     }

@@ -262,7 +262,8 @@ TEST_F(RepoBlockTransfer, EncryptedChainRestoresAndADamagedFrameIsNamed) {
     EXPECT_TRUE(crypto::looksSealed(bytesOf(get("repo/" + blocksFile(kFull)))));
     EXPECT_TRUE(crypto::looksSealed(bytesOf(get("repo/" + blockMapPath(layout_, kFull, kName)))));
     // The map opens only with the key.
-    EXPECT_EQ(errorOf([&] { loadBlockMap(*repo_, blockMapPath(layout_, kFull, kName)); }).code(), ErrorCode::Format);
+    EXPECT_EQ(errorOf([&] { loadBlockMap(*repo_, blockMapPath(layout_, kFull, kName)); }).code(),
+              ErrorCode::Format);
     std::string damagedPath = root_ + "/repo/" + blocksFile(kFull);
     std::string stored = get("repo/" + blocksFile(kFull));
     std::string damaged = stored;

@@ -90,7 +90,8 @@ TEST_F(RepoBundle, EncryptedMembersAreSealedAsTheirFilesAndReadAlone) {
     std::array<uint8_t, crypto::kRepoKeyBytes> keyBytes{};
     keyBytes.fill(7);
     TransferOptions options;
-    options.codec = RepoCodec(io::CompressType::Zst, 3).withKey(std::make_shared<const crypto::RepoKey>(keyBytes));
+    options.codec = RepoCodec(io::CompressType::Zst, 3)
+                        .withKey(std::make_shared<const crypto::RepoKey>(keyBytes));
     put("pg/a", "PG_VERSION 15\n" + std::string(3000, 'a'));
     put("pg/b", std::string(5000, 'b'));
     auto out = static_cast<storage::Storage&>(*repo_).openWrite("bundle/1");
@@ -99,21 +100,24 @@ TEST_F(RepoBundle, EncryptedMembersAreSealedAsTheirFilesAndReadAlone) {
     out->close();
     ASSERT_TRUE(a && b);
     EXPECT_FALSE(has(get("repo/bundle/1"), "PG_VERSION"));
-    auto expectedAs = [&](const std::string& name, const StoredFile& stored, const std::string& piece) {
+    auto expectedAs = [&](const std::string& name, const StoredFile& stored,
+                          const std::string& piece) {
         ExpectedFile e = expected(name, stored);
         e.piece = piece;
         return e;
     };
-    fetchFile(*repo_, StoredLocation("bundle/1", {a->repoSize, b->repoSize}), options.codec, *restore_, "b",
-              expectedAs("pg_data/b", *b, "backup/main/L/pg_data/b"), 65536);
+    fetchFile(*repo_, StoredLocation("bundle/1", {a->repoSize, b->repoSize}), options.codec,
+              *restore_, "b", expectedAs("pg_data/b", *b, "backup/main/L/pg_data/b"), 65536);
     EXPECT_EQ(get("restore/b"), std::string(5000, 'b'));
     // b's bytes read as a's (a manifest pointing a at b's range): refused, naming the file.
     Error e = errorOf([&] {
-        fetchFile(*repo_, StoredLocation("bundle/1", {a->repoSize, b->repoSize}), options.codec, *restore_, "a",
-                  expectedAs("pg_data/a", *a, "backup/main/L/pg_data/a"), 65536);
+        fetchFile(*repo_, StoredLocation("bundle/1", {a->repoSize, b->repoSize}), options.codec,
+                  *restore_, "a", expectedAs("pg_data/a", *a, "backup/main/L/pg_data/a"), 65536);
     });
     EXPECT_EQ(e.code(), ErrorCode::Crypto) << e.what();
-    EXPECT_TRUE(has(e.what(), "file 'pg_data/a' of backup 20261205-000000F does not open with the repository key"))
+    EXPECT_TRUE(
+        has(e.what(),
+            "file 'pg_data/a' of backup 20261205-000000F does not open with the repository key"))
         << e.what();
     EXPECT_TRUE(has(e.what(), "swapped or moved")) << e.what();
     EXPECT_TRUE(has(e.what(), fmt::format("/repo/bundle/1, bytes {}-", a->repoSize))) << e.what();

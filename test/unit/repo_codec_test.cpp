@@ -37,8 +37,8 @@ TEST(RepoCodec, FileRoundTripAndItsStoredBytesAreZstd) {
     std::string original = sample(300000);
     for (auto type : {io::CompressType::None, io::CompressType::Zst}) {
         RepoCodec codec(type, 3);
-        std::string stored =
-            run(original, [&](io::FilterChain& c) { EXPECT_EQ(codec.pushEncode(c, "p"), nullptr); });
+        std::string stored = run(
+            original, [&](io::FilterChain& c) { EXPECT_EQ(codec.pushEncode(c, "p"), nullptr); });
         EXPECT_EQ(run(stored, [&](io::FilterChain& c) { RepoCodec(type).pushDecode(c, "p", "f"); }),
                   original);
         if (type == io::CompressType::None) {
@@ -75,9 +75,10 @@ TEST(RepoCodec, FramesAreIndexedAndDecodeAlone) {
         offset += index->frameSizes()[k];
     }
     // An ordinary zstd stream: decompressed whole by any reader.
-    EXPECT_EQ(run(stored,
-                  [&](io::FilterChain& c) { RepoCodec(io::CompressType::Zst).pushDecode(c, "p", "f"); }),
-              original);
+    EXPECT_EQ(
+        run(stored,
+            [&](io::FilterChain& c) { RepoCodec(io::CompressType::Zst).pushDecode(c, "p", "f"); }),
+        original);
     EXPECT_EQ(offset, stored.size());
     // No frames without zstd: one plain stream.
     io::FilterChain plain([](std::span<const uint8_t>) {});
@@ -116,18 +117,25 @@ TEST(RepoCodec, UnencryptedOutputIsByteForByteThatOfBeforeEncryption) {
     std::string original = sample(300000);
     auto stored = [&](uint64_t frameBytes) {
         return run(original, [&](io::FilterChain& c) {
-            RepoCodec(io::CompressType::Zst, 3).pushEncode(c, "backup/main/x/pg_data/f", {.frameBytes = frameBytes});
+            RepoCodec(io::CompressType::Zst, 3)
+                .pushEncode(c, "backup/main/x/pg_data/f", {.frameBytes = frameBytes});
         });
     };
-    EXPECT_EQ(io::sha256Hex(stored(0)), "d4a375f88e414f902f88017c077ba0f22d9ec38b1f19ad17c498c5326b2b34dd");
-    EXPECT_EQ(io::sha256Hex(stored(65536)), "d379378bd986c5861f28611b8276b9b21ec89b89535599c3ef622d3bc3456782");
+    EXPECT_EQ(io::sha256Hex(stored(0)),
+              "d4a375f88e414f902f88017c077ba0f22d9ec38b1f19ad17c498c5326b2b34dd");
+    EXPECT_EQ(io::sha256Hex(stored(65536)),
+              "d379378bd986c5861f28611b8276b9b21ec89b89535599c3ef622d3bc3456782");
     io::Buffer frame;
     RepoCodec(io::CompressType::Zst, 3).encodeFrame(bytesOf(original).first(65536), "p", 7, frame);
-    EXPECT_EQ(io::sha256Hex(frame.span()), "752ffb61b1809761db40540f0c93f75c0385cf6b9bed876783ddaa50d684fbb5");
+    EXPECT_EQ(io::sha256Hex(frame.span()),
+              "752ffb61b1809761db40540f0c93f75c0385cf6b9bed876783ddaa50d684fbb5");
     EXPECT_FALSE(RepoCodec(io::CompressType::Zst, 3).encrypted());
     // Resealing an unencrypted file is no stage at all: the bytes pass as they are.
     std::string plain = stored(0);
-    EXPECT_EQ(run(plain, [&](io::FilterChain& c) { RepoCodec(io::CompressType::Zst).pushReseal(c, "a", "b", "f"); }),
+    EXPECT_EQ(run(plain,
+                  [&](io::FilterChain& c) {
+                      RepoCodec(io::CompressType::Zst).pushReseal(c, "a", "b", "f");
+                  }),
               plain);
 }
 

@@ -103,7 +103,8 @@ TEST_F(RepoFileTransfer, RoundTripSizesAndCompressTypes) {
 }
 
 TEST_F(RepoFileTransfer, MissingSourceIsNullopt) {
-    EXPECT_FALSE(storeFile(*pg_, "base/1/99999", *repo_, "backup/main/x/pg_data/base/1/99999.zst", "p", {}));
+    EXPECT_FALSE(
+        storeFile(*pg_, "base/1/99999", *repo_, "backup/main/x/pg_data/base/1/99999.zst", "p", {}));
     EXPECT_FALSE(fs::exists(root_ + "/repo/backup/main/x/pg_data/base/1/99999.zst"));
 }
 
