@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Encrypted data path (issue 18): every data byte of an encrypted repository (files, frames of a
 # large file, bundle members, WAL segments) is sealed under the repository key and bound to where
-# it belongs. A full backup and a PITR-free restore round-trip; no stored file is zstd or holds
-# backup_label text; two swapped files, a flipped byte in a frame, a flipped byte in a bundle
-# member and a segment's bytes under another segment's name each fail by name (restore exit 37,
-# verify counts it as a damaged file, archive-get refuses it) instead of restoring wrong bytes.
+# it belongs. A full backup restores exactly; no stored file is zstd, none of an uncompressed
+# backup holds backup_label or postgresql.conf text; two swapped files, a flipped byte in a
+# frame, a flipped byte in a bundle member and a segment's bytes under another segment's name
+# each fail by name (restore exit 37, verify counts it as a damaged file, archive-get refuses it)
+# instead of restoring wrong bytes.
 #
 # The repository is encrypted with repo1-cipher-type=aes-256-gcm and the passphrase from
 # BACKREST_REPO1_CIPHER_PASS. BRTEST_DATA_KEY set instead: a build whose worker/context.cpp
@@ -58,15 +59,20 @@ STORED=$(find "$B/pg_data" "$B/bundle" "$REPO/archive/main" -type f ! -name '*.i
 ZSTD_OK=0
 while read -r f; do zstd -q -t "$f" >/dev/null 2>&1 && ZSTD_OK=$((ZSTD_OK + 1)); done < <(find "$B/pg_data" "$B/bundle" "$REPO/archive/main" -type f -name '*.zst')
 expect_eq "none of $STORED stored data files is a zstd stream" "$ZSTD_OK" "0"
-expect_eq "no stored file holds backup_label text" \
-    "$(grep -rl -a 'START WAL LOCATION' "$B/pg_data" "$B/bundle" "$REPO/archive/main" | wc -l)" "0"
+# zstd codes literals too, so text is looked for in a backup taken with --compress-type=none:
+# its files are then sealed plain bytes.
+must br backup --type=full --start-fast --compress-type=none
+N=$(ls "$REPO/backup/main" | grep -E '^[0-9]{8}-[0-9]{6}F$' | tail -1)
+expect_eq "a second, uncompressed, full backup" "$([ "$N" != "$F" ] && echo yes)" "yes"
+expect_eq "no stored file of it holds backup_label or PG_VERSION text" \
+    "$(grep -rlaE 'START WAL LOCATION|CHECKPOINT LOCATION|shared_buffers' "$REPO/backup/main/$N/pg_data" "$REPO/backup/main/$N/bundle" | wc -l)" "0"
 
 # Two relation files of the database swapped: the first restored reads another's bytes.
 DB=$(dirname "$ACCOUNTS")
 read -r A1 A2 < <(find "$B/pg_data/$DB" -maxdepth 1 -name '*.zst' -size +8k -printf '%s %p\n' | sort -n | head -2 | awk '{print $2}' | tr '\n' ' ')
 cp "$A1" "$IT_TMP/a1" && cp "$A2" "$IT_TMP/a2"
 cp "$IT_TMP/a2" "$A1" && cp "$IT_TMP/a1" "$A2"
-restore swapped 37 --process-max=1
+restore swapped 37 --process-max=1 --set="$F"
 expect_contains "swapped: named as not opening" "$OUT" "does not open with the repository key"
 expect_contains "swapped: says swapped or moved" "$OUT" "swapped or moved"
 cp "$IT_TMP/a1" "$A1" && cp "$IT_TMP/a2" "$A2"
@@ -74,7 +80,7 @@ cp "$IT_TMP/a1" "$A1" && cp "$IT_TMP/a2" "$A2"
 # A flipped byte in frame 1 of the large file: restore names the file and the frame.
 cp "$BIG" "$IT_TMP/big"
 flip_byte "$BIG" $(( $(fsize "$BIG") / 6 + 100 ))
-restore frame 37
+restore frame 37 --set="$F"
 expect_contains "frame: names the file" "$OUT" "file 'pg_data/$ACCOUNTS' of backup $F does not open"
 expect_contains "frame: names the frame" "$OUT" "frame 1 of"
 expect_exit "verify reports the damaged frame" 28 "$BR" --config="$CONF" --stanza=main verify
