@@ -144,7 +144,7 @@ void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored,
         }
         offset += bytes.size();
     });
-    codec.pushDecode(chain, stored.describe(repo));
+    codec.pushDecode(chain, "", stored.describe(repo));
     auto type = io::checksumTypeOf(f.checksum, fmt::format("file '{}' of backup {}", f.name, holder));
     auto& sum = chain.add<io::ChecksumFilter>(type);
     auto& size = chain.add<io::SizeFilter>();

@@ -109,7 +109,7 @@ void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
                               std::min<size_t>(bytes.size(), 64 - header.size()));
         });
         auto& stored = chain.add<io::SizeFilter>();
-        repo::RepoCodec(check.type).pushDecode(chain, where);
+        repo::RepoCodec(check.type).pushDecode(chain, "", where);
         auto& sha = chain.add<io::ChecksumFilter>(type);
         auto& size = chain.add<io::SizeFilter>();
         io::Buffer buffer(bufferSize);

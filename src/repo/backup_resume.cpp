@@ -264,7 +264,7 @@ bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBac
     // rename saved; resuming is rare and the read was needed anyway.
     auto out = repo.openWrite(layout.backupFile(label, file.name, ext));
     io::FilterChain chain([](std::span<const uint8_t>) {});
-    RepoCodec(io::parseCompressType(from.header.compressType)).pushDecode(chain, repo.fullPath(stored));
+    RepoCodec(io::parseCompressType(from.header.compressType)).pushDecode(chain, "", repo.fullPath(stored));
     auto& sum = chain.add<io::ChecksumFilter>(*type);
     auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);

@@ -49,7 +49,7 @@ class FrameWriter {
     void flush() {
         if (pendingBlocks_ == 0) return;
         compressed_.clear();
-        options_.codec.encodeFrame(pending_.span(), compressed_);
+        options_.codec.encodeFrame(pending_.span(), "", 0, compressed_);
         if (!out_) {
             storage::WriteOptions write;
             write.syncPath = false;  // the caller syncs each directory once, before the manifest
@@ -170,7 +170,7 @@ std::span<const uint8_t> slotBytes(storage::Storage& repo, const std::string& na
         if (!h.reader->read(frame.offset, frame.storedLength, h.raw))
             damaged("is past the end of the file");
         try {
-            h.codec.decodeFrame(h.raw.span(), frame.originalLength, h.frameBytes,
+            h.codec.decodeFrame(h.raw.span(), "", 0, frame.originalLength, h.frameBytes,
                                 repo.fullPath(h.reader->path()));
         } catch (const Error& e) {
             if (e.code() != ErrorCode::Compress) throw;

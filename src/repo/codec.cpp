@@ -33,7 +33,15 @@ RepoCodec RepoCodec::storedWith(io::CompressType compressType) const {
     return stored;
 }
 
-const FrameIndex* RepoCodec::pushEncode(io::FilterChain& chain, const EncodeShape& shape) const {
+// enc-key stub: the data path is sealed on branch enc-data (take its codec.cpp on merge); here
+// the key is carried but data is stored as before.
+RepoCodec RepoCodec::withKey(std::shared_ptr<const crypto::RepoKey> key) const {
+    RepoCodec keyed = *this;
+    keyed.key_ = std::move(key);
+    return keyed;
+}
+
+const FrameIndex* RepoCodec::pushEncode(io::FilterChain& chain, const std::string&, const EncodeShape& shape) const {
     if (shape.frameBytes > 0 && hasFrames()) {
         auto framed =
             std::make_unique<ZstdFrameIndex>(compressLevel_, shape.frameBytes, shape.workers);
@@ -46,16 +54,18 @@ const FrameIndex* RepoCodec::pushEncode(io::FilterChain& chain, const EncodeShap
     return nullptr;
 }
 
-void RepoCodec::pushDecode(io::FilterChain& chain, std::string context) const {
+void RepoCodec::pushDecode(io::FilterChain& chain, const std::string&, std::string context) const {
     chain.push(io::makeDecompressFilter(compressType_, std::move(context)));
 }
 
-void RepoCodec::encodeFrame(std::span<const uint8_t> in, io::Buffer& out) const {
+void RepoCodec::pushReseal(io::FilterChain&, const std::string&, const std::string&, std::string) const {}
+
+void RepoCodec::encodeFrame(std::span<const uint8_t> in, const std::string&, uint64_t, io::Buffer& out) const {
     io::compressFrame(compressType_, compressLevel_, in, out);
 }
 
-void RepoCodec::decodeFrame(std::span<const uint8_t> in, size_t originalLength, io::Buffer& out,
-                            const std::string& context) const {
+void RepoCodec::decodeFrame(std::span<const uint8_t> in, const std::string&, uint64_t, size_t originalLength,
+                            io::Buffer& out, const std::string& context) const {
     io::decompressFrame(compressType_, in, originalLength, out, context);
 }
 

@@ -42,7 +42,7 @@ StoredFile storeInto(Feed feed, storage::StorageWrite& out, const TransferOption
                                                                         : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();
     if (observer) chain.add<BorrowedObserver>(*observer);
-    const FrameIndex* framed = options.codec.pushEncode(chain, {.workers = options.compressWorkers,
+    const FrameIndex* framed = options.codec.pushEncode(chain, "", {.workers = options.compressWorkers,
                                                                 .sizeHint = options.sizeHint,
                                                                 .frameBytes = options.frameBytes});
     auto& repoSize = chain.add<io::SizeFilter>();
@@ -147,7 +147,7 @@ void fetchFile(storage::Storage& source, const StoredLocation& from, const RepoC
     auto out = destination.openWrite(destinationPath, expected.write);
 
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
-    codec.pushDecode(chain, from.describe(source));
+    codec.pushDecode(chain, "", from.describe(source));
     auto& sum = chain.add<io::ChecksumFilter>(type, expected.size >= kHashBesideMinSize ? io::Sha256Filter::Thread::Own
                                                                                       : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();

@@ -49,7 +49,7 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Re
         compressed.commit(n);
     }
     try {
-        codec.decodeFrame(compressed.span(), frameRawBytes(expected.size, frameBytes, k), out,
+        codec.decodeFrame(compressed.span(), "", k, frameRawBytes(expected.size, frameBytes, k), out,
                           source.fullPath(sourcePath));
     } catch (const Error& e) {
         if (e.code() != ErrorCode::Compress) throw;

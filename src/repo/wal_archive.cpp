@@ -134,7 +134,7 @@ void storeWal(storage::Storage& repo, storage::Storage& source, const std::strin
     auto out = repo.openWrite(target);  // atomic, fsync file, rename, fsync directory
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
     auto& again = chain.add<io::Sha256Filter>();
-    RepoCodec(type, options.compressLevel).pushEncode(chain);
+    RepoCodec(type, options.compressLevel).pushEncode(chain, "");
     io::Buffer buffer(options.bufferSize);
     for (;;) {
         size_t n = in->read({buffer.data(), buffer.capacity()});
@@ -244,7 +244,7 @@ StreamedWal::~StreamedWal() = default;
 
 void StreamedWal::startFrame() {
     frame_ = std::make_unique<io::FilterChain>([this](std::span<const uint8_t> bytes) { spool_->write(bytes); });
-    RepoCodec(compressType_, compressLevel_).pushEncode(*frame_);
+    RepoCodec(compressType_, compressLevel_).pushEncode(*frame_, "");
 }
 
 void StreamedWal::write(std::span<const uint8_t> bytes) {

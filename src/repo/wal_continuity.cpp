@@ -101,7 +101,7 @@ std::string ArchiveListing::history(uint32_t timeline) {
     io::FilterChain chain(
         [&](std::span<const uint8_t> bytes) { text.append(bytes.begin(), bytes.end()); });
     RepoCodec(it->second.ends_with(".zst") ? io::CompressType::Zst : io::CompressType::None)
-        .pushDecode(chain, repo_.fullPath(it->second));
+        .pushDecode(chain, "", repo_.fullPath(it->second));
     auto in = repo_.openRead(it->second);
     io::Buffer buffer(64 * 1024);
     for (;;) {

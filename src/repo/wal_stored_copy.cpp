@@ -25,7 +25,7 @@ StoredWalBytes readStoredWal(storage::Storage& repo, const ArchivedWal& stored, 
                                std::min<size_t>(bytes.size(), 64 - read.header.size()));
         if (sink) sink(bytes);
     });
-    RepoCodec(stored.compressType).pushDecode(chain, repo.fullPath(stored.path));
+    RepoCodec(stored.compressType).pushDecode(chain, "", repo.fullPath(stored.path));
     auto& sha = chain.add<io::Sha256Filter>();
     auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);

@@ -505,9 +505,6 @@ TEST(SecretOptions, AreKnownByNameForEveryRepository) {
         EXPECT_FALSE(isSecretOption(name)) << name;
 }
 
-}  // namespace
-}  // namespace backrest
-
 // A repository passphrase in a file every user reads is refused, naming the file, its mode and
 // the chmod; group-readable (0640, pgBackRest's root:postgres pattern) is accepted.
 TEST_F(ConfigTest, CipherPassInWorldReadableFileIsRefused) {
@@ -533,3 +530,6 @@ TEST_F(ConfigTest, CipherPassInWorldReadableFileIsRefused) {
     Error cliNew = errorOf([&] { parse({"--config", emptyConf_, "--repo1-cipher-pass-new=x", "info"}); });
     EXPECT_EQ(cliNew.code(), ErrorCode::Option);
 }
+
+}  // namespace
+}  // namespace backrest

@@ -36,8 +36,8 @@ TEST(RepoCodec, FileRoundTripAndItsStoredBytesAreZstd) {
     for (auto type : {io::CompressType::None, io::CompressType::Zst}) {
         RepoCodec codec(type, 3);
         std::string stored =
-            run(original, [&](io::FilterChain& c) { EXPECT_EQ(codec.pushEncode(c), nullptr); });
-        EXPECT_EQ(run(stored, [&](io::FilterChain& c) { RepoCodec(type).pushDecode(c, "f"); }),
+            run(original, [&](io::FilterChain& c) { EXPECT_EQ(codec.pushEncode(c, ""), nullptr); });
+        EXPECT_EQ(run(stored, [&](io::FilterChain& c) { RepoCodec(type).pushDecode(c, "", "f"); }),
                   original);
         if (type == io::CompressType::None) {
             EXPECT_EQ(stored, original);
@@ -57,7 +57,7 @@ TEST(RepoCodec, FramesAreIndexedAndDecodeAlone) {
     RepoCodec codec(io::CompressType::Zst, 3);
     std::string stored;
     io::FilterChain chain([&](std::span<const uint8_t> b) { stored.append(b.begin(), b.end()); });
-    const FrameIndex* index = codec.pushEncode(chain, {.frameBytes = 32768});
+    const FrameIndex* index = codec.pushEncode(chain, "", {.frameBytes = 32768});
     ASSERT_NE(index, nullptr);
     chain.write(bytesOf(original));
     chain.finish();
@@ -66,7 +66,7 @@ TEST(RepoCodec, FramesAreIndexedAndDecodeAlone) {
     for (size_t k = 0; k < 3; k++) {
         io::Buffer out;
         size_t length = std::min<size_t>(32768, original.size() - k * 32768);
-        codec.decodeFrame(bytesOf(stored).subspan(offset, index->frameSizes()[k]), length, out,
+        codec.decodeFrame(bytesOf(stored).subspan(offset, index->frameSizes()[k]), "", k, length, out,
                           "f");
         EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), out.size()),
                   original.substr(k * 32768, length));
@@ -74,12 +74,12 @@ TEST(RepoCodec, FramesAreIndexedAndDecodeAlone) {
     }
     // An ordinary zstd stream: decompressed whole by any reader.
     EXPECT_EQ(run(stored,
-                  [&](io::FilterChain& c) { RepoCodec(io::CompressType::Zst).pushDecode(c, "f"); }),
+                  [&](io::FilterChain& c) { RepoCodec(io::CompressType::Zst).pushDecode(c, "", "f"); }),
               original);
     EXPECT_EQ(offset, stored.size());
     // No frames without zstd: one plain stream.
     io::FilterChain plain([](std::span<const uint8_t>) {});
-    EXPECT_EQ(RepoCodec().pushEncode(plain, {.frameBytes = 32768}), nullptr);
+    EXPECT_EQ(RepoCodec().pushEncode(plain, "", {.frameBytes = 32768}), nullptr);
 }
 
 TEST(RepoCodec, OneFrameRoundTripAndDamageIsACompressError) {
@@ -87,11 +87,11 @@ TEST(RepoCodec, OneFrameRoundTripAndDamageIsACompressError) {
     for (auto type : {io::CompressType::None, io::CompressType::Zst}) {
         RepoCodec codec(type, 3);
         io::Buffer frame, back;
-        codec.encodeFrame(bytesOf(original), frame);
-        codec.storedWith(type).decodeFrame(frame.span(), original.size(), back, "blocks");
+        codec.encodeFrame(bytesOf(original), "", 0, frame);
+        codec.storedWith(type).decodeFrame(frame.span(), "", 0, original.size(), back, "blocks");
         EXPECT_EQ(std::string(reinterpret_cast<const char*>(back.data()), back.size()), original);
         Error e = test::errorOf([&] {
-            codec.decodeFrame(frame.span().first(frame.size() - 1), original.size(), back,
+            codec.decodeFrame(frame.span().first(frame.size() - 1), "", 0, original.size(), back,
                               "blocks");
         });
         EXPECT_EQ(e.code(), ErrorCode::Compress);
