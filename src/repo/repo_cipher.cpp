@@ -1,13 +1,12 @@
 // The repository key: finding the envelope that counts, opening it, sealing metadata, rekeying.
 #include "repo/repo_cipher.h"
 
-#include <map>
-#include <mutex>
-#include <span>
-
 #include <fmt/ranges.h>
 
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -24,7 +23,9 @@ std::span<const uint8_t> bytesOf(std::string_view s) {
     return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-bool startsSealed(std::string_view s) { return s.size() >= 4 && crypto::looksSealed(bytesOf(s.substr(0, 4))); }
+bool startsSealed(std::string_view s) {
+    return s.size() >= 4 && crypto::looksSealed(bytesOf(s.substr(0, 4)));
+}
 
 // The bytes after the envelope line (the whole file when it has none).
 std::string_view bodyOf(std::string_view stored) {
@@ -72,11 +73,13 @@ std::string envelopeLine(const crypto::KeyEnvelope& envelope) {
     return sealChecksummed(std::string(kEnvelopePrefix) + envelope.toJson().dump());
 }
 
-std::optional<crypto::KeyEnvelope> readEnvelopeLine(const std::string& stored, const std::string& context) {
+std::optional<crypto::KeyEnvelope> readEnvelopeLine(const std::string& stored,
+                                                    const std::string& context) {
     if (!stored.starts_with(kEnvelopePrefix)) return std::nullopt;
     size_t nl = stored.find('\n');
     if (nl == std::string::npos)
-        raise(ErrorCode::Format, "'{}': the key envelope line is cut short: the file is damaged", context);
+        raise(ErrorCode::Format, "'{}': the key envelope line is cut short: the file is damaged",
+              context);
     std::string line = stored.substr(0, nl + 1);
     try {
         verifyChecksummed(line, context + " (key envelope)");
@@ -85,7 +88,8 @@ std::optional<crypto::KeyEnvelope> readEnvelopeLine(const std::string& stored, c
     }
     nlohmann::json doc = nlohmann::json::parse(line, nullptr, false);
     if (doc.is_discarded() || !doc.is_object() || !doc.contains("key-envelope"))
-        raise(ErrorCode::Format, "'{}': the key envelope is not valid JSON: the file is damaged", context);
+        raise(ErrorCode::Format, "'{}': the key envelope is not valid JSON: the file is damaged",
+              context);
     return crypto::KeyEnvelope::fromJson(doc.at("key-envelope"), context);
 }
 
@@ -114,10 +118,11 @@ RepoCipherScan scanRepoCipher(storage::Storage& repo, const Layout& layout) {
         scan.state = RepoCipherState::Encrypted;
         scan.counted->highestSeen = highest;
     } else if (!damaged.empty()) {
-        raise(ErrorCode::Crypto,
-              "{} is encrypted but no key envelope can be read (damaged: {}): restore backup.info or "
-              "archive.info (or a .copy) from a copy of the repository",
-              where(repo, layout), fmt::join(damaged, ", "));
+        raise(
+            ErrorCode::Crypto,
+            "{} is encrypted but no key envelope can be read (damaged: {}): restore backup.info or "
+            "archive.info (or a .copy) from a copy of the repository",
+            where(repo, layout), fmt::join(damaged, ", "));
     } else if (anyFile) {
         scan.state = RepoCipherState::Plain;
     }
@@ -152,15 +157,18 @@ std::shared_ptr<const crypto::RepoKey> openRepoKey(storage::Storage& repo, const
     std::string source = repo.fullPath(counted.path);
     if (!wantsCipher || settings.type != counted.envelope.cipherType)
         raise(ErrorCode::Crypto,
-              "{} is encrypted with {} (key {}, generation {} in '{}') but repo1-cipher-type is {}: set "
-              "repo1-cipher-type={} and repo1-cipher-pass (config file or BACKREST_REPO1_CIPHER_PASS)",
+              "{} is encrypted with {} (key {}, generation {} in '{}') but repo1-cipher-type is "
+              "{}: set "
+              "repo1-cipher-type={} and repo1-cipher-pass (config file or "
+              "BACKREST_REPO1_CIPHER_PASS)",
               where(repo, layout), counted.envelope.cipherType, counted.envelope.keyId,
               counted.envelope.generation, source, settings.type, counted.envelope.cipherType);
     if (!settings.pass)
-        raise(ErrorCode::Crypto,
-              "{} is encrypted (key {}) but repo1-cipher-pass is not set: set it in the config file "
-              "(not readable by others) or in BACKREST_REPO1_CIPHER_PASS",
-              where(repo, layout), counted.envelope.keyId);
+        raise(
+            ErrorCode::Crypto,
+            "{} is encrypted (key {}) but repo1-cipher-pass is not set: set it in the config file "
+            "(not readable by others) or in BACKREST_REPO1_CIPHER_PASS",
+            where(repo, layout), counted.envelope.keyId);
     try {
         return crypto::unwrapKey(counted.envelope, *settings.pass, source);
     } catch (const Error& e) {
@@ -181,7 +189,8 @@ void rememberEnvelope(const crypto::RepoKey& key, const crypto::KeyEnvelope& env
 crypto::KeyEnvelope envelopeForWrite(storage::Storage& repo, const Layout& layout) {
     if (!layout.key) raise(ErrorCode::Assert, "envelopeForWrite without a repository key");
     RepoCipherScan scan = scanRepoCipher(repo, layout);
-    if (scan.counted && scan.counted->envelope.keyId == layout.key->id()) return scan.counted->envelope;
+    if (scan.counted && scan.counted->envelope.keyId == layout.key->id())
+        return scan.counted->envelope;
     std::lock_guard lock(registryMutex());
     auto it = registry().find(layout.key->id());
     if (it == registry().end())
@@ -195,14 +204,14 @@ std::string sealInfoText(const crypto::KeyEnvelope& envelope, const crypto::Repo
     return envelopeLine(envelope) + crypto::sealText(key, piece, text);
 }
 
-std::string sealMetadata(const std::shared_ptr<const crypto::RepoKey>& key, const std::string& piece,
-                         std::string text) {
+std::string sealMetadata(const std::shared_ptr<const crypto::RepoKey>& key,
+                         const std::string& piece, std::string text) {
     if (!key) return text;
     return crypto::sealText(*key, piece, text);
 }
 
-std::string openMetadata(const std::shared_ptr<const crypto::RepoKey>& key, const std::string& piece,
-                         std::string stored, const std::string& context) {
+std::string openMetadata(const std::shared_ptr<const crypto::RepoKey>& key,
+                         const std::string& piece, std::string stored, const std::string& context) {
     std::string_view body = bodyOf(stored);
     bool sealed = startsSealed(body);
     if (!key) {
@@ -225,8 +234,10 @@ uint64_t rekeyRepo(storage::Storage& repo, const Layout& layout, const std::stri
                    const std::string& newPass) {
     RepoCipherScan scan = scanRepoCipher(repo, layout);
     if (scan.state != RepoCipherState::Encrypted)
-        raise(ErrorCode::Crypto, "stanza-rekey: {} is {}: there is no key to re-wrap", where(repo, layout),
-              scan.state == RepoCipherState::Empty ? "missing (run stanza-create)" : "not encrypted");
+        raise(
+            ErrorCode::Crypto, "stanza-rekey: {} is {}: there is no key to re-wrap",
+            where(repo, layout),
+            scan.state == RepoCipherState::Empty ? "missing (run stanza-create)" : "not encrypted");
     const CountedEnvelope& counted = *scan.counted;
     std::string source = repo.fullPath(counted.path);
     std::shared_ptr<const crypto::RepoKey> key;
@@ -237,14 +248,18 @@ uint64_t rekeyRepo(storage::Storage& repo, const Layout& layout, const std::stri
         // An interrupted rekey whose new passphrase already counts: this run finishes it.
         try {
             key = crypto::unwrapKey(counted.envelope, newPass, source);
-            logInfo("stanza-rekey: repo1-cipher-pass-new already opens '{}': finishing an interrupted rekey",
-                    source);
+            logInfo(
+                "stanza-rekey: repo1-cipher-pass-new already opens '{}': finishing an interrupted "
+                "rekey",
+                source);
         } catch (const Error& e2) {
             if (e2.code() != ErrorCode::Crypto) throw;
-            raise(ErrorCode::Crypto,
-                  "repo1-cipher-pass does not open the key of '{}' (key {}, generation {}), nor does "
-                  "repo1-cipher-pass-new: a wrong passphrase, or an envelope altered since it was written",
-                  source, counted.envelope.keyId, counted.envelope.generation);
+            raise(
+                ErrorCode::Crypto,
+                "repo1-cipher-pass does not open the key of '{}' (key {}, generation {}), nor does "
+                "repo1-cipher-pass-new: a wrong passphrase, or an envelope altered since it was "
+                "written",
+                source, counted.envelope.keyId, counted.envelope.generation);
         }
     }
     crypto::KeyEnvelope next = crypto::wrapKey(*key, newPass, counted.highestSeen + 1);
@@ -268,8 +283,8 @@ uint64_t rekeyRepo(storage::Storage& repo, const Layout& layout, const std::stri
         }
         if (!body) {
             if (firstError) throw *firstError;
-            raise(ErrorCode::Stanza, "stanza-rekey: {} has no {}; run stanza-create first", where(repo, layout),
-                  base);
+            raise(ErrorCode::Stanza, "stanza-rekey: {} has no {}; run stanza-create first",
+                  where(repo, layout), base);
         }
         storage::writeAll(repo, base + ".copy", line + *body);
         storage::writeAll(repo, base, line + *body);

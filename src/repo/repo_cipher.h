@@ -33,8 +33,8 @@ struct CipherSettings {
 // The envelope that counts, and where it was read.
 struct CountedEnvelope {
     crypto::KeyEnvelope envelope;
-    std::string path;             // repository path of the file it was read from
-    uint64_t highestSeen = 0;     // the highest generation in any of the four files
+    std::string path;          // repository path of the file it was read from
+    uint64_t highestSeen = 0;  // the highest generation in any of the four files
 };
 
 enum class RepoCipherState { Empty, Plain, Encrypted };
@@ -46,7 +46,8 @@ struct RepoCipherScan {
 
 // The envelope line of a stored info file: nullopt when the file does not start with one (a plain
 // file); FormatError naming `context` when the line is damaged.
-std::optional<crypto::KeyEnvelope> readEnvelopeLine(const std::string& stored, const std::string& context);
+std::optional<crypto::KeyEnvelope> readEnvelopeLine(const std::string& stored,
+                                                    const std::string& context);
 std::string envelopeLine(const crypto::KeyEnvelope& envelope);
 
 // Reads the four info files and applies the highest-generation rule. CryptoError when the
@@ -69,13 +70,13 @@ crypto::KeyEnvelope envelopeForWrite(storage::Storage& repo, const Layout& layou
 std::string sealInfoText(const crypto::KeyEnvelope& envelope, const crypto::RepoKey& key,
                          const std::string& piece, const std::string& text);
 // Other metadata: `text` sealed for `piece`, or `text` itself without a key.
-std::string sealMetadata(const std::shared_ptr<const crypto::RepoKey>& key, const std::string& piece,
-                         std::string text);
+std::string sealMetadata(const std::shared_ptr<const crypto::RepoKey>& key,
+                         const std::string& piece, std::string text);
 // The text of stored metadata (an info file's envelope line skipped): opened with `key`, or as
 // stored without one. CryptoError naming `context` when a sealed file is read without a key, a
 // plain one with a key, or a sealed one does not open.
-std::string openMetadata(const std::shared_ptr<const crypto::RepoKey>& key, const std::string& piece,
-                         std::string stored, const std::string& context);
+std::string openMetadata(const std::shared_ptr<const crypto::RepoKey>& key,
+                         const std::string& piece, std::string stored, const std::string& context);
 
 // stanza-rekey: the key opened with `currentPass` (or, finishing an interrupted rekey, with
 // `newPass`), wrapped under `newPass` as generation highestSeen + 1 and written into

@@ -133,7 +133,9 @@ expect_contains "... names where to set it" "$OUT" "BACKREST_REPO1_CIPHER_PASS_N
 expect_exit "stanza-rekey with the new passphrase on the command line is refused" 21 \
     "$BR" --config="$CONF" --stanza=main --repo1-cipher-pass-new=x stanza-rekey
 DATA_BEFORE=$(cd "$REPO" && find . -type f ! -name 'backup.info*' ! -name 'archive.info*' -printf '%p %s %T@\n' | sort | md5sum)
+T0=$(date +%s%N)
 expect_exit "stanza-rekey" 0 env BACKREST_REPO1_CIPHER_PASS_NEW="$PASS_B" "$BR" --config="$CONF" --stanza=main stanza-rekey
+REKEY_MS=$((($(date +%s%N) - T0) / 1000000))
 expect_contains "... reports generation 2" "$OUT" "(generation 2)"
 expect_eq "... no file but the info files was touched" \
     "$(cd "$REPO" && find . -type f ! -name 'backup.info*' ! -name 'archive.info*' -printf '%p %s %T@\n' | sort | md5sum)" \
@@ -164,7 +166,9 @@ for i in $(seq 1 20); do
     "${PG_EXEC[@]}" env BACKREST_REPO1_CIPHER_PASS="$OLD" BACKREST_REPO1_CIPHER_PASS_NEW="$NEW" \
         "$BR" --config="$CONF" --stanza=main stanza-rekey >/dev/null 2>&1 &
     pid=$!
-    sleep "0.$(printf '%03d' $((RANDOM % 300)))"
+    # Random points over a whole rekey (two scrypts, then four writes): ~0-300 ms unloaded.
+    ms=$((RANDOM % (REKEY_MS + 50)))
+    sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     kill -9 $pid 2>/dev/null && KILLED=$((KILLED + 1))
     wait $pid 2>/dev/null
     a=$(works "$OLD")
@@ -183,7 +187,7 @@ for i in $(seq 1 20); do
     fi
     OLD=$NEW
 done
-echo "# $KILLED of 20 rekeys killed mid-way; after $NEW_COUNTED of them the new passphrase was the one working"
+echo "# a rekey took $REKEY_MS ms; $KILLED of 20 rekeys killed mid-way; after $NEW_COUNTED of them the new passphrase was the one working"
 expect_eq "20 rekeys killed at random points: exactly one passphrase works after each" "$BAD" "0"
 expect_eq "... and a second rekey finishes each" "$BAD_FINISH" "0"
 expect_exit "the last passphrase still restores the first backup" 0 env BACKREST_REPO1_CIPHER_PASS="$OLD" "$BR" \
