@@ -177,7 +177,7 @@ class RepoBlockMapFiles : public ::testing::Test {
     }
 
     std::string root_;
-    Layout layout_{"main"};
+    Layout layout_{"main", nullptr};
     std::unique_ptr<storage::PosixStorage> repo_;
 };
 

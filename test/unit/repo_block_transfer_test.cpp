@@ -102,7 +102,7 @@ class RepoBlockTransfer : public ::testing::Test {
     }
 
     std::string root_;
-    Layout layout_{"main"};
+    Layout layout_{"main", nullptr};
     TransferOptions options_;
     CompressByLabel types_;
     std::unique_ptr<storage::PosixStorage> pg_, repo_, restore_;

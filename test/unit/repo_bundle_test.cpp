@@ -187,7 +187,7 @@ TEST_F(RepoBundle, PlanKeepsOrderAndSize) {
 }
 
 TEST_F(RepoBundle, StoredLocationOfBundledAndWholeFiles) {
-    Layout layout{"main"};
+    Layout layout{"main", nullptr};
     ManifestFile f;
     f.name = "pg_data/PG_VERSION";
     f.repoSize = 12;

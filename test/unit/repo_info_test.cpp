@@ -79,7 +79,7 @@ class RepoInfo : public ::testing::TestWithParam<test::DriverMaker> {
 
     storage::Storage& s() { return *storage_; }
 
-    Layout layout_{"main"};
+    Layout layout_{"main", nullptr};
     std::vector<DbIdentity> history_{{1, "14", 7000000000000000001ULL}, {2, "15", 18446744073709551615ULL}};
     std::unique_ptr<storage::Storage> storage_;
 };

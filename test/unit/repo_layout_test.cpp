@@ -33,7 +33,7 @@ TEST(RepoLayout, RecognizesLabels) {
 }
 
 TEST(RepoLayout, Paths) {
-    Layout l{"main"};
+    Layout l{"main", nullptr};
     EXPECT_EQ(l.backupRoot(), "backup/main");
     EXPECT_EQ(l.backupInfo(), "backup/main/backup.info");
     EXPECT_EQ(l.backupDir("20261121-235959F"), "backup/main/20261121-235959F");

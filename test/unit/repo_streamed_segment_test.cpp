@@ -96,7 +96,7 @@ protected:
         return std::string(std::istreambuf_iterator<char>(in), {});
     }
 
-    Layout layout_{"main"};
+    Layout layout_{"main", nullptr};
     ArchiveInfo info_;
     std::string root_;
     std::unique_ptr<storage::PosixStorage> repo_, restore_;

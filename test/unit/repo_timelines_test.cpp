@@ -179,7 +179,7 @@ TEST_F(RepoTimelinesListing, ReadsHistoryFilesAndTheNewestSegmentOfEachTimeline)
     file(root + "0000000200000000/000000020000000000000005-" + sha + ".zst", "x", 2000);
     file(root + "00000002.history-" + sha, "1\t0/5000000\tno recovery target specified\n", 1900);
     storage::PosixStorage repo(dir_);
-    auto a = loadArchiveTimelines(repo, Layout{"main"}, "15-1");
+    auto a = loadArchiveTimelines(repo, Layout{"main", nullptr}, "15-1");
     a.segmentSize = kSegSize;
     ASSERT_EQ(a.timelines.size(), 2u);
     EXPECT_EQ(a.timelines.at(1).lastSegment, "000000010000000000000009");
@@ -198,7 +198,7 @@ TEST_F(RepoTimelinesListing, ReadsHistoryFilesAndTheNewestSegmentOfEachTimeline)
 
 TEST_F(RepoTimelinesListing, NoArchiveYetIsNoTimeline) {
     storage::PosixStorage repo(dir_);
-    EXPECT_TRUE(loadArchiveTimelines(repo, Layout{"main"}, "15-1").timelines.empty());
+    EXPECT_TRUE(loadArchiveTimelines(repo, Layout{"main", nullptr}, "15-1").timelines.empty());
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ protected:
         return n;
     }
 
-    Layout layout_{"main"};
+    Layout layout_{"main", nullptr};
     ArchiveInfo info_;
     std::string root_;
     std::unique_ptr<storage::PosixStorage> repo_, pg_, restore_;

@@ -127,7 +127,7 @@ class RepoArchiveListing : public ::testing::Test {
     }
 
     std::string root_;
-    Layout layout_{"main"};
+    Layout layout_{"main", nullptr};
     std::unique_ptr<storage::PosixStorage> repo_;
 };
 

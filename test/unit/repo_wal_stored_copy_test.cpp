@@ -71,7 +71,7 @@ class RepoWalStoredCopy : public ::testing::Test {
         return names;
     }
 
-    Layout layout_{"main"};
+    Layout layout_{"main", nullptr};
     ArchiveInfo info_;
     std::string root_, good_;
     std::unique_ptr<storage::PosixStorage> repo_, pg_, restore_;
