@@ -8,10 +8,9 @@
 // envelope of the highest generation present is the one that counts (repo/repo_cipher.h).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 

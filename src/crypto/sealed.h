@@ -3,7 +3,8 @@
 // segment or a metadata file becomes after compression:
 //
 //   "BRS1" | salt (16 random bytes) | chunk | chunk | ...
-//   chunk = length (4 bytes LE: plaintext bytes, bit 31 set on the last chunk) | ciphertext | tag (16)
+//   chunk = length (4 bytes LE: plaintext bytes, bit 31 set on the last chunk) | ciphertext | tag
+//   (16)
 //
 // The unit's key is HKDF-SHA256(repository key, salt, "backrest unit v1" | piece | unit index):
 // a unit opens only as the piece it was sealed for (its repository path, crypto-independent of
@@ -27,7 +28,7 @@
 namespace backrest::crypto {
 
 constexpr size_t kSealChunkBytes = 64 * 1024;
-constexpr size_t kSealHeaderBytes = 4 + 16;   // magic, salt
+constexpr size_t kSealHeaderBytes = 4 + 16;    // magic, salt
 constexpr size_t kSealChunkOverhead = 4 + 16;  // length, tag
 
 // The sealed size of `plainBytes` bytes sealed as one unit.
@@ -36,12 +37,12 @@ uint64_t sealedSize(uint64_t plainBytes);
 bool looksSealed(std::span<const uint8_t> prefix);
 
 // Appends `in` sealed as one unit to `out`.
-void sealUnit(const RepoKey& key, std::string_view piece, uint64_t unitIndex, std::span<const uint8_t> in,
-              io::Buffer& out);
+void sealUnit(const RepoKey& key, std::string_view piece, uint64_t unitIndex,
+              std::span<const uint8_t> in, io::Buffer& out);
 // Replaces `out` with the unit `in` opened. CryptoError naming `context` unless `in` is exactly
 // one unit sealed for (piece, unitIndex) and undamaged.
-void openUnit(const RepoKey& key, std::string_view piece, uint64_t unitIndex, std::span<const uint8_t> in,
-              io::Buffer& out, const std::string& context);
+void openUnit(const RepoKey& key, std::string_view piece, uint64_t unitIndex,
+              std::span<const uint8_t> in, io::Buffer& out, const std::string& context);
 
 // Streaming: the whole input sealed as unit `unitIndex`.
 std::unique_ptr<io::Filter> makeSealFilter(std::shared_ptr<const RepoKey> key, std::string piece,
