@@ -24,6 +24,7 @@
 #include "repo/framed_fetch.h"
 #include "repo/info.h"
 #include "repo/manifest.h"
+#include "repo/piece.h"
 #include "storage/posix.h"
 #include "worker/backup_readers.h"
 #include "worker/commands.h"
@@ -251,8 +252,8 @@ int restore(const Config& config) {
     // queue: 0.94x wall at process-max 1, 0.90x at 2 (paired runs); 16 threads were no better.
     storage::AsyncCloser closer(kClosingThreads, 128);
     std::atomic<uint64_t> blocksCompared{0}, blocksWritten{0};
-    auto expectedOf = [](const repo::ManifestFile& f, const std::string& holder) {
-        repo::ExpectedFile expected{f.name, holder, f.size, f.checksum, {}};
+    auto expectedOf = [&layout](const repo::ManifestFile& f, const std::string& holder) {
+        repo::ExpectedFile expected{f.name, holder, f.size, f.checksum, {}, repo::backupFilePiece(layout, holder, f.name)};
         expected.write.mode = f.mode;
         expected.write.atomic = false;
         expected.write.syncPath = false;
@@ -276,7 +277,7 @@ int restore(const Config& config) {
             repo::fetchBlocks(*repo, layout, compressOf, fs, dest, expected, options.bufferSize, async);
         else if (deltaPlan.patch.count(index))
             patchInPlace(*repo, repo::storedLocation(layout, holder, f, codec.extension()), codec,
-                         rootStorage, dest, f, holder, options.bufferSize);
+                         rootStorage, dest, f, holder, expected.piece, options.bufferSize);
         else
             repo::fetchFile(*repo, repo::storedLocation(layout, holder, f, codec.extension()),
                             codec, fs, dest, expected, options.bufferSize, async);

@@ -123,7 +123,7 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
 void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored,
                   const repo::RepoCodec& codec, storage::PosixStorage& dataDir,
                   const std::string& path, const repo::ManifestFile& f, const std::string& holder,
-                  size_t bufferSize) {
+                  const std::string& piece, size_t bufferSize) {
     auto in = stored.open(repo, true);
     if (!in)
         raise(ErrorCode::FileMissing, "file '{}' of backup {} is missing from the repository (expected '{}')",
@@ -144,7 +144,7 @@ void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored,
         }
         offset += bytes.size();
     });
-    codec.pushDecode(chain, stored.describe(repo));
+    codec.pushDecode(chain, piece, stored.describe(repo));
     auto type = io::checksumTypeOf(f.checksum, fmt::format("file '{}' of backup {}", f.name, holder));
     auto& sum = chain.add<io::ChecksumFilter>(type);
     auto& size = chain.add<io::SizeFilter>();
@@ -153,6 +153,7 @@ void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored,
         for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) chain.write({buffer.data(), n});
         chain.finish();
     } catch (const Error& e) {
+        if (e.code() == ErrorCode::Crypto) repo::raiseUnopened({f.name, holder, f.size, f.checksum, {}, piece}, e);
         if (e.code() != ErrorCode::Compress) throw;
         raise(ErrorCode::Checksum, "file '{}' of backup {} is damaged in the repository: {}", f.name, holder, e.what());
     }

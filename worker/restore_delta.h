@@ -41,11 +41,12 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& input);
 // Restores a file over an existing copy (of any size) by rewriting only the 8 KiB pages that
 // differ from the backup's bytes (a relation file changed by 1 % is not rewritten and fsynced
 // whole). The backup's bytes are verified against their size and checksum as in any restore; a
-// mismatch is a ChecksumError naming the file and the backup.
+// mismatch is a ChecksumError naming the file and the backup. `piece`: what the stored bytes
+// are sealed as (repo/piece.h).
 void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored,
                   const repo::RepoCodec& codec, storage::PosixStorage& dataDir,
                   const std::string& path, const repo::ManifestFile& file,
-                  const std::string& holder, size_t bufferSize);
+                  const std::string& holder, const std::string& piece, size_t bufferSize);
 
 // Sets a kept or patched file's mode and modification time to the backup's.
 void resetModeAndTime(const std::string& path, const repo::ManifestFile& file);

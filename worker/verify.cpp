@@ -24,6 +24,7 @@
 #include "repo/checksummed_json.h"
 #include "repo/info.h"
 #include "repo/manifest.h"
+#include "repo/piece.h"
 #include "worker/backup_readers.h"
 #include "worker/commands.h"
 #include "worker/context.h"
@@ -306,6 +307,8 @@ void StanzaVerify::planBackup(BackupReport& r) {
             c.path = location.path;
             c.range = location.range;
             c.type = h->type;
+            c.piece = repo::backupFilePiece(layout_, holder, f.name);
+            c.key = layout_.key;
             c.checksum = stored->checksum;
             c.size = stored->size;
             c.storedSize = stored->repoSize;
@@ -395,6 +398,8 @@ void StanzaVerify::addArchived(const std::string& archiveId, const std::string& 
     ReadCheck c;
     c.path = path;
     c.type = *type;
+    c.piece = repo::walPiece(path);
+    c.key = layout_.key;
     c.checksum = sha;
     c.order = file.size;
     c.walSegment = pg::isWalSegmentName(walName);

@@ -29,7 +29,7 @@ void FramedReadBack::fail(const std::string& problem) {
 void FramedReadBack::read(size_t k) {
     thread_local io::Buffer compressed, raw;
     std::string where = repo_.fullPath(check_.path);
-    repo::ExpectedFile expected{check_.name, check_.holder, *check_.size, check_.checksum, {}};
+    repo::ExpectedFile expected{check_.name, check_.holder, *check_.size, check_.checksum, {}, check_.piece};
     try {
         {
             std::lock_guard lock(mutex_);
@@ -41,11 +41,12 @@ void FramedReadBack::read(size_t k) {
             return;
         }
         raw.reserve(check_.frameBytes + 1);
-        repo::readFrame(repo_, check_.path, repo::RepoCodec(check_.type), expected,
+        repo::readFrame(repo_, check_.path, repo::RepoCodec(check_.type).withKey(check_.key), expected,
                         check_.frameBytes, check_.frames, k, compressed, raw);
     } catch (const Error& e) {
-        fail(e.code() == ErrorCode::Checksum ? fmt::format("is damaged: {}", e.what())
-                                             : fmt::format("cannot be read: {}", e.what()));
+        fail(e.code() == ErrorCode::Checksum || e.code() == ErrorCode::Crypto
+                 ? fmt::format("is damaged: {}", e.what())
+                 : fmt::format("cannot be read: {}", e.what()));
         return;
     }
     std::unique_lock lock(mutex_);
@@ -109,7 +110,7 @@ void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
                               std::min<size_t>(bytes.size(), 64 - header.size()));
         });
         auto& stored = chain.add<io::SizeFilter>();
-        repo::RepoCodec(check.type).pushDecode(chain, where);
+        repo::RepoCodec(check.type).withKey(check.key).pushDecode(chain, check.piece, where);
         auto& sha = chain.add<io::ChecksumFilter>(type);
         auto& size = chain.add<io::SizeFilter>();
         io::Buffer buffer(bufferSize);
@@ -127,9 +128,11 @@ void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
         else if (check.walSegment)
             check.problem = walSegmentProblem(header, size.bytes(), where);
     } catch (const Error& e) {
-        // A decompression failure is damage; anything else (permissions, I/O) is reported as such.
-        check.problem = e.code() == ErrorCode::Compress ? fmt::format("is damaged: {}", e.what())
-                                                        : fmt::format("cannot be read: {}", e.what());
+        // A decompression failure, or a sealed unit that does not open (damaged, or another
+        // file's bytes), is damage; anything else (permissions, I/O) is reported as such.
+        check.problem = e.code() == ErrorCode::Compress || e.code() == ErrorCode::Crypto
+                            ? fmt::format("is damaged: {}", e.what())
+                            : fmt::format("cannot be read: {}", e.what());
     }
 }
 
@@ -162,7 +165,8 @@ void readBackBlocks(storage::Storage& repo, const repo::Layout& layout, ReadChec
             check.problem = fmt::format("has {} bytes in the repository where the manifest records {} ('{}')", stored,
                                         *check.storedSize, where);
     } catch (const Error& e) {
-        check.problem = e.code() == ErrorCode::Checksum || e.code() == ErrorCode::Format
+        check.problem = e.code() == ErrorCode::Checksum || e.code() == ErrorCode::Format ||
+                                e.code() == ErrorCode::Crypto
                             ? fmt::format("is damaged: {}", e.what())
                             : fmt::format("cannot be read: {}", e.what());
     }

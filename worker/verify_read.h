@@ -23,6 +23,9 @@ struct ReadCheck {
     std::string path;
     storage::ReadRange range;  // a file in a bundle: its bytes there (storedSize is their length)
     io::CompressType type = io::CompressType::None;
+    // What the stored bytes are sealed as (repo/piece.h) and the key, for an encrypted repository.
+    std::string piece;
+    std::shared_ptr<const crypto::RepoKey> key;
     std::string checksum;
     std::optional<uint64_t> size, storedSize;  // unknown for WAL: its name carries only the checksum
     // A WAL segment: its size must be the segment size its long page header gives.

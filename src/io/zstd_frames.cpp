@@ -9,8 +9,8 @@
 
 namespace backrest::io {
 
-ZstdFramedCompressFilter::ZstdFramedCompressFilter(int level, size_t frameBytes, int workers)
-    : level_(level), frameBytes_(frameBytes), maxInFlight_(static_cast<size_t>(std::max(workers, 0)) + 1) {
+ZstdFramedCompressFilter::ZstdFramedCompressFilter(int level, size_t frameBytes, int workers, FrameHook hook)
+    : level_(level), frameBytes_(frameBytes), hook_(std::move(hook)), maxInFlight_(static_cast<size_t>(std::max(workers, 0)) + 1) {
     if (frameBytes_ == 0) raise(ErrorCode::Assert, "zstd frame size must be positive");
     try {
         for (int i = 0; i < workers; i++) workers_.emplace_back([this] { workerLoop(); });
@@ -39,7 +39,13 @@ void ZstdFramedCompressFilter::stop() {
 // the input into zstd's buffer.
 void ZstdFramedCompressFilter::compress(Frame& frame) {
     frame.output.clear();
-    compressFrame(CompressType::Zst, level_, frame.input.span(), frame.output);
+    if (!hook_) {
+        compressFrame(CompressType::Zst, level_, frame.input.span(), frame.output);
+        return;
+    }
+    frame.compressed.clear();
+    compressFrame(CompressType::Zst, level_, frame.input.span(), frame.compressed);
+    hook_(frame.index, frame.compressed.span(), frame.output);
 }
 
 void ZstdFramedCompressFilter::workerLoop() {
@@ -64,6 +70,7 @@ void ZstdFramedCompressFilter::workerLoop() {
 }
 
 void ZstdFramedCompressFilter::submit() {
+    filling_->index = submitted_++;
     if (workers_.empty()) {
         compress(*filling_);
         filling_->done = true;
@@ -94,6 +101,7 @@ void ZstdFramedCompressFilter::emitDone(Buffer& out, bool wait) {
         // Keep the buffers for the next frame: a fresh 8 MiB allocation is fresh pages to fault in.
         frame->input.clear();
         frame->output.clear();
+        frame->compressed.clear();
         frame->done = false;
         spare_.push_back(std::move(frame));
         lock.lock();

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,10 +23,15 @@ namespace backrest::io {
 
 class ZstdFramedCompressFilter : public Filter {
 public:
+    // Applied to each frame once compressed, on the thread that compressed it: appends frame
+    // `frameIndex`'s final stored bytes to `out` (repository encryption seals each frame as a
+    // unit of its own, so that a frame still reads alone). frameSizes() records its output.
+    using FrameHook = std::function<void(uint64_t frameIndex, std::span<const uint8_t> compressed, Buffer& out)>;
+
     // workers == 0: the calling thread compresses each frame when it is full. Otherwise that
     // many threads compress while the caller reads and checksums the next frames; at most
     // workers + 1 frames are held in memory at once (each frameBytes of input and its output).
-    ZstdFramedCompressFilter(int level, size_t frameBytes, int workers);
+    ZstdFramedCompressFilter(int level, size_t frameBytes, int workers, FrameHook hook = {});
     ~ZstdFramedCompressFilter() override;
     bool transforms() const override { return true; }
     void process(std::span<const uint8_t> in, Buffer& out) override;
@@ -40,6 +46,8 @@ public:
 private:
     struct Frame {
         Buffer input, output;
+        Buffer compressed;  // before the hook, when there is one
+        uint64_t index = 0;
         bool done = false;
         std::exception_ptr error;
     };
@@ -52,6 +60,8 @@ private:
 
     int level_;
     size_t frameBytes_;
+    FrameHook hook_;
+    uint64_t submitted_ = 0;  // frames handed on so far: the next one's index
     std::unique_ptr<Frame> filling_;
     std::vector<std::unique_ptr<Frame>> spare_;  // emitted frames whose buffers are reused
     std::vector<uint64_t> frameSizes_;

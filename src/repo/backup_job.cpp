@@ -24,6 +24,7 @@
 #include "pg/wal.h"
 #include "repo/block_transfer.h"
 #include "repo/manifest_build.h"
+#include "repo/piece.h"
 #include "repo/wal_archive.h"
 
 namespace backrest::repo {
@@ -344,7 +345,8 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         auto stored =
             blockSize ? storeAsBlocks(*s_.pgData, file, blockSize, options, pageCheck.observer())
                       : storeFile(*s_.pgData, dataDirectoryPath(file.name), *s_.repo,
-                                  s_.layout.backupFile(manifest_.label, file.name, ext), options,
+                                  s_.layout.backupFile(manifest_.label, file.name, ext),
+                                  backupFilePiece(s_.layout, manifest_.label, file.name), options,
                                   pageCheck.observer());
         record(index, stored, pageCheck);
     };
@@ -362,7 +364,10 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
             PageCheck pageCheck = pageCheckFor(file);
             TransferOptions options = transfer;
             options.sizeHint = file.size;
-            auto one = appendFile(*s_.pgData, dataDirectoryPath(file.name), *out, options,
+            // Sealed as the file it is, not as the bundle: a member reads alone, and one moved
+            // within or between bundles does not open.
+            auto one = appendFile(*s_.pgData, dataDirectoryPath(file.name), *out,
+                                  backupFilePiece(s_.layout, manifest_.label, file.name), options,
                                   pageCheck.observer());
             if (one) {
                 file.bundleId = id;
@@ -409,7 +414,7 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
         auto stored =
             storeBytes(content, *s_.repo,
                        s_.layout.backupFile(manifest_.label, name, s_.transfer.codec.extension()),
-                       s_.transfer);
+                       backupFilePiece(s_.layout, manifest_.label, name), s_.transfer);
         ManifestFile file;
         file.name = name;
         file.size = stored.size;

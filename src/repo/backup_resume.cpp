@@ -14,6 +14,7 @@
 #include "io/filter_chain.h"
 #include "io/size.h"
 #include "repo/codec.h"
+#include "repo/piece.h"
 #include "repo/label_claim.h"
 
 namespace backrest::repo {
@@ -245,17 +246,24 @@ bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBac
     // interrupted backup goes whole afterwards (BackupJob). On posix this costs the write a
     // rename saved; resuming is rare and the read was needed anyway.
     auto out = repo.openWrite(layout.backupFile(label, file.name, ext));
+    // Sealed bytes are bound to the label they were stored under: resealed for the new one as
+    // they are copied (nothing is decompressed for that; the check below decompresses its own).
+    const RepoCodec codec = RepoCodec(io::parseCompressType(from.header.compressType)).withKey(layout.key);
+    const std::string fromPiece = backupFilePiece(layout, from.header.label, file.name);
+    io::FilterChain copy([&](std::span<const uint8_t> bytes) { out->write(bytes); });
+    codec.pushReseal(copy, fromPiece, backupFilePiece(layout, label, file.name), repo.fullPath(stored));
     io::FilterChain chain([](std::span<const uint8_t>) {});
-    RepoCodec(io::parseCompressType(from.header.compressType)).pushDecode(chain, repo.fullPath(stored));
+    codec.pushDecode(chain, fromPiece, repo.fullPath(stored));
     auto& sum = chain.add<io::ChecksumFilter>(*type);
     auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);
     try {
         for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) {
             chain.write({buffer.data(), n});
-            out->write({buffer.data(), n});
+            copy.write({buffer.data(), n});
         }
         chain.finish();
+        copy.finish();
     } catch (const Error& e) {
         logWarn("backup: not resuming '{}': {}", file.name, e.what());
         return false;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "crypto/sealed.h"
 #include "io/sha256.h"
 
 #include <xxhash.h>
@@ -252,8 +253,18 @@ std::string blockDataPath(const Layout& layout, std::string_view label, std::str
     return layout.backupFile(label, name, ".blocks" + std::string(ext));
 }
 
-BlockMap loadBlockMap(storage::Storage& repo, const std::string& path) {
-    return decodeBlockMap(storage::readAll(repo, path), repo.fullPath(path));
+std::string sealBlockMap(std::string encoded, const std::string& path,
+                         const std::shared_ptr<const crypto::RepoKey>& key) {
+    if (!key) return encoded;
+    return crypto::sealText(*key, path, encoded);
+}
+
+BlockMap loadBlockMap(storage::Storage& repo, const std::string& path,
+                      const std::shared_ptr<const crypto::RepoKey>& key) {
+    std::string stored = storage::readAll(repo, path);
+    if (!key) return decodeBlockMap(stored, repo.fullPath(path));
+    return decodeBlockMap(crypto::openText(*key, path, stored, "block map '" + repo.fullPath(path) + "'"),
+                          repo.fullPath(path));
 }
 
 const BlockMap& ResolvedBlockMap::holderMap(uint32_t holder) const {
@@ -266,11 +277,11 @@ ResolvedBlockMap resolveBlockMap(storage::Storage& repo, const Layout& layout,
     ResolvedBlockMap resolved;
     resolved.label = label;
     std::string path = blockMapPath(layout, label, name);
-    resolved.map = loadBlockMap(repo, path);
+    resolved.map = loadBlockMap(repo, path, layout.key);
     const BlockMap& map = resolved.map;
     for (const auto& holder : map.holders) {
         if (holder == label) continue;
-        BlockMap other = loadBlockMap(repo, blockMapPath(layout, holder, name));
+        BlockMap other = loadBlockMap(repo, blockMapPath(layout, holder, name), layout.key);
         if (other.blockSize != map.blockSize)
             raise(ErrorCode::Format,
                   "block map '{}' has blocks of {} bytes, the map of backup {} it takes blocks "

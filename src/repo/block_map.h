@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -90,7 +91,12 @@ std::string blockDataPath(const Layout& layout, std::string_view label, std::str
                           std::string_view ext);
 
 // Reads and decodes a map; FileMissingError naming the path when it does not exist.
-BlockMap loadBlockMap(storage::Storage& repo, const std::string& path);
+BlockMap loadBlockMap(storage::Storage& repo, const std::string& path,
+                      const std::shared_ptr<const crypto::RepoKey>& key = nullptr);
+// An encoded map as stored: sealed as the metadata file `path` (crypto::sealText) with `key`, as
+// it is without one.
+std::string sealBlockMap(std::string encoded, const std::string& path,
+                         const std::shared_ptr<const crypto::RepoKey>& key);
 
 // A file's map in one backup, with the maps of the other backups holding its blocks: all that
 // is needed to check each block and find its bytes.

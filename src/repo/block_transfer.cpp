@@ -7,6 +7,7 @@
 #include "common/parallel.h"
 #include "io/buffer.h"
 #include "io/file_checksum.h"
+#include "repo/piece.h"
 #include "storage/patch_file.h"
 
 namespace backrest::repo {
@@ -24,10 +25,11 @@ void closeWritten(std::unique_ptr<storage::StorageWrite> file, storage::AsyncClo
 // file (created with the first frame: a backup that changed no block of the file has none).
 class FrameWriter {
   public:
-    FrameWriter(storage::Storage& repo, std::string path, const TransferOptions& options,
+    FrameWriter(storage::Storage& repo, std::string path, std::string piece, const TransferOptions& options,
                 BlockMap& map)
         : repo_(repo),
           path_(std::move(path)),
+          piece_(std::move(piece)),
           options_(options),
           map_(map),
           pending_(kBlockFrameSize) {}
@@ -49,7 +51,9 @@ class FrameWriter {
     void flush() {
         if (pendingBlocks_ == 0) return;
         compressed_.clear();
-        options_.codec.encodeFrame(pending_.span(), compressed_);
+        // Sealed as unit k of the file's piece, k its index in this .blocks file: a frame moved
+        // to another position or file does not open.
+        options_.codec.encodeFrame(pending_.span(), piece_, map_.frames.size(), compressed_);
         if (!out_) {
             storage::WriteOptions write;
             write.syncPath = false;  // the caller syncs each directory once, before the manifest
@@ -69,7 +73,7 @@ class FrameWriter {
     }
 
     storage::Storage& repo_;
-    std::string path_;
+    std::string path_, piece_;
     const TransferOptions& options_;
     BlockMap& map_;
     std::unique_ptr<storage::StorageWrite> out_;
@@ -125,6 +129,7 @@ struct Holder {
     const BlockMap* map = nullptr;
     RepoCodec codec;
     std::string label;
+    std::string piece;                    // its frames' (repo/piece.h)
     std::unique_ptr<FrameReader> reader;  // opened on first use
     size_t frame = SIZE_MAX;              // decompressed in `frameBytes`
     io::Buffer raw, frameBytes;
@@ -142,8 +147,9 @@ std::vector<Holder> holdersOf(storage::Storage& repo, const Layout& layout, cons
                   "backup's chain",
                   name, resolved.label, map.holders[h]);
         holders[h].map = &resolved.holderMap(h);
-        holders[h].codec = RepoCodec(type->second);
+        holders[h].codec = RepoCodec(type->second).withKey(layout.key);
         holders[h].label = map.holders[h];
+        holders[h].piece = backupFilePiece(layout, map.holders[h], name);
         holders[h].reader = std::make_unique<FrameReader>(
             repo, blockDataPath(layout, map.holders[h], name, holders[h].codec.extension()));
     }
@@ -170,9 +176,15 @@ std::span<const uint8_t> slotBytes(storage::Storage& repo, const std::string& na
         if (!h.reader->read(frame.offset, frame.storedLength, h.raw))
             damaged("is past the end of the file");
         try {
-            h.codec.decodeFrame(h.raw.span(), frame.originalLength, h.frameBytes,
-                                repo.fullPath(h.reader->path()));
+            h.codec.decodeFrame(h.raw.span(), h.piece, f, frame.originalLength, h.frameBytes,
+                                fmt::format("'{}', frame {} (bytes {}-{})", repo.fullPath(h.reader->path()), f,
+                                            frame.offset, frame.offset + frame.storedLength));
         } catch (const Error& e) {
+            if (e.code() == ErrorCode::Crypto)
+                raise(ErrorCode::Crypto,
+                      "file '{}' of backup {}: block {} (in backup {}) does not open with the repository key: "
+                      "it is damaged or not the frame it should be (swapped or moved in the repository): {}",
+                      name, resolved.label, block, h.label, e.what());
             if (e.code() != ErrorCode::Compress) throw;
             damaged(fmt::format("cannot be decompressed: {}", e.what()));
         }
@@ -234,9 +246,8 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
 
     BlockMap map;
     map.blockSize = blockSize;
-    FrameWriter frames(
-        repo, blockDataPath(*target.layout, target.label, target.name, options.codec.extension()),
-        options, map);
+    FrameWriter frames(repo, blockDataPath(*target.layout, target.label, target.name, options.codec.extension()),
+                       backupFilePiece(*target.layout, target.label, target.name), options, map);
     StoredBlocks stored;
     io::ChecksumFilter sum(options.checksumType);
     io::Buffer unused;
@@ -282,10 +293,11 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
     if (observer) observer->finish(unused);
     uint64_t blocksBytes = frames.finish();
 
-    std::string encoded = encodeBlockMap(map);
+    const std::string mapPath = blockMapPath(*target.layout, target.label, target.name);
+    std::string encoded = sealBlockMap(encodeBlockMap(map), mapPath, target.layout->key);
     storage::WriteOptions write;
     write.syncPath = false;
-    auto mapOut = repo.openWrite(blockMapPath(*target.layout, target.label, target.name), write);
+    auto mapOut = repo.openWrite(mapPath, write);
     mapOut->write({reinterpret_cast<const uint8_t*>(encoded.data()), encoded.size()});
     closeWritten(std::move(mapOut), options.closer);
     stored.file.size = map.fileSize;

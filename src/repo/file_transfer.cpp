@@ -33,8 +33,8 @@ private:
 
 // Streams a source into `out` through checksum -> size -> compress -> size.
 template <typename Feed>
-StoredFile storeInto(Feed feed, storage::StorageWrite& out, const TransferOptions& options,
-                     io::Filter* observer = nullptr) {
+StoredFile storeInto(Feed feed, storage::StorageWrite& out, const std::string& piece,
+                     const TransferOptions& options, io::Filter* observer = nullptr) {
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out.write(bytes); });
     // A file compressed on zstd's threads is a large one: a SHA-256 runs beside the reading too.
     auto& sum = chain.add<io::ChecksumFilter>(options.checksumType, options.compressWorkers > 0
@@ -42,7 +42,7 @@ StoredFile storeInto(Feed feed, storage::StorageWrite& out, const TransferOption
                                                                         : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();
     if (observer) chain.add<BorrowedObserver>(*observer);
-    const FrameIndex* framed = options.codec.pushEncode(chain, {.workers = options.compressWorkers,
+    const FrameIndex* framed = options.codec.pushEncode(chain, piece, {.workers = options.compressWorkers,
                                                                 .sizeHint = options.sizeHint,
                                                                 .frameBytes = options.frameBytes});
     auto& repoSize = chain.add<io::SizeFilter>();
@@ -63,11 +63,11 @@ StoredFile storeInto(Feed feed, storage::StorageWrite& out, const TransferOption
 // The same into a repository file of its own, made durable (now or by options.closer).
 template <typename Feed>
 StoredFile store(Feed feed, storage::Storage& destination, const std::string& destinationPath,
-                 const TransferOptions& options, io::Filter* observer = nullptr) {
+                 const std::string& piece, const TransferOptions& options, io::Filter* observer = nullptr) {
     storage::WriteOptions write;
     write.syncPath = false;
     auto out = destination.openWrite(destinationPath, write);
-    StoredFile stored = storeInto(feed, *out, options, observer);
+    StoredFile stored = storeInto(feed, *out, piece, options, observer);
     if (options.closer)
         options.closer->close(std::move(out));
     else
@@ -100,6 +100,13 @@ auto feedFrom(storage::Storage& source, const std::string& sourcePath, storage::
 
 }  // namespace
 
+void raiseUnopened(const ExpectedFile& expected, const Error& cause) {
+    raise(ErrorCode::Crypto,
+          "file '{}' of backup {} does not open with the repository key: it is damaged, truncated or not "
+          "the file it should be (swapped or moved in the repository): {}",
+          expected.name, expected.label, cause.what());
+}
+
 std::string StoredLocation::describe(storage::Storage& repo) const {
     if (!range.length) return repo.fullPath(path);
     return fmt::format("{}, bytes {}-{}", repo.fullPath(path), range.offset, range.offset + *range.length);
@@ -107,32 +114,35 @@ std::string StoredLocation::describe(storage::Storage& repo) const {
 
 std::optional<StoredFile> storeFile(storage::Storage& source, const std::string& sourcePath,
                                     storage::Storage& destination, const std::string& destinationPath,
-                                    const TransferOptions& options, io::Filter* observer) {
+                                    const std::string& piece, const TransferOptions& options,
+                                    io::Filter* observer) {
     auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
     if (!in) return std::nullopt;
-    return store(feedFrom(source, sourcePath, *in, options), destination, destinationPath, options, observer);
+    return store(feedFrom(source, sourcePath, *in, options), destination, destinationPath, piece, options,
+                 observer);
 }
 
 std::optional<StoredFile> appendFile(storage::Storage& source, const std::string& sourcePath,
-                                     storage::StorageWrite& bundle, const TransferOptions& options,
-                                     io::Filter* observer) {
+                                     storage::StorageWrite& bundle, const std::string& piece,
+                                     const TransferOptions& options, io::Filter* observer) {
     auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
     if (!in) return std::nullopt;
     TransferOptions one = options;
     one.compressWorkers = 0;
     one.frameBytes = 0;
-    return storeInto(feedFrom(source, sourcePath, *in, one), bundle, one, observer);
+    return storeInto(feedFrom(source, sourcePath, *in, one), bundle, piece, one, observer);
 }
 
 StoredFile storeBytes(std::string_view content, storage::Storage& destination,
-                      const std::string& destinationPath, const TransferOptions& options) {
+                      const std::string& destinationPath, const std::string& piece,
+                      const TransferOptions& options) {
     TransferOptions sized = options;
     sized.sizeHint = content.size();
     return store(
         [&](io::FilterChain& chain) {
             chain.write({reinterpret_cast<const uint8_t*>(content.data()), content.size()});
         },
-        destination, destinationPath, sized);
+        destination, destinationPath, piece, sized);
 }
 
 void fetchFile(storage::Storage& source, const StoredLocation& from, const RepoCodec& codec,
@@ -147,7 +157,7 @@ void fetchFile(storage::Storage& source, const StoredLocation& from, const RepoC
     auto out = destination.openWrite(destinationPath, expected.write);
 
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
-    codec.pushDecode(chain, from.describe(source));
+    codec.pushDecode(chain, expected.piece, from.describe(source));
     auto& sum = chain.add<io::ChecksumFilter>(type, expected.size >= kHashBesideMinSize ? io::Sha256Filter::Thread::Own
                                                                                       : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();
@@ -161,6 +171,7 @@ void fetchFile(storage::Storage& source, const StoredLocation& from, const RepoC
         }
         chain.finish();
     } catch (const Error& e) {
+        if (e.code() == ErrorCode::Crypto) raiseUnopened(expected, e);
         if (e.code() != ErrorCode::Compress) throw;  // a write failure is not damage
         raise(ErrorCode::Checksum, "file '{}' of backup {} is damaged in the repository: {}",
               expected.name, expected.label, e.what());

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "io/compress.h"
 #include "io/file_checksum.h"
 #include "repo/codec.h"
@@ -67,7 +68,8 @@ struct StoredLocation {
     std::string describe(storage::Storage& repo) const;
 };
 
-// Copies `source` into `destination` (repository), compressed. nullopt when the source file
+// Copies `source` into `destination` (repository), compressed (and sealed as `piece`, repo/piece.h,
+// when the codec has a key). nullopt when the source file
 // vanished (PostgreSQL dropped a relation during the backup). The repository file is written
 // atomically and fsynced; its directory is not fsynced (the caller syncs every directory once
 // before it writes the manifest).
@@ -75,19 +77,21 @@ struct StoredLocation {
 // keeps ownership and reads its result afterwards.
 std::optional<StoredFile> storeFile(storage::Storage& source, const std::string& sourcePath,
                                     storage::Storage& destination, const std::string& destinationPath,
-                                    const TransferOptions& options, io::Filter* observer = nullptr);
+                                    const std::string& piece, const TransferOptions& options,
+                                    io::Filter* observer = nullptr);
 
 // Appends `source`, stored as storeFile stores it, to `bundle` (an open repository file whose
 // close the caller owns): the returned repoSize bytes follow whatever the bundle held before.
 // nullopt, and nothing appended, when the source vanished. The file must be small: it is
 // compressed on the calling thread, as one stream.
 std::optional<StoredFile> appendFile(storage::Storage& source, const std::string& sourcePath,
-                                     storage::StorageWrite& bundle, const TransferOptions& options,
-                                     io::Filter* observer = nullptr);
+                                     storage::StorageWrite& bundle, const std::string& piece,
+                                     const TransferOptions& options, io::Filter* observer = nullptr);
 
 // Stores bytes generated during the backup (backup_label, tablespace_map) the same way.
 StoredFile storeBytes(std::string_view content, storage::Storage& destination,
-                      const std::string& destinationPath, const TransferOptions& options);
+                      const std::string& destinationPath, const std::string& piece,
+                      const TransferOptions& options);
 
 // Files larger than this are stored as independent frames of this many original bytes. 8 MiB:
 // a 1 GiB relation segment is 128 frames, enough for any process-max to share it, and each
@@ -100,10 +104,18 @@ struct ExpectedFile {
     uint64_t size = 0;
     std::string checksum;  // hex; its length says the algorithm
     storage::WriteOptions write;
+    // What the stored bytes were sealed as (repo/piece.h: backupFilePiece(layout, label, name));
+    // read only when the codec has a key.
+    std::string piece{};
 };
 
+// CryptoError for a stored file whose sealed units do not open (`cause`: the crypto error naming
+// the stored file, range and unit).
+[[noreturn]] void raiseUnopened(const ExpectedFile& expected, const Error& cause);
+
 // Restores a repository file to `destinationPath`, verifying size and checksum before the file is
-// closed; on mismatch the partial file is removed and ChecksumError names file and backup.
+// closed; on mismatch the partial file is removed and ChecksumError names file and backup (a
+// sealed unit that does not open as expected.piece: CryptoError naming them).
 void fetchFile(storage::Storage& source, const StoredLocation& from, const RepoCodec& codec,
                storage::Storage& destination, const std::string& destinationPath,
                const ExpectedFile& expected, size_t bufferSize,

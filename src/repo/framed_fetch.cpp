@@ -49,9 +49,10 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Re
         compressed.commit(n);
     }
     try {
-        codec.decodeFrame(compressed.span(), frameRawBytes(expected.size, frameBytes, k), out,
-                          source.fullPath(sourcePath));
+        codec.decodeFrame(compressed.span(), expected.piece, k, frameRawBytes(expected.size, frameBytes, k), out,
+                          fmt::format("'{}', frame {} of {}", source.fullPath(sourcePath), k, frames.size()));
     } catch (const Error& e) {
+        if (e.code() == ErrorCode::Crypto) raiseUnopened(expected, e);
         if (e.code() != ErrorCode::Compress) throw;
         raiseDamaged(source, sourcePath, expected, k, frames.size(), e.what());
     }

@@ -24,7 +24,7 @@ struct Layout {
     // The repository key metadata files (info, manifests, resume journals, block maps, timeline
     // history) are sealed with (crypto/sealed.h); nullptr for an unencrypted repository. Set
     // once the key is unwrapped (repo/repo_cipher.h); data files take it through RepoCodec.
-    std::shared_ptr<const crypto::RepoKey> key;
+    std::shared_ptr<const crypto::RepoKey> key{};
 
     std::string backupRoot() const { return "backup/" + stanza; }
     std::string backupInfo() const { return backupRoot() + "/backup.info"; }

@@ -11,6 +11,7 @@
 #include "io/size.h"
 #include "pg/wal.h"
 #include "repo/codec.h"
+#include "repo/piece.h"
 #include "repo/wal_spool.h"
 #include "repo/wal_stored_copy.h"
 
@@ -97,7 +98,7 @@ std::optional<ArchivedWal> findWal(storage::Storage& repo, const Layout& layout,
         std::string sha = rest.substr(0, rest.find('.'));
         if (sha.size() != 64) continue;  // a temporary file, never a stored one
         copies.push_back(
-            ArchivedWal{archiveId, dir + "/" + entry.name, sha, compressTypeOfName(entry.name)});
+            ArchivedWal{archiveId, dir + "/" + entry.name, sha, compressTypeOfName(entry.name), layout.key});
     }
     if (copies.size() < 2) return copies.empty() ? std::nullopt : std::optional(copies.front());
     // Two copies: a replacement of a bad copy is under way (or was interrupted between storing the
@@ -128,13 +129,13 @@ namespace {
 // Second pass: the bytes may not change between the passes (PostgreSQL never rewrites a
 // completed segment), and the checksum is verified again to be sure.
 void storeWal(storage::Storage& repo, storage::Storage& source, const std::string& sourcePath,
-              const std::string& target, const std::string& sha, io::CompressType type,
+              const std::string& target, const std::string& sha, const RepoCodec& codec,
               const PushOptions& options) {
     auto in = source.openRead(sourcePath);
     auto out = repo.openWrite(target);  // atomic, fsync file, rename, fsync directory
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
     auto& again = chain.add<io::Sha256Filter>();
-    RepoCodec(type, options.compressLevel).pushEncode(chain);
+    codec.pushEncode(chain, walPiece(target));
     io::Buffer buffer(options.bufferSize);
     for (;;) {
         size_t n = in->read({buffer.data(), buffer.capacity()});
@@ -208,7 +209,10 @@ PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveIn
                   walName, repo.fullPath(existing->path), existing->sha256,
                   source.fullPath(sourcePath), sha);
     }
-    auto store = [&] { storeWal(repo, source, sourcePath, target, sha, type, options); };
+    auto store = [&] {
+        storeWal(repo, source, sourcePath, target, sha,
+                 RepoCodec(type, options.compressLevel).withKey(layout.key), options);
+    };
     if (decision)
         replaceBadStoredCopy(repo, walName, *existing, decision->problem, target, store,
                              "archive-push");
@@ -244,7 +248,9 @@ StreamedWal::~StreamedWal() = default;
 
 void StreamedWal::startFrame() {
     frame_ = std::make_unique<io::FilterChain>([this](std::span<const uint8_t> bytes) { spool_->write(bytes); });
-    RepoCodec(compressType_, compressLevel_).pushEncode(*frame_);
+    // Compressed only: the piece names the SHA-256, known at finish(), when the spooled bytes
+    // are sealed on their way to the repository (storeSpooled).
+    RepoCodec(compressType_, compressLevel_).pushEncode(*frame_, walPiece(directory_ + "/" + walName_));
 }
 
 void StreamedWal::write(std::span<const uint8_t> bytes) {
@@ -286,7 +292,8 @@ PushResult StreamedWal::finish() {
     // A recent look-up stands (listing the directory is most of what finish() would otherwise
     // wait for); the same file stored meanwhile is still recognised by its name.
     if (sinceRepositoryCheck() > kRepositoryCheckAge) checkRepository();
-    if (!existing_ && repo_.info(target)) existing_ = ArchivedWal{archiveId_, target, sha, compressType_};
+    if (!existing_ && repo_.info(target))
+        existing_ = ArchivedWal{archiveId_, target, sha, compressType_, layout_.key};
     std::optional<StoredCopyDecision> decision;
     if (existing_) {
         decision = judgeStoredCopy(repo_, walName_, *existing_, sha, 1024 * 1024);
@@ -315,8 +322,13 @@ PushResult StreamedWal::finish() {
 void StreamedWal::storeSpooled(const std::string& target) {
     auto in = spool_->read();
     auto out = repo_.openWrite(target);
+    // The spool holds compressed frames (one zstd stream once concatenated); with a key they
+    // are sealed here as one unit, as archive-push seals a segment.
+    io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
+    RepoCodec().withKey(layout_.key).pushEncode(chain, walPiece(target));
     io::Buffer buffer(bufferSize_);
-    for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) out->write({buffer.data(), n});
+    for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) chain.write({buffer.data(), n});
+    chain.finish();
     out->close();
 }
 

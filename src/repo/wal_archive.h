@@ -25,6 +25,8 @@ struct ArchivedWal {
     std::string path;       // repository path of the stored file
     std::string sha256;     // of the original bytes (from the name)
     io::CompressType compressType = io::CompressType::None;
+    // The repository key its bytes are sealed with (Layout::key; nullptr: not encrypted).
+    std::shared_ptr<const crypto::RepoKey> key{};
 };
 
 // Looks for a WAL file (segment, .backup or .history) in one archive id.

@@ -9,6 +9,7 @@
 #include "io/filter_chain.h"
 #include "pg/wal.h"
 #include "repo/codec.h"
+#include "repo/piece.h"
 #include "repo/wal_stored_copy.h"
 
 namespace backrest::repo {
@@ -101,7 +102,8 @@ std::string ArchiveListing::history(uint32_t timeline) {
     io::FilterChain chain(
         [&](std::span<const uint8_t> bytes) { text.append(bytes.begin(), bytes.end()); });
     RepoCodec(it->second.ends_with(".zst") ? io::CompressType::Zst : io::CompressType::None)
-        .pushDecode(chain, repo_.fullPath(it->second));
+        .withKey(layout_.key)
+        .pushDecode(chain, walPiece(it->second), repo_.fullPath(it->second));
     auto in = repo_.openRead(it->second);
     io::Buffer buffer(64 * 1024);
     for (;;) {

@@ -12,6 +12,7 @@
 #include "io/size.h"
 #include "pg/wal.h"
 #include "repo/codec.h"
+#include "repo/piece.h"
 
 namespace backrest::repo {
 
@@ -25,7 +26,8 @@ StoredWalBytes readStoredWal(storage::Storage& repo, const ArchivedWal& stored, 
                                std::min<size_t>(bytes.size(), 64 - read.header.size()));
         if (sink) sink(bytes);
     });
-    RepoCodec(stored.compressType).pushDecode(chain, repo.fullPath(stored.path));
+    RepoCodec(stored.compressType).withKey(stored.key).pushDecode(chain, walPiece(stored.path),
+                                                                  repo.fullPath(stored.path));
     auto& sha = chain.add<io::Sha256Filter>();
     auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);
@@ -43,6 +45,8 @@ std::string storedWalProblem(storage::Storage& repo, const std::string& walName,
     try {
         read = readStoredWal(repo, stored, bufferSize);
     } catch (const Error& e) {
+        // Sealed bytes that do not open as this file's are as bad as bytes that do not decompress.
+        if (e.code() == ErrorCode::Crypto) return fmt::format("it does not open with the repository key: {}", e.what());
         if (e.code() != ErrorCode::Compress) throw;
         return fmt::format("it does not decompress: {}", e.what());
     }

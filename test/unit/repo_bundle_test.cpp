@@ -62,12 +62,12 @@ TEST_F(RepoBundle, FilesAppendedToABundleAreRestoredOneByOne) {
         std::vector<std::pair<StoredFile, uint64_t>> stored;  // and its offset
         uint64_t offset = 0;
         for (const auto& [name, bytes] : files) {
-            auto one = appendFile(*pg_, name, *out, options);
+            auto one = appendFile(*pg_, name, *out, name, options);
             ASSERT_TRUE(one.has_value()) << name;
             EXPECT_EQ(one->size, bytes.size());
             stored.emplace_back(*one, offset);
             offset += one->repoSize;
-            EXPECT_FALSE(appendFile(*pg_, "vanished", *out, options).has_value());
+            EXPECT_FALSE(appendFile(*pg_, "vanished", *out, "vanished", options).has_value());
         }
         out->close();
         EXPECT_EQ(fs::file_size(root_ + "/repo/bundle/1"), offset);
@@ -89,8 +89,8 @@ TEST_F(RepoBundle, AWrongRangeIsDamageNamingTheBundle) {
     put("pg/a", std::string(3000, 'a'));
     put("pg/b", std::string(3000, 'b'));
     auto out = static_cast<storage::Storage&>(*repo_).openWrite("bundle/1");
-    auto a = appendFile(*pg_, "a", *out, TransferOptions{});
-    auto b = appendFile(*pg_, "b", *out, TransferOptions{});
+    auto a = appendFile(*pg_, "a", *out, "a", TransferOptions{});
+    auto b = appendFile(*pg_, "b", *out, "b", TransferOptions{});
     out->close();
     ASSERT_TRUE(a && b);
     for (storage::ReadRange range : std::vector<storage::ReadRange>{{a->repoSize + 1, b->repoSize}, {a->repoSize, b->repoSize - 1},

@@ -1,11 +1,13 @@
 // The repository codec: a file's chain and a frame round-trip, and what it writes is byte for
 // byte what 0.1.0 wrote (a plain zstd stream, frames that are ordinary zstd frames, or the bytes).
+// Encrypted: repo_codec_sealed_test.cpp.
 #include <gtest/gtest.h>
 #include <zstd.h>
 
 #include <string>
 
 #include "io/filter_chain.h"
+#include "io/sha256.h"
 #include "repo/codec.h"
 #include "test_support.h"
 
@@ -36,8 +38,8 @@ TEST(RepoCodec, FileRoundTripAndItsStoredBytesAreZstd) {
     for (auto type : {io::CompressType::None, io::CompressType::Zst}) {
         RepoCodec codec(type, 3);
         std::string stored =
-            run(original, [&](io::FilterChain& c) { EXPECT_EQ(codec.pushEncode(c), nullptr); });
-        EXPECT_EQ(run(stored, [&](io::FilterChain& c) { RepoCodec(type).pushDecode(c, "f"); }),
+            run(original, [&](io::FilterChain& c) { EXPECT_EQ(codec.pushEncode(c, "p"), nullptr); });
+        EXPECT_EQ(run(stored, [&](io::FilterChain& c) { RepoCodec(type).pushDecode(c, "p", "f"); }),
                   original);
         if (type == io::CompressType::None) {
             EXPECT_EQ(stored, original);
@@ -57,7 +59,7 @@ TEST(RepoCodec, FramesAreIndexedAndDecodeAlone) {
     RepoCodec codec(io::CompressType::Zst, 3);
     std::string stored;
     io::FilterChain chain([&](std::span<const uint8_t> b) { stored.append(b.begin(), b.end()); });
-    const FrameIndex* index = codec.pushEncode(chain, {.frameBytes = 32768});
+    const FrameIndex* index = codec.pushEncode(chain, "p", {.frameBytes = 32768});
     ASSERT_NE(index, nullptr);
     chain.write(bytesOf(original));
     chain.finish();
@@ -66,20 +68,20 @@ TEST(RepoCodec, FramesAreIndexedAndDecodeAlone) {
     for (size_t k = 0; k < 3; k++) {
         io::Buffer out;
         size_t length = std::min<size_t>(32768, original.size() - k * 32768);
-        codec.decodeFrame(bytesOf(stored).subspan(offset, index->frameSizes()[k]), length, out,
-                          "f");
+        codec.decodeFrame(bytesOf(stored).subspan(offset, index->frameSizes()[k]), "p", k, length,
+                          out, "f");
         EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), out.size()),
                   original.substr(k * 32768, length));
         offset += index->frameSizes()[k];
     }
     // An ordinary zstd stream: decompressed whole by any reader.
     EXPECT_EQ(run(stored,
-                  [&](io::FilterChain& c) { RepoCodec(io::CompressType::Zst).pushDecode(c, "f"); }),
+                  [&](io::FilterChain& c) { RepoCodec(io::CompressType::Zst).pushDecode(c, "p", "f"); }),
               original);
     EXPECT_EQ(offset, stored.size());
     // No frames without zstd: one plain stream.
     io::FilterChain plain([](std::span<const uint8_t>) {});
-    EXPECT_EQ(RepoCodec().pushEncode(plain, {.frameBytes = 32768}), nullptr);
+    EXPECT_EQ(RepoCodec().pushEncode(plain, "p", {.frameBytes = 32768}), nullptr);
 }
 
 TEST(RepoCodec, OneFrameRoundTripAndDamageIsACompressError) {
@@ -87,11 +89,11 @@ TEST(RepoCodec, OneFrameRoundTripAndDamageIsACompressError) {
     for (auto type : {io::CompressType::None, io::CompressType::Zst}) {
         RepoCodec codec(type, 3);
         io::Buffer frame, back;
-        codec.encodeFrame(bytesOf(original), frame);
-        codec.storedWith(type).decodeFrame(frame.span(), original.size(), back, "blocks");
+        codec.encodeFrame(bytesOf(original), "p", 0, frame);
+        codec.storedWith(type).decodeFrame(frame.span(), "p", 0, original.size(), back, "blocks");
         EXPECT_EQ(std::string(reinterpret_cast<const char*>(back.data()), back.size()), original);
         Error e = test::errorOf([&] {
-            codec.decodeFrame(frame.span().first(frame.size() - 1), original.size(), back,
+            codec.decodeFrame(frame.span().first(frame.size() - 1), "p", 0, original.size(), back,
                               "blocks");
         });
         EXPECT_EQ(e.code(), ErrorCode::Compress);
@@ -106,6 +108,27 @@ TEST(RepoCodec, StoredWithKeepsTheRestAndTakesTheFilesCompression) {
     EXPECT_EQ(stored.compressLevel(), 7);
     EXPECT_FALSE(stored.hasFrames());
     EXPECT_TRUE(codec.hasFrames());
+}
+
+// Without a key the stored bytes are those the codec wrote before encryption existed: SHA-256
+// of each taken from main's build (6563961) with the same input, whatever the piece and index.
+TEST(RepoCodec, UnencryptedOutputIsByteForByteThatOfBeforeEncryption) {
+    std::string original = sample(300000);
+    auto stored = [&](uint64_t frameBytes) {
+        return run(original, [&](io::FilterChain& c) {
+            RepoCodec(io::CompressType::Zst, 3).pushEncode(c, "backup/main/x/pg_data/f", {.frameBytes = frameBytes});
+        });
+    };
+    EXPECT_EQ(io::sha256Hex(stored(0)), "d4a375f88e414f902f88017c077ba0f22d9ec38b1f19ad17c498c5326b2b34dd");
+    EXPECT_EQ(io::sha256Hex(stored(65536)), "d379378bd986c5861f28611b8276b9b21ec89b89535599c3ef622d3bc3456782");
+    io::Buffer frame;
+    RepoCodec(io::CompressType::Zst, 3).encodeFrame(bytesOf(original).first(65536), "p", 7, frame);
+    EXPECT_EQ(io::sha256Hex(frame.span()), "752ffb61b1809761db40540f0c93f75c0385cf6b9bed876783ddaa50d684fbb5");
+    EXPECT_FALSE(RepoCodec(io::CompressType::Zst, 3).encrypted());
+    // Resealing an unencrypted file is no stage at all: the bytes pass as they are.
+    std::string plain = stored(0);
+    EXPECT_EQ(run(plain, [&](io::FilterChain& c) { RepoCodec(io::CompressType::Zst).pushReseal(c, "a", "b", "f"); }),
+              plain);
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ protected:
         TransferOptions options;
         options.frameBytes = frameBytes;
         options.compressWorkers = compressWorkers;
-        auto stored = storeFile(*pg_, "base/1/" + relfilenode, *repo_, repoPath, options);
+        auto stored = storeFile(*pg_, "base/1/" + relfilenode, *repo_, repoPath, "p", options);
         if (!stored) ADD_FAILURE() << "base/1/" << relfilenode << " not stored";
         return stored.value_or(StoredFile{});
     }
@@ -79,7 +79,7 @@ TEST_F(RepoFileTransfer, RoundTripSizesAndCompressTypes) {
             TransferOptions options;
             options.codec = RepoCodec(type, 3);
             options.bufferSize = 64 * 1024;
-            auto stored = storeFile(*pg_, "base/1/16384", *repo_, repoPath, options);
+            auto stored = storeFile(*pg_, "base/1/16384", *repo_, repoPath, "p", options);
             ASSERT_TRUE(stored);
             EXPECT_EQ(stored->size, size);
             EXPECT_EQ(stored->checksum, io::checksumHex(io::ChecksumType::Xxh3, bytes));
@@ -103,7 +103,7 @@ TEST_F(RepoFileTransfer, RoundTripSizesAndCompressTypes) {
 }
 
 TEST_F(RepoFileTransfer, MissingSourceIsNullopt) {
-    EXPECT_FALSE(storeFile(*pg_, "base/1/99999", *repo_, "backup/main/x/pg_data/base/1/99999.zst", {}));
+    EXPECT_FALSE(storeFile(*pg_, "base/1/99999", *repo_, "backup/main/x/pg_data/base/1/99999.zst", "p", {}));
     EXPECT_FALSE(fs::exists(root_ + "/repo/backup/main/x/pg_data/base/1/99999.zst"));
 }
 
@@ -113,7 +113,7 @@ TEST_F(RepoFileTransfer, WrongChecksumIsRefusedAndNothingLeft) {
         put("pg/base/1/16384", content(100000));
         TransferOptions options;
         options.codec = RepoCodec(type, 3);
-        auto stored = storeFile(*pg_, "base/1/16384", *repo_, "f", options);
+        auto stored = storeFile(*pg_, "base/1/16384", *repo_, "f", "p", options);
         ASSERT_TRUE(stored);
 
         ExpectedFile wrongSha{"pg_data/base/1/16384", "20261121-235959F", stored->size, std::string(64, '0'), {}};
@@ -138,7 +138,7 @@ TEST_F(RepoFileTransfer, WrongChecksumIsRefusedAndNothingLeft) {
 
 TEST_F(RepoFileTransfer, DamagedCompressedFileIsChecksumError) {
     put("pg/base/1/16384", content(100000));
-    auto stored = storeFile(*pg_, "base/1/16384", *repo_, "f.zst", {});
+    auto stored = storeFile(*pg_, "base/1/16384", *repo_, "f.zst", "p", {});
     ASSERT_TRUE(stored);
     std::string bytes = get("repo/f.zst");
     bytes[bytes.size() / 2] ^= 0x55;
@@ -172,7 +172,7 @@ TEST_F(RepoFileTransfer, Sha256ChecksumTypeStoresAndVerifies) {
     put("pg/base/1/16384", bytes);
     TransferOptions options;
     options.checksumType = io::ChecksumType::Sha256;
-    auto stored = storeFile(*pg_, "base/1/16384", *repo_, "f.zst", options);
+    auto stored = storeFile(*pg_, "base/1/16384", *repo_, "f.zst", "p", options);
     ASSERT_TRUE(stored);
     EXPECT_EQ(stored->checksum, io::checksumHex(io::ChecksumType::Sha256, bytes));
     ExpectedFile expected{"pg_data/base/1/16384", "20261121-235959F", stored->size, stored->checksum, {}};
@@ -205,7 +205,7 @@ TEST_F(RepoFileTransfer, StoreBytes) {
     for (io::CompressType type : {io::CompressType::Zst, io::CompressType::None}) {
         TransferOptions options;
         options.codec = RepoCodec(type, 3);
-        StoredFile stored = storeBytes(label, *repo_, "backup_label", options);
+        StoredFile stored = storeBytes(label, *repo_, "backup_label", "p", options);
         EXPECT_EQ(stored.size, label.size());
         EXPECT_EQ(stored.checksum, io::checksumHex(io::ChecksumType::Xxh3, label));
         EXPECT_EQ(stored.repoSize, get("repo/backup_label").size());

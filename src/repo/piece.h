@@ -1,0 +1,29 @@
+// The piece a stored file's bytes are sealed as (repo/codec.h): the repository path the file
+// would have alone, without its compression extension. Computed here, in one place, by the code
+// that writes a file and by every path that reads it back (restore, delta, verify, resume,
+// block-incremental holders, archive-get, WAL continuity), so that both sides agree.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "io/compress.h"
+#include "repo/layout.h"
+
+namespace backrest::repo {
+
+// A backup file by its manifest name, bundled or not: the label is the backup that stored the
+// bytes (a block frame's: the backup holding that block).
+inline std::string backupFilePiece(const Layout& layout, std::string_view label, std::string_view name) {
+    return layout.backupFile(label, name, "");
+}
+
+// A stored WAL file (segment, .partial, .backup or .history) by its repository path
+// ("…/<segment>-<sha256>.zst"): the path without the compression extension.
+inline std::string walPiece(std::string_view storedPath) {
+    std::string_view ext = io::compressExtension(io::CompressType::Zst);
+    if (storedPath.ends_with(ext)) storedPath.remove_suffix(ext.size());
+    return std::string(storedPath);
+}
+
+}  // namespace backrest::repo
