@@ -6,6 +6,7 @@
 namespace backrest::cmd {
 
 int stanzaCreate(const Config& config);
+int stanzaRekey(const Config& config);
 int check(const Config& config);
 int backup(const Config& config);
 int restore(const Config& config);

@@ -34,6 +34,14 @@ void requireOwner(const Config& config, const std::string& path) {
           config.command(), path, owner, userName(me), owner, config.command());
 }
 
+// The key of the stanza this command works on, opened by openRepo: every command opens its
+// repository once, before it takes the stanza's layout (metadata) and codec (data), so those
+// two carry it without each command passing it along. The daemon opens it once at start.
+std::shared_ptr<const crypto::RepoKey>& openedKey() {
+    static std::shared_ptr<const crypto::RepoKey> key;
+    return key;
+}
+
 std::string repoPath(const Config& config) {
     std::string path = config.getString("repo1-path");
     if (path.empty() || path[0] != '/')
@@ -43,12 +51,31 @@ std::string repoPath(const Config& config) {
 
 }  // namespace
 
-std::unique_ptr<storage::Storage> openRepo(const Config& config, RepoAccess access) {
+std::unique_ptr<storage::Storage> openRepoStorage(const Config& config, RepoAccess access) {
     auto repo = makeRepoStorage(config);
     // Only a filesystem has an owner; an object store's credentials say who may write.
     if (access == RepoAccess::Write && repo->features().ownership) requireOwner(config, repoPath(config));
     return repo;
 }
+
+std::unique_ptr<storage::Storage> openRepo(const Config& config, RepoAccess access) {
+    auto repo = openRepoStorage(config, access);
+    // Before anything is written: a wrong passphrase fails here, not halfway through a backup.
+    if (config.find("stanza")) openedKey() = openStanzaKey(config, *repo, config.getString("stanza"));
+    return repo;
+}
+
+repo::CipherSettings cipherSettings(const Config& config) {
+    return {config.getString("repo1-cipher-type"), config.find("repo1-cipher-pass")};
+}
+
+std::shared_ptr<const crypto::RepoKey> openStanzaKey(const Config& config, storage::Storage& repo,
+                                                     const std::string& stanza) {
+    repo::Layout layout{stanza, nullptr};
+    return repo::openRepoKey(repo, layout, cipherSettings(config));
+}
+
+void useRepoKey(std::shared_ptr<const crypto::RepoKey> key) { openedKey() = std::move(key); }
 
 std::optional<repo::LockOwner> lockOwner(const Config& config) {
     struct stat st {};
@@ -60,7 +87,7 @@ repo::Layout stanzaLayout(const Config& config) {
     std::string stanza = config.getString("stanza");
     if (stanza.empty() || stanza.find_first_of("/ \t") != std::string::npos || stanza[0] == '.')
         raise(ErrorCode::Option, "invalid stanza name '{}': use letters, digits, '-' and '_'", stanza);
-    return repo::Layout{stanza};
+    return repo::Layout{stanza, openedKey()};
 }
 
 pg::ConnectOptions connectOptions(const Config& config) {
@@ -73,8 +100,9 @@ pg::ConnectOptions connectOptions(const Config& config) {
 }
 
 repo::RepoCodec repoCodec(const Config& config) {
-    return {io::parseCompressType(config.getString("compress-type")),
-            static_cast<int>(config.getInt("compress-level"))};
+    return repo::RepoCodec(io::parseCompressType(config.getString("compress-type")),
+                           static_cast<int>(config.getInt("compress-level")))
+        .withKey(openedKey());
 }
 
 repo::TransferOptions transferOptions(const Config& config) {

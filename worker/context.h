@@ -12,6 +12,7 @@
 #include "repo/file_lock.h"
 #include "repo/file_transfer.h"
 #include "repo/layout.h"
+#include "repo/repo_cipher.h"
 #include "storage/posix.h"
 
 namespace backrest::cmd {
@@ -19,7 +20,18 @@ namespace backrest::cmd {
 // Write: the commands that write the repository (stanza-create, backup, expire, archive-push,
 // serve) refuse, with RepoOwnerError, to run as a user other than the owner of repo1-path.
 enum class RepoAccess { Read, Write };
+// With --stanza, opens the stanza's repository key right after (repo/repo_cipher.h): nullptr for an
+// unencrypted repository; CryptoError on a wrong passphrase or settings that do not match it. The
+// layout and codec taken afterwards (stanzaLayout, repoCodec, transferOptions) carry the key.
 std::unique_ptr<storage::Storage> openRepo(const Config& config, RepoAccess access = RepoAccess::Read);
+// The storage alone, without the key (stanza-rekey opens it with either passphrase).
+std::unique_ptr<storage::Storage> openRepoStorage(const Config& config, RepoAccess access);
+repo::CipherSettings cipherSettings(const Config& config);
+// The key of `stanza` in `repo` with this command's cipher settings (info lists several stanzas).
+std::shared_ptr<const crypto::RepoKey> openStanzaKey(const Config& config, storage::Storage& repo,
+                                                     const std::string& stanza);
+// stanza-create of an encrypted repository: the key it generated.
+void useRepoKey(std::shared_ptr<const crypto::RepoKey> key);
 // Who gets the lock files a root reader creates: the repository's owner (nullopt unless root).
 std::optional<repo::LockOwner> lockOwner(const Config& config);
 repo::Layout stanzaLayout(const Config& config);

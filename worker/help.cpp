@@ -24,6 +24,12 @@ const std::map<std::string, CommandHelp>& commandHelp() {
         {"stanza-create", {"Create the stanza: record the cluster's version and system identifier in the repository.",
                            "backrest --stanza=NAME stanza-create",
                            {"stanza", "pg1-path", "repo1-path"}}},
+        {"stanza-rekey", {"Change the passphrase of an encrypted stanza: re-wraps the repository key in backup.info "
+                          "and archive.info under the new passphrase; no data file is read or written, and a "
+                          "crash leaves either the old or the new passphrase working (run it again to finish).",
+                          "BACKREST_REPO1_CIPHER_PASS=old BACKREST_REPO1_CIPHER_PASS_NEW=new backrest --stanza=NAME stanza-rekey",
+                          {"stanza", "repo1-path", "repo1-cipher-type", "repo1-cipher-pass", "repo1-cipher-pass-new",
+                           "lock-path"}}},
         {"check", {"Check the cluster matches the stanza and pg1-path, and that WAL reaches the repository.",
                    "backrest --stanza=NAME check",
                    {"stanza", "pg1-path", "pg1-socket-path", "pg1-port", "pg1-user", "repo1-path", "archive-timeout"}}},

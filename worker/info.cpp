@@ -10,6 +10,7 @@
 #include "pg/wal.h"
 #include "repo/info.h"
 #include "repo/layout.h"
+#include "repo/repo_cipher.h"
 #include "worker/archive_timelines.h"
 #include "worker/commands.h"
 #include "worker/info.h"
@@ -47,9 +48,19 @@ std::pair<std::string, std::string> walRangeOf(storage::Storage& repo, const rep
 
 }  // namespace
 
-json stanzaInfoJson(storage::Storage& repo, const std::string& stanza) {
-    repo::Layout layout{stanza};
+json stanzaInfoJson(storage::Storage& repo, const repo::Layout& layout) {
+    const std::string& stanza = layout.stanza;
     json out = {{"name", stanza}};
+    // The envelope that counts (its key opened already: layout.key).
+    out["cipher"] = "none";
+    if (layout.key) {
+        auto scan = repo::scanRepoCipher(repo, layout);
+        if (scan.counted) {
+            out["cipher"] = scan.counted->envelope.cipherType;
+            out["key-id"] = scan.counted->envelope.keyId;
+            out["key-generation"] = scan.counted->envelope.generation;
+        }
+    }
     auto backupInfo = repo::loadBackupInfo(repo, layout);
     auto archiveInfo = repo::loadArchiveInfo(repo, layout);
     if (!backupInfo || !archiveInfo) {
@@ -98,6 +109,11 @@ namespace {
 void printText(const json& stanza) {
     fmt::print("stanza: {}\n    status: {}\n", stanza["name"].get<std::string>(),
                stanza["status"]["message"].get<std::string>());
+    if (stanza.contains("key-generation"))
+        fmt::print("    cipher: {} (key {}, generation {})\n", stanza["cipher"].get<std::string>(),
+                   stanza["key-id"].get<std::string>(), stanza["key-generation"].get<uint64_t>());
+    else
+        fmt::print("    cipher: {}\n", stanza.value("cipher", "none"));
     for (const auto& a : stanza["archive"]) {
         std::string min = a["min"].is_null() ? "none" : a["min"].get<std::string>();
         std::string max = a["max"].is_null() ? "none" : a["max"].get<std::string>();
@@ -141,7 +157,11 @@ int info(const Config& config) {
         std::sort(stanzas.begin(), stanzas.end());
     }
     json all = json::array();
-    for (const auto& s : stanzas) all.push_back(stanzaInfoJson(*repo, s));
+    for (const auto& s : stanzas) {
+        // With --stanza, openRepo opened its key; each listed stanza is opened here.
+        repo::Layout layout = config.find("stanza") ? stanzaLayout(config) : repo::Layout{s, openStanzaKey(config, *repo, s)};
+        all.push_back(stanzaInfoJson(*repo, layout));
+    }
     if (config.getString("output") == "json") {
         fmt::print("{}\n", all.dump());
         return 0;

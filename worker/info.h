@@ -6,10 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "repo/layout.h"
 #include "storage/storage.h"
 
 namespace backrest::cmd {
 
-nlohmann::json stanzaInfoJson(storage::Storage& repo, const std::string& stanza);
+nlohmann::json stanzaInfoJson(storage::Storage& repo, const repo::Layout& layout);
 
 }  // namespace backrest::cmd

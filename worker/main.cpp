@@ -17,7 +17,8 @@ using namespace backrest;
 
 int main(int argc, char** argv) {
     static const std::map<std::string, int (*)(const Config&)> commands = {
-        {"stanza-create", cmd::stanzaCreate}, {"check", cmd::check},
+        {"stanza-create", cmd::stanzaCreate}, {"stanza-rekey", cmd::stanzaRekey},
+        {"check", cmd::check},
         {"backup", cmd::backup},              {"restore", cmd::restore},
         {"archive-push", cmd::archivePush},   {"archive-get", cmd::archiveGet},
         {"info", cmd::info},                  {"serve", cmd::serve},

@@ -237,7 +237,7 @@ int restore(const Config& config) {
         if (!backupInfo.find(holder))
             raise(ErrorCode::BackupSet, "backup {} needs backup {}, which is no longer in the repository", label,
                   holder);
-        auto held = repo::loadManifest(*repo, layout.manifest(holder));
+        auto held = repo::loadManifest(*repo, layout.manifest(holder), layout.key);
         compressOf[holder] = io::parseCompressType(held.compressType);
         priorOf[holder] = held.prior;
     };

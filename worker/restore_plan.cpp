@@ -205,7 +205,7 @@ RestorePlan planRestore(const Config& config, storage::Storage& repo, const repo
                         const repo::BackupInfo& backupInfo, RecoverySettings& recovery) {
     RestorePlan plan;
     plan.label = chooseBackup(config, layout, backupInfo, recovery);
-    plan.manifest = repo::loadManifest(repo, layout.manifest(plan.label));
+    plan.manifest = repo::loadManifest(repo, layout.manifest(plan.label), layout.key);
     // A restore drill's timeline in the archive is not followed by mistake (doc/timelines.md):
     // decided first, so that the archive is checked along the timeline recovery will take.
     pinRecoveryTimeline(repo, layout, plan.manifest, config, recovery);

@@ -139,7 +139,15 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
         return {{"result", d.pusher->push(path)}};
     }
     if (type == "archive-status") return d.pusher->status();
-    if (type == "stanza-create") return {{"message", createStanza(*d.repo, d.layout, d.pgPath)}};
+    if (type == "stanza-create") {
+        // The server took its key at start; a new encrypted stanza gets its key from the CLI.
+        if (!d.layout.key && d.config.getString("repo1-cipher-type") != "none")
+            raise(ErrorCode::Crypto,
+                  "stanza-create of a new encrypted stanza '{}' runs from the command line "
+                  "('backrest --stanza={} stanza-create', which generates its key), then restart the server",
+                  d.layout.stanza, d.layout.stanza);
+        return {{"message", createStanza(*d.repo, d.layout, d.pgPath)}};
+    }
     if (type == "expire") {
         repo::StanzaLock lock(d.config.getString("lock-path"), d.layout.stanza, "backup");
         auto policy = retentionPolicy(d.config);
@@ -147,7 +155,7 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
         return {{"report", runExpire(*d.repo, d.layout, policy, request.value("dry-run", false),
                                       d.config.getString("lock-path"))}};
     }
-    if (type == "info") return {{"backups", stanzaInfoJson(*d.repo, d.layout.stanza)["backup"]}};
+    if (type == "info") return {{"backups", stanzaInfoJson(*d.repo, d.layout)["backup"]}};
     if (type == "backup-begin") {
         if (job) raise(ErrorCode::Protocol, "a backup is already in progress on this connection");
         job = std::make_unique<repo::BackupJob>(backupSettings(d));

@@ -5,8 +5,12 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/log.h"
+#include "crypto/key_envelope.h"
+#include "crypto/repo_key.h"
 #include "pg/control.h"
 #include "repo/info.h"
+#include "repo/repo_cipher.h"
 #include "storage/posix.h"
 #include "worker/commands.h"
 #include "worker/context.h"
@@ -38,8 +42,20 @@ std::string createStanza(storage::Storage& repo, const repo::Layout& layout, con
 }
 
 int stanzaCreate(const Config& config) {
+    // Opens the key of an existing encrypted stanza, and refuses cipher settings that do not
+    // match what exists (repo/repo_cipher.h): only a stanza that does not exist yet gets a key.
     auto repo = openRepo(config, RepoAccess::Write);
-    fmt::print("stanza-create: {}\n", createStanza(*repo, stanzaLayout(config), pgPath(config)));
+    auto layout = stanzaLayout(config);
+    std::string cipherType = config.getString("repo1-cipher-type");
+    if (!layout.key && cipherType != "none") {
+        auto key = crypto::RepoKey::generate();
+        auto envelope = crypto::wrapKey(*key, config.getString("repo1-cipher-pass"), 1);
+        repo::rememberEnvelope(*key, envelope);
+        useRepoKey(key);
+        layout.key = key;
+        logInfo("stanza-create: new repository key {} ({}), wrapped as generation 1", key->id(), cipherType);
+    }
+    fmt::print("stanza-create: {}\n", createStanza(*repo, layout, pgPath(config)));
     return 0;
 }
 

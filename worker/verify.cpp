@@ -28,6 +28,7 @@
 #include "worker/backup_readers.h"
 #include "worker/commands.h"
 #include "worker/context.h"
+#include "repo/repo_cipher.h"
 #include "worker/verify_read.h"
 
 namespace backrest::cmd {
@@ -36,7 +37,9 @@ namespace {
 
 using nlohmann::json;
 
-std::vector<std::string> copyWarnings(storage::Storage& repo, const std::string& path) {
+// Copies are compared opened: sealing draws a fresh salt, so two sealed copies never match.
+std::vector<std::string> copyWarnings(storage::Storage& repo, const std::string& path,
+                                      const std::shared_ptr<const crypto::RepoKey>& key) {
     std::vector<std::string> bad, good;
     for (const std::string& candidate : {path, path + ".copy"}) {
         std::string where = repo.fullPath(candidate);
@@ -46,8 +49,9 @@ std::vector<std::string> copyWarnings(storage::Storage& repo, const std::string&
                 bad.push_back(fmt::format("'{}' is missing", where));
                 continue;
             }
-            repo::parseChecksummed(*text, where);
-            good.push_back(std::move(*text));
+            std::string opened = repo::openMetadata(key, path, std::move(*text), where);
+            repo::parseChecksummed(opened, where);
+            good.push_back(std::move(opened));
         } catch (const Error& e) {
             bad.push_back(e.what());
         }
@@ -174,8 +178,8 @@ private:
 };
 
 void StanzaVerify::loadInfo() {
-    for (const auto& w : copyWarnings(*repo_, layout_.backupInfo())) warnings_.push_back(w);
-    for (const auto& w : copyWarnings(*repo_, layout_.archiveInfo())) warnings_.push_back(w);
+    for (const auto& w : copyWarnings(*repo_, layout_.backupInfo(), layout_.key)) warnings_.push_back(w);
+    for (const auto& w : copyWarnings(*repo_, layout_.archiveInfo(), layout_.key)) warnings_.push_back(w);
     readers_.holdArchive();
     backupInfo_ = holdForVerify(readers_, *repo_, layout_, set_, warnings_);
     archiveInfo_ = repo::requireArchiveInfo(*repo_, layout_);
@@ -217,9 +221,9 @@ LoadedManifest& StanzaVerify::manifestOf(const std::string& label) {
     LoadedManifest& l = it->second;
     if (!inserted) return l;
     std::string path = layout_.manifest(label);
-    l.warnings = copyWarnings(*repo_, path);
+    l.warnings = copyWarnings(*repo_, path, layout_.key);
     try {
-        auto m = repo::loadManifest(*repo_, path);
+        auto m = repo::loadManifest(*repo_, path, layout_.key);
         l.type = io::parseCompressType(m.compressType);
         for (size_t i = 0; i < m.files.size(); i++) l.byName[m.files[i].name] = i;
         l.manifest = std::move(m);

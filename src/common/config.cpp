@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <sys/stat.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -148,6 +149,13 @@ std::string normalize(const OptionDef& def, std::string_view value, std::string_
         case OptionType::String:
         case OptionType::Path:
             if (value.empty()) raiseInvalid(def, value, origin, "expected a non-empty value");
+            if (def.name.ends_with("cipher-type") && value == "aes-256-cbc")
+                raise(ErrorCode::Option,
+                      "option '{}' (from {}) is aes-256-cbc, pgBackRest's unauthenticated cipher: "
+                      "backrest encrypts with authenticated AES-256-GCM only, and cannot read a "
+                      "pgBackRest repository anyway; set {}=aes-256-gcm (with repo1-cipher-pass) "
+                      "for a new backrest repository, never a plaintext one",
+                      def.name, origin, def.name);
             if (!def.allowed.empty() && !isAllowed(def.allowed, value)) {
                 raiseInvalid(def, value, origin,
                              fmt::format("expected one of {}", allowedList(def.allowed)));
@@ -293,6 +301,24 @@ struct IniEntry {
     int line;
 };
 
+// A passphrase of an encrypted repository in a file every user of the host reads protects
+// nothing: refused (not warned about, a warning scrolls by). Group-readable is allowed: the
+// 0640 root:postgres pattern of pgBackRest's /etc/pgbackrest.conf.
+void refuseReadableCipherPass(const std::string& path, const std::vector<IniEntry>& entries) {
+    bool holdsPass = std::any_of(entries.begin(), entries.end(), [](const IniEntry& e) {
+        return isSecretOption(e.key) && e.key.find("cipher-pass") != std::string::npos;
+    });
+    if (!holdsPass) return;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+        raise(ErrorCode::Config, "unable to stat config file '{}': {}", path, std::strerror(errno));
+    if ((st.st_mode & 0007) == 0) return;
+    raise(ErrorCode::Config,
+          "config file '{}' holds a repository passphrase (cipher-pass) but has mode {:04o}, "
+          "readable by every user of this host: run 'chmod 640 {}' (or 600)",
+          path, st.st_mode & 07777, path);
+}
+
 // Reads the whole file so a malformed line anywhere is reported, even in unused sections.
 std::vector<IniEntry> readIni(const std::string& path, bool explicitPath) {
     std::error_code ec;
@@ -345,6 +371,7 @@ std::vector<IniEntry> readIni(const std::string& path, bool explicitPath) {
     if (in.bad()) {
         raise(ErrorCode::Config, "unable to read config file '{}': {}", path, std::strerror(errno));
     }
+    refuseReadableCipherPass(path, entries);
     return entries;
 }
 
@@ -534,7 +561,8 @@ bool isSecretOption(std::string_view name) {
     static constexpr std::string_view kSecrets[] = {"s3-key",      "s3-key-secret",
                                                     "s3-token",    "azure-key",
                                                     "gcs-key",     "sftp-private-key-passphrase",
-                                                    "cipher-pass", "host-key-passphrase"};
+                                                    "cipher-pass", "cipher-pass-new",
+                                                    "host-key-passphrase"};
     for (auto s : kSecrets)
         if (name == s) return true;
     return false;

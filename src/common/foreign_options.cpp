@@ -88,8 +88,6 @@ constexpr ForeignOption kForeignOptions[] = {
     {"repo-block-size-map", true, "", "tunes block incremental block sizes"},
     {"repo-block-size-super", true, "", "tunes block incremental super blocks"},
     {"repo-block-size-super-full", true, "", "tunes block incremental super blocks"},
-    {"repo-cipher-pass", false, "", "encrypts the repository"},
-    {"repo-cipher-type", false, "none", "encrypts the repository"},
     {"repo-gcs-bucket", false, "", "stores the repository in Google Cloud Storage"},
     {"repo-gcs-endpoint", false, "", "stores the repository in Google Cloud Storage"},
     {"repo-gcs-key", false, "", "stores the repository in Google Cloud Storage"},

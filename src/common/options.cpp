@@ -46,6 +46,25 @@ std::vector<OptionDef> buildOptionDefs() {
          .type = T::Path,
          .defaultValue = "/var/lib/backrest",
          .help = "Directory of the backup repository, holding backups and archived WAL."},
+        // Encryption (doc/repository-format.md, "Encryption"): the passphrase unwraps the
+        // repository key kept in backup.info and archive.info; both passphrases are secrets.
+        {.name = "repo1-cipher-type",
+         .type = T::String,
+         .defaultValue = "none",
+         .allowed = "none aes-256-gcm",
+         .help = "Encryption of the repository: none, or aes-256-gcm (authenticated; set at "
+                 "stanza-create, the same for every later command)."},
+        {.name = "repo1-cipher-pass",
+         .type = T::String,
+         .help = "Passphrase of an encrypted repository: a secret, set in the config file (not "
+                 "readable by others) or in BACKREST_REPO1_CIPHER_PASS (refused on the command "
+                 "line).",
+         .secret = true},
+        {.name = "repo1-cipher-pass-new",
+         .type = T::String,
+         .help = "stanza-rekey: the new passphrase; a secret, as repo1-cipher-pass "
+                 "(BACKREST_REPO1_CIPHER_PASS_NEW or the config file).",
+         .secret = true},
         {.name = "repo1-type",
          .type = T::String,
          .defaultValue = "posix",

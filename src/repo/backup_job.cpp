@@ -98,7 +98,7 @@ const std::string& BackupJob::begin(const std::string& type) {
                     s_.layout.stanza);
             manifest_.type = "full";
         } else {
-            prior_ = loadManifest(repo, s_.layout.manifest(prior->label));
+            prior_ = loadManifest(repo, s_.layout.manifest(prior->label), s_.layout.key);
             for (size_t i = 0; i < prior_->files.size(); i++) priorFiles_[prior_->files[i].name] = i;
             manifest_.prior = prior_->label;
         }
@@ -466,7 +466,7 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
     checkCancelled();
     journal_->remove();
     manifest_.timestampStop = static_cast<int64_t>(std::time(nullptr));
-    saveManifest(*s_.repo, s_.layout.manifest(manifest_.label), manifest_);
+    saveManifest(*s_.repo, s_.layout.manifest(manifest_.label), manifest_, s_.layout.key);
     committed_ = true;
     claim_->release();
     auto info = requireBackupInfo(*s_.repo, s_.layout);

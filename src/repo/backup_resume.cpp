@@ -16,6 +16,7 @@
 #include "repo/codec.h"
 #include "repo/piece.h"
 #include "repo/label_claim.h"
+#include "repo/repo_cipher.h"
 
 namespace backrest::repo {
 
@@ -63,14 +64,29 @@ std::vector<std::string> journalPieces(storage::Storage& repo, const Layout& lay
     return pieces;
 }
 
+// One piece of the journal as written: opened with the key of an encrypted repository (sealed for
+// its own path); nullopt when missing, or when it does not open (that batch's files are simply
+// copied again).
+std::optional<std::string> readJournalPiece(storage::Storage& repo, const Layout& layout,
+                                            const std::string& path) {
+    auto stored = storage::readAllIfExists(repo, path);
+    if (!stored) return std::nullopt;
+    try {
+        return openMetadata(layout.key, path, std::move(*stored), repo.fullPath(path));
+    } catch (const Error& e) {
+        logWarn("backup: ignoring resume journal '{}': {}", repo.fullPath(path), e.what());
+        return std::nullopt;
+    }
+}
+
 std::optional<ResumableBackup> readJournal(storage::Storage& repo, const Layout& layout,
                                            const std::string& label) {
     auto pieces = journalPieces(repo, layout, label);
-    auto text = storage::readAllIfExists(repo, pieces.front());
+    auto text = readJournalPiece(repo, layout, pieces.front());
     if (!text) return std::nullopt;
     // A batch is written whole (or not at all), so its lines simply follow the header's.
     for (size_t i = 1; i < pieces.size(); ++i)
-        if (auto batch = storage::readAllIfExists(repo, pieces[i])) *text += *batch;
+        if (auto batch = readJournalPiece(repo, layout, pieces[i])) *text += *batch;
     ResumableBackup r;
     size_t start = 0;
     bool first = true;
@@ -108,6 +124,7 @@ std::optional<ResumableBackup> readJournal(storage::Storage& repo, const Layout&
 ResumeJournal::ResumeJournal(storage::Storage& repo, const Layout& layout, const ResumeHeader& h)
     : repo_(repo),
       path_(journalPath(layout, h.label)),
+      key_(layout.key),
       lastBatch_(std::chrono::steady_clock::now()) {
     std::string line = json{{"label", h.label},
                             {"type", h.type},
@@ -116,7 +133,7 @@ ResumeJournal::ResumeJournal(storage::Storage& repo, const Layout& layout, const
                             {"timestamp-start", h.timestampStart}}
                            .dump() +
                        "\n";
-    storage::writeAll(repo_, path_, line, journalWrite());
+    storage::writeAll(repo_, path_, sealMetadata(key_, path_, std::move(line)), journalWrite());
 }
 
 ResumeJournal::~ResumeJournal() {
@@ -132,7 +149,8 @@ ResumeJournal::~ResumeJournal() {
 
 void ResumeJournal::writeBatch() {
     if (pending_.empty()) return;
-    storage::writeAll(repo_, fmt::format("{}.{}", path_, batches_), pending_, journalWrite());
+    std::string batch = fmt::format("{}.{}", path_, batches_);
+    storage::writeAll(repo_, batch, sealMetadata(key_, batch, pending_), journalWrite());
     ++batches_;
     pending_.clear();
     pendingFiles_ = 0;

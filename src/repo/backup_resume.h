@@ -49,6 +49,7 @@ class ResumeJournal {
 
     storage::Storage& repo_;
     std::string path_;
+    std::shared_ptr<const crypto::RepoKey> key_;  // Layout::key: each piece sealed alone
     std::mutex mutex_;
     std::string pending_;  // lines not yet written
     size_t pendingFiles_ = 0;

@@ -68,7 +68,8 @@ void saveChecksummed(storage::Storage& storage, const std::string& path, const n
 
 void warnDamagedCopy(const std::string& message) { logWarn("{}; trying the other copy", message); }
 
-std::optional<nlohmann::json> loadChecksummed(storage::Storage& storage, const std::string& path) {
+std::optional<nlohmann::json> loadChecksummed(storage::Storage& storage, const std::string& path,
+                                              const std::shared_ptr<const crypto::RepoKey>& key) {
     return loadChecksummedAs(storage, path, [](const std::string& text, const std::string& context) {
         try {
             auto doc = nlohmann::json::parse(text);
@@ -77,7 +78,7 @@ std::optional<nlohmann::json> loadChecksummed(storage::Storage& storage, const s
         } catch (const nlohmann::json::exception& e) {
             raise(ErrorCode::Format, "'{}' is not valid JSON: {}", context, e.what());
         }
-    });
+    }, key);
 }
 
 }  // namespace backrest::repo

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "repo/repo_cipher.h"
 #include "storage/storage.h"
 
 namespace backrest::repo {
@@ -31,16 +32,21 @@ void saveChecksummedText(storage::Storage& storage, const std::string& path, con
 
 // Loads <path>, falling back to <path>.copy, verifying the checksum and parsing with
 // parse(text, context); nullopt when neither exists; the first error when neither is good.
+// With `key` (an encrypted repository) each copy is opened first (repo/repo_cipher.h), as the
+// piece <path>.
 template <typename Parse>
-auto loadChecksummedAs(storage::Storage& storage, const std::string& path, Parse parse)
+auto loadChecksummedAs(storage::Storage& storage, const std::string& path, Parse parse,
+                       const std::shared_ptr<const crypto::RepoKey>& key = nullptr)
     -> std::optional<decltype(parse(std::string(), std::string()))>;
-std::optional<nlohmann::json> loadChecksummed(storage::Storage& storage, const std::string& path);
+std::optional<nlohmann::json> loadChecksummed(storage::Storage& storage, const std::string& path,
+                                              const std::shared_ptr<const crypto::RepoKey>& key = nullptr);
 
 // A failed copy is reported and the other one tried.
 void warnDamagedCopy(const std::string& message);
 
 template <typename Parse>
-auto loadChecksummedAs(storage::Storage& storage, const std::string& path, Parse parse)
+auto loadChecksummedAs(storage::Storage& storage, const std::string& path, Parse parse,
+                       const std::shared_ptr<const crypto::RepoKey>& key)
     -> std::optional<decltype(parse(std::string(), std::string()))> {
     std::optional<Error> firstError;
     bool any = false;
@@ -50,6 +56,7 @@ auto loadChecksummedAs(storage::Storage& storage, const std::string& path, Parse
         any = true;
         try {
             std::string context = storage.fullPath(candidate);
+            *text = openMetadata(key, path, std::move(*text), context);
             verifyChecksummed(*text, context);
             return parse(*text, context);
         } catch (const Error& e) {

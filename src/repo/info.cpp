@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "repo/checksummed_json.h"
+#include "repo/repo_cipher.h"
 
 namespace backrest::repo {
 
@@ -48,6 +49,13 @@ auto parseOrRaise(const std::string& path, Parse parse) {
     }
 }
 
+// An encrypted repository's info file keeps the envelope that counts (repo/repo_cipher.h).
+void saveInfo(storage::Storage& repo, const Layout& layout, const std::string& path, const json& doc) {
+    if (!layout.key) return saveChecksummed(repo, path, doc);
+    saveChecksummedText(repo, path,
+                        sealInfoText(envelopeForWrite(repo, layout), *layout.key, path, serializeChecksummed(doc)));
+}
+
 }  // namespace
 
 BackupSummary BackupSummary::of(const Manifest& m) {
@@ -77,7 +85,7 @@ const BackupSummary* BackupInfo::find(const std::string& label) const {
 }
 
 std::optional<BackupInfo> loadBackupInfo(storage::Storage& repo, const Layout& layout) {
-    auto doc = loadChecksummed(repo, layout.backupInfo());
+    auto doc = loadChecksummed(repo, layout.backupInfo(), layout.key);
     if (!doc) return std::nullopt;
     return parseOrRaise(repo.fullPath(layout.backupInfo()), [&] {
         checkFormat(*doc, repo.fullPath(layout.backupInfo()));
@@ -107,7 +115,7 @@ std::optional<BackupInfo> loadBackupInfo(storage::Storage& repo, const Layout& l
 }
 
 std::optional<ArchiveInfo> loadArchiveInfo(storage::Storage& repo, const Layout& layout) {
-    auto doc = loadChecksummed(repo, layout.archiveInfo());
+    auto doc = loadChecksummed(repo, layout.archiveInfo(), layout.key);
     if (!doc) return std::nullopt;
     return parseOrRaise(repo.fullPath(layout.archiveInfo()), [&] {
         checkFormat(*doc, repo.fullPath(layout.archiveInfo()));
@@ -156,12 +164,12 @@ void saveBackupInfo(storage::Storage& repo, const Layout& layout, const BackupIn
                            {"page-error-files", s.pageErrorFiles},
                            {"db-id", s.dbId}});
     json doc = {{"format", kRepoFormat}, {"db-history", historyJson(info.history)}, {"backups", backups}};
-    saveChecksummed(repo, layout.backupInfo(), doc);
+    saveInfo(repo, layout, layout.backupInfo(), doc);
 }
 
 void saveArchiveInfo(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info) {
     json doc = {{"format", kRepoFormat}, {"db-history", historyJson(info.history)}};
-    saveChecksummed(repo, layout.archiveInfo(), doc);
+    saveInfo(repo, layout, layout.archiveInfo(), doc);
 }
 
 void checkIdentity(const DbIdentity& recorded, const std::string& version, uint64_t systemId,

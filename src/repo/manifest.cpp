@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "io/file_checksum.h"
 #include "repo/checksummed_json.h"
+#include "repo/repo_cipher.h"
 
 namespace backrest::repo {
 
@@ -117,7 +118,8 @@ void appendFile(std::string& out, const ManifestFile& f, const std::string& labe
 
 // The small parts go through nlohmann; the file list, which can hold millions of entries, is
 // streamed into the text so no document of it is ever built in memory.
-void saveManifest(storage::Storage& repo, const std::string& path, const Manifest& m) {
+void saveManifest(storage::Storage& repo, const std::string& path, const Manifest& m,
+                  const std::shared_ptr<const crypto::RepoKey>& key) {
     json doc;
     doc["format"] = m.format;
     doc["backup"] = {{"label", m.label},
@@ -169,7 +171,7 @@ void saveManifest(storage::Storage& repo, const std::string& path, const Manifes
     }
     body.append(skeleton, at + kFiles.size() - 1, std::string::npos);
     body.pop_back();  // the closing '}': the checksum goes before it
-    saveChecksummedText(repo, path, sealChecksummed(std::move(body)));
+    saveChecksummedText(repo, path, sealMetadata(key, path, sealChecksummed(std::move(body))));
 }
 
 }  // namespace backrest::repo

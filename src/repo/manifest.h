@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "crypto/repo_key.h"
 #include "storage/storage.h"
 
 namespace backrest::repo {
@@ -89,10 +91,14 @@ struct Manifest {
     uint64_t filesWithPageErrors() const;
 };
 
-// backup/<stanza>/<label>/backup.manifest (+ .copy)
-void saveManifest(storage::Storage& repo, const std::string& path, const Manifest& manifest);
-// Throws BackupSetInvalidError when missing, FormatError/ChecksumError when damaged.
-Manifest loadManifest(storage::Storage& repo, const std::string& path);
+// backup/<stanza>/<label>/backup.manifest (+ .copy); sealed for the piece `path` with `key`
+// (Layout::key: nullptr for an unencrypted repository).
+void saveManifest(storage::Storage& repo, const std::string& path, const Manifest& manifest,
+                  const std::shared_ptr<const crypto::RepoKey>& key = nullptr);
+// Throws BackupSetInvalidError when missing, FormatError/ChecksumError when damaged, CryptoError
+// when sealed and it does not open.
+Manifest loadManifest(storage::Storage& repo, const std::string& path,
+                      const std::shared_ptr<const crypto::RepoKey>& key = nullptr);
 
 std::string modeString(mode_t mode);    // "0640"
 mode_t parseMode(const std::string& text);

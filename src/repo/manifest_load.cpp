@@ -227,8 +227,9 @@ Manifest parseManifest(const std::string& text, const std::string& context) {
 
 }  // namespace
 
-Manifest loadManifest(storage::Storage& repo, const std::string& path) {
-    auto m = loadChecksummedAs(repo, path, parseManifest);
+Manifest loadManifest(storage::Storage& repo, const std::string& path,
+                      const std::shared_ptr<const crypto::RepoKey>& key) {
+    auto m = loadChecksummedAs(repo, path, parseManifest, key);
     if (!m)
         raise(ErrorCode::BackupSet, "backup manifest '{}' is missing: the backup is incomplete or does not exist",
               repo.fullPath(path));
