@@ -108,7 +108,7 @@ expect_exit_k "full backup (bund: bundles and blocks)" 0 "$BR" --config="$CONF" 
 BFULL=$(latest_label bund)
 expect_eq "the bundled full stores bundles" "$(find "$REPOB/backup/bund/$BFULL/bundle" -type f 2>/dev/null | wc -l | \
     awk '{print ($1 > 0) ? "yes" : "no"}')" "yes"
-BLOCKS=$(find "$REPOB/backup/bund/$BFULL/pg_data" -name '*.blocks*' | head -1)
+BLOCKS=$(find "$REPOB/backup/bund/$BFULL/pg_data" -path "*/${ACCOUNTS}.blocks*" | head -1)
 expect_eq "the block full stores pgbench_accounts as blocks" \
     "$(find "$REPOB/backup/bund/$BFULL/pg_data" -path "*/${ACCOUNTS}.blocks*" | wc -l)" "1"
 must psql_at $PORT "UPDATE pgbench_accounts SET abalance = abalance + 7 WHERE aid % 3000 = 0; CHECKPOINT"
