@@ -371,7 +371,6 @@ std::vector<IniEntry> readIni(const std::string& path, bool explicitPath) {
     if (in.bad()) {
         raise(ErrorCode::Config, "unable to read config file '{}': {}", path, std::strerror(errno));
     }
-    refuseReadableCipherPass(path, entries);
     return entries;
 }
 
@@ -465,7 +464,11 @@ Config Config::parse(int argc, const char* const* argv, const char* const* envir
     sections.push_back("global:" + config.command_);
     sections.push_back("global");
 
-    for (auto& [name, values] : resolveIni(readIni(path, explicitPath), path, sections)) {
+    auto entries = readIni(path, explicitPath);
+    // After the values are checked: a carried-over aes-256-cbc is named first, as the bigger issue.
+    auto resolved = resolveIni(entries, path, sections);
+    refuseReadableCipherPass(path, entries);
+    for (auto& [name, values] : resolved) {
         config.values_.try_emplace(name, Value{std::move(values), OptionSource::ConfigFile});
     }
     return config;
