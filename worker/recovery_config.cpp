@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "pg/recovery_target.h"
 
 namespace backrest::cmd {
@@ -55,6 +56,16 @@ std::string restoreCommand(const Config& config) {
     }
     if (config.source("stanza") == OptionSource::Default || config.source("stanza") == OptionSource::ConfigFile)
         command += " " + shellWord("--stanza=" + config.getString("stanza"));
+    // The passphrase is never written into restore_command: archive-get reads it from the config
+    // file. One given only in this restore's environment is not in the server's: recovery would
+    // stop at its first segment (archive-get exits 255, "repo1-cipher-pass is not set").
+    for (const char* secret : {"repo1-cipher-pass", "repo1-cipher-type"})
+        if (config.find(secret) && config.source(secret) == OptionSource::Environment)
+            logWarn("restore: {} comes from this command's environment (BACKREST_{}), which the restored "
+                    "server's restore_command does not see: put it in the config file '{}' before starting "
+                    "the server, or recovery stops at its first WAL segment",
+                    secret, secret == std::string("repo1-cipher-pass") ? "REPO1_CIPHER_PASS" : "REPO1_CIPHER_TYPE",
+                    config.getString("config"));
     return command + " archive-get %f \"%p\"";
 }
 

@@ -82,6 +82,14 @@ expect_eq "full backup (exit)" "$RC" "0"
 FULL=$(labels "$P0" | cut -d' ' -f1)
 SNAP_FULL=$(snapshot $PORT)
 
+# A restore given the passphrase only in its environment writes a restore_command that will not
+# see it (the server's environment is not this command's): it says so.
+OUT=$(brp "$P0" --pg1-path="$IT_TMP/restore-envpass" restore --set="$FULL" --type=immediate 2>&1)
+expect_contains "a restore with the passphrase only in its environment warns restore_command will not see it" \
+    "$OUT" "repo1-cipher-pass comes from this command's environment (BACKREST_REPO1_CIPHER_PASS)"
+expect_eq "... and the warning does not hold the passphrase" "$(grep -c -F "$P0" <<<"$OUT")" "0"
+rm -rf "$IT_TMP/restore-envpass"
+
 # Restores a backup with a passphrase, starts it, compares; name must be unique.
 restore_check() {  # name port passphrase set want
     local dir=$IT_TMP/restore-$1
