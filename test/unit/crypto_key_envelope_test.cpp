@@ -69,7 +69,7 @@ TEST(CryptoKeyEnvelope, AnAlteredEnvelopeOpensWithNoPassphrase) {
     i.keyId[0] = i.keyId[0] == '0' ? '1' : '0';
     expectRefused(i, "key id");
     KeyEnvelope n = e;
-    n.scryptN = 1u << 14;
+    n.scryptN = 1u << 13;
     expectRefused(n, "scrypt N");
 }
 
