@@ -75,6 +75,7 @@ struct Daemon {
     repo::Layout layout;
     std::string pgPath;
     std::unique_ptr<ArchivePusher> pusher;
+    std::atomic<bool> restartAfterReply{false};  // set by a stanza-create that made a new key
 };
 
 // Cancels a backup when its client hangs up: the connection is the backup's owner. Its thread
@@ -140,12 +141,17 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
     }
     if (type == "archive-status") return d.pusher->status();
     if (type == "stanza-create") {
-        // The server took its key at start; a new encrypted stanza gets its key from the CLI.
-        if (!d.layout.key && d.config.getString("repo1-cipher-type") != "none")
-            raise(ErrorCode::Crypto,
-                  "stanza-create of a new encrypted stanza '{}' runs from the command line "
-                  "('backrest --stanza={} stanza-create', which generates its key), then restart the server",
-                  d.layout.stanza, d.layout.stanza);
+        if (!d.layout.key && d.config.getString("repo1-cipher-type") != "none") {
+            // A new encrypted stanza: its key is made here. The pusher and the streamer took the
+            // layout (without a key: there was no stanza) at start, so once this reply is sent
+            // the daemon exits and the launcher starts it again, opening the new key; a segment
+            // offered meanwhile is refused and PostgreSQL offers it again.
+            repo::Layout layout = d.layout;
+            layout.key = newStanzaKey(d.config);
+            std::string message = createStanza(*d.repo, layout, d.pgPath);
+            d.restartAfterReply = true;
+            return {{"message", message + "; the daemon restarts to open the stanza's new key"}};
+        }
         return {{"message", createStanza(*d.repo, d.layout, d.pgPath)}};
     }
     if (type == "expire") {
@@ -238,6 +244,10 @@ void serveConnection(Daemon& d, protocol::Connection conn) {
                 reply = protocol::errorReply(id, static_cast<int>(ErrorCode::Assert), e.what());
             }
             conn.send(reply);
+            if (d.restartAfterReply) {
+                logInfo("serve: restarting to open the new stanza's key");
+                stopRequested = true;
+            }
         }
     } catch (const std::exception& e) {
         // A broken or malformed connection: tell the peer if we still can, then close it.

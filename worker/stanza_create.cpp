@@ -41,6 +41,15 @@ std::string createStanza(storage::Storage& repo, const repo::Layout& layout, con
                        db.version, db.systemId);
 }
 
+std::shared_ptr<const crypto::RepoKey> newStanzaKey(const Config& config) {
+    auto key = crypto::RepoKey::generate();
+    auto envelope = crypto::wrapKey(*key, config.getString("repo1-cipher-pass"), 1);
+    repo::rememberEnvelope(*key, envelope);
+    logInfo("stanza-create: new repository key {} ({}), wrapped as generation 1", key->id(),
+            config.getString("repo1-cipher-type"));
+    return key;
+}
+
 int stanzaCreate(const Config& config) {
     // Opens the key of an existing encrypted stanza, and refuses cipher settings that do not
     // match what exists (repo/repo_cipher.h): only a stanza that does not exist yet gets a key.
@@ -48,12 +57,8 @@ int stanzaCreate(const Config& config) {
     auto layout = stanzaLayout(config);
     std::string cipherType = config.getString("repo1-cipher-type");
     if (!layout.key && cipherType != "none") {
-        auto key = crypto::RepoKey::generate();
-        auto envelope = crypto::wrapKey(*key, config.getString("repo1-cipher-pass"), 1);
-        repo::rememberEnvelope(*key, envelope);
-        useRepoKey(key);
-        layout.key = key;
-        logInfo("stanza-create: new repository key {} ({}), wrapped as generation 1", key->id(), cipherType);
+        layout.key = newStanzaKey(config);
+        useRepoKey(layout.key);
     }
     fmt::print("stanza-create: {}\n", createStanza(*repo, layout, pgPath(config)));
     return 0;
