@@ -113,3 +113,45 @@ expect_contains "archive-get: does not authenticate" "$OUT" "does not authentica
 expect_eq "archive-get wrote nothing" "$(test -e "$IT_TMP/got-$S1" && echo exists || echo absent)" "absent"
 cp "$IT_TMP/seg1" "${SEGS[0]}"
 expect_exit "archive-get once repaired" 0 "$BR" --config="$CONF" --stanza=main archive-get "$S1" "$IT_TMP/got-$S1"
+
+# Resume: a resumed file's sealed bytes are bound to the killed backup's label; the next full
+# reseals them for its own (nothing decompressed) while it takes them over. A full killed once
+# its first (sealed) journal batch is written is resumed, and the resumed backup restores exactly.
+# (zstd level 19 on one process keeps the killed backup copying for seconds. A file written in
+# or after the second a backup starts is never taken over: autovacuum is off, everything vacuumed
+# and checkpointed a second before, so the large framed file, copied first and alone in the
+# first batch, can be.)
+must psql_at $PORT "ALTER SYSTEM SET autovacuum = off"
+must psql_at $PORT "SELECT pg_reload_conf()"
+must psql_at $PORT "VACUUM"
+must psql_at $PORT "CHECKPOINT"
+sleep 1.2
+"${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main backup --type=full --start-fast --process-max=1 \
+    --compress-level=19 --repo1-bundle=n >/dev/null 2>&1 &
+KILLED=$!
+for _ in $(seq 1 3000); do
+    compgen -G "$REPO/backup/main/*/backup.resume.0" >/dev/null && break
+    kill -0 $KILLED 2>/dev/null || break
+    sleep 0.02
+done
+kill -9 $KILLED 2>/dev/null
+wait $KILLED 2>/dev/null
+BATCH=$(compgen -G "$REPO/backup/main/*/backup.resume.0" | head -1)
+expect_eq "the killed backup left a sealed journal batch" "$(head -c 4 "$BATCH" 2>/dev/null)" "BRS1"
+expect_exit "the next full backup resumes it" 0 "$BR" --config="$CONF" --stanza=main backup --type=full \
+    --start-fast --log-level-console=info
+expect_contains "it says so" "$OUT" "resuming interrupted backup"
+TAKEN=$(printf '%s' "$OUT" | sed -n 's/.* \([0-9]*\) files taken from interrupted backup.*/\1/p')
+expect_eq "files were taken over, resealed, not copied again (${TAKEN:-0})" "$((${TAKEN:-0} > 0))" "1"
+[ "${TAKEN:-0}" -gt 0 ] || printf '%s\n' "$OUT" | grep -i "resum\|taken\|journal" | head -20 | sed 's/^/    # /'
+RESUMED=$(ls "$REPO/backup/main" | grep -E '^[0-9]{8}-[0-9]{6}F$' | tail -1)
+expect_exit "verify the resumed backup" 0 "$BR" --config="$CONF" --stanza=main verify --set="$RESUMED"
+restore resumed 0 --set="$RESUMED" --type=immediate --target-action=promote
+printf 'port = 56031\narchive_mode = off\n' >>"$IT_TMP/restore-resumed/postgresql.conf"
+pg_start "$IT_TMP/restore-resumed"
+if wait_promoted 56031; then
+    expect_eq "the resumed backup restores exactly" "$(table_sum 56031)" "$WANT"
+else
+    fail "resumed backup: recovery did not finish" "$(tail -20 "$IT_TMP/restore-resumed.log")"
+fi
+pg_stop "$IT_TMP/restore-resumed"
