@@ -14,7 +14,9 @@ it_setup
 FATAL_EXIT=255  # kArchiveGetAbortExit (src/common/error.h)
 REPO=$IT_TMP/repo
 it_primary 55700
-wal_file() { find "$REPO/archive/main" -name "$1-*" ! -name '*.bad-*' | head -1; }
+# Not a push's temporary file (<name>.<pid>.<n>.tmp): a CI run took one for the stored copy while
+# the push was still writing it, and the damage scenario then copied nothing.
+wal_file() { find "$REPO/archive/main" -name "$1-*" ! -name '*.bad-*' ! -name '*.tmp' | head -1; }
 wait_archived() {  # segment
     local i
     for i in $(seq 1 120); do

@@ -51,7 +51,7 @@ promote_archiving() {  # name port
 }
 wait_archived() {  # segment
     for _ in $(seq 1 120); do
-        ls "$ARCHIVE/${1:0:16}/" 2>/dev/null | grep -q "^$1-" && return 0
+        ls "$ARCHIVE/${1:0:16}/" 2>/dev/null | grep -v '\.tmp$' | grep -q "^$1-" && return 0  # not a push in flight
         sleep 0.5
     done
     return 1

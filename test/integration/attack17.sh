@@ -73,7 +73,10 @@ expect_exit "verify on a bucket that does not exist: RepoStorageError" 46 \
 expect_contains "... not 'run stanza-create'" "$OUT" "has no bucket 'no-such-bucket'"
 expect_exit "archive-get on a bucket that does not exist: 255 (recovery stops)" 255 \
     "$BR" --config="$IT_TMP/nobucket.conf" --stanza=main archive-get 000000010000000000000002 "$IT_TMP/x"
-expect_contains "... naming the bucket" "$OUT" "RepoStorageError: GET 's3://no-such-bucket/repo/archive/main/"
+# (The first object read is an info file: every command reads backup.info and archive.info to
+# learn whether the repository is encrypted.)
+expect_contains "... naming the bucket" "$OUT" "RepoStorageError: GET 's3://no-such-bucket/repo/"
+expect_contains "... saying the bucket is missing" "$OUT" "has no bucket 'no-such-bucket'"
 
 # ---- 2. Two hosts, two lock-paths, one second ----------------------------------------------------
 # Both started at the same instant (just after a second begins), three rounds: on main every round

@@ -26,7 +26,7 @@ chmod 0644 "$CONF"
 br() { as_pg "$BR" --config="$CONF" --stanza=main "$@"; }
 labels() { br info --output=json | grep -o '"label":"[0-9FDI_-]*"' | cut -d'"' -f4 | tr '\n' ' '; }
 manifest_key() { grep -o "\"$2\":\"[^\"]*\"" "$REPO/backup/main/$1/backup.manifest" | head -1 | cut -d'"' -f4; }
-wal_file() { find "$REPO/archive/main" -name "$1-*" | head -1; }
+wal_file() { find "$REPO/archive/main" -name "$1-*" ! -name '*.tmp' | head -1; }  # not a push in flight
 next_segment() { printf '%s%08X' "${1:0:16}" $((16#${1:16:8} + 1)); }
 repo_state() { find "$REPO" -printf '%p %s %T@ %m\n' | sort | md5sum; }
 flip_byte() {  # file offset: xor one byte with 0xff
