@@ -100,13 +100,10 @@ expect_eq "archive-get wrote the original bytes" \
 # lock long enough for a second backup to meet it.
 must psql_at $PORT "ALTER SYSTEM SET archive_command = 'false'"
 must psql_at $PORT "SELECT pg_reload_conf()"
+clear_stanza_lock "$IT_TMP/lock/main-backup.lock"
 as_pg "$BR" --config="$CONF" --stanza=main backup --start-fast >"$IT_TMP/first.out" 2>&1 &
 FIRST=$!
-# The first backup holds the lock once flock(1) can no longer take it.
-for i in $(seq 1 100); do
-    [ -f "$IT_TMP/lock/main-backup.lock" ] && ! flock -n "$IT_TMP/lock/main-backup.lock" true && break
-    sleep 0.1
-done
+wait_stanza_lock_held "$IT_TMP/lock/main-backup.lock" || fail "setup: the backup holds the stanza lock"
 expect_exit "a second concurrent backup is refused" 29 "$BR" --config="$CONF" --stanza=main backup
 expect_contains "the message names the stanza and the lock" "$OUT" "unable to acquire backup lock for stanza 'main'"
 must psql_at $PORT "ALTER SYSTEM RESET archive_command"

@@ -256,13 +256,11 @@ push_pass "$CUR"
 # --- a rekey while a backup runs ---------------------------------------------------------------
 # 128 MiB that do not compress keep the backup busy for seconds.
 must as_pg sh -c "head -c 134217728 /dev/urandom >'$DATA/random.bin'"
+clear_stanza_lock "$IT_TMP/lock/main-backup.lock"
 "${PG_EXEC[@]}" env BACKREST_REPO1_CIPHER_PASS="$CUR" "$BR" --config="$CONF" --stanza=main backup --type=full \
     --start-fast >"$IT_TMP/during.out" 2>&1 &
 BPID=$!
-for _ in $(seq 1 100); do
-    [ -f "$IT_TMP/lock/main-backup.lock" ] && ! flock -n "$IT_TMP/lock/main-backup.lock" true && break
-    sleep 0.1
-done
+wait_stanza_lock_held "$IT_TMP/lock/main-backup.lock" || fail "setup: the backup holds the stanza lock"
 D="attack-pass-D-$RANDOM"
 rekey "$CUR" "$D"
 REKEY_RC=$RC

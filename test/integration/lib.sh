@@ -158,3 +158,23 @@ wait_promoted() {  # port
     done
     return 1
 }
+
+# Waits (up to 20 s) until a process holds the stanza lock `file`. The holder writes its pid
+# into the file once it has the flock and empties it on release; reading that is the only
+# probe that cannot take the lock itself for an instant and make a backup starting at that
+# moment fail with "unable to acquire backup lock" (exit 29), as `flock -n` once did in CI.
+# Call clear_stanza_lock before starting the holder: a process killed with -9 leaves its pid.
+wait_stanza_lock_held() {  # file
+    local i
+    for i in $(seq 1 200); do
+        [ -s "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# Empties a stanza lock file nobody holds, so that wait_stanza_lock_held sees only the next holder.
+clear_stanza_lock() {  # file
+    if [ -e "$1" ]; then
+        flock -n "$1" truncate -s 0 "$1" || fail "setup: nobody holds $1 yet"
+    fi
+}
