@@ -1,6 +1,7 @@
 // The manifest at scale: builds a synthetic manifest of N files (default one million), saves it
 // to a temporary repository and loads it back, printing the time of each step and the peak
 // memory of the process. Target (issue 4): one million files in under 10 s and 1 GB.
+#include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -8,8 +9,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "repo/manifest.h"
 #include "storage/posix.h"
@@ -29,7 +28,8 @@ long peakRssMb() {
 
 int main(int argc, char** argv) {
     size_t count = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
-    auto dir = std::filesystem::temp_directory_path() / fmt::format("backrest-manifest-scale-{}", getpid());
+    auto dir = std::filesystem::temp_directory_path() /
+               fmt::format("backrest-manifest-scale-{}", getpid());
     std::filesystem::create_directories(dir);
     storage::PosixStorage repoStorage(dir.string());
     storage::Storage& repo = repoStorage;
@@ -72,9 +72,15 @@ int main(int argc, char** argv) {
     double load = seconds(start);
     std::filesystem::remove_all(dir);
 
-    bool ok = loaded.files.size() == files && loaded.files.back().name == fmt::format("pg_data/base/{}/{}", 16384 + (count - 1) / 10000, 100000 + count - 1);
-    fmt::print("manifest-scale: {} files, manifest {:.1f} MiB; build {:.2f} s, save {:.2f} s, load {:.2f} s; "
-               "save+load {:.2f} s; peak RSS {} MiB; {}\n",
-               files, bytes / 1048576.0, built, saved, load, saved + load, peakRssMb(), ok ? "ok" : "MISMATCH");
+    bool ok =
+        loaded.files.size() == files &&
+        loaded.files.back().name ==
+            fmt::format("pg_data/base/{}/{}", 16384 + (count - 1) / 10000, 100000 + count - 1);
+    fmt::print(
+        "manifest-scale: {} files, manifest {:.1f} MiB; build {:.2f} s, save {:.2f} s, load {:.2f} "
+        "s; "
+        "save+load {:.2f} s; peak RSS {} MiB; {}\n",
+        files, bytes / 1048576.0, built, saved, load, saved + load, peakRssMb(),
+        ok ? "ok" : "MISMATCH");
     return ok ? 0 : 1;
 }

@@ -1,9 +1,9 @@
 // archive_library = 'backrest': each WAL segment goes to the daemon as archive-push; success
 // only once the daemon says it is durable, else a WARNING and false so PostgreSQL retries it.
-#include <chrono>
-
 #include <fmt/format.h>
+
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -71,10 +71,14 @@ bool archiveFile(const char* file, const char* path) {
     return pgEntryOr(
         [&] {
             auto started = std::chrono::steady_clock::now();
-            std::string how = push(path[0] == '/' ? std::string(path) : std::string(DataDir) + "/" + path);
+            std::string how =
+                push(path[0] == '/' ? std::string(path) : std::string(DataDir) + "/" + path);
             // The callback's latency, for the benchmark (log_min_messages = debug1).
-            double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-            report(DEBUG1, fmt::format("backrest: archived WAL file \"{}\" in {:.3f} ms ({})", file, ms, how));
+            double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                                  started)
+                            .count();
+            report(DEBUG1, fmt::format("backrest: archived WAL file \"{}\" in {:.3f} ms ({})", file,
+                                       ms, how));
             return true;
         },
         [&](CaughtError& caught) {
@@ -82,8 +86,9 @@ bool archiveFile(const char* file, const char* path) {
             if (caught.pgError != nullptr) raiseCaught("backrest archive module", caught);
             // The daemon serves the archiver until the postmaster exits, so every failure is real:
             // PostgreSQL keeps the segment .ready and retries.
-            ereport(WARNING, (errmsg("backrest: archiving WAL file \"%s\" failed: %s", file, caught.message),
-                              caught.detail[0] != '\0' ? errdetail("%s.", caught.detail) : 0));
+            ereport(WARNING,
+                    (errmsg("backrest: archiving WAL file \"%s\" failed: %s", file, caught.message),
+                     caught.detail[0] != '\0' ? errdetail("%s.", caught.detail) : 0));
             return false;
         });
 }

@@ -54,7 +54,8 @@ struct DaemonSettings {
 // that archives through us: with archive_mode off or another archive_library it would fill the
 // repository with WAL nobody asked for.
 bool archivingThroughUs() {
-    return XLogArchivingActive() && XLogArchiveLibrary != nullptr && strcmp(XLogArchiveLibrary, "backrest") == 0;
+    return XLogArchivingActive() && XLogArchiveLibrary != nullptr &&
+           strcmp(XLogArchiveLibrary, "backrest") == 0;
 }
 
 DaemonSettings currentSettings() {
@@ -98,7 +99,8 @@ std::string firstSocketDirectory() {
     auto notSpace = [](char c) { return c != ' ' && c != '\t'; };
     first.erase(first.begin(), std::find_if(first.begin(), first.end(), notSpace));
     first.erase(std::find_if(first.rbegin(), first.rend(), notSpace).base(), first.end());
-    if (first.size() >= 2 && first.front() == '"' && first.back() == '"') first = first.substr(1, first.size() - 2);
+    if (first.size() >= 2 && first.front() == '"' && first.back() == '"')
+        first = first.substr(1, first.size() - 2);
     return first;
 }
 

@@ -16,6 +16,17 @@ trap 'stop_test_servers; rm -f "$IT_RESULTS"' EXIT
 total_passed=0
 total_failed=0
 
+# Formatting drift is a failure per file (scripts/format-check.sh; `make format` fixes it).
+echo "== format (.clang-format)"
+scripts/format-check.sh
+drift=$?
+if [ "$drift" -eq 0 ]; then
+    echo "format: every C++ file matches .clang-format"
+    total_passed=$((total_passed + 1))
+else
+    total_failed=$((total_failed + drift))
+fi
+
 # The drivers' unit tests skip a driver whose server is not running: here a server that does not
 # start is a failure, never a silent skip.
 echo "== storage servers for the unit tests (radosgw, Azurite, sshd)"

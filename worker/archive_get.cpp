@@ -31,7 +31,9 @@ std::optional<uint64_t> restoringSystemId() {
 
 int archiveGet(const Config& config) {
     if (config.params().size() != 2)
-        raise(ErrorCode::Command, "archive-get takes two parameters, the WAL file name (%f) and the destination path (%p)");
+        raise(ErrorCode::Command,
+              "archive-get takes two parameters, the WAL file name (%f) and the destination path "
+              "(%p)");
     const std::string& walName = config.params()[0];
     const std::string& destination = config.params()[1];
 

@@ -28,7 +28,8 @@ int archivePush(const Config& config) {
     const std::filesystem::path cwd = std::filesystem::current_path();
     std::error_code ec;
     const bool inDataDirectory = std::filesystem::exists(cwd / "global/pg_control", ec);
-    std::string dataDir = inDataDirectory || !config.find("pg1-path") ? cwd.string() : pgPath(config);
+    std::string dataDir =
+        inDataDirectory || !config.find("pg1-path") ? cwd.string() : pgPath(config);
     std::filesystem::path wal(walPath);
     if (wal.is_relative()) wal = cwd / wal;
     storage::PosixStorage pgData(dataDir);
@@ -42,8 +43,8 @@ int archivePush(const Config& config) {
     auto transfer = transferOptions(config);
     repo::PushOptions options{transfer.codec.compressType(), transfer.codec.compressLevel(),
                               transfer.bufferSize, control.walSegmentSize};
-    auto result = repo::pushWal(*repo, layout, info, walDir, wal.filename().string(), control.version,
-                                control.systemId, options);
+    auto result = repo::pushWal(*repo, layout, info, walDir, wal.filename().string(),
+                                control.version, control.systemId, options);
     logInfo("archive-push: {} {}", std::filesystem::path(walPath).filename().string(),
             result == repo::PushResult::Stored ? "stored" : "was already stored");
     return 0;

@@ -63,8 +63,8 @@ repo::PushResult ArchivePusher::pushNow(const std::string& absolutePath) {
     auto id = identity();
     std::filesystem::path path(absolutePath);
     storage::PosixStorage source(path.parent_path().string());
-    return repo::pushWal(*s_.repo, s_.layout, id.info, source, path.filename().string(), id.version, id.systemId,
-                         s_.push);
+    return repo::pushWal(*s_.repo, s_.layout, id.info, source, path.filename().string(), id.version,
+                         id.systemId, s_.push);
 }
 
 void ArchivePusher::streamStarted(std::shared_ptr<repo::StreamedSegment> segment) {
@@ -142,15 +142,16 @@ std::string ArchivePusher::push(const std::string& absolutePath) {
 // The archiver asks for the segment being streamed once PostgreSQL has flushed all of it, a moment
 // before the walsender sends its last bytes: the rest is read from pg_wal and the segment stored
 // at once. nullopt when the stream gave it up: the file is then pushed as without a stream.
-std::optional<std::string> ArchivePusher::completeStreamed(std::shared_ptr<repo::StreamedSegment> segment,
-                                                           const std::string& absolutePath) {
+std::optional<std::string> ArchivePusher::completeStreamed(
+    std::shared_ptr<repo::StreamedSegment> segment, const std::string& absolutePath) {
     const std::string& name = segment->name();
     std::optional<repo::StreamedSegment::Completed> done;
     try {
         done = segment->completeFromFile(absolutePath);
     } catch (const std::exception& e) {
-        logWarn("archive-push: WAL segment {} could not be completed from '{}' ({}); pushing the file", name,
-                absolutePath, e.what());
+        logWarn(
+            "archive-push: WAL segment {} could not be completed from '{}' ({}); pushing the file",
+            name, absolutePath, e.what());
         return std::nullopt;
     }
     if (!done) return std::nullopt;
@@ -184,7 +185,8 @@ void ArchivePusher::readAhead() {
         std::vector<std::string> batch;
         {
             std::unique_lock lock(mutex_);
-            if (changed_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_; })) return;
+            if (changed_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_; }))
+                return;
         }
         std::error_code ec;
         std::vector<std::string> ready;
@@ -237,11 +239,16 @@ void ArchivePusher::readAhead() {
 nlohmann::json ArchivePusher::status() {
     size_t pending = 0;
     std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(s_.pgPath + "/pg_wal/archive_status", ec))
+    for (const auto& entry :
+         std::filesystem::directory_iterator(s_.pgPath + "/pg_wal/archive_status", ec))
         if (entry.path().filename().string().ends_with(".ready")) pending++;
     std::lock_guard lock(mutex_);
-    auto orNull = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
-    auto timeOrNull = [](int64_t t) { return t == 0 ? nlohmann::json(nullptr) : nlohmann::json(t); };
+    auto orNull = [](const std::string& s) {
+        return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+    };
+    auto timeOrNull = [](int64_t t) {
+        return t == 0 ? nlohmann::json(nullptr) : nlohmann::json(t);
+    };
     return {{"last-archived", orNull(lastArchived_)},
             {"last-archived-time", timeOrNull(lastArchivedTime_)},
             {"last-failure", orNull(lastFailure_)},

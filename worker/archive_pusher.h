@@ -7,12 +7,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "repo/info.h"
 #include "repo/layout.h"
@@ -39,7 +38,7 @@ struct ClusterIdentity {
 };
 
 class ArchivePusher {
-public:
+  public:
     explicit ArchivePusher(PusherSettings settings);
     ~ArchivePusher();
 
@@ -60,7 +59,7 @@ public:
     void streamAbandoned(const std::string& name, const std::string& why);
     void streamState(const std::string& state);
 
-private:
+  private:
     repo::PushResult pushNow(const std::string& absolutePath);
     std::optional<std::string> completeStreamed(std::shared_ptr<repo::StreamedSegment> segment,
                                                 const std::string& absolutePath);

@@ -45,7 +45,8 @@ std::vector<repo::SideBranch> archiveSideBranches(storage::Storage& repo,
     if (!branched) return {};
     archive.segmentSize = pg::kDefaultWalSegmentSize;
     if (!backupInfo.backups.empty()) {
-        auto newest = repo::loadManifest(repo, layout.manifest(backupInfo.backups.back().label), layout.key);
+        auto newest =
+            repo::loadManifest(repo, layout.manifest(backupInfo.backups.back().label), layout.key);
         if (newest.walSegmentSize) archive.segmentSize = newest.walSegmentSize;
     }
     // A branch before every backup's consistent point is one no restore can take: no warning

@@ -23,16 +23,19 @@ namespace {
 void checkServer(pg::Client& db, const Config& config, const std::string& dataPath) {
     std::string serverVersion = db.scalar("SELECT current_setting('server_version_num')");
     if (serverVersion.substr(0, 2) != "15")
-        raise(ErrorCode::DbMismatch, "backup: server ({}) runs PostgreSQL {}, backrest supports 15", db.describe(),
-              serverVersion);
+        raise(ErrorCode::DbMismatch, "backup: server ({}) runs PostgreSQL {}, backrest supports 15",
+              db.describe(), serverVersion);
     std::string serverDataDir = db.scalar("SELECT current_setting('data_directory')");
     std::error_code ec;
     if (!std::filesystem::equivalent(serverDataDir, dataPath, ec))
-        raise(ErrorCode::Option, "backup: option 'pg1-path' is '{}' but the server ({}) runs on data directory '{}'",
-              dataPath, db.describe(), serverDataDir);
-    if (config.getBool("archive-check") && db.scalar("SELECT current_setting('archive_mode')") == "off")
         raise(ErrorCode::Option,
-              "backup: archive_mode is off on the server ({}); the backup could not be made consistent "
+              "backup: option 'pg1-path' is '{}' but the server ({}) runs on data directory '{}'",
+              dataPath, db.describe(), serverDataDir);
+    if (config.getBool("archive-check") &&
+        db.scalar("SELECT current_setting('archive_mode')") == "off")
+        raise(ErrorCode::Option,
+              "backup: archive_mode is off on the server ({}); the backup could not be made "
+              "consistent "
               "without its WAL. Set archive_mode = on, or --no-archive-check",
               db.describe());
 }
@@ -41,8 +44,8 @@ void checkServer(pg::Client& db, const Config& config, const std::string& dataPa
 void showProgress(const repo::BackupProgress& p, double started) {
     double rate = p.bytesDone / std::max(nowSeconds() - started, 0.001);
     fmt::print("\rbackup: {} of {} ({:.0f}%), {} of {} files, {}/s   ", formatBytes(p.bytesDone),
-               formatBytes(p.bytesTotal), p.bytesTotal ? 100.0 * p.bytesDone / p.bytesTotal : 100.0, p.filesDone,
-               p.filesTotal, formatBytes(static_cast<uint64_t>(rate)));
+               formatBytes(p.bytesTotal), p.bytesTotal ? 100.0 * p.bytesDone / p.bytesTotal : 100.0,
+               p.filesDone, p.filesTotal, formatBytes(static_cast<uint64_t>(rate)));
     std::fflush(stdout);
 }
 
@@ -69,20 +72,22 @@ int backup(const Config& config) {
     pg::Client db(connectOptions(config));
     checkServer(db, config, settings.pgPath);
     const std::string& label = job.begin(type);
-    if (db.scalar("SELECT system_identifier::text FROM pg_control_system()") != std::to_string(job.systemId()))
-        raise(ErrorCode::DbMismatch, "backup: the server ({}) is not the cluster in '{}'", db.describe(),
-              settings.pgPath);
+    if (db.scalar("SELECT system_identifier::text FROM pg_control_system()") !=
+        std::to_string(job.systemId()))
+        raise(ErrorCode::DbMismatch, "backup: the server ({}) is not the cluster in '{}'",
+              db.describe(), settings.pgPath);
 
     // Start: from here PostgreSQL keeps full-page writes and the WAL the backup needs.
     bool fast = config.getBool("start-fast");
     logInfo("backup: starting {} ({} checkpoint)", label, fast ? "immediate" : "spread");
     // The start second is truncated, never rounded up: an incremental backup trusts a file whose
     // mtime is older than the second its prior backup started in (repo::BackupJob::reusable).
-    auto row = db.query("SELECT lsn::text, pg_walfile_name(lsn), floor(extract(epoch from now()))::bigint, "
-                        "current_setting('data_checksums'), "
-                        "(SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') "
-                        "FROM pg_backup_start($1, $2) AS lsn",
-                        {"backrest " + label, fast ? "true" : "false"})[0];
+    auto row = db.query(
+        "SELECT lsn::text, pg_walfile_name(lsn), floor(extract(epoch from now()))::bigint, "
+        "current_setting('data_checksums'), "
+        "(SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') "
+        "FROM pg_backup_start($1, $2) AS lsn",
+        {"backrest " + label, fast ? "true" : "false"})[0];
     repo::BackupStart start;
     start.lsn = *row[0];
     start.walFile = *row[1];
@@ -99,8 +104,9 @@ int backup(const Config& config) {
     if (terminal) fmt::print("\r{:80}\r", "");
 
     // Stop: PostgreSQL hands over the backup_label and tablespace_map a restore needs.
-    auto stopRow = db.query("SELECT lsn::text, pg_walfile_name(lsn), labelfile, spcmapfile "
-                            "FROM pg_backup_stop(false)")[0];
+    auto stopRow = db.query(
+        "SELECT lsn::text, pg_walfile_name(lsn), labelfile, spcmapfile "
+        "FROM pg_backup_stop(false)")[0];
     repo::BackupStop stop{*stopRow[0], *stopRow[1], *stopRow[2], stopRow[3].value_or("")};
     const auto& manifest = job.finish(stop);
 
@@ -115,10 +121,12 @@ int backup(const Config& config) {
 
     double seconds = nowSeconds() - started;
     uint64_t size = manifest.totalSize(), repoSize = manifest.totalRepoSize();
-    fmt::print("backup {}: {}, {} in {} files, repository {} ({:.1f}%), WAL {} to {}, {:.1f} s, {}/s\n",
-               manifest.label, manifest.type, formatBytes(size), manifest.files.size(), formatBytes(repoSize),
-               size ? 100.0 * repoSize / size : 0.0, manifest.walStart, manifest.walStop, seconds,
-               formatBytes(static_cast<uint64_t>(size / std::max(seconds, 0.001))));
+    fmt::print(
+        "backup {}: {}, {} in {} files, repository {} ({:.1f}%), WAL {} to {}, {:.1f} s, {}/s\n",
+        manifest.label, manifest.type, formatBytes(size), manifest.files.size(),
+        formatBytes(repoSize), size ? 100.0 * repoSize / size : 0.0, manifest.walStart,
+        manifest.walStop, seconds,
+        formatBytes(static_cast<uint64_t>(size / std::max(seconds, 0.001))));
     return 0;
 }
 

@@ -1,8 +1,8 @@
 // check: the cluster is the stanza's, archiving is configured, and a freshly switched WAL
 // segment reaches the repository within archive-timeout.
-#include <filesystem>
-
 #include <fmt/format.h>
+
+#include <filesystem>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -26,16 +26,19 @@ void checkDataDirectory(pg::Client& db, const std::string& dataPath, uint64_t sy
     std::error_code ec;
     if (!std::filesystem::equivalent(serverDir, dataPath, ec))
         raise(ErrorCode::Option,
-              "check: option 'pg1-path' is '{}' but the server ({}) runs on data directory '{}'{}; set pg1-path to "
+              "check: option 'pg1-path' is '{}' but the server ({}) runs on data directory '{}'{}; "
+              "set pg1-path to "
               "'{}'",
               dataPath, db.describe(), serverDir,
-              std::filesystem::exists(dataPath, ec) ? "" : " ('" + dataPath + "' does not exist)", serverDir);
+              std::filesystem::exists(dataPath, ec) ? "" : " ('" + dataPath + "' does not exist)",
+              serverDir);
     storage::PosixStorage pgData(dataPath);
     auto control = pg::readControl(pgData);
     if (control.systemId != systemId)
         raise(ErrorCode::DbMismatch,
-              "check: '{}/global/pg_control' records system identifier {}, the server ({}) reports {}", dataPath,
-              control.systemId, db.describe(), systemId);
+              "check: '{}/global/pg_control' records system identifier {}, the server ({}) reports "
+              "{}",
+              dataPath, control.systemId, db.describe(), systemId);
 }
 
 }  // namespace
@@ -48,20 +51,27 @@ int check(const Config& config) {
     pg::Client db(connectOptions(config));
 
     std::string version = db.scalar("SELECT current_setting('server_version_num')").substr(0, 2);
-    uint64_t systemId = std::stoull(db.scalar("SELECT system_identifier::text FROM pg_control_system()"));
+    uint64_t systemId =
+        std::stoull(db.scalar("SELECT system_identifier::text FROM pg_control_system()"));
     checkDataDirectory(db, pgPath(config), systemId);
-    repo::checkIdentity(backupInfo.current(), version, systemId, layout.stanza, "check (backup.info)");
-    repo::checkIdentity(archiveInfo.current(), version, systemId, layout.stanza, "check (archive.info)");
+    repo::checkIdentity(backupInfo.current(), version, systemId, layout.stanza,
+                        "check (backup.info)");
+    repo::checkIdentity(archiveInfo.current(), version, systemId, layout.stanza,
+                        "check (archive.info)");
 
     if (db.scalar("SELECT current_setting('archive_mode')") == "off")
-        raise(ErrorCode::Option, "check: archive_mode is off on the server ({}); set archive_mode = on", db.describe());
+        raise(ErrorCode::Option,
+              "check: archive_mode is off on the server ({}); set archive_mode = on",
+              db.describe());
     std::string command = db.scalar("SELECT current_setting('archive_command')");
     std::string library = db.scalar("SELECT current_setting('archive_library')");
     if (library.empty() && (command.empty() || command == "(disabled)"))
-        raise(ErrorCode::Option, "check: neither archive_command nor archive_library is set on the server ({})",
+        raise(ErrorCode::Option,
+              "check: neither archive_command nor archive_library is set on the server ({})",
               db.describe());
     if (db.scalar("SELECT pg_is_in_recovery()::text") == "true")
-        raise(ErrorCode::Db, "check: the server ({}) is a standby; run check against the primary", db.describe());
+        raise(ErrorCode::Db, "check: the server ({}) is a standby; run check against the primary",
+              db.describe());
 
     // A restore point guarantees the switched segment has content, so it is always archived.
     db.query("SELECT pg_create_restore_point('backrest check')");
@@ -73,8 +83,8 @@ int check(const Config& config) {
     for (const auto& b :
          archiveSideBranches(*repo, layout, backupInfo, archiveInfo.currentArchiveId()))
         logWarn("check: stanza '{}': {}", layout.stanza, sideBranchWarning(b));
-    fmt::print("check: stanza '{}' OK: system {} matches, WAL segment {} archived in {:.2f} s\n", layout.stanza,
-               systemId, segment, nowSeconds() - start);
+    fmt::print("check: stanza '{}' OK: system {} matches, WAL segment {} archived in {:.2f} s\n",
+               layout.stanza, systemId, segment, nowSeconds() - start);
     return 0;
 }
 

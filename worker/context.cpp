@@ -1,6 +1,7 @@
 // Shared command plumbing.
 #include "worker/context.h"
 
+#include <fmt/format.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,8 +9,6 @@
 #include <chrono>
 #include <filesystem>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/user.h"
@@ -29,8 +28,10 @@ void requireOwner(const Config& config, const std::string& path) {
     if (st.st_uid == me) return;
     std::string owner = userName(st.st_uid);
     raise(ErrorCode::RepoOwner,
-          "{}: repository '{}' belongs to user '{}', not '{}' who runs this command: files written now would be "
-          "unreadable to the repository's owner. Run it as that user, e.g. 'sudo -u {} backrest ... {}'",
+          "{}: repository '{}' belongs to user '{}', not '{}' who runs this command: files written "
+          "now would be "
+          "unreadable to the repository's owner. Run it as that user, e.g. 'sudo -u {} backrest "
+          "... {}'",
           config.command(), path, owner, userName(me), owner, config.command());
 }
 
@@ -54,14 +55,16 @@ std::string repoPath(const Config& config) {
 std::unique_ptr<storage::Storage> openRepoStorage(const Config& config, RepoAccess access) {
     auto repo = makeRepoStorage(config);
     // Only a filesystem has an owner; an object store's credentials say who may write.
-    if (access == RepoAccess::Write && repo->features().ownership) requireOwner(config, repoPath(config));
+    if (access == RepoAccess::Write && repo->features().ownership)
+        requireOwner(config, repoPath(config));
     return repo;
 }
 
 std::unique_ptr<storage::Storage> openRepo(const Config& config, RepoAccess access) {
     auto repo = openRepoStorage(config, access);
     // Before anything is written: a wrong passphrase fails here, not halfway through a backup.
-    if (config.find("stanza")) openedKey() = openStanzaKey(config, *repo, config.getString("stanza"));
+    if (config.find("stanza"))
+        openedKey() = openStanzaKey(config, *repo, config.getString("stanza"));
     return repo;
 }
 
@@ -75,7 +78,9 @@ std::shared_ptr<const crypto::RepoKey> openStanzaKey(const Config& config, stora
     return repo::openRepoKey(repo, layout, cipherSettings(config));
 }
 
-void useRepoKey(std::shared_ptr<const crypto::RepoKey> key) { openedKey() = std::move(key); }
+void useRepoKey(std::shared_ptr<const crypto::RepoKey> key) {
+    openedKey() = std::move(key);
+}
 
 std::optional<repo::LockOwner> lockOwner(const Config& config) {
     struct stat st {};
@@ -86,7 +91,8 @@ std::optional<repo::LockOwner> lockOwner(const Config& config) {
 repo::Layout stanzaLayout(const Config& config) {
     std::string stanza = config.getString("stanza");
     if (stanza.empty() || stanza.find_first_of("/ \t") != std::string::npos || stanza[0] == '.')
-        raise(ErrorCode::Option, "invalid stanza name '{}': use letters, digits, '-' and '_'", stanza);
+        raise(ErrorCode::Option, "invalid stanza name '{}': use letters, digits, '-' and '_'",
+              stanza);
     return repo::Layout{stanza, openedKey()};
 }
 
@@ -111,7 +117,8 @@ repo::TransferOptions transferOptions(const Config& config) {
     o.checksumType = io::parseChecksumType(config.getString("checksum-type"));
     o.bufferSize = static_cast<size_t>(config.getInt("buffer-size"));
     if (o.bufferSize < 16384 || o.bufferSize > 64 * 1024 * 1024)
-        raise(ErrorCode::Option, "option 'buffer-size' must be between 16384 and 67108864, not {}", o.bufferSize);
+        raise(ErrorCode::Option, "option 'buffer-size' must be between 16384 and 67108864, not {}",
+              o.bufferSize);
     return o;
 }
 
@@ -121,8 +128,10 @@ repo::BundleSettings bundleSettings(const Config& config) {
     b.size = static_cast<uint64_t>(config.getInt("repo1-bundle-size"));
     b.limit = static_cast<uint64_t>(config.getInt("repo1-bundle-limit"));
     if (b.enabled && b.limit > b.size)
-        raise(ErrorCode::Option, "option 'repo1-bundle-limit' ({} bytes) is larger than 'repo1-bundle-size' ({} bytes)",
-              b.limit, b.size);
+        raise(
+            ErrorCode::Option,
+            "option 'repo1-bundle-limit' ({} bytes) is larger than 'repo1-bundle-size' ({} bytes)",
+            b.limit, b.size);
     return b;
 }
 
@@ -154,12 +163,13 @@ std::string formatTimestamp(int64_t epoch) {
     std::time_t t = static_cast<std::time_t>(epoch);
     std::tm tm{};
     gmtime_r(&t, &tm);
-    return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}+00", tm.tm_year + 1900, tm.tm_mon + 1,
-                       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}+00", tm.tm_year + 1900,
+                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-void waitForArchive(storage::Storage& repo, const repo::Layout& layout, const std::string& archiveId,
-                    const std::vector<std::string>& segments, int timeoutSeconds, const std::string& what) {
+void waitForArchive(storage::Storage& repo, const repo::Layout& layout,
+                    const std::string& archiveId, const std::vector<std::string>& segments,
+                    int timeoutSeconds, const std::string& what) {
     double deadline = nowSeconds() + timeoutSeconds;
     auto pause = std::chrono::milliseconds(10);  // archived within ms, usually
     for (const auto& segment : segments) {

@@ -23,7 +23,8 @@ enum class RepoAccess { Read, Write };
 // With --stanza, opens the stanza's repository key right after (repo/repo_cipher.h): nullptr for an
 // unencrypted repository; CryptoError on a wrong passphrase or settings that do not match it. The
 // layout and codec taken afterwards (stanzaLayout, repoCodec, transferOptions) carry the key.
-std::unique_ptr<storage::Storage> openRepo(const Config& config, RepoAccess access = RepoAccess::Read);
+std::unique_ptr<storage::Storage> openRepo(const Config& config,
+                                           RepoAccess access = RepoAccess::Read);
 // The storage alone, without the key (stanza-rekey opens it with either passphrase).
 std::unique_ptr<storage::Storage> openRepoStorage(const Config& config, RepoAccess access);
 repo::CipherSettings cipherSettings(const Config& config);
@@ -46,12 +47,13 @@ std::string pgPath(const Config& config);
 
 // Seconds since the epoch, as a double, for durations.
 double nowSeconds();
-std::string formatBytes(uint64_t bytes);      // "1.2 GiB"
-std::string formatTimestamp(int64_t epoch);   // "2026-11-21 23:59:59+00"
+std::string formatBytes(uint64_t bytes);     // "1.2 GiB"
+std::string formatTimestamp(int64_t epoch);  // "2026-11-21 23:59:59+00"
 
 // Waits until each WAL segment in [first, last] is in the archive; ArchiveTimeoutError naming
 // the first missing segment after archive-timeout seconds.
-void waitForArchive(storage::Storage& repo, const repo::Layout& layout, const std::string& archiveId,
-                    const std::vector<std::string>& segments, int timeoutSeconds, const std::string& what);
+void waitForArchive(storage::Storage& repo, const repo::Layout& layout,
+                    const std::string& archiveId, const std::vector<std::string>& segments,
+                    int timeoutSeconds, const std::string& what);
 
 }  // namespace backrest::cmd

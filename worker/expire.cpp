@@ -1,12 +1,12 @@
 // expire: retention applied to backups and WAL.
 #include "worker/expire.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -20,16 +20,19 @@ namespace backrest::cmd {
 
 repo::RetentionPolicy retentionPolicy(const Config& config) {
     repo::RetentionPolicy p;
-    if (auto v = config.find("repo1-retention-full")) p.full = static_cast<int>(config.getInt("repo1-retention-full"));
-    if (auto v = config.find("repo1-retention-diff")) p.diff = static_cast<int>(config.getInt("repo1-retention-diff"));
+    if (auto v = config.find("repo1-retention-full"))
+        p.full = static_cast<int>(config.getInt("repo1-retention-full"));
+    if (auto v = config.find("repo1-retention-diff"))
+        p.diff = static_cast<int>(config.getInt("repo1-retention-diff"));
     if (auto v = config.find("repo1-retention-archive"))
         p.archive = static_cast<int>(config.getInt("repo1-retention-archive"));
     p.archiveType = config.getString("repo1-retention-archive-type");
     return p;
 }
 
-std::string runExpire(storage::Storage& repo, const repo::Layout& layout, const repo::RetentionPolicy& policy,
-                      bool dryRun, const std::string& lockPath) {
+std::string runExpire(storage::Storage& repo, const repo::Layout& layout,
+                      const repo::RetentionPolicy& policy, bool dryRun,
+                      const std::string& lockPath) {
     auto info = repo::requireBackupInfo(repo, layout);
     auto archiveInfo = repo::requireArchiveInfo(repo, layout);
     std::string verb = dryRun ? "would expire" : "expired";
@@ -58,12 +61,15 @@ std::string runExpire(storage::Storage& repo, const repo::Layout& layout, const 
         }
     }
     for (const auto& label : plan.kept)
-        report += readers.count(label)
-                      ? fmt::format("WARNING: backup {} is in use ({}): kept this time; the next expire will remove it\n",
-                                    label, readers[label])
-                      : fmt::format("WARNING: backup {} is kept with a backup of its chain that is in use; the next "
-                                    "expire will remove it\n",
-                                    label);
+        report += readers.count(label) ? fmt::format(
+                                             "WARNING: backup {} is in use ({}): kept this time; "
+                                             "the next expire will remove it\n",
+                                             label, readers[label])
+                                       : fmt::format(
+                                             "WARNING: backup {} is kept with a backup of its "
+                                             "chain that is in use; the next "
+                                             "expire will remove it\n",
+                                             label);
 
     if (!plan.expire.empty()) {
         report += fmt::format("{} backup{} {}\n", verb, plan.expire.size() > 1 ? "s" : "",
@@ -72,8 +78,8 @@ std::string runExpire(storage::Storage& repo, const repo::Layout& layout, const 
             auto& b = info.backups;
             b.erase(std::remove_if(b.begin(), b.end(),
                                    [&](const auto& s) {
-                                       return std::find(plan.expire.begin(), plan.expire.end(), s.label) !=
-                                              plan.expire.end();
+                                       return std::find(plan.expire.begin(), plan.expire.end(),
+                                                        s.label) != plan.expire.end();
                                    }),
                     b.end());
             repo::saveBackupInfo(repo, layout, info);
@@ -88,9 +94,10 @@ std::string runExpire(storage::Storage& repo, const repo::Layout& layout, const 
         std::string archiveLock = repo::archiveReadLockFile(lockPath, layout.stanza);
         walLock = repo::FileLock::tryAcquire(archiveLock, repo::FileLock::Mode::Exclusive);
         if (!walLock) {
-            report += fmt::format("WARNING: WAL is being read ({}): no WAL expired this time; the next expire will "
-                                  "remove what retention allows\n",
-                                  repo::lockHolders(archiveLock));
+            report += fmt::format(
+                "WARNING: WAL is being read ({}): no WAL expired this time; the next expire will "
+                "remove what retention allows\n",
+                repo::lockHolders(archiveLock));
             return report;
         }
     }
@@ -120,8 +127,8 @@ std::string runExpire(storage::Storage& repo, const repo::Layout& layout, const 
         }
     }
     if (walRemoved > 0)
-        report += fmt::format("{} {} WAL file{} from {} to {}\n", verb, walRemoved, walRemoved > 1 ? "s" : "", first,
-                              last);
+        report += fmt::format("{} {} WAL file{} from {} to {}\n", verb, walRemoved,
+                              walRemoved > 1 ? "s" : "", first, last);
     if (report.empty()) report = "nothing to expire\n";
     return report;
 }
@@ -133,7 +140,8 @@ int expire(const Config& config) {
     policy.set = config.find("set");
     // Expire never runs beside a backup of the same stanza: it could remove the prior backup.
     repo::StanzaLock lock(config.getString("lock-path"), layout.stanza, "backup");
-    fmt::print("{}", runExpire(*repo, layout, policy, config.getBool("dry-run"), config.getString("lock-path")));
+    fmt::print("{}", runExpire(*repo, layout, policy, config.getBool("dry-run"),
+                               config.getString("lock-path")));
     return 0;
 }
 

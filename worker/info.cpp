@@ -1,20 +1,20 @@
 // info: what a stanza holds — its cluster identity, the WAL range archived, and every backup
 // with its times, LSNs, WAL range and sizes — as text for people or JSON for scripts.
-#include <algorithm>
+#include "repo/info.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "pg/wal.h"
-#include "repo/info.h"
 #include "repo/layout.h"
 #include "repo/repo_cipher.h"
 #include "worker/archive_timelines.h"
 #include "worker/commands.h"
-#include "worker/info.h"
 #include "worker/context.h"
+#include "worker/info.h"
 
 namespace backrest::cmd {
 
@@ -32,8 +32,8 @@ std::pair<std::string, std::string> walRangeOf(storage::Storage& repo, const rep
     auto segmentsIn = [&](const std::string& dir) {
         std::vector<std::string> names;
         for (const auto& e : repo.list(layout.archiveIdDir(archiveId) + "/" + dir))
-            if (e.name.size() > 24 && pg::isWalSegmentName(e.name.substr(0, 24)) && e.name[24] == '-' &&
-                !e.name.ends_with(".tmp"))
+            if (e.name.size() > 24 && pg::isWalSegmentName(e.name.substr(0, 24)) &&
+                e.name[24] == '-' && !e.name.ends_with(".tmp"))
                 names.push_back(e.name.substr(0, 24));
         std::sort(names.begin(), names.end());
         return names;
@@ -82,25 +82,28 @@ json stanzaInfoJson(storage::Storage& repo, const repo::Layout& layout) {
         json branches = json::array();
         for (const auto& b : archiveSideBranches(repo, layout, *backupInfo, id))
             branches.push_back(sideBranchJson(b));
-        out["archive"].push_back({{"id", id}, {"database", {{"id", db.id}}},
+        out["archive"].push_back({{"id", id},
+                                  {"database", {{"id", db.id}}},
                                   {"min", min.empty() ? json(nullptr) : json(min)},
                                   {"max", max.empty() ? json(nullptr) : json(max)},
                                   {"side-branches", branches}});
     }
     out["backup"] = json::array();
     for (const auto& b : backupInfo->backups)
-        out["backup"].push_back({{"label", b.label},
-                                 {"type", b.type},
-                                 {"prior", b.prior.empty() ? json(nullptr) : json(b.prior)},
-                                 {"timestamp", {{"start", b.timestampStart}, {"stop", b.timestampStop}}},
-                                 {"lsn", {{"start", b.lsnStart}, {"stop", b.lsnStop}}},
-                                 {"archive", {{"start", b.walStart}, {"stop", b.walStop}}},
-                                 {"timeline", b.timeline},
-                                 {"database", {{"id", b.dbId}}},
-                                 {"info", {{"size", b.size},
-                                           {"file-count", b.fileCount},
-                                           {"page-error-files", b.pageErrorFiles},
-                                           {"repository", {{"size", b.repoSize}}}}}});
+        out["backup"].push_back(
+            {{"label", b.label},
+             {"type", b.type},
+             {"prior", b.prior.empty() ? json(nullptr) : json(b.prior)},
+             {"timestamp", {{"start", b.timestampStart}, {"stop", b.timestampStop}}},
+             {"lsn", {{"start", b.lsnStart}, {"stop", b.lsnStop}}},
+             {"archive", {{"start", b.walStart}, {"stop", b.walStop}}},
+             {"timeline", b.timeline},
+             {"database", {{"id", b.dbId}}},
+             {"info",
+              {{"size", b.size},
+               {"file-count", b.fileCount},
+               {"page-error-files", b.pageErrorFiles},
+               {"repository", {{"size", b.repoSize}}}}}});
     return out;
 }
 
@@ -128,8 +131,10 @@ void printText(const json& stanza) {
                      b["archived-to"].is_null() ? "" : b["archived-to"].get<std::string>()}));
     }
     for (const auto& b : stanza["backup"]) {
-        fmt::print("\n    {} backup: {}\n", b["type"].get<std::string>(), b["label"].get<std::string>());
-        fmt::print("        timestamp start/stop: {} / {}\n", formatTimestamp(b["timestamp"]["start"]),
+        fmt::print("\n    {} backup: {}\n", b["type"].get<std::string>(),
+                   b["label"].get<std::string>());
+        fmt::print("        timestamp start/stop: {} / {}\n",
+                   formatTimestamp(b["timestamp"]["start"]),
                    formatTimestamp(b["timestamp"]["stop"]));
         fmt::print("        wal start/stop: {} / {}\n", b["archive"]["start"].get<std::string>(),
                    b["archive"]["stop"].get<std::string>());
@@ -139,7 +144,8 @@ void printText(const json& stanza) {
                    formatBytes(b["info"]["size"]), b["info"]["file-count"].get<uint64_t>(),
                    formatBytes(b["info"]["repository"]["size"]));
         if (uint64_t bad = b["info"].value("page-error-files", uint64_t{0}); bad > 0)
-            fmt::print("        page checksum errors: {} file{} (see the backup's manifest)\n", bad, bad > 1 ? "s" : "");
+            fmt::print("        page checksum errors: {} file{} (see the backup's manifest)\n", bad,
+                       bad > 1 ? "s" : "");
     }
 }
 
@@ -159,7 +165,9 @@ int info(const Config& config) {
     json all = json::array();
     for (const auto& s : stanzas) {
         // With --stanza, openRepo opened its key; each listed stanza is opened here.
-        repo::Layout layout = config.find("stanza") ? stanzaLayout(config) : repo::Layout{s, openStanzaKey(config, *repo, s)};
+        repo::Layout layout = config.find("stanza")
+                                  ? stanzaLayout(config)
+                                  : repo::Layout{s, openStanzaKey(config, *repo, s)};
         all.push_back(stanzaInfoJson(*repo, layout));
     }
     if (config.getString("output") == "json") {

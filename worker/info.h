@@ -2,9 +2,8 @@
 // info request (backrest_info() in SQL).
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "repo/layout.h"
 #include "storage/storage.h"

@@ -17,11 +17,15 @@ using namespace backrest;
 
 int main(int argc, char** argv) {
     static const std::map<std::string, int (*)(const Config&)> commands = {
-        {"stanza-create", cmd::stanzaCreate}, {"stanza-rekey", cmd::stanzaRekey},
+        {"stanza-create", cmd::stanzaCreate},
+        {"stanza-rekey", cmd::stanzaRekey},
         {"check", cmd::check},
-        {"backup", cmd::backup},              {"restore", cmd::restore},
-        {"archive-push", cmd::archivePush},   {"archive-get", cmd::archiveGet},
-        {"info", cmd::info},                  {"serve", cmd::serve},
+        {"backup", cmd::backup},
+        {"restore", cmd::restore},
+        {"archive-push", cmd::archivePush},
+        {"archive-get", cmd::archiveGet},
+        {"info", cmd::info},
+        {"serve", cmd::serve},
         {"expire", cmd::expire},
         {"verify", cmd::verify},
         {"help", cmd::help},
@@ -39,7 +43,8 @@ int main(int argc, char** argv) {
         if (!command && !arg.starts_with("-")) command = argv[i];
     }
     if (wantsHelp)
-        args = command ? std::vector<const char*>{argv[0], "help", command} : std::vector<const char*>{argv[0], "help"};
+        args = command ? std::vector<const char*>{argv[0], "help", command}
+                       : std::vector<const char*>{argv[0], "help"};
     else if (wantsVersion)
         args = {argv[0], "version"};
     argc = static_cast<int>(args.size());
@@ -64,7 +69,8 @@ int main(int argc, char** argv) {
         setLogLevel(parseLogLevel(config.getString("log-level-console")));
         auto it = commands.find(config.command());
         if (it == commands.end())
-            raise(ErrorCode::Command, "unknown command '{}'; see 'backrest help'", config.command());
+            raise(ErrorCode::Command, "unknown command '{}'; see 'backrest help'",
+                  config.command());
         return it->second(config);
     } catch (const Error& e) {
         std::fprintf(stderr, "ERROR: %s\n", e.display().c_str());

@@ -1,14 +1,13 @@
 // Recovery settings for a restored cluster.
 #include "worker/recovery_config.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <climits>
 #include <filesystem>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -26,7 +25,8 @@ std::string selfExecutable() {
 }
 
 std::string shellWord(const std::string& word) {
-    if (word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./:,%") ==
+    if (word.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./:,%") ==
         std::string::npos)
         return word;
     std::string quoted = "'";
@@ -47,25 +47,31 @@ std::string absolutePathArg(const std::string& name, const std::string& arg) {
 // The archive-get command PostgreSQL will run: this binary with the options that locate the
 // repository, so recovery reads the same repository the restore did.
 std::string restoreCommand(const Config& config) {
-    static const std::set<std::string> relevant = {"config", "stanza", "repo1-path", "repo1-type",
-                                                   "buffer-size", "log-level-console"};
+    static const std::set<std::string> relevant = {
+        "config", "stanza", "repo1-path", "repo1-type", "buffer-size", "log-level-console"};
     std::string command = shellWord(selfExecutable());
     for (const auto& arg : config.passThroughArgs()) {
         std::string name = arg.substr(2, arg.find('=') - 2);
         if (relevant.count(name)) command += " " + shellWord(absolutePathArg(name, arg));
     }
-    if (config.source("stanza") == OptionSource::Default || config.source("stanza") == OptionSource::ConfigFile)
+    if (config.source("stanza") == OptionSource::Default ||
+        config.source("stanza") == OptionSource::ConfigFile)
         command += " " + shellWord("--stanza=" + config.getString("stanza"));
     // The passphrase is never written into restore_command: archive-get reads it from the config
     // file. One given only in this restore's environment is not in the server's: recovery would
     // stop at its first segment (archive-get exits 255, "repo1-cipher-pass is not set").
     for (const char* secret : {"repo1-cipher-pass", "repo1-cipher-type"})
         if (config.find(secret) && config.source(secret) == OptionSource::Environment)
-            logWarn("restore: {} comes from this command's environment (BACKREST_{}), which the restored "
-                    "server's restore_command does not see: put it in the config file '{}' before starting "
-                    "the server, or recovery stops at its first WAL segment",
-                    secret, secret == std::string("repo1-cipher-pass") ? "REPO1_CIPHER_PASS" : "REPO1_CIPHER_TYPE",
-                    config.getString("config"));
+            logWarn(
+                "restore: {} comes from this command's environment (BACKREST_{}), which the "
+                "restored "
+                "server's restore_command does not see: put it in the config file '{}' before "
+                "starting "
+                "the server, or recovery stops at its first WAL segment",
+                secret,
+                secret == std::string("repo1-cipher-pass") ? "REPO1_CIPHER_PASS"
+                                                           : "REPO1_CIPHER_TYPE",
+                config.getString("config"));
     return command + " archive-get %f \"%p\"";
 }
 
@@ -95,8 +101,8 @@ RecoverySettings recoverySettings(const Config& config) {
     RecoverySettings r;
     r.type = config.find("type").value_or("default");
     static const std::set<std::string> targetTypes = {"time", "xid", "lsn", "name"};
-    static const std::set<std::string> types = {"default", "immediate", "time", "xid", "lsn",
-                                                "name", "none", "preserve", "standby"};
+    static const std::set<std::string> types = {"default", "immediate", "time",     "xid",    "lsn",
+                                                "name",    "none",      "preserve", "standby"};
     if (!types.count(r.type))
         raise(ErrorCode::Option,
               "invalid value '{}' for option 'type' of restore (expected default, immediate, time, "
@@ -106,7 +112,8 @@ RecoverySettings recoverySettings(const Config& config) {
     if (targetTypes.count(r.type) && (!target || target->empty()))
         raise(ErrorCode::Option, "option 'target' is required for restore --type={}", r.type);
     if (!targetTypes.count(r.type) && target)
-        raise(ErrorCode::Option, "option 'target' is only valid with --type=time, xid, lsn or name (not {})", r.type);
+        raise(ErrorCode::Option,
+              "option 'target' is only valid with --type=time, xid, lsn or name (not {})", r.type);
     std::string value = target.value_or("");
     if (r.type == "time") {
         auto time = pg::parseTargetTime(value);
@@ -141,7 +148,8 @@ RecoverySettings recoverySettings(const Config& config) {
     for (const auto& option : config.getMulti("recovery-option")) {
         auto eq = option.find('=');
         if (eq == std::string::npos || eq == 0)
-            raise(ErrorCode::Option, "invalid value '{}' for option 'recovery-option' (expected name=value)", option);
+            raise(ErrorCode::Option,
+                  "invalid value '{}' for option 'recovery-option' (expected name=value)", option);
         std::string name = option.substr(0, eq), value = option.substr(eq + 1);
         // Restore checks the archive along the timeline PostgreSQL will follow: the same reading.
         if (name == "recovery_target_timeline")
@@ -162,7 +170,8 @@ std::vector<std::string> writeRecoveryConfig(storage::Storage& dataDir,
         out << (isRecoverySetting(line) ? "# Removed by backrest restore: " + line : line) << '\n';
     if (!recovery.settings.empty()) {
         out << "\n# Recovery settings written by backrest restore\n";
-        for (const auto& [name, value] : recovery.settings) out << name << " = " << confQuote(value) << '\n';
+        for (const auto& [name, value] : recovery.settings)
+            out << name << " = " << confQuote(value) << '\n';
     }
     storage::WriteOptions write;
     write.mode = 0600;

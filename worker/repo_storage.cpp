@@ -4,8 +4,8 @@
 
 #include "common/error.h"
 #include "storage/posix.h"
-#include "worker/repo_storage_sftp.h"
 #include "worker/repo_storage_s3.h"
+#include "worker/repo_storage_sftp.h"
 
 namespace backrest::cmd {
 

@@ -46,7 +46,8 @@ std::unique_ptr<storage::Storage> makeS3Storage(const Config& config) {
         // S3 refuses a part below 5 MiB (all but the last): refused here, before any upload.
         if (s.partSize < (5ull << 20))
             raise(ErrorCode::Option,
-                  "option 'repo1-storage-upload-chunk-size' is {} bytes: S3's parts are at least 5 MiB "
+                  "option 'repo1-storage-upload-chunk-size' is {} bytes: S3's parts are at least 5 "
+                  "MiB "
                   "(5242880 bytes)",
                   s.partSize);
     }

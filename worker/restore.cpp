@@ -1,6 +1,7 @@
 // restore: rebuilds a data directory (and its tablespaces) from a backup, verifying every file's
 // checksum, writes global/pg_control last (a half-restored directory cannot start), writes the
 // recovery settings, and fsyncs everything before it reports success.
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,10 +13,7 @@
 #include <optional>
 #include <set>
 
-#include <fmt/format.h>
-
 #include "common/error.h"
-#include "storage/read_cache.h"
 #include "common/log.h"
 #include "common/parallel.h"
 #include "repo/block_transfer.h"
@@ -26,6 +24,7 @@
 #include "repo/manifest.h"
 #include "repo/piece.h"
 #include "storage/posix.h"
+#include "storage/read_cache.h"
 #include "worker/backup_readers.h"
 #include "worker/commands.h"
 #include "worker/context.h"
@@ -33,9 +32,8 @@
 #include "worker/restore_delta.h"
 #include "worker/restore_lock.h"
 #include "worker/restore_owner.h"
-#include "worker/restore_target.h"
 #include "worker/restore_plan.h"
-#include "worker/backup_readers.h"
+#include "worker/restore_target.h"
 
 namespace backrest::cmd {
 
@@ -52,7 +50,10 @@ std::map<std::string, std::string> targetLocations(const Config& config, const r
     for (const auto& entry : config.getMulti("tablespace-map")) {
         auto eq = entry.find('=');
         if (eq == std::string::npos || eq == 0 || entry.size() == eq + 1 || entry[eq + 1] != '/')
-            raise(ErrorCode::Option, "invalid value '{}' for option 'tablespace-map' (expected <oid or name>=/absolute/path)", entry);
+            raise(ErrorCode::Option,
+                  "invalid value '{}' for option 'tablespace-map' (expected <oid or "
+                  "name>=/absolute/path)",
+                  entry);
         remap[entry.substr(0, eq)] = entry.substr(eq + 1);
     }
     auto all = config.find("tablespace-map-all");
@@ -67,7 +68,8 @@ std::map<std::string, std::string> targetLocations(const Config& config, const r
         std::string oid = std::to_string(t.tablespaceOid);
         if (all) location = *all + "/" + (t.tablespaceName.empty() ? oid : t.tablespaceName);
         if (remap.count(oid)) location = remap[oid], used.insert(oid);
-        if (remap.count(t.tablespaceName)) location = remap[t.tablespaceName], used.insert(t.tablespaceName);
+        if (remap.count(t.tablespaceName))
+            location = remap[t.tablespaceName], used.insert(t.tablespaceName);
         out[t.name] = location;
     }
     // A linked pg_wal is restored at its link's destination.
@@ -75,7 +77,9 @@ std::map<std::string, std::string> targetLocations(const Config& config, const r
         if (l.name == "pg_data/pg_wal") out["pg_data/pg_wal"] = l.destination;
     for (const auto& [key, path] : remap)
         if (!used.count(key))
-            raise(ErrorCode::Option, "option 'tablespace-map': backup {} has no tablespace with oid or name '{}'", m.label, key);
+            raise(ErrorCode::Option,
+                  "option 'tablespace-map': backup {} has no tablespace with oid or name '{}'",
+                  m.label, key);
     // Two targets in one directory would write over each other (and a delta restore of one would
     // remove the other's files); a tablespace inside another's directory likewise.
     for (auto a = out.begin(); a != out.end(); ++a)
@@ -88,7 +92,8 @@ std::map<std::string, std::string> targetLocations(const Config& config, const r
                           (pa.starts_with(pb + "/") || pb.starts_with(pa + "/"));
             if (pa == pb || nested)
                 raise(ErrorCode::Option,
-                      "restore: {} and {} of backup {} would both be restored {} '{}'; give each its own "
+                      "restore: {} and {} of backup {} would both be restored {} '{}'; give each "
+                      "its own "
                       "directory with --tablespace-map=<name>=/path",
                       a->first, b->first, m.label, pa == pb ? "into" : "in or under",
                       pa.size() < pb.size() ? pa : pb);
@@ -97,10 +102,12 @@ std::map<std::string, std::string> targetLocations(const Config& config, const r
 }
 
 // Absolute destination of a manifest name ("pg_data/base/1", "pg_tblspc/16385/PG_15_...").
-std::string destinationOf(const std::map<std::string, std::string>& locations, const std::string& name) {
+std::string destinationOf(const std::map<std::string, std::string>& locations,
+                          const std::string& name) {
     std::string best;
     for (const auto& [target, location] : locations)
-        if ((name == target || name.starts_with(target + "/")) && target.size() > best.size()) best = target;
+        if ((name == target || name.starts_with(target + "/")) && target.size() > best.size())
+            best = target;
     if (best.empty()) raise(ErrorCode::Format, "manifest entry '{}' belongs to no target", name);
     return locations.at(best) + name.substr(best.size());
 }
@@ -115,7 +122,8 @@ void writeTablespaceMap(storage::Storage& dataDir, const repo::Manifest& m,
     if (!hasMap) return;
     std::string content;
     for (const auto& t : m.targets)
-        if (t.tablespaceOid != 0) content += fmt::format("{} {}\n", t.tablespaceOid, locations.at(t.name));
+        if (t.tablespaceOid != 0)
+            content += fmt::format("{} {}\n", t.tablespaceOid, locations.at(t.name));
     storage::WriteOptions write;
     write.mode = 0600;
     storage::writeAll(dataDir, "tablespace_map", content, write);
@@ -149,7 +157,8 @@ int restore(const Config& config) {
     // cheaply as whole files.
     if (!repo->features().path)
         repo = std::make_unique<storage::ReadCache>(
-            std::move(repo), [](const std::string& path) { return path.find("/bundle/") != std::string::npos; },
+            std::move(repo),
+            [](const std::string& path) { return path.find("/bundle/") != std::string::npos; },
             kCachedBundles, kCachedBundleBytes);
     auto layout = stanzaLayout(config);
     auto backupInfo = repo::requireBackupInfo(*repo, layout);
@@ -184,11 +193,14 @@ int restore(const Config& config) {
     if (delta) {
         DeltaInput in;
         in.manifest = &manifest;
-        for (const auto& f : manifest.files) in.fileDestinations.push_back(destinationOf(locations, f.name));
-        for (const auto& p : manifest.paths) in.directories.insert(destinationOf(locations, p.name));
+        for (const auto& f : manifest.files)
+            in.fileDestinations.push_back(destinationOf(locations, f.name));
+        for (const auto& p : manifest.paths)
+            in.directories.insert(destinationOf(locations, p.name));
         for (const auto& l : manifest.links)
-            in.links[dataPath + l.name.substr(7)] =
-                l.name.starts_with("pg_data/pg_tblspc/") ? locations.at(l.name.substr(8)) : l.destination;
+            in.links[dataPath + l.name.substr(7)] = l.name.starts_with("pg_data/pg_tblspc/")
+                                                        ? locations.at(l.name.substr(8))
+                                                        : l.destination;
         for (const auto& [target, location] : locations) in.roots.push_back(location);
         in.preserve.insert(dataPath + "/" + kRestoreMarker);
         in.force = config.getBool("force");
@@ -200,18 +212,21 @@ int restore(const Config& config) {
     for (const auto& p : manifest.paths) {
         std::string dest = destinationOf(locations, p.name);
         owner.createPath(dest, p.mode);
-        if (::chmod(dest.c_str(), p.mode) != 0) raiseErrno(ErrorCode::FileWrite, "unable to set mode of", dest);
+        if (::chmod(dest.c_str(), p.mode) != 0)
+            raiseErrno(ErrorCode::FileWrite, "unable to set mode of", dest);
         owner.apply(dest, p.user, p.group);
     }
     for (const auto& l : manifest.links) {
         std::string linkPath = dataPath + l.name.substr(std::string("pg_data").size());
         std::string dest = l.destination;
         if (l.name.starts_with("pg_data/pg_tblspc/")) dest = locations.at(l.name.substr(8));
-        if (auto existing = fs.info(linkPath); existing && existing->type == storage::FileType::Link &&
-                                                 existing->linkDestination == dest)
+        if (auto existing = fs.info(linkPath); existing &&
+                                               existing->type == storage::FileType::Link &&
+                                               existing->linkDestination == dest)
             continue;  // --delta kept it
         if (::symlink(dest.c_str(), linkPath.c_str()) != 0)
-            raiseErrno(ErrorCode::FileWrite, fmt::format("unable to create link to '{}' at", dest), linkPath);
+            raiseErrno(ErrorCode::FileWrite, fmt::format("unable to create link to '{}' at", dest),
+                       linkPath);
         owner.adopt(linkPath);
     }
 
@@ -219,15 +234,18 @@ int restore(const Config& config) {
     std::vector<size_t> order;
     size_t control = manifest.files.size();
     for (size_t i = 0; i < manifest.files.size(); i++) {
-        if (manifest.files[i].name == "pg_data/global/pg_control") control = i;
-        else if (!deltaPlan.keep.count(i)) order.push_back(i);
+        if (manifest.files[i].name == "pg_data/global/pg_control")
+            control = i;
+        else if (!deltaPlan.keep.count(i))
+            order.push_back(i);
     }
     std::sort(order.begin(), order.end(),
               [&](size_t a, size_t b) { return manifest.files[a].size > manifest.files[b].size; });
     auto options = transferOptions(config);
     // A diff/incr backup references files stored by earlier backups, each with its own
     // compression: read each referenced manifest once for it.
-    repo::CompressByLabel compressOf{{manifest.label, io::parseCompressType(manifest.compressType)}};
+    repo::CompressByLabel compressOf{
+        {manifest.label, io::parseCompressType(manifest.compressType)}};
     auto codecOf = [&](const std::string& holder) {
         return options.codec.storedWith(compressOf.at(holder));
     };
@@ -235,8 +253,8 @@ int restore(const Config& config) {
     auto needBackup = [&](const std::string& holder) {
         if (compressOf.count(holder)) return;
         if (!backupInfo.find(holder))
-            raise(ErrorCode::BackupSet, "backup {} needs backup {}, which is no longer in the repository", label,
-                  holder);
+            raise(ErrorCode::BackupSet,
+                  "backup {} needs backup {}, which is no longer in the repository", label, holder);
         auto held = repo::loadManifest(*repo, layout.manifest(holder), layout.key);
         compressOf[holder] = io::parseCompressType(held.compressType);
         priorOf[holder] = held.prior;
@@ -244,7 +262,8 @@ int restore(const Config& config) {
     for (const auto& f : manifest.files)
         if (!f.reference.empty()) needBackup(f.reference);
     // The blocks of a block-stored file may be in any backup of the chain.
-    if (std::any_of(manifest.files.begin(), manifest.files.end(), [](const auto& f) { return f.blockSize != 0; }))
+    if (std::any_of(manifest.files.begin(), manifest.files.end(),
+                    [](const auto& f) { return f.blockSize != 0; }))
         for (std::string p = manifest.prior; !p.empty(); p = priorOf.at(p)) needBackup(p);
     // Closing a restored file waits for its fsync (0.3-1 ms each here, a disk cache flush apiece
     // on ext4 without a journal): a thousand small files kept 2 closing threads busy for most of
@@ -275,7 +294,8 @@ int restore(const Config& config) {
             blocksWritten += patched.blocksWritten;
             resetModeAndTime(dest, f);
         } else if (f.blockSize != 0)
-            repo::fetchBlocks(*repo, layout, compressOf, fs, dest, expected, options.bufferSize, async);
+            repo::fetchBlocks(*repo, layout, compressOf, fs, dest, expected, options.bufferSize,
+                              async);
         else if (deltaPlan.patch.count(index))
             patchInPlace(*repo, repo::storedLocation(layout, holder, f, codec.extension()), codec,
                          rootStorage, dest, f, holder, expected.piece, options.bufferSize);
@@ -311,20 +331,23 @@ int restore(const Config& config) {
         }
         auto expected = expectedOf(f, holder);
         // --delta over a copy of the same size: only the pages that differ are written.
-        auto mode = deltaPlan.patch.count(index) ? repo::FramedFetch::Mode::Patch : repo::FramedFetch::Mode::Create;
+        auto mode = deltaPlan.patch.count(index) ? repo::FramedFetch::Mode::Patch
+                                                 : repo::FramedFetch::Mode::Create;
         framedFiles.push_back(std::make_unique<repo::FramedFetch>(
             *repo, layout.backupFile(holder, f.name, codecOf(holder).extension()), codecOf(holder),
             rootStorage, destinationOf(locations, f.name), std::move(expected), f.frameBytes,
             f.frames, &closer, mode, &frameWriter));
-        for (size_t k = 0; k < f.frames.size(); k++) frameJobs.push_back({index, k, framedFiles.back().get()});
+        for (size_t k = 0; k < f.frames.size(); k++)
+            frameJobs.push_back({index, k, framedFiles.back().get()});
     }
     std::mutex pickMutex;
     size_t nextFrame = 0, nextFile = 0;
     auto pick = [&]() -> Job {
         std::lock_guard lock(pickMutex);
-        bool frameReady = nextFrame < frameJobs.size() &&
-                          (nextFile == fileJobs.size() || !frameJobs[nextFrame].framed->writesBehind() ||
-                           frameWriter.hasFreeBuffer());
+        bool frameReady =
+            nextFrame < frameJobs.size() &&
+            (nextFile == fileJobs.size() || !frameJobs[nextFrame].framed->writesBehind() ||
+             frameWriter.hasFreeBuffer());
         if (frameReady) return frameJobs[nextFrame++];
         return fileJobs[nextFile++];
     };
@@ -334,7 +357,8 @@ int restore(const Config& config) {
         job.framed->fetch(job.frame);
         if (job.frame + 1 == job.framed->frameCount()) {
             const auto& f = manifest.files[job.file];
-            if (deltaPlan.patch.count(job.file)) resetModeAndTime(destinationOf(locations, f.name), f);
+            if (deltaPlan.patch.count(job.file))
+                resetModeAndTime(destinationOf(locations, f.name), f);
             owner.apply(destinationOf(locations, f.name), f.user, f.group);
         }
     });
@@ -352,7 +376,8 @@ int restore(const Config& config) {
     std::vector<std::string> dirs(dirSet.begin(), dirSet.end());
     runParallel(kDirectorySyncThreads, dirs.size(), [&](size_t i) { fs.pathSync(dirs[i]); });
     if (control == manifest.files.size())
-        raise(ErrorCode::Format, "backup {} has no global/pg_control: it cannot be restored", label);
+        raise(ErrorCode::Format, "backup {} has no global/pg_control: it cannot be restored",
+              label);
     restoreOne(control, nullptr);
     fs.pathSync(dataPath + "/global");
     removeRestoreMarker(dataPath);
@@ -367,8 +392,9 @@ int restore(const Config& config) {
             "block: {} blocks compared, {} restored",
             deltaPlan.keep.size(), deltaPlan.patch.size(), deltaPlan.blocks.size(),
             blocksCompared.load(), blocksWritten.load());
-    fmt::print("restore {}: {} in {} files to '{}', {:.1f} s, {}/s; recovery {}{}\n", label, formatBytes(size),
-               manifest.files.size(), dataPath, seconds, formatBytes(static_cast<uint64_t>(size / std::max(seconds, 0.001))),
+    fmt::print("restore {}: {} in {} files to '{}', {:.1f} s, {}/s; recovery {}{}\n", label,
+               formatBytes(size), manifest.files.size(), dataPath, seconds,
+               formatBytes(static_cast<uint64_t>(size / std::max(seconds, 0.001))),
                recovery.describe(), deltaSummary);
     return 0;
 }

@@ -31,7 +31,8 @@ std::string fileChecksum(storage::Storage& fs, const std::string& path, const st
     if (!in) return "";
     io::ChecksumFilter sum(type);
     io::Buffer buffer(1024 * 1024), unused;
-    for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) sum.process({buffer.data(), n}, unused);
+    for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
+        sum.process({buffer.data(), n}, unused);
     sum.finish(unused);
     return sum.hex();
 }
@@ -39,7 +40,8 @@ std::string fileChecksum(storage::Storage& fs, const std::string& path, const st
 }  // namespace
 
 void resetModeAndTime(const std::string& path, const repo::ManifestFile& f) {
-    if (::chmod(path.c_str(), f.mode) != 0) raiseErrno(ErrorCode::FileWrite, "unable to set mode of", path);
+    if (::chmod(path.c_str(), f.mode) != 0)
+        raiseErrno(ErrorCode::FileWrite, "unable to set mode of", path);
     timespec times[2] = {{f.mtime, 0}, {f.mtime, 0}};
     if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
         raiseErrno(ErrorCode::FileWrite, "unable to set modification time of", path);
@@ -50,7 +52,8 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
     for (size_t i = 0; i < in.fileDestinations.size(); i++) wanted[in.fileDestinations[i]] = i;
 
     // Walk every root; whatever the backup does not have goes.
-    std::vector<std::tuple<size_t, std::string, uint64_t>> candidates;  // manifest index, path, local size
+    std::vector<std::tuple<size_t, std::string, uint64_t>>
+        candidates;  // manifest index, path, local size
     size_t removed = 0;
     std::vector<std::string> stack(in.roots.begin(), in.roots.end());
     while (!stack.empty()) {
@@ -114,9 +117,11 @@ DeltaPlan prepareDelta(storage::Storage& fs, const DeltaInput& in) {
         resetModeAndTime(path, f);
         plan.keep.insert(index);
     });
-    logInfo("restore --delta: kept {} matching files, patching {} changed ones, comparing {} block-stored files "
-            "block by block, removed {} entries the backup does not have",
-            plan.keep.size(), plan.patch.size(), plan.blocks.size(), removed);
+    logInfo(
+        "restore --delta: kept {} matching files, patching {} changed ones, comparing {} "
+        "block-stored files "
+        "block by block, removed {} entries the backup does not have",
+        plan.keep.size(), plan.patch.size(), plan.blocks.size(), removed);
     return plan;
 }
 
@@ -126,8 +131,9 @@ void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored,
                   const std::string& piece, size_t bufferSize) {
     auto in = stored.open(repo, true);
     if (!in)
-        raise(ErrorCode::FileMissing, "file '{}' of backup {} is missing from the repository (expected '{}')",
-              f.name, holder, stored.describe(repo));
+        raise(ErrorCode::FileMissing,
+              "file '{}' of backup {} is missing from the repository (expected '{}')", f.name,
+              holder, stored.describe(repo));
     storage::PatchFile local(dataDir, path);  // a shorter or longer copy is patched too
 
     constexpr size_t kPage = 8192;
@@ -145,25 +151,29 @@ void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored,
         offset += bytes.size();
     });
     codec.pushDecode(chain, piece, stored.describe(repo));
-    auto type = io::checksumTypeOf(f.checksum, fmt::format("file '{}' of backup {}", f.name, holder));
+    auto type =
+        io::checksumTypeOf(f.checksum, fmt::format("file '{}' of backup {}", f.name, holder));
     auto& sum = chain.add<io::ChecksumFilter>(type);
     auto& size = chain.add<io::SizeFilter>();
     io::Buffer buffer(bufferSize);
     try {
-        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) chain.write({buffer.data(), n});
+        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
+            chain.write({buffer.data(), n});
         chain.finish();
     } catch (const Error& e) {
         if (e.code() == ErrorCode::Crypto)
             repo::raiseUnopened({f.name, holder, f.size, f.checksum, {}, piece}, e);
         if (e.code() != ErrorCode::Compress) throw;
-        raise(ErrorCode::Checksum, "file '{}' of backup {} is damaged in the repository: {}", f.name, holder, e.what());
+        raise(ErrorCode::Checksum, "file '{}' of backup {} is damaged in the repository: {}",
+              f.name, holder, e.what());
     }
     if (sum.hex() != f.checksum || size.bytes() != f.size)
         raise(ErrorCode::Checksum,
-              "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with {} {}, read {} "
+              "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with "
+              "{} {}, read {} "
               "bytes with {}",
-              f.name, holder, stored.describe(repo), f.size, io::checksumAlgorithm(type), f.checksum, size.bytes(),
-              sum.hex());
+              f.name, holder, stored.describe(repo), f.size, io::checksumAlgorithm(type),
+              f.checksum, size.bytes(), sum.hex());
     local.truncate(f.size);
     if (pagesWritten > 0 || local.sizeAtOpen() != f.size) local.sync();
     local.close();

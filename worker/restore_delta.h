@@ -17,12 +17,12 @@ namespace backrest::cmd {
 
 struct DeltaInput {
     const repo::Manifest* manifest = nullptr;
-    std::vector<std::string> fileDestinations;          // absolute path of each manifest file
-    std::set<std::string> directories;                   // absolute paths the backup has
-    std::map<std::string, std::string> links;            // absolute link path -> destination
-    std::vector<std::string> roots;                      // target locations to clean
-    std::set<std::string> preserve;  // absolute paths left alone (the restore marker)
-    bool force = false;   // size + mtime match is enough (no checksum)
+    std::vector<std::string> fileDestinations;  // absolute path of each manifest file
+    std::set<std::string> directories;          // absolute paths the backup has
+    std::map<std::string, std::string> links;   // absolute link path -> destination
+    std::vector<std::string> roots;             // target locations to clean
+    std::set<std::string> preserve;             // absolute paths left alone (the restore marker)
+    bool force = false;                         // size + mtime match is enough (no checksum)
     size_t processMax = 1;
 };
 

@@ -49,8 +49,9 @@ std::string chooseBackup(const Config& config, const repo::Layout& layout,
         const auto* chosen = info.find(*set);
         if (!chosen)
             raise(ErrorCode::BackupSet,
-                  "restore: backup {} is not in stanza '{}': it was expired, or never made; available: {}", *set,
-                  layout.stanza, availableBackups(info));
+                  "restore: backup {} is not in stanza '{}': it was expired, or never made; "
+                  "available: {}",
+                  *set, layout.stanza, availableBackups(info));
         if (reaches(*chosen, r)) return *set;
         const auto* other = newestReaching(info, r);
         raise(ErrorCode::BackupSet,
@@ -103,8 +104,8 @@ struct Gap {
     std::string later;  // a segment archived after it on the same timeline, or empty
 };
 
-std::optional<Gap> findGap(repo::ArchiveListing& listing,
-                           const repo::Manifest& m, uint64_t stopSegno, const RecoverySettings& r) {
+std::optional<Gap> findGap(repo::ArchiveListing& listing, const repo::Manifest& m,
+                           uint64_t stopSegno, const RecoverySettings& r) {
     const uint32_t size = m.walSegmentSize;
     const uint64_t stopLsn = pg::parseLsn(m.lsnStop);
     uint32_t timeline = targetTimeline(r, listing, m.timeline);

@@ -20,10 +20,10 @@ struct RestorePlan {
 
 // The backup: --set, else for a time or LSN target the newest backup that ended before it,
 // else the latest. The recovery timeline is pinned when a side branch would mislead recovery
-// (worker/archive_timelines.h). Refused (BackupSetError) when the target is before the chosen backup's end,
-// naming the newest backup that can reach it. Then the archive: the backup's own WAL (start to
-// stop segment) must be archived, always; and, for recoveries that read the archive past the
-// stop segment, no segment may be missing before the end of the WAL they read (FileMissingError
+// (worker/archive_timelines.h). Refused (BackupSetError) when the target is before the chosen
+// backup's end, naming the newest backup that can reach it. Then the archive: the backup's own WAL
+// (start to stop segment) must be archived, always; and, for recoveries that read the archive past
+// the stop segment, no segment may be missing before the end of the WAL they read (FileMissingError
 // naming it; --force restores anyway).
 RestorePlan planRestore(const Config& config, storage::Storage& repo, const repo::Layout& layout,
                         const repo::BackupInfo& backupInfo, RecoverySettings& recovery);

@@ -2,17 +2,16 @@
 // socket (0700 directory, 0600 socket, peers of our uid only), speaks the framed protocol of
 // doc/protocol.md, and serves several clients at once, one thread per connection: WAL pushes
 // for archive_library, backups driven by the backup bgworker, info and status.
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <memory>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -21,14 +20,14 @@
 #include "repo/backup_job.h"
 #include "repo/lock.h"
 #include "storage/owned_fd.h"
+#include "storage/posix.h"
 #include "worker/archive_pusher.h"
-#include "worker/wal_streamer.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/expire.h"
 #include "worker/info.h"
-#include "storage/posix.h"
 #include "worker/stanza_create.h"
+#include "worker/wal_streamer.h"
 
 namespace backrest::cmd {
 
@@ -37,14 +36,17 @@ namespace {
 using protocol::Message;
 
 std::atomic<bool> stopRequested{false};
-void onStopSignal(int) { stopRequested = true; }
+void onStopSignal(int) {
+    stopRequested = true;
+}
 
 // The daemon outlives the extension's launcher (PostgreSQL stops background workers before
 // the archiver's last round at shutdown, and that round still needs us) and ends with the
 // postmaster instead: when postmaster.pid is gone, names another process, or its process died.
 class PostmasterWatch {
-public:
-    explicit PostmasterWatch(const std::string& pgPath) : pidFile_(pgPath + "/postmaster.pid"), pid_(readPid()) {}
+  public:
+    explicit PostmasterWatch(const std::string& pgPath)
+        : pidFile_(pgPath + "/postmaster.pid"), pid_(readPid()) {}
     bool watching() const { return pid_ > 0; }
     pid_t pid() const { return pid_; }
     bool postmasterGone() const {
@@ -53,7 +55,7 @@ public:
         return readPid() != pid_;
     }
 
-private:
+  private:
     pid_t readPid() const {
         auto text = storage::readAllIfExists(storage_, pidFile_);
         if (!text) return 0;
@@ -82,9 +84,11 @@ struct Daemon {
 // sleeps in poll() on the connection and on an eventfd the destructor signals, so ending the
 // watch (at every backup's end) costs no wait.
 class HangupWatch {
-public:
+  public:
     HangupWatch(int fd, repo::BackupJob& job) : stop_(::eventfd(0, EFD_CLOEXEC)) {
-        if (!stop_.valid()) raiseErrno(ErrorCode::Protocol, "unable to create an eventfd for", "the backup's hangup watch");
+        if (!stop_.valid())
+            raiseErrno(ErrorCode::Protocol, "unable to create an eventfd for",
+                       "the backup's hangup watch");
         thread_ = std::thread([this, fd, &job] {
             for (;;) {
                 pollfd p[2] = {{fd, POLLRDHUP, 0}, {stop_.get(), POLLIN, 0}};
@@ -109,7 +113,7 @@ public:
         thread_.join();
     }
 
-private:
+  private:
     storage::Fd stop_;
     std::thread thread_;
 };
@@ -159,7 +163,7 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
         auto policy = retentionPolicy(d.config);
         if (request.contains("set")) policy.set = request.at("set").get<std::string>();
         return {{"report", runExpire(*d.repo, d.layout, policy, request.value("dry-run", false),
-                                      d.config.getString("lock-path"))}};
+                                     d.config.getString("lock-path"))}};
     }
     if (type == "info") return {{"backups", stanzaInfoJson(*d.repo, d.layout)["backup"]}};
     if (type == "backup-begin") {
@@ -179,7 +183,8 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
             start.timestamp = request.at("timestamp");
             start.walSegmentSize = request.at("wal-segment-size");
             start.dataChecksums = request.at("data-checksums");
-            for (const auto& t : request.at("tablespaces")) start.tablespaceNames[t.at("oid")] = t.at("name");
+            for (const auto& t : request.at("tablespaces"))
+                start.tablespaceNames[t.at("oid")] = t.at("name");
             job->copy(start, [&](const repo::BackupProgress& p) {
                 conn.send({{"id", id},
                            {"progress",
@@ -193,11 +198,18 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
         repo::BackupStop stop{request.at("lsn"), request.at("wal-file"), request.at("label-file"),
                               request.value("tablespace-map", "")};
         const auto& m = job->finish(stop);
-        Message reply = {{"label", m.label},        {"size", m.totalSize()}, {"repo-size", m.totalRepoSize()},
-                         {"file-count", m.files.size()}, {"wal-start", m.walStart}, {"wal-stop", m.walStop}};
-        logInfo("serve: backup {} committed: {} in {} files", m.label, formatBytes(m.totalSize()), m.files.size());
+        Message reply = {{"label", m.label},
+                         {"size", m.totalSize()},
+                         {"repo-size", m.totalRepoSize()},
+                         {"file-count", m.files.size()},
+                         {"wal-start", m.walStart},
+                         {"wal-stop", m.walStop}};
+        logInfo("serve: backup {} committed: {} in {} files", m.label, formatBytes(m.totalSize()),
+                m.files.size());
         auto policy = retentionPolicy(d.config);
-        if (policy.full || policy.diff) reply["expire"] = runExpire(*d.repo, d.layout, policy, false, d.config.getString("lock-path"));
+        if (policy.full || policy.diff)
+            reply["expire"] =
+                runExpire(*d.repo, d.layout, policy, false, d.config.getString("lock-path"));
         job.reset();
         return reply;
     }
@@ -208,15 +220,17 @@ void serveConnection(Daemon& d, protocol::Connection conn) {
     std::unique_ptr<repo::BackupJob> job;  // owned by the connection: abandoned if it closes
     try {
         if (conn.peerUid() != ::geteuid()) {
-            conn.send(protocol::errorReply(0, static_cast<int>(ErrorCode::Protocol),
-                                           "permission denied: only the server's own user may connect"));
+            conn.send(
+                protocol::errorReply(0, static_cast<int>(ErrorCode::Protocol),
+                                     "permission denied: only the server's own user may connect"));
             return;
         }
         auto hello = conn.receive(30000);
         if (!hello) return;
         if (hello->value("type", "") != "hello" || !protocol::hasOurVersion(*hello)) {
-            conn.send(protocol::errorReply(0, static_cast<int>(ErrorCode::Protocol),
-                                           fmt::format("expected hello with protocol version {}", protocol::kVersion)));
+            conn.send(protocol::errorReply(
+                0, static_cast<int>(ErrorCode::Protocol),
+                fmt::format("expected hello with protocol version {}", protocol::kVersion)));
             return;
         }
         conn.send({{"ok", true},
@@ -227,13 +241,15 @@ void serveConnection(Daemon& d, protocol::Connection conn) {
             auto request = conn.receive(-1);
             if (!request) return;
             auto idIt = request->find("id");
-            uint64_t id = idIt != request->end() && idIt->is_number_unsigned() ? idIt->get<uint64_t>() : 0;
+            uint64_t id =
+                idIt != request->end() && idIt->is_number_unsigned() ? idIt->get<uint64_t>() : 0;
             Message reply;
             try {
                 try {
                     reply = protocol::okReply(id, handle(d, conn, *request, id, job));
                 } catch (const nlohmann::json::exception& e) {
-                    raise(ErrorCode::Protocol, "malformed '{}' request: {}", request->value("type", "?"), e.what());
+                    raise(ErrorCode::Protocol, "malformed '{}' request: {}",
+                          request->value("type", "?"), e.what());
                 }
             } catch (const Error& e) {
                 // A failed backup step abandons the backup: no manifest, files removed, lock freed.
@@ -253,7 +269,8 @@ void serveConnection(Daemon& d, protocol::Connection conn) {
         // A broken or malformed connection: tell the peer if we still can, then close it.
         logDetail("serve: closing a connection: {}", e.what());
         try {
-            conn.send(protocol::errorReply(0, static_cast<int>(ErrorCode::Protocol), e.what()), 1000);
+            conn.send(protocol::errorReply(0, static_cast<int>(ErrorCode::Protocol), e.what()),
+                      1000);
         } catch (const std::exception&) {
         }
     }
@@ -263,7 +280,8 @@ void serveConnection(Daemon& d, protocol::Connection conn) {
 
 int serve(const Config& config) {
     setLogTimestamps(true);
-    Daemon d{config, openRepo(config, RepoAccess::Write), stanzaLayout(config), pgPath(config), nullptr};
+    Daemon d{config, openRepo(config, RepoAccess::Write), stanzaLayout(config), pgPath(config),
+             nullptr};
     auto transfer = transferOptions(config);
     PusherSettings push;
     push.repo = d.repo.get();
@@ -297,9 +315,10 @@ int serve(const Config& config) {
 
     protocol::Listener listener(config.getString("socket-path"), "backrest.sock");
     PostmasterWatch postmaster(d.pgPath);
-    logInfo("serve: backrest {} (pid {}) listening on {} for stanza '{}' (archive-async={}){}", kVersion, ::getpid(),
-            listener.path(), d.layout.stanza, push.async ? "y" : "n",
-            postmaster.watching() ? fmt::format(", until postmaster {} exits", postmaster.pid()) : "");
+    logInfo(
+        "serve: backrest {} (pid {}) listening on {} for stanza '{}' (archive-async={}){}",
+        kVersion, ::getpid(), listener.path(), d.layout.stanza, push.async ? "y" : "n",
+        postmaster.watching() ? fmt::format(", until postmaster {} exits", postmaster.pid()) : "");
     while (!stopRequested) {
         auto conn = listener.accept(200);
         if (postmaster.postmasterGone()) {
@@ -307,7 +326,9 @@ int serve(const Config& config) {
             break;
         }
         if (!conn) continue;
-        std::thread([&d, c = std::move(*conn)]() mutable { serveConnection(d, std::move(c)); }).detach();
+        std::thread([&d, c = std::move(*conn)]() mutable {
+            serveConnection(d, std::move(c));
+        }).detach();
     }
     logInfo("serve: stopping");
     streamer.reset();  // removes the unfinished segment's spool file

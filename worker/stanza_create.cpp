@@ -17,28 +17,32 @@
 
 namespace backrest::cmd {
 
-std::string createStanza(storage::Storage& repo, const repo::Layout& layout, const std::string& pgPath) {
+std::string createStanza(storage::Storage& repo, const repo::Layout& layout,
+                         const std::string& pgPath) {
     storage::PosixStorage pgData(pgPath);
     auto control = pg::readControl(pgData);
     if (!pg::isSupportedVersion(control.version))
-        raise(ErrorCode::DbMismatch, "PostgreSQL {} in '{}' is not supported by this backrest (15 is)",
-              control.version, pgPath);
+        raise(ErrorCode::DbMismatch,
+              "PostgreSQL {} in '{}' is not supported by this backrest (15 is)", control.version,
+              pgPath);
 
     repo::DbIdentity db{1, control.version, control.systemId};
     auto backupInfo = repo::loadBackupInfo(repo, layout);
     auto archiveInfo = repo::loadArchiveInfo(repo, layout);
     if (backupInfo)
-        repo::checkIdentity(backupInfo->current(), db.version, db.systemId, layout.stanza, "stanza-create");
+        repo::checkIdentity(backupInfo->current(), db.version, db.systemId, layout.stanza,
+                            "stanza-create");
     if (archiveInfo)
-        repo::checkIdentity(archiveInfo->current(), db.version, db.systemId, layout.stanza, "stanza-create");
+        repo::checkIdentity(archiveInfo->current(), db.version, db.systemId, layout.stanza,
+                            "stanza-create");
     if (backupInfo && archiveInfo)
-        return fmt::format("stanza '{}' already exists for PostgreSQL {} system {}; nothing to do", layout.stanza,
-                           db.version, db.systemId);
+        return fmt::format("stanza '{}' already exists for PostgreSQL {} system {}; nothing to do",
+                           layout.stanza, db.version, db.systemId);
     // The info files are the stanza (an object store has no directories to create first).
     if (!archiveInfo) repo::saveArchiveInfo(repo, layout, repo::ArchiveInfo{{db}});
     if (!backupInfo) repo::saveBackupInfo(repo, layout, repo::BackupInfo{{db}, {}});
-    return fmt::format("stanza '{}' created in '{}' for PostgreSQL {} system {}", layout.stanza, repo.fullPath(""),
-                       db.version, db.systemId);
+    return fmt::format("stanza '{}' created in '{}' for PostgreSQL {} system {}", layout.stanza,
+                       repo.fullPath(""), db.version, db.systemId);
 }
 
 std::shared_ptr<const crypto::RepoKey> newStanzaKey(const Config& config) {

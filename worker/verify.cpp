@@ -1,16 +1,15 @@
 // verify: reads back everything a stanza stores — every file its backups hold and every archived
 // WAL file — through the decompress/checksum chain restore uses, checks that each backup has the
 // WAL it needs, and reports each problem by backup, file and segment. It modifies nothing.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <unordered_map>
-
-#include <fmt/format.h>
-
-#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/parallel.h"
@@ -25,10 +24,10 @@
 #include "repo/info.h"
 #include "repo/manifest.h"
 #include "repo/piece.h"
+#include "repo/repo_cipher.h"
 #include "worker/backup_readers.h"
 #include "worker/commands.h"
 #include "worker/context.h"
-#include "repo/repo_cipher.h"
 #include "worker/verify_read.h"
 
 namespace backrest::cmd {
@@ -60,8 +59,9 @@ std::vector<std::string> copyWarnings(storage::Storage& repo, const std::string&
     if (good.empty()) return out;
     for (const auto& b : bad) out.push_back(b + "; the other copy is good and is used");
     if (good.size() == 2 && good[0] != good[1])
-        out.push_back(fmt::format("'{}' and its .copy differ (an interrupted save?); the first is used",
-                                  repo.fullPath(path)));
+        out.push_back(
+            fmt::format("'{}' and its .copy differ (an interrupted save?); the first is used",
+                        repo.fullPath(path)));
     return out;
 }
 
@@ -80,9 +80,12 @@ struct LoadedManifest {
 };
 
 class StanzaVerify {
-public:
+  public:
     explicit StanzaVerify(const Config& config)
-        : repo_(openRepo(config)), layout_(stanzaLayout(config)), readers_(config, layout_), set_(config.find("set")),
+        : repo_(openRepo(config)),
+          layout_(stanzaLayout(config)),
+          readers_(config, layout_),
+          set_(config.find("set")),
           bufferSize_(transferOptions(config).bufferSize),
           processMax_(static_cast<size_t>(config.getInt("process-max"))) {}
 
@@ -92,7 +95,8 @@ public:
         for (const auto& id : archiveIds_) scanArchive(id);
         std::vector<size_t> order(checks_.size());
         for (size_t i = 0; i < order.size(); i++) order[i] = i;
-        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return checks_[a].order > checks_[b].order; });
+        std::sort(order.begin(), order.end(),
+                  [&](size_t a, size_t b) { return checks_[a].order > checks_[b].order; });
         // A file stored as frames is read back frame by frame, one job per frame (largest files
         // first all the same, a file's frames in order).
         struct Job {
@@ -108,7 +112,8 @@ public:
                 continue;
             }
             framed.push_back(std::make_unique<FramedReadBack>(*repo_, checks_[i]));
-            for (size_t k = 0; k < framed.back()->frameCount(); k++) jobs.push_back({i, k, framed.back().get()});
+            for (size_t k = 0; k < framed.back()->frameCount(); k++)
+                jobs.push_back({i, k, framed.back().get()});
         }
         runParallel(processMax_, jobs.size(), [&](size_t j) {
             const Job& job = jobs[j];
@@ -134,13 +139,14 @@ public:
     json toJson() const;
     void printText() const;
 
-private:
+  private:
     void loadInfo();
     LoadedManifest& manifestOf(const std::string& label);
     std::shared_ptr<const repo::CompressByLabel> chainOf(const std::string& label);
     void planBackup(BackupReport& r);
     void scanArchive(const std::string& archiveId);
-    void addArchived(const std::string& archiveId, const std::string& dir, const storage::FileInfo& file);
+    void addArchived(const std::string& archiveId, const std::string& dir,
+                     const storage::FileInfo& file);
     void reportFiles();
     void checkWalNeeded(BackupReport& r);
     void reportGaps(const std::string& archiveId);
@@ -169,33 +175,39 @@ private:
         std::string name, holder;
     };
     std::map<std::string, size_t> fileChecks_;  // "<holder>/<name>" -> check
-    std::vector<std::vector<Use>> uses_;        // per backup-file check: the backups that contain it
+    std::vector<std::vector<Use>> uses_;  // per backup-file check: the backups that contain it
     size_t backupChecks_ = 0;
     uint64_t backupBytes_ = 0;
-    std::map<std::string, std::map<std::string, size_t>> archived_;  // archive id -> WAL name -> check
+    std::map<std::string, std::map<std::string, size_t>>
+        archived_;  // archive id -> WAL name -> check
     size_t walChecks_ = 0;
     std::vector<std::string> walErrors_, gaps_;
 };
 
 void StanzaVerify::loadInfo() {
-    for (const auto& w : copyWarnings(*repo_, layout_.backupInfo(), layout_.key)) warnings_.push_back(w);
-    for (const auto& w : copyWarnings(*repo_, layout_.archiveInfo(), layout_.key)) warnings_.push_back(w);
+    for (const auto& w : copyWarnings(*repo_, layout_.backupInfo(), layout_.key))
+        warnings_.push_back(w);
+    for (const auto& w : copyWarnings(*repo_, layout_.archiveInfo(), layout_.key))
+        warnings_.push_back(w);
     readers_.holdArchive();
     backupInfo_ = holdForVerify(readers_, *repo_, layout_, set_, warnings_);
     archiveInfo_ = repo::requireArchiveInfo(*repo_, layout_);
     const auto &b = backupInfo_.current(), &a = archiveInfo_.current();
     if (b.id != a.id || b.version != a.version || b.systemId != a.systemId)
-        errors_.push_back(fmt::format(
-            "backup.info (db-id {}, PostgreSQL {}, system identifier {}) and archive.info (db-id {}, PostgreSQL {}, "
-            "system identifier {}) disagree on the cluster",
-            b.id, b.version, b.systemId, a.id, a.version, a.systemId));
+        errors_.push_back(
+            fmt::format("backup.info (db-id {}, PostgreSQL {}, system identifier {}) and "
+                        "archive.info (db-id {}, PostgreSQL {}, "
+                        "system identifier {}) disagree on the cluster",
+                        b.id, b.version, b.systemId, a.id, a.version, a.systemId));
 
     if (set_) {
         const auto* s = backupInfo_.find(*set_);
         if (!s) {
             std::string available;
-            for (const auto& x : backupInfo_.backups) available += (available.empty() ? "" : ", ") + x.label;
-            raise(ErrorCode::BackupSet, "verify: backup set '{}' does not exist in stanza '{}' (available: {})", *set_,
+            for (const auto& x : backupInfo_.backups)
+                available += (available.empty() ? "" : ", ") + x.label;
+            raise(ErrorCode::BackupSet,
+                  "verify: backup set '{}' does not exist in stanza '{}' (available: {})", *set_,
                   layout_.stanza, available.empty() ? "none" : available);
         }
         backups_.push_back({s->label, 0, 0, {}, {}});
@@ -203,16 +215,24 @@ void StanzaVerify::loadInfo() {
         return;
     }
     for (const auto& s : backupInfo_.backups) backups_.push_back({s.label, 0, 0, {}, {}});
-    for (const auto& db : archiveInfo_.history) archiveIds_.push_back(repo::ArchiveInfo::archiveId(db));
+    for (const auto& db : archiveInfo_.history)
+        archiveIds_.push_back(repo::ArchiveInfo::archiveId(db));
     // Backup directories backup.info does not list: invisible to info and restore.
     for (const auto& e : repo_->list(layout_.backupRoot())) {
-        if (e.type != storage::FileType::Path || !repo::isBackupLabel(e.name) || backupInfo_.find(e.name)) continue;
-        if (repo_->info(layout_.manifest(e.name)) || repo_->info(layout_.manifest(e.name) + ".copy"))
-            warnings_.push_back(fmt::format("backup directory {} has a manifest but is not in backup.info: info and "
-                                            "restore do not see it", e.name));
+        if (e.type != storage::FileType::Path || !repo::isBackupLabel(e.name) ||
+            backupInfo_.find(e.name))
+            continue;
+        if (repo_->info(layout_.manifest(e.name)) ||
+            repo_->info(layout_.manifest(e.name) + ".copy"))
+            warnings_.push_back(fmt::format(
+                "backup directory {} has a manifest but is not in backup.info: info and "
+                "restore do not see it",
+                e.name));
         else
-            warnings_.push_back(fmt::format("backup directory {} has no manifest: a backup in progress or an "
-                                            "interrupted one (the next backup removes it)", e.name));
+            warnings_.push_back(
+                fmt::format("backup directory {} has no manifest: a backup in progress or an "
+                            "interrupted one (the next backup removes it)",
+                            e.name));
     }
 }
 
@@ -260,16 +280,20 @@ void StanzaVerify::planBackup(BackupReport& r) {
     }
     const repo::Manifest& m = *l.manifest;
     if (m.label != r.label)
-        r.errors.push_back(fmt::format("manifest '{}' is labelled {}", repo_->fullPath(layout_.manifest(r.label)), m.label));
+        r.errors.push_back(fmt::format("manifest '{}' is labelled {}",
+                                       repo_->fullPath(layout_.manifest(r.label)), m.label));
     bool known = false;
     for (const auto& db : backupInfo_.history)
-        known = known || (db.id == m.dbId && db.version == m.pgVersion && db.systemId == m.systemId);
+        known =
+            known || (db.id == m.dbId && db.version == m.pgVersion && db.systemId == m.systemId);
     if (!known)
-        r.errors.push_back(fmt::format("manifest records PostgreSQL {} with system identifier {} (db-id {}), which "
-                                       "backup.info does not list",
-                                       m.pgVersion, m.systemId, m.dbId));
+        r.errors.push_back(fmt::format(
+            "manifest records PostgreSQL {} with system identifier {} (db-id {}), which "
+            "backup.info does not list",
+            m.pgVersion, m.systemId, m.dbId));
     if (!m.prior.empty() && !backupInfo_.find(m.prior))
-        r.errors.push_back(fmt::format("its prior backup {} is not listed in backup.info", m.prior));
+        r.errors.push_back(
+            fmt::format("its prior backup {} is not listed in backup.info", m.prior));
     r.files = m.files.size();
     r.bytes = m.totalSize();
 
@@ -291,23 +315,27 @@ void StanzaVerify::planBackup(BackupReport& r) {
             }
             auto at = h->byName.find(f.name);
             if (at == h->byName.end() || !h->manifest->files[at->second].reference.empty()) {
-                r.errors.push_back(fmt::format("file '{}' references backup {}, which does not store it", f.name, holder));
+                r.errors.push_back(fmt::format(
+                    "file '{}' references backup {}, which does not store it", f.name, holder));
                 continue;
             }
             stored = &h->manifest->files[at->second];
             if (stored->size != f.size || stored->checksum != f.checksum)
-                r.errors.push_back(fmt::format("file '{}': this manifest records {} bytes with checksum {}, backup {} "
-                                               "stores {} bytes with checksum {}",
-                                               f.name, f.size, f.checksum, holder, stored->size, stored->checksum));
+                r.errors.push_back(fmt::format(
+                    "file '{}': this manifest records {} bytes with checksum {}, backup {} "
+                    "stores {} bytes with checksum {}",
+                    f.name, f.size, f.checksum, holder, stored->size, stored->checksum));
             if (stored->blockSize != f.blockSize)
-                r.errors.push_back(fmt::format("file '{}': this manifest records block size {}, backup {} stores it "
-                                               "with block size {}",
-                                               f.name, f.blockSize, holder, stored->blockSize));
+                r.errors.push_back(fmt::format(
+                    "file '{}': this manifest records block size {}, backup {} stores it "
+                    "with block size {}",
+                    f.name, f.blockSize, holder, stored->blockSize));
         }
         auto [it, added] = fileChecks_.try_emplace(holder + "/" + f.name, checks_.size());
         if (added) {
             ReadCheck c;
-            auto location = repo::storedLocation(layout_, holder, *stored, io::compressExtension(h->type));
+            auto location =
+                repo::storedLocation(layout_, holder, *stored, io::compressExtension(h->type));
             c.path = location.path;
             c.range = location.range;
             c.type = h->type;
@@ -336,31 +364,37 @@ void StanzaVerify::planBackup(BackupReport& r) {
         uses_[it->second].push_back({self, f.name, holder});
     }
     for (const auto& [holder, count] : missingHolders)
-        r.errors.push_back(fmt::format("{} file{} stored in backup {}, which backup.info does not list", count,
-                                       count > 1 ? "s are" : " is", holder));
+        r.errors.push_back(
+            fmt::format("{} file{} stored in backup {}, which backup.info does not list", count,
+                        count > 1 ? "s are" : " is", holder));
     for (const auto& [holder, error] : unloadable)
-        r.errors.push_back(fmt::format("files stored in backup {} cannot be checked: its manifest cannot be loaded: {}",
-                                       holder, error));
+        r.errors.push_back(fmt::format(
+            "files stored in backup {} cannot be checked: its manifest cannot be loaded: {}",
+            holder, error));
 }
 
 void StanzaVerify::scanArchive(const std::string& archiveId) {
     std::string root = layout_.archiveIdDir(archiveId);
     for (const auto& e : repo_->list(root)) {
-        if (e.type == storage::FileType::Path && e.name.size() == 16 && pg::isWalSegmentName(e.name + "00000000")) {
-            for (const auto& f : repo_->list(root + "/" + e.name)) addArchived(archiveId, e.name, f);
+        if (e.type == storage::FileType::Path && e.name.size() == 16 &&
+            pg::isWalSegmentName(e.name + "00000000")) {
+            for (const auto& f : repo_->list(root + "/" + e.name))
+                addArchived(archiveId, e.name, f);
         } else if (e.type == storage::FileType::File) {
             addArchived(archiveId, "", e);
         } else {
-            warnings_.push_back(fmt::format("archive {}: unexpected entry '{}/{}' is ignored", archiveId,
-                                            repo_->fullPath(root), e.name));
+            warnings_.push_back(fmt::format("archive {}: unexpected entry '{}/{}' is ignored",
+                                            archiveId, repo_->fullPath(root), e.name));
         }
     }
 }
 
 // One stored WAL file, "<wal name>-<sha256>[.zst]", in the directory its name puts it in.
-void StanzaVerify::addArchived(const std::string& archiveId, const std::string& dir, const storage::FileInfo& file) {
+void StanzaVerify::addArchived(const std::string& archiveId, const std::string& dir,
+                               const storage::FileInfo& file) {
     if (file.name.ends_with(".tmp")) return;  // an incomplete write, never a stored file
-    std::string path = layout_.archiveIdDir(archiveId) + (dir.empty() ? "" : "/" + dir) + "/" + file.name;
+    std::string path =
+        layout_.archiveIdDir(archiveId) + (dir.empty() ? "" : "/" + dir) + "/" + file.name;
     if (file.name.find(".bad-") != std::string::npos) {  // repo/wal_stored_copy.h
         warnings_.push_back(fmt::format(
             "archive {}: '{}' is a bad copy archive-push set aside when it stored a good "
@@ -371,32 +405,41 @@ void StanzaVerify::addArchived(const std::string& archiveId, const std::string& 
     size_t dash = file.name.find('-');
     std::string walName = file.name.substr(0, dash);
     std::string sha = dash == std::string::npos ? "" : file.name.substr(dash + 1, 64);
-    std::string ext = dash == std::string::npos || file.name.size() < dash + 65 ? "" : file.name.substr(dash + 65);
-    bool segmentLike = pg::isWalSegmentName(walName) || pg::isPartialName(walName) || pg::isBackupHistoryName(walName);
+    std::string ext = dash == std::string::npos || file.name.size() < dash + 65
+                          ? ""
+                          : file.name.substr(dash + 65);
+    bool segmentLike = pg::isWalSegmentName(walName) || pg::isPartialName(walName) ||
+                       pg::isBackupHistoryName(walName);
     std::optional<io::CompressType> type;
     for (auto t : {io::CompressType::None, io::CompressType::Zst})
         if (ext == io::compressExtension(t)) type = t;
     if (file.type != storage::FileType::File || sha.size() != 64 ||
         sha.find_first_not_of("0123456789abcdef") != std::string::npos || !type ||
         !(segmentLike || pg::isHistoryFileName(walName))) {
-        warnings_.push_back(fmt::format("archive {}: unexpected file '{}' is ignored", archiveId, repo_->fullPath(path)));
+        warnings_.push_back(fmt::format("archive {}: unexpected file '{}' is ignored", archiveId,
+                                        repo_->fullPath(path)));
         return;
     }
     if (dir != (segmentLike ? walName.substr(0, 16) : "")) {
-        walErrors_.push_back(fmt::format("archive {}: WAL file {} is in the wrong directory ('{}'), where archive-get "
-                                         "does not look", archiveId, walName, repo_->fullPath(path)));
+        walErrors_.push_back(fmt::format(
+            "archive {}: WAL file {} is in the wrong directory ('{}'), where archive-get "
+            "does not look",
+            archiveId, walName, repo_->fullPath(path)));
         return;
     }
     // --set: only the WAL a restore of that backup can use, from its wal-start on.
     if (set_ && segmentLike) {
         const auto* s = backupInfo_.find(*set_);
-        if (walName.substr(0, 8) < s->walStart.substr(0, 8) || walName.substr(8, 16) < s->walStart.substr(8, 16)) return;
+        if (walName.substr(0, 8) < s->walStart.substr(0, 8) ||
+            walName.substr(8, 16) < s->walStart.substr(8, 16))
+            return;
     }
     auto [it, added] = archived_[archiveId].try_emplace(walName, checks_.size());
     if (!added) {
-        walErrors_.push_back(fmt::format("archive {}: WAL file {} is stored twice ('{}' and '{}'); archive-get refuses "
-                                         "it until the wrong one is removed", archiveId, walName,
-                                         repo_->fullPath(checks_[it->second].path), repo_->fullPath(path)));
+        walErrors_.push_back(fmt::format(
+            "archive {}: WAL file {} is stored twice ('{}' and '{}'); archive-get refuses "
+            "it until the wrong one is removed",
+            archiveId, walName, repo_->fullPath(checks_[it->second].path), repo_->fullPath(path)));
         return;
     }
     ReadCheck c;
@@ -418,50 +461,62 @@ void StanzaVerify::reportFiles() {
             BackupReport& r = backups_[u.backup];
             r.errors.push_back(u.holder == r.label
                                    ? fmt::format("file '{}' {}", u.name, checks_[i].problem)
-                                   : fmt::format("file '{}' (stored in backup {}) {}", u.name, u.holder, checks_[i].problem));
+                                   : fmt::format("file '{}' (stored in backup {}) {}", u.name,
+                                                 u.holder, checks_[i].problem));
         }
     }
     for (const auto& [id, files] : archived_)
         for (const auto& [walName, check] : files)
             if (!checks_[check].problem.empty())
-                walErrors_.push_back(fmt::format("archive {}: WAL file {} {}", id, walName, checks_[check].problem));
+                walErrors_.push_back(
+                    fmt::format("archive {}: WAL file {} {}", id, walName, checks_[check].problem));
 }
 
-bool validSegmentSize(uint32_t size) { return size >= 1024 * 1024 && (size & (size - 1)) == 0; }
+bool validSegmentSize(uint32_t size) {
+    return size >= 1024 * 1024 && (size & (size - 1)) == 0;
+}
 
-// Every segment from the one holding lsn-start to the one holding lsn-stop must be archived and whole.
+// Every segment from the one holding lsn-start to the one holding lsn-stop must be archived and
+// whole.
 void StanzaVerify::checkWalNeeded(BackupReport& r) {
     const LoadedManifest& l = manifests_.at(r.label);
     if (!l.manifest) return;
     const repo::Manifest& m = *l.manifest;
     std::string id = archiveIdOf(m.dbId);
     if (id.empty()) {
-        r.errors.push_back(fmt::format("its db-id {} is not in archive.info: its WAL cannot be found", m.dbId));
+        r.errors.push_back(
+            fmt::format("its db-id {} is not in archive.info: its WAL cannot be found", m.dbId));
         return;
     }
     if (!validSegmentSize(m.walSegmentSize)) {
-        r.errors.push_back(fmt::format("manifest records an invalid wal-segment-size {}", m.walSegmentSize));
+        r.errors.push_back(
+            fmt::format("manifest records an invalid wal-segment-size {}", m.walSegmentSize));
         return;
     }
     std::vector<std::string> segments;
     try {
-        segments = pg::walRange(m.timeline, pg::parseLsn(m.lsnStart), pg::parseLsn(m.lsnStop), m.walSegmentSize);
+        segments = pg::walRange(m.timeline, pg::parseLsn(m.lsnStart), pg::parseLsn(m.lsnStop),
+                                m.walSegmentSize);
     } catch (const Error& e) {
         r.errors.push_back(fmt::format("its WAL range cannot be computed: {}", e.what()));
         return;
     }
     if (segments.empty()) {
-        r.errors.push_back(fmt::format("manifest records lsn-stop {} before lsn-start {}", m.lsnStop, m.lsnStart));
+        r.errors.push_back(
+            fmt::format("manifest records lsn-stop {} before lsn-start {}", m.lsnStop, m.lsnStart));
         return;
     }
     const auto& files = archived_[id];
     for (const auto& segment : segments) {
         auto it = files.find(segment);
         if (it == files.end())
-            r.errors.push_back(fmt::format("WAL segment {} is missing from archive {} (the backup needs {} to {} to be "
-                                           "consistent)", segment, id, segments.front(), segments.back()));
+            r.errors.push_back(fmt::format(
+                "WAL segment {} is missing from archive {} (the backup needs {} to {} to be "
+                "consistent)",
+                segment, id, segments.front(), segments.back()));
         else if (!checks_[it->second].problem.empty())
-            r.errors.push_back(fmt::format("WAL segment {}, which the backup needs, is damaged in archive {}", segment, id));
+            r.errors.push_back(fmt::format(
+                "WAL segment {}, which the backup needs, is damaged in archive {}", segment, id));
     }
 }
 
@@ -472,7 +527,8 @@ void StanzaVerify::reportGaps(const std::string& archiveId) {
     const repo::Manifest* oldest = nullptr;
     for (const auto& r : backups_) {
         const auto& l = manifests_.at(r.label);
-        if (l.manifest && archiveIdOf(l.manifest->dbId) == archiveId && validSegmentSize(l.manifest->walSegmentSize)) {
+        if (l.manifest && archiveIdOf(l.manifest->dbId) == archiveId &&
+            validSegmentSize(l.manifest->walSegmentSize)) {
             oldest = &*l.manifest;
             break;
         }
@@ -494,8 +550,9 @@ void StanzaVerify::reportGaps(const std::string& archiveId) {
             if (segno > expected) {
                 std::string first = pg::WalSegment{timeline, expected}.name(segmentSize);
                 std::string last = pg::WalSegment{timeline, segno - 1}.name(segmentSize);
-                gaps_.push_back(fmt::format("WAL gap: {} missing in archive {}: point-in-time recovery cannot cross it",
-                                            first == last ? first : first + " to " + last, archiveId));
+                gaps_.push_back(fmt::format(
+                    "WAL gap: {} missing in archive {}: point-in-time recovery cannot cross it",
+                    first == last ? first : first + " to " + last, archiveId));
             }
             expected = segno + 1;
         }
@@ -505,7 +562,10 @@ void StanzaVerify::reportGaps(const std::string& archiveId) {
 json StanzaVerify::toJson() const {
     json backups = json::array();
     for (const auto& r : backups_)
-        backups.push_back({{"label", r.label}, {"files", r.files}, {"bytes", r.bytes}, {"errors", r.errors},
+        backups.push_back({{"label", r.label},
+                           {"files", r.files},
+                           {"bytes", r.bytes},
+                           {"errors", r.errors},
                            {"warnings", r.warnings}});
     return {{"stanza", layout_.stanza},
             {"backups", backups},
@@ -529,25 +589,31 @@ void StanzaVerify::printText() const {
     for (const auto& e : walErrors_) fmt::print("{}\n", e);
     for (const auto& g : gaps_) fmt::print("warning: {}\n", g);
     size_t n = problems();
-    fmt::print("verify: {} backup{} ({} files, {:.1f} MiB), {} WAL file{} checked: {} problem{}{}\n", backups_.size(),
-               backups_.size() == 1 ? "" : "s", backupChecks_, static_cast<double>(backupBytes_) / (1024.0 * 1024.0),
-               walChecks_, walChecks_ == 1 ? "" : "s", n, n == 1 ? "" : "s",
-               warnings ? fmt::format(", {} warning{}", warnings, warnings == 1 ? "" : "s") : "");
+    fmt::print(
+        "verify: {} backup{} ({} files, {:.1f} MiB), {} WAL file{} checked: {} problem{}{}\n",
+        backups_.size(), backups_.size() == 1 ? "" : "s", backupChecks_,
+        static_cast<double>(backupBytes_) / (1024.0 * 1024.0), walChecks_,
+        walChecks_ == 1 ? "" : "s", n, n == 1 ? "" : "s",
+        warnings ? fmt::format(", {} warning{}", warnings, warnings == 1 ? "" : "s") : "");
 }
 
 }  // namespace
 
 int verify(const Config& config) {
     if (!config.params().empty())
-        raise(ErrorCode::Command, "verify takes no parameters, got '{}'; use --set=LABEL to verify one backup",
+        raise(ErrorCode::Command,
+              "verify takes no parameters, got '{}'; use --set=LABEL to verify one backup",
               config.params().front());
     StanzaVerify verify(config);
     verify.run();
-    if (config.getString("output") == "json") fmt::print("{}\n", verify.toJson().dump());
-    else verify.printText();
+    if (config.getString("output") == "json")
+        fmt::print("{}\n", verify.toJson().dump());
+    else
+        verify.printText();
     std::fflush(stdout);
     if (size_t n = verify.problems())
-        raise(ErrorCode::Checksum, "verify: {} problem{} found in stanza '{}'", n, n == 1 ? "" : "s", verify.stanza());
+        raise(ErrorCode::Checksum, "verify: {} problem{} found in stanza '{}'", n,
+              n == 1 ? "" : "s", verify.stanza());
     return 0;
 }
 

@@ -16,7 +16,8 @@
 namespace backrest::cmd {
 
 bool FramedReadBack::applies(const ReadCheck& check) {
-    return !check.frames.empty() && check.type == io::CompressType::Zst && check.size && check.blockSize == 0;
+    return !check.frames.empty() && check.type == io::CompressType::Zst && check.size &&
+           check.blockSize == 0;
 }
 
 void FramedReadBack::fail(const std::string& problem) {
@@ -35,7 +36,9 @@ void FramedReadBack::read(size_t k) {
         {
             std::lock_guard lock(mutex_);
             if (failed_) return;
-            if (!sum_) sum_ = std::make_unique<io::ChecksumFilter>(io::checksumTypeOf(check_.checksum, fmt::format("'{}'", where)));
+            if (!sum_)
+                sum_ = std::make_unique<io::ChecksumFilter>(
+                    io::checksumTypeOf(check_.checksum, fmt::format("'{}'", where)));
         }
         if (!repo_.info(check_.path)) {
             fail(fmt::format("is missing from the repository (expected '{}')", where));
@@ -61,16 +64,18 @@ void FramedReadBack::read(size_t k) {
     if (nextToChecksum_ < check_.frames.size()) return;
     sum_->finish(none);
     if (sum_->hex() != check_.checksum || size_ != *check_.size) {
-        check_.problem = fmt::format("is damaged ('{}'): recorded {} bytes with {} {}, read {} bytes with {}", where,
-                                     *check_.size, io::checksumAlgorithm(*io::checksumTypeOf(check_.checksum)),
-                                     check_.checksum, size_, sum_->hex());
+        check_.problem = fmt::format(
+            "is damaged ('{}'): recorded {} bytes with {} {}, read {} bytes with {}", where,
+            *check_.size, io::checksumAlgorithm(*io::checksumTypeOf(check_.checksum)),
+            check_.checksum, size_, sum_->hex());
         return;
     }
     // The frames add up to repo-size (checked when the manifest loads); the file must end there.
     auto info = repo_.info(check_.path);
     if (info && check_.storedSize && info->size != *check_.storedSize)
-        check_.problem = fmt::format("has {} bytes in the repository where the manifest records {} ('{}')", info->size,
-                                     *check_.storedSize, where);
+        check_.problem =
+            fmt::format("has {} bytes in the repository where the manifest records {} ('{}')",
+                        info->size, *check_.storedSize, where);
 }
 
 namespace {
@@ -115,17 +120,21 @@ void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
         auto& sha = chain.add<io::ChecksumFilter>(type);
         auto& size = chain.add<io::SizeFilter>();
         io::Buffer buffer(bufferSize);
-        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) chain.write({buffer.data(), n});
+        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
+            chain.write({buffer.data(), n});
         chain.finish();
         if (check.size && (sha.hex() != check.checksum || size.bytes() != *check.size))
-            check.problem = fmt::format("is damaged ('{}'): recorded {} bytes with {} {}, read {} bytes with {}",
-                                        where, *check.size, algorithm, check.checksum, size.bytes(), sha.hex());
+            check.problem = fmt::format(
+                "is damaged ('{}'): recorded {} bytes with {} {}, read {} bytes with {}", where,
+                *check.size, algorithm, check.checksum, size.bytes(), sha.hex());
         else if (sha.hex() != check.checksum)
-            check.problem = fmt::format("is damaged ('{}'): {} {} expected (from its name), {} read", where,
-                                        algorithm, check.checksum, sha.hex());
+            check.problem =
+                fmt::format("is damaged ('{}'): {} {} expected (from its name), {} read", where,
+                            algorithm, check.checksum, sha.hex());
         else if (check.storedSize && stored.bytes() != *check.storedSize)
-            check.problem = fmt::format("has {} bytes in the repository where the manifest records {} ('{}')",
-                                        stored.bytes(), *check.storedSize, where);
+            check.problem =
+                fmt::format("has {} bytes in the repository where the manifest records {} ('{}')",
+                            stored.bytes(), *check.storedSize, where);
         else if (check.walSegment)
             check.problem = walSegmentProblem(header, size.bytes(), where);
     } catch (const Error& e) {
@@ -139,32 +148,40 @@ void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
 
 // Reassembles a block-stored file as restore does, into a sink that keeps nothing; the map's
 // own checksum is checked as it loads.
-void readBackBlocks(storage::Storage& repo, const repo::Layout& layout, ReadCheck& check, size_t bufferSize) {
+void readBackBlocks(storage::Storage& repo, const repo::Layout& layout, ReadCheck& check,
+                    size_t bufferSize) {
     std::string where = repo.fullPath(check.path);
     try {
         auto mapInfo = repo.info(check.path);
         if (!mapInfo) {
-            check.problem = fmt::format("is missing from the repository (expected block map '{}')", where);
+            check.problem =
+                fmt::format("is missing from the repository (expected block map '{}')", where);
             return;
         }
-        auto type = io::checksumTypeOf(check.checksum, fmt::format("file '{}' of backup {}", check.name, check.holder));
+        auto type = io::checksumTypeOf(
+            check.checksum, fmt::format("file '{}' of backup {}", check.name, check.holder));
         auto resolved = repo::resolveBlockMap(repo, layout, check.holder, check.name);
-        auto got = repo::reassembleBlocks(repo, layout, check.name, resolved, *check.chain, type,
-                                          [](std::span<const uint8_t>) {}, bufferSize);
-        auto blocks = repo.info(repo::blockDataPath(layout, check.holder, check.name,
-                                                    io::compressExtension(check.chain->at(check.holder))));
+        auto got = repo::reassembleBlocks(
+            repo, layout, check.name, resolved, *check.chain, type, [](std::span<const uint8_t>) {},
+            bufferSize);
+        auto blocks =
+            repo.info(repo::blockDataPath(layout, check.holder, check.name,
+                                          io::compressExtension(check.chain->at(check.holder))));
         uint64_t stored = mapInfo->size + (blocks ? blocks->size : 0);
         if (resolved.map.blockSize != check.blockSize)
-            check.problem = fmt::format("has blocks of {} bytes in its map '{}' where the manifest records {}",
-                                        resolved.map.blockSize, where, check.blockSize);
+            check.problem =
+                fmt::format("has blocks of {} bytes in its map '{}' where the manifest records {}",
+                            resolved.map.blockSize, where, check.blockSize);
         else if (got.checksum != check.checksum || got.size != *check.size)
-            check.problem = fmt::format("is damaged ('{}'): recorded {} bytes with {} {}, reassembled {} bytes "
-                                        "with {}",
-                                        where, *check.size, io::checksumAlgorithm(type), check.checksum, got.size,
-                                        got.checksum);
+            check.problem = fmt::format(
+                "is damaged ('{}'): recorded {} bytes with {} {}, reassembled {} bytes "
+                "with {}",
+                where, *check.size, io::checksumAlgorithm(type), check.checksum, got.size,
+                got.checksum);
         else if (check.storedSize && stored != *check.storedSize)
-            check.problem = fmt::format("has {} bytes in the repository where the manifest records {} ('{}')", stored,
-                                        *check.storedSize, where);
+            check.problem =
+                fmt::format("has {} bytes in the repository where the manifest records {} ('{}')",
+                            stored, *check.storedSize, where);
     } catch (const Error& e) {
         check.problem = e.code() == ErrorCode::Checksum || e.code() == ErrorCode::Format ||
                                 e.code() == ErrorCode::Crypto

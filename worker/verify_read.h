@@ -27,11 +27,12 @@ struct ReadCheck {
     std::string piece;
     std::shared_ptr<const crypto::RepoKey> key;
     std::string checksum;
-    std::optional<uint64_t> size, storedSize;  // unknown for WAL: its name carries only the checksum
+    std::optional<uint64_t> size,
+        storedSize;  // unknown for WAL: its name carries only the checksum
     // A WAL segment: its size must be the segment size its long page header gives.
     bool walSegment = false;
-    uint64_t order = 0;                        // stored bytes: the largest are started first
-    std::string problem;                       // what is wrong; empty when the file is good
+    uint64_t order = 0;   // stored bytes: the largest are started first
+    std::string problem;  // what is wrong; empty when the file is good
     // A block-stored file (path is then its map): reassembled from the backups of its holder's
     // chain, whose compression this gives.
     uint32_t blockSize = 0;
@@ -50,14 +51,14 @@ void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize);
 // order (a job waits only for the one before it: start them in frame order). Never throws: what
 // is wrong goes to check.problem.
 class FramedReadBack {
-public:
+  public:
     FramedReadBack(storage::Storage& repo, ReadCheck& check) : repo_(repo), check_(check) {}
     // Whether `check` is such a file.
     static bool applies(const ReadCheck& check);
     size_t frameCount() const { return check_.frames.size(); }
     void read(size_t k);
 
-private:
+  private:
     void fail(const std::string& problem);
 
     storage::Storage& repo_;
@@ -69,6 +70,7 @@ private:
     std::unique_ptr<io::ChecksumFilter> sum_;
     uint64_t size_ = 0;
 };
-void readBackBlocks(storage::Storage& repo, const repo::Layout& layout, ReadCheck& check, size_t bufferSize);
+void readBackBlocks(storage::Storage& repo, const repo::Layout& layout, ReadCheck& check,
+                    size_t bufferSize);
 
 }  // namespace backrest::cmd

@@ -52,7 +52,8 @@ void WalStreamer::run() {
             if (stopping_) return;
             // The same failure again (a server that refuses replication) is logged once.
             if (e.what() != lastFailure)
-                logWarn("WAL stream: {}; segments are archived from pg_wal meanwhile, retrying", e.what());
+                logWarn("WAL stream: {}; segments are archived from pg_wal meanwhile, retrying",
+                        e.what());
             lastFailure = e.what();
             pusher_.streamState(std::string("retrying: ") + e.what());
         }
@@ -68,13 +69,15 @@ void WalStreamer::streamOnce() {
     pg::WalStream stream(s_.connect);
     auto system = stream.identify();
     if (couldBeSynchronous(system.synchronousNames, s_.connect.applicationName))
-        throw Disabled(fmt::format("not started: synchronous_standby_names = '{}' could make it a synchronous "
-                                   "standby, and every commit would wait for the repository",
-                                   system.synchronousNames));
+        throw Disabled(
+            fmt::format("not started: synchronous_standby_names = '{}' could make it a synchronous "
+                        "standby, and every commit would wait for the repository",
+                        system.synchronousNames));
     auto id = pusher_.identity();
     if (system.systemId != id.systemId)
         raise(ErrorCode::DbMismatch,
-              "the server at {} has system id {}, the data directory's pg_control {}: not the cluster of this "
+              "the server at {} has system id {}, the data directory's pg_control {}: not the "
+              "cluster of this "
               "daemon",
               s_.connect.socketPath, system.systemId, id.systemId);
     const uint32_t segmentSize = system.segmentSize;
@@ -93,7 +96,8 @@ void WalStreamer::streamOnce() {
     auto begin = [&] {
         name = pg::WalSegment::containing(system.timeline, position, segmentSize).name(segmentSize);
         segment = std::make_shared<repo::StreamedSegment>(
-            std::make_unique<repo::StreamedWal>(*s_.repo, s_.layout, id.info, name, id.version, id.systemId, s_.push),
+            std::make_unique<repo::StreamedWal>(*s_.repo, s_.layout, id.info, name, id.version,
+                                                id.systemId, s_.push),
             name, segmentSize);
         pusher_.streamStarted(segment);
     };
@@ -123,7 +127,8 @@ void WalStreamer::streamOnce() {
                 if (position % segmentSize != 0) continue;
                 // The segment's last byte: make it durable, then tell the archiver's side; unless
                 // the archiver's request completed it from pg_wal first, as it usually does.
-                if (auto result = segment->finish()) pusher_.streamStored(name, *result == repo::PushResult::Stored);
+                if (auto result = segment->finish())
+                    pusher_.streamStored(name, *result == repo::PushResult::Stored);
                 segment.reset();
                 stream.reportPosition(position);
                 reported = std::chrono::steady_clock::now();

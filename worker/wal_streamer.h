@@ -34,11 +34,11 @@ struct StreamerSettings {
 };
 
 class WalStreamer {
-public:
+  public:
     WalStreamer(StreamerSettings settings, ArchivePusher& pusher);
     ~WalStreamer();  // stops the stream; an unfinished segment is not stored
 
-private:
+  private:
     void run();
     void streamOnce();
 

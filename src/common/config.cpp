@@ -2,12 +2,13 @@
 // file by pgBackRest's precedence rules, validating every value as soon as it is read.
 #include "common/config.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <sys/stat.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -561,11 +562,10 @@ bool isSecretOption(std::string_view name) {
         else if (i == 4 && i < name.size() && name[i] == '-')
             name.remove_prefix(5);
     }
-    static constexpr std::string_view kSecrets[] = {"s3-key",      "s3-key-secret",
-                                                    "s3-token",    "azure-key",
-                                                    "gcs-key",     "sftp-private-key-passphrase",
-                                                    "cipher-pass", "cipher-pass-new",
-                                                    "host-key-passphrase"};
+    static constexpr std::string_view kSecrets[] = {
+        "s3-key",      "s3-key-secret",   "s3-token",
+        "azure-key",   "gcs-key",         "sftp-private-key-passphrase",
+        "cipher-pass", "cipher-pass-new", "host-key-passphrase"};
     for (auto s : kSecrets)
         if (name == s) return true;
     return false;

@@ -8,33 +8,60 @@ namespace backrest {
 
 std::string_view errorCodeName(ErrorCode code) {
     switch (code) {
-        case ErrorCode::Assert: return "AssertError";
-        case ErrorCode::Option: return "OptionError";
-        case ErrorCode::Config: return "ConfigError";
-        case ErrorCode::FileMissing: return "FileMissingError";
-        case ErrorCode::FileOpen: return "FileOpenError";
-        case ErrorCode::FileRead: return "FileReadError";
-        case ErrorCode::FileWrite: return "FileWriteError";
-        case ErrorCode::Format: return "FormatError";
-        case ErrorCode::Checksum: return "ChecksumError";
-        case ErrorCode::Lock: return "LockAcquireError";
-        case ErrorCode::Db: return "DbError";
-        case ErrorCode::DbMismatch: return "DbMismatchError";
-        case ErrorCode::ArchiveDuplicate: return "ArchiveDuplicateError";
-        case ErrorCode::ArchiveTimeout: return "ArchiveTimeoutError";
-        case ErrorCode::PathNotEmpty: return "PathNotEmptyError";
-        case ErrorCode::BackupSet: return "BackupSetInvalidError";
-        case ErrorCode::Compress: return "CompressError";
-        case ErrorCode::Crypto: return "CryptoError";
-        case ErrorCode::Protocol: return "ProtocolError";
-        case ErrorCode::Stanza: return "StanzaError";
-        case ErrorCode::Postmaster: return "PostmasterRunningError";
-        case ErrorCode::Command: return "CommandError";
-        case ErrorCode::Cancelled: return "CancelledError";
-        case ErrorCode::RepoOwner: return "RepoOwnerError";
-        case ErrorCode::Network: return "NetworkError";
-        case ErrorCode::RepoAuth: return "RepoAuthError";
-        case ErrorCode::RepoStorage: return "RepoStorageError";
+        case ErrorCode::Assert:
+            return "AssertError";
+        case ErrorCode::Option:
+            return "OptionError";
+        case ErrorCode::Config:
+            return "ConfigError";
+        case ErrorCode::FileMissing:
+            return "FileMissingError";
+        case ErrorCode::FileOpen:
+            return "FileOpenError";
+        case ErrorCode::FileRead:
+            return "FileReadError";
+        case ErrorCode::FileWrite:
+            return "FileWriteError";
+        case ErrorCode::Format:
+            return "FormatError";
+        case ErrorCode::Checksum:
+            return "ChecksumError";
+        case ErrorCode::Lock:
+            return "LockAcquireError";
+        case ErrorCode::Db:
+            return "DbError";
+        case ErrorCode::DbMismatch:
+            return "DbMismatchError";
+        case ErrorCode::ArchiveDuplicate:
+            return "ArchiveDuplicateError";
+        case ErrorCode::ArchiveTimeout:
+            return "ArchiveTimeoutError";
+        case ErrorCode::PathNotEmpty:
+            return "PathNotEmptyError";
+        case ErrorCode::BackupSet:
+            return "BackupSetInvalidError";
+        case ErrorCode::Compress:
+            return "CompressError";
+        case ErrorCode::Crypto:
+            return "CryptoError";
+        case ErrorCode::Protocol:
+            return "ProtocolError";
+        case ErrorCode::Stanza:
+            return "StanzaError";
+        case ErrorCode::Postmaster:
+            return "PostmasterRunningError";
+        case ErrorCode::Command:
+            return "CommandError";
+        case ErrorCode::Cancelled:
+            return "CancelledError";
+        case ErrorCode::RepoOwner:
+            return "RepoOwnerError";
+        case ErrorCode::Network:
+            return "NetworkError";
+        case ErrorCode::RepoAuth:
+            return "RepoAuthError";
+        case ErrorCode::RepoStorage:
+            return "RepoStorageError";
     }
     return "UnknownError";
 }

@@ -14,33 +14,34 @@ namespace backrest {
 // (PostgreSQL's restore_command contract), so real errors start at 20.
 enum class ErrorCode : int {
     Assert = 20,
-    Option = 21,          // option missing, unknown, or with an invalid value
-    Config = 22,          // config file unreadable or malformed
-    FileMissing = 23,     // a file that must exist does not
-    FileOpen = 24,        // open/create failed (permissions, ...)
+    Option = 21,       // option missing, unknown, or with an invalid value
+    Config = 22,       // config file unreadable or malformed
+    FileMissing = 23,  // a file that must exist does not
+    FileOpen = 24,     // open/create failed (permissions, ...)
     FileRead = 25,
-    FileWrite = 26,       // write, fsync or rename failed
-    Format = 27,          // a repository file (manifest, info, archive) is malformed
-    Checksum = 28,        // stored checksum differs from the bytes read
-    Lock = 29,            // another process holds the stanza lock
-    Db = 30,              // connection or query to PostgreSQL failed
-    DbMismatch = 31,      // system identifier / version differs from the repository
-    ArchiveDuplicate = 32,// a WAL segment with the same name and different bytes exists
-    ArchiveTimeout = 33,  // WAL needed by a backup did not reach the archive in time
-    PathNotEmpty = 34,    // restore target is not empty
-    BackupSet = 35,       // requested backup set does not exist / no backup
-    Compress = 36,        // compression or decompression failed
-    Crypto = 37,          // OpenSSL failure
-    Protocol = 38,        // malformed frame, bad hello, unexpected message
-    Stanza = 39,          // stanza missing or not created
-    Postmaster = 40,      // a PostgreSQL server is running on the restore target
-    Command = 41,         // unknown command or bad arguments
+    FileWrite = 26,         // write, fsync or rename failed
+    Format = 27,            // a repository file (manifest, info, archive) is malformed
+    Checksum = 28,          // stored checksum differs from the bytes read
+    Lock = 29,              // another process holds the stanza lock
+    Db = 30,                // connection or query to PostgreSQL failed
+    DbMismatch = 31,        // system identifier / version differs from the repository
+    ArchiveDuplicate = 32,  // a WAL segment with the same name and different bytes exists
+    ArchiveTimeout = 33,    // WAL needed by a backup did not reach the archive in time
+    PathNotEmpty = 34,      // restore target is not empty
+    BackupSet = 35,         // requested backup set does not exist / no backup
+    Compress = 36,          // compression or decompression failed
+    Crypto = 37,            // OpenSSL failure
+    Protocol = 38,          // malformed frame, bad hello, unexpected message
+    Stanza = 39,            // stanza missing or not created
+    Postmaster = 40,        // a PostgreSQL server is running on the restore target
+    Command = 41,           // unknown command or bad arguments
     Cancelled = 42,
-    RepoOwner = 43,       // a command that writes the repository run as a user other than its owner
-    Network = 44,         // the repository's server cannot be reached: connect, TLS, timeout, dropped
-    RepoAuth = 45,        // the repository's server refused the credentials (wrong key, secret, token)
-    RepoStorage = 46,     // the repository's server answered a request with an error (a quota, ...)
-    Last = RepoStorage,    // the highest code (a reply from the daemon outside the range is a ProtocolError)
+    RepoOwner = 43,    // a command that writes the repository run as a user other than its owner
+    Network = 44,      // the repository's server cannot be reached: connect, TLS, timeout, dropped
+    RepoAuth = 45,     // the repository's server refused the credentials (wrong key, secret, token)
+    RepoStorage = 46,  // the repository's server answered a request with an error (a quota, ...)
+    Last = RepoStorage,  // the highest code (a reply from the daemon outside the range is a
+                         // ProtocolError)
 };
 
 std::string_view errorCodeName(ErrorCode code);
@@ -53,7 +54,7 @@ std::string_view errorCodeName(ErrorCode code);
 constexpr int kArchiveGetAbortExit = 255;
 
 class Error : public std::runtime_error {
-public:
+  public:
     Error(ErrorCode code, std::string message)
         : std::runtime_error(std::move(message)), code_(code) {}
 
@@ -62,7 +63,7 @@ public:
     // "[028] ChecksumError: <message>" — the form printed to users.
     std::string display() const;
 
-private:
+  private:
     ErrorCode code_;
 };
 

@@ -17,12 +17,18 @@ std::atomic<bool> timestamps{false};
 
 std::string_view levelTag(LogLevel level) {
     switch (level) {
-        case LogLevel::Error: return "ERROR";
-        case LogLevel::Warn: return "WARN";
-        case LogLevel::Info: return "INFO";
-        case LogLevel::Detail: return "DETAIL";
-        case LogLevel::Debug: return "DEBUG";
-        case LogLevel::Off: break;
+        case LogLevel::Error:
+            return "ERROR";
+        case LogLevel::Warn:
+            return "WARN";
+        case LogLevel::Info:
+            return "INFO";
+        case LogLevel::Detail:
+            return "DETAIL";
+        case LogLevel::Debug:
+            return "DEBUG";
+        case LogLevel::Off:
+            break;
     }
     return "";
 }
@@ -35,13 +41,19 @@ LogLevel parseLogLevel(std::string_view name) {
     if (name == "info") return LogLevel::Info;
     if (name == "detail") return LogLevel::Detail;
     if (name == "debug" || name == "trace") return LogLevel::Debug;
-    raise(ErrorCode::Option, "invalid log level '{}' (expected off, error, warn, info, detail or debug)",
-          name);
+    raise(ErrorCode::Option,
+          "invalid log level '{}' (expected off, error, warn, info, detail or debug)", name);
 }
 
-void setLogLevel(LogLevel level) { currentLevel = level; }
-void setLogTimestamps(bool on) { timestamps = on; }
-LogLevel logLevel() { return currentLevel; }
+void setLogLevel(LogLevel level) {
+    currentLevel = level;
+}
+void setLogTimestamps(bool on) {
+    timestamps = on;
+}
+LogLevel logLevel() {
+    return currentLevel;
+}
 
 void logWrite(LogLevel level, std::string_view message) {
     std::string line;
@@ -50,8 +62,9 @@ void logWrite(LogLevel level, std::string_view message) {
         clock_gettime(CLOCK_REALTIME, &now);
         std::tm tm{};
         gmtime_r(&now.tv_sec, &tm);
-        line = fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}.{:03d} UTC backrest[{}] ", tm.tm_year + 1900,
-                           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, getpid());
+        line = fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}.{:03d} UTC backrest[{}] ",
+                           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                           tm.tm_sec, now.tv_nsec / 1000000, getpid());
     }
     line += fmt::format("{}: {}\n", levelTag(level), message);
     const char* p = line.data();

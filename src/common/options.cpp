@@ -147,7 +147,7 @@ std::vector<OptionDef> buildOptionDefs() {
          .allowed = "host path",
          .help = "Where the account goes in URLs: the host name (host), or the path's first "
                  "part (path, as Azurite wants)."},
-                // ---- S3 (repo1-type=s3), as pgBackRest names them ----
+        // ---- S3 (repo1-type=s3), as pgBackRest names them ----
         {.name = "repo1-s3-bucket", .type = T::String, .help = "S3 bucket holding the repository."},
         {.name = "repo1-s3-endpoint",
          .type = T::String,

@@ -18,7 +18,9 @@ namespace {
 constexpr size_t kHugePage = 2u << 20;  // x86-64's transparent huge page
 }  // namespace
 
-void Buffer::Free::operator()(uint8_t* p) const { ::free(p); }
+void Buffer::Free::operator()(uint8_t* p) const {
+    ::free(p);
+}
 
 void Buffer::reserve(size_t capacity) {
     if (capacity <= capacity_) return;

@@ -1,7 +1,7 @@
 // A growable byte buffer that does not zero-fill on growth: filters write straight into its
 // free tail (ensureFree + commit), so a block passes through the chain without extra copies.
-// From 64 KiB on, its data starts on a 4 KiB boundary, so a whole buffer can be written with O_DIRECT (a
-// restore writing a decompressed frame, storage::WriteOptions::direct).
+// From 64 KiB on, its data starts on a 4 KiB boundary, so a whole buffer can be written with
+// O_DIRECT (a restore writing a decompressed frame, storage::WriteOptions::direct).
 #pragma once
 
 #include <cstddef>
@@ -12,7 +12,7 @@
 namespace backrest::io {
 
 class Buffer {
-public:
+  public:
     // Huge: from 2 MiB on, the buffer is aligned to and advised for transparent huge pages
     // (madvise, where the kernel offers them). For buffers written with O_DIRECT again and
     // again: the kernel pins a huge page's memory for each write at once instead of 512 pages
@@ -42,7 +42,7 @@ public:
     void commit(size_t n) { size_ += n; }
     void append(std::span<const uint8_t> bytes);
 
-private:
+  private:
     struct Free {
         void operator()(uint8_t* p) const;
     };

@@ -15,32 +15,41 @@ CompressType parseCompressType(std::string_view name) {
 
 std::string_view compressTypeName(CompressType type) {
     switch (type) {
-        case CompressType::None: return "none";
-        case CompressType::Zst: return "zst";
+        case CompressType::None:
+            return "none";
+        case CompressType::Zst:
+            return "zst";
     }
     raise(ErrorCode::Assert, "unknown compress type {}", static_cast<int>(type));
 }
 
 std::string_view compressExtension(CompressType type) {
     switch (type) {
-        case CompressType::None: return "";
-        case CompressType::Zst: return ".zst";
+        case CompressType::None:
+            return "";
+        case CompressType::Zst:
+            return ".zst";
     }
     raise(ErrorCode::Assert, "unknown compress type {}", static_cast<int>(type));
 }
 
-std::unique_ptr<Filter> makeCompressFilter(CompressType type, int level, int workers, uint64_t sizeHint) {
+std::unique_ptr<Filter> makeCompressFilter(CompressType type, int level, int workers,
+                                           uint64_t sizeHint) {
     switch (type) {
-        case CompressType::None: return nullptr;
-        case CompressType::Zst: return std::make_unique<ZstdCompressFilter>(level, workers, sizeHint);
+        case CompressType::None:
+            return nullptr;
+        case CompressType::Zst:
+            return std::make_unique<ZstdCompressFilter>(level, workers, sizeHint);
     }
     raise(ErrorCode::Assert, "unknown compress type {}", static_cast<int>(type));
 }
 
 std::unique_ptr<Filter> makeDecompressFilter(CompressType type, std::string context) {
     switch (type) {
-        case CompressType::None: return nullptr;
-        case CompressType::Zst: return std::make_unique<ZstdDecompressFilter>(std::move(context));
+        case CompressType::None:
+            return nullptr;
+        case CompressType::Zst:
+            return std::make_unique<ZstdDecompressFilter>(std::move(context));
     }
     raise(ErrorCode::Assert, "unknown compress type {}", static_cast<int>(type));
 }

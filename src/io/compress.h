@@ -20,7 +20,8 @@ std::string_view compressExtension(CompressType type);  // "", ".zst"
 // multithreading; the output is the same format). `sizeHint` > 0: about how many bytes will be
 // compressed (the codec sizes its tables for it; a wrong hint costs only ratio). `context` (a
 // file or segment name) goes into error messages.
-std::unique_ptr<Filter> makeCompressFilter(CompressType type, int level, int workers = 0, uint64_t sizeHint = 0);
+std::unique_ptr<Filter> makeCompressFilter(CompressType type, int level, int workers = 0,
+                                           uint64_t sizeHint = 0);
 std::unique_ptr<Filter> makeDecompressFilter(CompressType type, std::string context);
 
 }  // namespace backrest::io

@@ -45,7 +45,8 @@ std::optional<ChecksumType> checksumTypeOf(std::string_view hex) {
 ChecksumType checksumTypeOf(std::string_view hex, std::string_view what) {
     auto type = checksumTypeOf(hex);
     if (!type)
-        raise(ErrorCode::Format, "{}: recorded checksum '{}' is neither XXH3-128 (32 hex digits) nor SHA-256 (64)",
+        raise(ErrorCode::Format,
+              "{}: recorded checksum '{}' is neither XXH3-128 (32 hex digits) nor SHA-256 (64)",
               what, hex);
     return *type;
 }
@@ -87,7 +88,9 @@ void ChecksumFilter::finish(Buffer& out) {
     }
 }
 
-const std::string& ChecksumFilter::hex() const { return sha256_ ? sha256_->hex() : hex_; }
+const std::string& ChecksumFilter::hex() const {
+    return sha256_ ? sha256_->hex() : hex_;
+}
 
 std::string checksumHex(ChecksumType type, std::span<const uint8_t> bytes) {
     ChecksumFilter filter(type);

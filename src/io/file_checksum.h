@@ -39,9 +39,10 @@ std::optional<ChecksumType> checksumTypeOf(std::string_view hex);
 ChecksumType checksumTypeOf(std::string_view hex, std::string_view what);
 
 class ChecksumFilter : public Filter {
-public:
+  public:
     // `thread` applies to SHA-256 only: XXH3 is cheaper than handing the bytes to a thread.
-    explicit ChecksumFilter(ChecksumType type, Sha256Filter::Thread thread = Sha256Filter::Thread::Caller);
+    explicit ChecksumFilter(ChecksumType type,
+                            Sha256Filter::Thread thread = Sha256Filter::Thread::Caller);
     ~ChecksumFilter() override;
     bool transforms() const override { return false; }
     void process(std::span<const uint8_t> in, Buffer& out) override;
@@ -49,7 +50,7 @@ public:
     // Lowercase hex digest; valid after finish().
     const std::string& hex() const;
 
-private:
+  private:
     struct Xxh3;
     std::unique_ptr<Xxh3> xxh3_;
     std::unique_ptr<Sha256Filter> sha256_;

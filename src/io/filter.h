@@ -11,7 +11,7 @@
 namespace backrest::io {
 
 class Filter {
-public:
+  public:
     virtual ~Filter() = default;
 
     // A filter that only observes (checksum, size) returns false: the chain hands its input

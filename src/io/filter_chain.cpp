@@ -40,10 +40,12 @@ void FilterChain::commitInput(size_t n) {
     if (finished_) raise(ErrorCode::Assert, "write to a filter chain after finish()");
     size_t stage = 0;
     while (stage < filters_.size() && !filters_[stage]->transforms()) stage++;
-    if (stage == filters_.size()) raise(ErrorCode::Assert, "commitInput on a chain without a transformer");
+    if (stage == filters_.size())
+        raise(ErrorCode::Assert, "commitInput on a chain without a transformer");
     std::span<uint8_t> space = filters_[stage]->inputSpace();
     if (n == 0) return;
-    if (n > space.size()) raise(ErrorCode::Assert, "commitInput of {} bytes into {} of space", n, space.size());
+    if (n > space.size())
+        raise(ErrorCode::Assert, "commitInput of {} bytes into {} of space", n, space.size());
     std::span<const uint8_t> in(space.data(), n);
     for (size_t i = 0; i < stage; i++) filters_[i]->process(in, outputs_[i]);
     Buffer& out = outputs_[stage];

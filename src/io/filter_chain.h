@@ -14,7 +14,7 @@
 namespace backrest::io {
 
 class FilterChain {
-public:
+  public:
     using Sink = std::function<void(std::span<const uint8_t>)>;
 
     explicit FilterChain(Sink sink);
@@ -39,7 +39,7 @@ public:
     // Flushes every stage in order; no write() after this.
     void finish();
 
-private:
+  private:
     void run(size_t stage, std::span<const uint8_t> in, bool finishing);
 
     Sink sink_;

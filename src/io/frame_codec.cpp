@@ -39,16 +39,18 @@ void compressFrame(CompressType type, int level, std::span<const uint8_t> in, Bu
     ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_checksumFlag, 1);
     size_t bound = ZSTD_compressBound(in.size());
     size_t n = ZSTD_compress2(ctx.get(), out.ensureFree(bound), bound, in.data(), in.size());
-    if (ZSTD_isError(n)) raise(ErrorCode::Compress, "zstd compression failed: {}", ZSTD_getErrorName(n));
+    if (ZSTD_isError(n))
+        raise(ErrorCode::Compress, "zstd compression failed: {}", ZSTD_getErrorName(n));
     out.commit(n);
 }
 
-void decompressFrame(CompressType type, std::span<const uint8_t> in, size_t originalLength, Buffer& out,
-                     const std::string& context) {
+void decompressFrame(CompressType type, std::span<const uint8_t> in, size_t originalLength,
+                     Buffer& out, const std::string& context) {
     out.clear();
     if (type == CompressType::None) {
         if (in.size() != originalLength)
-            raise(ErrorCode::Compress, "frame of '{}' has {} bytes, not {}", context, in.size(), originalLength);
+            raise(ErrorCode::Compress, "frame of '{}' has {} bytes, not {}", context, in.size(),
+                  originalLength);
         out.append(in);
         return;
     }
@@ -56,28 +58,36 @@ void decompressFrame(CompressType type, std::span<const uint8_t> in, size_t orig
     // is a damaged index, even if the bytes happen to decode.
     size_t frameSize = ZSTD_findFrameCompressedSize(in.data(), in.size());
     if (ZSTD_isError(frameSize))
-        raise(ErrorCode::Compress, "zstd frame of '{}' is damaged: {}", context, ZSTD_getErrorName(frameSize));
+        raise(ErrorCode::Compress, "zstd frame of '{}' is damaged: {}", context,
+              ZSTD_getErrorName(frameSize));
     if (frameSize != in.size())
-        raise(ErrorCode::Compress, "zstd frame of '{}' is damaged: its recorded length ({} bytes) is not where the "
-              "frame ends ({} bytes)", context, in.size(), frameSize);
+        raise(ErrorCode::Compress,
+              "zstd frame of '{}' is damaged: its recorded length ({} bytes) is not where the "
+              "frame ends ({} bytes)",
+              context, in.size(), frameSize);
     // The frame header states its content size; a frame claiming another is damaged.
     unsigned long long claimed = ZSTD_getFrameContentSize(in.data(), in.size());
     if (claimed == ZSTD_CONTENTSIZE_ERROR)
         raise(ErrorCode::Compress, "zstd decompression of '{}' failed: not a zstd frame", context);
     if (claimed != ZSTD_CONTENTSIZE_UNKNOWN && claimed != originalLength)
-        raise(ErrorCode::Compress, "zstd frame of '{}' holds {} bytes, not {}", context, claimed, originalLength);
+        raise(ErrorCode::Compress, "zstd frame of '{}' holds {} bytes, not {}", context, claimed,
+              originalLength);
     auto& ctx = threadContexts().decompress;
     if (!ctx) {
         ctx.reset(ZSTD_createDCtx());
-        if (!ctx) raise(ErrorCode::Compress, "unable to create zstd decompression context for '{}'", context);
+        if (!ctx)
+            raise(ErrorCode::Compress, "unable to create zstd decompression context for '{}'",
+                  context);
     }
     // One byte of room beyond the expected length tells "more than expected" from "exactly".
-    size_t n = ZSTD_decompressDCtx(ctx.get(), out.ensureFree(originalLength + 1), originalLength + 1, in.data(),
-                                   in.size());
+    size_t n = ZSTD_decompressDCtx(ctx.get(), out.ensureFree(originalLength + 1),
+                                   originalLength + 1, in.data(), in.size());
     if (ZSTD_isError(n))
-        raise(ErrorCode::Compress, "zstd decompression of '{}' failed: {}", context, ZSTD_getErrorName(n));
+        raise(ErrorCode::Compress, "zstd decompression of '{}' failed: {}", context,
+              ZSTD_getErrorName(n));
     if (n != originalLength)
-        raise(ErrorCode::Compress, "zstd frame of '{}' decompresses to {} bytes, not {}", context, n, originalLength);
+        raise(ErrorCode::Compress, "zstd frame of '{}' decompresses to {} bytes, not {}", context,
+              n, originalLength);
     out.commit(n);
 }
 

@@ -19,7 +19,7 @@ void compressFrame(CompressType type, int level, std::span<const uint8_t> in, Bu
 // Replaces the contents of `out` with the frame `in` decompressed. CompressError naming
 // `context` when `in` is not exactly one frame, is damaged, or does not decompress to exactly
 // `originalLength` bytes.
-void decompressFrame(CompressType type, std::span<const uint8_t> in, size_t originalLength, Buffer& out,
-                     const std::string& context);
+void decompressFrame(CompressType type, std::span<const uint8_t> in, size_t originalLength,
+                     Buffer& out, const std::string& context);
 
 }  // namespace backrest::io

@@ -13,7 +13,7 @@
 namespace backrest::io {
 
 class PageChecksumFilter : public Filter {
-public:
+  public:
     // Beyond this many, failed pages are only counted (a wholly corrupt 1 GiB segment would
     // otherwise list 131072 of them).
     static constexpr size_t kMaxFailedPages = 1000;
@@ -40,7 +40,7 @@ public:
     // those bytes were not verified.
     bool partialTail() const { return partialTail_; }
 
-private:
+  private:
     void checkPage(const uint8_t* page);
 
     uint32_t segmentNumber_;

@@ -42,7 +42,7 @@ struct Sha256Filter::Background {
         if (!failure.empty()) raise(ErrorCode::Crypto, "{}", failure);
     }
 
-private:
+  private:
     void handOver() {
         std::unique_lock lock(mutex);
         changed.wait(lock, [&] { return queue.size() < kQueued; });

@@ -10,7 +10,7 @@
 namespace backrest::io {
 
 class Sha256Filter : public Filter {
-public:
+  public:
     // Where the hashing runs: on the caller's thread, or on a thread of the filter's own (the
     // bytes are copied to it in 1 MiB pieces). A large file restored or backed up by one thread
     // then decompresses or compresses on that thread while the SHA-256 runs beside it, instead
@@ -24,7 +24,7 @@ public:
     // Lowercase hex digest; valid after finish().
     const std::string& hex() const { return hex_; }
 
-private:
+  private:
     struct Context;
     struct Background;
     void update(std::span<const uint8_t> in);

@@ -8,12 +8,12 @@
 namespace backrest::io {
 
 class SizeFilter : public Filter {
-public:
+  public:
     bool transforms() const override { return false; }
     void process(std::span<const uint8_t> in, Buffer&) override { bytes_ += in.size(); }
     uint64_t bytes() const { return bytes_; }
 
-private:
+  private:
     uint64_t bytes_ = 0;
 };
 

@@ -34,16 +34,18 @@ ZstdCompressFilter::ZstdCompressFilter(int level, int workers, uint64_t sizeHint
     // damaged bytes still parse as valid zstd blocks.
     checkCompress(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_checksumFlag, 1), "enable checksum");
     if (workers > 0)
-        checkCompress(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_nbWorkers, workers), "set compression threads");
+        checkCompress(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_nbWorkers, workers),
+                      "set compression threads");
     // A stream of unknown size gets the tables of a large input, allocated and zeroed by every new
     // context: from level 12 up, about 450 ms for each small file (a 32 KiB input, new context per
     // file, 200 runs: 451 ms at level 12, 3.4 ms at 11, 0.04 ms at 12 with the hint), which made a
     // backup of a 174 MB cluster take 124 s at level 12 against 3.1 s at 11. A hint, unlike a
     // pledged size, is no error when the file grows or shrinks while it is read.
     if (sizeHint > 0)
-        checkCompress(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_srcSizeHint,
-                                             static_cast<int>(std::min<uint64_t>(sizeHint, INT_MAX))),
-                      "set size hint");
+        checkCompress(
+            ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_srcSizeHint,
+                                   static_cast<int>(std::min<uint64_t>(sizeHint, INT_MAX))),
+            "set size hint");
     ctx_ = ctx.release();
 }
 

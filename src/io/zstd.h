@@ -12,7 +12,7 @@ typedef struct ZSTD_DCtx_s ZSTD_DCtx;
 namespace backrest::io {
 
 class ZstdCompressFilter : public Filter {
-public:
+  public:
     // workers > 0: zstd compresses on that many threads of its own. sizeHint > 0: about how many
     // bytes will come (a file's size when the backup started; it may still change).
     explicit ZstdCompressFilter(int level, int workers = 0, uint64_t sizeHint = 0);
@@ -21,12 +21,12 @@ public:
     void process(std::span<const uint8_t> in, Buffer& out) override;
     void finish(Buffer& out) override;
 
-private:
+  private:
     ZSTD_CCtx* ctx_;
 };
 
 class ZstdDecompressFilter : public Filter {
-public:
+  public:
     // `context` names the file or segment in errors ("... in file 'pg_data/base/1/1259.zst'").
     explicit ZstdDecompressFilter(std::string context);
     ~ZstdDecompressFilter() override;
@@ -37,7 +37,7 @@ public:
     // Raises CompressError when the input ended inside a frame (truncated file).
     void finish(Buffer& out) override;
 
-private:
+  private:
     ZSTD_DCtx* ctx_;
     std::string context_;
     size_t lastHint_ = 0;  // ZSTD_decompressStream's return: 0 once a frame is complete

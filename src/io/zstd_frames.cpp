@@ -155,7 +155,8 @@ void ZstdFramedCompressFilter::process(std::span<const uint8_t> in, Buffer& out)
 void ZstdFramedCompressFilter::finish(Buffer& out) {
     // An empty file is still one (empty) frame, like the streaming filter writes, so that zero
     // stored bytes always mean a truncated repository file.
-    if (filling_ && (!filling_->input.empty() || !sawInput_)) submit();
+    if (filling_ && (!filling_->input.empty() || !sawInput_))
+        submit();
     else if (!filling_ && !sawInput_) {
         filling_ = std::make_unique<Frame>();
         submit();

@@ -22,7 +22,7 @@
 namespace backrest::io {
 
 class ZstdFramedCompressFilter : public Filter {
-public:
+  public:
     // Applied to each frame once compressed, on the thread that compressed it: appends frame
     // `frameIndex`'s final stored bytes to `out` (repository encryption seals each frame as a
     // unit of its own, so that a frame still reads alone). frameSizes() records its output.
@@ -44,7 +44,7 @@ public:
     // Compressed size of each frame, in order; complete after finish().
     const std::vector<uint64_t>& frameSizes() const { return frameSizes_; }
 
-private:
+  private:
     struct Frame {
         Buffer input, output;
         Buffer compressed;  // before the hook, when there is one
@@ -52,7 +52,7 @@ private:
         bool done = false;
         std::exception_ptr error;
     };
-    void submit();                     // hands the frame being filled to a worker (or compresses it)
+    void submit();  // hands the frame being filled to a worker (or compresses it)
     void emitDone(Buffer& out, bool wait);  // appends finished frames, in order, to `out`
     void startFrame();                      // a frame to fill (a spare one when there is)
     void workerLoop();

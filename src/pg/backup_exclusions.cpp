@@ -8,20 +8,25 @@ namespace backrest::pg {
 namespace {
 
 constexpr std::array kExcludedFiles = {
-    std::string_view("postmaster.pid"),    std::string_view("postmaster.opts"),
-    std::string_view("backup_label"),      std::string_view("tablespace_map"),
-    std::string_view("backup_label.old"),  std::string_view("backup_manifest"),
-    std::string_view("current_logfiles"),  std::string_view("postgresql.auto.conf.tmp"),
-    std::string_view("recovery.signal"),   std::string_view("standby.signal"),
+    std::string_view("postmaster.pid"),
+    std::string_view("postmaster.opts"),
+    std::string_view("backup_label"),
+    std::string_view("tablespace_map"),
+    std::string_view("backup_label.old"),
+    std::string_view("backup_manifest"),
+    std::string_view("current_logfiles"),
+    std::string_view("postgresql.auto.conf.tmp"),
+    std::string_view("recovery.signal"),
+    std::string_view("standby.signal"),
     // An unfinished restore's marker (worker/restore_target.h): it belongs to that directory only.
     std::string_view("backrest.restore"),
 };
 
 constexpr std::array kContentExcludedDirs = {
-    std::string_view("pg_wal"),       std::string_view("pg_replslot"),
-    std::string_view("pg_dynshmem"),  std::string_view("pg_notify"),
-    std::string_view("pg_serial"),    std::string_view("pg_snapshots"),
-    std::string_view("pg_stat_tmp"),  std::string_view("pg_subtrans"),
+    std::string_view("pg_wal"),      std::string_view("pg_replslot"),
+    std::string_view("pg_dynshmem"), std::string_view("pg_notify"),
+    std::string_view("pg_serial"),   std::string_view("pg_snapshots"),
+    std::string_view("pg_stat_tmp"), std::string_view("pg_subtrans"),
 };
 
 bool allDigits(std::string_view s) {

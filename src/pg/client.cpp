@@ -1,9 +1,8 @@
 // libpq client used by the CLI.
 #include "pg/client.h"
 
-#include <libpq-fe.h>
-
 #include <fmt/format.h>
+#include <libpq-fe.h>
 
 #include "common/error.h"
 
@@ -29,15 +28,17 @@ Client::Client(const ConnectOptions& o) {
     }
     keys.push_back(nullptr);
     values.push_back(nullptr);
-    description_ = fmt::format("{}port {}",
-                               o.socketPath.empty() ? "" : fmt::format("socket {} ", o.socketPath), o.port);
+    description_ = fmt::format(
+        "{}port {}", o.socketPath.empty() ? "" : fmt::format("socket {} ", o.socketPath), o.port);
     conn_ = PQconnectdbParams(keys.data(), values.data(), 0);
     if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
         std::string message = conn_ ? PQerrorMessage(conn_) : "out of memory";
         while (!message.empty() && message.back() == '\n') message.pop_back();
         if (conn_) PQfinish(conn_);
         conn_ = nullptr;
-        raise(ErrorCode::Db, "unable to connect to PostgreSQL ({}): {}; check pg1-socket-path, pg1-port and pg1-user",
+        raise(ErrorCode::Db,
+              "unable to connect to PostgreSQL ({}): {}; check pg1-socket-path, pg1-port and "
+              "pg1-user",
               description_, message);
     }
 }
@@ -57,8 +58,8 @@ std::vector<Row> Client::query(const std::string& sql, const std::vector<std::st
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
         std::string message = PQerrorMessage(conn_);
         while (!message.empty() && message.back() == '\n') message.pop_back();
-        raise(ErrorCode::Db, "query failed on PostgreSQL ({}): {} [query: {}]", description_, message,
-              sql);
+        raise(ErrorCode::Db, "query failed on PostgreSQL ({}): {} [query: {}]", description_,
+              message, sql);
     }
     std::vector<Row> rows;
     int n = PQntuples(res.get()), cols = PQnfields(res.get());

@@ -14,7 +14,7 @@ namespace backrest::pg {
 struct ConnectOptions {
     std::string socketPath;  // host= (a directory), empty: libpq default
     int port = 5432;
-    std::string user;        // empty: libpq default
+    std::string user;  // empty: libpq default
     std::string database = "postgres";
     std::string applicationName = "backrest";
     bool replication = false;  // a physical replication connection (walsender), for WalStream
@@ -23,7 +23,7 @@ struct ConnectOptions {
 using Row = std::vector<std::optional<std::string>>;
 
 class Client {
-public:
+  public:
     explicit Client(const ConnectOptions& options);  // throws DbError naming host and port
     ~Client();
     Client(const Client&) = delete;
@@ -37,7 +37,7 @@ public:
     // The libpq connection, for the replication protocol (pg/wal_stream).
     PGconn* native() { return conn_; }
 
-private:
+  private:
     PGconn* conn_ = nullptr;
     std::string description_;  // "socket /tmp port 5432" for messages
 };

@@ -10,7 +10,8 @@ namespace backrest::pg {
 ControlInfo readControl(storage::Storage& pgData) {
     ControlInfo info;
     std::string version = storage::readAll(pgData, "PG_VERSION");
-    while (!version.empty() && (version.back() == '\n' || version.back() == '\r')) version.pop_back();
+    while (!version.empty() && (version.back() == '\n' || version.back() == '\r'))
+        version.pop_back();
     if (version.empty() || version.find_first_not_of("0123456789") != std::string::npos)
         raise(ErrorCode::Format, "'{}' does not hold a PostgreSQL major version",
               pgData.fullPath("PG_VERSION"));
@@ -38,6 +39,8 @@ ControlInfo readControl(storage::Storage& pgData) {
     return info;
 }
 
-bool isSupportedVersion(const std::string& version) { return version == "15"; }
+bool isSupportedVersion(const std::string& version) {
+    return version == "15";
+}
 
 }  // namespace backrest::pg

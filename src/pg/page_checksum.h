@@ -17,7 +17,7 @@ uint16_t pageChecksum(const uint8_t* page, uint32_t blockNumber);
 
 // Read-only view of PageHeaderData at the start of a page, in host (little-endian) order.
 class PageHeaderView {
-public:
+  public:
     explicit PageHeaderView(const uint8_t* page) : page_(page) {}
 
     uint64_t lsn() const;  // pd_lsn: xlogid (high 32 bits) then xrecoff (low 32 bits)
@@ -27,7 +27,7 @@ public:
     uint16_t upper() const { return field16(14); }
     uint16_t special() const { return field16(16); }
 
-private:
+  private:
     uint16_t field16(unsigned offset) const;
 
     const uint8_t* page_;

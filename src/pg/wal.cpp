@@ -1,9 +1,9 @@
 // WAL names, LSN arithmetic and segment header parsing.
 #include "pg/wal.h"
 
-#include <cstring>
-
 #include <fmt/format.h>
+
+#include <cstring>
 
 #include "common/error.h"
 
@@ -68,7 +68,9 @@ std::string WalSegment::name(uint32_t segmentSize) const {
                        static_cast<uint32_t>(segno % perId));
 }
 
-bool isWalSegmentName(std::string_view name) { return name.size() == 24 && isHex(name); }
+bool isWalSegmentName(std::string_view name) {
+    return name.size() == 24 && isHex(name);
+}
 
 bool isHistoryFileName(std::string_view name) {
     return name.size() == 16 && isHex(name.substr(0, 8)) && name.substr(8) == ".history";
@@ -90,7 +92,8 @@ std::vector<std::string> walRange(uint32_t timeline, uint64_t startLsn, uint64_t
     uint64_t last = stopLsn / segmentSize;
     // A stop LSN exactly on a segment boundary still needs the previous segment only.
     if (stopLsn % segmentSize == 0 && last > first) last--;
-    for (uint64_t s = first; s <= last; s++) names.push_back(WalSegment{timeline, s}.name(segmentSize));
+    for (uint64_t s = first; s <= last; s++)
+        names.push_back(WalSegment{timeline, s}.name(segmentSize));
     return names;
 }
 
@@ -119,11 +122,16 @@ WalHeader parseWalHeader(std::span<const uint8_t> bytes, std::string_view contex
 
 std::string walMagicVersion(uint16_t magic) {
     switch (magic) {
-        case 0xD10D: return "14";
-        case 0xD110: return "15";
-        case 0xD113: return "16";
-        case 0xD116: return "17";
-        default: return "";
+        case 0xD10D:
+            return "14";
+        case 0xD110:
+            return "15";
+        case 0xD113:
+            return "16";
+        case 0xD116:
+            return "17";
+        default:
+            return "";
     }
 }
 

@@ -1,6 +1,7 @@
 // The streaming replication protocol over libpq (see PostgreSQL's protocol-replication docs).
 #include "pg/wal_stream.h"
 
+#include <fmt/format.h>
 #include <libpq-fe.h>
 #include <poll.h>
 
@@ -9,8 +10,6 @@
 #include <cstring>
 #include <memory>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "pg/wal.h"
@@ -51,22 +50,28 @@ uint32_t parseSize(const std::string& text) {
     if (digits == 0) raise(ErrorCode::Db, "unexpected wal_segment_size '{}'", text);
     uint64_t value = std::stoull(text.substr(0, digits));
     std::string unit = text.substr(digits);
-    if (unit == "kB") value <<= 10;
-    else if (unit == "MB") value <<= 20;
-    else if (unit == "GB") value <<= 30;
-    else if (!unit.empty() && unit != "B") raise(ErrorCode::Db, "unexpected wal_segment_size '{}'", text);
+    if (unit == "kB")
+        value <<= 10;
+    else if (unit == "MB")
+        value <<= 20;
+    else if (unit == "GB")
+        value <<= 30;
+    else if (!unit.empty() && unit != "B")
+        raise(ErrorCode::Db, "unexpected wal_segment_size '{}'", text);
     return static_cast<uint32_t>(value);
 }
 
 // A replication connection speaks only the simple query protocol (PQexec, not PQexecParams).
-std::vector<std::vector<std::string>> simpleQuery(PGconn* conn, const std::string& sql, const std::string& where) {
+std::vector<std::vector<std::string>> simpleQuery(PGconn* conn, const std::string& sql,
+                                                  const std::string& where) {
     std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn, sql.c_str()), &PQclear);
     if (!res || PQresultStatus(res.get()) != PGRES_TUPLES_OK)
         raise(ErrorCode::Db, "{} on PostgreSQL ({}) failed: {}", sql, where, lastError(conn));
     std::vector<std::vector<std::string>> rows;
     for (int r = 0; r < PQntuples(res.get()); r++) {
         rows.emplace_back();
-        for (int c = 0; c < PQnfields(res.get()); c++) rows.back().emplace_back(PQgetvalue(res.get(), r, c));
+        for (int c = 0; c < PQnfields(res.get()); c++)
+            rows.back().emplace_back(PQgetvalue(res.get(), r, c));
     }
     return rows;
 }
@@ -79,7 +84,9 @@ WalStream::WalStream(ConnectOptions options)
           return options;
       }()) {}
 
-WalStream::~WalStream() { freeMessage(); }
+WalStream::~WalStream() {
+    freeMessage();
+}
 
 void WalStream::freeMessage() {
     if (message_) PQfreemem(message_);
@@ -91,14 +98,16 @@ StreamedSystem WalStream::identify() {
     PGconn* conn = client_.native();
     auto rows = simpleQuery(conn, "IDENTIFY_SYSTEM", client_.describe());
     if (rows.size() != 1 || rows[0].size() < 3)
-        raise(ErrorCode::Db, "IDENTIFY_SYSTEM on PostgreSQL ({}) returned an unexpected result", client_.describe());
+        raise(ErrorCode::Db, "IDENTIFY_SYSTEM on PostgreSQL ({}) returned an unexpected result",
+              client_.describe());
     s.systemId = std::stoull(rows[0][0]);
     s.timeline = static_cast<uint32_t>(std::stoul(rows[0][1]));
     s.flushLsn = parseLsn(rows[0][2]);
     auto one = [&](const std::string& sql) {
         auto r = simpleQuery(conn, sql, client_.describe());
         if (r.size() != 1 || r[0].empty())
-            raise(ErrorCode::Db, "{} on PostgreSQL ({}) returned an unexpected result", sql, client_.describe());
+            raise(ErrorCode::Db, "{} on PostgreSQL ({}) returned an unexpected result", sql,
+                  client_.describe());
         return r[0][0];
     };
     s.segmentSize = parseSize(one("SHOW wal_segment_size"));
@@ -107,8 +116,10 @@ StreamedSystem WalStream::identify() {
 }
 
 void WalStream::start(uint64_t lsn, uint32_t timeline) {
-    std::string command = fmt::format("START_REPLICATION PHYSICAL {} TIMELINE {}", formatLsn(lsn), timeline);
-    std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(client_.native(), command.c_str()), &PQclear);
+    std::string command =
+        fmt::format("START_REPLICATION PHYSICAL {} TIMELINE {}", formatLsn(lsn), timeline);
+    std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(client_.native(), command.c_str()),
+                                                      &PQclear);
     if (!res || PQresultStatus(res.get()) != PGRES_COPY_BOTH)
         raise(ErrorCode::Db, "{} on PostgreSQL ({}) failed: {}", command, client_.describe(),
               lastError(client_.native()));
@@ -122,23 +133,27 @@ std::optional<WalChunk> WalStream::receive(int timeoutMs) {
         freeMessage();
         int n = PQgetCopyData(conn, &message_, /*async=*/1);
         if (n == 0) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0) return std::nullopt;
             pollfd p{PQsocket(conn), POLLIN, 0};
             if (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR)
                 raiseErrno(ErrorCode::Db, "unable to wait for WAL from", client_.describe());
             if (PQconsumeInput(conn) == 0)
-                raise(ErrorCode::Db, "WAL stream from PostgreSQL ({}) failed: {}", client_.describe(), lastError(conn));
+                raise(ErrorCode::Db, "WAL stream from PostgreSQL ({}) failed: {}",
+                      client_.describe(), lastError(conn));
             continue;
         }
         if (n == -1) {
             // End of the stream: a timeline switch or the server stopping.
             std::unique_ptr<PGresult, decltype(&PQclear)> res(PQgetResult(conn), &PQclear);
             raise(ErrorCode::Db, "WAL stream from PostgreSQL ({}) ended{}", client_.describe(),
-                  res && PQresultStatus(res.get()) == PGRES_FATAL_ERROR ? ": " + lastError(conn) : "");
+                  res && PQresultStatus(res.get()) == PGRES_FATAL_ERROR ? ": " + lastError(conn)
+                                                                        : "");
         }
         if (n < 0)
-            raise(ErrorCode::Db, "WAL stream from PostgreSQL ({}) failed: {}", client_.describe(), lastError(conn));
+            raise(ErrorCode::Db, "WAL stream from PostgreSQL ({}) failed: {}", client_.describe(),
+                  lastError(conn));
         size_t length = static_cast<size_t>(n);
         if (message_[0] == 'w' && length >= 25) {
             uint64_t start = readBigEndian(message_ + 1, 8);
@@ -150,7 +165,8 @@ std::optional<WalChunk> WalStream::receive(int timeoutMs) {
             if (message_[17] != 0) reportPosition(received_);
             continue;
         }
-        raise(ErrorCode::Db, "WAL stream from PostgreSQL ({}) sent an unknown message '{}' of {} bytes",
+        raise(ErrorCode::Db,
+              "WAL stream from PostgreSQL ({}) sent an unknown message '{}' of {} bytes",
               client_.describe(), message_[0], length);
     }
 }
@@ -166,8 +182,8 @@ void WalStream::reportPosition(uint64_t received) {
     reply[33] = 0;  // no reply requested
     PGconn* conn = client_.native();
     if (PQputCopyData(conn, reply, sizeof(reply)) <= 0 || PQflush(conn) != 0)
-        raise(ErrorCode::Db, "unable to send the WAL position to PostgreSQL ({}): {}", client_.describe(),
-              lastError(conn));
+        raise(ErrorCode::Db, "unable to send the WAL position to PostgreSQL ({}): {}",
+              client_.describe(), lastError(conn));
 }
 
 }  // namespace backrest::pg

@@ -28,7 +28,7 @@ struct WalChunk {
 };
 
 class WalStream {
-public:
+  public:
     // Connects with replication=true; DbError naming socket and port when it cannot.
     explicit WalStream(ConnectOptions options);
     ~WalStream();
@@ -46,7 +46,7 @@ public:
     // walsender then waits only for the write position, which is answered at once.
     void reportPosition(uint64_t received);
 
-private:
+  private:
     void freeMessage();
 
     Client client_;

@@ -21,7 +21,8 @@ sockaddr_un socketAddress(const std::string& path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.size() >= sizeof addr.sun_path)
-        raise(ErrorCode::Protocol, "socket path '{}' is longer than the {} bytes a Unix socket allows", path,
+        raise(ErrorCode::Protocol,
+              "socket path '{}' is longer than the {} bytes a Unix socket allows", path,
               sizeof addr.sun_path - 1);
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     return addr;
@@ -34,7 +35,8 @@ bool waitFor(int fd, short events, int timeoutMs) {
         int r = ::poll(&p, 1, timeoutMs);
         if (r > 0) return true;
         if (r == 0) return false;
-        if (errno != EINTR) raiseErrno(ErrorCode::Protocol, "poll failed on socket", std::to_string(fd));
+        if (errno != EINTR)
+            raiseErrno(ErrorCode::Protocol, "poll failed on socket", std::to_string(fd));
     }
 }
 
@@ -60,7 +62,8 @@ void Connection::send(const Message& message, int timeoutMs) {
     while (off < frame.size()) {
         if (!waitFor(fd_, POLLOUT, timeoutMs))
             raise(ErrorCode::Protocol, "timed out after {} ms sending a message", timeoutMs);
-        ssize_t n = ::send(fd_, frame.data() + off, frame.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n =
+            ::send(fd_, frame.data() + off, frame.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
             raiseErrno(ErrorCode::Protocol, "unable to send on socket", std::to_string(fd_));
@@ -81,7 +84,8 @@ std::optional<Message> Connection::receive(int timeoutMs) {
             raiseErrno(ErrorCode::Protocol, "unable to receive on socket", std::to_string(fd_));
         }
         if (n == 0) {
-            if (decoder_.midFrame()) raise(ErrorCode::Protocol, "connection closed in the middle of a frame");
+            if (decoder_.midFrame())
+                raise(ErrorCode::Protocol, "connection closed in the middle of a frame");
             return std::nullopt;
         }
         decoder_.feed({buf, static_cast<size_t>(n)});
@@ -92,18 +96,22 @@ uid_t Connection::peerUid() const {
     ucred cred{};
     socklen_t len = sizeof cred;
     if (::getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
-        raiseErrno(ErrorCode::Protocol, "unable to read peer credentials of socket", std::to_string(fd_));
+        raiseErrno(ErrorCode::Protocol, "unable to read peer credentials of socket",
+                   std::to_string(fd_));
     return cred.uid;
 }
 
-Listener::Listener(const std::string& directory, const std::string& name) : path_(directory + "/" + name) {
+Listener::Listener(const std::string& directory, const std::string& name)
+    : path_(directory + "/" + name) {
     if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST)
         raiseErrno(ErrorCode::FileOpen, "unable to create socket directory", directory);
     struct stat st {};
-    if (::lstat(directory.c_str(), &st) != 0) raiseErrno(ErrorCode::FileOpen, "unable to stat", directory);
+    if (::lstat(directory.c_str(), &st) != 0)
+        raiseErrno(ErrorCode::FileOpen, "unable to stat", directory);
     if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 077) != 0)
         raise(ErrorCode::FileOpen,
-              "socket directory '{}' must be a directory owned by uid {} with mode 0700 (it has owner {} "
+              "socket directory '{}' must be a directory owned by uid {} with mode 0700 (it has "
+              "owner {} "
               "and mode {:04o}); fix it or choose another backrest.socket_directory",
               directory, ::geteuid(), st.st_uid, st.st_mode & 07777);
     sockaddr_un addr = socketAddress(path_);
@@ -114,7 +122,8 @@ Listener::Listener(const std::string& directory, const std::string& name) : path
         bool live = ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
         ::close(probe);
         if (live)
-            raise(ErrorCode::Protocol, "another backrest daemon is already listening on '{}'", path_);
+            raise(ErrorCode::Protocol, "another backrest daemon is already listening on '{}'",
+                  path_);
     }
     ::unlink(path_.c_str());
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -123,8 +132,10 @@ Listener::Listener(const std::string& directory, const std::string& name) : path
     int rc = ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     ::umask(old);
     if (rc != 0) raiseErrno(ErrorCode::Protocol, "unable to bind socket", path_);
-    if (::chmod(path_.c_str(), 0600) != 0) raiseErrno(ErrorCode::Protocol, "unable to set mode of socket", path_);
-    if (::listen(fd_, 64) != 0) raiseErrno(ErrorCode::Protocol, "unable to listen on socket", path_);
+    if (::chmod(path_.c_str(), 0600) != 0)
+        raiseErrno(ErrorCode::Protocol, "unable to set mode of socket", path_);
+    if (::listen(fd_, 64) != 0)
+        raiseErrno(ErrorCode::Protocol, "unable to listen on socket", path_);
 }
 
 Listener::~Listener() {
@@ -148,13 +159,15 @@ Client::Client(const std::string& socketPath, const std::string& clientName, int
     : connection_(Connection::connectUnix(socketPath)) {
     connection_.send({{"type", "hello"}, {"version", kVersion}, {"client", clientName}}, timeoutMs);
     auto reply = connection_.receive(timeoutMs);
-    if (!reply) raise(ErrorCode::Protocol, "the backrest daemon at '{}' closed the connection during hello", socketPath);
+    if (!reply)
+        raise(ErrorCode::Protocol, "the backrest daemon at '{}' closed the connection during hello",
+              socketPath);
     if (reply->contains("error"))
         raise(ErrorCode::Protocol, "the backrest daemon at '{}' refused hello: {}", socketPath,
               reply->at("error").value("message", std::string("?")));
     if (!hasOurVersion(*reply))
-        raise(ErrorCode::Protocol, "the backrest daemon at '{}' speaks protocol {}, this client {}", socketPath,
-              reply->contains("version") ? reply->at("version").dump() : "?", kVersion);
+        raise(ErrorCode::Protocol, "the backrest daemon at '{}' speaks protocol {}, this client {}",
+              socketPath, reply->contains("version") ? reply->at("version").dump() : "?", kVersion);
 }
 
 Message Client::call(const std::string& type, Message fields, int timeoutMs,
@@ -165,21 +178,27 @@ Message Client::call(const std::string& type, Message fields, int timeoutMs,
     connection_.send(fields, timeoutMs);
     for (;;) {
         auto reply = connection_.receive(timeoutMs);
-        if (!reply) raise(ErrorCode::Protocol, "the backrest daemon closed the connection during '{}'", type);
+        if (!reply)
+            raise(ErrorCode::Protocol, "the backrest daemon closed the connection during '{}'",
+                  type);
         const auto& r = *reply;
         auto idIt = r.find("id");
         if (idIt == r.end()) continue;  // not a reply to a request
         if (!idIt->is_number_unsigned())
-            raise(ErrorCode::Protocol, "reply to '{}' has no valid id: {}", type, r.dump().substr(0, 200));
+            raise(ErrorCode::Protocol, "reply to '{}' has no valid id: {}", type,
+                  r.dump().substr(0, 200));
         // Id 0 is the server speaking about the connection itself (it is about to close it).
         bool connectionError = idIt->get<uint64_t>() == 0 && r.contains("error");
-        if (idIt->get<uint64_t>() != id && !connectionError) continue;  // a late reply to an abandoned call
+        if (idIt->get<uint64_t>() != id && !connectionError)
+            continue;  // a late reply to an abandoned call
         if (auto e = r.find("error"); e != r.end()) {
             if (!e->is_object() || !e->contains("code") || !e->at("code").is_number_integer() ||
                 !e->contains("message") || !e->at("message").is_string())
-                raise(ErrorCode::Protocol, "malformed error reply to '{}': {}", type, r.dump().substr(0, 200));
+                raise(ErrorCode::Protocol, "malformed error reply to '{}': {}", type,
+                      r.dump().substr(0, 200));
             int code = e->at("code").get<int>();
-            if (code < static_cast<int>(ErrorCode::Assert) || code > static_cast<int>(ErrorCode::Last))
+            if (code < static_cast<int>(ErrorCode::Assert) ||
+                code > static_cast<int>(ErrorCode::Last))
                 code = static_cast<int>(ErrorCode::Protocol);
             throw Error(static_cast<ErrorCode>(code), e->at("message").get<std::string>());
         }
@@ -188,7 +207,8 @@ Message Client::call(const std::string& type, Message fields, int timeoutMs,
             continue;
         }
         if (r.value("ok", false) != true)
-            raise(ErrorCode::Protocol, "reply to '{}' is neither ok nor an error: {}", type, r.dump().substr(0, 200));
+            raise(ErrorCode::Protocol, "reply to '{}' is neither ok nor an error: {}", type,
+                  r.dump().substr(0, 200));
         return r;
     }
 }

@@ -13,10 +13,12 @@
 namespace backrest::protocol {
 
 class Connection {
-public:
+  public:
     explicit Connection(int fd) : fd_(fd) {}
     ~Connection();
-    Connection(Connection&& other) noexcept : fd_(other.fd_), decoder_(std::move(other.decoder_)) { other.fd_ = -1; }
+    Connection(Connection&& other) noexcept : fd_(other.fd_), decoder_(std::move(other.decoder_)) {
+        other.fd_ = -1;
+    }
     Connection& operator=(Connection&&) = delete;
     Connection(const Connection&) = delete;
 
@@ -31,13 +33,13 @@ public:
     uid_t peerUid() const;  // SO_PEERCRED
     int fd() const { return fd_; }
 
-private:
+  private:
     int fd_;
     FrameDecoder decoder_;
 };
 
 class Listener {
-public:
+  public:
     // Creates `directory` (0700) if missing and refuses one that is not ours or is open to
     // others; replaces a stale socket; binds `directory/name` with mode 0600.
     Listener(const std::string& directory, const std::string& name);
@@ -50,14 +52,14 @@ public:
     const std::string& path() const { return path_; }
     int fd() const { return fd_; }
 
-private:
+  private:
     int fd_ = -1;
     std::string path_;
 };
 
 // The client side: connect, hello (protocol version check), then request/reply by id.
 class Client {
-public:
+  public:
     Client(const std::string& socketPath, const std::string& clientName, int timeoutMs = 30000);
     // Sends {"type": type, "id": n, ...fields} and waits for the final reply with that id
     // ("ok" or "error"); interim {"progress": …} messages go to onProgress when given. An error
@@ -66,7 +68,7 @@ public:
     Message call(const std::string& type, Message fields = Message::object(), int timeoutMs = 30000,
                  const std::function<void(const Message&)>& onProgress = {});
 
-private:
+  private:
     Connection connection_;
     uint64_t nextId_ = 1;
 };

@@ -9,8 +9,8 @@ std::string encodeFrame(const Message& message) {
     // Invalid UTF-8 (a file name in an error message, say) is replaced, never a failure to send.
     std::string payload = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (payload.size() > kMaxFrameSize)
-        raise(ErrorCode::Protocol, "message of {} bytes exceeds the {} byte frame limit", payload.size(),
-              kMaxFrameSize);
+        raise(ErrorCode::Protocol, "message of {} bytes exceeds the {} byte frame limit",
+              payload.size(), kMaxFrameSize);
     uint32_t n = static_cast<uint32_t>(payload.size());
     std::string frame;
     frame.reserve(4 + payload.size());
@@ -22,11 +22,15 @@ std::string encodeFrame(const Message& message) {
     return frame;
 }
 
-void FrameDecoder::feed(std::string_view bytes) { buffer_.append(bytes); }
+void FrameDecoder::feed(std::string_view bytes) {
+    buffer_.append(bytes);
+}
 
 std::optional<Message> FrameDecoder::next() {
     if (buffer_.size() < 4) return std::nullopt;
-    auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(buffer_[i])); };
+    auto byte = [&](size_t i) {
+        return static_cast<uint32_t>(static_cast<unsigned char>(buffer_[i]));
+    };
     uint32_t n = byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3);
     if (n > kMaxFrameSize)
         raise(ErrorCode::Protocol, "frame of {} bytes exceeds the {} byte limit", n, kMaxFrameSize);

@@ -6,11 +6,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace backrest::protocol {
 
@@ -24,7 +23,7 @@ std::string encodeFrame(const Message& message);
 
 // Incremental decoder: feed bytes as they arrive, take complete messages out.
 class FrameDecoder {
-public:
+  public:
     void feed(std::string_view bytes);
     // The next complete message, or nullopt when more bytes are needed. Raises ProtocolError on
     // an oversized frame or a payload that is not a JSON object (the connection must be closed).
@@ -32,7 +31,7 @@ public:
     // True when bytes of an incomplete frame are buffered (EOF now means a truncated frame).
     bool midFrame() const { return !buffer_.empty(); }
 
-private:
+  private:
     std::string buffer_;
 };
 

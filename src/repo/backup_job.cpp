@@ -2,6 +2,7 @@
 #include "repo/backup_job.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,8 +12,6 @@
 #include <random>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -41,14 +40,15 @@ constexpr std::chrono::milliseconds kArchivePollMax{500};
 constexpr uint64_t kSharedCompressMinSize = 32ull << 20;
 
 double monotonicSeconds() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 
 // A page can fail its checksum because PostgreSQL was writing it while we read it (a torn
 // read). Each failed page is read once more on its own: only a page that still fails, and
 // whose LSN is older than the backup start, is a real error.
-std::vector<uint32_t> recheckPages(const std::string& path, const std::vector<uint32_t>& pages, uint32_t segment,
-                                   uint64_t startLsn) {
+std::vector<uint32_t> recheckPages(const std::string& path, const std::vector<uint32_t>& pages,
+                                   uint32_t segment, uint64_t startLsn) {
     std::vector<uint32_t> still;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return {};  // dropped since: nothing left to be wrong
@@ -57,7 +57,8 @@ std::vector<uint32_t> recheckPages(const std::string& path, const std::vector<ui
         ssize_t n = ::pread(fd, page, sizeof page, static_cast<off_t>(index) * pg::kPageSize);
         if (n != static_cast<ssize_t>(sizeof page)) continue;  // truncated since: replay fixes it
         if (pg::PageHeaderView(page).lsn() >= startLsn) continue;
-        if (!pg::isPageValid(page, segment * pg::kRelationSegmentPages + index)) still.push_back(index);
+        if (!pg::isPageValid(page, segment * pg::kRelationSegmentPages + index))
+            still.push_back(index);
     }
     ::close(fd);
     return still;
@@ -86,27 +87,32 @@ const std::string& BackupJob::begin(const std::string& type) {
     if (!s_.pgData)
         raise(ErrorCode::Assert, "backup of '{}': no storage for the data directory", s_.pgPath);
     auto control = pg::readControl(*s_.pgData);
-    checkIdentity(backupInfo_.current(), control.version, control.systemId, s_.layout.stanza, "backup");
-    checkIdentity(archiveInfo_.current(), control.version, control.systemId, s_.layout.stanza, "backup");
+    checkIdentity(backupInfo_.current(), control.version, control.systemId, s_.layout.stanza,
+                  "backup");
+    checkIdentity(archiveInfo_.current(), control.version, control.systemId, s_.layout.stanza,
+                  "backup");
     manifest_.type = type;
     if (type != "full") {
         const BackupSummary* prior = nullptr;
         for (const auto& b : backupInfo_.backups)
-            if (b.dbId == backupInfo_.current().id && (type == "incr" || b.type == "full")) prior = &b;
+            if (b.dbId == backupInfo_.current().id && (type == "incr" || b.type == "full"))
+                prior = &b;
         if (!prior) {
-            logWarn("backup: no prior backup for a {} backup of stanza '{}'; taking a full backup", type,
-                    s_.layout.stanza);
+            logWarn("backup: no prior backup for a {} backup of stanza '{}'; taking a full backup",
+                    type, s_.layout.stanza);
             manifest_.type = "full";
         } else {
             prior_ = loadManifest(repo, s_.layout.manifest(prior->label), s_.layout.key);
-            for (size_t i = 0; i < prior_->files.size(); i++) priorFiles_[prior_->files[i].name] = i;
+            for (size_t i = 0; i < prior_->files.size(); i++)
+                priorFiles_[prior_->files[i].name] = i;
             manifest_.prior = prior_->label;
         }
     }
     auto makeLabel = [&] {
         std::time_t now = std::time(nullptr);
         if (manifest_.type == "full") return fullLabel(now);
-        return dependentLabel(prior_->label.substr(0, 16), now, manifest_.type == "diff" ? 'D' : 'I');
+        return dependentLabel(prior_->label.substr(0, 16), now,
+                              manifest_.type == "diff" ? 'D' : 'I');
     };
     manifest_.label = makeLabel();
     // A label is taken by a committed backup and by the directory of an interrupted one (which
@@ -119,7 +125,8 @@ const std::string& BackupJob::begin(const std::string& type) {
     for (const auto& entry : repo.list(s_.layout.backupRoot()))
         if (isBackupLabel(entry.name)) newest = std::max(newest, labelTime(entry.name));
     auto taken = [&](const std::string& label) {
-        return labelTime(label) <= newest || label == manifest_.prior || repo.info(s_.layout.backupDir(label));
+        return labelTime(label) <= newest || label == manifest_.prior ||
+               repo.info(s_.layout.backupDir(label));
     };
     auto nextFreeLabel = [&] {
         while (taken(manifest_.label)) {  // same second
@@ -132,7 +139,8 @@ const std::string& BackupJob::begin(const std::string& type) {
     manifest_.systemId = control.systemId;
     manifest_.dbId = backupInfo_.current().id;
     manifest_.compressType = std::string(io::compressTypeName(s_.transfer.codec.compressType()));
-    resume_ = takeResumable(repo, s_.layout, manifest_.type, manifest_.prior, manifest_.compressType);
+    resume_ =
+        takeResumable(repo, s_.layout, manifest_.type, manifest_.prior, manifest_.compressType);
     // After takeResumable, which would take the claimed directory for an interrupted backup.
     // A claim that is not alone was withdrawn: the other backup may have gone on with the label,
     // so this one takes a later one after a random pause (two that withdrew together part).
@@ -141,8 +149,10 @@ const std::string& BackupJob::begin(const std::string& type) {
         claim_ = std::make_unique<LabelClaim>(repo, s_.layout, manifest_.label);
         if (claim_->alone()) break;
         if (attempt == kLabelAttempts) claim_->raiseTaken(s_.layout, manifest_.label);
-        logInfo("backup {}: another backup claimed the label at the same moment ({}); taking a later "
-                "label", manifest_.label, claim_->other());
+        logInfo(
+            "backup {}: another backup claimed the label at the same moment ({}); taking a later "
+            "label",
+            manifest_.label, claim_->other());
         newest = std::max(newest, labelTime(manifest_.label));
         std::this_thread::sleep_for(std::chrono::milliseconds(100 + jitter() % 900));
         manifest_.label = makeLabel();
@@ -162,7 +172,8 @@ bool BackupJob::reusable(const ManifestFile& file, ManifestFile& from) const {
     auto it = priorFiles_.find(file.name);
     if (it == priorFiles_.end()) return false;
     const ManifestFile& p = prior_->files[it->second];
-    if (p.size != file.size || p.mtime != file.mtime || p.mtime >= prior_->timestampStart) return false;
+    if (p.size != file.size || p.mtime != file.mtime || p.mtime >= prior_->timestampStart)
+        return false;
     from = p;
     return true;
 }
@@ -170,8 +181,10 @@ bool BackupJob::reusable(const ManifestFile& file, ManifestFile& from) const {
 // The prior version's map (where the prior backup, or the one it references, holds the file)
 // decides which blocks changed. A map that cannot be used costs only space: every block is
 // stored again and the new map depends on nothing damaged.
-std::optional<StoredFile> BackupJob::storeAsBlocks(storage::Storage& pgData, ManifestFile& file, uint32_t blockSize,
-                                                   const TransferOptions& transfer, io::Filter* observer) {
+std::optional<StoredFile> BackupJob::storeAsBlocks(storage::Storage& pgData, ManifestFile& file,
+                                                   uint32_t blockSize,
+                                                   const TransferOptions& transfer,
+                                                   io::Filter* observer) {
     std::optional<ResolvedBlockMap> priorMap;
     if (auto it = priorFiles_.find(file.name); prior_ && it != priorFiles_.end()) {
         const ManifestFile& p = prior_->files[it->second];
@@ -180,26 +193,29 @@ std::optional<StoredFile> BackupJob::storeAsBlocks(storage::Storage& pgData, Man
             try {
                 priorMap = resolveBlockMap(*s_.repo, s_.layout, holder, file.name);
             } catch (const Error& e) {
-                logWarn("backup {}: the block map of '{}' in backup {} cannot be used, so every block of the file is "
-                        "stored again: {}",
-                        manifest_.label, file.name, holder, e.what());
+                logWarn(
+                    "backup {}: the block map of '{}' in backup {} cannot be used, so every block "
+                    "of the file is "
+                    "stored again: {}",
+                    manifest_.label, file.name, holder, e.what());
             }
         }
     }
     auto stored = storeBlocks(pgData, dataDirectoryPath(file.name), *s_.repo,
-                              {&s_.layout, manifest_.label, file.name}, blockSize, priorMap ? &*priorMap : nullptr,
-                              transfer, observer);
+                              {&s_.layout, manifest_.label, file.name}, blockSize,
+                              priorMap ? &*priorMap : nullptr, transfer, observer);
     if (!stored) return std::nullopt;
     file.blockSize = blockSize;
     blockFiles_++;
     blocksStored_ += stored->blocksStored;
     blocksKept_ += stored->blocksKept;
-    logDebug("backup {}: '{}' stored {} of {} blocks", manifest_.label, file.name, stored->blocksStored,
-             stored->blocksStored + stored->blocksKept);
+    logDebug("backup {}: '{}' stored {} of {} blocks", manifest_.label, file.name,
+             stored->blocksStored, stored->blocksStored + stored->blocksKept);
     return stored->file;
 }
 
-void BackupJob::copy(const BackupStart& start, const std::function<void(const BackupProgress&)>& progress) {
+void BackupJob::copy(const BackupStart& start,
+                     const std::function<void(const BackupProgress&)>& progress) {
     if (!lock_) raise(ErrorCode::Assert, "backup copy before begin");
     manifest_.lsnStart = start.lsn;
     manifest_.walStart = start.walFile;
@@ -241,13 +257,15 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         files[i].pageErrors = prior.pageErrors;
         referencedBytes += files[i].size;
     }
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return files[a].size > files[b].size; });
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return files[a].size > files[b].size; });
     // Small files (the end of the order) go into bundles, stored after the files stored alone.
     std::vector<size_t> alone, bundled;
     for (size_t index : order) {
         const auto& file = files[index];
         bool blockStored = s_.block && blockSizeFor(file.size) != 0;
-        (s_.bundle.enabled && !blockStored && file.size <= s_.bundle.limit ? bundled : alone).push_back(index);
+        (s_.bundle.enabled && !blockStored && file.size <= s_.bundle.limit ? bundled : alone)
+            .push_back(index);
     }
     const auto bundles = planBundles(files, bundled, s_.bundle);
 
@@ -260,7 +278,8 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
     std::string ext(s_.transfer.codec.extension());
     journal_ = std::make_unique<ResumeJournal>(
         *s_.repo, s_.layout,
-        ResumeHeader{manifest_.label, manifest_.type, manifest_.prior, manifest_.compressType, start.timestamp});
+        ResumeHeader{manifest_.label, manifest_.type, manifest_.prior, manifest_.compressType,
+                     start.timestamp});
     std::atomic<uint64_t> resumed{0};
     storage::AsyncCloser closer(2);  // fsync + rename overlap with compressing the next files
     TransferOptions transfer = s_.transfer;
@@ -294,13 +313,16 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         if (stored && pageCheck.filter) {
             file.pageChecked = true;
             if (pageCheck.filter->failedCount() > 0)
-                file.pageErrors = recheckPages(s_.pgPath + "/" + dataDirectoryPath(file.name),
-                                               pageCheck.filter->failedPages(), pageCheck.segment, startLsn);
+                file.pageErrors =
+                    recheckPages(s_.pgPath + "/" + dataDirectoryPath(file.name),
+                                 pageCheck.filter->failedPages(), pageCheck.segment, startLsn);
             if (!file.pageErrors.empty())
-                logWarn("backup {}: invalid page checksum in '{}': page{} {} (of {} pages checked); the data "
-                        "file is damaged on the database host",
-                        manifest_.label, file.name, file.pageErrors.size() > 1 ? "s" : "",
-                        fmt::join(file.pageErrors, ", "), pageCheck.filter->pagesChecked());
+                logWarn(
+                    "backup {}: invalid page checksum in '{}': page{} {} (of {} pages checked); "
+                    "the data "
+                    "file is damaged on the database host",
+                    manifest_.label, file.name, file.pageErrors.size() > 1 ? "s" : "",
+                    fmt::join(file.pageErrors, ", "), pageCheck.filter->pagesChecked());
         }
         if (!stored) {
             logDetail("backup: {} was removed during the backup; skipped", file.name);
@@ -320,7 +342,8 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         auto& file = files[index];
         uint32_t blockSize = s_.block ? blockSizeFor(file.size) : 0;
         if (blockSize == 0 && resume_ &&
-            resumeFile(*s_.repo, s_.layout, *resume_, manifest_.label, file, s_.transfer.bufferSize)) {
+            resumeFile(*s_.repo, s_.layout, *resume_, manifest_.label, file,
+                       s_.transfer.bufferSize)) {
             journal_->add(file);
             resumed++;
             reportDone(file.size);
@@ -332,7 +355,8 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
         // thread only reads and checksums it.
         TransferOptions options = transfer;
         options.sizeHint = file.size;
-        if (s_.processMax > 1 && file.size >= kSharedCompressMinSize && file.size * s_.processMax > state.bytesTotal)
+        if (s_.processMax > 1 && file.size >= kSharedCompressMinSize &&
+            file.size * s_.processMax > state.bytesTotal)
             options.compressWorkers = static_cast<int>(s_.processMax);
         // Large files as independent frames, so that a restore shares them between its threads.
         // At process-max 1 the one compressing thread is a frame worker, so that reading and
@@ -394,11 +418,14 @@ void BackupJob::copy(const BackupStart& start, const std::function<void(const Ba
     }
     files.resize(kept);
     if (blockFiles_ > 0)
-        logInfo("backup {}: {} files stored as blocks: {} blocks stored, {} unchanged blocks referenced",
-                manifest_.label, blockFiles_.load(), blocksStored_.load(), blocksKept_.load());
+        logInfo(
+            "backup {}: {} files stored as blocks: {} blocks stored, {} unchanged blocks "
+            "referenced",
+            manifest_.label, blockFiles_.load(), blocksStored_.load(), blocksKept_.load());
     if (resume_) {
-        logInfo("backup {}: {} files taken from interrupted backup {} after verifying their checksums", manifest_.label,
-                resumed.load(), resume_->header.label);
+        logInfo(
+            "backup {}: {} files taken from interrupted backup {} after verifying their checksums",
+            manifest_.label, resumed.load(), resume_->header.label);
         s_.repo->removePath(s_.layout.backupDir(resume_->header.label), true);
         resume_.reset();
     }
@@ -440,7 +467,8 @@ const Manifest& BackupJob::finish(const BackupStop& stop) {
                 checkCancelled();
                 if (monotonicSeconds() > deadline)
                     raise(ErrorCode::ArchiveTimeout,
-                          "backup {}: WAL segment {} was not archived within archive-timeout ({} s); check "
+                          "backup {}: WAL segment {} was not archived within archive-timeout ({} "
+                          "s); check "
                           "archive_command / archive_library and the server log",
                           manifest_.label, segment, s_.archiveTimeout);
                 // The archiver usually stores the stop segment within milliseconds: a short

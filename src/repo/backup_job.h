@@ -37,7 +37,8 @@ struct BackupSettings {
     std::shared_ptr<storage::Storage> pgData;
     bool archiveCheck = true;
     int archiveTimeout = 60;  // seconds
-    int lockWait = 0;         // seconds to wait for the stanza lock (the daemon: an abandoned backup unwinding)
+    int lockWait =
+        0;  // seconds to wait for the stanza lock (the daemon: an abandoned backup unwinding)
     // repo1-block: files of at least kBlockMinFileSize are stored as blocks, and a changed file
     // stores only the blocks that differ from the prior backup's.
     bool block = false;
@@ -70,7 +71,7 @@ struct BackupProgress {
 };
 
 class BackupJob {
-public:
+  public:
     explicit BackupJob(BackupSettings settings);
     ~BackupJob();
 
@@ -91,7 +92,7 @@ public:
     const std::string& type() const { return manifest_.type; }
     uint64_t systemId() const { return manifest_.systemId; }
 
-private:
+  private:
     void checkCancelled() const;
 
     BackupSettings s_;
@@ -100,12 +101,13 @@ private:
     // Unchanged files reference the prior backup's bytes instead of being copied.
     bool reusable(const ManifestFile& file, ManifestFile& from) const;
     // Stores a (changed) file as blocks against the prior backup's block map of it, if usable.
-    std::optional<StoredFile> storeAsBlocks(storage::Storage& pgData, ManifestFile& file, uint32_t blockSize,
-                                            const TransferOptions& transfer, io::Filter* observer);
+    std::optional<StoredFile> storeAsBlocks(storage::Storage& pgData, ManifestFile& file,
+                                            uint32_t blockSize, const TransferOptions& transfer,
+                                            io::Filter* observer);
 
     BackupInfo backupInfo_;
     std::optional<Manifest> prior_;
-    std::optional<ResumableBackup> resume_;   // an interrupted backup whose files we may take
+    std::optional<ResumableBackup> resume_;  // an interrupted backup whose files we may take
     std::unique_ptr<ResumeJournal> journal_;
     std::map<std::string, size_t> priorFiles_;  // name -> index in prior_->files
     ArchiveInfo archiveInfo_;

@@ -14,8 +14,8 @@
 #include "io/filter_chain.h"
 #include "io/size.h"
 #include "repo/codec.h"
-#include "repo/piece.h"
 #include "repo/label_claim.h"
+#include "repo/piece.h"
 #include "repo/repo_cipher.h"
 
 namespace backrest::repo {
@@ -205,10 +205,11 @@ std::optional<ResumableBackup> takeResumable(storage::Storage& repo, const Layou
             repo.info(layout.manifest(entry.name) + ".copy"))
             continue;
         if (auto owner = runningClaim(repo, layout, entry.name)) {
-            logWarn("backup: leaving incomplete backup {} alone: it is claimed by a backup that "
-                    "may still be running ({}; lock-path does not reach it); if it is not, "
-                    "remove '{}'",
-                    entry.name, *owner, repo.fullPath(layout.backupDir(entry.name)));
+            logWarn(
+                "backup: leaving incomplete backup {} alone: it is claimed by a backup that "
+                "may still be running ({}; lock-path does not reach it); if it is not, "
+                "remove '{}'",
+                entry.name, *owner, repo.fullPath(layout.backupDir(entry.name)));
             continue;
         }
         incomplete.push_back(entry.name);

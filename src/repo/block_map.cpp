@@ -1,14 +1,14 @@
 // Block map: block size choice, binary encoding with its own checksum, loading and resolution.
 #include "repo/block_map.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
 #include "crypto/sealed.h"
 #include "io/sha256.h"
-
-#include <xxhash.h>
 
 namespace backrest::repo {
 

@@ -334,7 +334,8 @@ ReassembledFile reassembleBlocks(storage::Storage& repo, const Layout& layout,
 void fetchBlocks(storage::Storage& repo, const Layout& layout, const CompressByLabel& compressOf,
                  storage::Storage& destination, const std::string& destinationPath,
                  const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer) {
-    auto type = io::checksumTypeOf(expected.checksum, fmt::format("file '{}' of backup {}", expected.name, expected.label));
+    auto type = io::checksumTypeOf(
+        expected.checksum, fmt::format("file '{}' of backup {}", expected.name, expected.label));
     auto resolved = resolveForRestore(repo, layout, expected);
     auto out = destination.openWrite(destinationPath, expected.write);
     // Blocks come 8 KiB at a time: written in pieces of bufferSize, not a system call each.
@@ -418,16 +419,16 @@ PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
         differing.insert(differing.end(), found[part].begin(), found[part].end());
         result.blocksCompared += comparedIn[part];
     }
-    for (size_t block = comparable == 0 ? 0 : static_cast<size_t>((comparable - 1) / map.blockSize) + 1;
+    for (size_t block = comparable == 0 ? 0
+                                        : static_cast<size_t>((comparable - 1) / map.blockSize) + 1;
          block < map.blockCount(); block++)
         differing.push_back(block);  // beyond the local end
     std::sort(differing.begin(), differing.end());
     differing.erase(std::unique(differing.begin(), differing.end()), differing.end());
 
     // Fetch the differing blocks, holder by holder in frame order (each frame read once).
-    std::stable_sort(differing.begin(), differing.end(), [&](size_t a, size_t b) {
-        return where[a] < where[b];
-    });
+    std::stable_sort(differing.begin(), differing.end(),
+                     [&](size_t a, size_t b) { return where[a] < where[b]; });
     for (size_t block : differing) {
         const auto& [holder, slot] = where[block];
         size_t frameBefore = holders[holder].frame;

@@ -31,11 +31,12 @@ struct BundleSettings {
 // into bundles of at most settings.size original bytes, keeping that order. Every candidate must
 // be at most settings.limit bytes.
 std::vector<std::vector<size_t>> planBundles(const std::vector<ManifestFile>& files,
-                                             const std::vector<size_t>& candidates, const BundleSettings& settings);
+                                             const std::vector<size_t>& candidates,
+                                             const BundleSettings& settings);
 
 // Where the backup `holder` keeps `file`'s stored bytes (a file stored whole, in a bundle or not;
 // block-stored files have a map of their own, repo/block_map.h).
-StoredLocation storedLocation(const Layout& layout, const std::string& holder, const ManifestFile& file,
-                              std::string_view compressExtension);
+StoredLocation storedLocation(const Layout& layout, const std::string& holder,
+                              const ManifestFile& file, std::string_view compressExtension);
 
 }  // namespace backrest::repo

@@ -21,7 +21,8 @@ std::string sealChecksummed(std::string body) {
 
 std::string serializeChecksummed(const nlohmann::json& doc) {
     if (!doc.is_object() || doc.empty() || doc.contains("checksum"))
-        raise(ErrorCode::Assert, "checksummed document must be a non-empty object without 'checksum'");
+        raise(ErrorCode::Assert,
+              "checksummed document must be a non-empty object without 'checksum'");
     std::string body = doc.dump();
     body.pop_back();  // the closing '}'
     return sealChecksummed(std::move(body));
@@ -38,8 +39,8 @@ void verifyChecksummed(const std::string& text, const std::string& context) {
     std::string_view tail(text.data() + at + kChecksumKey.size() + stored.size(),
                           text.size() - at - kChecksumKey.size() - stored.size());
     if (tail != "\"}\n" && tail != "\"}")
-        raise(ErrorCode::Format, "'{}' has data after its checksum: not written by backrest or damaged",
-              context);
+        raise(ErrorCode::Format,
+              "'{}' has data after its checksum: not written by backrest or damaged", context);
     std::string actual = io::sha256Hex(std::string_view(text.data(), at));
     if (stored != actual)
         raise(ErrorCode::Checksum, "'{}' is damaged: checksum {} recorded, {} computed", context,
@@ -57,28 +58,35 @@ nlohmann::json parseChecksummed(const std::string& text, const std::string& cont
     }
 }
 
-void saveChecksummedText(storage::Storage& storage, const std::string& path, const std::string& text) {
+void saveChecksummedText(storage::Storage& storage, const std::string& path,
+                         const std::string& text) {
     storage::writeAll(storage, path + ".copy", text);
     storage::writeAll(storage, path, text);
 }
 
-void saveChecksummed(storage::Storage& storage, const std::string& path, const nlohmann::json& doc) {
+void saveChecksummed(storage::Storage& storage, const std::string& path,
+                     const nlohmann::json& doc) {
     saveChecksummedText(storage, path, serializeChecksummed(doc));
 }
 
-void warnDamagedCopy(const std::string& message) { logWarn("{}; trying the other copy", message); }
+void warnDamagedCopy(const std::string& message) {
+    logWarn("{}; trying the other copy", message);
+}
 
 std::optional<nlohmann::json> loadChecksummed(storage::Storage& storage, const std::string& path,
                                               const std::shared_ptr<const crypto::RepoKey>& key) {
-    return loadChecksummedAs(storage, path, [](const std::string& text, const std::string& context) {
-        try {
-            auto doc = nlohmann::json::parse(text);
-            doc.erase("checksum");
-            return doc;
-        } catch (const nlohmann::json::exception& e) {
-            raise(ErrorCode::Format, "'{}' is not valid JSON: {}", context, e.what());
-        }
-    }, key);
+    return loadChecksummedAs(
+        storage, path,
+        [](const std::string& text, const std::string& context) {
+            try {
+                auto doc = nlohmann::json::parse(text);
+                doc.erase("checksum");
+                return doc;
+            } catch (const nlohmann::json::exception& e) {
+                raise(ErrorCode::Format, "'{}' is not valid JSON: {}", context, e.what());
+            }
+        },
+        key);
 }
 
 }  // namespace backrest::repo

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 
@@ -28,7 +27,8 @@ nlohmann::json parseChecksummed(const std::string& text, const std::string& cont
 // Writes <path> and <path>.copy, each atomically and durably. The copy is written first so that
 // at every instant at least one complete file exists.
 void saveChecksummed(storage::Storage& storage, const std::string& path, const nlohmann::json& doc);
-void saveChecksummedText(storage::Storage& storage, const std::string& path, const std::string& text);
+void saveChecksummedText(storage::Storage& storage, const std::string& path,
+                         const std::string& text);
 
 // Loads <path>, falling back to <path>.copy, verifying the checksum and parsing with
 // parse(text, context); nullopt when neither exists; the first error when neither is good.
@@ -38,8 +38,9 @@ template <typename Parse>
 auto loadChecksummedAs(storage::Storage& storage, const std::string& path, Parse parse,
                        const std::shared_ptr<const crypto::RepoKey>& key = nullptr)
     -> std::optional<decltype(parse(std::string(), std::string()))>;
-std::optional<nlohmann::json> loadChecksummed(storage::Storage& storage, const std::string& path,
-                                              const std::shared_ptr<const crypto::RepoKey>& key = nullptr);
+std::optional<nlohmann::json> loadChecksummed(
+    storage::Storage& storage, const std::string& path,
+    const std::shared_ptr<const crypto::RepoKey>& key = nullptr);
 
 // A failed copy is reported and the other one tried.
 void warnDamagedCopy(const std::string& message);

@@ -80,8 +80,8 @@ class RepoCodec {
     // Stored bytes of `fromPiece` made those of `toPiece` (a resumed backup's file, written
     // under the new label): sealed units opened and sealed again, nothing decompressed. Pushes
     // nothing when not encrypted.
-    void pushReseal(io::FilterChain& chain, const std::string& fromPiece, const std::string& toPiece,
-                    std::string context) const;
+    void pushReseal(io::FilterChain& chain, const std::string& fromPiece,
+                    const std::string& toPiece, std::string context) const;
 
     // One frame alone: appends `in` encoded to `out`, as frame `frameIndex` of `piece`.
     void encodeFrame(std::span<const uint8_t> in, const std::string& piece, uint64_t frameIndex,

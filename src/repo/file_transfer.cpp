@@ -21,13 +21,13 @@ constexpr size_t kDirectReadMax = 2 << 20;
 
 // Lets the caller keep a filter it passes into a chain (which owns its filters).
 class BorrowedObserver : public io::Filter {
-public:
+  public:
     explicit BorrowedObserver(io::Filter& inner) : inner_(inner) {}
     bool transforms() const override { return false; }
     void process(std::span<const uint8_t> in, io::Buffer& out) override { inner_.process(in, out); }
     void finish(io::Buffer& out) override { inner_.finish(out); }
 
-private:
+  private:
     io::Filter& inner_;
 };
 
@@ -37,9 +37,9 @@ StoredFile storeInto(Feed feed, storage::StorageWrite& out, const std::string& p
                      const TransferOptions& options, io::Filter* observer = nullptr) {
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out.write(bytes); });
     // A file compressed on zstd's threads is a large one: a SHA-256 runs beside the reading too.
-    auto& sum = chain.add<io::ChecksumFilter>(options.checksumType, options.compressWorkers > 0
-                                                                        ? io::Sha256Filter::Thread::Own
-                                                                        : io::Sha256Filter::Thread::Caller);
+    auto& sum = chain.add<io::ChecksumFilter>(
+        options.checksumType, options.compressWorkers > 0 ? io::Sha256Filter::Thread::Own
+                                                          : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();
     if (observer) chain.add<BorrowedObserver>(*observer);
     const FrameIndex* framed = options.codec.pushEncode(chain, piece,
@@ -84,7 +84,8 @@ auto feedFrom(storage::Storage& source, const std::string& sourcePath, storage::
         io::Buffer buffer(options.bufferSize);
         for (;;) {
             if (options.cancel && *options.cancel)
-                raise(ErrorCode::Cancelled, "cancelled while copying '{}'", source.fullPath(sourcePath));
+                raise(ErrorCode::Cancelled, "cancelled while copying '{}'",
+                      source.fullPath(sourcePath));
             // Straight into the frame compressor's buffer when it has one (saves a copy of
             // every byte of a large file), else through our own.
             if (auto space = chain.inputSpace(); !space.empty()) {
@@ -112,7 +113,8 @@ void raiseUnopened(const ExpectedFile& expected, const Error& cause) {
 
 std::string StoredLocation::describe(storage::Storage& repo) const {
     if (!range.length) return repo.fullPath(path);
-    return fmt::format("{}, bytes {}-{}", repo.fullPath(path), range.offset, range.offset + *range.length);
+    return fmt::format("{}, bytes {}-{}", repo.fullPath(path), range.offset,
+                       range.offset + *range.length);
 }
 
 std::optional<StoredFile> storeFile(storage::Storage& source, const std::string& sourcePath,
@@ -154,15 +156,17 @@ void fetchFile(storage::Storage& source, const StoredLocation& from, const RepoC
     auto in = from.open(source, /*ignoreMissing=*/true);
     if (!in)
         raise(ErrorCode::FileMissing,
-              "file '{}' of backup {} is missing from the repository (expected '{}')", expected.name,
-              expected.label, from.describe(source));
-    auto type = io::checksumTypeOf(expected.checksum, fmt::format("file '{}' of backup {}", expected.name, expected.label));
+              "file '{}' of backup {} is missing from the repository (expected '{}')",
+              expected.name, expected.label, from.describe(source));
+    auto type = io::checksumTypeOf(
+        expected.checksum, fmt::format("file '{}' of backup {}", expected.name, expected.label));
     auto out = destination.openWrite(destinationPath, expected.write);
 
     io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
     codec.pushDecode(chain, expected.piece, from.describe(source));
-    auto& sum = chain.add<io::ChecksumFilter>(type, expected.size >= kHashBesideMinSize ? io::Sha256Filter::Thread::Own
-                                                                                      : io::Sha256Filter::Thread::Caller);
+    auto& sum = chain.add<io::ChecksumFilter>(type, expected.size >= kHashBesideMinSize
+                                                        ? io::Sha256Filter::Thread::Own
+                                                        : io::Sha256Filter::Thread::Caller);
     auto& size = chain.add<io::SizeFilter>();
 
     io::Buffer buffer(bufferSize);

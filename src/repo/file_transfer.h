@@ -59,8 +59,9 @@ struct StoredLocation {
     storage::ReadRange range;
 
     StoredLocation(std::string wholeFile) : path(std::move(wholeFile)) {}  // NOLINT: a whole file
-    StoredLocation(const char* wholeFile) : path(wholeFile) {}            // NOLINT
-    StoredLocation(std::string file, storage::ReadRange part) : path(std::move(file)), range(part) {}
+    StoredLocation(const char* wholeFile) : path(wholeFile) {}             // NOLINT
+    StoredLocation(std::string file, storage::ReadRange part)
+        : path(std::move(file)), range(part) {}
     std::unique_ptr<storage::StorageRead> open(storage::Storage& repo, bool ignoreMissing) const {
         return storage::openReadRange(repo, path, range, ignoreMissing);
     }
@@ -100,8 +101,8 @@ StoredFile storeBytes(std::string_view content, storage::Storage& destination,
 constexpr uint64_t kFrameBytes = 8ull << 20;
 
 struct ExpectedFile {
-    std::string name;      // manifest name, for messages
-    std::string label;     // backup holding the bytes, for messages
+    std::string name;   // manifest name, for messages
+    std::string label;  // backup holding the bytes, for messages
     uint64_t size = 0;
     std::string checksum;  // hex; its length says the algorithm
     storage::WriteOptions write;

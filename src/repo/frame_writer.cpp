@@ -9,7 +9,8 @@ FrameWriter::FrameWriter(size_t buffers, size_t threads) {
     // On huge pages: each is written with O_DIRECT again and again (io::Buffer::Pages).
     for (size_t i = 0; i < std::max<size_t>(buffers, 1); i++)
         free_.push_back(std::make_unique<io::Buffer>(io::Buffer::Pages::Huge));
-    for (size_t i = 0; i < std::max<size_t>(threads, 1); i++) threads_.emplace_back([this] { run(); });
+    for (size_t i = 0; i < std::max<size_t>(threads, 1); i++)
+        threads_.emplace_back([this] { run(); });
 }
 
 FrameWriter::~FrameWriter() {
@@ -45,7 +46,8 @@ void FrameWriter::giveBack(std::unique_ptr<io::Buffer> buffer) {
     changed_.notify_all();
 }
 
-void FrameWriter::write(storage::StorageWrite& out, uint64_t offset, std::unique_ptr<io::Buffer> bytes, Done done) {
+void FrameWriter::write(storage::StorageWrite& out, uint64_t offset,
+                        std::unique_ptr<io::Buffer> bytes, Done done) {
     {
         std::lock_guard lock(mutex_);
         if (failure_) {

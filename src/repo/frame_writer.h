@@ -21,7 +21,7 @@
 namespace backrest::repo {
 
 class FrameWriter {
-public:
+  public:
     // `buffers`: frames decompressed and waiting to be written, at most (and so the memory:
     // buffers x the frame size). `threads`: writing threads.
     FrameWriter(size_t buffers, size_t threads = 1);
@@ -46,11 +46,12 @@ public:
     // Queues out.writeAt(offset, *bytes), then done. `out` must outlive the call of done.
     // Raises the first failure of an earlier write (done is then not called), so a failing disk
     // stops the restore early.
-    void write(storage::StorageWrite& out, uint64_t offset, std::unique_ptr<io::Buffer> bytes, Done done);
+    void write(storage::StorageWrite& out, uint64_t offset, std::unique_ptr<io::Buffer> bytes,
+               Done done);
     // Waits until every queued write is done; rethrows the first failure.
     void finish();
 
-private:
+  private:
     struct Pending {
         storage::StorageWrite* out;
         uint64_t offset;

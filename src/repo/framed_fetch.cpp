@@ -22,9 +22,11 @@ uint64_t frameRawBytes(uint64_t fileSize, uint64_t frameBytes, size_t k) {
     return start >= fileSize ? 0 : std::min(frameBytes, fileSize - start);
 }
 
-[[noreturn]] void raiseDamaged(storage::Storage& source, const std::string& sourcePath, const ExpectedFile& expected,
-                               size_t k, size_t count, const std::string& what) {
-    raise(ErrorCode::Checksum, "file '{}' of backup {} is damaged in the repository ('{}'): frame {} of {}: {}",
+[[noreturn]] void raiseDamaged(storage::Storage& source, const std::string& sourcePath,
+                               const ExpectedFile& expected, size_t k, size_t count,
+                               const std::string& what) {
+    raise(ErrorCode::Checksum,
+          "file '{}' of backup {} is damaged in the repository ('{}'): frame {} of {}: {}",
           expected.name, expected.label, source.fullPath(sourcePath), k, count, what);
 }
 
@@ -36,7 +38,8 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Re
                io::Buffer& out) {
     auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
     if (!in)
-        raise(ErrorCode::FileMissing, "file '{}' of backup {} is missing from the repository (expected '{}')",
+        raise(ErrorCode::FileMissing,
+              "file '{}' of backup {} is missing from the repository (expected '{}')",
               expected.name, expected.label, source.fullPath(sourcePath));
     in->seek(frameOffset(frames, k));
     compressed.clear();
@@ -119,8 +122,9 @@ void FramedFetch::openOnce() {
         patch_ = std::make_unique<storage::PatchFile>(destination_, destinationPath_);
         patchedSizeChanged_ = patch_->sizeAtOpen() != expected_.size;
     }
-    sum_ = std::make_unique<io::ChecksumFilter>(io::checksumTypeOf(
-        expected_.checksum, fmt::format("file '{}' of backup {}", expected_.name, expected_.label)));
+    sum_ = std::make_unique<io::ChecksumFilter>(
+        io::checksumTypeOf(expected_.checksum,
+                           fmt::format("file '{}' of backup {}", expected_.name, expected_.label)));
 }
 
 void FramedFetch::fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw) {
@@ -167,7 +171,9 @@ void FramedFetch::fetchBehind(size_t k, io::Buffer& compressed) {
     }
     try {
         writer_->write(*out_, static_cast<uint64_t>(k) * frameBytes_, std::move(pooled.buffer),
-                       [this, k](std::unique_ptr<io::Buffer>& raw, std::exception_ptr error) { written(k, raw, error); });
+                       [this, k](std::unique_ptr<io::Buffer>& raw, std::exception_ptr error) {
+                           written(k, raw, error);
+                       });
     } catch (...) {
         std::lock_guard lock(mutex_);
         writesPending_--;  // refused: written() will not be called
@@ -191,11 +197,12 @@ void FramedFetch::countFrame(uint64_t bytes) {
     sum_->finish(none);
     if (sum_->hex() != expected_.checksum || checksummed_ != expected_.size)
         raise(ErrorCode::Checksum,
-              "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with {} {}, "
+              "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with "
+              "{} {}, "
               "restored {} bytes with {}",
               expected_.name, expected_.label, source_.fullPath(sourcePath_), expected_.size,
-              io::checksumAlgorithm(*io::checksumTypeOf(expected_.checksum)), expected_.checksum, checksummed_,
-              sum_->hex());
+              io::checksumAlgorithm(*io::checksumTypeOf(expected_.checksum)), expected_.checksum,
+              checksummed_, sum_->hex());
     verified_ = true;
 }
 
@@ -210,7 +217,8 @@ void FramedFetch::written(size_t k, std::unique_ptr<io::Buffer>& raw, std::excep
         std::unique_lock lock(mutex_);
         if (error && !failure_) failure_ = error;
         if (!failure_) waiting_[k] = std::move(raw);
-        while (!failure_ && !checksumming_ && !waiting_.empty() && waiting_.begin()->first == nextToChecksum_) {
+        while (!failure_ && !checksumming_ && !waiting_.empty() &&
+               waiting_.begin()->first == nextToChecksum_) {
             auto next = std::move(waiting_.begin()->second);
             waiting_.erase(waiting_.begin());
             checksumming_ = true;

@@ -53,7 +53,7 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Re
 // frame's 8 KiB pages are compared with the local file's and only those that differ are
 // written (as cmd::patchInPlace does for a file stored as one stream), through storage::PatchFile.
 class FramedFetch {
-public:
+  public:
     enum class Mode { Create, Patch };
     FramedFetch(storage::Storage& source, std::string sourcePath, RepoCodec codec,
                 storage::PosixStorage& destination, std::string destinationPath,
@@ -67,14 +67,14 @@ public:
     // Whether each frame needs one of the FrameWriter's buffers.
     bool writesBehind() const { return writer_ != nullptr; }
 
-private:
+  private:
     void openOnce();  // the first job creates (or opens) the file and the checksum
     void fetchOne(size_t k, io::Buffer& compressed, io::Buffer& threadRaw);
     void fetchBehind(size_t k, io::Buffer& compressed);  // with a writer
     void patchFrame(size_t k, const io::Buffer& raw);
     void hashFrame(const io::Buffer& raw);  // the next frame in file order
     void countFrame(uint64_t bytes);        // under mutex_; verifies the file after the last frame
-    void closeFile();     // under mutex_, once every frame is checksummed and written
+    void closeFile();  // under mutex_, once every frame is checksummed and written
     // On the FrameWriter's thread: frame k is written (or its write failed).
     void written(size_t k, std::unique_ptr<io::Buffer>& raw, std::exception_ptr error);
 
@@ -90,9 +90,10 @@ private:
     Mode mode_;
     FrameWriter* writer_;
     size_t writesPending_ = 0;  // frames handed to writer_ whose written() has not returned
-    bool verified_ = false;      // every frame checksummed, and the file's checksum matched
-    size_t nextToTake_ = 0;      // with writer_: the frame whose job takes a buffer next
-    std::map<size_t, std::unique_ptr<io::Buffer>> waiting_;  // written, to checksum after the frames before
+    bool verified_ = false;     // every frame checksummed, and the file's checksum matched
+    size_t nextToTake_ = 0;     // with writer_: the frame whose job takes a buffer next
+    std::map<size_t, std::unique_ptr<io::Buffer>>
+        waiting_;                // written, to checksum after the frames before
     bool checksumming_ = false;  // a writing thread is checksumming this file's frames
     std::unique_ptr<storage::PatchFile> patch_;
     std::atomic<uint64_t> pagesWritten_{0};

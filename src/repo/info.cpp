@@ -2,7 +2,6 @@
 #include "repo/info.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -18,7 +17,9 @@ namespace {
 json historyJson(const std::vector<DbIdentity>& history) {
     json out = json::array();
     for (const auto& db : history)
-        out.push_back({{"db-id", db.id}, {"version", db.version}, {"system-id", std::to_string(db.systemId)}});
+        out.push_back({{"db-id", db.id},
+                       {"version", db.version},
+                       {"system-id", std::to_string(db.systemId)}});
     return out;
 }
 
@@ -26,7 +27,8 @@ json historyJson(const std::vector<DbIdentity>& history) {
 void checkFormat(const json& doc, const std::string& path) {
     int format = doc.value("format", 0);
     if (format != kRepoFormat)
-        raise(ErrorCode::Format, "'{}' has format {}, this backrest reads format {}", path, format, kRepoFormat);
+        raise(ErrorCode::Format, "'{}' has format {}, this backrest reads format {}", path, format,
+              kRepoFormat);
 }
 
 std::vector<DbIdentity> parseHistory(const json& j) {
@@ -50,10 +52,12 @@ auto parseOrRaise(const std::string& path, Parse parse) {
 }
 
 // An encrypted repository's info file keeps the envelope that counts (repo/repo_cipher.h).
-void saveInfo(storage::Storage& repo, const Layout& layout, const std::string& path, const json& doc) {
+void saveInfo(storage::Storage& repo, const Layout& layout, const std::string& path,
+              const json& doc) {
     if (!layout.key) return saveChecksummed(repo, path, doc);
-    saveChecksummedText(repo, path,
-                        sealInfoText(envelopeForWrite(repo, layout), *layout.key, path, serializeChecksummed(doc)));
+    saveChecksummedText(
+        repo, path,
+        sealInfoText(envelopeForWrite(repo, layout), *layout.key, path, serializeChecksummed(doc)));
 }
 
 }  // namespace
@@ -129,7 +133,8 @@ BackupInfo requireBackupInfo(storage::Storage& repo, const Layout& layout) {
     auto info = loadBackupInfo(repo, layout);
     if (!info)
         raise(ErrorCode::Stanza,
-              "stanza '{}' does not exist in repository '{}' (no {}); run 'backrest --stanza={} stanza-create' first",
+              "stanza '{}' does not exist in repository '{}' (no {}); run 'backrest --stanza={} "
+              "stanza-create' first",
               layout.stanza, repo.fullPath(""), layout.backupInfo(), layout.stanza);
     return *info;
 }
@@ -138,7 +143,8 @@ ArchiveInfo requireArchiveInfo(storage::Storage& repo, const Layout& layout) {
     auto info = loadArchiveInfo(repo, layout);
     if (!info)
         raise(ErrorCode::Stanza,
-              "stanza '{}' does not exist in repository '{}' (no {}); run 'backrest --stanza={} stanza-create' first",
+              "stanza '{}' does not exist in repository '{}' (no {}); run 'backrest --stanza={} "
+              "stanza-create' first",
               layout.stanza, repo.fullPath(""), layout.archiveInfo(), layout.stanza);
     return *info;
 }
@@ -163,7 +169,8 @@ void saveBackupInfo(storage::Storage& repo, const Layout& layout, const BackupIn
                            {"file-count", s.fileCount},
                            {"page-error-files", s.pageErrorFiles},
                            {"db-id", s.dbId}});
-    json doc = {{"format", kRepoFormat}, {"db-history", historyJson(info.history)}, {"backups", backups}};
+    json doc = {
+        {"format", kRepoFormat}, {"db-history", historyJson(info.history)}, {"backups", backups}};
     saveInfo(repo, layout, layout.backupInfo(), doc);
 }
 

@@ -35,7 +35,7 @@ struct BackupSummary {
 };
 
 struct BackupInfo {
-    std::vector<DbIdentity> history;  // current identity last
+    std::vector<DbIdentity> history;     // current identity last
     std::vector<BackupSummary> backups;  // sorted by label
 
     const DbIdentity& current() const { return history.back(); }
@@ -47,7 +47,9 @@ struct ArchiveInfo {
 
     const DbIdentity& current() const { return history.back(); }
     // "15-1": the directory under archive/<stanza>/ holding this identity's WAL.
-    static std::string archiveId(const DbIdentity& db) { return db.version + "-" + std::to_string(db.id); }
+    static std::string archiveId(const DbIdentity& db) {
+        return db.version + "-" + std::to_string(db.id);
+    }
     std::string currentArchiveId() const { return archiveId(current()); }
 };
 

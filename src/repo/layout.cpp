@@ -1,9 +1,9 @@
 // Backup label formatting and recognition.
 #include "repo/layout.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace backrest::repo {
 
@@ -23,14 +23,17 @@ bool isStamp(std::string_view s) {
 }
 }  // namespace
 
-std::string fullLabel(std::time_t when) { return stamp(when) + "F"; }
+std::string fullLabel(std::time_t when) {
+    return stamp(when) + "F";
+}
 
 std::string dependentLabel(std::string_view full, std::time_t when, char typeLetter) {
     return fmt::format("{}_{}{}", full, stamp(when), typeLetter);
 }
 
 std::string labelTime(std::string_view label) {
-    return std::string(label.size() == 33 ? label.substr(17, 15) : label.substr(0, std::min<size_t>(15, label.size())));
+    return std::string(label.size() == 33 ? label.substr(17, 15)
+                                          : label.substr(0, std::min<size_t>(15, label.size())));
 }
 
 bool isBackupLabel(std::string_view name) {

@@ -28,10 +28,15 @@ struct Layout {
 
     std::string backupRoot() const { return "backup/" + stanza; }
     std::string backupInfo() const { return backupRoot() + "/backup.info"; }
-    std::string backupDir(std::string_view label) const { return backupRoot() + "/" + std::string(label); }
-    std::string manifest(std::string_view label) const { return backupDir(label) + "/backup.manifest"; }
+    std::string backupDir(std::string_view label) const {
+        return backupRoot() + "/" + std::string(label);
+    }
+    std::string manifest(std::string_view label) const {
+        return backupDir(label) + "/backup.manifest";
+    }
     // A file of a backup, by its manifest name ("pg_data/base/1/1259") and compress extension.
-    std::string backupFile(std::string_view label, std::string_view name, std::string_view ext) const {
+    std::string backupFile(std::string_view label, std::string_view name,
+                           std::string_view ext) const {
         return backupDir(label) + "/" + std::string(name) + std::string(ext);
     }
     // Bundle `id` (from 1) of a backup: small files stored one after another (repo/bundle.h).

@@ -8,16 +8,16 @@
 
 #include <cerrno>
 #include <chrono>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include "common/error.h"
 #include "repo/file_lock.h"
 
 namespace backrest::repo {
 
-StanzaLock::StanzaLock(const std::string& lockPath, const std::string& stanza, const std::string& kind,
-                       int waitSeconds)
+StanzaLock::StanzaLock(const std::string& lockPath, const std::string& stanza,
+                       const std::string& kind, int waitSeconds)
     : file_(lockPath + "/" + stanza + "-" + kind + ".lock") {
     ensureLockDirectory(lockPath);
     fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
@@ -33,7 +33,8 @@ StanzaLock::StanzaLock(const std::string& lockPath, const std::string& stanza, c
         ::close(fd_);
         fd_ = -1;
         raise(ErrorCode::Lock,
-              "unable to acquire {} lock for stanza '{}': another {} (pid {}) is running; lock file {}",
+              "unable to acquire {} lock for stanza '{}': another {} (pid {}) is running; lock "
+              "file {}",
               kind, stanza, kind, pid, file_);
     }
     std::string pid = std::to_string(::getpid()) + "\n";

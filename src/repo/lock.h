@@ -7,7 +7,7 @@
 namespace backrest::repo {
 
 class StanzaLock {
-public:
+  public:
     // Raises LockAcquireError naming the stanza, the holder's pid and the lock file, after
     // retrying for waitSeconds (the daemon waits for an abandoned backup to finish unwinding).
     StanzaLock(const std::string& lockPath, const std::string& stanza, const std::string& kind,
@@ -16,7 +16,7 @@ public:
     StanzaLock(const StanzaLock&) = delete;
     StanzaLock& operator=(const StanzaLock&) = delete;
 
-private:
+  private:
     int fd_ = -1;
     std::string file_;
 };

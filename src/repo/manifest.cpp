@@ -33,7 +33,9 @@ uint64_t Manifest::filesWithPageErrors() const {
     return n;
 }
 
-std::string modeString(mode_t mode) { return fmt::format("{:04o}", mode & 07777); }
+std::string modeString(mode_t mode) {
+    return fmt::format("{:04o}", mode & 07777);
+}
 
 mode_t parseMode(const std::string& text) {
     try {
@@ -54,13 +56,27 @@ void appendJsonString(std::string& out, std::string_view text, const std::string
     for (size_t i = 0; i < text.size(); i++) {
         unsigned char c = static_cast<unsigned char>(text[i]);
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20) {
                     out += fmt::format("\\u{:04x}", c);
@@ -69,9 +85,11 @@ void appendJsonString(std::string& out, std::string_view text, const std::string
                 } else {
                     size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
                     bool ok = n > 0 && i + n <= text.size();
-                    for (size_t k = 1; ok && k < n; k++) ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+                    for (size_t k = 1; ok && k < n; k++)
+                        ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
                     if (!ok)
-                        raise(ErrorCode::Format, "backup {}: name '{}' is not valid UTF-8 and cannot be recorded",
+                        raise(ErrorCode::Format,
+                              "backup {}: name '{}' is not valid UTF-8 and cannot be recorded",
                               label, text);
                     out.append(text.substr(i, n));
                     i += n - 1;
@@ -85,14 +103,18 @@ void appendJsonString(std::string& out, std::string_view text, const std::string
 void appendFile(std::string& out, const ManifestFile& f, const std::string& label) {
     out.push_back('{');
     if (f.blockSize != 0) out += fmt::format("\"block-size\":{},", f.blockSize);
-    if (f.bundleId != 0) out += fmt::format("\"bundle-id\":{},\"bundle-offset\":{},", f.bundleId, f.bundleOffset);
-    if (!f.frames.empty()) out += fmt::format("\"frame-bytes\":{},\"frames\":[{}],", f.frameBytes, fmt::join(f.frames, ","));
+    if (f.bundleId != 0)
+        out += fmt::format("\"bundle-id\":{},\"bundle-offset\":{},", f.bundleId, f.bundleOffset);
+    if (!f.frames.empty())
+        out += fmt::format("\"frame-bytes\":{},\"frames\":[{}],", f.frameBytes,
+                           fmt::join(f.frames, ","));
     out += "\"group\":";
     appendJsonString(out, f.group, label);
     out += fmt::format(",\"mode\":\"{}\",\"mtime\":{},\"name\":", modeString(f.mode), f.mtime);
     appendJsonString(out, f.name, label);
     if (f.pageChecked) out += ",\"page-checked\":true";
-    if (!f.pageErrors.empty()) out += fmt::format(",\"page-errors\":[{}]", fmt::join(f.pageErrors, ","));
+    if (!f.pageErrors.empty())
+        out += fmt::format(",\"page-errors\":[{}]", fmt::join(f.pageErrors, ","));
     if (!f.reference.empty()) {
         out += ",\"reference\":";
         appendJsonString(out, f.reference, label);
@@ -148,10 +170,12 @@ void saveManifest(storage::Storage& repo, const std::string& path, const Manifes
     doc["targets"] = std::move(targets);
     json paths = json::array();
     for (const auto& p : m.paths)
-        paths.push_back({{"name", p.name}, {"mode", modeString(p.mode)}, {"user", p.user}, {"group", p.group}});
+        paths.push_back(
+            {{"name", p.name}, {"mode", modeString(p.mode)}, {"user", p.user}, {"group", p.group}});
     doc["paths"] = std::move(paths);
     json links = json::array();
-    for (const auto& l : m.links) links.push_back({{"name", l.name}, {"destination", l.destination}});
+    for (const auto& l : m.links)
+        links.push_back({{"name", l.name}, {"destination", l.destination}});
     doc["links"] = std::move(links);
     doc["files"] = json::array();
 
@@ -164,8 +188,9 @@ void saveManifest(storage::Storage& repo, const std::string& path, const Manifes
     for (size_t i = 0; i < m.files.size(); i++) {
         const auto& f = m.files[i];
         if (f.name.empty() || !io::checksumTypeOf(f.checksum))
-            raise(ErrorCode::Assert, "manifest of backup {} has a file without name or checksum ('{}')",
-                  m.label, f.name);
+            raise(ErrorCode::Assert,
+                  "manifest of backup {} has a file without name or checksum ('{}')", m.label,
+                  f.name);
         if (i) body.push_back(',');
         appendFile(body, f, m.label);
     }

@@ -5,8 +5,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,10 +16,10 @@
 namespace backrest::repo {
 
 struct ManifestTarget {
-    std::string name;  // "pg_data" or "pg_tblspc/<oid>"
-    std::string path;  // absolute path on the database host
-    uint32_t tablespaceOid = 0;      // 0 for pg_data
-    std::string tablespaceName;      // empty for pg_data
+    std::string name;            // "pg_data" or "pg_tblspc/<oid>"
+    std::string path;            // absolute path on the database host
+    uint32_t tablespaceOid = 0;  // 0 for pg_data
+    std::string tablespaceName;  // empty for pg_data
 };
 
 struct ManifestPath {
@@ -34,14 +34,14 @@ struct ManifestLink {
 };
 
 struct ManifestFile {
-    std::string name;  // "pg_data/base/1/1259"
-    uint64_t size = 0;          // bytes copied (original bytes)
-    uint64_t repoSize = 0;      // bytes stored in the repository
+    std::string name;       // "pg_data/base/1/1259"
+    uint64_t size = 0;      // bytes copied (original bytes)
+    uint64_t repoSize = 0;  // bytes stored in the repository
     int64_t mtime = 0;
     mode_t mode = 0600;
     std::string user, group;
-    std::string checksum;       // of the original bytes: XXH3-128 or SHA-256 hex (io/file_checksum.h)
-    std::string reference;      // label of the backup holding the bytes; empty = this backup
+    std::string checksum;   // of the original bytes: XXH3-128 or SHA-256 hex (io/file_checksum.h)
+    std::string reference;  // label of the backup holding the bytes; empty = this backup
     // Block-level incremental (repo1-block): 0 when the file is stored whole; otherwise the
     // block size, and the file's bytes are described by the block map stored beside it in the
     // backup that holds it ("<holder label>/<name>.blockmap"), whose blocks may live in earlier
@@ -53,10 +53,11 @@ struct ManifestFile {
     uint64_t frameBytes = 0;
     std::vector<uint64_t> frames;
     // A small file stored inside a bundle (repo1-bundle, repo/bundle.h): `repoSize` bytes from
-    // `bundleOffset` of bundle `bundleId` of the backup holding it. 0: a repository file of its own.
+    // `bundleOffset` of bundle `bundleId` of the backup holding it. 0: a repository file of its
+    // own.
     uint64_t bundleId = 0;
     uint64_t bundleOffset = 0;
-    bool pageChecked = false;   // page checksums were validated while copying
+    bool pageChecked = false;          // page checksums were validated while copying
     std::vector<uint32_t> pageErrors;  // pages (index in this file) whose checksum failed
 };
 
@@ -64,8 +65,8 @@ struct Manifest {
     int format = 1;
     // backup
     std::string label;
-    std::string type = "full";   // full, diff, incr
-    std::string prior;           // label of the prior backup (diff/incr)
+    std::string type = "full";  // full, diff, incr
+    std::string prior;          // label of the prior backup (diff/incr)
     int64_t timestampStart = 0, timestampStop = 0;
     std::string lsnStart, lsnStop;
     std::string walStart, walStop;  // first and last segment the backup needs to be consistent
@@ -100,7 +101,7 @@ void saveManifest(storage::Storage& repo, const std::string& path, const Manifes
 Manifest loadManifest(storage::Storage& repo, const std::string& path,
                       const std::shared_ptr<const crypto::RepoKey>& key = nullptr);
 
-std::string modeString(mode_t mode);    // "0640"
+std::string modeString(mode_t mode);  // "0640"
 mode_t parseMode(const std::string& text);
 
 }  // namespace backrest::repo

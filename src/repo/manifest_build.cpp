@@ -16,7 +16,7 @@ using storage::FileInfo;
 using storage::FileType;
 
 class Scanner {
-public:
+  public:
     Scanner(const DataDirectory& dataDir, Manifest& manifest) : dir_(dataDir), m_(manifest) {}
 
     void run() {
@@ -28,7 +28,7 @@ public:
         walk("", "pg_data");
     }
 
-private:
+  private:
     // `rel` is relative to the data directory ("" for its root); `name` is the manifest name.
     void walk(const std::string& rel, const std::string& name) {
         auto entries = dir_.storage->list(rel.empty() ? std::string(".") : rel, false);
@@ -55,7 +55,8 @@ private:
                 // Other links are followed: their content is backed up as if it lived here.
                 auto target = dir_.storage->info(childRel, true);
                 if (!target) {
-                    logWarn("backup: skipping dangling link '{}' -> '{}'", childRel, e.linkDestination);
+                    logWarn("backup: skipping dangling link '{}' -> '{}'", childRel,
+                            e.linkDestination);
                     continue;
                 }
                 entry = *target;
@@ -67,7 +68,8 @@ private:
             } else if (entry.type == FileType::File) {
                 addFile(childName, entry);
             } else {
-                logWarn("backup: skipping special file '{}' (not a file, directory or link)", childRel);
+                logWarn("backup: skipping special file '{}' (not a file, directory or link)",
+                        childRel);
             }
         }
     }
@@ -82,11 +84,13 @@ private:
         }
         std::string name = "pg_tblspc/" + link.name;
         auto it = dir_.tablespaceNames.find(oid);
-        m_.targets.push_back({name, link.linkDestination, oid, it == dir_.tablespaceNames.end() ? "" : it->second});
+        m_.targets.push_back(
+            {name, link.linkDestination, oid, it == dir_.tablespaceNames.end() ? "" : it->second});
         m_.links.push_back({"pg_data/" + rel, link.linkDestination});
         auto location = dir_.storage->info(rel, true);
         if (!location || location->type != FileType::Path)
-            raise(ErrorCode::FileMissing, "tablespace {} location '{}' does not exist", oid, link.linkDestination);
+            raise(ErrorCode::FileMissing, "tablespace {} location '{}' does not exist", oid,
+                  link.linkDestination);
         addPath(name, *location);
         // Only our major version's directory: another version's (pg_upgrade leftovers) is not ours.
         std::string versionRel = rel + "/" + dir_.tablespaceVersionDir;
@@ -134,7 +138,9 @@ private:
 
 }  // namespace
 
-void scanDataDirectory(const DataDirectory& dataDir, Manifest& manifest) { Scanner(dataDir, manifest).run(); }
+void scanDataDirectory(const DataDirectory& dataDir, Manifest& manifest) {
+    Scanner(dataDir, manifest).run();
+}
 
 std::string dataDirectoryPath(const std::string& manifestName) {
     if (manifestName.starts_with("pg_data/")) return manifestName.substr(8);

@@ -12,10 +12,10 @@
 namespace backrest::repo {
 
 struct DataDirectory {
-    storage::Storage* storage = nullptr;  // rooted at the data directory
-    std::string path;                     // absolute path of the data directory
+    storage::Storage* storage = nullptr;              // rooted at the data directory
+    std::string path;                                 // absolute path of the data directory
     std::map<uint32_t, std::string> tablespaceNames;  // oid -> name, from pg_tablespace
-    std::string tablespaceVersionDir;     // "PG_15_202209061": the part of a tablespace we own
+    std::string tablespaceVersionDir;  // "PG_15_202209061": the part of a tablespace we own
 };
 
 void scanDataDirectory(const DataDirectory& dataDir, Manifest& manifest);

@@ -44,31 +44,35 @@ FileListSpan findFileList(std::string_view text) {
             continue;
         }
         switch (c) {
-        case ':':
-            if (depth == 1) afterFilesKey = text.substr(keyBegin, keyEnd - keyBegin) == "files";
-            break;
-        case '{':
-        case '[':
-            depth++;
-            if (depth == 2 && afterFilesKey) {
-                if (c != '[') raise(ErrorCode::Format, "\"files\" is not an array");
-                if (span.open != std::string::npos) raise(ErrorCode::Format, "\"files\" appears twice");
-                span.open = i;
-            } else if (depth == 3 && span.open != std::string::npos && span.close == std::string::npos) {
-                if (c != '{') raise(ErrorCode::Format, "an entry of \"files\" is not an object");
-                entryBegin = i;
-            }
-            break;
-        case '}':
-        case ']':
-            if (depth == 3 && span.open != std::string::npos && span.close == std::string::npos)
-                span.entries.emplace_back(entryBegin, i + 1);
-            if (depth == 2 && afterFilesKey && span.close == std::string::npos && span.open != std::string::npos)
-                span.close = i, afterFilesKey = false;
-            if (--depth < 0) raise(ErrorCode::Format, "unbalanced '{}' at byte {}", c, i);
-            break;
-        default:
-            break;
+            case ':':
+                if (depth == 1) afterFilesKey = text.substr(keyBegin, keyEnd - keyBegin) == "files";
+                break;
+            case '{':
+            case '[':
+                depth++;
+                if (depth == 2 && afterFilesKey) {
+                    if (c != '[') raise(ErrorCode::Format, "\"files\" is not an array");
+                    if (span.open != std::string::npos)
+                        raise(ErrorCode::Format, "\"files\" appears twice");
+                    span.open = i;
+                } else if (depth == 3 && span.open != std::string::npos &&
+                           span.close == std::string::npos) {
+                    if (c != '{')
+                        raise(ErrorCode::Format, "an entry of \"files\" is not an object");
+                    entryBegin = i;
+                }
+                break;
+            case '}':
+            case ']':
+                if (depth == 3 && span.open != std::string::npos && span.close == std::string::npos)
+                    span.entries.emplace_back(entryBegin, i + 1);
+                if (depth == 2 && afterFilesKey && span.close == std::string::npos &&
+                    span.open != std::string::npos)
+                    span.close = i, afterFilesKey = false;
+                if (--depth < 0) raise(ErrorCode::Format, "unbalanced '{}' at byte {}", c, i);
+                break;
+            default:
+                break;
         }
     }
     if (depth != 0) raise(ErrorCode::Format, "the text ends inside an object or array");
@@ -76,30 +80,36 @@ FileListSpan findFileList(std::string_view text) {
     return span;
 }
 
-std::string stringOf(od::value v) { return std::string(std::string_view(v.get_string())); }
+std::string stringOf(od::value v) {
+    return std::string(std::string_view(v.get_string()));
+}
 
 // A frame index must describe the stored file exactly: a restore writes frame k at
 // k × frame-bytes, so a wrong count or size would put bytes in the wrong place.
 void checkFrames(const ManifestFile& f) {
     if (f.frames.empty() && f.frameBytes == 0) return;
     if (f.frameBytes == 0 || f.frames.empty())
-        raise(ErrorCode::Format, "file '{}' has \"frames\" without \"frame-bytes\" or the other way round", f.name);
-    if (f.blockSize != 0) raise(ErrorCode::Format, "file '{}' is stored as blocks and as frames", f.name);
+        raise(ErrorCode::Format,
+              "file '{}' has \"frames\" without \"frame-bytes\" or the other way round", f.name);
+    if (f.blockSize != 0)
+        raise(ErrorCode::Format, "file '{}' is stored as blocks and as frames", f.name);
     uint64_t count = f.size == 0 ? 1 : (f.size + f.frameBytes - 1) / f.frameBytes;
     if (f.frames.size() != count)
-        raise(ErrorCode::Format, "file '{}' has {} frames, {} bytes in frames of {} need {}", f.name, f.frames.size(),
-              f.size, f.frameBytes, count);
+        raise(ErrorCode::Format, "file '{}' has {} frames, {} bytes in frames of {} need {}",
+              f.name, f.frames.size(), f.size, f.frameBytes, count);
     uint64_t sum = 0;
     for (uint64_t n : f.frames) sum += n;
     if (sum != f.repoSize)
-        raise(ErrorCode::Format, "file '{}' has frames of {} bytes in all, its repo-size is {}", f.name, sum,
-              f.repoSize);
+        raise(ErrorCode::Format, "file '{}' has frames of {} bytes in all, its repo-size is {}",
+              f.name, sum, f.repoSize);
 }
 
 // A bundled file is one zstd stream (or plain bytes) inside its bundle: never frames or blocks.
 void checkBundle(const ManifestFile& f) {
     if (f.bundleId == 0) {
-        if (f.bundleOffset != 0) raise(ErrorCode::Format, "file '{}' has \"bundle-offset\" without \"bundle-id\"", f.name);
+        if (f.bundleOffset != 0)
+            raise(ErrorCode::Format, "file '{}' has \"bundle-offset\" without \"bundle-id\"",
+                  f.name);
         return;
     }
     if (f.blockSize != 0 || !f.frames.empty())
@@ -116,18 +126,28 @@ ManifestFile parseFile(od::object entry) {
         for (auto field : entry) {
             key = std::string(std::string_view(field.unescaped_key()));
             od::value v = field.value();
-            if (key == "name") f.name = stringOf(v);
-            else if (key == "size") f.size = v.get_uint64();
-            else if (key == "repo-size") f.repoSize = v.get_uint64();
-            else if (key == "mtime") f.mtime = v.get_int64();
-            else if (key == "mode") f.mode = parseMode(stringOf(v));
-            else if (key == "user") f.user = stringOf(v);
-            else if (key == "group") f.group = stringOf(v);
-            else if (key == "reference") f.reference = stringOf(v);
-            else if (key == "page-checked") f.pageChecked = v.get_bool();
+            if (key == "name")
+                f.name = stringOf(v);
+            else if (key == "size")
+                f.size = v.get_uint64();
+            else if (key == "repo-size")
+                f.repoSize = v.get_uint64();
+            else if (key == "mtime")
+                f.mtime = v.get_int64();
+            else if (key == "mode")
+                f.mode = parseMode(stringOf(v));
+            else if (key == "user")
+                f.user = stringOf(v);
+            else if (key == "group")
+                f.group = stringOf(v);
+            else if (key == "reference")
+                f.reference = stringOf(v);
+            else if (key == "page-checked")
+                f.pageChecked = v.get_bool();
             else if (key == "block-size") {
                 uint64_t size = v.get_uint64();
-                if (size > UINT32_MAX) raise(ErrorCode::Format, "block size {} is out of range", size);
+                if (size > UINT32_MAX)
+                    raise(ErrorCode::Format, "block size {} is out of range", size);
                 f.blockSize = static_cast<uint32_t>(size);
             } else if (key == "bundle-id") {
                 f.bundleId = v.get_uint64();
@@ -147,8 +167,8 @@ ManifestFile parseFile(od::object entry) {
                 f.checksum = stringOf(v);
                 auto expected = key == "xxh3" ? io::ChecksumType::Xxh3 : io::ChecksumType::Sha256;
                 if (io::checksumTypeOf(f.checksum) != expected)
-                    raise(ErrorCode::Format, "'{}' is not a {} checksum: '{}'", key, io::checksumAlgorithm(expected),
-                          f.checksum);
+                    raise(ErrorCode::Format, "'{}' is not a {} checksum: '{}'", key,
+                          io::checksumAlgorithm(expected), f.checksum);
             }
         }
     } catch (const simdjson::simdjson_error& e) {
@@ -174,7 +194,8 @@ Manifest parseManifest(const std::string& text, const std::string& context) {
         for (auto [begin, end] : list.entries) {
             entry.assign(text, begin, end - begin);
             entry.reserve(entry.size() + simdjson::SIMDJSON_PADDING);
-            od::document one = parser.iterate(simdjson::padded_string_view(entry.data(), entry.size(), entry.capacity()));
+            od::document one = parser.iterate(
+                simdjson::padded_string_view(entry.data(), entry.size(), entry.capacity()));
             m.files.push_back(parseFile(one.get_object()));
         }
         // Everything else, with an empty file list in place of the real one.
@@ -190,7 +211,8 @@ Manifest parseManifest(const std::string& text, const std::string& context) {
     try {
         m.format = doc.at("format").get<int>();
         if (m.format != 1)
-            raise(ErrorCode::Format, "manifest '{}' has format {}, this backrest reads format 1", context, m.format);
+            raise(ErrorCode::Format, "manifest '{}' has format {}, this backrest reads format 1",
+                  context, m.format);
         const auto& b = doc.at("backup");
         m.label = b.at("label");
         m.type = b.at("type");
@@ -213,10 +235,12 @@ Manifest parseManifest(const std::string& text, const std::string& context) {
         m.compressType = o.at("compress-type");
         m.compressLevel = o.at("compress-level");
         for (const auto& t : doc.at("targets"))
-            m.targets.push_back({t.at("name"), t.at("path"), t.at("tablespace-oid"), t.at("tablespace-name")});
+            m.targets.push_back(
+                {t.at("name"), t.at("path"), t.at("tablespace-oid"), t.at("tablespace-name")});
         for (const auto& p : doc.at("paths"))
             m.paths.push_back({p.at("name"), parseMode(p.at("mode")), p.at("user"), p.at("group")});
-        for (const auto& l : doc.at("links")) m.links.push_back({l.at("name"), l.at("destination")});
+        for (const auto& l : doc.at("links"))
+            m.links.push_back({l.at("name"), l.at("destination")});
     } catch (const nlohmann::json::exception& e) {
         raise(ErrorCode::Format, "manifest '{}' is malformed: {}", context, e.what());
     } catch (const std::logic_error& e) {  // stoull
@@ -231,7 +255,8 @@ Manifest loadManifest(storage::Storage& repo, const std::string& path,
                       const std::shared_ptr<const crypto::RepoKey>& key) {
     auto m = loadChecksummedAs(repo, path, parseManifest, key);
     if (!m)
-        raise(ErrorCode::BackupSet, "backup manifest '{}' is missing: the backup is incomplete or does not exist",
+        raise(ErrorCode::BackupSet,
+              "backup manifest '{}' is missing: the backup is incomplete or does not exist",
               repo.fullPath(path));
     return std::move(*m);
 }

@@ -17,12 +17,15 @@ std::set<std::string> withDependents(const BackupInfo& info, std::set<std::strin
     while (grew) {
         grew = false;
         for (const auto& b : info.backups)
-            if (!b.prior.empty() && roots.count(b.prior) && !roots.count(b.label)) grew = roots.insert(b.label).second;
+            if (!b.prior.empty() && roots.count(b.prior) && !roots.count(b.label))
+                grew = roots.insert(b.label).second;
     }
     return roots;
 }
 
-std::string position(const std::string& wal) { return wal.substr(8, 16); }
+std::string position(const std::string& wal) {
+    return wal.substr(8, 16);
+}
 
 }  // namespace
 
@@ -75,19 +78,22 @@ RetentionPlan planRetention(const BackupInfo& info, const RetentionPolicy& polic
     if (retained.empty()) return plan;
     std::vector<const BackupSummary*> counted;
     for (const auto* b : retained)
-        if (policy.archiveType == "incr" || b->type == "full" || (policy.archiveType == "diff" && b->type == "diff"))
+        if (policy.archiveType == "incr" || b->type == "full" ||
+            (policy.archiveType == "diff" && b->type == "diff"))
             counted.push_back(b);
     const BackupSummary* oldest = counted.size() > static_cast<size_t>(*archiveCount)
                                       ? counted[counted.size() - static_cast<size_t>(*archiveCount)]
                                       : (counted.empty() ? retained.front() : counted.front());
     plan.wal.keepFrom = position(oldest->walStart);
     for (const auto* b : retained)
-        if (position(b->walStart) < plan.wal.keepFrom) plan.wal.ranges.emplace_back(b->walStart, b->walStop);
+        if (position(b->walStart) < plan.wal.keepFrom)
+            plan.wal.ranges.emplace_back(b->walStart, b->walStop);
     return plan;
 }
 
 bool walExpired(const std::string& name, const WalKeep& keep) {
-    if (keep.keepFrom.empty() || name.size() < 24 || !pg::isWalSegmentName(name.substr(0, 24))) return false;
+    if (keep.keepFrom.empty() || name.size() < 24 || !pg::isWalSegmentName(name.substr(0, 24)))
+        return false;
     std::string pos = position(name);
     if (pos >= keep.keepFrom) return false;
     for (const auto& [start, stop] : keep.ranges)

@@ -12,11 +12,11 @@
 namespace backrest::repo {
 
 struct RetentionPolicy {
-    std::optional<int> full;          // repo1-retention-full
-    std::optional<int> diff;          // repo1-retention-diff
-    std::optional<int> archive;       // repo1-retention-archive (default: full)
-    std::string archiveType = "full"; // repo1-retention-archive-type
-    std::optional<std::string> set;   // expire this backup (and its dependents) only
+    std::optional<int> full;           // repo1-retention-full
+    std::optional<int> diff;           // repo1-retention-diff
+    std::optional<int> archive;        // repo1-retention-archive (default: full)
+    std::string archiveType = "full";  // repo1-retention-archive-type
+    std::optional<std::string> set;    // expire this backup (and its dependents) only
 };
 
 struct WalKeep {

@@ -19,17 +19,22 @@ namespace {
 std::string readRange(const std::string& path, uint64_t from, uint64_t size) {
     storage::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) raiseErrno(ErrorCode::FileOpen, "unable to open WAL segment", path);
-    struct stat st{};
-    if (::fstat(fd.get(), &st) != 0) raiseErrno(ErrorCode::FileRead, "unable to stat WAL segment", path);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        raiseErrno(ErrorCode::FileRead, "unable to stat WAL segment", path);
     if (static_cast<uint64_t>(st.st_size) != size)
-        raise(ErrorCode::Format, "WAL segment '{}' has {} bytes, not the segment size {}", path, st.st_size, size);
+        raise(ErrorCode::Format, "WAL segment '{}' has {} bytes, not the segment size {}", path,
+              st.st_size, size);
     std::string bytes(size - from, '\0');
     size_t done = 0;
     while (done < bytes.size()) {
-        ssize_t n = ::pread(fd.get(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(from + done));
+        ssize_t n = ::pread(fd.get(), bytes.data() + done, bytes.size() - done,
+                            static_cast<off_t>(from + done));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) raiseErrno(ErrorCode::FileRead, "unable to read WAL segment", path);
-        if (n == 0) raise(ErrorCode::Format, "WAL segment '{}' ended at {} bytes while being read", path, from + done);
+        if (n == 0)
+            raise(ErrorCode::Format, "WAL segment '{}' ended at {} bytes while being read", path,
+                  from + done);
         done += static_cast<size_t>(n);
     }
     return bytes;
@@ -37,7 +42,8 @@ std::string readRange(const std::string& path, uint64_t from, uint64_t size) {
 
 }  // namespace
 
-StreamedSegment::StreamedSegment(std::unique_ptr<StreamedWal> wal, std::string walName, uint32_t segmentSize)
+StreamedSegment::StreamedSegment(std::unique_ptr<StreamedWal> wal, std::string walName,
+                                 uint32_t segmentSize)
     : name_(std::move(walName)), segmentSize_(segmentSize), wal_(std::move(wal)) {}
 
 StreamedSegment::~StreamedSegment() = default;
@@ -54,13 +60,14 @@ void StreamedSegment::write(std::span<const uint8_t> bytes) {
     // The archived bytes came from pg_wal; the stream's must be the same (the walsender reads
     // that file). A difference is a fault somewhere: reported, never archived.
     if (at < tailStart_ || received_ > tailStart_ + tail_.size())
-        raise(ErrorCode::Assert, "WAL stream of segment {}: bytes [{}, {}) outside the segment", name_, at,
-              received_);
+        raise(ErrorCode::Assert, "WAL stream of segment {}: bytes [{}, {}) outside the segment",
+              name_, at, received_);
     const auto* archived = reinterpret_cast<const uint8_t*>(tail_.data()) + (at - tailStart_);
     auto [mine, theirs] = std::mismatch(bytes.begin(), bytes.end(), archived);
     if (mine != bytes.end())
         raise(ErrorCode::Checksum,
-              "WAL segment {}: the replication stream's byte at offset {} differs from pg_wal's file, from which "
+              "WAL segment {}: the replication stream's byte at offset {} differs from pg_wal's "
+              "file, from which "
               "the segment was archived; the stream starts over",
               name_, at + static_cast<uint64_t>(mine - bytes.begin()));
 }
@@ -102,13 +109,18 @@ void StreamedSegment::abandon() {
     wal_.reset();  // its spool file goes
 }
 
-std::optional<StreamedSegment::Completed> StreamedSegment::completeFromFile(const std::string& path) {
+std::optional<StreamedSegment::Completed> StreamedSegment::completeFromFile(
+    const std::string& path) {
     std::lock_guard lock(mutex_);
     switch (state_) {
-    case State::Stored: return Completed{Completion::ByStream, result_};
-    case State::CompletedFromFile: return Completed{Completion::FromFile, result_};
-    case State::Abandoned: return std::nullopt;
-    case State::Streaming: break;
+        case State::Stored:
+            return Completed{Completion::ByStream, result_};
+        case State::CompletedFromFile:
+            return Completed{Completion::FromFile, result_};
+        case State::Abandoned:
+            return std::nullopt;
+        case State::Streaming:
+            break;
     }
     try {
         tailStart_ = received_;

@@ -18,7 +18,7 @@
 namespace backrest::repo {
 
 class StreamedSegment {
-public:
+  public:
     StreamedSegment(std::unique_ptr<StreamedWal> wal, std::string walName, uint32_t segmentSize);
     ~StreamedSegment();
     const std::string& name() const { return name_; }
@@ -55,7 +55,7 @@ public:
     static constexpr uint64_t kSealMinimum = 32 * 1024;
     static constexpr std::chrono::milliseconds kRepositoryRecheck{1000};
 
-private:
+  private:
     enum class State { Streaming, Stored, CompletedFromFile, Abandoned };
 
     std::mutex mutex_;

@@ -23,7 +23,6 @@
 
 namespace backrest::repo {
 
-
 struct ArchivedTimeline {
     uint32_t id = 0;
     std::optional<TimelineSwitch>

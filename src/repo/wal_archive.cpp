@@ -19,11 +19,14 @@ namespace backrest::repo {
 
 namespace {
 
-bool isHistory(const std::string& walName) { return pg::isHistoryFileName(walName); }
+bool isHistory(const std::string& walName) {
+    return pg::isHistoryFileName(walName);
+}
 
 // Directory of a WAL file: history files sit in the archive id's root, everything else in the
 // directory named by the first 16 hex digits of the segment.
-std::string walDirectory(const Layout& layout, const std::string& archiveId, const std::string& walName) {
+std::string walDirectory(const Layout& layout, const std::string& archiveId,
+                         const std::string& walName) {
     return isHistory(walName) ? layout.archiveIdDir(archiveId) : layout.walDir(archiveId, walName);
 }
 
@@ -41,7 +44,8 @@ std::string fileSha256(storage::Storage& source, const std::string& path, size_t
     for (;;) {
         size_t n = in->read({buffer.data(), buffer.capacity()});
         if (n == 0) break;
-        if (first && header) header->assign(reinterpret_cast<const char*>(buffer.data()), std::min<size_t>(n, 64));
+        if (first && header)
+            header->assign(reinterpret_cast<const char*>(buffer.data()), std::min<size_t>(n, 64));
         first = false;
         *size += n;
         sha.process({buffer.data(), n}, unused);
@@ -158,7 +162,8 @@ PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveIn
     std::string walName = std::filesystem::path(sourcePath).filename();
     bool segment = pg::isWalSegmentName(walName) || pg::isPartialName(walName);
     if (!segment && !isHistory(walName) && !pg::isBackupHistoryName(walName))
-        raise(ErrorCode::Command, "archive-push: '{}' is not a WAL segment, history or backup history file",
+        raise(ErrorCode::Command,
+              "archive-push: '{}' is not a WAL segment, history or backup history file",
               source.fullPath(sourcePath));
 
     checkIdentity(info.current(), clusterVersion, clusterSystemId, layout.stanza,
@@ -169,8 +174,9 @@ PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveIn
     uint64_t size = 0;
     std::string sha = fileSha256(source, sourcePath, options.bufferSize, &header, &size);
     if (segment) {
-        auto h = pg::parseWalHeader({reinterpret_cast<const uint8_t*>(header.data()), header.size()},
-                                    source.fullPath(sourcePath));
+        auto h =
+            pg::parseWalHeader({reinterpret_cast<const uint8_t*>(header.data()), header.size()},
+                               source.fullPath(sourcePath));
         checkIdentity(info.current(), pg::walMagicVersion(h.magic), h.systemId, layout.stanza,
                       fmt::format("archive-push of WAL segment {}", walName));
         // A copy cut short (or padded) would be taken for the segment and refuse the real one
@@ -221,8 +227,9 @@ PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveIn
     return PushResult::Stored;
 }
 
-StreamedWal::StreamedWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info, std::string walName,
-                         const std::string& clusterVersion, uint64_t clusterSystemId, const PushOptions& options)
+StreamedWal::StreamedWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
+                         std::string walName, const std::string& clusterVersion,
+                         uint64_t clusterSystemId, const PushOptions& options)
     : repo_(repo),
       layout_(layout),
       archiveId_(info.currentArchiveId()),
@@ -236,7 +243,8 @@ StreamedWal::StreamedWal(storage::Storage& repo, const Layout& layout, const Arc
     if (!pg::isWalSegmentName(walName_))
         raise(ErrorCode::Assert, "a streamed WAL file must be a segment, not '{}'", walName_);
     if (options.spoolPath.empty())
-        raise(ErrorCode::Assert, "streamed WAL segment {}: no spool-path to gather it in", walName_);
+        raise(ErrorCode::Assert, "streamed WAL segment {}: no spool-path to gather it in",
+              walName_);
     checkIdentity(identity_, clusterVersion, clusterSystemId, layout.stanza,
                   fmt::format("archive of streamed WAL segment {}", walName_));
     spool_ = std::make_unique<WalSpool>(options.spoolPath, layout.stanza, walName_);
@@ -247,7 +255,8 @@ StreamedWal::StreamedWal(storage::Storage& repo, const Layout& layout, const Arc
 StreamedWal::~StreamedWal() = default;
 
 void StreamedWal::startFrame() {
-    frame_ = std::make_unique<io::FilterChain>([this](std::span<const uint8_t> bytes) { spool_->write(bytes); });
+    frame_ = std::make_unique<io::FilterChain>(
+        [this](std::span<const uint8_t> bytes) { spool_->write(bytes); });
     // Compressed only: the piece names the SHA-256, known at finish(), when the spooled bytes
     // are sealed on their way to the repository (storeSpooled).
     RepoCodec(compressType_, compressLevel_)
@@ -256,7 +265,8 @@ void StreamedWal::startFrame() {
 
 void StreamedWal::write(std::span<const uint8_t> bytes) {
     if (header_.size() < 64)
-        header_.append(reinterpret_cast<const char*>(bytes.data()), std::min<size_t>(bytes.size(), 64 - header_.size()));
+        header_.append(reinterpret_cast<const char*>(bytes.data()),
+                       std::min<size_t>(bytes.size(), 64 - header_.size()));
     io::Buffer unused;
     sha_.process(bytes, unused);
     frame_->write(bytes);
@@ -270,7 +280,9 @@ void StreamedWal::sealFrame() {
     sealedAt_ = size_;
 }
 
-void StreamedWal::syncWritten() { spool_->syncWritten(); }
+void StreamedWal::syncWritten() {
+    spool_->syncWritten();
+}
 
 void StreamedWal::checkRepository() {
     existing_ = findWal(repo_, layout_, archiveId_, walName_);
@@ -283,8 +295,8 @@ PushResult StreamedWal::finish() {
     checkIdentity(identity_, pg::walMagicVersion(h.magic), h.systemId, layout_.stanza,
                   fmt::format("archive of streamed WAL segment {}", walName_));
     if (h.segmentSize != size_)
-        raise(ErrorCode::Format, "streamed WAL segment {} has {} bytes, its header says {}", walName_, size_,
-              h.segmentSize);
+        raise(ErrorCode::Format, "streamed WAL segment {} has {} bytes, its header says {}",
+              walName_, size_, h.segmentSize);
     frame_->finish();
     io::Buffer unused;
     sha_.finish(unused);
@@ -361,7 +373,8 @@ bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& inf
     auto out = destination.openWrite(destinationPath, write);
     StoredWalBytes read;
     try {
-        read = readStoredWal(repo, *found, bufferSize, [&](std::span<const uint8_t> bytes) { out->write(bytes); });
+        read = readStoredWal(repo, *found, bufferSize,
+                             [&](std::span<const uint8_t> bytes) { out->write(bytes); });
     } catch (const Error& e) {
         throw Error(
             e.code(),

@@ -10,10 +10,9 @@
 #include <span>
 #include <string>
 
+#include "io/compress.h"
 #include "io/filter_chain.h"
 #include "io/sha256.h"
-
-#include "io/compress.h"
 #include "repo/info.h"
 #include "repo/layout.h"
 #include "storage/storage.h"
@@ -71,11 +70,12 @@ PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveIn
 class WalSpool;
 
 class StreamedWal {
-public:
+  public:
     static constexpr std::chrono::milliseconds kRepositoryCheckAge{2000};
 
-    StreamedWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info, std::string walName,
-                const std::string& clusterVersion, uint64_t clusterSystemId, const PushOptions& options);
+    StreamedWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
+                std::string walName, const std::string& clusterVersion, uint64_t clusterSystemId,
+                const PushOptions& options);
     ~StreamedWal();
     void write(std::span<const uint8_t> bytes);
     uint64_t size() const { return size_; }
@@ -90,7 +90,7 @@ public:
     }
     PushResult finish();
 
-private:
+  private:
     void startFrame();
     void storeSpooled(const std::string& target);
 
@@ -104,7 +104,7 @@ private:
     std::unique_ptr<WalSpool> spool_;
     io::Sha256Filter sha_;
     std::unique_ptr<io::FilterChain> frame_;  // the compression of the current frame, into spool_
-    std::string header_;  // the first bytes: the long page header
+    std::string header_;                      // the first bytes: the long page header
     uint64_t size_ = 0, sealedAt_ = 0;
     std::optional<ArchivedWal> existing_;  // as last looked up
     std::chrono::steady_clock::time_point checkedAt_;

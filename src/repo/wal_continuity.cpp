@@ -22,7 +22,6 @@ uint32_t hex32(std::string_view s) {
 
 }  // namespace
 
-
 std::vector<WalPathStep> recoveryPath(uint32_t backupTimeline, uint64_t stopSegno, uint64_t stopLsn,
                                       uint32_t targetTimeline,
                                       const std::vector<TimelineSwitch>& history,

@@ -16,7 +16,6 @@
 
 namespace backrest::repo {
 
-
 // One timeline's part of the WAL a recovery reads: segments [from, to]; to = nullopt: up to the
 // last segment of that timeline in the archive.
 struct WalPathStep {

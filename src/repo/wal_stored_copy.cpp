@@ -57,9 +57,9 @@ std::string storedWalProblem(storage::Storage& repo, const std::string& walName,
                            stored.sha256);
     if (!pg::isWalSegmentName(walName) && !pg::isPartialName(walName)) return {};
     try {
-        auto h =
-            pg::parseWalHeader({reinterpret_cast<const uint8_t*>(read.header.data()), read.header.size()},
-                               repo.fullPath(stored.path));
+        auto h = pg::parseWalHeader(
+            {reinterpret_cast<const uint8_t*>(read.header.data()), read.header.size()},
+            repo.fullPath(stored.path));
         if (h.segmentSize != read.size)
             return fmt::format("it has {} bytes where a segment of its cluster has {}", read.size,
                                h.segmentSize);

@@ -17,7 +17,7 @@
 namespace backrest::storage {
 
 class AsyncCloser {
-public:
+  public:
     // `threads` closing threads; at most `maxPending` files wait (each holds an open descriptor).
     explicit AsyncCloser(size_t threads = 2, size_t maxPending = 64);
     // Without finish(): waits for the queued closes, then discards (an error path is unwinding).
@@ -31,7 +31,7 @@ public:
     // Waits until every queued file is closed; rethrows the first failure.
     void finish();
 
-private:
+  private:
     void run();
     void rethrowIfFailed();
 

@@ -12,7 +12,7 @@ namespace backrest::storage {
 // The destructor closes it (errors ignored: only an explicit closeChecked() after writing can
 // report a failure that matters).
 class Fd {
-public:
+  public:
     explicit Fd(int fd = -1) : fd_(fd) {}
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
@@ -27,7 +27,7 @@ public:
     // Linux releases the descriptor even when close() fails (EINTR included): never retry.
     int closeChecked() { return ::close(std::exchange(fd_, -1)); }
 
-private:
+  private:
     int fd_;
 };
 

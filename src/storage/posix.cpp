@@ -2,8 +2,6 @@
 // makes a backup survive a crash (file, then rename, then directory).
 #include "storage/posix.h"
 
-#include "storage/owned_fd.h"
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -19,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "storage/owned_fd.h"
 
 namespace backrest::storage {
 
@@ -86,8 +85,7 @@ std::mutex namesMutex;
 
 // getpwuid_r/getgrgid_r want a caller buffer of unknown size: grow it on ERANGE.
 template <typename Entry, typename Id>
-std::string lookupName(int (*get)(Id, Entry*, char*, size_t, Entry**), Id id,
-                       char* Entry::*name) {
+std::string lookupName(int (*get)(Id, Entry*, char*, size_t, Entry**), Id id, char* Entry::*name) {
     Entry entry;
     Entry* result = nullptr;
     std::vector<char> buf(1024);
@@ -184,7 +182,7 @@ void removeContents(Fd& dirFd, const std::string& full) {
 }
 
 class PosixRead : public StorageRead {
-public:
+  public:
     PosixRead(Fd& fd, std::string path) : fd_(fd.release()), path_(std::move(path)) {}
     size_t read(std::span<uint8_t> buf) override {
         for (;;) {
@@ -195,11 +193,12 @@ public:
     }
     void seek(uint64_t offset) override {
         if (::lseek(fd_.get(), static_cast<off_t>(offset), SEEK_SET) < 0)
-            raiseErrno(ErrorCode::FileRead, fmt::format("unable to seek to offset {} of file", offset), path_);
+            raiseErrno(ErrorCode::FileRead,
+                       fmt::format("unable to seek to offset {} of file", offset), path_);
     }
     const std::string& path() const override { return path_; }
 
-private:
+  private:
     Fd fd_;
     std::string path_;
 };
@@ -212,7 +211,7 @@ std::string temporaryName(const std::string& path) {
 }
 
 class PosixWrite : public StorageWrite {
-public:
+  public:
     PosixWrite(std::string path, const WriteOptions& options)
         : path_(std::move(path)),
           writePath_(options.atomic ? temporaryName(path_) : path_),
@@ -223,8 +222,8 @@ public:
             createDir(parentOf(writePath_), 0750);
             fd_.reset(::open(writePath_.c_str(), flags, options_.mode));
         }
-        if (!fd_.valid()) raiseErrno(ErrorCode::FileOpen, "unable to open file for write",
-                                     writePath_);
+        if (!fd_.valid())
+            raiseErrno(ErrorCode::FileOpen, "unable to open file for write", writePath_);
         // open() applies the umask; restore must reproduce modes exactly.
         if (::fchmod(fd_.get(), options_.mode) != 0) {
             int err = errno;
@@ -233,14 +232,17 @@ public:
             raiseErrno(ErrorCode::FileOpen, "unable to set mode of file", writePath_);
         }
         if (options_.size && *options_.size > 0 &&
-            ::fallocate(fd_.get(), 0, 0, static_cast<off_t>(*options_.size)) != 0 && errno != EOPNOTSUPP) {
+            ::fallocate(fd_.get(), 0, 0, static_cast<off_t>(*options_.size)) != 0 &&
+            errno != EOPNOTSUPP) {
             int err = errno;
             discard();
             errno = err;
-            raiseErrno(ErrorCode::FileWrite, fmt::format("unable to reserve {} bytes for file", *options_.size),
+            raiseErrno(ErrorCode::FileWrite,
+                       fmt::format("unable to reserve {} bytes for file", *options_.size),
                        writePath_);
         }
-        if (options_.direct) directFd_.reset(::open(writePath_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
+        if (options_.direct)
+            directFd_.reset(::open(writePath_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
     }
 
     ~PosixWrite() override {
@@ -261,9 +263,11 @@ public:
         }
         // WriteOptions::flushAfter: a large restored file would otherwise leave all of its
         // writeback to the fsync at close.
-        if (options_.syncFile && options_.flushAfter != 0 && written_ - flushRequested_ >= options_.flushAfter) {
+        if (options_.syncFile && options_.flushAfter != 0 &&
+            written_ - flushRequested_ >= options_.flushAfter) {
             ::sync_file_range(fd_.get(), static_cast<off_t>(flushRequested_),
-                              static_cast<off_t>(written_ - flushRequested_), SYNC_FILE_RANGE_WRITE);
+                              static_cast<off_t>(written_ - flushRequested_),
+                              SYNC_FILE_RANGE_WRITE);
             flushRequested_ = written_;
         }
     }
@@ -291,14 +295,16 @@ public:
         }
         // As flushAfter in write(): start the writeback of this range now (ranges written by
         // several threads are not tracked together, so each asks for its own).
-        if (options_.syncFile && options_.flushAfter != 0 && offset - start >= options_.flushAfter / 2)
-            ::sync_file_range(fd_.get(), static_cast<off_t>(start), static_cast<off_t>(offset - start),
-                              SYNC_FILE_RANGE_WRITE);
+        if (options_.syncFile && options_.flushAfter != 0 &&
+            offset - start >= options_.flushAfter / 2)
+            ::sync_file_range(fd_.get(), static_cast<off_t>(start),
+                              static_cast<off_t>(offset - start), SYNC_FILE_RANGE_WRITE);
     }
 
     void syncWritten() override {
         if (state_ != State::Open) raise(ErrorCode::Assert, "sync of file '{}' after close", path_);
-        if (::fdatasync(fd_.get()) != 0) raiseErrno(ErrorCode::FileWrite, "unable to sync file", writePath_);
+        if (::fdatasync(fd_.get()) != 0)
+            raiseErrno(ErrorCode::FileWrite, "unable to sync file", writePath_);
     }
 
     void close() override {
@@ -322,8 +328,8 @@ public:
             raiseErrno(ErrorCode::FileWrite, "unable to close file", writePath_);
         if (options_.atomic) {
             if (::rename(writePath_.c_str(), path_.c_str()) != 0)
-                raiseErrno(ErrorCode::FileWrite,
-                           fmt::format("unable to move '{}' to", writePath_), path_);
+                raiseErrno(ErrorCode::FileWrite, fmt::format("unable to move '{}' to", writePath_),
+                           path_);
             renamed_ = true;
         }
         if (options_.syncPath) syncDir(parentOf(path_));
@@ -332,7 +338,7 @@ public:
 
     const std::string& path() const override { return path_; }
 
-private:
+  private:
     enum class State { Open, Failed, Closed };
 
     // Never leaves a partial file under the final name; must not throw (runs in destructors).
@@ -496,7 +502,9 @@ void PosixStorage::pathCreate(const std::string& path, mode_t mode) {
     createDir(fullPath(path), mode);
 }
 
-void PosixStorage::pathSync(const std::string& path) { syncDir(fullPath(path)); }
+void PosixStorage::pathSync(const std::string& path) {
+    syncDir(fullPath(path));
+}
 
 void PosixStorage::move(const std::string& from, const std::string& to) {
     std::string fullFrom = fullPath(from);

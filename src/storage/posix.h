@@ -6,7 +6,7 @@
 namespace backrest::storage {
 
 class PosixStorage : public Storage {
-public:
+  public:
     explicit PosixStorage(std::string root);
 
     Features features() const override;

@@ -30,14 +30,16 @@ std::string readRest(StorageRead& reader) {
 // A window on another reader: seek() and the end (when the range has a length) are relative to
 // the range.
 class RangeRead : public StorageRead {
-public:
-    RangeRead(std::unique_ptr<StorageRead> inner, ReadRange range) : inner_(std::move(inner)), range_(range) {
+  public:
+    RangeRead(std::unique_ptr<StorageRead> inner, ReadRange range)
+        : inner_(std::move(inner)), range_(range) {
         seek(0);
     }
     size_t read(std::span<uint8_t> buf) override {
         if (!range_.length) return inner_->read(buf);
         if (remaining_ == 0) return 0;
-        size_t n = inner_->read(buf.first(static_cast<size_t>(std::min<uint64_t>(buf.size(), remaining_))));
+        size_t n = inner_->read(
+            buf.first(static_cast<size_t>(std::min<uint64_t>(buf.size(), remaining_))));
         remaining_ -= n;
         return n;
     }
@@ -47,7 +49,7 @@ public:
     }
     const std::string& path() const override { return inner_->path(); }
 
-private:
+  private:
     std::unique_ptr<StorageRead> inner_;
     ReadRange range_;
     uint64_t remaining_ = 0;
@@ -55,13 +57,14 @@ private:
 
 }  // namespace
 
-std::unique_ptr<StorageRead> limitToRange(std::unique_ptr<StorageRead> reader, const ReadRange& range) {
+std::unique_ptr<StorageRead> limitToRange(std::unique_ptr<StorageRead> reader,
+                                          const ReadRange& range) {
     if (!reader || (range.offset == 0 && !range.length)) return reader;
     return std::make_unique<RangeRead>(std::move(reader), range);
 }
 
-std::unique_ptr<StorageRead> openReadRange(Storage& storage, const std::string& path, const ReadRange& range,
-                                           bool ignoreMissing) {
+std::unique_ptr<StorageRead> openReadRange(Storage& storage, const std::string& path,
+                                           const ReadRange& range, bool ignoreMissing) {
     return storage.openRead(path, ignoreMissing, range);
 }
 
@@ -97,8 +100,8 @@ std::optional<std::string> readAllIfExists(Storage& storage, const std::string& 
 void writeAll(Storage& storage, const std::string& path, std::string_view content,
               const WriteOptions& options) {
     auto writer = storage.openWrite(path, options);
-    writer->write(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(content.data()),
-                                           content.size()));
+    writer->write(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(content.data()), content.size()));
     // Without close() the destructor discards the file: the content only counts once durable.
     writer->close();
 }

@@ -31,20 +31,20 @@ struct FileInfo {
     mode_t mode = 0;    // permission bits only (07777)
     uid_t uid = 0;
     gid_t gid = 0;
-    std::string user;   // resolved name of uid, empty if unknown
-    std::string group;  // resolved name of gid, empty if unknown
+    std::string user;             // resolved name of uid, empty if unknown
+    std::string group;            // resolved name of gid, empty if unknown
     std::string linkDestination;  // for links
 };
 
 // What a driver can do beyond the common operations. Repository code asks before it uses one.
 struct Features {
-    bool path = false;        // real directories: pathCreate, pathSync; removePath of an empty one
-    bool move = false;        // atomic rename within the storage (move)
-    bool writeAt = false;     // StorageWrite::writeAt from several threads
-    bool direct = false;      // WriteOptions::direct (O_DIRECT) is honoured
-    bool flushAfter = false;  // WriteOptions::flushAfter and syncWritten() reach the disk early
-    bool preallocate = false; // WriteOptions::size reserves the space at open
-    bool ownership = false;   // FileInfo mode/uid/gid/user/group/link, and WriteOptions::mode/mtime
+    bool path = false;         // real directories: pathCreate, pathSync; removePath of an empty one
+    bool move = false;         // atomic rename within the storage (move)
+    bool writeAt = false;      // StorageWrite::writeAt from several threads
+    bool direct = false;       // WriteOptions::direct (O_DIRECT) is honoured
+    bool flushAfter = false;   // WriteOptions::flushAfter and syncWritten() reach the disk early
+    bool preallocate = false;  // WriteOptions::size reserves the space at open
+    bool ownership = false;  // FileInfo mode/uid/gid/user/group/link, and WriteOptions::mode/mtime
 };
 
 // A part of a file: `length` bytes from `offset` (a file stored inside a bundle, one frame of a
@@ -56,7 +56,7 @@ struct ReadRange {
 };
 
 class StorageRead {
-public:
+  public:
     virtual ~StorageRead() = default;
     // Reads up to buf.size() bytes; returns 0 at end of file.
     virtual size_t read(std::span<uint8_t> buf) = 0;
@@ -92,7 +92,7 @@ struct WriteOptions {
 };
 
 class StorageWrite {
-public:
+  public:
     // Destroyed without close(): the partial file is removed, nothing is taken for good.
     virtual ~StorageWrite() = default;
     virtual void write(std::span<const uint8_t> bytes) = 0;
@@ -109,7 +109,7 @@ public:
 };
 
 class Storage {
-public:
+  public:
     virtual ~Storage() = default;
 
     virtual Features features() const = 0;
@@ -119,7 +119,8 @@ public:
     // Reads `range` of the file: reads start at range.offset and end after range.length bytes
     // (or at the end of the file, if that comes first: a short range is found by whoever counts
     // the bytes). Missing file: nullptr when ignoreMissing, else FileMissingError naming it.
-    virtual std::unique_ptr<StorageRead> openRead(const std::string& path, bool ignoreMissing = false,
+    virtual std::unique_ptr<StorageRead> openRead(const std::string& path,
+                                                  bool ignoreMissing = false,
                                                   const ReadRange& range = {}) = 0;
     // The file appears under its name only at close() (WriteOptions::atomic); a writer destroyed
     // without close() leaves nothing under the name.
@@ -155,12 +156,13 @@ public:
 };
 
 // As storage.openRead(path, ignoreMissing, range) (kept for its callers' readability).
-std::unique_ptr<StorageRead> openReadRange(Storage& storage, const std::string& path, const ReadRange& range,
-                                           bool ignoreMissing = false);
+std::unique_ptr<StorageRead> openReadRange(Storage& storage, const std::string& path,
+                                           const ReadRange& range, bool ignoreMissing = false);
 
 // For a driver whose reader can seek: wraps `reader` (at the start of the file) so that it reads
 // only `range`, seek() relative to the range.
-std::unique_ptr<StorageRead> limitToRange(std::unique_ptr<StorageRead> reader, const ReadRange& range);
+std::unique_ptr<StorageRead> limitToRange(std::unique_ptr<StorageRead> reader,
+                                          const ReadRange& range);
 
 // pathSync of each directory on a driver with directories; nothing on an object store, whose
 // objects are durable once their write completes.

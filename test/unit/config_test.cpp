@@ -416,9 +416,12 @@ TEST_F(ConfigTest, UnsafeForeignOptionsAreErrors) {
     EXPECT_NE(refused("repo2-path=/r2").find("backrest supports only repo1 so far"),
               std::string::npos);
     EXPECT_NE(refused("pg2-path=/p2").find("backrest supports only pg1 so far"), std::string::npos);
-    EXPECT_NE(refused("repo1-retention-ful=2").find("unknown option 'repo1-retention-ful'"), std::string::npos);
-    EXPECT_NE(refused("", {"--backup-standby"}).find("'backup-standby' (command line)"), std::string::npos);
-    EXPECT_NE(refused("", {"--repo1-s3-role=r"}).find("stores the repository in S3"), std::string::npos);
+    EXPECT_NE(refused("repo1-retention-ful=2").find("unknown option 'repo1-retention-ful'"),
+              std::string::npos);
+    EXPECT_NE(refused("", {"--backup-standby"}).find("'backup-standby' (command line)"),
+              std::string::npos);
+    EXPECT_NE(refused("", {"--repo1-s3-role=r"}).find("stores the repository in S3"),
+              std::string::npos);
     EXPECT_NE(refused("", {}, {"BACKREST_REPO1_CIPHER_TYPE=aes-256-cbc"})
                   .find("(from environment variable BACKREST_REPO1_CIPHER_TYPE)"),
               std::string::npos);
@@ -508,12 +511,14 @@ TEST(SecretOptions, AreKnownByNameForEveryRepository) {
 // A repository passphrase in a file every user reads is refused, naming the file, its mode and
 // the chmod; group-readable (0640, pgBackRest's root:postgres pattern) is accepted.
 TEST_F(ConfigTest, CipherPassInWorldReadableFileIsRefused) {
-    auto conf = writeConf("[global]\nrepo1-cipher-type=aes-256-gcm\nrepo1-cipher-pass=hunter2xyz\n");
+    auto conf =
+        writeConf("[global]\nrepo1-cipher-type=aes-256-gcm\nrepo1-cipher-pass=hunter2xyz\n");
     std::filesystem::permissions(conf, std::filesystem::perms(0644));
     Error e = errorOf([&] { parse({"--config", conf, "--stanza=main", "info"}); });
     EXPECT_EQ(e.code(), ErrorCode::Config) << e.what();
     std::string m = e.what();
-    EXPECT_NE(m.find("config file '" + conf + "' holds a repository passphrase"), std::string::npos) << m;
+    EXPECT_NE(m.find("config file '" + conf + "' holds a repository passphrase"), std::string::npos)
+        << m;
     EXPECT_NE(m.find("mode 0644"), std::string::npos) << m;
     EXPECT_NE(m.find("chmod 640 " + conf), std::string::npos) << m;
     EXPECT_EQ(m.find("hunter2xyz"), std::string::npos) << m;
@@ -524,10 +529,14 @@ TEST_F(ConfigTest, CipherPassInWorldReadableFileIsRefused) {
     // From the environment too; never from the command line.
     auto fromEnv = parse({"--config", emptyConf_, "info"}, {"BACKREST_REPO1_CIPHER_PASS=envpass"});
     EXPECT_EQ(fromEnv.getString("repo1-cipher-pass"), "envpass");
-    Error cli = errorOf([&] { parse({"--config", emptyConf_, "--repo1-cipher-pass=clipass", "info"}); });
+    Error cli = errorOf([&] {
+        parse({"--config", emptyConf_, "--repo1-cipher-pass=clipass", "info"});
+    });
     EXPECT_EQ(cli.code(), ErrorCode::Option);
     EXPECT_EQ(std::string(cli.what()).find("clipass"), std::string::npos) << cli.what();
-    Error cliNew = errorOf([&] { parse({"--config", emptyConf_, "--repo1-cipher-pass-new=x", "info"}); });
+    Error cliNew = errorOf([&] {
+        parse({"--config", emptyConf_, "--repo1-cipher-pass-new=x", "info"});
+    });
     EXPECT_EQ(cliNew.code(), ErrorCode::Option);
 }
 

@@ -11,7 +11,9 @@ using backrest::io::Buffer;
 
 namespace {
 
-uintptr_t address(const Buffer& b) { return reinterpret_cast<uintptr_t>(b.data()); }
+uintptr_t address(const Buffer& b) {
+    return reinterpret_cast<uintptr_t>(b.data());
+}
 
 }  // namespace
 

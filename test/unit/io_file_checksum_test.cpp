@@ -14,13 +14,15 @@ namespace {
 
 // xxh128sum of an empty input (XXH3_128bits, seed 0, canonical form: high 64 bits first).
 constexpr const char* kXxh3Empty = "99aa06d3014798d86001c324468d497f";
-constexpr const char* kSha256Abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+constexpr const char* kSha256Abc =
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
 std::string chainHex(ChecksumType type, const std::vector<uint8_t>& data, size_t piece) {
     FilterChain chain([](std::span<const uint8_t>) {});
     auto& sum = chain.add<ChecksumFilter>(type);
     std::span<const uint8_t> all(data);
-    for (size_t at = 0; at < all.size(); at += piece) chain.write(all.subspan(at, std::min(piece, all.size() - at)));
+    for (size_t at = 0; at < all.size(); at += piece)
+        chain.write(all.subspan(at, std::min(piece, all.size() - at)));
     chain.finish();
     return sum.hex();
 }
@@ -41,11 +43,13 @@ TEST(IoFileChecksum, Sha256ThroughTheSameInterface) {
 TEST(IoFileChecksum, StreamingInUnevenPiecesEqualsOneShot) {
     // Past XXH3's 1 KiB stripes and 64 KiB internal buffer, cut at sizes that straddle both.
     std::vector<uint8_t> data(3 * 1024 * 1024 + 17);
-    for (size_t i = 0; i < data.size(); i++) data[i] = static_cast<uint8_t>((i * 2654435761u) >> 13);
+    for (size_t i = 0; i < data.size(); i++)
+        data[i] = static_cast<uint8_t>((i * 2654435761u) >> 13);
     for (auto type : {ChecksumType::Xxh3, ChecksumType::Sha256}) {
         std::string whole = checksumHex(type, std::span<const uint8_t>(data));
         for (size_t piece : {1u, 63u, 1000u, 65537u, 1u << 20})
-            EXPECT_EQ(chainHex(type, data, piece), whole) << checksumTypeName(type) << " piece " << piece;
+            EXPECT_EQ(chainHex(type, data, piece), whole)
+                << checksumTypeName(type) << " piece " << piece;
     }
     // One changed byte anywhere changes the checksum.
     std::string before = checksumHex(ChecksumType::Xxh3, std::span<const uint8_t>(data));
@@ -65,8 +69,10 @@ TEST(IoFileChecksum, TypeOfARecordedChecksum) {
         FAIL() << "no error";
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::Format);
-        EXPECT_NE(std::string(e.what()).find("file 'pg_data/base/1/1259' of backup 20261122-010000F"),
-                  std::string::npos) << e.what();
+        EXPECT_NE(
+            std::string(e.what()).find("file 'pg_data/base/1/1259' of backup 20261122-010000F"),
+            std::string::npos)
+            << e.what();
         EXPECT_NE(std::string(e.what()).find("'abc'"), std::string::npos) << e.what();
     }
 }

@@ -18,7 +18,7 @@ std::span<const uint8_t> bytesOf(std::string_view text) {
 
 // Holds all input back and emits it reversed at finish, then appends `trailer`.
 class ReverseFilter : public Filter {
-public:
+  public:
     explicit ReverseFilter(std::string trailer) : trailer_(std::move(trailer)) {}
     bool transforms() const override { return true; }
     void process(std::span<const uint8_t> in, Buffer&) override {
@@ -29,14 +29,14 @@ public:
         out.append(bytesOf(trailer_));
     }
 
-private:
+  private:
     std::vector<uint8_t> held_;
     std::string trailer_;
 };
 
 // Emits each input byte `factor` times in one process() call (default processSome).
 class RepeatFilter : public Filter {
-public:
+  public:
     explicit RepeatFilter(size_t factor) : factor_(factor) {}
     bool transforms() const override { return true; }
     void process(std::span<const uint8_t> in, Buffer& out) override {
@@ -47,13 +47,13 @@ public:
         }
     }
 
-private:
+  private:
     size_t factor_;
 };
 
 // Records what it sees (an observer).
 class RecordFilter : public Filter {
-public:
+  public:
     bool transforms() const override { return false; }
     void process(std::span<const uint8_t> in, Buffer&) override {
         seen.append(in.begin(), in.end());

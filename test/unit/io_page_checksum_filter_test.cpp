@@ -110,7 +110,7 @@ TEST(PageChecksumFilter, EmptyAndShortFiles) {
 // A data directory made by PostgreSQL 15's initdb --data-checksums, never started; one per
 // test program, removed at exit. The tests use its largest main fork in template1.
 class PageChecksumFilterReal : public ::testing::Test {
-protected:
+  protected:
     static constexpr const char* kInitdb = "/usr/lib/postgresql/15/bin/initdb";
 
     static void SetUpTestSuite() {

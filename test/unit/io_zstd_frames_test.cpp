@@ -24,11 +24,14 @@ using backrest::test::has;
 std::string content(size_t size) {
     std::mt19937 rng(static_cast<uint32_t>(size));
     std::string s(size, '\0');
-    for (size_t i = 0; i < size; i++) s[i] = i % 3 ? static_cast<char>('a' + i % 11) : static_cast<char>(rng());
+    for (size_t i = 0; i < size; i++)
+        s[i] = i % 3 ? static_cast<char>('a' + i % 11) : static_cast<char>(rng());
     return s;
 }
 
-std::span<const uint8_t> bytesOf(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+std::span<const uint8_t> bytesOf(const std::string& s) {
+    return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 
 struct Compressed {
     std::string bytes;
@@ -36,13 +39,17 @@ struct Compressed {
 };
 
 // Feeds `input` in pieces of `piece` bytes, as a file is read.
-Compressed compressFramed(const std::string& input, size_t frameBytes, int workers, size_t piece = 10000) {
+Compressed compressFramed(const std::string& input, size_t frameBytes, int workers,
+                          size_t piece = 10000) {
     Compressed c;
-    FilterChain chain([&](std::span<const uint8_t> b) { c.bytes.append(reinterpret_cast<const char*>(b.data()), b.size()); });
+    FilterChain chain([&](std::span<const uint8_t> b) {
+        c.bytes.append(reinterpret_cast<const char*>(b.data()), b.size());
+    });
     auto filter = std::make_unique<ZstdFramedCompressFilter>(3, frameBytes, workers);
     auto* framed = filter.get();
     chain.push(std::move(filter));
-    for (size_t at = 0; at < input.size(); at += piece) chain.write(bytesOf(input).subspan(at, std::min(piece, input.size() - at)));
+    for (size_t at = 0; at < input.size(); at += piece)
+        chain.write(bytesOf(input).subspan(at, std::min(piece, input.size() - at)));
     chain.finish();
     c.frames = framed->frameSizes();
     return c;
@@ -50,7 +57,9 @@ Compressed compressFramed(const std::string& input, size_t frameBytes, int worke
 
 std::string decompressStream(const std::string& compressed) {
     std::string out;
-    FilterChain chain([&](std::span<const uint8_t> b) { out.append(reinterpret_cast<const char*>(b.data()), b.size()); });
+    FilterChain chain([&](std::span<const uint8_t> b) {
+        out.append(reinterpret_cast<const char*>(b.data()), b.size());
+    });
     chain.push(std::make_unique<ZstdDecompressFilter>("test"));
     chain.write(bytesOf(compressed));
     chain.finish();
@@ -59,7 +68,8 @@ std::string decompressStream(const std::string& compressed) {
 
 TEST(ZstdFrames, EachFrameHoldsItsShareAndTheWholeIsOneZstdStream) {
     const size_t frame = 64 * 1024;
-    for (size_t size : {size_t{0}, size_t{1}, frame - 1, frame, frame + 1, 5 * frame, 5 * frame + 123}) {
+    for (size_t size :
+         {size_t{0}, size_t{1}, frame - 1, frame, frame + 1, 5 * frame, 5 * frame + 123}) {
         for (int workers : {0, 1, 3}) {
             SCOPED_TRACE(::testing::Message() << size << " bytes, " << workers << " workers");
             std::string input = content(size);
@@ -76,8 +86,10 @@ TEST(ZstdFrames, EachFrameHoldsItsShareAndTheWholeIsOneZstdStream) {
             for (size_t k = 0; k < c.frames.size(); k++) {
                 Buffer out;
                 size_t want = std::min<size_t>(frame, size - std::min(size, k * frame));
-                decompressFrame(CompressType::Zst, bytesOf(c.bytes).subspan(at, c.frames[k]), want, out, "f");
-                EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), out.size()), input.substr(k * frame, want));
+                decompressFrame(CompressType::Zst, bytesOf(c.bytes).subspan(at, c.frames[k]), want,
+                                out, "f");
+                EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), out.size()),
+                          input.substr(k * frame, want));
                 at += c.frames[k];
             }
         }
@@ -99,12 +111,16 @@ TEST(ZstdFrames, ReadingIntoTheFrameBufferGivesTheSameBytes) {
     for (int workers : {0, 2}) {
         auto viaWrite = compressFramed(input, 128 * 1024, workers);
         Compressed c;
-        FilterChain chain([&](std::span<const uint8_t> b) { c.bytes.append(reinterpret_cast<const char*>(b.data()), b.size()); });
+        FilterChain chain([&](std::span<const uint8_t> b) {
+            c.bytes.append(reinterpret_cast<const char*>(b.data()), b.size());
+        });
         std::string observed;
         struct Observer : Filter {
             std::string* seen;
             bool transforms() const override { return false; }
-            void process(std::span<const uint8_t> in, Buffer&) override { seen->append(reinterpret_cast<const char*>(in.data()), in.size()); }
+            void process(std::span<const uint8_t> in, Buffer&) override {
+                seen->append(reinterpret_cast<const char*>(in.data()), in.size());
+            }
         };
         auto& observer = chain.add<Observer>();
         observer.seen = &observed;
@@ -135,18 +151,23 @@ TEST(ZstdFrames, AFrameThatDoesNotMatchItsIndexIsAnError) {
     Buffer out;
     auto whole = bytesOf(c.bytes);
     // The wrong size of original bytes.
-    auto e = errorOf([&] { decompressFrame(CompressType::Zst, whole.first(c.frames[0]), 99999, out, "base/1/2"); });
+    auto e = errorOf([&] {
+        decompressFrame(CompressType::Zst, whole.first(c.frames[0]), 99999, out, "base/1/2");
+    });
     EXPECT_EQ(e.code(), ErrorCode::Compress);
     EXPECT_TRUE(has(e.what(), "'base/1/2' holds 100000 bytes, not 99999")) << e.what();
     // A range that is two frames, or part of one.
     e = errorOf([&] { decompressFrame(CompressType::Zst, whole, 100000, out, "base/1/2"); });
     EXPECT_TRUE(has(e.what(), "is not where the frame ends")) << e.what();
-    e = errorOf([&] { decompressFrame(CompressType::Zst, whole.first(c.frames[0] - 1), 100000, out, "base/1/2"); });
+    e = errorOf([&] {
+        decompressFrame(CompressType::Zst, whole.first(c.frames[0] - 1), 100000, out, "base/1/2");
+    });
     EXPECT_EQ(e.code(), ErrorCode::Compress);
     // A flipped byte inside: the frame's own checksum.
     std::string damaged = c.bytes.substr(0, c.frames[0]);
     damaged[damaged.size() / 2] ^= 0x40;
-    e = errorOf([&] { decompressFrame(CompressType::Zst, bytesOf(damaged), 100000, out, "base/1/2"); });
+    e = errorOf(
+        [&] { decompressFrame(CompressType::Zst, bytesOf(damaged), 100000, out, "base/1/2"); });
     EXPECT_EQ(e.code(), ErrorCode::Compress);
     EXPECT_TRUE(has(e.what(), "base/1/2")) << e.what();
 }

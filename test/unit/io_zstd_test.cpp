@@ -132,7 +132,9 @@ TEST(IoZstdTest, WrongSizeHintStillRoundTrips) {
         for (int level : {3, 12, 19}) {
             SCOPED_TRACE(fmt::format("hint {} level {}", hint, level));
             Bytes packed;
-            FilterChain chain([&](std::span<const uint8_t> b) { packed.insert(packed.end(), b.begin(), b.end()); });
+            FilterChain chain([&](std::span<const uint8_t> b) {
+                packed.insert(packed.end(), b.begin(), b.end());
+            });
             chain.push(makeCompressFilter(CompressType::Zst, level, 0, hint));
             feed(chain, grown, kBlock);
             chain.finish();
@@ -324,12 +326,15 @@ TEST(IoCompressTest, FactoriesBuildWorkingFilters) {
 TEST(IoZstd, CompressedOnWorkerThreadsReadsBack) {
     std::mt19937 rng(11);
     std::string text(24 << 20, '\0');
-    for (size_t i = 0; i < text.size(); i++) text[i] = i % 8192 < 200 ? static_cast<char>(rng()) : 'a' + i % 7;
+    for (size_t i = 0; i < text.size(); i++)
+        text[i] = i % 8192 < 200 ? static_cast<char>(rng()) : 'a' + i % 7;
     Bytes packed;
-    FilterChain up([&](std::span<const uint8_t> b) { packed.insert(packed.end(), b.begin(), b.end()); });
+    FilterChain up(
+        [&](std::span<const uint8_t> b) { packed.insert(packed.end(), b.begin(), b.end()); });
     up.push(makeCompressFilter(CompressType::Zst, 3, 2));
     for (size_t at = 0; at < text.size(); at += 1 << 20)
-        up.write({reinterpret_cast<const uint8_t*>(text.data()) + at, std::min<size_t>(1 << 20, text.size() - at)});
+        up.write({reinterpret_cast<const uint8_t*>(text.data()) + at,
+                  std::min<size_t>(1 << 20, text.size() - at)});
     up.finish();
     EXPECT_LT(packed.size(), text.size() / 4);
     std::string restored;
@@ -353,14 +358,18 @@ TEST(IoFrameCodec, RoundTripAndWrongLengthOrDamage) {
         size_t one = frame.size() / 2;
         decompressFrame(type, {frame.data(), one}, text.size(), out, kContext);
         EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), out.size()), text);
-        Error e = errorFrom([&] { decompressFrame(type, {frame.data(), one}, text.size() - 1, out, kContext); });
+        Error e = errorFrom([&] {
+            decompressFrame(type, {frame.data(), one}, text.size() - 1, out, kContext);
+        });
         EXPECT_EQ(e.code(), ErrorCode::Compress);
         EXPECT_NE(std::string(e.what()).find(kContext), std::string::npos) << e.what();
     }
     Buffer frame, out;
     compressFrame(CompressType::Zst, 3, in, frame);
     frame.data()[frame.size() - 3] ^= 0x40;  // the content checksum
-    EXPECT_EQ(errorFrom([&] { decompressFrame(CompressType::Zst, frame.span(), text.size(), out, kContext); }).code(),
+    EXPECT_EQ(errorFrom([&] {
+                  decompressFrame(CompressType::Zst, frame.span(), text.size(), out, kContext);
+              }).code(),
               ErrorCode::Compress);
 }
 

@@ -42,8 +42,8 @@ TEST(PgBackupExclusions, PgsqlTmpAnywhere) {
 }
 
 TEST(PgBackupExclusions, TemporaryRelations) {
-    for (const char* name : {"t3_16384", "t3_16384_fsm", "t3_16384_vm", "t12_16384.1", "t3_16384_init",
-                             "t3_16384_fsm.2"}) {
+    for (const char* name : {"t3_16384", "t3_16384_fsm", "t3_16384_vm", "t12_16384.1",
+                             "t3_16384_init", "t3_16384_fsm.2"}) {
         SCOPED_TRACE(name);
         EXPECT_TRUE(isTemporaryName(name));
         EXPECT_TRUE(isExcludedFile(std::string("base/1/") + name, name));

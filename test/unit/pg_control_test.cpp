@@ -22,7 +22,7 @@ using backrest::test::errorOf;
 using backrest::test::has;
 
 class PgControl : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/pg-control-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
@@ -36,7 +36,8 @@ protected:
         std::ofstream(root_ + "/" + rel, std::ios::binary) << content;
     }
     // ControlFileData's leading fields, then filler up to the usual 8 KiB.
-    static std::string control(uint64_t sysid, uint32_t controlVersion, uint32_t catalog, size_t size = 8192) {
+    static std::string control(uint64_t sysid, uint32_t controlVersion, uint32_t catalog,
+                               size_t size = 8192) {
         std::string b(size, '\x5A');
         std::memcpy(b.data(), &sysid, 8);
         std::memcpy(b.data() + 8, &controlVersion, 4);

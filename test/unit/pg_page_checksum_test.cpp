@@ -131,7 +131,7 @@ TEST(PgPageChecksum, NewPages) {
 // A data directory made by PostgreSQL 15's initdb --data-checksums, never started; one per
 // test program, removed at exit.
 class PgPageChecksumReal : public ::testing::Test {
-protected:
+  protected:
     static constexpr const char* kInitdb = "/usr/lib/postgresql/15/bin/initdb";
 
     static void SetUpTestSuite() {

@@ -2,12 +2,11 @@
 // the client's hello and request/reply by id against a server thread written here, error
 // replies raised with their code, and broken peers (cut mid-frame, silent, absent) raised as
 // ProtocolErrors.
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -37,11 +36,13 @@ long msSince(Clock::time_point t) {
 }
 
 std::string prefix(uint32_t n) {
-    return {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)};
+    return {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+            static_cast<char>(n)};
 }
 
 void sendRaw(int fd, const std::string& bytes) {
-    ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()))
+    ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()))
         << std::strerror(errno);
 }
 
@@ -52,7 +53,8 @@ void makeStaleSocket(const std::string& path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::strcpy(addr.sun_path, path.c_str());
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0)
+        << std::strerror(errno);
     ::close(fd);
     struct stat st {};
     ASSERT_EQ(::stat(path.c_str(), &st), 0);
@@ -60,7 +62,7 @@ void makeStaleSocket(const std::string& path) {
 }
 
 class ProtocolConnection : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/protocol-conn-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
@@ -140,8 +142,8 @@ TEST_F(ProtocolConnection, ListenerRefusesDirectoryOpenToOthers) {
         EXPECT_TRUE(has(e.what(), "0700")) << e.what();
         EXPECT_TRUE(has(e.what(), fmt::format("{:04o}", mode))) << e.what();
         EXPECT_TRUE(has(e.what(), dir_)) << e.what();
-        EXPECT_FALSE(fs::exists(fs::symlink_status(path_))) << "a socket was created in a " << std::oct << mode
-                                                             << " directory";
+        EXPECT_FALSE(fs::exists(fs::symlink_status(path_)))
+            << "a socket was created in a " << std::oct << mode << " directory";
         struct stat st {};
         ASSERT_EQ(::stat(dir_.c_str(), &st), 0);
         EXPECT_EQ(st.st_mode & 07777, mode) << "the refused directory was changed";
@@ -162,12 +164,18 @@ TEST_F(ProtocolConnection, ListenerRefusesSymlinkAndFile) {
     std::string real = root_ + "/real";
     ASSERT_EQ(::mkdir(real.c_str(), 0700), 0);
     ASSERT_EQ(::symlink(real.c_str(), dir_.c_str()), 0);
-    EXPECT_EQ(errorOf([&] { Listener listener(dir_, "backrest.sock"); }).code(), ErrorCode::FileOpen);
+    EXPECT_EQ(errorOf([&] { Listener listener(dir_, "backrest.sock"); }).code(),
+              ErrorCode::FileOpen);
     EXPECT_FALSE(fs::exists(real + "/backrest.sock"));
 
     std::string file = root_ + "/file";
-    { std::FILE* f = std::fopen(file.c_str(), "w"); ASSERT_NE(f, nullptr); std::fclose(f); }
-    EXPECT_EQ(errorOf([&] { Listener listener(file, "backrest.sock"); }).code(), ErrorCode::FileOpen);
+    {
+        std::FILE* f = std::fopen(file.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fclose(f);
+    }
+    EXPECT_EQ(errorOf([&] { Listener listener(file, "backrest.sock"); }).code(),
+              ErrorCode::FileOpen);
 }
 
 TEST_F(ProtocolConnection, ListenerReplacesStaleSocket) {
@@ -210,7 +218,7 @@ TEST_F(ProtocolConnection, HelloThenCallsByIdAndErrorReplies) {
         EXPECT_EQ(r1->value("type", ""), "archive-status");
         EXPECT_EQ(r1->value("id", 0), 1);
         EXPECT_EQ(r1->value("x", 0), 5);
-        c.send(okReply(99, {{"stale", true}}));  // a reply to some other request: skipped
+        c.send(okReply(99, {{"stale", true}}));   // a reply to some other request: skipped
         c.send({{"ok", true}, {"stale", true}});  // no id at all: skipped
         c.send(okReply(1, {{"pending", 3}}));
 
@@ -258,10 +266,11 @@ TEST_F(ProtocolConnection, ProgressMessagesAreNotTheFinalReply) {
     try {
         Message reply = client.call("backup-copy", Message::object(), 5000);
         if (reply.contains("progress"))
-            ADD_FAILURE() << "Client::call (src/protocol/connection.cpp:159-165) returns the first message "
-                            "with its id, an interim progress message ("
-                         << reply.dump()
-                         << "), instead of the final reply; the final error reply of the request is lost";
+            ADD_FAILURE()
+                << "Client::call (src/protocol/connection.cpp:159-165) returns the first message "
+                   "with its id, an interim progress message ("
+                << reply.dump()
+                << "), instead of the final reply; the final error reply of the request is lost";
         ADD_FAILURE() << "the error reply was not raised: " << reply.dump();
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::Checksum);
@@ -286,9 +295,10 @@ TEST_F(ProtocolConnection, MalformedReplyIsProtocolError) {
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::Protocol) << e.what();
     } catch (const std::exception& e) {
-        ADD_FAILURE() << "Client::call (src/protocol/connection.cpp:159, reply->value(\"id\", uint64_t{0})) "
-                        "lets nlohmann's exception escape for the reply {\"id\":\"1\",\"ok\":true}: "
-                     << e.what();
+        ADD_FAILURE()
+            << "Client::call (src/protocol/connection.cpp:159, reply->value(\"id\", uint64_t{0})) "
+               "lets nlohmann's exception escape for the reply {\"id\":\"1\",\"ok\":true}: "
+            << e.what();
     }
 }
 
@@ -326,8 +336,9 @@ TEST_F(ProtocolConnection, HelloWithVersionWrappingTo1IsProtocolError) {
     });
     try {
         Client client(path_, "unit-client", 5000);
-        ADD_FAILURE() << "Client::Client (src/protocol/connection.cpp:146, reply->value(\"version\", 0u)) "
-                        "truncates the server's version 4294967297 to 1 and accepts it";
+        ADD_FAILURE()
+            << "Client::Client (src/protocol/connection.cpp:146, reply->value(\"version\", 0u)) "
+               "truncates the server's version 4294967297 to 1 and accepts it";
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::Protocol);
         EXPECT_TRUE(has(e.what(), "4294967297")) << e.what();
@@ -336,7 +347,8 @@ TEST_F(ProtocolConnection, HelloWithVersionWrappingTo1IsProtocolError) {
 
 TEST_F(ProtocolConnection, ServerClosingDuringHelloIsProtocolError) {
     Listener listener(dir_, "backrest.sock");
-    auto server = serveOne(listener, [](Connection& c) { c.receive(5000); });  // reads hello, hangs up
+    auto server =
+        serveOne(listener, [](Connection& c) { c.receive(5000); });  // reads hello, hangs up
     Error e = errorOf([&] { Client client(path_, "unit-client", 5000); });
     EXPECT_EQ(e.code(), ErrorCode::Protocol);
     EXPECT_TRUE(has(e.what(), "closed the connection during hello")) << e.what();
@@ -387,7 +399,8 @@ TEST_F(ProtocolConnection, ReceiveTimeoutIsProtocolError) {
     Listener listener(dir_, "backrest.sock");
     std::promise<void> done;
     auto finished = done.get_future();
-    auto server = serveOne(listener, [&](Connection&) { finished.wait_for(std::chrono::seconds(10)); });
+    auto server =
+        serveOne(listener, [&](Connection&) { finished.wait_for(std::chrono::seconds(10)); });
     {
         Connection client = Connection::connectUnix(path_);
         auto start = Clock::now();
@@ -400,7 +413,8 @@ TEST_F(ProtocolConnection, ReceiveTimeoutIsProtocolError) {
 
         // A client whose hello is never answered gives up after its timeout too.
         start = Clock::now();
-        std::jthread second = serveOne(listener, [&](Connection&) { finished.wait_for(std::chrono::seconds(10)); });
+        std::jthread second =
+            serveOne(listener, [&](Connection&) { finished.wait_for(std::chrono::seconds(10)); });
         Error h = errorOf([&] { Client c(path_, "unit-client", 200); });
         EXPECT_EQ(h.code(), ErrorCode::Protocol);
         EXPECT_TRUE(has(h.what(), "no reply within 200 ms")) << h.what();
@@ -414,7 +428,8 @@ TEST_F(ProtocolConnection, SendTimeoutIsProtocolError) {
     Listener listener(dir_, "backrest.sock");
     std::promise<void> done;
     auto finished = done.get_future();
-    auto server = serveOne(listener, [&](Connection&) { finished.wait_for(std::chrono::seconds(10)); });
+    auto server =
+        serveOne(listener, [&](Connection&) { finished.wait_for(std::chrono::seconds(10)); });
     Connection client = Connection::connectUnix(path_);
     Message big = {{"s", std::string(kMaxFrameSize - 100, 'b')}};
     auto start = Clock::now();

@@ -20,19 +20,27 @@ using backrest::test::has;
 
 // A length prefix alone.
 std::string prefix(uint32_t n) {
-    return {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)};
+    return {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+            static_cast<char>(n)};
 }
 
 // A frame with the given raw payload and its true length.
-std::string rawFrame(const std::string& payload) { return prefix(static_cast<uint32_t>(payload.size())) + payload; }
+std::string rawFrame(const std::string& payload) {
+    return prefix(static_cast<uint32_t>(payload.size())) + payload;
+}
 
 std::vector<Message> sampleMessages() {
     return {
         {{"type", "hello"}, {"version", 1}, {"client", "unit-test"}},
         Message::object(),
-        {{"id", 18446744073709551615ULL}, {"ok", true}, {"nested", {{"a", {1, 2, 3}}, {"b", nullptr}}}},
-        {{"id", 7}, {"error", {{"code", 38}, {"message", "caf\xc3\xa9 \xe2\x82\xac \"quoted\" \\ \n"}}}},
-        {{"type", "archive-push"}, {"id", 2}, {"path", std::string(70000, 'p')}},  // > 64 KiB: 3-byte length
+        {{"id", 18446744073709551615ULL},
+         {"ok", true},
+         {"nested", {{"a", {1, 2, 3}}, {"b", nullptr}}}},
+        {{"id", 7},
+         {"error", {{"code", 38}, {"message", "caf\xc3\xa9 \xe2\x82\xac \"quoted\" \\ \n"}}}},
+        {{"type", "archive-push"},
+         {"id", 2},
+         {"path", std::string(70000, 'p')}},  // > 64 KiB: 3-byte length
     };
 }
 
@@ -145,8 +153,9 @@ TEST(ProtocolFrame, LengthPrefixAtTheLimitIsAccepted) {
 }
 
 TEST(ProtocolFrame, PayloadNotJsonIsProtocolError) {
-    for (std::string payload : {std::string("{oops"), std::string("{}x"), std::string(""), std::string("{\"a\":1} []"),
-                                std::string("{\"s\":\"\xff\xfe\"}"), std::string("{\"s\":\"\\udc00\"}")}) {
+    for (std::string payload :
+         {std::string("{oops"), std::string("{}x"), std::string(""), std::string("{\"a\":1} []"),
+          std::string("{\"s\":\"\xff\xfe\"}"), std::string("{\"s\":\"\\udc00\"}")}) {
         FrameDecoder d;
         d.feed(rawFrame(payload));
         Error e = errorOf([&] { d.next(); });
@@ -169,9 +178,10 @@ TEST(ProtocolFrame, PayloadWithBytesAfterANulIsProtocolError) {
         return;
     }
     ASSERT_TRUE(m.has_value());
-    ADD_FAILURE() << "FrameDecoder::next (src/protocol/frame.cpp:35, Message::parse) stops at a NUL byte: "
-                    "payload {\"a\":1}\\0{\"type\":\"backup-begin\"} decodes as "
-                 << m->dump() << " and the rest of the frame is ignored instead of a ProtocolError";
+    ADD_FAILURE()
+        << "FrameDecoder::next (src/protocol/frame.cpp:35, Message::parse) stops at a NUL byte: "
+           "payload {\"a\":1}\\0{\"type\":\"backup-begin\"} decodes as "
+        << m->dump() << " and the rest of the frame is ignored instead of a ProtocolError";
 }
 
 TEST(ProtocolFrame, JsonNotAnObjectIsProtocolError) {

@@ -338,7 +338,9 @@ TEST_F(RepoBlockTransfer, PatchWritesOnlyDifferingBlocks) {
     ExpectedFile expected{kName, kIncr1, incr.file.size, incr.file.checksum, {}};
     std::string local = root_ + "/restore/16384";
     auto localBytes = [&] { return get("restore/16384"); };
-    auto putLocal = [&](const std::string& b) { std::ofstream(local, std::ios::binary | std::ios::trunc) << b; };
+    auto putLocal = [&](const std::string& b) {
+        std::ofstream(local, std::ios::binary | std::ios::trunc) << b;
+    };
 
     // Local copy = the full's version, three more pages damaged: four blocks differ.
     std::string damaged = v0;
@@ -382,15 +384,18 @@ TEST_F(RepoBlockTransfer, PatchComparesALargeFileOnTwoThreads) {
     ExpectedFile expected{kName, kFull, full.file.size, full.file.checksum, {}};
     std::string local = root_ + "/restore/16384";
     std::string changed = bytes;
-    for (size_t block : {size_t{3}, size_t{4000}, size_t{4500}, size_t{8900}}) changeBlock(changed, block);
+    for (size_t block : {size_t{3}, size_t{4000}, size_t{4500}, size_t{8900}})
+        changeBlock(changed, block);
     std::ofstream(local, std::ios::binary) << changed;
     auto patched = patchBlocks(*repo_, layout_, types_, *restore_, local, expected, 2);
     EXPECT_EQ(patched.blocksCompared, bytes.size() / kBlock);
     EXPECT_EQ(patched.blocksWritten, 4u);
     EXPECT_TRUE(get("restore/16384") == bytes);
-    std::ofstream(local, std::ios::binary | std::ios::trunc) << bytes.substr(0, 66ull * 1024 * 1024 + 100);
+    std::ofstream(local, std::ios::binary | std::ios::trunc)
+        << bytes.substr(0, 66ull * 1024 * 1024 + 100);
     patched = patchBlocks(*repo_, layout_, types_, *restore_, local, expected, 2);
-    EXPECT_EQ(patched.blocksWritten, 4ull * 1024 * 1024 / kBlock);  // the partial block and those after it
+    EXPECT_EQ(patched.blocksWritten,
+              4ull * 1024 * 1024 / kBlock);  // the partial block and those after it
     EXPECT_TRUE(get("restore/16384") == bytes);
 }
 
@@ -409,7 +414,8 @@ TEST_F(RepoBlockTransfer, PatchRefusesADamagedFrameAndNamesIt) {
     std::ofstream(blocks, std::ios::binary | std::ios::trunc) << stored;
     Error e = errorOf([&] { patchBlocks(*repo_, layout_, types_, *restore_, local, expected); });
     EXPECT_EQ(e.code(), ErrorCode::Checksum);
-    EXPECT_TRUE(has(e.what(), "file '" + kName + "' of backup " + kFull + " is damaged")) << e.what();
+    EXPECT_TRUE(has(e.what(), "file '" + kName + "' of backup " + kFull + " is damaged"))
+        << e.what();
     EXPECT_TRUE(has(e.what(), "block 40")) << e.what();
     EXPECT_TRUE(has(e.what(), blocksFile(kFull))) << e.what();
     // The local block stays as it was: nothing unverified was written.

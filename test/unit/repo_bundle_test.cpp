@@ -1,4 +1,5 @@
 // Bundles: small files appended to one repository file and each restored alone from its range.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -6,8 +7,6 @@
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "crypto/repo_key.h"
@@ -25,7 +24,7 @@ using backrest::test::errorOf;
 using backrest::test::has;
 
 class RepoBundle : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/repo-bundle-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
@@ -37,7 +36,9 @@ protected:
     }
     void TearDown() override { fs::remove_all(root_); }
 
-    void put(const std::string& rel, const std::string& bytes) { test::writeFile(root_ + "/" + rel, bytes); }
+    void put(const std::string& rel, const std::string& bytes) {
+        test::writeFile(root_ + "/" + rel, bytes);
+    }
     std::string get(const std::string& rel) { return test::readFile(root_ + "/" + rel); }
     ExpectedFile expected(const std::string& name, const StoredFile& stored) {
         ExpectedFile e{name, "20261205-000000F", stored.size, stored.checksum, {}};
@@ -55,7 +56,9 @@ TEST_F(RepoBundle, FilesAppendedToABundleAreRestoredOneByOne) {
     for (io::CompressType type : {io::CompressType::Zst, io::CompressType::None}) {
         SCOPED_TRACE(io::compressTypeName(type));
         const std::vector<std::pair<std::string, std::string>> files = {
-            {"PG_VERSION", "15\n"}, {"empty", ""}, {"pg_filenode.map", std::string(512, 'm') + "end"}};
+            {"PG_VERSION", "15\n"},
+            {"empty", ""},
+            {"pg_filenode.map", std::string(512, 'm') + "end"}};
         for (const auto& [name, bytes] : files) put("pg/" + name, bytes);
         TransferOptions options;
         options.codec = RepoCodec(type, 3);
@@ -134,16 +137,20 @@ TEST_F(RepoBundle, AWrongRangeIsDamageNamingTheBundle) {
     auto b = appendFile(*pg_, "b", *out, "b", TransferOptions{});
     out->close();
     ASSERT_TRUE(a && b);
-    for (storage::ReadRange range : std::vector<storage::ReadRange>{{a->repoSize + 1, b->repoSize}, {a->repoSize, b->repoSize - 1},
-                       {0, a->repoSize + b->repoSize}}) {
+    for (storage::ReadRange range :
+         std::vector<storage::ReadRange>{{a->repoSize + 1, b->repoSize},
+                                         {a->repoSize, b->repoSize - 1},
+                                         {0, a->repoSize + b->repoSize}}) {
         SCOPED_TRACE(range.offset);
         Error e = errorOf([&] {
             fetchFile(*repo_, StoredLocation("bundle/1", range), RepoCodec(io::CompressType::Zst),
                       *restore_, "b", expected("pg_data/b", *b), 65536);
         });
         EXPECT_EQ(e.code(), ErrorCode::Checksum) << e.what();
-        EXPECT_TRUE(has(e.what(), "file 'pg_data/b' of backup 20261205-000000F is damaged")) << e.what();
-        EXPECT_TRUE(has(e.what(), fmt::format("/repo/bundle/1, bytes {}-", range.offset))) << e.what();
+        EXPECT_TRUE(has(e.what(), "file 'pg_data/b' of backup 20261205-000000F is damaged"))
+            << e.what();
+        EXPECT_TRUE(has(e.what(), fmt::format("/repo/bundle/1, bytes {}-", range.offset)))
+            << e.what();
         EXPECT_FALSE(fs::exists(root_ + "/restore/b"));
     }
 }
@@ -173,7 +180,8 @@ TEST_F(RepoBundle, ReadRangeIsAWindow) {
 TEST_F(RepoBundle, PlanKeepsOrderAndSize) {
     std::vector<ManifestFile> files(6);
     const uint64_t sizes[] = {900, 600, 500, 400, 0, 100};
-    for (size_t i = 0; i < files.size(); i++) files[i].size = sizes[i], files[i].name = "f" + std::to_string(i);
+    for (size_t i = 0; i < files.size(); i++)
+        files[i].size = sizes[i], files[i].name = "f" + std::to_string(i);
     BundleSettings settings{true, 1000, 1000};
     auto plan = planBundles(files, {0, 1, 2, 3, 4, 5}, settings);
     ASSERT_EQ(plan.size(), 3u);

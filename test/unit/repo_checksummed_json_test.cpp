@@ -23,11 +23,12 @@ using backrest::test::errorOf;
 using backrest::test::has;
 
 json sampleDoc() {
-    return {{"format", 1}, {"name", "main"}, {"list", {1, 2, 3}}, {"nested", {{"checksum", "inner"}}}};
+    return {
+        {"format", 1}, {"name", "main"}, {"list", {1, 2, 3}}, {"nested", {{"checksum", "inner"}}}};
 }
 
 class RepoChecksummedJson : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/repo-cjson-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
@@ -66,7 +67,10 @@ TEST_F(RepoChecksummedJson, RoundTrip) {
 TEST_F(RepoChecksummedJson, SerializeRefusesNonObjects) {
     EXPECT_EQ(errorOf([] { serializeChecksummed(json::array({1})); }).code(), ErrorCode::Assert);
     EXPECT_EQ(errorOf([] { serializeChecksummed(json::object()); }).code(), ErrorCode::Assert);
-    EXPECT_EQ(errorOf([] { serializeChecksummed(json{{"checksum", "x"}}); }).code(), ErrorCode::Assert);
+    EXPECT_EQ(errorOf([] {
+                  serializeChecksummed(json{{"checksum", "x"}});
+              }).code(),
+              ErrorCode::Assert);
 }
 
 TEST_F(RepoChecksummedJson, FlippedByteIsChecksumError) {

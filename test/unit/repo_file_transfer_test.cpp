@@ -1,4 +1,5 @@
 // Storing a file into the repository and restoring it, verified by size and SHA-256.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -7,11 +8,9 @@
 #include <random>
 #include <string>
 
-#include <fmt/format.h>
-
 #include "common/error.h"
-#include "io/file_checksum.h"
 #include "common/parallel.h"
+#include "io/file_checksum.h"
 #include "repo/file_transfer.h"
 #include "repo/framed_fetch.h"
 #include "storage/posix.h"
@@ -30,12 +29,13 @@ using backrest::test::has;
 std::string content(size_t size) {
     std::mt19937 rng(static_cast<uint32_t>(size));
     std::string s(size, '\0');
-    for (size_t i = 0; i < size; i++) s[i] = i % 2 ? static_cast<char>(rng()) : static_cast<char>('a' + i % 7);
+    for (size_t i = 0; i < size; i++)
+        s[i] = i % 2 ? static_cast<char>(rng()) : static_cast<char>('a' + i % 7);
     return s;
 }
 
 class RepoFileTransfer : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/repo-transfer-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
@@ -49,11 +49,14 @@ protected:
     }
     void TearDown() override { fs::remove_all(root_); }
 
-    void put(const std::string& rel, const std::string& bytes) { test::writeFile(root_ + "/" + rel, bytes); }
+    void put(const std::string& rel, const std::string& bytes) {
+        test::writeFile(root_ + "/" + rel, bytes);
+    }
     std::string get(const std::string& rel) { return test::readFile(root_ + "/" + rel); }
     // Stores pg/base/1/<relfilenode>, holding `bytes`, as a framed file at repoPath.
-    StoredFile storeFramed(const std::string& relfilenode, const std::string& bytes, uint64_t frameBytes,
-                           const std::string& repoPath, int compressWorkers = 0) {
+    StoredFile storeFramed(const std::string& relfilenode, const std::string& bytes,
+                           uint64_t frameBytes, const std::string& repoPath,
+                           int compressWorkers = 0) {
         put("pg/base/1/" + relfilenode, bytes);
         TransferOptions options;
         options.frameBytes = frameBytes;
@@ -91,7 +94,8 @@ TEST_F(RepoFileTransfer, RoundTripSizesAndCompressTypes) {
                 EXPECT_GT(repoBytes.size(), 0u);  // a zstd frame even for nothing
             }
 
-            ExpectedFile expected{"pg_data/base/1/16384", label, stored->size, stored->checksum, {}};
+            ExpectedFile expected{
+                "pg_data/base/1/16384", label, stored->size, stored->checksum, {}};
             expected.write.mode = 0600;
             fetchFile(*repo_, repoPath, RepoCodec(type), *restore_, "base/1/16384", expected, 4096);
             EXPECT_EQ(get("restore/base/1/16384"), bytes);
@@ -117,7 +121,8 @@ TEST_F(RepoFileTransfer, WrongChecksumIsRefusedAndNothingLeft) {
         auto stored = storeFile(*pg_, "base/1/16384", *repo_, "f", "p", options);
         ASSERT_TRUE(stored);
 
-        ExpectedFile wrongSha{"pg_data/base/1/16384", "20261121-235959F", stored->size, std::string(64, '0'), {}};
+        ExpectedFile wrongSha{
+            "pg_data/base/1/16384", "20261121-235959F", stored->size, std::string(64, '0'), {}};
         Error e = errorOf([&] {
             fetchFile(*repo_, "f", RepoCodec(type), *restore_, "base/1/16384", wrongSha, 8192);
         });
@@ -127,7 +132,8 @@ TEST_F(RepoFileTransfer, WrongChecksumIsRefusedAndNothingLeft) {
         EXPECT_FALSE(fs::exists(root_ + "/restore/base/1/16384"));
         EXPECT_TRUE(fs::is_empty(root_ + "/restore/base/1")) << "temporary file left behind";
 
-        ExpectedFile wrongSize{"pg_data/base/1/16384", "20261121-235959F", stored->size + 1, stored->checksum, {}};
+        ExpectedFile wrongSize{
+            "pg_data/base/1/16384", "20261121-235959F", stored->size + 1, stored->checksum, {}};
         EXPECT_EQ(errorOf([&] {
                       fetchFile(*repo_, "f", RepoCodec(type), *restore_, "base/1/16384", wrongSize,
                                 8192);
@@ -144,7 +150,8 @@ TEST_F(RepoFileTransfer, DamagedCompressedFileIsChecksumError) {
     std::string bytes = get("repo/f.zst");
     bytes[bytes.size() / 2] ^= 0x55;
     put("repo/f.zst", bytes);
-    ExpectedFile expected{"pg_data/base/1/16384", "20261121-235959F", stored->size, stored->checksum, {}};
+    ExpectedFile expected{
+        "pg_data/base/1/16384", "20261121-235959F", stored->size, stored->checksum, {}};
     Error e = errorOf([&] {
         fetchFile(*repo_, "f.zst", RepoCodec(io::CompressType::Zst), *restore_, "x", expected,
                   8192);
@@ -176,7 +183,8 @@ TEST_F(RepoFileTransfer, Sha256ChecksumTypeStoresAndVerifies) {
     auto stored = storeFile(*pg_, "base/1/16384", *repo_, "f.zst", "p", options);
     ASSERT_TRUE(stored);
     EXPECT_EQ(stored->checksum, io::checksumHex(io::ChecksumType::Sha256, bytes));
-    ExpectedFile expected{"pg_data/base/1/16384", "20261121-235959F", stored->size, stored->checksum, {}};
+    ExpectedFile expected{
+        "pg_data/base/1/16384", "20261121-235959F", stored->size, stored->checksum, {}};
     fetchFile(*repo_, "f.zst", RepoCodec(io::CompressType::Zst), *restore_, "ok", expected, 8192);
     EXPECT_EQ(get("restore/ok"), bytes);
 
@@ -247,7 +255,8 @@ TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
         put("repo/" + repoPath + ".keep", get("repo/" + repoPath));
         auto restoreWith = [&](const std::string& to) {
             storage::AsyncCloser closer(1);
-            std::unique_ptr<FrameWriter> writer = behind ? std::make_unique<FrameWriter>(3) : nullptr;
+            std::unique_ptr<FrameWriter> writer =
+                behind ? std::make_unique<FrameWriter>(3) : nullptr;
             FramedFetch fetch(*repo_, repoPath, RepoCodec(io::CompressType::Zst), *restore_, to,
                               expected, frameBytes, stored.frames, &closer,
                               FramedFetch::Mode::Create, writer.get());
@@ -269,7 +278,8 @@ TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
         put("repo/" + repoPath, damaged);
         auto e = errorOf([&] { restoreWith("damaged"); });
         EXPECT_EQ(e.code(), ErrorCode::Checksum);
-        EXPECT_TRUE(has(e.what(), "file 'pg_data/base/1/16385' of backup " + label + " is damaged")) << e.what();
+        EXPECT_TRUE(has(e.what(), "file 'pg_data/base/1/16385' of backup " + label + " is damaged"))
+            << e.what();
         EXPECT_TRUE(has(e.what(), "frame 2 of 6")) << e.what();
         EXPECT_FALSE(fs::exists(root_ + "/restore/damaged"));
 
@@ -278,7 +288,8 @@ TEST_F(RepoFileTransfer, FramedFileRestoredFrameByFrameInParallel) {
         damaged[at] ^= 0x10;
         put("repo/" + repoPath, damaged.substr(0, damaged.size() - 10));
         e = errorOf([&] { restoreWith("short"); });
-        EXPECT_TRUE(has(e.what(), "frame 5 of 6: the repository file ends inside it (truncated)")) << e.what();
+        EXPECT_TRUE(has(e.what(), "frame 5 of 6: the repository file ends inside it (truncated)"))
+            << e.what();
         EXPECT_FALSE(fs::exists(root_ + "/restore/short"));
         put("repo/" + repoPath, get("repo/" + repoPath + ".keep"));
     }
@@ -317,10 +328,13 @@ TEST_F(RepoFileTransfer, FramedFileWithWrongChecksumFailsOnTheWritingThread) {
             writer.finish();
         });
         EXPECT_EQ(e.code(), ErrorCode::Checksum);
-        EXPECT_TRUE(has(e.what(), "file 'pg_data/base/1/16387' of backup " + label + " is damaged")) << e.what();
-        EXPECT_TRUE(has(e.what(), "recorded " + std::to_string(bytes.size()) + " bytes with XXH3-128 " + wrong))
+        EXPECT_TRUE(has(e.what(), "file 'pg_data/base/1/16387' of backup " + label + " is damaged"))
             << e.what();
-        EXPECT_TRUE(has(e.what(), "restored " + std::to_string(bytes.size()) + " bytes with " + stored.checksum))
+        EXPECT_TRUE(has(
+            e.what(), "recorded " + std::to_string(bytes.size()) + " bytes with XXH3-128 " + wrong))
+            << e.what();
+        EXPECT_TRUE(has(e.what(), "restored " + std::to_string(bytes.size()) + " bytes with " +
+                                      stored.checksum))
             << e.what();
         closer.finish();
         EXPECT_FALSE(fs::exists(root_ + "/restore/wrong"));
@@ -354,10 +368,11 @@ TEST_F(RepoFileTransfer, FramedFilePatchedInPlaceWritesOnlyDifferingPages) {
         return fetch.pagesWritten();
     };
     std::string local = bytes;
-    local[5 * 8192 + 7] ^= 1;           // frame 0
-    local[3 * frameBytes + 100] ^= 1;   // frame 3
+    local[5 * 8192 + 7] ^= 1;          // frame 0
+    local[3 * frameBytes + 100] ^= 1;  // frame 3
     EXPECT_EQ(patch(local), 2u);
-    EXPECT_EQ(patch(bytes.substr(0, frameBytes + 8192)), 4 * frameBytes / 8192 + 3 - (frameBytes + 8192) / 8192);
+    EXPECT_EQ(patch(bytes.substr(0, frameBytes + 8192)),
+              4 * frameBytes / 8192 + 3 - (frameBytes + 8192) / 8192);
     EXPECT_EQ(patch(bytes + std::string(20000, 'x')), 0u);  // longer: cut to size, nothing else
     EXPECT_EQ(patch(bytes), 0u);
 }

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -21,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 class RepoFrameWriter : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/frame-writer-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
@@ -51,10 +51,11 @@ TEST_F(RepoFrameWriter, WritesEveryFrameAtItsOffset) {
             EXPECT_TRUE(buffer->empty());
             std::memset(buffer->ensureFree(kFrame), static_cast<int>('A' + k % 26), kFrame);
             buffer->commit(kFrame);
-            writer.write(*out, k * kFrame, std::move(buffer), [&](std::unique_ptr<io::Buffer>&, std::exception_ptr error) {
-                done++;
-                if (error) failed++;
-            });
+            writer.write(*out, k * kFrame, std::move(buffer),
+                         [&](std::unique_ptr<io::Buffer>&, std::exception_ptr error) {
+                             done++;
+                             if (error) failed++;
+                         });
         });
         writer.finish();
     }
@@ -65,7 +66,9 @@ TEST_F(RepoFrameWriter, WritesEveryFrameAtItsOffset) {
     std::string bytes(std::istreambuf_iterator<char>(in), {});
     ASSERT_EQ(bytes.size(), kFrame * kFrames);
     for (size_t k = 0; k < kFrames; k++)
-        ASSERT_EQ(bytes.substr(k * kFrame, kFrame), std::string(kFrame, static_cast<char>('A' + k % 26))) << "frame " << k;
+        ASSERT_EQ(bytes.substr(k * kFrame, kFrame),
+                  std::string(kFrame, static_cast<char>('A' + k % 26)))
+            << "frame " << k;
 }
 
 // A write that fails: its done() gets the error, later writes are refused with it, finish()
@@ -79,14 +82,18 @@ TEST_F(RepoFrameWriter, FailedWriteReachesOwnerAndCaller) {
     std::exception_ptr seen;
     auto buffer = writer.take();
     buffer->append(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>("abc"), 3));
-    writer.write(*out, 0, std::move(buffer), [&](std::unique_ptr<io::Buffer>&, std::exception_ptr error) { seen = error; });
+    writer.write(*out, 0, std::move(buffer),
+                 [&](std::unique_ptr<io::Buffer>&, std::exception_ptr error) { seen = error; });
     auto e = test::errorOf([&] { writer.finish(); });
     EXPECT_EQ(e.code(), ErrorCode::Assert);
     EXPECT_TRUE(test::has(e.what(), "after close")) << e.what();
     ASSERT_TRUE(seen);
     auto again = writer.take();  // given back after the failure
     ASSERT_TRUE(again);
-    auto refused = test::errorOf([&] { writer.write(*out, 0, std::move(again), [](std::unique_ptr<io::Buffer>&, std::exception_ptr) {}); });
+    auto refused = test::errorOf([&] {
+        writer.write(*out, 0, std::move(again),
+                     [](std::unique_ptr<io::Buffer>&, std::exception_ptr) {});
+    });
     EXPECT_TRUE(test::has(refused.what(), "after close")) << refused.what();
     EXPECT_TRUE(writer.take());  // the refused write's buffer is back too
 }

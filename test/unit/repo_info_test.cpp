@@ -80,7 +80,8 @@ class RepoInfo : public ::testing::TestWithParam<test::DriverMaker> {
     storage::Storage& s() { return *storage_; }
 
     Layout layout_{"main", nullptr};
-    std::vector<DbIdentity> history_{{1, "14", 7000000000000000001ULL}, {2, "15", 18446744073709551615ULL}};
+    std::vector<DbIdentity> history_{{1, "14", 7000000000000000001ULL},
+                                     {2, "15", 18446744073709551615ULL}};
     std::unique_ptr<storage::Storage> storage_;
 };
 
@@ -135,9 +136,54 @@ TEST_P(RepoInfo, SummaryOfManifest) {
     m.walStop = "000000010000000000000005";
     m.timeline = 4;
     m.dbId = 3;
-    m.files = {{"pg_data/a", 100, 40, 0, 0600, "", "", std::string(64, 'a'), "", 0, 0, {}, 0, 0, false, {}},
-               {"pg_data/b", 200, 90, 0, 0600, "", "", std::string(64, 'b'), "20261121-235959F", 0, 0, {}, 0, 0, false, {}},
-               {"pg_data/c", 300, 10, 0, 0600, "", "", std::string(64, 'c'), "", 0, 0, {}, 0, 0, false, {}}};
+    m.files = {{"pg_data/a",
+                100,
+                40,
+                0,
+                0600,
+                "",
+                "",
+                std::string(64, 'a'),
+                "",
+                0,
+                0,
+                {},
+                0,
+                0,
+                false,
+                {}},
+               {"pg_data/b",
+                200,
+                90,
+                0,
+                0600,
+                "",
+                "",
+                std::string(64, 'b'),
+                "20261121-235959F",
+                0,
+                0,
+                {},
+                0,
+                0,
+                false,
+                {}},
+               {"pg_data/c",
+                300,
+                10,
+                0,
+                0600,
+                "",
+                "",
+                std::string(64, 'c'),
+                "",
+                0,
+                0,
+                {},
+                0,
+                0,
+                false,
+                {}}};
     BackupSummary sum = BackupSummary::of(m);
     EXPECT_EQ(sum.label, m.label);
     EXPECT_EQ(sum.type, "diff");
@@ -197,14 +243,16 @@ TEST_P(RepoInfo, CheckIdentity) {
     DbIdentity recorded{1, "15", 7310000000000000001ULL};
     EXPECT_NO_THROW(checkIdentity(recorded, "15", 7310000000000000001ULL, "main", "backup"));
 
-    Error e = errorOf([&] { checkIdentity(recorded, "15", 7310000000000000002ULL, "main", "backup"); });
+    Error e =
+        errorOf([&] { checkIdentity(recorded, "15", 7310000000000000002ULL, "main", "backup"); });
     EXPECT_EQ(e.code(), ErrorCode::DbMismatch);
     EXPECT_TRUE(has(e.what(), "7310000000000000001")) << e.what();
     EXPECT_TRUE(has(e.what(), "7310000000000000002")) << e.what();
     EXPECT_TRUE(has(e.what(), "'main'")) << e.what();
     EXPECT_TRUE(std::string(e.what()).starts_with("backup: ")) << e.what();
 
-    Error v = errorOf([&] { checkIdentity(recorded, "16", 7310000000000000001ULL, "main", "backup"); });
+    Error v =
+        errorOf([&] { checkIdentity(recorded, "16", 7310000000000000001ULL, "main", "backup"); });
     EXPECT_EQ(v.code(), ErrorCode::DbMismatch);
     EXPECT_TRUE(has(v.what(), "PostgreSQL 16")) << v.what();
     EXPECT_TRUE(has(v.what(), "PostgreSQL 15")) << v.what();

@@ -15,8 +15,10 @@ TEST(RepoLayout, FullLabel) {
 }
 
 TEST(RepoLayout, DependentLabel) {
-    EXPECT_EQ(dependentLabel("20261121-235959F", 1795309200, 'D'), "20261121-235959F_20261122-010000D");
-    EXPECT_EQ(dependentLabel("20261121-235959F", 1795309200, 'I'), "20261121-235959F_20261122-010000I");
+    EXPECT_EQ(dependentLabel("20261121-235959F", 1795309200, 'D'),
+              "20261121-235959F_20261122-010000D");
+    EXPECT_EQ(dependentLabel("20261121-235959F", 1795309200, 'I'),
+              "20261121-235959F_20261122-010000I");
 }
 
 TEST(RepoLayout, RecognizesLabels) {
@@ -24,11 +26,12 @@ TEST(RepoLayout, RecognizesLabels) {
     EXPECT_TRUE(isBackupLabel(fullLabel(0)));
     EXPECT_TRUE(isBackupLabel("20261121-235959F_20261122-010000D"));
     EXPECT_TRUE(isBackupLabel("20261121-235959F_20261122-010000I"));
-    for (const char* bad : {"", "20261121-235959", "20261121-235959D", "20261121-235959I",
-                            "20261121_235959F", "2026112a-235959F", "20261121-235959FF",
-                            "20261121-235959F_20261122-010000F", "20261121-235959F_20261122-010000X",
-                            "20261121-235959D_20261122-010000I", "20261121-235959F-20261122-010000D",
-                            "20261121-235959F_20261122-010000", "backup.info", "latest"})
+    for (const char* bad :
+         {"", "20261121-235959", "20261121-235959D", "20261121-235959I", "20261121_235959F",
+          "2026112a-235959F", "20261121-235959FF", "20261121-235959F_20261122-010000F",
+          "20261121-235959F_20261122-010000X", "20261121-235959D_20261122-010000I",
+          "20261121-235959F-20261122-010000D", "20261121-235959F_20261122-010000", "backup.info",
+          "latest"})
         EXPECT_FALSE(isBackupLabel(bad)) << bad;
 }
 
@@ -54,7 +57,8 @@ TEST(RepoLayout, LabelTimeIsTheBackupsOwnTime) {
     EXPECT_EQ(labelTime("20261121-235959F"), "20261121-235959");
     EXPECT_EQ(labelTime("20261121-235959F_20261122-000001I"), "20261122-000001");
     // An incr and a diff of the same second would sort D before I: the time part alone orders.
-    EXPECT_LT(labelTime("20261121-235959F_20261122-000001I"), labelTime("20261121-235959F_20261122-000002D"));
+    EXPECT_LT(labelTime("20261121-235959F_20261122-000001I"),
+              labelTime("20261121-235959F_20261122-000002D"));
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // Scanning a data directory (with a tablespace) into manifest targets, paths, links and files.
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -28,15 +27,16 @@ std::vector<std::string> sortedNames(const std::vector<T>& items, F name) {
 }
 
 class RepoManifestBuild : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/repo-mbuild-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
         root_ = tmpl;
         pgData_ = root_ + "/data";
         tsDir_ = root_ + "/ts";
-        for (const char* d : {"data/base/1", "data/global", "data/pg_wal/archive_status", "data/pg_stat_tmp",
-                              "data/pg_tblspc", "data/base/pgsql_tmp", "ts/PG_15_202209061/1", "ts/PG_14_202107181/1"})
+        for (const char* d : {"data/base/1", "data/global", "data/pg_wal/archive_status",
+                              "data/pg_stat_tmp", "data/pg_tblspc", "data/base/pgsql_tmp",
+                              "ts/PG_15_202209061/1", "ts/PG_14_202107181/1"})
             fs::create_directories(root_ + "/" + d);
         put("data/PG_VERSION", "15\n");
         put("data/global/pg_control", std::string(8192, 'c'));
@@ -98,10 +98,10 @@ TEST_F(RepoManifestBuild, Links) {
 TEST_F(RepoManifestBuild, Paths) {
     Manifest m = scan();
     EXPECT_EQ(sortedNames(m.paths, [](auto& p) { return p.name; }),
-              (std::vector<std::string>{"pg_data", "pg_data/base", "pg_data/base/1", "pg_data/global",
-                                        "pg_data/pg_stat_tmp", "pg_data/pg_tblspc", "pg_data/pg_wal",
-                                        "pg_tblspc/16400", "pg_tblspc/16400/PG_15_202209061",
-                                        "pg_tblspc/16400/PG_15_202209061/1"}));
+              (std::vector<std::string>{
+                  "pg_data", "pg_data/base", "pg_data/base/1", "pg_data/global",
+                  "pg_data/pg_stat_tmp", "pg_data/pg_tblspc", "pg_data/pg_wal", "pg_tblspc/16400",
+                  "pg_tblspc/16400/PG_15_202209061", "pg_tblspc/16400/PG_15_202209061/1"}));
     for (const auto& p : m.paths) {
         if (p.name == "pg_data/base") {
             EXPECT_EQ(p.mode, 0750u);
@@ -112,8 +112,9 @@ TEST_F(RepoManifestBuild, Paths) {
 TEST_F(RepoManifestBuild, Files) {
     Manifest m = scan();
     EXPECT_EQ(sortedNames(m.files, [](auto& f) { return f.name; }),
-              (std::vector<std::string>{"pg_data/PG_VERSION", "pg_data/base/1/16384", "pg_data/base/1/16384_fsm",
-                                        "pg_data/base/1/16385_init", "pg_data/global/pg_control",
+              (std::vector<std::string>{"pg_data/PG_VERSION", "pg_data/base/1/16384",
+                                        "pg_data/base/1/16384_fsm", "pg_data/base/1/16385_init",
+                                        "pg_data/global/pg_control",
                                         "pg_tblspc/16400/PG_15_202209061/1/16401"}));
     for (const auto& f : m.files) {
         SCOPED_TRACE(f.name);
@@ -145,18 +146,22 @@ TEST_F(RepoManifestBuild, PgWalLinkIsKeptWithoutContents) {
     ASSERT_EQ(m.links.size(), 2u);
     EXPECT_EQ(m.links[1].name, "pg_data/pg_wal");
     EXPECT_EQ(m.links[1].destination, root_ + "/wal");
-    EXPECT_EQ(std::count_if(m.paths.begin(), m.paths.end(), [](auto& p) { return p.name.starts_with("pg_data/pg_wal"); }),
+    EXPECT_EQ(std::count_if(m.paths.begin(), m.paths.end(),
+                            [](auto& p) { return p.name.starts_with("pg_data/pg_wal"); }),
               1);
-    EXPECT_EQ(std::count_if(m.files.begin(), m.files.end(), [](auto& f) { return f.name.starts_with("pg_data/pg_wal"); }),
+    EXPECT_EQ(std::count_if(m.files.begin(), m.files.end(),
+                            [](auto& f) { return f.name.starts_with("pg_data/pg_wal"); }),
               0);
     EXPECT_EQ(m.targets.size(), 2u);
 }
 
 TEST_F(RepoManifestBuild, DataDirectoryPath) {
     EXPECT_EQ(dataDirectoryPath("pg_data/base/1/16384"), "base/1/16384");
-    EXPECT_EQ(dataDirectoryPath("pg_tblspc/16400/PG_15_202209061/1/16401"), "pg_tblspc/16400/PG_15_202209061/1/16401");
+    EXPECT_EQ(dataDirectoryPath("pg_tblspc/16400/PG_15_202209061/1/16401"),
+              "pg_tblspc/16400/PG_15_202209061/1/16401");
     Manifest m = scan();
-    for (const auto& f : m.files) EXPECT_TRUE(fs::exists(pgData_ + "/" + dataDirectoryPath(f.name))) << f.name;
+    for (const auto& f : m.files)
+        EXPECT_TRUE(fs::exists(pgData_ + "/" + dataDirectoryPath(f.name))) << f.name;
 }
 
 TEST_F(RepoManifestBuild, MissingDataDirectory) {

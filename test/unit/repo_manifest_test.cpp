@@ -21,7 +21,9 @@ using backrest::test::errorOf;
 
 using backrest::test::has;
 
-std::string shaOf(char c) { return std::string(64, c); }
+std::string shaOf(char c) {
+    return std::string(64, c);
+}
 
 Manifest sampleManifest() {
     Manifest m;
@@ -49,10 +51,54 @@ Manifest sampleManifest() {
                {"pg_data/base", 0750, "postgres", "wheel"},
                {"pg_tblspc/16400", 0700, "postgres", "postgres"}};
     m.links = {{"pg_data/pg_tblspc/16400", "/mnt/ts1"}, {"pg_data/pg_wal", "/wal/15"}};
-    m.files = {{"pg_data/PG_VERSION", 3, 3, 1795300000, 0600, "postgres", "postgres", shaOf('a'), "", 0, 0, {}, 0, 0, true, {}},
-               {"pg_data/base/1/1259", 8192, 120, -1, 0640, "postgres", "wheel", shaOf('b'),
-                "20261121-235959F", 131072, 0, {}, 0, 0, true, {3, 17}},
-               {"pg_tblspc/16400/PG_15_202209061/1/16401", 0, 0, 0, 04755, "", "", shaOf('c'), "", 0, 0, {}, 0, 0, false, {}}};
+    m.files = {{"pg_data/PG_VERSION",
+                3,
+                3,
+                1795300000,
+                0600,
+                "postgres",
+                "postgres",
+                shaOf('a'),
+                "",
+                0,
+                0,
+                {},
+                0,
+                0,
+                true,
+                {}},
+               {"pg_data/base/1/1259",
+                8192,
+                120,
+                -1,
+                0640,
+                "postgres",
+                "wheel",
+                shaOf('b'),
+                "20261121-235959F",
+                131072,
+                0,
+                {},
+                0,
+                0,
+                true,
+                {3, 17}},
+               {"pg_tblspc/16400/PG_15_202209061/1/16401",
+                0,
+                0,
+                0,
+                04755,
+                "",
+                "",
+                shaOf('c'),
+                "",
+                0,
+                0,
+                {},
+                0,
+                0,
+                false,
+                {}}};
     return m;
 }
 
@@ -118,7 +164,7 @@ void expectEqual(const Manifest& a, const Manifest& b) {
 }
 
 class RepoManifest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/repo-manifest-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
@@ -129,11 +175,13 @@ protected:
 
     storage::Storage& s() { return *storage_; }
     std::string get(const std::string& rel) { return test::readFile(root_ + "/" + rel); }
-    void put(const std::string& rel, const std::string& content) { test::writeFile(root_ + "/" + rel, content); }
+    void put(const std::string& rel, const std::string& content) {
+        test::writeFile(root_ + "/" + rel, content);
+    }
     // Saves `m` with `from` replaced by `to` in its (resealed) text: loading it must be a Format
     // error naming `file` and saying `message`.
-    void expectRefused(const Manifest& m, const std::string& from, const std::string& to, const std::string& file,
-                       const std::string& message) {
+    void expectRefused(const Manifest& m, const std::string& from, const std::string& to,
+                       const std::string& file, const std::string& message) {
         saveManifest(s(), path_, m);
         std::string text = get(path_);
         std::string body = text.substr(0, text.rfind(",\"checksum\":\""));
@@ -178,7 +226,8 @@ TEST_F(RepoManifest, ChecksumOfTheWrongLengthForItsKeyIsFormatError) {
     saveManifest(s(), path_, m);
     std::string text = get(path_);
     std::string body = text.substr(0, text.rfind(",\"checksum\":\""));
-    body.replace(body.find("\"sha256\":\"" + shaOf('b') + "\""), 9 + 64 + 2, "\"xxh3\":\"" + shaOf('b') + "\"");
+    body.replace(body.find("\"sha256\":\"" + shaOf('b') + "\""), 9 + 64 + 2,
+                 "\"xxh3\":\"" + shaOf('b') + "\"");
     for (const std::string& name : {path_, path_ + ".copy"}) put(name, sealChecksummed(body));
     Error e = errorOf([&] { loadManifest(s(), path_); });
     EXPECT_EQ(e.code(), ErrorCode::Format) << e.what();
@@ -225,7 +274,8 @@ TEST_F(RepoManifest, FrameIndexRoundTripsAndIsChecked) {
         expectRefused(m, from, to, "pg_data/PG_VERSION", message);
     };
     refused("[250,250,100]", "[250,350]", "has 2 frames, 20000 bytes in frames of 8192 need 3");
-    refused("[250,250,100]", "[250,250,101]", "has frames of 601 bytes in all, its repo-size is 600");
+    refused("[250,250,100]", "[250,250,101]",
+            "has frames of 601 bytes in all, its repo-size is 600");
     refused("\"frame-bytes\":8192,", "", "\"frames\" without \"frame-bytes\"");
 }
 
@@ -238,7 +288,8 @@ TEST_F(RepoManifest, BundleLocationRoundTripsAndIsChecked) {
     m.files[2].bundleId = 3;
     m.files[2].bundleOffset = 4711;
     saveManifest(s(), path_, m);
-    EXPECT_TRUE(has(get(path_), "{\"bundle-id\":3,\"bundle-offset\":0,\"group\":\"postgres\"")) << get(path_);
+    EXPECT_TRUE(has(get(path_), "{\"bundle-id\":3,\"bundle-offset\":0,\"group\":\"postgres\""))
+        << get(path_);
     expectEqual(loadManifest(s(), path_), m);
 
     auto refused = [&](const std::string& from, const std::string& to, const std::string& message) {
@@ -246,7 +297,8 @@ TEST_F(RepoManifest, BundleLocationRoundTripsAndIsChecked) {
     };
     refused("\"bundle-id\":3,\"bundle-offset\":4711", "\"bundle-offset\":4711",
             "has \"bundle-offset\" without \"bundle-id\"");
-    refused("\"bundle-id\":3,\"bundle-offset\":4711", "\"bundle-id\":3,\"bundle-offset\":4711,\"frame-bytes\":8,\"frames\":[0]",
+    refused("\"bundle-id\":3,\"bundle-offset\":4711",
+            "\"bundle-id\":3,\"bundle-offset\":4711,\"frame-bytes\":8,\"frames\":[0]",
             "is stored in bundle 3 and as frames");
 }
 
@@ -277,7 +329,8 @@ TEST_F(RepoManifest, ReferenceOnlyWrittenWhenSet) {
     saveManifest(s(), path_, sampleManifest());
     std::string text = get(path_);
     size_t count = 0;
-    for (size_t at = text.find("\"reference\""); at != std::string::npos; at = text.find("\"reference\"", at + 1))
+    for (size_t at = text.find("\"reference\""); at != std::string::npos;
+         at = text.find("\"reference\"", at + 1))
         count++;
     EXPECT_EQ(count, 1u) << text;
     EXPECT_TRUE(has(text, "\"system-id\":\"18446744073709551615\"")) << text;

@@ -25,15 +25,18 @@ BackupInfo chain() {
     BackupInfo info;
     info.history.push_back({1, "15", 42});
     info.backups = {
-        backup("20260101-000000F", "full", "", "000000010000000000000002", "000000010000000000000002"),
-        backup("20260101-000000F_20260102-000000I", "incr", "20260101-000000F", "000000010000000000000004",
-               "000000010000000000000004"),
-        backup("20260103-000000F", "full", "", "000000010000000000000006", "000000010000000000000007"),
-        backup("20260103-000000F_20260104-000000D", "diff", "20260103-000000F", "000000010000000000000009",
-               "000000010000000000000009"),
+        backup("20260101-000000F", "full", "", "000000010000000000000002",
+               "000000010000000000000002"),
+        backup("20260101-000000F_20260102-000000I", "incr", "20260101-000000F",
+               "000000010000000000000004", "000000010000000000000004"),
+        backup("20260103-000000F", "full", "", "000000010000000000000006",
+               "000000010000000000000007"),
+        backup("20260103-000000F_20260104-000000D", "diff", "20260103-000000F",
+               "000000010000000000000009", "000000010000000000000009"),
         backup("20260103-000000F_20260105-000000I", "incr", "20260103-000000F_20260104-000000D",
                "00000001000000000000000B", "00000001000000000000000B"),
-        backup("20260106-000000F", "full", "", "00000001000000000000000D", "00000001000000000000000D"),
+        backup("20260106-000000F", "full", "", "00000001000000000000000D",
+               "00000001000000000000000D"),
     };
     return info;
 }
@@ -44,7 +47,8 @@ TEST(RepoRetention, FullRetentionExpiresOldFullsWithDependents) {
     RetentionPolicy p;
     p.full = 2;
     auto plan = planRetention(chain(), p);
-    EXPECT_EQ(plan.expire, (std::vector<std::string>{"20260101-000000F", "20260101-000000F_20260102-000000I"}));
+    EXPECT_EQ(plan.expire,
+              (std::vector<std::string>{"20260101-000000F", "20260101-000000F_20260102-000000I"}));
     EXPECT_EQ(plan.wal.keepFrom, "0000000000000006");
     EXPECT_TRUE(walExpired("000000010000000000000005", plan.wal));
     EXPECT_FALSE(walExpired("000000010000000000000006", plan.wal));
@@ -67,8 +71,8 @@ TEST(RepoRetention, DiffRetentionTakesDependentIncrementals) {
     info.backups.push_back(backup("20260106-000000F_20260107-000000D", "diff", "20260106-000000F",
                                   "00000001000000000000000F", "00000001000000000000000F"));
     auto plan = planRetention(info, p);
-    EXPECT_EQ(plan.expire,
-              (std::vector<std::string>{"20260103-000000F_20260104-000000D", "20260103-000000F_20260105-000000I"}));
+    EXPECT_EQ(plan.expire, (std::vector<std::string>{"20260103-000000F_20260104-000000D",
+                                                     "20260103-000000F_20260105-000000I"}));
 }
 
 TEST(RepoRetention, ArchiveRetentionKeepsConsistencyRangesOfOlderBackups) {
@@ -91,8 +95,8 @@ TEST(RepoRetention, SetExpiresOneBackupAndItsDependents) {
     RetentionPolicy p;
     p.set = "20260103-000000F_20260104-000000D";
     auto plan = planRetention(chain(), p);
-    EXPECT_EQ(plan.expire,
-              (std::vector<std::string>{"20260103-000000F_20260104-000000D", "20260103-000000F_20260105-000000I"}));
+    EXPECT_EQ(plan.expire, (std::vector<std::string>{"20260103-000000F_20260104-000000D",
+                                                     "20260103-000000F_20260105-000000I"}));
     EXPECT_TRUE(plan.wal.keepFrom.empty());  // --set never removes WAL
 
     p.set = "20200101-000000F";
@@ -110,9 +114,11 @@ TEST(RepoRetention, InUseBackupIsKeptWithItsChain) {
     RetentionPolicy p;
     p.full = 1;
     auto plan = planRetention(chain(), p, {"20260101-000000F_20260102-000000I"});
-    EXPECT_EQ(plan.kept, (std::vector<std::string>{"20260101-000000F", "20260101-000000F_20260102-000000I"}));
-    EXPECT_EQ(plan.expire, (std::vector<std::string>{"20260103-000000F", "20260103-000000F_20260104-000000D",
-                                                     "20260103-000000F_20260105-000000I"}));
+    EXPECT_EQ(plan.kept,
+              (std::vector<std::string>{"20260101-000000F", "20260101-000000F_20260102-000000I"}));
+    EXPECT_EQ(plan.expire,
+              (std::vector<std::string>{"20260103-000000F", "20260103-000000F_20260104-000000D",
+                                        "20260103-000000F_20260105-000000I"}));
     // F1's WAL stays (its range and everything from the archive window on).
     EXPECT_FALSE(walExpired("000000010000000000000002", plan.wal));
     EXPECT_FALSE(walExpired("000000010000000000000004", plan.wal));
@@ -121,9 +127,10 @@ TEST(RepoRetention, InUseBackupIsKeptWithItsChain) {
     p.full = 2;
     p.diff = 0;
     plan = planRetention(chain(), p, {"20260103-000000F_20260104-000000D", "20260106-000000F"});
-    EXPECT_EQ(plan.kept,
-              (std::vector<std::string>{"20260103-000000F_20260104-000000D", "20260103-000000F_20260105-000000I"}));
-    EXPECT_EQ(plan.expire, (std::vector<std::string>{"20260101-000000F", "20260101-000000F_20260102-000000I"}));
+    EXPECT_EQ(plan.kept, (std::vector<std::string>{"20260103-000000F_20260104-000000D",
+                                                   "20260103-000000F_20260105-000000I"}));
+    EXPECT_EQ(plan.expire,
+              (std::vector<std::string>{"20260101-000000F", "20260101-000000F_20260102-000000I"}));
 
     // --set of a backup in use expires nothing.
     RetentionPolicy set;

@@ -31,14 +31,16 @@ const std::string kSeg = "000000010000000000000001";
 const std::string kDir = "repo/archive/main/15-1/0000000100000000";
 
 // A segment of this cluster (test/unit/wal_segment_support.h).
-std::string segment(uint32_t seed) { return test::syntheticWalSegment(kSysId, seed, kSegSize); }
+std::string segment(uint32_t seed) {
+    return test::syntheticWalSegment(kSysId, seed, kSegSize);
+}
 
 std::span<const uint8_t> bytesOf(const std::string& s, size_t from, size_t n) {
     return {reinterpret_cast<const uint8_t*>(s.data()) + from, n};
 }
 
 class RepoStreamedSegment : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/repo-streamed-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
@@ -86,7 +88,8 @@ protected:
     std::vector<std::string> stored() {
         std::vector<std::string> names;
         if (!fs::exists(root_ + "/" + kDir)) return names;  // nothing was ever written there
-        for (const auto& e : fs::directory_iterator(root_ + "/" + kDir)) names.push_back(e.path().filename());
+        for (const auto& e : fs::directory_iterator(root_ + "/" + kDir))
+            names.push_back(e.path().filename());
         return names;
     }
     std::string storedBytes() {
@@ -171,7 +174,8 @@ TEST_F(RepoStreamedSegment, AbandonedOrUnreadableCompletesNothing) {
     stream(*s, bytes, 0, 100000);
     Error e = errorOf([&] { s->completeFromFile(walPath()); });
     EXPECT_EQ(e.code(), ErrorCode::Format);
-    EXPECT_TRUE(has(e.what(), walPath() + "' has 8388608 bytes, not the segment size 16777216")) << e.what();
+    EXPECT_TRUE(has(e.what(), walPath() + "' has 8388608 bytes, not the segment size 16777216"))
+        << e.what();
     EXPECT_FALSE(s->completeFromFile(walPath()));
     stream(*s, bytes, 100000, kSegSize);
     EXPECT_FALSE(s->finish());
@@ -195,8 +199,8 @@ TEST_F(RepoStreamedSegment, IdleNearTheEndSealsFrames) {
     putWal(bytes);
     auto s = open();
     size_t at = 0;
-    for (size_t step : {size_t{kSegSize / 2}, size_t{kSegSize / 2 - 200000}, size_t{50000}, size_t{50000},
-                        size_t{10000}}) {
+    for (size_t step : {size_t{kSegSize / 2}, size_t{kSegSize / 2 - 200000}, size_t{50000},
+                        size_t{50000}, size_t{10000}}) {
         stream(*s, bytes, at, at + step);
         at += step;
         s->idle();
@@ -248,7 +252,8 @@ TEST_F(RepoStreamedSegment, IdleRenewsTheRepositoryLookUp) {
     auto s = open();
     stream(*s, bytes, 0, 1000000);
     ASSERT_EQ(storeByAnotherProcess(theirs), PushResult::Stored);
-    std::this_thread::sleep_for(StreamedSegment::kRepositoryRecheck + std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(StreamedSegment::kRepositoryRecheck +
+                                std::chrono::milliseconds(100));
     s->idle();  // no byte since the look-up: nothing listed
     stream(*s, bytes, 1000000, 2000000);
     s->idle();

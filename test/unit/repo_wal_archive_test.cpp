@@ -1,4 +1,5 @@
-// WAL archive: push (identity checks, dedup, duplicates refused), find and get, against a real repo.
+// WAL archive: push (identity checks, dedup, duplicates refused), find and get, against a real
+// repo.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -36,7 +37,7 @@ std::string segment(uint64_t sysid, uint32_t seed, uint16_t magic = 0xD110) {
 }
 
 class RepoWalArchive : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string tmpl = fs::temp_directory_path().string() + "/repo-wal-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
@@ -66,7 +67,9 @@ protected:
     size_t entries(const std::string& rel) {
         size_t n = 0;
         if (!fs::exists(root_ + "/" + rel)) return 0;
-        for (auto it = fs::directory_iterator(root_ + "/" + rel); it != fs::directory_iterator(); ++it) n++;
+        for (auto it = fs::directory_iterator(root_ + "/" + rel); it != fs::directory_iterator();
+             ++it)
+            n++;
         return n;
     }
 
@@ -129,7 +132,8 @@ TEST_F(RepoWalArchive, ClusterIdentityMismatch) {
     EXPECT_TRUE(has(e.what(), std::to_string(kSysId + 1))) << e.what();
     EXPECT_FALSE(fs::exists(root_ + "/repo/archive/main/15-1"));
 
-    Error v = errorOf([&] { pushWal(*repo_, layout_, info_, *pg_, "pg_wal/" + kSeg, "16", kSysId, {}); });
+    Error v =
+        errorOf([&] { pushWal(*repo_, layout_, info_, *pg_, "pg_wal/" + kSeg, "16", kSysId, {}); });
     EXPECT_EQ(v.code(), ErrorCode::DbMismatch);
 }
 
@@ -186,7 +190,8 @@ TEST_F(RepoWalArchive, DamagedStoredFileIsRefused) {
     std::string stored = get("repo/" + found->path);
     stored[stored.size() / 2] ^= 0x01;
     put("repo/" + found->path, stored);
-    Error e = errorOf([&] { getWal(*repo_, layout_, info_, kSeg, *restore_, "RECOVERYXLOG", 65536); });
+    Error e =
+        errorOf([&] { getWal(*repo_, layout_, info_, kSeg, *restore_, "RECOVERYXLOG", 65536); });
     EXPECT_TRUE(e.code() == ErrorCode::Checksum || e.code() == ErrorCode::Compress) << e.what();
     EXPECT_TRUE(has(e.what(), found->path)) << e.what();
     EXPECT_EQ(entries("restore"), 0u);
@@ -207,7 +212,8 @@ TEST_F(RepoWalArchive, HistoryFileStoredUncompressed) {
     EXPECT_EQ(found->sha256, sha);
     EXPECT_EQ(push("00000002.history"), PushResult::AlreadyPresent);
 
-    EXPECT_TRUE(getWal(*repo_, layout_, info_, "00000002.history", *restore_, "RECOVERYHISTORY", 65536));
+    EXPECT_TRUE(
+        getWal(*repo_, layout_, info_, "00000002.history", *restore_, "RECOVERYHISTORY", 65536));
     EXPECT_EQ(get("restore/RECOVERYHISTORY"), history);
 }
 
@@ -218,16 +224,21 @@ TEST_F(RepoWalArchive, BackupHistoryFileStoredBesideSegments) {
     EXPECT_EQ(push(name), PushResult::Stored);
     auto found = findWal(*repo_, layout_, "15-1", name);
     ASSERT_TRUE(found);
-    EXPECT_EQ(found->path, "archive/main/15-1/0000000100000000/" + name + "-" + io::sha256Hex(content) + ".zst");
+    EXPECT_EQ(found->path,
+              "archive/main/15-1/0000000100000000/" + name + "-" + io::sha256Hex(content) + ".zst");
     EXPECT_TRUE(getWal(*repo_, layout_, info_, name, *restore_, "x", 65536));
     EXPECT_EQ(get("restore/x"), content);
 }
 
 TEST_F(RepoWalArchive, FindRefusesTwoStoredCopies) {
     fs::create_directories(root_ + "/repo/archive/main/15-1/0000000100000000");
-    put("repo/archive/main/15-1/0000000100000000/" + kSeg + "-" + std::string(64, 'a') + ".zst", "x");
-    put("repo/archive/main/15-1/0000000100000000/" + kSeg + "-" + std::string(64, 'b') + ".zst", "y");
-    put("repo/archive/main/15-1/0000000100000000/" + kSeg + ".partial-" + std::string(64, 'c') + ".zst", "z");
+    put("repo/archive/main/15-1/0000000100000000/" + kSeg + "-" + std::string(64, 'a') + ".zst",
+        "x");
+    put("repo/archive/main/15-1/0000000100000000/" + kSeg + "-" + std::string(64, 'b') + ".zst",
+        "y");
+    put("repo/archive/main/15-1/0000000100000000/" + kSeg + ".partial-" + std::string(64, 'c') +
+            ".zst",
+        "z");
     Error e = errorOf([&] { findWal(*repo_, layout_, "15-1", kSeg); });
     EXPECT_EQ(e.code(), ErrorCode::Format);
     EXPECT_TRUE(has(e.what(), kSeg)) << e.what();
@@ -236,7 +247,7 @@ TEST_F(RepoWalArchive, FindRefusesTwoStoredCopies) {
 // A segment stored from the replication stream, in pieces as they arrive: the same stored file
 // as a push of the complete segment, de-duplicated against one, and nothing left when abandoned.
 class RepoStreamedWal : public RepoWalArchive {
-protected:
+  protected:
     std::unique_ptr<StreamedWal> open(uint64_t clusterSysId = kSysId) {
         PushOptions options;
         options.spoolPath = root_ + "/spool";

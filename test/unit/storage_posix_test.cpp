@@ -1,11 +1,10 @@
 // Posix storage driver against a real filesystem: bytes, modes, times, errors, and above all
 // that no partial file ever appears under a final name.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -36,7 +35,7 @@ std::span<const uint8_t> bytesOf(const std::string& s) {
 // Fresh directory per test, removed afterwards (permissions restored first so that a test
 // running as a regular user can still clean up a read-only directory).
 class PosixStorageTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         const char* tmp = std::getenv("TMPDIR");
         std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/storage-posix-XXXXXX";
@@ -78,7 +77,8 @@ protected:
 
     static size_t openFds() {
         size_t n = 0;
-        for (auto it = fs::directory_iterator("/proc/self/fd"); it != fs::directory_iterator(); ++it)
+        for (auto it = fs::directory_iterator("/proc/self/fd"); it != fs::directory_iterator();
+             ++it)
             ++n;
         return n;
     }
@@ -135,7 +135,7 @@ TEST_F(PosixStorageTest, AtomicWriteInvisibleUntilClose) {
     auto w = s().openWrite("file", {});
     w->write(bytesOf("new content"));
     EXPECT_EQ(get("file"), "old");  // the previous version stays until close()
-    EXPECT_EQ(tempCount(), 1u);  // "file.<pid>.<n>.tmp"
+    EXPECT_EQ(tempCount(), 1u);     // "file.<pid>.<n>.tmp"
     auto w2 = s().openWrite("other", {});
     w2->write(bytesOf("x"));
     EXPECT_FALSE(exists("other"));
@@ -253,7 +253,8 @@ TEST_F(PosixStorageTest, ModeAndMtimeApplied) {
 TEST_F(PosixStorageTest, DirectWritesAtOffsetsWithSpaceReserved) {
     constexpr size_t kPage = 4096, kPiece = 65536, kSize = 3 * kPiece + 1000;
     std::string expected(kSize, '\0');
-    for (size_t i = 0; i < kSize; i++) expected[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+    for (size_t i = 0; i < kSize; i++)
+        expected[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
     WriteOptions o;
     o.atomic = false;
     o.mode = 0600;
@@ -292,7 +293,8 @@ TEST_F(PosixStorageTest, DirectWritesAtOffsetsWithSpaceReserved) {
         ::munmap(map, kSize);
         ::close(fd);
         for (size_t page = 0; page < 3 * kPiece / kPage; page++)
-            EXPECT_EQ(resident[page] & 1, 0) << "page " << page << " was written through the page cache";
+            EXPECT_EQ(resident[page] & 1, 0)
+                << "page " << page << " was written through the page cache";
     }
     EXPECT_EQ(get("f"), expected);
 }
