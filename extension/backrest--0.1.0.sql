@@ -5,7 +5,8 @@
 -- A non-superuser backup role needs, granted by a superuser:
 --   CREATE ROLE backup LOGIN;  -- LOGIN: the backup bgworker connects as the calling role
 --   GRANT EXECUTE ON FUNCTION backrest_backup(text, boolean), backrest_status(),
---       backrest_cancel(text), backrest_info(), backrest_archive_status() TO backup;
+--       backrest_cancel(text), backrest_info(), backrest_archive_status(),
+--       backrest_expire(boolean) TO backup;
 --   -- in the database named by backrest.database (default postgres), where the backup
 --   -- bgworker runs them:
 --   GRANT EXECUTE ON FUNCTION pg_backup_start(text, boolean), pg_backup_stop(boolean) TO backup;

@@ -18,10 +18,11 @@ std::string_view compressExtension(CompressType type);  // "", ".zst"
 
 // nullptr for None. `workers` > 0: the codec compresses on that many threads of its own (zstd's
 // multithreading; the output is the same format). `sizeHint` > 0: about how many bytes will be
-// compressed (the codec sizes its tables for it; a wrong hint costs only ratio). `context` (a
-// file or segment name) goes into error messages.
+// compressed (the codec sizes its tables for it; a wrong hint costs only ratio).
 std::unique_ptr<Filter> makeCompressFilter(CompressType type, int level, int workers = 0,
                                            uint64_t sizeHint = 0);
+// nullptr for None. `context` (the file or segment being read) goes into the error a damaged
+// input raises, so the user learns which stored file is bad.
 std::unique_ptr<Filter> makeDecompressFilter(CompressType type, std::string context);
 
 }  // namespace backrest::io
