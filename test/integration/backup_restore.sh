@@ -9,32 +9,8 @@ TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
 it_setup
 
-PORT=55410
-DATA=$IT_TMP/primary
-CONF=$IT_TMP/backrest.conf
 as_pg mkdir -p "$IT_TMP/ts1"
-cat >"$CONF" <<CONF
-[global]
-repo1-path=$IT_TMP/repo
-lock-path=$IT_TMP/lock
-process-max=2
-log-level-console=warn
-
-[main]
-pg1-path=$DATA
-pg1-socket-path=$IT_TMP
-pg1-port=$PORT
-CONF
-chmod 0644 "$CONF"
-br() { as_pg "$BR" --config="$CONF" --stanza=main "$@"; }
-
-pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$BR --config=$CONF --stanza=main archive-push %p'
-CONF
-pg_start "$DATA"
-must br stanza-create
+it_primary 55410 process-max=2 log-level-console=warn
 expect_exit "check archives a segment" 0 "$BR" --config="$CONF" --stanza=main check
 expect_contains "check reports the stanza" "$OUT" "stanza 'main' OK"
 

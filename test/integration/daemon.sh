@@ -25,25 +25,8 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
-PORT=55450
-DATA=$IT_TMP/primary
-CONF=$IT_TMP/backrest.conf
 SOCKDIR=$IT_TMP/sock
 SOCK=$SOCKDIR/backrest.sock
-cat >"$CONF" <<CONF
-[global]
-repo1-path=$IT_TMP/repo
-lock-path=$IT_TMP/lock
-spool-path=$IT_TMP/spool
-log-level-console=warn
-
-[main]
-pg1-path=$DATA
-pg1-socket-path=$IT_TMP
-pg1-port=$PORT
-CONF
-chmod 0644 "$CONF"
-br() { as_pg "$BR" --config="$CONF" --stanza=main "$@"; }
 
 # --- raw protocol from bash ------------------------------------------------------------------
 
@@ -107,13 +90,7 @@ daemon_alive() { [ -n "$DAEMON" ] && kill -0 "$DAEMON" 2>/dev/null; }
 
 # --- cluster and daemon ----------------------------------------------------------------------
 
-pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$BR --config=$CONF --stanza=main archive-push %p'
-CONF
-pg_start "$DATA"
-must br stanza-create
+it_primary 55450 "spool-path=$IT_TMP/spool" log-level-console=warn
 
 # setpriv execs the daemon as postgres in this very process, so $! is the daemon itself.
 setpriv --reuid=postgres --regid=postgres --init-groups -- "$BR" --config="$CONF" --stanza=main \

@@ -9,25 +9,12 @@ TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
 it_setup
 
-PORT=56000
-DATA=$IT_TMP/primary
 REPO=$IT_TMP/repo
-CONF=$IT_TMP/backrest.conf
 PASS_A="correct horse battery staple"
 PASS_B="Tr0ub4dor&3-new"
 # The passphrase comes from the environment (the server's archive_command inherits it).
 export BACKREST_REPO1_CIPHER_PASS="$PASS_A"
-{
-    printf '[global]\nrepo1-path=%s\nlock-path=%s\nrepo1-cipher-type=aes-256-gcm\n' "$REPO" "$IT_TMP/lock"
-    printf '\n[main]\npg1-path=%s\npg1-socket-path=%s\npg1-port=%s\n' "$DATA" "$IT_TMP" "$PORT"
-} >"$CONF"
-chmod 0644 "$CONF"
-pg_init "$DATA" "$PORT"
-cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$BR --config=$CONF --stanza=main archive-push %p'
-CONF
-pg_start "$DATA"
+it_primary_without_stanza 56000 repo1-cipher-type=aes-256-gcm
 
 listing() { (cd "$REPO" && find . -type f -printf '%p %s %T@\n' | sort | md5sum); }
 metadata_files() { find "$REPO" -type f \( -name 'backup.info*' -o -name 'archive.info*' -o -name 'backup.manifest*' \

@@ -112,14 +112,21 @@ psql_at() {  # port sql
 # A primary cluster archiving into a backrest repository, with its stanza 'main' created: sets
 # PORT, DATA and CONF. Extra arguments are more [global] lines of the config file.
 it_primary() {  # port [global option line ...]
+    it_primary_without_stanza "$@"
+    must br stanza-create
+}
+# The same before stanza-create, for suites whose first assertions are about it. A repo1-path
+# line among the extra ones replaces the default repository, $IT_TMP/repo.
+it_primary_without_stanza() {  # port [global option line ...]
     PORT=$1
     shift
     DATA=$IT_TMP/primary
     CONF=$IT_TMP/backrest.conf
+    local repo="repo1-path=$IT_TMP/repo" line
+    for line in "$@"; do [[ $line == repo1-path=* ]] && repo=$line; done
     {
-        printf '[global]\nrepo1-path=%s\nlock-path=%s\n' "$IT_TMP/repo" "$IT_TMP/lock"
-        local line
-        for line in "$@"; do printf '%s\n' "$line"; done
+        printf '[global]\n%s\nlock-path=%s\n' "$repo" "$IT_TMP/lock"
+        for line in "$@"; do [[ $line == repo1-path=* ]] || printf '%s\n' "$line"; done
         printf '\n[main]\npg1-path=%s\npg1-socket-path=%s\npg1-port=%s\n' "$DATA" "$IT_TMP" "$PORT"
     } >"$CONF"
     chmod 0644 "$CONF"
@@ -129,7 +136,6 @@ archive_mode = on
 archive_command = '$BR --config=$CONF --stanza=main archive-push %p'
 CONF
     pg_start "$DATA"
-    must br stanza-create
 }
 
 # The CLI on the suite's config and stanza, as postgres.

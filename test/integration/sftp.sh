@@ -22,32 +22,9 @@ sftp_batch() {  # commands...
 repo_files() { find "$REPO" -type f -printf '%P %s\n' 2>/dev/null | sort; }
 table_md5() { psql_at "$1" "SELECT md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM t"; }
 
-PORT=55901
-DATA=$IT_TMP/primary
-CONF=$IT_TMP/backrest.conf
-cat >"$CONF" <<CONF
-[global]
-repo1-type=sftp
-repo1-path=$REPO
-repo1-sftp-host=$SFTP_HOST
-repo1-sftp-host-port=$SFTP_PORT
-repo1-sftp-host-user=$SFTP_USER
-repo1-sftp-private-key-file=$SFTP_PRIVATE_KEY
-repo1-sftp-known-host=$SFTP_KNOWN_HOSTS
-lock-path=$IT_TMP/lock
-
-[main]
-pg1-path=$DATA
-pg1-socket-path=$IT_TMP
-pg1-port=$PORT
-CONF
-chmod 0644 "$CONF"
-pg_init "$DATA" "$PORT"
-cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$BR --config=$CONF --stanza=main archive-push %p'
-CONF
-pg_start "$DATA"
+it_primary_without_stanza 55901 repo1-type=sftp "repo1-path=$REPO" "repo1-sftp-host=$SFTP_HOST" \
+    "repo1-sftp-host-port=$SFTP_PORT" "repo1-sftp-host-user=$SFTP_USER" \
+    "repo1-sftp-private-key-file=$SFTP_PRIVATE_KEY" "repo1-sftp-known-host=$SFTP_KNOWN_HOSTS"
 
 # ---- Refused before anything is written ----
 must ssh-keygen -q -t ed25519 -N '' -f "$IT_TMP/other_key"

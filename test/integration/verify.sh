@@ -8,22 +8,7 @@ TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
 it_setup
 
-PORT=55460
-DATA=$IT_TMP/primary
-CONF=$IT_TMP/backrest.conf
 REPO=$IT_TMP/repo
-cat >"$CONF" <<CONF
-[global]
-repo1-path=$REPO
-lock-path=$IT_TMP/lock
-
-[main]
-pg1-path=$DATA
-pg1-socket-path=$IT_TMP
-pg1-port=$PORT
-CONF
-chmod 0644 "$CONF"
-br() { as_pg "$BR" --config="$CONF" --stanza=main "$@"; }
 labels() { br info --output=json | grep -o '"label":"[0-9FDI_-]*"' | cut -d'"' -f4 | tr '\n' ' '; }
 manifest_key() { grep -o "\"$2\":\"[^\"]*\"" "$REPO/backup/main/$1/backup.manifest" | head -1 | cut -d'"' -f4; }
 wal_file() { find "$REPO/archive/main" -name "$1-*" ! -name '*.tmp' | head -1; }  # not a push in flight
@@ -35,13 +20,7 @@ flip_byte() {  # file offset: xor one byte with 0xff
     printf "\\x$(printf '%02x' $((old ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
-pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$BR --config=$CONF --stanza=main archive-push %p'
-CONF
-pg_start "$DATA"
-must br stanza-create
+it_primary 55460
 must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -i -s 2 -q postgres
 must br backup --type=full --start-fast
 must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -c 2 -t 100 -n postgres
