@@ -29,6 +29,7 @@
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/verify_read.h"
+#include "worker/verify_wal.h"
 
 namespace backrest::cmd {
 
@@ -435,24 +436,14 @@ void StanzaVerify::addArchived(const std::string& archiveId, const std::string& 
             archiveId, repo_->fullPath(path)));
         return;
     }
-    size_t dash = file.name.find('-');
-    std::string walName = file.name.substr(0, dash);
-    std::string sha = dash == std::string::npos ? "" : file.name.substr(dash + 1, 64);
-    std::string ext = dash == std::string::npos || file.name.size() < dash + 65
-                          ? ""
-                          : file.name.substr(dash + 65);
-    bool segmentLike = pg::isWalSegmentName(walName) || pg::isPartialName(walName) ||
-                       pg::isBackupHistoryName(walName);
-    std::optional<io::CompressType> type;
-    for (auto t : {io::CompressType::None, io::CompressType::Zst})
-        if (ext == io::compressExtension(t)) type = t;
-    if (file.type != storage::FileType::File || sha.size() != 64 ||
-        sha.find_first_not_of("0123456789abcdef") != std::string::npos || !type ||
-        !(segmentLike || pg::isHistoryFileName(walName))) {
+    auto stored = parseStoredWalName(file.name);
+    if (file.type != storage::FileType::File || !stored) {
         warnings_.push_back(fmt::format("archive {}: unexpected file '{}' is ignored", archiveId,
                                         repo_->fullPath(path)));
         return;
     }
+    const std::string& walName = stored->walName;
+    const bool segmentLike = stored->segmentLike;
     if (dir != (segmentLike ? walName.substr(0, 16) : "")) {
         walErrors_.push_back(fmt::format(
             "archive {}: WAL file {} is in the wrong directory ('{}'), where archive-get "
@@ -477,10 +468,10 @@ void StanzaVerify::addArchived(const std::string& archiveId, const std::string& 
     }
     ReadCheck c;
     c.path = path;
-    c.type = *type;
+    c.type = stored->type;
     c.piece = repo::walPiece(path);
     c.key = layout_.key;
-    c.checksum = sha;
+    c.checksum = stored->sha;
     c.order = file.size;
     c.walSegment = pg::isWalSegmentName(walName);
     checks_.push_back(std::move(c));
@@ -503,10 +494,6 @@ void StanzaVerify::reportFiles() {
             if (!checks_[check].problem.empty())
                 walErrors_.push_back(
                     fmt::format("archive {}: WAL file {} {}", id, walName, checks_[check].problem));
-}
-
-bool validSegmentSize(uint32_t size) {
-    return size >= 1024 * 1024 && (size & (size - 1)) == 0;
 }
 
 // Every segment from the one holding lsn-start to the one holding lsn-stop must be archived and
@@ -567,29 +554,10 @@ void StanzaVerify::reportGaps(const std::string& archiveId) {
         }
     }
     if (!oldest) return;
-    uint32_t segmentSize = oldest->walSegmentSize;
-    auto start = pg::WalSegment::parse(oldest->walStart, segmentSize);
-    if (!start) return;
-    std::map<uint32_t, std::vector<uint64_t>> byTimeline;
-    for (const auto& [walName, check] : archived_[archiveId])
-        if (auto s = pg::WalSegment::parse(walName, segmentSize);
-            s && s->timeline >= start->timeline && s->segno >= start->segno)
-            byTimeline[s->timeline].push_back(s->segno);
-    for (auto& [timeline, segnos] : byTimeline) {
-        std::sort(segnos.begin(), segnos.end());
-        // Later timelines begin where they forked: only holes after their first segment count.
-        uint64_t expected = timeline == start->timeline ? start->segno : segnos.front();
-        for (uint64_t segno : segnos) {
-            if (segno > expected) {
-                std::string first = pg::WalSegment{timeline, expected}.name(segmentSize);
-                std::string last = pg::WalSegment{timeline, segno - 1}.name(segmentSize);
-                gaps_.push_back(fmt::format(
-                    "WAL gap: {} missing in archive {}: point-in-time recovery cannot cross it",
-                    first == last ? first : first + " to " + last, archiveId));
-            }
-            expected = segno + 1;
-        }
-    }
+    std::vector<std::string> walNames;
+    for (const auto& [walName, check] : archived_[archiveId]) walNames.push_back(walName);
+    for (auto& gap : walGaps(walNames, oldest->walStart, oldest->walSegmentSize, archiveId))
+        gaps_.push_back(std::move(gap));
 }
 
 json StanzaVerify::toJson() const {
