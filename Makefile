@@ -34,7 +34,10 @@ $(BUILD)/libbackrest.a: $(ENGINE_OBJ)
 $(BUILD)/backrest: $(WORKER_OBJ) $(BUILD)/libbackrest.a
 	$(CXX) $(CXXFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libbackrest.a
+# The worker's modules (all but its main) link into the unit tests, which test some of them.
+WORKER_MODULE_OBJ := $(filter-out $(BUILD)/worker/main.o,$(WORKER_OBJ))
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(WORKER_MODULE_OBJ) $(BUILD)/libbackrest.a
 	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest -lgtest_main $(LDLIBS)
 
 # The manifest at scale (issue 4): bench/manifest_scale.cpp.

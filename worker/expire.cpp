@@ -30,63 +30,123 @@ repo::RetentionPolicy retentionPolicy(const Config& config) {
     return p;
 }
 
+namespace {
+
+// The retention plan with every backup it removes locked exclusively: one a restore or verify
+// holds is kept this time, and the plan is made again around it. The locks are held until the
+// files are gone.
+struct LockedPlan {
+    repo::RetentionPlan plan;
+    std::map<std::string, std::string> readers;  // kept backup -> who reads it
+    std::map<std::string, std::unique_ptr<repo::FileLock>> held;
+};
+
+LockedPlan lockBackupsToExpire(const repo::BackupInfo& info, const repo::Layout& layout,
+                               const repo::RetentionPolicy& policy, const std::string& lockPath) {
+    repo::ensureLockDirectory(lockPath);
+    LockedPlan out;
+    std::set<std::string> inUse;
+    for (bool replan = true; replan;) {
+        replan = false;
+        out.plan = repo::planRetention(info, policy, inUse);
+        for (const auto& label : out.plan.expire) {
+            if (out.held.count(label)) continue;
+            std::string file = repo::backupReadLockFile(lockPath, layout.stanza, label);
+            if (auto lock = repo::FileLock::tryAcquire(file, repo::FileLock::Mode::Exclusive)) {
+                out.held[label] = std::move(lock);
+                continue;
+            }
+            inUse.insert(label);
+            out.readers[label] = repo::lockHolders(file);
+            replan = true;
+        }
+    }
+    return out;
+}
+
+std::string reportKept(const LockedPlan& locked) {
+    std::string report;
+    for (const auto& label : locked.plan.kept) {
+        auto reader = locked.readers.find(label);
+        report += reader != locked.readers.end()
+                      ? fmt::format(
+                            "WARNING: backup {} is in use ({}): kept this time; "
+                            "the next expire will remove it\n",
+                            label, reader->second)
+                      : fmt::format(
+                            "WARNING: backup {} is kept with a backup of its "
+                            "chain that is in use; the next "
+                            "expire will remove it\n",
+                            label);
+    }
+    return report;
+}
+
+// From backup.info first, so an interrupted expire never lists a half-removed backup.
+void removeBackups(storage::Storage& repo, const repo::Layout& layout, repo::BackupInfo& info,
+                   const std::vector<std::string>& labels) {
+    auto& b = info.backups;
+    b.erase(std::remove_if(b.begin(), b.end(),
+                           [&](const auto& s) {
+                               return std::find(labels.begin(), labels.end(), s.label) !=
+                                      labels.end();
+                           }),
+            b.end());
+    repo::saveBackupInfo(repo, layout, info);
+    for (const auto& label : labels) repo.removePath(layout.backupDir(label), true);
+}
+
+struct WalRemoved {
+    uint64_t files = 0;
+    std::string first, last;  // segment names
+};
+
+// WAL of every archive id of this stanza that `keep` lets go (counted only, with dryRun).
+WalRemoved removeWal(storage::Storage& repo, const repo::Layout& layout,
+                     const repo::ArchiveInfo& archiveInfo, const repo::WalKeep& keep, bool dryRun) {
+    WalRemoved out;
+    for (const auto& db : archiveInfo.history) {
+        std::string id = repo::ArchiveInfo::archiveId(db);
+        for (const auto& dir : repo.list(layout.archiveIdDir(id))) {
+            if (dir.type != storage::FileType::Path || dir.name.size() != 16) continue;
+            std::string dirPath = layout.archiveIdDir(id) + "/" + dir.name;
+            size_t kept = 0;
+            auto entries = repo.list(dirPath);
+            for (const auto& f : entries) {
+                if (!repo::walExpired(f.name, keep)) {
+                    kept++;
+                    continue;
+                }
+                std::string segment = f.name.substr(0, 24);
+                if (out.first.empty() || segment < out.first) out.first = segment;
+                if (segment > out.last) out.last = segment;
+                out.files++;
+                if (!dryRun) repo.remove(dirPath + "/" + f.name);
+            }
+            if (!dryRun && kept == 0 && !entries.empty()) repo.removePath(dirPath, true);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string runExpire(storage::Storage& repo, const repo::Layout& layout,
                       const repo::RetentionPolicy& policy, bool dryRun,
                       const std::string& lockPath) {
     auto info = repo::requireBackupInfo(repo, layout);
     auto archiveInfo = repo::requireArchiveInfo(repo, layout);
     std::string verb = dryRun ? "would expire" : "expired";
-    std::string report;
 
-    // Each backup to remove is locked exclusively first: one a restore or verify holds is kept
-    // this time, and the plan is made again around it. The locks are held until the files are gone.
-    repo::ensureLockDirectory(lockPath);
-    std::set<std::string> inUse;
-    std::map<std::string, std::string> readers;
-    std::map<std::string, std::unique_ptr<repo::FileLock>> held;
-    repo::RetentionPlan plan;
-    for (bool replan = true; replan;) {
-        replan = false;
-        plan = repo::planRetention(info, policy, inUse);
-        for (const auto& label : plan.expire) {
-            if (held.count(label)) continue;
-            std::string file = repo::backupReadLockFile(lockPath, layout.stanza, label);
-            if (auto lock = repo::FileLock::tryAcquire(file, repo::FileLock::Mode::Exclusive)) {
-                held[label] = std::move(lock);
-                continue;
-            }
-            inUse.insert(label);
-            readers[label] = repo::lockHolders(file);
-            replan = true;
-        }
-    }
-    for (const auto& label : plan.kept)
-        report += readers.count(label) ? fmt::format(
-                                             "WARNING: backup {} is in use ({}): kept this time; "
-                                             "the next expire will remove it\n",
-                                             label, readers[label])
-                                       : fmt::format(
-                                             "WARNING: backup {} is kept with a backup of its "
-                                             "chain that is in use; the next "
-                                             "expire will remove it\n",
-                                             label);
-
+    auto locked = lockBackupsToExpire(info, layout, policy, lockPath);
+    const repo::RetentionPlan& plan = locked.plan;
+    std::string report = reportKept(locked);
     if (!plan.expire.empty()) {
         report += fmt::format("{} backup{} {}\n", verb, plan.expire.size() > 1 ? "s" : "",
                               fmt::join(plan.expire, ", "));
-        if (!dryRun) {
-            auto& b = info.backups;
-            b.erase(std::remove_if(b.begin(), b.end(),
-                                   [&](const auto& s) {
-                                       return std::find(plan.expire.begin(), plan.expire.end(),
-                                                        s.label) != plan.expire.end();
-                                   }),
-                    b.end());
-            repo::saveBackupInfo(repo, layout, info);
-            for (const auto& label : plan.expire) repo.removePath(layout.backupDir(label), true);
-        }
+        if (!dryRun) removeBackups(repo, layout, info, plan.expire);
     }
-    held.clear();
+    locked.held.clear();
 
     // verify reads the whole archive: while it does, WAL stays.
     std::unique_ptr<repo::FileLock> walLock;
@@ -102,33 +162,10 @@ std::string runExpire(storage::Storage& repo, const repo::Layout& layout,
         }
     }
 
-    // WAL of every archive id of this stanza.
-    uint64_t walRemoved = 0;
-    std::string first, last;
-    for (const auto& db : archiveInfo.history) {
-        std::string id = repo::ArchiveInfo::archiveId(db);
-        for (const auto& dir : repo.list(layout.archiveIdDir(id))) {
-            if (dir.type != storage::FileType::Path || dir.name.size() != 16) continue;
-            std::string dirPath = layout.archiveIdDir(id) + "/" + dir.name;
-            size_t kept = 0;
-            auto entries = repo.list(dirPath);
-            for (const auto& f : entries) {
-                if (!repo::walExpired(f.name, plan.wal)) {
-                    kept++;
-                    continue;
-                }
-                std::string segment = f.name.substr(0, 24);
-                if (first.empty() || segment < first) first = segment;
-                if (segment > last) last = segment;
-                walRemoved++;
-                if (!dryRun) repo.remove(dirPath + "/" + f.name);
-            }
-            if (!dryRun && kept == 0 && !entries.empty()) repo.removePath(dirPath, true);
-        }
-    }
-    if (walRemoved > 0)
-        report += fmt::format("{} {} WAL file{} from {} to {}\n", verb, walRemoved,
-                              walRemoved > 1 ? "s" : "", first, last);
+    auto wal = removeWal(repo, layout, archiveInfo, plan.wal, dryRun);
+    if (wal.files > 0)
+        report += fmt::format("{} {} WAL file{} from {} to {}\n", verb, wal.files,
+                              wal.files > 1 ? "s" : "", wal.first, wal.last);
     if (report.empty()) report = "nothing to expire\n";
     return report;
 }

@@ -220,6 +220,154 @@ void removeRestoreMarker(const std::string& dataPath) {
     dir.pathSync("");
 }
 
+namespace {
+
+// One restore target as its messages name it.
+struct TargetCheck {
+    const std::string& name;      // manifest target name: "pg_data", "pg_tblspc/16385", ...
+    const std::string& location;  // where it is restored
+    const repo::ManifestTarget* target = nullptr;  // nullptr for a linked pg_wal
+    bool data = false, tablespace = false;
+    std::string what;    // "data directory", "tablespace directory", "pg_wal link destination"
+    std::string tsName;  // a tablespace's name, else its oid
+    std::string hint;    // what to do instead
+};
+
+TargetCheck describeTarget(const repo::Manifest& manifest, const std::string& name,
+                           const std::string& location) {
+    TargetCheck c{name, location, nullptr, false, false, {}, {}, {}};
+    for (const auto& t : manifest.targets)
+        if (t.name == name) c.target = &t;
+    c.data = name == "pg_data";
+    c.tablespace = name.starts_with("pg_tblspc/");
+    c.what = c.data         ? "data directory"
+             : c.tablespace ? "tablespace directory"
+                            : "pg_wal link destination";
+    c.tsName = c.tablespace && c.target
+                   ? (c.target->tablespaceName.empty() ? std::to_string(c.target->tablespaceOid)
+                                                       : c.target->tablespaceName)
+                   : "";
+    c.hint =
+        c.tablespace
+            ? fmt::format("restore the tablespace elsewhere with --tablespace-map={}=/new/path",
+                          c.tsName)
+        : c.data ? "stop that server first, or restore to another --pg1-path"
+                 : "stop that server first";
+    return c;
+}
+
+// The target is not, does not contain and does not lie in a directory a running cluster uses.
+void refuseLiveClusterDirectory(const TargetCheck& c, const std::vector<LiveCluster>& live) {
+    std::string path = canonical(c.location);
+    for (const auto& cluster : live)
+        for (const auto& used : cluster.directories)
+            if (auto rel = relation(path, used.path); !rel.empty()) {
+                if (used.path == cluster.dataDirectory && rel == "is")
+                    raise(ErrorCode::Postmaster,
+                          "restore: PostgreSQL is running on {} '{}'{} (pid {}): {}", c.what,
+                          c.location,
+                          path == used.path
+                              ? ""
+                              : fmt::format(" (the same directory as '{}')", used.path),
+                          cluster.pid, c.hint);
+                std::string where = rel == "is"
+                                        ? fmt::format("is {}", used.role)
+                                        : fmt::format("{} '{}', {}", rel, used.path, used.role);
+                raise(ErrorCode::Postmaster,
+                      "restore: {} '{}' {} of the PostgreSQL running on '{}' (pid {}): {}", c.what,
+                      c.location, where, cluster.dataDirectory, cluster.pid, c.hint);
+            }
+}
+
+// pg1-path's own postmaster.pid: a live one, or a stale one in a directory no restore marked.
+void refusePostmasterPid(const std::string& location, bool marked) {
+    auto pidFile = postmasterPid(location);
+    if (pidFile.state == PidState::Running)
+        raise(ErrorCode::Postmaster,
+              "restore: PostgreSQL is running on data directory '{}' (pid {} of its "
+              "postmaster.pid, whose "
+              "process could not be checked): stop it before restoring",
+              location, pidFile.pid);
+    if (pidFile.state == PidState::Stale && !marked)
+        raise(ErrorCode::Postmaster,
+              "restore: postmaster.pid in '{}' names pid {}, {}: a server stopped without "
+              "removing it (a "
+              "crash, kill -9); if no PostgreSQL uses '{}', remove '{}/postmaster.pid' and "
+              "run the restore again",
+              location, pidFile.pid, pidFile.why, location, location);
+}
+
+// A restore to a new pg1-path puts a tablespace not remapped at its original location: the
+// original cluster's, if it runs (even where /proc could not tell).
+void refuseOriginalClusterTablespace(const TargetCheck& c, const repo::Manifest& manifest,
+                                     const std::string& originalData, const std::string& dataPath) {
+    if (c.tablespace && c.target && c.location == c.target->path && !originalData.empty() &&
+        canonical(originalData) != canonical(dataPath))
+        if (auto original = postmasterPid(originalData); original.state == PidState::Running)
+            raise(ErrorCode::Postmaster,
+                  "restore: tablespace directory '{}' is tablespace {} of the PostgreSQL "
+                  "running on '{}' (pid {}), "
+                  "the cluster backup {} was taken from: {}",
+                  c.location, c.tsName, originalData, original.pid, manifest.label, c.hint);
+}
+
+// A target that exists must be a directory; a non-empty one is restored over only with --delta
+// or when it holds an unfinished restore (of this backup, or replaced with --delta).
+void refuseNonEmpty(const TargetCheck& c, const repo::Manifest& manifest,
+                    const std::string& dataPath, const std::optional<RestoreMarker>& marker,
+                    const TargetDecision& decision, bool delta) {
+    const std::string& location = c.location;
+    struct stat st {};
+    if (::stat(location.c_str(), &st) != 0) return;
+    if (!S_ISDIR(st.st_mode))
+        raise(ErrorCode::PathNotEmpty, "restore: {} '{}' exists and is not a directory", c.what,
+              location);
+    if (isEmptyDirectory(location)) return;
+    if (marker &&
+        (c.data || std::count(marker->locations.begin(), marker->locations.end(), location))) {
+        if (decision.delta) return;  // an unfinished restore: of this backup, or replaced (--delta)
+        raise(ErrorCode::PathNotEmpty,
+              "restore: '{}' holds an unfinished restore of backup {} ('{}/{}'): run that "
+              "restore again to "
+              "complete it, or use --delta to restore backup {} over it",
+              location, marker->label, dataPath, kRestoreMarker, manifest.label);
+    }
+    if (!delta) {
+        if (c.tablespace)
+            raise(ErrorCode::PathNotEmpty,
+                  "restore: tablespace directory '{}' (tablespace {}) is not empty and holds "
+                  "no unfinished restore "
+                  "of backup {}: {}",
+                  location, c.tsName, manifest.label, c.hint);
+        raise(ErrorCode::PathNotEmpty,
+              "restore: {} '{}' is not empty; restore into an empty directory, or use --delta "
+              "to restore over an "
+              "existing copy of this cluster",
+              c.what, location);
+    }
+    if (c.data && ::access((location + "/PG_VERSION").c_str(), F_OK) != 0)
+        raise(ErrorCode::PathNotEmpty,
+              "restore --delta: '{}' is not empty and has no PG_VERSION: it does not look like "
+              "a PostgreSQL data "
+              "directory; refusing to delete its contents",
+              location);
+}
+
+// Another user's postmaster cannot be read unless we are root; it also cannot be written by us
+// (PostgreSQL keeps its directories 0700), so it is named, not refused.
+void warnUnchecked(const std::vector<std::string>& unchecked) {
+    if (unchecked.empty()) return;
+    std::string list;
+    for (const auto& u : unchecked) list += (list.empty() ? "" : ", ") + u;
+    logWarn(
+        "restore: could not read the directories of PostgreSQL server(s) {}: not checked "
+        "against the "
+        "restore targets (run as root to check them)",
+        list);
+}
+
+}  // namespace
+
 TargetDecision checkRestoreTargets(const repo::Manifest& manifest,
                                    const std::map<std::string, std::string>& locations,
                                    const std::string& dataPath, bool delta) {
@@ -234,116 +382,13 @@ TargetDecision checkRestoreTargets(const repo::Manifest& manifest,
         if (t.name == "pg_data") originalData = t.path;
 
     for (const auto& [name, location] : locations) {
-        const repo::ManifestTarget* target = nullptr;
-        for (const auto& t : manifest.targets)
-            if (t.name == name) target = &t;
-        const bool data = name == "pg_data", tablespace = name.starts_with("pg_tblspc/");
-        std::string what = data         ? "data directory"
-                           : tablespace ? "tablespace directory"
-                                        : "pg_wal link destination";
-        std::string tsName = tablespace && target ? (target->tablespaceName.empty()
-                                                         ? std::to_string(target->tablespaceOid)
-                                                         : target->tablespaceName)
-                                                  : "";
-        std::string hint =
-            tablespace
-                ? fmt::format("restore the tablespace elsewhere with --tablespace-map={}=/new/path",
-                              tsName)
-            : data ? "stop that server first, or restore to another --pg1-path"
-                   : "stop that server first";
-        std::string path = canonical(location);
-        for (const auto& c : live)
-            for (const auto& used : c.directories)
-                if (auto rel = relation(path, used.path); !rel.empty()) {
-                    if (used.path == c.dataDirectory && rel == "is")
-                        raise(ErrorCode::Postmaster,
-                              "restore: PostgreSQL is running on {} '{}'{} (pid {}): {}", what,
-                              location,
-                              path == used.path
-                                  ? ""
-                                  : fmt::format(" (the same directory as '{}')", used.path),
-                              c.pid, hint);
-                    std::string where = rel == "is"
-                                            ? fmt::format("is {}", used.role)
-                                            : fmt::format("{} '{}', {}", rel, used.path, used.role);
-                    raise(ErrorCode::Postmaster,
-                          "restore: {} '{}' {} of the PostgreSQL running on '{}' (pid {}): {}",
-                          what, location, where, c.dataDirectory, c.pid, hint);
-                }
-        if (data) {
-            auto pidFile = postmasterPid(location);
-            if (pidFile.state == PidState::Running)
-                raise(ErrorCode::Postmaster,
-                      "restore: PostgreSQL is running on data directory '{}' (pid {} of its "
-                      "postmaster.pid, whose "
-                      "process could not be checked): stop it before restoring",
-                      location, pidFile.pid);
-            if (pidFile.state == PidState::Stale && !marker)
-                raise(ErrorCode::Postmaster,
-                      "restore: postmaster.pid in '{}' names pid {}, {}: a server stopped without "
-                      "removing it (a "
-                      "crash, kill -9); if no PostgreSQL uses '{}', remove '{}/postmaster.pid' and "
-                      "run the restore again",
-                      location, pidFile.pid, pidFile.why, location, location);
-        }
-        // A restore to a new pg1-path puts a tablespace not remapped at its original location:
-        // the original cluster's, if it runs (even where /proc could not tell).
-        if (tablespace && target && location == target->path && !originalData.empty() &&
-            canonical(originalData) != canonical(dataPath))
-            if (auto original = postmasterPid(originalData); original.state == PidState::Running)
-                raise(ErrorCode::Postmaster,
-                      "restore: tablespace directory '{}' is tablespace {} of the PostgreSQL "
-                      "running on '{}' (pid {}), "
-                      "the cluster backup {} was taken from: {}",
-                      location, tsName, originalData, original.pid, manifest.label, hint);
-
-        struct stat st {};
-        if (::stat(location.c_str(), &st) != 0) continue;
-        if (!S_ISDIR(st.st_mode))
-            raise(ErrorCode::PathNotEmpty, "restore: {} '{}' exists and is not a directory", what,
-                  location);
-        if (isEmptyDirectory(location)) continue;
-        if (marker &&
-            (data || std::count(marker->locations.begin(), marker->locations.end(), location))) {
-            if (decision.delta)
-                continue;  // an unfinished restore: of this backup, or replaced with --delta
-            raise(ErrorCode::PathNotEmpty,
-                  "restore: '{}' holds an unfinished restore of backup {} ('{}/{}'): run that "
-                  "restore again to "
-                  "complete it, or use --delta to restore backup {} over it",
-                  location, marker->label, dataPath, kRestoreMarker, manifest.label);
-        }
-        if (!delta) {
-            if (tablespace)
-                raise(ErrorCode::PathNotEmpty,
-                      "restore: tablespace directory '{}' (tablespace {}) is not empty and holds "
-                      "no unfinished restore "
-                      "of backup {}: {}",
-                      location, tsName, manifest.label, hint);
-            raise(ErrorCode::PathNotEmpty,
-                  "restore: {} '{}' is not empty; restore into an empty directory, or use --delta "
-                  "to restore over an "
-                  "existing copy of this cluster",
-                  what, location);
-        }
-        if (data && ::access((location + "/PG_VERSION").c_str(), F_OK) != 0)
-            raise(ErrorCode::PathNotEmpty,
-                  "restore --delta: '{}' is not empty and has no PG_VERSION: it does not look like "
-                  "a PostgreSQL data "
-                  "directory; refusing to delete its contents",
-                  location);
+        TargetCheck c = describeTarget(manifest, name, location);
+        refuseLiveClusterDirectory(c, live);
+        if (c.data) refusePostmasterPid(location, marker.has_value());
+        refuseOriginalClusterTablespace(c, manifest, originalData, dataPath);
+        refuseNonEmpty(c, manifest, dataPath, marker, decision, delta);
     }
-    // Another user's postmaster cannot be read unless we are root; it also cannot be written by
-    // us (PostgreSQL keeps its directories 0700), so it is named, not refused.
-    if (!unchecked.empty()) {
-        std::string list;
-        for (const auto& u : unchecked) list += (list.empty() ? "" : ", ") + u;
-        logWarn(
-            "restore: could not read the directories of PostgreSQL server(s) {}: not checked "
-            "against the "
-            "restore targets (run as root to check them)",
-            list);
-    }
+    warnUnchecked(unchecked);
     return decision;
 }
 

@@ -29,6 +29,7 @@
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/verify_read.h"
+#include "worker/verify_wal.h"
 
 namespace backrest::cmd {
 
@@ -144,6 +145,18 @@ class StanzaVerify {
     LoadedManifest& manifestOf(const std::string& label);
     std::shared_ptr<const repo::CompressByLabel> chainOf(const std::string& label);
     void planBackup(BackupReport& r);
+    void checkManifestIdentity(BackupReport& r, const repo::Manifest& m);
+    // Holders whose files cannot be checked, by label: not in backup.info (with a count), or
+    // their manifest not loaded (with why).
+    struct HolderProblems {
+        std::map<std::string, size_t> missing;
+        std::map<std::string, std::string> unloadable;
+    };
+    const repo::ManifestFile* storedEntry(BackupReport& r, const repo::ManifestFile& f,
+                                          const std::string& holder, const LoadedManifest*& h,
+                                          HolderProblems& problems);
+    ReadCheck backupFileCheck(const std::string& holder, const repo::ManifestFile& f,
+                              const repo::ManifestFile& stored, io::CompressType type);
     void scanArchive(const std::string& archiveId);
     void addArchived(const std::string& archiveId, const std::string& dir,
                      const storage::FileInfo& file);
@@ -269,16 +282,9 @@ std::shared_ptr<const repo::CompressByLabel> StanzaVerify::chainOf(const std::st
     return chain = types;
 }
 
-// Plans a read of every file the backup contains, at the backup that stores it (once per file).
-void StanzaVerify::planBackup(BackupReport& r) {
-    size_t self = static_cast<size_t>(&r - backups_.data());
-    LoadedManifest& l = manifestOf(r.label);
-    r.warnings = l.warnings;
-    if (!l.manifest) {
-        r.errors.push_back(fmt::format("manifest cannot be loaded: {}", l.error));
-        return;
-    }
-    const repo::Manifest& m = *l.manifest;
+// What a manifest says about itself that backup.info must agree with: its label, its cluster
+// and its prior backup.
+void StanzaVerify::checkManifestIdentity(BackupReport& r, const repo::Manifest& m) {
     if (m.label != r.label)
         r.errors.push_back(fmt::format("manifest '{}' is labelled {}",
                                        repo_->fullPath(layout_.manifest(r.label)), m.label));
@@ -294,80 +300,108 @@ void StanzaVerify::planBackup(BackupReport& r) {
     if (!m.prior.empty() && !backupInfo_.find(m.prior))
         r.errors.push_back(
             fmt::format("its prior backup {} is not listed in backup.info", m.prior));
+}
+
+// The entry of `f` in the manifest of `holder`, the backup that stores it (`f` itself when that
+// is this backup), with that manifest in *h. nullptr when it cannot be checked: the holder is
+// not listed or its manifest not loaded (counted, reported once per holder), or it does not
+// store the file (an error). Errors for a stored entry that disagrees with `f`.
+const repo::ManifestFile* StanzaVerify::storedEntry(BackupReport& r, const repo::ManifestFile& f,
+                                                    const std::string& holder,
+                                                    const LoadedManifest*& h,
+                                                    HolderProblems& problems) {
+    if (holder == r.label) return &f;
+    if (!backupInfo_.find(holder)) {
+        problems.missing[holder]++;
+        return nullptr;
+    }
+    h = &manifestOf(holder);
+    if (!h->manifest) {
+        problems.unloadable[holder] = h->error;
+        return nullptr;
+    }
+    auto at = h->byName.find(f.name);
+    if (at == h->byName.end() || !h->manifest->files[at->second].reference.empty()) {
+        r.errors.push_back(
+            fmt::format("file '{}' references backup {}, which does not store it", f.name, holder));
+        return nullptr;
+    }
+    const repo::ManifestFile* stored = &h->manifest->files[at->second];
+    if (stored->size != f.size || stored->checksum != f.checksum)
+        r.errors.push_back(
+            fmt::format("file '{}': this manifest records {} bytes with checksum {}, backup {} "
+                        "stores {} bytes with checksum {}",
+                        f.name, f.size, f.checksum, holder, stored->size, stored->checksum));
+    if (stored->blockSize != f.blockSize)
+        r.errors.push_back(
+            fmt::format("file '{}': this manifest records block size {}, backup {} stores it "
+                        "with block size {}",
+                        f.name, f.blockSize, holder, stored->blockSize));
+    return stored;
+}
+
+// The read of one stored backup file, as restore would read it.
+ReadCheck StanzaVerify::backupFileCheck(const std::string& holder, const repo::ManifestFile& f,
+                                        const repo::ManifestFile& stored, io::CompressType type) {
+    ReadCheck c;
+    auto location = repo::storedLocation(layout_, holder, stored, io::compressExtension(type));
+    c.path = location.path;
+    c.range = location.range;
+    c.type = type;
+    c.piece = repo::backupFilePiece(layout_, holder, f.name);
+    c.key = layout_.key;
+    c.checksum = stored.checksum;
+    c.size = stored.size;
+    c.storedSize = stored.repoSize;
+    c.order = stored.repoSize;
+    c.name = f.name;
+    c.holder = holder;
+    c.frameBytes = stored.frameBytes;
+    c.frames = stored.frames;
+    if (stored.blockSize != 0) {
+        c.path = repo::blockMapPath(layout_, holder, f.name);
+        c.blockSize = stored.blockSize;
+        c.name = f.name;
+        c.holder = holder;
+        c.chain = chainOf(holder);
+    }
+    return c;
+}
+
+// Plans a read of every file the backup contains, at the backup that stores it (once per file).
+void StanzaVerify::planBackup(BackupReport& r) {
+    size_t self = static_cast<size_t>(&r - backups_.data());
+    LoadedManifest& l = manifestOf(r.label);
+    r.warnings = l.warnings;
+    if (!l.manifest) {
+        r.errors.push_back(fmt::format("manifest cannot be loaded: {}", l.error));
+        return;
+    }
+    const repo::Manifest& m = *l.manifest;
+    checkManifestIdentity(r, m);
     r.files = m.files.size();
     r.bytes = m.totalSize();
 
-    std::map<std::string, size_t> missingHolders;
-    std::map<std::string, std::string> unloadable;
+    HolderProblems problems;
     for (const auto& f : m.files) {
         std::string holder = f.reference.empty() ? r.label : f.reference;
-        const repo::ManifestFile* stored = &f;
         const LoadedManifest* h = &l;
-        if (holder != r.label) {
-            if (!backupInfo_.find(holder)) {
-                missingHolders[holder]++;
-                continue;
-            }
-            h = &manifestOf(holder);
-            if (!h->manifest) {
-                unloadable[holder] = h->error;
-                continue;
-            }
-            auto at = h->byName.find(f.name);
-            if (at == h->byName.end() || !h->manifest->files[at->second].reference.empty()) {
-                r.errors.push_back(fmt::format(
-                    "file '{}' references backup {}, which does not store it", f.name, holder));
-                continue;
-            }
-            stored = &h->manifest->files[at->second];
-            if (stored->size != f.size || stored->checksum != f.checksum)
-                r.errors.push_back(fmt::format(
-                    "file '{}': this manifest records {} bytes with checksum {}, backup {} "
-                    "stores {} bytes with checksum {}",
-                    f.name, f.size, f.checksum, holder, stored->size, stored->checksum));
-            if (stored->blockSize != f.blockSize)
-                r.errors.push_back(fmt::format(
-                    "file '{}': this manifest records block size {}, backup {} stores it "
-                    "with block size {}",
-                    f.name, f.blockSize, holder, stored->blockSize));
-        }
+        const repo::ManifestFile* stored = storedEntry(r, f, holder, h, problems);
+        if (!stored) continue;
         auto [it, added] = fileChecks_.try_emplace(holder + "/" + f.name, checks_.size());
         if (added) {
-            ReadCheck c;
-            auto location =
-                repo::storedLocation(layout_, holder, *stored, io::compressExtension(h->type));
-            c.path = location.path;
-            c.range = location.range;
-            c.type = h->type;
-            c.piece = repo::backupFilePiece(layout_, holder, f.name);
-            c.key = layout_.key;
-            c.checksum = stored->checksum;
-            c.size = stored->size;
-            c.storedSize = stored->repoSize;
-            c.order = stored->repoSize;
-            c.name = f.name;
-            c.holder = holder;
-            c.frameBytes = stored->frameBytes;
-            c.frames = stored->frames;
-            if (stored->blockSize != 0) {
-                c.path = repo::blockMapPath(layout_, holder, f.name);
-                c.blockSize = stored->blockSize;
-                c.name = f.name;
-                c.holder = holder;
-                c.chain = chainOf(holder);
-            }
-            checks_.push_back(std::move(c));
+            checks_.push_back(backupFileCheck(holder, f, *stored, h->type));
             uses_.emplace_back();
             backupChecks_++;
             backupBytes_ += stored->size;
         }
         uses_[it->second].push_back({self, f.name, holder});
     }
-    for (const auto& [holder, count] : missingHolders)
+    for (const auto& [holder, count] : problems.missing)
         r.errors.push_back(
             fmt::format("{} file{} stored in backup {}, which backup.info does not list", count,
                         count > 1 ? "s are" : " is", holder));
-    for (const auto& [holder, error] : unloadable)
+    for (const auto& [holder, error] : problems.unloadable)
         r.errors.push_back(fmt::format(
             "files stored in backup {} cannot be checked: its manifest cannot be loaded: {}",
             holder, error));
@@ -402,24 +436,14 @@ void StanzaVerify::addArchived(const std::string& archiveId, const std::string& 
             archiveId, repo_->fullPath(path)));
         return;
     }
-    size_t dash = file.name.find('-');
-    std::string walName = file.name.substr(0, dash);
-    std::string sha = dash == std::string::npos ? "" : file.name.substr(dash + 1, 64);
-    std::string ext = dash == std::string::npos || file.name.size() < dash + 65
-                          ? ""
-                          : file.name.substr(dash + 65);
-    bool segmentLike = pg::isWalSegmentName(walName) || pg::isPartialName(walName) ||
-                       pg::isBackupHistoryName(walName);
-    std::optional<io::CompressType> type;
-    for (auto t : {io::CompressType::None, io::CompressType::Zst})
-        if (ext == io::compressExtension(t)) type = t;
-    if (file.type != storage::FileType::File || sha.size() != 64 ||
-        sha.find_first_not_of("0123456789abcdef") != std::string::npos || !type ||
-        !(segmentLike || pg::isHistoryFileName(walName))) {
+    auto stored = parseStoredWalName(file.name);
+    if (file.type != storage::FileType::File || !stored) {
         warnings_.push_back(fmt::format("archive {}: unexpected file '{}' is ignored", archiveId,
                                         repo_->fullPath(path)));
         return;
     }
+    const std::string& walName = stored->walName;
+    const bool segmentLike = stored->segmentLike;
     if (dir != (segmentLike ? walName.substr(0, 16) : "")) {
         walErrors_.push_back(fmt::format(
             "archive {}: WAL file {} is in the wrong directory ('{}'), where archive-get "
@@ -444,10 +468,10 @@ void StanzaVerify::addArchived(const std::string& archiveId, const std::string& 
     }
     ReadCheck c;
     c.path = path;
-    c.type = *type;
+    c.type = stored->type;
     c.piece = repo::walPiece(path);
     c.key = layout_.key;
-    c.checksum = sha;
+    c.checksum = stored->sha;
     c.order = file.size;
     c.walSegment = pg::isWalSegmentName(walName);
     checks_.push_back(std::move(c));
@@ -470,10 +494,6 @@ void StanzaVerify::reportFiles() {
             if (!checks_[check].problem.empty())
                 walErrors_.push_back(
                     fmt::format("archive {}: WAL file {} {}", id, walName, checks_[check].problem));
-}
-
-bool validSegmentSize(uint32_t size) {
-    return size >= 1024 * 1024 && (size & (size - 1)) == 0;
 }
 
 // Every segment from the one holding lsn-start to the one holding lsn-stop must be archived and
@@ -534,29 +554,10 @@ void StanzaVerify::reportGaps(const std::string& archiveId) {
         }
     }
     if (!oldest) return;
-    uint32_t segmentSize = oldest->walSegmentSize;
-    auto start = pg::WalSegment::parse(oldest->walStart, segmentSize);
-    if (!start) return;
-    std::map<uint32_t, std::vector<uint64_t>> byTimeline;
-    for (const auto& [walName, check] : archived_[archiveId])
-        if (auto s = pg::WalSegment::parse(walName, segmentSize);
-            s && s->timeline >= start->timeline && s->segno >= start->segno)
-            byTimeline[s->timeline].push_back(s->segno);
-    for (auto& [timeline, segnos] : byTimeline) {
-        std::sort(segnos.begin(), segnos.end());
-        // Later timelines begin where they forked: only holes after their first segment count.
-        uint64_t expected = timeline == start->timeline ? start->segno : segnos.front();
-        for (uint64_t segno : segnos) {
-            if (segno > expected) {
-                std::string first = pg::WalSegment{timeline, expected}.name(segmentSize);
-                std::string last = pg::WalSegment{timeline, segno - 1}.name(segmentSize);
-                gaps_.push_back(fmt::format(
-                    "WAL gap: {} missing in archive {}: point-in-time recovery cannot cross it",
-                    first == last ? first : first + " to " + last, archiveId));
-            }
-            expected = segno + 1;
-        }
-    }
+    std::vector<std::string> walNames;
+    for (const auto& [walName, check] : archived_[archiveId]) walNames.push_back(walName);
+    for (auto& gap : walGaps(walNames, oldest->walStart, oldest->walSegmentSize, archiveId))
+        gaps_.push_back(std::move(gap));
 }
 
 json StanzaVerify::toJson() const {

@@ -1,0 +1,128 @@
+// Unit tests for worker/expire's runExpire on a posix repository: the report it returns, what it
+// removes (backup.info entry, backup directory, WAL no retained backup needs), and a backup a
+// reader holds kept this time.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "repo/file_lock.h"
+#include "repo/info.h"
+#include "storage/posix.h"
+#include "test_support.h"
+#include "worker/expire.h"
+
+namespace backrest::cmd {
+namespace {
+
+namespace fs = std::filesystem;
+using test::has;
+
+constexpr const char* kOld = "20261201-000000F";
+constexpr const char* kNew = "20261202-000000F";
+const std::string kWalDir = "archive/main/16-1/0000000100000000";
+
+std::string segment(int n) {
+    return fmt::format("0000000100000000000000{:02X}", n);
+}
+
+class ExpireTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        std::string tmpl = (fs::temp_directory_path() / "expire-test-XXXXXX").string();
+        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+        dir_ = tmpl;
+        repo_ = std::make_unique<storage::PosixStorage>(dir_ + "/repo");
+        layout_.stanza = "main";
+        repo::DbIdentity db{1, "16", 7000};
+        repo::BackupInfo info{{db}, {backup(kOld, 2, 3), backup(kNew, 5, 6)}};
+        repo::saveBackupInfo(*repo_, layout_, info);
+        repo::saveArchiveInfo(*repo_, layout_, repo::ArchiveInfo{{db}});
+        for (const char* label : {kOld, kNew})
+            storage::writeAll(*repo_, layout_.manifest(label), "{}");
+        for (int n = 2; n <= 6; n++) storage::writeAll(*repo_, walFile(n), "wal");
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    static repo::BackupSummary backup(const std::string& label, int walStart, int walStop) {
+        repo::BackupSummary s;
+        s.label = label;
+        s.type = "full";
+        s.walStart = segment(walStart);
+        s.walStop = segment(walStop);
+        s.dbId = 1;
+        return s;
+    }
+    static std::string walFile(int n) {
+        return kWalDir + "/" + segment(n) + "-" + std::string(40, 'a') + ".zst";
+    }
+    bool exists(const std::string& path) { return fs::exists(dir_ + "/repo/" + path); }
+    std::string expire(int full, bool dryRun) {
+        repo::RetentionPolicy policy;
+        policy.full = full;
+        return runExpire(*repo_, layout_, policy, dryRun, lockPath());
+    }
+    std::string lockPath() const { return dir_ + "/lock"; }
+
+    std::string dir_;
+    std::unique_ptr<storage::PosixStorage> repo_;
+    repo::Layout layout_;
+};
+
+TEST_F(ExpireTest, DryRunReportsAndRemovesNothing) {
+    EXPECT_EQ(expire(1, true),
+              "would expire backup 20261201-000000F\n"
+              "would expire 3 WAL files from 000000010000000000000002 to "
+              "000000010000000000000004\n");
+    EXPECT_TRUE(exists(layout_.manifest(kOld)));
+    for (int n = 2; n <= 6; n++) EXPECT_TRUE(exists(walFile(n))) << n;
+    EXPECT_EQ(repo::requireBackupInfo(*repo_, layout_).backups.size(), 2u);
+}
+
+TEST_F(ExpireTest, RemovesTheBackupAndTheWalOnlyItNeeded) {
+    EXPECT_EQ(expire(1, false),
+              "expired backup 20261201-000000F\n"
+              "expired 3 WAL files from 000000010000000000000002 to 000000010000000000000004\n");
+    auto info = repo::requireBackupInfo(*repo_, layout_);
+    ASSERT_EQ(info.backups.size(), 1u);
+    EXPECT_EQ(info.backups[0].label, kNew);
+    EXPECT_FALSE(exists(layout_.backupDir(kOld)));
+    EXPECT_TRUE(exists(layout_.manifest(kNew)));
+    for (int n = 2; n <= 4; n++) EXPECT_FALSE(exists(walFile(n))) << n;
+    for (int n = 5; n <= 6; n++) EXPECT_TRUE(exists(walFile(n))) << n;
+}
+
+TEST_F(ExpireTest, NothingToExpire) {
+    EXPECT_EQ(expire(2, false), "nothing to expire\n");
+}
+
+TEST_F(ExpireTest, BackupAReaderHoldsIsKeptThisTime) {
+    repo::ensureLockDirectory(lockPath());
+    auto reader = repo::FileLock::tryAcquire(
+        repo::backupReadLockFile(lockPath(), layout_.stanza, kOld), repo::FileLock::Mode::Shared);
+    ASSERT_TRUE(reader);
+    std::string report = expire(1, false);
+    EXPECT_TRUE(has(report, "WARNING: backup 20261201-000000F is in use (")) << report;
+    EXPECT_TRUE(has(report, "): kept this time; the next expire will remove it\n")) << report;
+    EXPECT_FALSE(has(report, "expired backup")) << report;
+    EXPECT_TRUE(exists(layout_.manifest(kOld)));
+    EXPECT_EQ(repo::requireBackupInfo(*repo_, layout_).backups.size(), 2u);
+    // Its WAL is planned as if it were retained.
+    EXPECT_TRUE(exists(walFile(2)));
+}
+
+TEST_F(ExpireTest, WalIsKeptWhileVerifyReadsTheArchive) {
+    repo::ensureLockDirectory(lockPath());
+    auto verify = repo::FileLock::tryAcquire(repo::archiveReadLockFile(lockPath(), layout_.stanza),
+                                             repo::FileLock::Mode::Shared);
+    ASSERT_TRUE(verify);
+    std::string report = expire(1, false);
+    EXPECT_TRUE(has(report, "expired backup 20261201-000000F\nWARNING: WAL is being read ("))
+        << report;
+    EXPECT_TRUE(has(report, "): no WAL expired this time;")) << report;
+    EXPECT_FALSE(exists(layout_.backupDir(kOld)));
+    for (int n = 2; n <= 6; n++) EXPECT_TRUE(exists(walFile(n))) << n;
+}
+
+}  // namespace
+}  // namespace backrest::cmd
