@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "command/backup/backup_job.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "pg/client.h"
-#include "repo/backup_job.h"
 #include "storage/posix.h"
 #include "worker/commands.h"
 #include "worker/context.h"
@@ -41,7 +41,7 @@ void checkServer(pg::Client& db, const Config& config, const std::string& dataPa
 }
 
 // Progress on a terminal only: one line rewritten in place.
-void showProgress(const repo::BackupProgress& p, double started) {
+void showProgress(const backup::BackupProgress& p, double started) {
     double rate = p.bytesDone / std::max(nowSeconds() - started, 0.001);
     fmt::print("\rbackup: {} of {} ({:.0f}%), {} of {} files, {}/s   ", formatBytes(p.bytesDone),
                formatBytes(p.bytesTotal), p.bytesTotal ? 100.0 * p.bytesDone / p.bytesTotal : 100.0,
@@ -54,7 +54,7 @@ void showProgress(const repo::BackupProgress& p, double started) {
 int backup(const Config& config) {
     double started = nowSeconds();
     auto repo = openRepo(config, RepoAccess::Write);
-    repo::BackupSettings settings;
+    backup::BackupSettings settings;
     settings.repo = repo.get();
     settings.layout = stanzaLayout(config);
     settings.transfer = transferOptions(config);
@@ -67,7 +67,7 @@ int backup(const Config& config) {
     settings.block = config.getBool("repo1-block");
     settings.bundle = bundleSettings(config);
 
-    repo::BackupJob job(settings);
+    backup::BackupJob job(settings);
     std::string type = config.find("type").value_or("full");
     pg::Client db(connectOptions(config));
     checkServer(db, config, settings.pgPath);
@@ -81,14 +81,14 @@ int backup(const Config& config) {
     bool fast = config.getBool("start-fast");
     logInfo("backup: starting {} ({} checkpoint)", label, fast ? "immediate" : "spread");
     // The start second is truncated, never rounded up: an incremental backup trusts a file whose
-    // mtime is older than the second its prior backup started in (repo::BackupJob::reusable).
+    // mtime is older than the second its prior backup started in (backup::reusable).
     auto row = db.query(
         "SELECT lsn::text, pg_walfile_name(lsn), floor(extract(epoch from now()))::bigint, "
         "current_setting('data_checksums'), "
         "(SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') "
         "FROM pg_backup_start($1, $2) AS lsn",
         {"backrest " + label, fast ? "true" : "false"})[0];
-    repo::BackupStart start;
+    backup::BackupStart start;
     start.lsn = *row[0];
     start.walFile = *row[1];
     start.timestamp = std::stoll(*row[2]);
@@ -98,7 +98,7 @@ int backup(const Config& config) {
         start.tablespaceNames[static_cast<uint32_t>(std::stoul(*t[0]))] = *t[1];
 
     bool terminal = isatty(STDOUT_FILENO);
-    job.copy(start, [&](const repo::BackupProgress& p) {
+    job.copy(start, [&](const backup::BackupProgress& p) {
         if (terminal) showProgress(p, started);
     });
     if (terminal) fmt::print("\r{:80}\r", "");
@@ -107,7 +107,7 @@ int backup(const Config& config) {
     auto stopRow = db.query(
         "SELECT lsn::text, pg_walfile_name(lsn), labelfile, spcmapfile "
         "FROM pg_backup_stop(false)")[0];
-    repo::BackupStop stop{*stopRow[0], *stopRow[1], *stopRow[2], stopRow[3].value_or("")};
+    backup::BackupStop stop{*stopRow[0], *stopRow[1], *stopRow[2], stopRow[3].value_or("")};
     const auto& manifest = job.finish(stop);
 
     // Retention runs while the backup still holds the stanza lock.
