@@ -49,13 +49,10 @@ void showProgress(const backup::BackupProgress& p, double started) {
     std::fflush(stdout);
 }
 
-}  // namespace
-
-int backup(const Config& config) {
-    double started = nowSeconds();
-    auto repo = openRepo(config, RepoAccess::Write);
+// The job's settings from the options.
+backup::BackupSettings backupSettings(const Config& config, storage::Storage& repo) {
     backup::BackupSettings settings;
-    settings.repo = repo.get();
+    settings.repo = &repo;
     settings.layout = stanzaLayout(config);
     settings.transfer = transferOptions(config);
     settings.processMax = static_cast<size_t>(config.getInt("process-max"));
@@ -66,19 +63,11 @@ int backup(const Config& config) {
     settings.archiveTimeout = static_cast<int>(config.getInt("archive-timeout"));
     settings.block = config.getBool("repo1-block");
     settings.bundle = bundleSettings(config);
+    return settings;
+}
 
-    backup::BackupJob job(settings);
-    std::string type = config.find("type").value_or("full");
-    pg::Client db(connectOptions(config));
-    checkServer(db, config, settings.pgPath);
-    const std::string& label = job.begin(type);
-    if (db.scalar("SELECT system_identifier::text FROM pg_control_system()") !=
-        std::to_string(job.systemId()))
-        raise(ErrorCode::DbMismatch, "backup: the server ({}) is not the cluster in '{}'",
-              db.describe(), settings.pgPath);
-
-    // Start: from here PostgreSQL keeps full-page writes and the WAL the backup needs.
-    bool fast = config.getBool("start-fast");
+// Start: from here PostgreSQL keeps full-page writes and the WAL the backup needs.
+backup::BackupStart startBackup(pg::Client& db, const std::string& label, bool fast) {
     logInfo("backup: starting {} ({} checkpoint)", label, fast ? "immediate" : "spread");
     // The start second is truncated, never rounded up: an incremental backup trusts a file whose
     // mtime is older than the second its prior backup started in (backup::reusable).
@@ -96,30 +85,30 @@ int backup(const Config& config) {
     start.walSegmentSize = static_cast<uint32_t>(std::stoul(*row[4]));
     for (const auto& t : db.query("SELECT oid::text, spcname FROM pg_tablespace"))
         start.tablespaceNames[static_cast<uint32_t>(std::stoul(*t[0]))] = *t[1];
+    return start;
+}
 
-    bool terminal = isatty(STDOUT_FILENO);
-    job.copy(start, [&](const backup::BackupProgress& p) {
-        if (terminal) showProgress(p, started);
-    });
-    if (terminal) fmt::print("\r{:80}\r", "");
-
-    // Stop: PostgreSQL hands over the backup_label and tablespace_map a restore needs.
+// Stop: PostgreSQL hands over the backup_label and tablespace_map a restore needs.
+backup::BackupStop stopBackup(pg::Client& db) {
     auto stopRow = db.query(
         "SELECT lsn::text, pg_walfile_name(lsn), labelfile, spcmapfile "
         "FROM pg_backup_stop(false)")[0];
-    backup::BackupStop stop{*stopRow[0], *stopRow[1], *stopRow[2], stopRow[3].value_or("")};
-    const auto& manifest = job.finish(stop);
+    return {*stopRow[0], *stopRow[1], *stopRow[2], stopRow[3].value_or("")};
+}
 
-    // Retention runs while the backup still holds the stanza lock.
+// Retention runs while the backup still holds the stanza lock.
+void expireAfterBackup(const Config& config, storage::Storage& repo,
+                       const backup::BackupSettings& settings) {
     auto policy = retentionPolicy(config);
     if (policy.full || policy.diff) {
-        std::string report = runExpire(*repo, settings.layout, policy, false, settings.lockPath);
+        std::string report = runExpire(repo, settings.layout, policy, false, settings.lockPath);
         if (report != "nothing to expire\n") fmt::print("expire: {}", report);
     } else {
         logWarn("backup: repo1-retention-full is not set: no backup or WAL will ever be expired");
     }
+}
 
-    double seconds = nowSeconds() - started;
+void printSummary(const repo::Manifest& manifest, double seconds) {
     uint64_t size = manifest.totalSize(), repoSize = manifest.totalRepoSize();
     fmt::print(
         "backup {}: {}, {} in {} files, repository {} ({:.1f}%), WAL {} to {}, {:.1f} s, {}/s\n",
@@ -127,6 +116,33 @@ int backup(const Config& config) {
         formatBytes(repoSize), size ? 100.0 * repoSize / size : 0.0, manifest.walStart,
         manifest.walStop, seconds,
         formatBytes(static_cast<uint64_t>(size / std::max(seconds, 0.001))));
+}
+
+}  // namespace
+
+int backup(const Config& config) {
+    double started = nowSeconds();
+    auto repo = openRepo(config, RepoAccess::Write);
+    backup::BackupSettings settings = backupSettings(config, *repo);
+    backup::BackupJob job(settings);
+    std::string type = config.find("type").value_or("full");
+    pg::Client db(connectOptions(config));
+    checkServer(db, config, settings.pgPath);
+    const std::string& label = job.begin(type);
+    if (db.scalar("SELECT system_identifier::text FROM pg_control_system()") !=
+        std::to_string(job.systemId()))
+        raise(ErrorCode::DbMismatch, "backup: the server ({}) is not the cluster in '{}'",
+              db.describe(), settings.pgPath);
+
+    auto start = startBackup(db, label, config.getBool("start-fast"));
+    bool terminal = isatty(STDOUT_FILENO);
+    job.copy(start, [&](const backup::BackupProgress& p) {
+        if (terminal) showProgress(p, started);
+    });
+    if (terminal) fmt::print("\r{:80}\r", "");
+    const auto& manifest = job.finish(stopBackup(db));
+    expireAfterBackup(config, *repo, settings);
+    printSummary(manifest, nowSeconds() - started);
     return 0;
 }
 
