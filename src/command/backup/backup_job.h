@@ -5,8 +5,8 @@
 // stay for the next backup of the same type to resume from.
 //
 // Each of the three is a short list of named steps, as pgBackRest's backup command:
-// begin() = backupInit, backupPrior, backupLabel; copy() = backupManifest, backupProcess;
-// finish() = backupStopFiles, backupArchiveCheck, backupComplete.
+// begin() = backupInit, backupPrior, backupLabel; copy() = backupManifest, planCopy,
+// backupProcess; finish() = backupStopFiles, backupArchiveCheck, backupComplete.
 #pragma once
 
 #include <atomic>
