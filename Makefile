@@ -13,7 +13,7 @@ CPPFLAGS  += -I. -Isrc -I$(shell $(PG_CONFIG) --includedir)
 LDLIBS    += -L$(shell $(PG_CONFIG) --libdir) -lpq -lzstd -lxxhash -lsimdjson -lcurl -lpugixml -lssh2 -lcrypto -lfmt -pthread
 
 ENGINE_SRC := $(wildcard src/common/*.cpp src/io/*.cpp src/storage/*.cpp src/storage/*/*.cpp src/repo/*.cpp \
-                         src/pg/*.cpp src/protocol/*.cpp src/crypto/*.cpp)
+                         src/pg/*.cpp src/protocol/*.cpp src/crypto/*.cpp src/command/*/*.cpp)
 WORKER_SRC := $(wildcard worker/*.cpp)
 UNIT_SRC   := $(wildcard test/unit/*.cpp)
 

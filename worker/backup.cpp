@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "command/backup/backup_job.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "pg/client.h"
-#include "repo/backup_job.h"
 #include "storage/posix.h"
 #include "worker/commands.h"
 #include "worker/context.h"
@@ -41,7 +41,7 @@ void checkServer(pg::Client& db, const Config& config, const std::string& dataPa
 }
 
 // Progress on a terminal only: one line rewritten in place.
-void showProgress(const repo::BackupProgress& p, double started) {
+void showProgress(const backup::BackupProgress& p, double started) {
     double rate = p.bytesDone / std::max(nowSeconds() - started, 0.001);
     fmt::print("\rbackup: {} of {} ({:.0f}%), {} of {} files, {}/s   ", formatBytes(p.bytesDone),
                formatBytes(p.bytesTotal), p.bytesTotal ? 100.0 * p.bytesDone / p.bytesTotal : 100.0,
@@ -49,13 +49,10 @@ void showProgress(const repo::BackupProgress& p, double started) {
     std::fflush(stdout);
 }
 
-}  // namespace
-
-int backup(const Config& config) {
-    double started = nowSeconds();
-    auto repo = openRepo(config, RepoAccess::Write);
-    repo::BackupSettings settings;
-    settings.repo = repo.get();
+// The job's settings from the options.
+backup::BackupSettings backupSettings(const Config& config, storage::Storage& repo) {
+    backup::BackupSettings settings;
+    settings.repo = &repo;
     settings.layout = stanzaLayout(config);
     settings.transfer = transferOptions(config);
     settings.processMax = static_cast<size_t>(config.getInt("process-max"));
@@ -66,8 +63,68 @@ int backup(const Config& config) {
     settings.archiveTimeout = static_cast<int>(config.getInt("archive-timeout"));
     settings.block = config.getBool("repo1-block");
     settings.bundle = bundleSettings(config);
+    return settings;
+}
 
-    repo::BackupJob job(settings);
+// Start: from here PostgreSQL keeps full-page writes and the WAL the backup needs.
+backup::BackupStart startBackup(pg::Client& db, const std::string& label, bool fast) {
+    logInfo("backup: starting {} ({} checkpoint)", label, fast ? "immediate" : "spread");
+    // The start second is truncated, never rounded up: an incremental backup trusts a file whose
+    // mtime is older than the second its prior backup started in (backup::reusable).
+    auto row = db.query(
+        "SELECT lsn::text, pg_walfile_name(lsn), floor(extract(epoch from now()))::bigint, "
+        "current_setting('data_checksums'), "
+        "(SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') "
+        "FROM pg_backup_start($1, $2) AS lsn",
+        {"backrest " + label, fast ? "true" : "false"})[0];
+    backup::BackupStart start;
+    start.lsn = *row[0];
+    start.walFile = *row[1];
+    start.timestamp = std::stoll(*row[2]);
+    start.dataChecksums = *row[3] == "on";
+    start.walSegmentSize = static_cast<uint32_t>(std::stoul(*row[4]));
+    for (const auto& t : db.query("SELECT oid::text, spcname FROM pg_tablespace"))
+        start.tablespaceNames[static_cast<uint32_t>(std::stoul(*t[0]))] = *t[1];
+    return start;
+}
+
+// Stop: PostgreSQL hands over the backup_label and tablespace_map a restore needs.
+backup::BackupStop stopBackup(pg::Client& db) {
+    auto stopRow = db.query(
+        "SELECT lsn::text, pg_walfile_name(lsn), labelfile, spcmapfile "
+        "FROM pg_backup_stop(false)")[0];
+    return {*stopRow[0], *stopRow[1], *stopRow[2], stopRow[3].value_or("")};
+}
+
+// Retention runs while the backup still holds the stanza lock.
+void expireAfterBackup(const Config& config, storage::Storage& repo,
+                       const backup::BackupSettings& settings) {
+    auto policy = retentionPolicy(config);
+    if (policy.full || policy.diff) {
+        std::string report = runExpire(repo, settings.layout, policy, false, settings.lockPath);
+        if (report != "nothing to expire\n") fmt::print("expire: {}", report);
+    } else {
+        logWarn("backup: repo1-retention-full is not set: no backup or WAL will ever be expired");
+    }
+}
+
+void printSummary(const repo::Manifest& manifest, double seconds) {
+    uint64_t size = manifest.totalSize(), repoSize = manifest.totalRepoSize();
+    fmt::print(
+        "backup {}: {}, {} in {} files, repository {} ({:.1f}%), WAL {} to {}, {:.1f} s, {}/s\n",
+        manifest.label, manifest.type, formatBytes(size), manifest.files.size(),
+        formatBytes(repoSize), size ? 100.0 * repoSize / size : 0.0, manifest.walStart,
+        manifest.walStop, seconds,
+        formatBytes(static_cast<uint64_t>(size / std::max(seconds, 0.001))));
+}
+
+}  // namespace
+
+int backup(const Config& config) {
+    double started = nowSeconds();
+    auto repo = openRepo(config, RepoAccess::Write);
+    backup::BackupSettings settings = backupSettings(config, *repo);
+    backup::BackupJob job(settings);
     std::string type = config.find("type").value_or("full");
     pg::Client db(connectOptions(config));
     checkServer(db, config, settings.pgPath);
@@ -77,56 +134,15 @@ int backup(const Config& config) {
         raise(ErrorCode::DbMismatch, "backup: the server ({}) is not the cluster in '{}'",
               db.describe(), settings.pgPath);
 
-    // Start: from here PostgreSQL keeps full-page writes and the WAL the backup needs.
-    bool fast = config.getBool("start-fast");
-    logInfo("backup: starting {} ({} checkpoint)", label, fast ? "immediate" : "spread");
-    // The start second is truncated, never rounded up: an incremental backup trusts a file whose
-    // mtime is older than the second its prior backup started in (repo::BackupJob::reusable).
-    auto row = db.query(
-        "SELECT lsn::text, pg_walfile_name(lsn), floor(extract(epoch from now()))::bigint, "
-        "current_setting('data_checksums'), "
-        "(SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') "
-        "FROM pg_backup_start($1, $2) AS lsn",
-        {"backrest " + label, fast ? "true" : "false"})[0];
-    repo::BackupStart start;
-    start.lsn = *row[0];
-    start.walFile = *row[1];
-    start.timestamp = std::stoll(*row[2]);
-    start.dataChecksums = *row[3] == "on";
-    start.walSegmentSize = static_cast<uint32_t>(std::stoul(*row[4]));
-    for (const auto& t : db.query("SELECT oid::text, spcname FROM pg_tablespace"))
-        start.tablespaceNames[static_cast<uint32_t>(std::stoul(*t[0]))] = *t[1];
-
+    auto start = startBackup(db, label, config.getBool("start-fast"));
     bool terminal = isatty(STDOUT_FILENO);
-    job.copy(start, [&](const repo::BackupProgress& p) {
+    job.copy(start, [&](const backup::BackupProgress& p) {
         if (terminal) showProgress(p, started);
     });
     if (terminal) fmt::print("\r{:80}\r", "");
-
-    // Stop: PostgreSQL hands over the backup_label and tablespace_map a restore needs.
-    auto stopRow = db.query(
-        "SELECT lsn::text, pg_walfile_name(lsn), labelfile, spcmapfile "
-        "FROM pg_backup_stop(false)")[0];
-    repo::BackupStop stop{*stopRow[0], *stopRow[1], *stopRow[2], stopRow[3].value_or("")};
-    const auto& manifest = job.finish(stop);
-
-    // Retention runs while the backup still holds the stanza lock.
-    auto policy = retentionPolicy(config);
-    if (policy.full || policy.diff) {
-        std::string report = runExpire(*repo, settings.layout, policy, false, settings.lockPath);
-        if (report != "nothing to expire\n") fmt::print("expire: {}", report);
-    } else {
-        logWarn("backup: repo1-retention-full is not set: no backup or WAL will ever be expired");
-    }
-
-    double seconds = nowSeconds() - started;
-    uint64_t size = manifest.totalSize(), repoSize = manifest.totalRepoSize();
-    fmt::print(
-        "backup {}: {}, {} in {} files, repository {} ({:.1f}%), WAL {} to {}, {:.1f} s, {}/s\n",
-        manifest.label, manifest.type, formatBytes(size), manifest.files.size(),
-        formatBytes(repoSize), size ? 100.0 * repoSize / size : 0.0, manifest.walStart,
-        manifest.walStop, seconds,
-        formatBytes(static_cast<uint64_t>(size / std::max(seconds, 0.001))));
+    const auto& manifest = job.finish(stopBackup(db));
+    expireAfterBackup(config, *repo, settings);
+    printSummary(manifest, nowSeconds() - started);
     return 0;
 }
 

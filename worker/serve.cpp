@@ -13,11 +13,11 @@
 #include <memory>
 #include <thread>
 
+#include "command/backup/backup_job.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/version.h"
 #include "protocol/connection.h"
-#include "repo/backup_job.h"
 #include "repo/lock.h"
 #include "storage/owned_fd.h"
 #include "storage/posix.h"
@@ -85,7 +85,7 @@ struct Daemon {
 // watch (at every backup's end) costs no wait.
 class HangupWatch {
   public:
-    HangupWatch(int fd, repo::BackupJob& job) : stop_(::eventfd(0, EFD_CLOEXEC)) {
+    HangupWatch(int fd, backup::BackupJob& job) : stop_(::eventfd(0, EFD_CLOEXEC)) {
         if (!stop_.valid())
             raiseErrno(ErrorCode::Protocol, "unable to create an eventfd for",
                        "the backup's hangup watch");
@@ -118,8 +118,8 @@ class HangupWatch {
     std::thread thread_;
 };
 
-repo::BackupSettings backupSettings(Daemon& d) {
-    repo::BackupSettings s;
+backup::BackupSettings backupSettings(Daemon& d) {
+    backup::BackupSettings s;
     s.repo = d.repo.get();
     s.layout = d.layout;
     s.transfer = transferOptions(d.config);
@@ -135,7 +135,7 @@ repo::BackupSettings backupSettings(Daemon& d) {
 }
 
 Message handle(Daemon& d, protocol::Connection& conn, const Message& request, uint64_t id,
-               std::unique_ptr<repo::BackupJob>& job) {
+               std::unique_ptr<backup::BackupJob>& job) {
     std::string type = request.value("type", "");
     if (type == "archive-push") {
         std::string path = request.at("path");
@@ -168,7 +168,7 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
     if (type == "info") return {{"backups", stanzaInfoJson(*d.repo, d.layout)["backup"]}};
     if (type == "backup-begin") {
         if (job) raise(ErrorCode::Protocol, "a backup is already in progress on this connection");
-        job = std::make_unique<repo::BackupJob>(backupSettings(d));
+        job = std::make_unique<backup::BackupJob>(backupSettings(d));
         std::string label = job->begin(request.value("backup-type", "full"));
         logInfo("serve: backup {} started", label);
         return {{"label", label}};
@@ -177,7 +177,7 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
         if (!job) raise(ErrorCode::Protocol, "{} without backup-begin on this connection", type);
         HangupWatch watch(conn.fd(), *job);
         if (type == "backup-copy") {
-            repo::BackupStart start;
+            backup::BackupStart start;
             start.lsn = request.at("lsn");
             start.walFile = request.at("wal-file");
             start.timestamp = request.at("timestamp");
@@ -185,7 +185,7 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
             start.dataChecksums = request.at("data-checksums");
             for (const auto& t : request.at("tablespaces"))
                 start.tablespaceNames[t.at("oid")] = t.at("name");
-            job->copy(start, [&](const repo::BackupProgress& p) {
+            job->copy(start, [&](const backup::BackupProgress& p) {
                 conn.send({{"id", id},
                            {"progress",
                             {{"bytes-total", p.bytesTotal},
@@ -195,8 +195,8 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
             });
             return Message::object();
         }
-        repo::BackupStop stop{request.at("lsn"), request.at("wal-file"), request.at("label-file"),
-                              request.value("tablespace-map", "")};
+        backup::BackupStop stop{request.at("lsn"), request.at("wal-file"), request.at("label-file"),
+                                request.value("tablespace-map", "")};
         const auto& m = job->finish(stop);
         Message reply = {{"label", m.label},
                          {"size", m.totalSize()},
@@ -217,7 +217,7 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
 }
 
 void serveConnection(Daemon& d, protocol::Connection conn) {
-    std::unique_ptr<repo::BackupJob> job;  // owned by the connection: abandoned if it closes
+    std::unique_ptr<backup::BackupJob> job;  // owned by the connection: abandoned if it closes
     try {
         if (conn.peerUid() != ::geteuid()) {
             conn.send(

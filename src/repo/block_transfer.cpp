@@ -220,6 +220,102 @@ ResolvedBlockMap resolveForRestore(storage::Storage& repo, const Layout& layout,
     return resolved;
 }
 
+// Where each block of the prior version is: (holder's map, holder label, slot).
+struct PriorBlock {
+    const BlockMap* holder;
+    const std::string* label;
+    uint32_t slot;
+};
+
+std::vector<PriorBlock> priorBlocks(const ResolvedBlockMap* prior) {
+    std::vector<PriorBlock> was;
+    if (!prior) return was;
+    was.reserve(prior->map.blockCount());
+    for (const auto& run : prior->map.runs)
+        for (uint32_t k = 0; k < run.blocks; k++)
+            was.push_back({&prior->holderMap(run.holder), &prior->map.holders[run.holder],
+                           run.firstSlot + k});
+    return was;
+}
+
+// Writes the sealed map of the stored file; returns its bytes.
+uint64_t writeBlockMap(storage::Storage& repo, const BlockTarget& target, const BlockMap& map,
+                       storage::AsyncCloser* closer) {
+    const std::string mapPath = blockMapPath(*target.layout, target.label, target.name);
+    std::string encoded = sealBlockMap(encodeBlockMap(map), mapPath, target.layout->key);
+    storage::WriteOptions write;
+    write.syncPath = false;
+    auto mapOut = repo.openWrite(mapPath, write);
+    mapOut->write({reinterpret_cast<const uint8_t*>(encoded.data()), encoded.size()});
+    closeWritten(std::move(mapOut), closer);
+    return encoded.size();
+}
+
+// Where each block of the file is held: (holder, slot).
+std::vector<std::pair<uint32_t, uint32_t>> blockLocations(const BlockMap& map,
+                                                          const ExpectedFile& expected) {
+    std::vector<std::pair<uint32_t, uint32_t>> where;
+    where.reserve(map.blockCount());
+    for (const auto& run : map.runs)
+        for (uint32_t k = 0; k < run.blocks; k++) where.emplace_back(run.holder, run.firstSlot + k);
+    if (where.size() != map.blockCount())
+        raise(ErrorCode::Checksum,
+              "file '{}' of backup {} is damaged in the repository: its block map describes {} "
+              "blocks in runs of {}",
+              expected.name, expected.label, map.blockCount(), where.size());
+    return where;
+}
+
+// The blocks of the local file that differ from the backup's (sorted, each once), counting
+// the blocks compared. Every local block is compared with the checksum of the backup's block
+// at that position. A large file is compared in `threads` ranges at once: reading and hashing
+// it is all a delta restore of a mostly unchanged file costs, and the largest file sets the
+// floor. Blocks beyond the local end differ.
+std::vector<size_t> differingBlocks(storage::PatchFile& file, uint64_t localSize,
+                                    const BlockMap& map,
+                                    const std::vector<std::pair<uint32_t, uint32_t>>& where,
+                                    const std::vector<Holder>& holders, size_t threads,
+                                    uint64_t& compared) {
+    const size_t perRead = std::max<size_t>(1, (1024 * 1024) / map.blockSize) * map.blockSize;
+    const uint64_t comparable = std::min(localSize, map.fileSize);
+    const size_t parts = comparable >= kSplitCompareMinSize ? std::max<size_t>(1, threads) : 1;
+    const uint64_t perPart = (comparable / parts + perRead - 1) / perRead * perRead;
+    std::vector<std::vector<size_t>> found(parts);
+    std::vector<uint64_t> comparedIn(parts, 0);
+    runParallel(parts, parts, [&](size_t part) {
+        io::Buffer local(perRead);
+        uint64_t end = std::min(comparable, (part + 1) * perPart);
+        for (uint64_t offset = part * perPart; offset < end; offset += perRead) {
+            size_t want = static_cast<size_t>(std::min<uint64_t>(perRead, end - offset));
+            size_t got = file.readAt(
+                offset, {local.data(), want});  // shrank meanwhile: what is missing differs
+            for (size_t at = 0; at < want; at += map.blockSize) {
+                size_t block = static_cast<size_t>((offset + at) / map.blockSize);
+                uint32_t length = map.blockLength(block);
+                const auto& [holder, slot] = where[block];
+                const BlockMap& held = *holders[holder].map;
+                comparedIn[part]++;
+                if (at + length <= got && held.slotLength(slot) == length &&
+                    blockChecksum({local.data() + at, length}) == held.checksums[slot])
+                    continue;
+                found[part].push_back(block);
+            }
+        }
+    });
+    std::vector<size_t> differing;
+    for (size_t part = 0; part < parts; part++) {
+        differing.insert(differing.end(), found[part].begin(), found[part].end());
+        compared += comparedIn[part];
+    }
+    for (size_t block = comparable == 0 ? 0
+                                        : static_cast<size_t>((comparable - 1) / map.blockSize) + 1;
+         block < map.blockCount(); block++)
+        differing.push_back(block);  // beyond the local end
+    std::sort(differing.begin(), differing.end());
+    differing.erase(std::unique(differing.begin(), differing.end()), differing.end());
+    return differing;
+}
+
 }  // namespace
 
 std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::string& sourcePath,
@@ -232,21 +328,7 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
     auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
     if (!in) return std::nullopt;
 
-    // Where each block of the prior version is: (holder's map, holder label, slot).
-    struct PriorBlock {
-        const BlockMap* holder;
-        const std::string* label;
-        uint32_t slot;
-    };
-    std::vector<PriorBlock> was;
-    if (prior) {
-        was.reserve(prior->map.blockCount());
-        for (const auto& run : prior->map.runs)
-            for (uint32_t k = 0; k < run.blocks; k++)
-                was.push_back({&prior->holderMap(run.holder), &prior->map.holders[run.holder],
-                               run.firstSlot + k});
-    }
-
+    std::vector<PriorBlock> was = priorBlocks(prior);
     BlockMap map;
     map.blockSize = blockSize;
     FrameWriter frames(
@@ -297,15 +379,9 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
     if (observer) observer->finish(unused);
     uint64_t blocksBytes = frames.finish();
 
-    const std::string mapPath = blockMapPath(*target.layout, target.label, target.name);
-    std::string encoded = sealBlockMap(encodeBlockMap(map), mapPath, target.layout->key);
-    storage::WriteOptions write;
-    write.syncPath = false;
-    auto mapOut = repo.openWrite(mapPath, write);
-    mapOut->write({reinterpret_cast<const uint8_t*>(encoded.data()), encoded.size()});
-    closeWritten(std::move(mapOut), options.closer);
+    uint64_t mapBytes = writeBlockMap(repo, target, map, options.closer);
     stored.file.size = map.fileSize;
-    stored.file.repoSize = blocksBytes + encoded.size();
+    stored.file.repoSize = blocksBytes + mapBytes;
     stored.file.checksum = sum.hex();
     return stored;
 }
@@ -369,62 +445,13 @@ PatchedBlocks patchBlocks(storage::Storage& repo, const Layout& layout,
     auto resolved = resolveForRestore(repo, layout, expected);
     const BlockMap& map = resolved.map;
     auto holders = holdersOf(repo, layout, expected.name, resolved, compressOf);
-
-    // Where each block of the file is held: (holder, slot).
-    std::vector<std::pair<uint32_t, uint32_t>> where;
-    where.reserve(map.blockCount());
-    for (const auto& run : map.runs)
-        for (uint32_t k = 0; k < run.blocks; k++) where.emplace_back(run.holder, run.firstSlot + k);
-    if (where.size() != map.blockCount())
-        raise(ErrorCode::Checksum,
-              "file '{}' of backup {} is damaged in the repository: its block map describes {} "
-              "blocks in runs of {}",
-              expected.name, expected.label, map.blockCount(), where.size());
+    auto where = blockLocations(map, expected);
 
     storage::PatchFile file(dataDir, localPath);
     const uint64_t localSize = file.sizeAtOpen();
-
-    // Compare every local block with the checksum of the backup's block at that position. A
-    // large file is compared in `threads` ranges at once: reading and hashing it is all a delta
-    // restore of a mostly unchanged file costs, and the largest file sets the floor.
     PatchedBlocks result;
-    const size_t perRead = std::max<size_t>(1, (1024 * 1024) / map.blockSize) * map.blockSize;
-    const uint64_t comparable = std::min(localSize, map.fileSize);
-    const size_t parts = comparable >= kSplitCompareMinSize ? std::max<size_t>(1, threads) : 1;
-    const uint64_t perPart = (comparable / parts + perRead - 1) / perRead * perRead;
-    std::vector<std::vector<size_t>> found(parts);
-    std::vector<uint64_t> comparedIn(parts, 0);
-    runParallel(parts, parts, [&](size_t part) {
-        io::Buffer local(perRead);
-        uint64_t end = std::min(comparable, (part + 1) * perPart);
-        for (uint64_t offset = part * perPart; offset < end; offset += perRead) {
-            size_t want = static_cast<size_t>(std::min<uint64_t>(perRead, end - offset));
-            size_t got = file.readAt(
-                offset, {local.data(), want});  // shrank meanwhile: what is missing differs
-            for (size_t at = 0; at < want; at += map.blockSize) {
-                size_t block = static_cast<size_t>((offset + at) / map.blockSize);
-                uint32_t length = map.blockLength(block);
-                const auto& [holder, slot] = where[block];
-                const BlockMap& held = *holders[holder].map;
-                comparedIn[part]++;
-                if (at + length <= got && held.slotLength(slot) == length &&
-                    blockChecksum({local.data() + at, length}) == held.checksums[slot])
-                    continue;
-                found[part].push_back(block);
-            }
-        }
-    });
-    std::vector<size_t> differing;
-    for (size_t part = 0; part < parts; part++) {
-        differing.insert(differing.end(), found[part].begin(), found[part].end());
-        result.blocksCompared += comparedIn[part];
-    }
-    for (size_t block = comparable == 0 ? 0
-                                        : static_cast<size_t>((comparable - 1) / map.blockSize) + 1;
-         block < map.blockCount(); block++)
-        differing.push_back(block);  // beyond the local end
-    std::sort(differing.begin(), differing.end());
-    differing.erase(std::unique(differing.begin(), differing.end()), differing.end());
+    std::vector<size_t> differing =
+        differingBlocks(file, localSize, map, where, holders, threads, result.blocksCompared);
 
     // Fetch the differing blocks, holder by holder in frame order (each frame read once).
     std::stable_sort(differing.begin(), differing.end(),

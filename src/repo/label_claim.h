@@ -5,8 +5,8 @@
 // overwritten), then lists the claims there: it goes on only if its claim is alone. Of two
 // backups, the one that lists second always sees both claims and stops; if both list after
 // both wrote, both withdraw. A backup that withdrew tries a later label after a random pause
-// (BackupJob::begin): every attempt is write-then-list, so two backups never both go on with
-// one label, and of two racing backups one goes on (on a CI run, all three rounds of two hosts
+// (backup::BackupLabeler::claim): every attempt is write-then-list, so two backups never both go on
+// with one label, and of two racing backups one goes on (on a CI run, all three rounds of two hosts
 // starting in one second withdrew both: neither backup was taken).
 #pragma once
 

@@ -1,0 +1,81 @@
+// One backup, in the three steps both drivers share: the CLI (over libpq) and the worker daemon
+// (driven by the extension's backup bgworker) call begin(), then copy() after pg_backup_start,
+// then finish() after pg_backup_stop. The job holds the stanza lock from begin() to its end;
+// destroyed before finish() it leaves no manifest (the backup does not exist), and its files
+// stay for the next backup of the same type to resume from.
+//
+// Each of the three is a short list of named steps, as pgBackRest's backup command:
+// begin() = backupInit, backupPrior, backupLabel; copy() = backupManifest, planCopy,
+// backupProcess; finish() = backupStopFiles, backupArchiveCheck, backupComplete.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "command/backup/backup_settings.h"
+#include "command/backup/copy_plan.h"
+#include "pg/control.h"
+#include "repo/backup_resume.h"
+#include "repo/info.h"
+#include "repo/label_claim.h"
+#include "repo/lock.h"
+#include "repo/manifest.h"
+
+namespace backrest::backup {
+
+class BackupJob {
+  public:
+    explicit BackupJob(BackupSettings settings);
+    ~BackupJob();
+
+    // Takes the lock, checks the cluster in pgPath is the stanza's, removes remains of
+    // interrupted backups, chooses the prior backup (diff: the latest full; incr: the latest
+    // backup; none: the backup becomes full, with a warning) and the label.
+    const std::string& begin(const std::string& type);
+    // Scans the data directory and copies every file in parallel. `progress` is called from
+    // the copying threads, at most every ~0.5 s and once at the end; it may throw to abort.
+    void copy(const BackupStart& start, const std::function<void(const BackupProgress&)>& progress);
+    // Stores backup_label / tablespace_map, waits for the WAL range in the archive, fsyncs,
+    // writes the manifest and adds the backup to backup.info. Returns the committed manifest.
+    const repo::Manifest& finish(const BackupStop& stop);
+
+    // Makes copy() and finish() stop at the next file / poll with a Cancelled error.
+    void cancel() { cancelled_ = true; }
+    const std::string& label() const { return manifest_.label; }
+    const std::string& type() const { return manifest_.type; }
+    uint64_t systemId() const { return manifest_.systemId; }
+
+  private:
+    // begin()
+    pg::ControlInfo backupInit(const std::string& type);
+    void backupPrior(const std::string& type);
+    void backupLabel();
+    // copy()
+    void backupManifest(const BackupStart& start);
+    void backupProcess(const CopyPlan& plan, int64_t startTimestamp,
+                       const std::function<void(const BackupProgress&)>& progress);
+    // finish()
+    void backupStopFiles(const BackupStop& stop);
+    void storeGenerated(const std::string& name, const std::string& content);
+    void backupArchiveCheck();
+    void backupComplete();
+
+    void checkCancelled() const { backup::checkCancelled(cancelled_, manifest_.label); }
+
+    BackupSettings s_;
+    std::unique_ptr<repo::StanzaLock> lock_;
+    std::unique_ptr<repo::LabelClaim> claim_;  // the label, claimed in the repository
+    repo::BackupInfo backupInfo_;
+    std::optional<PriorBackup> prior_;
+    std::optional<repo::ResumableBackup> resume_;  // an interrupted backup whose files we may take
+    std::unique_ptr<repo::ResumeJournal> journal_;
+    repo::ArchiveInfo archiveInfo_;
+    repo::Manifest manifest_;
+    std::atomic<bool> cancelled_{false};
+    bool committed_ = false;
+};
+
+}  // namespace backrest::backup

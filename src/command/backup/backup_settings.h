@@ -1,0 +1,70 @@
+// What a backup is told: by its driver (the CLI or the worker daemon) before it begins, by
+// pg_backup_start before it copies and by pg_backup_stop before it finishes; and the progress it
+// reports back.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/error.h"
+#include "repo/bundle.h"
+#include "repo/file_transfer.h"
+#include "repo/layout.h"
+#include "storage/storage.h"
+
+namespace backrest::backup {
+
+struct BackupSettings {
+    storage::Storage* repo = nullptr;
+    repo::Layout layout;
+    repo::TransferOptions transfer;
+    size_t processMax = 1;
+    std::string lockPath;
+    std::string pgPath;  // absolute data directory
+    // The data directory's storage (a PosixStorage of pgPath): given by the caller, so that the
+    // job knows no driver.
+    std::shared_ptr<storage::Storage> pgData;
+    bool archiveCheck = true;
+    int archiveTimeout = 60;  // seconds
+    int lockWait =
+        0;  // seconds to wait for the stanza lock (the daemon: an abandoned backup unwinding)
+    // repo1-block: files of at least kBlockMinFileSize are stored as blocks, and a changed file
+    // stores only the blocks that differ from the prior backup's.
+    bool block = false;
+    // repo1-bundle: files of at most bundle.limit bytes (and not block-stored) are stored
+    // together in bundles (repo/bundle.h).
+    repo::BundleSettings bundle;
+};
+
+// What pg_backup_start and the server tell the job.
+struct BackupStart {
+    std::string lsn;      // pg_backup_start's LSN
+    std::string walFile;  // pg_walfile_name of it
+    int64_t timestamp = 0;
+    uint32_t walSegmentSize = 0;
+    bool dataChecksums = false;
+    std::map<uint32_t, std::string> tablespaceNames;
+};
+
+// What pg_backup_stop returns.
+struct BackupStop {
+    std::string lsn;
+    std::string walFile;
+    std::string labelFile;
+    std::string tablespaceMap;
+};
+
+struct BackupProgress {
+    uint64_t bytesTotal = 0, bytesDone = 0;
+    uint64_t filesTotal = 0, filesDone = 0;
+};
+
+// The one message of a cancelled backup (BackupJob::cancel), wherever its steps notice it.
+inline void checkCancelled(const std::atomic<bool>& cancelled, const std::string& label) {
+    if (cancelled) raise(ErrorCode::Cancelled, "backup {} was cancelled", label);
+}
+
+}  // namespace backrest::backup
