@@ -16,8 +16,7 @@
 #include "common/parallel.h"
 #include "io/buffer.h"
 #include "io/file_checksum.h"
-#include "io/filter_chain.h"
-#include "io/size.h"
+#include "repo/stored_file_reader.h"
 #include "storage/patch_file.h"
 
 namespace backrest::cmd {
@@ -129,18 +128,16 @@ void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored,
                   const repo::RepoCodec& codec, storage::PosixStorage& dataDir,
                   const std::string& path, const repo::ManifestFile& f, const std::string& holder,
                   const std::string& piece, size_t bufferSize) {
-    auto in = stored.open(repo, true);
-    if (!in)
-        raise(ErrorCode::FileMissing,
-              "file '{}' of backup {} is missing from the repository (expected '{}')", f.name,
-              holder, stored.describe(repo));
+    const repo::ExpectedFile expected{f.name, holder, f.size, f.checksum, {}, piece};
+    repo::StoredFileReader reader(repo, stored, codec, piece);
+    if (!reader.open()) repo::raiseMissing(expected, reader.where());
     storage::PatchFile local(dataDir, path);  // a shorter or longer copy is patched too
 
     constexpr size_t kPage = 8192;
     uint64_t offset = 0, pagesWritten = 0;
     std::vector<uint8_t> page(kPage);
-    io::FilterChain chain([&](std::span<const uint8_t> bytes) {
-        // Compare page by page; write back only what differs.
+    // Compare page by page; write back only what differs.
+    auto patch = [&](std::span<const uint8_t> bytes) {
         for (size_t at = 0; at < bytes.size(); at += kPage) {
             size_t n = std::min(kPage, bytes.size() - at);
             size_t got = local.readAt(offset + at, {page.data(), n});
@@ -149,31 +146,12 @@ void patchInPlace(storage::Storage& repo, const repo::StoredLocation& stored,
             pagesWritten++;
         }
         offset += bytes.size();
-    });
-    codec.pushDecode(chain, piece, stored.describe(repo));
+    };
     auto type =
         io::checksumTypeOf(f.checksum, fmt::format("file '{}' of backup {}", f.name, holder));
-    auto& sum = chain.add<io::ChecksumFilter>(type);
-    auto& size = chain.add<io::SizeFilter>();
-    io::Buffer buffer(bufferSize);
-    try {
-        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
-            chain.write({buffer.data(), n});
-        chain.finish();
-    } catch (const Error& e) {
-        if (e.code() == ErrorCode::Crypto)
-            repo::raiseUnopened({f.name, holder, f.size, f.checksum, {}, piece}, e);
-        if (e.code() != ErrorCode::Compress) throw;
-        raise(ErrorCode::Checksum, "file '{}' of backup {} is damaged in the repository: {}",
-              f.name, holder, e.what());
-    }
-    if (sum.hex() != f.checksum || size.bytes() != f.size)
-        raise(ErrorCode::Checksum,
-              "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with "
-              "{} {}, read {} "
-              "bytes with {}",
-              f.name, holder, stored.describe(repo), f.size, io::checksumAlgorithm(type),
-              f.checksum, size.bytes(), sum.hex());
+    repo::StoredRead read =
+        reader.read(type, {f.checksum, f.size}, {.original = patch}, bufferSize);
+    repo::raiseUnlessRestored(expected, reader.where(), type, read, "read");
     local.truncate(f.size);
     if (pagesWritten > 0 || local.sizeAtOpen() != f.size) local.sync();
     local.close();

@@ -12,6 +12,7 @@
 #include "repo/codec.h"
 #include "repo/file_transfer.h"
 #include "repo/framed_fetch.h"
+#include "repo/stored_file_reader.h"
 
 namespace backrest::cmd {
 
@@ -37,7 +38,7 @@ void FramedReadBack::read(size_t k) {
             std::lock_guard lock(mutex_);
             if (failed_) return;
             if (!sum_)
-                sum_ = std::make_unique<io::ChecksumFilter>(
+                sum_ = std::make_unique<repo::FrameOrderChecksum>(
                     io::checksumTypeOf(check_.checksum, fmt::format("'{}'", where)));
         }
         if (!repo_.info(check_.path)) {
@@ -56,18 +57,16 @@ void FramedReadBack::read(size_t k) {
     std::unique_lock lock(mutex_);
     turn_.wait(lock, [&] { return failed_ || nextToChecksum_ == k; });
     if (failed_) return;
-    io::Buffer none;
-    sum_->process(raw.span(), none);
-    size_ += raw.size();
+    sum_->add(raw.span());
     nextToChecksum_ = k + 1;
     turn_.notify_all();
     if (nextToChecksum_ < check_.frames.size()) return;
-    sum_->finish(none);
-    if (sum_->hex() != check_.checksum || size_ != *check_.size) {
+    repo::StoredRead read = sum_->finish({check_.checksum, *check_.size});
+    if (read.fault == repo::StoredFault::Mismatch) {
         check_.problem = fmt::format(
             "is damaged ('{}'): recorded {} bytes with {} {}, read {} bytes with {}", where,
             *check_.size, io::checksumAlgorithm(*io::checksumTypeOf(check_.checksum)),
-            check_.checksum, size_, sum_->hex());
+            check_.checksum, read.size, read.checksum);
         return;
     }
     // The frames add up to repo-size (checked when the manifest loads); the file must end there.
@@ -97,49 +96,57 @@ std::string walSegmentProblem(const std::string& header, uint64_t size, const st
 
 }  // namespace
 
-// Streams the file through decompress -> checksum -> size into a sink that keeps nothing.
+namespace {
+
+// What verify says of a fault reading a stored file back (a Mismatch is worded by the caller).
+std::string readProblem(const repo::StoredRead& read) {
+    // A decompression failure, or a sealed unit that does not open (damaged, or another file's
+    // bytes), is damage; anything else (permissions, I/O) is reported as such.
+    return read.fault == repo::StoredFault::Undecodable || read.fault == repo::StoredFault::Unopened
+               ? fmt::format("is damaged: {}", read.error->what())
+               : fmt::format("cannot be read: {}", read.error->what());
+}
+
+}  // namespace
+
+// Reads the file back (decompress -> checksum -> size) into a sink that keeps nothing.
 void readBack(storage::Storage& repo, ReadCheck& check, size_t bufferSize) {
-    const repo::StoredLocation stored(check.path, check.range);
-    std::string where = stored.describe(repo);
+    repo::StoredFileReader reader(repo, repo::StoredLocation(check.path, check.range),
+                                  repo::RepoCodec(check.type).withKey(check.key), check.piece);
+    const std::string& where = reader.where();
     try {
-        auto in = stored.open(repo, /*ignoreMissing=*/true);
-        if (!in) {
+        if (!reader.open()) {
             check.problem = fmt::format("is missing from the repository (expected '{}')", where);
             return;
         }
         auto type = io::checksumTypeOf(check.checksum, fmt::format("'{}'", where));
         auto algorithm = io::checksumAlgorithm(type);
         std::string header;  // a WAL segment's first bytes
-        io::FilterChain chain([&](std::span<const uint8_t> bytes) {
+        auto keepHeader = [&](std::span<const uint8_t> bytes) {
             if (check.walSegment && header.size() < 64)
                 header.append(reinterpret_cast<const char*>(bytes.data()),
                               std::min<size_t>(bytes.size(), 64 - header.size()));
-        });
-        auto& stored = chain.add<io::SizeFilter>();
-        repo::RepoCodec(check.type).withKey(check.key).pushDecode(chain, check.piece, where);
-        auto& sha = chain.add<io::ChecksumFilter>(type);
-        auto& size = chain.add<io::SizeFilter>();
-        io::Buffer buffer(bufferSize);
-        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;)
-            chain.write({buffer.data(), n});
-        chain.finish();
-        if (check.size && (sha.hex() != check.checksum || size.bytes() != *check.size))
+        };
+        repo::StoredRead read =
+            reader.read(type, {check.checksum, check.size}, {.original = keepHeader}, bufferSize);
+        if (read.error)
+            check.problem = readProblem(read);
+        else if (read.fault == repo::StoredFault::Mismatch && check.size)
             check.problem = fmt::format(
                 "is damaged ('{}'): recorded {} bytes with {} {}, read {} bytes with {}", where,
-                *check.size, algorithm, check.checksum, size.bytes(), sha.hex());
-        else if (sha.hex() != check.checksum)
+                *check.size, algorithm, check.checksum, read.size, read.checksum);
+        else if (read.fault == repo::StoredFault::Mismatch)
             check.problem =
                 fmt::format("is damaged ('{}'): {} {} expected (from its name), {} read", where,
-                            algorithm, check.checksum, sha.hex());
-        else if (check.storedSize && stored.bytes() != *check.storedSize)
+                            algorithm, check.checksum, read.checksum);
+        else if (check.storedSize && read.storedSize != *check.storedSize)
             check.problem =
                 fmt::format("has {} bytes in the repository where the manifest records {} ('{}')",
-                            stored.bytes(), *check.storedSize, where);
+                            read.storedSize, *check.storedSize, where);
         else if (check.walSegment)
-            check.problem = walSegmentProblem(header, size.bytes(), where);
+            check.problem = walSegmentProblem(header, read.size, where);
     } catch (const Error& e) {
-        // A decompression failure, or a sealed unit that does not open (damaged, or another
-        // file's bytes), is damage; anything else (permissions, I/O) is reported as such.
+        // Opening the file, or its recorded checksum that is not one.
         check.problem = e.code() == ErrorCode::Compress || e.code() == ErrorCode::Crypto
                             ? fmt::format("is damaged: {}", e.what())
                             : fmt::format("cannot be read: {}", e.what());

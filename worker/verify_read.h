@@ -14,6 +14,7 @@
 #include "io/file_checksum.h"
 #include "repo/block_transfer.h"
 #include "repo/layout.h"
+#include "repo/stored_file_reader.h"
 #include "storage/storage.h"
 
 namespace backrest::cmd {
@@ -67,8 +68,7 @@ class FramedReadBack {
     std::condition_variable turn_;
     size_t nextToChecksum_ = 0;
     bool failed_ = false;
-    std::unique_ptr<io::ChecksumFilter> sum_;
-    uint64_t size_ = 0;
+    std::unique_ptr<repo::FrameOrderChecksum> sum_;
 };
 void readBackBlocks(storage::Storage& repo, const repo::Layout& layout, ReadCheck& check,
                     size_t bufferSize);

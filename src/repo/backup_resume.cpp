@@ -17,6 +17,7 @@
 #include "repo/label_claim.h"
 #include "repo/piece.h"
 #include "repo/repo_cipher.h"
+#include "repo/stored_file_reader.h"
 
 namespace backrest::repo {
 
@@ -258,39 +259,37 @@ bool resumeFile(storage::Storage& repo, const Layout& layout, const ResumableBac
                                            : (e.size + e.frameBytes - 1) / e.frameBytes;
         if (sum != e.repoSize || e.frames.size() != count) return false;
     }
-    auto in = repo.openRead(stored, true);
-    if (!in) return false;
+    const RepoCodec codec =
+        RepoCodec(io::parseCompressType(from.header.compressType)).withKey(layout.key);
+    const std::string fromPiece = backupFilePiece(layout, from.header.label, file.name);
+    StoredFileReader reader(repo, stored, codec, fromPiece);
+    if (!reader.open()) return false;
     // No rename (an object store has none): the stored bytes are written under the new label as
     // they are verified; the copy appears only at close, once they proved good, and the
     // interrupted backup goes whole afterwards (BackupJob). On posix this costs the write a
     // rename saved; resuming is rare and the read was needed anyway.
     auto out = repo.openWrite(layout.backupFile(label, file.name, ext));
     // Sealed bytes are bound to the label they were stored under: resealed for the new one as
-    // they are copied (nothing is decompressed for that; the check below decompresses its own).
-    const RepoCodec codec =
-        RepoCodec(io::parseCompressType(from.header.compressType)).withKey(layout.key);
-    const std::string fromPiece = backupFilePiece(layout, from.header.label, file.name);
+    // they are copied (nothing is decompressed for that; the reader decompresses its own).
     io::FilterChain copy([&](std::span<const uint8_t> bytes) { out->write(bytes); });
     codec.pushReseal(copy, fromPiece, backupFilePiece(layout, label, file.name),
                      repo.fullPath(stored));
-    io::FilterChain chain([](std::span<const uint8_t>) {});
-    codec.pushDecode(chain, fromPiece, repo.fullPath(stored));
-    auto& sum = chain.add<io::ChecksumFilter>(*type);
-    auto& size = chain.add<io::SizeFilter>();
-    io::Buffer buffer(bufferSize);
     try {
-        for (size_t n; (n = in->read({buffer.data(), buffer.capacity()})) > 0;) {
-            chain.write({buffer.data(), n});
-            copy.write({buffer.data(), n});
+        StoredRead read = reader.read(
+            *type, {e.checksum, e.size},
+            {.stored = [&](std::span<const uint8_t> bytes) { copy.write(bytes); }}, bufferSize);
+        if (read.error) {
+            logWarn("backup: not resuming '{}': {}", file.name, read.error->what());
+            return false;
         }
-        chain.finish();
         copy.finish();
-    } catch (const Error& e) {
-        logWarn("backup: not resuming '{}': {}", file.name, e.what());
-        return false;
-    }
-    if (sum.hex() != e.checksum || size.bytes() != e.size) {
-        logWarn("backup: not resuming '{}': the stored copy does not match its journal", file.name);
+        if (read.fault == StoredFault::Mismatch) {
+            logWarn("backup: not resuming '{}': the stored copy does not match its journal",
+                    file.name);
+            return false;
+        }
+    } catch (const Error& error) {  // the copy's
+        logWarn("backup: not resuming '{}': {}", file.name, error.what());
         return false;
     }
     out->close();

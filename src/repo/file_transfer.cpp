@@ -6,6 +6,7 @@
 #include "io/file_checksum.h"
 #include "io/filter_chain.h"
 #include "io/size.h"
+#include "repo/stored_file_reader.h"
 
 namespace backrest::repo {
 
@@ -150,45 +151,50 @@ StoredFile storeBytes(std::string_view content, storage::Storage& destination,
         destination, destinationPath, piece, sized);
 }
 
+void raiseMissing(const ExpectedFile& expected, const std::string& where) {
+    raise(ErrorCode::FileMissing,
+          "file '{}' of backup {} is missing from the repository (expected '{}')", expected.name,
+          expected.label, where);
+}
+
+void raiseUnlessRestored(const ExpectedFile& expected, const std::string& where,
+                         io::ChecksumType type, const StoredRead& read, std::string_view verb) {
+    switch (read.fault) {
+        case StoredFault::None:
+            return;
+        case StoredFault::Missing:
+            raiseMissing(expected, where);
+        case StoredFault::Unopened:
+            raiseUnopened(expected, *read.error);
+        case StoredFault::Undecodable:
+            raise(ErrorCode::Checksum, "file '{}' of backup {} is damaged in the repository: {}",
+                  expected.name, expected.label, read.error->what());
+        case StoredFault::Unreadable:
+            throw *read.error;  // not damage: passed on as the storage raised it
+        case StoredFault::Mismatch:
+            raise(ErrorCode::Checksum,
+                  "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes "
+                  "with {} {}, {} {} bytes with {}",
+                  expected.name, expected.label, where, expected.size, io::checksumAlgorithm(type),
+                  expected.checksum, verb, read.size, read.checksum);
+    }
+    raise(ErrorCode::Assert, "unknown fault reading '{}'", where);
+}
+
 void fetchFile(storage::Storage& source, const StoredLocation& from, const RepoCodec& codec,
                storage::Storage& destination, const std::string& destinationPath,
                const ExpectedFile& expected, size_t bufferSize, storage::AsyncCloser* closer) {
-    auto in = from.open(source, /*ignoreMissing=*/true);
-    if (!in)
-        raise(ErrorCode::FileMissing,
-              "file '{}' of backup {} is missing from the repository (expected '{}')",
-              expected.name, expected.label, from.describe(source));
+    StoredFileReader reader(source, from, codec, expected.piece);
+    if (!reader.open()) raiseMissing(expected, reader.where());
     auto type = io::checksumTypeOf(
         expected.checksum, fmt::format("file '{}' of backup {}", expected.name, expected.label));
     auto out = destination.openWrite(destinationPath, expected.write);
-
-    io::FilterChain chain([&](std::span<const uint8_t> bytes) { out->write(bytes); });
-    codec.pushDecode(chain, expected.piece, from.describe(source));
-    auto& sum = chain.add<io::ChecksumFilter>(type, expected.size >= kHashBesideMinSize
-                                                        ? io::Sha256Filter::Thread::Own
-                                                        : io::Sha256Filter::Thread::Caller);
-    auto& size = chain.add<io::SizeFilter>();
-
-    io::Buffer buffer(bufferSize);
-    try {
-        for (;;) {
-            size_t n = in->read({buffer.data(), buffer.capacity()});
-            if (n == 0) break;
-            chain.write({buffer.data(), n});
-        }
-        chain.finish();
-    } catch (const Error& e) {
-        if (e.code() == ErrorCode::Crypto) raiseUnopened(expected, e);
-        if (e.code() != ErrorCode::Compress) throw;  // a write failure is not damage
-        raise(ErrorCode::Checksum, "file '{}' of backup {} is damaged in the repository: {}",
-              expected.name, expected.label, e.what());
-    }
-    if (sum.hex() != expected.checksum || size.bytes() != expected.size)
-        raise(ErrorCode::Checksum,
-              "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with "
-              "{} {}, restored {} bytes with {}",
-              expected.name, expected.label, from.describe(source), expected.size,
-              io::checksumAlgorithm(type), expected.checksum, size.bytes(), sum.hex());
+    StoredRead read = reader.read(
+        type, {expected.checksum, expected.size},
+        {.original = [&](std::span<const uint8_t> bytes) { out->write(bytes); }}, bufferSize,
+        expected.size >= kHashBesideMinSize ? io::Sha256Filter::Thread::Own
+                                            : io::Sha256Filter::Thread::Caller);
+    raiseUnlessRestored(expected, reader.where(), type, read, "restored");
     // Only a verified file is kept; otherwise the writer removes it.
     if (closer)
         closer->close(std::move(out));

@@ -115,6 +115,17 @@ struct ExpectedFile {
 // the stored file, range and unit).
 [[noreturn]] void raiseUnopened(const ExpectedFile& expected, const Error& cause);
 
+// FileMissing for a stored file that is not where the manifest says (`where`).
+[[noreturn]] void raiseMissing(const ExpectedFile& expected, const std::string& where);
+
+struct StoredRead;
+// Raises what a fault found reading `expected` back (repo/stored_file_reader.h) means to a
+// restore: FileMissing or ChecksumError naming the file, the backup and (`where`) the stored
+// bytes, CryptoError for a sealed unit that does not open, an I/O error as it was raised. `verb`
+// names what was done with the bytes read ("restored"). Returns when there is no fault.
+void raiseUnlessRestored(const ExpectedFile& expected, const std::string& where,
+                         io::ChecksumType type, const StoredRead& read, std::string_view verb);
+
 // Restores a repository file to `destinationPath`, verifying size and checksum before the file is
 // closed; on mismatch the partial file is removed and ChecksumError names file and backup (a
 // sealed unit that does not open as expected.piece: CryptoError naming them).

@@ -37,10 +37,7 @@ void readFrame(storage::Storage& source, const std::string& sourcePath, const Re
                const std::vector<uint64_t>& frames, size_t k, io::Buffer& compressed,
                io::Buffer& out) {
     auto in = source.openRead(sourcePath, /*ignoreMissing=*/true);
-    if (!in)
-        raise(ErrorCode::FileMissing,
-              "file '{}' of backup {} is missing from the repository (expected '{}')",
-              expected.name, expected.label, source.fullPath(sourcePath));
+    if (!in) raiseMissing(expected, source.fullPath(sourcePath));
     in->seek(frameOffset(frames, k));
     compressed.clear();
     compressed.reserve(frames[k]);
@@ -122,7 +119,7 @@ void FramedFetch::openOnce() {
         patch_ = std::make_unique<storage::PatchFile>(destination_, destinationPath_);
         patchedSizeChanged_ = patch_->sizeAtOpen() != expected_.size;
     }
-    sum_ = std::make_unique<io::ChecksumFilter>(
+    sum_ = std::make_unique<FrameOrderChecksum>(
         io::checksumTypeOf(expected_.checksum,
                            fmt::format("file '{}' of backup {}", expected_.name, expected_.label)));
 }
@@ -140,7 +137,7 @@ void FramedFetch::fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw) {
     turn_.wait(lock, [&] { return failure_ || nextToChecksum_ == k; });
     if (failure_) std::rethrow_exception(failure_);
     hashFrame(raw);
-    countFrame(raw.size());
+    countFrame();
     if (verified_) closeFile();  // every frame was written before its turn
     turn_.notify_all();
 }
@@ -184,25 +181,22 @@ void FramedFetch::fetchBehind(size_t k, io::Buffer& compressed) {
 
 // By one thread at a time (the turn, or checksumming_), frame after frame.
 void FramedFetch::hashFrame(const io::Buffer& raw) {
-    io::Buffer none;
-    sum_->process(raw.span(), none);
+    sum_->add(raw.span());
 }
 
 // Under mutex_, after hashFrame: after the last frame, the whole file's checksum is compared.
-void FramedFetch::countFrame(uint64_t bytes) {
-    checksummed_ += bytes;
+void FramedFetch::countFrame() {
     nextToChecksum_++;
     if (nextToChecksum_ < frames_.size()) return;
-    io::Buffer none;
-    sum_->finish(none);
-    if (sum_->hex() != expected_.checksum || checksummed_ != expected_.size)
+    StoredRead read = sum_->finish({expected_.checksum, expected_.size});
+    if (read.fault == StoredFault::Mismatch)
         raise(ErrorCode::Checksum,
               "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with "
               "{} {}, "
               "restored {} bytes with {}",
               expected_.name, expected_.label, source_.fullPath(sourcePath_), expected_.size,
               io::checksumAlgorithm(*io::checksumTypeOf(expected_.checksum)), expected_.checksum,
-              checksummed_, sum_->hex());
+              read.size, read.checksum);
     verified_ = true;
 }
 
@@ -227,7 +221,7 @@ void FramedFetch::written(size_t k, std::unique_ptr<io::Buffer>& raw, std::excep
             lock.lock();
             checksumming_ = false;
             try {
-                countFrame(next->size());
+                countFrame();
             } catch (...) {
                 mine = failure_ = std::current_exception();
             }

@@ -19,6 +19,7 @@
 #include "repo/codec.h"
 #include "repo/file_transfer.h"
 #include "repo/frame_writer.h"
+#include "repo/stored_file_reader.h"
 #include "storage/async_close.h"
 #include "storage/patch_file.h"
 #include "storage/posix.h"
@@ -73,7 +74,7 @@ class FramedFetch {
     void fetchBehind(size_t k, io::Buffer& compressed);  // with a writer
     void patchFrame(size_t k, const io::Buffer& raw);
     void hashFrame(const io::Buffer& raw);  // the next frame in file order
-    void countFrame(uint64_t bytes);        // under mutex_; verifies the file after the last frame
+    void countFrame();                      // under mutex_; verifies the file after the last frame
     void closeFile();  // under mutex_, once every frame is checksummed and written
     // On the FrameWriter's thread: frame k is written (or its write failed).
     void written(size_t k, std::unique_ptr<io::Buffer>& raw, std::exception_ptr error);
@@ -104,8 +105,7 @@ class FramedFetch {
     size_t nextToChecksum_ = 0;
     std::exception_ptr failure_;
     std::unique_ptr<storage::StorageWrite> out_;
-    std::unique_ptr<io::ChecksumFilter> sum_;
-    uint64_t checksummed_ = 0;
+    std::unique_ptr<FrameOrderChecksum> sum_;
 };
 
 }  // namespace backrest::repo
