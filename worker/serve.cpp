@@ -309,12 +309,11 @@ void serveConnection(Daemon& d, protocol::Connection& conn) {
     }
 }
 
-}  // namespace
-
-int serve(const Config& config) {
-    setLogTimestamps(true);
-    Daemon d{config, openRepo(config, RepoAccess::Write), stanzaLayout(config), pgPath(config),
-             nullptr};
+// The pusher archive-push uses and, with archive-async, the WAL stream that feeds it ahead of
+// the archiver (when the daemon knows where the server listens: the launcher passes its socket
+// directory and port). The streamer, if any, is returned: it must end before the pusher.
+std::unique_ptr<WalStreamer> startArchiving(Daemon& d) {
+    const Config& config = d.config;
     auto transfer = transferOptions(config);
     PusherSettings push;
     push.repo = d.repo.get();
@@ -325,20 +324,26 @@ int serve(const Config& config) {
     push.processMax = static_cast<size_t>(config.getInt("process-max"));
     push.async = config.getBool("archive-async");
     d.pusher = std::make_unique<ArchivePusher>(push);
-    // archive-async: also stream WAL as it is written, when the daemon knows where the server
-    // listens (the launcher passes its socket directory and port).
-    std::unique_ptr<WalStreamer> streamer;
-    if (push.async && config.find("pg1-socket-path")) {
-        StreamerSettings stream;
-        stream.connect = connectOptions(config);
-        stream.connect.applicationName = "backrest-wal-stream";
-        stream.repo = d.repo.get();
-        stream.layout = d.layout;
-        stream.push = push.push;
-        stream.push.spoolPath = config.getString("spool-path");
-        stream.spoolOwner = lockOwner(config);
-        streamer = std::make_unique<WalStreamer>(stream, *d.pusher);
-    }
+    if (!push.async || !config.find("pg1-socket-path")) return nullptr;
+    StreamerSettings stream;
+    stream.connect = connectOptions(config);
+    stream.connect.applicationName = "backrest-wal-stream";
+    stream.repo = d.repo.get();
+    stream.layout = d.layout;
+    stream.push = push.push;
+    stream.push.spoolPath = config.getString("spool-path");
+    stream.spoolOwner = lockOwner(config);
+    return std::make_unique<WalStreamer>(stream, *d.pusher);
+}
+
+}  // namespace
+
+int serve(const Config& config) {
+    setLogTimestamps(true);
+    Daemon d{config, openRepo(config, RepoAccess::Write), stanzaLayout(config), pgPath(config),
+             nullptr};
+    std::unique_ptr<WalStreamer> streamer = startArchiving(d);
+    bool async = config.getBool("archive-async");
 
     struct sigaction sa {};
     sa.sa_handler = onStopSignal;
@@ -351,7 +356,7 @@ int serve(const Config& config) {
     PostmasterWatch postmaster(d.pgPath);
     logInfo(
         "serve: backrest {} (pid {}) listening on {} for stanza '{}' (archive-async={}){}",
-        kVersion, ::getpid(), listener->path(), d.layout.stanza, push.async ? "y" : "n",
+        kVersion, ::getpid(), listener->path(), d.layout.stanza, async ? "y" : "n",
         postmaster.watching() ? fmt::format(", until postmaster {} exits", postmaster.pid()) : "");
     // Declared after `d`, so destroyed (every thread joined) before it.
     protocol::ConnectionThreads connections(
