@@ -237,10 +237,15 @@ Message handle(Session& s, const Message& request, uint64_t id) {
         return InfoReply{stanzaInfoJson(*s.d.repo, s.d.layout)["backup"]}.toMessage();
     if (type == BackupBegin::kType)
         return backupBegin(s, BackupBegin::fromMessage(request)).toMessage();
-    if (type == BackupCopy::kType)
+    // Without a backup on this connection its fields are of no use: that is the error to report.
+    if (type == BackupCopy::kType) {
+        backupOfConnection(s, BackupCopy::kType);
         return backupCopy(s, BackupCopy::fromMessage(request), id).toMessage();
-    if (type == BackupFinish::kType)
+    }
+    if (type == BackupFinish::kType) {
+        backupOfConnection(s, BackupFinish::kType);
         return backupFinish(s, BackupFinish::fromMessage(request)).toMessage();
+    }
     raise(ErrorCode::Protocol, "unknown request type '{}'", type);
 }
 
