@@ -11,6 +11,7 @@
 #include "daemon_client.h"
 #include "pg.h"
 #include "pg_guard.h"
+#include "protocol/messages.h"
 #include "settings.h"
 #include "shared_state.h"
 
@@ -51,10 +52,10 @@ bool checkConfigured() {
 // Returns how the daemon has the file: "stored", "already-present", "pushed-ahead", "streamed".
 std::string push(const std::string& path) {
     int timeoutMs = settings.archiveTimeout * 1000;
-    auto how = [](const Message& reply) { return reply.value("result", std::string("stored")); };
+    protocol::ArchivePush request{path};
     if (session) {
         try {
-            return how(session->call("archive-push", {{"path", path}}, timeoutMs));
+            return session->call(request, timeoutMs).result;
         } catch (const Error& e) {
             // A connection the daemon closed (restarted for new settings, say): one retry on a
             // fresh one. A push is idempotent, so a segment already stored is simply confirmed.
@@ -64,7 +65,7 @@ std::string push(const std::string& path) {
     }
     session =
         std::make_unique<DaemonSession>("archiver", checkPostmaster, std::min(timeoutMs, 10000));
-    return how(session->call("archive-push", {{"path", path}}, timeoutMs));
+    return session->call(request, timeoutMs).result;
 }
 
 bool archiveFile(const char* file, const char* path) {

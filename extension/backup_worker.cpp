@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "daemon_client.h"
 #include "pg_guard.h"
+#include "protocol/messages.h"
 #include "spi_query.h"
 
 extern "C" PGDLLEXPORT void backrest_backup_worker_main(Datum argument);
@@ -64,20 +65,18 @@ class BackupRun {
     void run() {
         DaemonSession daemon("backup", [this] { checkStillWanted(); });
         std::optional<JobSlot> slot = job_.read();
-        std::string type = slot ? std::string(slot->type) : "full";
-        label_ = daemon.call("backup-begin", {{"backup-type", type}}, 120 * 1000)
-                     .at("label")
-                     .get<std::string>();
+        protocol::BackupBegin begin;
+        if (slot) begin.backupType = slot->type;
+        label_ = daemon.call(begin, 120 * 1000).label;
         job_.setLabel(label_);
         report(LOG, fmt::format("backrest: backup {} started", label_));
-        Message stop;
+        protocol::BackupFinish stop;
         try {
-            Message start = startBackup();
+            protocol::BackupCopy start = startBackup();
             job_.setPhase("copy");
-            daemon.call("backup-copy", start, kIdleTimeoutMs, [this](const Message& p) {
-                job_.setProgress(
-                    p.value("bytes-total", uint64_t{0}), p.value("bytes-done", uint64_t{0}),
-                    p.value("files-total", uint64_t{0}), p.value("files-done", uint64_t{0}));
+            daemon.call(start, kIdleTimeoutMs, [this](const Message& message) {
+                auto p = protocol::BackupCopyProgress::fromMessage(message);
+                job_.setProgress(p.bytesTotal, p.bytesDone, p.filesTotal, p.filesDone);
             });
             job_.setPhase("stop");
             stop = stopBackup();
@@ -89,13 +88,10 @@ class BackupRun {
             throw;
         }
         job_.setPhase("archive-wait");
-        Message done = daemon.call("backup-finish", stop, kIdleTimeoutMs);
+        protocol::BackupFinishReply done = daemon.call(stop, kIdleTimeoutMs);
         job_.finish(JobState::Done);
         report(LOG, fmt::format("backrest: backup {} committed: {} bytes in {} files, WAL {} to {}",
-                                label_, done.value("size", uint64_t{0}),
-                                done.value("file-count", uint64_t{0}),
-                                done.value("wal-start", std::string("?")),
-                                done.value("wal-stop", std::string("?"))));
+                                label_, done.size, done.fileCount, done.walStart, done.walStop));
     }
 
   private:
@@ -111,7 +107,7 @@ class BackupRun {
         checkForInterrupts();
     }
 
-    Message startBackup() {
+    protocol::BackupCopy startBackup() {
         // The start second is truncated, never rounded up (an incremental backup trusts files
         // whose mtime is older than the second its prior backup started in).
         auto results =
@@ -122,27 +118,25 @@ class BackupRun {
                                   {label_}},
                                  {"SELECT oid, spcname FROM pg_tablespace", {}}});
         const Rows& row = results[0];
-        Message tablespaces = Message::array();
+        protocol::BackupCopy start;
+        start.lsn = cell(row, 0).value();
+        start.walFile = cell(row, 1).value();
+        start.timestamp = std::stoll(cell(row, 2).value());
+        start.dataChecksums = cell(row, 3).value() == "on";
+        start.walSegmentSize = static_cast<uint32_t>(std::stoul(cell(row, 4).value()));
         for (const Row& t : results[1])
-            tablespaces.push_back(
-                {{"oid", std::stoul(t.at(0).value())}, {"name", t.at(1).value()}});
-        return {{"lsn", cell(row, 0).value()},
-                {"wal-file", cell(row, 1).value()},
-                {"timestamp", std::stoll(cell(row, 2).value())},
-                {"data-checksums", cell(row, 3).value() == "on"},
-                {"wal-segment-size", std::stoul(cell(row, 4).value())},
-                {"tablespaces", tablespaces}};
+            start.tablespaces.push_back(
+                {static_cast<uint32_t>(std::stoul(t.at(0).value())), t.at(1).value()});
+        return start;
     }
 
-    Message stopBackup() {
+    protocol::BackupFinish stopBackup() {
         auto results = runInOwnTransaction(
             {{"SELECT lsn, pg_walfile_name(lsn), labelfile, spcmapfile FROM pg_backup_stop(false)",
               {}}});
         const Rows& row = results[0];
-        return {{"lsn", cell(row, 0).value()},
-                {"wal-file", cell(row, 1).value()},
-                {"label-file", cell(row, 2).value_or("")},
-                {"tablespace-map", cell(row, 3).value_or("")}};
+        return {cell(row, 0).value(), cell(row, 1).value(), cell(row, 2).value_or(""),
+                cell(row, 3).value_or("")};
     }
 
     // Ends the server's side of an abandoned backup. Should pg_backup_stop fail too, the

@@ -1,17 +1,19 @@
-// A session with the worker daemon (`backrest serve`) over its Unix socket: connect with retry,
-// hello, requests with progress messages, and a poll hook that can interrupt any wait; and the
-// launcher's one-shot probe of whoever listens on the socket.
+// A session with the worker daemon (`backrest serve`) over its Unix socket: protocol::Client
+// with connect retry while the daemon (re)starts, every wait on the process latch (LatchWait),
+// typed requests of src/protocol/messages.h; and the launcher's one-shot probe of whoever
+// listens on the socket.
 #pragma once
 
 #include <sys/types.h>
 
-#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "latch_wait.h"
 #include "protocol/connection.h"
-#include "protocol/frame.h"
+#include "protocol/messages.h"
 
 namespace backrest::ext {
 
@@ -34,36 +36,33 @@ DaemonProbe probeDaemon(int timeoutMs);
 
 class DaemonSession {
   public:
-    // Called at least every kPollIntervalMs while waiting; throws to abandon the wait.
-    using Poll = std::function<void()>;
-    using Progress = std::function<void(const Message& progress)>;
-    static constexpr int kPollIntervalMs = 200;
+    // Runs before every wait and after every wake of this process's latch; throws to abandon
+    // the wait (a cancel flag, CHECK_FOR_INTERRUPTS).
+    using Check = std::function<void()>;
 
     // Connects to socketPath() as `clientName`, retrying for up to connectWaitMs while the
     // daemon is (re)starting. backrest::Error naming the socket and the launcher's view of the
     // daemon when it cannot.
-    DaemonSession(const char* clientName, Poll poll, int connectWaitMs = 10000);
+    DaemonSession(const char* clientName, Check check, int connectWaitMs = 10000);
 
-    // Sends {"type": type, "id": n, ...fields} and returns the final reply. Interim messages
-    // carrying "progress" go to onProgress. An error reply is raised as backrest::Error with
-    // its code; `idleTimeoutMs` (-1: none) bounds the wait for each message.
-    Message call(const std::string& type, Message fields, int idleTimeoutMs,
-                 const Progress& onProgress = {});
+    // Sends the request and returns its reply. Interim progress messages go to onProgress. An
+    // error reply is raised as backrest::Error with its code; `idleTimeoutMs` (-1: none)
+    // bounds the wait for each message.
+    template <typename Request>
+    typename Request::Reply call(const Request& request, int idleTimeoutMs,
+                                 const protocol::Client::Progress& onProgress = {}) {
+        return client().call(request, idleTimeoutMs, onProgress);
+    }
 
     // Hangs up. A backup begun on this connection is abandoned by the daemon.
-    void close() { connection_.reset(); }
+    void close() { client_.reset(); }
 
   private:
-    void connect(int connectWaitMs);
-    // The next message, polling every kPollIntervalMs; Protocol error on timeout or hang-up.
-    Message receive(int idleTimeoutMs, const std::string& during);
+    protocol::Client& client();
 
-    std::string socketPath_;
-    std::string clientName_;
-    Poll poll_;
-    std::optional<protocol::Connection> connection_;
-    protocol::FrameDecoder decoder_;
-    uint64_t nextId_ = 1;
+    // Heap-held: the client's connection keeps a reference to it.
+    std::unique_ptr<LatchWait> wait_;
+    std::optional<protocol::Client> client_;
 };
 
 }  // namespace backrest::ext

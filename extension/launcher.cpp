@@ -80,8 +80,15 @@ bool processGone(pid_t pid) {
     return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
 }
 
-void sleepMs(long ms) {
-    pgCall([&ms] { pg_usleep(ms * 1000L); });
+// Waits on the latch, not in pg_usleep: a SIGCHLD from the daemon ends the wait at once, and
+// pg_stat_activity shows the launcher waiting on "Extension". The latch is reset here because
+// every flag that sets it (shutdown, reload) is checked again at the top of run()'s loop.
+void waitMs(long ms) {
+    pgCall([&ms] {
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms,
+                        PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+    });
 }
 
 // Reaps promptly instead of at the next timeout.
@@ -270,7 +277,7 @@ class Daemon {
                 return std::string("no longer listening");
             }
             if (Clock::now() >= deadline) return std::nullopt;
-            sleepMs(100);
+            waitMs(100);
         }
     }
 

@@ -7,6 +7,7 @@
 #include "daemon_client.h"
 #include "pg.h"
 #include "pg_guard.h"
+#include "protocol/messages.h"
 #include "settings.h"
 #include "sql_support.h"
 
@@ -24,11 +25,12 @@ namespace {
 constexpr int kRequestTimeoutMs = 60 * 1000;
 
 // One request from a backend: the wait answers query cancels.
-Message ask(const char* function, const std::string& type, Message fields = Message::object()) {
+template <typename Request>
+typename Request::Reply ask(const char* function, const Request& request) {
     requirePreloaded(function);
     requireStanza(function);
     DaemonSession daemon("sql", [] { checkForInterrupts(); });
-    return daemon.call(type, std::move(fields), kRequestTimeoutMs);
+    return daemon.call(request, kRequestTimeoutMs);
 }
 
 // The value at a path of keys; null when any step is missing.
@@ -51,9 +53,9 @@ std::optional<int64_t> optInt(const Message& value) {
 }
 
 Datum listBackups(FunctionCallInfo fcinfo) {
-    Message reply = ask("backrest_info()", "info");
+    protocol::InfoReply reply = ask("backrest_info()", protocol::Info{});
     ResultRows rows(fcinfo);
-    for (const Message& b : find(reply, {"backups"})) {
+    for (const Message& b : reply.backups) {
         rows.text(optString(find(b, {"label"})))
             .text(optString(find(b, {"type"})))
             .text(optString(find(b, {"prior"})))
@@ -71,33 +73,31 @@ Datum listBackups(FunctionCallInfo fcinfo) {
 }
 
 Datum archiveStatus(FunctionCallInfo fcinfo) {
-    Message s = ask("backrest_archive_status()", "archive-status");
+    protocol::ArchiveStatusReply s = ask("backrest_archive_status()", protocol::ArchiveStatus{});
     ResultRows rows(fcinfo);
-    const Message& async = find(s, {"async"});
-    rows.text(optString(find(s, {"last-archived"})))
-        .epoch(optInt(find(s, {"last-archived-time"})))
-        .text(optString(find(s, {"last-failure"})))
-        .epoch(optInt(find(s, {"last-failure-time"})))
-        .text(optString(find(s, {"last-failure-message"})))
-        .bigint(optInt(find(s, {"pending"})))
-        .bigint(optInt(find(s, {"pushed"})))
-        .boolean(async.is_boolean() ? std::optional<bool>(async.get<bool>()) : std::nullopt)
-        .text(optString(find(s, {"stream"})))
-        .bigint(optInt(find(s, {"streamed"})))
+    rows.text(s.lastArchived)
+        .epoch(s.lastArchivedTime)
+        .text(s.lastFailure)
+        .epoch(s.lastFailureTime)
+        .text(s.lastFailureMessage)
+        .bigint(static_cast<int64_t>(s.pending))
+        .bigint(static_cast<int64_t>(s.pushed))
+        .boolean(s.async)
+        .text(s.stream)
+        .bigint(static_cast<int64_t>(s.streamed))
         .endRow();
     return Datum(0);
 }
 
 Datum createStanza() {
-    Message reply = ask("backrest_stanza_create()", "stanza-create");
-    return textDatum(reply.value("message", std::string("stanza created")));
+    return textDatum(ask("backrest_stanza_create()", protocol::StanzaCreate{}).message);
 }
 
 // Applies the retention of the config file now (the daemon also does after each backup).
 Datum expireBackups(FunctionCallInfo fcinfo) {
-    Message fields = {{"dry-run", !PG_ARGISNULL(0) && PG_GETARG_BOOL(0)}};
-    Message reply = ask("backrest_expire()", "expire", std::move(fields));
-    return textDatum(reply.value("report", std::string("")));
+    protocol::Expire request;
+    request.dryRun = !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
+    return textDatum(ask("backrest_expire()", request).report);
 }
 
 }  // namespace

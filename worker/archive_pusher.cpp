@@ -236,29 +236,29 @@ void ArchivePusher::readAhead() {
     }
 }
 
-nlohmann::json ArchivePusher::status() {
+protocol::ArchiveStatusReply ArchivePusher::status() {
     size_t pending = 0;
     std::error_code ec;
     for (const auto& entry :
          std::filesystem::directory_iterator(s_.pgPath + "/pg_wal/archive_status", ec))
         if (entry.path().filename().string().ends_with(".ready")) pending++;
     std::lock_guard lock(mutex_);
-    auto orNull = [](const std::string& s) {
-        return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+    auto orNone = [](const std::string& s) {
+        return s.empty() ? std::nullopt : std::optional<std::string>(s);
     };
-    auto timeOrNull = [](int64_t t) {
-        return t == 0 ? nlohmann::json(nullptr) : nlohmann::json(t);
-    };
-    return {{"last-archived", orNull(lastArchived_)},
-            {"last-archived-time", timeOrNull(lastArchivedTime_)},
-            {"last-failure", orNull(lastFailure_)},
-            {"last-failure-time", timeOrNull(lastFailureTime_)},
-            {"last-failure-message", orNull(lastFailureMessage_)},
-            {"pending", pending},
-            {"pushed", pushed_},
-            {"async", s_.async},
-            {"stream", streamState_},
-            {"streamed", streamedCount_}};
+    auto timeOrNone = [](int64_t t) { return t == 0 ? std::nullopt : std::optional<int64_t>(t); };
+    protocol::ArchiveStatusReply status;
+    status.lastArchived = orNone(lastArchived_);
+    status.lastArchivedTime = timeOrNone(lastArchivedTime_);
+    status.lastFailure = orNone(lastFailure_);
+    status.lastFailureTime = timeOrNone(lastFailureTime_);
+    status.lastFailureMessage = orNone(lastFailureMessage_);
+    status.pending = pending;
+    status.pushed = pushed_;
+    status.async = s_.async;
+    status.stream = streamState_;
+    status.streamed = streamedCount_;
+    return status;
 }
 
 }  // namespace backrest::cmd

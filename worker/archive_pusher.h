@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "protocol/messages.h"
 #include "repo/info.h"
 #include "repo/layout.h"
 #include "repo/streamed_segment.h"
@@ -45,7 +46,7 @@ class ArchivePusher {
     // Returns "stored", "already-present", "pushed-ahead", "streamed" or "stream-completed" once
     // the file is durable in the repository; raises the push's error otherwise.
     std::string push(const std::string& absolutePath);
-    nlohmann::json status();
+    protocol::ArchiveStatusReply status();
 
     // Read once and kept: a cluster's version and system id never change under a daemon.
     ClusterIdentity identity();

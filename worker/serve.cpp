@@ -18,6 +18,8 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "protocol/connection.h"
+#include "protocol/connection_threads.h"
+#include "protocol/messages.h"
 #include "repo/lock.h"
 #include "storage/owned_fd.h"
 #include "storage/posix.h"
@@ -34,6 +36,10 @@ namespace backrest::cmd {
 namespace {
 
 using protocol::Message;
+
+// How long a stopping daemon waits for its connections to end; the launcher sends SIGKILL
+// 10 s after its SIGTERM.
+constexpr int kStopGraceMs = 5000;
 
 std::atomic<bool> stopRequested{false};
 void onStopSignal(int) {
@@ -134,109 +140,141 @@ backup::BackupSettings backupSettings(Daemon& d) {
     return s;
 }
 
-Message handle(Daemon& d, protocol::Connection& conn, const Message& request, uint64_t id,
-               std::unique_ptr<backup::BackupJob>& job) {
+// One connection's state: a backup begun on it belongs to it, abandoned if it closes.
+struct Session {
+    Daemon& d;
+    protocol::Connection& conn;
+    std::unique_ptr<backup::BackupJob> job;
+};
+
+protocol::ArchivePushReply archivePush(Session& s, const protocol::ArchivePush& request) {
+    if (request.path.empty() || request.path[0] != '/')
+        raise(ErrorCode::Protocol, "archive-push needs an absolute path, not '{}'", request.path);
+    return {s.d.pusher->push(request.path)};
+}
+
+protocol::StanzaCreateReply stanzaCreate(Session& s) {
+    Daemon& d = s.d;
+    if (!d.layout.key && d.config.getString("repo1-cipher-type") != "none") {
+        // A new encrypted stanza: its key is made here. The pusher and the streamer took the
+        // layout (without a key: there was no stanza) at start, so once this reply is sent the
+        // daemon exits and the launcher starts it again, opening the new key; a segment offered
+        // meanwhile is refused and PostgreSQL offers it again.
+        repo::Layout layout = d.layout;
+        layout.key = newStanzaKey(d.config);
+        std::string message = createStanza(*d.repo, layout, d.pgPath);
+        d.restartAfterReply = true;
+        return {message + "; the daemon restarts to open the stanza's new key"};
+    }
+    return {createStanza(*d.repo, d.layout, d.pgPath)};
+}
+
+protocol::ExpireReply expire(Session& s, const protocol::Expire& request) {
+    Daemon& d = s.d;
+    repo::StanzaLock lock(d.config.getString("lock-path"), d.layout.stanza, "backup");
+    auto policy = retentionPolicy(d.config);
+    if (request.set) policy.set = *request.set;
+    return {runExpire(*d.repo, d.layout, policy, request.dryRun, d.config.getString("lock-path"))};
+}
+
+protocol::BackupBeginReply backupBegin(Session& s, const protocol::BackupBegin& request) {
+    if (s.job) raise(ErrorCode::Protocol, "a backup is already in progress on this connection");
+    s.job = std::make_unique<backup::BackupJob>(backupSettings(s.d));
+    std::string label = s.job->begin(request.backupType);
+    logInfo("serve: backup {} started", label);
+    return {label};
+}
+
+backup::BackupJob& backupOfConnection(Session& s, const char* type) {
+    if (!s.job) raise(ErrorCode::Protocol, "{} without backup-begin on this connection", type);
+    return *s.job;
+}
+
+protocol::BackupCopyReply backupCopy(Session& s, const protocol::BackupCopy& request, uint64_t id) {
+    backup::BackupJob& job = backupOfConnection(s, protocol::BackupCopy::kType);
+    HangupWatch watch(s.conn.fd(), job);
+    backup::BackupStart start;
+    start.lsn = request.lsn;
+    start.walFile = request.walFile;
+    start.timestamp = request.timestamp;
+    start.walSegmentSize = request.walSegmentSize;
+    start.dataChecksums = request.dataChecksums;
+    for (const protocol::Tablespace& t : request.tablespaces) start.tablespaceNames[t.oid] = t.name;
+    job.copy(start, [&](const backup::BackupProgress& p) {
+        protocol::BackupCopyProgress progress{p.bytesTotal, p.bytesDone, p.filesTotal, p.filesDone};
+        s.conn.send({{"id", id}, {"progress", progress.toMessage()}});
+    });
+    return {};
+}
+
+protocol::BackupFinishReply backupFinish(Session& s, const protocol::BackupFinish& request) {
+    Daemon& d = s.d;
+    backup::BackupJob& job = backupOfConnection(s, protocol::BackupFinish::kType);
+    HangupWatch watch(s.conn.fd(), job);
+    const auto& m =
+        job.finish({request.lsn, request.walFile, request.labelFile, request.tablespaceMap});
+    protocol::BackupFinishReply reply{m.label,    m.totalSize(), m.totalRepoSize(), m.files.size(),
+                                      m.walStart, m.walStop,     std::nullopt};
+    logInfo("serve: backup {} committed: {} in {} files", m.label, formatBytes(m.totalSize()),
+            m.files.size());
+    auto policy = retentionPolicy(d.config);
+    if (policy.full || policy.diff)
+        reply.expire = runExpire(*d.repo, d.layout, policy, false, d.config.getString("lock-path"));
+    s.job.reset();
+    return reply;
+}
+
+// The reply's fields for one request (decoded by its type), or an exception.
+Message handle(Session& s, const Message& request, uint64_t id) {
+    using namespace protocol;
     std::string type = request.value("type", "");
-    if (type == "archive-push") {
-        std::string path = request.at("path");
-        if (path.empty() || path[0] != '/')
-            raise(ErrorCode::Protocol, "archive-push needs an absolute path, not '{}'", path);
-        return {{"result", d.pusher->push(path)}};
+    if (type == ArchivePush::kType)
+        return archivePush(s, ArchivePush::fromMessage(request)).toMessage();
+    if (type == ArchiveStatus::kType) return s.d.pusher->status().toMessage();
+    if (type == StanzaCreate::kType) return stanzaCreate(s).toMessage();
+    if (type == Expire::kType) return expire(s, Expire::fromMessage(request)).toMessage();
+    if (type == Info::kType)
+        return InfoReply{stanzaInfoJson(*s.d.repo, s.d.layout)["backup"]}.toMessage();
+    if (type == BackupBegin::kType)
+        return backupBegin(s, BackupBegin::fromMessage(request)).toMessage();
+    // Without a backup on this connection its fields are of no use: that is the error to report.
+    if (type == BackupCopy::kType) {
+        backupOfConnection(s, BackupCopy::kType);
+        return backupCopy(s, BackupCopy::fromMessage(request), id).toMessage();
     }
-    if (type == "archive-status") return d.pusher->status();
-    if (type == "stanza-create") {
-        if (!d.layout.key && d.config.getString("repo1-cipher-type") != "none") {
-            // A new encrypted stanza: its key is made here. The pusher and the streamer took the
-            // layout (without a key: there was no stanza) at start, so once this reply is sent
-            // the daemon exits and the launcher starts it again, opening the new key; a segment
-            // offered meanwhile is refused and PostgreSQL offers it again.
-            repo::Layout layout = d.layout;
-            layout.key = newStanzaKey(d.config);
-            std::string message = createStanza(*d.repo, layout, d.pgPath);
-            d.restartAfterReply = true;
-            return {{"message", message + "; the daemon restarts to open the stanza's new key"}};
-        }
-        return {{"message", createStanza(*d.repo, d.layout, d.pgPath)}};
-    }
-    if (type == "expire") {
-        repo::StanzaLock lock(d.config.getString("lock-path"), d.layout.stanza, "backup");
-        auto policy = retentionPolicy(d.config);
-        if (request.contains("set")) policy.set = request.at("set").get<std::string>();
-        return {{"report", runExpire(*d.repo, d.layout, policy, request.value("dry-run", false),
-                                     d.config.getString("lock-path"))}};
-    }
-    if (type == "info") return {{"backups", stanzaInfoJson(*d.repo, d.layout)["backup"]}};
-    if (type == "backup-begin") {
-        if (job) raise(ErrorCode::Protocol, "a backup is already in progress on this connection");
-        job = std::make_unique<backup::BackupJob>(backupSettings(d));
-        std::string label = job->begin(request.value("backup-type", "full"));
-        logInfo("serve: backup {} started", label);
-        return {{"label", label}};
-    }
-    if (type == "backup-copy" || type == "backup-finish") {
-        if (!job) raise(ErrorCode::Protocol, "{} without backup-begin on this connection", type);
-        HangupWatch watch(conn.fd(), *job);
-        if (type == "backup-copy") {
-            backup::BackupStart start;
-            start.lsn = request.at("lsn");
-            start.walFile = request.at("wal-file");
-            start.timestamp = request.at("timestamp");
-            start.walSegmentSize = request.at("wal-segment-size");
-            start.dataChecksums = request.at("data-checksums");
-            for (const auto& t : request.at("tablespaces"))
-                start.tablespaceNames[t.at("oid")] = t.at("name");
-            job->copy(start, [&](const backup::BackupProgress& p) {
-                conn.send({{"id", id},
-                           {"progress",
-                            {{"bytes-total", p.bytesTotal},
-                             {"bytes-done", p.bytesDone},
-                             {"files-total", p.filesTotal},
-                             {"files-done", p.filesDone}}}});
-            });
-            return Message::object();
-        }
-        backup::BackupStop stop{request.at("lsn"), request.at("wal-file"), request.at("label-file"),
-                                request.value("tablespace-map", "")};
-        const auto& m = job->finish(stop);
-        Message reply = {{"label", m.label},
-                         {"size", m.totalSize()},
-                         {"repo-size", m.totalRepoSize()},
-                         {"file-count", m.files.size()},
-                         {"wal-start", m.walStart},
-                         {"wal-stop", m.walStop}};
-        logInfo("serve: backup {} committed: {} in {} files", m.label, formatBytes(m.totalSize()),
-                m.files.size());
-        auto policy = retentionPolicy(d.config);
-        if (policy.full || policy.diff)
-            reply["expire"] =
-                runExpire(*d.repo, d.layout, policy, false, d.config.getString("lock-path"));
-        job.reset();
-        return reply;
+    if (type == BackupFinish::kType) {
+        backupOfConnection(s, BackupFinish::kType);
+        return backupFinish(s, BackupFinish::fromMessage(request)).toMessage();
     }
     raise(ErrorCode::Protocol, "unknown request type '{}'", type);
 }
 
-void serveConnection(Daemon& d, protocol::Connection conn) {
-    std::unique_ptr<backup::BackupJob> job;  // owned by the connection: abandoned if it closes
+// Hello: false (after an error reply) when the peer is not ours or not speaking our version.
+bool greet(protocol::Connection& conn) {
+    if (conn.peerUid() != ::geteuid()) {
+        conn.send(
+            protocol::errorReply(0, static_cast<int>(ErrorCode::Protocol),
+                                 "permission denied: only the server's own user may connect"));
+        return false;
+    }
+    auto hello = conn.receive(30000);
+    if (!hello) return false;
+    if (hello->value("type", "") != protocol::Hello::kType || !protocol::hasOurVersion(*hello)) {
+        conn.send(protocol::errorReply(
+            0, static_cast<int>(ErrorCode::Protocol),
+            fmt::format("expected hello with protocol version {}", protocol::kVersion)));
+        return false;
+    }
+    conn.send(
+        protocol::HelloReply{protocol::kVersion, fmt::format("backrest {}", kVersion), ::getpid()}
+            .toMessage());
+    return true;
+}
+
+void serveConnection(Daemon& d, protocol::Connection& conn) {
+    Session session{d, conn, nullptr};
     try {
-        if (conn.peerUid() != ::geteuid()) {
-            conn.send(
-                protocol::errorReply(0, static_cast<int>(ErrorCode::Protocol),
-                                     "permission denied: only the server's own user may connect"));
-            return;
-        }
-        auto hello = conn.receive(30000);
-        if (!hello) return;
-        if (hello->value("type", "") != "hello" || !protocol::hasOurVersion(*hello)) {
-            conn.send(protocol::errorReply(
-                0, static_cast<int>(ErrorCode::Protocol),
-                fmt::format("expected hello with protocol version {}", protocol::kVersion)));
-            return;
-        }
-        conn.send({{"ok", true},
-                   {"version", protocol::kVersion},
-                   {"server", fmt::format("backrest {}", kVersion)},
-                   {"pid", ::getpid()}});
+        if (!greet(conn)) return;
         for (;;) {
             auto request = conn.receive(-1);
             if (!request) return;
@@ -246,17 +284,17 @@ void serveConnection(Daemon& d, protocol::Connection conn) {
             Message reply;
             try {
                 try {
-                    reply = protocol::okReply(id, handle(d, conn, *request, id, job));
+                    reply = protocol::okReply(id, handle(session, *request, id));
                 } catch (const nlohmann::json::exception& e) {
                     raise(ErrorCode::Protocol, "malformed '{}' request: {}",
                           request->value("type", "?"), e.what());
                 }
             } catch (const Error& e) {
                 // A failed backup step abandons the backup: no manifest, files removed, lock freed.
-                if (request->value("type", "").starts_with("backup-")) job.reset();
+                if (request->value("type", "").starts_with("backup-")) session.job.reset();
                 reply = protocol::errorReply(id, e.exitCode(), e.what());
             } catch (const std::exception& e) {
-                if (request->value("type", "").starts_with("backup-")) job.reset();
+                if (request->value("type", "").starts_with("backup-")) session.job.reset();
                 reply = protocol::errorReply(id, static_cast<int>(ErrorCode::Assert), e.what());
             }
             conn.send(reply);
@@ -276,12 +314,11 @@ void serveConnection(Daemon& d, protocol::Connection conn) {
     }
 }
 
-}  // namespace
-
-int serve(const Config& config) {
-    setLogTimestamps(true);
-    Daemon d{config, openRepo(config, RepoAccess::Write), stanzaLayout(config), pgPath(config),
-             nullptr};
+// The pusher archive-push uses and, with archive-async, the WAL stream that feeds it ahead of
+// the archiver (when the daemon knows where the server listens: the launcher passes its socket
+// directory and port). The streamer, if any, is returned: it must end before the pusher.
+std::unique_ptr<WalStreamer> startArchiving(Daemon& d) {
+    const Config& config = d.config;
     auto transfer = transferOptions(config);
     PusherSettings push;
     push.repo = d.repo.get();
@@ -292,20 +329,26 @@ int serve(const Config& config) {
     push.processMax = static_cast<size_t>(config.getInt("process-max"));
     push.async = config.getBool("archive-async");
     d.pusher = std::make_unique<ArchivePusher>(push);
-    // archive-async: also stream WAL as it is written, when the daemon knows where the server
-    // listens (the launcher passes its socket directory and port).
-    std::unique_ptr<WalStreamer> streamer;
-    if (push.async && config.find("pg1-socket-path")) {
-        StreamerSettings stream;
-        stream.connect = connectOptions(config);
-        stream.connect.applicationName = "backrest-wal-stream";
-        stream.repo = d.repo.get();
-        stream.layout = d.layout;
-        stream.push = push.push;
-        stream.push.spoolPath = config.getString("spool-path");
-        stream.spoolOwner = lockOwner(config);
-        streamer = std::make_unique<WalStreamer>(stream, *d.pusher);
-    }
+    if (!push.async || !config.find("pg1-socket-path")) return nullptr;
+    StreamerSettings stream;
+    stream.connect = connectOptions(config);
+    stream.connect.applicationName = "backrest-wal-stream";
+    stream.repo = d.repo.get();
+    stream.layout = d.layout;
+    stream.push = push.push;
+    stream.push.spoolPath = config.getString("spool-path");
+    stream.spoolOwner = lockOwner(config);
+    return std::make_unique<WalStreamer>(stream, *d.pusher);
+}
+
+}  // namespace
+
+int serve(const Config& config) {
+    setLogTimestamps(true);
+    Daemon d{config, openRepo(config, RepoAccess::Write), stanzaLayout(config), pgPath(config),
+             nullptr};
+    std::unique_ptr<WalStreamer> streamer = startArchiving(d);
+    bool async = config.getBool("archive-async");
 
     struct sigaction sa {};
     sa.sa_handler = onStopSignal;
@@ -313,28 +356,42 @@ int serve(const Config& config) {
     sigaction(SIGINT, &sa, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
-    protocol::Listener listener(config.getString("socket-path"), "backrest.sock");
+    auto listener =
+        std::make_unique<protocol::Listener>(config.getString("socket-path"), "backrest.sock");
     PostmasterWatch postmaster(d.pgPath);
     logInfo(
         "serve: backrest {} (pid {}) listening on {} for stanza '{}' (archive-async={}){}",
-        kVersion, ::getpid(), listener.path(), d.layout.stanza, push.async ? "y" : "n",
+        kVersion, ::getpid(), listener->path(), d.layout.stanza, async ? "y" : "n",
         postmaster.watching() ? fmt::format(", until postmaster {} exits", postmaster.pid()) : "");
+    // Declared after `d`, so destroyed (every thread joined) before it.
+    protocol::ConnectionThreads connections(
+        [&d](protocol::Connection& conn) { serveConnection(d, conn); });
     while (!stopRequested) {
-        auto conn = listener.accept(200);
+        auto conn = listener->accept(200);
         if (postmaster.postmasterGone()) {
             logInfo("serve: the postmaster has exited");
             break;
         }
-        if (!conn) continue;
-        std::thread([&d, c = std::move(*conn)]() mutable {
-            serveConnection(d, std::move(c));
-        }).detach();
+        if (conn) connections.start(std::move(*conn));
     }
     logInfo("serve: stopping");
+    // New clients are refused from here (and retry until the next daemon listens); the socket
+    // is unlinked before it is closed, so a daemon started meanwhile keeps its own.
+    listener.reset();
     streamer.reset();  // removes the unfinished segment's spool file
-    // Connections in flight end with the process: an unfinished backup has no manifest and
-    // the kernel releases its lock; an unacknowledged push is retried by PostgreSQL.
-    std::_Exit(0);
+    // Connections in flight are woken and end: a push under way completes (or PostgreSQL
+    // retries it), a backup is cancelled (no manifest; its lock is released).
+    if (!connections.stop(kStopGraceMs)) {
+        // A connection still busy past the grace (a backup between two cancel checks, a push
+        // stuck on its storage) holds references to `d` and to the repository: destroying them
+        // under it would crash, so the process ends without destructors, as a kill would: an
+        // unfinished backup has no manifest and the kernel releases its lock; an unacknowledged
+        // push is retried by PostgreSQL.
+        logInfo("serve: {} connection(s) still busy after {} ms; exiting without them",
+                connections.running(), kStopGraceMs);
+        std::_Exit(0);
+    }
+    return 0;
 }
 
 }  // namespace backrest::cmd

@@ -29,7 +29,7 @@ sockaddr_un socketAddress(const std::string& path) {
 }
 
 // Waits for `events` on fd; false on timeout.
-bool waitFor(int fd, short events, int timeoutMs) {
+bool pollFor(int fd, short events, int timeoutMs) {
     pollfd p{fd, events, 0};
     for (;;) {
         int r = ::poll(&p, 1, timeoutMs);
@@ -40,17 +40,29 @@ bool waitFor(int fd, short events, int timeoutMs) {
     }
 }
 
+class PollWait final : public SocketWait {
+  public:
+    bool ready(int fd, short events, int timeoutMs) override {
+        return pollFor(fd, events, timeoutMs);
+    }
+};
+
 }  // namespace
+
+SocketWait& pollWait() {
+    static PollWait wait;
+    return wait;
+}
 
 Connection::~Connection() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-Connection Connection::connectUnix(const std::string& path) {
+Connection Connection::connectUnix(const std::string& path, SocketWait& wait) {
     sockaddr_un addr = socketAddress(path);
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) raiseErrno(ErrorCode::Protocol, "unable to create a socket for", path);
-    Connection c(fd);
+    Connection c(fd, wait);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
         raiseErrno(ErrorCode::Protocol, "unable to connect to the backrest daemon at", path);
     return c;
@@ -60,7 +72,7 @@ void Connection::send(const Message& message, int timeoutMs) {
     std::string frame = encodeFrame(message);
     size_t off = 0;
     while (off < frame.size()) {
-        if (!waitFor(fd_, POLLOUT, timeoutMs))
+        if (!wait_->ready(fd_, POLLOUT, timeoutMs))
             raise(ErrorCode::Protocol, "timed out after {} ms sending a message", timeoutMs);
         ssize_t n =
             ::send(fd_, frame.data() + off, frame.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -72,12 +84,15 @@ void Connection::send(const Message& message, int timeoutMs) {
     }
 }
 
-std::optional<Message> Connection::receive(int timeoutMs) {
+std::optional<Message> Connection::receive(int timeoutMs, const std::string& during) {
     char buf[65536];
     for (;;) {
         if (auto message = decoder_.next()) return message;
-        if (!waitFor(fd_, POLLIN, timeoutMs))
-            raise(ErrorCode::Protocol, "no reply within {} ms", timeoutMs);
+        if (!wait_->ready(fd_, POLLIN, timeoutMs)) {
+            if (during.empty()) raise(ErrorCode::Protocol, "no reply within {} ms", timeoutMs);
+            raise(ErrorCode::Protocol, "the backrest daemon did not answer '{}' within {} ms",
+                  during, timeoutMs);
+        }
         ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
@@ -140,13 +155,15 @@ Listener::Listener(const std::string& directory, const std::string& name)
 
 Listener::~Listener() {
     if (fd_ >= 0) {
-        ::close(fd_);
+        // Unlinked first: a daemon started once this one stops answering binds the same path,
+        // and an unlink after our close could remove its socket.
         ::unlink(path_.c_str());
+        ::close(fd_);
     }
 }
 
 std::optional<Connection> Listener::accept(int timeoutMs) {
-    if (!waitFor(fd_, POLLIN, timeoutMs)) return std::nullopt;
+    if (!pollFor(fd_, POLLIN, timeoutMs)) return std::nullopt;
     int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
         if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED) return std::nullopt;
@@ -156,30 +173,40 @@ std::optional<Connection> Listener::accept(int timeoutMs) {
 }
 
 Client::Client(const std::string& socketPath, const std::string& clientName, int timeoutMs)
-    : connection_(Connection::connectUnix(socketPath)) {
-    connection_.send({{"type", "hello"}, {"version", kVersion}, {"client", clientName}}, timeoutMs);
+    : Client(Connection::connectUnix(socketPath), socketPath, clientName, timeoutMs) {}
+
+Client::Client(Connection connection, const std::string& socketPath, const std::string& clientName,
+               int timeoutMs)
+    : connection_(std::move(connection)) {
+    connection_.send(Hello{kVersion, clientName}.toMessage(), timeoutMs);
     auto reply = connection_.receive(timeoutMs);
     if (!reply)
         raise(ErrorCode::Protocol, "the backrest daemon at '{}' closed the connection during hello",
               socketPath);
-    if (reply->contains("error"))
+    if (auto e = reply->find("error"); e != reply->end())
         raise(ErrorCode::Protocol, "the backrest daemon at '{}' refused hello: {}", socketPath,
-              reply->at("error").value("message", std::string("?")));
+              e->is_object() && e->contains("message") && e->at("message").is_string()
+                  ? e->at("message").get<std::string>()
+                  : e->dump().substr(0, 200));
     if (!hasOurVersion(*reply))
-        raise(ErrorCode::Protocol, "the backrest daemon at '{}' speaks protocol {}, this client {}",
+        raise(ErrorCode::Protocol,
+              "the backrest daemon at '{}' speaks protocol {}, this client {}; install matching "
+              "versions of the extension and the backrest binary",
               socketPath, reply->contains("version") ? reply->at("version").dump() : "?", kVersion);
+    server_ = HelloReply::fromMessage(*reply);
 }
 
 Message Client::call(const std::string& type, Message fields, int timeoutMs,
-                     const std::function<void(const Message&)>& onProgress) {
+                     const Progress& onProgress) {
     uint64_t id = nextId_++;
     fields["type"] = type;
     fields["id"] = id;
     connection_.send(fields, timeoutMs);
     for (;;) {
-        auto reply = connection_.receive(timeoutMs);
+        auto reply = connection_.receive(timeoutMs, type);
         if (!reply)
-            raise(ErrorCode::Protocol, "the backrest daemon closed the connection during '{}'",
+            raise(ErrorCode::Protocol,
+                  "the backrest daemon closed the connection during '{}'; see the server log",
                   type);
         const auto& r = *reply;
         auto idIt = r.find("id");
@@ -196,7 +223,9 @@ Message Client::call(const std::string& type, Message fields, int timeoutMs,
                 !e->contains("message") || !e->at("message").is_string())
                 raise(ErrorCode::Protocol, "malformed error reply to '{}': {}", type,
                       r.dump().substr(0, 200));
-            int code = e->at("code").get<int>();
+            // A code this build does not know (a newer daemon, a broken one) is still an error,
+            // reported as a protocol error rather than as an exit status nobody defined.
+            int64_t code = e->at("code").get<int64_t>();
             if (code < static_cast<int>(ErrorCode::Assert) ||
                 code > static_cast<int>(ErrorCode::Last))
                 code = static_cast<int>(ErrorCode::Protocol);
@@ -206,7 +235,7 @@ Message Client::call(const std::string& type, Message fields, int timeoutMs,
             if (onProgress) onProgress(r.at("progress"));
             continue;
         }
-        if (r.value("ok", false) != true)
+        if (auto ok = r.find("ok"); ok == r.end() || *ok != true)
             raise(ErrorCode::Protocol, "reply to '{}' is neither ok nor an error: {}", type,
                   r.dump().substr(0, 200));
         return r;

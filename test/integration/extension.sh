@@ -290,6 +290,15 @@ copying() {
         FROM backrest_status() WHERE label = '$L4'")" == "t" ]
 }
 if wait_until 60 copying; then
+    # The worker waits for the daemon on its latch with a wait event (issue 19), not in poll().
+    worker_wait() { psql_at $PORT "SELECT wait_event_type || ':' || wait_event FROM pg_stat_activity
+        WHERE backend_type = 'backrest backup'"; }
+    worker_waits_on_extension() { [ "$(worker_wait)" == "Extension:Extension" ]; }
+    if wait_until 5 worker_waits_on_extension; then
+        pass "the backup worker waits for the daemon as wait event Extension:Extension"
+    else
+        fail "the backup worker waits for the daemon as wait event Extension:Extension" "$(worker_wait)"
+    fi
     PROGRESS=$(psql_at $PORT "SELECT bytes_done || ' of ' || bytes_total FROM backrest_status() WHERE label = '$L4'")
     D3=$(daemon_pid)
     kill -9 "$D3"
