@@ -197,9 +197,7 @@ Message Client::call(const std::string& type, Message fields, int timeoutMs,
                 raise(ErrorCode::Protocol, "malformed error reply to '{}': {}", type,
                       r.dump().substr(0, 200));
             int code = e->at("code").get<int>();
-            if (code < static_cast<int>(ErrorCode::Assert) ||
-                code > static_cast<int>(ErrorCode::Last))
-                code = static_cast<int>(ErrorCode::Protocol);
+            if (!isKnownErrorCode(code)) code = static_cast<int>(ErrorCode::Protocol);
             throw Error(static_cast<ErrorCode>(code), e->at("message").get<std::string>());
         }
         if (r.contains("progress")) {

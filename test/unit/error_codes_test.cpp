@@ -2,6 +2,8 @@
 // status): a change to the error table that renumbers or renames one fails here.
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <map>
 #include <set>
 #include <string_view>
 #include <utility>
@@ -62,6 +64,32 @@ TEST(ErrorCodes, NoOtherCodeHasAName) {
         if (pinned.contains(value)) continue;
         EXPECT_EQ(errorCodeName(static_cast<ErrorCode>(value)), "UnknownError") << value;
     }
+}
+
+// The SQLSTATEs the extension reported before the table (pg_guard.cpp's switch at 0693acf);
+// every other code was 38000, external_routine_exception.
+TEST(ErrorCodes, SqlstatesAreTheExtensionsOld) {
+    const std::map<ErrorCode, std::string_view> special = {
+        {ErrorCode::Cancelled, "57014"}, {ErrorCode::Lock, "55P03"},
+        {ErrorCode::Option, "F0000"},    {ErrorCode::Config, "F0000"},
+        {ErrorCode::Stanza, "55000"},    {ErrorCode::DbMismatch, "55000"},
+        {ErrorCode::Protocol, "08006"},
+    };
+    ASSERT_EQ(errorTable().size(), std::size(kPinned));
+    for (const auto& p : kPinned) {
+        const ErrorInfo* e = findError(p.value);
+        ASSERT_NE(e, nullptr) << p.name;
+        auto it = special.find(p.code);
+        EXPECT_EQ(e->sqlstate, it != special.end() ? it->second : "38000") << p.name;
+        EXPECT_FALSE(e->meaning.empty()) << p.name;
+    }
+}
+
+// A daemon's reply with a code outside the table becomes a ProtocolError: the range it accepts.
+TEST(ErrorCodes, KnownCodesAreExactlyTheTable) {
+    for (int value = -1; value <= 300; ++value)
+        EXPECT_EQ(isKnownErrorCode(value), value >= 20 && value <= 46) << value;
+    EXPECT_EQ(static_cast<int>(ErrorCode::Last), 46);
 }
 
 TEST(ErrorCodes, DisplayShowsCodeNameAndMessage) {
