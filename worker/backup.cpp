@@ -31,7 +31,7 @@ void checkServer(pg::Client& db, const Config& config, const std::string& dataPa
         raise(ErrorCode::Option,
               "backup: option 'pg1-path' is '{}' but the server ({}) runs on data directory '{}'",
               dataPath, db.describe(), serverDataDir);
-    if (config.getBool("archive-check") &&
+    if (config.getBool(opt::archiveCheck) &&
         db.scalar("SELECT current_setting('archive_mode')") == "off")
         raise(ErrorCode::Option,
               "backup: archive_mode is off on the server ({}); the backup could not be made "
@@ -58,17 +58,17 @@ int backup(const Config& config) {
     settings.repo = repo.get();
     settings.layout = stanzaLayout(config);
     settings.transfer = transferOptions(config);
-    settings.processMax = static_cast<size_t>(config.getInt("process-max"));
-    settings.lockPath = config.getString("lock-path");
+    settings.processMax = static_cast<size_t>(config.getInt(opt::processMax));
+    settings.lockPath = config.getString(opt::lockPath);
     settings.pgPath = pgPath(config);
     settings.pgData = std::make_shared<storage::PosixStorage>(settings.pgPath);
-    settings.archiveCheck = config.getBool("archive-check");
-    settings.archiveTimeout = static_cast<int>(config.getInt("archive-timeout"));
-    settings.block = config.getBool("repo1-block");
+    settings.archiveCheck = config.getBool(opt::archiveCheck);
+    settings.archiveTimeout = static_cast<int>(config.getInt(opt::archiveTimeout));
+    settings.block = config.getBool(opt::repo1Block);
     settings.bundle = bundleSettings(config);
 
     repo::BackupJob job(settings);
-    std::string type = config.find("type").value_or("full");
+    std::string type = config.find(opt::type).value_or("full");
     pg::Client db(connectOptions(config));
     checkServer(db, config, settings.pgPath);
     const std::string& label = job.begin(type);
@@ -78,7 +78,7 @@ int backup(const Config& config) {
               db.describe(), settings.pgPath);
 
     // Start: from here PostgreSQL keeps full-page writes and the WAL the backup needs.
-    bool fast = config.getBool("start-fast");
+    bool fast = config.getBool(opt::startFast);
     logInfo("backup: starting {} ({} checkpoint)", label, fast ? "immediate" : "spread");
     // The start second is truncated, never rounded up: an incremental backup trusts a file whose
     // mtime is older than the second its prior backup started in (repo::BackupJob::reusable).

@@ -47,7 +47,7 @@ constexpr size_t kDirectorySyncThreads = kClosingThreads;  // the same wait for 
 std::map<std::string, std::string> targetLocations(const Config& config, const repo::Manifest& m,
                                                    const std::string& dataPath) {
     std::map<std::string, std::string> remap;
-    for (const auto& entry : config.getMulti("tablespace-map")) {
+    for (const auto& entry : config.getMulti(opt::tablespaceMap)) {
         auto eq = entry.find('=');
         if (eq == std::string::npos || eq == 0 || entry.size() == eq + 1 || entry[eq + 1] != '/')
             raise(ErrorCode::Option,
@@ -56,7 +56,7 @@ std::map<std::string, std::string> targetLocations(const Config& config, const r
                   entry);
         remap[entry.substr(0, eq)] = entry.substr(eq + 1);
     }
-    auto all = config.find("tablespace-map-all");
+    auto all = config.find(opt::tablespaceMapAll);
     std::map<std::string, std::string> out;
     std::set<std::string> used;
     for (const auto& t : m.targets) {
@@ -164,7 +164,7 @@ int restore(const Config& config) {
     auto backupInfo = repo::requireBackupInfo(*repo, layout);
     std::string dataPath = pgPath(config);
     auto recovery = recoverySettings(config);
-    bool delta = config.getBool("delta");
+    bool delta = config.getBool(opt::delta);
     // Which backup, and is all its recovery needs in the repository: before anything is written.
     // (planRestore also pins the recovery timeline when a restore drill branched the archive.)
     auto plan = planRestore(config, *repo, layout, backupInfo, recovery);
@@ -203,8 +203,8 @@ int restore(const Config& config) {
                                                         : l.destination;
         for (const auto& [target, location] : locations) in.roots.push_back(location);
         in.preserve.insert(dataPath + "/" + kRestoreMarker);
-        in.force = config.getBool("force");
-        in.processMax = static_cast<size_t>(config.getInt("process-max"));
+        in.force = config.getBool(opt::force);
+        in.processMax = static_cast<size_t>(config.getInt(opt::processMax));
         deltaPlan = prepareDelta(fs, in);
     }
 
@@ -289,7 +289,7 @@ int restore(const Config& config) {
         const repo::RepoCodec codec = codecOf(holder);
         if (deltaPlan.blocks.count(index)) {
             auto patched = repo::patchBlocks(*repo, layout, compressOf, rootStorage, dest, expected,
-                                             static_cast<size_t>(config.getInt("process-max")));
+                                             static_cast<size_t>(config.getInt(opt::processMax)));
             blocksCompared += patched.blocksCompared;
             blocksWritten += patched.blocksWritten;
             resetModeAndTime(dest, f);
@@ -319,7 +319,7 @@ int restore(const Config& config) {
     std::vector<std::unique_ptr<repo::FramedFetch>> framedFiles;
     // One writing thread per process-max: at 2, a second O_DIRECT write in flight took 6 % off
     // the wall time (paired runs); at 1 it changed nothing.
-    const size_t processMax = static_cast<size_t>(config.getInt("process-max"));
+    const size_t processMax = static_cast<size_t>(config.getInt(opt::processMax));
     repo::FrameWriter frameWriter(2 * processMax + 2, processMax + 1);
     for (size_t index : order) {
         const auto& f = manifest.files[index];

@@ -123,13 +123,13 @@ repo::BackupSettings backupSettings(Daemon& d) {
     s.repo = d.repo.get();
     s.layout = d.layout;
     s.transfer = transferOptions(d.config);
-    s.processMax = static_cast<size_t>(d.config.getInt("process-max"));
-    s.lockPath = d.config.getString("lock-path");
+    s.processMax = static_cast<size_t>(d.config.getInt(opt::processMax));
+    s.lockPath = d.config.getString(opt::lockPath);
     s.pgPath = d.pgPath;
     s.pgData = std::make_shared<storage::PosixStorage>(d.pgPath);
     s.archiveCheck = true;
-    s.archiveTimeout = static_cast<int>(d.config.getInt("archive-timeout"));
-    s.block = d.config.getBool("repo1-block");
+    s.archiveTimeout = static_cast<int>(d.config.getInt(opt::archiveTimeout));
+    s.block = d.config.getBool(opt::repo1Block);
     s.bundle = bundleSettings(d.config);
     return s;
 }
@@ -145,7 +145,7 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
     }
     if (type == "archive-status") return d.pusher->status();
     if (type == "stanza-create") {
-        if (!d.layout.key && d.config.getString("repo1-cipher-type") != "none") {
+        if (!d.layout.key && d.config.getString(opt::repo1CipherType) != "none") {
             // A new encrypted stanza: its key is made here. The pusher and the streamer took the
             // layout (without a key: there was no stanza) at start, so once this reply is sent
             // the daemon exits and the launcher starts it again, opening the new key; a segment
@@ -159,11 +159,11 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
         return {{"message", createStanza(*d.repo, d.layout, d.pgPath)}};
     }
     if (type == "expire") {
-        repo::StanzaLock lock(d.config.getString("lock-path"), d.layout.stanza, "backup");
+        repo::StanzaLock lock(d.config.getString(opt::lockPath), d.layout.stanza, "backup");
         auto policy = retentionPolicy(d.config);
         if (request.contains("set")) policy.set = request.at("set").get<std::string>();
         return {{"report", runExpire(*d.repo, d.layout, policy, request.value("dry-run", false),
-                                     d.config.getString("lock-path"))}};
+                                     d.config.getString(opt::lockPath))}};
     }
     if (type == "info") return {{"backups", stanzaInfoJson(*d.repo, d.layout)["backup"]}};
     if (type == "backup-begin") {
@@ -209,7 +209,7 @@ Message handle(Daemon& d, protocol::Connection& conn, const Message& request, ui
         auto policy = retentionPolicy(d.config);
         if (policy.full || policy.diff)
             reply["expire"] =
-                runExpire(*d.repo, d.layout, policy, false, d.config.getString("lock-path"));
+                runExpire(*d.repo, d.layout, policy, false, d.config.getString(opt::lockPath));
         job.reset();
         return reply;
     }
@@ -289,20 +289,20 @@ int serve(const Config& config) {
     push.pgPath = d.pgPath;
     push.push = {transfer.codec.compressType(), transfer.codec.compressLevel(),
                  transfer.bufferSize};
-    push.processMax = static_cast<size_t>(config.getInt("process-max"));
-    push.async = config.getBool("archive-async");
+    push.processMax = static_cast<size_t>(config.getInt(opt::processMax));
+    push.async = config.getBool(opt::archiveAsync);
     d.pusher = std::make_unique<ArchivePusher>(push);
     // archive-async: also stream WAL as it is written, when the daemon knows where the server
     // listens (the launcher passes its socket directory and port).
     std::unique_ptr<WalStreamer> streamer;
-    if (push.async && config.find("pg1-socket-path")) {
+    if (push.async && config.find(opt::pg1SocketPath)) {
         StreamerSettings stream;
         stream.connect = connectOptions(config);
         stream.connect.applicationName = "backrest-wal-stream";
         stream.repo = d.repo.get();
         stream.layout = d.layout;
         stream.push = push.push;
-        stream.push.spoolPath = config.getString("spool-path");
+        stream.push.spoolPath = config.getString(opt::spoolPath);
         stream.spoolOwner = lockOwner(config);
         streamer = std::make_unique<WalStreamer>(stream, *d.pusher);
     }
@@ -313,7 +313,7 @@ int serve(const Config& config) {
     sigaction(SIGINT, &sa, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
-    protocol::Listener listener(config.getString("socket-path"), "backrest.sock");
+    protocol::Listener listener(config.getString(opt::socketPath), "backrest.sock");
     PostmasterWatch postmaster(d.pgPath);
     logInfo(
         "serve: backrest {} (pid {}) listening on {} for stanza '{}' (archive-async={}){}",
