@@ -27,24 +27,13 @@ void copyText(char (&to)[N], const char* from) noexcept {
     copyText(to, N, from);
 }
 
-// SQLSTATEs for the engine's typed errors, so scripts can tell a cancel from a lock conflict.
+// The SQLSTATE of an engine error, from the error table (common/error_table.h), so scripts can
+// tell a cancel from a lock conflict.
 int sqlstateOf(ErrorCode code) {
-    switch (code) {
-        case ErrorCode::Cancelled:
-            return ERRCODE_QUERY_CANCELED;
-        case ErrorCode::Lock:
-            return ERRCODE_LOCK_NOT_AVAILABLE;
-        case ErrorCode::Option:
-        case ErrorCode::Config:
-            return ERRCODE_CONFIG_FILE_ERROR;
-        case ErrorCode::Stanza:
-        case ErrorCode::DbMismatch:
-            return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
-        case ErrorCode::Protocol:
-            return ERRCODE_CONNECTION_FAILURE;
-        default:
-            return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
-    }
+    const ErrorInfo* e = findError(static_cast<int>(code));
+    if (e == nullptr) return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
+    const std::string_view s = e->sqlstate;  // five characters: the table checks it
+    return MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]);
 }
 
 // The last PostgreSQL error handed to ReThrowError. ReThrowError copies it into ErrorContext and

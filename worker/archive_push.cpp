@@ -29,7 +29,7 @@ int archivePush(const Config& config) {
     std::error_code ec;
     const bool inDataDirectory = std::filesystem::exists(cwd / "global/pg_control", ec);
     std::string dataDir =
-        inDataDirectory || !config.find("pg1-path") ? cwd.string() : pgPath(config);
+        inDataDirectory || !config.find(opt::pg1Path) ? cwd.string() : pgPath(config);
     std::filesystem::path wal(walPath);
     if (wal.is_relative()) wal = cwd / wal;
     storage::PosixStorage pgData(dataDir);

@@ -17,7 +17,7 @@ void pinRecoveryTimeline(storage::Storage& repo, const repo::Layout& layout,
     bool recovers = false;
     for (const auto& [name, value] : recovery.settings)
         recovers = recovers || name == "restore_command";
-    if (!recovers || recovery.type == "immediate" || config.find("target-timeline")) return;
+    if (!recovers || recovery.type == "immediate" || config.find(opt::targetTimeline)) return;
     // A timeline the user set with --recovery-option stands as --target-timeline does.
     for (const auto& setting : recovery.settings)
         if (setting.first == "recovery_target_timeline") return;
@@ -27,7 +27,7 @@ void pinRecoveryTimeline(storage::Storage& repo, const repo::Layout& layout,
     archive.segmentSize =
         backup.walSegmentSize ? backup.walSegmentSize : pg::kDefaultWalSegmentSize;
     std::optional<uint64_t> targetLsn;
-    if (recovery.type == "lsn") targetLsn = pg::parseLsn(config.getString("target"));
+    if (recovery.type == "lsn") targetLsn = pg::parseLsn(config.getString(opt::target));
     auto choice =
         repo::chooseTimeline(archive, backup.timeline, pg::parseLsn(backup.lsnStop), targetLsn);
     for (const auto& reason : choice.reasons) fmt::print("restore: {}\n", reason);

@@ -31,7 +31,7 @@ void checkServer(pg::Client& db, const Config& config, const std::string& dataPa
         raise(ErrorCode::Option,
               "backup: option 'pg1-path' is '{}' but the server ({}) runs on data directory '{}'",
               dataPath, db.describe(), serverDataDir);
-    if (config.getBool("archive-check") &&
+    if (config.getBool(opt::archiveCheck) &&
         db.scalar("SELECT current_setting('archive_mode')") == "off")
         raise(ErrorCode::Option,
               "backup: archive_mode is off on the server ({}); the backup could not be made "
@@ -55,13 +55,13 @@ backup::BackupSettings backupSettings(const Config& config, storage::Storage& re
     settings.repo = &repo;
     settings.layout = stanzaLayout(config);
     settings.transfer = transferOptions(config);
-    settings.processMax = static_cast<size_t>(config.getInt("process-max"));
-    settings.lockPath = config.getString("lock-path");
+    settings.processMax = static_cast<size_t>(config.getInt(opt::processMax));
+    settings.lockPath = config.getString(opt::lockPath);
     settings.pgPath = pgPath(config);
     settings.pgData = std::make_shared<storage::PosixStorage>(settings.pgPath);
-    settings.archiveCheck = config.getBool("archive-check");
-    settings.archiveTimeout = static_cast<int>(config.getInt("archive-timeout"));
-    settings.block = config.getBool("repo1-block");
+    settings.archiveCheck = config.getBool(opt::archiveCheck);
+    settings.archiveTimeout = static_cast<int>(config.getInt(opt::archiveTimeout));
+    settings.block = config.getBool(opt::repo1Block);
     settings.bundle = bundleSettings(config);
     return settings;
 }
@@ -125,7 +125,7 @@ int backup(const Config& config) {
     auto repo = openRepo(config, RepoAccess::Write);
     backup::BackupSettings settings = backupSettings(config, *repo);
     backup::BackupJob job(settings);
-    std::string type = config.find("type").value_or("full");
+    std::string type = config.find(opt::type).value_or("full");
     pg::Client db(connectOptions(config));
     checkServer(db, config, settings.pgPath);
     const std::string& label = job.begin(type);
@@ -134,7 +134,7 @@ int backup(const Config& config) {
         raise(ErrorCode::DbMismatch, "backup: the server ({}) is not the cluster in '{}'",
               db.describe(), settings.pgPath);
 
-    auto start = startBackup(db, label, config.getBool("start-fast"));
+    auto start = startBackup(db, label, config.getBool(opt::startFast));
     bool terminal = isatty(STDOUT_FILENO);
     job.copy(start, [&](const backup::BackupProgress& p) {
         if (terminal) showProgress(p, started);

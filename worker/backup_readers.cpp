@@ -10,7 +10,7 @@
 namespace backrest::cmd {
 
 BackupReaders::BackupReaders(const Config& config, const repo::Layout& layout)
-    : lockPath_(config.getString("lock-path")), layout_(layout), owner_(lockOwner(config)) {
+    : lockPath_(config.getString(opt::lockPath)), layout_(layout), owner_(lockOwner(config)) {
     repo::ensureLockDirectory(lockPath_, owner_);
 }
 

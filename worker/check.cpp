@@ -78,7 +78,7 @@ int check(const Config& config) {
     std::string segment = db.scalar("SELECT pg_walfile_name(pg_switch_wal())");
     double start = nowSeconds();
     waitForArchive(*repo, layout, archiveInfo.currentArchiveId(), {segment},
-                   static_cast<int>(config.getInt("archive-timeout")), "check");
+                   static_cast<int>(config.getInt(opt::archiveTimeout)), "check");
     // Not an error: the archive is sound, but a restore must know which timeline it wants.
     for (const auto& b :
          archiveSideBranches(*repo, layout, backupInfo, archiveInfo.currentArchiveId()))

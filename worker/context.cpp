@@ -44,7 +44,7 @@ std::shared_ptr<const crypto::RepoKey>& openedKey() {
 }
 
 std::string repoPath(const Config& config) {
-    std::string path = config.getString("repo1-path");
+    std::string path = config.getString(opt::repo1Path);
     if (path.empty() || path[0] != '/')
         raise(ErrorCode::Option, "option 'repo1-path' must be an absolute path, not '{}'", path);
     return path;
@@ -63,13 +63,13 @@ std::unique_ptr<storage::Storage> openRepoStorage(const Config& config, RepoAcce
 std::unique_ptr<storage::Storage> openRepo(const Config& config, RepoAccess access) {
     auto repo = openRepoStorage(config, access);
     // Before anything is written: a wrong passphrase fails here, not halfway through a backup.
-    if (config.find("stanza"))
-        openedKey() = openStanzaKey(config, *repo, config.getString("stanza"));
+    if (config.find(opt::stanza))
+        openedKey() = openStanzaKey(config, *repo, config.getString(opt::stanza));
     return repo;
 }
 
 repo::CipherSettings cipherSettings(const Config& config) {
-    return {config.getString("repo1-cipher-type"), config.find("repo1-cipher-pass")};
+    return {config.getString(opt::repo1CipherType), config.find(opt::repo1CipherPass)};
 }
 
 std::shared_ptr<const crypto::RepoKey> openStanzaKey(const Config& config, storage::Storage& repo,
@@ -89,7 +89,7 @@ std::optional<repo::LockOwner> lockOwner(const Config& config) {
 }
 
 repo::Layout stanzaLayout(const Config& config) {
-    std::string stanza = config.getString("stanza");
+    std::string stanza = config.getString(opt::stanza);
     if (stanza.empty() || stanza.find_first_of("/ \t") != std::string::npos || stanza[0] == '.')
         raise(ErrorCode::Option, "invalid stanza name '{}': use letters, digits, '-' and '_'",
               stanza);
@@ -98,24 +98,24 @@ repo::Layout stanzaLayout(const Config& config) {
 
 pg::ConnectOptions connectOptions(const Config& config) {
     pg::ConnectOptions o;
-    if (auto s = config.find("pg1-socket-path")) o.socketPath = *s;
-    o.port = static_cast<int>(config.getInt("pg1-port"));
-    if (auto u = config.find("pg1-user")) o.user = *u;
-    o.database = config.getString("pg1-database");
+    if (auto s = config.find(opt::pg1SocketPath)) o.socketPath = *s;
+    o.port = static_cast<int>(config.getInt(opt::pg1Port));
+    if (auto u = config.find(opt::pg1User)) o.user = *u;
+    o.database = config.getString(opt::pg1Database);
     return o;
 }
 
 repo::RepoCodec repoCodec(const Config& config) {
-    return repo::RepoCodec(io::parseCompressType(config.getString("compress-type")),
-                           static_cast<int>(config.getInt("compress-level")))
+    return repo::RepoCodec(io::parseCompressType(config.getString(opt::compressType)),
+                           static_cast<int>(config.getInt(opt::compressLevel)))
         .withKey(openedKey());
 }
 
 repo::TransferOptions transferOptions(const Config& config) {
     repo::TransferOptions o;
     o.codec = repoCodec(config);
-    o.checksumType = io::parseChecksumType(config.getString("checksum-type"));
-    o.bufferSize = static_cast<size_t>(config.getInt("buffer-size"));
+    o.checksumType = io::parseChecksumType(config.getString(opt::checksumType));
+    o.bufferSize = static_cast<size_t>(config.getInt(opt::bufferSize));
     if (o.bufferSize < 16384 || o.bufferSize > 64 * 1024 * 1024)
         raise(ErrorCode::Option, "option 'buffer-size' must be between 16384 and 67108864, not {}",
               o.bufferSize);
@@ -124,9 +124,9 @@ repo::TransferOptions transferOptions(const Config& config) {
 
 repo::BundleSettings bundleSettings(const Config& config) {
     repo::BundleSettings b;
-    b.enabled = config.getBool("repo1-bundle");
-    b.size = static_cast<uint64_t>(config.getInt("repo1-bundle-size"));
-    b.limit = static_cast<uint64_t>(config.getInt("repo1-bundle-limit"));
+    b.enabled = config.getBool(opt::repo1Bundle);
+    b.size = static_cast<uint64_t>(config.getInt(opt::repo1BundleSize));
+    b.limit = static_cast<uint64_t>(config.getInt(opt::repo1BundleLimit));
     if (b.enabled && b.limit > b.size)
         raise(
             ErrorCode::Option,
@@ -136,7 +136,7 @@ repo::BundleSettings bundleSettings(const Config& config) {
 }
 
 std::string pgPath(const Config& config) {
-    std::string path = config.getString("pg1-path");
+    std::string path = config.getString(opt::pg1Path);
     if (path.empty() || path[0] != '/')
         raise(ErrorCode::Option, "option 'pg1-path' must be an absolute path, not '{}'", path);
     while (path.size() > 1 && path.back() == '/') path.pop_back();

@@ -20,13 +20,13 @@ namespace backrest::cmd {
 
 repo::RetentionPolicy retentionPolicy(const Config& config) {
     repo::RetentionPolicy p;
-    if (auto v = config.find("repo1-retention-full"))
-        p.full = static_cast<int>(config.getInt("repo1-retention-full"));
-    if (auto v = config.find("repo1-retention-diff"))
-        p.diff = static_cast<int>(config.getInt("repo1-retention-diff"));
-    if (auto v = config.find("repo1-retention-archive"))
-        p.archive = static_cast<int>(config.getInt("repo1-retention-archive"));
-    p.archiveType = config.getString("repo1-retention-archive-type");
+    if (auto v = config.find(opt::repo1RetentionFull))
+        p.full = static_cast<int>(config.getInt(opt::repo1RetentionFull));
+    if (auto v = config.find(opt::repo1RetentionDiff))
+        p.diff = static_cast<int>(config.getInt(opt::repo1RetentionDiff));
+    if (auto v = config.find(opt::repo1RetentionArchive))
+        p.archive = static_cast<int>(config.getInt(opt::repo1RetentionArchive));
+    p.archiveType = config.getString(opt::repo1RetentionArchiveType);
     return p;
 }
 
@@ -174,11 +174,11 @@ int expire(const Config& config) {
     auto repo = openRepo(config, RepoAccess::Write);
     auto layout = stanzaLayout(config);
     auto policy = retentionPolicy(config);
-    policy.set = config.find("set");
+    policy.set = config.find(opt::set);
     // Expire never runs beside a backup of the same stanza: it could remove the prior backup.
-    repo::StanzaLock lock(config.getString("lock-path"), layout.stanza, "backup");
-    fmt::print("{}", runExpire(*repo, layout, policy, config.getBool("dry-run"),
-                               config.getString("lock-path")));
+    repo::StanzaLock lock(config.getString(opt::lockPath), layout.stanza, "backup");
+    fmt::print("{}", runExpire(*repo, layout, policy, config.getBool(opt::dryRun),
+                               config.getString(opt::lockPath)));
     return 0;
 }
 

@@ -3,9 +3,9 @@
 
 #include <map>
 #include <string>
-#include <vector>
 
 #include "common/config.h"
+#include "common/error.h"
 #include "common/version.h"
 #include "worker/commands.h"
 
@@ -13,10 +13,10 @@ namespace backrest::cmd {
 
 namespace {
 
+// The options each command lists come from the option table (option_table.h, .commands).
 struct CommandHelp {
     const char* summary;
     const char* usage;
-    std::vector<const char*> options;
 };
 
 const std::map<std::string, CommandHelp>& commandHelp() {
@@ -24,87 +24,48 @@ const std::map<std::string, CommandHelp>& commandHelp() {
         {"stanza-create",
          {"Create the stanza: record the cluster's version and system identifier in the "
           "repository.",
-          "backrest --stanza=NAME stanza-create",
-          {"stanza", "pg1-path", "repo1-path"}}},
+          "backrest --stanza=NAME stanza-create"}},
         {"stanza-rekey",
          {"Change the passphrase of an encrypted stanza: re-wraps the repository key in "
           "backup.info "
           "and archive.info under the new passphrase; no data file is read or written, and a "
           "crash leaves either the old or the new passphrase working (run it again to finish).",
           "BACKREST_REPO1_CIPHER_PASS=old BACKREST_REPO1_CIPHER_PASS_NEW=new backrest "
-          "--stanza=NAME stanza-rekey",
-          {"stanza", "repo1-path", "repo1-cipher-type", "repo1-cipher-pass",
-           "repo1-cipher-pass-new", "lock-path"}}},
+          "--stanza=NAME stanza-rekey"}},
         {"check",
          {"Check the cluster matches the stanza and pg1-path, and that WAL reaches the repository.",
-          "backrest --stanza=NAME check",
-          {"stanza", "pg1-path", "pg1-socket-path", "pg1-port", "pg1-user", "repo1-path",
-           "archive-timeout"}}},
+          "backrest --stanza=NAME check"}},
         {"backup",
          {"Back up the cluster over libpq: full, diff (changes since the last full) or incr (since "
           "the last backup).",
-          "backrest --stanza=NAME backup [--type=full|diff|incr]",
-          {"stanza",
-           "type",
-           "pg1-path",
-           "pg1-socket-path",
-           "pg1-port",
-           "pg1-user",
-           "repo1-path",
-           "process-max",
-           "compress-type",
-           "compress-level",
-           "checksum-type",
-           "start-fast",
-           "archive-check",
-           "archive-timeout",
-           "lock-path",
-           "repo1-retention-full",
-           "repo1-retention-diff",
-           "repo1-block",
-           "repo1-bundle",
-           "repo1-bundle-size",
-           "repo1-bundle-limit"}}},
+          "backrest --stanza=NAME backup [--type=full|diff|incr]"}},
         {"restore",
          {"Restore a backup into an empty data directory, with recovery settings for PITR.",
-          "backrest --stanza=NAME restore [--set=LABEL] [--type=time --target=...]",
-          {"stanza", "pg1-path", "repo1-path", "set", "type", "target", "target-action",
-           "target-timeline", "target-exclusive", "tablespace-map", "tablespace-map-all",
-           "recovery-option", "archive-mode", "process-max", "delta", "force", "lock-path"}}},
+          "backrest --stanza=NAME restore [--set=LABEL] [--type=time --target=...]"}},
         {"archive-push",
          {"Archive a WAL file (archive_command = 'backrest --stanza=NAME archive-push %p').",
-          "backrest --stanza=NAME archive-push WAL_PATH",
-          {"stanza", "repo1-path", "compress-type", "compress-level", "pg1-path"}}},
+          "backrest --stanza=NAME archive-push WAL_PATH"}},
         {"archive-get",
          {"Fetch a WAL file (restore_command); exit 1 when it is not archived, "
           "255 (recovery stops) on any other failure.",
-          "backrest --stanza=NAME archive-get WAL_NAME DESTINATION",
-          {"stanza", "repo1-path"}}},
+          "backrest --stanza=NAME archive-get WAL_NAME DESTINATION"}},
         {"info",
          {"Show the stanzas, their archived WAL range and their backups.",
-          "backrest [--stanza=NAME] [--output=json] info",
-          {"stanza", "repo1-path", "output"}}},
+          "backrest [--stanza=NAME] [--output=json] info"}},
         {"serve",
          {"Run the worker daemon the extension talks to (started by the extension's launcher).",
-          "backrest --stanza=NAME --pg1-path=PGDATA --socket-path=DIR serve [--archive-async]",
-          {"stanza", "pg1-path", "socket-path", "archive-async", "process-max", "repo1-path",
-           "compress-type", "compress-level", "checksum-type", "archive-timeout", "lock-path",
-           "spool-path"}}},
+          "backrest --stanza=NAME --pg1-path=PGDATA --socket-path=DIR serve [--archive-async]"}},
         {"expire",
          {"Remove backups past retention, with the backups that depend on them, and WAL no "
           "retained backup needs; a backup a restore or verify is reading is kept until the next "
           "expire.",
-          "backrest --stanza=NAME expire [--set=LABEL] [--dry-run]",
-          {"stanza", "repo1-path", "repo1-retention-full", "repo1-retention-diff",
-           "repo1-retention-archive", "repo1-retention-archive-type", "set", "dry-run",
-           "lock-path"}}},
+          "backrest --stanza=NAME expire [--set=LABEL] [--dry-run]"}},
         {"verify",
          {"Read back every backup file and archived WAL file, check its checksum and that each "
           "backup's WAL is archived; changes nothing.",
-          "backrest --stanza=NAME verify [--set=LABEL] [--output=text|json] [--process-max=N]",
-          {"stanza", "repo1-path", "set", "output", "process-max", "buffer-size", "lock-path"}}},
-        {"help", {"Show help for a command.", "backrest help [COMMAND]", {}}},
-        {"version", {"Show the backrest version.", "backrest version", {}}},
+          "backrest --stanza=NAME verify [--set=LABEL] [--output=text|json] [--process-max=N]"}},
+        {"help", {"Show help for a command.", "backrest help [COMMAND]"}},
+        {"version", {"Show the backrest version.", "backrest version"}},
     };
     return help;
 }
@@ -127,18 +88,17 @@ int help(const Config& config) {
     }
     auto it = commands.find(config.params()[0]);
     if (it == commands.end()) {
-        fmt::print(stderr,
-                   "ERROR: [{:03d}] CommandError: unknown command '{}'; see 'backrest help'\n", 41,
-                   config.params()[0]);
-        return 41;
+        Error unknown(ErrorCode::Command,
+                      fmt::format("unknown command '{}'; see 'backrest help'", config.params()[0]));
+        fmt::print(stderr, "ERROR: {}\n", unknown.display());
+        return unknown.exitCode();
     }
     fmt::print("{}\n\nUsage: {}\n", it->second.summary, it->second.usage);
-    if (!it->second.options.empty()) fmt::print("\nOptions:\n");
-    for (const char* name : it->second.options) {
-        const OptionDef* def = findOptionDef(name);
-        if (!def) continue;
+    const auto options = commandOptions(it->first);
+    if (!options.empty()) fmt::print("\nOptions:\n");
+    for (const OptionDef* def : options) {
         fmt::print(
-            "  --{:<20} {}{}\n", name, def->help,
+            "  --{:<20} {}{}\n", def->name, def->help,
             def->defaultValue.empty() ? "" : fmt::format(" [default: {}]", def->defaultValue));
     }
     return 0;

@@ -154,7 +154,7 @@ void printText(const json& stanza) {
 int info(const Config& config) {
     auto repo = openRepo(config);
     std::vector<std::string> stanzas;
-    if (auto stanza = config.find("stanza")) {
+    if (auto stanza = config.find(opt::stanza)) {
         stanzaLayout(config);  // validates the name
         stanzas.push_back(*stanza);
     } else {
@@ -165,12 +165,12 @@ int info(const Config& config) {
     json all = json::array();
     for (const auto& s : stanzas) {
         // With --stanza, openRepo opened its key; each listed stanza is opened here.
-        repo::Layout layout = config.find("stanza")
+        repo::Layout layout = config.find(opt::stanza)
                                   ? stanzaLayout(config)
                                   : repo::Layout{s, openStanzaKey(config, *repo, s)};
         all.push_back(stanzaInfoJson(*repo, layout));
     }
-    if (config.getString("output") == "json") {
+    if (config.getString(opt::output) == "json") {
         fmt::print("{}\n", all.dump());
         return 0;
     }

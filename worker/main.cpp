@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
     };
     try {
         Config config = Config::parse(argc, args.data(), environ);
-        setLogLevel(parseLogLevel(config.getString("log-level-console")));
+        setLogLevel(parseLogLevel(config.getString(opt::logLevelConsole)));
         auto it = commands.find(config.command());
         if (it == commands.end())
             raise(ErrorCode::Command, "unknown command '{}'; see 'backrest help'",

@@ -54,9 +54,9 @@ std::string restoreCommand(const Config& config) {
         std::string name = arg.substr(2, arg.find('=') - 2);
         if (relevant.count(name)) command += " " + shellWord(absolutePathArg(name, arg));
     }
-    if (config.source("stanza") == OptionSource::Default ||
-        config.source("stanza") == OptionSource::ConfigFile)
-        command += " " + shellWord("--stanza=" + config.getString("stanza"));
+    if (config.source(opt::stanza) == OptionSource::Default ||
+        config.source(opt::stanza) == OptionSource::ConfigFile)
+        command += " " + shellWord("--stanza=" + config.getString(opt::stanza));
     // The passphrase is never written into restore_command: archive-get reads it from the config
     // file. One given only in this restore's environment is not in the server's: recovery would
     // stop at its first segment (archive-get exits 255, "repo1-cipher-pass is not set").
@@ -71,7 +71,7 @@ std::string restoreCommand(const Config& config) {
                 secret,
                 secret == std::string("repo1-cipher-pass") ? "REPO1_CIPHER_PASS"
                                                            : "REPO1_CIPHER_TYPE",
-                config.getString("config"));
+                config.getString(opt::config));
     return command + " archive-get %f \"%p\"";
 }
 
@@ -99,7 +99,7 @@ std::string RecoverySettings::describe() const {
 
 RecoverySettings recoverySettings(const Config& config) {
     RecoverySettings r;
-    r.type = config.find("type").value_or("default");
+    r.type = config.find(opt::type).value_or("default");
     static const std::set<std::string> targetTypes = {"time", "xid", "lsn", "name"};
     static const std::set<std::string> types = {"default", "immediate", "time",     "xid",    "lsn",
                                                 "name",    "none",      "preserve", "standby"};
@@ -108,7 +108,7 @@ RecoverySettings recoverySettings(const Config& config) {
               "invalid value '{}' for option 'type' of restore (expected default, immediate, time, "
               "xid, lsn, name, none, preserve or standby)",
               r.type);
-    auto target = config.find("target");
+    auto target = config.find(opt::target);
     if (targetTypes.count(r.type) && (!target || target->empty()))
         raise(ErrorCode::Option, "option 'target' is required for restore --type={}", r.type);
     if (!targetTypes.count(r.type) && target)
@@ -127,7 +127,7 @@ RecoverySettings recoverySettings(const Config& config) {
         pg::checkTargetName(value);
     }
     // A copy restored for a drill or a test must not push its new timeline into the stanza.
-    const bool archiveOff = config.getString("archive-mode") == "off";
+    const bool archiveOff = config.getString(opt::archiveMode) == "off";
     if (archiveOff && r.type == "preserve")
         raise(ErrorCode::Option,
               "option 'archive-mode=off' cannot be used with --type=preserve, which keeps the "
@@ -139,13 +139,13 @@ RecoverySettings recoverySettings(const Config& config) {
     r.settings.emplace_back("restore_command", restoreCommand(config));
     if (r.type == "immediate") r.settings.emplace_back("recovery_target", "immediate");
     if (targetTypes.count(r.type)) r.settings.emplace_back("recovery_target_" + r.type, value);
-    if (targetTypes.count(r.type) && r.type != "name" && config.getBool("target-exclusive"))
+    if (targetTypes.count(r.type) && r.type != "name" && config.getBool(opt::targetExclusive))
         r.settings.emplace_back("recovery_target_inclusive", "false");
     if (r.type == "immediate" || targetTypes.count(r.type))
-        r.settings.emplace_back("recovery_target_action", config.getString("target-action"));
-    if (auto timeline = config.find("target-timeline"))
+        r.settings.emplace_back("recovery_target_action", config.getString(opt::targetAction));
+    if (auto timeline = config.find(opt::targetTimeline))
         r.settings.emplace_back("recovery_target_timeline", pg::parseTargetTimeline(*timeline));
-    for (const auto& option : config.getMulti("recovery-option")) {
+    for (const auto& option : config.getMulti(opt::recoveryOption)) {
         auto eq = option.find('=');
         if (eq == std::string::npos || eq == 0)
             raise(ErrorCode::Option,

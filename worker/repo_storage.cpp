@@ -12,7 +12,7 @@ namespace backrest::cmd {
 namespace {
 
 std::unique_ptr<storage::Storage> makePosix(const Config& config) {
-    std::string path = config.getString("repo1-path");
+    std::string path = config.getString(opt::repo1Path);
     if (path.empty() || path[0] != '/')
         raise(ErrorCode::Option, "option 'repo1-path' must be an absolute path, not '{}'", path);
     return std::make_unique<storage::PosixStorage>(path);
@@ -21,7 +21,7 @@ std::unique_ptr<storage::Storage> makePosix(const Config& config) {
 }  // namespace
 
 std::unique_ptr<storage::Storage> makeRepoStorage(const Config& config) {
-    std::string type = config.getString("repo1-type");
+    std::string type = config.getString(opt::repo1Type);
     if (type == "posix") return makePosix(config);
     if (type == "sftp") return makeSftpRepoStorage(config);
     if (type == "azure") return makeAzureRepoStorage(config);

@@ -24,19 +24,19 @@ std::unique_ptr<storage::Storage> makeAzureRepoStorage(const Config& config) {
     s.account = required(config, "repo1-azure-account");
     s.container = required(config, "repo1-azure-container");
     s.key = required(config, "repo1-azure-key");
-    s.keyType = config.getString("repo1-azure-key-type") == "sas" ? storage::azure::KeyType::Sas
+    s.keyType = config.getString(opt::repo1AzureKeyType) == "sas" ? storage::azure::KeyType::Sas
                                                                   : storage::azure::KeyType::Shared;
-    s.endpoint = config.getString("repo1-azure-endpoint");
-    s.pathStyle = config.getString("repo1-azure-uri-style") == "path";
-    s.host = config.find("repo1-storage-host").value_or("");
-    s.port = static_cast<int>(config.getInt("repo1-storage-port"));
-    s.tls.verify = config.getBool("repo1-storage-verify-tls");
-    s.tls.caFile = config.find("repo1-storage-ca-file").value_or("");
-    s.tls.caPath = config.find("repo1-storage-ca-path").value_or("");
-    if (config.find("repo1-storage-upload-chunk-size"))
-        s.blockSize = static_cast<uint64_t>(config.getInt("repo1-storage-upload-chunk-size"));
-    s.parallel = static_cast<int>(std::max<int64_t>(4, config.getInt("process-max")));
-    s.prefix = config.getString("repo1-path");
+    s.endpoint = config.getString(opt::repo1AzureEndpoint);
+    s.pathStyle = config.getString(opt::repo1AzureUriStyle) == "path";
+    s.host = config.find(opt::repo1StorageHost).value_or("");
+    s.port = static_cast<int>(config.getInt(opt::repo1StoragePort));
+    s.tls.verify = config.getBool(opt::repo1StorageVerifyTls);
+    s.tls.caFile = config.find(opt::repo1StorageCaFile).value_or("");
+    s.tls.caPath = config.find(opt::repo1StorageCaPath).value_or("");
+    if (config.find(opt::repo1StorageUploadChunkSize))
+        s.blockSize = static_cast<uint64_t>(config.getInt(opt::repo1StorageUploadChunkSize));
+    s.parallel = static_cast<int>(std::max<int64_t>(4, config.getInt(opt::processMax)));
+    s.prefix = config.getString(opt::repo1Path);
     return std::make_unique<storage::azure::AzureStorage>(std::move(s));
 }
 

@@ -18,7 +18,7 @@ std::string required(const Config& config, std::string_view name, std::string_vi
 }  // namespace
 
 std::unique_ptr<storage::Storage> makeS3Storage(const Config& config) {
-    std::string keyType = config.getString("repo1-s3-key-type");
+    std::string keyType = config.getString(opt::repo1S3KeyType);
     if (keyType != "shared")
         raise(ErrorCode::Option,
               "option 'repo1-s3-key-type' is '{}', which backrest does not implement: set it to "
@@ -29,20 +29,20 @@ std::unique_ptr<storage::Storage> makeS3Storage(const Config& config) {
     storage::s3::S3Settings s;
     s.bucket = required(config, "repo1-s3-bucket", "");
     s.endpoint = required(config, "repo1-s3-endpoint", "");
-    s.region = config.getString("repo1-s3-region");
+    s.region = config.getString(opt::repo1S3Region);
     s.credentials.key =
         required(config, "repo1-s3-key", " (config file, or BACKREST_REPO1_S3_KEY)");
     s.credentials.secret =
         required(config, "repo1-s3-key-secret", " (config file, or BACKREST_REPO1_S3_KEY_SECRET)");
-    s.credentials.token = config.find("repo1-s3-token").value_or("");
-    s.pathStyle = config.getString("repo1-s3-uri-style") == "path";
-    s.host = config.find("repo1-storage-host").value_or("");
-    s.port = static_cast<unsigned>(config.getInt("repo1-storage-port"));
-    s.tls.verify = config.getBool("repo1-storage-verify-tls");
-    s.tls.caFile = config.find("repo1-storage-ca-file").value_or("");
-    s.tls.caPath = config.find("repo1-storage-ca-path").value_or("");
-    if (config.find("repo1-storage-upload-chunk-size")) {
-        s.partSize = static_cast<uint64_t>(config.getInt("repo1-storage-upload-chunk-size"));
+    s.credentials.token = config.find(opt::repo1S3Token).value_or("");
+    s.pathStyle = config.getString(opt::repo1S3UriStyle) == "path";
+    s.host = config.find(opt::repo1StorageHost).value_or("");
+    s.port = static_cast<unsigned>(config.getInt(opt::repo1StoragePort));
+    s.tls.verify = config.getBool(opt::repo1StorageVerifyTls);
+    s.tls.caFile = config.find(opt::repo1StorageCaFile).value_or("");
+    s.tls.caPath = config.find(opt::repo1StorageCaPath).value_or("");
+    if (config.find(opt::repo1StorageUploadChunkSize)) {
+        s.partSize = static_cast<uint64_t>(config.getInt(opt::repo1StorageUploadChunkSize));
         // S3 refuses a part below 5 MiB (all but the last): refused here, before any upload.
         if (s.partSize < (5ull << 20))
             raise(ErrorCode::Option,
@@ -51,7 +51,7 @@ std::unique_ptr<storage::Storage> makeS3Storage(const Config& config) {
                   "(5242880 bytes)",
                   s.partSize);
     }
-    s.prefix = config.getString("repo1-path");
+    s.prefix = config.getString(opt::repo1Path);
     return std::make_unique<storage::s3::S3Storage>(std::move(s));
 }
 

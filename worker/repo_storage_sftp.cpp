@@ -29,18 +29,18 @@ std::string required(const Config& config, std::string_view name) {
 std::unique_ptr<storage::Storage> makeSftpRepoStorage(const Config& config) {
     storage::sftp::SftpSettings s;
     s.host = required(config, "repo1-sftp-host");
-    s.port = static_cast<int>(config.getInt("repo1-sftp-host-port"));
+    s.port = static_cast<int>(config.getInt(opt::repo1SftpHostPort));
     s.user = required(config, "repo1-sftp-host-user");
     s.privateKeyFile = required(config, "repo1-sftp-private-key-file");
-    s.publicKeyFile = config.find("repo1-sftp-public-key-file").value_or("");
-    s.privateKeyPassphrase = config.find("repo1-sftp-private-key-passphrase").value_or("");
-    s.knownHosts = config.getMulti("repo1-sftp-known-host");
-    s.hostKeyCheck = hostKeyCheck(config.getString("repo1-sftp-host-key-check-type"));
+    s.publicKeyFile = config.find(opt::repo1SftpPublicKeyFile).value_or("");
+    s.privateKeyPassphrase = config.find(opt::repo1SftpPrivateKeyPassphrase).value_or("");
+    s.knownHosts = config.getMulti(opt::repo1SftpKnownHost);
+    s.hostKeyCheck = hostKeyCheck(config.getString(opt::repo1SftpHostKeyCheckType));
     if (s.hostKeyCheck == storage::sftp::HostKeyCheck::Fingerprint) {
         s.hostFingerprint = required(config, "repo1-sftp-host-fingerprint");
         s.hostKeyHashType = required(config, "repo1-sftp-host-key-hash-type");
     }
-    s.root = config.getString("repo1-path");
+    s.root = config.getString(opt::repo1Path);
     return std::make_unique<storage::sftp::SftpStorage>(std::move(s));
 }
 

@@ -86,8 +86,8 @@ DeltaPlan cleanTargetsForDelta(const Config& config, storage::Storage& fs,
     }
     for (const auto& [target, location] : locations) in.roots.push_back(location);
     in.preserve.insert(dataPath + "/" + kRestoreMarker);
-    in.force = config.getBool("force");
-    in.processMax = static_cast<size_t>(config.getInt("process-max"));
+    in.force = config.getBool(opt::force);
+    in.processMax = static_cast<size_t>(config.getInt(opt::processMax));
     return prepareDelta(fs, in);
 }
 
@@ -194,7 +194,7 @@ int restore(const Config& config) {
     auto backupInfo = repo::requireBackupInfo(*repo, layout);
     std::string dataPath = pgPath(config);
     auto recovery = recoverySettings(config);
-    bool delta = config.getBool("delta");
+    bool delta = config.getBool(opt::delta);
     // Which backup, and is all its recovery needs in the repository: before anything is written.
     // (planRestore also pins the recovery timeline when a restore drill branched the archive.)
     auto plan = planRestore(config, *repo, layout, backupInfo, recovery);

@@ -65,7 +65,7 @@ FileRestorer::FileRestorer(const Config& config, storage::Storage& repo, const r
       deltaPlan_(deltaPlan),
       owner_(owner),
       root_(root),
-      processMax_(static_cast<size_t>(config.getInt("process-max"))),
+      processMax_(static_cast<size_t>(config.getInt(opt::processMax))),
       control_(backup.manifest.files.size()) {
     const auto& files = manifest_.files;
     for (size_t i = 0; i < files.size(); i++) {

@@ -88,8 +88,8 @@ TargetLocations mapTargets(const repo::Manifest& m, const std::string& dataPath,
 
 TargetLocations targetLocations(const Config& config, const repo::Manifest& m,
                                 const std::string& dataPath) {
-    auto remap = parseTablespaceMap(config.getMulti("tablespace-map"));
-    return mapTargets(m, dataPath, remap, config.find("tablespace-map-all"));
+    auto remap = parseTablespaceMap(config.getMulti(opt::tablespaceMap));
+    return mapTargets(m, dataPath, remap, config.find(opt::tablespaceMapAll));
 }
 
 std::string destinationOf(const TargetLocations& locations, const std::string& name) {

@@ -32,7 +32,7 @@ std::string endOf(const repo::BackupSummary& b, const RecoverySettings& r) {
 }
 
 std::string targetOf(const Config& config, const RecoverySettings& r) {
-    return fmt::format("{} '{}'", r.type, config.find("target").value_or(""));
+    return fmt::format("{} '{}'", r.type, config.find(opt::target).value_or(""));
 }
 
 // The backups are sorted by label, that is by time: the last one that reaches is the newest.
@@ -45,7 +45,7 @@ const repo::BackupSummary* newestReaching(const repo::BackupInfo& info, const Re
 
 std::string chooseBackup(const Config& config, const repo::Layout& layout,
                          const repo::BackupInfo& info, const RecoverySettings& r) {
-    if (auto set = config.find("set")) {
+    if (auto set = config.find(opt::set)) {
         const auto* chosen = info.find(*set);
         if (!chosen)
             raise(ErrorCode::BackupSet,
@@ -145,7 +145,7 @@ void checkAfterBackup(const Config& config, repo::ArchiveListing& listing, const
     std::string where = fmt::format(
         "WAL segment {} is missing from archive {}{}", gap->missing, listing.archiveId(),
         gap->later.empty() ? "" : ", though " + gap->later + " after it is archived");
-    if (config.getBool("force")) {
+    if (config.getBool(opt::force)) {
         logWarn("restore --force: {}: recovery of backup {} stops at {}", where, m.label,
                 gap->missing);
         return;

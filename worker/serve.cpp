@@ -129,13 +129,13 @@ backup::BackupSettings backupSettings(Daemon& d) {
     s.repo = d.repo.get();
     s.layout = d.layout;
     s.transfer = transferOptions(d.config);
-    s.processMax = static_cast<size_t>(d.config.getInt("process-max"));
-    s.lockPath = d.config.getString("lock-path");
+    s.processMax = static_cast<size_t>(d.config.getInt(opt::processMax));
+    s.lockPath = d.config.getString(opt::lockPath);
     s.pgPath = d.pgPath;
     s.pgData = std::make_shared<storage::PosixStorage>(d.pgPath);
     s.archiveCheck = true;
-    s.archiveTimeout = static_cast<int>(d.config.getInt("archive-timeout"));
-    s.block = d.config.getBool("repo1-block");
+    s.archiveTimeout = static_cast<int>(d.config.getInt(opt::archiveTimeout));
+    s.block = d.config.getBool(opt::repo1Block);
     s.bundle = bundleSettings(d.config);
     return s;
 }
@@ -155,7 +155,7 @@ protocol::ArchivePushReply archivePush(Session& s, const protocol::ArchivePush& 
 
 protocol::StanzaCreateReply stanzaCreate(Session& s) {
     Daemon& d = s.d;
-    if (!d.layout.key && d.config.getString("repo1-cipher-type") != "none") {
+    if (!d.layout.key && d.config.getString(opt::repo1CipherType) != "none") {
         // A new encrypted stanza: its key is made here. The pusher and the streamer took the
         // layout (without a key: there was no stanza) at start, so once this reply is sent the
         // daemon exits and the launcher starts it again, opening the new key; a segment offered
@@ -171,10 +171,11 @@ protocol::StanzaCreateReply stanzaCreate(Session& s) {
 
 protocol::ExpireReply expire(Session& s, const protocol::Expire& request) {
     Daemon& d = s.d;
-    repo::StanzaLock lock(d.config.getString("lock-path"), d.layout.stanza, "backup");
+    repo::StanzaLock lock(d.config.getString(opt::lockPath), d.layout.stanza, "backup");
     auto policy = retentionPolicy(d.config);
     if (request.set) policy.set = *request.set;
-    return {runExpire(*d.repo, d.layout, policy, request.dryRun, d.config.getString("lock-path"))};
+    return {
+        runExpire(*d.repo, d.layout, policy, request.dryRun, d.config.getString(opt::lockPath))};
 }
 
 protocol::BackupBeginReply backupBegin(Session& s, const protocol::BackupBegin& request) {
@@ -219,7 +220,8 @@ protocol::BackupFinishReply backupFinish(Session& s, const protocol::BackupFinis
             m.files.size());
     auto policy = retentionPolicy(d.config);
     if (policy.full || policy.diff)
-        reply.expire = runExpire(*d.repo, d.layout, policy, false, d.config.getString("lock-path"));
+        reply.expire =
+            runExpire(*d.repo, d.layout, policy, false, d.config.getString(opt::lockPath));
     s.job.reset();
     return reply;
 }
@@ -326,17 +328,17 @@ std::unique_ptr<WalStreamer> startArchiving(Daemon& d) {
     push.pgPath = d.pgPath;
     push.push = {transfer.codec.compressType(), transfer.codec.compressLevel(),
                  transfer.bufferSize};
-    push.processMax = static_cast<size_t>(config.getInt("process-max"));
-    push.async = config.getBool("archive-async");
+    push.processMax = static_cast<size_t>(config.getInt(opt::processMax));
+    push.async = config.getBool(opt::archiveAsync);
     d.pusher = std::make_unique<ArchivePusher>(push);
-    if (!push.async || !config.find("pg1-socket-path")) return nullptr;
+    if (!push.async || !config.find(opt::pg1SocketPath)) return nullptr;
     StreamerSettings stream;
     stream.connect = connectOptions(config);
     stream.connect.applicationName = "backrest-wal-stream";
     stream.repo = d.repo.get();
     stream.layout = d.layout;
     stream.push = push.push;
-    stream.push.spoolPath = config.getString("spool-path");
+    stream.push.spoolPath = config.getString(opt::spoolPath);
     stream.spoolOwner = lockOwner(config);
     return std::make_unique<WalStreamer>(stream, *d.pusher);
 }
@@ -348,7 +350,7 @@ int serve(const Config& config) {
     Daemon d{config, openRepo(config, RepoAccess::Write), stanzaLayout(config), pgPath(config),
              nullptr};
     std::unique_ptr<WalStreamer> streamer = startArchiving(d);
-    bool async = config.getBool("archive-async");
+    bool async = config.getBool(opt::archiveAsync);
 
     struct sigaction sa {};
     sa.sa_handler = onStopSignal;
@@ -357,7 +359,7 @@ int serve(const Config& config) {
     signal(SIGPIPE, SIG_IGN);
 
     auto listener =
-        std::make_unique<protocol::Listener>(config.getString("socket-path"), "backrest.sock");
+        std::make_unique<protocol::Listener>(config.getString(opt::socketPath), "backrest.sock");
     PostmasterWatch postmaster(d.pgPath);
     logInfo(
         "serve: backrest {} (pid {}) listening on {} for stanza '{}' (archive-async={}){}",

@@ -47,10 +47,10 @@ std::string createStanza(storage::Storage& repo, const repo::Layout& layout,
 
 std::shared_ptr<const crypto::RepoKey> newStanzaKey(const Config& config) {
     auto key = crypto::RepoKey::generate();
-    auto envelope = crypto::wrapKey(*key, config.getString("repo1-cipher-pass"), 1);
+    auto envelope = crypto::wrapKey(*key, config.getString(opt::repo1CipherPass), 1);
     repo::rememberEnvelope(*key, envelope);
     logInfo("stanza-create: new repository key {} ({}), wrapped as generation 1", key->id(),
-            config.getString("repo1-cipher-type"));
+            config.getString(opt::repo1CipherType));
     return key;
 }
 
@@ -59,7 +59,7 @@ int stanzaCreate(const Config& config) {
     // match what exists (repo/repo_cipher.h): only a stanza that does not exist yet gets a key.
     auto repo = openRepo(config, RepoAccess::Write);
     auto layout = stanzaLayout(config);
-    std::string cipherType = config.getString("repo1-cipher-type");
+    std::string cipherType = config.getString(opt::repo1CipherType);
     if (!layout.key && cipherType != "none") {
         layout.key = newStanzaKey(config);
         useRepoKey(layout.key);

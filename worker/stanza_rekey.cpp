@@ -14,24 +14,24 @@ namespace backrest::cmd {
 
 int stanzaRekey(const Config& config) {
     auto layout = stanzaLayout(config);
-    if (config.getString("repo1-cipher-type") == "none")
+    if (config.getString(opt::repo1CipherType) == "none")
         raise(ErrorCode::Crypto,
               "stanza-rekey: repo1-cipher-type is none: set repo1-cipher-type=aes-256-gcm and "
               "repo1-cipher-pass (the current passphrase) for stanza '{}'",
               layout.stanza);
-    auto currentPass = config.find("repo1-cipher-pass");
+    auto currentPass = config.find(opt::repo1CipherPass);
     if (!currentPass)
         raise(ErrorCode::Option,
               "stanza-rekey: repo1-cipher-pass (the current passphrase) is not set: set it in the "
               "config file or in BACKREST_REPO1_CIPHER_PASS");
-    auto newPass = config.find("repo1-cipher-pass-new");
+    auto newPass = config.find(opt::repo1CipherPassNew);
     if (!newPass)
         raise(ErrorCode::Option,
               "stanza-rekey: repo1-cipher-pass-new (the new passphrase) is not set: set it in "
               "BACKREST_REPO1_CIPHER_PASS_NEW or in the config file");
     // No backup or expire of this stanza on this host rewrites an info file meanwhile (archive-push
     // writes none; its lock keeps out any later writer of archive.info).
-    std::string lockPath = config.getString("lock-path");
+    std::string lockPath = config.getString(opt::lockPath);
     repo::StanzaLock backupLock(lockPath, layout.stanza, "backup");
     repo::StanzaLock archiveLock(lockPath, layout.stanza, "archive");
     // The key is opened by rekeyRepo, with either passphrase: not by openRepo, which would refuse

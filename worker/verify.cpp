@@ -86,9 +86,9 @@ class StanzaVerify {
         : repo_(openRepo(config)),
           layout_(stanzaLayout(config)),
           readers_(config, layout_),
-          set_(config.find("set")),
+          set_(config.find(opt::set)),
           bufferSize_(transferOptions(config).bufferSize),
-          processMax_(static_cast<size_t>(config.getInt("process-max"))) {}
+          processMax_(static_cast<size_t>(config.getInt(opt::processMax))) {}
 
     void run() {
         loadInfo();
@@ -607,7 +607,7 @@ int verify(const Config& config) {
               config.params().front());
     StanzaVerify verify(config);
     verify.run();
-    if (config.getString("output") == "json")
+    if (config.getString(opt::output) == "json")
         fmt::print("{}\n", verify.toJson().dump());
     else
         verify.printText();

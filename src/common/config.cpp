@@ -451,7 +451,7 @@ Config Config::parse(int argc, const char* const* argv, const char* const* envir
 
     // The stanza and the config file path select what is read from the file, so they can
     // only come from the command line or the environment.
-    std::string stanza = config.find("stanza").value_or("");
+    std::string stanza = config.find(opt::stanza).value_or("");
     auto given = config.values_.find("config");
     bool explicitPath = given != config.values_.end();
     std::string path =
@@ -553,6 +553,9 @@ std::vector<std::string> Config::passThroughArgs() const {
 }
 
 bool isSecretOption(std::string_view name) {
+    // An option of the table says so there; the list below is for the names of pgBackRest's
+    // options backrest does not implement (repo2-s3-key, repo1-gcs-key, ...), refused alike.
+    if (const OptionDef* def = findOptionDef(name)) return def->secret;
     // repo<N>-<rest>: the same secrets for every repository.
     if (name.starts_with("repo")) {
         size_t i = 4;

@@ -16,13 +16,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-namespace backrest {
+#include "common/option_keys.h"
 
-// Size: a byte count, given as a number of bytes or with a unit (KiB, MiB, GiB; KB, MB, GB and
-// K, M, G mean the same powers of 1024, as in pgBackRest), read with getInt.
-enum class OptionType { String, Integer, Boolean, Path, Size };
+namespace backrest {
 
 struct OptionDef {
     std::string_view name;
@@ -40,6 +39,8 @@ struct OptionDef {
     // show it; and pgBackRest's PGBACKREST_ spelling of its environment variable is read too, as
     // credentials are often kept in the environment of a migrated host.
     bool secret = false;
+    // The commands whose `help` lists the option, space-separated.
+    std::string_view commands = {};
 };
 
 // A secret (a storage key, secret key, token, passphrase): refused on the command line, where
@@ -49,6 +50,8 @@ bool isSecretOption(std::string_view name);
 // Every option backrest knows, with its default. Used for parsing and for `help`.
 const std::vector<OptionDef>& optionDefs();
 const OptionDef* findOptionDef(std::string_view name);
+// The options `help <command>` lists, in table order.
+std::vector<const OptionDef*> commandOptions(std::string_view command);
 
 // Where a value came from, for `help`/debug output and error messages.
 enum class OptionSource { Default, ConfigFile, Environment, CommandLine };
@@ -62,8 +65,40 @@ class Config {
     const std::string& command() const { return command_; }
     const std::vector<std::string>& params() const { return params_; }
 
-    bool has(std::string_view name) const;  // set by any source, or has a default
+    // Typed reads, by the keys of option_keys.h (opt::processMax): the way code reads options.
     // Required getters: a missing value raises OptionError "option '<name>' is required ...".
+    template <OptionType T>
+    requires(T == OptionType::String || T == OptionType::Path) std::string
+        getString(OptionKey<T> key)
+    const { return getString(key.name); }
+    int64_t getInt(OptionKey<OptionType::Integer> key) const { return getInt(key.name); }
+    int64_t getInt(OptionKey<OptionType::Size> key) const { return getInt(key.name); }
+    bool getBool(OptionKey<OptionType::Boolean> key) const { return getBool(key.name); }
+    template <OptionType T>
+    std::optional<std::string> find(OptionKey<T> key) const {
+        return find(key.name);
+    }
+    template <OptionType T>
+    std::vector<std::string> getMulti(OptionKey<T> key) const {
+        return getMulti(key.name);
+    }
+    template <OptionType T>
+    bool has(OptionKey<T> key) const {
+        return has(key.name);
+    }
+    template <OptionType T>
+    OptionSource source(OptionKey<T> key) const {
+        return source(key.name);
+    }
+    template <OptionType T>
+    void set(OptionKey<T> key, std::string value) {
+        set(key.name, std::move(value));
+    }
+
+    // Deprecated: reads by name, checked only at run time (an undefined name raises AssertError).
+    // Kept for names computed at run time and for code not yet moved to the keys
+    // (scripts/use-option-keys.py moves it).
+    bool has(std::string_view name) const;  // set by any source, or has a default
     std::string getString(std::string_view name) const;
     int64_t getInt(
         std::string_view name) const;  // also checks it is an integer (or size), naming option

@@ -3,67 +3,49 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 namespace backrest {
 
-std::string_view errorCodeName(ErrorCode code) {
-    switch (code) {
-        case ErrorCode::Assert:
-            return "AssertError";
-        case ErrorCode::Option:
-            return "OptionError";
-        case ErrorCode::Config:
-            return "ConfigError";
-        case ErrorCode::FileMissing:
-            return "FileMissingError";
-        case ErrorCode::FileOpen:
-            return "FileOpenError";
-        case ErrorCode::FileRead:
-            return "FileReadError";
-        case ErrorCode::FileWrite:
-            return "FileWriteError";
-        case ErrorCode::Format:
-            return "FormatError";
-        case ErrorCode::Checksum:
-            return "ChecksumError";
-        case ErrorCode::Lock:
-            return "LockAcquireError";
-        case ErrorCode::Db:
-            return "DbError";
-        case ErrorCode::DbMismatch:
-            return "DbMismatchError";
-        case ErrorCode::ArchiveDuplicate:
-            return "ArchiveDuplicateError";
-        case ErrorCode::ArchiveTimeout:
-            return "ArchiveTimeoutError";
-        case ErrorCode::PathNotEmpty:
-            return "PathNotEmptyError";
-        case ErrorCode::BackupSet:
-            return "BackupSetInvalidError";
-        case ErrorCode::Compress:
-            return "CompressError";
-        case ErrorCode::Crypto:
-            return "CryptoError";
-        case ErrorCode::Protocol:
-            return "ProtocolError";
-        case ErrorCode::Stanza:
-            return "StanzaError";
-        case ErrorCode::Postmaster:
-            return "PostmasterRunningError";
-        case ErrorCode::Command:
-            return "CommandError";
-        case ErrorCode::Cancelled:
-            return "CancelledError";
-        case ErrorCode::RepoOwner:
-            return "RepoOwnerError";
-        case ErrorCode::Network:
-            return "NetworkError";
-        case ErrorCode::RepoAuth:
-            return "RepoAuthError";
-        case ErrorCode::RepoStorage:
-            return "RepoStorageError";
+namespace {
+
+constexpr ErrorInfo kErrors[] = {
+#define BACKREST_ERROR_ROW(id, code, name, sqlstate, meaning) \
+    {ErrorCode::id, name, sqlstate, meaning},
+    BACKREST_ERROR_TABLE(BACKREST_ERROR_ROW)
+#undef BACKREST_ERROR_ROW
+};
+
+// The table's promises, checked where it is compiled: codes ascend (so findError may stop early
+// and errorTable() is in code order), and every SQLSTATE has PostgreSQL's five characters.
+constexpr bool tableIsValid() {
+    for (size_t i = 0; i < std::size(kErrors); ++i) {
+        if (kErrors[i].sqlstate.size() != 5) return false;
+        if (i > 0 && kErrors[i - 1].code >= kErrors[i].code) return false;
     }
-    return "UnknownError";
+    return true;
+}
+static_assert(tableIsValid(), "error_table.h: codes must ascend and SQLSTATEs have 5 characters");
+
+}  // namespace
+
+std::span<const ErrorInfo> errorTable() {
+    return kErrors;
+}
+
+const ErrorInfo* findError(int code) {
+    for (const ErrorInfo& e : kErrors)
+        if (static_cast<int>(e.code) == code) return &e;
+    return nullptr;
+}
+
+bool isKnownErrorCode(int code) {
+    return findError(code) != nullptr;
+}
+
+std::string_view errorCodeName(ErrorCode code) {
+    const ErrorInfo* e = findError(static_cast<int>(code));
+    return e != nullptr ? e->name : "UnknownError";
 }
 
 std::string Error::display() const {

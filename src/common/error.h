@@ -4,46 +4,45 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "common/error_table.h"
+
 namespace backrest {
 
-// Codes are stable: scripts may match on them. 1 is reserved for "not found" in archive-get
-// (PostgreSQL's restore_command contract), so real errors start at 20.
+// Codes, names and SQLSTATEs come from common/error_table.h; see there before adding one.
 enum class ErrorCode : int {
-    Assert = 20,
-    Option = 21,       // option missing, unknown, or with an invalid value
-    Config = 22,       // config file unreadable or malformed
-    FileMissing = 23,  // a file that must exist does not
-    FileOpen = 24,     // open/create failed (permissions, ...)
-    FileRead = 25,
-    FileWrite = 26,         // write, fsync or rename failed
-    Format = 27,            // a repository file (manifest, info, archive) is malformed
-    Checksum = 28,          // stored checksum differs from the bytes read
-    Lock = 29,              // another process holds the stanza lock
-    Db = 30,                // connection or query to PostgreSQL failed
-    DbMismatch = 31,        // system identifier / version differs from the repository
-    ArchiveDuplicate = 32,  // a WAL segment with the same name and different bytes exists
-    ArchiveTimeout = 33,    // WAL needed by a backup did not reach the archive in time
-    PathNotEmpty = 34,      // restore target is not empty
-    BackupSet = 35,         // requested backup set does not exist / no backup
-    Compress = 36,          // compression or decompression failed
-    Crypto = 37,            // OpenSSL failure
-    Protocol = 38,          // malformed frame, bad hello, unexpected message
-    Stanza = 39,            // stanza missing or not created
-    Postmaster = 40,        // a PostgreSQL server is running on the restore target
-    Command = 41,           // unknown command or bad arguments
-    Cancelled = 42,
-    RepoOwner = 43,    // a command that writes the repository run as a user other than its owner
-    Network = 44,      // the repository's server cannot be reached: connect, TLS, timeout, dropped
-    RepoAuth = 45,     // the repository's server refused the credentials (wrong key, secret, token)
-    RepoStorage = 46,  // the repository's server answered a request with an error (a quota, ...)
-    Last = RepoStorage,  // the highest code (a reply from the daemon outside the range is a
-                         // ProtocolError)
+#define BACKREST_ERROR_ENUMERATOR(id, code, name, sqlstate, meaning) id = code,
+    BACKREST_ERROR_TABLE(BACKREST_ERROR_ENUMERATOR)
+#undef BACKREST_ERROR_ENUMERATOR
+    // The highest code. Kept for code that still range-checks; new code asks isKnownErrorCode.
+    Last = std::max({
+#define BACKREST_ERROR_VALUE(id, code, name, sqlstate, meaning) code,
+        BACKREST_ERROR_TABLE(BACKREST_ERROR_VALUE)
+#undef BACKREST_ERROR_VALUE
+    }),
 };
 
+// One row of the error table.
+struct ErrorInfo {
+    ErrorCode code;
+    std::string_view name;      // "ChecksumError"
+    std::string_view sqlstate;  // five characters, as the extension reports it
+    std::string_view meaning;   // one line, for documentation and tests
+};
+
+// Every error, in code order.
+std::span<const ErrorInfo> errorTable();
+// The row of a code, or nullptr for a number that is no backrest error (e.g. a daemon's reply
+// carrying a code this build does not know).
+const ErrorInfo* findError(int code);
+bool isKnownErrorCode(int code);
+
+// "UnknownError" for a number outside the table.
 std::string_view errorCodeName(ErrorCode code);
 
 // archive-get's exit status for every failure but "not in the archive" (1). PostgreSQL treats a

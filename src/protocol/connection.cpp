@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "common/error.h"
@@ -226,8 +227,7 @@ Message Client::call(const std::string& type, Message fields, int timeoutMs,
             // A code this build does not know (a newer daemon, a broken one) is still an error,
             // reported as a protocol error rather than as an exit status nobody defined.
             int64_t code = e->at("code").get<int64_t>();
-            if (code < static_cast<int>(ErrorCode::Assert) ||
-                code > static_cast<int>(ErrorCode::Last))
+            if (code < INT32_MIN || code > INT32_MAX || !isKnownErrorCode(static_cast<int>(code)))
                 code = static_cast<int>(ErrorCode::Protocol);
             throw Error(static_cast<ErrorCode>(code), e->at("message").get<std::string>());
         }
