@@ -43,6 +43,7 @@ build() {
 # must not install an instrumented library.
 restore_extension() {
     make --no-print-directory -C extension clean >/dev/null
+    find extension src/protocol src/common \( -name '*.gcno' -o -name '*.gcda' \) -delete
     make --no-print-directory -C extension >/dev/null
 }
 
