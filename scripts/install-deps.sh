@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential pkg-config clang-format
+  build-essential pkg-config clang-format lcov
   postgresql-15 postgresql-client-15 postgresql-contrib postgresql-server-dev-15
   libpq-dev libzstd-dev libxxhash-dev libsimdjson-dev libssl-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev googletest

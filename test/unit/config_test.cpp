@@ -12,19 +12,14 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "test/unit/temp_dir.h"
 
 namespace backrest {
 namespace {
 
 class ConfigTest : public ::testing::Test {
   protected:
-    void SetUp() override {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "config-test-XXXXXX").string();
-        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-        dir_ = tmpl;
-        emptyConf_ = writeConf("", "empty.conf");
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
+    void SetUp() override { emptyConf_ = writeConf("", "empty.conf"); }
 
     std::string writeConf(std::string_view text, std::string_view name = "backrest.conf") {
         std::string path = (std::filesystem::path(dir_) / name).string();
@@ -52,7 +47,8 @@ class ConfigTest : public ::testing::Test {
         return Error(ErrorCode::Assert, "");
     }
 
-    std::string dir_;
+    backrest::test::TempDir tmp_{"config-test"};
+    std::string dir_ = tmp_.path();
     std::string emptyConf_;
 };
 

@@ -10,12 +10,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "io/filter_chain.h"
 #include "io/page_checksum_filter.h"
 #include "pg/page_checksum.h"
+#include "test/unit/temp_dir.h"
 
 namespace backrest::io {
 namespace {
@@ -127,12 +129,13 @@ class PageChecksumFilterReal : public ::testing::Test {
             skipReason_ = "no postgres user";
             return;
         }
-        std::string tmpl = fs::temp_directory_path().string() + "/page-checksum-filter-XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr) {
-            setupError_ = "cannot create a temporary directory " + tmpl;
+        try {
+            tmp_ = std::make_unique<backrest::test::TempDir>("page-checksum-filter");
+        } catch (const std::exception& e) {
+            setupError_ = e.what();
             return;
         }
-        root_ = tmpl;
+        root_ = tmp_->path();
         if (::chown(root_.c_str(), pg->pw_uid, pg->pw_gid) != 0) {
             setupError_ = "cannot give " + root_ + " to postgres";
             return;
@@ -159,9 +162,7 @@ class PageChecksumFilterReal : public ::testing::Test {
         std::ifstream in(largest, std::ios::binary);
         file_.assign(std::istreambuf_iterator<char>(in), {});
     }
-    static void TearDownTestSuite() {
-        if (!root_.empty()) fs::remove_all(root_);
-    }
+    static void TearDownTestSuite() { tmp_.reset(); }
 
     void SetUp() override {
         if (!skipReason_.empty()) GTEST_SKIP() << skipReason_;
@@ -179,6 +180,7 @@ class PageChecksumFilterReal : public ::testing::Test {
 
     static size_t pages() { return file_.size() / kPageSize; }
 
+    static inline std::unique_ptr<backrest::test::TempDir> tmp_;  // one per test program
     static inline std::string root_, skipReason_, setupError_;
     static inline fs::path relation_;
     static inline Bytes file_;

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "pg/control.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 
 namespace backrest::pg {
@@ -24,13 +25,9 @@ using backrest::test::has;
 class PgControl : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/pg-control-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
         fs::create_directories(root_ + "/global");
         storage_ = std::make_unique<storage::PosixStorage>(root_);
     }
-    void TearDown() override { fs::remove_all(root_); }
 
     void put(const std::string& rel, const std::string& content) {
         std::ofstream(root_ + "/" + rel, std::ios::binary) << content;
@@ -45,7 +42,8 @@ class PgControl : public ::testing::Test {
         return b;
     }
 
-    std::string root_;
+    backrest::test::TempDir tmp_{"pg-control"};
+    std::string root_ = tmp_.path();
     std::unique_ptr<storage::PosixStorage> storage_;
 };
 

@@ -9,11 +9,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "pg/backup_exclusions.h"
 #include "pg/page_checksum.h"
+#include "test/unit/temp_dir.h"
 
 namespace backrest::pg {
 namespace {
@@ -148,12 +150,13 @@ class PgPageChecksumReal : public ::testing::Test {
             skipReason_ = "no postgres user";
             return;
         }
-        std::string tmpl = fs::temp_directory_path().string() + "/pg-page-checksum-XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr) {
-            setupError_ = "cannot create a temporary directory " + tmpl;
+        try {
+            tmp_ = std::make_unique<backrest::test::TempDir>("pg-page-checksum");
+        } catch (const std::exception& e) {
+            setupError_ = e.what();
             return;
         }
-        root_ = tmpl;
+        root_ = tmp_->path();
         if (::chown(root_.c_str(), pg->pw_uid, pg->pw_gid) != 0) {
             setupError_ = "cannot give " + root_ + " to postgres";
             return;
@@ -166,9 +169,7 @@ class PgPageChecksumReal : public ::testing::Test {
             setupError_ = "initdb failed: " + std::string(std::istreambuf_iterator<char>(log), {});
         }
     }
-    static void TearDownTestSuite() {
-        if (!root_.empty()) fs::remove_all(root_);
-    }
+    static void TearDownTestSuite() { tmp_.reset(); }
 
     void SetUp() override {
         if (!skipReason_.empty()) GTEST_SKIP() << skipReason_;
@@ -182,6 +183,7 @@ class PgPageChecksumReal : public ::testing::Test {
         return {std::istreambuf_iterator<char>(in), {}};
     }
 
+    static inline std::unique_ptr<backrest::test::TempDir> tmp_;  // one per test program
     static inline std::string root_, skipReason_, setupError_;
 };
 

@@ -19,6 +19,7 @@
 
 #include "common/error.h"
 #include "protocol/connection.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 
 namespace backrest::protocol {
@@ -64,13 +65,9 @@ void makeStaleSocket(const std::string& path) {
 class ProtocolConnection : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/protocol-conn-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
         dir_ = root_ + "/sock";  // created by the listener
         path_ = dir_ + "/backrest.sock";
     }
-    void TearDown() override { fs::remove_all(root_); }
 
     // Accepts one client on a thread and runs `body` on its connection; joined on destruction.
     std::jthread serveOne(Listener& listener, std::function<void(Connection&)> body) {
@@ -98,7 +95,9 @@ class ProtocolConnection : public ::testing::Test {
         c.send({{"ok", true}, {"version", kVersion}, {"server", "unit-server"}});
     }
 
-    std::string root_, dir_, path_;
+    backrest::test::TempDir tmp_{"protocol-conn"};
+    std::string root_ = tmp_.path();
+    std::string dir_, path_;
 };
 
 // --- listener --------------------------------------------------------------------------------

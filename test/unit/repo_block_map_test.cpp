@@ -10,6 +10,7 @@
 #include "io/sha256.h"
 #include "repo/block_map.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 
 namespace backrest::repo {
@@ -163,20 +164,15 @@ TEST(RepoBlockMap, WellSealedButInconsistentIsMalformed) {
 
 class RepoBlockMapFiles : public ::testing::Test {
   protected:
-    void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/repo-blockmap-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
-        repo_ = std::make_unique<storage::PosixStorage>(root_);
-    }
-    void TearDown() override { fs::remove_all(root_); }
+    void SetUp() override { repo_ = std::make_unique<storage::PosixStorage>(root_); }
 
     void save(const std::string& label, const BlockMap& m) {
         storage::writeAll(*repo_, blockMapPath(layout_, label, "pg_data/base/1/2"),
                           encodeBlockMap(m));
     }
 
-    std::string root_;
+    backrest::test::TempDir tmp_{"repo-blockmap"};
+    std::string root_ = tmp_.path();
     Layout layout_{"main", nullptr};
     std::unique_ptr<storage::PosixStorage> repo_;
 };

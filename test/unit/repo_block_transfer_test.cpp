@@ -16,6 +16,7 @@
 #include "io/size.h"
 #include "repo/block_transfer.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 
 namespace backrest::repo {
@@ -53,9 +54,6 @@ void changeBlock(std::string& bytes, size_t block) {
 class RepoBlockTransfer : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/repo-blocks-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
         fs::create_directories(root_ + "/pg/base/1");
         fs::create_directories(root_ + "/repo");
         fs::create_directories(root_ + "/restore");
@@ -67,7 +65,6 @@ class RepoBlockTransfer : public ::testing::Test {
                   {kIncr1, io::CompressType::Zst},
                   {kIncr2, io::CompressType::Zst}};
     }
-    void TearDown() override { fs::remove_all(root_); }
 
     void put(const std::string& bytes) {
         std::ofstream(root_ + "/pg/base/1/16384", std::ios::binary) << bytes;
@@ -101,7 +98,8 @@ class RepoBlockTransfer : public ::testing::Test {
         return blockDataPath(layout_, label, kName, options_.codec.extension());
     }
 
-    std::string root_;
+    backrest::test::TempDir tmp_{"repo-blocks"};
+    std::string root_ = tmp_.path();
     Layout layout_{"main", nullptr};
     TransferOptions options_;
     CompressByLabel types_;

@@ -13,6 +13,7 @@
 #include "repo/bundle.h"
 #include "repo/file_transfer.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 
 namespace backrest::repo {
@@ -26,15 +27,11 @@ using backrest::test::has;
 class RepoBundle : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/repo-bundle-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
         for (const char* dir : {"/pg", "/repo", "/restore"}) fs::create_directories(root_ + dir);
         pg_ = std::make_unique<storage::PosixStorage>(root_ + "/pg");
         repo_ = std::make_unique<storage::PosixStorage>(root_ + "/repo");
         restore_ = std::make_unique<storage::PosixStorage>(root_ + "/restore");
     }
-    void TearDown() override { fs::remove_all(root_); }
 
     void put(const std::string& rel, const std::string& bytes) {
         test::writeFile(root_ + "/" + rel, bytes);
@@ -46,7 +43,8 @@ class RepoBundle : public ::testing::Test {
         return e;
     }
 
-    std::string root_;
+    backrest::test::TempDir tmp_{"repo-bundle"};
+    std::string root_ = tmp_.path();
     std::unique_ptr<storage::PosixStorage> pg_, repo_, restore_;
 };
 

@@ -10,6 +10,7 @@
 #include "io/sha256.h"
 #include "repo/checksummed_json.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 
 namespace backrest::repo {
@@ -29,13 +30,7 @@ json sampleDoc() {
 
 class RepoChecksummedJson : public ::testing::Test {
   protected:
-    void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/repo-cjson-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
-        storage_ = std::make_unique<storage::PosixStorage>(root_);
-    }
-    void TearDown() override { fs::remove_all(root_); }
+    void SetUp() override { storage_ = std::make_unique<storage::PosixStorage>(root_); }
 
     storage::Storage& s() { return *storage_; }
     void put(const std::string& rel, const std::string& content) {
@@ -46,7 +41,8 @@ class RepoChecksummedJson : public ::testing::Test {
         return std::string(std::istreambuf_iterator<char>(in), {});
     }
 
-    std::string root_;
+    backrest::test::TempDir tmp_{"repo-cjson"};
+    std::string root_ = tmp_.path();
     std::unique_ptr<storage::PosixStorage> storage_;
 };
 

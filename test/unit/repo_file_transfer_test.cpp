@@ -14,6 +14,7 @@
 #include "repo/file_transfer.h"
 #include "repo/framed_fetch.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 
 namespace backrest::repo {
@@ -37,9 +38,6 @@ std::string content(size_t size) {
 class RepoFileTransfer : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/repo-transfer-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
         fs::create_directories(root_ + "/pg/base/1");
         fs::create_directories(root_ + "/repo");
         fs::create_directories(root_ + "/restore");
@@ -47,7 +45,6 @@ class RepoFileTransfer : public ::testing::Test {
         repo_ = std::make_unique<storage::PosixStorage>(root_ + "/repo");
         restore_ = std::make_unique<storage::PosixStorage>(root_ + "/restore");
     }
-    void TearDown() override { fs::remove_all(root_); }
 
     void put(const std::string& rel, const std::string& bytes) {
         test::writeFile(root_ + "/" + rel, bytes);
@@ -66,7 +63,8 @@ class RepoFileTransfer : public ::testing::Test {
         return stored.value_or(StoredFile{});
     }
 
-    std::string root_;
+    backrest::test::TempDir tmp_{"repo-transfer"};
+    std::string root_ = tmp_.path();
     std::unique_ptr<storage::PosixStorage> pg_, repo_, restore_;
 };
 

@@ -13,6 +13,7 @@
 #include "common/parallel.h"
 #include "repo/frame_writer.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 
 namespace backrest::repo {
@@ -22,15 +23,10 @@ namespace fs = std::filesystem;
 
 class RepoFrameWriter : public ::testing::Test {
   protected:
-    void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/frame-writer-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
-        storage_ = std::make_unique<storage::PosixStorage>(root_);
-    }
-    void TearDown() override { fs::remove_all(root_); }
+    void SetUp() override { storage_ = std::make_unique<storage::PosixStorage>(root_); }
 
-    std::string root_;
+    backrest::test::TempDir tmp_{"frame-writer"};
+    std::string root_ = tmp_.path();
     std::unique_ptr<storage::PosixStorage> storage_;
 };
 

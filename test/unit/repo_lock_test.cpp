@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "repo/file_lock.h"
 #include "repo/lock.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 
 namespace backrest::repo {
@@ -27,14 +28,12 @@ using backrest::test::has;
 class RepoLock : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/repo-lock-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
         lockPath_ = root_ + "/lock";  // created by the lock itself
     }
-    void TearDown() override { fs::remove_all(root_); }
 
-    std::string root_, lockPath_;
+    backrest::test::TempDir tmp_{"repo-lock"};
+    std::string root_ = tmp_.path();
+    std::string lockPath_;
 };
 
 TEST_F(RepoLock, SecondLockOnSameStanzaFails) {

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "repo/manifest_build.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 
 namespace backrest::repo {
 namespace {
@@ -29,9 +30,6 @@ std::vector<std::string> sortedNames(const std::vector<T>& items, F name) {
 class RepoManifestBuild : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/repo-mbuild-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
         pgData_ = root_ + "/data";
         tsDir_ = root_ + "/ts";
         for (const char* d : {"data/base/1", "data/global", "data/pg_wal/archive_status",
@@ -59,7 +57,6 @@ class RepoManifestBuild : public ::testing::Test {
         ::chmod((pgData_ + "/PG_VERSION").c_str(), 0640);
         storage_ = std::make_unique<storage::PosixStorage>(pgData_);
     }
-    void TearDown() override { fs::remove_all(root_); }
 
     void put(const std::string& rel, const std::string& content) {
         std::ofstream(root_ + "/" + rel, std::ios::binary) << content;
@@ -71,7 +68,9 @@ class RepoManifestBuild : public ::testing::Test {
         return m;
     }
 
-    std::string root_, pgData_, tsDir_;
+    backrest::test::TempDir tmp_{"repo-mbuild"};
+    std::string root_ = tmp_.path();
+    std::string pgData_, tsDir_;
     std::unique_ptr<storage::PosixStorage> storage_;
 };
 

@@ -10,6 +10,7 @@
 #include "repo/checksummed_json.h"
 #include "repo/manifest.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 
 namespace backrest::repo {
@@ -165,13 +166,7 @@ void expectEqual(const Manifest& a, const Manifest& b) {
 
 class RepoManifest : public ::testing::Test {
   protected:
-    void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/repo-manifest-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
-        storage_ = std::make_unique<storage::PosixStorage>(root_);
-    }
-    void TearDown() override { fs::remove_all(root_); }
+    void SetUp() override { storage_ = std::make_unique<storage::PosixStorage>(root_); }
 
     storage::Storage& s() { return *storage_; }
     std::string get(const std::string& rel) { return test::readFile(root_ + "/" + rel); }
@@ -195,7 +190,8 @@ class RepoManifest : public ::testing::Test {
     }
 
     const std::string path_ = "backup/main/20261121-235959F_20261122-010000I/backup.manifest";
-    std::string root_;
+    backrest::test::TempDir tmp_{"repo-manifest"};
+    std::string root_ = tmp_.path();
     std::unique_ptr<storage::PosixStorage> storage_;
 };
 

@@ -15,6 +15,7 @@
 #include "io/sha256.h"
 #include "repo/streamed_segment.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 #include "test/unit/wal_segment_support.h"
 
@@ -42,9 +43,6 @@ std::span<const uint8_t> bytesOf(const std::string& s, size_t from, size_t n) {
 class RepoStreamedSegment : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/repo-streamed-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
         fs::create_directories(root_ + "/pg_wal");
         fs::create_directories(root_ + "/repo");
         fs::create_directories(root_ + "/restore");
@@ -54,7 +52,6 @@ class RepoStreamedSegment : public ::testing::Test {
         info_.history = {{1, "15", kSysId}};
         saveArchiveInfo(*repo_, layout_, info_);
     }
-    void TearDown() override { fs::remove_all(root_); }
 
     std::unique_ptr<StreamedSegment> open() {
         return std::make_unique<StreamedSegment>(
@@ -101,7 +98,8 @@ class RepoStreamedSegment : public ::testing::Test {
 
     Layout layout_{"main", nullptr};
     ArchiveInfo info_;
-    std::string root_;
+    backrest::test::TempDir tmp_{"repo-streamed"};
+    std::string root_ = tmp_.path();
     std::unique_ptr<storage::PosixStorage> repo_, restore_;
 };
 

@@ -11,6 +11,7 @@
 #include "pg/wal.h"
 #include "repo/timelines.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 
 namespace backrest::repo {
@@ -151,19 +152,14 @@ TEST(RepoTimelines, BranchesBeforeTheBackupOrAfterAnLsnTargetDoNotMatter) {
 
 class RepoTimelinesListing : public ::testing::Test {
   protected:
-    void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/repo-timelines-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        dir_ = tmpl;
-    }
-    void TearDown() override { fs::remove_all(dir_); }
     void file(const std::string& path, const std::string& bytes, int64_t mtime) {
         fs::create_directories(fs::path(dir_ + "/" + path).parent_path());
         test::writeFile(dir_ + "/" + path, bytes);
         struct timeval times[2] = {{mtime, 0}, {mtime, 0}};
         ASSERT_EQ(::utimes((dir_ + "/" + path).c_str(), times), 0);
     }
-    std::string dir_;
+    backrest::test::TempDir tmp_{"repo-timelines"};
+    std::string dir_ = tmp_.path();
 };
 
 TEST_F(RepoTimelinesListing, ReadsHistoryFilesAndTheNewestSegmentOfEachTimeline) {

@@ -15,6 +15,7 @@
 #include "repo/wal_archive.h"
 #include "repo/wal_spool.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 #include "test/unit/wal_segment_support.h"
 
@@ -39,9 +40,6 @@ std::string segment(uint64_t sysid, uint32_t seed, uint16_t magic = 0xD110) {
 class RepoWalArchive : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/repo-wal-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
         fs::create_directories(root_ + "/pg/pg_wal");
         fs::create_directories(root_ + "/repo");
         fs::create_directories(root_ + "/restore");
@@ -52,7 +50,6 @@ class RepoWalArchive : public ::testing::Test {
         info_.history = {{1, "15", kSysId}};
         saveArchiveInfo(*repo_, layout_, info_);
     }
-    void TearDown() override { fs::remove_all(root_); }
 
     void put(const std::string& rel, const std::string& bytes) {
         std::ofstream(root_ + "/" + rel, std::ios::binary) << bytes;
@@ -75,7 +72,8 @@ class RepoWalArchive : public ::testing::Test {
 
     Layout layout_{"main", nullptr};
     ArchiveInfo info_;
-    std::string root_;
+    backrest::test::TempDir tmp_{"repo-wal"};
+    std::string root_ = tmp_.path();
     std::unique_ptr<storage::PosixStorage> repo_, pg_, restore_;
 };
 

@@ -10,6 +10,7 @@
 #include "pg/wal.h"
 #include "repo/wal_continuity.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 
 namespace backrest::repo {
@@ -109,13 +110,7 @@ TEST(RepoWalContinuity, RecoveryPathFromALaterTimelineOrBeforeABranch) {
 
 class RepoArchiveListing : public ::testing::Test {
   protected:
-    void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/repo-walcont-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
-        repo_ = std::make_unique<storage::PosixStorage>(root_);
-    }
-    void TearDown() override { fs::remove_all(root_); }
+    void SetUp() override { repo_ = std::make_unique<storage::PosixStorage>(root_); }
     void put(const std::string& name) {
         std::string dir = root_ + "/" + layout_.archiveIdDir("15-1");
         if (!pg::isHistoryFileName(name.substr(0, 16))) dir += "/" + name.substr(0, 16);
@@ -126,7 +121,8 @@ class RepoArchiveListing : public ::testing::Test {
         return wal + "-" + std::string(64, 'a') + ".zst";
     }
 
-    std::string root_;
+    backrest::test::TempDir tmp_{"repo-walcont"};
+    std::string root_ = tmp_.path();
     Layout layout_{"main", nullptr};
     std::unique_ptr<storage::PosixStorage> repo_;
 };

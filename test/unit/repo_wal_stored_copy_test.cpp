@@ -12,6 +12,7 @@
 #include "repo/wal_archive.h"
 #include "repo/wal_stored_copy.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 #include "test/unit/wal_segment_support.h"
 
@@ -31,9 +32,6 @@ using backrest::test::has;
 class RepoWalStoredCopy : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string tmpl = fs::temp_directory_path().string() + "/repo-wal-copy-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
         fs::create_directories(root_ + "/pg/pg_wal");
         fs::create_directories(root_ + "/repo/" + kDir);
         fs::create_directories(root_ + "/restore");
@@ -44,7 +42,6 @@ class RepoWalStoredCopy : public ::testing::Test {
         saveArchiveInfo(*repo_, layout_, info_);
         good_ = test::syntheticWalSegment(kSysId, 1, kSegSize, 0xD110);
     }
-    void TearDown() override { fs::remove_all(root_); }
 
     void put(const std::string& rel, const std::string& bytes) {
         std::ofstream(root_ + "/" + rel, std::ios::binary) << bytes;
@@ -73,7 +70,9 @@ class RepoWalStoredCopy : public ::testing::Test {
 
     Layout layout_{"main", nullptr};
     ArchiveInfo info_;
-    std::string root_, good_;
+    backrest::test::TempDir tmp_{"repo-wal-copy"};
+    std::string root_ = tmp_.path();
+    std::string good_;
     std::unique_ptr<storage::PosixStorage> repo_, pg_, restore_;
 };
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "storage/patch_file.h"
+#include "test/unit/temp_dir.h"
 #include "test_support.h"
 
 namespace backrest::storage {
@@ -50,15 +51,11 @@ ssize_t fullPwrite(int fd, const void* buf, size_t count, off_t offset) {
 class PatchFileTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string tmpl = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
-                           "/patch-file-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
         storage_ = std::make_unique<PosixStorage>(root_);
         calls = 0;
     }
-    void TearDown() override { std::filesystem::remove_all(root_); }
-    std::string root_;
+    backrest::test::TempDir tmp_{"patch-file"};
+    std::string root_ = tmp_.path();
     std::unique_ptr<PosixStorage> storage_;
 };
 

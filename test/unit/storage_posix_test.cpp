@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "io/buffer.h"
 #include "storage/posix.h"
+#include "test/unit/temp_dir.h"
 
 namespace backrest::storage {
 namespace {
@@ -37,10 +38,6 @@ std::span<const uint8_t> bytesOf(const std::string& s) {
 class PosixStorageTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        const char* tmp = std::getenv("TMPDIR");
-        std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/storage-posix-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        root_ = tmpl;
         storage_ = std::make_unique<PosixStorage>(root_);
         fdsAtStart_ = openFds();
     }
@@ -52,7 +49,6 @@ class PosixStorageTest : public ::testing::Test {
             if (it->is_directory(ec) && !it->is_symlink(ec))
                 fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
         }
-        fs::remove_all(root_, ec);
     }
 
     Storage& s() { return *storage_; }
@@ -83,7 +79,8 @@ class PosixStorageTest : public ::testing::Test {
         return n;
     }
 
-    std::string root_;
+    backrest::test::TempDir tmp_{"storage-posix"};  // removed after TearDown restored permissions
+    std::string root_ = tmp_.path();
     std::unique_ptr<PosixStorage> storage_;
     size_t fdsAtStart_ = 0;
 };
