@@ -13,13 +13,11 @@ it_setup
 PORT=55490
 DATA=$IT_TMP/primary
 CONF=$IT_TMP/backrest.conf
-cat >"$CONF" <<CONF
+it_conf "$CONF" 0644 <<CONF
 [global]
 lock-path=$IT_TMP/lock
 process-max=2
-pg1-path=$DATA
-pg1-socket-path=$IT_TMP
-pg1-port=$PORT
+$(pg1_lines)
 
 [block]
 repo1-path=$IT_TMP/repo-block
@@ -27,16 +25,9 @@ repo1-path=$IT_TMP/repo-block
 [file]
 repo1-path=$IT_TMP/repo-file
 CONF
-chmod 0644 "$CONF"
 br() { local stanza=$1; shift; as_pg "$BR" --config="$CONF" --stanza="$stanza" "$@"; }
 
-pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$BR --config=$CONF --stanza=block archive-push %p && $BR --config=$CONF --stanza=file archive-push %p'
-autovacuum = off
-CONF
-pg_start "$DATA"
+pg_archiving "$DATA" $PORT "$(archive_push_to "$BR" "$CONF" block file)" "autovacuum = off"
 must br block stanza-create
 must br file stanza-create
 must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -i -s 10 -q postgres

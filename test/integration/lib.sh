@@ -109,6 +109,46 @@ psql_at() {  # port sql
     as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p "$1" -U postgres -d postgres -Atq -v ON_ERROR_STOP=1 -c "$2"
 }
 
+# A cluster archiving with `archive_command`, started: pg_init, archiving on, then any more
+# postgresql.conf lines the suite needs (autovacuum = off, ...).
+pg_archiving() {  # datadir port archive-command [postgresql.conf line ...]
+    local dir=$1 port=$2 command=$3 line
+    shift 3
+    pg_init "$dir" "$port"
+    {
+        printf "archive_mode = on\narchive_command = '%s'\n" "$command"
+        for line in "$@"; do printf '%s\n' "$line"; done
+    } >>"$dir/postgresql.conf"
+    pg_start "$dir"
+}
+
+# An archive_command pushing each segment with `bin` into every stanza given, in order: the first
+# that fails fails it, and PostgreSQL retries the segment. `bin` is $BR unless a suite archives
+# with another binary.
+archive_push_to() {  # bin config stanza...
+    local bin=$1 conf=$2 stanza command=""
+    shift 2
+    for stanza in "$@"; do command="$command${command:+ && }$bin --config=$conf --stanza=$stanza archive-push %p"; done
+    printf '%s' "$command"
+}
+
+# The pg1 lines of the suite's cluster ($DATA on port $PORT): in a stanza section or in [global]
+# when several stanzas back up the same cluster.
+pg1_lines() { printf 'pg1-path=%s\npg1-socket-path=%s\npg1-port=%s\n' "$DATA" "$IT_TMP" "$PORT"; }
+# The stanza 'main' of the suite's cluster, after a blank line: what ends most config files.
+pg1_stanza() {
+    printf '\n[main]\n'
+    pg1_lines
+}
+
+# Writes a config file from stdin, owned by postgres (who runs every command) with `mode`: 0600
+# or 0640 for one that holds a secret, which backrest refuses to read from a file others can.
+it_conf() {  # file mode <text
+    cat >"$1"
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$1"
+    chmod "$2" "$1"
+}
+
 # A primary cluster archiving into a backrest repository, with its stanza 'main' created: sets
 # PORT, DATA and CONF. Extra arguments are more [global] lines of the config file.
 it_primary() {  # port [global option line ...]
@@ -127,15 +167,10 @@ it_primary_without_stanza() {  # port [global option line ...]
     {
         printf '[global]\n%s\nlock-path=%s\n' "$repo" "$IT_TMP/lock"
         for line in "$@"; do [[ $line == repo1-path=* ]] || printf '%s\n' "$line"; done
-        printf '\n[main]\npg1-path=%s\npg1-socket-path=%s\npg1-port=%s\n' "$DATA" "$IT_TMP" "$PORT"
+        pg1_stanza
     } >"$CONF"
     chmod 0644 "$CONF"
-    pg_init "$DATA" "$PORT"
-    cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$BR --config=$CONF --stanza=main archive-push %p'
-CONF
-    pg_start "$DATA"
+    pg_archiving "$DATA" "$PORT" "$(archive_push_to "$BR" "$CONF" main)"
 }
 
 # The CLI on the suite's config and stanza, as postgres.
