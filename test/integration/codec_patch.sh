@@ -30,13 +30,11 @@ chmod 0755 "$OLD"
 PORT=55840
 DATA=$IT_TMP/primary
 CONF=$IT_TMP/backrest.conf
-cat >"$CONF" <<CONF
+it_conf "$CONF" 0644 <<CONF
 [global]
 lock-path=$IT_TMP/lock
 process-max=1
-pg1-path=$DATA
-pg1-socket-path=$IT_TMP
-pg1-port=$PORT
+$(pg1_lines)
 
 [frames]
 repo1-path=$IT_TMP/repo-frames
@@ -51,18 +49,10 @@ repo1-block=y
 repo1-path=$IT_TMP/repo-none
 compress-type=none
 CONF
-chmod 0644 "$CONF"
 STANZAS=(frames block none)
 old() { local stanza=$1; shift; as_pg "$OLD" --config="$CONF" --stanza="$stanza" "$@"; }
 
-pg_init "$DATA" $PORT
-push=""
-for s in "${STANZAS[@]}"; do push="$push${push:+ && }$OLD --config=$CONF --stanza=$s archive-push %p"; done
-cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$push'
-CONF
-pg_start "$DATA"
+pg_archiving "$DATA" $PORT "$(archive_push_to "$OLD" "$CONF" "${STANZAS[@]}")"
 for s in "${STANZAS[@]}"; do must old "$s" stanza-create; done
 # pgbench_accounts at scale 2 is 26 MiB: stored as 8 MiB frames; the small tables as one stream
 # (in a bundle in 'frames').
