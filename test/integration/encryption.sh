@@ -23,17 +23,16 @@ REPO=$IT_TMP/repo
 REPOB=$IT_TMP/repo-bund
 PASS='encsuite-Passphrase-71c4e2'
 ROW_TEXT='enc-row-text-5b9e1d77'
+# A config file holding a passphrase is readable by its owner (and group) only.
 write_conf() {  # file passphrase
-    cat >"$1" <<CONF
+    it_conf "$1" 0640 <<CONF
 [global]
 lock-path=$IT_TMP/lock
 process-max=2
 log-level-console=warn
 repo1-cipher-type=aes-256-gcm
 repo1-cipher-pass=$2
-pg1-path=$DATA
-pg1-socket-path=$IT_TMP
-pg1-port=$PORT
+$(pg1_lines)
 
 [main]
 repo1-path=$REPO
@@ -44,21 +43,13 @@ repo1-path=$REPOB
 repo1-bundle=y
 repo1-block=y
 CONF
-    # A config file holding a passphrase is readable by its owner (and group) only.
-    chown postgres:postgres "$1"
-    chmod 0640 "$1"
 }
 write_conf "$CONF" "$PASS"
 br() { local stanza=$1; shift; as_pg "$BR" --config="$CONF" --stanza="$stanza" "$@"; }
 labels() { br "$1" info --output=json | grep -o '"label":"[0-9FDI_-]*"' | cut -d'"' -f4 | tr '\n' ' '; }
 latest_label() { labels "$1" | tr ' ' '\n' | grep . | tail -1; }
 
-pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$BR --config=$CONF --stanza=main archive-push %p && $BR --config=$CONF --stanza=bund archive-push %p'
-CONF
-pg_start "$DATA"
+pg_archiving "$DATA" $PORT "$(archive_push_to "$BR" "$CONF" main bund)"
 expect_exit_k "stanza-create main (encrypted)" 0 "$BR" --config="$CONF" --stanza=main stanza-create
 expect_exit_k "stanza-create bund (encrypted)" 0 "$BR" --config="$CONF" --stanza=bund stanza-create
 expect_exit_k "check archives through the encrypted stanzas" 0 "$BR" --config="$CONF" --stanza=main check
