@@ -45,23 +45,15 @@ s3_conf() {  # file prefix secret [more lines...]
         printf 'lock-path=%s\nlog-level-console=warn\nprocess-max=2\n' "$IT_TMP/lock"
         local line
         for line in "$@"; do printf '%s\n' "$line"; done
-        printf '\n[main]\npg1-path=%s\npg1-socket-path=%s\npg1-port=%s\n' "$DATA" "$IT_TMP" "$PORT"
-    } >"$file"
-    # Holds the secret: readable by postgres only.
-    chown postgres:postgres "$file"
-    chmod 0600 "$file"
+        pg1_stanza
+    } | it_conf "$file" 0600  # holds the secret: readable by postgres only
 }
 
 PORT=55862
 DATA=$IT_TMP/primary
 CONF=$IT_TMP/backrest.conf
 s3_conf "$CONF" /repo "$S3_SECRET"
-pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$BR --config=$CONF --stanza=main archive-push %p'
-CONF
-pg_start "$DATA"
+pg_archiving "$DATA" $PORT "$(archive_push_to "$BR" "$CONF" main)"
 
 # ---- A wrong secret: refused before anything is written ----
 BAD_SECRET="wrong-$(openssl rand -hex 12)"
@@ -234,7 +226,7 @@ expect_contains "info through the secret from the environment lists the backups"
 # ---- pgBackRest 2.45 against the same radosgw ----
 if command -v pgbackrest >/dev/null; then
     PGBR_CONF=$IT_TMP/pgbackrest.conf
-    cat >"$PGBR_CONF" <<EOF
+    it_conf "$PGBR_CONF" 0600 <<EOF
 [global]
 repo1-type=s3
 repo1-path=/pgbackrest
@@ -253,12 +245,8 @@ archive-check=n
 start-fast=y
 
 [main]
-pg1-path=$DATA
-pg1-socket-path=$IT_TMP
-pg1-port=$PORT
+$(pg1_lines)
 EOF
-    chown postgres:postgres "$PGBR_CONF"
-    chmod 0600 "$PGBR_CONF"
     expect_exit "pgBackRest 2.45: stanza-create on radosgw" 0 pgbackrest --config="$PGBR_CONF" --stanza=main stanza-create
     expect_exit "pgBackRest 2.45: full backup on radosgw" 0 pgbackrest --config="$PGBR_CONF" --stanza=main \
         backup --type=full
