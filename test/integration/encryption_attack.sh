@@ -20,7 +20,7 @@ REPO=$IT_TMP/repo
 P0='attack-pass-0-4d1c'
 # The config file holds the cipher type; the passphrase comes from the environment, so that each
 # command can be given the old or the new one.
-cat >"$CONF" <<CONF
+it_conf "$CONF" 0640 <<CONF
 [global]
 repo1-path=$REPO
 lock-path=$IT_TMP/lock
@@ -29,12 +29,8 @@ log-level-console=warn
 repo1-cipher-type=aes-256-gcm
 
 [main]
-pg1-path=$DATA
-pg1-socket-path=$IT_TMP
-pg1-port=$PORT
+$(pg1_lines)
 CONF
-chown postgres:postgres "$CONF"
-chmod 0640 "$CONF"
 # backrest as postgres with passphrase $1 (and BACKREST_REPO1_CIPHER_PASS_NEW=$NEWPASS when set).
 brp() {  # passphrase args...
     local p=$1
@@ -54,18 +50,12 @@ labels() { brp "$1" info --output=json | grep -o '"label":"[0-9FDI_-]*"' | cut -
 # The archiver pushes with the passphrase of a file of its own, rewritten at each rekey.
 PUSHCONF=$IT_TMP/push.conf
 push_pass() {  # passphrase
-    { sed '/^\[main\]/,$d' "$CONF"; printf 'repo1-cipher-pass=%s\n\n' "$1"; sed -n '/^\[main\]/,$p' "$CONF"; } >"$PUSHCONF.new"
-    chown postgres:postgres "$PUSHCONF.new"
-    chmod 0640 "$PUSHCONF.new"
+    { sed '/^\[main\]/,$d' "$CONF"; printf 'repo1-cipher-pass=%s\n\n' "$1"; sed -n '/^\[main\]/,$p' "$CONF"; } |
+        it_conf "$PUSHCONF.new" 0640
     mv "$PUSHCONF.new" "$PUSHCONF"
 }
 push_pass "$P0"
-pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$BR --config=$PUSHCONF --stanza=main archive-push %p'
-CONF
-pg_start "$DATA"
+pg_archiving "$DATA" $PORT "$(archive_push_to "$BR" "$PUSHCONF" main)"
 OUT=$(brp "$P0" stanza-create 2>&1)
 RC=$?
 keep
@@ -290,9 +280,7 @@ expect_eq "after the rekey during a backup: verify (exit)" "$RC" "0"
 
 # --- the repository copied elsewhere -----------------------------------------------------------
 cp -a "$REPO" "$IT_TMP/repo-copy"
-sed "s|^repo1-path=.*|repo1-path=$IT_TMP/repo-copy|" "$PUSHCONF" >"$IT_TMP/copy.conf"
-chown postgres:postgres "$IT_TMP/copy.conf"
-chmod 0640 "$IT_TMP/copy.conf"
+sed "s|^repo1-path=.*|repo1-path=$IT_TMP/repo-copy|" "$PUSHCONF" | it_conf "$IT_TMP/copy.conf" 0640
 OUT=$(as_pg env BACKREST_REPO1_CIPHER_PASS="$CUR" "$BR" --config="$IT_TMP/copy.conf" --stanza=main verify 2>&1)
 RC=$?
 keep
@@ -313,10 +301,8 @@ fi
 conf_with() {  # file mode passphrase-line repo
     {
         printf '[global]\nrepo1-path=%s\nlock-path=%s\nrepo1-cipher-type=aes-256-gcm\n%s\n' "$4" "$IT_TMP/lock" "$3"
-        printf '\n[main]\npg1-path=%s\npg1-socket-path=%s\npg1-port=%s\n' "$DATA" "$IT_TMP" "$PORT"
-    } >"$1"
-    chown postgres:postgres "$1"
-    chmod "$2" "$1"
+        pg1_stanza
+    } | it_conf "$1" "$2"
 }
 conf_with "$IT_TMP/open.conf" 0644 "repo1-cipher-pass=$CUR" "$REPO"
 expect_exit_k "config file mode 0644 holding the passphrase: refused" 22 "$BR" --config="$IT_TMP/open.conf" \
@@ -378,7 +364,7 @@ if [ -f "$PKGLIB/backrest.so" ]; then
     as_pg mkdir -p "$SOCKDIR"
     chmod 0700 "$SOCKDIR"
     DPASS='daemon-pass-77ab'
-    cat >"$DCONF" <<CONF
+    it_conf "$DCONF" 0640 <<CONF
 [global]
 repo1-path=$IT_TMP/repo-daemon
 lock-path=$IT_TMP/lock-daemon
@@ -392,8 +378,6 @@ pg1-path=$DDATA
 pg1-socket-path=$IT_TMP
 pg1-port=$DPORT
 CONF
-    chown postgres:postgres "$DCONF"
-    chmod 0640 "$DCONF"
     pg_init "$DDATA" $DPORT
     cat >>"$DDATA/postgresql.conf" <<CONF
 shared_preload_libraries = 'backrest'
