@@ -43,21 +43,14 @@ s3_conf() {  # file lock-path [more lines...]
         printf 'lock-path=%s\nlog-level-console=warn\nrepo1-retention-full=9\narchive-timeout=300\n' "$lock"
         local line
         for line in "$@"; do printf '%s\n' "$line"; done
-        printf '\n[main]\npg1-path=%s\npg1-socket-path=%s\npg1-port=%s\n' "$DATA" "$IT_TMP" "$PORT"
-    } >"$file"
-    chown postgres:postgres "$file"
-    chmod 0600 "$file"
+        pg1_stanza
+    } | it_conf "$file" 0600
 }
 CONF=$IT_TMP/host1.conf
 CONF2=$IT_TMP/host2.conf
 s3_conf "$CONF" "$IT_TMP/lock1" "repo1-s3-bucket=$S3_BUCKET"
 s3_conf "$CONF2" "$IT_TMP/lock2" "repo1-s3-bucket=$S3_BUCKET"
-pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$BR --config=$CONF --stanza=main archive-push %p'
-CONF
-pg_start "$DATA"
+pg_archiving "$DATA" $PORT "$(archive_push_to "$BR" "$CONF" main)"
 must br stanza-create
 must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -i -s 30 -q postgres
 labels() { br info --output=json | grep -o '"label":"[^"]*"' | cut -d'"' -f4; }
