@@ -37,37 +37,39 @@ PASS='stores-Passphrase-0c93f1'
 PREFIX=enc-$(basename "$IT_TMP")
 STORES=(s3 azure sftp)
 conf_of() { echo "$IT_TMP/backrest-$1.conf"; }
-{
-    printf '[global]\nrepo1-type=s3\nrepo1-path=/%s\nrepo1-s3-bucket=%s\nrepo1-s3-endpoint=%s\n' "$PREFIX" "$S3_BUCKET" "$S3_ENDPOINT"
-    printf 'repo1-storage-port=%s\nrepo1-s3-uri-style=path\nrepo1-s3-region=%s\n' "$S3_PORT" "$S3_REGION"
-    printf 'repo1-storage-ca-file=%s\nrepo1-s3-key=%s\nrepo1-s3-key-secret=%s\n' "$IT_TMP/s3-ca.pem" "$S3_KEY" "$S3_SECRET"
-} >"$(conf_of s3)"
-{
-    printf '[global]\nrepo1-type=azure\nrepo1-path=/%s\nrepo1-azure-account=%s\nrepo1-azure-container=%s\n' \
-        "$PREFIX" "$AZURITE_ACCOUNT" "$AZURITE_CONTAINER"
-    printf 'repo1-azure-key=%s\nrepo1-azure-uri-style=path\nrepo1-storage-host=127.0.0.1\n' "$AZURITE_KEY"
-    printf 'repo1-storage-port=56022\nrepo1-storage-ca-file=%s\n' "$AZURITE_CA_FILE"
-} >"$(conf_of azure)"
-{
-    printf '[global]\nrepo1-type=sftp\nrepo1-path=%s\nrepo1-sftp-host=%s\nrepo1-sftp-host-port=%s\n' \
-        "$SFTP_ROOT/repo" "$SFTP_HOST" "$SFTP_PORT"
-    printf 'repo1-sftp-host-user=%s\nrepo1-sftp-private-key-file=%s\nrepo1-sftp-known-host=%s\n' \
-        "$SFTP_USER" "$SFTP_PRIVATE_KEY" "$SFTP_KNOWN_HOSTS"
-} >"$(conf_of sftp)"
+store_lines() {  # store: its repo1 lines
+    case $1 in
+    s3)
+        printf 'repo1-type=s3\nrepo1-path=/%s\nrepo1-s3-bucket=%s\nrepo1-s3-endpoint=%s\n' "$PREFIX" "$S3_BUCKET" "$S3_ENDPOINT"
+        printf 'repo1-storage-port=%s\nrepo1-s3-uri-style=path\nrepo1-s3-region=%s\n' "$S3_PORT" "$S3_REGION"
+        printf 'repo1-storage-ca-file=%s\nrepo1-s3-key=%s\nrepo1-s3-key-secret=%s\n' "$IT_TMP/s3-ca.pem" "$S3_KEY" "$S3_SECRET"
+        ;;
+    azure)
+        printf 'repo1-type=azure\nrepo1-path=/%s\nrepo1-azure-account=%s\nrepo1-azure-container=%s\n' \
+            "$PREFIX" "$AZURITE_ACCOUNT" "$AZURITE_CONTAINER"
+        printf 'repo1-azure-key=%s\nrepo1-azure-uri-style=path\nrepo1-storage-host=127.0.0.1\n' "$AZURITE_KEY"
+        printf 'repo1-storage-port=56022\nrepo1-storage-ca-file=%s\n' "$AZURITE_CA_FILE"
+        ;;
+    sftp)
+        printf 'repo1-type=sftp\nrepo1-path=%s\nrepo1-sftp-host=%s\nrepo1-sftp-host-port=%s\n' \
+            "$SFTP_ROOT/repo" "$SFTP_HOST" "$SFTP_PORT"
+        printf 'repo1-sftp-host-user=%s\nrepo1-sftp-private-key-file=%s\nrepo1-sftp-known-host=%s\n' \
+            "$SFTP_USER" "$SFTP_PRIVATE_KEY" "$SFTP_KNOWN_HOSTS"
+        ;;
+    esac
+}
 for s in "${STORES[@]}"; do
-    c=$(conf_of "$s")
-    printf 'lock-path=%s\nprocess-max=2\nlog-level-console=warn\n' "$IT_TMP/lock-$s" >>"$c"
-    printf 'repo1-cipher-type=aes-256-gcm\nrepo1-cipher-pass=%s\n' "$PASS" >>"$c"
-    printf '\n[main]\npg1-path=%s\npg1-socket-path=%s\npg1-port=%s\n' "$DATA" "$IT_TMP" "$PORT" >>"$c"
-    chown postgres:postgres "$c"
-    chmod 0600 "$c"
+    {
+        printf '[global]\n'
+        store_lines "$s"
+        printf 'lock-path=%s\nprocess-max=2\nlog-level-console=warn\n' "$IT_TMP/lock-$s"
+        printf 'repo1-cipher-type=aes-256-gcm\nrepo1-cipher-pass=%s\n' "$PASS"
+        pg1_stanza
+    } | it_conf "$(conf_of "$s")" 0600
 done
-pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-archive_mode = on
-archive_command = '$BR --config=$(conf_of s3) --stanza=main archive-push %p && $BR --config=$(conf_of azure) --stanza=main archive-push %p && $BR --config=$(conf_of sftp) --stanza=main archive-push %p'
-CONF
-pg_start "$DATA"
+push=""
+for s in "${STORES[@]}"; do push="$push${push:+ && }$(archive_push_to "$BR" "$(conf_of "$s")" main)"; done
+pg_archiving "$DATA" $PORT "$push"
 for s in "${STORES[@]}"; do
     expect_exit_k "$s: stanza-create (encrypted)" 0 "$BR" --config="$(conf_of "$s")" --stanza=main stanza-create
 done
