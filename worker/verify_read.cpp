@@ -197,6 +197,4 @@ void readBackBlocks(storage::Storage& repo, const repo::Layout& layout, ReadChec
     }
 }
 
-// Readers take the first good copy of <name>, <name>.copy and only log the other: verify reports
-// a damaged, missing or diverging copy while one copy is good (with none, the loader raises).
 }  // namespace backrest::cmd
