@@ -37,9 +37,11 @@ void FramedReadBack::read(size_t k) {
         {
             std::lock_guard lock(mutex_);
             if (failed_) return;
-            if (!sum_)
-                sum_ = std::make_unique<repo::FrameOrderChecksum>(
-                    io::checksumTypeOf(check_.checksum, fmt::format("'{}'", where)));
+            if (!order_) {
+                std::string what = fmt::format("'{}'", where);
+                order_ = std::make_unique<repo::FrameOrder>(
+                    check_.frames.size(), io::checksumTypeOf(check_.checksum, what), what);
+            }
         }
         if (!repo_.info(check_.path)) {
             fail(fmt::format("is missing from the repository (expected '{}')", where));
@@ -55,13 +57,12 @@ void FramedReadBack::read(size_t k) {
         return;
     }
     std::unique_lock lock(mutex_);
-    turn_.wait(lock, [&] { return failed_ || nextToChecksum_ == k; });
+    turn_.wait(lock, [&] { return failed_ || order_->isTurn(k); });
     if (failed_) return;
-    sum_->add(raw.span());
-    nextToChecksum_ = k + 1;
+    order_->add(k, raw.span());
     turn_.notify_all();
-    if (nextToChecksum_ < check_.frames.size()) return;
-    repo::StoredRead read = sum_->finish({check_.checksum, *check_.size});
+    if (!order_->complete()) return;
+    repo::StoredRead read = order_->finish({check_.checksum, *check_.size});
     if (read.fault == repo::StoredFault::Mismatch) {
         check_.problem = fmt::format(
             "is damaged ('{}'): recorded {} bytes with {} {}, read {} bytes with {}", where,
@@ -197,6 +198,4 @@ void readBackBlocks(storage::Storage& repo, const repo::Layout& layout, ReadChec
     }
 }
 
-// Readers take the first good copy of <name>, <name>.copy and only log the other: verify reports
-// a damaged, missing or diverging copy while one copy is good (with none, the loader raises).
 }  // namespace backrest::cmd

@@ -13,6 +13,7 @@
 #include "io/compress.h"
 #include "io/file_checksum.h"
 #include "repo/block_transfer.h"
+#include "repo/frame_order.h"
 #include "repo/layout.h"
 #include "repo/stored_file_reader.h"
 #include "storage/storage.h"
@@ -66,9 +67,8 @@ class FramedReadBack {
     ReadCheck& check_;
     std::mutex mutex_;
     std::condition_variable turn_;
-    size_t nextToChecksum_ = 0;
     bool failed_ = false;
-    std::unique_ptr<repo::FrameOrderChecksum> sum_;
+    std::unique_ptr<repo::FrameOrder> order_;  // under mutex_
 };
 void readBackBlocks(storage::Storage& repo, const repo::Layout& layout, ReadCheck& check,
                     size_t bufferSize);

@@ -99,8 +99,7 @@ void FramedFetch::fetch(size_t k) {
         {
             std::lock_guard lock(mutex_);
             if (!failure_) failure_ = std::current_exception();
-            for (auto& [frame, buffer] : waiting_) orphans.push_back(std::move(buffer));
-            waiting_.clear();
+            if (order_) orphans = order_->dropParked();
             turn_.notify_all();
         }
         for (auto& buffer : orphans) writer_->giveBack(std::move(buffer));
@@ -111,7 +110,7 @@ void FramedFetch::fetch(size_t k) {
 void FramedFetch::openOnce() {
     std::lock_guard lock(mutex_);
     if (failure_) std::rethrow_exception(failure_);
-    if (sum_) return;
+    if (order_) return;
     // O_TRUNC: a delta restore replaces the file.
     if (mode_ == Mode::Create)
         out_ = destination_.openWrite(destinationPath_, expected_.write);
@@ -119,9 +118,9 @@ void FramedFetch::openOnce() {
         patch_ = std::make_unique<storage::PatchFile>(destination_, destinationPath_);
         patchedSizeChanged_ = patch_->sizeAtOpen() != expected_.size;
     }
-    sum_ = std::make_unique<FrameOrderChecksum>(
-        io::checksumTypeOf(expected_.checksum,
-                           fmt::format("file '{}' of backup {}", expected_.name, expected_.label)));
+    std::string what = fmt::format("file '{}' of backup {}", expected_.name, expected_.label);
+    order_ = std::make_unique<FrameOrder>(frames_.size(),
+                                          io::checksumTypeOf(expected_.checksum, what), what);
 }
 
 void FramedFetch::fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw) {
@@ -134,9 +133,9 @@ void FramedFetch::fetchOne(size_t k, io::Buffer& compressed, io::Buffer& raw) {
         out_->writeAt(static_cast<uint64_t>(k) * frameBytes_, raw.span());
 
     std::unique_lock lock(mutex_);
-    turn_.wait(lock, [&] { return failure_ || nextToChecksum_ == k; });
+    turn_.wait(lock, [&] { return failure_ || order_->isTurn(k); });
     if (failure_) std::rethrow_exception(failure_);
-    hashFrame(raw);
+    order_->add(k, raw.span());
     countFrame();
     if (verified_) closeFile();  // every frame was written before its turn
     turn_.notify_all();
@@ -179,16 +178,10 @@ void FramedFetch::fetchBehind(size_t k, io::Buffer& compressed) {
     }
 }
 
-// By one thread at a time (the turn, or checksumming_), frame after frame.
-void FramedFetch::hashFrame(const io::Buffer& raw) {
-    sum_->add(raw.span());
-}
-
-// Under mutex_, after hashFrame: after the last frame, the whole file's checksum is compared.
+// Under mutex_, after a frame's turn: after the last frame, the whole file's checksum is compared.
 void FramedFetch::countFrame() {
-    nextToChecksum_++;
-    if (nextToChecksum_ < frames_.size()) return;
-    StoredRead read = sum_->finish({expected_.checksum, expected_.size});
+    if (!order_->complete()) return;
+    StoredRead read = order_->finish({expected_.checksum, expected_.size});
     if (read.fault == StoredFault::Mismatch)
         raise(ErrorCode::Checksum,
               "file '{}' of backup {} is damaged in the repository ('{}'): recorded {} bytes with "
@@ -201,8 +194,8 @@ void FramedFetch::countFrame() {
 }
 
 // Whichever writing thread finds the next frame in file order written checksums it, and every
-// written frame after it; the others leave theirs waiting. The lock is released while hashing
-// (the jobs need it to start their frames); checksumming_ keeps the frames in order.
+// written frame after it; the others leave theirs parked. The lock is released while hashing
+// (the jobs need it to start their frames); the turn it took keeps the frames in order.
 void FramedFetch::written(size_t k, std::unique_ptr<io::Buffer>& raw, std::exception_ptr error) {
     std::vector<std::unique_ptr<io::Buffer>> done;  // back to the pool once the lock is released
     std::exception_ptr mine;
@@ -210,16 +203,18 @@ void FramedFetch::written(size_t k, std::unique_ptr<io::Buffer>& raw, std::excep
     {
         std::unique_lock lock(mutex_);
         if (error && !failure_) failure_ = error;
-        if (!failure_) waiting_[k] = std::move(raw);
-        while (!failure_ && !checksumming_ && !waiting_.empty() &&
-               waiting_.begin()->first == nextToChecksum_) {
-            auto next = std::move(waiting_.begin()->second);
-            waiting_.erase(waiting_.begin());
-            checksumming_ = true;
+        try {
+            if (!failure_) order_->park(k, std::move(raw));
+        } catch (...) {
+            mine = failure_ = std::current_exception();  // a frame handed over twice
+        }
+        while (!failure_) {
+            auto next = order_->takeTurn();
+            if (!next) break;
             lock.unlock();
-            hashFrame(*next);
+            order_->addTaken(next->span());
             lock.lock();
-            checksumming_ = false;
+            order_->passTurn();
             try {
                 countFrame();
             } catch (...) {
@@ -227,12 +222,10 @@ void FramedFetch::written(size_t k, std::unique_ptr<io::Buffer>& raw, std::excep
             }
             done.push_back(std::move(next));
         }
-        if (failure_) {
-            for (auto& [frame, buffer] : waiting_) done.push_back(std::move(buffer));
-            waiting_.clear();
-        }
+        if (failure_)
+            for (auto& buffer : order_->dropParked()) done.push_back(std::move(buffer));
         // Every frame checksummed means every frame written: this is the last write's call.
-        if (verified_ && !failure_ && waiting_.empty() && writesPending_ == 1) {
+        if (verified_ && !failure_ && !order_->hasParked() && writesPending_ == 1) {
             try {
                 closeFile();
             } catch (...) {

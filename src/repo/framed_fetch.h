@@ -8,7 +8,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,6 +17,7 @@
 #include "io/file_checksum.h"
 #include "repo/codec.h"
 #include "repo/file_transfer.h"
+#include "repo/frame_order.h"
 #include "repo/frame_writer.h"
 #include "repo/stored_file_reader.h"
 #include "storage/async_close.h"
@@ -73,9 +73,8 @@ class FramedFetch {
     void fetchOne(size_t k, io::Buffer& compressed, io::Buffer& threadRaw);
     void fetchBehind(size_t k, io::Buffer& compressed);  // with a writer
     void patchFrame(size_t k, const io::Buffer& raw);
-    void hashFrame(const io::Buffer& raw);  // the next frame in file order
-    void countFrame();                      // under mutex_; verifies the file after the last frame
-    void closeFile();  // under mutex_, once every frame is checksummed and written
+    void countFrame();  // under mutex_; verifies the file after the last frame
+    void closeFile();   // under mutex_, once every frame is checksummed and written
     // On the FrameWriter's thread: frame k is written (or its write failed).
     void written(size_t k, std::unique_ptr<io::Buffer>& raw, std::exception_ptr error);
 
@@ -93,19 +92,16 @@ class FramedFetch {
     size_t writesPending_ = 0;  // frames handed to writer_ whose written() has not returned
     bool verified_ = false;     // every frame checksummed, and the file's checksum matched
     size_t nextToTake_ = 0;     // with writer_: the frame whose job takes a buffer next
-    std::map<size_t, std::unique_ptr<io::Buffer>>
-        waiting_;                // written, to checksum after the frames before
-    bool checksumming_ = false;  // a writing thread is checksumming this file's frames
     std::unique_ptr<storage::PatchFile> patch_;
     std::atomic<uint64_t> pagesWritten_{0};
     bool patchedSizeChanged_ = false;  // the local copy had another size: truncated or extended
 
     std::mutex mutex_;
     std::condition_variable turn_;
-    size_t nextToChecksum_ = 0;
     std::exception_ptr failure_;
     std::unique_ptr<storage::StorageWrite> out_;
-    std::unique_ptr<FrameOrderChecksum> sum_;
+    // Under mutex_; frames written behind wait in it for their turn (parked).
+    std::unique_ptr<FrameOrder> order_;
 };
 
 }  // namespace backrest::repo

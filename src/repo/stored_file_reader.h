@@ -89,7 +89,7 @@ class StoredFileReader {
 
 // The whole file's checksum of a file stored as frames (repo/framed_fetch.h): the frames are read
 // and decoded apart, but their original bytes are checksummed here in file order. The caller keeps
-// the order (whose turn it is) and has one thread at a time add.
+// the order (whose turn it is: repo/frame_order.h) and has one thread at a time add.
 class FrameOrderChecksum {
   public:
     explicit FrameOrderChecksum(io::ChecksumType type) : sum_(type) {}
