@@ -99,9 +99,9 @@ printf '[global]\ncompress-type=gz\n' >"$CONFD/30-compress.conf"
 chmod 0644 "$CONFD/30-compress.conf"
 bad "compress-type=gz (pgBackRest's default) in conf.d" 21 \
     "gz is a pgBackRest compression backrest does not implement; backrest compresses with zst" "${PGBR[@]}" backup
-printf '[global]\nprocess-max=4\n' >"$CONFD/30-compress.conf"
+printf '[global]\nstart-fast=n\n' >"$CONFD/30-compress.conf"
 bad "an option set in two files of one section" 22 \
-    "30-compress.conf' line 2: option 'process-max' is set more than once in section [global]" \
+    "30-compress.conf' line 2: option 'start-fast' is set more than once in section [global] (first in '$PGBR_CONF' line 9)" \
     "${PGBR[@]}" info
 printf '[global]\nprocess-max=2\nprocess-max=3\n' >"$CONFD/30-compress.conf"
 bad "a malformed conf.d file names the file and line" 22 "$CONFD/30-compress.conf' line 3" "${PGBR[@]}" info
