@@ -50,13 +50,13 @@ void refuseCarriedOverValue(const OptionDef& def, std::string_view value, std::s
               "pgBackRest repository anyway; set {}=aes-256-gcm (with repo1-cipher-pass) "
               "for a new backrest repository, never a plaintext one",
               def.name, origin, def.name);
-    // gz is pgBackRest's default, so most carried-over files name it; lz4 may come later as a
-    // codec of its own (src/io), bz2 is slower than zst at every level.
+    // gz is pgBackRest's default, so most carried-over files name it. A new codec is a change of
+    // src/io and of the repository format, not of the options.
     if (def.name == "compress-type" && (value == "gz" || value == "bz2" || value == "lz4"))
         raiseInvalid(def, value, origin,
                      fmt::format("{} is a pgBackRest compression backrest does not implement; "
                                  "backrest compresses with zst (its default) or none: set "
-                                 "compress-type=zst, or remove the line",
+                                 "compress-type=zst or leave it unset",
                                  value));
 }
 

@@ -81,11 +81,12 @@ TEST(OptionValue, PgBackRestCompressTypesAreRefusedByName) {
         std::string m = errorMessage([&] {
             parseConfig({"--config=/dev/null", "--compress-type=" + type, "backup"});
         });
-        EXPECT_EQ(m, "invalid value '" + type +
-                         "' for option 'compress-type' (from command line): " + type +
-                         " is a pgBackRest compression backrest does not implement; backrest "
-                         "compresses with zst (its default) or none: set compress-type=zst, or "
-                         "remove the line");
+        EXPECT_EQ(m,
+                  "invalid value '" + type +
+                      "' for option 'compress-type' (from command line): " + type +
+                      " is a pgBackRest compression backrest does not implement; backrest "
+                      "compresses with zst (its default) or none: set compress-type=zst or leave "
+                      "it unset");
     }
     EXPECT_EQ(parseConfig({"--config=/dev/null", "--compress-type=none", "backup"})
                   .getString(opt::compressType),
