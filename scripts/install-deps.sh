@@ -9,6 +9,8 @@ packages=(
   libpq-dev libzstd-dev libxxhash-dev libsimdjson-dev libssl-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev googletest
   zstd pgbackrest python3 socat
+  # the monitoring a pgBackRest user runs, driven against backrest with --command (issue 20)
+  check-pgbackrest
   libcurl4-openssl-dev libpugixml-dev libssh2-1-dev
   # the storage servers the drivers are tested on, and the independent clients that read
   # what backrest wrote (issue 17): Ceph's radosgw for S3, Azurite (npm) for Azure, sshd for SFTP

@@ -7,6 +7,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/version.h"
+#include "common/version_number.h"
 #include "worker/commands.h"
 
 namespace backrest::cmd {
@@ -65,7 +66,10 @@ const std::map<std::string, CommandHelp>& commandHelp() {
           "backup's WAL is archived; changes nothing.",
           "backrest --stanza=NAME verify [--set=LABEL] [--output=text|json] [--process-max=N]"}},
         {"help", {"Show help for a command.", "backrest help [COMMAND]"}},
-        {"version", {"Show the backrest version.", "backrest version"}},
+        {"version",
+         {"Show the backrest version; --output=num prints it as one number (0.1.0: 1000), as "
+          "pgBackRest's 2045000 for 2.45.",
+          "backrest version [--output=text|num]"}},
     };
     return help;
 }
@@ -82,7 +86,10 @@ int help(const Config& config) {
         for (const auto& [name, h] : commands) fmt::print("  {:<14} {}\n", name, h.summary);
         fmt::print(
             "\nOptions come from the command line (--name=value), BACKREST_NAME environment\n"
-            "variables, and /etc/backrest/backrest.conf ([global], [STANZA] sections).\n"
+            "variables (pgBackRest's PGBACKREST_NAME when BACKREST_NAME is unset), and\n"
+            "/etc/backrest/backrest.conf with the *.conf files of /etc/backrest/conf.d\n"
+            "(--config, --config-include-path; [global], [STANZA] sections).\n"
+            "Log files: --log-path=DIR writes DIR/STANZA-COMMAND.log at --log-level-file.\n"
             "Use 'backrest help COMMAND' for a command's options.\n");
         return 0;
     }
@@ -104,8 +111,16 @@ int help(const Config& config) {
     return 0;
 }
 
-int version(const Config&) {
-    fmt::print("backrest {}\n", kVersion);
+// --output=num is pgBackRest's form for monitoring; plain `version` keeps its text.
+int version(const Config& config) {
+    std::string output = config.getString(opt::output);
+    if (output == "json")
+        raise(ErrorCode::Option,
+              "invalid value 'json' for option 'output': version prints text or num");
+    if (output == "num")
+        fmt::print("{}\n", versionNumber(kVersion));
+    else
+        fmt::print("backrest {}\n", kVersion);
     return 0;
 }
 

@@ -2,6 +2,7 @@
 // message on stderr and its code as exit status.
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/log_file.h"
 #include "worker/commands.h"
 
 extern char** environ;
@@ -64,6 +66,13 @@ int main(int argc, char** argv) {
                 "data; fix the cause above, then start the server again to resume recovery\n",
                 kArchiveGetAbortExit);
     };
+    // The run's log file (log-path), opened once the options are known; help and version
+    // write none, as in pgBackRest.
+    std::optional<CommandLog> commandLog;
+    auto ended = [&](int code) {
+        if (commandLog) commandLog->end(code);
+        return code;
+    };
     try {
         Config config = Config::parse(argc, args.data(), environ);
         setLogLevel(parseLogLevel(config.getString(opt::logLevelConsole)));
@@ -71,15 +80,19 @@ int main(int argc, char** argv) {
         if (it == commands.end())
             raise(ErrorCode::Command, "unknown command '{}'; see 'backrest help'",
                   config.command());
-        return it->second(config);
+        if (config.command() != "help" && config.command() != "version") commandLog.emplace(config);
+        return ended(it->second(config));
     } catch (const Error& e) {
         std::fprintf(stderr, "ERROR: %s\n", e.display().c_str());
+        logFileWrite(LogLevel::Error, e.display());
         stopsRecovery();
-        return exitWith(e.exitCode());
+        return ended(exitWith(e.exitCode()));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ERROR: [%03d] AssertError: unexpected failure: %s\n",
                      static_cast<int>(ErrorCode::Assert), e.what());
+        logFileWrite(LogLevel::Error, fmt::format("[{:03d}] AssertError: unexpected failure: {}",
+                                                  static_cast<int>(ErrorCode::Assert), e.what()));
         stopsRecovery();
-        return exitWith(static_cast<int>(ErrorCode::Assert));
+        return ended(exitWith(static_cast<int>(ErrorCode::Assert)));
     }
 }

@@ -1,23 +1,14 @@
-// Config parsing: merges the command line, BACKREST_* environment variables and the INI config
-// file by pgBackRest's precedence rules, validating every value as soon as it is read.
+// Config parsing: merges the command line, the environment (config_env.h) and the config files
+// (config_file.h) by pgBackRest's precedence rules, validating every value as soon as it is read.
 #include "common/config.h"
 
-#include <sys/stat.h>
-
-#include <algorithm>
-#include <cctype>
-#include <cerrno>
-#include <charconv>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <set>
-#include <tuple>
 #include <utility>
 
+#include "common/config_env.h"
+#include "common/config_file.h"
 #include "common/error.h"
 #include "common/foreign_options.h"
-#include "common/log.h"
+#include "common/option_value.h"
 
 namespace backrest {
 
@@ -25,145 +16,12 @@ namespace {
 
 constexpr std::string_view kEnvPrefix = "BACKREST_";
 
-using OptionValues = std::map<std::string, std::vector<std::string>, std::less<>>;
-
-std::string_view trim(std::string_view s) {
-    auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-    while (!s.empty() && space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && space(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-int upper(int c) {
-    return std::toupper(c);
-}
-int lower(int c) {
-    return std::tolower(c);
-}
-
-// repo1-path <-> REPO1_PATH: the environment spelling of an option name and back.
-std::string translate(std::string_view s, char from, char to, int (*changeCase)(int)) {
-    std::string out;
-    for (char c : s) {
-        out += c == from ? to : static_cast<char>(changeCase(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
-
 std::string envName(std::string_view option) {
-    return std::string(kEnvPrefix) + translate(option, '-', '_', upper);
+    return variableOfOption(kEnvPrefix, option);
 }
 
-std::optional<bool> parseBool(std::string_view value) {
-    std::string v = translate(value, '\0', '\0', lower);
-    if (v == "y" || v == "yes" || v == "true" || v == "on" || v == "1") return true;
-    if (v == "n" || v == "no" || v == "false" || v == "off" || v == "0") return false;
-    return std::nullopt;
-}
-
-std::optional<int64_t> parseInt(std::string_view value) {
-    int64_t result = 0;
-    const char* end = value.data() + value.size();
-    auto [ptr, ec] = std::from_chars(value.data(), end, result);
-    if (value.empty() || ec != std::errc() || ptr != end) return std::nullopt;
-    return result;
-}
-
-// "8MiB" -> 8388608; a plain number is bytes. Units are powers of 1024, case-insensitive.
-std::optional<int64_t> parseSize(std::string_view value) {
-    size_t digits = 0;
-    while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9') digits++;
-    auto number = parseInt(value.substr(0, digits));
-    if (!number) return std::nullopt;
-    std::string unit;
-    for (char c : value.substr(digits))
-        unit.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    int shift = -1;
-    if (unit.empty() || unit == "b")
-        shift = 0;
-    else if (unit == "k" || unit == "kb" || unit == "kib")
-        shift = 10;
-    else if (unit == "m" || unit == "mb" || unit == "mib")
-        shift = 20;
-    else if (unit == "g" || unit == "gb" || unit == "gib")
-        shift = 30;
-    if (shift < 0 || *number > (std::numeric_limits<int64_t>::max() >> shift)) return std::nullopt;
-    return *number << shift;
-}
-
-bool isAllowed(std::string_view allowed, std::string_view value) {
-    while (!allowed.empty()) {
-        size_t space = allowed.find(' ');
-        if (allowed.substr(0, space) == value) return true;
-        if (space == std::string_view::npos) break;
-        allowed.remove_prefix(space + 1);
-    }
-    return false;
-}
-
-std::string allowedList(std::string_view allowed) {
-    std::string list(allowed);
-    for (size_t pos = 0; (pos = list.find(' ', pos)) != std::string::npos; pos += 2) {
-        list.replace(pos, 1, ", ");
-    }
-    return list;
-}
-
-[[noreturn]] void raiseInvalid(const OptionDef& def, std::string_view value,
-                               std::string_view origin, std::string_view expected) {
-    raise(ErrorCode::Option, "invalid value '{}' for option '{}' (from {}): {}", value, def.name,
-          origin, expected);
-}
-
-// Checks a value against the option's type, allowed list and range; returns the stored form
-// (booleans become "y"/"n" so getters and passThroughArgs see one spelling).
 std::string normalize(const OptionDef& def, std::string_view value, std::string_view origin) {
-    switch (def.type) {
-        case OptionType::Boolean: {
-            auto b = parseBool(value);
-            if (!b) {
-                raiseInvalid(def, value, origin, "expected y or n (or true/false, on/off, 1/0)");
-            }
-            return *b ? "y" : "n";
-        }
-        case OptionType::Integer: {
-            auto n = parseInt(value);
-            if (!n) raiseInvalid(def, value, origin, "expected an integer");
-            if (*n < def.minValue || *n > def.maxValue) {
-                raiseInvalid(
-                    def, value, origin,
-                    fmt::format("expected an integer from {} to {}", def.minValue, def.maxValue));
-            }
-            return std::string(value);
-        }
-        case OptionType::Size: {
-            auto n = parseSize(value);
-            if (!n)
-                raiseInvalid(def, value, origin,
-                             "expected a size such as 2MiB, 512KiB or a number of bytes");
-            if (*n < def.minValue || *n > def.maxValue)
-                raiseInvalid(
-                    def, value, origin,
-                    fmt::format("expected a size from {} to {} bytes", def.minValue, def.maxValue));
-            return std::to_string(*n);
-        }
-        case OptionType::String:
-        case OptionType::Path:
-            if (value.empty()) raiseInvalid(def, value, origin, "expected a non-empty value");
-            if (def.name.ends_with("cipher-type") && value == "aes-256-cbc")
-                raise(ErrorCode::Option,
-                      "option '{}' (from {}) is aes-256-cbc, pgBackRest's unauthenticated cipher: "
-                      "backrest encrypts with authenticated AES-256-GCM only, and cannot read a "
-                      "pgBackRest repository anyway; set {}=aes-256-gcm (with repo1-cipher-pass) "
-                      "for a new backrest repository, never a plaintext one",
-                      def.name, origin, def.name);
-            if (!def.allowed.empty() && !isAllowed(def.allowed, value)) {
-                raiseInvalid(def, value, origin,
-                             fmt::format("expected one of {}", allowedList(def.allowed)));
-            }
-            return std::string(value);
-    }
-    return std::string(value);
+    return normalizeOptionValue(def, value, origin);
 }
 
 // Getters name options in code, so an unknown name is a programming error, not a user error.
@@ -240,193 +98,13 @@ void parseCommandLine(int argc, const char* const* argv, std::string& command,
 void refuseSecretsOnCommandLine(const OptionValues& cli) {
     for (const auto& [name, values] : cli) {
         if (!isSecretOption(name)) continue;
-        std::string var(name);
-        for (auto& c : var)
-            c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         raise(ErrorCode::Option,
               "option '{}' is a secret and is not accepted on the command line, where any user of "
               "this host can read "
               "it (ps): put it in the config file (readable only by its owner) or the environment "
-              "variable {}{}",
-              name, kEnvPrefix, var);
+              "variable {}",
+              name, envName(name));
     }
-}
-
-void parseEnvironment(const char* const* envp, OptionValues& options) {
-    for (; envp != nullptr && *envp != nullptr; ++envp) {
-        std::string_view entry = *envp;
-        size_t eq = entry.find('=');
-        // pgBackRest's spelling, left from a migration: backrest does not read it, so one that
-        // would set where data goes, what is kept or how it is protected must not pass unseen.
-        if (entry.starts_with("PGBACKREST_") && eq != std::string_view::npos) {
-            std::string var(entry.substr(0, eq));
-            std::string name = translate(var.substr(11), '_', '-', lower);
-            if (findOptionDef(name) || (isForeignOption(name) && !isHarmlessForeignOption(name)))
-                raise(ErrorCode::Option,
-                      "environment variable {} is pgBackRest's spelling, which backrest does not "
-                      "read: rename it "
-                      "{}{} (or unset it) so that option '{}' is not silently left out",
-                      var, kEnvPrefix, var.substr(11), name);
-            continue;
-        }
-        if (!entry.starts_with(kEnvPrefix) || eq == std::string_view::npos) continue;
-        std::string_view var = entry.substr(0, eq);
-        std::string_view value = entry.substr(eq + 1);
-        std::string name = translate(var.substr(kEnvPrefix.size()), '_', '-', lower);
-        const OptionDef* def = findOptionDef(name);
-        if (def == nullptr) {
-            checkForeignOption(name, value, fmt::format("environment variable {}", var));
-            continue;
-        }
-        if (options.contains(def->name)) continue;  // first one wins, as with getenv()
-        std::string origin = fmt::format("environment variable {}", var);
-        auto& values = options[std::string(def->name)];
-        if (!def->multi) {
-            values.push_back(normalize(*def, value, origin));
-            continue;
-        }
-        // pgBackRest's convention for repeatable options in the environment: colon-separated.
-        for (size_t start = 0;;) {
-            size_t colon = value.find(':', start);
-            values.push_back(normalize(*def, value.substr(start, colon - start), origin));
-            if (colon == std::string_view::npos) break;
-            start = colon + 1;
-        }
-    }
-}
-
-struct IniEntry {
-    std::string section;
-    std::string key;
-    std::string value;
-    int line;
-};
-
-// A passphrase of an encrypted repository in a file every user of the host reads protects
-// nothing: refused (not warned about, a warning scrolls by). Group-readable is allowed: the
-// 0640 root:postgres pattern of pgBackRest's /etc/pgbackrest.conf.
-void refuseReadableCipherPass(const std::string& path, const std::vector<IniEntry>& entries) {
-    bool holdsPass = std::any_of(entries.begin(), entries.end(), [](const IniEntry& e) {
-        return isSecretOption(e.key) && e.key.find("cipher-pass") != std::string::npos;
-    });
-    if (!holdsPass) return;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0)
-        raise(ErrorCode::Config, "unable to stat config file '{}': {}", path, std::strerror(errno));
-    if ((st.st_mode & 0007) == 0) return;
-    raise(ErrorCode::Config,
-          "config file '{}' holds a repository passphrase (cipher-pass) but has mode {:04o}, "
-          "readable by every user of this host: run 'chmod 640 {}' (or 600)",
-          path, st.st_mode & 07777, path);
-}
-
-// Reads the whole file so a malformed line anywhere is reported, even in unused sections.
-std::vector<IniEntry> readIni(const std::string& path, bool explicitPath) {
-    std::error_code ec;
-    auto status = std::filesystem::status(path, ec);
-    if (status.type() == std::filesystem::file_type::not_found) {
-        if (!explicitPath) return {};
-        raise(ErrorCode::Config, "config file '{}' does not exist", path);
-    }
-    if (std::filesystem::is_directory(status)) {
-        raise(ErrorCode::Config, "config file '{}' is a directory", path);
-    }
-    std::ifstream in(path);
-    if (!in) {
-        raise(ErrorCode::Config, "unable to open config file '{}': {}", path, std::strerror(errno));
-    }
-
-    std::vector<IniEntry> entries;
-    std::string section;
-    std::string raw;
-    for (int lineNo = 1; std::getline(in, raw); ++lineNo) {
-        std::string_view line = trim(raw);
-        if (line.empty() || line.front() == '#' || line.front() == ';') continue;
-        if (line.front() == '[') {
-            if (line.back() != ']' || trim(line.substr(1, line.size() - 2)).empty()) {
-                raise(ErrorCode::Config, "config file '{}' line {}: malformed section header", path,
-                      lineNo);
-            }
-            section = trim(line.substr(1, line.size() - 2));
-            continue;
-        }
-        // The line itself is not quoted in errors: it may hold a password.
-        size_t eq = line.find('=');
-        if (eq == std::string_view::npos) {
-            raise(ErrorCode::Config,
-                  "config file '{}' line {}: expected 'key=value', '[section]' or a comment", path,
-                  lineNo);
-        }
-        std::string_view key = trim(line.substr(0, eq));
-        if (key.empty()) {
-            raise(ErrorCode::Config, "config file '{}' line {}: missing option name before '='",
-                  path, lineNo);
-        }
-        if (section.empty()) {
-            raise(ErrorCode::Config, "config file '{}' line {}: option '{}' before any [section]",
-                  path, lineNo, key);
-        }
-        entries.push_back(
-            {section, std::string(key), std::string(trim(line.substr(eq + 1))), lineNo});
-    }
-    if (in.bad()) {
-        raise(ErrorCode::Config, "unable to read config file '{}': {}", path, std::strerror(errno));
-    }
-    return entries;
-}
-
-// Picks, for each option, the values of the most specific consulted section that sets it.
-OptionValues resolveIni(const std::vector<IniEntry>& entries, const std::string& path,
-                        const std::vector<std::string>& sections) {
-    struct Chosen {
-        size_t rank;
-        std::vector<std::string> values;
-    };
-    std::map<std::string, Chosen, std::less<>> chosen;
-    std::map<std::pair<std::string, size_t>, int> firstLine;  // (option, section) -> line
-    std::set<std::string, std::less<>> warned;
-    std::string origin = fmt::format("config file {}", path);
-
-    for (const IniEntry& e : entries) {
-        auto section = std::find(sections.begin(), sections.end(), e.section);
-        if (section == sections.end()) continue;
-        size_t rank = static_cast<size_t>(section - sections.begin());
-
-        const OptionDef* def = findOptionDef(e.key);
-        if (def == nullptr) {
-            // Files copied from pgBackRest carry options backrest does not implement: only the
-            // harmless ones are skipped; one that changes what is stored or kept raises.
-            if (warned.insert(e.key).second)
-                checkForeignOption(e.key, e.value,
-                                   fmt::format("config file '{}' line {}", path, e.line));
-            continue;
-        }
-        if (def->name == "stanza" || def->name == "config") {
-            if (warned.insert(e.key).second)
-                logWarn(
-                    "config file '{}' line {}: ignoring option '{}' (only allowed on the command "
-                    "line or in "
-                    "the environment)",
-                    path, e.line, e.key);
-            continue;
-        }
-        std::string value = normalize(*def, e.value, origin);
-        auto [first, isFirst] = firstLine.try_emplace({e.key, rank}, e.line);
-        if (!isFirst && !def->multi) {
-            raise(ErrorCode::Config,
-                  "config file '{}' line {}: option '{}' is set more than once in section [{}] "
-                  "(first on line {})",
-                  path, e.line, e.key, e.section, first->second);
-        }
-        auto [it, inserted] = chosen.try_emplace(e.key, Chosen{rank, {}});
-        if (rank > it->second.rank) continue;
-        if (rank < it->second.rank) it->second = Chosen{rank, {}};
-        it->second.values.push_back(std::move(value));
-    }
-
-    OptionValues result;
-    for (auto& [name, c] : chosen) result.emplace(name, std::move(c.values));
-    return result;
 }
 
 }  // namespace
@@ -449,13 +127,13 @@ Config Config::parse(int argc, const char* const* argv, const char* const* envir
         config.values_.try_emplace(name, Value{std::move(values), OptionSource::Environment});
     }
 
-    // The stanza and the config file path select what is read from the file, so they can
+    // The stanza and the config file paths select what is read from the files, so they can
     // only come from the command line or the environment.
     std::string stanza = config.find(opt::stanza).value_or("");
-    auto given = config.values_.find("config");
-    bool explicitPath = given != config.values_.end();
-    std::string path =
-        explicitPath ? given->second.values.front() : std::string(knownDef("config").defaultValue);
+    ConfigFileSet files{.path = config.getString(opt::config),
+                        .pathGiven = config.values_.contains(opt::config.name),
+                        .includePath = config.getString(opt::configIncludePath),
+                        .includePathGiven = config.values_.contains(opt::configIncludePath.name)};
 
     std::vector<std::string> sections;
     if (!stanza.empty()) {
@@ -465,14 +143,25 @@ Config Config::parse(int argc, const char* const* argv, const char* const* envir
     sections.push_back("global:" + config.command_);
     sections.push_back("global");
 
-    auto entries = readIni(path, explicitPath);
+    auto entries = readConfigFiles(files);
     // After the values are checked: a carried-over aes-256-cbc is named first, as the bigger issue.
-    auto resolved = resolveIni(entries, path, sections);
-    refuseReadableCipherPass(path, entries);
+    auto resolved = resolveConfigFiles(entries, sections);
+    refuseReadableCipherPass(entries);
     for (auto& [name, values] : resolved) {
         config.values_.try_emplace(name, Value{std::move(values), OptionSource::ConfigFile});
     }
+    config.refuseOutputForOtherCommand();
     return config;
+}
+
+// pgBackRest's version --output=num shares the option with info's text and json: num alone means
+// nothing to another command, which would otherwise print text as if it had not been asked.
+void Config::refuseOutputForOtherCommand() const {
+    if (command_ == "version" || find(opt::output) != "num") return;
+    raise(ErrorCode::Option,
+          "invalid value 'num' for option 'output': only the version command prints a number; "
+          "{} takes text or json",
+          command_);
 }
 
 bool Config::has(std::string_view name) const {
@@ -550,6 +239,16 @@ std::vector<std::string> Config::passThroughArgs() const {
         for (const auto& v : value.values) args.push_back(fmt::format("--{}={}", name, v));
     }
     return args;
+}
+
+std::vector<std::string> Config::describeOptions() const {
+    std::vector<std::string> described;
+    for (const auto& [name, value] : values_) {
+        for (const auto& v : value.values)
+            described.push_back(
+                fmt::format("--{}={}", name, isSecretOption(name) ? "<redacted>" : v));
+    }
+    return described;
 }
 
 bool isSecretOption(std::string_view name) {

@@ -1,12 +1,15 @@
 // Configuration: pgBackRest's option names, read from the command line, BACKREST_* environment
-// variables and an INI config file, in that order of precedence.
+// variables (PGBACKREST_* in their absence) and INI config files, in that order of precedence.
 //
 //   backrest [--option=value ...] <command> [--option=value ...] [parameter ...]
 //
 // Config file: --config (default /etc/backrest/backrest.conf; a missing default file is not an
-// error, a missing --config file is). Sections, most specific first:
+// error, a missing --config file is), then the *.conf files of --config-include-path (default
+// /etc/backrest/conf.d; not read when only --config is given) in name order, all read as one
+// file (config_file.h). Sections, most specific first:
 //   [<stanza>:<command>]  [<stanza>]  [global:<command>]  [global]
-// Environment: BACKREST_<OPTION> with '-' as '_' and upper case, e.g. BACKREST_REPO1_PATH.
+// Environment: BACKREST_<OPTION> with '-' as '_' and upper case, e.g. BACKREST_REPO1_PATH;
+// pgBackRest's PGBACKREST_<OPTION> when BACKREST_<OPTION> is absent (config_env.h).
 // Boolean options also take --no-<option> and a bare --<option> meaning "y".
 #pragma once
 
@@ -115,7 +118,13 @@ class Config {
     // "--name=value" arguments, to pass on to a child command (restore_command).
     std::vector<std::string> passThroughArgs() const;
 
+    // Every option set by the command line, the environment or a config file, as
+    // "--name=value", secrets as "--name=<redacted>": the log file's "command begin" line.
+    std::vector<std::string> describeOptions() const;
+
   private:
+    void refuseOutputForOtherCommand() const;
+
     struct Value {
         std::vector<std::string> values;
         OptionSource source = OptionSource::Default;

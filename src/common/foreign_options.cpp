@@ -44,7 +44,6 @@ constexpr ForeignOption kForeignOptions[] = {
     {"cmd-ssh", false, "", "sets the ssh command used to reach a remote host"},
     {"compress", true, "", "is the deprecated form of compress-type"},
     {"compress-level-network", true, "", "sets the compression of a remote protocol"},
-    {"config-include-path", false, "", "reads more option files (their options would be ignored)"},
     {"config-path", false, "",
      "reads option files from another directory (their options would be ignored)"},
     {"db-exclude", false, "", "restores only some databases"},
@@ -58,9 +57,7 @@ constexpr ForeignOption kForeignOptions[] = {
     {"job-retry-interval", true, "", "spaces retries of a failed job"},
     {"link-all", false, "n", "restores every symlink of the data directory as a link"},
     {"link-map", false, "", "restores a symlink of the data directory elsewhere"},
-    {"log-level-file", true, "", "sets the level of pgBackRest's log file"},
     {"log-level-stderr", true, "", "sets the level of messages on stderr"},
-    {"log-path", true, "", "sets the directory of pgBackRest's log files"},
     {"log-subprocess", true, "", "logs subprocesses"},
     {"log-timestamp", true, "", "prints timestamps in logs"},
     {"manifest-save-threshold", true, "", "sets how often the manifest is saved during a backup"},
@@ -176,10 +173,8 @@ bool isForeignOption(std::string_view name) {
     return findForeign(splitIndex(name).base) != nullptr;
 }
 
-bool isHarmlessForeignOption(std::string_view name) {
-    IndexedName indexed = splitIndex(name);
-    const ForeignOption* foreign = findForeign(indexed.base);
-    return foreign && foreign->harmless && indexed.index <= 1;
+bool isPgBackRestOnlyOption(std::string_view name) {
+    return isForeignOption(name) || splitIndex(name).index > 1;
 }
 
 void checkForeignOption(std::string_view name, std::string_view value, std::string_view origin) {

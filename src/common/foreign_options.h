@@ -16,9 +16,9 @@ namespace backrest {
 // have changed), an index other than 1 (repo2-*, pg2-*), or a name neither tool knows.
 void checkForeignOption(std::string_view name, std::string_view value, std::string_view origin);
 
-// True for a pgBackRest option backrest does not implement (any index: repo2-path too).
+// True for a pgBackRest option backrest does not implement, at any index (repo2-host too).
 bool isForeignOption(std::string_view name);
-// True for one of those that backrest may ignore (log-path, spool-path, ...).
-bool isHarmlessForeignOption(std::string_view name);
+// True for those, and for any option of another repository or cluster than 1 (repo2-path).
+bool isPgBackRestOnlyOption(std::string_view name);
 
 }  // namespace backrest

@@ -181,9 +181,9 @@
           "Checksum recorded for each backed-up file and rechecked on restore and verify: xxh3 "   \
           "(XXH3-128, fast) or sha256 (a cryptographic digest, several times the CPU).",           \
       .commands = "backup serve")                                                                  \
-    X(bufferSize, Integer, "buffer-size", .defaultValue = "1048576",                               \
-      .help = "Size in bytes of the buffers used to read, compress and write files.",              \
-      .minValue = 1, .commands = "verify")                                                         \
+    X(bufferSize, Size, "buffer-size", .defaultValue = "1MiB",                                     \
+      .help = "Size of the buffers used to read, compress and write files (16KiB to 64MiB).",      \
+      .minValue = 1, .maxValue = 64ll << 20, .commands = "verify")                                 \
     X(startFast, Boolean, "start-fast", .defaultValue = "n",                                       \
       .help =                                                                                      \
           "Request an immediate checkpoint so the backup starts now rather than at the next "      \
@@ -260,9 +260,26 @@
     X(logLevelConsole, String, "log-level-console", .defaultValue = "warn",                        \
       .allowed = "off error warn info detail debug trace",                                         \
       .help = "How much to print on the console: off, error, warn, info, detail, debug or trace.") \
-    X(output, String, "output", .defaultValue = "text", .allowed = "text json",                    \
+    /* ---- Carried over from pgBackRest (issue 20): conf.d and log files. config-include-path,    \
+     * like config, is read only from the command line or the environment. ---- */                 \
+    X(configIncludePath, Path, "config-include-path", .defaultValue = "/etc/backrest/conf.d",      \
       .help =                                                                                      \
-          "Format of info and verify output: text for people, json for scripts and monitoring.",   \
+          "Directory whose *.conf files are read after the config file, in name order, as one "    \
+          "file (an option set twice in one section is an error); a missing default directory is " \
+          "ignored, and a given --config alone reads no include directory.")                       \
+    X(logPath, Path, "log-path",                                                                   \
+      .help =                                                                                      \
+          "Directory of the log files, one per stanza and command (<stanza>-<command>.log, "       \
+          "all-<command>.log without a stanza), appended to; no log file is written when unset.")  \
+    X(logLevelFile, String, "log-level-file", .defaultValue = "info",                              \
+      .allowed = "off error warn info detail debug trace",                                         \
+      .help =                                                                                      \
+          "How much to write to the log file in log-path: off, error, warn, info, detail, debug "  \
+          "or trace.")                                                                             \
+    X(output, String, "output", .defaultValue = "text", .allowed = "text json num",                \
+      .help =                                                                                      \
+          "Format of info and verify output: text for people, json for scripts and monitoring "    \
+          "(version: num prints the version as one number, as pgBackRest's 2045000 for 2.45).",    \
       .commands = "info verify")                                                                   \
     X(socketPath, Path, "socket-path",                                                             \
       .help =                                                                                      \

@@ -36,10 +36,10 @@ repo1-cipher-pass=secret-pass' 'repo1-retention-full-type=time' 'repo1-host=back
     [[ "$OUT" == *secret-pass* ]] && fail "the cipher pass is echoed" "$OUT"
 done
 expect_eq "no backup was written by a refused command" "$(ls "$IT_TMP/repo/backup/main")" "$BACKUPS_BEFORE"
-{ printf '[global]\nlog-path=/var/log/pgbackrest\nrepo1-cipher-type=none\n'; tail -n +2 "$CONF"; } >"$IT_TMP/harmless.conf"
+{ printf '[global]\nlog-timestamp=n\nrepo1-cipher-type=none\n'; tail -n +2 "$CONF"; } >"$IT_TMP/harmless.conf"
 chmod 0644 "$IT_TMP/harmless.conf"
 expect_exit "harmless pgBackRest options are only warned about" 0 "$BR" --config="$IT_TMP/harmless.conf" --stanza=main info
-expect_contains "the warning names the option" "$OUT" "ignoring pgBackRest option 'log-path'"
+expect_contains "the warning names the option" "$OUT" "ignoring pgBackRest option 'log-timestamp'"
 
 # --- restore target ------------------------------------------------------------------------
 as_pg mkdir -p "$IT_TMP/notempty"

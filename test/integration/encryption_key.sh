@@ -43,9 +43,15 @@ expect_exit "cipher-pass on the command line is refused" 21 \
     env -u BACKREST_REPO1_CIPHER_PASS "$BR" --config="$CONF" --stanza=main --repo1-cipher-pass=clipass1234 info
 expect_contains "... as a secret" "$OUT" "option 'repo1-cipher-pass' is a secret"
 expect_eq "... the passphrase is not echoed" "$(grep -c clipass1234 <<<"$OUT")" "0"
-expect_exit "PGBACKREST_REPO1_CIPHER_PASS (pgBackRest's spelling) is refused" 21 \
+# pgBackRest's spelling is read when ours is absent (issue 20); both, different, is refused.
+expect_exit "PGBACKREST_REPO1_CIPHER_PASS beside a different BACKREST_ one is refused" 21 \
     env PGBACKREST_REPO1_CIPHER_PASS=x "$BR" --config="$CONF" --stanza=main info
-expect_contains "... asking to rename it" "$OUT" "rename it BACKREST_REPO1_CIPHER_PASS"
+expect_contains "... naming both variables" "$OUT" \
+    "environment variables BACKREST_REPO1_CIPHER_PASS and PGBACKREST_REPO1_CIPHER_PASS both set"
+expect_eq "... and neither passphrase" "$(grep -c "$PASS_A" <<<"$OUT")" "0"
+expect_exit "PGBACKREST_REPO1_CIPHER_PASS alone opens the stanza" 0 \
+    env -u BACKREST_REPO1_CIPHER_PASS PGBACKREST_REPO1_CIPHER_PASS="$PASS_A" "$BR" --config="$CONF" \
+    --stanza=main info
 
 # --- stanza-create --------------------------------------------------------------------------------
 expect_exit "stanza-create without a passphrase" 37 env -u BACKREST_REPO1_CIPHER_PASS "$BR" --config="$CONF" \

@@ -214,10 +214,10 @@ expect_exit "no secret anywhere: an OptionError naming repo1-s3-key-secret" 21 \
     "$BR" --config="$IT_TMP/nosecret.conf" --stanza=main info
 keep
 expect_contains "the missing secret's message names the option" "$OUT" "repo1-s3-key-secret"
-expect_exit "pgBackRest's spelling PGBACKREST_REPO1_S3_KEY_SECRET is refused by name" 21 \
+expect_exit "pgBackRest's spelling PGBACKREST_REPO1_S3_KEY_SECRET is read (issue 20)" 0 \
     env PGBACKREST_REPO1_S3_KEY_SECRET="$S3_SECRET" "$BR" --config="$IT_TMP/nosecret.conf" --stanza=main info
 keep
-expect_contains "... saying what to rename it" "$OUT" "rename it BACKREST_REPO1_S3_KEY_SECRET"
+expect_contains "... info through it lists the backups" "$OUT" "full backup:"
 expect_exit "the secret from BACKREST_REPO1_S3_KEY_SECRET" 0 \
     env BACKREST_REPO1_S3_KEY_SECRET="$S3_SECRET" "$BR" --config="$IT_TMP/nosecret.conf" --stanza=main info
 keep

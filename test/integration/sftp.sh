@@ -71,8 +71,10 @@ expect_eq "the passphrase is in no message" "$(grep -c "$PASS" <<<"$OUT")" "0"
 expect_exit "passphrase on the command line is refused" 21 "$BR" --config="$CONF" --stanza=main \
     --repo1-sftp-private-key-file="$IT_TMP/pass_key" --repo1-sftp-private-key-passphrase="$PASS" info
 expect_eq "and not printed" "$(grep -c "$PASS" <<<"$OUT")" "0"
-OUT=$(as_pg env PGBACKREST_REPO1_SFTP_PRIVATE_KEY_PASSPHRASE="$PASS" "$BR" --config="$CONF" --stanza=main info 2>&1)
-expect_contains "pgBackRest's variable is named for renaming" "$OUT" "rename it BACKREST_REPO1_SFTP_PRIVATE_KEY_PASSPHRASE"
+OUT=$(as_pg env PGBACKREST_REPO1_SFTP_PRIVATE_KEY_PASSPHRASE="wrong-$PASS" "$BR" --config="$CONF" --stanza=main \
+    --repo1-sftp-private-key-file="$IT_TMP/pass_key" info 2>&1)
+expect_contains "pgBackRest's variable is read (issue 20): its wrong passphrase is tried" "$OUT" \
+    "cannot use private key file $IT_TMP/pass_key"
 expect_eq "and its value not printed" "$(grep -c "$PASS" <<<"$OUT")" "0"
 
 # ---- Every command ----
