@@ -85,8 +85,10 @@ for round in 1 2 3; do
     P2=$!
     wait $P1; R1=$?
     wait $P2; R2=$?
-    L1=$(grep -o 'backup [0-9]\{8\}-[0-9]\{6\}F' "$IT_TMP/h1.$round" | head -1)
-    L2=$(grep -o 'backup [0-9]\{8\}-[0-9]\{6\}F' "$IT_TMP/h2.$round" | head -1)
+    # The label each stored, from its closing summary: a backup that lost a claim first logs the
+    # label it gave up ("another backup claimed the label ..."), then takes a later one.
+    L1=$(grep -o '^backup [0-9]\{8\}-[0-9]\{6\}F: full,' "$IT_TMP/h1.$round" | tail -1)
+    L2=$(grep -o '^backup [0-9]\{8\}-[0-9]\{6\}F: full,' "$IT_TMP/h2.$round" | tail -1)
     [ "$R1" -eq 0 ] && [ "$R2" -eq 0 ] && [ "$L1" == "$L2" ] && BOTH_OK_SAME=$((BOTH_OK_SAME + 1))
     [ "$R1" -ne 0 ] && [ "$R2" -ne 0 ] && NONE_OK=$((NONE_OK + 1))
     for r in 1 2; do
