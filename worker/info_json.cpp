@@ -74,6 +74,16 @@ json archiveJson(storage::Storage& repo, const repo::Layout& layout,
     return out;
 }
 
+// pgBackRest's reference list is the chain of prior backups, oldest first (an incr of a diff
+// lists the full and the diff), whether or not a file of each is reused.
+std::vector<std::string> priorChain(const repo::BackupInfo& info, const repo::BackupSummary& b) {
+    std::vector<std::string> chain;
+    for (const auto* at = info.find(b.prior); at && chain.size() < info.backups.size();
+         at = info.find(at->prior))
+        chain.insert(chain.begin(), at->label);
+    return chain;
+}
+
 bool wanted(const repo::BackupSummary& b, const InfoQuery& query) {
     return (query.set.empty() || b.label == query.set) &&
            (query.type.empty() || b.type == query.type);
@@ -178,7 +188,9 @@ json stanzaInfoJson(storage::Storage& repo, const repo::Layout& layout, const In
         out["archive"] = archiveJson(repo, layout, *backupInfo, *archiveInfo);
         for (const auto& b : backupInfo->backups) {
             if (!wanted(b, query)) continue;
-            json entry = backupJson(b);
+            repo::BackupSummary shown = b;
+            if (!b.prior.empty()) shown.references = priorChain(*backupInfo, b);
+            json entry = backupJson(shown);
             if (!query.set.empty())
                 addSetDetail(entry, repo::loadManifest(repo, layout.manifest(b.label), layout.key));
             out["backup"].push_back(std::move(entry));

@@ -80,7 +80,9 @@ def walk(theirs, ours, path, out):
             else:
                 walk(v, ours[k], f"{path}.{k}", out)
     elif isinstance(theirs, list):
-        if len(theirs) != len(ours):
+        # database-ref: backrest lists every database of base/ by oid (names are not recorded
+        # yet), pgBackRest omits the template databases (doc/info-json.md).
+        if len(theirs) != len(ours) and not path.endswith("database-ref"):
             out.append(f"{path}: pgBackRest has {len(theirs)} entries, backrest {len(ours)}")
         for i, (t, o) in enumerate(zip(theirs, ours)):
             walk(t, o, f"{path}[{i}]", out)
@@ -114,7 +116,7 @@ for name, s in (("pgBackRest", t), ("backrest", o)):
     chain = [x["prior"] for x in b]
     if chain != [None, labels[0], labels[1]]:
         out.append(f"{name}: prior chain {chain} for {labels}")
-    if b[0]["reference"] is not None or b[2]["reference"] is None or labels[0] not in b[2]["reference"]:
+    if b[0]["reference"] is not None or b[1]["reference"] != labels[:1] or b[2]["reference"] != labels[:2]:
         out.append(f"{name}: references {[x['reference'] for x in b]}")
     for x in b:
         i = x["info"]
@@ -189,7 +191,8 @@ expect_exit "annotate of no backup" 35 "$BR" --config="$CONF" --stanza=main anno
 expect_exit "annotate without key=value" 21 "$BR" --config="$CONF" --stanza=main annotate --set="$DIFF" --annotation=novalue
 
 # --- a held backup lock ----------------------------------------------------------------------------
-"${PG_EXEC[@]}" flock "$IT_TMP/lock/main-backup.lock" sleep 30 &
+# --no-fork: the process killed below is the one holding the lock.
+"${PG_EXEC[@]}" flock --no-fork "$IT_TMP/lock/main-backup.lock" sleep 30 &
 HOLDER=$!
 sleep 1
 expect_eq "a held backup lock: held true" \

@@ -151,7 +151,12 @@ class InfoStanza : public ::testing::Test {
         full.type = "full";
         full.prior.clear();
         full.references.clear();
-        info.backups = {full, diffSummary()};
+        auto incr = diffSummary();
+        incr.label = "20261121-235959F_20261122-020000I";
+        incr.type = "incr";
+        incr.prior = diffSummary().label;
+        incr.references = {"20261121-235959F"};  // no file of the diff reused
+        info.backups = {full, diffSummary(), incr};
         repo::saveBackupInfo(repo_, layout_, info);
     }
     json info(const InfoQuery& query = {}) { return stanzaInfoJson(repo_, layout_, query); }
@@ -192,8 +197,12 @@ TEST_F(InfoStanza, NoBackupIsCode2ThenOkWithDbAndArchive) {
     EXPECT_EQ(s["archive"][0]["id"], "15-1");
     EXPECT_EQ(s["archive"][0]["database"], json({{"id", 1}, {"repo-key", 1}}));
     EXPECT_TRUE(s["archive"][0]["min"].is_null());
-    ASSERT_EQ(s["backup"].size(), 2u);
+    ASSERT_EQ(s["backup"].size(), 3u);
     EXPECT_EQ(s["backup"][1]["info"]["repository"]["size"], 3000000);
+    // The reference list is the chain of priors, as pgBackRest's.
+    EXPECT_TRUE(s["backup"][0]["reference"].is_null());
+    EXPECT_EQ(s["backup"][2]["reference"],
+              json::array({"20261121-235959F", "20261121-235959F_20261122-010000D"}));
 }
 
 TEST_F(InfoStanza, TypeFiltersAndAnUnknownSetIsCode6) {
