@@ -66,7 +66,8 @@ Datum listBackups(FunctionCallInfo fcinfo) {
             .text(optString(find(b, {"archive", "start"})))
             .text(optString(find(b, {"archive", "stop"})))
             .bigint(optInt(find(b, {"info", "size"})))
-            .bigint(optInt(find(b, {"info", "repository", "size"})))
+            // repo_size: what this backup stored (pgBackRest's repository.delta, doc/info-json.md).
+            .bigint(optInt(find(b, {"info", "repository", "delta"})))
             .endRow();
     }
     return Datum(0);

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "pg/client.h"
+#include "repo/annotation.h"
 #include "storage/posix.h"
 #include "worker/commands.h"
 #include "worker/context.h"
@@ -63,6 +64,9 @@ backup::BackupSettings backupSettings(const Config& config, storage::Storage& re
     settings.archiveTimeout = static_cast<int>(config.getInt(opt::archiveTimeout));
     settings.block = config.getBool(opt::repo1Block);
     settings.bundle = bundleSettings(config);
+    // pgBackRest stores no key given with an empty value.
+    settings.annotations = repo::applyAnnotations(
+        {}, repo::parseAnnotations(config.getMulti(opt::annotation), "backup"));
     return settings;
 }
 

@@ -16,6 +16,7 @@ int info(const Config& config);
 int expire(const Config& config);
 int verify(const Config& config);
 int serve(const Config& config);
+int annotate(const Config& config);
 int help(const Config& config);
 int version(const Config& config);
 

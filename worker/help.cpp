@@ -52,7 +52,7 @@ const std::map<std::string, CommandHelp>& commandHelp() {
           "backrest --stanza=NAME archive-get WAL_NAME DESTINATION"}},
         {"info",
          {"Show the stanzas, their archived WAL range and their backups.",
-          "backrest [--stanza=NAME] [--output=json] info"}},
+          "backrest [--stanza=NAME] [--output=json] [--set=LABEL] [--type=full|diff|incr] info"}},
         {"serve",
          {"Run the worker daemon the extension talks to (started by the extension's launcher).",
           "backrest --stanza=NAME --pg1-path=PGDATA --socket-path=DIR serve [--archive-async]"}},
@@ -65,6 +65,10 @@ const std::map<std::string, CommandHelp>& commandHelp() {
          {"Read back every backup file and archived WAL file, check its checksum and that each "
           "backup's WAL is archived; changes nothing.",
           "backrest --stanza=NAME verify [--set=LABEL] [--output=text|json] [--process-max=N]"}},
+        {"annotate",
+         {"Add, change or remove (empty value) the key/value annotations of a backup, shown by "
+          "info.",
+          "backrest --stanza=NAME annotate --set=LABEL --annotation=KEY=VALUE..."}},
         {"help", {"Show help for a command.", "backrest help [COMMAND]"}},
         {"version",
          {"Show the backrest version; --output=num prints it as one number (0.1.0: 1000), as "

@@ -1,15 +1,45 @@
-// The info of one stanza as JSON: shared by `backrest info --output=json` and the daemon's
-// info request (backrest_info() in SQL).
+// The info of one stanza as JSON, in pgBackRest 2.45's schema (doc/info-json.md) with backrest's
+// additions: shared by `backrest info --output=json` and the daemon's info request
+// (backrest_info() in SQL). The pieces are declared here so their unit tests see them.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "repo/info.h"
 #include "repo/layout.h"
+#include "repo/manifest.h"
 #include "storage/storage.h"
 
 namespace backrest::cmd {
 
-nlohmann::json stanzaInfoJson(storage::Storage& repo, const repo::Layout& layout);
+// pgBackRest's stanza and repository status codes (command/info/info.c).
+enum class InfoStatus {
+    Ok = 0,
+    MissingStanzaPath = 1,
+    NoBackup = 2,
+    MissingStanzaData = 3,
+    BackupMissing = 6,  // --set names no backup of the stanza
+};
+const char* infoStatusMessage(InfoStatus status);
+
+// What `info` was asked for: --set (one backup, with its databases, links and tablespaces) and
+// --type (only backups of that type); lockPath, when set, to report a running backup.
+struct InfoQuery {
+    std::string set, type, lockPath;
+};
+
+// {"code", "message"} plus, for the stanza's status, {"lock": {"backup": {"held"}}}.
+nlohmann::json statusJson(InfoStatus status);
+// One entry of "backup": from backup.info's summary alone (no manifest read).
+nlohmann::json backupJson(const repo::BackupSummary& backup);
+// What --set adds from the backup's manifest: database-ref, link, tablespace.
+void addSetDetail(nlohmann::json& backup, const repo::Manifest& manifest);
+
+nlohmann::json stanzaInfoJson(storage::Storage& repo, const repo::Layout& layout,
+                              const InfoQuery& query = {});
+
+// The text layout of one stanza's JSON (pgBackRest's, with backrest's extra lines).
+void printInfoText(const nlohmann::json& stanza);
 
 }  // namespace backrest::cmd

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
         {"serve", cmd::serve},
         {"expire", cmd::expire},
         {"verify", cmd::verify},
+        {"annotate", cmd::annotate},
         {"help", cmd::help},
         {"version", cmd::version},
     };

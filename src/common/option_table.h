@@ -18,7 +18,7 @@
           "place in the repository.",                                                              \
       .commands =                                                                                  \
           "stanza-create stanza-rekey check backup restore archive-push archive-get info serve "   \
-          "expire verify")                                                                         \
+          "expire verify annotate")                                                                \
     X(pg1Path, Path, "pg1-path", .help = "Data directory of the PostgreSQL cluster (PGDATA).",     \
       .commands = "stanza-create check backup restore archive-push serve")                         \
     X(pg1Port, Integer, "pg1-port", .defaultValue = "5432", .help = "Port PostgreSQL listens on.", \
@@ -37,7 +37,7 @@
       .help = "Directory of the backup repository, holding backups and archived WAL.",             \
       .commands =                                                                                  \
           "stanza-create stanza-rekey check backup restore archive-push archive-get info serve "   \
-          "expire verify")                                                                         \
+          "expire verify annotate")                                                                \
     /* Encryption (doc/repository-format.md, "Encryption"): the passphrase unwraps the repository  \
      * key kept in backup.info and archive.info; both passphrases are secrets. */                  \
     X(repo1CipherType, String, "repo1-cipher-type", .defaultValue = "none",                        \
@@ -200,9 +200,10 @@
     X(type, String, "type",                                                                        \
       .allowed = "full diff incr default immediate time xid lsn name none preserve standby",       \
       .help =                                                                                      \
-          "Backup type (full, diff, incr), or for restore the kind of recovery target (default, "  \
-          "immediate, time, xid, lsn, name, none, preserve, standby).",                            \
-      .commands = "backup restore")                                                                \
+          "Backup type (full, diff, incr; for info, only the backups of that type), or for "       \
+          "restore the kind of recovery target (default, immediate, time, xid, lsn, name, none, "  \
+          "preserve, standby).",                                                                   \
+      .commands = "backup restore info")                                                           \
     X(target, String, "target",                                                                    \
       .help =                                                                                      \
           "Recovery target for restore, as chosen by --type: a timestamp (YYYY-MM-DD "             \
@@ -231,8 +232,15 @@
     X(set, String, "set",                                                                          \
       .help =                                                                                      \
           "Backup (by label) to restore instead of the latest one (with a time or LSN target: "    \
-          "the newest that ended before it); for expire and verify, the one backup to act on.",    \
-      .commands = "restore expire verify")                                                         \
+          "the newest that ended before it); for expire and verify, the one backup to act on; "    \
+          "for info, the one backup to show in detail; for annotate, the backup to annotate.",     \
+      .commands = "restore expire verify info annotate")                                           \
+    X(annotation, String, "annotation",                                                            \
+      .help =                                                                                      \
+          "key=value note kept with a backup and shown by info (repeatable): given to backup, "    \
+          "stored with the new backup; to annotate, added or changed, and removed when the value " \
+          "is empty.",                                                                             \
+      .multi = true, .commands = "backup annotate")                                                \
     X(delta, Boolean, "delta", .defaultValue = "n",                                                \
       .help =                                                                                      \
           "Restore over an existing data directory, rewriting only files whose checksum differs "  \
@@ -293,7 +301,7 @@
       .commands = "serve")                                                                         \
     X(lockPath, Path, "lock-path", .defaultValue = "/tmp/backrest",                                \
       .help = "Directory of the lock files that stop two commands working on one stanza at once.", \
-      .commands = "stanza-rekey backup restore serve expire verify")                               \
+      .commands = "stanza-rekey backup restore serve expire verify annotate")                      \
     X(spoolPath, Path, "spool-path", .defaultValue = "/var/spool/backrest",                        \
       .help =                                                                                      \
           "Local directory where the daemon's WAL stream gathers a segment before storing it in "  \

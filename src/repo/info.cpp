@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/error.h"
 #include "repo/checksummed_json.h"
@@ -79,6 +80,17 @@ BackupSummary BackupSummary::of(const Manifest& m) {
     s.fileCount = m.files.size();
     s.pageErrorFiles = m.filesWithPageErrors();
     s.dbId = m.dbId;
+    std::set<std::string> references;
+    for (const auto& f : m.files) {
+        s.repoSetSize += f.repoSize;
+        if (f.reference.empty())
+            s.delta += f.size;
+        else
+            references.insert(f.reference);
+    }
+    s.references.assign(references.begin(), references.end());  // labels sort by time
+    s.backrestVersion = m.backrestVersion;
+    s.annotations = m.annotations;
     return s;
 }
 
@@ -112,6 +124,11 @@ std::optional<BackupInfo> loadBackupInfo(storage::Storage& repo, const Layout& l
             s.fileCount = b.at("file-count");
             s.pageErrorFiles = b.value("page-error-files", uint64_t{0});
             s.dbId = b.at("db-id");
+            s.delta = b.value("delta", s.size);
+            s.repoSetSize = b.value("repo-set-size", s.repoSize);
+            s.references = b.value("reference", std::vector<std::string>{});
+            s.backrestVersion = b.value("backrest-version", std::string{});
+            s.annotations = b.value("annotation", std::map<std::string, std::string>{});
             info.backups.push_back(std::move(s));
         }
         return info;
@@ -153,7 +170,7 @@ void saveBackupInfo(storage::Storage& repo, const Layout& layout, const BackupIn
     json backups = json::array();
     auto sorted = info.backups;
     std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.label < b.label; });
-    for (const auto& s : sorted)
+    for (const auto& s : sorted) {
         backups.push_back({{"label", s.label},
                            {"type", s.type},
                            {"prior", s.prior},
@@ -168,7 +185,13 @@ void saveBackupInfo(storage::Storage& repo, const Layout& layout, const BackupIn
                            {"repo-size", s.repoSize},
                            {"file-count", s.fileCount},
                            {"page-error-files", s.pageErrorFiles},
-                           {"db-id", s.dbId}});
+                           {"db-id", s.dbId},
+                           {"delta", s.delta},
+                           {"repo-set-size", s.repoSetSize},
+                           {"reference", s.references},
+                           {"backrest-version", s.backrestVersion}});
+        if (!s.annotations.empty()) backups.back()["annotation"] = s.annotations;
+    }
     json doc = {
         {"format", kRepoFormat}, {"db-history", historyJson(info.history)}, {"backups", backups}};
     saveInfo(repo, layout, layout.backupInfo(), doc);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,14 @@ struct BackupSummary {
     uint64_t size = 0, repoSize = 0, fileCount = 0;
     uint64_t pageErrorFiles = 0;  // files with invalid page checksums
     int dbId = 1;
+    // pgBackRest's meanings (doc/info-json.md): `size` is the cluster's bytes, `delta` the
+    // original bytes this backup copied itself, `repoSize` the repository bytes it stored itself
+    // and `repoSetSize` those a restore of it reads (its own and those of the backups it refers
+    // to). A backup.info written before these existed lacks them: loaded as size and repoSize.
+    uint64_t delta = 0, repoSetSize = 0;
+    std::vector<std::string> references;  // labels of earlier backups holding some of its files
+    std::string backrestVersion;
+    std::map<std::string, std::string> annotations;
 
     static BackupSummary of(const Manifest& manifest);
 };

@@ -155,6 +155,7 @@ void saveManifest(storage::Storage& repo, const std::string& path, const Manifes
                      {"wal-stop", m.walStop},
                      {"timeline", m.timeline},
                      {"backrest-version", m.backrestVersion}};
+    if (!m.annotations.empty()) doc["backup"]["annotation"] = m.annotations;
     doc["db"] = {{"version", m.pgVersion},
                  {"system-id", std::to_string(m.systemId)},
                  {"db-id", m.dbId},

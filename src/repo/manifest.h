@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,6 +82,10 @@ struct Manifest {
     std::string compressType = "zst";
     int compressLevel = 3;
     std::string backrestVersion;
+    // pgBackRest's annotations (backup --annotation, the annotate command): key/value notes a
+    // user keeps with the backup, shown by info. Saved only when not empty, so a manifest without
+    // any is byte for byte what it was before annotations existed.
+    std::map<std::string, std::string> annotations;
 
     std::vector<ManifestTarget> targets;
     std::vector<ManifestPath> paths;

@@ -225,6 +225,8 @@ Manifest parseManifest(const std::string& text, const std::string& context) {
         m.walStop = b.at("wal-stop");
         m.timeline = b.at("timeline");
         m.backrestVersion = b.at("backrest-version");
+        if (b.contains("annotation"))
+            m.annotations = b.at("annotation").get<std::map<std::string, std::string>>();
         const auto& d = doc.at("db");
         m.pgVersion = d.at("version");
         m.systemId = std::stoull(d.at("system-id").get<std::string>());

@@ -44,12 +44,13 @@ SNAPSHOT_SQL="SELECT (SELECT md5(string_agg(aid || ':' || abalance, ',' ORDER BY
   (SELECT md5(string_agg(tid || ':' || tbalance, ',' ORDER BY tid)) FROM pgbench_tellers)"
 snapshot() { psql_at "$1" "$SNAPSHOT_SQL"; }
 latest_label() { br "$1" info --output=json | grep -o '"label":"[0-9FDI_-]*"' | tail -1 | cut -d'"' -f4; }
-# Bytes a backup stored for its files (what `info` reports as its repository size).
+# Bytes a backup stored for its files (`info`'s repository delta: pgBackRest's meaning since issue 20;
+# repository size is what a restore of it reads).
 repo_size() {
     br "$1" info --output=json | python3 -c "
 import json, sys
 for b in json.load(sys.stdin)[0]['backup']:
-    if b['label'] == '$2': print(b['info']['repository']['size'])"
+    if b['label'] == '$2': print(b['info']['repository']['delta'])"
 }
 dir_bytes() { du -sb "$IT_TMP/repo-$1/backup/$1/$2" | cut -f1; }
 flip_byte() {  # file offset: xor one byte with 0xff

@@ -48,6 +48,7 @@ const std::map<std::string, Names>& helpListsBeforeTheTable() {
           "repo1-retention-full",
           "repo1-retention-diff",
           "repo1-block",
+          "annotation",
           "repo1-bundle",
           "repo1-bundle-size",
           "repo1-bundle-limit"}},
@@ -57,7 +58,9 @@ const std::map<std::string, Names>& helpListsBeforeTheTable() {
           "recovery-option", "archive-mode", "process-max", "delta", "force", "lock-path"}},
         {"archive-push", {"stanza", "repo1-path", "compress-type", "compress-level", "pg1-path"}},
         {"archive-get", {"stanza", "repo1-path"}},
-        {"info", {"stanza", "repo1-path", "output"}},
+        // Issue 20: info --set/--type, annotate, backup --annotation.
+        {"info", {"stanza", "repo1-path", "output", "set", "type"}},
+        {"annotate", {"stanza", "repo1-path", "set", "annotation", "lock-path"}},
         {"serve",
          {"stanza", "pg1-path", "socket-path", "archive-async", "process-max", "repo1-path",
           "compress-type", "compress-level", "checksum-type", "archive-timeout", "lock-path",

@@ -33,6 +33,7 @@ const std::string& BackupJob::begin(const std::string& type) {
     backupLabel();
     manifest_.compressLevel = s_.transfer.codec.compressLevel();
     manifest_.backrestVersion = kVersion;
+    manifest_.annotations = s_.annotations;
     return manifest_.label;
 }
 

@@ -37,6 +37,8 @@ struct BackupSettings {
     // repo1-bundle: files of at most bundle.limit bytes (and not block-stored) are stored
     // together in bundles (repo/bundle.h).
     repo::BundleSettings bundle;
+    // backup --annotation=key=value (repo/annotation.h): kept in the manifest.
+    std::map<std::string, std::string> annotations;
 };
 
 // What pg_backup_start and the server tell the job.

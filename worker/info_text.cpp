@@ -1,0 +1,110 @@
+// The text of `info`: pgBackRest's layout (stanza, status, cipher, then "db (current)" with the WAL
+// range and one block per backup), with backrest's extra lines (LSNs, file count, page checksum
+// errors, side-branch warnings, the key generation).
+#include <fmt/format.h>
+
+#include "pg/wal.h"
+#include "worker/archive_timelines.h"
+#include "worker/context.h"
+#include "worker/info.h"
+
+namespace backrest::cmd {
+
+namespace {
+
+using nlohmann::json;
+
+std::string orNone(const json& value) {
+    return value.is_null() ? "none" : value.get<std::string>();
+}
+
+void printArchive(const json& a) {
+    // pgBackRest names the PostgreSQL version ("15"), the part of the archive id before '-'.
+    std::string id = a["id"].get<std::string>();
+    fmt::print("        wal archive min/max ({}): {}/{}\n", id.substr(0, id.find('-')),
+               orNone(a["min"]), orNone(a["max"]));
+    for (const auto& b : a.value("side-branches", json::array()))
+        fmt::print(
+            "        warning: {}\n",
+            sideBranchWarning(
+                {b["timeline"].get<uint32_t>(), b["parent"].get<uint32_t>(),
+                 pg::parseLsn(b["branch-lsn"].get<std::string>()),
+                 b["parent-archived-to"].get<std::string>(),
+                 orNone(b["archived-to"]) == "none" ? "" : b["archived-to"].get<std::string>()}));
+}
+
+void printSetDetail(const json& b) {
+    if (b.contains("database-ref") && !b["database-ref"].is_null()) {
+        std::string list;
+        for (const auto& d : b["database-ref"])
+            list += fmt::format("{}{}", list.empty() ? "" : ", ", d["oid"].get<uint64_t>());
+        fmt::print("            database list (oid): {}\n", list);
+    }
+    if (b.contains("link") && !b["link"].is_null()) {
+        fmt::print("            symlinks:\n");
+        for (const auto& l : b["link"])
+            fmt::print("                {} => {}\n", l["name"].get<std::string>(),
+                       l["destination"].get<std::string>());
+    }
+    if (b.contains("tablespace") && !b["tablespace"].is_null()) {
+        fmt::print("            tablespaces:\n");
+        for (const auto& t : b["tablespace"])
+            fmt::print("                {} ({}) => {}\n", t["name"].get<std::string>(),
+                       t["oid"].get<uint64_t>(), t["destination"].get<std::string>());
+    }
+}
+
+void printBackup(const json& b) {
+    const json& info = b["info"];
+    fmt::print("\n        {} backup: {}{}\n", b["type"].get<std::string>(),
+               b["label"].get<std::string>(), b.value("error", false) ? " (error)" : "");
+    fmt::print("            timestamp start/stop: {} / {}\n",
+               formatTimestamp(b["timestamp"]["start"]), formatTimestamp(b["timestamp"]["stop"]));
+    fmt::print("            wal start/stop: {} / {}\n", orNone(b["archive"]["start"]),
+               orNone(b["archive"]["stop"]));
+    fmt::print("            lsn start/stop: {} / {}\n", b["lsn"]["start"].get<std::string>(),
+               b["lsn"]["stop"].get<std::string>());
+    fmt::print("            database size: {}, database backup size: {}, files: {}\n",
+               formatBytes(info["size"]), formatBytes(info["delta"]),
+               info["file-count"].get<uint64_t>());
+    fmt::print("            repo1: backup set size: {}, backup size: {}\n",
+               formatBytes(info["repository"]["size"]), formatBytes(info["repository"]["delta"]));
+    if (!b["reference"].is_null()) {
+        std::string list;
+        for (const auto& r : b["reference"])
+            list += (list.empty() ? "" : ", ") + r.get<std::string>();
+        fmt::print("            backup reference list: {}\n", list);
+    }
+    if (uint64_t bad = info.value("page-error-files", uint64_t{0}); bad > 0)
+        fmt::print("            page checksum errors: {} file{} (see the backup's manifest)\n", bad,
+                   bad > 1 ? "s" : "");
+    printSetDetail(b);
+    if (b.contains("annotation")) {
+        fmt::print("            annotation(s)\n");
+        for (const auto& [key, value] : b["annotation"].items())
+            fmt::print("                {}: {}\n", key, value.get<std::string>());
+    }
+}
+
+}  // namespace
+
+void printInfoText(const json& stanza) {
+    const json& status = stanza["status"];
+    bool held = status.contains("lock") && status["lock"]["backup"].value("held", false);
+    fmt::print("stanza: {}\n    status: {}{}\n", stanza["name"].get<std::string>(),
+               status["code"].get<int>() == 0
+                   ? std::string("ok")
+                   : fmt::format("error ({})", status["message"].get<std::string>()),
+               held ? " (backup/expire running)" : "");
+    if (stanza.contains("key-generation"))
+        fmt::print("    cipher: {} (key {}, generation {})\n", stanza["cipher"].get<std::string>(),
+                   stanza["key-id"].get<std::string>(), stanza["key-generation"].get<uint64_t>());
+    else
+        fmt::print("    cipher: {}\n", stanza.value("cipher", "none"));
+    if (stanza["db"].empty()) return;
+    fmt::print("\n    db (current)\n");
+    for (const auto& a : stanza["archive"]) printArchive(a);
+    for (const auto& b : stanza["backup"]) printBackup(b);
+}
+
+}  // namespace backrest::cmd
