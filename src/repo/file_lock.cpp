@@ -51,14 +51,13 @@ int openLockFile(const std::string& file, const std::optional<LockOwner>& owner)
             ::stat(file.c_str(), &st) == 0
                 ? fmt::format(" (owner {}, mode {:04o})", userName(st.st_uid), st.st_mode & 07777)
                 : "";
+        // userName (getpwuid_r) may change errno: the message is made before it is restored.
+        std::string what = fmt::format(
+            "unable to open lock file{} as user '{}'; remove it or give it to the repository's "
+            "owner:",
+            who, userName(::geteuid()));
         errno = saved;
-        raiseErrno(
-            ErrorCode::FileOpen,
-            fmt::format(
-                "unable to open lock file{} as user '{}'; remove it or give it to the repository's "
-                "owner:",
-                who, userName(::geteuid())),
-            file);
+        raiseErrno(ErrorCode::FileOpen, what, file);
     }
     return fd;
 }

@@ -57,7 +57,9 @@ class ResealFilter : public io::Filter {
     }
 
     void advance(io::Buffer& out) {
-        if (unit_.size() == crypto::kSealHeaderBytes && chunkAt_ == 0) {
+        if (chunkAt_ == 0) {
+            // An input buffer may end inside a unit's header: its magic is no chunk header.
+            if (unit_.size() < crypto::kSealHeaderBytes) return;
             if (!crypto::looksSealed(unit_.span()))
                 raise(ErrorCode::Crypto,
                       "'{}' is not sealed where unit {} should start: the stored file is damaged "
