@@ -9,6 +9,7 @@ packages=(
   libpq-dev libzstd-dev libxxhash-dev libsimdjson-dev libssl-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev googletest
   zstd pgbackrest python3 socat
+  check-pgbackrest  # the Nagios plugin check_pgbackrest.sh runs unchanged against backrest (issue 20)
   libcurl4-openssl-dev libpugixml-dev libssh2-1-dev
   # the storage servers the drivers are tested on, and the independent clients that read
   # what backrest wrote (issue 17): Ceph's radosgw for S3, Azurite (npm) for Azure, sshd for SFTP
