@@ -163,7 +163,7 @@ expect_contains "it asks for stop" "$OUT" "stop file does not exist for stanza '
 must br stop
 expect_exit "stanza-delete with PostgreSQL running" 40 "$BR" --config="$CONF" --stanza=main stanza-delete
 expect_contains "it names postmaster.pid" "$OUT" "$DATA/postmaster.pid exists - looks like PostgreSQL is running"
-expect_eq "nothing was removed" "$(ls "$ARCHIVE" | grep -c archive.info)" "1"
+expect_eq "nothing was removed" "$(ls "$ARCHIVE" | grep -c '^archive\.info$')" "1"
 
 # Interrupted after the info files went (kill -9 there): the stanza is unusable, and a new run
 # finishes the job.
