@@ -126,12 +126,12 @@ INFO_JSON=$(as_pg "$BR" --config="$CONF" --stanza=main info --output=json)
 backup_wal() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[0]["backup"][int(sys.argv[2])]["archive"][sys.argv[3]])' "$INFO_JSON" "$@"; }
 FULL_STOP=$(backup_wal 0 stop)
 INCR_START=$(backup_wal -1 start)
-GAP=$(segs | awk -v a="$FULL_STOP" -v b="$INCR_START" '$0 > a && $0 < b' | head -1)
+GAP=$(segs | awk -v a="$FULL_STOP" -v b="$INCR_START" '($0 "") > a && ($0 "") < b' | head -1)
 as_pg mv "$ARCHIVE_ID/${GAP:0:16}/$GAP"-* "$IT_TMP/"
 nagios "archives: a segment missing before the latest backup is WARNING" 1 archives
 expect_contains "names the gap" "$OUT" "wrong sequence, 1 missing file(s) ($GAP / $GAP)"
 as_pg mv "$IT_TMP/$GAP"-* "$ARCHIVE_ID/${GAP:0:16}/"
-CRIT=$(segs | awk -v b="$INCR_START" '$0 > b' | head -1)
+CRIT=$(segs | awk -v b="$INCR_START" '($0 "") > b' | head -1)
 as_pg mv "$ARCHIVE_ID/${CRIT:0:16}/$CRIT"-* "$IT_TMP/"
 nagios "archives: a segment after the latest backup's start missing is CRITICAL" 2 archives
 expect_contains "names it" "$OUT" "wrong sequence, 1 missing file(s) ($CRIT / $CRIT)"
