@@ -13,6 +13,7 @@
 #include "storage/posix.h"
 #include "worker/commands.h"
 #include "worker/context.h"
+#include "worker/stop_start.h"
 
 namespace backrest::cmd {
 
@@ -36,6 +37,9 @@ int archiveGet(const Config& config) {
               "(%p)");
     const std::string& walName = config.params()[0];
     const std::string& destination = config.params()[1];
+    // Stopped, recovery stops too (exit > 125, main.cpp) rather than taking it for the archive's
+    // end.
+    requireNotStopped(config, "archive-get");
 
     auto repo = openRepo(config);
     auto layout = stanzaLayout(config);

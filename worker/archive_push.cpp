@@ -12,6 +12,7 @@
 #include "storage/posix.h"
 #include "worker/commands.h"
 #include "worker/context.h"
+#include "worker/stop_start.h"
 
 namespace backrest::cmd {
 
@@ -19,6 +20,7 @@ int archivePush(const Config& config) {
     if (config.params().size() != 1)
         raise(ErrorCode::Command, "archive-push takes one parameter, the WAL file path (%p)");
     std::string walPath = config.params()[0];
+    requireNotStopped(config, "archive-push");
 
     // PostgreSQL runs archive_command in the data directory of the cluster whose WAL it is, and
     // %p is relative to it: that directory, not pg1-path, says which cluster pushes. A copy

@@ -12,6 +12,7 @@
 #include "common/parallel.h"
 #include "pg/control.h"
 #include "pg/wal.h"
+#include "repo/stop_file.h"
 #include "storage/posix.h"
 
 namespace backrest::cmd {
@@ -188,6 +189,8 @@ void ArchivePusher::readAhead() {
             if (changed_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_; }))
                 return;
         }
+        // Stopped (backrest stop): the archiver's own requests are refused too (serve.cpp).
+        if (repo::activeStopFile(s_.lockPath, s_.layout.stanza)) continue;
         std::error_code ec;
         std::vector<std::string> ready;
         for (const auto& entry : std::filesystem::directory_iterator(statusDir, ec)) {

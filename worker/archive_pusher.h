@@ -29,6 +29,7 @@ struct PusherSettings {
     repo::PushOptions push;
     size_t processMax = 1;
     bool async = false;
+    std::string lockPath;  // its stop files (repo/stop_file.h) pause the read-ahead
 };
 
 // What pushes are checked against: archive.info, and the cluster's version and system id.

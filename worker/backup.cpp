@@ -15,6 +15,7 @@
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/expire.h"
+#include "worker/stop_start.h"
 
 namespace backrest::cmd {
 
@@ -125,6 +126,7 @@ void printSummary(const repo::Manifest& manifest, double seconds) {
 }  // namespace
 
 int backup(const Config& config) {
+    requireNotStopped(config, "backup");
     double started = nowSeconds();
     auto repo = openRepo(config, RepoAccess::Write);
     backup::BackupSettings settings = backupSettings(config, *repo);

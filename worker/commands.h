@@ -19,5 +19,10 @@ int serve(const Config& config);
 int annotate(const Config& config);
 int help(const Config& config);
 int version(const Config& config);
+int repoLs(const Config& config);
+int repoGet(const Config& config);
+int stop(const Config& config);
+int start(const Config& config);
+int stanzaDelete(const Config& config);
 
 }  // namespace backrest::cmd

@@ -15,6 +15,7 @@
 #include "repo/lock.h"
 #include "worker/commands.h"
 #include "worker/context.h"
+#include "worker/stop_start.h"
 
 namespace backrest::cmd {
 
@@ -171,6 +172,7 @@ std::string runExpire(storage::Storage& repo, const repo::Layout& layout,
 }
 
 int expire(const Config& config) {
+    requireNotStopped(config, "expire");
     auto repo = openRepo(config, RepoAccess::Write);
     auto layout = stanzaLayout(config);
     auto policy = retentionPolicy(config);

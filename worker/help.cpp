@@ -74,6 +74,25 @@ const std::map<std::string, CommandHelp>& commandHelp() {
          {"Show the backrest version; --output=num prints it as one number (0.1.0: 1000), as "
           "pgBackRest's 2045000 for 2.45.",
           "backrest version [--output=text|num]"}},
+        {"repo-ls",
+         {"List the repository's files under a path (relative to the repository), as stored.",
+          "backrest repo-ls [PATH] [--output=text|json] [--filter=REGEX] [--recurse] "
+          "[--sort=asc|desc|none]"}},
+        {"repo-get",
+         {"Write a repository file to stdout, decrypted (unless --raw) but not decompressed; exit "
+          "1 with --ignore-missing when it does not exist.",
+          "backrest repo-get PATH [--raw] [--ignore-missing]"}},
+        {"stop",
+         {"Stop backrest on this host (every stanza, or --stanza's): backup, archive-push, "
+          "archive-get, expire and stanza-create refuse to start, the daemon's too; --force also "
+          "ends the running backups.",
+          "backrest [--stanza=NAME] stop [--force]"}},
+        {"start", {"Allow backrest to run again after stop.", "backrest [--stanza=NAME] start"}},
+        {"stanza-delete",
+         {"Remove a stanza's archive and backups; needs 'backrest stop --stanza' on this host "
+          "first "
+          "and PostgreSQL down (unless --force). Run it again to finish an interrupted delete.",
+          "backrest --stanza=NAME stanza-delete [--force]"}},
     };
     return help;
 }

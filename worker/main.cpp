@@ -33,6 +33,11 @@ int main(int argc, char** argv) {
         {"annotate", cmd::annotate},
         {"help", cmd::help},
         {"version", cmd::version},
+        {"repo-ls", cmd::repoLs},
+        {"repo-get", cmd::repoGet},
+        {"stop", cmd::stop},
+        {"start", cmd::start},
+        {"stanza-delete", cmd::stanzaDelete},
     };
     // The spellings every Unix tool answers: --help and -h (for the command given, if any) and
     // --version.

@@ -29,6 +29,7 @@
 #include "worker/expire.h"
 #include "worker/info.h"
 #include "worker/stanza_create.h"
+#include "worker/stop_start.h"
 #include "worker/wal_streamer.h"
 
 namespace backrest::cmd {
@@ -150,11 +151,14 @@ struct Session {
 protocol::ArchivePushReply archivePush(Session& s, const protocol::ArchivePush& request) {
     if (request.path.empty() || request.path[0] != '/')
         raise(ErrorCode::Protocol, "archive-push needs an absolute path, not '{}'", request.path);
+    // Refused while stopped: archive_library fails and PostgreSQL keeps the segment in pg_wal.
+    requireNotStopped(s.d.config, "archive-push");
     return {s.d.pusher->push(request.path)};
 }
 
 protocol::StanzaCreateReply stanzaCreate(Session& s) {
     Daemon& d = s.d;
+    requireNotStopped(d.config, "stanza-create");
     if (!d.layout.key && d.config.getString(opt::repo1CipherType) != "none") {
         // A new encrypted stanza: its key is made here. The pusher and the streamer took the
         // layout (without a key: there was no stanza) at start, so once this reply is sent the
@@ -171,6 +175,7 @@ protocol::StanzaCreateReply stanzaCreate(Session& s) {
 
 protocol::ExpireReply expire(Session& s, const protocol::Expire& request) {
     Daemon& d = s.d;
+    requireNotStopped(d.config, "expire");
     repo::StanzaLock lock(d.config.getString(opt::lockPath), d.layout.stanza, "backup");
     auto policy = retentionPolicy(d.config);
     if (request.set) policy.set = *request.set;
@@ -180,6 +185,7 @@ protocol::ExpireReply expire(Session& s, const protocol::Expire& request) {
 
 protocol::BackupBeginReply backupBegin(Session& s, const protocol::BackupBegin& request) {
     if (s.job) raise(ErrorCode::Protocol, "a backup is already in progress on this connection");
+    requireNotStopped(s.d.config, "backup");
     s.job = std::make_unique<backup::BackupJob>(backupSettings(s.d));
     std::string label = s.job->begin(request.backupType);
     logInfo("serve: backup {} started", label);
@@ -330,6 +336,7 @@ std::unique_ptr<WalStreamer> startArchiving(Daemon& d) {
                  transfer.bufferSize};
     push.processMax = static_cast<size_t>(config.getInt(opt::processMax));
     push.async = config.getBool(opt::archiveAsync);
+    push.lockPath = config.getString(opt::lockPath);
     d.pusher = std::make_unique<ArchivePusher>(push);
     if (!push.async || !config.find(opt::pg1SocketPath)) return nullptr;
     StreamerSettings stream;
@@ -337,6 +344,7 @@ std::unique_ptr<WalStreamer> startArchiving(Daemon& d) {
     stream.connect.applicationName = "backrest-wal-stream";
     stream.repo = d.repo.get();
     stream.layout = d.layout;
+    stream.lockPath = push.lockPath;
     stream.push = push.push;
     stream.push.spoolPath = config.getString(opt::spoolPath);
     stream.spoolOwner = lockOwner(config);

@@ -14,6 +14,7 @@
 #include "storage/posix.h"
 #include "worker/commands.h"
 #include "worker/context.h"
+#include "worker/stop_start.h"
 
 namespace backrest::cmd {
 
@@ -55,6 +56,7 @@ std::shared_ptr<const crypto::RepoKey> newStanzaKey(const Config& config) {
 }
 
 int stanzaCreate(const Config& config) {
+    requireNotStopped(config, "stanza-create");
     // Opens the key of an existing encrypted stanza, and refuses cipher settings that do not
     // match what exists (repo/repo_cipher.h): only a stanza that does not exist yet gets a key.
     auto repo = openRepo(config, RepoAccess::Write);

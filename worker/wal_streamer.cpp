@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "pg/wal.h"
 #include "pg/wal_stream.h"
+#include "repo/stop_file.h"
 #include "repo/wal_spool.h"
 
 namespace backrest::cmd {
@@ -94,6 +95,8 @@ void WalStreamer::streamOnce() {
     std::shared_ptr<repo::StreamedSegment> segment;
     std::string name;
     auto begin = [&] {
+        // Stopped: the stream ends here and retries (run()'s back-off) until `backrest start`.
+        repo::requireNotStopped(s_.lockPath, s_.layout.stanza, "WAL stream");
         name = pg::WalSegment::containing(system.timeline, position, segmentSize).name(segmentSize);
         segment = std::make_shared<repo::StreamedSegment>(
             std::make_unique<repo::StreamedWal>(*s_.repo, s_.layout, id.info, name, id.version,
@@ -125,6 +128,8 @@ void WalStreamer::streamOnce() {
                 position += n;
                 bytes = bytes.subspan(n);
                 if (position % segmentSize != 0) continue;
+                // Stopped meanwhile: abandoned, not stored; the archiver pushes it after start.
+                repo::requireNotStopped(s_.lockPath, s_.layout.stanza, "WAL stream");
                 // The segment's last byte: make it durable, then tell the archiver's side; unless
                 // the archiver's request completed it from pg_wal first, as it usually does.
                 if (auto result = segment->finish())

@@ -31,6 +31,7 @@ struct StreamerSettings {
     repo::Layout layout;
     repo::PushOptions push;                     // push.spoolPath: where segments are gathered
     std::optional<repo::LockOwner> spoolOwner;  // given spool-path when root creates it
+    std::string lockPath;  // while a stop file (repo/stop_file.h) exists, no segment is begun
 };
 
 class WalStreamer {

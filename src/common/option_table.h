@@ -18,9 +18,9 @@
           "place in the repository.",                                                              \
       .commands =                                                                                  \
           "stanza-create stanza-rekey check backup restore archive-push archive-get info serve "   \
-          "expire verify annotate")                                                                \
+          "expire verify annotate repo-ls repo-get stop start stanza-delete")                      \
     X(pg1Path, Path, "pg1-path", .help = "Data directory of the PostgreSQL cluster (PGDATA).",     \
-      .commands = "stanza-create check backup restore archive-push serve")                         \
+      .commands = "stanza-create check backup restore archive-push serve stanza-delete")           \
     X(pg1Port, Integer, "pg1-port", .defaultValue = "5432", .help = "Port PostgreSQL listens on.", \
       .minValue = 1, .maxValue = 65535, .commands = "check backup")                                \
     X(pg1SocketPath, Path, "pg1-socket-path",                                                      \
@@ -37,7 +37,7 @@
       .help = "Directory of the backup repository, holding backups and archived WAL.",             \
       .commands =                                                                                  \
           "stanza-create stanza-rekey check backup restore archive-push archive-get info serve "   \
-          "expire verify annotate")                                                                \
+          "expire verify annotate repo-ls repo-get stanza-delete")                                 \
     /* Encryption (doc/repository-format.md, "Encryption"): the passphrase unwraps the repository  \
      * key kept in backup.info and archive.info; both passphrases are secrets. */                  \
     X(repo1CipherType, String, "repo1-cipher-type", .defaultValue = "none",                        \
@@ -253,7 +253,7 @@
           "with or without --delta, restore although a WAL segment is missing from the archive "   \
           "after the backup (recovery then stops at the missing segment: for a target before "     \
           "it). The backup's own WAL (start to stop segment) must be archived even with --force.", \
-      .commands = "restore")                                                                       \
+      .commands = "restore stop stanza-delete")                                                    \
     X(tablespaceMap, String, "tablespace-map",                                                     \
       .help = "Restore one tablespace elsewhere, as name=/new/path; give once per tablespace.",    \
       .multi = true, .commands = "restore")                                                        \
@@ -288,7 +288,7 @@
       .help =                                                                                      \
           "Format of info and verify output: text for people, json for scripts and monitoring "    \
           "(version: num prints the version as one number, as pgBackRest's 2045000 for 2.45).",    \
-      .commands = "info verify")                                                                   \
+      .commands = "info verify repo-ls")                                                           \
     X(socketPath, Path, "socket-path",                                                             \
       .help =                                                                                      \
           "Directory (mode 0700) where 'backrest serve' listens on backrest.sock for the "         \
@@ -301,7 +301,8 @@
       .commands = "serve")                                                                         \
     X(lockPath, Path, "lock-path", .defaultValue = "/tmp/backrest",                                \
       .help = "Directory of the lock files that stop two commands working on one stanza at once.", \
-      .commands = "stanza-rekey backup restore serve expire verify annotate")                      \
+      .commands =                                                                                  \
+          "stanza-rekey backup restore serve expire verify annotate stop start stanza-delete")     \
     X(spoolPath, Path, "spool-path", .defaultValue = "/var/spool/backrest",                        \
       .help =                                                                                      \
           "Local directory where the daemon's WAL stream gathers a segment before storing it in "  \
@@ -348,4 +349,28 @@
       .allowed = "full diff incr", .help = "Which backups repo1-retention-archive counts.",        \
       .commands = "expire")                                                                        \
     X(dryRun, Boolean, "dry-run", .defaultValue = "n",                                             \
-      .help = "expire: print what would be removed, remove nothing.", .commands = "expire")
+      .help = "expire: print what would be removed, remove nothing.", .commands = "expire")        \
+    /* ---- repo-ls, repo-get (pgBackRest 2.45's names): read the repository as it is stored ----  \
+     */                                                                                            \
+    X(repo, Integer, "repo",                                                                       \
+      .help =                                                                                      \
+          "Repository to work on; backrest has one (repo1), accepted for pgBackRest's scripts "    \
+          "and monitoring (check_pgbackrest passes --repo=1).",                                    \
+      .minValue = 1, .maxValue = 1, .commands = "repo-ls repo-get")                                \
+    X(filter, String, "filter",                                                                    \
+      .help = "repo-ls: list only the entries whose name matches this (POSIX extended) regex.",    \
+      .commands = "repo-ls")                                                                       \
+    X(recurse, Boolean, "recurse", .defaultValue = "n",                                            \
+      .help = "repo-ls: list the paths below the path too, as relative names (a/b).",              \
+      .commands = "repo-ls")                                                                       \
+    X(sort, String, "sort", .defaultValue = "asc", .allowed = "asc desc none",                     \
+      .help = "repo-ls: order of the entries by name: asc, desc, or none (as the storage lists).", \
+      .commands = "repo-ls")                                                                       \
+    X(raw, Boolean, "raw", .defaultValue = "n",                                                    \
+      .help =                                                                                      \
+          "repo-get: the stored bytes, not decrypted (compressed files are never decompressed, "   \
+          "as pgBackRest's).",                                                                     \
+      .commands = "repo-get")                                                                      \
+    X(ignoreMissing, Boolean, "ignore-missing", .defaultValue = "n",                               \
+      .help = "repo-get: exit 1 without an error when the file does not exist.",                   \
+      .commands = "repo-get")

@@ -85,6 +85,12 @@ TEST(OptionTable, EachCommandsHelpListsTheSameOptionsAsBefore) {
     }
 }
 
+// The commands added after the table (issue 20): their help lists only options they read.
+const Names& commandsAddedSinceTheTable() {
+    static const Names added = {"repo-ls", "repo-get", "stop", "start", "stanza-delete"};
+    return added;
+}
+
 TEST(OptionTable, EveryOptionHasHelpAndNamesOnlyRealCommands) {
     std::set<std::string> names;
     for (const OptionDef& def : optionDefs()) {
@@ -92,7 +98,9 @@ TEST(OptionTable, EveryOptionHasHelpAndNamesOnlyRealCommands) {
         EXPECT_TRUE(names.emplace(def.name).second) << "defined twice: " << def.name;
         std::istringstream commands{std::string(def.commands)};
         for (std::string command; commands >> command;)
-            EXPECT_TRUE(helpListsBeforeTheTable().contains(command)) << def.name << ": " << command;
+            EXPECT_TRUE(helpListsBeforeTheTable().contains(command) ||
+                        commandsAddedSinceTheTable().contains(command))
+                << def.name << ": " << command;
     }
     EXPECT_EQ(commandOptions("no-such-command").size(), 0u);
 }
