@@ -74,18 +74,27 @@ void Executor::workerLoop() {
     }
 }
 
-void Executor::wait(const Handle& task) {
-    std::unique_lock lock(mutex_);
-    if (task->state == Task::State::Queued) {
-        // Nobody took it: this thread is the one free to run it (and waiting for a worker could
-        // wait for a thread busy with the very task that waits here).
+bool Executor::runIfQueued(const Handle& task) {
+    {
+        std::lock_guard lock(mutex_);
+        if (task->state != Task::State::Queued) return false;
         queue_.erase(std::find(queue_.begin(), queue_.end(), task));
         task->state = Task::State::Running;
-        lock.unlock();
-        run(*task);
-        lock.lock();
+    }
+    run(*task);
+    {
+        std::lock_guard lock(mutex_);
         task->state = Task::State::Done;
-    } else {
+    }
+    done_.notify_all();
+    return true;
+}
+
+void Executor::wait(const Handle& task) {
+    // Nobody took it: this thread is the one free to run it (and waiting for a worker could wait
+    // for a thread busy with the very task that waits here).
+    if (!runIfQueued(task)) {
+        std::unique_lock lock(mutex_);
         done_.wait(lock, [&] { return task->state == Task::State::Done; });
     }
     if (task->error) std::rethrow_exception(task->error);

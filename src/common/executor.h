@@ -43,6 +43,10 @@ class Executor {
     // Returns once the task has run, running it on this thread when no worker has started it;
     // rethrows what it threw. Call it once per task (a task is not dropped unwaited).
     void wait(const Handle& task);
+    // Runs the task on this thread if no worker has started it, and says whether it did; its
+    // exception waits for wait(). For a waiter with other queued tasks of its own: it helps with
+    // one of them instead of sleeping while a worker finishes the one it waits for.
+    bool runIfQueued(const Handle& task);
     // Whether the task has run (then wait() returns at once).
     bool finished(const Handle& task) const;
     // For an error path: drops the task if no worker started it, else waits for it to end.

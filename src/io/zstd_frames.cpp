@@ -58,6 +58,9 @@ void ZstdFramedCompressFilter::emitDone(Buffer& out, bool wait) {
         if (oldest->task) {
             if (!wait && inFlight_.size() < maxInFlight_ && !executor.finished(oldest->task))
                 return;
+            // While a worker compresses the oldest, compress a later frame no worker took,
+            // rather than sleep: the caller is one of the budget's threads.
+            if (!executor.finished(oldest->task) && helpWithQueuedFrame()) continue;
             auto task = std::move(oldest->task);
             executor.wait(task);  // rethrows the frame's failure
         }
@@ -71,6 +74,12 @@ void ZstdFramedCompressFilter::emitDone(Buffer& out, bool wait) {
         frame->compressed.clear();
         spare_.push_back(std::move(frame));
     }
+}
+
+bool ZstdFramedCompressFilter::helpWithQueuedFrame() {
+    for (auto& frame : inFlight_)
+        if (frame->task && Executor::shared().runIfQueued(frame->task)) return true;
+    return false;
 }
 
 void ZstdFramedCompressFilter::startFrame() {

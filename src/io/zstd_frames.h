@@ -53,6 +53,7 @@ class ZstdFramedCompressFilter : public Filter {
     void submit();  // hands the frame being filled to the executor (or compresses it)
     void emitDone(Buffer& out, bool wait);  // appends finished frames, in order, to `out`
     void startFrame();                      // a frame to fill (a spare one when there is)
+    bool helpWithQueuedFrame();             // compresses a frame no worker took, if there is one
     void compress(Frame& frame);
 
     int level_;
