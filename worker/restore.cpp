@@ -149,7 +149,7 @@ void syncDirectories(storage::Storage& fs, const repo::Manifest& manifest,
     std::set<std::string> dirSet;
     for (const auto& p : manifest.paths) dirSet.insert(destinationOf(locations, p.name));
     std::vector<std::string> dirs(dirSet.begin(), dirSet.end());
-    runParallel(kDirectorySyncThreads, dirs.size(), [&](size_t i) { fs.pathSync(dirs[i]); });
+    runBlocking(kDirectorySyncThreads, dirs.size(), [&](size_t i) { fs.pathSync(dirs[i]); });
 }
 
 // The last step: pg_control once everything else is durable, then the marker goes. A restore

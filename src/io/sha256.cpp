@@ -6,10 +6,10 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "common/error.h"
+#include "common/executor.h"
 
 namespace backrest::io {
 
@@ -18,14 +18,19 @@ struct Sha256Filter::Context {
     ~Context() { EVP_MD_CTX_free(md); }
 };
 
-// The hashing thread: pieces of at most kPiece bytes, at most kQueued waiting, so the copy
-// never runs far ahead of the hash (bounded memory) and a slow hash slows the caller down.
+// The hashing beside the caller, as a task on the shared executor (common/executor.h): pieces of
+// at most kPiece bytes, at most kQueued waiting, so the copy never runs far ahead of the hash
+// (bounded memory) and a slow hash slows the caller down. One task at a time drains the queue,
+// in order. When the queue is full and no worker has started that task, the caller runs it: the
+// hash then follows the copy on one thread, as it would without a worker to spare.
 struct Sha256Filter::Background {
     static constexpr size_t kPiece = 1024 * 1024;
     static constexpr size_t kQueued = 4;
 
-    explicit Background(Sha256Filter& owner) : thread([this, &owner] { run(owner); }) {}
-    ~Background() { stop(); }
+    explicit Background(Sha256Filter& owner) : owner(owner) {}
+    ~Background() {
+        if (task) Executor::shared().abandon(task);  // an error path: the digest is not wanted
+    }
 
     void add(std::span<const uint8_t> in) {
         while (!in.empty()) {
@@ -35,17 +40,25 @@ struct Sha256Filter::Background {
             if (filling.size() == kPiece) handOver();
         }
     }
-    // Hashes what is left and waits for the thread; rethrows its failure.
+    // Hashes what is left and waits for the task; rethrows its failure.
     void finish() {
         if (!filling.empty()) handOver();
-        stop();
+        settle();
         if (!failure.empty()) raise(ErrorCode::Crypto, "{}", failure);
     }
 
   private:
     void handOver() {
         std::unique_lock lock(mutex);
-        changed.wait(lock, [&] { return queue.size() < kQueued; });
+        while (queue.size() >= kQueued) {
+            if (!started) {  // queued, no worker free: hash here (settle runs it)
+                lock.unlock();
+                settle();
+                lock.lock();
+            } else {
+                changed.wait(lock, [&] { return queue.size() < kQueued || !active; });
+            }
+        }
         queue.push_back(std::move(filling));
         filling.clear();
         if (!spare.empty()) {
@@ -54,45 +67,51 @@ struct Sha256Filter::Background {
             filling.clear();
         }
         filling.reserve(kPiece);
-        changed.notify_all();
+        if (active) return;  // the running task takes this piece too
+        active = true;
+        started = false;
+        lock.unlock();
+        settle();  // the task that just ended, if any: its handle
+        task = Executor::shared().submit([this] { drain(); });
     }
-    void stop() {
-        {
-            std::lock_guard lock(mutex);
-            done = true;
-        }
-        changed.notify_all();
-        if (thread.joinable()) thread.join();
+    // Waits for the task (running it here if no worker started it).
+    void settle() {
+        if (!task) return;
+        auto ending = std::move(task);
+        task = nullptr;
+        Executor::shared().wait(ending);
     }
-    void run(Sha256Filter& owner) {
-        for (;;) {
-            std::vector<uint8_t> piece;
-            {
-                std::unique_lock lock(mutex);
-                changed.wait(lock, [&] { return !queue.empty() || done; });
-                if (queue.empty()) return;
-                piece = std::move(queue.front());
-                queue.pop_front();
-            }
+    // The task: hashes the queued pieces in order until none is left.
+    void drain() {
+        std::unique_lock lock(mutex);
+        started = true;
+        while (!queue.empty()) {
+            std::vector<uint8_t> piece = std::move(queue.front());
+            queue.pop_front();
+            lock.unlock();
             changed.notify_all();
             try {
                 if (failure.empty()) owner.update(piece);
             } catch (const std::exception& e) {
                 failure = e.what();
             }
-            std::lock_guard lock(mutex);
+            lock.lock();
             spare.push_back(std::move(piece));
         }
+        active = false;
+        changed.notify_all();
     }
 
+    Sha256Filter& owner;
     std::mutex mutex;
     std::condition_variable changed;
     std::deque<std::vector<uint8_t>> queue;
     std::vector<std::vector<uint8_t>> spare;
     std::vector<uint8_t> filling;
-    std::string failure;  // read after the join
-    bool done = false;
-    std::thread thread;  // last: started once everything above exists
+    std::string failure;    // read after the task has ended
+    bool active = false;    // a task is queued or running and will take what is queued
+    bool started = false;   // that task has begun
+    Executor::Handle task;  // the caller's only
 };
 
 Sha256Filter::Sha256Filter(Thread thread) : ctx_(std::make_unique<Context>()) {

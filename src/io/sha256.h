@@ -11,10 +11,11 @@ namespace backrest::io {
 
 class Sha256Filter : public Filter {
   public:
-    // Where the hashing runs: on the caller's thread, or on a thread of the filter's own (the
-    // bytes are copied to it in 1 MiB pieces). A large file restored or backed up by one thread
-    // then decompresses or compresses on that thread while the SHA-256 runs beside it, instead
-    // of one after the other: the largest file of a cluster sets the floor of a parallel copy.
+    // Where the hashing runs: on the caller's thread, or beside it on the shared executor when a
+    // worker is free (the bytes are copied to it in 1 MiB pieces; common/executor.h). A large
+    // file restored or backed up by one thread then decompresses or compresses on that thread
+    // while the SHA-256 runs beside it, instead of one after the other: the largest file of a
+    // cluster sets the floor of a parallel copy.
     enum class Thread { Caller, Own };
     explicit Sha256Filter(Thread thread = Thread::Caller);
     ~Sha256Filter() override;

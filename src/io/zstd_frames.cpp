@@ -12,31 +12,17 @@ namespace backrest::io {
 ZstdFramedCompressFilter::ZstdFramedCompressFilter(int level, size_t frameBytes, int workers,
                                                    FrameHook hook)
     : level_(level),
+      onExecutor_(workers > 0),
       frameBytes_(frameBytes),
       hook_(std::move(hook)),
       maxInFlight_(static_cast<size_t>(std::max(workers, 0)) + 1) {
     if (frameBytes_ == 0) raise(ErrorCode::Assert, "zstd frame size must be positive");
-    try {
-        for (int i = 0; i < workers; i++) workers_.emplace_back([this] { workerLoop(); });
-    } catch (...) {
-        stop();  // the destructor does not run for a constructor that throws
-        throw;
-    }
 }
 
+// The frames' tasks refer to this filter: none may run once it is gone.
 ZstdFramedCompressFilter::~ZstdFramedCompressFilter() {
-    stop();
-}
-
-void ZstdFramedCompressFilter::stop() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    changed_.notify_all();
-    for (auto& t : workers_)
-        if (t.joinable()) t.join();
-    workers_.clear();
+    for (auto& frame : inFlight_)
+        if (frame->task) Executor::shared().abandon(frame->task);
 }
 
 // One-shot, on the thread's own context (io/frame_codec.h): no streaming window, so no copy of
@@ -52,64 +38,48 @@ void ZstdFramedCompressFilter::compress(Frame& frame) {
     hook_(frame.index, frame.compressed.span(), frame.output);
 }
 
-void ZstdFramedCompressFilter::workerLoop() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-        changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping
-        Frame* frame = queue_.front();
-        queue_.pop_front();
-        lock.unlock();
-        std::exception_ptr error;
-        try {
-            compress(*frame);
-        } catch (...) {
-            error = std::current_exception();
-        }
-        lock.lock();
-        frame->error = error;
-        frame->done = true;
-        changed_.notify_all();
-    }
-}
-
 void ZstdFramedCompressFilter::submit() {
     filling_->index = submitted_++;
-    if (workers_.empty()) {
+    if (!onExecutor_) {
         compress(*filling_);
-        filling_->done = true;
-        std::lock_guard lock(mutex_);
-        inFlight_.push_back(std::move(filling_));
-        return;
+    } else {
+        Frame* frame = filling_.get();
+        frame->task = Executor::shared().submit([this, frame] { compress(*frame); });
     }
-    std::lock_guard lock(mutex_);
-    queue_.push_back(filling_.get());
     inFlight_.push_back(std::move(filling_));
-    changed_.notify_all();
 }
 
 void ZstdFramedCompressFilter::emitDone(Buffer& out, bool wait) {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-        // Wait while the oldest frame is being compressed and either the caller must drain
-        // everything or too many frames are held.
-        if (wait || inFlight_.size() >= maxInFlight_)
-            changed_.wait(lock, [&] { return inFlight_.empty() || inFlight_.front()->done; });
-        if (inFlight_.empty() || !inFlight_.front()->done) return;
+    auto& executor = Executor::shared();
+    while (!inFlight_.empty()) {
+        auto& oldest = inFlight_.front();
+        // Wait (or compress it here) when the caller must drain everything or too many frames
+        // are held; otherwise only take what is done.
+        if (oldest->task) {
+            if (!wait && inFlight_.size() < maxInFlight_ && !executor.finished(oldest->task))
+                return;
+            // While a worker compresses the oldest, compress a later frame no worker took,
+            // rather than sleep: the caller is one of the budget's threads.
+            if (!executor.finished(oldest->task) && helpWithQueuedFrame()) continue;
+            auto task = std::move(oldest->task);
+            executor.wait(task);  // rethrows the frame's failure
+        }
         auto frame = std::move(inFlight_.front());
         inFlight_.pop_front();
-        lock.unlock();
-        if (frame->error) std::rethrow_exception(frame->error);
         out.append(frame->output.span());
         frameSizes_.push_back(frame->output.size());
         // Keep the buffers for the next frame: a fresh 8 MiB allocation is fresh pages to fault in.
         frame->input.clear();
         frame->output.clear();
         frame->compressed.clear();
-        frame->done = false;
         spare_.push_back(std::move(frame));
-        lock.lock();
     }
+}
+
+bool ZstdFramedCompressFilter::helpWithQueuedFrame() {
+    for (auto& frame : inFlight_)
+        if (frame->task && Executor::shared().runIfQueued(frame->task)) return true;
+    return false;
 }
 
 void ZstdFramedCompressFilter::startFrame() {

@@ -1,22 +1,19 @@
 // zstd compression of a large file as a sequence of independent frames, each of a fixed number
-// of original bytes (the last one shorter), compressed in parallel on threads of its own and
-// written in order. The output is an ordinary zstd stream (concatenated frames: any zstd
-// reader decompresses it whole; io::decompressFrame decodes one frame alone). The recorded
-// compressed size of each frame lets a restore decompress the frames in parallel and write
+// of original bytes (the last one shorter), compressed in parallel on the shared executor
+// (common/executor.h) and written in order. The output is an ordinary zstd stream (concatenated
+// frames: any zstd reader decompresses it whole; io::decompressFrame decodes one frame alone). The
+// recorded compressed size of each frame lets a restore decompress the frames in parallel and write
 // each at its own offset (frame k holds original bytes [k × frameBytes, (k + 1) × frameBytes)).
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/executor.h"
 #include "io/filter.h"
 
 namespace backrest::io {
@@ -29,9 +26,11 @@ class ZstdFramedCompressFilter : public Filter {
     using FrameHook =
         std::function<void(uint64_t frameIndex, std::span<const uint8_t> compressed, Buffer& out)>;
 
-    // workers == 0: the calling thread compresses each frame when it is full. Otherwise that
-    // many threads compress while the caller reads and checksums the next frames; at most
-    // workers + 1 frames are held in memory at once (each frameBytes of input and its output).
+    // workers == 0: the calling thread compresses each frame when it is full. Otherwise up to
+    // that many frames are compressed at once by the executor's idle workers while the caller
+    // reads and checksums the next frames; a frame no worker took by the time the caller needs
+    // its slot the caller compresses itself, so the thread budget holds. At most workers + 1
+    // frames are held in memory at once (each frameBytes of input and its output).
     ZstdFramedCompressFilter(int level, size_t frameBytes, int workers, FrameHook hook = {});
     ~ZstdFramedCompressFilter() override;
     bool transforms() const override { return true; }
@@ -49,17 +48,16 @@ class ZstdFramedCompressFilter : public Filter {
         Buffer input, output;
         Buffer compressed;  // before the hook, when there is one
         uint64_t index = 0;
-        bool done = false;
-        std::exception_ptr error;
+        Executor::Handle task;  // its compression, when on the executor
     };
-    void submit();  // hands the frame being filled to a worker (or compresses it)
+    void submit();  // hands the frame being filled to the executor (or compresses it)
     void emitDone(Buffer& out, bool wait);  // appends finished frames, in order, to `out`
     void startFrame();                      // a frame to fill (a spare one when there is)
-    void workerLoop();
+    bool helpWithQueuedFrame();             // compresses a frame no worker took, if there is one
     void compress(Frame& frame);
-    void stop();  // ends and joins the workers
 
     int level_;
+    bool onExecutor_;
     size_t frameBytes_;
     FrameHook hook_;
     uint64_t submitted_ = 0;  // frames handed on so far: the next one's index
@@ -67,14 +65,8 @@ class ZstdFramedCompressFilter : public Filter {
     std::vector<std::unique_ptr<Frame>> spare_;  // emitted frames whose buffers are reused
     std::vector<uint64_t> frameSizes_;
     bool sawInput_ = false;
-
-    std::mutex mutex_;
-    std::condition_variable changed_;
     std::deque<std::unique_ptr<Frame>> inFlight_;  // submitted, in file order
-    std::deque<Frame*> queue_;                     // submitted, not yet taken by a worker
-    bool stopping_ = false;
     size_t maxInFlight_;
-    std::vector<std::thread> workers_;
 };
 
 }  // namespace backrest::io

@@ -7,14 +7,13 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
+#include "common/background_queue.h"
 #include "io/buffer.h"
 #include "storage/storage.h"
 
@@ -58,16 +57,12 @@ class FrameWriter {
         std::unique_ptr<io::Buffer> bytes;
         Done done;
     };
-    void run();
+    void writeOne(Pending& item);
 
-    std::mutex mutex_;
-    std::condition_variable changed_;
+    std::mutex mutex_;  // guards free_
+    std::condition_variable bufferFree_;
     std::vector<std::unique_ptr<io::Buffer>> free_;
-    std::deque<Pending> queue_;
-    size_t busy_ = 0;
-    bool stopping_ = false;
-    std::exception_ptr failure_;
-    std::vector<std::thread> threads_;
+    BackgroundQueue<Pending> queue_;  // last: its threads use the pool above until it is gone
 };
 
 }  // namespace backrest::repo

@@ -4,14 +4,9 @@
 // caller still learns of every failure: finish() waits for all closes and rethrows the first.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
-#include <exception>
 #include <memory>
-#include <mutex>
-#include <thread>
-#include <vector>
 
+#include "common/background_queue.h"
 #include "storage/storage.h"
 
 namespace backrest::storage {
@@ -32,17 +27,7 @@ class AsyncCloser {
     void finish();
 
   private:
-    void run();
-    void rethrowIfFailed();
-
-    std::mutex mutex_;
-    std::condition_variable changed_;
-    std::deque<std::unique_ptr<StorageWrite>> queue_;
-    size_t maxPending_;
-    size_t busy_ = 0;
-    bool stopping_ = false;
-    std::exception_ptr failure_;
-    std::vector<std::thread> threads_;
+    BackgroundQueue<std::unique_ptr<StorageWrite>> queue_;
 };
 
 }  // namespace backrest::storage
