@@ -8,8 +8,8 @@
 # have pgBackRest 2.45's repo[] and database.repo-key (issue 20, other parts).
 set -u
 SUITE=check_pgbackrest
-TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
-source "$(dirname "$0")/lib.sh"
+TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../../build/backrest}
+source "$(dirname "$0")/../lib.sh"
 it_setup
 
 CHECK=$(command -v check_pgbackrest || echo /usr/bin/check_pgbackrest)
