@@ -64,14 +64,19 @@ TEST_F(WorkerContext, StanzaNameCannotLeaveItsDirectory) {
 
 TEST_F(WorkerContext, BufferSizeOutsideItsRangeNamesTheOption) {
     EXPECT_EQ(transferOptions(config({"--buffer-size=16384"})).bufferSize, 16384u);
-    EXPECT_EQ(transferOptions(config({})).bufferSize, 1048576u);  // the default
-    for (const char* bad : {"16383", "67108865"}) {
-        Error e = errorOf([&] { transferOptions(config({std::string("--buffer-size=") + bad})); });
-        EXPECT_EQ(e.code(), ErrorCode::Option) << bad;
-        EXPECT_EQ(
-            std::string(e.what()),
-            std::string("option 'buffer-size' must be between 16384 and 67108864, not ") + bad);
-    }
+    EXPECT_EQ(transferOptions(config({})).bufferSize, 1048576u);                      // the default
+    EXPECT_EQ(transferOptions(config({"--buffer-size=4MiB"})).bufferSize, 4u << 20);  // units
+    // Under the floor: the option parses (a size from 1 byte) and the transfer refuses it.
+    Error low = errorOf([&] { transferOptions(config({"--buffer-size=16383"})); });
+    EXPECT_EQ(low.code(), ErrorCode::Option);
+    EXPECT_EQ(std::string(low.what()),
+              "option 'buffer-size' must be between 16384 and 67108864, not 16383");
+    // Over the ceiling: refused while parsing, naming the option and where it came from.
+    Error high = errorOf([&] { transferOptions(config({"--buffer-size=67108865"})); });
+    EXPECT_EQ(high.code(), ErrorCode::Option);
+    EXPECT_EQ(std::string(high.what()),
+              "invalid value '67108865' for option 'buffer-size' (from command line): expected a "
+              "size from 1 to 67108864 bytes");
 }
 
 TEST_F(WorkerContext, BundleLimitAboveBundleSizeIsRefusedOnlyWhenBundling) {
