@@ -17,7 +17,8 @@ extern char** environ;
 
 using namespace backrest;
 
-int main(int argc, char** argv) {
+// Every command by the name it is given on the command line.
+const std::map<std::string, int (*)(const Config&)>& commandTable() {
     static const std::map<std::string, int (*)(const Config&)> commands = {
         {"stanza-create", cmd::stanzaCreate},
         {"stanza-rekey", cmd::stanzaRekey},
@@ -39,6 +40,11 @@ int main(int argc, char** argv) {
         {"start", cmd::start},
         {"stanza-delete", cmd::stanzaDelete},
     };
+    return commands;
+}
+
+int main(int argc, char** argv) {
+    const auto& commands = commandTable();
     // The spellings every Unix tool answers: --help and -h (for the command given, if any) and
     // --version.
     std::vector<const char*> args(argv, argv + argc);

@@ -28,6 +28,25 @@ class Disabled : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// The server may be streamed from: not as a synchronous standby (checked first: nothing else is
+// asked then), and the daemon's own cluster, whose identity it returns.
+ClusterIdentity checkStreamable(const pg::StreamedSystem& system, const pg::ConnectOptions& connect,
+                                ArchivePusher& pusher) {
+    if (couldBeSynchronous(system.synchronousNames, connect.applicationName))
+        throw Disabled(
+            fmt::format("not started: synchronous_standby_names = '{}' could make it a synchronous "
+                        "standby, and every commit would wait for the repository",
+                        system.synchronousNames));
+    auto id = pusher.identity();
+    if (system.systemId != id.systemId)
+        raise(ErrorCode::DbMismatch,
+              "the server at {} has system id {}, the data directory's pg_control {}: not the "
+              "cluster of this "
+              "daemon",
+              connect.socketPath, system.systemId, id.systemId);
+    return id;
+}
+
 }  // namespace
 
 WalStreamer::WalStreamer(StreamerSettings settings, ArchivePusher& pusher)
@@ -69,18 +88,7 @@ void WalStreamer::run() {
 void WalStreamer::streamOnce() {
     pg::WalStream stream(s_.connect);
     auto system = stream.identify();
-    if (couldBeSynchronous(system.synchronousNames, s_.connect.applicationName))
-        throw Disabled(
-            fmt::format("not started: synchronous_standby_names = '{}' could make it a synchronous "
-                        "standby, and every commit would wait for the repository",
-                        system.synchronousNames));
-    auto id = pusher_.identity();
-    if (system.systemId != id.systemId)
-        raise(ErrorCode::DbMismatch,
-              "the server at {} has system id {}, the data directory's pg_control {}: not the "
-              "cluster of this "
-              "daemon",
-              s_.connect.socketPath, system.systemId, id.systemId);
+    auto id = checkStreamable(system, s_.connect, pusher_);
     const uint32_t segmentSize = system.segmentSize;
     uint64_t position = system.flushLsn - system.flushLsn % segmentSize;
     // A spool-path it cannot use is a stream failure like another: segments go from pg_wal.
