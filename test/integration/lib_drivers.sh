@@ -85,14 +85,15 @@ drv_work() {  # transactions
 }
 
 # info --output=json, read once per step into DRV_TABLE: one line per backup, in order,
-# "label type prior repository-size wal-start" (prior "-" for a full). (One python3 per step:
+# "label type prior repository-delta wal-start" (prior "-" for a full; repository-delta is what
+# the backup itself stored, pgBackRest's info.repository.delta). (One python3 per step:
 # it costs more than backrest itself on a loaded machine.)
 drv_refresh() {
     DRV_TABLE=$(drv info --output=json | python3 -c '
 import json, sys
 for s in json.load(sys.stdin):
     for b in s["backup"]:
-        print(b["label"], b["type"], b.get("prior") or "-", b["info"]["repository"]["size"], b["archive"]["start"])')
+        print(b["label"], b["type"], b.get("prior") or "-", b["info"]["repository"]["delta"], b["archive"]["start"])')
 }
 drv_field() { awk -v l="$1" -v c="$2" '$1 == l { print $c }' <<<"$DRV_TABLE"; }  # label column (2-5)
 drv_labels() {
