@@ -71,10 +71,14 @@ StoredFile store(Feed feed, storage::Storage& destination, const std::string& de
     write.syncPath = false;
     auto out = destination.openWrite(destinationPath, write);
     StoredFile stored = storeInto(feed, *out, piece, options, observer);
-    if (options.closer)
-        options.closer->close(std::move(out));
-    else
+    std::function<void()> durable;
+    if (options.durable) durable = [durable = options.durable, stored] { durable(stored); };
+    if (options.closer) {
+        options.closer->close(std::move(out), std::move(durable));
+    } else {
         out->close();
+        if (durable) durable();
+    }
     return stored;
 }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,11 @@ struct TransferOptions {
     // When set, finished files are closed (made durable) on its threads instead of inline; the
     // caller must call closer->finish() before it relies on them.
     storage::AsyncCloser* closer = nullptr;
+    // When set, called with what was stored once the file is durable (closed, by closer's thread
+    // when there is one; never for a file in a bundle, which is durable only with its bundle): a
+    // backup journals a file for resuming only then, so a kill -9 between the journal's write and
+    // the file's close does not list a file the repository does not hold.
+    std::function<void(const StoredFile&)> durable;
     // When set and true, a copy stops at the next buffer with a Cancelled error (a backup whose
     // client went away must release its lock within moments, not after a 1 GiB file).
     const std::atomic<bool>* cancel = nullptr;

@@ -6,12 +6,17 @@ namespace backrest::storage {
 // A file that failed to close is removed by its destructor, once the queue drops it.
 AsyncCloser::AsyncCloser(size_t threads, size_t maxPending)
     : queue_(
-          threads, [](std::unique_ptr<StorageWrite>& file) { file->close(); }, maxPending) {}
+          threads,
+          [](Pending& pending) {
+              pending.file->close();
+              if (pending.closed) pending.closed();
+          },
+          maxPending) {}
 
 AsyncCloser::~AsyncCloser() = default;
 
-void AsyncCloser::close(std::unique_ptr<StorageWrite> file) {
-    queue_.push(std::move(file));
+void AsyncCloser::close(std::unique_ptr<StorageWrite> file, std::function<void()> closed) {
+    queue_.push(Pending{std::move(file), std::move(closed)});
 }
 
 void AsyncCloser::finish() {

@@ -4,6 +4,7 @@
 // caller still learns of every failure: finish() waits for all closes and rethrows the first.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "common/background_queue.h"
@@ -21,13 +22,19 @@ class AsyncCloser {
     AsyncCloser& operator=(const AsyncCloser&) = delete;
 
     // Queues a file whose bytes are all written; blocks while maxPending files wait. Raises the
-    // first failure of an earlier close, so a failing disk stops the copy early.
-    void close(std::unique_ptr<StorageWrite> file);
+    // first failure of an earlier close, so a failing disk stops the copy early. `closed`, when
+    // given, runs on the closing thread once the file is durable (never if its close failed);
+    // what it throws is a failure like a close's.
+    void close(std::unique_ptr<StorageWrite> file, std::function<void()> closed = {});
     // Waits until every queued file is closed; rethrows the first failure.
     void finish();
 
   private:
-    BackgroundQueue<std::unique_ptr<StorageWrite>> queue_;
+    struct Pending {
+        std::unique_ptr<StorageWrite> file;
+        std::function<void()> closed;
+    };
+    BackgroundQueue<Pending> queue_;
 };
 
 }  // namespace backrest::storage

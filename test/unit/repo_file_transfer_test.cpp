@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <string>
 
@@ -222,6 +223,35 @@ TEST_F(RepoFileTransfer, StoreBytes) {
         ExpectedFile expected{"pg_data/backup_label", "L", stored.size, stored.checksum, {}};
         fetchFile(*repo_, "backup_label", RepoCodec(type), *restore_, "backup_label", expected, 16);
         EXPECT_EQ(get("restore/backup_label"), label);
+    }
+}
+
+// The durable callback sees the file only once it is in the repository under its own name (the
+// backup's resume journal lists a file only then), with what storeFile returned; with no closer,
+// before storeFile returns.
+TEST_F(RepoFileTransfer, DurableIsCalledOnceTheStoredFileIsInPlace) {
+    put("pg/base/1/16384", content(300000));
+    for (bool async : {false, true}) {
+        std::string where = async ? "async" : "inline";
+        storage::AsyncCloser closer(1);
+        TransferOptions options;
+        if (async) options.closer = &closer;
+        std::vector<std::pair<StoredFile, bool>> seen;
+        std::mutex mutex;
+        options.durable = [&](const StoredFile& stored) {
+            std::lock_guard lock(mutex);
+            seen.emplace_back(stored, fs::exists(root_ + "/repo/" + where));
+        };
+        auto stored = storeFile(*pg_, "base/1/16384", *repo_, where, "p", options);
+        ASSERT_TRUE(stored) << where;
+        if (!async) {
+            EXPECT_EQ(seen.size(), 1u) << "inline: called before storeFile returns";
+        }
+        closer.finish();
+        ASSERT_EQ(seen.size(), 1u) << where;
+        EXPECT_TRUE(seen[0].second) << where << ": called before the file was in place";
+        EXPECT_EQ(seen[0].first.checksum, stored->checksum) << where;
+        EXPECT_EQ(seen[0].first.size, 300000u) << where;
     }
 }
 

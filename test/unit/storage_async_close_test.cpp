@@ -76,6 +76,31 @@ TEST(StorageAsyncClose, CloseAfterAFailureRaisesIt) {
     EXPECT_TRUE(test::has(e.what(), "'broken'")) << e.what();
 }
 
+// `closed` runs after its file's close, on the closing thread, and never for a close that failed.
+TEST(StorageAsyncClose, ClosedCallbackFollowsOnlyASuccessfulClose) {
+    std::atomic<int> closed{0};
+    std::atomic<int> closedSeenByCallback{-1};
+    std::atomic<bool> calledForFailed{false};
+    AsyncCloser closer(1, 8);
+    closer.close(std::make_unique<ScriptedWrite>("good", false, closed),
+                 [&] { closedSeenByCallback = closed.load(); });
+    closer.close(std::make_unique<ScriptedWrite>("bad", true, closed),
+                 [&] { calledForFailed = true; });
+    EXPECT_EQ(test::errorOf([&] { closer.finish(); }).code(), ErrorCode::FileWrite);
+    EXPECT_EQ(closedSeenByCallback.load(), 1);  // called after its own close, not before
+    EXPECT_FALSE(calledForFailed.load());
+}
+
+// What the callback throws is a failure like a close's: finish() raises it.
+TEST(StorageAsyncClose, ClosedCallbackFailureIsRaised) {
+    std::atomic<int> closed{0};
+    AsyncCloser closer(1, 8);
+    closer.close(std::make_unique<ScriptedWrite>("f", false, closed),
+                 [] { throw Error(ErrorCode::FileWrite, "journal write failed"); });
+    Error e = test::errorOf([&] { closer.finish(); });
+    EXPECT_TRUE(test::has(e.what(), "journal write failed")) << e.what();
+}
+
 TEST(StorageAsyncClose, DestroyedWithoutFinishStillClosesWhatWasQueued) {
     test::TempDir dir("storage-async-close");
     PosixStorage storage(dir.path());

@@ -99,6 +99,19 @@ void FileCopy::recordPageErrors(repo::ManifestFile& file, PageCheck& pageCheck) 
             fmt::join(file.pageErrors, ", "), pageCheck.filter->pagesChecked());
 }
 
+namespace {
+
+// What was stored, in the file's manifest entry.
+void applyStored(repo::ManifestFile& file, const repo::StoredFile& stored) {
+    file.size = stored.size;
+    file.repoSize = stored.repoSize;
+    file.checksum = stored.checksum;
+    file.frameBytes = stored.frameBytes;
+    file.frames = stored.frames;
+}
+
+}  // namespace
+
 // What a copy found goes into the file's manifest entry.
 void FileCopy::record(size_t index, const std::optional<repo::StoredFile>& stored,
                       PageCheck& pageCheck) {
@@ -108,13 +121,7 @@ void FileCopy::record(size_t index, const std::optional<repo::StoredFile>& store
         logDetail("backup: {} was removed during the backup; skipped", file.name);
         vanished_[index] = true;
     } else {
-        file.size = stored->size;
-        file.repoSize = stored->repoSize;
-        file.checksum = stored->checksum;
-        file.frameBytes = stored->frameBytes;
-        file.frames = stored->frames;
-        // Only files stored whole on their own are journaled and resumed.
-        if (file.blockSize == 0 && file.bundleId == 0) journal_.add(file);
+        applyStored(file, *stored);
     }
     reportDone(stored ? stored->size : 0);
 }
@@ -152,6 +159,13 @@ void FileCopy::storeAlone(size_t index) {
     }
     PageCheck pageCheck = pageCheckFor(file, manifest_.dataChecksums, startLsn_);
     repo::TransferOptions options = aloneOptions(file);
+    // Only files stored whole on their own are journaled and resumed, once durable: the entry
+    // is a copy, as the manifest's own is filled in by this thread meanwhile.
+    if (blockSize == 0)
+        options.durable = [this, entry = file](const repo::StoredFile& stored) mutable {
+            applyStored(entry, stored);
+            journal_.add(entry);
+        };
     auto stored =
         blockSize ? storeAsBlocks(file, blockSize, options, pageCheck.observer())
                   : repo::storeFile(*s_.pgData, repo::dataDirectoryPath(file.name), *s_.repo,
