@@ -129,7 +129,9 @@ sleep 1.2
 "${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main backup --type=full --start-fast --process-max=1 \
     --compress-level=19 --repo1-bundle=n >/dev/null 2>&1 &
 KILLED=$!
-for _ in $(seq 1 3000); do
+# No short deadline: on a loaded machine the first file alone takes minutes at level 19.
+WAIT_UNTIL=$((SECONDS + 600))
+while [ $SECONDS -lt $WAIT_UNTIL ]; do
     compgen -G "$REPO/backup/main/*/backup.resume.0" >/dev/null && break
     kill -0 $KILLED 2>/dev/null || break
     sleep 0.02
