@@ -1,4 +1,4 @@
-// help and version: what each command does and which options it reads.
+// help: what each command does and which options it reads (version is worker/version.cpp).
 #include <fmt/format.h>
 
 #include <map>
@@ -7,7 +7,6 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/version.h"
-#include "common/version_number.h"
 #include "worker/commands.h"
 
 namespace backrest::cmd {
@@ -72,10 +71,13 @@ const std::map<std::string, CommandHelp>& commandHelp() {
         {"help", {"Show help for a command.", "backrest help [COMMAND]"}},
         {"version",
          {"Show the backrest version; --output=num prints it as one number (0.1.0: 1000), as "
-          "pgBackRest's 2045000 for 2.45.",
-          "backrest version [--output=text|num]"}},
+          "pgBackRest's 2045000 for 2.45. With version-format=pgbackrest it prints the pgBackRest "
+          "release backrest implements (pgBackRest 2.45), for monitoring that checks pgBackRest's "
+          "version.",
+          "backrest version [--output=text|num] [--version-format=backrest|pgbackrest]"}},
         {"repo-ls",
-         {"List the repository's files under a path (relative to the repository), as stored.",
+         {"List the repository's files under a path (relative to the repository), as stored; a "
+          "timeline history file by its name in pg_wal (<tl>.history), as pgBackRest's.",
           "backrest repo-ls [PATH] [--output=text|json] [--filter=REGEX] [--recurse] "
           "[--sort=asc|desc|none]"}},
         {"repo-get",
@@ -131,19 +133,6 @@ int help(const Config& config) {
             "  --{:<20} {}{}\n", def->name, def->help,
             def->defaultValue.empty() ? "" : fmt::format(" [default: {}]", def->defaultValue));
     }
-    return 0;
-}
-
-// --output=num is pgBackRest's form for monitoring; plain `version` keeps its text.
-int version(const Config& config) {
-    std::string output = config.getString(opt::output);
-    if (output == "json")
-        raise(ErrorCode::Option,
-              "invalid value 'json' for option 'output': version prints text or num");
-    if (output == "num")
-        fmt::print("{}\n", versionNumber(kVersion));
-    else
-        fmt::print("backrest {}\n", kVersion);
     return 0;
 }
 

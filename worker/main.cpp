@@ -81,8 +81,8 @@ int main(int argc, char** argv) {
     // The run's log file (log-path), opened once the options are known; help and version
     // write none, as in pgBackRest.
     std::optional<CommandLog> commandLog;
-    auto ended = [&](int code) {
-        if (commandLog) commandLog->end(code);
+    auto ended = [&](int code, CommandLog::EndedBy endedBy) {
+        if (commandLog) commandLog->end(code, endedBy);
         return code;
     };
     try {
@@ -93,18 +93,18 @@ int main(int argc, char** argv) {
             raise(ErrorCode::Command, "unknown command '{}'; see 'backrest help'",
                   config.command());
         if (config.command() != "help" && config.command() != "version") commandLog.emplace(config);
-        return ended(it->second(config));
+        return ended(it->second(config), CommandLog::EndedBy::Return);
     } catch (const Error& e) {
         std::fprintf(stderr, "ERROR: %s\n", e.display().c_str());
         logFileWrite(LogLevel::Error, e.display());
         stopsRecovery();
-        return ended(exitWith(e.exitCode()));
+        return ended(exitWith(e.exitCode()), CommandLog::EndedBy::Error);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ERROR: [%03d] AssertError: unexpected failure: %s\n",
                      static_cast<int>(ErrorCode::Assert), e.what());
         logFileWrite(LogLevel::Error, fmt::format("[{:03d}] AssertError: unexpected failure: {}",
                                                   static_cast<int>(ErrorCode::Assert), e.what()));
         stopsRecovery();
-        return ended(exitWith(static_cast<int>(ErrorCode::Assert)));
+        return ended(exitWith(static_cast<int>(ErrorCode::Assert)), CommandLog::EndedBy::Error);
     }
 }

@@ -1,8 +1,10 @@
 // repo-get: a repository file's bytes on stdout, as pgBackRest's: opened (decrypted) when sealed
 // and not --raw, never decompressed (a .zst file comes out as zstd, as pgBackRest's .gz does).
-// Info files keep their stored form: an envelope line then the sealed text (repo_cipher.h).
+// Info files keep their stored form: an envelope line then the sealed text (repo_cipher.h). A
+// timeline history file is found by the name repo-ls lists it under too (repo_ls.h).
 #include <cstdio>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include "io/buffer.h"
 #include "io/compress.h"
 #include "io/filter_chain.h"
+#include "repo/wal_archive.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/repo_ls.h"
@@ -38,6 +41,17 @@ std::string pieceOfPath(std::string path) {
     return path;
 }
 
+// A timeline history file named as repo-ls names it (<tl>.history, repo_ls.h): the path it is
+// stored under (<tl>.history-<sha256>), when the given path is not itself a stored file.
+std::string storedPath(storage::Storage& repo, const std::string& path) {
+    static const std::regex historyName("^archive/([^/]+)/([^/]+)/([0-9A-F]{8}\\.history)$");
+    std::smatch match;
+    if (!std::regex_match(path, match, historyName) || repo.info(path)) return path;
+    auto found =
+        repo::findWal(repo, repo::Layout{.stanza = match[1].str()}, match[2].str(), match[3].str());
+    return found ? found->path : path;
+}
+
 void writeOut(std::span<const uint8_t> bytes) {
     if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size())
         raise(ErrorCode::FileWrite, "repo-get: unable to write to stdout");
@@ -54,6 +68,7 @@ int repoGet(const Config& config) {
               *config.find(opt::stanza));
 
     auto repo = openRepoStorage(config, RepoAccess::Read);
+    path = storedPath(*repo, path);
     auto in = repo->openRead(path, config.getBool(opt::ignoreMissing));
     if (!in) return 1;
 

@@ -28,6 +28,13 @@ std::string repoRelativePath(std::string path, const std::string& repoRoot) {
     return path.substr(root.size() + 1);
 }
 
+std::optional<std::string> historyFileName(std::string_view repoPath) {
+    static const std::regex stored("^archive/[^/]+/[^/]+/([0-9A-F]{8}\\.history)-[0-9a-f]{64}$");
+    std::match_results<std::string_view::const_iterator> match;
+    if (!std::regex_match(repoPath.begin(), repoPath.end(), match, stored)) return std::nullopt;
+    return match[1].str();
+}
+
 namespace {
 
 const char* typeName(storage::FileType type) {
@@ -61,7 +68,9 @@ class Lister {
         }
     }
 
-    void emit(const storage::FileInfo& info, const std::string& name) {
+    // `stored`: the stored name of a history file listed by its WAL name (historyFileName).
+    void emit(const storage::FileInfo& info, const std::string& name,
+              const std::string& stored = {}) {
         if (regex_ && !std::regex_search(name, *regex_)) return;
         if (!options_.json) {
             out_(name + "\n");
@@ -74,6 +83,7 @@ class Lister {
             entry += fmt::format(",\"size\":{},\"time\":{}", info.size, info.mtime);
         if (info.type == storage::FileType::Link)
             entry += ",\"destination\":" + nlohmann::json(info.linkDestination).dump();
+        if (!stored.empty()) entry += ",\"stored\":" + nlohmann::json(stored).dump();
         out_(entry + "}");
     }
 
@@ -84,11 +94,14 @@ class Lister {
                       [](const auto& a, const auto& b) { return a.name < b.name; });
         if (options_.order == ListOrder::Desc) std::reverse(entries.begin(), entries.end());
         for (const auto& e : entries) {
-            std::string name = relative.empty() ? e.name : relative + "/" + e.name;
-            if (options_.order != ListOrder::Desc) emit(e, name);
-            if (options_.recurse && e.type == storage::FileType::Path)
-                walk(path.empty() ? e.name : path + "/" + e.name, name);
-            if (options_.order == ListOrder::Desc) emit(e, name);
+            std::string full = path.empty() ? e.name : path + "/" + e.name;
+            auto history = e.type == storage::FileType::File ? historyFileName(full) : std::nullopt;
+            std::string shown = history.value_or(e.name);
+            std::string name = relative.empty() ? shown : relative + "/" + shown;
+            std::string stored = history ? e.name : "";
+            if (options_.order != ListOrder::Desc) emit(e, name, stored);
+            if (options_.recurse && e.type == storage::FileType::Path) walk(full, name);
+            if (options_.order == ListOrder::Desc) emit(e, name, stored);
         }
     }
 

@@ -16,6 +16,14 @@ namespace backrest::cmd {
 // CommandError. A trailing '/' is dropped.
 std::string repoRelativePath(std::string path, const std::string& repoRoot);
 
+// A timeline history file at the root of an archive id is stored as <tl>.history-<sha256>
+// (doc/repository-format.md). repo-ls names it <tl>.history, the name PostgreSQL gave it and the
+// one pgBackRest stores it under, so that a tool reading pgBackRest's layout finds it
+// (check_pgbackrest reads the timeline switch points from <tl>.history); its JSON entry keeps the
+// stored name in "stored", and repo-get reads it by either name. For a repository-relative path:
+// the history file's name ("00000002.history") when it is such a file, else nullopt.
+std::optional<std::string> historyFileName(std::string_view repoPath);
+
 enum class ListOrder { Asc, Desc, None };
 
 struct RepoListOptions {
@@ -27,9 +35,10 @@ struct RepoListOptions {
 
 // Writes the listing of `path` to `out`, as pgBackRest's repo-ls: text, one name a line; json,
 // one object {"<name>": {"type": "file|path|link|special", "size", "time" (files),
-// "destination" (links)}}, "." being the path itself (a file given as the path is listed as ".").
-// With recurse, names are relative to `path` ("0000000100000000/0000…"); asc is the tree's
-// order (a path before what is in it), desc its exact reverse.
+// "destination" (links), "stored" (a history file, above)}}, "." being the path itself (a file
+// given as the path is listed as "."). With recurse, names are relative to `path`
+// ("0000000100000000/0000…"); asc is the tree's order (a path before what is in it), desc its exact
+// reverse.
 void listRepo(storage::Storage& repo, const std::string& path, const RepoListOptions& options,
               const std::function<void(std::string_view)>& out);
 

@@ -60,16 +60,19 @@ CommandLog::~CommandLog() {
     ::close(fd_);
 }
 
-void CommandLog::end(int exitCode) {
+void CommandLog::end(int exitCode, EndedBy endedBy) {
     if (fd_ < 0) return;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - started_)
                   .count();
-    logFileWrite(LogLevel::Info,
-                 exitCode == 0
-                     ? fmt::format("{} command end: completed successfully ({}ms)", command_, ms)
-                     : fmt::format("{} command end: aborted with exit status {} ({}ms)", command_,
-                                   exitCode, ms));
+    std::string how;
+    if (exitCode == 0)
+        how = "completed successfully";
+    else if (endedBy == EndedBy::Return)
+        how = fmt::format("completed successfully with exit status {}", exitCode);
+    else
+        how = fmt::format("aborted with exit status {}", exitCode);
+    logFileWrite(LogLevel::Info, fmt::format("{} command end: {} ({}ms)", command_, how, ms));
 }
 
 }  // namespace backrest

@@ -27,8 +27,12 @@ class CommandLog {
     CommandLog(const CommandLog&) = delete;
     CommandLog& operator=(const CommandLog&) = delete;
 
-    // Writes the end line: how the command ended and how long it ran.
-    void end(int exitCode);
+    enum class EndedBy { Return, Error };
+    // Writes the end line: how the command ended and how long it ran. A command that returned its
+    // exit status completed, whatever the status (archive-get's 1 means "not in the archive",
+    // what PostgreSQL asks to learn where the archive ends): "completed successfully", with the
+    // status when not 0, as pgBackRest logs it; an error "aborted with exit status N".
+    void end(int exitCode, EndedBy endedBy = EndedBy::Error);
     bool isOpen() const { return fd_ >= 0; }
 
   private:

@@ -288,7 +288,17 @@
       .help =                                                                                      \
           "Format of info and verify output: text for people, json for scripts and monitoring "    \
           "(version: num prints the version as one number, as pgBackRest's 2045000 for 2.45).",    \
-      .commands = "info verify repo-ls")                                                           \
+      .commands = "info verify repo-ls version")                                                   \
+    /* issue 20: check_pgbackrest and other monitoring written for pgBackRest parse `version` and  \
+     * refuse a release below theirs; this changes only the version line. */                       \
+    X(versionFormat, String, "version-format", .defaultValue = "backrest",                         \
+      .allowed = "backrest pgbackrest",                                                            \
+      .help =                                                                                      \
+          "How version names the release: backrest (backrest 0.1.0), or pgbackrest (pgBackRest "   \
+          "2.45, the pgBackRest release whose commands, options and info JSON backrest "           \
+          "implements) for monitoring that gates on pgBackRest's version, such as "                \
+          "check_pgbackrest; nothing else changes.",                                               \
+      .commands = "version")                                                                       \
     X(socketPath, Path, "socket-path",                                                             \
       .help =                                                                                      \
           "Directory (mode 0700) where 'backrest serve' listens on backrest.sock for the "         \

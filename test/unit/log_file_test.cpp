@@ -102,6 +102,28 @@ TEST_F(LogFileTest, ARunIsAppendedWithItsBannerAndBeginAndEndLines) {
     EXPECT_TRUE(std::regex_match(second, next)) << second;
 }
 
+// archive-get's exit 1 ("not in the archive") is an answer to PostgreSQL, not a failure: a log
+// watcher that alarms on "aborted" must not fire at the end of every recovery.
+TEST_F(LogFileTest, AStatusTheCommandReturnedIsACompletionNotAnAbort) {
+    {
+        CommandLog log(backup());
+        log.end(1, CommandLog::EndedBy::Return);
+    }
+    {
+        CommandLog log(backup());
+        log.end(0, CommandLog::EndedBy::Return);
+    }
+    std::string text = readAll(logPath_ + "/main-backup.log");
+    EXPECT_EQ(text.find("aborted"), std::string::npos) << text;
+    EXPECT_TRUE(std::regex_search(
+        text, std::regex("  INFO: backup command end: completed successfully with exit status 1 "
+                         "\\(\\d+ms\\)\n")))
+        << text;
+    EXPECT_TRUE(std::regex_search(
+        text, std::regex("  INFO: backup command end: completed successfully \\(\\d+ms\\)\n$")))
+        << text;
+}
+
 TEST_F(LogFileTest, NoFileWithoutLogPathOrWithLevelOff) {
     {
         CommandLog log(parseConfig({"--config=/dev/null", "--stanza=main", "backup"}));

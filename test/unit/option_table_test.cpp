@@ -72,7 +72,8 @@ const std::map<std::string, Names>& helpListsBeforeTheTable() {
         {"verify",
          {"stanza", "repo1-path", "set", "output", "process-max", "buffer-size", "lock-path"}},
         {"help", {}},
-        {"version", {}},
+        // Issue 20: version --output=num and --version-format, now listed by its help.
+        {"version", {"output", "version-format"}},
     };
     return lists;
 }

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # check_pgbackrest (the Nagios plugin of Debian's check-pgbackrest, 2.3) run unchanged against
 # backrest with --command: its retention and archives services OK on a healthy repository,
-# CRITICAL for a backup whose directory is gone and for a WAL gap a backup needs, WARNING for a
-# gap before the latest backup. Also what it relies on, checked directly: repo-ls's JSON
-# (--recurse, --repo), repo-get's bytes (stored, decrypted when sealed, never decompressed).
-# The services need `version` to print a pgBackRest-style number (>= 2.33) and info's JSON to
-# have pgBackRest 2.45's repo[] and database.repo-key (issue 20, other parts).
+# CRITICAL for a backup whose directory is gone or too few fulls, WARNING for a WAL gap before the
+# latest backup and CRITICAL for one after its start (as against pgBackRest: the verdict is
+# check_pgbackrest's own, from info's archive start/stop), and OK after a timeline switch (it reads
+# <tl>.history through repo-ls and repo-get). Also what it relies on, checked directly: version
+# with version-format=pgbackrest, repo-ls's JSON (--recurse, --repo), repo-get's bytes (stored,
+# decrypted when sealed, never decompressed), and archive-get's "not in the archive" logged as a
+# completion, not an abort.
 set -u
 SUITE=check_pgbackrest
-TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../../build/backrest}
-source "$(dirname "$0")/../lib.sh"
+TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
+source "$(dirname "$0")/lib.sh"
 it_setup
 
 CHECK=$(command -v check_pgbackrest || echo /usr/bin/check_pgbackrest)
@@ -17,38 +19,18 @@ if [ ! -x "$CHECK" ]; then
     fail "setup: check_pgbackrest is not installed (scripts/install-deps.sh: check-pgbackrest)"
     exit 1
 fi
-# CHECK_PGBACKREST_SHIM=1 (by hand, never in make check): until info's repo[] / repo-key and a
-# pgBackRest-style `version` are merged (issue 20, other parts), a wrapper adds just those, so
-# that this suite's own assertions (repo-ls, repo-get, the services' verdicts) can be checked.
-COMMAND=$BR
-if [ -n "${CHECK_PGBACKREST_SHIM:-}" ]; then
-    COMMAND=$IT_TMP/bin/backrest-shim
-    cat >"$COMMAND" <<SHIM
-#!/bin/bash
-case " \$* " in
-*" version "*) echo "pgBackRest 2.45"; exit 0 ;;
-*" info "*) "$BR" "\$@" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-for s in d:
-    s.setdefault("repo", [{"key": 1, "cipher": "none", "status": {"code": 0, "message": "ok"}}])
-    for x in s.get("db", []): x.setdefault("repo-key", 1)
-    for x in s.get("archive", []) + s.get("backup", []): x.setdefault("database", {}).setdefault("repo-key", 1)
-print(json.dumps(d))' ;;
-*) exec "$BR" "\$@" ;;
-esac
-SHIM
-    chmod 0755 "$COMMAND"
-fi
 nagios() {  # name expected-exit service [args...]
     local name=$1 want=$2 service=$3
     shift 3
-    expect_exit "$name" "$want" "$CHECK" --command="$COMMAND" --config="$CONF" --stanza=main \
+    expect_exit "$name" "$want" "$CHECK" --command="$BR" --config="$CONF" --stanza=main \
         --service="$service" --output=human "$@"
 }
 json_keys() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(sorted(d)))'; }
 
-it_primary 57140
+# check_pgbackrest runs `<command> version --config=<its --config>` before each repo-ls and
+# repo-get, strips "pgBackRest " and compares the rest with 2.33: the config file says how
+# backrest names itself there.
+it_primary 57140 "version-format=pgbackrest"
 REPO=$IT_TMP/repo
 ARCHIVE_ID=$REPO/archive/main/15-1
 work() {
@@ -62,6 +44,18 @@ must br backup --type=incr --start-fast
 work
 must br check
 FULL=$(ls "$REPO/backup/main" | grep 'F$' | head -1)
+
+# ---- version -----------------------------------------------------------------------------------
+expect_exit "version --config with version-format=pgbackrest" 0 "$BR" version --config="$CONF"
+expect_eq "prints the pgBackRest release backrest implements" "$OUT" "pgBackRest 2.45"
+expect_exit "version --output=num" 0 "$BR" version --config="$CONF" --output=num
+expect_eq "as pgBackRest's number" "$OUT" "2045000"
+expect_exit "version without it" 0 "$BR" version --config=/dev/null
+expect_contains "backrest's own line, unchanged" "$OUT" "backrest 0."
+expect_exit "BACKREST_VERSION_FORMAT" 0 env BACKREST_VERSION_FORMAT=pgbackrest "$BR" version --config=/dev/null
+expect_eq "the environment sets it too" "$OUT" "pgBackRest 2.45"
+expect_exit "an unknown version-format" 21 "$BR" version --config=/dev/null --version-format=pgBackRest
+expect_contains "is refused by name" "$OUT" "version-format"
 
 # ---- repo-ls -----------------------------------------------------------------------------------
 expect_exit "repo-ls backup/main --output=json --repo=1" 0 "$BR" --config="$CONF" --stanza=main \
@@ -119,7 +113,9 @@ expect_contains "archives OK" "$OUT" "unique WAL archived"
 
 # ---- a WAL gap ---------------------------------------------------------------------------------
 # A segment between the full's stop and the latest backup's start: WARNING; one after the latest
-# backup's start: CRITICAL. Never a backup's start segment: check_pgbackrest takes its .backup
+# backup's start: CRITICAL. The verdicts check_pgbackrest 2.3 gives against pgBackRest 2.45 in the
+# same two cases (a full, WAL, an incr, one .gz segment moved out of its archive id: exit 1
+# "wrong sequence, 1 missing file(s)", then exit 2), run by hand beside this suite. Never a backup's start segment: check_pgbackrest takes its .backup
 # history file (same first 24 characters) for the segment, as it does on pgBackRest's.
 segs() { find "$ARCHIVE_ID" -name '0000000*.zst' -printf '%f\n' | cut -c1-24 | sort -u; }
 INFO_JSON=$(as_pg "$BR" --config="$CONF" --stanza=main info --output=json)
@@ -144,3 +140,48 @@ nagios "retention: a backup's directory missing is CRITICAL" 2 retention
 expect_contains "names it" "$OUT" "$FULL directory missing in repo1"
 as_pg mv "$IT_TMP/moved-full" "$REPO/backup/main/$FULL"
 nagios "retention: healthy again" 0 retention
+
+# ---- archive-get's "not in the archive" in its log file ----------------------------------------
+# Exit 1 is PostgreSQL's answer for the end of the archived WAL, not a failure: its log file says
+# it completed (as pgBackRest's does), so a log watcher alarming on "aborted" stays quiet.
+expect_exit "archive-get of a segment not archived" 1 "$BR" --config="$CONF" --stanza=main \
+    --log-path="$IT_TMP/log" archive-get 0000000100000000000000FE "$IT_TMP/never"
+LOG=$(cat "$IT_TMP/log/main-archive-get.log" 2>&1)
+expect_contains "the log says what happened" "$LOG" "0000000100000000000000FE is not in the archive"
+expect_contains "and that it completed, with its status" "$LOG" \
+    "archive-get command end: completed successfully with exit status 1"
+expect_eq "never 'aborted'" "$(grep -c aborted <<<"$LOG")" "0"
+
+# ---- a timeline switch -------------------------------------------------------------------------
+# A failover: the primary stops, the latest backup is restored to a copy that promotes at the end
+# of the archive and archives timeline 2 into the same stanza (its archive_command is the
+# primary's; archive-push reads %p relative to the copy's own data directory). check_pgbackrest
+# then follows the switch through 00000002.history: it looks for /<tl>.history$/ among repo-ls's
+# names and reads it with repo-get; backrest stores it as 00000002.history-<sha256>.
+pg_stop "$DATA"
+COPY=$IT_TMP/copy
+expect_exit "restore to a copy that promotes" 0 "$BR" --config="$CONF" --stanza=main \
+    --pg1-path="$COPY" restore --target-action=promote
+sed -i "s/^port = .*/port = 57141/" "$COPY/postgresql.conf"
+pg_start "$COPY"
+wait_promoted 57141 || fail "the copy did not promote" "$(tail -20 "$COPY.log")"
+must psql_at 57141 "INSERT INTO t SELECT generate_series(1, 1000)"
+must br --pg1-path="$COPY" --pg1-port=57141 check
+HISTORY=$(cd "$ARCHIVE_ID" && ls | grep '^00000002\.history-')
+expect_eq "timeline 2's history file is archived" "${HISTORY:0:17}" "00000002.history-"
+expect_exit "repo-ls of the archive id" 0 "$BR" --config="$CONF" --stanza=main \
+    repo-ls archive/main/15-1 --output=json --recurse
+expect_contains "names it as PostgreSQL and pgBackRest do, with where it is stored" "$OUT" \
+    "\"00000002.history\":{\"type\":\"file\",\"size\":$(stat -c %s "$ARCHIVE_ID/$HISTORY"),\"time\":$(stat -c %Y "$ARCHIVE_ID/$HISTORY"),\"stored\":\"$HISTORY\"}"
+as_pg "$BR" --config="$CONF" --stanza=main repo-get archive/main/15-1/00000002.history >"$IT_TMP/got" 2>&1
+expect_eq "repo-get reads it by that name" "$(cmp "$IT_TMP/got" "$COPY/pg_wal/00000002.history" && echo same)" "same"
+nagios "archives: after a timeline switch" 0 archives
+expect_contains "archives OK across the switch" "$OUT" "unique WAL archived"
+nagios "retention: after a timeline switch" 0 retention --retention-full=1
+# Without the history file check_pgbackrest cannot place the switch: what it said before
+# repo-ls named history files as it expects.
+as_pg mv "$ARCHIVE_ID/$HISTORY" "$IT_TMP/"
+nagios "archives: the switch point unknown is CRITICAL" 2 archives
+expect_contains "says so" "$OUT" "00000001 boundary WAL not determined"
+as_pg mv "$IT_TMP/$HISTORY" "$ARCHIVE_ID/"
+nagios "archives: OK again" 0 archives
