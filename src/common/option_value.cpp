@@ -60,6 +60,21 @@ void refuseCarriedOverValue(const OptionDef& def, std::string_view value, std::s
                                  value));
 }
 
+// A stanza name becomes a directory and file name in the repository (archive/<stanza>/), in
+// lock-path (<stanza>.stop, <stanza>-backup.lock) and in log-path (<stanza>-<command>.log): one
+// that could name another directory ("../x", "a/b", "..") would stop, lock, log or delete
+// outside them, so it is refused wherever it comes from, before any command uses it.
+void refuseUnsafeStanzaName(std::string_view value) {
+    bool unsafe = value.front() == '.';
+    for (char c : value)
+        if (c == '/' || c == '\\' || std::isspace(static_cast<unsigned char>(c)) ||
+            std::iscntrl(static_cast<unsigned char>(c)))
+            unsafe = true;
+    if (unsafe)
+        raise(ErrorCode::Option, "invalid stanza name '{}': use letters, digits, '-' and '_'",
+              value);
+}
+
 }  // namespace
 
 std::optional<bool> parseBool(std::string_view value) {
@@ -144,6 +159,7 @@ std::string normalizeOptionValue(const OptionDef& def, std::string_view value,
         case OptionType::String:
         case OptionType::Path:
             if (value.empty()) raiseInvalid(def, value, origin, "expected a non-empty value");
+            if (def.name == "stanza") refuseUnsafeStanzaName(value);
             refuseCarriedOverValue(def, value, origin);
             if (!def.allowed.empty() && !isAllowed(def.allowed, value)) {
                 raiseInvalid(def, value, origin,

@@ -93,6 +93,33 @@ TEST(OptionValue, PgBackRestCompressTypesAreRefusedByName) {
               "none");
 }
 
+// stop, start and every log file use the stanza name in a path before any repository code sees
+// it: "../x" made stop write lock-path/../x.stop and the log <log-path>/../x-stop.log.
+TEST(OptionValue, StanzaThatCouldNameAnotherDirectoryIsRefusedWhileParsing) {
+    for (std::string bad :
+         {"../x", "a/b", "..", ".", ".hidden", "a\\b", "two words", "tab\tbed", "nl\nx"}) {
+        for (std::string command : {"stop", "start", "stanza-delete", "info", "backup"}) {
+            EXPECT_EQ(errorMessage([&] {
+                          parseConfig({"--config=/dev/null", "--stanza=" + bad, command});
+                      }),
+                      "invalid stanza name '" + bad + "': use letters, digits, '-' and '_'")
+                << command;
+        }
+    }
+    for (std::string variable : {"BACKREST_STANZA=../x", "PGBACKREST_STANZA=../x"}) {
+        EXPECT_EQ(errorMessage([&] {
+                      parseConfig({"--config=/dev/null", "stop"}, {variable});
+                  }),
+                  "invalid stanza name '../x': use letters, digits, '-' and '_'")
+            << variable;
+    }
+    for (std::string good : {"main", "main2", "pg15-main_a", "db.v2"}) {
+        EXPECT_EQ(
+            parseConfig({"--config=/dev/null", "--stanza=" + good, "stop"}).getString(opt::stanza),
+            good);
+    }
+}
+
 TEST(OptionValue, EnvironmentSpellingOfAnOption) {
     EXPECT_EQ(variableOfOption("BACKREST_", "repo1-s3-key-secret"), "BACKREST_REPO1_S3_KEY_SECRET");
     EXPECT_EQ(optionNameOfVariable("REPO1_S3_KEY_SECRET"), "repo1-s3-key-secret");
