@@ -88,6 +88,9 @@ int stop(const Config& config) {
     std::string file = repo::stopFile(lockPath, stanza);
     if (std::filesystem::exists(file)) {
         logWarn("stop file already exists for {}", whom(stanza));
+        // pgBackRest 2.45 only warns here, so a DBA who ran stop, then saw a backup still
+        // running and ran stop --force, had it keep running: --force ends them in any case.
+        if (config.getBool(opt::force)) terminateRunning(lockPath, stanza);
         return 0;
     }
     repo::ensureLockDirectory(lockPath, lockOwner(config));
@@ -110,6 +113,14 @@ int start(const Config& config) {
         if (errno != ENOENT) raiseErrno(ErrorCode::FileWrite, "start: unable to remove", file);
         logWarn("stop file does not exist{}", stanza ? " for stanza " + *stanza : "");
     }
+    // start --stanza lifts only that stanza's stop, as pgBackRest's; saying so spares the DBA a
+    // backup refused right after a start that "worked".
+    std::string all = repo::stopFile(config.getString(opt::lockPath), std::nullopt);
+    if (stanza && std::filesystem::exists(all))
+        logWarn(
+            "all stanzas remain stopped by {}: run 'backrest start' without --stanza to "
+            "allow backrest to run again",
+            all);
     return 0;
 }
 
