@@ -164,3 +164,21 @@ expect_eq "main is gone" "$(ls "$REPO/archive" "$REPO/backup" | grep -c '^main$'
 expect_eq "main2 is untouched" "$(cd "$REPO" && find archive/main2 backup/main2 -type f | sort)" "$MAIN2"
 expect_exit "main2's info still reads" 0 "$BR" --config="$CONF" --stanza=main2 info
 expect_eq "main's stop file went with it" "$(ls "$LOCK" | grep -c '^main\.stop$')" "0"
+
+# ---- links the repository's owner plants in lock-path and log-path, then root runs a command -----
+# root followed them: stop created the named file and gave it to postgres, the log appended to it.
+if [ "$(id -u)" -eq 0 ]; then
+    as_pg ln -s "$IT_TMP/planted-by-stop" "$LOCK/main2.stop"
+    OUT=$("$BR" --config="$CONF" --stanza=main2 --log-level-console=warn stop 2>&1)
+    expect_contains "root's stop: a link in lock-path counts as the stop file" "$OUT" \
+        "stop file already exists for stanza main2"
+    expect_eq "... and the file it names is not created" "$(test -e "$IT_TMP/planted-by-stop" && echo created)" ""
+    must as_pg "$BR" --config="$CONF" --stanza=main2 start
+    as_pg ln -s "$IT_TMP/planted-by-log" "$IT_TMP/log/main2-info.log"
+    OUT=$("$BR" --config="$CONF" --stanza=main2 --log-path="$IT_TMP/log" --log-level-file=info info 2>&1)
+    expect_contains "root's log file is not opened through a link" "$OUT" \
+        "unable to open log file '$IT_TMP/log/main2-info.log' (log-path): Too many levels of symbolic links"
+    expect_eq "... and the file it names is not created" "$(test -e "$IT_TMP/planted-by-log" && echo created)" ""
+else
+    echo "# skipped the planted links: needs root"
+fi
