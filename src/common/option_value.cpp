@@ -75,6 +75,14 @@ void refuseUnsafeStanzaName(std::string_view value) {
               value);
 }
 
+// Digits then a unit parseSize knows, whatever the magnitude: "99999999TiB" is a size too large
+// for the option, not a malformed one, and the message should say so.
+bool hasSizeSyntax(std::string_view value) {
+    size_t digits = 0;
+    while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9') digits++;
+    return digits > 0 && parseSize("1" + std::string(value.substr(digits))).has_value();
+}
+
 }  // namespace
 
 std::optional<bool> parseBool(std::string_view value) {
@@ -147,10 +155,10 @@ std::string normalizeOptionValue(const OptionDef& def, std::string_view value,
         }
         case OptionType::Size: {
             auto n = parseSize(value);
-            if (!n)
+            if (!n && !hasSizeSyntax(value))
                 raiseInvalid(def, value, origin,
                              "expected a size such as 2MiB, 512KiB or a number of bytes");
-            if (*n < def.minValue || *n > def.maxValue)
+            if (!n || *n < def.minValue || *n > def.maxValue)
                 raiseInvalid(
                     def, value, origin,
                     fmt::format("expected a size from {} to {} bytes", def.minValue, def.maxValue));

@@ -72,7 +72,22 @@ TEST(OptionValue, MalformedOrOutOfRangeSizesNameTheOption) {
                   parseConfig({"--config=/dev/null", "info"}, {"BACKREST_BUFFER_SIZE=9999999TiB"});
               }),
               "invalid value '9999999TiB' for option 'buffer-size' (from environment variable "
-              "BACKREST_BUFFER_SIZE): expected a size such as 2MiB, 512KiB or a number of bytes");
+              "BACKREST_BUFFER_SIZE): expected a size from 1 to 67108864 bytes");
+    // Well-formed but beyond 64 bits: out of range too, not malformed.
+    for (std::string huge : {"99999999999999999999", "99999999TiB", "8192PiB"})
+        EXPECT_EQ(errorMessage([&] {
+                      parseConfig({"--config=/dev/null", "--buffer-size=" + huge, "info"});
+                  }),
+                  "invalid value '" + huge +
+                      "' for option 'buffer-size' (from command line): expected a size from 1 to "
+                      "67108864 bytes");
+    for (std::string malformed : {"-1", "1e3", "4 MiB", "0x10", "+5", "4EiB"})
+        EXPECT_EQ(errorMessage([&] {
+                      parseConfig({"--config=/dev/null", "--buffer-size=" + malformed, "info"});
+                  }),
+                  "invalid value '" + malformed +
+                      "' for option 'buffer-size' (from command line): expected a size such as "
+                      "2MiB, 512KiB or a number of bytes");
 }
 
 // gz is pgBackRest's default compression: a carried-over file names it more often than not.
