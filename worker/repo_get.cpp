@@ -17,6 +17,7 @@
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/repo_ls.h"
+#include "worker/repo_path.h"
 
 namespace backrest::cmd {
 
@@ -62,6 +63,7 @@ void writeOut(std::span<const uint8_t> bytes) {
 int repoGet(const Config& config) {
     if (config.params().size() != 1) raise(ErrorCode::Command, "repo-get: source file required");
     std::string path = repoRelativePath(config.params()[0], config.getString(opt::repo1Path));
+    requireInsideRepository(path, config.params()[0], config.getString(opt::repo1Path));
     auto stanza = stanzaOfPath(path);
     if (stanza && config.find(opt::stanza) && *config.find(opt::stanza) != *stanza)
         raise(ErrorCode::Option, "stanza name '{}' given in option doesn't match the given path",

@@ -86,12 +86,18 @@ int stop(const Config& config) {
     std::string lockPath = config.getString(opt::lockPath);
     auto stanza = stanzaOption(config);
     std::string file = repo::stopFile(lockPath, stanza);
-    if (std::filesystem::exists(file)) {
+    // lstat, as the check commands make (repo/stop_file.h): a link counts as a stop file.
+    if (std::filesystem::exists(std::filesystem::symlink_status(file))) {
         logWarn("stop file already exists for {}", whom(stanza));
+        // pgBackRest 2.45 only warns here, so a DBA who ran stop, then saw a backup still
+        // running and ran stop --force, had it keep running: --force ends them in any case.
+        if (config.getBool(opt::force)) terminateRunning(lockPath, stanza);
         return 0;
     }
     repo::ensureLockDirectory(lockPath, lockOwner(config));
-    storage::Fd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0640));
+    // O_EXCL: never through a link planted in lock-path (root would create, then give to the
+    // repository's owner, whatever file it names).
+    storage::Fd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
     if (fd.get() < 0) raiseErrno(ErrorCode::FileOpen, "stop: unable to create stop file", file);
     if (auto owner = lockOwner(config)) {
         // A stop file root creates must be removable by the repository's owner's start.
@@ -110,6 +116,14 @@ int start(const Config& config) {
         if (errno != ENOENT) raiseErrno(ErrorCode::FileWrite, "start: unable to remove", file);
         logWarn("stop file does not exist{}", stanza ? " for stanza " + *stanza : "");
     }
+    // start --stanza lifts only that stanza's stop, as pgBackRest's; saying so spares the DBA a
+    // backup refused right after a start that "worked".
+    std::string all = repo::stopFile(config.getString(opt::lockPath), std::nullopt);
+    if (stanza && std::filesystem::exists(all))
+        logWarn(
+            "all stanzas remain stopped by {}: run 'backrest start' without --stanza to "
+            "allow backrest to run again",
+            all);
     return 0;
 }
 

@@ -31,7 +31,9 @@ CommandLog::CommandLog(const Config& config) : command_(config.command()) {
                 *logPath, std::strerror(errno));
         return;
     }
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    // Not through a symbolic link: log-path is often the database owner's, and a link planted
+    // there would have a root-run command append to (or create) any file of the host.
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
     if (fd_ < 0) {
         logWarn("unable to open log file '{}' (log-path): {}; continuing without a log file", path,
                 std::strerror(errno));

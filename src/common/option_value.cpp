@@ -60,6 +60,29 @@ void refuseCarriedOverValue(const OptionDef& def, std::string_view value, std::s
                                  value));
 }
 
+// A stanza name becomes a directory and file name in the repository (archive/<stanza>/), in
+// lock-path (<stanza>.stop, <stanza>-backup.lock) and in log-path (<stanza>-<command>.log): one
+// that could name another directory ("../x", "a/b", "..") would stop, lock, log or delete
+// outside them, so it is refused wherever it comes from, before any command uses it.
+void refuseUnsafeStanzaName(std::string_view value) {
+    bool unsafe = value.front() == '.';
+    for (char c : value)
+        if (c == '/' || c == '\\' || std::isspace(static_cast<unsigned char>(c)) ||
+            std::iscntrl(static_cast<unsigned char>(c)))
+            unsafe = true;
+    if (unsafe)
+        raise(ErrorCode::Option, "invalid stanza name '{}': use letters, digits, '-' and '_'",
+              value);
+}
+
+// Digits then a unit parseSize knows, whatever the magnitude: "99999999TiB" is a size too large
+// for the option, not a malformed one, and the message should say so.
+bool hasSizeSyntax(std::string_view value) {
+    size_t digits = 0;
+    while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9') digits++;
+    return digits > 0 && parseSize("1" + std::string(value.substr(digits))).has_value();
+}
+
 }  // namespace
 
 std::optional<bool> parseBool(std::string_view value) {
@@ -132,10 +155,10 @@ std::string normalizeOptionValue(const OptionDef& def, std::string_view value,
         }
         case OptionType::Size: {
             auto n = parseSize(value);
-            if (!n)
+            if (!n && !hasSizeSyntax(value))
                 raiseInvalid(def, value, origin,
                              "expected a size such as 2MiB, 512KiB or a number of bytes");
-            if (*n < def.minValue || *n > def.maxValue)
+            if (!n || *n < def.minValue || *n > def.maxValue)
                 raiseInvalid(
                     def, value, origin,
                     fmt::format("expected a size from {} to {} bytes", def.minValue, def.maxValue));
@@ -144,6 +167,7 @@ std::string normalizeOptionValue(const OptionDef& def, std::string_view value,
         case OptionType::String:
         case OptionType::Path:
             if (value.empty()) raiseInvalid(def, value, origin, "expected a non-empty value");
+            if (def.name == "stanza") refuseUnsafeStanzaName(value);
             refuseCarriedOverValue(def, value, origin);
             if (!def.allowed.empty() && !isAllowed(def.allowed, value)) {
                 raiseInvalid(def, value, origin,

@@ -41,9 +41,10 @@ int openLockFile(const std::string& file, const std::optional<LockOwner>& owner)
         giveTo(fd, file, owner);
         return fd;
     }
-    if (errno == EEXIST) fd = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
+    // Never through a symbolic link another user could have planted in lock-path (ELOOP).
+    if (errno == EEXIST) fd = ::open(file.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     // flock needs no write access: a lock file another user created is still usable.
-    if (fd < 0 && errno == EACCES) fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == EACCES) fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         int saved = errno;
         struct stat st {};

@@ -20,7 +20,14 @@ StanzaLock::StanzaLock(const std::string& lockPath, const std::string& stanza,
                        const std::string& kind, int waitSeconds)
     : file_(lockPath + "/" + stanza + "-" + kind + ".lock") {
     ensureLockDirectory(lockPath);
-    fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    // Never through a symbolic link: lock-path belongs to the repository's owner, who could
+    // otherwise point <stanza>-backup.lock at a file a root-run backup then truncates.
+    fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd_ < 0 && errno == ELOOP)
+        raise(ErrorCode::FileOpen,
+              "lock file '{}' is a symbolic link: remove it (backrest never opens a lock file "
+              "through a link)",
+              file_);
     if (fd_ < 0) raiseErrno(ErrorCode::FileOpen, "unable to open lock file", file_);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(waitSeconds);
     while (::flock(fd_, LOCK_EX | LOCK_NB) != 0 && std::chrono::steady_clock::now() < deadline)

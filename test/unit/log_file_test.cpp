@@ -151,5 +151,33 @@ TEST_F(LogFileTest, AnUnwritableLogPathIsAWarning) {
                        "' (log-path): Not a directory; continuing without a log file\n");
 }
 
+// log-path is often the database owner's: a link it plants there must not have a root-run
+// command append to (or create) the file it names.
+TEST_F(LogFileTest, ALogFileThatIsASymbolicLinkIsNotFollowed) {
+    std::filesystem::create_directories(logPath_);
+    std::string target = test::writeFile(tmp_ / "target", "untouched\n");
+    std::filesystem::create_symlink(target, logPath_ + "/main-backup.log");
+    std::filesystem::create_symlink(tmp_ / "created", logPath_ + "/main-expire.log");
+    ::testing::internal::CaptureStderr();
+    {
+        CommandLog log(backup());
+        EXPECT_FALSE(log.isOpen());
+        log.end(0);
+    }
+    std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(err, "WARN: unable to open log file '" + logPath_ +
+                       "/main-backup.log' (log-path): Too many levels of symbolic links; "
+                       "continuing without a log file\n");
+    EXPECT_EQ(readAll(target), "untouched\n");
+    ::testing::internal::CaptureStderr();
+    {
+        CommandLog log(parseConfig(
+            {"--config=/dev/null", "--stanza=main", "--log-path=" + logPath_, "expire"}));
+        EXPECT_FALSE(log.isOpen());
+    }
+    ::testing::internal::GetCapturedStderr();
+    EXPECT_FALSE(std::filesystem::exists(tmp_ / "created"));  // a dangling link: not created
+}
+
 }  // namespace
 }  // namespace backrest

@@ -72,7 +72,22 @@ TEST(OptionValue, MalformedOrOutOfRangeSizesNameTheOption) {
                   parseConfig({"--config=/dev/null", "info"}, {"BACKREST_BUFFER_SIZE=9999999TiB"});
               }),
               "invalid value '9999999TiB' for option 'buffer-size' (from environment variable "
-              "BACKREST_BUFFER_SIZE): expected a size such as 2MiB, 512KiB or a number of bytes");
+              "BACKREST_BUFFER_SIZE): expected a size from 1 to 67108864 bytes");
+    // Well-formed but beyond 64 bits: out of range too, not malformed.
+    for (std::string huge : {"99999999999999999999", "99999999TiB", "8192PiB"})
+        EXPECT_EQ(errorMessage([&] {
+                      parseConfig({"--config=/dev/null", "--buffer-size=" + huge, "info"});
+                  }),
+                  "invalid value '" + huge +
+                      "' for option 'buffer-size' (from command line): expected a size from 1 to "
+                      "67108864 bytes");
+    for (std::string malformed : {"-1", "1e3", "4 MiB", "0x10", "+5", "4EiB"})
+        EXPECT_EQ(errorMessage([&] {
+                      parseConfig({"--config=/dev/null", "--buffer-size=" + malformed, "info"});
+                  }),
+                  "invalid value '" + malformed +
+                      "' for option 'buffer-size' (from command line): expected a size such as "
+                      "2MiB, 512KiB or a number of bytes");
 }
 
 // gz is pgBackRest's default compression: a carried-over file names it more often than not.
@@ -91,6 +106,33 @@ TEST(OptionValue, PgBackRestCompressTypesAreRefusedByName) {
     EXPECT_EQ(parseConfig({"--config=/dev/null", "--compress-type=none", "backup"})
                   .getString(opt::compressType),
               "none");
+}
+
+// stop, start and every log file use the stanza name in a path before any repository code sees
+// it: "../x" made stop write lock-path/../x.stop and the log <log-path>/../x-stop.log.
+TEST(OptionValue, StanzaThatCouldNameAnotherDirectoryIsRefusedWhileParsing) {
+    for (std::string bad :
+         {"../x", "a/b", "..", ".", ".hidden", "a\\b", "two words", "tab\tbed", "nl\nx"}) {
+        for (std::string command : {"stop", "start", "stanza-delete", "info", "backup"}) {
+            EXPECT_EQ(errorMessage([&] {
+                          parseConfig({"--config=/dev/null", "--stanza=" + bad, command});
+                      }),
+                      "invalid stanza name '" + bad + "': use letters, digits, '-' and '_'")
+                << command;
+        }
+    }
+    for (std::string variable : {"BACKREST_STANZA=../x", "PGBACKREST_STANZA=../x"}) {
+        EXPECT_EQ(errorMessage([&] {
+                      parseConfig({"--config=/dev/null", "stop"}, {variable});
+                  }),
+                  "invalid stanza name '../x': use letters, digits, '-' and '_'")
+            << variable;
+    }
+    for (std::string good : {"main", "main2", "pg15-main_a", "db.v2"}) {
+        EXPECT_EQ(
+            parseConfig({"--config=/dev/null", "--stanza=" + good, "stop"}).getString(opt::stanza),
+            good);
+    }
 }
 
 TEST(OptionValue, EnvironmentSpellingOfAnOption) {

@@ -36,6 +36,35 @@ class RepoLock : public ::testing::Test {
     std::string lockPath_;
 };
 
+// lock-path belongs to the repository's owner: a link planted there must not have a root-run
+// backup truncate (or create) the file it names.
+TEST_F(RepoLock, ALockFileThatIsASymbolicLinkIsRefusedAndItsTargetUntouched) {
+    fs::create_directories(lockPath_);
+    std::string target = root_ + "/target";
+    std::ofstream(target) << "untouched\n";
+    fs::create_symlink(target, lockPath_ + "/main-backup.lock");
+    Error e = errorOf([&] { StanzaLock lock(lockPath_, "main", "backup"); });
+    EXPECT_EQ(e.code(), ErrorCode::FileOpen);
+    EXPECT_EQ(std::string(e.what()),
+              "lock file '" + lockPath_ +
+                  "/main-backup.lock' is a symbolic link: remove it (backrest never opens a lock "
+                  "file through a link)");
+    std::ifstream in(target);
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "untouched");
+
+    fs::create_symlink(root_ + "/created", lockPath_ + "/main-archive.lock");
+    EXPECT_EQ(errorOf([&] { StanzaLock lock(lockPath_, "main", "archive"); }).code(),
+              ErrorCode::FileOpen);
+    EXPECT_FALSE(fs::exists(root_ + "/created"));  // a dangling link: not created either
+
+    std::string readLock = backupReadLockFile(lockPath_, "main", "20250101-000000F");
+    fs::create_symlink(target, readLock);
+    EXPECT_EQ(errorOf([&] { FileLock::tryAcquire(readLock, FileLock::Mode::Shared); }).code(),
+              ErrorCode::FileOpen);
+}
+
 TEST_F(RepoLock, SecondLockOnSameStanzaFails) {
     auto first = std::make_unique<StanzaLock>(lockPath_, "main", "backup");
     std::string file = lockPath_ + "/main-backup.lock";
