@@ -153,8 +153,9 @@ expect_eq "the backup log has one run a day" "$(grep -c 'backup command end: com
 
 # ---- a point-in-time restore inside the window: from the day-6 full, the oldest kept, through
 # the WAL after it to a restore point of day 7's evening ----
-must psql_at $PORT "INSERT INTO daily SELECT 77, g, 'day 7 evening' FROM generate_series(1, 10) g;
-    SELECT pg_create_restore_point('day7-evening'); SELECT pg_switch_wal()"
+# Separate calls: one -c string is one transaction, which would commit after the restore point.
+must psql_at $PORT "INSERT INTO daily SELECT 77, g, 'day 7 evening' FROM generate_series(1, 10) g"
+must psql_at $PORT "SELECT pg_create_restore_point('day7-evening'); SELECT pg_switch_wal()"
 WANT=$(psql_at $PORT "SELECT count(*) || ':' || md5(string_agg(day || ':' || id || v, ',' ORDER BY day, id)) FROM daily")
 must psql_at $PORT "INSERT INTO daily SELECT 78, g, 'after the target' FROM generate_series(1, 10) g; SELECT pg_switch_wal()"
 sleep 2  # archive_command pushes the switched segment
