@@ -9,6 +9,8 @@ packages=(
   libpq-dev libzstd-dev libxxhash-dev libsimdjson-dev libssl-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev googletest
   zstd pgbackrest python3 socat
+  # libfaketime: a week of backups and time retention without touching the clock (issue 20)
+  faketime
   # the monitoring a pgBackRest user runs, driven against backrest with --command (issue 20)
   check-pgbackrest
   libcurl4-openssl-dev libpugixml-dev libssh2-1-dev

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <set>
@@ -28,6 +29,9 @@ repo::RetentionPolicy retentionPolicy(const Config& config) {
     if (auto v = config.find(opt::repo1RetentionArchive))
         p.archive = static_cast<int>(config.getInt(opt::repo1RetentionArchive));
     p.archiveType = config.getString(opt::repo1RetentionArchiveType);
+    p.fullType = config.getString(opt::repo1RetentionFullType);
+    // Read at each expire, not at start: the daemon applies retention for days.
+    p.now = static_cast<int64_t>(std::time(nullptr));
     return p;
 }
 
@@ -179,8 +183,12 @@ int expire(const Config& config) {
     policy.set = config.find(opt::set);
     // Expire never runs beside a backup of the same stanza: it could remove the prior backup.
     repo::StanzaLock lock(config.getString(opt::lockPath), layout.stanza, "backup");
-    fmt::print("{}", runExpire(*repo, layout, policy, config.getBool(opt::dryRun),
-                               config.getString(opt::lockPath)));
+    std::string report = runExpire(*repo, layout, policy, config.getBool(opt::dryRun),
+                                   config.getString(opt::lockPath));
+    fmt::print("{}", report);
+    // The log file keeps what was removed, as pgBackRest's does ("repo1: expire ...").
+    for (size_t at = 0, end; (end = report.find('\n', at)) != std::string::npos; at = end + 1)
+        logInfo("repo1: {}", report.substr(at, end - at));
     return 0;
 }
 

@@ -344,9 +344,16 @@
       .minValue = 8 << 10, .maxValue = 1ll << 30, .commands = "backup")                            \
     X(repo1RetentionFull, Integer, "repo1-retention-full",                                         \
       .help =                                                                                      \
-          "Number of full backups to keep; older full backups, and the backups and WAL that "      \
-          "depend only on them, are expired.",                                                     \
-      .minValue = 1, .commands = "backup expire")                                                  \
+          "Full backups to keep: a number, or days with repo1-retention-full-type=time; older "    \
+          "full backups, and the backups and WAL that depend only on them, are expired.",          \
+      .minValue = 1, .maxValue = 9999999, .commands = "backup expire")                             \
+    X(repo1RetentionFullType, String, "repo1-retention-full-type", .defaultValue = "count",        \
+      .allowed = "count time",                                                                     \
+      .help =                                                                                      \
+          "count: repo1-retention-full is a number of full backups; time: days. A full backup "    \
+          "expires only when a newer full backup is itself older than the period, so a "           \
+          "point-in-time recovery to any moment of those days stays possible.",                    \
+      .commands = "backup expire")                                                                 \
     X(repo1RetentionDiff, Integer, "repo1-retention-diff",                                         \
       .help = "Number of differential backups to keep; older ones are expired.", .minValue = 1,    \
       .commands = "backup expire")                                                                 \

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "pg/wal.h"
+#include "repo/retention_time.h"
 
 namespace backrest::repo {
 
@@ -27,6 +28,30 @@ std::string position(const std::string& wal) {
     return wal.substr(8, 16);
 }
 
+bool timeBased(const RetentionPolicy& policy) {
+    return policy.fullType == "time";
+}
+
+// How many backups of archiveType keep their WAL for point-in-time recovery; none: no WAL
+// expires. Count retention defaults to repo1-retention-full. Time retention has no count to
+// default to: as pgBackRest 2.45, WAL goes only with a full backup this plan expires (from the
+// oldest full backup retained on), or by repo1-retention-diff with archive type diff.
+std::optional<int> archiveRetention(const BackupInfo& info, const RetentionPolicy& policy,
+                                    const std::vector<const BackupSummary*>& retained,
+                                    const std::set<std::string>& plannedExpiry) {
+    if (policy.archive) return policy.archive;
+    if (!timeBased(policy)) return policy.full;
+    if (policy.archiveType == "diff") return policy.diff;
+    if (policy.archiveType != "full") return std::nullopt;
+    bool fullExpired = std::any_of(info.backups.begin(), info.backups.end(), [&](const auto& b) {
+        return b.type == "full" && plannedExpiry.count(b.label);
+    });
+    auto fullsRetained = std::count_if(retained.begin(), retained.end(),
+                                       [](const auto* b) { return b->type == "full"; });
+    if (!fullExpired || fullsRetained == 0) return std::nullopt;
+    return static_cast<int>(fullsRetained);
+}
+
 }  // namespace
 
 RetentionPlan planRetention(const BackupInfo& info, const RetentionPolicy& policy,
@@ -44,12 +69,17 @@ RetentionPlan planRetention(const BackupInfo& info, const RetentionPolicy& polic
             if (b.type == "diff") diffs.push_back(b.label);
         }
         std::set<std::string> roots;
-        if (policy.full && static_cast<int>(fulls.size()) > *policy.full)
+        if (policy.full && timeBased(policy)) {
+            auto old = fullsExpiredByTime(info, *policy.full, policy.now);
+            roots.insert(old.begin(), old.end());
+        } else if (policy.full && static_cast<int>(fulls.size()) > *policy.full) {
             roots.insert(fulls.begin(), fulls.end() - *policy.full);
+        }
         if (policy.diff && static_cast<int>(diffs.size()) > *policy.diff)
             roots.insert(diffs.begin(), diffs.end() - *policy.diff);
         expire = withDependents(info, roots);
     }
+    const std::set<std::string> plannedExpiry = expire;
     std::set<std::string> kept;
     for (const auto& label : inUse)
         if (expire.count(label)) kept.insert(label);
@@ -70,12 +100,12 @@ RetentionPlan planRetention(const BackupInfo& info, const RetentionPolicy& polic
     // WAL: with no full retention set nothing is expired (as pgBackRest: retention must be
     // configured for archive expiry). Otherwise keep all WAL from the oldest backup in the
     // archive window, and each older retained backup's own consistency range.
-    std::optional<int> archiveCount = policy.archive ? policy.archive : policy.full;
-    if (!archiveCount || policy.set) return plan;
+    if (policy.set) return plan;
     std::vector<const BackupSummary*> retained;
     for (const auto& b : info.backups)
         if (!expire.count(b.label)) retained.push_back(&b);
-    if (retained.empty()) return plan;
+    std::optional<int> archiveCount = archiveRetention(info, policy, retained, plannedExpiry);
+    if (!archiveCount || retained.empty()) return plan;
     std::vector<const BackupSummary*> counted;
     for (const auto* b : retained)
         if (policy.archiveType == "incr" || b->type == "full" ||

@@ -2,6 +2,7 @@
 // backup.info and the retention options, so it is easy to test and to print with --dry-run.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -12,7 +13,9 @@
 namespace backrest::repo {
 
 struct RetentionPolicy {
-    std::optional<int> full;           // repo1-retention-full
+    std::optional<int> full;           // repo1-retention-full: a count, or days with fullType time
+    std::string fullType = "count";    // repo1-retention-full-type: count or time
+    int64_t now = 0;                   // seconds since the epoch, for fullType time
     std::optional<int> diff;           // repo1-retention-diff
     std::optional<int> archive;        // repo1-retention-archive (default: full)
     std::string archiveType = "full";  // repo1-retention-archive-type
@@ -33,6 +36,9 @@ struct RetentionPlan {
     WalKeep wal;
 };
 
+// With fullType time (retention_time.h) and repo1-retention-archive unset, WAL is expired as
+// pgBackRest 2.45 does: only when this plan expires a full backup, from the oldest full backup
+// retained (and, with archive type diff, by repo1-retention-diff when set).
 // Throws BackupSetInvalidError when --set names a backup that does not exist or is the only
 // full backup left with no retention to replace it.
 // `inUse`: backups a reader holds, which this expire must not remove. Each is kept with every

@@ -406,7 +406,14 @@ TEST_F(ConfigTest, UnsafeForeignOptionsAreErrors) {
     EXPECT_NE(m.find("option 'repo1-cipher-type' (from config file "), std::string::npos) << m;
     EXPECT_NE(m.find("authenticated AES-256-GCM only"), std::string::npos) << m;
     EXPECT_NE(m.find("set repo1-cipher-type=aes-256-gcm"), std::string::npos) << m;
-    EXPECT_NE(refused("repo1-retention-full-type=time").find("in days (time)"), std::string::npos);
+    // Time retention is backrest's own option now; the history backrest does not keep is refused
+    // unless set to 0, what backrest does.
+    EXPECT_EQ(parse({"--config", writeConf("[global]\nrepo1-retention-full-type=time\n"), "expire"})
+                  .getString("repo1-retention-full-type"),
+              "time");
+    EXPECT_NE(refused("repo1-retention-history=30").find("backup.history/"), std::string::npos);
+    EXPECT_NO_THROW(
+        parse({"--config", writeConf("[global]\nrepo1-retention-history=0\n"), "expire"}));
     EXPECT_NE(refused("repo1-host=backup1").find("'repo1-host'"), std::string::npos);
     EXPECT_NE(refused("pg1-host=db1").find("'pg1-host'"), std::string::npos);
     EXPECT_NE(refused("archive-push-queue-max=1GiB").find("drops WAL"), std::string::npos);

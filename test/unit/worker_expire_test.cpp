@@ -8,6 +8,7 @@
 
 #include "repo/file_lock.h"
 #include "repo/info.h"
+#include "repo/retention_time.h"
 #include "storage/posix.h"
 #include "test_support.h"
 #include "worker/expire.h"
@@ -90,6 +91,23 @@ TEST_F(ExpireTest, RemovesTheBackupAndTheWalOnlyItNeeded) {
     EXPECT_TRUE(exists(layout_.manifest(kNew)));
     for (int n = 2; n <= 4; n++) EXPECT_FALSE(exists(walFile(n))) << n;
     for (int n = 5; n <= 6; n++) EXPECT_TRUE(exists(walFile(n))) << n;
+}
+
+// Time retention (repo1-retention-full-type=time) through runExpire: kNew stopped 2 days ago,
+// older than a 1-day period, so kOld goes with the WAL before kNew; with 3 days nothing does.
+TEST_F(ExpireTest, TimeRetentionExpiresFullsOlderThanTheOneCoveringThePeriod) {
+    repo::RetentionPolicy policy;
+    policy.fullType = "time";
+    policy.full = 3;
+    policy.now = 3 * repo::kSecondsPerDay;  // the fixture's backups stopped at 0 (epoch)
+    EXPECT_EQ(runExpire(*repo_, layout_, policy, false, lockPath()), "nothing to expire\n");
+    policy.full = 1;
+    policy.now = 2 * repo::kSecondsPerDay;
+    EXPECT_EQ(runExpire(*repo_, layout_, policy, false, lockPath()),
+              "expired backup 20261201-000000F\n"
+              "expired 3 WAL files from 000000010000000000000002 to 000000010000000000000004\n");
+    EXPECT_FALSE(exists(layout_.backupDir(kOld)));
+    EXPECT_TRUE(exists(walFile(5)));
 }
 
 TEST_F(ExpireTest, NothingToExpire) {
