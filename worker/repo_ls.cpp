@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "worker/commands.h"
 #include "worker/context.h"
+#include "worker/repo_path.h"
 
 namespace backrest::cmd {
 
@@ -137,8 +138,9 @@ void listRepo(storage::Storage& repo, const std::string& path, const RepoListOpt
 
 int repoLs(const Config& config) {
     if (config.params().size() > 1) raise(ErrorCode::Command, "only one path may be specified");
-    std::string path = repoRelativePath(config.params().empty() ? "" : config.params()[0],
-                                        config.getString(opt::repo1Path));
+    std::string given = config.params().empty() ? "" : config.params()[0];
+    std::string path = repoRelativePath(given, config.getString(opt::repo1Path));
+    requireInsideRepository(path, given, config.getString(opt::repo1Path));
     RepoListOptions options;
     options.json = config.getString(opt::output) == "json";
     options.filter = config.find(opt::filter);

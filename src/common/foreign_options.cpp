@@ -27,7 +27,6 @@ struct ForeignOption {
 // pgBackRest 2.45 (`pgbackrest help <command>` for every command), less the options backrest
 // implements. Kept sorted by name.
 constexpr ForeignOption kForeignOptions[] = {
-    {"annotation", true, "", "adds annotations to a backup"},
     {"archive-copy", false, "n", "copies the WAL a backup needs into the backup itself"},
     {"archive-get-queue-max", true, "", "sizes the asynchronous archive-get queue"},
     {"archive-header-check", true, "", "checks WAL headers (backrest always does)"},
@@ -50,8 +49,6 @@ constexpr ForeignOption kForeignOptions[] = {
     {"db-include", false, "", "restores only some databases"},
     {"exclude", false, "", "leaves paths out of the backup"},
     {"expire-auto", false, "y", "turns off the expire that follows each backup"},
-    {"filter", true, "", "filters repo-ls output"},
-    {"ignore-missing", true, "", "ignores a missing file in repo-get"},
     {"io-timeout", true, "", "sets a network I/O timeout"},
     {"job-retry", true, "", "retries a failed job"},
     {"job-retry-interval", true, "", "spaces retries of a failed job"},
@@ -77,9 +74,6 @@ constexpr ForeignOption kForeignOptions[] = {
     {"pg-host-type", false, "", "reaches PostgreSQL on another host"},
     {"pg-host-user", false, "", "reaches PostgreSQL on another host"},
     {"protocol-timeout", true, "", "sets a remote protocol timeout"},
-    {"raw", true, "", "prints repo-get output without decoding"},
-    {"recurse", true, "", "lists repo-ls recursively"},
-    {"repo", false, "1", "selects another repository than repo1"},
     {"repo-block-age-map", true, "", "tunes block incremental block sizes"},
     {"repo-block-checksum-size-map", true, "", "tunes block incremental checksums"},
     {"repo-block-size-map", true, "", "tunes block incremental block sizes"},
@@ -109,7 +103,6 @@ constexpr ForeignOption kForeignOptions[] = {
     {"repo-s3-role", false, "", "stores the repository in S3"},
     {"resume", true, "", "resumes an interrupted backup (backrest does, after checking each file)"},
     {"sck-keep-alive", true, "", "sets socket keep-alive"},
-    {"sort", true, "", "sorts repo-ls output"},
     {"stop-auto", true, "", "stops a previous exclusive backup"},
     {"tcp-keep-alive-count", true, "", "sets TCP keep-alive"},
     {"tcp-keep-alive-idle", true, "", "sets TCP keep-alive"},

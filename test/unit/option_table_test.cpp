@@ -13,6 +13,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "common/foreign_options.h"
 
 namespace backrest {
 namespace {
@@ -105,6 +106,12 @@ TEST(OptionTable, EveryOptionHasHelpAndNamesOnlyRealCommands) {
                 << def.name << ": " << command;
     }
     EXPECT_EQ(commandOptions("no-such-command").size(), 0u);
+}
+
+// A pgBackRest option backrest implements is read from the table: a row left for it in the
+// table of foreign options is never reached and misleads the next reader.
+TEST(OptionTable, NoImplementedOptionIsAlsoListedAsForeign) {
+    for (const OptionDef& def : optionDefs()) EXPECT_FALSE(isForeignOption(def.name)) << def.name;
 }
 
 TEST(OptionTable, SecretsAreTheSameAsBefore) {
