@@ -39,6 +39,7 @@ import json, sys
 d = json.load(sys.stdin)[0]
 q = sys.argv[1]
 if q == "last-label": print(d["backup"][-1]["label"])
+if q == "last-wal-start": print(d["backup"][-1]["archive"]["start"])
 if q == "labels": print(",".join(b["label"] for b in d["backup"]))
 if q == "dbs": print(" ".join("%s:%s:%s" % (x["id"], x["system-id"], x["version"]) for x in d["db"]))
 if q == "archive-ids": print(" ".join(a["id"] for a in d["archive"]))
@@ -89,10 +90,13 @@ expect_contains "the server log points at stanza-upgrade" "$(cat "$DATA.log")" "
 
 # ---- kill -9 during stanza-upgrade, then run again --------------------------------------------
 # stanza-upgrade reads and writes only the two info files (and their copies): each trial runs on
-# its own copy of them, killed after a growing delay, then runs again. Whatever point the kill
-# reached, the rerun must leave db-ids 1 (A) and 2 (B) in both files and A's backup listed.
+# its own copy of them, killed after a growing delay (before it starts, while it writes, after it
+# ended: the rerun's message, in the test name, tells which), then runs again. Whatever point the
+# kill reached, the rerun must leave db-ids 1 (A) and 2 (B) in both files and A's backup listed.
+# The exact half-way state (archive.info written, backup.info not) is unit-tested
+# (worker_stanza_upgrade_test).
 trial=0
-for delay in 0 0.001 0.002 0.004 0.008 0.016 0.032; do
+for delay in 0 0.005 0.01 0.02 0.04 0.06 0.08 0.1 0.15 0.2 0.3; do
     trial=$((trial + 1))
     scratch=$IT_TMP/kill-$trial
     as_pg mkdir -p "$scratch/archive/main" "$scratch/backup/main"
@@ -184,7 +188,9 @@ expect_exit "expire with repo1-retention-full=1" 0 "$BR" --config="$CONF" --stan
 expect_contains "A's backup expired" "$OUT" "expired backup $LABEL_A"
 expect_eq "only B's backup is left" "$(br info --output=json | infoq labels)" "$LABEL_B"
 expect_eq "A's WAL (15-1) is gone" "$(test -e "$ARCHIVE/15-1" && echo present || echo absent)" "absent"
-expect_eq "B's WAL from its backup on is kept" "$(find "$ARCHIVE/15-2" -name "$SEG_B-*" | wc -l)" "1"
+WAL_B=$(br info --output=json | infoq last-wal-start)
+expect_eq "B's WAL from its backup on is kept" "$(find "$ARCHIVE/15-2" -name "$WAL_B-*" | wc -l)" "1"
+expect_eq "B's WAL before its backup is expired" "$(find "$ARCHIVE/15-2" -name "$SEG_B-*" | wc -l)" "0"
 expect_exit "verify after expire" 0 "$BR" --config="$CONF" --stanza=main verify
 expect_eq "info text: no db (prior) left" "$(br info | grep -c 'db (prior)')" "0"
 
