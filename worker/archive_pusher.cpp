@@ -48,7 +48,11 @@ ArchivePusher::~ArchivePusher() {
 ClusterIdentity ArchivePusher::identity() {
     {
         std::lock_guard lock(mutex_);
-        if (archiveInfo_) return {*archiveInfo_, clusterVersion_, clusterSystemId_};
+        // A cached archive.info that does not name this cluster is read again: stanza-upgrade
+        // may have run since, and pushes resume without restarting the daemon.
+        if (archiveInfo_ &&
+            repo::sameCluster(archiveInfo_->current(), clusterVersion_, clusterSystemId_))
+            return {*archiveInfo_, clusterVersion_, clusterSystemId_};
     }
     storage::PosixStorage pgData(s_.pgPath);
     auto control = pg::readControl(pgData);

@@ -24,5 +24,6 @@ int repoGet(const Config& config);
 int stop(const Config& config);
 int start(const Config& config);
 int stanzaDelete(const Config& config);
+int stanzaUpgrade(const Config& config);
 
 }  // namespace backrest::cmd

@@ -106,11 +106,14 @@ struct WalRemoved {
     std::string first, last;  // segment names
 };
 
-// WAL of every archive id of this stanza that `keep` lets go (counted only, with dryRun).
+// WAL of every archive id of this stanza that the plan lets go (counted only, with dryRun): each
+// archive id by its own database's rule (repo/retention.h).
 WalRemoved removeWal(storage::Storage& repo, const repo::Layout& layout,
-                     const repo::ArchiveInfo& archiveInfo, const repo::WalKeep& keep, bool dryRun) {
+                     const repo::ArchiveInfo& archiveInfo, const repo::RetentionPlan& plan,
+                     int currentDbId, bool dryRun) {
     WalRemoved out;
     for (const auto& db : archiveInfo.history) {
+        const repo::WalKeep& keep = plan.walOf(db.id, currentDbId);
         std::string id = repo::ArchiveInfo::archiveId(db);
         for (const auto& dir : repo.list(layout.archiveIdDir(id))) {
             if (dir.type != storage::FileType::Path || dir.name.size() != 16) continue;
@@ -130,6 +133,8 @@ WalRemoved removeWal(storage::Storage& repo, const repo::Layout& layout,
             }
             if (!dryRun && kept == 0 && !entries.empty()) repo.removePath(dirPath, true);
         }
+        // Its timeline history files too: no backup of that cluster is left to restore.
+        if (keep.removeAll && !dryRun) repo.removePath(layout.archiveIdDir(id), true);
     }
     return out;
 }
@@ -155,7 +160,7 @@ std::string runExpire(storage::Storage& repo, const repo::Layout& layout,
 
     // verify reads the whole archive: while it does, WAL stays.
     std::unique_ptr<repo::FileLock> walLock;
-    if (!plan.wal.keepFrom.empty()) {
+    if (plan.expiresWal()) {
         std::string archiveLock = repo::archiveReadLockFile(lockPath, layout.stanza);
         walLock = repo::FileLock::tryAcquire(archiveLock, repo::FileLock::Mode::Exclusive);
         if (!walLock) {
@@ -167,7 +172,9 @@ std::string runExpire(storage::Storage& repo, const repo::Layout& layout,
         }
     }
 
-    auto wal = removeWal(repo, layout, archiveInfo, plan.wal, dryRun);
+    // The plan's current database is backup.info's (archive.info may be one ahead after an
+    // interrupted stanza-upgrade: an id the plan does not know keeps all its WAL).
+    auto wal = removeWal(repo, layout, archiveInfo, plan, info.current().id, dryRun);
     if (wal.files > 0)
         report += fmt::format("{} {} WAL file{} from {} to {}\n", verb, wal.files,
                               wal.files > 1 ? "s" : "", wal.first, wal.last);

@@ -86,8 +86,8 @@ const std::map<std::string, CommandHelp>& commandHelp() {
           "backrest repo-get PATH [--raw] [--ignore-missing]"}},
         {"stop",
          {"Stop backrest on this host (every stanza, or --stanza's): backup, archive-push, "
-          "archive-get, expire and stanza-create refuse to start, the daemon's too; --force also "
-          "ends the running backups.",
+          "archive-get, expire, stanza-create and stanza-upgrade refuse to start, the daemon's "
+          "too; --force also ends the running backups.",
           "backrest [--stanza=NAME] stop [--force]"}},
         {"start", {"Allow backrest to run again after stop.", "backrest [--stanza=NAME] start"}},
         {"stanza-delete",
@@ -95,6 +95,10 @@ const std::map<std::string, CommandHelp>& commandHelp() {
           "first "
           "and PostgreSQL down (unless --force). Run it again to finish an interrupted delete.",
           "backrest --stanza=NAME stanza-delete [--force]"}},
+        {"stanza-upgrade",
+         {"After a pg_upgrade or a new initdb of the cluster in pg1-path: record it as the "
+          "stanza's current database (the next db-id); earlier backups and WAL stay restorable.",
+          "backrest --stanza=NAME stanza-upgrade"}},
     };
     return help;
 }

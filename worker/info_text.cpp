@@ -1,7 +1,10 @@
-// The text of `info`: pgBackRest's layout (stanza, status, cipher, then "db (current)" with the WAL
-// range and one block per backup), with backrest's extra lines (LSNs, file count, page checksum
-// errors, side-branch warnings, the key generation).
+// The text of `info`: pgBackRest's layout (stanza, status, cipher, then "db (prior)" sections of
+// earlier databases and "db (current)", each with its WAL range and one block per backup), with
+// backrest's extra lines (LSNs, file count, page checksum errors, side-branch warnings, the key
+// generation).
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "pg/wal.h"
 #include "worker/archive_timelines.h"
@@ -102,9 +105,23 @@ void printInfoText(const json& stanza) {
     else
         fmt::print("    cipher: {}\n", stanza.value("cipher", "none"));
     if (stanza["db"].empty()) return;
-    fmt::print("\n    db (current)\n");
-    for (const auto& a : stanza["archive"]) printArchive(a);
-    for (const auto& b : stanza["backup"]) printBackup(b);
+    // One section per database (pgBackRest's layout after a stanza-upgrade): an earlier one, "db
+    // (prior)", only when WAL or backups of it remain; the current one (newest db-id) always.
+    int current = 0;
+    for (const auto& db : stanza["db"]) current = std::max(current, db["id"].get<int>());
+    for (const auto& db : stanza["db"]) {
+        int id = db["id"].get<int>();
+        auto ofDb = [&](const json& entry) { return entry["database"]["id"].get<int>() == id; };
+        bool shown = id == current;
+        for (const auto& a : stanza["archive"]) shown = shown || (ofDb(a) && !a["min"].is_null());
+        for (const auto& b : stanza["backup"]) shown = shown || ofDb(b);
+        if (!shown) continue;
+        fmt::print("\n    db ({})\n", id == current ? "current" : "prior");
+        for (const auto& a : stanza["archive"])
+            if (ofDb(a)) printArchive(a);
+        for (const auto& b : stanza["backup"])
+            if (ofDb(b)) printBackup(b);
+    }
 }
 
 }  // namespace backrest::cmd

@@ -39,6 +39,7 @@ const std::map<std::string, int (*)(const Config&)>& commandTable() {
         {"stop", cmd::stop},
         {"start", cmd::start},
         {"stanza-delete", cmd::stanzaDelete},
+        {"stanza-upgrade", cmd::stanzaUpgrade},
     };
     return commands;
 }

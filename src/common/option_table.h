@@ -18,9 +18,10 @@
           "place in the repository.",                                                              \
       .commands =                                                                                  \
           "stanza-create stanza-rekey check backup restore archive-push archive-get info serve "   \
-          "expire verify annotate repo-ls repo-get stop start stanza-delete")                      \
+          "expire verify annotate repo-ls repo-get stop start stanza-delete stanza-upgrade")       \
     X(pg1Path, Path, "pg1-path", .help = "Data directory of the PostgreSQL cluster (PGDATA).",     \
-      .commands = "stanza-create check backup restore archive-push serve stanza-delete")           \
+      .commands =                                                                                  \
+          "stanza-create check backup restore archive-push serve stanza-delete stanza-upgrade")    \
     X(pg1Port, Integer, "pg1-port", .defaultValue = "5432", .help = "Port PostgreSQL listens on.", \
       .minValue = 1, .maxValue = 65535, .commands = "check backup")                                \
     X(pg1SocketPath, Path, "pg1-socket-path",                                                      \
@@ -37,7 +38,7 @@
       .help = "Directory of the backup repository, holding backups and archived WAL.",             \
       .commands =                                                                                  \
           "stanza-create stanza-rekey check backup restore archive-push archive-get info serve "   \
-          "expire verify annotate repo-ls repo-get stanza-delete")                                 \
+          "expire verify annotate repo-ls repo-get stanza-delete stanza-upgrade")                  \
     /* Encryption (doc/repository-format.md, "Encryption"): the passphrase unwraps the repository  \
      * key kept in backup.info and archive.info; both passphrases are secrets. */                  \
     X(repo1CipherType, String, "repo1-cipher-type", .defaultValue = "none",                        \
@@ -312,7 +313,8 @@
     X(lockPath, Path, "lock-path", .defaultValue = "/tmp/backrest",                                \
       .help = "Directory of the lock files that stop two commands working on one stanza at once.", \
       .commands =                                                                                  \
-          "stanza-rekey backup restore serve expire verify annotate stop start stanza-delete")     \
+          "stanza-rekey backup restore serve expire verify annotate stop start stanza-delete "     \
+          "stanza-upgrade")                                                                        \
     X(spoolPath, Path, "spool-path", .defaultValue = "/var/spool/backrest",                        \
       .help =                                                                                      \
           "Local directory where the daemon's WAL stream gathers a segment before storing it in "  \

@@ -202,14 +202,40 @@ void saveArchiveInfo(storage::Storage& repo, const Layout& layout, const Archive
     saveInfo(repo, layout, layout.archiveInfo(), doc);
 }
 
+bool sameCluster(const DbIdentity& recorded, const std::string& version, uint64_t systemId) {
+    return recorded.systemId == systemId && recorded.version == version;
+}
+
 void checkIdentity(const DbIdentity& recorded, const std::string& version, uint64_t systemId,
                    const std::string& stanza, const std::string& what) {
-    if (recorded.systemId != systemId || recorded.version != version)
+    if (!sameCluster(recorded, version, systemId))
         raise(ErrorCode::DbMismatch,
               "{}: PostgreSQL {} with system identifier {} does not match stanza '{}', which was "
-              "created for PostgreSQL {} with system identifier {}; is this the right stanza or "
-              "repository?",
-              what, version, systemId, stanza, recorded.version, recorded.systemId);
+              "created for PostgreSQL {} with system identifier {} (db-id {}); after a pg_upgrade "
+              "or a new initdb of this cluster run 'backrest --stanza={} stanza-upgrade', "
+              "otherwise check that this is the right stanza and repository",
+              what, version, systemId, stanza, recorded.version, recorded.systemId, recorded.id,
+              stanza);
+}
+
+bool recordNewDatabase(std::vector<DbIdentity>& history, const std::string& version,
+                       uint64_t systemId) {
+    if (!history.empty() && sameCluster(history.back(), version, systemId)) return false;
+    int next = 1;
+    for (const auto& db : history) next = std::max(next, db.id + 1);
+    history.push_back({next, version, systemId});
+    return true;
+}
+
+void checkInfoFilesAgree(const BackupInfo& backup, const ArchiveInfo& archive,
+                         const std::string& stanza) {
+    const DbIdentity &b = backup.current(), &a = archive.current();
+    if (b.id != a.id || !sameCluster(b, a.version, a.systemId))
+        raise(ErrorCode::Format,
+              "stanza '{}': backup.info and archive.info do not name the same current database "
+              "(backup.info: db-id {}, PostgreSQL {}, system identifier {}; archive.info: db-id "
+              "{}, PostgreSQL {}, system identifier {}); the repository may be damaged",
+              stanza, b.id, b.version, b.systemId, a.id, a.version, a.systemId);
 }
 
 }  // namespace backrest::repo

@@ -70,8 +70,21 @@ ArchiveInfo requireArchiveInfo(storage::Storage& repo, const Layout& layout);
 void saveBackupInfo(storage::Storage& repo, const Layout& layout, const BackupInfo& info);
 void saveArchiveInfo(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info);
 
-// Raises DbMismatchError when the running cluster is not the one the stanza was created for.
+// Raises DbMismatchError when the running cluster is not the one the stanza's current database
+// (its newest db-history entry) records, naming both and pointing at stanza-upgrade.
 void checkIdentity(const DbIdentity& recorded, const std::string& version, uint64_t systemId,
                    const std::string& stanza, const std::string& what);
+bool sameCluster(const DbIdentity& recorded, const std::string& version, uint64_t systemId);
+
+// stanza-upgrade's change to one info file: a cluster that is not the current database becomes
+// the new current one, with the next db-id (older entries, and the backups and WAL filed under
+// their ids, stay). false, and nothing added, when it already is the current one.
+bool recordNewDatabase(std::vector<DbIdentity>& history, const std::string& version,
+                       uint64_t systemId);
+
+// backup.info and archive.info must name the same current database (same db-id, version and
+// system identifier); FormatError naming both otherwise (pgBackRest's check after an upgrade).
+void checkInfoFilesAgree(const BackupInfo& backup, const ArchiveInfo& archive,
+                         const std::string& stanza);
 
 }  // namespace backrest::repo

@@ -52,6 +52,69 @@ std::optional<int> archiveRetention(const BackupInfo& info, const RetentionPolic
     return static_cast<int>(fullsRetained);
 }
 
+// Sorts after every 16-hex-digit position: no segment is kept for point-in-time recovery.
+const std::string kAfterEveryPosition = "ZZZZZZZZZZZZZZZZ";
+
+int currentDbId(const BackupInfo& info) {
+    if (!info.history.empty()) return info.current().id;
+    int id = 1;
+    for (const auto& b : info.backups) id = std::max(id, b.dbId);
+    return id;
+}
+
+// One database's WAL: kept from its oldest backup in the archive window, plus each older
+// retained backup's consistency range. With none of its backups in the window only those ranges
+// stay; with none retained at all, an earlier database's archive id goes whole.
+WalKeep keepOfDb(int dbId, bool current, const std::vector<const BackupSummary*>& retained,
+                 const std::vector<const BackupSummary*>& window) {
+    WalKeep keep;
+    const BackupSummary* oldest = nullptr;
+    for (const auto* b : window)
+        if (b->dbId == dbId) {
+            oldest = b;
+            break;
+        }
+    bool anyRetained = false;
+    for (const auto* b : retained) anyRetained = anyRetained || b->dbId == dbId;
+    if (!anyRetained) {
+        keep.removeAll = !current;  // the current database's WAL before its first backup stays
+        return keep;
+    }
+    keep.keepFrom = oldest ? position(oldest->walStart) : kAfterEveryPosition;
+    for (const auto* b : retained)
+        if (b->dbId == dbId && position(b->walStart) < keep.keepFrom)
+            keep.ranges.emplace_back(b->walStart, b->walStop);
+    return keep;
+}
+
+// WAL: with no archive retention (archiveRetention) nothing is expired (as pgBackRest: retention
+// must be configured for archive expiry). The archive window (the newest repo1-retention-archive
+// backups of the archive type) spans every database; each database's WAL is planned on its own,
+// since after a new initdb two clusters have the same segment names.
+void planWal(const BackupInfo& info, const RetentionPolicy& policy,
+             const std::set<std::string>& expire, const std::set<std::string>& plannedExpiry,
+             RetentionPlan& plan) {
+    if (policy.set) return;
+    std::vector<const BackupSummary*> retained;
+    for (const auto& b : info.backups)
+        if (!expire.count(b.label)) retained.push_back(&b);
+    std::optional<int> archiveCount = archiveRetention(info, policy, retained, plannedExpiry);
+    if (!archiveCount || retained.empty()) return;
+    std::vector<const BackupSummary*> counted;
+    for (const auto* b : retained)
+        if (policy.archiveType == "incr" || b->type == "full" ||
+            (policy.archiveType == "diff" && b->type == "diff"))
+            counted.push_back(b);
+    std::vector<const BackupSummary*> window = counted;
+    if (window.size() > static_cast<size_t>(*archiveCount))
+        window.erase(window.begin(), window.end() - *archiveCount);
+    if (window.empty()) window = retained;  // none of the archive type: from the oldest retained
+    int current = currentDbId(info);
+    plan.wal = keepOfDb(current, true, retained, window);
+    for (const auto& db : info.history)
+        if (db.id != current) plan.earlierDbWal[db.id] = keepOfDb(db.id, false, retained, window);
+}
+
 }  // namespace
 
 RetentionPlan planRetention(const BackupInfo& info, const RetentionPolicy& policy,
@@ -97,31 +160,26 @@ RetentionPlan planRetention(const BackupInfo& info, const RetentionPolicy& polic
         if (kept.count(b.label)) plan.kept.push_back(b.label);
     }
 
-    // WAL: with no full retention set nothing is expired (as pgBackRest: retention must be
-    // configured for archive expiry). Otherwise keep all WAL from the oldest backup in the
-    // archive window, and each older retained backup's own consistency range.
-    if (policy.set) return plan;
-    std::vector<const BackupSummary*> retained;
-    for (const auto& b : info.backups)
-        if (!expire.count(b.label)) retained.push_back(&b);
-    std::optional<int> archiveCount = archiveRetention(info, policy, retained, plannedExpiry);
-    if (!archiveCount || retained.empty()) return plan;
-    std::vector<const BackupSummary*> counted;
-    for (const auto* b : retained)
-        if (policy.archiveType == "incr" || b->type == "full" ||
-            (policy.archiveType == "diff" && b->type == "diff"))
-            counted.push_back(b);
-    const BackupSummary* oldest = counted.size() > static_cast<size_t>(*archiveCount)
-                                      ? counted[counted.size() - static_cast<size_t>(*archiveCount)]
-                                      : (counted.empty() ? retained.front() : counted.front());
-    plan.wal.keepFrom = position(oldest->walStart);
-    for (const auto* b : retained)
-        if (position(b->walStart) < plan.wal.keepFrom)
-            plan.wal.ranges.emplace_back(b->walStart, b->walStop);
+    planWal(info, policy, expire, plannedExpiry, plan);
     return plan;
 }
 
+bool RetentionPlan::expiresWal() const {
+    bool any = !wal.keepFrom.empty();
+    for (const auto& [id, keep] : earlierDbWal)
+        any = any || keep.removeAll || !keep.keepFrom.empty();
+    return any;
+}
+
+const WalKeep& RetentionPlan::walOf(int dbId, int currentDbId) const {
+    static const WalKeep keepAll;
+    if (dbId == currentDbId) return wal;
+    auto it = earlierDbWal.find(dbId);
+    return it == earlierDbWal.end() ? keepAll : it->second;
+}
+
 bool walExpired(const std::string& name, const WalKeep& keep) {
+    if (keep.removeAll) return true;
     if (keep.keepFrom.empty() || name.size() < 24 || !pg::isWalSegmentName(name.substr(0, 24)))
         return false;
     std::string pos = position(name);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -28,12 +29,20 @@ struct WalKeep {
     std::string keepFrom;
     // Older segments a retained backup needs to be consistent: [wal-start, wal-stop] ranges.
     std::vector<std::pair<std::string, std::string>> ranges;
+    // An earlier database (stanza-upgrade) none of whose backups is retained: its whole archive
+    // id goes, history files included.
+    bool removeAll = false;
 };
 
 struct RetentionPlan {
     std::vector<std::string> expire;  // labels, oldest first
     std::vector<std::string> kept;    // would expire, kept because in use (or tied to one in use)
-    WalKeep wal;
+    WalKeep wal;                      // of the current database (backup.info's newest db-id)
+    std::map<int, WalKeep> earlierDbWal;  // of each earlier db-id; one absent keeps all its WAL
+
+    bool expiresWal() const;
+    // What may go from the archive id of database `dbId`.
+    const WalKeep& walOf(int dbId, int currentDbId) const;
 };
 
 // With fullType time (retention_time.h) and repo1-retention-archive unset, WAL is expired as

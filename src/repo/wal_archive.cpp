@@ -350,20 +350,28 @@ bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& inf
             const std::string& walName, storage::Storage& destination,
             const std::string& destinationPath, size_t bufferSize,
             std::optional<uint64_t> clusterSystemId) {
+    // After a stanza-upgrade from a new initdb both clusters have their own 000000010000...01:
+    // a restoring cluster is served only from the archive ids of its own system (pgBackRest's
+    // rule), newest first.
+    auto ownArchive = [&](const DbIdentity& db) {
+        return !clusterSystemId || db.systemId == *clusterSystemId;
+    };
     std::optional<ArchivedWal> found;
     const DbIdentity* identity = nullptr;
     for (auto it = info.history.rbegin(); it != info.history.rend() && !found; ++it) {
+        if (!ownArchive(*it)) continue;
         found = findWal(repo, layout, ArchiveInfo::archiveId(*it), walName);
         identity = &*it;
     }
+    if (!identity)
+        raise(
+            ErrorCode::DbMismatch,
+            "archive-get: the data directory being restored has system identifier {} "
+            "(global/pg_control), but no database of stanza '{}' in archive.info has it (current: "
+            "PostgreSQL {} system {}): check --stanza and the repository",
+            *clusterSystemId, layout.stanza, info.current().version, info.current().systemId);
     if (!found) return false;
     const std::string where = repo.fullPath(found->path);
-    if (clusterSystemId && *clusterSystemId != identity->systemId)
-        raise(ErrorCode::DbMismatch,
-              "archive-get: WAL file {} is archived ('{}') for the cluster with system identifier "
-              "{}, but the data directory being restored has {} (global/pg_control): check "
-              "--stanza and the repository",
-              walName, where, identity->systemId, *clusterSystemId);
 
     storage::WriteOptions write;
     write.mode = 0600;

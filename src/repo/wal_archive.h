@@ -113,9 +113,10 @@ class StreamedWal {
 // Fetches a WAL file into destination/destinationPath (atomically), verifying its checksum and,
 // for a segment, that its size is the segment size its long page header gives, that the header
 // is the segment's own (its address) and of the archive's cluster (system identifier), and of
-// the restoring cluster's when `clusterSystemId` is given. Searches the current archive id first,
-// then older ones. false only when it is not archived: every other failure raises, naming the
-// segment and the repository file.
+// the restoring cluster's when `clusterSystemId` is given: then only the archive ids of that
+// system are searched, and DbMismatchError says when archive.info has none. Searches the current
+// archive id first, then older ones. false only when it is not archived: every other failure
+// raises, naming the segment and the repository file.
 bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
             const std::string& walName, storage::Storage& destination,
             const std::string& destinationPath, size_t bufferSize,

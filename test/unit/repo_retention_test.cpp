@@ -139,3 +139,85 @@ TEST(RepoRetention, InUseBackupIsKeptWithItsChain) {
     EXPECT_TRUE(plan.expire.empty());
     EXPECT_EQ(plan.kept.size(), 3u);
 }
+
+namespace {
+
+// Cluster A (db-id 1) with fulls A1, A2; then a new initdb B (db-id 2, segment numbers from 1
+// again) with full B1.
+BackupInfo upgraded() {
+    BackupInfo info;
+    info.history = {{1, "15", 42}, {2, "15", 43}};
+    info.backups = {backup("20260101-000000F", "full", "", "000000010000000000000002",
+                           "000000010000000000000002"),
+                    backup("20260102-000000F", "full", "", "000000010000000000000008",
+                           "000000010000000000000008"),
+                    backup("20260103-000000F", "full", "", "000000010000000000000003",
+                           "000000010000000000000003")};
+    info.backups[2].dbId = 2;
+    return info;
+}
+
+}  // namespace
+
+// retention-full=1: A's fulls go, and with them all of A's WAL (its archive id, history files
+// too); B's WAL from B1 stays, whatever A's segment numbers were.
+TEST(RepoRetention, AnEarlierDatabaseWithNoBackupLeftLosesAllItsWal) {
+    RetentionPolicy p;
+    p.full = 1;
+    auto plan = planRetention(upgraded(), p);
+    EXPECT_EQ(plan.expire, (std::vector<std::string>{"20260101-000000F", "20260102-000000F"}));
+    EXPECT_TRUE(plan.expiresWal());
+    EXPECT_EQ(plan.walOf(2, 2).keepFrom, "0000000000000003");
+    EXPECT_FALSE(walExpired("000000010000000000000003", plan.walOf(2, 2)));
+    EXPECT_TRUE(walExpired("000000010000000000000002", plan.walOf(2, 2)));
+    const WalKeep& a = plan.walOf(1, 2);
+    EXPECT_TRUE(a.removeAll);
+    EXPECT_TRUE(walExpired("000000010000000000000009", a));
+    EXPECT_TRUE(walExpired("00000002.history", a));
+}
+
+// retention-full=2: A2 stays, and all of A's WAL from A2 on (point-in-time recovery of A up to
+// its last segment); B's segment numbers below A2's do not make B's WAL go, nor A's stay.
+TEST(RepoRetention, EachDatabaseKeepsItsWalFromItsOwnOldestBackup) {
+    RetentionPolicy p;
+    p.full = 2;
+    auto plan = planRetention(upgraded(), p);
+    EXPECT_EQ(plan.expire, (std::vector<std::string>{"20260101-000000F"}));
+    const WalKeep& a = plan.walOf(1, 2);
+    EXPECT_FALSE(a.removeAll);
+    EXPECT_EQ(a.keepFrom, "0000000000000008");
+    EXPECT_TRUE(walExpired("000000010000000000000003", a));
+    EXPECT_FALSE(walExpired("000000010000000000000009", a));
+    EXPECT_EQ(plan.walOf(2, 2).keepFrom, "0000000000000003");
+    EXPECT_FALSE(walExpired("000000010000000000000004", plan.walOf(2, 2)));
+}
+
+// Archive retention of 1 with both clusters' fulls retained: A's backup is outside the archive
+// window, so only its own consistency range stays; an id the plan does not know (archive.info
+// one ahead after an interrupted stanza-upgrade) keeps everything.
+TEST(RepoRetention, AnEarlierDatabaseOutsideTheArchiveWindowKeepsOnlyConsistencyRanges) {
+    RetentionPolicy p;
+    p.full = 3;
+    p.archive = 1;
+    auto plan = planRetention(upgraded(), p);
+    EXPECT_TRUE(plan.expire.empty());
+    const WalKeep& a = plan.walOf(1, 2);
+    EXPECT_FALSE(a.removeAll);
+    EXPECT_TRUE(walExpired("000000010000000000000009", a));
+    EXPECT_FALSE(walExpired("000000010000000000000002", a));
+    EXPECT_FALSE(walExpired("000000010000000000000008", a));
+    EXPECT_TRUE(walExpired("000000010000000000000005", a));
+    EXPECT_FALSE(walExpired("000000010000000000000001", plan.walOf(3, 2)));
+}
+
+// Before the new cluster's first backup, its WAL is all kept (it is the current database).
+TEST(RepoRetention, TheCurrentDatabaseWithoutBackupsKeepsItsWal) {
+    BackupInfo info = upgraded();
+    info.backups.pop_back();
+    RetentionPolicy p;
+    p.full = 1;
+    auto plan = planRetention(info, p);
+    EXPECT_EQ(plan.expire, (std::vector<std::string>{"20260101-000000F"}));
+    EXPECT_FALSE(walExpired("000000010000000000000001", plan.walOf(2, 2)));
+    EXPECT_EQ(plan.walOf(1, 2).keepFrom, "0000000000000008");
+}

@@ -180,6 +180,44 @@ TEST_F(RepoWalArchive, GetSearchesOlderArchiveIds) {
     EXPECT_EQ(get("restore/RECOVERYXLOG"), bytes);
 }
 
+// A new initdb recorded by stanza-upgrade (same version, new system): both clusters have their
+// own segment 1. A restore of either gets its own; one of a third cluster is refused.
+TEST_F(RepoWalArchive, GetServesEachSystemFromItsOwnArchiveId) {
+    std::string older = segment(kSysId, 4);
+    put("pg/pg_wal/" + kSeg, older);
+    ASSERT_EQ(push(kSeg), PushResult::Stored);
+    ASSERT_TRUE(recordNewDatabase(info_.history, "15", kSysId + 1));
+    EXPECT_EQ(info_.currentArchiveId(), "15-2");
+    std::string newer = segment(kSysId + 1, 5);
+    put("pg/pg_wal/" + kSeg, newer);
+    ASSERT_EQ(push(kSeg, kSysId + 1), PushResult::Stored);
+    ASSERT_TRUE(findWal(*repo_, layout_, "15-2", kSeg));
+
+    EXPECT_TRUE(getWal(*repo_, layout_, info_, kSeg, *restore_, "A", 65536, kSysId));
+    EXPECT_EQ(get("restore/A"), older);
+    EXPECT_TRUE(getWal(*repo_, layout_, info_, kSeg, *restore_, "B", 65536, kSysId + 1));
+    EXPECT_EQ(get("restore/B"), newer);
+    // Segment 2 exists for neither: not archived, even though the search spans two ids.
+    EXPECT_FALSE(
+        getWal(*repo_, layout_, info_, "000000010000000000000002", *restore_, "C", 65536, kSysId));
+    Error e =
+        errorOf([&] { getWal(*repo_, layout_, info_, kSeg, *restore_, "D", 65536, kSysId + 7); });
+    EXPECT_EQ(e.code(), ErrorCode::DbMismatch);
+    EXPECT_TRUE(has(e.what(), std::to_string(kSysId + 7))) << e.what();
+    EXPECT_FALSE(fs::exists(root_ + "/restore/D"));
+}
+
+// The old cluster's push after the upgrade is refused, naming both systems and the way out.
+TEST_F(RepoWalArchive, PushOfTheReplacedClusterNamesBothAndStanzaUpgrade) {
+    put("pg/pg_wal/" + kSeg, segment(kSysId + 1, 6));
+    Error e = errorOf([&] { push(kSeg, kSysId + 1); });
+    EXPECT_EQ(e.code(), ErrorCode::DbMismatch);
+    EXPECT_TRUE(has(e.what(), std::to_string(kSysId + 1))) << e.what();
+    EXPECT_TRUE(has(e.what(), std::to_string(kSysId))) << e.what();
+    EXPECT_TRUE(has(e.what(), "run 'backrest --stanza=main stanza-upgrade'")) << e.what();
+    EXPECT_EQ(entries("repo/archive/main/15-1"), 0u);
+}
+
 TEST_F(RepoWalArchive, DamagedStoredFileIsRefused) {
     put("pg/pg_wal/" + kSeg, segment(kSysId, 5));
     ASSERT_EQ(push(kSeg), PushResult::Stored);
