@@ -90,6 +90,9 @@ backup::BackupStart startBackup(pg::Client& db, const std::string& label, bool f
     start.walSegmentSize = static_cast<uint32_t>(std::stoul(*row[4]));
     for (const auto& t : db.query("SELECT oid::text, spcname FROM pg_tablespace"))
         start.tablespaceNames[static_cast<uint32_t>(std::stoul(*t[0]))] = *t[1];
+    start.databases.emplace();
+    for (const auto& d : db.query("SELECT oid::text, datname FROM pg_database"))
+        start.databases->push_back({*d[1], static_cast<uint32_t>(std::stoul(*d[0]))});
     return start;
 }
 

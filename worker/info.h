@@ -33,6 +33,8 @@ struct InfoQuery {
 nlohmann::json statusJson(InfoStatus status);
 // One entry of "backup": from backup.info's summary alone (no manifest read).
 nlohmann::json backupJson(const repo::BackupSummary& backup);
+// --set's database-ref: the databases the backup recorded, as pgBackRest lists them.
+nlohmann::json databaseRefJson(const repo::Manifest& manifest);
 // What --set adds from the backup's manifest: database-ref, link, tablespace.
 void addSetDetail(nlohmann::json& backup, const repo::Manifest& manifest);
 

@@ -135,10 +135,17 @@ json backupJson(const repo::BackupSummary& b) {
     return out;
 }
 
-void addSetDetail(json& backup, const repo::Manifest& m) {
-    // backrest does not record database names yet: each database of base/ is listed by its oid,
-    // with an empty name (doc/info-json.md).
+json databaseRefJson(const repo::Manifest& m) {
     json databases = json::array();
+    if (m.databases) {
+        // As pgBackRest: by name, without the template databases (postgres is listed).
+        for (const auto& d : *m.databases)
+            if (d.name != "template0" && d.name != "template1")
+                databases.push_back({{"name", d.name}, {"oid", d.oid}});
+        return databases;
+    }
+    // A backup taken before backrest recorded names: each database directory of base/ by oid,
+    // with an empty name; the templates cannot be told apart and are listed too.
     constexpr std::string_view kBase = "pg_data/base/";
     for (const auto& p : m.paths)
         if (p.name.starts_with(kBase) && p.name.find('/', kBase.size()) == std::string::npos &&
@@ -146,7 +153,12 @@ void addSetDetail(json& backup, const repo::Manifest& m) {
             databases.push_back({{"name", ""}, {"oid", std::stoull(p.name.substr(kBase.size()))}});
     std::sort(databases.begin(), databases.end(),
               [](const json& a, const json& b) { return a["oid"] < b["oid"]; });
-    backup["database-ref"] = databases.empty() ? json(nullptr) : databases;
+    return databases;
+}
+
+void addSetDetail(json& backup, const repo::Manifest& m) {
+    // An array even when empty, as pgBackRest's.
+    backup["database-ref"] = databaseRefJson(m);
     json links = json::array();
     for (const auto& l : m.links)
         if (!l.name.starts_with("pg_data/pg_tblspc/"))

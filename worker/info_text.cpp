@@ -36,13 +36,27 @@ void printArchive(const json& a) {
                  orNone(b["archived-to"]) == "none" ? "" : b["archived-to"].get<std::string>()}));
 }
 
+// pgBackRest's "database list: name (oid), …"; a backup that did not record names lists oids.
+void printDatabaseList(const json& databases) {
+    bool named = std::all_of(databases.begin(), databases.end(),
+                             [](const json& d) { return !d["name"].get<std::string>().empty(); });
+    std::string list;
+    for (const auto& d : databases)
+        list += fmt::format(
+            "{}{}", list.empty() ? "" : ", ",
+            named ? fmt::format("{} ({})", d["name"].get<std::string>(), d["oid"].get<uint64_t>())
+                  : std::to_string(d["oid"].get<uint64_t>()));
+    if (databases.empty())
+        fmt::print("            database list: none\n");
+    else if (named)
+        fmt::print("            database list: {}\n", list);
+    else
+        fmt::print("            database list (oid, names not recorded): {}\n", list);
+}
+
 void printSetDetail(const json& b) {
-    if (b.contains("database-ref") && !b["database-ref"].is_null()) {
-        std::string list;
-        for (const auto& d : b["database-ref"])
-            list += fmt::format("{}{}", list.empty() ? "" : ", ", d["oid"].get<uint64_t>());
-        fmt::print("            database list (oid): {}\n", list);
-    }
+    if (b.contains("database-ref") && !b["database-ref"].is_null())
+        printDatabaseList(b["database-ref"]);
     if (b.contains("link") && !b["link"].is_null()) {
         fmt::print("            symlinks:\n");
         for (const auto& l : b["link"])

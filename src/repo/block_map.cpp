@@ -262,10 +262,12 @@ std::string sealBlockMap(std::string encoded, const std::string& path,
 BlockMap loadBlockMap(storage::Storage& repo, const std::string& path,
                       const std::shared_ptr<const crypto::RepoKey>& key) {
     std::string stored = storage::readAll(repo, path);
-    if (!key) return decodeBlockMap(stored, repo.fullPath(path));
-    return decodeBlockMap(
-        crypto::openText(*key, path, stored, "block map '" + repo.fullPath(path) + "'"),
-        repo.fullPath(path));
+    BlockMap map = key ? decodeBlockMap(crypto::openText(*key, path, stored,
+                                                         "block map '" + repo.fullPath(path) + "'"),
+                                        repo.fullPath(path))
+                       : decodeBlockMap(stored, repo.fullPath(path));
+    map.storedBytes = stored.size();
+    return map;
 }
 
 const BlockMap& ResolvedBlockMap::holderMap(uint32_t holder) const {

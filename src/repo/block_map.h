@@ -64,6 +64,9 @@ struct BlockMap {
     // The file, block by block.
     std::vector<std::string> holders;  // backup labels
     std::vector<BlockRun> runs;
+    // Bytes of the map as stored in the repository (sealed), set by loadBlockMap: what reading
+    // it costs a restore (repo/block_transfer.h, StoredBlocks::referencedBytes).
+    uint64_t storedBytes = 0;
 
     size_t blockCount() const { return fileSize == 0 ? 0 : (fileSize - 1) / blockSize + 1; }
     uint32_t blockLength(size_t block) const;  // of the file: blockSize but a shorter last

@@ -2,6 +2,7 @@
 #include "repo/block_transfer.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/error.h"
 #include "common/parallel.h"
@@ -238,6 +239,31 @@ std::vector<PriorBlock> priorBlocks(const ResolvedBlockMap* prior) {
     return was;
 }
 
+// The repository bytes of earlier backups a restore of `map` (backup `label`'s) reads: each other
+// holder's map (resolveBlockMap loads it) and each of its frames holding a block of the file,
+// once (reassembleBlocks reads a holder's slots in increasing order, a frame once). `prior`
+// holds the map of every holder `map` names but `label`.
+uint64_t referencedBytesOf(const BlockMap& map, const std::string& label,
+                           const ResolvedBlockMap& prior) {
+    std::set<std::pair<uint32_t, size_t>> frames;  // (holder, frame)
+    std::set<uint32_t> holders;
+    uint64_t bytes = 0;
+    auto mapOf = [&](const std::string& holder) -> const BlockMap& {
+        return holder == prior.label ? prior.map : prior.others.at(holder);
+    };
+    for (const auto& run : map.runs) {
+        const std::string& holder = map.holders[run.holder];
+        if (holder == label || run.blocks == 0) continue;
+        const BlockMap& held = mapOf(holder);
+        if (holders.insert(run.holder).second) bytes += held.storedBytes;
+        // A run's slots are consecutive, so are the frames holding them.
+        for (size_t f = held.frameOf(run.firstSlot);
+             f <= held.frameOf(run.firstSlot + run.blocks - 1); f++)
+            if (frames.insert({run.holder, f}).second) bytes += held.frames[f].storedLength;
+    }
+    return bytes;
+}
+
 // Writes the sealed map of the stored file; returns its bytes.
 uint64_t writeBlockMap(storage::Storage& repo, const BlockTarget& target, const BlockMap& map,
                        storage::AsyncCloser* closer) {
@@ -380,6 +406,7 @@ std::optional<StoredBlocks> storeBlocks(storage::Storage& source, const std::str
     uint64_t blocksBytes = frames.finish();
 
     uint64_t mapBytes = writeBlockMap(repo, target, map, options.closer);
+    if (prior) stored.referencedBytes = referencedBytesOf(map, target.label, *prior);
     stored.file.size = map.fileSize;
     stored.file.repoSize = blocksBytes + mapBytes;
     stored.file.checksum = sum.hex();

@@ -25,6 +25,10 @@ struct StoredBlocks {
     StoredFile file;  // size and SHA-256 of the whole file; repoSize = .blocks + .blockmap
     uint64_t blocksStored = 0;  // appended to this backup's .blocks file
     uint64_t blocksKept = 0;    // referenced from the prior map
+    // What a restore of the file reads from earlier backups besides file.repoSize: the map of
+    // each earlier backup holding some of its blocks and the frames holding them
+    // (ManifestFile::referencedBlockBytes).
+    uint64_t referencedBytes = 0;
 };
 
 // Where the file goes: backup `label` of `layout`, manifest name `name` ("pg_data/base/1/1259").

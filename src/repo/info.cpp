@@ -82,7 +82,7 @@ BackupSummary BackupSummary::of(const Manifest& m) {
     s.dbId = m.dbId;
     std::set<std::string> references;
     for (const auto& f : m.files) {
-        s.repoSetSize += f.repoSize;
+        s.repoSetSize += f.repoSize + f.referencedBlockBytes;  // what a restore reads of it
         if (f.reference.empty())
             s.delta += f.size;
         else

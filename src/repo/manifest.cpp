@@ -119,6 +119,8 @@ void appendFile(std::string& out, const ManifestFile& f, const std::string& labe
         out += ",\"reference\":";
         appendJsonString(out, f.reference, label);
     }
+    if (f.referencedBlockBytes != 0)
+        out += fmt::format(",\"referenced-block-bytes\":{}", f.referencedBlockBytes);
     // The checksum's key names its algorithm (io/file_checksum.h); keys stay in sorted order.
     // (saveManifest checked each checksum's form before: its length tells the algorithm.)
     bool sha256 = f.checksum.size() == 64;
@@ -161,6 +163,13 @@ void saveManifest(storage::Storage& repo, const std::string& path, const Manifes
                  {"db-id", m.dbId},
                  {"wal-segment-size", m.walSegmentSize},
                  {"data-checksums", m.dataChecksums}};
+    // Written only when recorded: a reader before names existed skips the key, and this one
+    // tells "not recorded" from a list.
+    if (m.databases) {
+        json databases = json::array();
+        for (const auto& d : *m.databases) databases.push_back({{"name", d.name}, {"oid", d.oid}});
+        doc["db"]["databases"] = std::move(databases);
+    }
     doc["options"] = {{"compress-type", m.compressType}, {"compress-level", m.compressLevel}};
     json targets = json::array();
     for (const auto& t : m.targets)

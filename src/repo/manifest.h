@@ -34,6 +34,13 @@ struct ManifestLink {
     std::string destination;  // what the link points to
 };
 
+// A database of the cluster, from pg_database at backup start (info --set lists them by name).
+struct ManifestDatabase {
+    std::string name;
+    uint32_t oid = 0;
+    bool operator==(const ManifestDatabase&) const = default;
+};
+
 struct ManifestFile {
     std::string name;       // "pg_data/base/1/1259"
     uint64_t size = 0;      // bytes copied (original bytes)
@@ -60,6 +67,10 @@ struct ManifestFile {
     uint64_t bundleOffset = 0;
     bool pageChecked = false;          // page checksums were validated while copying
     std::vector<uint32_t> pageErrors;  // pages (index in this file) whose checksum failed
+    // Block-stored files: the repository bytes of earlier backups a restore of this file reads
+    // besides `repoSize` (each holder's block map and the frames holding its blocks), so info's
+    // repository.size is exact without reading a map. 0 for a file stored whole.
+    uint64_t referencedBlockBytes = 0;
 };
 
 struct Manifest {
@@ -78,6 +89,9 @@ struct Manifest {
     int dbId = 1;
     uint32_t walSegmentSize = 0;
     bool dataChecksums = false;
+    // The cluster's databases at backup start, sorted by name. nullopt: not recorded (a backup
+    // taken before backrest recorded them, or through the extension's backup worker).
+    std::optional<std::vector<ManifestDatabase>> databases;
     // options
     std::string compressType = "zst";
     int compressLevel = 3;

@@ -142,6 +142,8 @@ ManifestFile parseFile(od::object entry) {
                 f.group = stringOf(v);
             else if (key == "reference")
                 f.reference = stringOf(v);
+            else if (key == "referenced-block-bytes")
+                f.referencedBlockBytes = v.get_uint64();
             else if (key == "page-checked")
                 f.pageChecked = v.get_bool();
             else if (key == "block-size") {
@@ -233,6 +235,11 @@ Manifest parseManifest(const std::string& text, const std::string& context) {
         m.dbId = d.at("db-id");
         m.walSegmentSize = d.at("wal-segment-size");
         m.dataChecksums = d.at("data-checksums");
+        if (d.contains("databases")) {  // absent from a manifest written before names were kept
+            m.databases.emplace();
+            for (const auto& db : d.at("databases"))
+                m.databases->push_back({db.at("name"), db.at("oid")});
+        }
         const auto& o = doc.at("options");
         m.compressType = o.at("compress-type");
         m.compressLevel = o.at("compress-level");

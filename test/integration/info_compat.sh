@@ -4,7 +4,9 @@
 # every key pgBackRest's `info --output=json` emits exists in backrest's with the same JSON type,
 # and the values that must match (status codes, db, archive min/max, backup types and prior
 # chain, the meaning of the sizes, error) do. Then annotate (add, change, remove), info
-# --set/--type, a backup of a damaged page (error: true), a held backup lock (held: true).
+# --set/--type (database-ref by name with an extra database, as pgBackRest's), a backup of a
+# damaged page (error: true), a held backup lock (held: true), and a block-incremental backup's
+# repository.size against the bytes a restore of it reads (computed here from its block maps).
 # Ports: cluster 57120.
 set -u
 SUITE=info_compat
@@ -43,6 +45,8 @@ must pgb stanza-create
 must psql_at $PORT "ALTER SYSTEM SET archive_command = '$BR --config=$CONF --stanza=main archive-push %p && pgbackrest --config=$PGB --stanza=main archive-push %p'"
 must psql_at $PORT "SELECT pg_reload_conf()"
 must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -i -s 2 -q postgres
+# A database besides postgres and the templates, for database-ref.
+must psql_at $PORT "CREATE DATABASE extra"
 
 # One backup of each type by each tool, with changes between the types.
 for type in full diff incr; do
@@ -80,9 +84,7 @@ def walk(theirs, ours, path, out):
             else:
                 walk(v, ours[k], f"{path}.{k}", out)
     elif isinstance(theirs, list):
-        # database-ref: backrest lists every database of base/ by oid (names are not recorded
-        # yet), pgBackRest omits the template databases (doc/info-json.md).
-        if len(theirs) != len(ours) and not path.endswith("database-ref"):
+        if len(theirs) != len(ours):
             out.append(f"{path}: pgBackRest has {len(theirs)} entries, backrest {len(ours)}")
         for i, (t, o) in enumerate(zip(theirs, ours)):
             walk(t, o, f"{path}[{i}]", out)
@@ -163,10 +165,19 @@ SET_OURS=$OUT
 THEIRS_SET=$(pgb info --set="$PGB_FULL" --output=json)
 expect_eq "--set: every key of pgBackRest's in ours with its type" \
     "$(python3 -c "$CHECK_KEYS" "$THEIRS_SET" "$SET_OURS" 2>&1)" ""
-expect_eq "--set: one backup, with databases by oid and no tablespace" \
+expect_eq "--set: one backup, no tablespace" \
     "$(python3 -c 'import json,sys; s=json.loads(sys.argv[1])[0]; b=s["backup"]
-print(len(b), b[0]["label"], all(d["oid"] > 0 for d in b[0]["database-ref"]), b[0]["tablespace"], s["status"]["code"])' "$SET_OURS")" \
-    "1 $FULL True None 0"
+print(len(b), b[0]["label"], b[0]["tablespace"], s["status"]["code"])' "$SET_OURS")" \
+    "1 $FULL None 0"
+DBREF='import json,sys; print(json.dumps(json.loads(sys.argv[1])[0]["backup"][0]["database-ref"]))'
+expect_eq "--set: database-ref by name, without the templates, as pgBackRest's" \
+    "$(python3 -c "$DBREF" "$SET_OURS")" "$(python3 -c "$DBREF" "$THEIRS_SET")"
+expect_eq "... which is extra and postgres" \
+    "$(python3 -c 'import json,sys; print([d["name"] for d in json.loads(sys.argv[1])[0]["backup"][0]["database-ref"]])' "$SET_OURS")" \
+    "['extra', 'postgres']"
+expect_exit "info --set (text)" 0 "$BR" --config="$CONF" --stanza=main info --set="$FULL"
+expect_eq "--set text: the database list line as pgBackRest's" \
+    "$(grep 'database list' <<<"$OUT")" "$(pgb info --set="$PGB_FULL" | grep 'database list')"
 expect_exit "info --set of no backup" 0 "$BR" --config="$CONF" --stanza=main info --set=20000101-000000F --output=json
 expect_eq "... status 6 as pgBackRest's" \
     "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])[0]["status"]["code"])' "$OUT")" \
@@ -223,3 +234,73 @@ last_error() { python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["backu
 expect_eq "error: true on the damaged backup, as pgBackRest's" "$(br info --output=json | last_error)" \
     "$(pgb info --output=json | last_error)"
 expect_eq "... which is true" "$(br info --output=json | last_error)" "True"
+
+# --- block incremental: repository.size is what a restore reads ------------------------------------
+# A full and two incrs with --repo1-block: the last incr's files keep most blocks in the full and
+# the first incr. What a restore of it reads is computed here from the repository alone: each
+# whole file's repo-size, and for each block-stored file the map of the backup holding it, the map
+# of every earlier backup its blocks are in and each frame holding one of them, once (the block
+# map format is in src/repo/block_map.h).
+# The updates go through the primary key: a scan would read the page damaged above and fail.
+touch_rows() {  # first step
+    must psql_at $PORT "SET enable_seqscan = off; UPDATE pgbench_accounts SET abalance = abalance + 1
+        WHERE aid IN ($(seq -s, "$1" "$2" 200000))"
+}
+expect_exit "block full" 0 "$BR" --config="$CONF" --stanza=main backup --type=full --start-fast --repo1-block
+touch_rows 5000 5000
+expect_exit "block incr" 0 "$BR" --config="$CONF" --stanza=main backup --type=incr --start-fast --repo1-block
+touch_rows 7001 7000
+expect_exit "block incr again" 0 "$BR" --config="$CONF" --stanza=main backup --type=incr --start-fast --repo1-block
+RESTORE_READS='
+import json, os, sys
+root, label = sys.argv[1], sys.argv[2]
+def manifest(l):
+    return json.load(open(f"{root}/{l}/backup.manifest"))
+def varint(b, at):
+    v = shift = 0
+    while True:
+        c = b[at]; at += 1; v |= (c & 0x7F) << shift; shift += 7
+        if c < 0x80: return v, at
+def blockmap(path):
+    b = open(path, "rb").read()
+    assert b[:8] == b"BRBLKMAP" and int.from_bytes(b[8:12], "little") == 2, path
+    at = 24
+    n, at = varint(b, at)
+    frames, offset, slot = [], 0, 0
+    for _ in range(n):
+        stored, at = varint(b, at); blocks, at = varint(b, at); _, at = varint(b, at)
+        frames.append((slot, blocks, stored)); slot += blocks
+    at += 16 * slot
+    n, at = varint(b, at)
+    holders = []
+    for _ in range(n):
+        holders.append(b[at + 1:at + 1 + b[at]].decode()); at += 1 + b[at]
+    n, at = varint(b, at)
+    runs = []
+    for _ in range(n):
+        h, at = varint(b, at); first, at = varint(b, at); blocks, at = varint(b, at)
+        runs.append((h, first, blocks))
+    return {"frames": frames, "holders": holders, "runs": runs, "bytes": len(b)}
+whole = blocks = own = 0
+for f in manifest(label)["files"]:
+    own += f["repo-size"]
+    if "block-size" not in f:
+        whole += f["repo-size"]; continue
+    name, holder = f["name"], f.get("reference", label)
+    maps = {holder: blockmap(f"{root}/{holder}/{name}.blockmap")}
+    used = set()
+    for h, first, n in maps[holder]["runs"]:
+        hl = maps[holder]["holders"][h]
+        if hl not in maps: maps[hl] = blockmap(f"{root}/{hl}/{name}.blockmap")
+        for k, (s, count, stored) in enumerate(maps[hl]["frames"]):
+            if s < first + n and first < s + count: used.add((hl, k))
+    blocks += sum(m["bytes"] for m in maps.values())
+    blocks += sum(maps[hl]["frames"][k][2] for hl, k in used)
+print(whole + blocks, own)
+'
+LAST=$(br info --output=json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["backup"][-1]["label"])')
+read -r READS OWN <<<"$(python3 -c "$RESTORE_READS" "$IT_TMP/repo/backup/main" "$LAST" 2>&1)"
+SIZE=$(br info --set="$LAST" --output=json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["backup"][0]["info"]["repository"]["size"])')
+expect_eq "block incr: repository.size is the bytes a restore reads ($LAST)" "$SIZE" "$READS"
+expect_eq "... which counts the earlier backups' blocks (more than the files' own repo-size)" \
+    "$(python3 -c "import sys; print(int(sys.argv[1]) > int(sys.argv[2]) > 0)" "$READS" "$OWN")" "True"

@@ -32,6 +32,7 @@ PriorBackup priorBackup() {
     old.bundleOffset = 77;
     old.pageChecked = true;
     old.pageErrors = {5};
+    old.referencedBlockBytes = 1234;
     auto late = file("late", 1000, kPriorStart);
     auto held = file("held", 2000, kPriorStart - 100);
     held.reference = "20231113-221320F";
@@ -61,6 +62,8 @@ TEST(BackupCopyPlan, UnchangedFilesReferenceWhereThePriorBackupHoldsThem) {
     EXPECT_EQ(m.files[0].bundleOffset, 77u);
     EXPECT_TRUE(m.files[0].pageChecked);
     EXPECT_EQ(m.files[0].pageErrors, std::vector<uint32_t>{5});
+    // What a restore reads of earlier blocks goes with it (info's repository.size).
+    EXPECT_EQ(m.files[0].referencedBlockBytes, 1234u);
     // The backup holding the bytes, not the prior backup that referenced them.
     EXPECT_EQ(m.files[2].reference, "20231113-221320F");
     EXPECT_EQ(m.files[2].checksum, "c-held");

@@ -137,6 +137,10 @@ TEST_F(RepoBlockTransfer, OneChangedBlockStoresOneBlock) {
               sizeOf(blocksFile(kIncr1)) + sizeOf(blockMapPath(layout_, kIncr1, kName)));
     EXPECT_LT(incr.file.repoSize, full.file.repoSize / 8);
     EXPECT_EQ(restore(kIncr1, incr), bytes);
+    // A restore of the incr reads the full's map and every frame of it (each holds a block the
+    // incr keeps): the full's whole repository size, besides the incr's own.
+    EXPECT_EQ(full.referencedBytes, 0u);
+    EXPECT_EQ(incr.referencedBytes, full.file.repoSize);
 
     // Unchanged again: nothing stored, no .blocks file, the map refers to the full only... and
     // to the incr's block.
@@ -146,6 +150,7 @@ TEST_F(RepoBlockTransfer, OneChangedBlockStoresOneBlock) {
     EXPECT_EQ(loadBlockMap(*repo_, blockMapPath(layout_, kIncr2, kName)).holders,
               (std::vector<std::string>{kFull, kIncr1}));
     EXPECT_EQ(restore(kIncr2, same), bytes);
+    EXPECT_EQ(same.referencedBytes, full.file.repoSize + incr.file.repoSize);
 }
 
 TEST_F(RepoBlockTransfer, ChainOfThreeAndChangingSize) {
@@ -168,6 +173,16 @@ TEST_F(RepoBlockTransfer, ChainOfThreeAndChangingSize) {
     EXPECT_EQ(restore(kFull, full), v0);
     EXPECT_EQ(restore(kIncr1, incr1), v1);
     EXPECT_EQ(restore(kIncr2, incr2), v2);
+    // incr2 keeps blocks 0-29 but 3 and 20: of the full's frames of 16 blocks, the first two
+    // (its third holds blocks 32-40 only), with the full's map; of incr1, its one frame (block
+    // 3) and its map.
+    BlockMap fullMap = loadBlockMap(*repo_, blockMapPath(layout_, kFull, kName));
+    ASSERT_EQ(fullMap.frames.size(), 3u);
+    EXPECT_EQ(fullMap.storedBytes, sizeOf(blockMapPath(layout_, kFull, kName)));
+    EXPECT_EQ(incr1.referencedBytes, full.file.repoSize);  // block 0-39 in all three frames
+    EXPECT_EQ(incr2.referencedBytes, fullMap.storedBytes + fullMap.frames[0].storedLength +
+                                         fullMap.frames[1].storedLength + incr1.file.repoSize);
+    EXPECT_LT(incr2.referencedBytes, full.file.repoSize + incr1.file.repoSize);
 }
 
 TEST_F(RepoBlockTransfer, UncompressedAndObserved) {

@@ -199,6 +199,13 @@ TEST_P(RepoInfo, SummaryOfManifest) {
     EXPECT_EQ(sum.repoSize, 50u);
     EXPECT_EQ(sum.fileCount, 3u);
     EXPECT_EQ(sum.dbId, 3);
+    EXPECT_EQ(sum.repoSetSize, 140u);  // every file's stored bytes, referenced or not
+
+    // A block-stored file's blocks held by earlier backups are read by a restore too.
+    m.files[1].blockSize = 8192;
+    m.files[1].referencedBlockBytes = 1000;
+    EXPECT_EQ(BackupSummary::of(m).repoSetSize, 1140u);
+    EXPECT_EQ(BackupSummary::of(m).repoSize, 50u);  // what this backup stored: unchanged
 }
 
 TEST_P(RepoInfo, Find) {

@@ -2,6 +2,7 @@
 // status codes, --set's detail and --type's filter, and the held backup lock.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -110,13 +111,58 @@ repo::Manifest manifestWithTablespace() {
 TEST(InfoJson, SetAddsDatabasesLinksAndTablespaces) {
     json b = backupJson(diffSummary());
     addSetDetail(b, manifestWithTablespace());
-    // Names are not recorded yet: oids in order, empty names.
+    // A backup that did not record names: oids in order, empty names, templates included.
     EXPECT_EQ(b["database-ref"], json::parse(R"([{"name":"","oid":1},{"name":"","oid":5},
                                                  {"name":"","oid":16384}])"));
     // A tablespace's link is listed as the tablespace, not as a link (as pgBackRest).
     EXPECT_EQ(b["link"], json::parse(R"([{"destination":"/wal/15","name":"pg_data/pg_wal"}])"));
     EXPECT_EQ(b["tablespace"],
               json::parse(R"([{"destination":"/mnt/ts1","name":"ts1","oid":16400}])"));
+}
+
+// As pgBackRest: the databases by name, without template0 and template1; postgres is listed.
+TEST(InfoJson, SetListsRecordedDatabasesByNameWithoutTemplates) {
+    repo::Manifest m = manifestWithTablespace();
+    m.databases = std::vector<repo::ManifestDatabase>{
+        {"bench", 16384}, {"postgres", 5}, {"template0", 4}, {"template1", 1}};
+    json b = backupJson(diffSummary());
+    addSetDetail(b, m);
+    EXPECT_EQ(b["database-ref"], json::parse(R"([{"name":"bench","oid":16384},
+                                                 {"name":"postgres","oid":5}])"));
+    // Only templates: an empty array, never null (pgBackRest adds the key "even if none found").
+    m.databases = std::vector<repo::ManifestDatabase>{{"template0", 4}, {"template1", 1}};
+    EXPECT_EQ(databaseRefJson(m), json::array());
+}
+
+// The text: pgBackRest's "database list: name (oid), ..." line; oids alone when names were not
+// recorded.
+TEST(InfoText, DatabaseListAsPgBackRestPrintsIt) {
+    auto textOf = [](const repo::Manifest& m) {
+        json b = backupJson(diffSummary());
+        addSetDetail(b, m);
+        json stanza = {{"name", "main"},           {"status", statusJson(InfoStatus::Ok)},
+                       {"cipher", "none"},         {"db", json::array({{{"id", 1}}})},
+                       {"archive", json::array()}, {"backup", json::array({b})}};
+        testing::internal::CaptureStdout();
+        printInfoText(stanza);
+        std::fflush(stdout);
+        return testing::internal::GetCapturedStdout();
+    };
+    repo::Manifest m = manifestWithTablespace();
+    m.databases =
+        std::vector<repo::ManifestDatabase>{{"bench", 16384}, {"postgres", 5}, {"template1", 1}};
+    std::string text = textOf(m);
+    EXPECT_NE(text.find("\n            database list: bench (16384), postgres (5)\n"),
+              std::string::npos)
+        << text;
+    m.databases = std::vector<repo::ManifestDatabase>{{"template1", 1}};
+    text = textOf(m);
+    EXPECT_NE(text.find("\n            database list: none\n"), std::string::npos) << text;
+    m.databases.reset();
+    text = textOf(m);
+    EXPECT_NE(text.find("\n            database list (oid, names not recorded): 1, 5, 16384\n"),
+              std::string::npos)
+        << text;
 }
 
 TEST(InfoJson, SetWithoutLinksOrTablespacesGivesNull) {

@@ -2,6 +2,7 @@
 // scan and parallel copy, label files, WAL wait, manifest.
 #include "command/backup/backup_job.h"
 
+#include <algorithm>
 #include <ctime>
 #include <set>
 
@@ -97,6 +98,10 @@ void BackupJob::backupManifest(const BackupStart& start) {
     manifest_.timestampStart = start.timestamp;
     manifest_.walSegmentSize = start.walSegmentSize;
     manifest_.dataChecksums = start.dataChecksums;
+    manifest_.databases = start.databases;
+    if (manifest_.databases)  // by name, as pgBackRest lists them
+        std::sort(manifest_.databases->begin(), manifest_.databases->end(),
+                  [](const auto& a, const auto& b) { return a.name < b.name; });
     auto segment = pg::WalSegment::parse(start.walFile, start.walSegmentSize);
     if (!segment) raise(ErrorCode::Format, "backup: '{}' is not a WAL segment name", start.walFile);
     manifest_.timeline = segment->timeline;

@@ -7,12 +7,15 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "repo/bundle.h"
 #include "repo/file_transfer.h"
 #include "repo/layout.h"
+#include "repo/manifest.h"
 #include "storage/storage.h"
 
 namespace backrest::backup {
@@ -49,6 +52,8 @@ struct BackupStart {
     uint32_t walSegmentSize = 0;
     bool dataChecksums = false;
     std::map<uint32_t, std::string> tablespaceNames;
+    // pg_database at backup start (info --set lists the databases by name); nullopt: not asked.
+    std::optional<std::vector<repo::ManifestDatabase>> databases;
 };
 
 // What pg_backup_stop returns.

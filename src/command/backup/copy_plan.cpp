@@ -35,6 +35,7 @@ void reference(repo::ManifestFile& file, const repo::ManifestFile& prior,
     file.repoSize = prior.repoSize;
     file.reference = holder;
     file.blockSize = prior.blockSize;  // its map is in the referenced backup
+    file.referencedBlockBytes = prior.referencedBlockBytes;
     file.frameBytes = prior.frameBytes;
     file.frames = prior.frames;
     file.bundleId = prior.bundleId;  // in the referenced backup's bundle

@@ -232,6 +232,7 @@ std::optional<repo::StoredFile> FileCopy::storeAsBlocks(repo::ManifestFile& file
                                     priorMap ? &*priorMap : nullptr, options, observer);
     if (!stored) return std::nullopt;
     file.blockSize = blockSize;
+    file.referencedBlockBytes = stored->referencedBytes;
     blockFiles_++;
     blocksStored_ += stored->blocksStored;
     blocksKept_ += stored->blocksKept;
