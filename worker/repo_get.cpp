@@ -1,5 +1,6 @@
 // repo-get: a repository file's bytes on stdout, as pgBackRest's: opened (decrypted) when sealed
-// and not --raw, never decompressed (a .zst file comes out as zstd, as pgBackRest's .gz does).
+// and not --raw, never decompressed (a .zst or .lz4 file comes out compressed, as pgBackRest's
+// .gz does).
 // Info files keep their stored form: an envelope line then the sealed text (repo_cipher.h).
 #include <cstdio>
 #include <optional>
@@ -33,9 +34,7 @@ std::optional<std::string> stanzaOfPath(const std::string& path) {
 // compression extension.
 std::string pieceOfPath(std::string path) {
     if (path.ends_with(".copy")) path.resize(path.size() - 5);
-    std::string_view ext = io::compressExtension(io::CompressType::Zst);
-    if (path.ends_with(ext)) path.resize(path.size() - ext.size());
-    return path;
+    return std::string(io::withoutCompressExtension(path));
 }
 
 void writeOut(std::span<const uint8_t> bytes) {
