@@ -39,7 +39,7 @@ must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p $PORT -U postgres -i -s "$SCALE" -q 
 must psql_at $PORT "CHECKPOINT"
 echo "# cluster: $(du -sb "$DATA" | cut -f1) bytes (pgbench -s $SCALE), process-max $PMAX"
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+median() { sort -n | awk '{a[NR]=$1} END {printf "%.2f\n", (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 for run in $(seq 1 "$RUNS"); do
     for type in zst lz4; do
         start=$(date +%s.%N)

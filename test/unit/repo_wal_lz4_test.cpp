@@ -3,6 +3,7 @@
 // segment streamed by the daemon in several lz4 frames reads back whole.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -67,6 +68,8 @@ class RepoWalLz4 : public ::testing::Test {
 TEST_F(RepoWalLz4, PushedInLz4BesideZstAndReadBack) {
     std::string one = test::syntheticWalSegment(kSysId, 1, kSegSize);
     std::string two = test::syntheticWalSegment(kSysId, 2, kSegSize);
+    uint64_t secondAddress = 2ull * kSegSize;  // its header names segment 2, not 1
+    std::memcpy(two.data() + 8, &secondAddress, 8);
     put("pg/pg_wal/" + kSeg1, one);
     put("pg/pg_wal/" + kSeg2, two);
     EXPECT_EQ(push(kSeg1, io::CompressType::Zst), PushResult::Stored);
