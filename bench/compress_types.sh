@@ -43,7 +43,7 @@ median() { sort -n | awk '{a[NR]=$1} END {printf "%.2f\n", (NR % 2) ? a[(NR+1)/2
 for run in $(seq 1 "$RUNS"); do
     for type in zst lz4; do
         start=$(date +%s.%N)
-        must as_pg "$BR" --config="$CONF" --stanza=$type backup --type=full --start-fast --archive-check=n
+        must as_pg "$BR" --config="$CONF" --stanza=$type backup --type=full --start-fast
         backup=$(echo "$(date +%s.%N) - $start" | bc)
         label=$(ls "$IT_TMP/repo-$type/backup/$type" | grep F$ | tail -1)
         size=$(du -sb "$IT_TMP/repo-$type/backup/$type/$label" | cut -f1)
