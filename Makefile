@@ -10,7 +10,7 @@ CXX       ?= g++
 CXXFLAGS  ?= -O2 -g
 CXXFLAGS  += -std=c++20 -Wall -Wextra -Werror -pthread -fPIC -MMD -MP
 CPPFLAGS  += -I. -Isrc -I$(shell $(PG_CONFIG) --includedir)
-LDLIBS    += -L$(shell $(PG_CONFIG) --libdir) -lpq -lzstd -lxxhash -lsimdjson -lcurl -lpugixml -lssh2 -lcrypto -lfmt -pthread
+LDLIBS    += -L$(shell $(PG_CONFIG) --libdir) -lpq -lzstd -llz4 -lxxhash -lsimdjson -lcurl -lpugixml -lssh2 -lcrypto -lfmt -pthread
 
 ENGINE_SRC := $(wildcard src/common/*.cpp src/io/*.cpp src/storage/*.cpp src/storage/*/*.cpp src/repo/*.cpp \
                          src/pg/*.cpp src/protocol/*.cpp src/crypto/*.cpp src/command/*/*.cpp)

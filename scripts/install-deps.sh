@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential pkg-config clang-format lcov
   postgresql-15 postgresql-client-15 postgresql-contrib postgresql-server-dev-15
-  libpq-dev libzstd-dev libxxhash-dev libsimdjson-dev libssl-dev libfmt-dev nlohmann-json3-dev
+  libpq-dev libzstd-dev liblz4-dev libxxhash-dev libsimdjson-dev libssl-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev googletest
   zstd pgbackrest python3 socat
   # libfaketime: a week of backups and time retention without touching the clock (issue 20)

@@ -105,10 +105,14 @@ pg::ConnectOptions connectOptions(const Config& config) {
     return o;
 }
 
+// compress-level unset takes the type's default, as pgBackRest's (zst 3, lz4 1).
 repo::RepoCodec repoCodec(const Config& config) {
-    return repo::RepoCodec(io::parseCompressType(config.getString(opt::compressType)),
-                           static_cast<int>(config.getInt(opt::compressLevel)))
-        .withKey(openedKey());
+    io::CompressType type = io::parseCompressType(config.getString(opt::compressType));
+    int level = config.source(opt::compressLevel) == OptionSource::Default
+                    ? io::defaultCompressLevel(type)
+                    : static_cast<int>(config.getInt(opt::compressLevel));
+    io::checkCompressLevel(type, level);
+    return repo::RepoCodec(type, level).withKey(openedKey());
 }
 
 repo::TransferOptions transferOptions(const Config& config) {

@@ -1,7 +1,8 @@
 // repo-get: a repository file's bytes on stdout, as pgBackRest's: opened (decrypted) when sealed
-// and not --raw, never decompressed (a .zst file comes out as zstd, as pgBackRest's .gz does).
-// Info files keep their stored form: an envelope line then the sealed text (repo_cipher.h). A
-// timeline history file is found by the name repo-ls lists it under too (repo_ls.h).
+// and not --raw, never decompressed (a .zst or .lz4 file comes out compressed, as pgBackRest's
+// .gz does). Info files keep their stored form: an envelope line then the sealed text
+// (repo_cipher.h). A timeline history file is found by the name repo-ls lists it under too
+// (repo_ls.h).
 #include <cstdio>
 #include <optional>
 #include <regex>
@@ -37,9 +38,7 @@ std::optional<std::string> stanzaOfPath(const std::string& path) {
 // compression extension.
 std::string pieceOfPath(std::string path) {
     if (path.ends_with(".copy")) path.resize(path.size() - 5);
-    std::string_view ext = io::compressExtension(io::CompressType::Zst);
-    if (path.ends_with(ext)) path.resize(path.size() - ext.size());
-    return path;
+    return std::string(io::withoutCompressExtension(path));
 }
 
 // A timeline history file named as repo-ls names it (<tl>.history, repo_ls.h): the path it is

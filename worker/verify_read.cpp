@@ -17,7 +17,7 @@
 namespace backrest::cmd {
 
 bool FramedReadBack::applies(const ReadCheck& check) {
-    return !check.frames.empty() && check.type == io::CompressType::Zst && check.size &&
+    return !check.frames.empty() && check.type != io::CompressType::None && check.size &&
            check.blockSize == 0;
 }
 

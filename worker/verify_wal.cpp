@@ -27,7 +27,7 @@ std::optional<StoredWalName> parseStoredWalName(const std::string& fileName) {
     out.segmentLike = pg::isWalSegmentName(out.walName) || pg::isPartialName(out.walName) ||
                       pg::isBackupHistoryName(out.walName);
     std::optional<io::CompressType> type;
-    for (auto t : {io::CompressType::None, io::CompressType::Zst})
+    for (auto t : {io::CompressType::None, io::CompressType::Zst, io::CompressType::Lz4})
         if (ext == io::compressExtension(t)) type = t;
     if (out.sha.size() != kShaDigits ||
         out.sha.find_first_not_of("0123456789abcdef") != std::string::npos || !type ||

@@ -171,11 +171,14 @@
     X(processMax, Integer, "process-max", .defaultValue = "1",                                     \
       .help = "Number of parallel processes that copy, compress and checksum files.",              \
       .minValue = 1, .maxValue = 999, .commands = "backup restore serve verify")                   \
-    X(compressType, String, "compress-type", .defaultValue = "zst", .allowed = "none zst",         \
-      .help = "Compression of files stored in the repository: zst, or none.",                      \
+    X(compressType, String, "compress-type", .defaultValue = "zst", .allowed = "none zst lz4",     \
+      .help =                                                                                      \
+          "Compression of files stored in the repository: zst, lz4 (faster, larger), or none.",    \
       .commands = "backup archive-push serve")                                                     \
-    X(compressLevel, Integer, "compress-level", .defaultValue = "3",                               \
-      .help = "Compression level: higher is smaller but slower (zstd: -7 fastest to 22).",         \
+    X(compressLevel, Integer, "compress-level",                                                    \
+      .help =                                                                                      \
+          "Compression level: higher is smaller but slower (zst: -7 fastest to 22, default 3; "    \
+          "lz4: -5 fastest to 12, default 1).",                                                    \
       .minValue = -7, .maxValue = 22, .commands = "backup archive-push serve")                     \
     X(checksumType, String, "checksum-type", .defaultValue = "xxh3", .allowed = "xxh3 sha256",     \
       .help =                                                                                      \

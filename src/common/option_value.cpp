@@ -52,10 +52,10 @@ void refuseCarriedOverValue(const OptionDef& def, std::string_view value, std::s
               def.name, origin, def.name);
     // gz is pgBackRest's default, so most carried-over files name it. A new codec is a change of
     // src/io and of the repository format, not of the options.
-    if (def.name == "compress-type" && (value == "gz" || value == "bz2" || value == "lz4"))
+    if (def.name == "compress-type" && (value == "gz" || value == "bz2"))
         raiseInvalid(def, value, origin,
                      fmt::format("{} is a pgBackRest compression backrest does not implement; "
-                                 "backrest compresses with zst (its default) or none: set "
+                                 "backrest compresses with zst (its default), lz4 or none: set "
                                  "compress-type=zst or leave it unset",
                                  value));
 }

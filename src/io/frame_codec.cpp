@@ -1,4 +1,4 @@
-// Frame codec: zstd's one-shot API on per-thread contexts.
+// Frame codec: zstd's one-shot API on per-thread contexts (lz4's: io/lz4_frame.h).
 #include "io/frame_codec.h"
 
 #include <zstd.h>
@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "common/error.h"
+#include "io/lz4_frame.h"
 
 namespace backrest::io {
 
@@ -29,6 +30,7 @@ void compressFrame(CompressType type, int level, std::span<const uint8_t> in, Bu
         out.append(in);
         return;
     }
+    if (type == CompressType::Lz4) return lz4CompressFrame(level, in, out);
     auto& ctx = threadContexts().compress;
     if (!ctx) {
         ctx.reset(ZSTD_createCCtx());
@@ -54,6 +56,7 @@ void decompressFrame(CompressType type, std::span<const uint8_t> in, size_t orig
         out.append(in);
         return;
     }
+    if (type == CompressType::Lz4) return lz4DecompressFrame(in, originalLength, out, context);
     // Exactly one frame: a recorded length that cuts a frame short or runs into the next one
     // is a damaged index, even if the bytes happen to decode.
     size_t frameSize = ZSTD_findFrameCompressedSize(in.data(), in.size());

@@ -13,7 +13,7 @@
 
 namespace backrest::io {
 
-// Appends `in`, compressed as one frame (zstd frames carry a content checksum), to `out`.
+// Appends `in`, compressed as one frame (zstd and lz4 frames carry a content checksum), to `out`.
 void compressFrame(CompressType type, int level, std::span<const uint8_t> in, Buffer& out);
 
 // Replaces the contents of `out` with the frame `in` decompressed. CompressError naming

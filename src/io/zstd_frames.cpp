@@ -10,8 +10,9 @@
 namespace backrest::io {
 
 ZstdFramedCompressFilter::ZstdFramedCompressFilter(int level, size_t frameBytes, int workers,
-                                                   FrameHook hook)
-    : level_(level),
+                                                   FrameHook hook, CompressType type)
+    : type_(type),
+      level_(level),
       onExecutor_(workers > 0),
       frameBytes_(frameBytes),
       hook_(std::move(hook)),
@@ -30,11 +31,11 @@ ZstdFramedCompressFilter::~ZstdFramedCompressFilter() {
 void ZstdFramedCompressFilter::compress(Frame& frame) {
     frame.output.clear();
     if (!hook_) {
-        compressFrame(CompressType::Zst, level_, frame.input.span(), frame.output);
+        compressFrame(type_, level_, frame.input.span(), frame.output);
         return;
     }
     frame.compressed.clear();
-    compressFrame(CompressType::Zst, level_, frame.input.span(), frame.compressed);
+    compressFrame(type_, level_, frame.input.span(), frame.compressed);
     hook_(frame.index, frame.compressed.span(), frame.output);
 }
 

@@ -1,7 +1,8 @@
-// zstd compression of a large file as a sequence of independent frames, each of a fixed number
-// of original bytes (the last one shorter), compressed in parallel on the shared executor
-// (common/executor.h) and written in order. The output is an ordinary zstd stream (concatenated
-// frames: any zstd reader decompresses it whole; io::decompressFrame decodes one frame alone). The
+// zstd (or lz4: the same framing, io/lz4_frame.h) compression of a large file as a sequence of
+// independent frames, each of a fixed number of original bytes (the last one shorter), compressed
+// in parallel on the shared executor (common/executor.h) and written in order. The output is an
+// ordinary zstd (lz4) stream (concatenated frames: any zstd (lz4) reader decompresses it whole;
+// io::decompressFrame decodes one frame alone). The
 // recorded compressed size of each frame lets a restore decompress the frames in parallel and write
 // each at its own offset (frame k holds original bytes [k × frameBytes, (k + 1) × frameBytes)).
 #pragma once
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "common/executor.h"
+#include "io/compress.h"
 #include "io/filter.h"
 
 namespace backrest::io {
@@ -31,7 +33,8 @@ class ZstdFramedCompressFilter : public Filter {
     // reads and checksums the next frames; a frame no worker took by the time the caller needs
     // its slot the caller compresses itself, so the thread budget holds. At most workers + 1
     // frames are held in memory at once (each frameBytes of input and its output).
-    ZstdFramedCompressFilter(int level, size_t frameBytes, int workers, FrameHook hook = {});
+    ZstdFramedCompressFilter(int level, size_t frameBytes, int workers, FrameHook hook = {},
+                             CompressType type = CompressType::Zst);
     ~ZstdFramedCompressFilter() override;
     bool transforms() const override { return true; }
     void process(std::span<const uint8_t> in, Buffer& out) override;
@@ -56,6 +59,7 @@ class ZstdFramedCompressFilter : public Filter {
     bool helpWithQueuedFrame();             // compresses a frame no worker took, if there is one
     void compress(Frame& frame);
 
+    CompressType type_;
     int level_;
     bool onExecutor_;
     size_t frameBytes_;

@@ -15,9 +15,9 @@ namespace {
 // hook seals each frame).
 class ZstdFrameIndex : public io::Filter, public FrameIndex {
   public:
-    ZstdFrameIndex(int level, uint64_t frameBytes, int workers,
+    ZstdFrameIndex(io::CompressType type, int level, uint64_t frameBytes, int workers,
                    io::ZstdFramedCompressFilter::FrameHook hook)
-        : inner_(level, frameBytes, workers, std::move(hook)) {}
+        : inner_(level, frameBytes, workers, std::move(hook), type) {}
     bool transforms() const override { return true; }
     void process(std::span<const uint8_t> in, io::Buffer& out) override { inner_.process(in, out); }
     void finish(io::Buffer& out) override { inner_.finish(out); }
@@ -60,8 +60,8 @@ const FrameIndex* RepoCodec::pushEncode(io::FilterChain& chain, const std::strin
                                        io::Buffer& out) {
                 crypto::sealUnit(*key, piece, k, compressed, out);
             };
-        auto framed = std::make_unique<ZstdFrameIndex>(compressLevel_, shape.frameBytes,
-                                                       shape.workers, std::move(seal));
+        auto framed = std::make_unique<ZstdFrameIndex>(
+            compressType_, compressLevel_, shape.frameBytes, shape.workers, std::move(seal));
         const FrameIndex* index = framed.get();
         chain.push(std::move(framed));
         return index;

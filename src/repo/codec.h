@@ -31,7 +31,7 @@ struct EncodeShape {
     // About how many original bytes will pass (0: unknown); sizes the compressor's tables.
     uint64_t sizeHint = 0;
     // > 0: stored as independent frames of this many original bytes, each decodable alone
-    // (decodeFrame), when the codec has frames (zstd). Their stored sizes: FrameIndex.
+    // (decodeFrame), when the codec has frames (zstd, lz4). Their stored sizes: FrameIndex.
     uint64_t frameBytes = 0;
 };
 
@@ -64,10 +64,10 @@ class RepoCodec {
 
     io::CompressType compressType() const { return compressType_; }
     int compressLevel() const { return compressLevel_; }
-    // The stored file's name ends with it: ".zst", or "".
+    // The stored file's name ends with it: ".zst", ".lz4", or "".
     std::string_view extension() const { return io::compressExtension(compressType_); }
     // Whether EncodeShape::frameBytes gives frames that decode alone.
-    bool hasFrames() const { return compressType_ == io::CompressType::Zst; }
+    bool hasFrames() const { return compressType_ != io::CompressType::None; }
 
     // Write side: pushes onto `chain` what turns original bytes into stored bytes. Returns the
     // frame index when the shape asked for frames and the codec has them, else nullptr (owned

@@ -20,11 +20,9 @@ inline std::string backupFilePiece(const Layout& layout, std::string_view label,
 }
 
 // A stored WAL file (segment, .partial, .backup or .history) by its repository path
-// ("…/<segment>-<sha256>.zst"): the path without the compression extension.
+// ("…/<segment>-<sha256>.zst", ".lz4"): the path without the compression extension.
 inline std::string walPiece(std::string_view storedPath) {
-    std::string_view ext = io::compressExtension(io::CompressType::Zst);
-    if (storedPath.ends_with(ext)) storedPath.remove_suffix(ext.size());
-    return std::string(storedPath);
+    return std::string(io::withoutCompressExtension(storedPath));
 }
 
 }  // namespace backrest::repo

@@ -31,7 +31,7 @@ std::string walDirectory(const Layout& layout, const std::string& archiveId,
 }
 
 io::CompressType compressTypeOfName(const std::string& fileName) {
-    return fileName.ends_with(".zst") ? io::CompressType::Zst : io::CompressType::None;
+    return io::compressTypeOfStoredName(fileName);
 }
 
 std::string fileSha256(storage::Storage& source, const std::string& path, size_t bufferSize,

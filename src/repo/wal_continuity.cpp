@@ -100,7 +100,7 @@ std::string ArchiveListing::history(uint32_t timeline) {
     std::string text;
     io::FilterChain chain(
         [&](std::span<const uint8_t> bytes) { text.append(bytes.begin(), bytes.end()); });
-    RepoCodec(it->second.ends_with(".zst") ? io::CompressType::Zst : io::CompressType::None)
+    RepoCodec(io::compressTypeOfStoredName(it->second))
         .withKey(layout_.key)
         .pushDecode(chain, walPiece(it->second), repo_.fullPath(it->second));
     auto in = repo_.openRead(it->second);

@@ -283,7 +283,7 @@ TEST_F(ConfigTest, InvalidValuesNameOptionAndSource) {
     EXPECT_EQ(e.code(), ErrorCode::Option);
     EXPECT_STREQ(e.what(),
                  "invalid value 'gzip' for option 'compress-type' (from command line): expected "
-                 "one of none, zst");
+                 "one of none, zst, lz4");
 
     e = errorOf([&] { parse({"--config", emptyConf_, "backup", "--type=weekly"}); });
     EXPECT_NE(std::string(e.what()).find("'weekly' for option 'type'"), std::string::npos);
