@@ -54,7 +54,7 @@ for path in "../outside.txt" "archive/../../outside.txt" "$REPO/../outside.txt" 
     expect_exit "repo-ls $path refused" 41 "$BR" --config="$CONF" repo-ls "$path"
     expect_contains "... as leaving the repository" "$OUT" \
         "[041] CommandError: path '$path' leaves the repository ('..')"
-    expect_eq "... and nothing outside listed" "$(grep -c outside.txt <<<"$OUT")" "0"
+    expect_eq "... and nothing outside listed" "$(grep -cx 'outside.txt' <<<"$OUT")" "0"
 done
 expect_exit "repo-get of an absolute path outside the repository" 41 "$BR" --config="$CONF" \
     repo-get "$IT_TMP/outside.txt"
