@@ -19,6 +19,7 @@ struct CommandHelp {
     const char* usage;
 };
 
+// A table, one entry per command: its length is the number of commands, not logic.
 const std::map<std::string, CommandHelp>& commandHelp() {
     static const std::map<std::string, CommandHelp> help = {
         {"stanza-create",
