@@ -170,15 +170,16 @@ drv_kill_resume() {  # label
     local before killed='' pid out=$IT_TMP/killed-$1.out
     before=$(drv_labels)
     # Files written before this second, so that a resume may take them over (a file changed in
-    # the second its backup started is never reused); one process and a high compression level
-    # make the copy last long enough to be caught.
+    # the second its backup started is never reused); one process and zstd's highest level make
+    # the copy last long enough to be caught, even when listing an object store takes seconds
+    # (aws on a loaded machine: at level 12 a 20 s backup ended between two listings).
     must psql_at "$DRV_PG" "CHECKPOINT"
     sleep 1.1
     "${PG_EXEC[@]}" "$BR" --config="$DRV_CONF" --stanza=main backup --type=full --start-fast --process-max=1 \
-        --compress-level=12 --repo1-bundle=n >"$out" 2>&1 &
+        --compress-level=19 --repo1-bundle=n >"$out" 2>&1 &
     pid=$!
     # Killed once it has stored DRV_KILL_AFTER objects (20: enough for a resume to take over).
-    local deadline=$((SECONDS + 120)) l stored=0
+    local deadline=$((SECONDS + 600)) l stored=0
     # One listing per round: an object store's client (aws) can take seconds to list.
     local listing
     while [ "$stored" -lt "${DRV_KILL_AFTER:-20}" ] && kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
