@@ -116,7 +116,8 @@ class BackupRun {
                                   "(SELECT setting FROM pg_settings WHERE name = "
                                   "'wal_segment_size') FROM pg_backup_start($1, true) AS lsn",
                                   {label_}},
-                                 {"SELECT oid, spcname FROM pg_tablespace", {}}});
+                                 {"SELECT oid, spcname FROM pg_tablespace", {}},
+                                 {"SELECT oid, datname FROM pg_database", {}}});
         const Rows& row = results[0];
         protocol::BackupCopy start;
         start.lsn = cell(row, 0).value();
@@ -127,6 +128,10 @@ class BackupRun {
         for (const Row& t : results[1])
             start.tablespaces.push_back(
                 {static_cast<uint32_t>(std::stoul(t.at(0).value())), t.at(1).value()});
+        start.databases.emplace();
+        for (const Row& d : results[2])
+            start.databases->push_back(
+                {static_cast<uint32_t>(std::stoul(d.at(0).value())), d.at(1).value()});
         return start;
     }
 

@@ -108,11 +108,11 @@ backup::BackupStop stopBackup(pg::Client& db) {
 void expireAfterBackup(const Config& config, storage::Storage& repo,
                        const backup::BackupSettings& settings) {
     auto policy = retentionPolicy(config);
-    if (policy.full || policy.diff) {
+    if (!policy.full && !policy.diff)
+        logWarn("backup: repo1-retention-full is not set: no backup or WAL will ever be expired");
+    if (policy.any()) {
         std::string report = runExpire(repo, settings.layout, policy, false, settings.lockPath);
         if (report != "nothing to expire\n") fmt::print("expire: {}", report);
-    } else {
-        logWarn("backup: repo1-retention-full is not set: no backup or WAL will ever be expired");
     }
 }
 

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "repo/backup_history.h"
 #include "repo/file_lock.h"
 #include "repo/info.h"
 #include "repo/lock.h"
@@ -30,6 +31,8 @@ repo::RetentionPolicy retentionPolicy(const Config& config) {
         p.archive = static_cast<int>(config.getInt(opt::repo1RetentionArchive));
     p.archiveType = config.getString(opt::repo1RetentionArchiveType);
     p.fullType = config.getString(opt::repo1RetentionFullType);
+    if (auto v = config.find(opt::repo1RetentionHistory))
+        p.history = static_cast<int>(config.getInt(opt::repo1RetentionHistory));
     // Read at each expire, not at start: the daemon applies retention for days.
     p.now = static_cast<int64_t>(std::time(nullptr));
     return p;
@@ -101,6 +104,21 @@ void removeBackups(storage::Storage& repo, const repo::Layout& layout, repo::Bac
     for (const auto& label : labels) repo.removePath(layout.backupDir(label), true);
 }
 
+// The backup history of backups expired now or before (with dryRun, those the plan would
+// expire count as expired, as pgBackRest's dry run does).
+std::string expireHistory(storage::Storage& repo, const repo::Layout& layout,
+                          const repo::BackupInfo& info, const repo::RetentionPlan& plan,
+                          const repo::RetentionPolicy& policy, bool dryRun) {
+    repo::BackupInfo remaining = info;
+    std::erase_if(remaining.backups, [&](const auto& s) {
+        return std::find(plan.expire.begin(), plan.expire.end(), s.label) != plan.expire.end();
+    });
+    auto labels = repo::expireHistory(repo, layout, remaining, *policy.history, policy.now, dryRun);
+    if (labels.empty()) return "";
+    return fmt::format("{} history manifest{} {}\n", dryRun ? "would expire" : "expired",
+                       labels.size() > 1 ? "s" : "", fmt::join(labels, ", "));
+}
+
 struct WalRemoved {
     uint64_t files = 0;
     std::string first, last;  // segment names
@@ -157,6 +175,7 @@ std::string runExpire(storage::Storage& repo, const repo::Layout& layout,
         if (!dryRun) removeBackups(repo, layout, info, plan.expire);
     }
     locked.held.clear();
+    if (policy.history) report += expireHistory(repo, layout, info, plan, policy, dryRun);
 
     // verify reads the whole archive: while it does, WAL stays.
     std::unique_ptr<repo::FileLock> walLock;

@@ -207,6 +207,11 @@ protocol::BackupCopyReply backupCopy(Session& s, const protocol::BackupCopy& req
     start.walSegmentSize = request.walSegmentSize;
     start.dataChecksums = request.dataChecksums;
     for (const protocol::Tablespace& t : request.tablespaces) start.tablespaceNames[t.oid] = t.name;
+    if (request.databases) {
+        start.databases.emplace();
+        for (const protocol::Database& d : *request.databases)
+            start.databases->push_back({d.name, d.oid});
+    }
     job.copy(start, [&](const backup::BackupProgress& p) {
         protocol::BackupCopyProgress progress{p.bytesTotal, p.bytesDone, p.filesTotal, p.filesDone};
         s.conn.send({{"id", id}, {"progress", progress.toMessage()}});
@@ -225,7 +230,7 @@ protocol::BackupFinishReply backupFinish(Session& s, const protocol::BackupFinis
     logInfo("serve: backup {} committed: {} in {} files", m.label, formatBytes(m.totalSize()),
             m.files.size());
     auto policy = retentionPolicy(d.config);
-    if (policy.full || policy.diff)
+    if (policy.any())
         reply.expire =
             runExpire(*d.repo, d.layout, policy, false, d.config.getString(opt::lockPath));
     s.job.reset();

@@ -96,9 +96,6 @@ constexpr ForeignOption kForeignOptions[] = {
     {"repo-host-port", false, "", "keeps the repository on a backup host"},
     {"repo-host-type", false, "", "keeps the repository on a backup host"},
     {"repo-host-user", false, "", "keeps the repository on a backup host"},
-    {"repo-retention-history", false, "0",
-     "keeps copies of backup manifests in backup.history/ for that many days; backrest keeps "
-     "none, a backup's manifest goes with it when it expires (as repo1-retention-history=0)"},
     {"repo-s3-kms-key-id", false, "", "encrypts the repository's objects in S3"},
     {"repo-s3-role", false, "", "stores the repository in S3"},
     {"resume", true, "", "resumes an interrupted backup (backrest does, after checking each file)"},

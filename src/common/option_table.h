@@ -362,6 +362,12 @@
     X(repo1RetentionDiff, Integer, "repo1-retention-diff",                                         \
       .help = "Number of differential backups to keep; older ones are expired.", .minValue = 1,    \
       .commands = "backup expire")                                                                 \
+    X(repo1RetentionHistory, Integer, "repo1-retention-history",                                   \
+      .help =                                                                                      \
+          "Days to keep the backup history (backup.history/: a copy of each backup's manifest) "   \
+          "of expired backups; unset, it is kept forever; 0: only while the backup exists. A "     \
+          "diff/incr goes with its full backup.",                                                  \
+      .minValue = 0, .maxValue = 9999999, .commands = "backup expire")                             \
     X(repo1RetentionArchive, Integer, "repo1-retention-archive",                                   \
       .help =                                                                                      \
           "Number of backups (of repo1-retention-archive-type) whose WAL is kept for "             \

@@ -197,12 +197,18 @@ BackupBeginReply BackupBeginReply::fromMessage(const Message& message) {
 Message BackupCopy::toMessage() const {
     Message spaces = Message::array();
     for (const Tablespace& t : tablespaces) spaces.push_back({{"oid", t.oid}, {"name", t.name}});
-    return {{"lsn", lsn},
-            {"wal-file", walFile},
-            {"timestamp", timestamp},
-            {"data-checksums", dataChecksums},
-            {"wal-segment-size", walSegmentSize},
-            {"tablespaces", spaces}};
+    Message m{{"lsn", lsn},
+              {"wal-file", walFile},
+              {"timestamp", timestamp},
+              {"data-checksums", dataChecksums},
+              {"wal-segment-size", walSegmentSize},
+              {"tablespaces", spaces}};
+    if (databases) {
+        Message list = Message::array();
+        for (const Database& d : *databases) list.push_back({{"oid", d.oid}, {"name", d.name}});
+        m["databases"] = std::move(list);
+    }
+    return m;
 }
 
 BackupCopy BackupCopy::fromMessage(const Message& message) {
@@ -219,6 +225,16 @@ BackupCopy BackupCopy::fromMessage(const Message& message) {
             raise(ErrorCode::Protocol, "malformed {}: a tablespace is not an object: {}",
                   request(kType), t.dump().substr(0, 100));
         c.tablespaces.push_back({space.unsigned32("oid"), space.string("name")});
+    }
+    if (message.contains("databases")) {
+        c.databases.emplace();
+        for (const Message& d : f.array("databases")) {
+            if (!d.is_object())
+                raise(ErrorCode::Protocol, "malformed {}: a database is not an object: {}",
+                      request(kType), d.dump().substr(0, 100));
+            Fields database(d, request(kType) + " database");
+            c.databases->push_back({database.unsigned32("oid"), database.string("name")});
+        }
     }
     return c;
 }

@@ -104,6 +104,13 @@ struct Tablespace {
     bool operator==(const Tablespace&) const = default;
 };
 
+// A row of pg_database at backup start: info --set lists a backup's databases by name.
+struct Database {
+    uint32_t oid = 0;
+    std::string name;
+    bool operator==(const Database&) const = default;
+};
+
 // What pg_backup_start said, sent once the server's backup has begun.
 struct BackupCopy {
     static constexpr const char* kType = "backup-copy";
@@ -114,6 +121,8 @@ struct BackupCopy {
     uint32_t walSegmentSize = 0;
     bool dataChecksums = false;
     std::vector<Tablespace> tablespaces;
+    // nullopt: not sent (an extension older than the worker); the manifest then records none.
+    std::optional<std::vector<Database>> databases;
     Message toMessage() const;
     static BackupCopy fromMessage(const Message& message);
 };

@@ -3,6 +3,7 @@
 //   backup/<stanza>/<label>/backup.manifest(.copy)
 //   backup/<stanza>/<label>/pg_data/...            (+ pg_tblspc/<oid>/...)
 //   backup/<stanza>/<label>/bundle/<id>             small files, stored one after another
+//   backup/<stanza>/backup.history/<YYYY>/<label>.manifest.zst   (repo/backup_history.h)
 //   archive/<stanza>/archive.info(.copy)
 //   archive/<stanza>/<archive-id>/<first 16 hex of segment>/<segment>-<sha256>.<ext>
 //   archive/<stanza>/<archive-id>/<timeline>.history

@@ -21,6 +21,12 @@ struct RetentionPolicy {
     std::optional<int> archive;        // repo1-retention-archive (default: full)
     std::string archiveType = "full";  // repo1-retention-archive-type
     std::optional<std::string> set;    // expire this backup (and its dependents) only
+    // repo1-retention-history: days the backup history of expired backups is kept
+    // (repo/backup_history.h); unset, forever.
+    std::optional<int> history;
+
+    // Whether an expire after a backup has anything to apply.
+    bool any() const { return full || diff || history; }
 };
 
 struct WalKeep {

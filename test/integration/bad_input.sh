@@ -26,7 +26,7 @@ expect_exit "unknown command" 41 "$BR" --config="$CONF" frobnicate
 # written (once, a cipher pass was only warned about and the repository written in plaintext).
 BACKUPS_BEFORE=$(ls "$IT_TMP/repo/backup/main")
 for carried in 'repo1-cipher-type=aes-256-cbc
-repo1-cipher-pass=secret-pass' 'repo1-retention-history=30' 'repo1-host=backup1' 'backup-standby=y' \
+repo1-cipher-pass=secret-pass' 'repo1-host=backup1' 'backup-standby=y' \
     'archive-push-queue-max=1GiB' 'repo2-path=/elsewhere' 'pg2-path=/other'; do
     { echo '[global]'; echo "$carried"; tail -n +2 "$CONF"; } >"$IT_TMP/carried.conf"
     chmod 0644 "$IT_TMP/carried.conf"

@@ -190,6 +190,8 @@ for repo in "$REPO" "$REPOB"; do
     r=$(basename "$repo")
     FILES=$(find "$repo" -type f | sort)
     expect_eq "$r: files stored" "$([ "$(printf '%s\n' "$FILES" | wc -l)" -gt 20 ] && echo many)" "many"
+    expect_eq "$r: the backup history is among them (checked below like every file)" \
+        "$([ "$(grep -c '/backup\.history/[0-9]\{4\}/.*\.manifest\.zst$' <<<"$FILES")" -gt 0 ] && echo yes)" "yes"
     ZSTD=""
     PLAIN=""
     NOT_SEALED=""

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Retention: expire removes the backups past repo1-retention-full with their dependents and the
 # WAL only they needed, never what a retained backup needs; the oldest retained backup still
-# restores to the latest state.
+# restores to the latest state. The backup history (backup.history/) outlives expired backups
+# until repo1-retention-history lets it go.
 set -u
 SUITE=expire
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
@@ -63,3 +64,41 @@ expect_exit "expire --set of an unknown backup" 35 "$BR" --config="$CONF" --stan
 # A backup with retention set expires by itself.
 must br backup --type=full --start-fast --repo1-retention-full=1
 expect_eq "backup applied repo1-retention-full=1" "$(labels | wc -w)" "1"
+
+# --- the backup history (backup.history/<year>/<label>.manifest.zst) ----------------------------
+HIST=$IT_TMP/repo/backup/main/backup.history
+history_labels() { find "$HIST" -name '*.manifest.zst' -printf '%f\n' | sed 's/\.manifest\.zst$//' | LC_ALL=C sort | tr '\n' ' '; }
+LAST=$(labels | tr -d ' ')
+expect_eq "every backup ever completed has a history copy, expired ones included" \
+    "$(history_labels)" "$(printf '%s\n' "$F1" "$I1" "$F2" "$D2" "$F3" "$LAST" | LC_ALL=C sort | tr '\n' ' ')"
+expect_eq "filed under the label's year" "$(ls "$HIST")" "${LAST:0:4}"
+expect_exit "repo-get of a history copy" 0 "$BR" --config="$CONF" --stanza=main \
+    repo-get "backup/main/backup.history/${LAST:0:4}/$LAST.manifest.zst"
+expect_eq "... is the backup's manifest, zstd-compressed, byte for byte" \
+    "$("$BR" --config="$CONF" --stanza=main repo-get "backup/main/backup.history/${LAST:0:4}/$LAST.manifest.zst" | zstd -dc | sha256sum)" \
+    "$(sha256sum <"$IT_TMP/repo/backup/main/$LAST/backup.manifest")"
+expect_exit "repo1-retention-history=-1 is refused" 21 "$BR" --config="$CONF" --stanza=main \
+    --repo1-retention-history=-1 expire
+expect_contains "... naming the option" "$OUT" "repo1-retention-history"
+# Days: the expired backups were taken minutes ago, so a day's retention keeps them all.
+expect_exit "expire --repo1-retention-history=1" 0 "$BR" --config="$CONF" --stanza=main \
+    --repo1-retention-history=1 expire
+expect_eq "history of minutes-old expired backups kept for a day" "$(history_labels | wc -w)" "6"
+expect_exit "expire --repo1-retention-history=0 --dry-run" 0 "$BR" --config="$CONF" --stanza=main \
+    --repo1-retention-history=0 --dry-run expire
+expect_contains "dry run names the expired backups' history" "$OUT" \
+    "would expire history manifests $(printf '%s\n' "$F1" "$I1" "$F2" "$D2" "$F3" | LC_ALL=C sort | paste -sd, | sed 's/,/, /g')"
+expect_eq "... and removes nothing" "$(history_labels | wc -w)" "6"
+expect_exit "expire --repo1-retention-history=0" 0 "$BR" --config="$CONF" --stanza=main \
+    --repo1-retention-history=0 expire
+expect_eq "0: only the listed backup's history is left" "$(history_labels)" "$LAST "
+expect_eq "info and the listed backup are untouched" "$(labels)" "$LAST "
+# A history copy that cannot be written fails the backup, which says it is complete.
+YEAR_DIR=$HIST/${LAST:0:4}
+chmod 0500 "$YEAR_DIR"
+OUT=$(as_pg "$BR" --config="$CONF" --stanza=main backup --type=incr --start-fast 2>&1)
+RC=$?
+chmod 0750 "$YEAR_DIR"
+expect_eq "backup with backup.history/${LAST:0:4} not writable fails (exit $RC)" "$((RC != 0))" "1"
+expect_contains "... saying the backup is complete and listed" "$OUT" "is complete and listed by info, but its manifest's copy in backup.history/ could not be written"
+expect_eq "... and info lists it" "$(labels | wc -w)" "2"

@@ -219,6 +219,7 @@ drv_kill_resume() {  # label
 drv_daemon_pids() { pgrep -f "backrest serve .*--socket-path=$DRV_SOCK( |\$)"; }
 drv_daemon_answers() { psql_at "$DRV_PG" "SELECT pending FROM backrest_archive_status()" >/dev/null 2>&1; }
 drv_streamed() { [ "$(psql_at "$DRV_PG" "SELECT streamed FROM backrest_archive_status()")" -gt 0 ] 2>/dev/null; }
+drv_stream_running() { [[ "$(psql_at "$DRV_PG" "SELECT stream FROM backrest_archive_status()")" == streaming\ * ]]; }
 drv_daemon_gone() { [ -z "$(drv_daemon_pids)" ]; }
 
 # The cluster restarted with archive_library = 'backrest' and streamed WAL (the extension and
@@ -247,13 +248,28 @@ CONF
     must psql_at "$DRV_PG" "CREATE EXTENSION backrest"
     drv_wait 30 drv_daemon_answers || fail "the daemon answers" "$(grep -i backrest "$DRV_DATA.log" | tail -20)"
 
+    # The stream starts at the segment being written when it connects; a segment switched before
+    # that (a slow repository under load delays the start and its retries back off) is archived
+    # from pg_wal. So the stream is waited for first, and the switch repeated until one segment
+    # came from it.
+    drv_wait 180 drv_stream_running || fail "the daemon's WAL stream runs within 180 s" \
+        "$(psql_at "$DRV_PG" "SELECT stream FROM backrest_archive_status()"; grep -i 'WAL stream' "$DRV_DATA.log" | tail -5)"
     drv_work 100
     must psql_at "$DRV_PG" "INSERT INTO marker SELECT g, 'library' FROM generate_series(201, 300) g"
-    local seg
+    local seg switches=1
     seg=$(drv_switch)
-    drv_wait 30 drv_streamed
-    expect_eq "archive_library: the daemon streams WAL and stored segments from the stream" \
-        "$(psql_at "$DRV_PG" "SELECT stream LIKE 'streaming %' AND streamed > 0 FROM backrest_archive_status()")" "t"
+    until drv_wait 20 drv_streamed || [ "$switches" -ge 6 ]; do
+        drv_switch >/dev/null
+        switches=$((switches + 1))
+    done
+    local state
+    state=$(psql_at "$DRV_PG" "SELECT stream || ' / ' || streamed FROM backrest_archive_status()")
+    if [[ "$state" =~ ^streaming\ [0-9A-F]{24}\ /\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -gt 0 ]; then
+        pass "archive_library: the daemon streams WAL and stored segments from the stream ($state, $switches switches)"
+    else
+        fail "archive_library: the daemon streams WAL and stored segments from the stream" \
+            "$state after $switches switches; $(grep -i 'WAL stream' "$DRV_DATA.log" | tail -5)"
+    fi
     expect_exit "archive-get of $seg, archived by archive_library" 0 "$BR" --config="$DRV_CONF" --stanza=main \
         archive-get "$seg" "$IT_TMP/got-$1-lib-$seg"
     expect_eq "... equals pg_wal/$seg byte for byte" \

@@ -5,7 +5,8 @@
 # and diff backups, an expire a day. Asserted: which backups remain (pgBackRest 2.45's rule: a
 # full backup goes only when a newer full is itself older than the period), the WAL before the
 # oldest kept full gone and the WAL after it whole, the log files, the annotations in info, and a
-# point-in-time restore inside the window.
+# point-in-time restore inside the window. The backup history (repo1-retention-history=6) keeps
+# the manifests of expired backups for 6 days after their full backup's day.
 set -u
 SUITE=pgbackrest_conf_week
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
@@ -23,6 +24,7 @@ cat >"$PGBR_CONF" <<EOF2
 repo1-path=$IT_TMP/repo
 repo1-retention-full-type=time
 repo1-retention-full=2
+repo1-retention-history=6
 lock-path=$IT_TMP/lock
 log-path=$LOGS
 log-level-file=info
@@ -56,6 +58,11 @@ backup_field() {  # label python-expression-of-b
     info_json | python3 -c "import json,sys
 for b in json.load(sys.stdin)[0]['backup']:
     if b['label'] == '$1': print($2)"
+}
+# Labels whose manifest is in backup.history/, sorted.
+history_labels() {
+    find "$IT_TMP/repo/backup/main/backup.history" -name '*.manifest.zst' -printf '%f\n' |
+        sed 's/\.manifest\.zst$//' | LC_ALL=C sort | paste -sd' '
 }
 # The WAL segments in the repository, by name, sorted.
 wal_segments() {
@@ -109,10 +116,14 @@ done
 expect_eq "day 5: the oldest WAL left is the day-3 full's start" "$(wal_segments | head -1)" "$F3_START"
 expect_eq "day 5: info's archive min says so" \
     "$(info_json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["archive"][0]["min"])')" "$F3_START"
+expect_eq "day 5: the expired chain's history stays (day 0 is within 6 days)" "$(history_labels)" "${BACKUPS[*]}"
 
 # ---- days 6 and 7: a full and an incr; day 3's full still covers the period ----
 a_day 6 full
 a_day 7 incr
+expect_contains "day 7: the backup's expire removed the day-0 chain's history (older than 6 days)" "$OUT" \
+    "expire: expired history manifests $F0, ${BACKUPS[1]}, ${BACKUPS[2]}"
+expect_eq "day 7: the history of every backup since day 3 remains" "$(history_labels)" "${BACKUPS[*]:3}"
 at 7d
 expect_exit "day 7: expire" 0 "${AT[@]}" expire
 expect_eq "day 7: nothing more expired (day 6's full is 1 day old)" "$OUT" "nothing to expire"
@@ -122,6 +133,7 @@ expect_exit "day 8 and an hour: expire" 0 "${AT[@]}" expire
 expect_contains "... the day-3 chain goes once day 6's full is 2 days old" "$OUT" \
     "expired backups $F3, ${BACKUPS[4]}, ${BACKUPS[5]}"
 expect_eq "... the day-6 full and its incr remain" "$(labels)" "${BACKUPS[*]:6}"
+expect_eq "... the day-3 chain's history stays (day 3 is within 6 days)" "$(history_labels)" "${BACKUPS[*]:3}"
 F6_START=$(backup_field "${BACKUPS[6]}" "b['archive']['start']")
 expect_eq "... the oldest WAL left is the day-6 full's start" "$(wal_segments | head -1)" "$F6_START"
 # The WAL after the oldest kept full is whole: every segment from its start to the newest.

@@ -406,14 +406,18 @@ TEST_F(ConfigTest, UnsafeForeignOptionsAreErrors) {
     EXPECT_NE(m.find("option 'repo1-cipher-type' (from config file "), std::string::npos) << m;
     EXPECT_NE(m.find("authenticated AES-256-GCM only"), std::string::npos) << m;
     EXPECT_NE(m.find("set repo1-cipher-type=aes-256-gcm"), std::string::npos) << m;
-    // Time retention is backrest's own option now; the history backrest does not keep is refused
-    // unless set to 0, what backrest does.
+    // Time retention and the backup history's are backrest's own options now.
     EXPECT_EQ(parse({"--config", writeConf("[global]\nrepo1-retention-full-type=time\n"), "expire"})
                   .getString("repo1-retention-full-type"),
               "time");
-    EXPECT_NE(refused("repo1-retention-history=30").find("backup.history/"), std::string::npos);
-    EXPECT_NO_THROW(
-        parse({"--config", writeConf("[global]\nrepo1-retention-history=0\n"), "expire"}));
+    EXPECT_EQ(parse({"--config", writeConf("[global]\nrepo1-retention-history=30\n"), "expire"})
+                  .getInt("repo1-retention-history"),
+              30);
+    EXPECT_EQ(parse({"--config", writeConf("[global]\nrepo1-retention-history=0\n"), "backup"})
+                  .getInt("repo1-retention-history"),
+              0);
+    EXPECT_THROW(parse({"--config", writeConf("[global]\nrepo1-retention-history=-1\n"), "expire"}),
+                 Error);
     EXPECT_NE(refused("repo1-host=backup1").find("'repo1-host'"), std::string::npos);
     EXPECT_NE(refused("pg1-host=db1").find("'pg1-host'"), std::string::npos);
     EXPECT_NE(refused("archive-push-queue-max=1GiB").find("drops WAL"), std::string::npos);

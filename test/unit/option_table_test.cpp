@@ -49,6 +49,7 @@ const std::map<std::string, Names>& helpListsBeforeTheTable() {
           "repo1-retention-full",
           "repo1-retention-full-type",  // issue 20: time retention
           "repo1-retention-diff",
+          "repo1-retention-history",  // issue 20: the backup history
           "repo1-block",
           "annotation",
           "repo1-bundle",
@@ -70,7 +71,7 @@ const std::map<std::string, Names>& helpListsBeforeTheTable() {
         {"expire",
          {"stanza", "repo1-path", "repo1-retention-full", "repo1-retention-full-type",
           "repo1-retention-diff", "repo1-retention-archive", "repo1-retention-archive-type", "set",
-          "dry-run", "lock-path"}},
+          "dry-run", "lock-path", "repo1-retention-history"}},
         {"verify",
          {"stanza", "repo1-path", "set", "output", "process-max", "buffer-size", "lock-path"}},
         {"help", {}},

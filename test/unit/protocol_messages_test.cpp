@@ -86,6 +86,16 @@ TEST(ProtocolMessages, BackupBeginCopyFinish) {
                      R"("timestamp":1764950000,"wal-file":"000000010000000000000002",)"
                      R"("wal-segment-size":16777216})");
     EXPECT_EQ(BackupCopy::fromMessage(copy.toMessage()).tablespaces, copy.tablespaces);
+    EXPECT_FALSE(BackupCopy::fromMessage(copy.toMessage()).databases);  // not sent: none recorded
+    copy.databases = {{{5, "postgres"}, {16384, "app db"}}};
+    EXPECT_EQ(copy.toMessage().at("databases").dump(),
+              R"([{"name":"postgres","oid":5},{"name":"app db","oid":16384}])");
+    EXPECT_EQ(BackupCopy::fromMessage(copy.toMessage()).databases, copy.databases);
+    auto malformed = copy.toMessage();
+    malformed["databases"] = Message::array({1});
+    EXPECT_THROW(BackupCopy::fromMessage(malformed), Error);
+    malformed["databases"] = Message::array({Message{{"oid", -1}, {"name", "x"}}});
+    EXPECT_THROW(BackupCopy::fromMessage(malformed), Error);
     expectWire(BackupCopyProgress{100, 40, 10, 4},
                R"({"bytes-done":40,"bytes-total":100,"files-done":4,"files-total":10})");
     expectWire(BackupCopyReply{}, "{}");

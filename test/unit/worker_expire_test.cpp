@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "repo/backup_history.h"
 #include "repo/file_lock.h"
 #include "repo/info.h"
 #include "repo/retention_time.h"
@@ -140,6 +141,34 @@ TEST_F(ExpireTest, WalIsKeptWhileVerifyReadsTheArchive) {
     EXPECT_TRUE(has(report, "): no WAL expired this time;")) << report;
     EXPECT_FALSE(exists(layout_.backupDir(kOld)));
     for (int n = 2; n <= 6; n++) EXPECT_TRUE(exists(walFile(n))) << n;
+}
+
+// repo1-retention-history: the history of a backup expired now goes with it (0 days), dry run
+// included; the history of a listed backup stays; unset, history is never touched.
+TEST_F(ExpireTest, HistoryOfExpiredBackupsGoesWithRetentionHistory) {
+    for (const char* label : {kOld, kNew})
+        storage::writeAll(*repo_, repo::historyManifestPath(layout_, label), "history");
+    repo::RetentionPolicy policy;
+    policy.full = 1;
+    EXPECT_FALSE(has(runExpire(*repo_, layout_, policy, true, lockPath()), "history"));
+    policy.history = 0;
+    policy.now = 1796515200;  // 2026-12-06
+    EXPECT_EQ(runExpire(*repo_, layout_, policy, true, lockPath()),
+              "would expire backup 20261201-000000F\n"
+              "would expire history manifest 20261201-000000F\n"
+              "would expire 3 WAL files from 000000010000000000000002 to "
+              "000000010000000000000004\n");
+    EXPECT_TRUE(exists(repo::historyManifestPath(layout_, kOld)));
+    std::string report = runExpire(*repo_, layout_, policy, false, lockPath());
+    EXPECT_TRUE(has(report,
+                    "expired backup 20261201-000000F\nexpired history manifest "
+                    "20261201-000000F\n"))
+        << report;
+    EXPECT_FALSE(exists(repo::historyManifestPath(layout_, kOld)));
+    EXPECT_TRUE(exists(repo::historyManifestPath(layout_, kNew)));
+    // Kept for days: a history only days old stays after its backup expired.
+    policy.history = 30;
+    EXPECT_EQ(runExpire(*repo_, layout_, policy, false, lockPath()), "nothing to expire\n");
 }
 
 }  // namespace

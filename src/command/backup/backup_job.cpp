@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "pg/wal.h"
+#include "repo/backup_history.h"
 #include "repo/bundle.h"
 #include "repo/manifest_build.h"
 #include "repo/piece.h"
@@ -201,6 +202,15 @@ void BackupJob::backupComplete() {
     auto info = repo::requireBackupInfo(*s_.repo, s_.layout);
     info.backups.push_back(repo::BackupSummary::of(manifest_));
     repo::saveBackupInfo(*s_.repo, s_.layout, info);
+    // Copied once the backup is listed, so the history holds only backups that completed.
+    try {
+        repo::saveHistoryManifest(*s_.repo, s_.layout, manifest_.label);
+    } catch (const Error& e) {
+        raise(e.code(),
+              "backup {} is complete and listed by info, but its manifest's copy in "
+              "backup.history/ could not be written: {}",
+              manifest_.label, e.what());
+    }
 }
 
 }  // namespace backrest::backup
