@@ -136,6 +136,8 @@ backup::BackupSettings backupSettings(Daemon& d) {
     s.pgData = std::make_shared<storage::PosixStorage>(d.pgPath);
     s.archiveCheck = true;
     s.archiveTimeout = static_cast<int>(d.config.getInt(opt::archiveTimeout));
+    // A cancelled backup's job may still be unwinding in this process (repo/lock.h).
+    s.lockWait = 60;
     s.block = d.config.getBool(opt::repo1Block);
     s.bundle = bundleSettings(d.config);
     return s;

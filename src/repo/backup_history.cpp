@@ -98,8 +98,10 @@ std::vector<std::string> expireHistory(storage::Storage& repo, const Layout& lay
                 !name.ends_with(kSuffix))
                 continue;
             std::string label = name.substr(0, name.size() - strlen(kSuffix));
-            if (!isBackupLabel(label) || info.find(label) || label.substr(0, 8) >= oldestKept)
-                continue;
+            if (!isBackupLabel(label) || info.find(label)) continue;
+            // 0 days: history only while listed, as pgBackRest documents it (its code compares
+            // dates and keeps a backup expired today until tomorrow).
+            if (days > 0 && label.substr(0, 8) >= oldestKept) continue;
             if (!dryRun) repo.remove(dir + "/" + name);
             removed.push_back(label);
         }

@@ -29,14 +29,20 @@ StanzaLock::StanzaLock(const std::string& lockPath, const std::string& stanza,
               "through a link)",
               file_);
     if (fd_ < 0) raiseErrno(ErrorCode::FileOpen, "unable to open lock file", file_);
+    auto holder = [this] {
+        char text[32] = {0};
+        ssize_t n = ::pread(fd_, text, sizeof text - 1, 0);
+        std::string pid = n > 0 ? std::string(text, static_cast<size_t>(n)) : "unknown";
+        while (!pid.empty() && pid.back() == '\n') pid.pop_back();
+        return pid;
+    };
+    const std::string self = std::to_string(::getpid());
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(waitSeconds);
-    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0 && std::chrono::steady_clock::now() < deadline)
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0 && std::chrono::steady_clock::now() < deadline &&
+           holder() == self)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-        char holder[32] = {0};
-        ssize_t n = ::pread(fd_, holder, sizeof holder - 1, 0);
-        std::string pid = n > 0 ? std::string(holder, static_cast<size_t>(n)) : "unknown";
-        while (!pid.empty() && pid.back() == '\n') pid.pop_back();
+        std::string pid = holder();
         ::close(fd_);
         fd_ = -1;
         raise(ErrorCode::Lock,

@@ -8,8 +8,11 @@ namespace backrest::repo {
 
 class StanzaLock {
   public:
-    // Raises LockAcquireError naming the stanza, the holder's pid and the lock file, after
-    // retrying for waitSeconds (the daemon waits for an abandoned backup to finish unwinding).
+    // Raises LockAcquireError naming the stanza, the holder's pid and the lock file. While the
+    // holder is this very process, retries for up to waitSeconds: the daemon's backup of a
+    // connection that hung up (backrest_cancel()) is still unwinding its copy threads, and the
+    // retry that follows a cancel must not be refused for it. Another process's lock is refused
+    // at once.
     StanzaLock(const std::string& lockPath, const std::string& stanza, const std::string& kind,
                int waitSeconds = 0);
     ~StanzaLock();

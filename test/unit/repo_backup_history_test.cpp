@@ -139,8 +139,9 @@ TEST_F(RepoBackupHistory, ADamagedOrTruncatedCopyIsAnErrorNamingIt) {
 TEST_F(RepoBackupHistory, RetentionKeepsListedBackupsAndRecentDaysOnly) {
     const std::string oldFull = "20251001-000000F", oldIncr = "20251001-000000F_20261130-000000I",
                       listedOld = "20250101-000000F", recent = "20261120-000000F",
-                      edge = "20261106-000000F", beforeEdge = "20261105-235959F";
-    for (const auto& l : {oldFull, oldIncr, listedOld, recent, edge, beforeEdge})
+                      edge = "20261106-000000F", beforeEdge = "20261105-235959F",
+                      today = "20261206-000000F";
+    for (const auto& l : {oldFull, oldIncr, listedOld, recent, edge, beforeEdge, today})
         backupWithHistory(l);
     // Not history files: left alone whatever their age.
     test::writeFile(full("backup/main/backup.history/2025/notes.txt"), "mine");
@@ -156,15 +157,18 @@ TEST_F(RepoBackupHistory, RetentionKeepsListedBackupsAndRecentDaysOnly) {
     EXPECT_EQ(removed, dry);
     for (const auto& l : {oldFull, oldIncr, beforeEdge})
         EXPECT_FALSE(fs::exists(full(historyManifestPath(layout_, l)))) << l;
-    for (const auto& l : {listedOld, recent, edge})
+    for (const auto& l : {listedOld, recent, edge, today})
         EXPECT_TRUE(fs::exists(full(historyManifestPath(layout_, l)))) << l;
     EXPECT_TRUE(fs::exists(full("backup/main/backup.history/2025/notes.txt")));
     EXPECT_TRUE(fs::exists(full("backup/main/backup.history/2025/20250101-000000F.manifest.gz")));
     EXPECT_TRUE(fs::is_directory(full("backup/main/backup.history/2025")));
 
-    // 0: only the listed backups' history stays, today's too.
-    EXPECT_EQ(expireHistory(repo_, layout_, info, 0, kNow, false),
+    // 1 day keeps yesterday's and today's; 0 keeps only the listed backups' history, even a
+    // backup expired today loses it.
+    EXPECT_EQ(expireHistory(repo_, layout_, info, 1, kNow, false),
               (std::vector<std::string>{edge, recent}));
+    EXPECT_EQ(expireHistory(repo_, layout_, info, 0, kNow, false),
+              (std::vector<std::string>{today}));
     EXPECT_TRUE(fs::exists(full(historyManifestPath(layout_, listedOld))));
     // No history at all: nothing to do.
     Layout other{.stanza = "other"};

@@ -1,14 +1,18 @@
 // Stanza lock: a second holder of the same stanza and kind is refused, others are not. Backup
 // read locks: readers share, expire excludes them, and the holder is named.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "common/error.h"
 #include "repo/file_lock.h"
@@ -100,6 +104,41 @@ TEST_F(RepoLock, ReleasedOnDestruction) {
     StanzaLock holder(lockPath_, "main", "backup");
     EXPECT_EQ(errorOf([&] { StanzaLock x(lockPath_, "main", "backup"); }).code(), ErrorCode::Lock);
     EXPECT_EQ(errorOf([&] { StanzaLock y(lockPath_, "main", "backup"); }).code(), ErrorCode::Lock);
+}
+
+// The daemon's wait (BackupSettings::lockWait): a lock this process holds, released by another
+// thread (a cancelled backup unwinding), is taken once free; a lock another process holds is
+// refused at once, wait or not.
+TEST_F(RepoLock, WaitsOnlyForALockThisProcessHolds) {
+    auto unwinding = std::make_unique<StanzaLock>(lockPath_, "main", "backup");
+    std::thread release([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        unwinding.reset();
+    });
+    EXPECT_NO_THROW(StanzaLock(lockPath_, "main", "backup", 30));
+    release.join();
+
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    pid_t child = ::fork();
+    if (child == 0) {
+        StanzaLock other(lockPath_, "main", "backup");
+        char c = 'x';
+        if (::write(ready[1], &c, 1) != 1) _exit(1);
+        ::pause();
+        _exit(0);
+    }
+    char c;
+    ASSERT_EQ(::read(ready[0], &c, 1), 1);
+    auto started = std::chrono::steady_clock::now();
+    Error e = errorOf([&] { StanzaLock mine(lockPath_, "main", "backup", 30); });
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+    EXPECT_EQ(e.code(), ErrorCode::Lock);
+    EXPECT_TRUE(has(e.what(), "pid " + std::to_string(child))) << e.what();
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    ::close(ready[0]);
+    ::close(ready[1]);
 }
 
 TEST_F(RepoLock, UncreatableLockDirectory) {
