@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <mutex>
 
 #include "command/backup/backup_job.h"
 #include "common/error.h"
@@ -16,6 +17,7 @@
 #include "worker/context.h"
 #include "worker/expire.h"
 #include "worker/stop_start.h"
+#include "worker/termination.h"
 
 namespace backrest::cmd {
 
@@ -126,14 +128,9 @@ void printSummary(const repo::Manifest& manifest, double seconds) {
         formatBytes(static_cast<uint64_t>(size / std::max(seconds, 0.001))));
 }
 
-}  // namespace
-
-int backup(const Config& config) {
-    requireNotStopped(config, "backup");
-    double started = nowSeconds();
-    auto repo = openRepo(config, RepoAccess::Write);
-    backup::BackupSettings settings = backupSettings(config, *repo);
-    backup::BackupJob job(settings);
+// Connect, begin, copy, stop, commit, then retention.
+int backupRun(const Config& config, storage::Storage& repo, const backup::BackupSettings& settings,
+              backup::BackupJob& job, double started) {
     std::string type = config.find(opt::type).value_or("full");
     pg::Client db(connectOptions(config));
     checkServer(db, config, settings.pgPath);
@@ -150,9 +147,51 @@ int backup(const Config& config) {
     });
     if (terminal) fmt::print("\r{:80}\r", "");
     const auto& manifest = job.finish(stopBackup(db));
-    expireAfterBackup(config, *repo, settings);
+    expireAfterBackup(config, repo, settings);
     printSummary(manifest, nowSeconds() - started);
     return 0;
+}
+
+}  // namespace
+
+int backup(const Config& config) {
+    requireNotStopped(config, "backup");
+    double started = nowSeconds();
+    // First, before any thread: a signal cancels the job once it exists; until then it only
+    // ends the command at the next check below.
+    backup::BackupJob* running = nullptr;
+    std::mutex runningMutex;
+    TerminationWatch termination([&] {
+        std::lock_guard lock(runningMutex);
+        if (running) running->cancel();
+    });
+    auto repo = openRepo(config, RepoAccess::Write);
+    backup::BackupSettings settings = backupSettings(config, *repo);
+    backup::BackupJob job(settings);
+    {
+        std::lock_guard lock(runningMutex);
+        running = &job;
+    }
+    // Before the job goes: the watch must not cancel a destroyed job.
+    struct Unregister {
+        std::mutex& m;
+        backup::BackupJob*& job;
+        ~Unregister() {
+            std::lock_guard lock(m);
+            job = nullptr;
+        }
+    } unregister{runningMutex, running};
+    termination.raiseIfReceived("backup");
+    try {
+        return backupRun(config, *repo, settings, job, started);
+    } catch (const Error&) {
+        // The copy's "cancelled" is the signal's doing: say which, with pgBackRest's exit code.
+        if (job.label().empty()) termination.raiseIfReceived("backup");
+        termination.raiseIfReceived(
+            "backup " + job.label(),
+            "; what it stored stays, and the next backup of the same type resumes it");
+        throw;
+    }
 }
 
 }  // namespace backrest::cmd

@@ -45,4 +45,6 @@
     X(RepoAuth, 45, "RepoAuthError", "38000",                                                   \
       "the repository's server refused the credentials (wrong key, secret, token)")             \
     X(RepoStorage, 46, "RepoStorageError", "38000",                                             \
-      "the repository's server answered a request with an error (a quota, ...)")
+      "the repository's server answered a request with an error (a quota, ...)")                \
+    X(Term, 63, "TermError", "57014",                                                           \
+      "the command was stopped by SIGTERM, SIGINT or SIGHUP (pgBackRest's code)")

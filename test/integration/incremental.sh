@@ -167,3 +167,24 @@ else
     fail "resumed backup: recovery did not finish" "$(tail -20 "$dir.log")"
 fi
 pg_stop "$dir"
+
+# SIGTERM (and SIGINT, SIGHUP) mid-copy: the backup stops within a buffer and exits 63 naming the
+# signal, as pgBackRest's does; the stanza lock is released, what was stored stays and the next
+# full backup resumes it.
+"${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main backup --type=full \
+    --start-fast --process-max=1 --compress-level=12 --repo1-bundle=n >"$IT_TMP/term.out" 2>&1 &
+TERMED=$!
+JOURNAL=""
+for i in $(seq 1 6000); do
+    JOURNAL=$(find "$IT_TMP/repo/backup/main" -name backup.resume 2>/dev/null | head -1)
+    [ -n "$JOURNAL" ] && [ "$(cat "$JOURNAL"* | wc -l)" -gt 12 ] && break
+    sleep 0.02
+done
+kill -TERM $TERMED
+wait $TERMED
+TERM_RC=$?
+expect_eq "a backup sent SIGTERM mid-copy exits 63" "$TERM_RC" "63"
+expect_contains "... naming the signal and the backup" "$(cat "$IT_TMP/term.out")" ": terminated on signal SIGTERM; what it stored stays"
+expect_exit "the next full backup resumes it" 0 "$BR" --config="$CONF" --stanza=main backup --type=full \
+    --start-fast --log-level-console=info
+expect_contains "it says so" "$OUT" "resuming interrupted backup"
