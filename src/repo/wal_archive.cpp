@@ -1,6 +1,10 @@
 // WAL push/get against the repository layout.
 #include "repo/wal_archive.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
 
 #include "common/error.h"
@@ -155,6 +159,40 @@ void storeWal(storage::Storage& repo, storage::Storage& source, const std::strin
 
 }  // namespace
 
+namespace {
+
+// A push that failed where it could not even remove its temporary file (the directory's
+// permissions taken away mid-write, a kill -9, a crash) leaves "<wal>-<sha>.<ext>.<pid>.<n>.tmp"
+// (storage/posix.cpp) beside the archive. The next push of that file removes those whose process
+// is gone from this host. Only on storage with directories: an object store writes no temporary
+// objects, and listing there is a request. A repository shared over NFS with a second host
+// pushing the same file at the same moment could lose that push's temporary file; its rename
+// then fails and PostgreSQL retries it.
+void removeDeadPushTemps(storage::Storage& repo, const std::string& dir,
+                         const std::string& walName) {
+    if (!repo.features().path) return;
+    for (const auto& entry : repo.list(dir)) {
+        const std::string& name = entry.name;
+        if (!name.starts_with(walName + "-") || !name.ends_with(".tmp")) continue;
+        std::string stem = name.substr(0, name.size() - 4);  // ".<pid>.<n>"
+        size_t counterDot = stem.rfind('.');
+        if (counterDot == std::string::npos) continue;
+        size_t pidDot = stem.rfind('.', counterDot - 1);
+        if (pidDot == std::string::npos) continue;
+        std::string pidText = stem.substr(pidDot + 1, counterDot - pidDot - 1);
+        if (pidText.empty() || pidText.find_first_not_of("0123456789") != std::string::npos ||
+            pidText.size() > 9)
+            continue;
+        pid_t pid = static_cast<pid_t>(std::stol(pidText));
+        if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+        logInfo("archive-push: removing {}, left by a push (pid {}) that ended without it",
+                repo.fullPath(dir + "/" + name), pid);
+        repo.remove(dir + "/" + name);
+    }
+}
+
+}  // namespace
+
 PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
                    storage::Storage& source, const std::string& sourcePath,
                    const std::string& clusterVersion, uint64_t clusterSystemId,
@@ -198,6 +236,7 @@ PushResult pushWal(storage::Storage& repo, const Layout& layout, const ArchiveIn
     std::string target = walDirectory(layout, archiveId, walName) + "/" + walName + "-" + sha +
                          std::string(io::compressExtension(type));
 
+    removeDeadPushTemps(repo, walDirectory(layout, archiveId, walName), walName);
     std::optional<StoredCopyDecision> decision;
     auto existing = findWal(repo, layout, archiveId, walName);
     if (existing) {

@@ -104,6 +104,27 @@ TEST_F(RepoWalArchive, PushSameFileAgainIsAlreadyPresent) {
     EXPECT_EQ(entries("repo/archive/main/15-1/0000000100000000"), 1u);
 }
 
+// A temporary file a failed push could not remove (its process gone) goes with the next push of
+// that segment; one of a live process (this one), or of another segment, stays.
+TEST_F(RepoWalArchive, PushRemovesTemporaryFilesOfDeadPushes) {
+    const std::string dir = "repo/archive/main/15-1/0000000100000000/";
+    const std::string sha(64, 'a');
+    fs::create_directories(root_ + "/" + dir);
+    std::string dead = kSeg + "-" + sha + ".zst.99999999.0.tmp";  // above any pid_max
+    std::string live = kSeg + "-" + sha + ".zst." + std::to_string(::getpid()) + ".3.tmp";
+    std::string other = "000000010000000000000002-" + sha + ".zst.99999999.0.tmp";
+    for (const auto& name : {dead, live, other}) put(dir + name, "partial");
+    put("pg/pg_wal/" + kSeg, segment(kSysId, 1));
+    ASSERT_EQ(push(kSeg), PushResult::Stored);
+    EXPECT_FALSE(fs::exists(root_ + "/" + dir + dead));
+    EXPECT_TRUE(fs::exists(root_ + "/" + dir + live));
+    EXPECT_TRUE(fs::exists(root_ + "/" + dir + other));
+    // Found again by a push that finds the segment already there.
+    put(dir + dead, "partial");
+    EXPECT_EQ(push(kSeg), PushResult::AlreadyPresent);
+    EXPECT_FALSE(fs::exists(root_ + "/" + dir + dead));
+}
+
 TEST_F(RepoWalArchive, PushDifferentFileSameNameIsDuplicate) {
     put("pg/pg_wal/" + kSeg, segment(kSysId, 1));
     ASSERT_EQ(push(kSeg), PushResult::Stored);
