@@ -129,6 +129,16 @@ expect_exit "delta refuses a directory without PG_VERSION" 34 "$BR" --config="$C
     --pg1-path="$IT_TMP/not-pgdata" --delta restore
 expect_eq "and leaves it alone" "$(ls "$IT_TMP/not-pgdata")" "precious"
 
+# Waits (up to 2 minutes) until the running backup has journaled more than 12 files: JOURNAL.
+wait_for_journal() {
+    JOURNAL=""
+    for i in $(seq 1 6000); do
+        JOURNAL=$(find "$IT_TMP/repo/backup/main" -name backup.resume 2>/dev/null | head -1)
+        [ -n "$JOURNAL" ] && [ "$(cat "$JOURNAL"* | wc -l)" -gt 12 ] && break
+        sleep 0.02
+    done
+}
+
 # Resume: a full backup killed with SIGKILL half-way is resumed by the next full backup, whose
 # files taken over are verified against the journal; the result restores exactly.
 # (A high compression level slows the first attempt so it can be caught mid-copy. Resume takes
@@ -138,12 +148,7 @@ expect_eq "and leaves it alone" "$(ls "$IT_TMP/not-pgdata")" "precious"
 "${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main backup --type=full \
     --start-fast --process-max=1 --compress-level=12 --repo1-bundle=n >/dev/null 2>&1 &
 KILLED=$!
-JOURNAL=""
-for i in $(seq 1 6000); do
-    JOURNAL=$(find "$IT_TMP/repo/backup/main" -name backup.resume 2>/dev/null | head -1)
-    [ -n "$JOURNAL" ] && [ "$(cat "$JOURNAL"* | wc -l)" -gt 12 ] && break
-    sleep 0.02
-done
+wait_for_journal
 kill -9 $KILLED 2>/dev/null
 wait $KILLED 2>/dev/null
 JOURNALED=$(($(cat "$JOURNAL"* | wc -l) - 1))
@@ -174,12 +179,7 @@ pg_stop "$dir"
 "${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main backup --type=full \
     --start-fast --process-max=1 --compress-level=12 --repo1-bundle=n >"$IT_TMP/term.out" 2>&1 &
 TERMED=$!
-JOURNAL=""
-for i in $(seq 1 6000); do
-    JOURNAL=$(find "$IT_TMP/repo/backup/main" -name backup.resume 2>/dev/null | head -1)
-    [ -n "$JOURNAL" ] && [ "$(cat "$JOURNAL"* | wc -l)" -gt 12 ] && break
-    sleep 0.02
-done
+wait_for_journal
 kill -TERM $TERMED
 wait $TERMED
 TERM_RC=$?

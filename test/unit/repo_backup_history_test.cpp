@@ -14,6 +14,7 @@
 #include "repo/info.h"
 #include "repo/manifest.h"
 #include "storage/posix.h"
+#include "test/unit/manifest_support.h"
 #include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 
@@ -34,28 +35,13 @@ std::shared_ptr<const crypto::RepoKey> testKey() {
     return std::make_shared<const crypto::RepoKey>(bytes);
 }
 
-Manifest manifestOf(const std::string& label) {
-    Manifest m;
-    m.label = label;
-    m.pgVersion = "15";
-    m.systemId = 7300000000000000001ULL;
-    m.walSegmentSize = 16 * 1024 * 1024;
-    ManifestFile f;
-    f.name = "pg_data/base/16384/16385";
-    f.size = 1 << 20;
-    f.repoSize = 5000;
-    f.checksum = std::string(32, 'a');
-    m.files = {f};
-    return m;
-}
-
 class RepoBackupHistory : public ::testing::Test {
   protected:
     void SetUp() override { layout_.stanza = "main"; }
     std::string full(const std::string& path) { return dir_.path() + "/" + path; }
     // A history file as a backup of that label leaves it.
     void backupWithHistory(const std::string& label) {
-        saveManifest(repo_, layout_.manifest(label), manifestOf(label), layout_.key);
+        saveManifest(repo_, layout_.manifest(label), test::smallManifest(label), layout_.key);
         saveHistoryManifest(repo_, layout_, label);
     }
     BackupInfo infoListing(std::vector<std::string> labels) {
@@ -91,7 +77,7 @@ TEST_F(RepoBackupHistory, CopiesTheManifestCompressedUnderItsYear) {
 }
 
 TEST_F(RepoBackupHistory, FallsBackToTheManifestCopyAndRefusesNoManifest) {
-    saveManifest(repo_, layout_.manifest(kLabel), manifestOf(kLabel));
+    saveManifest(repo_, layout_.manifest(kLabel), test::smallManifest(kLabel));
     std::string manifest = test::readFile(full(layout_.manifest(kLabel)));
     test::writeFile(full(layout_.manifest(kLabel)), "{damaged");
     saveHistoryManifest(repo_, layout_, kLabel);

@@ -8,26 +8,14 @@
 #include "repo/checksummed_json.h"
 #include "repo/manifest.h"
 #include "storage/posix.h"
+#include "test/unit/manifest_support.h"
 #include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
 
 namespace backrest::repo {
 namespace {
 
-Manifest smallManifest() {
-    Manifest m;
-    m.label = "20261121-235959F";
-    m.pgVersion = "15";
-    m.systemId = 7300000000000000001ULL;
-    m.walSegmentSize = 16 * 1024 * 1024;
-    ManifestFile f;
-    f.name = "pg_data/base/16384/16385";
-    f.size = 1 << 20;
-    f.repoSize = 5000;
-    f.checksum = std::string(32, 'a');
-    m.files = {f};
-    return m;
-}
+using test::smallManifest;
 
 class RepoManifestDatabases : public ::testing::Test {
   protected:
