@@ -118,6 +118,10 @@ TEST(RunParallel, FirstFailureReachesTheCallerAndStopsTheHandOut) {
         runParallel(2, 1000, [&](size_t job) {
             started++;
             if (job == 3) raise(ErrorCode::Checksum, "job {} failed", job);
+            // The other thread must not run out of jobs before the failure is noticed: trivial
+            // jobs let it take all 1000 while the failing thread unwinds (under load, once in a
+            // few runs); at a millisecond each it would need a second.
+            if (job > 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         });
     });
     EXPECT_EQ(e.code(), ErrorCode::Checksum);
