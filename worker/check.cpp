@@ -44,12 +44,15 @@ void checkDataDirectory(pg::Client& db, const std::string& dataPath, uint64_t sy
 
 // archive-push-queue-max dropped WAL after the newest backup of the current database (or with no
 // backup at all): point-in-time recovery cannot reach the present until a new backup is taken.
+// Records still waiting in pg_wal count: the repository may be what failed.
 std::optional<std::string> droppedSinceLastBackup(storage::Storage& repo,
                                                   const repo::Layout& layout,
                                                   const repo::BackupInfo& backupInfo,
-                                                  const repo::ArchiveInfo& archiveInfo) {
+                                                  const repo::ArchiveInfo& archiveInfo,
+                                                  const std::string& pgWal) {
     std::string archiveId = archiveInfo.currentArchiveId();
-    auto dropped = repo::listDropped(repo, layout);
+    auto dropped = repo::mergeDropped(repo::listDropped(repo, layout),
+                                      repo::listDroppedPending(pgWal, archiveId));
     auto range = repo::droppedRange(dropped, archiveId);
     if (!range) return std::nullopt;
     std::vector<std::string> ids;
@@ -101,16 +104,16 @@ int check(const Config& config) {
     db.query("SELECT pg_create_restore_point('backrest check')");
     std::string segment = db.scalar("SELECT pg_walfile_name(pg_switch_wal())");
     double start = nowSeconds();
-    std::string archiveFailure;
+    std::string archiveFailure, pgWal = pgPath(config) + "/pg_wal";
     try {
         waitForArchive(*repo, layout, archiveInfo.currentArchiveId(), {segment},
                        static_cast<int>(config.getInt(opt::archiveTimeout)), "check");
     } catch (const Error& e) {
         archiveFailure = e.what();
         // A drop explains a segment that never arrives; said first when there is one.
-        if (!droppedSinceLastBackup(*repo, layout, backupInfo, archiveInfo)) throw;
+        if (!droppedSinceLastBackup(*repo, layout, backupInfo, archiveInfo, pgWal)) throw;
     }
-    if (auto gap = droppedSinceLastBackup(*repo, layout, backupInfo, archiveInfo))
+    if (auto gap = droppedSinceLastBackup(*repo, layout, backupInfo, archiveInfo, pgWal))
         raise(ErrorCode::BackupSet, "check: stanza '{}': {}{}", layout.stanza, *gap,
               archiveFailure.empty() ? "" : "; and " + archiveFailure);
     // Not an error: the archive is sound, but a restore must know which timeline it wants.

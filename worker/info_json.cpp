@@ -223,6 +223,10 @@ json stanzaInfoJson(storage::Storage& repo, const repo::Layout& layout, const In
                                  {"system-id", db.systemId},
                                  {"version", db.version}});
         auto dropped = repo::listDropped(repo, layout);
+        if (!query.pgWal.empty())
+            dropped = repo::mergeDropped(
+                std::move(dropped),
+                repo::listDroppedPending(query.pgWal, archiveInfo->currentArchiveId()));
         out["archive"] = archiveJson(repo, layout, *backupInfo, *archiveInfo, dropped);
         for (const auto& b : backupInfo->backups) {
             if (!wanted(b, query)) continue;

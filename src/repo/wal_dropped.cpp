@@ -115,6 +115,34 @@ size_t flushDroppedRecords(storage::Storage& repo, const Layout& layout, const s
     return carried;
 }
 
+std::vector<DroppedSegment> listDroppedPending(const std::string& pgWal,
+                                               const std::string& currentArchiveId) {
+    std::vector<DroppedSegment> out;
+    storage::PosixStorage status(pgWal + "/archive_status");
+    for (const auto& file : archiveStatusFiles(pgWal)) {
+        if (!file.ends_with(kPending)) continue;
+        std::string segment = file.substr(0, file.size() - kPending.size());
+        auto text = storage::readAllIfExists(status, file);
+        if (!text || !pg::isWalSegmentName(segment)) continue;
+        std::string archiveId = text->substr(0, text->find('\n'));
+        out.push_back({archiveId.empty() ? currentArchiveId : archiveId, segment, ""});
+    }
+    return mergeDropped(std::move(out), {});
+}
+
+std::vector<DroppedSegment> mergeDropped(std::vector<DroppedSegment> a,
+                                         const std::vector<DroppedSegment>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    auto key = [](const DroppedSegment& d) { return std::tie(d.archiveId, d.segment); };
+    std::sort(a.begin(), a.end(),
+              [&](const DroppedSegment& x, const DroppedSegment& y) { return key(x) < key(y); });
+    a.erase(std::unique(
+                a.begin(), a.end(),
+                [&](const DroppedSegment& x, const DroppedSegment& y) { return key(x) == key(y); }),
+            a.end());
+    return a;
+}
+
 std::vector<DroppedSegment> listDropped(storage::Storage& repo, const Layout& layout) {
     std::vector<DroppedSegment> out;
     for (const auto& e : repo.list(droppedDir(layout)))

@@ -63,6 +63,15 @@ struct DroppedRange {
 std::optional<DroppedRange> droppedRange(const std::vector<DroppedSegment>& dropped,
                                          const std::string& archiveId);
 
+// The records still waiting in <pgWal>/archive_status (a record made without an archive id takes
+// `currentArchiveId`), so that info and check on the database host report a drop the
+// repository has not received yet.
+std::vector<DroppedSegment> listDroppedPending(const std::string& pgWal,
+                                               const std::string& currentArchiveId);
+// `a` and `b` together, sorted, each segment once.
+std::vector<DroppedSegment> mergeDropped(std::vector<DroppedSegment> a,
+                                         const std::vector<DroppedSegment>& b);
+
 // What the records mean for one backup: the first dropped segment at or after the backup's WAL
 // start (same archive id, compared by position within the timeline's numbering), past which
 // recovery from it cannot go; whether it falls inside the backup's own WAL (start..stop), which

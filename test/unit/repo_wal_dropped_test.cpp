@@ -63,6 +63,13 @@ TEST(WalDropped, RecordNamesRoundTripAndStrayNamesAreRefused) {
     EXPECT_FALSE(parseDroppedRecordName("15-1-00000001000000000000000G"));
 }
 
+std::vector<DroppedSegment> drops(std::initializer_list<std::string> segments,
+                                  const std::string& id = "15-1") {
+    std::vector<DroppedSegment> out;
+    for (const auto& s : segments) out.push_back({id, s, ""});
+    return out;
+}
+
 struct Fixture {
     test::TempDir dir{"wal-dropped"};
     storage::PosixStorage repo{dir / "repo"};
@@ -117,6 +124,21 @@ TEST(WalDropped, ARefusedRecordWaitsInPgWalUntilAPushCarriesItOver) {
               "queue=1 max=0\n");
 }
 
+TEST(WalDropped, WaitingRecordsAreListedAndMergedOnce) {
+    Fixture f;
+    f.breakRepo();
+    recordDropped(&f.repo, f.layout, f.pgWal, {"15-1", "000000010000000000000006", "x"});
+    recordDropped(nullptr, f.layout, f.pgWal, {"", "000000010000000000000005", "y"});
+    auto pending = listDroppedPending(f.pgWal, "15-2");
+    ASSERT_EQ(pending.size(), 2u);
+    EXPECT_EQ(pending[0].archiveId, "15-1");
+    EXPECT_EQ(pending[0].segment, "000000010000000000000006");
+    EXPECT_EQ(pending[1].archiveId, "15-2");  // made without an archive id: the current one
+    auto merged = mergeDropped(pending, drops({"000000010000000000000006"}));
+    EXPECT_EQ(merged.size(), 2u);
+    EXPECT_TRUE(listDroppedPending(f.dir / "nothing", "15-1").empty());
+}
+
 TEST(WalDropped, AStrayFileInArchiveStatusIsLeftAlone) {
     Fixture f;
     std::ofstream(f.pgWal + "/archive_status/nonsense.backrest-dropped") << "15-1\nx\n";
@@ -132,13 +154,6 @@ TEST(WalDropped, ListingSkipsWhatIsNotARecord) {
     storage::writeAll(f.repo, "archive/main/dropped/15-1-000000010000000000000005.tmp", "x");
     storage::writeAll(f.repo, "archive/main/dropped/readme", "x");
     EXPECT_TRUE(listDropped(f.repo, f.layout).empty());
-}
-
-std::vector<DroppedSegment> drops(std::initializer_list<std::string> segments,
-                                  const std::string& id = "15-1") {
-    std::vector<DroppedSegment> out;
-    for (const auto& s : segments) out.push_back({id, s, ""});
-    return out;
 }
 
 TEST(WalDropped, ABackupRecoversUpToTheFirstDropAtOrAfterItsStart) {
