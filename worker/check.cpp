@@ -61,11 +61,11 @@ std::optional<std::string> droppedSinceLastBackup(storage::Storage& repo,
     std::string whole = repo::firstWholeBackup(dropped, archiveId, backupInfo.backups, ids);
     if (!whole.empty()) return std::nullopt;
     return fmt::format(
-        "{} WAL segment{} ({} to {}) dropped by archive-push-queue-max and no backup taken "
+        "{} WAL segment{} ({} to {}) {} dropped by archive-push-queue-max and no backup taken "
         "since: point-in-time recovery cannot go past {}; take a backup (a full, diff or incr "
         "started after the drop restores whole)",
-        range->count, range->count > 1 ? "s were" : " was", range->first, range->last,
-        range->first);
+        range->count, range->count > 1 ? "s" : "", range->first, range->last,
+        range->count > 1 ? "were" : "was", range->first);
 }
 
 }  // namespace
