@@ -102,8 +102,9 @@ expect_contains "verify names the gap from the first dropped segment" "$OUT" "wa
 expect_contains "verify says the gap was dropped by the limit" "$OUT" "of its segments dropped by archive-push-queue-max, recorded in $IT_TMP/repo/archive/main/dropped"
 # A restore from the backup before the drop cannot reach the end of the archive: refused, never a
 # cluster that ends recovery at the gap and promotes with older data.
-restore before-drop 35 --set="$B1"
-expect_contains "the refusal names the gap" "$OUT" "$FIRST"
+restore before-drop 23 --set="$B1"
+expect_contains "the refusal names the gap and the drop" "$OUT" "WAL segment $FIRST is missing from archive 15-1, though"
+expect_contains "... and that it cannot be put back" "$OUT" "(archive-push-queue-max dropped it: it cannot be put back; restore a backup taken after the drop)"
 absent before-drop
 
 # ---- a backup after the drop restores whole ----------------------------------------------------
