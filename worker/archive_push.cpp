@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "pg/control.h"
+#include "pg/wal.h"
 #include "repo/info.h"
 #include "repo/wal_archive.h"
 #include "repo/wal_dropped.h"
@@ -43,14 +44,18 @@ int archivePush(const Config& config) {
     std::string segment = wal.filename().string();
     auto layout = stanzaLayout(config);
 
-    // archive-push-queue-max: measured before the repository is opened, since a repository that
-    // cannot be reached is the usual reason WAL queues up, and a drop must not wait on it.
+    // archive-push-queue-max (pgBackRest's order): the queue is measured before any push is tried,
+    // since a repository that cannot take WAL is the usual reason it queues; the repository is
+    // then opened only for the drop's record, which waits in pg_wal if it cannot be written.
     QueueLimit limit{std::nullopt, control.walSegmentSize};
     if (config.find(opt::archivePushQueueMax))
         limit.max = static_cast<uint64_t>(config.getInt(opt::archivePushQueueMax));
-    if (limit.max && repo::queueExceeded(repo::archiveQueueBytes(repo::archiveStatusFiles(pgWal),
-                                                                 control.walSegmentSize),
-                                         *limit.max)) {
+    // Only WAL segments are dropped: a timeline history or backup history file is tiny, and
+    // recovery across a timeline switch needs its history file.
+    if (limit.max && pg::isWalSegmentName(segment) &&
+        repo::queueExceeded(
+            repo::archiveQueueBytes(repo::archiveStatusFiles(pgWal), control.walSegmentSize),
+            *limit.max)) {
         std::unique_ptr<storage::Storage> repo;
         try {
             repo = openRepo(config, RepoAccess::Write);

@@ -27,9 +27,6 @@ bool dropIfQueueFull(const std::string& command, const QueueLimit& limit, const 
     if (!limit.max) return false;
     uint64_t queue = repo::archiveQueueBytes(repo::archiveStatusFiles(pgWal), limit.segmentSize);
     if (!repo::queueExceeded(queue, *limit.max)) return false;
-    std::string message = queueDropMessage(command, segment, queue, *limit.max);
-    // The ERROR first: whatever happens to the record, the drop is in PostgreSQL's log.
-    logError("{}", message);
     std::optional<std::string> id;
     try {
         id = archiveId();
@@ -40,7 +37,10 @@ bool dropIfQueueFull(const std::string& command, const QueueLimit& limit, const 
     repo::DroppedSegment dropped{id.value_or(""), segment,
                                  fmt::format("{} {} queue={} max={} by={}", std::time(nullptr),
                                              segment, queue, *limit.max, command)};
+    // Recorded before anything says dropped: a segment neither the repository nor pg_wal can
+    // record is not dropped (recordDropped throws, the push fails, PostgreSQL retries it).
     repo::recordDropped(repo, layout, pgWal, dropped);
+    logError("{}", queueDropMessage(command, segment, queue, *limit.max));
     return true;
 }
 

@@ -85,5 +85,18 @@ TEST(QueueDrop, AnUnreadableArchiveInfoStillDropsAndTheRecordWaitsLocally) {
     EXPECT_EQ(repo::listDropped(f.repo, f.layout).size(), 1u);
 }
 
+TEST(QueueDrop, ASegmentNothingCanRecordIsNotDropped) {
+    Fixture f(2);
+    // The repository refuses (a file where its directory goes) and so does pg_wal (a directory
+    // where the record goes): the push fails and PostgreSQL keeps the segment.
+    std::filesystem::create_directories(f.dir / "repo/archive/main");
+    std::ofstream(f.dir / "repo/archive/main/dropped").close();
+    std::filesystem::create_directories(
+        f.pgWal + "/archive_status/000000010000000000000001.backrest-dropped");
+    EXPECT_THROW(dropIfQueueFull("archive-push", {kSeg, kSeg}, f.pgWal, "000000010000000000000001",
+                                 &f.repo, f.layout, id15),
+                 std::exception);
+}
+
 }  // namespace
 }  // namespace backrest::cmd
