@@ -132,6 +132,23 @@ if [ "$RC" -eq 0 ]; then
     pg_stop "$IT_TMP/restore-latest"
 fi
 
+# ---- another cluster pushing into this stanza by mistake: its drops never reach the stanza ------
+# Its pushes fail (system identifier), its WAL queues and is dropped at the limit, but the record
+# stays in its own pg_wal: a repository of another cluster never receives it.
+ODATA=$IT_TMP/other
+OPORT=57243
+pg_archiving "$ODATA" $OPORT "$(archive_push_to "$BR" "$CONF" main)"
+must psql_at $OPORT "CREATE TABLE t (i int)"
+RECORDS_BEFORE=$(ls "$ARCHIVE/dropped" | wc -l)
+for _ in $(seq 1 6); do new_segment $OPORT; sleep 0.3; done
+wait_ready_at_most "$ODATA" $LIMIT_SEGMENTS
+expect_contains "the other cluster's pushes are refused" "$(cat "$ODATA.log")" "DbMismatchError"
+ODROPPED=$(drops_logged "$ODATA" archive-push)
+expect_eq "the other cluster dropped past the limit" "$([ "$ODROPPED" -ge 1 ] && echo yes || echo no)" "yes"
+expect_eq "its records stay in its own pg_wal" "$(pending_count "$ODATA")" "$ODROPPED"
+expect_eq "the stanza's records are unchanged" "$(ls "$ARCHIVE/dropped" | wc -l)" "$RECORDS_BEFORE"
+pg_stop "$ODATA"
+
 # ---- the daemon (archive_library = 'backrest') drops the same way ------------------------------
 if [ "$(id -u)" -eq 0 ] && [ -f "$(pg_config --pkglibdir)/backrest.so" ]; then
     DDATA=$IT_TMP/daemon
