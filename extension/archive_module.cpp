@@ -49,7 +49,8 @@ bool checkConfigured() {
     });
 }
 
-// Returns how the daemon has the file: "stored", "already-present", "pushed-ahead", "streamed".
+// Returns how the daemon has the file: "stored", "already-present", "pushed-ahead", "streamed", or
+// "dropped: <why>" (archive-push-queue-max).
 std::string push(const std::string& path) {
     int timeoutMs = settings.archiveTimeout * 1000;
     protocol::ArchivePush request{path};
@@ -78,8 +79,16 @@ bool archiveFile(const char* file, const char* path) {
             double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                                   started)
                             .count();
-            report(DEBUG1, fmt::format("backrest: archived WAL file \"{}\" in {:.3f} ms ({})", file,
-                                       ms, how));
+            // archive-push-queue-max dropped it: PostgreSQL may recycle the segment, and the
+            // server log must say loudly that the archive now has a gap (the daemon logs its
+            // ERROR there too).
+            if (how.starts_with("dropped: "))
+                report(WARNING,
+                       fmt::format("backrest: WAL file \"{}\" was DROPPED, not archived: {}", file,
+                                   how.substr(9)));
+            else
+                report(DEBUG1, fmt::format("backrest: archived WAL file \"{}\" in {:.3f} ms ({})",
+                                           file, ms, how));
             return true;
         },
         [&](CaughtError& caught) {

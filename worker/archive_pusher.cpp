@@ -13,6 +13,7 @@
 #include "pg/control.h"
 #include "pg/wal.h"
 #include "repo/stop_file.h"
+#include "repo/wal_dropped.h"
 #include "storage/posix.h"
 
 namespace backrest::cmd {
@@ -122,16 +123,26 @@ std::string ArchivePusher::push(const std::string& absolutePath) {
         changed_.wait(lock, [&] { return !inFlight_.count(name); });
         if (streamed_.erase(name)) return "streamed";
         if (pushedAhead_.erase(name)) return "pushed-ahead";
-        inFlight_.insert(name);
+        inFlight_.insert(name);  // the read-ahead leaves it alone while it is dropped or pushed
     }
     try {
+        if (auto dropped = dropIfQueueFull(absolutePath)) {
+            recordFailure(name, *dropped);
+            std::lock_guard lock(mutex_);
+            inFlight_.erase(name);
+            changed_.notify_all();
+            return "dropped: " + *dropped;
+        }
         auto result = pushNow(absolutePath);
-        std::lock_guard lock(mutex_);
-        inFlight_.erase(name);
-        lastArchived_ = name;
-        lastArchivedTime_ = std::time(nullptr);
-        pushed_++;
+        {
+            std::lock_guard lock(mutex_);
+            inFlight_.erase(name);
+            lastArchived_ = name;
+            lastArchivedTime_ = std::time(nullptr);
+            pushed_++;
+        }
         changed_.notify_all();
+        flushDropRecords(absolutePath);
         return result == repo::PushResult::Stored ? "stored" : "already-present";
     } catch (const std::exception& e) {
         {
@@ -141,6 +152,37 @@ std::string ArchivePusher::push(const std::string& absolutePath) {
         recordFailure(name, e.what());
         changed_.notify_all();
         throw;
+    }
+}
+
+// archive-push-queue-max: the queue is measured in the segment's own pg_wal. A segment the
+// read-ahead or the stream already stored never gets here, so only WAL not in the repository is
+// dropped.
+std::optional<std::string> ArchivePusher::dropIfQueueFull(const std::string& absolutePath) {
+    if (!s_.queueLimit.max) return std::nullopt;
+    std::filesystem::path path(absolutePath);
+    std::string name = path.filename().string();
+    if (!pg::isWalSegmentName(name)) return std::nullopt;  // history files are tiny: always kept
+    std::string pgWal = path.parent_path().string();
+    uint64_t queue =
+        repo::archiveQueueBytes(repo::archiveStatusFiles(pgWal), s_.queueLimit.segmentSize);
+    if (!repo::queueExceeded(queue, *s_.queueLimit.max)) return std::nullopt;
+    auto archiveId = [&]() -> std::optional<std::string> {
+        return identity().info.currentArchiveId();
+    };
+    if (!cmd::dropIfQueueFull("serve", s_.queueLimit, pgWal, name, s_.repo, s_.layout, archiveId))
+        return std::nullopt;
+    return queueDropMessage("serve", name, queue, *s_.queueLimit.max);
+}
+
+// Drop records the repository refused when they were made go over once a push succeeded.
+void ArchivePusher::flushDropRecords(const std::string& absolutePath) {
+    try {
+        repo::flushDroppedRecords(*s_.repo, s_.layout,
+                                  std::filesystem::path(absolutePath).parent_path().string(),
+                                  identity().info.currentArchiveId());
+    } catch (const std::exception& e) {
+        logWarn("archive-push: drop records not carried over to the repository: {}", e.what());
     }
 }
 

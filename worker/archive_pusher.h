@@ -19,6 +19,7 @@
 #include "repo/streamed_segment.h"
 #include "repo/wal_archive.h"
 #include "storage/storage.h"
+#include "worker/queue_drop.h"
 
 namespace backrest::cmd {
 
@@ -29,7 +30,8 @@ struct PusherSettings {
     repo::PushOptions push;
     size_t processMax = 1;
     bool async = false;
-    std::string lockPath;  // its stop files (repo/stop_file.h) pause the read-ahead
+    std::string lockPath;   // its stop files (repo/stop_file.h) pause the read-ahead
+    QueueLimit queueLimit;  // archive-push-queue-max (worker/queue_drop.h)
 };
 
 // What pushes are checked against: archive.info, and the cluster's version and system id.
@@ -45,7 +47,8 @@ class ArchivePusher {
     ~ArchivePusher();
 
     // Returns "stored", "already-present", "pushed-ahead", "streamed" or "stream-completed" once
-    // the file is durable in the repository; raises the push's error otherwise.
+    // the file is durable in the repository, or "dropped: <why>" when archive-push-queue-max
+    // dropped it (reported archived, never stored); raises the push's error otherwise.
     std::string push(const std::string& absolutePath);
     protocol::ArchiveStatusReply status();
 
@@ -67,6 +70,8 @@ class ArchivePusher {
                                                 const std::string& absolutePath);
     void readAhead();
     void recordFailure(const std::string& name, const std::string& message);
+    std::optional<std::string> dropIfQueueFull(const std::string& absolutePath);
+    void flushDropRecords(const std::string& absolutePath);
 
     PusherSettings s_;
     std::mutex mutex_;

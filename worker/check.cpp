@@ -10,6 +10,7 @@
 #include "pg/control.h"
 #include "repo/info.h"
 #include "repo/wal_archive.h"
+#include "repo/wal_dropped.h"
 #include "storage/posix.h"
 #include "worker/archive_timelines.h"
 #include "worker/commands.h"
@@ -39,6 +40,32 @@ void checkDataDirectory(pg::Client& db, const std::string& dataPath, uint64_t sy
               "check: '{}/global/pg_control' records system identifier {}, the server ({}) reports "
               "{}",
               dataPath, control.systemId, db.describe(), systemId);
+}
+
+// archive-push-queue-max dropped WAL after the newest backup of the current database (or with no
+// backup at all): point-in-time recovery cannot reach the present until a new backup is taken.
+// Records still waiting in pg_wal count: the repository may be what failed.
+std::optional<std::string> droppedSinceLastBackup(storage::Storage& repo,
+                                                  const repo::Layout& layout,
+                                                  const repo::BackupInfo& backupInfo,
+                                                  const repo::ArchiveInfo& archiveInfo,
+                                                  const std::string& pgWal) {
+    std::string archiveId = archiveInfo.currentArchiveId();
+    auto dropped = repo::mergeDropped(repo::listDropped(repo, layout),
+                                      repo::listDroppedPending(pgWal, archiveId));
+    auto range = repo::droppedRange(dropped, archiveId);
+    if (!range) return std::nullopt;
+    std::vector<std::string> ids;
+    for (const auto& b : backupInfo.backups)
+        ids.push_back(b.dbId == archiveInfo.current().id ? archiveId : "");
+    std::string whole = repo::firstWholeBackup(dropped, archiveId, backupInfo.backups, ids);
+    if (!whole.empty()) return std::nullopt;
+    return fmt::format(
+        "{} WAL segment{} ({} to {}) {} dropped by archive-push-queue-max and no backup taken "
+        "since: point-in-time recovery cannot go past {}; take a backup (a full, diff or incr "
+        "started after the drop restores whole)",
+        range->count, range->count > 1 ? "s" : "", range->first, range->last,
+        range->count > 1 ? "were" : "was", range->first);
 }
 
 }  // namespace
@@ -77,8 +104,18 @@ int check(const Config& config) {
     db.query("SELECT pg_create_restore_point('backrest check')");
     std::string segment = db.scalar("SELECT pg_walfile_name(pg_switch_wal())");
     double start = nowSeconds();
-    waitForArchive(*repo, layout, archiveInfo.currentArchiveId(), {segment},
-                   static_cast<int>(config.getInt(opt::archiveTimeout)), "check");
+    std::string archiveFailure, pgWal = pgPath(config) + "/pg_wal";
+    try {
+        waitForArchive(*repo, layout, archiveInfo.currentArchiveId(), {segment},
+                       static_cast<int>(config.getInt(opt::archiveTimeout)), "check");
+    } catch (const Error& e) {
+        archiveFailure = e.what();
+        // A drop explains a segment that never arrives; said first when there is one.
+        if (!droppedSinceLastBackup(*repo, layout, backupInfo, archiveInfo, pgWal)) throw;
+    }
+    if (auto gap = droppedSinceLastBackup(*repo, layout, backupInfo, archiveInfo, pgWal))
+        raise(ErrorCode::BackupSet, "check: stanza '{}': {}{}", layout.stanza, *gap,
+              archiveFailure.empty() ? "" : "; and " + archiveFailure);
     // Not an error: the archive is sound, but a restore must know which timeline it wants.
     for (const auto& b :
          archiveSideBranches(*repo, layout, backupInfo, archiveInfo.currentArchiveId()))

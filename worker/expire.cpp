@@ -15,6 +15,7 @@
 #include "repo/file_lock.h"
 #include "repo/info.h"
 #include "repo/lock.h"
+#include "repo/wal_dropped.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/stop_start.h"
@@ -130,9 +131,16 @@ WalRemoved removeWal(storage::Storage& repo, const repo::Layout& layout,
                      const repo::ArchiveInfo& archiveInfo, const repo::RetentionPlan& plan,
                      int currentDbId, bool dryRun) {
     WalRemoved out;
+    auto dropped = repo::listDropped(repo, layout);
     for (const auto& db : archiveInfo.history) {
         const repo::WalKeep& keep = plan.walOf(db.id, currentDbId);
         std::string id = repo::ArchiveInfo::archiveId(db);
+        // Drop records (repo/wal_dropped.h) of WAL retention lets go: no kept backup's recovery
+        // reaches them, so they no longer say anything about PITR.
+        for (const auto& d : dropped)
+            if (!dryRun && d.archiveId == id && repo::walExpired(d.segment, keep))
+                repo.remove(repo::droppedDir(layout) + "/" +
+                            repo::droppedRecordName(id, d.segment));
         for (const auto& dir : repo.list(layout.archiveIdDir(id))) {
             if (dir.type != storage::FileType::Path || dir.name.size() != 16) continue;
             std::string dirPath = layout.archiveIdDir(id) + "/" + dir.name;

@@ -37,6 +37,9 @@ InfoQuery queryOf(const Config& config) {
 
 int info(const Config& config) {
     InfoQuery query = queryOf(config);
+    // On the database host, drops whose record has not reached the repository yet.
+    if (config.find(opt::stanza) && config.find(opt::pg1Path))
+        query.pgWal = pgPath(config) + "/pg_wal";
     auto repo = openRepo(config);
     std::vector<std::string> stanzas;
     if (auto stanza = config.find(opt::stanza)) {

@@ -25,8 +25,11 @@ const char* infoStatusMessage(InfoStatus status);
 
 // What `info` was asked for: --set (one backup, with its databases, links and tablespaces) and
 // --type (only backups of that type); lockPath, when set, to report a running backup.
+// pgWal, when set (pg1-path is configured on this host): drop records still waiting there
+// (repo/wal_dropped.h) are reported too.
 struct InfoQuery {
     std::string set, type, lockPath;
+    std::string pgWal{};
 };
 
 // {"code", "message"} plus, for the stanza's status, {"lock": {"backup": {"held"}}}.

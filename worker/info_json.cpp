@@ -10,6 +10,7 @@
 #include "repo/layout.h"
 #include "repo/lock_probe.h"
 #include "repo/repo_cipher.h"
+#include "repo/wal_dropped.h"
 #include "worker/archive_timelines.h"
 #include "worker/info.h"
 
@@ -56,8 +57,31 @@ bool stanzaPathExists(storage::Storage& repo, const repo::Layout& layout) {
     return !repo.list(layout.backupRoot()).empty() || !repo.list(layout.archiveRoot()).empty();
 }
 
-json archiveJson(storage::Storage& repo, const repo::Layout& layout,
+// The archive id a backup's WAL is filed under: its database's in archive.info.
+std::string backupArchiveId(const repo::ArchiveInfo& archiveInfo, const repo::BackupSummary& b) {
+    for (const auto& db : archiveInfo.history)
+        if (db.id == b.dbId) return repo::ArchiveInfo::archiveId(db);
+    return "";
+}
+
+// archive-push-queue-max's gap in one archive id (null when nothing was dropped): how many
+// segments, the first and last, and the first backup restores from which recover whole.
+json droppedJson(const std::vector<repo::DroppedSegment>& dropped, const std::string& archiveId,
                  const repo::BackupInfo& backupInfo, const repo::ArchiveInfo& archiveInfo) {
+    auto range = repo::droppedRange(dropped, archiveId);
+    if (!range) return nullptr;
+    std::vector<std::string> ids;
+    for (const auto& b : backupInfo.backups) ids.push_back(backupArchiveId(archiveInfo, b));
+    return {{"count", range->count},
+            {"first", range->first},
+            {"last", range->last},
+            {"backup-after",
+             nullIfEmpty(repo::firstWholeBackup(dropped, archiveId, backupInfo.backups, ids))}};
+}
+
+json archiveJson(storage::Storage& repo, const repo::Layout& layout,
+                 const repo::BackupInfo& backupInfo, const repo::ArchiveInfo& archiveInfo,
+                 const std::vector<repo::DroppedSegment>& dropped) {
     json out = json::array();
     for (const auto& db : archiveInfo.history) {
         std::string id = repo::ArchiveInfo::archiveId(db);
@@ -69,7 +93,8 @@ json archiveJson(storage::Storage& repo, const repo::Layout& layout,
                        {"database", {{"id", db.id}, {"repo-key", kRepoKey}}},
                        {"min", nullIfEmpty(min)},
                        {"max", nullIfEmpty(max)},
-                       {"side-branches", branches}});
+                       {"side-branches", branches},
+                       {"dropped", droppedJson(dropped, id, backupInfo, archiveInfo)}});
     }
     return out;
 }
@@ -197,12 +222,22 @@ json stanzaInfoJson(storage::Storage& repo, const repo::Layout& layout, const In
                                  {"repo-key", kRepoKey},
                                  {"system-id", db.systemId},
                                  {"version", db.version}});
-        out["archive"] = archiveJson(repo, layout, *backupInfo, *archiveInfo);
+        auto dropped = repo::listDropped(repo, layout);
+        if (!query.pgWal.empty())
+            dropped = repo::mergeDropped(
+                std::move(dropped),
+                repo::listDroppedPending(query.pgWal, archiveInfo->currentArchiveId()));
+        out["archive"] = archiveJson(repo, layout, *backupInfo, *archiveInfo, dropped);
         for (const auto& b : backupInfo->backups) {
             if (!wanted(b, query)) continue;
             repo::BackupSummary shown = b;
             if (!b.prior.empty()) shown.references = priorChain(*backupInfo, b);
             json entry = backupJson(shown);
+            auto gap =
+                repo::backupGap(dropped, backupArchiveId(*archiveInfo, b), b.walStart, b.walStop);
+            entry["wal-dropped"] =
+                gap ? json{{"first", gap->firstDropped}, {"inside-backup", gap->insideBackup}}
+                    : json(nullptr);
             if (!query.set.empty())
                 addSetDetail(entry, repo::loadManifest(repo, layout.manifest(b.label), layout.key));
             out["backup"].push_back(std::move(entry));

@@ -26,6 +26,19 @@ void printArchive(const json& a) {
     std::string id = a["id"].get<std::string>();
     fmt::print("        wal archive min/max ({}): {}/{}\n", id.substr(0, id.find('-')),
                orNone(a["min"]), orNone(a["max"]));
+    if (a.contains("dropped") && !a["dropped"].is_null()) {
+        const json& d = a["dropped"];
+        uint64_t count = d["count"].get<uint64_t>();
+        fmt::print("        wal dropped (archive-push-queue-max): {} segment{}, {} to {}; {}\n",
+                   count, count > 1 ? "s" : "", d["first"].get<std::string>(),
+                   d["last"].get<std::string>(),
+                   d["backup-after"].is_null()
+                       ? fmt::format("no backup since: point-in-time recovery cannot go past "
+                                     "{} until a new backup",
+                                     d["first"].get<std::string>())
+                       : fmt::format("restores from backup {} on recover whole",
+                                     d["backup-after"].get<std::string>()));
+    }
     for (const auto& b : a.value("side-branches", json::array()))
         fmt::print(
             "        warning: {}\n",
@@ -91,6 +104,19 @@ void printBackup(const json& b) {
         for (const auto& r : b["reference"])
             list += (list.empty() ? "" : ", ") + r.get<std::string>();
         fmt::print("            backup reference list: {}\n", list);
+    }
+    if (b.contains("wal-dropped") && !b["wal-dropped"].is_null()) {
+        std::string first = b["wal-dropped"]["first"].get<std::string>();
+        if (b["wal-dropped"]["inside-backup"].get<bool>())
+            fmt::print(
+                "            error: WAL {} this backup needs was dropped "
+                "(archive-push-queue-max): it cannot be restored\n",
+                first);
+        else
+            fmt::print(
+                "            warning: WAL from {} was dropped (archive-push-queue-max): "
+                "recovery from this backup stops before it\n",
+                first);
     }
     if (uint64_t bad = info.value("page-error-files", uint64_t{0}); bad > 0)
         fmt::print("            page checksum errors: {} file{} (see the backup's manifest)\n", bad,

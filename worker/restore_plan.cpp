@@ -11,6 +11,7 @@
 #include "pg/recovery_target.h"
 #include "pg/wal.h"
 #include "repo/wal_continuity.h"
+#include "repo/wal_dropped.h"
 #include "worker/archive_timelines.h"
 #include "worker/backup_readers.h"
 
@@ -138,13 +139,20 @@ std::optional<Gap> findGap(repo::ArchiveListing& listing, const repo::Manifest& 
     return std::nullopt;
 }
 
-void checkAfterBackup(const Config& config, repo::ArchiveListing& listing, const repo::Manifest& m,
-                      uint64_t stopSegno, const RecoverySettings& r) {
+void checkAfterBackup(const Config& config, storage::Storage& repo, const repo::Layout& layout,
+                      repo::ArchiveListing& listing, const repo::Manifest& m, uint64_t stopSegno,
+                      const RecoverySettings& r) {
     auto gap = findGap(listing, m, stopSegno, r);
     if (!gap) return;
     std::string where = fmt::format(
         "WAL segment {} is missing from archive {}{}", gap->missing, listing.archiveId(),
         gap->later.empty() ? "" : ", though " + gap->later + " after it is archived");
+    // A segment archive-push-queue-max dropped exists nowhere: it cannot be put back.
+    for (const auto& d : repo::listDropped(repo, layout))
+        if (d.archiveId == listing.archiveId() && d.segment == gap->missing)
+            where +=
+                " (archive-push-queue-max dropped it: it cannot be put back; restore a backup "
+                "taken after the drop)";
     if (config.getBool(opt::force)) {
         logWarn("restore --force: {}: recovery of backup {} stops at {}", where, m.label,
                 gap->missing);
@@ -197,7 +205,7 @@ void checkArchive(const Config& config, storage::Storage& repo, const repo::Layo
     // immediate stops at consistency; a standby streams from its primary what the archive lacks.
     if (r.type == "immediate" || r.type == "standby") return;
 
-    checkAfterBackup(config, listing, m, stopSegno, r);
+    checkAfterBackup(config, repo, layout, listing, m, stopSegno, r);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/version.h"
+#include "pg/control.h"
 #include "protocol/connection.h"
 #include "protocol/connection_threads.h"
 #include "protocol/messages.h"
@@ -344,6 +345,11 @@ std::unique_ptr<WalStreamer> startArchiving(Daemon& d) {
     push.processMax = static_cast<size_t>(config.getInt(opt::processMax));
     push.async = config.getBool(opt::archiveAsync);
     push.lockPath = config.getString(opt::lockPath);
+    if (config.find(opt::archivePushQueueMax)) {
+        push.queueLimit.max = static_cast<uint64_t>(config.getInt(opt::archivePushQueueMax));
+        storage::PosixStorage pgData(d.pgPath);
+        push.queueLimit.segmentSize = pg::readControl(pgData).walSegmentSize;
+    }
     d.pusher = std::make_unique<ArchivePusher>(push);
     if (!push.async || !config.find(opt::pg1SocketPath)) return nullptr;
     StreamerSettings stream;

@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "pg/wal.h"
+#include "repo/wal_dropped.h"
 #include "worker/verify_stanza.h"
 #include "worker/verify_wal.h"
 
@@ -95,8 +96,23 @@ void StanzaVerify::reportGaps(const std::string& archiveId) {
     if (!oldest) return;
     std::vector<std::string> walNames;
     for (const auto& [walName, check] : archived_[archiveId]) walNames.push_back(walName);
-    for (auto& gap : walGaps(walNames, oldest->walStart, oldest->walSegmentSize, archiveId))
+    // A gap archive-push-queue-max made is said so: the records name each dropped segment. The
+    // gap reads "WAL gap: <first>[ to <last>] missing in archive …".
+    auto dropped = repo::listDropped(*repo_, layout_);
+    constexpr size_t kFirst = std::string_view("WAL gap: ").size();
+    for (auto& gap : walGaps(walNames, oldest->walStart, oldest->walSegmentSize, archiveId)) {
+        std::string first = gap.substr(kFirst, 24);
+        std::string last = gap.substr(gap.find(" missing") - 24, 24);
+        size_t recorded = 0;
+        for (const auto& d : dropped)
+            if (d.archiveId == archiveId && d.segment >= first && d.segment <= last) recorded++;
+        if (recorded > 0)
+            gap += fmt::format(
+                " ({} of its segments dropped by archive-push-queue-max, recorded "
+                "in {})",
+                recorded, repo_->fullPath(repo::droppedDir(layout_)));
         gaps_.push_back(std::move(gap));
+    }
 }
 
 json StanzaVerify::toJson() const {

@@ -33,8 +33,6 @@ constexpr ForeignOption kForeignOptions[] = {
     {"archive-missing-retry", true, "",
      "retries a missing WAL segment in asynchronous archive-get"},
     {"archive-mode-check", true, "", "checks archive_mode=always"},
-    {"archive-push-queue-max", false, "",
-     "drops WAL instead of archiving it when the queue is full"},
     {"backup-standby", false, "n", "takes the backup from a standby instead of the primary"},
     {"beta", true, "", "enables pgBackRest's beta features"},
     {"checksum-page", true, "",

@@ -313,6 +313,14 @@
           "serve: push WAL segments ahead of the archiver, up to process-max at once, as soon as " \
           "PostgreSQL marks them ready.",                                                          \
       .commands = "serve")                                                                         \
+    X(archivePushQueueMax, Size, "archive-push-queue-max",                                         \
+      .help =                                                                                      \
+          "Most WAL (ready segments x segment size) left waiting in pg_wal: past it, "             \
+          "archive-push "                                                                          \
+          "and serve report each next segment archived without storing it, with an ERROR, so "     \
+          "pg_wal never fills; recovery cannot cross the gap until a new backup (info, check). "   \
+          "Unset: never drop.",                                                                    \
+      .minValue = 0, .maxValue = 1ll << 50, .commands = "archive-push serve")                      \
     X(lockPath, Path, "lock-path", .defaultValue = "/tmp/backrest",                                \
       .help = "Directory of the lock files that stop two commands working on one stanza at once.", \
       .commands =                                                                                  \

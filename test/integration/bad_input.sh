@@ -27,7 +27,7 @@ expect_exit "unknown command" 41 "$BR" --config="$CONF" frobnicate
 BACKUPS_BEFORE=$(ls "$IT_TMP/repo/backup/main")
 for carried in 'repo1-cipher-type=aes-256-cbc
 repo1-cipher-pass=secret-pass' 'repo1-host=backup1' 'backup-standby=y' \
-    'archive-push-queue-max=1GiB' 'repo2-path=/elsewhere' 'pg2-path=/other'; do
+    'archive-copy=y' 'repo2-path=/elsewhere' 'pg2-path=/other'; do
     { echo '[global]'; echo "$carried"; tail -n +2 "$CONF"; } >"$IT_TMP/carried.conf"
     chmod 0644 "$IT_TMP/carried.conf"
     name=$(head -1 <<<"$carried" | cut -d= -f1)

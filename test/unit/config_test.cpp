@@ -420,7 +420,7 @@ TEST_F(ConfigTest, UnsafeForeignOptionsAreErrors) {
                  Error);
     EXPECT_NE(refused("repo1-host=backup1").find("'repo1-host'"), std::string::npos);
     EXPECT_NE(refused("pg1-host=db1").find("'pg1-host'"), std::string::npos);
-    EXPECT_NE(refused("archive-push-queue-max=1GiB").find("drops WAL"), std::string::npos);
+    EXPECT_NE(refused("archive-copy=y").find("copies the WAL"), std::string::npos);
     EXPECT_NE(refused("repo2-path=/r2").find("backrest supports only repo1 so far"),
               std::string::npos);
     EXPECT_NE(refused("pg2-path=/p2").find("backrest supports only pg1 so far"), std::string::npos);

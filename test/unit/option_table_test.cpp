@@ -59,7 +59,10 @@ const std::map<std::string, Names>& helpListsBeforeTheTable() {
          {"stanza", "pg1-path", "repo1-path", "set", "type", "target", "target-action",
           "target-timeline", "target-exclusive", "tablespace-map", "tablespace-map-all",
           "recovery-option", "archive-mode", "process-max", "delta", "force", "lock-path"}},
-        {"archive-push", {"stanza", "repo1-path", "compress-type", "compress-level", "pg1-path"}},
+        // Issue 21: archive-push-queue-max.
+        {"archive-push",
+         {"stanza", "repo1-path", "compress-type", "compress-level", "pg1-path",
+          "archive-push-queue-max"}},
         {"archive-get", {"stanza", "repo1-path"}},
         // Issue 20: info --set/--type, annotate, backup --annotation.
         {"info", {"stanza", "repo1-path", "output", "set", "type"}},
@@ -67,7 +70,7 @@ const std::map<std::string, Names>& helpListsBeforeTheTable() {
         {"serve",
          {"stanza", "pg1-path", "socket-path", "archive-async", "process-max", "repo1-path",
           "compress-type", "compress-level", "checksum-type", "archive-timeout", "lock-path",
-          "spool-path"}},
+          "spool-path", "archive-push-queue-max"}},
         {"expire",
          {"stanza", "repo1-path", "repo1-retention-full", "repo1-retention-full-type",
           "repo1-retention-diff", "repo1-retention-archive", "repo1-retention-archive-type", "set",

@@ -10,6 +10,7 @@
 #include "repo/file_lock.h"
 #include "repo/info.h"
 #include "repo/retention_time.h"
+#include "repo/wal_dropped.h"
 #include "storage/posix.h"
 #include "test_support.h"
 #include "worker/expire.h"
@@ -70,6 +71,18 @@ class ExpireTest : public ::testing::Test {
     std::unique_ptr<storage::PosixStorage> repo_;
     repo::Layout layout_;
 };
+
+// archive-push-queue-max's records go with the WAL retention lets go, not before.
+TEST_F(ExpireTest, DropRecordsGoWithTheWalTheyWereIn) {
+    for (int n : {3, 5})
+        storage::writeAll(*repo_, repo::droppedDir(layout_) + "/16-1-" + segment(n), "x\n");
+    expire(1, true);
+    EXPECT_EQ(repo::listDropped(*repo_, layout_).size(), 2u);
+    expire(1, false);
+    auto left = repo::listDropped(*repo_, layout_);
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0].segment, segment(5));
+}
 
 TEST_F(ExpireTest, DryRunReportsAndRemovesNothing) {
     EXPECT_EQ(expire(1, true),
