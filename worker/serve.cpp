@@ -186,6 +186,12 @@ protocol::ExpireReply expire(Session& s, const protocol::Expire& request) {
 protocol::BackupBeginReply backupBegin(Session& s, const protocol::BackupBegin& request) {
     if (s.job) raise(ErrorCode::Protocol, "a backup is already in progress on this connection");
     requireNotStopped(s.d.config, "backup");
+    if (s.d.config.getString(opt::backupStandby) != "n")
+        raise(ErrorCode::Option,
+              "backup-standby={} is not supported by backrest_backup() yet (the daemon reads only "
+              "this server's data directory): run 'backrest backup --stanza={}' from the CLI, or "
+              "set backup-standby=n for the daemon",
+              s.d.config.getString(opt::backupStandby), s.d.layout.stanza);
     s.job = std::make_unique<backup::BackupJob>(backupSettings(s.d));
     std::string label = s.job->begin(request.backupType);
     logInfo("serve: backup {} started", label);
