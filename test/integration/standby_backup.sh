@@ -122,3 +122,35 @@ expect_eq "promoted mid-backup: exit status" "$RC" "31"
 expect_contains "promoted mid-backup: the error says so" "$(cat "$IT_TMP/promoted.out")" \
     "the standby pg2 (socket $IT_TMP port $SPORT) was promoted"
 expect_eq "promoted mid-backup: no backup added" "$(backups)" "$BEFORE"
+
+pg_stop "$STANDBY"  # promoted: it would archive its timeline 2 into the stanza
+
+# Promoted during the copy: a second standby, the backup stopped (SIGSTOP) once it copies, the
+# standby promoted, the backup resumed: the check after the copy refuses it, no backup listed.
+STANDBY2=$IT_TMP/standby2
+must as_pg "$PGBIN/pg_basebackup" -h "$IT_TMP" -p 57220 -U postgres -D "$STANDBY2" -R -X stream -c fast
+sed -i "s/^port = .*/port = 57223/" "$STANDBY2/postgresql.conf"
+pg_start "$STANDBY2"
+# The standby's backrest session: its last query says where the backup is.
+last_query() { psql_at 57223 "SELECT state || ':' || query FROM pg_stat_activity WHERE application_name = 'backrest' AND pid <> pg_backend_pid()"; }
+"${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main backup --backup-standby=y --pg2-path="$STANDBY2" \
+    --pg2-socket-path="$IT_TMP" --pg2-port=57223 --start-fast --compress-level=19 --process-max=1 \
+    >"$IT_TMP/promoted-copy.out" 2>&1 &
+BACKUP=$!
+copying=0
+for i in $(seq 1 1200); do
+    [[ "$(last_query)" == idle:*redo_lsn* ]] && { copying=1; break; }
+    sleep 0.05
+done
+kill -STOP "$BACKUP"
+# Stopped after the replay wait's last query and before the check after the copy.
+expect_eq "the backup was stopped while copying from the standby" "$copying:$([[ "$(last_query)" == idle:*redo_lsn* ]] && echo copying)" "1:copying"
+must psql_at 57223 "SELECT pg_promote()"
+kill -CONT "$BACKUP"
+wait "$BACKUP"
+RC=$?
+expect_eq "promoted during the copy: exit status" "$RC" "31"
+expect_contains "promoted during the copy: the error names the standby and says the backup is not kept" \
+    "$(cat "$IT_TMP/promoted-copy.out")" \
+    "the standby pg2 (socket $IT_TMP port 57223) was promoted during the backup (it is no longer in recovery): its files may hold changes the primary's WAL does not; the backup is not kept"
+expect_eq "promoted during the copy: no backup added" "$(backups)" "$BEFORE"
