@@ -34,7 +34,7 @@
       .commands = "check backup")                                                                  \
     X(pg1Database, String, "pg1-database", .defaultValue = "postgres",                             \
       .help = "Database to connect to for backup start/stop and cluster checks.")                  \
-    /* Backup from a standby (backup-standby): pg2 is the other server of the same cluster. The  \
+    /* Backup from a standby (backup-standby): pg2 is the other server of the same cluster. The    \
      * primary may be pg1 or pg2; backrest asks each which it is. */                               \
     X(backupStandby, String, "backup-standby", .defaultValue = "n", .allowed = "n y prefer",       \
       .help =                                                                                      \
@@ -52,7 +52,7 @@
       .help = "Directory holding the second server's Unix socket, when not libpq's default.",      \
       .commands = "backup")                                                                        \
     X(pg2User, String, "pg2-user",                                                                 \
-      .help = "Database user to connect to the second server as; default: the OS user.",          \
+      .help = "Database user to connect to the second server as; default: the OS user.",           \
       .commands = "backup")                                                                        \
     X(pg2Database, String, "pg2-database", .defaultValue = "postgres",                             \
       .help = "Database to connect to on the second server.")                                      \
