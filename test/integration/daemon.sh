@@ -324,6 +324,23 @@ expect_eq "the refused stream is warned about once, not at every retry" \
 kill -TERM "$DAEMON2" 2>/dev/null
 wait "$DAEMON2" 2>/dev/null
 
+# --- backup-standby through backrest_backup(): refused, naming the CLI ----------------------
+# The daemon reads only its own server's data directory so far (issue 21: the CLI does it).
+as_pg mkdir -m 0700 "$IT_TMP/sock3"
+setpriv --reuid=postgres --regid=postgres --init-groups -- "$BR" --config="$CONF" --stanza=main \
+    --socket-path="$IT_TMP/sock3" --backup-standby=y --pg2-path="$IT_TMP/standby" serve \
+    >"$IT_TMP/daemon3.log" 2>&1 &
+DAEMON3=$!
+for _ in $(seq 1 100); do [ -S "$IT_TMP/sock3/backrest.sock" ] && break; sleep 0.1; done
+OUT3=$(SOCK=$IT_TMP/sock3/backrest.sock daemon_call '{"type":"backup-begin","id":1,"backup-type":"full"}' \
+    '{"type":"info","id":2}')
+expect_contains "backup-begin with backup-standby=y is refused, naming the CLI" \
+    "$(printf '%s\n' "$OUT3" | reply_id 1)" \
+    "backup-standby=y is not supported by backrest_backup() yet (the daemon reads only this server's data directory): run 'backrest backup --stanza=main' from the CLI"
+expect_contains "the refused backup-begin holds no lock: info still answers" "$(printf '%s\n' "$OUT3" | reply_id 2)" '"backups":'
+kill -TERM "$DAEMON3" 2>/dev/null
+wait "$DAEMON3" 2>/dev/null
+
 # --- socket directory refused ---------------------------------------------------------------
 as_pg mkdir -m 0755 "$IT_TMP/opensock"
 expect_exit "serve refuses a socket directory open to others" 24 timeout 10 "$BR" --config="$CONF" \

@@ -82,6 +82,22 @@ expect_exit "backup with pg1 the standby and pg2 the primary" 0 "$BR" --config="
     --pg2-socket-path="$IT_TMP" --type=incr --start-fast
 expect_contains "pg2 is taken as the primary" "$OUT" "primary pg2"
 
+# A standby of another cluster (its own initdb, held in recovery by standby.signal alone): an
+# error naming both system identifiers, with y and with prefer alike.
+OTHER=$IT_TMP/other
+pg_init "$OTHER" 57224
+as_pg touch "$OTHER/standby.signal"
+# A standby needs the settings its control file recorded at initdb (max_wal_senders 10).
+echo "max_wal_senders = 10" >>"$OTHER/postgresql.conf"
+pg_start "$OTHER"
+for mode in y prefer; do
+    expect_exit "backup-standby=$mode with a standby of another cluster" 31 "$BR" --config="$CONF" --stanza=main \
+        backup --backup-standby=$mode --pg2-path="$OTHER" --pg2-socket-path="$IT_TMP" --pg2-port=57224 --start-fast
+    expect_contains "$mode: the error says they are not one cluster" "$OUT" \
+        "runs cluster $(psql_at 57224 "SELECT system_identifier FROM pg_control_system()") but the primary pg1"
+done
+pg_stop "$OTHER"
+
 # The standby down: prefer backs up from the primary with a warning naming pg2; y refuses.
 pg_stop "$STANDBY"
 BEFORE=$(backups)
@@ -133,15 +149,36 @@ sed -i "s/^port = .*/port = 57223/" "$STANDBY2/postgresql.conf"
 pg_start "$STANDBY2"
 # The standby's backrest session: its last query says where the backup is.
 last_query() { psql_at 57223 "SELECT state || ':' || query FROM pg_stat_activity WHERE application_name = 'backrest' AND pid <> pg_backend_pid()"; }
-"${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main backup --backup-standby=y --pg2-path="$STANDBY2" \
-    --pg2-socket-path="$IT_TMP" --pg2-port=57223 --start-fast --compress-level=19 --process-max=1 \
-    >"$IT_TMP/promoted-copy.out" 2>&1 &
-BACKUP=$!
+copy_from_standby2() {  # output-file [option ...]
+    local out=$1
+    shift
+    "${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main backup --backup-standby=y --pg2-path="$STANDBY2" \
+        --pg2-socket-path="$IT_TMP" --pg2-port=57223 --start-fast "$@" >"$out" 2>&1 &
+    BACKUP=$!
+}
+wait_copying() {
+    local i
+    for i in $(seq 1 1200); do
+        [[ "$(last_query)" == idle:*redo_lsn* ]] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+# kill -9 while copying from the standby: nothing listed; the next backup from it completes.
+copy_from_standby2 "$IT_TMP/killed.out" --compress-level=19 --process-max=1
+wait_copying && pass "kill -9: the backup copies from the standby" || fail "kill -9: the backup copies from the standby" "$(cat "$IT_TMP/killed.out")"
+kill -9 "$BACKUP"
+wait "$BACKUP" 2>/dev/null
+expect_eq "kill -9: no backup added" "$(backups)" "$BEFORE"
+expect_exit "after kill -9: the next backup from the standby" 0 "$BR" --config="$CONF" --stanza=main backup \
+    --backup-standby=y --pg2-path="$STANDBY2" --pg2-socket-path="$IT_TMP" --pg2-port=57223 --start-fast
+expect_contains "after kill -9: it copied from the standby" "$OUT" "files from the standby pg2"
+BEFORE=$((BEFORE + 1))
+expect_eq "after kill -9: the backup is listed" "$(backups)" "$BEFORE"
+
+copy_from_standby2 "$IT_TMP/promoted-copy.out" --compress-level=19 --process-max=1
 copying=0
-for i in $(seq 1 1200); do
-    [[ "$(last_query)" == idle:*redo_lsn* ]] && { copying=1; break; }
-    sleep 0.05
-done
+wait_copying && copying=1
 kill -STOP "$BACKUP"
 # Stopped after the replay wait's last query and before the check after the copy.
 expect_eq "the backup was stopped while copying from the standby" "$copying:$([[ "$(last_query)" == idle:*redo_lsn* ]] && echo copying)" "1:copying"
