@@ -131,11 +131,13 @@ BackupServers connectBackupServers(const Config& config) {
 }
 
 void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std::string& startLsn,
-                          uint32_t startTimeline, int timeoutSeconds) {
+                          uint32_t startTimeline, int timeoutSeconds,
+                          const std::function<void()>& poll) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
     std::string replayed, restartRedo;
     bool paused = false;
     for (bool checkpointed = false;;) {
+        if (poll) poll();
         auto row = standby.query(
             "SELECT pg_is_in_recovery()::text, coalesce(pg_last_wal_replay_lsn()::text, ''), "
             "coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false)::text, "

@@ -2,6 +2,7 @@
 // the standby whose data directory supplies the relation files (command/backup/standby_data.h).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -38,8 +39,10 @@ BackupServers connectBackupServers(const Config& config);
 // has replayed to `startLsn` and made a restartpoint at or past it, so that its data files hold
 // every change before the backup's start (WAL replay from the start fixes later ones). Raises
 // naming the standby and both LSNs on timeout, or if the standby is promoted meanwhile.
+// `poll` is called at every round (it may throw: a cancelled backup).
 void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std::string& startLsn,
-                          uint32_t startTimeline, int timeoutSeconds);
+                          uint32_t startTimeline, int timeoutSeconds,
+                          const std::function<void()>& poll = {});
 
 // After the copy: the standby must still be a standby of the primary's timeline, else its files
 // may hold changes the primary's WAL does not: the backup is not kept.
