@@ -390,8 +390,12 @@ fi
 # The daemon on the primary reads the relation files from the standby's data directory once the
 # standby has replayed to the start; marker files of one server only show by their bytes which
 # server each kind of file came from. Ports 57226-57227 (issue 21's range).
-pg_start "$DATA"
+# The daemon's WAL stream holds one WAL sender, pg_basebackup two, then the standby one. The
+# daemon reads its config at start: the primary started with backup-standby=y in it.
+echo "max_wal_senders = 5" >>"$DATA/postgresql.conf"
 STANDBY=$IT_TMP/standby
+printf 'pg2-path=%s\npg2-socket-path=%s\npg2-port=57226\nbackup-standby=y\n' "$STANDBY" "$IT_TMP" >>"$CONF"
+pg_start "$DATA"
 must as_pg "$PGBIN/pg_basebackup" -h "$IT_TMP" -p $PORT -U postgres -D "$STANDBY" -R -X stream -c fast
 # A plain standby: no daemon of its own on the primary's socket directory.
 sed -i -e "s/^port = .*/port = 57226/" -e '/^shared_preload_libraries/d' -e '/^archive_library/d' \
@@ -400,10 +404,7 @@ DBDIR=base/$(psql_at $PORT "SELECT oid FROM pg_database WHERE datname = 'postgre
 as_pg sh -c "echo primary >'$DATA/$DBDIR/backrest_marker' && echo primary >'$DATA/backrest_marker'"
 as_pg sh -c "echo standby >'$STANDBY/$DBDIR/backrest_marker' && echo standby >'$STANDBY/backrest_marker'"
 pg_start "$STANDBY"
-printf 'pg2-path=%s\npg2-socket-path=%s\npg2-port=57226\nbackup-standby=y\n' "$STANDBY" "$IT_TMP" >>"$CONF"
-# The daemon reads its config at start: the primary restarted starts one with backup-standby=y.
-must as_pg "$PGBIN/pg_ctl" -D "$DATA" -m fast -w -t 120 restart -l "$DATA.log"
-must psql_at $PORT "INSERT INTO marker VALUES (21, 'backup from a standby')"
+must psql_at $PORT "INSERT INTO marker VALUES (2100, 'backup from a standby')"
 SNAP_STANDBY=$(snapshot $PORT)
 L_STANDBY=$(psql_at $PORT "SELECT backrest_backup(wait => true)" 2>&1)
 expect_eq "backrest_backup() with backup-standby=y returns a label" "$(printf '%s' "$L_STANDBY" | grep -cE '^[0-9]{8}-[0-9]{6}F$')" "1"
