@@ -188,7 +188,7 @@ expect_eq "backrest_status() shows it done" \
 # databases by name, as for a backup the CLI took (pgBackRest's database-ref).
 expect_exit "info --set=$L1 --output=json" 0 "$BR" --config="$CONF" --stanza=main --set="$L1" --output=json info
 expect_eq "... database-ref names the cluster's databases (without the templates), with their oids" \
-    "$(python3 -c 'import json,sys; print(" ".join(f"{d[\"name\"]}:{d[\"oid\"]}" for d in json.loads(sys.argv[1])[0]["backup"][0]["database-ref"]))' "$OUT")" \
+    "$(python3 -c 'import json,sys; print(" ".join("{}:{}".format(d["name"], d["oid"]) for d in json.loads(sys.argv[1])[0]["backup"][0]["database-ref"]))' "$OUT")" \
     "$(psql_at $PORT "SELECT string_agg(datname || ':' || oid, ' ' ORDER BY datname) FROM pg_database WHERE NOT datistemplate")"
 WAL_START=$(psql_at $PORT "SELECT wal_start FROM backrest_info() WHERE label = '$L1'")
 expect_eq "backrest_info() lists it with its first WAL segment" "${#WAL_START}" "24"
