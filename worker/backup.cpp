@@ -1,5 +1,7 @@
 // backup over libpq: check the server is the stanza's cluster, then drive a BackupJob —
-// begin, pg_backup_start, copy, pg_backup_stop, finish — and print a one-line summary.
+// begin, pg_backup_start, copy, pg_backup_stop, finish — and print a one-line summary. With
+// backup-standby the backup starts and stops on the primary and the files come from the standby
+// once it has replayed to the start (worker/backup_standby.h).
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -8,11 +10,14 @@
 #include <mutex>
 
 #include "command/backup/backup_job.h"
+#include "command/backup/standby_data.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "pg/client.h"
+#include "pg/wal.h"
 #include "repo/annotation.h"
 #include "storage/posix.h"
+#include "worker/backup_standby.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/expire.h"
@@ -23,8 +28,10 @@ namespace backrest::cmd {
 
 namespace {
 
-// The server on the connection must run the data directory in pg1-path, with WAL archiving.
-void checkServer(pg::Client& db, const Config& config, const std::string& dataPath) {
+// The server on the connection must run the data directory in <pgN>-path (with WAL archiving if
+// it is the primary).
+void checkServer(pg::Client& db, const Config& config, const PgServer& server, bool primary) {
+    const std::string& dataPath = server.path;
     std::string serverVersion = db.scalar("SELECT current_setting('server_version_num')");
     if (serverVersion.substr(0, 2) != "15")
         raise(ErrorCode::DbMismatch, "backup: server ({}) runs PostgreSQL {}, backrest supports 15",
@@ -33,9 +40,9 @@ void checkServer(pg::Client& db, const Config& config, const std::string& dataPa
     std::error_code ec;
     if (!std::filesystem::equivalent(serverDataDir, dataPath, ec))
         raise(ErrorCode::Option,
-              "backup: option 'pg1-path' is '{}' but the server ({}) runs on data directory '{}'",
-              dataPath, db.describe(), serverDataDir);
-    if (config.getBool(opt::archiveCheck) &&
+              "backup: option '{}-path' is '{}' but the server ({}) runs on data directory '{}'",
+              server.name(), dataPath, db.describe(), serverDataDir);
+    if (primary && config.getBool(opt::archiveCheck) &&
         db.scalar("SELECT current_setting('archive_mode')") == "off")
         raise(ErrorCode::Option,
               "backup: archive_mode is off on the server ({}); the backup could not be made "
@@ -53,16 +60,29 @@ void showProgress(const backup::BackupProgress& p, double started) {
     std::fflush(stdout);
 }
 
-// The job's settings from the options.
-backup::BackupSettings backupSettings(const Config& config, storage::Storage& repo) {
+uint32_t startTimeline(const backup::BackupStart& start) {
+    auto segment = pg::WalSegment::parse(start.walFile, start.walSegmentSize);
+    if (!segment) raise(ErrorCode::Format, "backup: '{}' is not a WAL segment name", start.walFile);
+    return segment->timeline;
+}
+
+// The job's settings from the options; the data directory is the primary's, or with a standby
+// the two servers' (command/backup/standby_data.h).
+backup::BackupSettings backupSettings(const Config& config, storage::Storage& repo,
+                                      const BackupServers& servers) {
     backup::BackupSettings settings;
     settings.repo = &repo;
     settings.layout = stanzaLayout(config);
     settings.transfer = transferOptions(config);
     settings.processMax = static_cast<size_t>(config.getInt(opt::processMax));
     settings.lockPath = config.getString(opt::lockPath);
-    settings.pgPath = pgPath(config);
-    settings.pgData = std::make_shared<storage::PosixStorage>(settings.pgPath);
+    settings.pgPath = servers.primary.path;
+    auto primaryData = std::make_shared<storage::PosixStorage>(settings.pgPath);
+    if (servers.standbyDb)
+        settings.pgData = std::make_shared<backup::StandbyDataStorage>(
+            primaryData, std::make_shared<storage::PosixStorage>(servers.standby.path));
+    else
+        settings.pgData = primaryData;
     settings.archiveCheck = config.getBool(opt::archiveCheck);
     settings.archiveTimeout = static_cast<int>(config.getInt(opt::archiveTimeout));
     settings.block = config.getBool(opt::repo1Block);
@@ -128,12 +148,11 @@ void printSummary(const repo::Manifest& manifest, double seconds) {
         formatBytes(static_cast<uint64_t>(size / std::max(seconds, 0.001))));
 }
 
-// Connect, begin, copy, stop, commit, then retention.
-int backupRun(const Config& config, storage::Storage& repo, const backup::BackupSettings& settings,
-              backup::BackupJob& job, double started) {
+// Begin, (wait for the standby), copy, stop, commit, then retention.
+int backupRun(const Config& config, storage::Storage& repo, BackupServers& servers,
+              const backup::BackupSettings& settings, backup::BackupJob& job, double started) {
+    pg::Client& db = *servers.primaryDb;
     std::string type = config.find(opt::type).value_or("full");
-    pg::Client db(connectOptions(config));
-    checkServer(db, config, settings.pgPath);
     const std::string& label = job.begin(type);
     if (db.scalar("SELECT system_identifier::text FROM pg_control_system()") !=
         std::to_string(job.systemId()))
@@ -141,11 +160,17 @@ int backupRun(const Config& config, storage::Storage& repo, const backup::Backup
               db.describe(), settings.pgPath);
 
     auto start = startBackup(db, label, config.getBool(opt::startFast));
+    uint32_t timeline = startTimeline(start);
+    if (servers.standbyDb)
+        waitForStandbyReplay(*servers.standbyDb, servers.standby, start.lsn, timeline,
+                             settings.archiveTimeout);
     bool terminal = isatty(STDOUT_FILENO);
     job.copy(start, [&](const backup::BackupProgress& p) {
         if (terminal) showProgress(p, started);
     });
     if (terminal) fmt::print("\r{:80}\r", "");
+    if (servers.standbyDb)
+        checkStandbyNotPromoted(*servers.standbyDb, servers.standby, label, timeline);
     const auto& manifest = job.finish(stopBackup(db));
     expireAfterBackup(config, repo, settings);
     printSummary(manifest, nowSeconds() - started);
@@ -166,7 +191,10 @@ int backup(const Config& config) {
         if (running) running->cancel();
     });
     auto repo = openRepo(config, RepoAccess::Write);
-    backup::BackupSettings settings = backupSettings(config, *repo);
+    BackupServers servers = connectBackupServers(config);
+    checkServer(*servers.primaryDb, config, servers.primary, true);
+    if (servers.standbyDb) checkServer(*servers.standbyDb, config, servers.standby, false);
+    backup::BackupSettings settings = backupSettings(config, *repo, servers);
     backup::BackupJob job(settings);
     {
         std::lock_guard lock(runningMutex);
@@ -183,7 +211,7 @@ int backup(const Config& config) {
     } unregister{runningMutex, running};
     termination.raiseIfReceived("backup");
     try {
-        return backupRun(config, *repo, settings, job, started);
+        return backupRun(config, *repo, servers, settings, job, started);
     } catch (const Error&) {
         // The copy's "cancelled" is the signal's doing: say which, with pgBackRest's exit code.
         if (job.label().empty()) termination.raiseIfReceived("backup");

@@ -10,14 +10,17 @@
 
 #include <atomic>
 #include <cerrno>
+#include <filesystem>
 #include <memory>
 #include <thread>
 
 #include "command/backup/backup_job.h"
+#include "command/backup/standby_data.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/version.h"
 #include "pg/control.h"
+#include "pg/wal.h"
 #include "protocol/connection.h"
 #include "protocol/connection_threads.h"
 #include "protocol/messages.h"
@@ -25,6 +28,7 @@
 #include "storage/owned_fd.h"
 #include "storage/posix.h"
 #include "worker/archive_pusher.h"
+#include "worker/backup_standby.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/expire.h"
@@ -149,6 +153,12 @@ struct Session {
     Daemon& d;
     protocol::Connection& conn;
     std::unique_ptr<backup::BackupJob> job;
+    std::unique_ptr<BackupServers> standby;  // backup-standby: the standby the files come from
+
+    void abandon() {
+        job.reset();
+        standby.reset();
+    }
 };
 
 protocol::ArchivePushReply archivePush(Session& s, const protocol::ArchivePush& request) {
@@ -189,7 +199,26 @@ protocol::ExpireReply expire(Session& s, const protocol::Expire& request) {
 protocol::BackupBeginReply backupBegin(Session& s, const protocol::BackupBegin& request) {
     if (s.job) raise(ErrorCode::Protocol, "a backup is already in progress on this connection");
     requireNotStopped(s.d.config, "backup");
-    s.job = std::make_unique<backup::BackupJob>(backupSettings(s.d));
+    backup::BackupSettings settings = backupSettings(s.d);
+    s.standby.reset();
+    if (s.d.config.getString(opt::backupStandby) != "n") {
+        // backup-standby: this server (the extension's, pg_backup_start's) must be the primary;
+        // the files come from the standby's directory, read by this daemon (a remote standby:
+        // a remote storage for pg2, the same job).
+        auto servers = std::make_unique<BackupServers>(connectBackupServers(s.d.config));
+        std::error_code ec;
+        if (!std::filesystem::equivalent(servers->primary.path, s.d.pgPath, ec))
+            raise(ErrorCode::DbMismatch,
+                  "backrest_backup() with backup-standby: this server ('{}') is not the primary "
+                  "({}, '{}'); call it on the primary",
+                  s.d.pgPath, servers->primary.name(), servers->primary.path);
+        if (servers->standbyDb) {
+            settings.pgData = std::make_shared<backup::StandbyDataStorage>(
+                settings.pgData, std::make_shared<storage::PosixStorage>(servers->standby.path));
+            s.standby = std::move(servers);
+        }
+    }
+    s.job = std::make_unique<backup::BackupJob>(settings);
     std::string label = s.job->begin(request.backupType);
     logInfo("serve: backup {} started", label);
     return {label};
@@ -215,10 +244,22 @@ protocol::BackupCopyReply backupCopy(Session& s, const protocol::BackupCopy& req
         for (const protocol::Database& d : *request.databases)
             start.databases->push_back({d.name, d.oid});
     }
+    uint32_t timeline = 0;
+    if (s.standby) {
+        auto segment = pg::WalSegment::parse(start.walFile, start.walSegmentSize);
+        if (!segment)
+            raise(ErrorCode::Format, "backup: '{}' is not a WAL segment name", start.walFile);
+        timeline = segment->timeline;
+        waitForStandbyReplay(*s.standby->standbyDb, s.standby->standby, start.lsn, timeline,
+                             static_cast<int>(s.d.config.getInt(opt::archiveTimeout)),
+                             [&job] { job.checkCancelled(); });
+    }
     job.copy(start, [&](const backup::BackupProgress& p) {
         protocol::BackupCopyProgress progress{p.bytesTotal, p.bytesDone, p.filesTotal, p.filesDone};
         s.conn.send({{"id", id}, {"progress", progress.toMessage()}});
     });
+    if (s.standby)
+        checkStandbyNotPromoted(*s.standby->standbyDb, s.standby->standby, job.label(), timeline);
     return {};
 }
 
@@ -237,6 +278,7 @@ protocol::BackupFinishReply backupFinish(Session& s, const protocol::BackupFinis
         reply.expire =
             runExpire(*d.repo, d.layout, policy, false, d.config.getString(opt::lockPath));
     s.job.reset();
+    s.standby.reset();
     return reply;
 }
 
@@ -288,7 +330,7 @@ bool greet(protocol::Connection& conn) {
 }
 
 void serveConnection(Daemon& d, protocol::Connection& conn) {
-    Session session{d, conn, nullptr};
+    Session session{d, conn, nullptr, nullptr};
     try {
         if (!greet(conn)) return;
         for (;;) {
@@ -307,10 +349,10 @@ void serveConnection(Daemon& d, protocol::Connection& conn) {
                 }
             } catch (const Error& e) {
                 // A failed backup step abandons the backup: no manifest, files removed, lock freed.
-                if (request->value("type", "").starts_with("backup-")) session.job.reset();
+                if (request->value("type", "").starts_with("backup-")) session.abandon();
                 reply = protocol::errorReply(id, e.exitCode(), e.what());
             } catch (const std::exception& e) {
-                if (request->value("type", "").starts_with("backup-")) session.job.reset();
+                if (request->value("type", "").starts_with("backup-")) session.abandon();
                 reply = protocol::errorReply(id, static_cast<int>(ErrorCode::Assert), e.what());
             }
             conn.send(reply);

@@ -57,7 +57,8 @@ void parseCommandLine(int argc, const char* const* argv, std::string& command,
         const OptionDef* def = findOptionDef(name);
         if (def == nullptr && name.starts_with("no-")) {
             const OptionDef* negated = findOptionDef(name.substr(3));
-            if (negated != nullptr && negated->type == OptionType::Boolean) {
+            if (negated != nullptr &&
+                (negated->type == OptionType::Boolean || isFlagChoice(*negated))) {
                 if (value) raise(ErrorCode::Option, "option '--{}' does not take a value", name);
                 def = negated;
                 value = "n";
@@ -77,7 +78,7 @@ void parseCommandLine(int argc, const char* const* argv, std::string& command,
         }
         if (!value) {
             // "--name value": a following "--..." is more likely a forgotten value than a value.
-            if (def->type == OptionType::Boolean) {
+            if (def->type == OptionType::Boolean || isFlagChoice(*def)) {
                 value = "y";
             } else if (i + 1 < argc && !std::string_view(argv[i + 1]).starts_with("--")) {
                 value = argv[++i];

@@ -33,7 +33,6 @@ constexpr ForeignOption kForeignOptions[] = {
     {"archive-missing-retry", true, "",
      "retries a missing WAL segment in asynchronous archive-get"},
     {"archive-mode-check", true, "", "checks archive_mode=always"},
-    {"backup-standby", false, "n", "takes the backup from a standby instead of the primary"},
     {"beta", true, "", "enables pgBackRest's beta features"},
     {"checksum-page", true, "",
      "validates page checksums (backrest always does on clusters with them)"},
@@ -167,14 +166,16 @@ bool isPgBackRestOnlyOption(std::string_view name) {
 
 void checkForeignOption(std::string_view name, std::string_view value, std::string_view origin) {
     IndexedName indexed = splitIndex(name);
-    if (indexed.index > 1) {
-        bool repo = indexed.base.starts_with("repo");
+    bool repo = indexed.base.starts_with("repo");
+    // pg2's connection and path options are backrest's (backup-standby); its other options
+    // (pg2-host) are refused below as pg1's are.
+    if (indexed.index > (repo ? 1 : 2)) {
         std::string kind = repo ? "repo" : "pg";
         raise(ErrorCode::Option,
-              "option '{}' ({}): backrest supports only {}1 so far; ignoring {}{} would leave out "
+              "option '{}' ({}): backrest supports only {} so far; ignoring {}{} would leave out "
               "{}. Remove the "
               "{}{}-… options, or keep this stanza on pgBackRest until backrest supports several",
-              name, origin, kind, kind, indexed.index,
+              name, origin, repo ? "repo1" : "pg1 and pg2", kind, indexed.index,
               repo ? "the backups and WAL meant for that repository" : "the cluster it names", kind,
               indexed.index);
     }

@@ -34,6 +34,28 @@
       .commands = "check backup")                                                                  \
     X(pg1Database, String, "pg1-database", .defaultValue = "postgres",                             \
       .help = "Database to connect to for backup start/stop and cluster checks.")                  \
+    /* Backup from a standby (backup-standby): pg2 is the other server of the same cluster. The    \
+     * primary may be pg1 or pg2; backrest asks each which it is. */                               \
+    X(backupStandby, String, "backup-standby", .defaultValue = "n", .allowed = "n y prefer",       \
+      .help =                                                                                      \
+          "Copy the data files from the standby (pg1 or pg2, whichever is in recovery) once it "   \
+          "has replayed to the backup's start; start and stop the backup on the primary. y: the "  \
+          "standby must be usable; prefer: back up from the primary, with a warning, when not.",   \
+      .commands = "backup")                                                                        \
+    X(pg2Path, Path, "pg2-path",                                                                   \
+      .help = "Data directory of the second server of the cluster (a standby or the primary).",    \
+      .commands = "backup")                                                                        \
+    X(pg2Port, Integer, "pg2-port", .defaultValue = "5432",                                        \
+      .help = "Port the second server listens on.", .minValue = 1, .maxValue = 65535,              \
+      .commands = "backup")                                                                        \
+    X(pg2SocketPath, Path, "pg2-socket-path",                                                      \
+      .help = "Directory holding the second server's Unix socket, when not libpq's default.",      \
+      .commands = "backup")                                                                        \
+    X(pg2User, String, "pg2-user",                                                                 \
+      .help = "Database user to connect to the second server as; default: the OS user.",           \
+      .commands = "backup")                                                                        \
+    X(pg2Database, String, "pg2-database", .defaultValue = "postgres",                             \
+      .help = "Database to connect to on the second server.")                                      \
     X(repo1Path, Path, "repo1-path", .defaultValue = "/var/lib/backrest",                          \
       .help = "Directory of the backup repository, holding backups and archived WAL.",             \
       .commands =                                                                                  \

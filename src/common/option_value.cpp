@@ -133,6 +133,11 @@ std::string variableOfOption(std::string_view prefix, std::string_view option) {
     return var;
 }
 
+bool isFlagChoice(const OptionDef& def) {
+    return def.type == OptionType::String && isAllowed(def.allowed, "y") &&
+           isAllowed(def.allowed, "n");
+}
+
 std::string normalizeOptionValue(const OptionDef& def, std::string_view value,
                                  std::string_view origin) {
     switch (def.type) {
@@ -169,6 +174,8 @@ std::string normalizeOptionValue(const OptionDef& def, std::string_view value,
             if (value.empty()) raiseInvalid(def, value, origin, "expected a non-empty value");
             if (def.name == "stanza") refuseUnsafeStanzaName(value);
             refuseCarriedOverValue(def, value, origin);
+            if (isFlagChoice(def))
+                if (auto b = parseBool(value)) return *b ? "y" : "n";
             if (!def.allowed.empty() && !isAllowed(def.allowed, value)) {
                 raiseInvalid(def, value, origin,
                              fmt::format("expected one of {}", allowedList(def.allowed)));

@@ -29,6 +29,10 @@ std::string optionNameOfVariable(std::string_view suffix);
 // The variable that sets an option: ("BACKREST_", repo1-path) -> BACKREST_REPO1_PATH.
 std::string variableOfOption(std::string_view prefix, std::string_view option);
 
+// A choice that extends a pgBackRest boolean (backup-standby: n y prefer): given alone it means y,
+// --no-<name> means n, and y/n's other spellings (true, off, ...) are accepted, as for a boolean.
+bool isFlagChoice(const OptionDef& def);
+
 // Checks a value against the option's type, allowed list and range and returns the stored form
 // (booleans become "y"/"n", sizes a number of bytes), so getters and passThroughArgs see one
 // spelling. Raises OptionError naming the option, the value and `origin` (where it was set).

@@ -324,6 +324,25 @@ expect_eq "the refused stream is warned about once, not at every retry" \
 kill -TERM "$DAEMON2" 2>/dev/null
 wait "$DAEMON2" 2>/dev/null
 
+# --- backup-standby in the daemon's config: the standby must be usable --------------------
+# (issue 21; the backup itself is in extension.sh.) A pg2 nothing listens on: backup-begin fails
+# naming it, and holds no lock.
+as_pg mkdir -m 0700 "$IT_TMP/sock3"
+setpriv --reuid=postgres --regid=postgres --init-groups -- "$BR" --config="$CONF" --stanza=main \
+    --socket-path="$IT_TMP/sock3" --backup-standby=y --pg2-path="$IT_TMP/standby" \
+    --pg2-socket-path="$IT_TMP/sock3" --pg2-port=57228 serve >"$IT_TMP/daemon3.log" 2>&1 &
+DAEMON3=$!
+for _ in $(seq 1 100); do [ -S "$IT_TMP/sock3/backrest.sock" ] && break; sleep 0.1; done
+OUT3=$(SOCK=$IT_TMP/sock3/backrest.sock daemon_call '{"type":"backup-begin","id":1,"backup-type":"full"}' \
+    '{"type":"backup-begin","id":2,"backup-type":"full"}')
+expect_contains "backup-begin with backup-standby=y and no standby fails, naming pg2" \
+    "$(printf '%s\n' "$OUT3" | reply_id 1)" \
+    "backup-standby=y but the standby pg2 ($IT_TMP/standby, port 57228) is not usable: cannot connect"
+expect_contains "... and holds no lock: the next backup-begin meets the same error, not the lock" \
+    "$(printf '%s\n' "$OUT3" | reply_id 2)" "is not usable: cannot connect"
+kill -TERM "$DAEMON3" 2>/dev/null
+wait "$DAEMON3" 2>/dev/null
+
 # --- socket directory refused ---------------------------------------------------------------
 as_pg mkdir -m 0755 "$IT_TMP/opensock"
 expect_exit "serve refuses a socket directory open to others" 24 timeout 10 "$BR" --config="$CONF" \

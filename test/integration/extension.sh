@@ -385,3 +385,47 @@ if wait_until 10 daemon_gone; then
 else
     fail "the daemon exits after the postmaster" "$(daemon_pids)"
 fi
+
+# --- backrest_backup() from a standby (backup-standby=y in the daemon's config) -------------
+# The daemon on the primary reads the relation files from the standby's data directory once the
+# standby has replayed to the start; marker files of one server only show by their bytes which
+# server each kind of file came from. Ports 57226-57227 (issue 21's range).
+# The daemon's WAL stream holds one WAL sender, pg_basebackup two, then the standby one. The
+# daemon reads its config at start: the primary started with backup-standby=y in it.
+echo "max_wal_senders = 5" >>"$DATA/postgresql.conf"
+STANDBY=$IT_TMP/standby
+printf 'pg2-path=%s\npg2-socket-path=%s\npg2-port=57226\nbackup-standby=y\n' "$STANDBY" "$IT_TMP" >>"$CONF"
+pg_start "$DATA"
+must as_pg "$PGBIN/pg_basebackup" -h "$IT_TMP" -p $PORT -U postgres -D "$STANDBY" -R -X stream -c fast
+# A plain standby: no daemon of its own on the primary's socket directory.
+sed -i -e "s/^port = .*/port = 57226/" -e '/^shared_preload_libraries/d' -e '/^archive_library/d' \
+    -e '/^backrest\./d' "$STANDBY/postgresql.conf"
+DBDIR=base/$(psql_at $PORT "SELECT oid FROM pg_database WHERE datname = 'postgres'")
+as_pg sh -c "echo primary >'$DATA/$DBDIR/backrest_marker' && echo primary >'$DATA/backrest_marker'"
+as_pg sh -c "echo standby >'$STANDBY/$DBDIR/backrest_marker' && echo standby >'$STANDBY/backrest_marker'"
+pg_start "$STANDBY"
+must psql_at $PORT "INSERT INTO marker VALUES (2100, 'backup from a standby')"
+SNAP_STANDBY=$(snapshot $PORT)
+L_STANDBY=$(psql_at $PORT "SELECT backrest_backup(wait => true)" 2>&1)
+expect_eq "backrest_backup() with backup-standby=y returns a label" "$(printf '%s' "$L_STANDBY" | grep -cE '^[0-9]{8}-[0-9]{6}F$')" "1"
+R=$IT_TMP/restore-sql-standby
+expect_exit "restore the backup taken from the standby" 0 "$BR" --config="$CONF" --stanza=main --pg1-path="$R" \
+    --set="$L_STANDBY" restore --type=immediate --target-action=promote
+expect_eq "SQL backup: the relation directory's files are the standby's" "$(cat "$R/$DBDIR/backrest_marker" 2>&1)" "standby"
+expect_eq "SQL backup: the data directory's own files are the primary's" "$(cat "$R/backrest_marker" 2>&1)" "primary"
+expect_eq "SQL backup: no standby.signal" "$(test -e "$R/standby.signal" && echo present || echo absent)" "absent"
+sed -i -e "s/^port = .*/port = 57227/" -e "s/^archive_mode = .*/archive_mode = off/" \
+    -e '/^shared_preload_libraries/d' -e '/^archive_library/d' -e '/^backrest\./d' "$R/postgresql.conf"
+pg_start "$R"
+if wait_promoted 57227; then
+    expect_eq "SQL backup from the standby: restored data equals the primary's at the backup" "$(snapshot 57227)" "$SNAP_STANDBY"
+else
+    fail "SQL backup from the standby: recovery did not finish" "$(tail -20 "$R.log")"
+fi
+pg_stop "$R"
+# The standby down: y makes backrest_backup() fail, naming pg2.
+pg_stop "$STANDBY"
+OUT=$(psql_at $PORT "SELECT backrest_backup(wait => true)" 2>&1)
+expect_contains "backrest_backup() with the standby down: an error naming pg2" "$OUT" \
+    "backup-standby=y but the standby pg2 ($STANDBY, port 57226) is not usable"
+pg_stop "$DATA"

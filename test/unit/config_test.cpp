@@ -373,7 +373,7 @@ TEST_F(ConfigTest, HarmlessForeignOptionsWarn) {
     setLogLevel(LogLevel::Warn);
     ::testing::internal::CaptureStderr();
     auto cfg = parse({"--config", conf, "--log-level-stderr=detail", "--verbose", "backup",
-                      "--online", "--no-backup-standby"},
+                      "--online", "--no-archive-copy"},
                      {"BACKREST_NEUTRAL_UMASK=n"});
     std::string err = ::testing::internal::GetCapturedStderr();
     setLogLevel(saved);
@@ -423,10 +423,11 @@ TEST_F(ConfigTest, UnsafeForeignOptionsAreErrors) {
     EXPECT_NE(refused("archive-copy=y").find("copies the WAL"), std::string::npos);
     EXPECT_NE(refused("repo2-path=/r2").find("backrest supports only repo1 so far"),
               std::string::npos);
-    EXPECT_NE(refused("pg2-path=/p2").find("backrest supports only pg1 so far"), std::string::npos);
-    EXPECT_NE(refused("repo1-retention-ful=2").find("unknown option 'repo1-retention-ful'"),
+    EXPECT_NE(refused("pg3-path=/p3").find("backrest supports only pg1 and pg2 so far"),
               std::string::npos);
-    EXPECT_NE(refused("", {"--backup-standby"}).find("'backup-standby' (command line)"),
+    // pg2's path and connection are backrest's (backup-standby); its host is not yet.
+    EXPECT_NE(refused("pg2-host=db2").find("'pg2-host'"), std::string::npos);
+    EXPECT_NE(refused("repo1-retention-ful=2").find("unknown option 'repo1-retention-ful'"),
               std::string::npos);
     EXPECT_NE(refused("", {"--repo1-s3-role=r"}).find("stores the repository in S3"),
               std::string::npos);
@@ -545,6 +546,41 @@ TEST_F(ConfigTest, CipherPassInWorldReadableFileIsRefused) {
         parse({"--config", emptyConf_, "--repo1-cipher-pass-new=x", "info"});
     });
     EXPECT_EQ(cliNew.code(), ErrorCode::Option);
+}
+
+// backup-standby extends pgBackRest's boolean with prefer: a flag, --no- and y/n's spellings
+// still work; pg2's path and connection are options of backup.
+TEST_F(ConfigTest, BackupStandbyIsAFlagWithPrefer) {
+    auto standby = [&](std::vector<std::string> args, const std::string& file = "") {
+        std::vector<std::string> all{"--config", writeConf("[global]\n" + file), "--stanza=main",
+                                     "backup"};
+        all.insert(all.end(), args.begin(), args.end());
+        return parse(all).getString("backup-standby");
+    };
+    EXPECT_EQ(standby({}), "n");
+    EXPECT_EQ(standby({"--backup-standby"}), "y");
+    EXPECT_EQ(standby({"--no-backup-standby"}), "n");
+    EXPECT_EQ(standby({"--backup-standby=prefer"}), "prefer");
+    EXPECT_EQ(standby({"--backup-standby=true"}), "y");
+    EXPECT_EQ(standby({}, "backup-standby=off\n"), "n");
+    EXPECT_EQ(standby({}, "backup-standby=prefer\n"), "prefer");
+    EXPECT_EQ(standby({"--backup-standby", "--type=incr"}), "y");  // a flag takes no argument
+    Error e = errorOf([&] { standby({"--backup-standby=maybe"}); });
+    EXPECT_EQ(e.code(), ErrorCode::Option);
+    EXPECT_NE(std::string(e.what()).find("backup-standby"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("prefer"), std::string::npos) << e.what();
+
+    auto cfg = parse({"--config",
+                      writeConf("[main]\npg2-path=/srv/standby\npg2-port=5433\n"
+                                "pg2-socket-path=/run/pg\npg2-user=backup\n"),
+                      "--stanza=main", "backup"});
+    EXPECT_EQ(cfg.getString("pg2-path"), "/srv/standby");
+    EXPECT_EQ(cfg.getInt("pg2-port"), 5433);
+    EXPECT_EQ(cfg.getString("pg2-socket-path"), "/run/pg");
+    EXPECT_EQ(cfg.getString("pg2-user"), "backup");
+    EXPECT_EQ(cfg.getString("pg2-database"), "postgres");
+    e = errorOf([&] { parse({"--config", emptyConf_, "backup", "--pg2-port=0"}); });
+    EXPECT_NE(std::string(e.what()).find("pg2-port"), std::string::npos) << e.what();
 }
 
 }  // namespace

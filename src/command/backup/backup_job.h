@@ -44,6 +44,8 @@ class BackupJob {
 
     // Makes copy() and finish() stop at the next file / poll with a Cancelled error.
     void cancel() { cancelled_ = true; }
+    // Raises Cancelled once cancel() was called: for a driver's own waits between the steps.
+    void checkCancelled() const { backup::checkCancelled(cancelled_, manifest_.label); }
     const std::string& label() const { return manifest_.label; }
     const std::string& type() const { return manifest_.type; }
     uint64_t systemId() const { return manifest_.systemId; }
@@ -62,8 +64,6 @@ class BackupJob {
     void storeGenerated(const std::string& name, const std::string& content);
     void backupArchiveCheck();
     void backupComplete();
-
-    void checkCancelled() const { backup::checkCancelled(cancelled_, manifest_.label); }
 
     BackupSettings s_;
     std::unique_ptr<repo::StanzaLock> lock_;
