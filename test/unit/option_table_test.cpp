@@ -60,7 +60,10 @@ const std::map<std::string, Names>& helpListsBeforeTheTable() {
           "target-timeline", "target-exclusive", "tablespace-map", "tablespace-map-all",
           "recovery-option", "archive-mode", "process-max", "delta", "force", "lock-path"}},
         {"archive-push", {"stanza", "repo1-path", "compress-type", "compress-level", "pg1-path"}},
-        {"archive-get", {"stanza", "repo1-path"}},
+        // Issue 21: asynchronous archive-get.
+        {"archive-get",
+         {"stanza", "repo1-path", "archive-async", "archive-get-queue-max", "process-max",
+          "spool-path"}},
         // Issue 20: info --set/--type, annotate, backup --annotation.
         {"info", {"stanza", "repo1-path", "output", "set", "type"}},
         {"annotate", {"stanza", "repo1-path", "set", "annotation", "lock-path"}},
