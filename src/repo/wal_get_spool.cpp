@@ -144,7 +144,12 @@ bool WalGetSpool::take(const std::string& walName, const std::string& destinatio
             return false;
         }
         auto segment = pg::WalSegment::parse(walName, segmentSize_);
-        if (static_cast<uint64_t>(size) != segmentSize_ || h.segmentSize != segmentSize_)
+        if (h.systemId != systemId_)
+            reject(
+                fmt::format("belongs to the cluster with system identifier {}, not to the "
+                            "restoring cluster's {}",
+                            h.systemId, systemId_));
+        else if (static_cast<uint64_t>(size) != segmentSize_ || h.segmentSize != segmentSize_)
             reject(
                 fmt::format("has {} bytes (header: segment size {}), the cluster's segment "
                             "size is {}",
@@ -152,11 +157,6 @@ bool WalGetSpool::take(const std::string& walName, const std::string& destinatio
         else if (!segment || h.pageAddress != segment->segno * segmentSize_)
             reject(fmt::format("holds the bytes of another segment (its header starts at {})",
                                pg::formatLsn(h.pageAddress)));
-        else if (h.systemId != systemId_)
-            reject(
-                fmt::format("belongs to the cluster with system identifier {}, not to the "
-                            "restoring cluster's {}",
-                            h.systemId, systemId_));
         if (rejected) return false;
     }
     if (::rename(source.c_str(), destination.c_str()) == 0) return true;
