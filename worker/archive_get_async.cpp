@@ -129,11 +129,24 @@ void fetchAhead(const Config& config, const WalFetcherSettings& s) {
         if (null > 2) ::close(null);
     }
     int code = 0;
+    repo::WalGetSpool spool(s.spoolDirectory, s.identity, s.systemId, s.segmentSize);
     try {
-        auto lock = repo::FileLock::tryAcquire(s.lockFile, repo::FileLock::Mode::Exclusive);
-        if (lock) fetchAhead(config, s);
+        // An ask that came while this fetcher was stopping (its child found the lock still
+        // held) is seen after the lock is released: the asked segment is recorded before the
+        // child tries the lock, so one of the two fetches ahead for it.
+        while (auto lock =
+                   repo::FileLock::tryAcquire(s.lockFile, repo::FileLock::Mode::Exclusive)) {
+            fetchAhead(config, s);
+            lock.reset();
+            if (!spool.owned() || !spool.asked()) break;
+        }
     } catch (...) {
+        // Nothing fetched stays behind a fetcher that failed: archive-get fetches synchronously.
         code = 1;
+        try {
+            if (spool.owned()) spool.clear();
+        } catch (...) {
+        }
     }
     ::_exit(code);
 }
