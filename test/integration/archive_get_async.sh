@@ -56,8 +56,10 @@ SEGMENTS=$(ls "$ARCHIVE"/0000000100000000/ | grep -c '^0000000100000000000000[0-
 
 # 1. Recovery to the end through the spool.
 restore_async plain 57201 --target-action=promote
-expect_contains "restore_command asks for the read-ahead" "$(cat "$IT_TMP/plain/postgresql.auto.conf")" \
-    "--archive-async=y --archive-get-queue-max=64MiB"
+RESTORE_COMMAND=$(grep '^restore_command' "$IT_TMP/plain/postgresql.auto.conf")
+expect_contains "restore_command asks for the read-ahead" "$RESTORE_COMMAND" "--archive-async=y"
+expect_contains "restore_command has the queue size" "$RESTORE_COMMAND" "--archive-get-queue-max=64MiB"
+expect_contains "restore_command has the spool" "$RESTORE_COMMAND" "--spool-path=$SPOOL"
 pg_start "$IT_TMP/plain"
 if wait_promoted 57201; then pass "plain: recovery ended and promoted"; else fail "plain: promoted" "$(tail -20 "$IT_TMP/plain.log")"; fi
 expect_eq "plain: data equal to the primary's" "$(fingerprint 57201)" "$PRIMARY"
@@ -118,6 +120,10 @@ as_pg mkdir -p "$IT_TMP/lock"
 as_pg touch "$LOCK"
 "${PG_EXEC[@]}" flock -o "$LOCK" sleep 600 &
 HOLDER=$!
+for i in $(seq 1 100); do
+    flock -n "$LOCK" true || break
+    sleep 0.1
+done
 as_pg bash -c "cd '$IT_TMP/planted' && '$BR' --config='$CONF' --stanza=main ${ASYNC[*]} archive-get 00000001000000000000FFFF pg_wal/probe" >/dev/null 2>&1
 cp "$IT_TMP/other-segment" "$IN/$SEG"
 chown postgres:postgres "$IN/$SEG"
