@@ -95,7 +95,7 @@ recover() {  # mode run
     backrest-sync) must as_pg "$BR" --config="$CONF" --stanza=bench --pg1-path="$dir" restore --target-action=promote ;;
     backrest-async) must as_pg "$BR" --config="$CONF" --stanza=bench --pg1-path="$dir" restore --target-action=promote --archive-async=y ;;
     pgbackrest-async)
-        must as_pg pgbackrest --config="$PGBR_CONF" --stanza=bench --pg1-path="$dir" restore --target-action=promote ;;
+        must as_pg pgbackrest --config="$PGBR_CONF" --stanza=bench --pg1-path="$dir" restore ;;  # promotes at the end (its default)
     esac
     sed -i "s/^port = .*/port = $((PORT + 1))/; s/^archive_mode = .*/archive_mode = off/" "$dir/postgresql.conf"
     sync

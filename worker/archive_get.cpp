@@ -6,6 +6,7 @@
 // With archive-async a segment is served from the spool the fetcher (archive_get_async.h) fills
 // ahead of recovery, and fetched synchronously when it is not there yet.
 #include <filesystem>
+#include <fstream>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -33,6 +34,16 @@ std::optional<pg::ControlInfo> restoringCluster() {
     return pg::readControl(posix);
 }
 
+// Spooled segments are not fsynced (an fsync of each 16 MiB segment cost more than the fetch):
+// the spool records the boot it was filled in, and one of an earlier boot, whose files a crash
+// may have left with lost bytes, is emptied before use.
+std::string bootId() {
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::string id;
+    std::getline(in, id);
+    return id.empty() ? "unknown" : id;
+}
+
 // What archive-get answers from the spool: a segment served (0), not archived (1), or nothing
 // known yet (fetched synchronously, with `recorded` the fetcher's error if it met one).
 struct SpoolAnswer {
@@ -53,7 +64,7 @@ SpoolAnswer askSpool(const Config& config, const std::string& walName,
     settings.identity =
         repo::WalGetSpool::identityOf(stanza, cluster.systemId, cluster.walSegmentSize) +
         "repository=" + config.getString(opt::repo1Type) + ":" + config.getString(opt::repo1Path) +
-        "\n";
+        "\nboot=" + bootId() + "\n";
     settings.lockFile = config.getString(opt::lockPath) + "/" + stanza + "-archive-get.lock";
     settings.systemId = cluster.systemId;
     settings.segmentSize = cluster.walSegmentSize;

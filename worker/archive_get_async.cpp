@@ -29,14 +29,14 @@ constexpr std::chrono::milliseconds kPoll{20};
 enum class Fetched { Ready, NotArchived, Failed };
 
 // Fetches one segment into the spool: verified by getWal (checksum, size, the header's address
-// and system identifier), fsynced under "<segment>.tmp", then renamed; or the answer recorded.
+// and system identifier) under "<segment>.tmp", then renamed; or the answer recorded. Not fsynced:
+// the spool is emptied after a reboot (archive_get.cpp, bootId).
 Fetched fetchOne(storage::Storage& repo, const repo::Layout& layout, const repo::ArchiveInfo& info,
                  repo::WalGetSpool& spool, uint64_t systemId, const std::string& walName,
                  size_t bufferSize) {
     try {
         storage::PosixStorage destination(spool.directory());
-        if (repo::getWal(repo, layout, info, walName, destination, walName, bufferSize, systemId,
-                         true))
+        if (repo::getWal(repo, layout, info, walName, destination, walName, bufferSize, systemId))
             return Fetched::Ready;
         return Fetched::NotArchived;
     } catch (const Error& e) {

@@ -349,7 +349,7 @@ void StreamedWal::storeSpooled(const std::string& target) {
 bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
             const std::string& walName, storage::Storage& destination,
             const std::string& destinationPath, size_t bufferSize,
-            std::optional<uint64_t> clusterSystemId, bool durable) {
+            std::optional<uint64_t> clusterSystemId) {
     // After a stanza-upgrade from a new initdb both clusters have their own 000000010000...01:
     // a restoring cluster is served only from the archive ids of its own system (pgBackRest's
     // rule), newest first.
@@ -375,9 +375,8 @@ bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& inf
 
     storage::WriteOptions write;
     write.mode = 0600;
-    // PostgreSQL fetches again after a crash; the rename keeps it whole.
-    write.syncFile = durable;
-    write.syncPath = durable;
+    write.syncFile = false;  // PostgreSQL fetches again after a crash; the rename keeps it whole
+    write.syncPath = false;
     write.createPath = false;
     auto out = destination.openWrite(destinationPath, write);
     StoredWalBytes read;

@@ -116,11 +116,10 @@ class StreamedWal {
 // the restoring cluster's when `clusterSystemId` is given: then only the archive ids of that
 // system are searched, and DbMismatchError says when archive.info has none. Searches the current
 // archive id first, then older ones. false only when it is not archived: every other failure
-// raises, naming the segment and the repository file. `durable`: the file and its directory are
-// fsynced before the rename (the archive-get spool, whose copies outlive the call).
+// raises, naming the segment and the repository file.
 bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
             const std::string& walName, storage::Storage& destination,
             const std::string& destinationPath, size_t bufferSize,
-            std::optional<uint64_t> clusterSystemId = std::nullopt, bool durable = false);
+            std::optional<uint64_t> clusterSystemId = std::nullopt);
 
 }  // namespace backrest::repo
