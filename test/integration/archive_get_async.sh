@@ -58,7 +58,7 @@ SEGMENTS=$(ls "$ARCHIVE"/0000000100000000/ | grep -c '^0000000100000000000000[0-
 restore_async plain 57201 --target-action=promote
 RESTORE_COMMAND=$(grep '^restore_command' "$IT_TMP/plain/postgresql.auto.conf")
 expect_contains "restore_command asks for the read-ahead" "$RESTORE_COMMAND" "--archive-async=y"
-expect_contains "restore_command has the queue size" "$RESTORE_COMMAND" "--archive-get-queue-max=64MiB"
+expect_contains "restore_command has the queue size" "$RESTORE_COMMAND" "--archive-get-queue-max=67108864"
 expect_contains "restore_command has the spool" "$RESTORE_COMMAND" "--spool-path=$SPOOL"
 pg_start "$IT_TMP/plain"
 if wait_promoted 57201; then pass "plain: recovery ended and promoted"; else fail "plain: promoted" "$(tail -20 "$IT_TMP/plain.log")"; fi
