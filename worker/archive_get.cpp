@@ -44,8 +44,8 @@ std::string bootId() {
     return id.empty() ? "unknown" : id;
 }
 
-// What archive-get answers from the spool: a segment served (0), not archived (1), or nothing
-// known yet (fetched synchronously, with `recorded` the fetcher's error if it met one).
+// What archive-get answers from the spool: a segment served (0), or nothing (fetched
+// synchronously, with `recorded` the fetcher's error if it met one).
 struct SpoolAnswer {
     std::optional<int> exitCode;
     std::optional<Error> recorded;
@@ -80,9 +80,10 @@ SpoolAnswer askSpool(const Config& config, const std::string& walName,
         logInfo("archive-get: {} restored to {} from the spool", walName, destination.string());
         answer.exitCode = 0;
     } else if (entry.kind == repo::SpoolEntry::Kind::NotArchived) {
+        // Exit 1 ends recovery: the archive is asked again rather than trusting an answer that
+        // may be older than the segment's arrival (a standby, an archive still being filled).
+        // The record has served its purpose: the read-ahead stopped there.
         spool.forget(walName);
-        logInfo("archive-get: {} is not in the archive (found so by the WAL fetcher)", walName);
-        answer.exitCode = 1;
     } else if (entry.kind == repo::SpoolEntry::Kind::Failed) {
         // Looked up again now: a passing fault is not worth a stopped recovery; the same
         // failure raises again, and "not found" is not believed over it.
