@@ -38,9 +38,9 @@ std::string shellWord(const std::string& word) {
 // where restore ran would name another directory there (or none), so it is made absolute.
 std::string absolutePathArg(const std::string& name, const std::string& arg) {
     auto eq = arg.find('=');
-    if ((name != "config" && name != "config-include-path" && name != "repo1-path") ||
-        eq == std::string::npos)
-        return arg;
+    static const std::set<std::string> paths = {"config", "config-include-path", "repo1-path",
+                                                "spool-path", "lock-path"};
+    if (!paths.count(name) || eq == std::string::npos) return arg;
     std::string value = arg.substr(eq + 1);
     if (value.empty() || value.starts_with("/")) return arg;
     return arg.substr(0, eq + 1) + std::filesystem::absolute(value).lexically_normal().string();
@@ -50,8 +50,10 @@ std::string absolutePathArg(const std::string& name, const std::string& arg) {
 // repository, so recovery reads the same repository the restore did.
 std::string restoreCommand(const Config& config) {
     static const std::set<std::string> relevant = {
-        "config",     "config-include-path", "stanza",           "repo1-path",
-        "repo1-type", "buffer-size",         "log-level-console"};
+        "config", "config-include-path", "stanza", "repo1-path", "repo1-type", "buffer-size",
+        "log-level-console",
+        // archive-get's read-ahead (archive-async) and where its spool, lock and stop files are.
+        "archive-async", "spool-path", "archive-get-queue-max", "lock-path"};
     std::string command = shellWord(selfExecutable());
     for (const auto& arg : config.passThroughArgs()) {
         std::string name = arg.substr(2, arg.find('=') - 2);

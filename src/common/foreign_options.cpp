@@ -28,7 +28,6 @@ struct ForeignOption {
 // implements. Kept sorted by name.
 constexpr ForeignOption kForeignOptions[] = {
     {"archive-copy", false, "n", "copies the WAL a backup needs into the backup itself"},
-    {"archive-get-queue-max", true, "", "sizes the asynchronous archive-get queue"},
     {"archive-header-check", true, "", "checks WAL headers (backrest always does)"},
     {"archive-missing-retry", true, "",
      "retries a missing WAL segment in asynchronous archive-get"},

@@ -192,7 +192,7 @@
       .minValue = 64 << 10, .maxValue = 1ll << 30)                                                 \
     X(processMax, Integer, "process-max", .defaultValue = "1",                                     \
       .help = "Number of parallel processes that copy, compress and checksum files.",              \
-      .minValue = 1, .maxValue = 999, .commands = "backup restore serve verify")                   \
+      .minValue = 1, .maxValue = 999, .commands = "backup restore serve verify archive-get")       \
     X(compressType, String, "compress-type", .defaultValue = "zst", .allowed = "none zst lz4",     \
       .help =                                                                                      \
           "Compression of files stored in the repository: zst, lz4 (faster, larger), or none.",    \
@@ -333,8 +333,14 @@
     X(archiveAsync, Boolean, "archive-async", .defaultValue = "n",                                 \
       .help =                                                                                      \
           "serve: push WAL segments ahead of the archiver, up to process-max at once, as soon as " \
-          "PostgreSQL marks them ready.",                                                          \
-      .commands = "serve")                                                                         \
+          "PostgreSQL marks them ready; archive-get: fetch the segments after the one asked for "  \
+          "into spool-path in the background, verified, while PostgreSQL replays.",                \
+      .commands = "serve archive-get")                                                             \
+    X(archiveGetQueueMax, Size, "archive-get-queue-max", .defaultValue = "128MiB",                 \
+      .help =                                                                                      \
+          "archive-get with archive-async: the most WAL, in bytes, fetched ahead of recovery "     \
+          "into spool-path (at least one segment).",                                               \
+      .minValue = 0, .maxValue = 4ll << 40, .commands = "archive-get")                             \
     X(archivePushQueueMax, Size, "archive-push-queue-max",                                         \
       .help =                                                                                      \
           "Most WAL (ready segments x segment size) left waiting in pg_wal: past it, "             \
@@ -351,8 +357,9 @@
     X(spoolPath, Path, "spool-path", .defaultValue = "/var/spool/backrest",                        \
       .help =                                                                                      \
           "Local directory where the daemon's WAL stream gathers a segment before storing it in "  \
-          "the repository whole (an object store has no rename).",                                 \
-      .commands = "serve")                                                                         \
+          "the repository whole (an object store has no rename), and where archive-get with "      \
+          "archive-async keeps the segments it fetched ahead (archive/<stanza>/in).",              \
+      .commands = "serve archive-get")                                                             \
     X(dbTimeout, Integer, "db-timeout", .defaultValue = "1800",                                    \
       .help =                                                                                      \
           "Seconds to wait for a database query, such as backup start or stop, before giving up.", \

@@ -44,11 +44,13 @@ const std::map<std::string, Names>& helpListsBeforeTheTable() {
          {"stanza", "pg1-path", "repo1-path", "set", "type", "target", "target-action",
           "target-timeline", "target-exclusive", "tablespace-map", "tablespace-map-all",
           "recovery-option", "archive-mode", "process-max", "delta", "force", "lock-path"}},
-        // Issue 21: archive-push-queue-max.
+        // Issue 21: archive-push-queue-max, asynchronous archive-get.
         {"archive-push",
          {"stanza", "repo1-path", "compress-type", "compress-level", "pg1-path",
           "archive-push-queue-max"}},
-        {"archive-get", {"stanza", "repo1-path"}},
+        {"archive-get",
+         {"stanza", "repo1-path", "archive-async", "archive-get-queue-max", "process-max",
+          "spool-path"}},
         // Issue 20: info --set/--type, annotate, backup --annotation.
         {"info", {"stanza", "repo1-path", "output", "set", "type"}},
         {"annotate", {"stanza", "repo1-path", "set", "annotation", "lock-path"}},

@@ -1,0 +1,167 @@
+// archive-get's fetcher: the detached process that keeps the spool filled ahead of recovery.
+#include "worker/archive_get_async.h"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "common/log.h"
+#include "repo/file_lock.h"
+#include "repo/info.h"
+#include "repo/stop_file.h"
+#include "repo/wal_archive.h"
+#include "repo/wal_get_spool.h"
+#include "storage/posix.h"
+#include "worker/context.h"
+
+namespace backrest::cmd {
+
+namespace {
+
+constexpr std::chrono::milliseconds kPoll{20};
+
+enum class Fetched { Ready, NotArchived, Failed };
+
+// Fetches one segment into the spool: verified by getWal (checksum, size, the header's address
+// and system identifier) under "<segment>.tmp", then renamed; or the answer recorded. Not fsynced:
+// the spool is emptied after a reboot (archive_get.cpp, bootId).
+Fetched fetchOne(storage::Storage& repo, const repo::Layout& layout, const repo::ArchiveInfo& info,
+                 repo::WalGetSpool& spool, uint64_t systemId, const std::string& walName,
+                 size_t bufferSize) {
+    try {
+        storage::PosixStorage destination(spool.directory());
+        if (repo::getWal(repo, layout, info, walName, destination, walName, bufferSize, systemId))
+            return Fetched::Ready;
+        return Fetched::NotArchived;
+    } catch (const Error& e) {
+        spool.recordFailed(walName, e);
+    } catch (const std::exception& e) {
+        spool.recordFailed(walName, Error(ErrorCode::Assert, e.what()));
+    }
+    return Fetched::Failed;
+}
+
+// The segments of the queue still to fetch, in order, at most `limit`: none past a segment the
+// archive does not have or could not give (the next ones are not wanted before that is settled).
+std::vector<std::string> stillToFetch(const repo::WalGetSpool& spool,
+                                      const std::vector<std::string>& queue, size_t limit) {
+    std::vector<std::string> todo;
+    for (const auto& walName : queue) {
+        auto entry = spool.look(walName);
+        if (entry.kind == repo::SpoolEntry::Kind::NotArchived ||
+            entry.kind == repo::SpoolEntry::Kind::Failed)
+            break;
+        if (entry.kind == repo::SpoolEntry::Kind::Missing) todo.push_back(walName);
+        if (todo.size() == limit) break;
+    }
+    return todo;
+}
+
+void fetchAhead(const Config& config, const WalFetcherSettings& s) {
+    repo::WalGetSpool spool(s.spoolDirectory, s.identity, s.systemId, s.segmentSize);
+    if (!spool.owned()) return;
+    spool.removeTemporary();  // a fetcher killed mid-write left them
+    const std::string lockPath = config.getString(opt::lockPath);
+    const size_t bufferSize = transferOptions(config).bufferSize;
+    std::vector<std::unique_ptr<storage::Storage>> repos;
+    for (int i = 0; i < s.processMax; i++) repos.push_back(openRepo(config));
+    auto layout = stanzaLayout(config);
+    auto info = repo::requireArchiveInfo(*repos[0], layout);
+
+    std::optional<std::string> lastAsked;
+    auto askedAt = std::chrono::steady_clock::now();
+    while (spool.owned() && !repo::activeStopFile(lockPath, layout.stanza)) {
+        auto asked = spool.asked();
+        if (!asked) break;
+        if (asked != lastAsked) {
+            lastAsked = asked;
+            askedAt = std::chrono::steady_clock::now();
+        }
+        auto queue = spool.readAhead(*asked, s.queueMax);
+        spool.prune(*asked, queue);
+        auto todo = stillToFetch(spool, queue, static_cast<size_t>(s.processMax));
+        if (todo.empty()) {
+            if (std::chrono::steady_clock::now() - askedAt > kWalFetcherIdle) break;
+            std::this_thread::sleep_for(kPoll);
+            continue;
+        }
+        std::vector<Fetched> results(todo.size());
+        std::vector<std::thread> workers;
+        for (size_t i = 0; i < todo.size(); i++)
+            workers.emplace_back([&, i] {
+                results[i] =
+                    fetchOne(*repos[i], layout, info, spool, s.systemId, todo[i], bufferSize);
+            });
+        for (auto& worker : workers) worker.join();
+        // Only the first segment the archive lacks is recorded: one past it found missing now
+        // may be archived by the time recovery asks, and is looked up again then.
+        bool past = false;
+        for (size_t i = 0; i < todo.size(); i++) {
+            if (past) {
+                if (results[i] == Fetched::Failed) spool.forget(todo[i]);
+                continue;
+            }
+            if (results[i] == Fetched::NotArchived) spool.recordNotArchived(todo[i]);
+            past = results[i] != Fetched::Ready;
+        }
+    }
+    // Stopped, idle or displaced: nothing is left for a later recovery to take for current.
+    if (spool.owned()) spool.clear();
+}
+
+[[noreturn]] void runDetached(const Config& config, const WalFetcherSettings& s) {
+    // Out of PostgreSQL's session and away from its descriptors: the fetcher outlives the
+    // restore_command that started it, and must not keep the server's log or files open.
+    ::setsid();
+    setLogFile(-1, LogLevel::Off);
+    ::syscall(SYS_close_range, 3u, ~0u, 0u);
+    int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        ::dup2(null, 0);
+        ::dup2(null, 1);
+        ::dup2(null, 2);
+        if (null > 2) ::close(null);
+    }
+    int code = 0;
+    repo::WalGetSpool spool(s.spoolDirectory, s.identity, s.systemId, s.segmentSize);
+    try {
+        // An ask that came while this fetcher was stopping (its child found the lock still
+        // held) is seen after the lock is released: the asked segment is recorded before the
+        // child tries the lock, so one of the two fetches ahead for it.
+        while (auto lock =
+                   repo::FileLock::tryAcquire(s.lockFile, repo::FileLock::Mode::Exclusive)) {
+            fetchAhead(config, s);
+            lock.reset();
+            if (!spool.owned() || !spool.asked()) break;
+        }
+    } catch (...) {
+        // Nothing fetched stays behind a fetcher that failed: archive-get fetches synchronously.
+        code = 1;
+        try {
+            if (spool.owned()) spool.clear();
+        } catch (...) {
+        }
+    }
+    ::_exit(code);
+}
+
+}  // namespace
+
+void startWalFetcher(const Config& config, const WalFetcherSettings& settings) {
+    std::fflush(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        logWarn("archive-get: unable to start the WAL fetcher (fork: {}); fetching synchronously",
+                std::strerror(errno));
+        return;
+    }
+    if (pid == 0) runDetached(config, settings);
+}
+
+}  // namespace backrest::cmd
