@@ -59,6 +59,7 @@ int archivePush(const Config& config) {
         std::unique_ptr<storage::Storage> repo;
         try {
             repo = openRepo(config, RepoAccess::Write);
+            layout = stanzaLayout(config);  // with the key openRepo unwrapped, if encrypted
         } catch (const std::exception& e) {
             logWarn("archive-push: repository unavailable for the drop record ({})", e.what());
         }
@@ -75,6 +76,8 @@ int archivePush(const Config& config) {
     }
 
     auto repo = openRepo(config, RepoAccess::Write);
+    // Again after openRepo: the layout carries the key it unwrapped for an encrypted repository.
+    layout = stanzaLayout(config);
     auto info = repo::requireArchiveInfo(*repo, layout);
 
     auto transfer = transferOptions(config);

@@ -191,6 +191,9 @@ int backup(const Config& config) {
         if (running) running->cancel();
     });
     auto repo = openRepo(config, RepoAccess::Write);
+    // The stanza is checked before the servers are reached: a command line without it gets that
+    // error, not one about pg1-path.
+    (void)stanzaLayout(config);
     BackupServers servers = connectBackupServers(config);
     checkServer(*servers.primaryDb, config, servers.primary, true);
     if (servers.standbyDb) checkServer(*servers.standbyDb, config, servers.standby, false);

@@ -119,8 +119,9 @@ BEFORE=$(labels)
 LONG=$!
 RUNNING=
 for _ in $(seq 120); do
+    # Backup directories only (backup.history/ is there too once a backup completed).
     RUNNING=$(aws_s3 s3 ls "s3://$S3_BUCKET/repo/backup/main/" | awk '/PRE/ {print $2}' | tr -d / |
-        grep -vxF "$BEFORE" | head -1)
+        grep -E '^[0-9]{8}-[0-9]{6}F' | grep -vxF "$BEFORE" | head -1)
     [ -n "$RUNNING" ] && break
     sleep 0.2
 done

@@ -26,8 +26,8 @@ expect_exit "unknown command" 41 "$BR" --config="$CONF" frobnicate
 # written (once, a cipher pass was only warned about and the repository written in plaintext).
 BACKUPS_BEFORE=$(ls "$IT_TMP/repo/backup/main")
 for carried in 'repo1-cipher-type=aes-256-cbc
-repo1-cipher-pass=secret-pass' 'repo1-host=backup1' 'backup-standby=y' \
-    'archive-copy=y' 'repo2-path=/elsewhere' 'pg2-path=/other'; do
+repo1-cipher-pass=secret-pass' 'repo1-host=backup1' 'pg2-host=db2' \
+    'archive-copy=y' 'repo2-path=/elsewhere' 'pg3-path=/other'; do
     { echo '[global]'; echo "$carried"; tail -n +2 "$CONF"; } >"$IT_TMP/carried.conf"
     chmod 0644 "$IT_TMP/carried.conf"
     name=$(head -1 <<<"$carried" | cut -d= -f1)
