@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "command/backup/backup_job.h"
@@ -90,6 +92,22 @@ struct Daemon {
     std::string pgPath;
     std::unique_ptr<ArchivePusher> pusher;
     std::atomic<bool> restartAfterReply{false};  // set by a stanza-create that made a new key
+    // The connections whose backup job is alive, so that a backup-begin meeting this daemon's
+    // own stanza lock tells a job unwinding after its client hung up (waited for) from one
+    // whose client is still there (refused at once).
+    std::mutex ownersMutex{};
+    std::set<int> owners{};
+
+    bool onlyHungUpOwnersBut(int self) {
+        std::lock_guard lock(ownersMutex);
+        for (int fd : owners) {
+            if (fd == self) continue;
+            pollfd p{fd, POLLRDHUP, 0};
+            if (::poll(&p, 1, 0) <= 0 || !(p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+                return false;
+        }
+        return true;
+    }
 };
 
 // Cancels a backup when its client hangs up: the connection is the backup's owner. Its thread
@@ -141,8 +159,6 @@ backup::BackupSettings backupSettings(Daemon& d) {
     s.pgData = std::make_shared<storage::PosixStorage>(d.pgPath);
     s.archiveCheck = true;
     s.archiveTimeout = static_cast<int>(d.config.getInt(opt::archiveTimeout));
-    // A cancelled backup's job may still be unwinding in this process (repo/lock.h).
-    s.lockWait = 60;
     s.block = d.config.getBool(opt::repo1Block);
     s.bundle = bundleSettings(d.config);
     return s;
@@ -155,10 +171,20 @@ struct Session {
     std::unique_ptr<backup::BackupJob> job;
     std::unique_ptr<BackupServers> standby;  // backup-standby: the standby the files come from
 
+    bool owner = false;  // this connection is in d.owners
+
     void abandon() {
         job.reset();
         standby.reset();
+        release();
     }
+    void release() {
+        if (!owner) return;
+        std::lock_guard lock(d.ownersMutex);
+        d.owners.erase(conn.fd());
+        owner = false;
+    }
+    ~Session() { abandon(); }
 };
 
 protocol::ArchivePushReply archivePush(Session& s, const protocol::ArchivePush& request) {
@@ -218,6 +244,15 @@ protocol::BackupBeginReply backupBegin(Session& s, const protocol::BackupBegin& 
             s.standby = std::move(servers);
         }
     }
+    {
+        std::lock_guard lock(s.d.ownersMutex);
+        s.d.owners.insert(s.conn.fd());
+        s.owner = true;
+    }
+    // A backup of this daemon whose client hung up (backrest_cancel()) may still be unwinding
+    // its copy threads: the retry that follows is not refused for it (repo/lock.h).
+    settings.lockWait = 60;
+    settings.lockWaitWhile = [&d = s.d, self = s.conn.fd()] { return d.onlyHungUpOwnersBut(self); };
     s.job = std::make_unique<backup::BackupJob>(settings);
     std::string label = s.job->begin(request.backupType);
     logInfo("serve: backup {} started", label);
@@ -277,8 +312,7 @@ protocol::BackupFinishReply backupFinish(Session& s, const protocol::BackupFinis
     if (policy.any())
         reply.expire =
             runExpire(*d.repo, d.layout, policy, false, d.config.getString(opt::lockPath));
-    s.job.reset();
-    s.standby.reset();
+    s.abandon();  // ended: committed
     return reply;
 }
 

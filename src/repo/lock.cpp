@@ -17,7 +17,8 @@
 namespace backrest::repo {
 
 StanzaLock::StanzaLock(const std::string& lockPath, const std::string& stanza,
-                       const std::string& kind, int waitSeconds)
+                       const std::string& kind, int waitSeconds,
+                       const std::function<bool()>& whileHolderIs)
     : file_(lockPath + "/" + stanza + "-" + kind + ".lock") {
     ensureLockDirectory(lockPath);
     // Never through a symbolic link: lock-path belongs to the repository's owner, who could
@@ -39,7 +40,7 @@ StanzaLock::StanzaLock(const std::string& lockPath, const std::string& stanza,
     const std::string self = std::to_string(::getpid());
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(waitSeconds);
     while (::flock(fd_, LOCK_EX | LOCK_NB) != 0 && std::chrono::steady_clock::now() < deadline &&
-           holder() == self)
+           holder() == self && (!whileHolderIs || whileHolderIs()))
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
         std::string pid = holder();

@@ -2,6 +2,7 @@
 // lock-path, released by the kernel if the holder dies, so a crash never leaves a stale lock).
 #pragma once
 
+#include <functional>
 #include <string>
 
 namespace backrest::repo {
@@ -9,12 +10,13 @@ namespace backrest::repo {
 class StanzaLock {
   public:
     // Raises LockAcquireError naming the stanza, the holder's pid and the lock file. While the
-    // holder is this very process, retries for up to waitSeconds: the daemon's backup of a
-    // connection that hung up (backrest_cancel()) is still unwinding its copy threads, and the
-    // retry that follows a cancel must not be refused for it. Another process's lock is refused
-    // at once.
+    // holder is this very process and `whileHolderIs()` (when given) says so, retries for up to
+    // waitSeconds: the daemon's backup of a connection that hung up (backrest_cancel()) is still
+    // unwinding its copy threads, and the retry that follows a cancel must not be refused for
+    // it, while a backup still running is refused at once. Another process's lock is refused at
+    // once.
     StanzaLock(const std::string& lockPath, const std::string& stanza, const std::string& kind,
-               int waitSeconds = 0);
+               int waitSeconds = 0, const std::function<bool()>& whileHolderIs = nullptr);
     ~StanzaLock();
     StanzaLock(const StanzaLock&) = delete;
     StanzaLock& operator=(const StanzaLock&) = delete;

@@ -117,6 +117,18 @@ TEST_F(RepoLock, WaitsOnlyForALockThisProcessHolds) {
     });
     EXPECT_NO_THROW(StanzaLock(lockPath_, "main", "backup", 30));
     release.join();
+    // Held by this process, but the caller says the holder is not one to wait for (the daemon:
+    // a backup whose client is still there): refused at once.
+    {
+        StanzaLock running(lockPath_, "main", "backup");
+        auto asked = std::chrono::steady_clock::now();
+        auto notUnwinding = [] { return false; };
+        EXPECT_EQ(errorOf([&] {
+                      StanzaLock again(lockPath_, "main", "backup", 30, notUnwinding);
+                  }).code(),
+                  ErrorCode::Lock);
+        EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(10));
+    }
 
     int ready[2];
     ASSERT_EQ(::pipe(ready), 0);

@@ -45,8 +45,8 @@ pg::ControlInfo BackupJob::backupInit(const std::string& type) {
         raise(ErrorCode::Option, "invalid backup type '{}' (expected full, diff or incr)", type);
     backupInfo_ = repo::requireBackupInfo(*s_.repo, s_.layout);
     archiveInfo_ = repo::requireArchiveInfo(*s_.repo, s_.layout);
-    lock_ =
-        std::make_unique<repo::StanzaLock>(s_.lockPath, s_.layout.stanza, "backup", s_.lockWait);
+    lock_ = std::make_unique<repo::StanzaLock>(s_.lockPath, s_.layout.stanza, "backup", s_.lockWait,
+                                               s_.lockWaitWhile);
     if (!s_.pgData)
         raise(ErrorCode::Assert, "backup of '{}': no storage for the data directory", s_.pgPath);
     auto control = pg::readControl(*s_.pgData);

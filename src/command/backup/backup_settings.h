@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,8 +33,10 @@ struct BackupSettings {
     std::shared_ptr<storage::Storage> pgData;
     bool archiveCheck = true;
     int archiveTimeout = 60;  // seconds
-    int lockWait =
-        0;  // seconds to wait for the stanza lock (the daemon: an abandoned backup unwinding)
+    // Seconds to wait for the stanza lock while this process holds it and lockWaitWhile() says
+    // the holder is only unwinding (the daemon: a backup whose client hung up); 0: refused at once.
+    int lockWait = 0;
+    std::function<bool()> lockWaitWhile;
     // repo1-block: files of at least kBlockMinFileSize are stored as blocks, and a changed file
     // stores only the blocks that differ from the prior backup's.
     bool block = false;
