@@ -33,8 +33,8 @@ std::string loadHistoryManifest(storage::Storage& repo, const Layout& layout,
 
 // History files of backups backup.info no longer lists whose label date (YYYYMMDD, UTC as
 // labels are) is before the day `days` days before `now` (with 0, all of them); a diff/incr goes
-// with its full, whose date its label starts with. Removed unless `dryRun`; returns their labels, oldest first.
-// Files whose names are not "<label>.manifest.zst" are left alone.
+// with its full, whose date its label starts with. Removed unless `dryRun`; returns their labels,
+// oldest first. Files whose names are not "<label>.manifest.zst" are left alone.
 std::vector<std::string> expireHistory(storage::Storage& repo, const Layout& layout,
                                        const BackupInfo& info, int days, int64_t now, bool dryRun);
 
