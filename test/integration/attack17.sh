@@ -112,16 +112,21 @@ expect_eq "no claim left in a committed backup" \
     "$(aws_s3 s3 ls --recursive "s3://$S3_BUCKET/repo/backup/main/" | grep -c 'backup.claim')" "0"
 
 # ---- 3. A second host's backup while the first one runs ------------------------------------------
-BEFORE=$(labels)
+# Backup directories only (backup.history/ is there too once a backup completed).
+backup_dirs() {
+    aws_s3 s3 ls "s3://$S3_BUCKET/repo/backup/main/" | awk '/PRE/ {print $2}' | tr -d / |
+        grep -E '^[0-9]{8}-[0-9]{6}F'
+}
+# Every directory before it, listed or not: a round above that lost its label can leave an
+# incomplete one (071017F in a CI run), which is not the running backup.
+BEFORE=$(backup_dirs)
 # Uncompressed, one process: the 480 MB copy lasts seconds.
 "${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main backup --type=full --start-fast --compress-type=none \
     --process-max=1 >"$IT_TMP/long.out" 2>&1 &
 LONG=$!
 RUNNING=
 for _ in $(seq 120); do
-    # Backup directories only (backup.history/ is there too once a backup completed).
-    RUNNING=$(aws_s3 s3 ls "s3://$S3_BUCKET/repo/backup/main/" | awk '/PRE/ {print $2}' | tr -d / |
-        grep -E '^[0-9]{8}-[0-9]{6}F' | grep -vxF "$BEFORE" | head -1)
+    RUNNING=$(backup_dirs | grep -vxF "$BEFORE" | head -1)
     [ -n "$RUNNING" ] && break
     sleep 0.2
 done
