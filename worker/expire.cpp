@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "repo/backup_history.h"
+#include "repo/backup_listing.h"
 #include "repo/file_lock.h"
 #include "repo/info.h"
 #include "repo/lock.h"
@@ -91,18 +92,24 @@ std::string reportKept(const LockedPlan& locked) {
     return report;
 }
 
-// From backup.info first, so an interrupted expire never lists a half-removed backup.
+// From backup.info first, so an interrupted expire never lists a half-removed backup; then each
+// backup's manifest before its files, so a half-removed directory is an incomplete backup (the
+// next backup removes it), never one reconcileBackupInfo would list again.
 void removeBackups(storage::Storage& repo, const repo::Layout& layout, repo::BackupInfo& info,
                    const std::vector<std::string>& labels) {
-    auto& b = info.backups;
-    b.erase(std::remove_if(b.begin(), b.end(),
-                           [&](const auto& s) {
-                               return std::find(labels.begin(), labels.end(), s.label) !=
-                                      labels.end();
-                           }),
-            b.end());
-    repo::saveBackupInfo(repo, layout, info);
-    for (const auto& label : labels) repo.removePath(layout.backupDir(label), true);
+    auto expired = [&](const auto& s) {
+        return std::find(labels.begin(), labels.end(), s.label) != labels.end();
+    };
+    std::erase_if(info.backups, expired);
+    // Read again: what another command listed since (a backup from another host) stays listed.
+    auto current = repo::requireBackupInfo(repo, layout);
+    std::erase_if(current.backups, expired);
+    repo::saveBackupInfo(repo, layout, current);
+    for (const auto& label : labels) {
+        repo.remove(layout.manifest(label));
+        repo.remove(layout.manifest(label) + ".copy");
+        repo.removePath(layout.backupDir(label), true);
+    }
 }
 
 // The backup history of backups expired now or before (with dryRun, those the plan would
@@ -171,6 +178,9 @@ std::string runExpire(storage::Storage& repo, const repo::Layout& layout,
                       const repo::RetentionPolicy& policy, bool dryRun,
                       const std::string& lockPath) {
     auto info = repo::requireBackupInfo(repo, layout);
+    // Retention counts the backups the repository holds, the ones the list lost included.
+    if (repo::reconcileBackupInfo(repo, layout, info) && !dryRun)
+        repo::saveBackupInfo(repo, layout, info);
     auto archiveInfo = repo::requireArchiveInfo(repo, layout);
     std::string verb = dryRun ? "would expire" : "expired";
 

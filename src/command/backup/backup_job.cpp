@@ -13,6 +13,7 @@
 #include "common/version.h"
 #include "pg/wal.h"
 #include "repo/backup_history.h"
+#include "repo/backup_listing.h"
 #include "repo/bundle.h"
 #include "repo/manifest_build.h"
 #include "repo/piece.h"
@@ -47,6 +48,9 @@ pg::ControlInfo BackupJob::backupInit(const std::string& type) {
     archiveInfo_ = repo::requireArchiveInfo(*s_.repo, s_.layout);
     lock_ = std::make_unique<repo::StanzaLock>(s_.lockPath, s_.layout.stanza, "backup", s_.lockWait,
                                                s_.lockWaitWhile);
+    // A backup the list lost becomes a prior again; an entry whose directory is gone is not one.
+    if (repo::reconcileBackupInfo(*s_.repo, s_.layout, backupInfo_))
+        repo::saveBackupInfo(*s_.repo, s_.layout, backupInfo_);
     if (!s_.pgData)
         raise(ErrorCode::Assert, "backup of '{}': no storage for the data directory", s_.pgPath);
     auto control = pg::readControl(*s_.pgData);
@@ -199,9 +203,7 @@ void BackupJob::backupComplete() {
     repo::saveManifest(*s_.repo, s_.layout.manifest(manifest_.label), manifest_, s_.layout.key);
     committed_ = true;
     claim_->release();
-    auto info = repo::requireBackupInfo(*s_.repo, s_.layout);
-    info.backups.push_back(repo::BackupSummary::of(manifest_));
-    repo::saveBackupInfo(*s_.repo, s_.layout, info);
+    repo::listBackup(*s_.repo, s_.layout, repo::BackupSummary::of(manifest_));
     // Copied once the backup is listed, so the history holds only backups that completed.
     try {
         repo::saveHistoryManifest(*s_.repo, s_.layout, manifest_.label);
