@@ -388,7 +388,7 @@ void StreamedWal::storeSpooled(const std::string& target) {
 bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
             const std::string& walName, storage::Storage& destination,
             const std::string& destinationPath, size_t bufferSize,
-            std::optional<uint64_t> clusterSystemId) {
+            std::optional<uint64_t> clusterSystemId, std::string* sha256) {
     // After a stanza-upgrade from a new initdb both clusters have their own 000000010000...01:
     // a restoring cluster is served only from the archive ids of its own system (pgBackRest's
     // rule), newest first.
@@ -436,6 +436,7 @@ bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& inf
     if (pg::isWalSegmentName(walName))
         checkRestoredSegment(walName, where, read.header, read.size, *identity);
     out->close();
+    if (sha256) *sha256 = read.sha256;
     return true;
 }
 

@@ -116,10 +116,11 @@ class StreamedWal {
 // the restoring cluster's when `clusterSystemId` is given: then only the archive ids of that
 // system are searched, and DbMismatchError says when archive.info has none. Searches the current
 // archive id first, then older ones. false only when it is not archived: every other failure
-// raises, naming the segment and the repository file.
+// raises, naming the segment and the repository file. `sha256`, when given, receives the
+// SHA-256 of the bytes written (the repository's, verified).
 bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
             const std::string& walName, storage::Storage& destination,
             const std::string& destinationPath, size_t bufferSize,
-            std::optional<uint64_t> clusterSystemId = std::nullopt);
+            std::optional<uint64_t> clusterSystemId = std::nullopt, std::string* sha256 = nullptr);
 
 }  // namespace backrest::repo
