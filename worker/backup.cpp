@@ -161,9 +161,12 @@ int backupRun(const Config& config, storage::Storage& repo, BackupServers& serve
 
     auto start = startBackup(db, label, config.getBool(opt::startFast));
     uint32_t timeline = startTimeline(start);
-    if (servers.standbyDb)
+    if (servers.standbyDb) {
         waitForStandbyReplay(*servers.standbyDb, servers.standby, start.lsn, timeline,
                              settings.archiveTimeout);
+        checkStandbyReplaysPrimaryWal(*servers.standbyDb, servers.standby, servers.primary,
+                                      start.lsn, start.walFile, start.walSegmentSize);
+    }
     bool terminal = isatty(STDOUT_FILENO);
     job.copy(start, [&](const backup::BackupProgress& p) {
         if (terminal) showProgress(p, started);

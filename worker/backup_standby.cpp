@@ -6,8 +6,10 @@
 #include <chrono>
 #include <thread>
 
+#include "command/backup/standby_wal.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "pg/wal.h"
 #include "worker/context.h"
 
 namespace backrest::cmd {
@@ -180,6 +182,38 @@ void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std
                   checkpointed ? fmt::format(", last restartpoint at {}", restartRedo) : "",
                   paused ? "; its WAL replay is paused (SELECT pg_wal_replay_resume())" : "");
         std::this_thread::sleep_for(std::chrono::milliseconds(checkpointed ? 500 : 100));
+    }
+}
+
+void checkStandbyReplaysPrimaryWal(pg::Client& standby, const PgServer& standbyServer,
+                                   const PgServer& primaryServer, const std::string& startLsn,
+                                   const std::string& startWalFile, uint32_t walSegmentSize) {
+    uint64_t start = pg::parseLsn(startLsn);
+    uint64_t replayed = pg::parseLsn(standby.scalar("SELECT pg_last_wal_replay_lsn()::text"));
+    auto range = backup::walCompareRange(start, replayed, walSegmentSize);
+    const std::string primaryFile = primaryServer.path + "/pg_wal/" + startWalFile;
+    const std::string standbyFile = standbyServer.path + "/pg_wal/" + startWalFile;
+    std::optional<uint64_t> difference;
+    try {
+        difference = backup::firstWalDifference(primaryFile, standbyFile, range);
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::FileMissing) throw;
+        logWarn(
+            "backup: the standby {}'s WAL at the backup's start {} cannot be compared with the "
+            "primary's ({}); going on with the system identifier and timeline checks",
+            standbyServer.name(), startLsn, e.what());
+        return;
+    }
+    if (difference) {
+        uint64_t segmentStart = start - start % walSegmentSize;
+        raise(ErrorCode::DbMismatch,
+              "backup: the standby {} ({}) does not replay the primary {}'s WAL: its copy of WAL "
+              "segment {} ('{}') differs from the primary's ('{}') at {}, before the LSN it "
+              "replayed ({}): it follows another server whose history forked from the "
+              "primary's; point {}-* at a standby of the primary",
+              standbyServer.name(), standby.describe(), primaryServer.name(), startWalFile,
+              standbyFile, primaryFile, pg::formatLsn(segmentStart + *difference),
+              pg::formatLsn(replayed), standbyServer.name());
     }
 }
 

@@ -44,6 +44,15 @@ void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std
                           uint32_t startTimeline, int timeoutSeconds,
                           const std::function<void()>& poll = {});
 
+// After the wait: the standby's copy of the WAL around the backup's start must be the primary's
+// byte for byte (command/backup/standby_wal.h), else it replays another history (a standby of a
+// copy of the primary started as a primary: same system identifier, same timeline) and its files
+// are not the primary's. When either copy of the segment is gone already, warns and goes on: the
+// system identifier and timeline checks still hold.
+void checkStandbyReplaysPrimaryWal(pg::Client& standby, const PgServer& standbyServer,
+                                   const PgServer& primaryServer, const std::string& startLsn,
+                                   const std::string& startWalFile, uint32_t walSegmentSize);
+
 // After the copy: the standby must still be a standby of the primary's timeline, else its files
 // may hold changes the primary's WAL does not: the backup is not kept.
 void checkStandbyNotPromoted(pg::Client& standby, const PgServer& server, const std::string& label,

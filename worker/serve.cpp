@@ -288,6 +288,8 @@ protocol::BackupCopyReply backupCopy(Session& s, const protocol::BackupCopy& req
         waitForStandbyReplay(*s.standby->standbyDb, s.standby->standby, start.lsn, timeline,
                              static_cast<int>(s.d.config.getInt(opt::archiveTimeout)),
                              [&job] { job.checkCancelled(); });
+        checkStandbyReplaysPrimaryWal(*s.standby->standbyDb, s.standby->standby, s.standby->primary,
+                                      start.lsn, start.walFile, start.walSegmentSize);
     }
     job.copy(start, [&](const backup::BackupProgress& p) {
         protocol::BackupCopyProgress progress{p.bytesTotal, p.bytesDone, p.filesTotal, p.filesDone};

@@ -28,6 +28,10 @@ struct ArchivedWal {
     std::shared_ptr<const crypto::RepoKey> key{};
 };
 
+// Whether a file named `entryName` in a WAL directory is a stored copy of `walName`: not a
+// temporary file, nor a bad copy set aside.
+bool isStoredWalCopy(const std::string& entryName, const std::string& walName);
+
 // Looks for a WAL file (segment, .backup or .history) in one archive id.
 std::optional<ArchivedWal> findWal(storage::Storage& repo, const Layout& layout,
                                    const std::string& archiveId, const std::string& walName);

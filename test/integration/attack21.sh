@@ -7,7 +7,9 @@
 #   3. a backup from a standby of a cluster with a tablespace (the standby's tablespace elsewhere
 #      on this host), restored with --tablespace-map: the tablespace's bytes are the standby's,
 #      rows equal the primary's;
-#   4. pg2 the same cluster's standby on another timeline: refused naming pg2, nothing written;
+#   4. pg2 the same cluster's standby on another timeline, or a standby of a copy of the primary
+#      started as a primary (same system identifier and timeline, its own WAL): refused naming
+#      pg2, nothing written (the second was backed up as the primary's);
 #   5. archive-push's drop record written but PostgreSQL never told (the push answered failure),
 #      then the segment archived for real: info, check and verify must not claim a gap.
 # Ports 57290-57299.
@@ -185,40 +187,67 @@ fi
 pg_stop "$R3"
 pg_stop "$STANDBY"  # a sender less: the primary allows two
 
-# ---- 4. pg2 the same cluster's standby on another timeline ---------------------------------------
-# A copy of the primary promoted (timeline 2, not archiving), and a standby of that copy: same
-# system identifier, in recovery, past the primary's LSN. It does not follow pg1: refused naming
-# pg2, and nothing of the attempt is left in the repository.
-FORK=$IT_TMP/fork
-FSTANDBY=$IT_TMP/fork-standby
-must as_pg "$PGBIN/pg_basebackup" -h "$IT_TMP" -p 57290 -U postgres -D "$FORK" -X stream -c fast \
-    "--tablespace-mapping=$TS=$IT_TMP/ts-fork"
-sed -i "s/^port = .*/port = 57295/; s/^archive_mode = .*/archive_mode = off/" "$FORK/postgresql.conf"
-pg_start "$FORK"
-expect_eq "the fork runs as its own primary" "$(psql_at 57295 'SELECT pg_is_in_recovery()')" "f"
-# Ahead of the primary: the standby replays past the backup's start and the timeline is seen.
-for i in $(seq 1 6); do must psql_at 57295 "INSERT INTO t VALUES (-$i, 'fork'); SELECT pg_switch_wal()"; done
-must as_pg "$PGBIN/pg_basebackup" -h "$IT_TMP" -p 57295 -U postgres -D "$FSTANDBY" -R -X stream -c fast \
-    "--tablespace-mapping=$IT_TMP/ts-fork=$IT_TMP/ts-fork-standby"
-sed -i "s/^port = .*/port = 57296/" "$FSTANDBY/postgresql.conf"
-pg_start "$FSTANDBY"
-expect_eq "the fork's standby is in recovery on timeline 2" \
+# ---- 4. pg2 the same cluster's standby on another timeline, or of a fork ------------------------
+# 4a. A standby of the primary promoted (timeline 2, not archiving), and a standby of that one:
+# same system identifier, in recovery, past the primary's LSN. It does not follow pg1: refused
+# naming pg2 and both timelines, nothing of the attempt left in the repository.
+# 4b. A copy of the primary started as a primary (pg_basebackup without -R: crash recovery from
+# its backup_label, no new timeline) writes its own WAL on timeline 1; a standby of it has the
+# primary's system identifier AND timeline. The backup took its files as the primary's (found
+# here; fixed: the standby's WAL before the start must be the primary's, byte for byte).
+fork_standby() {  # name fork-port standby-port promote(y/n)
+    local fork=$IT_TMP/$1 standby=$IT_TMP/$1-standby
+    local mapping=(--tablespace-mapping="$TS=$IT_TMP/ts-$1")
+    must as_pg "$PGBIN/pg_basebackup" -h "$IT_TMP" -p 57290 -U postgres -D "$fork" -X stream -c fast \
+        "${mapping[@]}" $([ "$4" == y ] && echo -R)
+    sed -i "s/^port = .*/port = $2/; s/^archive_mode = .*/archive_mode = off/" "$fork/postgresql.conf"
+    pg_start "$fork"
+    if [ "$4" == y ]; then
+        must psql_at "$2" "SELECT pg_promote()"
+        for i in $(seq 1 100); do [ "$(psql_at "$2" 'SELECT pg_is_in_recovery()')" == "f" ] && break; sleep 0.1; done
+    fi
+    # Ahead of the primary: its standby replays past the backup's start.
+    for i in $(seq 1 6); do must psql_at "$2" "INSERT INTO t VALUES (-$i, 'fork'); SELECT pg_switch_wal()"; done
+    must as_pg "$PGBIN/pg_basebackup" -h "$IT_TMP" -p "$2" -U postgres -D "$standby" -R -X stream -c fast \
+        --tablespace-mapping="$IT_TMP/ts-$1=$IT_TMP/ts-$1-standby"
+    sed -i "s/^port = .*/port = $3/" "$standby/postgresql.conf"
+    pg_start "$standby"
+}
+refused_fork_backup() {  # name standby-port expected-message
+    local before files
+    before=$(backups)
+    files=$(cd "$REPO" && find . -type f | grep -v '/archive/' | sort)
+    for mode in y prefer; do
+        expect_exit "$1: backup-standby=$mode refused" 31 "$BR" --config="$CONF" --stanza=main backup \
+            --backup-standby=$mode --pg2-path="$IT_TMP/$1-standby" --pg2-socket-path="$IT_TMP" --pg2-port="$2" \
+            --start-fast --archive-timeout=20
+        expect_contains "... naming pg2 and why" "$OUT" "$3"
+    done
+    expect_eq "$1: no backup added" "$(backups)" "$before"
+    expect_eq "$1: nothing left in the repository's backup directory" \
+        "$(cd "$REPO" && find . -type f | grep -v '/archive/' | sort)" "$files"
+}
+fork_standby promoted 57295 57296 y
+expect_eq "4a: pg2 is in recovery on timeline 2" \
     "$(psql_at 57296 'SELECT pg_is_in_recovery()::text || (SELECT timeline_id FROM pg_control_checkpoint())')" "true2"
-BEFORE=$(backups)
-REPO_FILES=$(cd "$REPO" && find . -type f | grep -v '/archive/' | sort)
-expect_exit "backup with pg2 a standby of another timeline" 31 "$BR" --config="$CONF" --stanza=main backup \
-    --backup-standby=y --pg2-path="$FSTANDBY" --pg2-socket-path="$IT_TMP" --pg2-port=57296 --start-fast \
-    --archive-timeout=20
-expect_contains "... refused naming pg2 and the timelines" "$OUT" "the standby pg2 (socket $IT_TMP port 57296) is on timeline 2 but the backup started on the primary's timeline 1"
-expect_eq "... no backup added" "$(backups)" "$BEFORE"
-expect_eq "... nothing left in the repository's backup directory" \
-    "$(cd "$REPO" && find . -type f | grep -v '/archive/' | sort)" "$REPO_FILES"
-expect_exit "backup-standby=prefer refuses it too (same cluster, wrong history)" 31 "$BR" --config="$CONF" \
-    --stanza=main backup --backup-standby=prefer --pg2-path="$FSTANDBY" --pg2-socket-path="$IT_TMP" \
-    --pg2-port=57296 --start-fast --archive-timeout=20
-expect_eq "... no backup added" "$(backups)" "$BEFORE"
-pg_stop "$FSTANDBY"
-pg_stop "$FORK"
+refused_fork_backup promoted 57296 \
+    "the standby pg2 (socket $IT_TMP port 57296) is on timeline 2 but the backup started on the primary's timeline 1"
+pg_stop "$IT_TMP/promoted-standby"
+pg_stop "$IT_TMP/promoted"
+fork_standby fork 57295 57296 n
+expect_eq "4b: pg2 is in recovery on timeline 1, the primary's system identifier" \
+    "$(psql_at 57296 'SELECT pg_is_in_recovery()::text || (SELECT timeline_id FROM pg_control_checkpoint()) || (SELECT system_identifier FROM pg_control_system())')" \
+    "true1$(psql_at 57290 'SELECT system_identifier FROM pg_control_system()')"
+refused_fork_backup fork 57296 "the standby pg2 (socket $IT_TMP port 57296) does not replay the primary pg1's WAL"
+expect_contains "... and says it forked" "$OUT" "it follows another server whose history forked from the primary's"
+pg_stop "$IT_TMP/fork-standby"
+pg_stop "$IT_TMP/fork"
+# The true standby still backs up after the check (its WAL is the primary's).
+pg_start "$STANDBY"
+expect_exit "the primary's own standby still backs up" 0 "$BR" --config="$CONF" --stanza=main backup \
+    --backup-standby=y --pg2-path="$STANDBY" --pg2-socket-path="$IT_TMP" --pg2-port=57293 --start-fast --type=incr
+expect_eq "... without a warning that the WAL could not be compared" "$(grep -c 'cannot be compared' <<<"$OUT")" "0"
+pg_stop "$STANDBY"
 
 # ---- 5. a drop record for a segment PostgreSQL then archived -----------------------------------
 # archive-push writes the drop record before it answers; when PostgreSQL never gets the answer
