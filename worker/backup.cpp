@@ -162,10 +162,15 @@ int backupRun(const Config& config, storage::Storage& repo, BackupServers& serve
     auto start = startBackup(db, label, config.getBool(opt::startFast));
     uint32_t timeline = startTimeline(start);
     if (servers.standbyDb) {
-        waitForStandbyReplay(*servers.standbyDb, servers.standby, start.lsn, timeline,
-                             settings.archiveTimeout);
-        checkStandbyReplaysPrimaryWal(*servers.standbyDb, servers.standby, servers.primary,
-                                      start.lsn, start.walFile, start.walSegmentSize);
+        try {
+            waitForStandbyReplay(*servers.standbyDb, servers.standby, start.lsn, timeline,
+                                 settings.archiveTimeout);
+            checkStandbyReplaysPrimaryWal(*servers.standbyDb, servers.standby, db, servers.primary,
+                                          start.lsn, start.walSegmentSize, timeline);
+        } catch (...) {
+            job.abandonBeforeCopy();  // refused before anything was stored: nothing stays
+            throw;
+        }
     }
     bool terminal = isatty(STDOUT_FILENO);
     job.copy(start, [&](const backup::BackupProgress& p) {

@@ -186,35 +186,51 @@ void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std
 }
 
 void checkStandbyReplaysPrimaryWal(pg::Client& standby, const PgServer& standbyServer,
-                                   const PgServer& primaryServer, const std::string& startLsn,
-                                   const std::string& startWalFile, uint32_t walSegmentSize) {
-    uint64_t start = pg::parseLsn(startLsn);
+                                   pg::Client& primary, const PgServer& primaryServer,
+                                   const std::string& startLsn, uint32_t walSegmentSize,
+                                   uint32_t timeline) {
+    // The standby first: the primary's flushed WAL only grows, a standby never passes it.
     uint64_t replayed = pg::parseLsn(standby.scalar("SELECT pg_last_wal_replay_lsn()::text"));
-    auto range = backup::walCompareRange(start, replayed, walSegmentSize);
-    const std::string primaryFile = primaryServer.path + "/pg_wal/" + startWalFile;
-    const std::string standbyFile = standbyServer.path + "/pg_wal/" + startWalFile;
-    std::optional<uint64_t> difference;
-    try {
-        difference = backup::firstWalDifference(primaryFile, standbyFile, range);
-    } catch (const Error& e) {
-        if (e.code() != ErrorCode::FileMissing) throw;
-        logWarn(
-            "backup: the standby {}'s WAL at the backup's start {} cannot be compared with the "
-            "primary's ({}); going on with the system identifier and timeline checks",
-            standbyServer.name(), startLsn, e.what());
-        return;
-    }
-    if (difference) {
-        uint64_t segmentStart = start - start % walSegmentSize;
+    uint64_t flushed = pg::parseLsn(primary.scalar("SELECT pg_current_wal_flush_lsn()::text"));
+    auto refuse = [&](const std::string& why) {
         raise(ErrorCode::DbMismatch,
-              "backup: the standby {} ({}) does not replay the primary {}'s WAL: its copy of WAL "
-              "segment {} ('{}') differs from the primary's ('{}') at {}, before the LSN it "
-              "replayed ({}): it follows another server whose history forked from the "
-              "primary's; point {}-* at a standby of the primary",
-              standbyServer.name(), standby.describe(), primaryServer.name(), startWalFile,
-              standbyFile, primaryFile, pg::formatLsn(segmentStart + *difference),
-              pg::formatLsn(replayed), standbyServer.name());
+              "backup: the standby {} ({}) does not replay the primary {}'s WAL: {}: it follows "
+              "another server whose history forked from the primary's; point {}-* at a standby "
+              "of the primary",
+              standbyServer.name(), standby.describe(), primaryServer.name(), why,
+              standbyServer.name());
+    };
+    if (replayed > flushed)
+        refuse(fmt::format("it replayed to {}, past the end of the primary's WAL ({})",
+                           pg::formatLsn(replayed), pg::formatLsn(flushed)));
+    size_t compared = 0;
+    std::string missing;
+    for (const auto& at : {backup::walBeforeStart(pg::parseLsn(startLsn), replayed, walSegmentSize),
+                           backup::walBeforeReplayed(replayed, walSegmentSize)}) {
+        std::string name = pg::WalSegment{timeline, at.segno}.name(walSegmentSize);
+        const std::string primaryFile = primaryServer.path + "/pg_wal/" + name;
+        const std::string standbyFile = standbyServer.path + "/pg_wal/" + name;
+        std::optional<uint64_t> difference;
+        try {
+            difference = backup::firstWalDifference(primaryFile, standbyFile, at.range);
+        } catch (const Error& e) {
+            if (e.code() != ErrorCode::FileMissing) throw;
+            missing = e.what();
+            continue;
+        }
+        compared++;
+        if (difference)
+            refuse(fmt::format(
+                "its copy of WAL segment {} ('{}') differs from the primary's "
+                "('{}') at {}, before the LSN it replayed ({})",
+                name, standbyFile, primaryFile,
+                pg::formatLsn(at.segno * walSegmentSize + *difference), pg::formatLsn(replayed)));
     }
+    if (compared == 0)
+        logWarn(
+            "backup: the standby {}'s WAL cannot be compared with the primary's ({}); going on "
+            "with the system identifier and timeline checks",
+            standbyServer.name(), missing);
 }
 
 void checkStandbyNotPromoted(pg::Client& standby, const PgServer& server, const std::string& label,

@@ -44,14 +44,16 @@ void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std
                           uint32_t startTimeline, int timeoutSeconds,
                           const std::function<void()>& poll = {});
 
-// After the wait: the standby's copy of the WAL around the backup's start must be the primary's
-// byte for byte (command/backup/standby_wal.h), else it replays another history (a standby of a
-// copy of the primary started as a primary: same system identifier, same timeline) and its files
-// are not the primary's. When either copy of the segment is gone already, warns and goes on: the
-// system identifier and timeline checks still hold.
+// After the wait: the standby must replay the primary's WAL, not a fork's (a standby of a copy
+// of the primary started as a primary has the same system identifier and timeline): it must not
+// have replayed past the primary's flushed WAL, and its copy of the WAL before its replay point
+// and before the backup's start must be the primary's byte for byte
+// (command/backup/standby_wal.h). When no copy can be compared (segments recycled already),
+// warns and goes on with the system identifier and timeline checks.
 void checkStandbyReplaysPrimaryWal(pg::Client& standby, const PgServer& standbyServer,
-                                   const PgServer& primaryServer, const std::string& startLsn,
-                                   const std::string& startWalFile, uint32_t walSegmentSize);
+                                   pg::Client& primary, const PgServer& primaryServer,
+                                   const std::string& startLsn, uint32_t walSegmentSize,
+                                   uint32_t timeline);
 
 // After the copy: the standby must still be a standby of the primary's timeline, else its files
 // may hold changes the primary's WAL does not: the backup is not kept.

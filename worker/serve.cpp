@@ -285,11 +285,17 @@ protocol::BackupCopyReply backupCopy(Session& s, const protocol::BackupCopy& req
         if (!segment)
             raise(ErrorCode::Format, "backup: '{}' is not a WAL segment name", start.walFile);
         timeline = segment->timeline;
-        waitForStandbyReplay(*s.standby->standbyDb, s.standby->standby, start.lsn, timeline,
-                             static_cast<int>(s.d.config.getInt(opt::archiveTimeout)),
-                             [&job] { job.checkCancelled(); });
-        checkStandbyReplaysPrimaryWal(*s.standby->standbyDb, s.standby->standby, s.standby->primary,
-                                      start.lsn, start.walFile, start.walSegmentSize);
+        try {
+            waitForStandbyReplay(*s.standby->standbyDb, s.standby->standby, start.lsn, timeline,
+                                 static_cast<int>(s.d.config.getInt(opt::archiveTimeout)),
+                                 [&job] { job.checkCancelled(); });
+            checkStandbyReplaysPrimaryWal(*s.standby->standbyDb, s.standby->standby,
+                                          *s.standby->primaryDb, s.standby->primary, start.lsn,
+                                          start.walSegmentSize, timeline);
+        } catch (...) {
+            job.abandonBeforeCopy();  // refused before anything was stored: nothing stays
+            throw;
+        }
     }
     job.copy(start, [&](const backup::BackupProgress& p) {
         protocol::BackupCopyProgress progress{p.bytesTotal, p.bytesDone, p.filesTotal, p.filesDone};

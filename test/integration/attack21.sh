@@ -185,7 +185,6 @@ else
     fail "restored from the standby's backup with a tablespace: promoted" "$(tail -20 "$R3.log")"
 fi
 pg_stop "$R3"
-pg_stop "$STANDBY"  # a sender less: the primary allows two
 
 # ---- 4. pg2 the same cluster's standby on another timeline, or of a fork ------------------------
 # 4a. A standby of the primary promoted (timeline 2, not archiving), and a standby of that one:
@@ -198,7 +197,8 @@ pg_stop "$STANDBY"  # a sender less: the primary allows two
 fork_standby() {  # name fork-port standby-port promote(y/n)
     local fork=$IT_TMP/$1 standby=$IT_TMP/$1-standby
     local mapping=(--tablespace-mapping="$TS=$IT_TMP/ts-$1")
-    must as_pg "$PGBIN/pg_basebackup" -h "$IT_TMP" -p 57290 -U postgres -D "$fork" -X stream -c fast \
+    # -X fetch: one sender (the primary allows two, the standby holds one).
+    must as_pg "$PGBIN/pg_basebackup" -h "$IT_TMP" -p 57290 -U postgres -D "$fork" -X fetch -c fast \
         "${mapping[@]}" $([ "$4" == y ] && echo -R)
     sed -i "s/^port = .*/port = $2/; s/^archive_mode = .*/archive_mode = off/" "$fork/postgresql.conf"
     pg_start "$fork"
@@ -243,7 +243,6 @@ expect_contains "... and says it forked" "$OUT" "it follows another server whose
 pg_stop "$IT_TMP/fork-standby"
 pg_stop "$IT_TMP/fork"
 # The true standby still backs up after the check (its WAL is the primary's).
-pg_start "$STANDBY"
 expect_exit "the primary's own standby still backs up" 0 "$BR" --config="$CONF" --stanza=main backup \
     --backup-standby=y --pg2-path="$STANDBY" --pg2-socket-path="$IT_TMP" --pg2-port=57293 --start-fast --type=incr
 expect_eq "... without a warning that the WAL could not be compared" "$(grep -c 'cannot be compared' <<<"$OUT")" "0"

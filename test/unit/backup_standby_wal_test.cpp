@@ -17,21 +17,38 @@ void writeFile(const std::string& path, const std::string& content) {
     std::ofstream(path, std::ios::binary) << content;
 }
 
-TEST(StandbyWal, TheRangeIsBeforeTheStartToWhatTheStandbyReplayedWithinTheSegment) {
+TEST(StandbyWal, BeforeTheStartToWhatTheStandbyReplayedWithinTheSegment) {
     uint64_t segment = 5ULL * kSeg;
-    auto r = walCompareRange(segment + 100000, segment + 200000, kSeg);
-    EXPECT_EQ(r.from, 100000u - 65536u);
-    EXPECT_EQ(r.to, 200000u);
+    auto r = walBeforeStart(segment + 100000, segment + 200000, kSeg);
+    EXPECT_EQ(r.segno, 5u);
+    EXPECT_EQ(r.range.from, 100000u - 65536u);
+    EXPECT_EQ(r.range.to, 200000u);
     // A start near the segment's beginning: from its first byte.
-    r = walCompareRange(segment + 40, segment + 5000, kSeg);
-    EXPECT_EQ(r.from, 0u);
-    EXPECT_EQ(r.to, 5000u);
+    r = walBeforeStart(segment + 40, segment + 5000, kSeg);
+    EXPECT_EQ(r.range.from, 0u);
+    EXPECT_EQ(r.range.to, 5000u);
     // Replayed into a later segment: to the end of this one.
-    r = walCompareRange(segment + 40, segment + 3ULL * kSeg, kSeg);
-    EXPECT_EQ(r.to, kSeg);
+    r = walBeforeStart(segment + 40, segment + 3ULL * kSeg, kSeg);
+    EXPECT_EQ(r.range.to, kSeg);
     // Replayed no further than the start (never asked so, but never a range backwards).
-    r = walCompareRange(segment + 100000, segment + 50, kSeg);
-    EXPECT_EQ(r.to, 100000u);
+    r = walBeforeStart(segment + 100000, segment + 50, kSeg);
+    EXPECT_EQ(r.range.to, 100000u);
+}
+
+TEST(StandbyWal, BeforeTheReplayPointInTheSegmentOfItsLastByte) {
+    uint64_t segment = 5ULL * kSeg;
+    auto r = walBeforeReplayed(segment + 200000, kSeg);
+    EXPECT_EQ(r.segno, 5u);
+    EXPECT_EQ(r.range.from, 200000u - 65536u);
+    EXPECT_EQ(r.range.to, 200000u);
+    // Replayed to a segment's end (after a switch): that segment, to its end.
+    r = walBeforeReplayed(6ULL * kSeg, kSeg);
+    EXPECT_EQ(r.segno, 5u);
+    EXPECT_EQ(r.range.to, kSeg);
+    EXPECT_EQ(r.range.from, kSeg - 65536u);
+    r = walBeforeReplayed(segment + 100, kSeg);
+    EXPECT_EQ(r.range.from, 0u);
+    EXPECT_EQ(r.range.to, 100u);
 }
 
 TEST(StandbyWal, TheSameBytesOverTheRangeAreTheSameHistory) {

@@ -46,15 +46,24 @@ size_t readAt(int fd, const std::string& file, uint8_t* into, size_t size, uint6
 
 }  // namespace
 
-WalCompareRange walCompareRange(uint64_t startLsn, uint64_t standbyReplayedLsn,
-                                uint32_t segmentSize) {
-    uint64_t segmentStart = startLsn - startLsn % segmentSize;
+WalCompare walBeforeStart(uint64_t startLsn, uint64_t standbyReplayedLsn, uint32_t segmentSize) {
+    WalCompare out;
+    out.segno = startLsn / segmentSize;
+    uint64_t segmentStart = out.segno * segmentSize;
     uint64_t start = startLsn - segmentStart;
-    WalCompareRange range;
-    range.from = start > kBefore ? start - kBefore : 0;
+    out.range.from = start > kBefore ? start - kBefore : 0;
     uint64_t replayed = standbyReplayedLsn > segmentStart ? standbyReplayedLsn - segmentStart : 0;
-    range.to = std::clamp<uint64_t>(replayed, start, segmentSize);
-    return range;
+    out.range.to = std::clamp<uint64_t>(replayed, start, segmentSize);
+    return out;
+}
+
+WalCompare walBeforeReplayed(uint64_t standbyReplayedLsn, uint32_t segmentSize) {
+    WalCompare out;
+    if (standbyReplayedLsn == 0) return out;
+    out.segno = (standbyReplayedLsn - 1) / segmentSize;
+    out.range.to = standbyReplayedLsn - out.segno * segmentSize;
+    out.range.from = out.range.to > kBefore ? out.range.to - kBefore : 0;
+    return out;
 }
 
 std::optional<uint64_t> firstWalDifference(const std::string& primaryFile,
