@@ -163,10 +163,11 @@ int backupRun(const Config& config, storage::Storage& repo, BackupServers& serve
     uint32_t timeline = startTimeline(start);
     if (servers.standbyDb) {
         try {
-            waitForStandbyReplay(*servers.standbyDb, servers.standby, start.lsn, timeline,
-                                 settings.archiveTimeout);
-            checkStandbyReplaysPrimaryWal(*servers.standbyDb, servers.standby, db, servers.primary,
-                                          start.lsn, start.walSegmentSize, timeline);
+            std::string replayed = waitForStandbyReplay(
+                *servers.standbyDb, servers.standby, start.lsn, timeline, settings.archiveTimeout);
+            checkStandbyReplaysPrimaryWal(*servers.standbyDb, servers.standby, replayed, db,
+                                          servers.primary, start.lsn, start.walSegmentSize,
+                                          timeline);
         } catch (...) {
             job.abandonBeforeCopy();  // refused before anything was stored: nothing stays
             throw;

@@ -132,9 +132,9 @@ BackupServers connectBackupServers(const Config& config) {
     return out;
 }
 
-void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std::string& startLsn,
-                          uint32_t startTimeline, int timeoutSeconds,
-                          const std::function<void()>& poll) {
+std::string waitForStandbyReplay(pg::Client& standby, const PgServer& server,
+                                 const std::string& startLsn, uint32_t startTimeline,
+                                 int timeoutSeconds, const std::function<void()>& poll) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
     std::string replayed, restartRedo;
     bool paused = false;
@@ -158,8 +158,8 @@ void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std
             // still be only in the standby's buffers, and recovery from the start never redoes it.
             standby.query("CHECKPOINT");
             auto cp = standby.query(
-                "SELECT redo_lsn::text, (redo_lsn >= $1::pg_lsn)::text, timeline_id::text "
-                "FROM pg_control_checkpoint()",
+                "SELECT redo_lsn::text, (redo_lsn >= $1::pg_lsn)::text, timeline_id::text, "
+                "pg_last_wal_replay_lsn()::text FROM pg_control_checkpoint()",
                 {startLsn})[0];
             restartRedo = *cp[0];
             if (*cp[1] == "true") {
@@ -168,7 +168,7 @@ void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std
                           "backup: the standby {} ({}) is on timeline {} but the backup started "
                           "on the primary's timeline {}: it does not follow the primary",
                           server.name(), standby.describe(), *cp[2], startTimeline);
-                return;
+                return *cp[3];
             }
             checkpointed = true;
         }
@@ -186,11 +186,12 @@ void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std
 }
 
 void checkStandbyReplaysPrimaryWal(pg::Client& standby, const PgServer& standbyServer,
-                                   pg::Client& primary, const PgServer& primaryServer,
-                                   const std::string& startLsn, uint32_t walSegmentSize,
-                                   uint32_t timeline) {
-    // The standby first: the primary's flushed WAL only grows, a standby never passes it.
-    uint64_t replayed = pg::parseLsn(standby.scalar("SELECT pg_last_wal_replay_lsn()::text"));
+                                   const std::string& standbyReplayedLsn, pg::Client& primary,
+                                   const PgServer& primaryServer, const std::string& startLsn,
+                                   uint32_t walSegmentSize, uint32_t timeline) {
+    // The standby's first (asked by the wait): the primary's flushed WAL only grows, and a
+    // standby never passes it.
+    uint64_t replayed = pg::parseLsn(standbyReplayedLsn);
     uint64_t flushed = pg::parseLsn(primary.scalar("SELECT pg_current_wal_flush_lsn()::text"));
     auto refuse = [&](const std::string& why) {
         raise(ErrorCode::DbMismatch,

@@ -286,10 +286,11 @@ protocol::BackupCopyReply backupCopy(Session& s, const protocol::BackupCopy& req
             raise(ErrorCode::Format, "backup: '{}' is not a WAL segment name", start.walFile);
         timeline = segment->timeline;
         try {
-            waitForStandbyReplay(*s.standby->standbyDb, s.standby->standby, start.lsn, timeline,
-                                 static_cast<int>(s.d.config.getInt(opt::archiveTimeout)),
-                                 [&job] { job.checkCancelled(); });
-            checkStandbyReplaysPrimaryWal(*s.standby->standbyDb, s.standby->standby,
+            std::string replayed =
+                waitForStandbyReplay(*s.standby->standbyDb, s.standby->standby, start.lsn, timeline,
+                                     static_cast<int>(s.d.config.getInt(opt::archiveTimeout)),
+                                     [&job] { job.checkCancelled(); });
+            checkStandbyReplaysPrimaryWal(*s.standby->standbyDb, s.standby->standby, replayed,
                                           *s.standby->primaryDb, s.standby->primary, start.lsn,
                                           start.walSegmentSize, timeline);
         } catch (...) {
