@@ -3,7 +3,8 @@
 # a DBA's first month would:
 #   1. spool copies damaged in the middle (valid header and size) planted for every segment a
 #      running recovery needs: never replayed, recovery reaches the end with the primary's rows;
-#   2. the spool on a file system too small for two segments: recovery still completes;
+#   2. the spool on a file system too small for two segments: recovery still completes; a spool
+#      directory postgres cannot write: recovery stops (exit > 125) naming it;
 #   3. a backup from a standby of a cluster with a tablespace (the standby's tablespace elsewhere
 #      on this host), restored with --tablespace-map: the tablespace's bytes are the standby's,
 #      rows equal the primary's;
@@ -12,6 +13,9 @@
 #      pg2, nothing written (the second was backed up as the primary's);
 #   5. archive-push's drop record written but PostgreSQL never told (the push answered failure),
 #      then the segment archived for real: info, check and verify must not claim a gap.
+# Defects found on main and fixed: 1 (PostgreSQL took the damaged copy's bad CRC for the end of
+# WAL and promoted with the backup's rows only), 4 (the fork's standby was backed up; a refused
+# backup left its directory), 5 (info and check claimed the gap, check exited 35).
 # Ports 57290-57299.
 set -u
 SUITE=attack21
@@ -102,6 +106,15 @@ expect_eq "damaged spool: no record taken for the end of WAL" "$(grep -c 'incorr
 expect_contains "damaged spool: each copy refused by name" "$(cat "$R1.log")" \
     "WAL segment $LAST in the spool ('$IN/$LAST') does not match the repository's checksum"
 pg_stop "$R1"
+# A spool directory postgres cannot write (root's): archive-get stops recovery (exit > 125, never
+# 1, which would end it), naming the directory, and writes nothing to %p.
+mkdir -p "$IT_TMP/root-spool"
+chmod 0755 "$IT_TMP/root-spool"
+OUT=$(as_pg bash -c "cd '$R1' && '$BR' --config='$CONF' --stanza=main --archive-async=y --spool-path='$IT_TMP/root-spool' archive-get $LAST pg_wal/RECOVERYXLOG" 2>&1)
+RC=$?
+expect_eq "an unwritable spool: archive-get stops recovery (exit > 125)" "$([ $RC -gt 125 ] && echo yes || echo "no: $RC")" "yes"
+expect_contains "... naming the spool directory" "$OUT" "$IT_TMP/root-spool/archive/main/in"
+expect_eq "... nothing written to %p" "$(test -e "$R1/pg_wal/RECOVERYXLOG" && echo written)" ""
 kill "$HOLDER" $(pgrep -P "$HOLDER") 2>/dev/null
 wait "$HOLDER" 2>/dev/null
 HOLDER=
