@@ -29,15 +29,20 @@ constexpr std::chrono::milliseconds kPoll{20};
 enum class Fetched { Ready, NotArchived, Failed };
 
 // Fetches one segment into the spool: verified by getWal (checksum, size, the header's address
-// and system identifier) under "<segment>.tmp", then renamed; or the answer recorded. Not fsynced:
+// and system identifier) under its staging name, then published beside its SHA-256, which
+// archive-get checks the bytes against before serving them; or the answer recorded. Not fsynced:
 // the spool is emptied after a reboot (archive_get.cpp, bootId).
 Fetched fetchOne(storage::Storage& repo, const repo::Layout& layout, const repo::ArchiveInfo& info,
                  repo::WalGetSpool& spool, uint64_t systemId, const std::string& walName,
                  size_t bufferSize) {
     try {
         storage::PosixStorage destination(spool.directory());
-        if (repo::getWal(repo, layout, info, walName, destination, walName, bufferSize, systemId))
+        std::string sha256;
+        if (repo::getWal(repo, layout, info, walName, destination,
+                         repo::WalGetSpool::stagingName(walName), bufferSize, systemId, &sha256)) {
+            spool.publish(walName, sha256);
             return Fetched::Ready;
+        }
         return Fetched::NotArchived;
     } catch (const Error& e) {
         spool.recordFailed(walName, e);

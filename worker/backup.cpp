@@ -161,9 +161,18 @@ int backupRun(const Config& config, storage::Storage& repo, BackupServers& serve
 
     auto start = startBackup(db, label, config.getBool(opt::startFast));
     uint32_t timeline = startTimeline(start);
-    if (servers.standbyDb)
-        waitForStandbyReplay(*servers.standbyDb, servers.standby, start.lsn, timeline,
-                             settings.archiveTimeout);
+    if (servers.standbyDb) {
+        try {
+            std::string replayed = waitForStandbyReplay(
+                *servers.standbyDb, servers.standby, start.lsn, timeline, settings.archiveTimeout);
+            checkStandbyReplaysPrimaryWal(*servers.standbyDb, servers.standby, replayed, db,
+                                          servers.primary, start.lsn, start.walSegmentSize,
+                                          timeline);
+        } catch (...) {
+            job.abandonBeforeCopy();  // refused before anything was stored: nothing stays
+            throw;
+        }
+    }
     bool terminal = isatty(STDOUT_FILENO);
     job.copy(start, [&](const backup::BackupProgress& p) {
         if (terminal) showProgress(p, started);

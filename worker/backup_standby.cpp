@@ -6,8 +6,10 @@
 #include <chrono>
 #include <thread>
 
+#include "command/backup/standby_wal.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "pg/wal.h"
 #include "worker/context.h"
 
 namespace backrest::cmd {
@@ -130,9 +132,9 @@ BackupServers connectBackupServers(const Config& config) {
     return out;
 }
 
-void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std::string& startLsn,
-                          uint32_t startTimeline, int timeoutSeconds,
-                          const std::function<void()>& poll) {
+std::string waitForStandbyReplay(pg::Client& standby, const PgServer& server,
+                                 const std::string& startLsn, uint32_t startTimeline,
+                                 int timeoutSeconds, const std::function<void()>& poll) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
     std::string replayed, restartRedo;
     bool paused = false;
@@ -156,8 +158,8 @@ void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std
             // still be only in the standby's buffers, and recovery from the start never redoes it.
             standby.query("CHECKPOINT");
             auto cp = standby.query(
-                "SELECT redo_lsn::text, (redo_lsn >= $1::pg_lsn)::text, timeline_id::text "
-                "FROM pg_control_checkpoint()",
+                "SELECT redo_lsn::text, (redo_lsn >= $1::pg_lsn)::text, timeline_id::text, "
+                "pg_last_wal_replay_lsn()::text FROM pg_control_checkpoint()",
                 {startLsn})[0];
             restartRedo = *cp[0];
             if (*cp[1] == "true") {
@@ -166,7 +168,7 @@ void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std
                           "backup: the standby {} ({}) is on timeline {} but the backup started "
                           "on the primary's timeline {}: it does not follow the primary",
                           server.name(), standby.describe(), *cp[2], startTimeline);
-                return;
+                return *cp[3];
             }
             checkpointed = true;
         }
@@ -181,6 +183,55 @@ void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std
                   paused ? "; its WAL replay is paused (SELECT pg_wal_replay_resume())" : "");
         std::this_thread::sleep_for(std::chrono::milliseconds(checkpointed ? 500 : 100));
     }
+}
+
+void checkStandbyReplaysPrimaryWal(pg::Client& standby, const PgServer& standbyServer,
+                                   const std::string& standbyReplayedLsn, pg::Client& primary,
+                                   const PgServer& primaryServer, const std::string& startLsn,
+                                   uint32_t walSegmentSize, uint32_t timeline) {
+    // The standby's first (asked by the wait): the primary's flushed WAL only grows, and a
+    // standby never passes it.
+    uint64_t replayed = pg::parseLsn(standbyReplayedLsn);
+    uint64_t flushed = pg::parseLsn(primary.scalar("SELECT pg_current_wal_flush_lsn()::text"));
+    auto refuse = [&](const std::string& why) {
+        raise(ErrorCode::DbMismatch,
+              "backup: the standby {} ({}) does not replay the primary {}'s WAL: {}: it follows "
+              "another server whose history forked from the primary's; point {}-* at a standby "
+              "of the primary",
+              standbyServer.name(), standby.describe(), primaryServer.name(), why,
+              standbyServer.name());
+    };
+    if (replayed > flushed)
+        refuse(fmt::format("it replayed to {}, past the end of the primary's WAL ({})",
+                           pg::formatLsn(replayed), pg::formatLsn(flushed)));
+    size_t compared = 0;
+    std::string missing;
+    for (const auto& at : {backup::walBeforeStart(pg::parseLsn(startLsn), replayed, walSegmentSize),
+                           backup::walBeforeReplayed(replayed, walSegmentSize)}) {
+        std::string name = pg::WalSegment{timeline, at.segno}.name(walSegmentSize);
+        const std::string primaryFile = primaryServer.path + "/pg_wal/" + name;
+        const std::string standbyFile = standbyServer.path + "/pg_wal/" + name;
+        std::optional<uint64_t> difference;
+        try {
+            difference = backup::firstWalDifference(primaryFile, standbyFile, at.range);
+        } catch (const Error& e) {
+            if (e.code() != ErrorCode::FileMissing) throw;
+            missing = e.what();
+            continue;
+        }
+        compared++;
+        if (difference)
+            refuse(fmt::format(
+                "its copy of WAL segment {} ('{}') differs from the primary's "
+                "('{}') at {}, before the LSN it replayed ({})",
+                name, standbyFile, primaryFile,
+                pg::formatLsn(at.segno * walSegmentSize + *difference), pg::formatLsn(replayed)));
+    }
+    if (compared == 0)
+        logWarn(
+            "backup: the standby {}'s WAL cannot be compared with the primary's ({}); going on "
+            "with the system identifier and timeline checks",
+            standbyServer.name(), missing);
 }
 
 void checkStandbyNotPromoted(pg::Client& standby, const PgServer& server, const std::string& label,

@@ -39,10 +39,23 @@ BackupServers connectBackupServers(const Config& config);
 // has replayed to `startLsn` and made a restartpoint at or past it, so that its data files hold
 // every change before the backup's start (WAL replay from the start fixes later ones). Raises
 // naming the standby and both LSNs on timeout, or if the standby is promoted meanwhile.
-// `poll` is called at every round (it may throw: a cancelled backup).
-void waitForStandbyReplay(pg::Client& standby, const PgServer& server, const std::string& startLsn,
-                          uint32_t startTimeline, int timeoutSeconds,
-                          const std::function<void()>& poll = {});
+// `poll` is called at every round (it may throw: a cancelled backup). Returns the LSN the standby
+// had replayed to then (asked with the restartpoint, so that the standby's last query is still
+// that one while the copy runs).
+std::string waitForStandbyReplay(pg::Client& standby, const PgServer& server,
+                                 const std::string& startLsn, uint32_t startTimeline,
+                                 int timeoutSeconds, const std::function<void()>& poll = {});
+
+// After the wait: the standby must replay the primary's WAL, not a fork's (a standby of a copy
+// of the primary started as a primary has the same system identifier and timeline): it must not
+// have replayed past the primary's flushed WAL (`standbyReplayedLsn`, from the wait), and its copy
+// of the WAL before its replay point and before the backup's start must be the primary's byte for
+// byte (command/backup/standby_wal.h). When no copy can be compared (segments recycled already),
+// warns and goes on with the system identifier and timeline checks.
+void checkStandbyReplaysPrimaryWal(pg::Client& standby, const PgServer& standbyServer,
+                                   const std::string& standbyReplayedLsn, pg::Client& primary,
+                                   const PgServer& primaryServer, const std::string& startLsn,
+                                   uint32_t walSegmentSize, uint32_t timeline);
 
 // After the copy: the standby must still be a standby of the primary's timeline, else its files
 // may hold changes the primary's WAL does not: the backup is not kept.

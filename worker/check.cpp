@@ -51,8 +51,10 @@ std::optional<std::string> droppedSinceLastBackup(storage::Storage& repo,
                                                   const repo::ArchiveInfo& archiveInfo,
                                                   const std::string& pgWal) {
     std::string archiveId = archiveInfo.currentArchiveId();
-    auto dropped = repo::mergeDropped(repo::listDropped(repo, layout),
-                                      repo::listDroppedPending(pgWal, archiveId));
+    auto dropped =
+        repo::withoutArchived(repo, layout,
+                              repo::mergeDropped(repo::listDropped(repo, layout),
+                                                 repo::listDroppedPending(pgWal, archiveId)));
     auto range = repo::droppedRange(dropped, archiveId);
     if (!range) return std::nullopt;
     std::vector<std::string> ids;

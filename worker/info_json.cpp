@@ -227,6 +227,7 @@ json stanzaInfoJson(storage::Storage& repo, const repo::Layout& layout, const In
             dropped = repo::mergeDropped(
                 std::move(dropped),
                 repo::listDroppedPending(query.pgWal, archiveInfo->currentArchiveId()));
+        dropped = repo::withoutArchived(repo, layout, std::move(dropped));
         out["archive"] = archiveJson(repo, layout, *backupInfo, *archiveInfo, dropped);
         for (const auto& b : backupInfo->backups) {
             if (!wanted(b, query)) continue;

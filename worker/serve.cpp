@@ -285,9 +285,18 @@ protocol::BackupCopyReply backupCopy(Session& s, const protocol::BackupCopy& req
         if (!segment)
             raise(ErrorCode::Format, "backup: '{}' is not a WAL segment name", start.walFile);
         timeline = segment->timeline;
-        waitForStandbyReplay(*s.standby->standbyDb, s.standby->standby, start.lsn, timeline,
-                             static_cast<int>(s.d.config.getInt(opt::archiveTimeout)),
-                             [&job] { job.checkCancelled(); });
+        try {
+            std::string replayed =
+                waitForStandbyReplay(*s.standby->standbyDb, s.standby->standby, start.lsn, timeline,
+                                     static_cast<int>(s.d.config.getInt(opt::archiveTimeout)),
+                                     [&job] { job.checkCancelled(); });
+            checkStandbyReplaysPrimaryWal(*s.standby->standbyDb, s.standby->standby, replayed,
+                                          *s.standby->primaryDb, s.standby->primary, start.lsn,
+                                          start.walSegmentSize, timeline);
+        } catch (...) {
+            job.abandonBeforeCopy();  // refused before anything was stored: nothing stays
+            throw;
+        }
     }
     job.copy(start, [&](const backup::BackupProgress& p) {
         protocol::BackupCopyProgress progress{p.bytesTotal, p.bytesDone, p.filesTotal, p.filesDone};

@@ -91,20 +91,25 @@ void checkRestoredSegment(const std::string& walName, const std::string& where,
 
 }  // namespace
 
+bool isStoredWalCopy(const std::string& entryName, const std::string& walName) {
+    std::string prefix = walName + "-";
+    if (!entryName.starts_with(prefix) || entryName.ends_with(".tmp")) return false;
+    std::string rest = entryName.substr(prefix.size());
+    // A bad copy set aside (wal_stored_copy.h) is never a stored one.
+    if (rest.find(".bad") != std::string::npos) return false;
+    return rest.substr(0, rest.find('.')).size() == 64;  // else a temporary file
+}
+
 std::optional<ArchivedWal> findWal(storage::Storage& repo, const Layout& layout,
                                    const std::string& archiveId, const std::string& walName) {
     std::string dir = walDirectory(layout, archiveId, walName);
     std::string prefix = walName + "-";
     std::vector<ArchivedWal> copies;
     for (const auto& entry : repo.list(dir)) {
-        if (!entry.name.starts_with(prefix) || entry.name.ends_with(".tmp") ||
-            entry.type != storage::FileType::File)
+        if (entry.type != storage::FileType::File || !isStoredWalCopy(entry.name, walName))
             continue;
         std::string rest = entry.name.substr(prefix.size());
-        // A bad copy set aside (wal_stored_copy.h) is never a stored one.
-        if (rest.find(".bad") != std::string::npos) continue;
         std::string sha = rest.substr(0, rest.find('.'));
-        if (sha.size() != 64) continue;  // a temporary file, never a stored one
         copies.push_back(ArchivedWal{archiveId, dir + "/" + entry.name, sha,
                                      compressTypeOfName(entry.name), layout.key});
     }
@@ -388,7 +393,7 @@ void StreamedWal::storeSpooled(const std::string& target) {
 bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
             const std::string& walName, storage::Storage& destination,
             const std::string& destinationPath, size_t bufferSize,
-            std::optional<uint64_t> clusterSystemId) {
+            std::optional<uint64_t> clusterSystemId, std::string* sha256) {
     // After a stanza-upgrade from a new initdb both clusters have their own 000000010000...01:
     // a restoring cluster is served only from the archive ids of its own system (pgBackRest's
     // rule), newest first.
@@ -436,6 +441,7 @@ bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& inf
     if (pg::isWalSegmentName(walName))
         checkRestoredSegment(walName, where, read.header, read.size, *identity);
     out->close();
+    if (sha256) *sha256 = read.sha256;
     return true;
 }
 

@@ -28,6 +28,10 @@ struct ArchivedWal {
     std::shared_ptr<const crypto::RepoKey> key{};
 };
 
+// Whether a file named `entryName` in a WAL directory is a stored copy of `walName`: not a
+// temporary file, nor a bad copy set aside.
+bool isStoredWalCopy(const std::string& entryName, const std::string& walName);
+
 // Looks for a WAL file (segment, .backup or .history) in one archive id.
 std::optional<ArchivedWal> findWal(storage::Storage& repo, const Layout& layout,
                                    const std::string& archiveId, const std::string& walName);
@@ -116,10 +120,11 @@ class StreamedWal {
 // the restoring cluster's when `clusterSystemId` is given: then only the archive ids of that
 // system are searched, and DbMismatchError says when archive.info has none. Searches the current
 // archive id first, then older ones. false only when it is not archived: every other failure
-// raises, naming the segment and the repository file.
+// raises, naming the segment and the repository file. `sha256`, when given, receives the
+// SHA-256 of the bytes written (the repository's, verified).
 bool getWal(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info,
             const std::string& walName, storage::Storage& destination,
             const std::string& destinationPath, size_t bufferSize,
-            std::optional<uint64_t> clusterSystemId = std::nullopt);
+            std::optional<uint64_t> clusterSystemId = std::nullopt, std::string* sha256 = nullptr);
 
 }  // namespace backrest::repo

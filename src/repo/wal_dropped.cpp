@@ -3,11 +3,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <tuple>
 
 #include "common/log.h"
 #include "pg/wal.h"
 #include "repo/info.h"
+#include "repo/wal_archive.h"
 #include "storage/posix.h"
 
 namespace backrest::repo {
@@ -128,6 +130,21 @@ std::vector<DroppedSegment> listDroppedPending(const std::string& pgWal,
         out.push_back({archiveId.empty() ? currentArchiveId : archiveId, segment, ""});
     }
     return mergeDropped(std::move(out), {});
+}
+
+std::vector<DroppedSegment> withoutArchived(storage::Storage& repo, const Layout& layout,
+                                            std::vector<DroppedSegment> dropped) {
+    std::map<std::string, std::vector<storage::FileInfo>> listed;  // WAL directory: its files
+    std::erase_if(dropped, [&](const DroppedSegment& d) {
+        if (!pg::isWalSegmentName(d.segment)) return false;
+        std::string dir = layout.walDir(d.archiveId, d.segment);
+        auto it = listed.find(dir);
+        if (it == listed.end()) it = listed.emplace(dir, repo.list(dir)).first;
+        return std::any_of(it->second.begin(), it->second.end(), [&](const storage::FileInfo& e) {
+            return e.type == storage::FileType::File && isStoredWalCopy(e.name, d.segment);
+        });
+    });
+    return dropped;
 }
 
 std::vector<DroppedSegment> mergeDropped(std::vector<DroppedSegment> a,

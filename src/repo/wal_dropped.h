@@ -68,6 +68,14 @@ std::optional<DroppedRange> droppedRange(const std::vector<DroppedSegment>& drop
 // repository has not received yet.
 std::vector<DroppedSegment> listDroppedPending(const std::string& pgWal,
                                                const std::string& currentArchiveId);
+// The records whose segment the archive does not hold. A record is written before archive-push
+// answers PostgreSQL; when the answer never arrives (the push killed, the server crashed, the
+// archive_command failing after it), PostgreSQL pushes the segment again, and once the queue is
+// under the limit it is archived for real: the record then names no gap. Each WAL directory the
+// records fall in is listed once. expire removes records by the raw list (listDropped), never
+// by this one: a record must not outlive the WAL that hides it.
+std::vector<DroppedSegment> withoutArchived(storage::Storage& repo, const Layout& layout,
+                                            std::vector<DroppedSegment> dropped);
 // `a` and `b` together, sorted, each segment once.
 std::vector<DroppedSegment> mergeDropped(std::vector<DroppedSegment> a,
                                          const std::vector<DroppedSegment>& b);

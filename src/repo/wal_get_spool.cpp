@@ -13,6 +13,8 @@
 #include <sstream>
 
 #include "common/log.h"
+#include "io/buffer.h"
+#include "io/sha256.h"
 #include "pg/wal.h"
 #include "storage/posix.h"
 
@@ -24,7 +26,9 @@ constexpr const char* kIdentityFile = "spool.id";
 constexpr const char* kAskedFile = "asked";
 constexpr const char* kNotArchivedSuffix = ".ok";  // pgBackRest's name for "not found"
 constexpr const char* kFailedSuffix = ".error";
-constexpr const char* kTemporarySuffix = ".tmp";  // PosixStorage's atomic writes use it too
+constexpr const char* kTemporarySuffix = ".tmp";    // PosixStorage's atomic writes use it too
+constexpr const char* kStagingSuffix = ".fetch";    // fetched, its checksum not yet beside it
+constexpr const char* kChecksumSuffix = ".sha256";  // the repository's SHA-256 of a segment
 
 std::optional<std::string> readSmallFile(const std::string& file) {
     std::ifstream in(file, std::ios::binary);
@@ -42,9 +46,26 @@ bool endsWith(const std::string& name, std::string_view suffix) {
 std::string segmentOf(const std::string& name) {
     std::string base = name;
     if (endsWith(base, kTemporarySuffix)) base.resize(base.size() - std::strlen(kTemporarySuffix));
-    for (std::string_view suffix : {kNotArchivedSuffix, kFailedSuffix})
+    for (std::string_view suffix :
+         {kNotArchivedSuffix, kFailedSuffix, kStagingSuffix, kChecksumSuffix})
         if (endsWith(base, suffix)) base.resize(base.size() - suffix.size());
     return pg::isWalSegmentName(base) ? base : "";
+}
+
+// The SHA-256 of a file's bytes, lowercase hex.
+std::string fileSha256(int fd, const std::string& file) {
+    io::Sha256Filter sha;
+    io::Buffer unused;
+    std::vector<uint8_t> buffer(1 << 20);
+    for (off_t at = 0;;) {
+        ssize_t n = ::pread(fd, buffer.data(), buffer.size(), at);
+        if (n < 0) raiseErrno(ErrorCode::FileRead, "unable to read", file);
+        if (n == 0) break;
+        sha.process({buffer.data(), static_cast<size_t>(n)}, unused);
+        at += n;
+    }
+    sha.finish(unused);
+    return sha.hex();
 }
 
 void removeFile(const std::string& file) {
@@ -117,12 +138,25 @@ SpoolEntry WalGetSpool::look(const std::string& walName) const {
     return {};
 }
 
+std::string WalGetSpool::stagingName(const std::string& walName) {
+    return walName + kStagingSuffix;
+}
+
+void WalGetSpool::publish(const std::string& walName, const std::string& sha256) {
+    writeSmallFile(walName + kChecksumSuffix, sha256);
+    const std::string staged = path(stagingName(walName));
+    if (::rename(staged.c_str(), path(walName).c_str()) != 0)
+        raiseErrno(ErrorCode::FileWrite, "unable to rename '" + staged + "' to", path(walName));
+}
+
 bool WalGetSpool::take(const std::string& walName, const std::string& destination) {
     const std::string source = path(walName);
+    const std::string checksumFile = path(walName + kChecksumSuffix);
     // A bad copy is the spool's fault, not the archive's: removed, and fetched again.
     bool rejected = false;
     auto reject = [&](const std::string& why) {
         removeFile(source);
+        removeFile(checksumFile);
         logWarn("archive-get: WAL segment {} in the spool ('{}') {}; removed, fetching it again",
                 walName, source, why);
         rejected = true;
@@ -131,10 +165,13 @@ bool WalGetSpool::take(const std::string& walName, const std::string& destinatio
         int fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT) return false;
         if (fd < 0) raiseErrno(ErrorCode::FileOpen, "unable to open", source);
+        struct Closer {
+            int fd;
+            ~Closer() { ::close(fd); }
+        } closer{fd};
         uint8_t header[512];
         ssize_t n = ::pread(fd, header, sizeof header, 0);
         off_t size = ::lseek(fd, 0, SEEK_END);
-        ::close(fd);
         if (n < 0 || size < 0) raiseErrno(ErrorCode::FileRead, "unable to read", source);
         pg::WalHeader h;
         try {
@@ -158,7 +195,22 @@ bool WalGetSpool::take(const std::string& walName, const std::string& destinatio
             reject(fmt::format("holds the bytes of another segment (its header starts at {})",
                                pg::formatLsn(h.pageAddress)));
         if (rejected) return false;
+        auto expected = readSmallFile(checksumFile);
+        if (!expected) {
+            reject(fmt::format("has no record of the repository's checksum beside it ('{}')",
+                               checksumFile));
+            return false;
+        }
+        std::string read = fileSha256(fd, source);
+        if (read != *expected) {
+            reject(
+                fmt::format("does not match the repository's checksum (SHA-256 {} expected, {} "
+                            "read)",
+                            *expected, read));
+            return false;
+        }
     }
+    removeFile(checksumFile);
     if (::rename(source.c_str(), destination.c_str()) == 0) return true;
     if (errno == ENOENT) return false;
     if (errno != EXDEV)
@@ -215,7 +267,8 @@ void WalGetSpool::removeTemporary() {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(directory_, ec)) {
         std::string name = entry.path().filename().string();
-        if (endsWith(name, kTemporarySuffix)) removeFile(path(name));
+        if (endsWith(name, kTemporarySuffix) || endsWith(name, kStagingSuffix))
+            removeFile(path(name));
     }
 }
 

@@ -1,7 +1,7 @@
 // The archive-get spool (archive-async): WAL segments fetched ahead of recovery into
-// <spool-path>/archive/<stanza>/in, each verified before it is renamed to its segment name, and
-// handed to PostgreSQL from there. The spool is tied to one cluster (its identity file); what
-// recovery no longer needs is removed.
+// <spool-path>/archive/<stanza>/in, each verified before it is renamed to its segment name, beside
+// the repository's SHA-256 of it, and handed to PostgreSQL from there once its bytes match it. The
+// spool is tied to one cluster (its identity file); what recovery no longer needs is removed.
 #pragma once
 
 #include <cstdint>
@@ -47,12 +47,19 @@ class WalGetSpool {
     std::optional<std::string> asked() const;
 
     SpoolEntry look(const std::string& walName) const;
+    // The name (in the spool) the fetcher writes a segment under, not yet Ready.
+    static std::string stagingName(const std::string& walName);
+    // Makes a staged segment Ready: its SHA-256 (the repository's, verified by the fetch) is
+    // written first, then the segment renamed to its name, so a Ready segment always has it.
+    void publish(const std::string& walName, const std::string& sha256);
     // Hands a Ready segment to PostgreSQL: checks its size and long page header again (its own
-    // address, this cluster's system identifier), then renames it to `destination` (copied
-    // within the destination's directory then renamed when on another file system) and removes
-    // it from the spool. false: not taken, to be fetched from the repository: a copy that fails
-    // the check (removed, with a warning naming the segment and the spool file), or one removed
-    // meanwhile (the fetcher pruned it).
+    // address, this cluster's system identifier) and its bytes against the SHA-256 published
+    // with it, then renames it to `destination` (copied within the destination's directory then
+    // renamed when on another file system) and removes it from the spool. false: not taken, to
+    // be fetched from the repository: a copy that fails the check (removed, with a warning
+    // naming the segment and the spool file), or one removed meanwhile (the fetcher pruned it).
+    // The bytes are checked because PostgreSQL takes a record whose CRC fails for the end of
+    // WAL: a copy damaged past its header would end recovery early, with older data.
     bool take(const std::string& walName, const std::string& destination);
     // Forgets a NotArchived or Failed answer once given, so the next ask looks again.
     void forget(const std::string& walName);
@@ -63,7 +70,7 @@ class WalGetSpool {
     // Removes every segment, answer and temporary file that is neither `asked` nor in `queue`:
     // segments older than the one asked, of another timeline, or past the queue.
     void prune(const std::string& asked, const std::vector<std::string>& queue);
-    // Removes every temporary file (left by a fetcher killed mid-write).
+    // Removes every temporary and staged file (left by a fetcher killed mid-write).
     void removeTemporary();
 
     // The fetcher's answers for a segment the archive does not have, or could not give.

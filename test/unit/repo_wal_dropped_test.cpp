@@ -139,6 +139,29 @@ TEST(WalDropped, WaitingRecordsAreListedAndMergedOnce) {
     EXPECT_TRUE(listDroppedPending(f.dir / "nothing", "15-1").empty());
 }
 
+// A record written, then the segment archived for real (PostgreSQL never got the drop's answer
+// and pushed it again under the limit): no gap. A temporary or bad copy is not archived.
+TEST(WalDropped, ARecordOfASegmentTheArchiveHoldsNamesNoGap) {
+    Fixture f;
+    const std::string sha(64, 'a');
+    auto put = [&](const std::string& id, const std::string& name) {
+        storage::writeAll(f.repo, f.layout.walDir(id, name) + "/" + name, "wal");
+    };
+    put("15-1", "000000010000000000000005-" + sha + ".zst");
+    put("15-1", "000000010000000000000006-" + sha + ".zst.tmp");
+    put("15-1", "000000010000000000000007-" + sha + ".zst.bad");
+    put("15-2", "000000010000000000000008-" + sha + ".zst");  // another archive id's
+    auto left = withoutArchived(
+        f.repo, f.layout,
+        drops({"000000010000000000000005", "000000010000000000000006", "000000010000000000000007",
+               "000000010000000000000008", "000000010000000100000000"}));
+    std::vector<std::string> segments;
+    for (const auto& d : left) segments.push_back(d.segment);
+    EXPECT_EQ(segments,
+              (std::vector<std::string>{"000000010000000000000006", "000000010000000000000007",
+                                        "000000010000000000000008", "000000010000000100000000"}));
+}
+
 TEST(WalDropped, AStrayFileInArchiveStatusIsLeftAlone) {
     Fixture f;
     std::ofstream(f.pgWal + "/archive_status/nonsense.backrest-dropped") << "15-1\nx\n";

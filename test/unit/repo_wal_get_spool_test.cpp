@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "io/sha256.h"
 #include "pg/wal.h"
 #include "repo/wal_get_spool.h"
 #include "temp_dir.h"
@@ -50,6 +51,13 @@ std::set<std::string> listing(const std::string& dir) {
 
 class WalGetSpoolTest : public ::testing::Test {
   protected:
+    // What the fetcher does: the bytes under the staging name, then published with the
+    // repository's checksum of `original` (the same bytes unless a test damages them).
+    void stage(WalGetSpool& s, const std::string& walName, const std::string& bytes,
+               const std::string& original = "") {
+        write(in(WalGetSpool::stagingName(walName)), bytes);
+        s.publish(walName, io::sha256Hex(original.empty() ? bytes : original));
+    }
     WalGetSpool spool(uint64_t sysid = kSysId) {
         return WalGetSpool(dir_ / "spool/archive/main/in",
                            WalGetSpool::identityOf("main", sysid, kSegSize), sysid, kSegSize);
@@ -100,7 +108,8 @@ TEST_F(WalGetSpoolTest, ClaimEmptiesASpoolOfAnotherCluster) {
 TEST_F(WalGetSpoolTest, TakeMovesAVerifiedSegmentIntoPlace) {
     auto s = spool();
     s.claim();
-    write(in(name(3)), segmentBytes(3));
+    stage(s, name(3), segmentBytes(3));
+    EXPECT_EQ(s.look(name(3)).kind, SpoolEntry::Kind::Ready);
     fs::create_directories(dir_ / "pg_wal");
     EXPECT_TRUE(s.take(name(3), dir_ / "pg_wal/RECOVERYXLOG"));
     EXPECT_EQ(read(dir_ / "pg_wal/RECOVERYXLOG"), segmentBytes(3));
@@ -108,6 +117,18 @@ TEST_F(WalGetSpoolTest, TakeMovesAVerifiedSegmentIntoPlace) {
     EXPECT_EQ(s.look(name(3)).kind, SpoolEntry::Kind::Missing);
     // Gone meanwhile (pruned): not taken, to be fetched from the repository.
     EXPECT_FALSE(s.take(name(4), dir_ / "pg_wal/RECOVERYXLOG"));
+    EXPECT_EQ(listing(s.directory()), (std::set<std::string>{"spool.id"}));
+}
+
+// Staged but not published (the fetcher killed between the fetch and the checksum): not Ready,
+// and removed with the temporary files.
+TEST_F(WalGetSpoolTest, AStagedSegmentIsNotReady) {
+    auto s = spool();
+    s.claim();
+    write(in(WalGetSpool::stagingName(name(3))), segmentBytes(3));
+    EXPECT_EQ(s.look(name(3)).kind, SpoolEntry::Kind::Missing);
+    s.removeTemporary();
+    EXPECT_EQ(listing(s.directory()), (std::set<std::string>{"spool.id"}));
 }
 
 TEST_F(WalGetSpoolTest, TakeNeverServesAForeignShortOrMisplacedCopy) {
@@ -125,7 +146,17 @@ TEST_F(WalGetSpoolTest, TakeNeverServesAForeignShortOrMisplacedCopy) {
     EXPECT_FALSE(s.take(name(5), dest));
     write(in(name(7)), "not a WAL segment");
     EXPECT_FALSE(s.take(name(7), dest));
-    write(in(name(8, 2)), segmentBytes(8));  // timeline 1's page address is 8's too, but
+    // Damaged past its header, size right: PostgreSQL would take the record whose CRC fails
+    // for the end of WAL and end recovery early. Its bytes differ from the repository's.
+    std::string damaged = segmentBytes(9);
+    std::memcpy(damaged.data() + 64, "damaged!", 8);
+    stage(s, name(9), damaged, segmentBytes(9));
+    EXPECT_FALSE(s.take(name(9), dest));
+    // No checksum beside it (planted, or published by nobody): not served either.
+    write(in(name(10)), segmentBytes(10));
+    EXPECT_FALSE(s.take(name(10), dest));
+    EXPECT_EQ(read(dest), "untouched");
+    stage(s, name(8, 2), segmentBytes(8));  // timeline 1's page address is 8's too, but
     // its name says timeline 2: the segment address matches, the copy is served (the timeline
     // of pages is not the file's: a new timeline's first segment starts with the old one's).
     EXPECT_TRUE(s.take(name(8, 2), dest));
@@ -144,12 +175,18 @@ TEST_F(WalGetSpoolTest, PruneKeepsOnlyTheAskedSegmentAndTheQueue) {
     s.recordFailed(name(1), Error(ErrorCode::Checksum, "damaged"));
     write(in(name(5) + ".tmp"), "partial");
     write(in(name(2) + ".tmp"), "partial");
+    write(in(name(4) + ".sha256"), "x");
+    write(in(name(1) + ".sha256"), "x");
+    write(in(WalGetSpool::stagingName(name(5))), "staged");
+    write(in(WalGetSpool::stagingName(name(9))), "staged");
     s.prune(name(3), s.readAhead(name(3), 3 * kSegSize));
     EXPECT_EQ(listing(s.directory()),
               (std::set<std::string>{"spool.id", "asked", name(3), name(4), name(5),
-                                     name(6) + ".ok", name(5) + ".tmp"}));
+                                     name(6) + ".ok", name(5) + ".tmp", name(4) + ".sha256",
+                                     WalGetSpool::stagingName(name(5))}));
     s.removeTemporary();
     EXPECT_FALSE(fs::exists(in(name(5) + ".tmp")));
+    EXPECT_FALSE(fs::exists(in(WalGetSpool::stagingName(name(5)))));
     EXPECT_EQ(s.asked(), name(3));
 }
 

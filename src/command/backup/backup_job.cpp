@@ -40,6 +40,18 @@ const std::string& BackupJob::begin(const std::string& type) {
     return manifest_.label;
 }
 
+void BackupJob::abandonBeforeCopy() noexcept {
+    if (manifest_.label.empty() || !claim_) return;
+    try {
+        claim_->release();
+        claim_.reset();
+        s_.repo->removePath(s_.layout.backupDir(manifest_.label), true);
+    } catch (const std::exception& e) {
+        logWarn("backup {}: its directory is left for the next backup to remove ({})",
+                manifest_.label, e.what());
+    }
+}
+
 // The stanza's info files, its lock, and the cluster in pgPath checked to be the stanza's.
 pg::ControlInfo BackupJob::backupInit(const std::string& type) {
     if (type != "full" && type != "diff" && type != "incr")

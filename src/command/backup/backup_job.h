@@ -42,6 +42,11 @@ class BackupJob {
     // writes the manifest and adds the backup to backup.info. Returns the committed manifest.
     const repo::Manifest& finish(const BackupStop& stop);
 
+    // Withdraws a job begun but refused before copy() (a standby that does not follow the
+    // primary): its label's directory, which holds only its claim, is removed, so the refusal
+    // leaves nothing in the repository. Never throws; a failure is left to the next backup's
+    // clean-up of interrupted ones.
+    void abandonBeforeCopy() noexcept;
     // Makes copy() and finish() stop at the next file / poll with a Cancelled error.
     void cancel() { cancelled_ = true; }
     // Raises Cancelled once cancel() was called: for a driver's own waits between the steps.
