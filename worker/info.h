@@ -47,4 +47,7 @@ nlohmann::json stanzaInfoJson(storage::Storage& repo, const repo::Layout& layout
 // The text layout of one stanza's JSON (pgBackRest's, with backrest's extra lines).
 void printInfoText(const nlohmann::json& stanza);
 
+// Sets every "repo-key" (and each repo list entry's "key") under node to a repository's index.
+void setRepoKey(nlohmann::json& node, int index);
+
 }  // namespace backrest::cmd

@@ -12,34 +12,70 @@
 #include "common/log.h"
 #include "common/log_file.h"
 #include "worker/commands.h"
+#include "worker/multi_repo.h"
 
 extern char** environ;
 
 using namespace backrest;
 
+namespace {
+
+// How each command meets several repositories (worker/multi_repo.h): on each, on one, or the
+// first that has what it reads.
+template <cmd::RepoCommand Command>
+int onEachRepo(const Config& config) {
+    return cmd::runOnEachRepo(config, Command);
+}
+template <cmd::RepoCommand Command>
+int onOneRepo(const Config& config) {
+    return cmd::runOnOneRepo(config, Command);
+}
+int archiveGetFirstFound(const Config& config) {
+    return cmd::archiveGetFromRepos(config, cmd::archiveGet);
+}
+// The daemon pushes, streams and backs up to one repository: with several configured it refuses
+// to start rather than leave one without WAL (the archive callback then fails, WAL waits in
+// pg_wal, and the log says why).
+int serveOneRepo(const Config& config) {
+    std::vector<int> repos = cmd::configuredRepos(config);
+    if (repos.size() > 1)
+        raise(ErrorCode::Option,
+              "serve: {} repositories are configured (repo{} and repo{}...); the daemon "
+              "(archive_library = 'backrest', backrest_backup()) works on one repository so far: "
+              "archive with archive_command = 'backrest --stanza=<stanza> archive-push %p', which "
+              "pushes to every repository, and back up with the backrest CLI (--repo=N)",
+              repos.size(), repos[0], repos[1]);
+    return cmd::serve(config.forRepo(repos.front()));
+}
+int restoreFirstFound(const Config& config) {
+    return cmd::restoreFromRepos(config, cmd::restore);
+}
+
+}  // namespace
+
 // Every command by the name it is given on the command line.
 const std::map<std::string, int (*)(const Config&)>& commandTable() {
     static const std::map<std::string, int (*)(const Config&)> commands = {
-        {"stanza-create", cmd::stanzaCreate},
-        {"stanza-rekey", cmd::stanzaRekey},
-        {"check", cmd::check},
-        {"backup", cmd::backup},
-        {"restore", cmd::restore},
-        {"archive-push", cmd::archivePush},
-        {"archive-get", cmd::archiveGet},
-        {"info", cmd::info},
-        {"serve", cmd::serve},
-        {"expire", cmd::expire},
-        {"verify", cmd::verify},
-        {"annotate", cmd::annotate},
+        {"stanza-create", onEachRepo<cmd::stanzaCreate>},
+        {"stanza-rekey", onEachRepo<cmd::stanzaRekey>},
+        {"check", onEachRepo<cmd::check>},
+        {"backup", onOneRepo<cmd::backup>},
+        {"restore", restoreFirstFound},
+        {"archive-push", onEachRepo<cmd::archivePush>},
+        {"archive-get", archiveGetFirstFound},
+        {"info", cmd::info},  // every repository, each labelled
+        {"serve", serveOneRepo},
+        {"expire", onEachRepo<cmd::expire>},
+        {"verify", onEachRepo<cmd::verify>},
+        {"annotate", onOneRepo<cmd::annotate>},
         {"help", cmd::help},
         {"version", cmd::version},
-        {"repo-ls", cmd::repoLs},
-        {"repo-get", cmd::repoGet},
+        {"repo-ls", onOneRepo<cmd::repoLs>},
+        {"repo-get", onOneRepo<cmd::repoGet>},
         {"stop", cmd::stop},
         {"start", cmd::start},
-        {"stanza-delete", cmd::stanzaDelete},
-        {"stanza-upgrade", cmd::stanzaUpgrade},
+        {"stanza-delete", onEachRepo<cmd::stanzaDelete>},
+        {"stanza-upgrade", onEachRepo<cmd::stanzaUpgrade>},
     };
     return commands;
 }

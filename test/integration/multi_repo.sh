@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Two repositories (repo1-path, repo2-path), as pgBackRest has them: stanza-create and check work
+# on both, archive_command = backrest archive-push puts each segment in both and fails, naming
+# repo2, while repo2 cannot take it; backup --repo=2; info lists both; a WAL segment damaged or
+# missing in repo1 is read from repo2 by recovery; restore --set picks the repository holding the
+# set; an unconfigured --repo=3, a repo5-* option and two repositories in one place are refused.
+set -u
+SUITE=multi_repo
+TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
+source "$(dirname "$0")/lib.sh"
+it_setup
+
+R1=$IT_TMP/repo
+R2=$IT_TMP/repo2
+it_primary_without_stanza 57260 "repo2-path=$R2" "repo2-retention-full=2" "log-level-console=warn"
+as_pg mkdir -p "$R2"
+
+rows() { psql_at "$1" "SELECT phase || ':' || count(*) || ':' || sum(id) FROM t GROUP BY phase ORDER BY phase" | tr '\n' ' '; }
+# The stored copies of a segment in a repository (file names without the checksum).
+stored() {  # repo segment
+    find "$1/archive/main" -name "$2-*" 2>/dev/null | wc -l
+}
+# Switches to a new WAL segment and returns the name of the one it closed.
+switch_wal() {
+    local seg
+    seg=$(psql_at 57260 "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
+    psql_at 57260 "SELECT pg_switch_wal()" >/dev/null
+    printf '%s' "$seg"
+}
+# Waits (at most 60 s) until PostgreSQL reports `segment` archived.
+wait_archived() {  # segment
+    local i
+    for i in $(seq 1 240); do
+        [ "$(psql_at 57260 "SELECT last_archived_wal FROM pg_stat_archiver")" \> "$1" ] && return 0
+        [ "$(psql_at 57260 "SELECT last_archived_wal FROM pg_stat_archiver")" == "$1" ] && return 0
+        sleep 0.25
+    done
+    return 1
+}
+
+# --- options ----------------------------------------------------------------------------------
+expect_exit "stanza-create creates the stanza in both repositories" 0 "$BR" --config="$CONF" --stanza=main stanza-create
+expect_eq "repo1 has archive.info" "$(test -s "$R1/archive/main/archive.info" && echo yes)" "yes"
+expect_eq "repo2 has archive.info" "$(test -s "$R2/archive/main/archive.info" && echo yes)" "yes"
+expect_eq "repo2 has backup.info" "$(test -s "$R2/backup/main/backup.info" && echo yes)" "yes"
+expect_exit "--repo=3 (not configured) is refused" 21 "$BR" --config="$CONF" --stanza=main --repo=3 info
+expect_contains "the message names repo3 and the configured ones" "$OUT" "repo3 is not configured (no repo3-* option is set); the configured repositories are repo1, repo2"
+expect_exit "a repo5-* option is refused" 21 "$BR" --config="$CONF" --stanza=main --repo5-path="$IT_TMP/r5" info
+expect_contains "the message names repo5-path" "$OUT" "option 'repo5-path'"
+expect_exit "two repositories in one directory are refused" 21 "$BR" --config="$CONF" --stanza=main --repo2-path="$R1/" info
+expect_contains "the message names both" "$OUT" "repo1 and repo2 are the same repository"
+expect_exit "the daemon refuses several repositories" 21 "$BR" --config="$CONF" --stanza=main serve
+expect_contains "the daemon's refusal says what to use" "$OUT" "archive_command = 'backrest --stanza=<stanza> archive-push %p'"
+
+# --- archive-push: every segment in both ------------------------------------------------------
+must psql_at 57260 "CREATE TABLE t (id serial, phase text); INSERT INTO t (phase) SELECT 'a' FROM generate_series(1, 1000)"
+expect_exit "check checks both repositories" 0 "$BR" --config="$CONF" --stanza=main check
+SEG=$(switch_wal)
+wait_archived "$SEG" || fail "setup: $SEG archived" "$(tail -5 "$DATA.log")"
+expect_eq "segment $SEG is in repo1" "$(stored "$R1" "$SEG")" "1"
+expect_eq "segment $SEG is in repo2" "$(stored "$R2" "$SEG")" "1"
+
+# --- backups: repo1 by default, repo2 with --repo=2 ---------------------------------------------
+expect_exit "backup --repo=2" 0 "$BR" --config="$CONF" --stanza=main --repo=2 backup --type=full --start-fast
+LABEL2=$(ls "$R2/backup/main" | grep -E '^[0-9]{8}-[0-9]{6}F$' | tail -1)
+expect_eq "the backup is in repo2" "$(test -n "$LABEL2" && test -s "$R2/backup/main/$LABEL2/backup.manifest" && echo yes)" "yes"
+expect_eq "repo1 holds no backup yet" "$(ls "$R1/backup/main" | grep -cE '^[0-9]{8}-')" "0"
+must psql_at 57260 "INSERT INTO t (phase) SELECT 'b' FROM generate_series(1, 1000)"
+expect_exit "backup (repo1, the default)" 0 "$BR" --config="$CONF" --stanza=main backup --type=full --start-fast
+LABEL1=$(ls "$R1/backup/main" | grep -E '^[0-9]{8}-[0-9]{6}F$' | tail -1)
+expect_eq "the default backup is in repo1" "$(test -n "$LABEL1" && test -s "$R1/backup/main/$LABEL1/backup.manifest" && echo yes)" "yes"
+expect_eq "repo2 still holds one backup" "$(ls "$R2/backup/main" | grep -cE '^[0-9]{8}-')" "1"
+
+# --- info: both, labelled ---------------------------------------------------------------------
+expect_exit "info" 0 "$BR" --config="$CONF" --stanza=main info
+expect_contains "info labels repo1" "$OUT" "repo1 ($R1):"
+expect_contains "info labels repo2" "$OUT" "repo2 ($R2):"
+expect_contains "info lists repo2's backup" "$OUT" "$LABEL2"
+expect_exit "info --output=json" 0 "$BR" --config="$CONF" --stanza=main info --output=json
+JSON_SUMMARY=$(python3 -c '
+import json, sys
+stanzas = json.loads(sys.stdin.read())
+s = stanzas[0]
+print(len(stanzas), " ".join(f"{b[\"label\"]}:{b[\"database\"][\"repo-key\"]}" for b in s["backup"]),
+      " ".join(str(r["key"]) for r in s["repo"]), s["status"]["code"])' <<<"$OUT" 2>&1)
+expect_eq "info json: one stanza, each backup with its repo-key, both repositories, status ok" \
+    "$JSON_SUMMARY" "1 $LABEL2:2 $LABEL1:1 1 2 0"
+expect_exit "info --repo=2 lists repo2 alone" 0 "$BR" --config="$CONF" --stanza=main --repo=2 info
+expect_eq "info --repo=2 shows no repo1 backup" "$(grep -c "$LABEL1" <<<"$OUT")" "0"
+
+# --- recovery reads from repo2 what repo1 lost --------------------------------------------------
+must psql_at 57260 "INSERT INTO t (phase) SELECT 'c' FROM generate_series(1, 1000)"
+DAMAGED=$(switch_wal)
+must psql_at 57260 "INSERT INTO t (phase) SELECT 'd' FROM generate_series(1, 1000)"
+REMOVED=$(switch_wal)
+wait_archived "$REMOVED" || fail "setup: $REMOVED archived" "$(tail -5 "$DATA.log")"
+EXPECTED_ROWS=$(rows 57260)
+D1=$(find "$R1/archive/main" -name "$DAMAGED-*")
+printf 'damaged!' | dd of="$D1" bs=1 seek=200 conv=notrunc status=none
+rm -f "$(find "$R1/archive/main" -name "$REMOVED-*")"
+expect_exit "archive-get --repo=1 of the damaged segment fails (recovery would stop)" 255 \
+    "$BR" --config="$CONF" --stanza=main --repo=1 archive-get "$DAMAGED" "$IT_TMP/got1"
+expect_exit "archive-get --repo=1 of the removed segment: not in the archive" 1 \
+    "$BR" --config="$CONF" --stanza=main --repo=1 archive-get "$REMOVED" "$IT_TMP/got2"
+expect_exit "archive-get of the damaged segment takes repo2's" 0 \
+    "$BR" --config="$CONF" --stanza=main archive-get "$DAMAGED" "$IT_TMP/got3"
+expect_contains "the warning names repo1" "$OUT" "archive-get: repo1 ($R1):"
+expect_eq "the segment got is the one PostgreSQL wrote" "$(cmp "$IT_TMP/got3" "$DATA/pg_wal/$DAMAGED" 2>&1 && echo same)" "same"
+
+RESTORED=$IT_TMP/restore-latest
+expect_exit "restore (no --repo, no --set)" 0 "$BR" --config="$CONF" --stanza=main --pg1-path="$RESTORED" restore --target-action=promote
+expect_contains "restore took repo1, the first with a backup" "$OUT" "$LABEL1"
+sed -i "s/^port = .*/port = 57261/; s/^archive_mode = .*/archive_mode = off/" "$RESTORED/postgresql.conf"
+pg_start "$RESTORED"
+if wait_promoted 57261; then
+    pass "restore: recovery reached the end of the archive"
+    expect_eq "restore: every row, read from repo2's WAL where repo1's was lost" "$(rows 57261)" "$EXPECTED_ROWS"
+else
+    fail "restore: recovery reached the end of the archive" "$(tail -20 "$RESTORED.log")"
+fi
+expect_contains "recovery warned about repo1's damaged segment" "$(cat "$RESTORED.log")" "repo1 ($R1)"
+pg_stop "$RESTORED"
+
+# restore --set of repo2's backup, no --repo: the repository that holds it.
+FROM2=$IT_TMP/restore-set2
+expect_exit "restore --set=<repo2's backup>" 0 "$BR" --config="$CONF" --stanza=main --log-level-console=info \
+    --pg1-path="$FROM2" restore --set="$LABEL2" --target-action=promote
+expect_contains "restore says it reads repo2" "$OUT" "restore: from repo2 ($R2)"
+sed -i "s/^port = .*/port = 57262/; s/^archive_mode = .*/archive_mode = off/" "$FROM2/postgresql.conf"
+pg_start "$FROM2"
+if wait_promoted 57262; then
+    pass "restore --set from repo2: recovery reached the end"
+    expect_eq "restore --set from repo2: every row" "$(rows 57262)" "$EXPECTED_ROWS"
+else
+    fail "restore --set from repo2: recovery reached the end" "$(tail -20 "$FROM2.log")"
+fi
+pg_stop "$FROM2"
+expect_exit "restore --repo=1 --set=<repo2's backup> is refused" 35 "$BR" --config="$CONF" --stanza=main \
+    --repo=1 --pg1-path="$IT_TMP/restore-none" restore --set="$LABEL2"
+expect_eq "nothing written by the refused restore" "$(test -e "$IT_TMP/restore-none" && echo exists || echo absent)" "absent"
+
+# --- repo2 cannot take WAL: archive-push fails naming it, repo1 has the segment ----------------
+chmod 000 "$R2/archive/main"
+must psql_at 57260 "INSERT INTO t (phase) SELECT 'e' FROM generate_series(1, 10)"
+BLOCKED=$(switch_wal)
+for i in $(seq 1 240); do
+    [ "$(psql_at 57260 "SELECT last_failed_wal FROM pg_stat_archiver")" == "$BLOCKED" ] && break
+    sleep 0.25
+done
+expect_eq "PostgreSQL sees the push of $BLOCKED fail" "$(psql_at 57260 "SELECT last_failed_wal FROM pg_stat_archiver")" "$BLOCKED"
+expect_eq "repo1 took $BLOCKED" "$(stored "$R1" "$BLOCKED")" "1"
+OUT=$(cd "$DATA" && as_pg "$BR" --config="$CONF" --stanza=main archive-push "pg_wal/$BLOCKED" 2>&1)
+RC=$?
+expect_eq "archive-push by hand fails too" "$([ $RC -ne 0 ] && echo failed)" "failed"
+expect_contains "the error names repo2" "$OUT" "1 of 2 repositories failed: repo2 ($R2)"
+chmod 750 "$R2/archive/main"
+wait_archived "$BLOCKED" || fail "archived once repo2 is writable again" "$(tail -5 "$DATA.log")"
+expect_eq "after the fix $BLOCKED is in repo2" "$(stored "$R2" "$BLOCKED")" "1"
+expect_eq "and still once in repo1" "$(stored "$R1" "$BLOCKED")" "1"
+
+# --- expire and verify work on each repository ----------------------------------------------
+expect_exit "expire (both repositories)" 0 "$BR" --config="$CONF" --stanza=main expire
+expect_exit "verify --repo=2" 0 "$BR" --config="$CONF" --stanza=main --repo=2 verify
+expect_exit "verify (both) fails on repo1's damaged segment" 1 "$BR" --config="$CONF" --stanza=main verify
+expect_contains "verify names repo1" "$OUT" "repo1"
