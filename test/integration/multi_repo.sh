@@ -20,9 +20,11 @@ rows() { psql_at "$1" "SELECT phase || ':' || count(*) || ':' || sum(id) FROM t 
 stored() {  # repo segment
     find "$1/archive/main" -name "$2-*" 2>/dev/null | wc -l
 }
-# Switches to a new WAL segment and returns the name of the one it closed.
+# Switches to a new WAL segment and returns the name of the one it closed (a write first: a
+# switch at the start of a segment closes nothing).
 switch_wal() {
     local seg
+    psql_at 57260 "CREATE TABLE IF NOT EXISTS w (x int); INSERT INTO w VALUES (1)" >/dev/null
     seg=$(psql_at 57260 "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
     psql_at 57260 "SELECT pg_switch_wal()" >/dev/null
     printf '%s' "$seg"
@@ -81,7 +83,7 @@ JSON_SUMMARY=$(python3 -c '
 import json, sys
 stanzas = json.loads(sys.stdin.read())
 s = stanzas[0]
-print(len(stanzas), " ".join(f"{b[\"label\"]}:{b[\"database\"][\"repo-key\"]}" for b in s["backup"]),
+print(len(stanzas), " ".join(b["label"] + ":" + str(b["database"]["repo-key"]) for b in s["backup"]),
       " ".join(str(r["key"]) for r in s["repo"]), s["status"]["code"])' <<<"$OUT" 2>&1)
 expect_eq "info json: one stanza, each backup with its repo-key, both repositories, status ok" \
     "$JSON_SUMMARY" "1 $LABEL2:2 $LABEL1:1 1 2 0"
@@ -161,5 +163,5 @@ expect_eq "and still once in repo1" "$(stored "$R1" "$BLOCKED")" "1"
 # --- expire and verify work on each repository ----------------------------------------------
 expect_exit "expire (both repositories)" 0 "$BR" --config="$CONF" --stanza=main expire
 expect_exit "verify --repo=2" 0 "$BR" --config="$CONF" --stanza=main --repo=2 verify
-expect_exit "verify (both) fails on repo1's damaged segment" 1 "$BR" --config="$CONF" --stanza=main verify
-expect_contains "verify names repo1" "$OUT" "repo1"
+expect_exit "verify (both) fails on repo1's damaged segment" 28 "$BR" --config="$CONF" --stanza=main verify
+expect_contains "verify names repo1 as the one that failed" "$OUT" "verify: 1 of 2 repositories failed: repo1 ($R1)"
