@@ -115,7 +115,16 @@ int info(const Config& config) {
         query.pgWal = pgPath(config) + "/pg_wal";
     std::vector<int> repos = selectedRepos(config);
     std::vector<nlohmann::json> perRepo;
-    for (int index : repos) perRepo.push_back(repoInfo(config.forRepo(index), query));
+    for (int index : repos) {
+        useRepoKey(nullptr);  // each repository's own key, never the last one's
+        try {
+            perRepo.push_back(repoInfo(config.forRepo(index), query));
+        } catch (const Error& e) {
+            if (repos.size() == 1) throw;
+            throw Error(e.code(),
+                        fmt::format("info: {}: {}", describeRepo(config, index), e.what()));
+        }
+    }
     bool json = config.getString(opt::output) == "json";
     if (json) {
         fmt::print("{}\n", mergeStanzas(perRepo).dump());

@@ -47,6 +47,13 @@ std::string locationOf(const Config& view) {
                             failures.size(), selectedRepos(config).size(), message));
 }
 
+// A repository's view with no key opened yet: the key one repository's command opened (a process
+// global, worker/context.h) never stands for the next one's.
+Config freshView(const Config& config, int index) {
+    useRepoKey(nullptr);
+    return config.forRepo(index);
+}
+
 Error asError(const std::exception& e) {
     if (auto* error = dynamic_cast<const Error*>(&e)) return *error;
     return Error(ErrorCode::Assert, fmt::format("unexpected failure: {}", e.what()));
@@ -110,7 +117,7 @@ int runOnEachRepo(const Config& config, RepoCommand command) {
     int code = 0;
     for (int index : indexes) {
         try {
-            code = std::max(code, command(config.forRepo(index)));
+            code = std::max(code, command(freshView(config, index)));
         } catch (const std::exception& e) {
             Error error = asError(e);
             logWarn("{}: {}: {}", config.command(), describeRepo(config, index), error.what());
@@ -130,7 +137,7 @@ int archiveGetFromRepos(const Config& config, RepoCommand archiveGet) {
     if (indexes.size() == 1) return archiveGet(config.forRepo(indexes.front()));
     std::vector<std::pair<int, Error>> failures;
     for (int index : indexes) {
-        Config view = config.forRepo(index);
+        Config view = freshView(config, index);
         // The read-ahead fetcher reads one repository: with several, each segment is looked up
         // in each in turn, synchronously.
         if (view.getBool(opt::archiveAsync)) view.set(opt::archiveAsync, "n");
@@ -152,7 +159,7 @@ int restoreFromRepos(const Config& config, RepoCommand restore) {
     if (indexes.size() == 1) return restore(config.forRepo(indexes.front()));
     RecoverySettings recovery = recoverySettings(config);
     for (int index : indexes) {
-        Config view = config.forRepo(index);
+        Config view = freshView(config, index);
         try {
             auto repo = openRepo(view);
             auto info = repo::requireBackupInfo(*repo, stanzaLayout(view));
@@ -168,7 +175,7 @@ int restoreFromRepos(const Config& config, RepoCommand restore) {
             continue;
         }
         logInfo("restore: from {}", describeRepo(config, index));
-        return restore(view);
+        return restore(freshView(config, index));
     }
     std::string list;
     for (int index : indexes) list += (list.empty() ? "" : ", ") + repoName(index);

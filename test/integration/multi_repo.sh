@@ -24,7 +24,7 @@ stored() {  # repo segment
 # switch at the start of a segment closes nothing).
 switch_wal() {
     local seg
-    psql_at 57260 "CREATE TABLE IF NOT EXISTS w (x int); INSERT INTO w VALUES (1)" >/dev/null
+    psql_at 57260 "INSERT INTO w VALUES (1)" >/dev/null
     seg=$(psql_at 57260 "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
     psql_at 57260 "SELECT pg_switch_wal()" >/dev/null
     printf '%s' "$seg"
@@ -55,7 +55,7 @@ expect_exit "the daemon refuses several repositories" 21 "$BR" --config="$CONF" 
 expect_contains "the daemon's refusal says what to use" "$OUT" "archive_command = 'backrest --stanza=<stanza> archive-push %p'"
 
 # --- archive-push: every segment in both ------------------------------------------------------
-must psql_at 57260 "CREATE TABLE t (id serial, phase text); INSERT INTO t (phase) SELECT 'a' FROM generate_series(1, 1000)"
+must psql_at 57260 "CREATE TABLE w (x int); CREATE TABLE t (id serial, phase text); INSERT INTO t (phase) SELECT 'a' FROM generate_series(1, 1000)"
 expect_exit "check checks both repositories" 0 "$BR" --config="$CONF" --stanza=main check
 SEG=$(switch_wal)
 wait_archived "$SEG" || fail "setup: $SEG archived" "$(tail -5 "$DATA.log")"
@@ -68,6 +68,7 @@ LABEL2=$(ls "$R2/backup/main" | grep -E '^[0-9]{8}-[0-9]{6}F$' | tail -1)
 expect_eq "the backup is in repo2" "$(test -n "$LABEL2" && test -s "$R2/backup/main/$LABEL2/backup.manifest" && echo yes)" "yes"
 expect_eq "repo1 holds no backup yet" "$(ls "$R1/backup/main" | grep -cE '^[0-9]{8}-')" "0"
 must psql_at 57260 "INSERT INTO t (phase) SELECT 'b' FROM generate_series(1, 1000)"
+sleep 1.1  # labels have a resolution of one second: repo1's backup gets a label of its own
 expect_exit "backup (repo1, the default)" 0 "$BR" --config="$CONF" --stanza=main backup --type=full --start-fast
 LABEL1=$(ls "$R1/backup/main" | grep -E '^[0-9]{8}-[0-9]{6}F$' | tail -1)
 expect_eq "the default backup is in repo1" "$(test -n "$LABEL1" && test -s "$R1/backup/main/$LABEL1/backup.manifest" && echo yes)" "yes"
