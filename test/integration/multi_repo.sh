@@ -3,7 +3,7 @@
 # on both, archive_command = backrest archive-push puts each segment in both and fails, naming
 # repo2, while repo2 cannot take it; backup --repo=2; info lists both; a WAL segment damaged or
 # missing in repo1 is read from repo2 by recovery; restore --set picks the repository holding the
-# set; an unconfigured --repo=3, a repo5-* option and two repositories in one place are refused.
+# set; a plain repo1 beside an encrypted repo2 each use their own key; an unconfigured --repo=3, a repo5-* option and two repositories in one place are refused.
 set -u
 SUITE=multi_repo
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
@@ -166,3 +166,36 @@ expect_exit "expire (both repositories)" 0 "$BR" --config="$CONF" --stanza=main 
 expect_exit "verify --repo=2" 0 "$BR" --config="$CONF" --stanza=main --repo=2 verify
 expect_exit "verify (both) fails on repo1's damaged segment" 28 "$BR" --config="$CONF" --stanza=main verify
 expect_contains "verify names repo1 as the one that failed" "$OUT" "verify: 1 of 2 repositories failed: repo1 ($R1)"
+
+# --- a plain repo1 and an encrypted repo2: each repository with its own key ---------------------
+E1=$IT_TMP/enc1
+E2=$IT_TMP/enc2
+as_pg mkdir -p "$E1" "$E2"
+CONF_ENC=$IT_TMP/enc.conf
+{
+    printf '[global]\nrepo1-path=%s\nrepo2-path=%s\nrepo2-cipher-type=aes-256-gcm\n' "$E1" "$E2"
+    printf 'repo2-cipher-pass=multi-repo-secret\nlock-path=%s\nlog-level-console=warn\n' "$IT_TMP/lock"
+    printf '\n[enc]\n'
+    pg1_lines
+} | it_conf "$CONF_ENC" 0600
+expect_exit "stanza-create: plain repo1, encrypted repo2" 0 "$BR" --config="$CONF_ENC" --stanza=enc stanza-create
+ENC_SEG=$(switch_wal)
+wait_archived "$ENC_SEG" || fail "setup: $ENC_SEG archived" "$(tail -5 "$DATA.log")"
+OUT=$(cd "$DATA" && as_pg "$BR" --config="$CONF_ENC" --stanza=enc archive-push "pg_wal/$ENC_SEG" 2>&1)
+expect_eq "archive-push into both (one encrypted)" "$?" "0"
+expect_eq "$ENC_SEG is in the plain repo1" "$(find "$E1/archive/enc" -name "$ENC_SEG-*" | wc -l)" "1"
+ENC2=$(find "$E2/archive/enc" -name "$ENC_SEG-*")
+expect_eq "$ENC_SEG is in the encrypted repo2" "$(test -s "$ENC2" && echo yes)" "yes"
+# What archive-get gives from each: the bytes in pg_wal, through each one's own codec and key.
+expect_exit "archive-get --repo=2 (encrypted)" 0 "$BR" --config="$CONF_ENC" --stanza=enc --repo=2 archive-get "$ENC_SEG" "$IT_TMP/enc-got2"
+expect_eq "repo2's copy decrypts to the segment" "$(cmp "$IT_TMP/enc-got2" "$DATA/pg_wal/$ENC_SEG" 2>&1 && echo same)" "same"
+rm -f "$(find "$E1/archive/enc" -name "$ENC_SEG-*")"
+expect_exit "archive-get with repo1's copy gone reads the encrypted repo2" 0 "$BR" --config="$CONF_ENC" --stanza=enc archive-get "$ENC_SEG" "$IT_TMP/enc-got"
+expect_eq "the same bytes" "$(cmp "$IT_TMP/enc-got" "$DATA/pg_wal/$ENC_SEG" 2>&1 && echo same)" "same"
+expect_exit "backup --repo=2 into the encrypted repository" 0 "$BR" --config="$CONF_ENC" --stanza=enc --repo=2 backup --type=full --start-fast
+expect_exit "info of both (each opened with its own key)" 0 "$BR" --config="$CONF_ENC" --stanza=enc info --output=json
+CIPHERS=$(python3 -c '
+import json, sys
+s = json.loads(sys.stdin.read())[0]
+print(" ".join(str(r["key"]) + ":" + r["cipher"] for r in s["repo"]), len(s["backup"]))' <<<"$OUT" 2>&1)
+expect_eq "info json: repo1 none, repo2 aes-256-gcm, one backup" "$CIPHERS" "1:none 2:aes-256-gcm 1"
