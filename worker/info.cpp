@@ -59,9 +59,8 @@ nlohmann::json repoInfo(const Config& config, const InfoQuery& query) {
     return all;
 }
 
-// pgBackRest's shape for several repositories: one entry per stanza, its backup, archive, db and
-// repo lists the union of the repositories' (each item's repo-key says whose); the stanza's
-// status that of the repositories when they agree, else "different across repos" (code 4).
+}  // namespace
+
 nlohmann::json mergeStanzas(const std::vector<nlohmann::json>& perRepo) {
     nlohmann::json merged = nlohmann::json::array();
     std::map<std::string, size_t> at;
@@ -90,8 +89,6 @@ nlohmann::json mergeStanzas(const std::vector<nlohmann::json>& perRepo) {
                              });
     return merged;
 }
-
-}  // namespace
 
 void setRepoKey(nlohmann::json& node, int index) {
     if (node.is_object()) {

@@ -86,7 +86,7 @@ std::vector<int> configuredRepos(const Config& config) {
                   "'in both' while it is in one",
                   repoName(it->second), repoName(index), it->first);
     }
-    if (auto chosen = config.find(opt::repo)) {
+    if (config.find(opt::repo)) {
         int wanted = static_cast<int>(config.getInt(opt::repo));
         if (std::find(indexes.begin(), indexes.end(), wanted) == indexes.end()) {
             std::string list;

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "config_support.h"
+#include "worker/info.h"
 #include "worker/multi_repo.h"
 
 namespace backrest {
@@ -190,6 +191,54 @@ TEST(MultiRepoSelection, ArchiveGetTakesTheFirstThatHasTheSegment) {
     seen().clear();
     EXPECT_EQ(cmd::archiveGetFromRepos(twoRepos({"--repo=2"}), notFound), 1);
     EXPECT_EQ(seen(), std::vector<std::string>{"/r2"});
+}
+
+}  // namespace
+}  // namespace backrest
+
+namespace backrest {
+namespace {
+
+using nlohmann::json;
+
+json stanzaOf(const std::string& label, int code) {
+    json stanza = {{"name", "main"},
+                   {"status", {{"code", code}, {"message", code ? "no valid backups" : "ok"}}},
+                   {"backup", json::array()},
+                   {"db", {{{"id", 1}, {"repo-key", 1}, {"system-id", 7}}}},
+                   {"archive", {{{"database", {{"id", 1}, {"repo-key", 1}}}, {"id", "15-1"}}}},
+                   {"repo", {{{"key", 1}, {"cipher", "none"}}}}};
+    if (!label.empty())
+        stanza["backup"].push_back({{"label", label}, {"database", {{"id", 1}, {"repo-key", 1}}}});
+    return stanza;
+}
+
+TEST(MultiRepoInfo, OneStanzaEntryWithEachItemsRepoKey) {
+    json one = json::array({stanzaOf("20261201-000000F", 0)});
+    json two = json::array({stanzaOf("20261130-000000F", 0)});
+    cmd::setRepoKey(one, 1);
+    cmd::setRepoKey(two, 2);
+    json merged = cmd::mergeStanzas({one, two});
+    ASSERT_EQ(merged.size(), 1u);
+    const json& s = merged[0];
+    ASSERT_EQ(s["backup"].size(), 2u);
+    EXPECT_EQ(s["backup"][0]["label"], "20261130-000000F");  // label order across repositories
+    EXPECT_EQ(s["backup"][0]["database"]["repo-key"], 2);
+    EXPECT_EQ(s["backup"][1]["database"]["repo-key"], 1);
+    EXPECT_EQ(s["repo"].size(), 2u);
+    EXPECT_EQ(s["repo"][1]["key"], 2);
+    EXPECT_EQ(s["db"][1]["repo-key"], 2);
+    EXPECT_EQ(s["archive"][1]["database"]["repo-key"], 2);
+    EXPECT_EQ(s["status"]["code"], 0);
+}
+
+TEST(MultiRepoInfo, RepositoriesThatDisagreeMakeTheStatusMixed) {
+    json one = json::array({stanzaOf("20261201-000000F", 0)});
+    json two = json::array({stanzaOf("", 2)});
+    cmd::setRepoKey(two, 2);
+    json merged = cmd::mergeStanzas({one, two});
+    EXPECT_EQ(merged[0]["status"]["code"], 4);
+    EXPECT_EQ(merged[0]["status"]["message"], "different across repos");
 }
 
 }  // namespace
