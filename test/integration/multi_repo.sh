@@ -3,7 +3,8 @@
 # on both, archive_command = backrest archive-push puts each segment in both and fails, naming
 # repo2, while repo2 cannot take it; backup --repo=2; info lists both; a WAL segment damaged or
 # missing in repo1 is read from repo2 by recovery; restore --set picks the repository holding the
-# set; a plain repo1 beside an encrypted repo2 each use their own key; an unconfigured --repo=3, a repo5-* option and two repositories in one place are refused.
+# set; a plain repo1 beside an encrypted repo2 each use their own key; an unconfigured --repo=3,
+# a repo5-* option and two repositories in one place are refused.
 set -u
 SUITE=multi_repo
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
@@ -179,6 +180,9 @@ CONF_ENC=$IT_TMP/enc.conf
     pg1_lines
 } | it_conf "$CONF_ENC" 0600
 expect_exit "stanza-create: plain repo1, encrypted repo2" 0 "$BR" --config="$CONF_ENC" --stanza=enc stanza-create
+# From here the cluster archives into both stanzas (main's two repositories, then enc's two).
+must psql_at 57260 "ALTER SYSTEM SET archive_command = '$(archive_push_to "$BR" "$CONF" main) && $(archive_push_to "$BR" "$CONF_ENC" enc)'"
+must psql_at 57260 "SELECT pg_reload_conf()"
 ENC_SEG=$(switch_wal)
 wait_archived "$ENC_SEG" || fail "setup: $ENC_SEG archived" "$(tail -5 "$DATA.log")"
 OUT=$(cd "$DATA" && as_pg "$BR" --config="$CONF_ENC" --stanza=enc archive-push "pg_wal/$ENC_SEG" 2>&1)
