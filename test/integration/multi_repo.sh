@@ -162,6 +162,27 @@ wait_archived "$BLOCKED" || fail "archived once repo2 is writable again" "$(tail
 expect_eq "after the fix $BLOCKED is in repo2" "$(stored "$R2" "$BLOCKED")" "1"
 expect_eq "and still once in repo1" "$(stored "$R1" "$BLOCKED")" "1"
 
+# --- repo1 unreadable: restore takes repo2's backup, with a warning naming repo1 ----------------
+LAST=$(switch_wal)
+wait_archived "$LAST" || fail "setup: $LAST archived" "$(tail -5 "$DATA.log")"
+NOW_ROWS=$(rows 57260)
+chmod 000 "$R1/backup/main"
+R1DOWN=$IT_TMP/restore-r1down
+expect_exit "restore with repo1 unreadable" 0 "$BR" --config="$CONF" --stanza=main --log-level-console=info \
+    --pg1-path="$R1DOWN" restore --target-action=promote
+expect_contains "the warning names repo1" "$OUT" "WARN: restore: repo1 ($R1):"
+expect_contains "restore reads repo2" "$OUT" "restore: from repo2 ($R2)"
+chmod 750 "$R1/backup/main"
+sed -i "s/^port = .*/port = 57263/; s/^archive_mode = .*/archive_mode = off/" "$R1DOWN/postgresql.conf"
+pg_start "$R1DOWN"
+if wait_promoted 57263; then
+    pass "restore from repo2: recovery reached the end"
+    expect_eq "restore from repo2: every row" "$(rows 57263)" "$NOW_ROWS"
+else
+    fail "restore from repo2: recovery reached the end" "$(tail -20 "$R1DOWN.log")"
+fi
+pg_stop "$R1DOWN"
+
 # --- expire and verify work on each repository ----------------------------------------------
 expect_exit "expire (both repositories)" 0 "$BR" --config="$CONF" --stanza=main expire
 expect_exit "verify --repo=2" 0 "$BR" --config="$CONF" --stanza=main --repo=2 verify
