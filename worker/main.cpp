@@ -33,20 +33,6 @@ int onOneRepo(const Config& config) {
 int archiveGetFirstFound(const Config& config) {
     return cmd::archiveGetFromRepos(config, cmd::archiveGet);
 }
-// The daemon pushes, streams and backs up to one repository: with several configured it refuses
-// to start rather than leave one without WAL (the archive callback then fails, WAL waits in
-// pg_wal, and the log says why).
-int serveOneRepo(const Config& config) {
-    std::vector<int> repos = cmd::configuredRepos(config);
-    if (repos.size() > 1)
-        raise(ErrorCode::Option,
-              "serve: {} repositories are configured (repo{} and repo{}...); the daemon "
-              "(archive_library = 'backrest', backrest_backup()) works on one repository so far: "
-              "archive with archive_command = 'backrest --stanza=<stanza> archive-push %p', which "
-              "pushes to every repository, and back up with the backrest CLI (--repo=N)",
-              repos.size(), repos[0], repos[1]);
-    return cmd::serve(config.forRepo(repos.front()));
-}
 int restoreFirstFound(const Config& config) {
     return cmd::restoreFromRepos(config, cmd::restore);
 }
@@ -63,8 +49,8 @@ const std::map<std::string, int (*)(const Config&)>& commandTable() {
         {"restore", restoreFirstFound},
         {"archive-push", onEachRepo<cmd::archivePush>},
         {"archive-get", archiveGetFirstFound},
-        {"info", cmd::info},  // every repository, each labelled
-        {"serve", serveOneRepo},
+        {"info", cmd::info},    // every repository, each labelled
+        {"serve", cmd::serve},  // every repository (worker/serve.cpp)
         {"expire", onEachRepo<cmd::expire>},
         {"verify", onEachRepo<cmd::verify>},
         {"annotate", onOneRepo<cmd::annotate>},

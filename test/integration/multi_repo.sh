@@ -3,13 +3,16 @@
 # on both, archive_command = backrest archive-push puts each segment in both and fails, naming
 # repo2, while repo2 cannot take it; backup --repo=2; info lists both; a WAL segment damaged or
 # missing in repo1 is read from repo2 by recovery; restore --set picks the repository holding the
-# set; a plain repo1 beside an encrypted repo2 each use their own key; an unconfigured --repo=3,
+# set; a plain repo1 beside an encrypted repo2 each use their own key; the daemon's archive-push
+# (archive_library) stores in both and fails naming repo2, its info lists both; an unconfigured --repo=3,
 # a repo5-* option and two repositories in one place are refused.
 set -u
 SUITE=multi_repo
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_daemon.sh"
 it_setup
+trap 'stop_daemon; it_finish' EXIT
 
 R1=$IT_TMP/repo
 R2=$IT_TMP/repo2
@@ -52,8 +55,6 @@ expect_exit "a repo5-* option is refused" 21 "$BR" --config="$CONF" --stanza=mai
 expect_contains "the message names repo5-path" "$OUT" "option 'repo5-path'"
 expect_exit "two repositories in one directory are refused" 21 "$BR" --config="$CONF" --stanza=main --repo2-path="$R1/" info
 expect_contains "the message names both" "$OUT" "repo1 and repo2 are the same repository"
-expect_exit "the daemon refuses several repositories" 21 "$BR" --config="$CONF" --stanza=main serve
-expect_contains "the daemon's refusal says what to use" "$OUT" "archive_command = 'backrest --stanza=<stanza> archive-push %p'"
 
 # --- archive-push: every segment in both ------------------------------------------------------
 must psql_at 57260 "CREATE TABLE w (x int); CREATE TABLE t (id serial, phase text); INSERT INTO t (phase) SELECT 'a' FROM generate_series(1, 1000)"
@@ -224,3 +225,36 @@ import json, sys
 s = json.loads(sys.stdin.read())[0]
 print(" ".join(str(r["key"]) + ":" + r["cipher"] for r in s["repo"]), len(s["backup"]))' <<<"$OUT" 2>&1)
 expect_eq "info json: repo1 none, repo2 aes-256-gcm, one backup" "$CIPHERS" "1:none 2:aes-256-gcm 1"
+
+# --- the daemon (archive_library's path): every segment in both, acknowledged only then ---------
+SOCK=$IT_TMP/sock/backrest.sock
+if ! start_daemon "$IT_TMP/daemon.log" --config="$CONF" --stanza=main --socket-path="$IT_TMP/sock"; then
+    fail "setup: the daemon listens on $SOCK" "$(cat "$IT_TMP/daemon.log")"
+    exit 1
+fi
+DSEG=$(switch_wal)
+wait_archived "$DSEG" || fail "setup: $DSEG archived" "$(tail -5 "$DATA.log")"
+rm -f "$(find "$R1/archive/main" -name "$DSEG-*")" "$(find "$R2/archive/main" -name "$DSEG-*")"
+OUT=$(daemon_call "{\"type\":\"archive-push\",\"id\":1,\"path\":\"$DATA/pg_wal/$DSEG\"}")
+expect_contains "daemon archive-push of $DSEG" "$OUT" '"result":"stored"'
+expect_eq "daemon: $DSEG is in repo1" "$(stored "$R1" "$DSEG")" "1"
+expect_eq "daemon: $DSEG is in repo2" "$(stored "$R2" "$DSEG")" "1"
+rm -f "$(find "$R1/archive/main" -name "$DSEG-*")"
+chmod 000 "$R2/archive/main"
+OUT=$(daemon_call "{\"type\":\"archive-push\",\"id\":2,\"path\":\"$DATA/pg_wal/$DSEG\"}")
+expect_contains "daemon archive-push with repo2 unwritable is an error" "$OUT" '"error":{"code":'
+expect_contains "the error names repo2" "$OUT" "$DSEG not stored in every repository: repo2 ($R2)"
+expect_eq "daemon: repo1 took $DSEG all the same" "$(stored "$R1" "$DSEG")" "1"
+chmod 750 "$R2/archive/main"
+OUT=$(daemon_call "{\"type\":\"archive-push\",\"id\":3,\"path\":\"$DATA/pg_wal/$DSEG\"}")
+expect_contains "daemon archive-push once repo2 is writable" "$OUT" '"ok":true'
+OUT=$(daemon_call '{"type":"info","id":4}')
+expect_contains "daemon info lists repo2's backup with its repo-key" "$OUT" "\"label\":\"$LABEL2\""
+KEYS=$(python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("id") == 4:
+        print(" ".join(sorted(set(str(b["database"]["repo-key"]) for b in m["backups"]))))' <<<"$OUT" 2>&1)
+expect_eq "daemon info: backups of repo1 and repo2" "$KEYS" "1 2"
+stop_daemon
