@@ -61,6 +61,19 @@ Error asError(const std::exception& e) {
 
 }  // namespace
 
+Error inRepoTerms(const Error& error, int index) {
+    if (index == 1) return error;
+    std::string message = error.what();
+    for (auto [from, to] :
+         {std::pair<std::string, std::string>{"repo1-", fmt::format("repo{}-", index)},
+          {"REPO1_", fmt::format("REPO{}_", index)}}) {
+        for (size_t at = message.find(from); at != std::string::npos;
+             at = message.find(from, at + to.size()))
+            message.replace(at, from.size(), to);
+    }
+    return Error(error.code(), message);
+}
+
 std::string repoName(int index) {
     return fmt::format("repo{}", index);
 }
@@ -112,12 +125,13 @@ int defaultRepo(const Config& config) {
 
 int runOnEachRepo(const Config& config, RepoCommand command) {
     std::vector<int> indexes = selectedRepos(config);
-    if (indexes.size() == 1) return command(config.forRepo(indexes.front()));
+    if (indexes.size() == 1)
+        return inRepo(indexes.front(), [&] { return command(config.forRepo(indexes.front())); });
     std::vector<std::pair<int, Error>> failures;
     int code = 0;
     for (int index : indexes) {
         try {
-            code = std::max(code, command(freshView(config, index)));
+            code = std::max(code, inRepo(index, [&] { return command(freshView(config, index)); }));
         } catch (const std::exception& e) {
             Error error = asError(e);
             logWarn("{}: {}: {}", config.command(), describeRepo(config, index), error.what());
@@ -129,12 +143,14 @@ int runOnEachRepo(const Config& config, RepoCommand command) {
 }
 
 int runOnOneRepo(const Config& config, RepoCommand command) {
-    return command(config.forRepo(defaultRepo(config)));
+    int index = defaultRepo(config);
+    return inRepo(index, [&] { return command(config.forRepo(index)); });
 }
 
 int archiveGetFromRepos(const Config& config, RepoCommand archiveGet) {
     std::vector<int> indexes = selectedRepos(config);
-    if (indexes.size() == 1) return archiveGet(config.forRepo(indexes.front()));
+    if (indexes.size() == 1)
+        return inRepo(indexes.front(), [&] { return archiveGet(config.forRepo(indexes.front())); });
     std::vector<std::pair<int, Error>> failures;
     for (int index : indexes) {
         Config view = freshView(config, index);
@@ -142,7 +158,7 @@ int archiveGetFromRepos(const Config& config, RepoCommand archiveGet) {
         // in each in turn, synchronously.
         if (view.getBool(opt::archiveAsync)) view.set(opt::archiveAsync, "n");
         try {
-            if (archiveGet(view) == 0) return 0;
+            if (inRepo(index, [&] { return archiveGet(view); }) == 0) return 0;
         } catch (const std::exception& e) {
             Error error = asError(e);
             logWarn("archive-get: {}: {}; trying the next repository", describeRepo(config, index),
@@ -156,13 +172,16 @@ int archiveGetFromRepos(const Config& config, RepoCommand archiveGet) {
 
 int restoreFromRepos(const Config& config, RepoCommand restore) {
     std::vector<int> indexes = selectedRepos(config);
-    if (indexes.size() == 1) return restore(config.forRepo(indexes.front()));
+    if (indexes.size() == 1)
+        return inRepo(indexes.front(), [&] { return restore(config.forRepo(indexes.front())); });
     RecoverySettings recovery = recoverySettings(config);
     for (int index : indexes) {
         Config view = freshView(config, index);
         try {
-            auto repo = openRepo(view);
-            auto info = repo::requireBackupInfo(*repo, stanzaLayout(view));
+            auto info = inRepo(index, [&] {
+                auto repo = openRepo(view);
+                return repo::requireBackupInfo(*repo, stanzaLayout(view));
+            });
             if (!holdsBackupFor(view, info, recovery)) {
                 logInfo("restore: {} holds no backup {}", describeRepo(config, index),
                         view.find(opt::set) ? "--set=" + *view.find(opt::set)
@@ -175,7 +194,7 @@ int restoreFromRepos(const Config& config, RepoCommand restore) {
             continue;
         }
         logInfo("restore: from {}", describeRepo(config, index));
-        return restore(freshView(config, index));
+        return inRepo(index, [&] { return restore(freshView(config, index)); });
     }
     std::string list;
     for (int index : indexes) list += (list.empty() ? "" : ", ") + repoName(index);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/error.h"
 
 namespace backrest::cmd {
 
@@ -21,6 +22,19 @@ std::vector<int> configuredRepos(const Config& config);
 std::vector<int> selectedRepos(const Config& config);
 // --repo when given, else the first configured repository (pgBackRest's default for backup).
 int defaultRepo(const Config& config);
+
+// An error raised in repoN's view names repoN's options: the code reads them as repo1-*
+// (repo1-path, BACKREST_REPO1_CIPHER_PASS), which would send the user to the wrong repository.
+Error inRepoTerms(const Error& error, int index);
+// Runs f on repository `index`'s view, its errors in that repository's terms.
+template <typename F>
+auto inRepo(int index, F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const Error& e) {
+        throw inRepoTerms(e, index);
+    }
+}
 
 using RepoCommand = int (*)(const Config&);
 

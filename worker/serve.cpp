@@ -541,7 +541,8 @@ int serve(const Config& whole) {
     // The other repositories first: each opens its own key (a process global, context.h), and
     // the first's must be the one left open, as the backups and the pushes to it read it.
     std::vector<OtherRepo> others;
-    for (size_t i = 1; i < repos.size(); i++) others.push_back(openOtherRepo(whole, repos[i]));
+    for (size_t i = 1; i < repos.size(); i++)
+        others.push_back(inRepo(repos[i], [&] { return openOtherRepo(whole, repos[i]); }));
     useRepoKey(nullptr);
     const Config config = whole.forRepo(repos.front());
     Daemon d{config, openRepo(config, RepoAccess::Write), stanzaLayout(config), pgPath(config),

@@ -243,3 +243,27 @@ TEST(MultiRepoInfo, RepositoriesThatDisagreeMakeTheStatusMixed) {
 
 }  // namespace
 }  // namespace backrest
+
+namespace backrest {
+namespace {
+
+TEST(MultiRepoErrors, ARepositorysErrorNamesItsOwnOptions) {
+    Error e(ErrorCode::Option,
+            "option 'repo1-s3-bucket' is required with repo1-type=s3; or BACKREST_REPO1_S3_KEY");
+    EXPECT_EQ(std::string(cmd::inRepoTerms(e, 2).what()),
+              "option 'repo2-s3-bucket' is required with repo2-type=s3; or BACKREST_REPO2_S3_KEY");
+    EXPECT_EQ(cmd::inRepoTerms(e, 2).code(), ErrorCode::Option);
+    EXPECT_EQ(std::string(cmd::inRepoTerms(e, 1).what()), e.what());
+    std::string viaCommand = test::errorMessage([] {
+        cmd::runOnOneRepo(
+            test::parseConfig({"--config=/dev/null", "--repo2-path=relative", "--repo=2", "info"}),
+            [](const Config& view) -> int {
+                raise(ErrorCode::Option, "option 'repo1-path' must be an absolute path, not '{}'",
+                      view.getString(opt::repo1Path));
+            });
+    });
+    EXPECT_EQ(viaCommand, "option 'repo2-path' must be an absolute path, not 'relative'");
+}
+
+}  // namespace
+}  // namespace backrest
