@@ -257,4 +257,6 @@ for line in sys.stdin:
     if m.get("id") == 4:
         print(" ".join(sorted(set(str(b["database"]["repo-key"]) for b in m["backups"]))))' <<<"$OUT" 2>&1)
 expect_eq "daemon info: backups of repo1 and repo2" "$KEYS" "1 2"
+OUT=$(daemon_call '{"type":"stanza-create","id":5}')
+expect_contains "daemon stanza-create answers for repo2 too" "$OUT" "; repo2: stanza 'main' already exists"
 stop_daemon
