@@ -30,6 +30,14 @@ template <cmd::RepoCommand Command>
 int onOneRepo(const Config& config) {
     return cmd::runOnOneRepo(config, Command);
 }
+// A segment is acknowledged only once every repository has it: no --repo, as in pgBackRest.
+int archivePushEveryRepo(const Config& config) {
+    if (config.find(opt::repo))
+        raise(ErrorCode::Option,
+              "option 'repo' is not accepted by archive-push: a segment is acknowledged only once "
+              "every configured repository holds it; remove --repo");
+    return cmd::runOnEachRepo(config, cmd::archivePush);
+}
 int archiveGetFirstFound(const Config& config) {
     return cmd::archiveGetFromRepos(config, cmd::archiveGet);
 }
@@ -47,7 +55,7 @@ const std::map<std::string, int (*)(const Config&)>& commandTable() {
         {"check", onEachRepo<cmd::check>},
         {"backup", onOneRepo<cmd::backup>},
         {"restore", restoreFirstFound},
-        {"archive-push", onEachRepo<cmd::archivePush>},
+        {"archive-push", archivePushEveryRepo},
         {"archive-get", archiveGetFirstFound},
         {"info", cmd::info},    // every repository, each labelled
         {"serve", cmd::serve},  // every repository (worker/serve.cpp)

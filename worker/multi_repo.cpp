@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <map>
 #include <optional>
 
@@ -129,7 +130,14 @@ int runOnEachRepo(const Config& config, RepoCommand command) {
         return inRepo(indexes.front(), [&] { return command(config.forRepo(indexes.front())); });
     std::vector<std::pair<int, Error>> failures;
     int code = 0;
+    // Text output says whose each part is; JSON is one document per repository, one per line.
+    // archive-push's output goes to the server log for every segment: no headers there.
+    bool text = config.command() != "archive-push" && config.getString(opt::output) != "json";
     for (int index : indexes) {
+        if (text) {
+            fmt::print("{}:\n", describeRepo(config, index));
+            std::fflush(stdout);
+        }
         try {
             code = std::max(code, inRepo(index, [&] { return command(freshView(config, index)); }));
         } catch (const std::exception& e) {

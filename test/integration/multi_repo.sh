@@ -57,8 +57,12 @@ expect_exit "two repositories in one directory are refused" 21 "$BR" --config="$
 expect_contains "the message names both" "$OUT" "repo1 and repo2 are the same repository"
 
 # --- archive-push: every segment in both ------------------------------------------------------
+expect_exit "archive-push --repo=1 is refused (a segment goes to every repository)" 21 \
+    "$BR" --config="$CONF" --stanza=main --repo=1 archive-push "$DATA/pg_wal/000000010000000000000001"
+expect_contains "the refusal names the option" "$OUT" "option 'repo' is not accepted by archive-push"
 must psql_at 57260 "CREATE TABLE w (x int); CREATE TABLE t (id serial, phase text); INSERT INTO t (phase) SELECT 'a' FROM generate_series(1, 1000)"
 expect_exit "check checks both repositories" 0 "$BR" --config="$CONF" --stanza=main check
+expect_contains "check says whose part is whose" "$OUT" "repo2 ($R2):"
 SEG=$(switch_wal)
 wait_archived "$SEG" || fail "setup: $SEG archived" "$(tail -5 "$DATA.log")"
 expect_eq "segment $SEG is in repo1" "$(stored "$R1" "$SEG")" "1"
