@@ -230,6 +230,24 @@ s = json.loads(sys.stdin.read())[0]
 print(" ".join(str(r["key"]) + ":" + r["cipher"] for r in s["repo"]), len(s["backup"]))' <<<"$OUT" 2>&1)
 expect_eq "info json: repo1 none, repo2 aes-256-gcm, one backup" "$CIPHERS" "1:none 2:aes-256-gcm 1"
 
+# --- two pushes of one segment at once: each exits 0, each repository holds one copy ----------
+TWICE=$(switch_wal)
+wait_archived "$TWICE" || fail "setup: $TWICE archived" "$(tail -5 "$DATA.log")"
+rm -f "$(find "$R1/archive/main" -name "$TWICE-*")" "$(find "$R2/archive/main" -name "$TWICE-*")"
+(cd "$DATA" && as_pg "$BR" --config="$CONF" --stanza=main archive-push "pg_wal/$TWICE" >"$IT_TMP/twice1.out" 2>&1) &
+P1=$!
+(cd "$DATA" && as_pg "$BR" --config="$CONF" --stanza=main archive-push "pg_wal/$TWICE" >"$IT_TMP/twice2.out" 2>&1) &
+P2=$!
+wait $P1
+RC1=$?
+wait $P2
+RC2=$?
+expect_eq "two archive-push of $TWICE at once both succeed" "$RC1 $RC2" "0 0"
+expect_eq "repo1 holds one copy of $TWICE" "$(stored "$R1" "$TWICE")" "1"
+expect_eq "repo2 holds one copy of $TWICE" "$(stored "$R2" "$TWICE")" "1"
+expect_exit "the copy in repo2 reads back as the segment" 0 "$BR" --config="$CONF" --stanza=main --repo=2 archive-get "$TWICE" "$IT_TMP/twice.got"
+expect_eq "the same bytes as pg_wal" "$(cmp "$IT_TMP/twice.got" "$DATA/pg_wal/$TWICE" 2>&1 && echo same)" "same"
+
 # --- the daemon (archive_library's path): every segment in both, acknowledged only then ---------
 SOCK=$IT_TMP/sock/backrest.sock
 if ! start_daemon "$IT_TMP/daemon.log" --config="$CONF" --stanza=main --socket-path="$IT_TMP/sock"; then
