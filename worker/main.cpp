@@ -68,7 +68,7 @@ const std::map<std::string, int (*)(const Config&)>& commandTable() {
         {"repo-get", onOneRepo<cmd::repoGet>},
         {"stop", cmd::stop},
         {"start", cmd::start},
-        {"stanza-delete", onEachRepo<cmd::stanzaDelete>},
+        {"stanza-delete", onOneRepo<cmd::stanzaDelete>},  // one at a time, as pgBackRest
         {"stanza-upgrade", onEachRepo<cmd::stanzaUpgrade>},
     };
     return commands;

@@ -420,9 +420,9 @@
     X(repo, Integer, "repo",                                                                       \
       .help =                                                                                      \
           "Repository to work on (1 to 4, one with repo<N>-* options set). Without it: backup, "   \
-          "annotate, repo-ls and repo-get use the first configured; restore and archive-get the "  \
-          "first that has the backup or segment; info, expire, verify, check and the stanza "      \
-          "commands every one; archive-push always pushes to every one.",                          \
+          "annotate, repo-ls, repo-get and stanza-delete use the first configured; restore and "   \
+          "archive-get the first that has the backup or segment; info, expire, verify, check and " \
+          "stanza-create every one; archive-push always pushes to every one.",                     \
       .minValue = 1, .maxValue = 4,                                                                \
       .commands =                                                                                  \
           "backup restore archive-get info expire verify annotate repo-ls repo-get "               \
