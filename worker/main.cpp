@@ -41,6 +41,9 @@ int archivePushEveryRepo(const Config& config) {
 int archiveGetFirstFound(const Config& config) {
     return cmd::archiveGetFromRepos(config, cmd::archiveGet);
 }
+int annotateWhereHeld(const Config& config) {
+    return cmd::annotateInRepos(config, cmd::annotate);
+}
 int restoreFirstFound(const Config& config) {
     return cmd::restoreFromRepos(config, cmd::restore);
 }
@@ -61,7 +64,7 @@ const std::map<std::string, int (*)(const Config&)>& commandTable() {
         {"serve", cmd::serve},  // every repository (worker/serve.cpp)
         {"expire", onEachRepo<cmd::expire>},
         {"verify", onEachRepo<cmd::verify>},
-        {"annotate", onOneRepo<cmd::annotate>},
+        {"annotate", annotateWhereHeld},
         {"help", cmd::help},
         {"version", cmd::version},
         {"repo-ls", onOneRepo<cmd::repoLs>},

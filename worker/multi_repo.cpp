@@ -178,6 +178,37 @@ int archiveGetFromRepos(const Config& config, RepoCommand archiveGet) {
     return 1;
 }
 
+int annotateInRepos(const Config& config, RepoCommand annotate) {
+    std::vector<int> indexes = selectedRepos(config);
+    auto label = config.find(opt::set);
+    // One repository, or no --set (annotate's own error says it is required).
+    if (indexes.size() == 1 || !label) return runOnOneRepo(config, annotate);
+    std::vector<int> holding;
+    for (int index : indexes) {
+        Config view = freshView(config, index);
+        try {
+            auto info = inRepo(index, [&] {
+                auto repo = openRepo(view);
+                return repo::requireBackupInfo(*repo, stanzaLayout(view));
+            });
+            if (info.find(*label)) holding.push_back(index);
+        } catch (const Error& e) {
+            // Annotations are written: a repository that cannot say whether it holds the backup
+            // stops the command rather than leave that backup unannotated there.
+            throw Error(e.code(),
+                        fmt::format("annotate: {}: {}", describeRepo(config, index), e.what()));
+        }
+    }
+    if (holding.empty()) {
+        std::string list;
+        for (int index : indexes) list += (list.empty() ? "" : ", ") + repoName(index);
+        raise(ErrorCode::BackupSet, "annotate: backup set {} is in no repository ({}); see 'info'",
+              *label, list);
+    }
+    for (int index : holding) inRepo(index, [&] { return annotate(freshView(config, index)); });
+    return 0;
+}
+
 int restoreFromRepos(const Config& config, RepoCommand restore) {
     std::vector<int> indexes = selectedRepos(config);
     if (indexes.size() == 1)

@@ -41,12 +41,15 @@ using RepoCommand = int (*)(const Config&);
 // Each selected repository in turn, all of them even when one fails; the error (naming every
 // repository that failed) once all were tried. archive-push, stanza-create, check, expire, ...
 int runOnEachRepo(const Config& config, RepoCommand command);
-// The one repository of defaultRepo (backup, annotate, repo-ls, repo-get).
+// The one repository of defaultRepo (backup, repo-ls, repo-get, stanza-delete).
 int runOnOneRepo(const Config& config, RepoCommand command);
 // archive-get: the first selected repository that has the segment; one that fails is named in a
 // warning and the next one tried. Not found anywhere: 1, unless one failed (then its error: the
 // segment may be there, and recovery must not end early).
 int archiveGetFromRepos(const Config& config, RepoCommand archiveGet);
+// annotate --set: --repo, or every repository holding the backup (a label may be in several);
+// none holding it is an error naming the label.
+int annotateInRepos(const Config& config, RepoCommand annotate);
 // restore: --repo, or the first repository holding the backup restore would choose.
 int restoreFromRepos(const Config& config, RepoCommand restore);
 

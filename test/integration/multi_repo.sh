@@ -97,6 +97,14 @@ expect_eq "info json: one stanza, each backup with its repo-key, both repositori
 expect_exit "info --repo=2 lists repo2 alone" 0 "$BR" --config="$CONF" --stanza=main --repo=2 info
 expect_eq "info --repo=2 shows no repo1 backup" "$(grep -c "$LABEL1" <<<"$OUT")" "0"
 
+# --- annotate: the repository that holds the backup --------------------------------------------
+expect_exit "annotate repo2's backup (no --repo)" 0 "$BR" --config="$CONF" --stanza=main annotate --set="$LABEL2" --annotation=kept=yes
+expect_contains "annotate reports the annotation" "$OUT" "annotate: backup $LABEL2 has 1 annotation"
+expect_exit "info --repo=2 --set shows it" 0 "$BR" --config="$CONF" --stanza=main --repo=2 info --set="$LABEL2" --output=json
+expect_contains "the annotation is in repo2's backup" "$OUT" '"annotation":{"kept":"yes"}'
+expect_exit "annotate of a backup in no repository" 35 "$BR" --config="$CONF" --stanza=main annotate --set=20200101-000000F --annotation=a=b
+expect_contains "the error names the label and both repositories" "$OUT" "backup set 20200101-000000F is in no repository (repo1, repo2)"
+
 # --- recovery reads from repo2 what repo1 lost --------------------------------------------------
 must psql_at 57260 "INSERT INTO t (phase) SELECT 'c' FROM generate_series(1, 1000)"
 DAMAGED=$(switch_wal)
