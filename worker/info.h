@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "repo/info.h"
 #include "repo/layout.h"
@@ -46,5 +47,14 @@ nlohmann::json stanzaInfoJson(storage::Storage& repo, const repo::Layout& layout
 
 // The text layout of one stanza's JSON (pgBackRest's, with backrest's extra lines).
 void printInfoText(const nlohmann::json& stanza);
+
+// pgBackRest's shape for several repositories: one entry per stanza, its backup, archive, db and
+// repo lists the union of the repositories' (each item's repo-key says whose), backups in label
+// order; the stanza's status that of the repositories when they agree, else "different across
+// repos" (code 4).
+nlohmann::json mergeStanzas(const std::vector<nlohmann::json>& perRepo);
+
+// Sets every "repo-key" (and each repo list entry's "key") under node to a repository's index.
+void setRepoKey(nlohmann::json& node, int index);
 
 }  // namespace backrest::cmd

@@ -12,34 +12,67 @@
 #include "common/log.h"
 #include "common/log_file.h"
 #include "worker/commands.h"
+#include "worker/multi_repo.h"
 
 extern char** environ;
 
 using namespace backrest;
 
+namespace {
+
+// How each command meets several repositories (worker/multi_repo.h): on each, on one, or the
+// first that has what it reads.
+template <cmd::RepoCommand Command>
+int onEachRepo(const Config& config) {
+    return cmd::runOnEachRepo(config, Command);
+}
+template <cmd::RepoCommand Command>
+int onOneRepo(const Config& config) {
+    return cmd::runOnOneRepo(config, Command);
+}
+// A segment is acknowledged only once every repository has it: no --repo, as in pgBackRest.
+int archivePushEveryRepo(const Config& config) {
+    if (config.find(opt::repo))
+        raise(ErrorCode::Option,
+              "option 'repo' is not accepted by archive-push: a segment is acknowledged only once "
+              "every configured repository holds it; remove --repo");
+    return cmd::runOnEachRepo(config, cmd::archivePush);
+}
+int archiveGetFirstFound(const Config& config) {
+    return cmd::archiveGetFromRepos(config, cmd::archiveGet);
+}
+int annotateWhereHeld(const Config& config) {
+    return cmd::annotateInRepos(config, cmd::annotate);
+}
+int restoreFirstFound(const Config& config) {
+    return cmd::restoreFromRepos(config, cmd::restore);
+}
+
+}  // namespace
+
 // Every command by the name it is given on the command line.
 const std::map<std::string, int (*)(const Config&)>& commandTable() {
     static const std::map<std::string, int (*)(const Config&)> commands = {
-        {"stanza-create", cmd::stanzaCreate},
-        {"stanza-rekey", cmd::stanzaRekey},
-        {"check", cmd::check},
-        {"backup", cmd::backup},
-        {"restore", cmd::restore},
-        {"archive-push", cmd::archivePush},
-        {"archive-get", cmd::archiveGet},
-        {"info", cmd::info},
-        {"serve", cmd::serve},
-        {"expire", cmd::expire},
-        {"verify", cmd::verify},
-        {"annotate", cmd::annotate},
+        {"stanza-create", onEachRepo<cmd::stanzaCreate>},
+        {"stanza-rekey", onEachRepo<cmd::stanzaRekey>},
+        {"check", onEachRepo<cmd::check>},
+        {"backup", onOneRepo<cmd::backup>},
+        {"restore", restoreFirstFound},
+        {"archive-push", archivePushEveryRepo},
+        {"archive-get", archiveGetFirstFound},
+        {"info", cmd::info},    // every repository, each labelled
+        {"serve", cmd::serve},  // every repository (worker/serve.cpp)
+        {"expire", onEachRepo<cmd::expire>},
+        {"verify", onEachRepo<cmd::verify>},
+        {"annotate", annotateWhereHeld},
         {"help", cmd::help},
         {"version", cmd::version},
-        {"repo-ls", cmd::repoLs},
-        {"repo-get", cmd::repoGet},
+        {"repo-ls", onOneRepo<cmd::repoLs>},
+        {"repo-get", onOneRepo<cmd::repoGet>},
         {"stop", cmd::stop},
         {"start", cmd::start},
-        {"stanza-delete", cmd::stanzaDelete},
-        {"stanza-upgrade", cmd::stanzaUpgrade},
+        {"stanza-delete", onOneRepo<cmd::stanzaDelete>},  // one at a time, as pgBackRest
+        {"stanza-upgrade", onEachRepo<cmd::stanzaUpgrade>},
     };
     return commands;
 }

@@ -38,8 +38,9 @@ std::string shellWord(const std::string& word) {
 // where restore ran would name another directory there (or none), so it is made absolute.
 std::string absolutePathArg(const std::string& name, const std::string& arg) {
     auto eq = arg.find('=');
-    static const std::set<std::string> paths = {"config", "config-include-path", "repo1-path",
-                                                "spool-path", "lock-path"};
+    static const std::set<std::string> paths = {
+        "config",     "config-include-path", "repo1-path", "repo2-path",
+        "repo3-path", "repo4-path",          "spool-path", "lock-path"};
     if (!paths.count(name) || eq == std::string::npos) return arg;
     std::string value = arg.substr(eq + 1);
     if (value.empty() || value.starts_with("/")) return arg;
@@ -52,6 +53,8 @@ std::string restoreCommand(const Config& config) {
     static const std::set<std::string> relevant = {
         "config", "config-include-path", "stanza", "repo1-path", "repo1-type", "buffer-size",
         "log-level-console",
+        // Every repository: recovery reads a segment from the first that has it.
+        "repo2-path", "repo2-type", "repo3-path", "repo3-type", "repo4-path", "repo4-type", "repo",
         // archive-get's read-ahead (archive-async) and where its spool, lock and stop files are.
         "archive-async", "spool-path", "archive-get-queue-max", "lock-path"};
     std::string command = shellWord(selfExecutable());

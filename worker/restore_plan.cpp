@@ -44,6 +44,15 @@ const repo::BackupSummary* newestReaching(const repo::BackupInfo& info, const Re
     return best;
 }
 
+}  // namespace
+
+bool holdsBackupFor(const Config& config, const repo::BackupInfo& info, const RecoverySettings& r) {
+    if (auto set = config.find(opt::set)) return info.find(*set) != nullptr;
+    return newestReaching(info, r) != nullptr;
+}
+
+namespace {
+
 std::string chooseBackup(const Config& config, const repo::Layout& layout,
                          const repo::BackupInfo& info, const RecoverySettings& r) {
     if (auto set = config.find(opt::set)) {

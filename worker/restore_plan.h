@@ -25,6 +25,10 @@ struct RestorePlan {
 // (start to stop segment) must be archived, always; and, for recoveries that read the archive past
 // the stop segment, no segment may be missing before the end of the WAL they read (FileMissingError
 // naming it; --force restores anyway).
+// Whether a repository's backups hold what restore would choose: the --set, or one that reaches
+// the recovery target (restore without --repo takes the first repository that does).
+bool holdsBackupFor(const Config& config, const repo::BackupInfo& info, const RecoverySettings& r);
+
 RestorePlan planRestore(const Config& config, storage::Storage& repo, const repo::Layout& layout,
                         const repo::BackupInfo& backupInfo, RecoverySettings& recovery);
 

@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <filesystem>
@@ -35,6 +36,7 @@
 #include "worker/context.h"
 #include "worker/expire.h"
 #include "worker/info.h"
+#include "worker/multi_repo.h"
 #include "worker/stanza_create.h"
 #include "worker/stop_start.h"
 #include "worker/wal_streamer.h"
@@ -85,6 +87,17 @@ class PostmasterWatch {
     pid_t pid_;
 };
 
+// Another configured repository (repo2..4 beside the first): each segment the archiver offers is
+// pushed to it too, and acknowledged only once every repository has it; stanza-create, expire and
+// info work on it as well. Backups go to the first repository, backup's default (--repo).
+struct OtherRepo {
+    int index = 0;
+    Config config;  // its Config::forRepo view
+    std::unique_ptr<storage::Storage> repo;
+    repo::Layout layout;
+    std::unique_ptr<ArchivePusher> pusher;  // synchronous: the read-ahead serves the first
+};
+
 struct Daemon {
     const Config& config;
     std::unique_ptr<storage::Storage> repo;
@@ -97,6 +110,8 @@ struct Daemon {
     // whose client is still there (refused at once).
     std::mutex ownersMutex{};
     std::set<int> owners{};
+    std::vector<OtherRepo> others{};
+    int index = 1;  // the first repository's
 
     bool onlyHungUpOwnersBut(int self) {
         std::lock_guard lock(ownersMutex);
@@ -192,12 +207,45 @@ protocol::ArchivePushReply archivePush(Session& s, const protocol::ArchivePush& 
         raise(ErrorCode::Protocol, "archive-push needs an absolute path, not '{}'", request.path);
     // Refused while stopped: archive_library fails and PostgreSQL keeps the segment in pg_wal.
     requireNotStopped(s.d.config, "archive-push");
-    return {s.d.pusher->push(request.path)};
+    std::string result = s.d.pusher->push(request.path);
+    // Dropped (archive-push-queue-max): reported archived, stored nowhere.
+    if (result.starts_with("dropped")) return {result};
+    std::string failed;
+    ErrorCode code = ErrorCode::Assert;
+    for (OtherRepo& o : s.d.others) {
+        try {
+            o.pusher->push(request.path);
+        } catch (const Error& e) {
+            if (failed.empty()) code = e.code();
+            failed += fmt::format("{}{}: {}", failed.empty() ? "" : "; ",
+                                  describeRepo(o.config, o.index), e.what());
+        }
+    }
+    // Every repository was tried: one that failed does not keep the others from the segment.
+    if (!failed.empty())
+        throw Error(code,
+                    fmt::format("archive-push: {} not stored in every repository: {}",
+                                std::filesystem::path(request.path).filename().string(), failed));
+    return {result};
 }
 
 protocol::StanzaCreateReply stanzaCreate(Session& s) {
     Daemon& d = s.d;
     requireNotStopped(d.config, "stanza-create");
+    // Before anything is created: a new encrypted stanza in another repository needs its key made
+    // and opened, which this daemon does only for the first.
+    for (const OtherRepo& o : d.others)
+        if (!o.layout.key && o.config.getString(opt::repo1CipherType) != "none" &&
+            !repo::loadArchiveInfo(*o.repo, o.layout))
+            raise(ErrorCode::Option,
+                  "stanza-create: {} is encrypted and has no stanza '{}' yet: run 'backrest "
+                  "--stanza={} stanza-create' (it creates the stanza in every repository), then "
+                  "restart the server",
+                  describeRepo(o.config, o.index), d.layout.stanza, d.layout.stanza);
+    std::string others;
+    for (OtherRepo& o : d.others)
+        others +=
+            fmt::format("; {}: {}", repoName(o.index), createStanza(*o.repo, o.layout, d.pgPath));
     if (!d.layout.key && d.config.getString(opt::repo1CipherType) != "none") {
         // A new encrypted stanza: its key is made here. The pusher and the streamer took the
         // layout (without a key: there was no stanza) at start, so once this reply is sent the
@@ -207,9 +255,9 @@ protocol::StanzaCreateReply stanzaCreate(Session& s) {
         layout.key = newStanzaKey(d.config);
         std::string message = createStanza(*d.repo, layout, d.pgPath);
         d.restartAfterReply = true;
-        return {message + "; the daemon restarts to open the stanza's new key"};
+        return {message + others + "; the daemon restarts to open the stanza's new key"};
     }
-    return {createStanza(*d.repo, d.layout, d.pgPath)};
+    return {createStanza(*d.repo, d.layout, d.pgPath) + others};
 }
 
 protocol::ExpireReply expire(Session& s, const protocol::Expire& request) {
@@ -218,8 +266,34 @@ protocol::ExpireReply expire(Session& s, const protocol::Expire& request) {
     repo::StanzaLock lock(d.config.getString(opt::lockPath), d.layout.stanza, "backup");
     auto policy = retentionPolicy(d.config);
     if (request.set) policy.set = *request.set;
-    return {
-        runExpire(*d.repo, d.layout, policy, request.dryRun, d.config.getString(opt::lockPath))};
+    std::string report =
+        runExpire(*d.repo, d.layout, policy, request.dryRun, d.config.getString(opt::lockPath));
+    // Each repository with its own retention (a --set names a backup of whichever holds it).
+    for (OtherRepo& o : d.others) {
+        auto theirs = retentionPolicy(o.config);
+        if (request.set) continue;
+        report += fmt::format("\n{}: {}", repoName(o.index),
+                              runExpire(*o.repo, o.layout, theirs, request.dryRun,
+                                        d.config.getString(opt::lockPath)));
+    }
+    return {report};
+}
+
+// The backups of every repository, each with its repository's repo-key, in label order.
+nlohmann::json backupsOfEveryRepo(Daemon& d) {
+    nlohmann::json backups = stanzaInfoJson(*d.repo, d.layout)["backup"];
+    if (d.others.empty()) return backups;
+    setRepoKey(backups, d.index);
+    for (OtherRepo& o : d.others) {
+        nlohmann::json theirs = stanzaInfoJson(*o.repo, o.layout)["backup"];
+        setRepoKey(theirs, o.index);
+        for (auto& b : theirs) backups.push_back(std::move(b));
+    }
+    std::stable_sort(backups.begin(), backups.end(),
+                     [](const nlohmann::json& a, const nlohmann::json& b) {
+                         return a.value("label", "") < b.value("label", "");
+                     });
+    return backups;
 }
 
 protocol::BackupBeginReply backupBegin(Session& s, const protocol::BackupBegin& request) {
@@ -334,8 +408,7 @@ Message handle(Session& s, const Message& request, uint64_t id) {
     if (type == ArchiveStatus::kType) return s.d.pusher->status().toMessage();
     if (type == StanzaCreate::kType) return stanzaCreate(s).toMessage();
     if (type == Expire::kType) return expire(s, Expire::fromMessage(request)).toMessage();
-    if (type == Info::kType)
-        return InfoReply{stanzaInfoJson(*s.d.repo, s.d.layout)["backup"]}.toMessage();
+    if (type == Info::kType) return InfoReply{backupsOfEveryRepo(s.d)}.toMessage();
     if (type == BackupBegin::kType)
         return backupBegin(s, BackupBegin::fromMessage(request)).toMessage();
     // Without a backup on this connection its fields are of no use: that is the error to report.
@@ -449,12 +522,42 @@ std::unique_ptr<WalStreamer> startArchiving(Daemon& d) {
     return std::make_unique<WalStreamer>(stream, *d.pusher);
 }
 
+// Another repository, opened with its own key (its pusher and layout keep it).
+OtherRepo openOtherRepo(const Config& whole, int index) {
+    OtherRepo o;
+    o.index = index;
+    o.config = whole.forRepo(index);
+    useRepoKey(nullptr);
+    o.repo = openRepo(o.config, RepoAccess::Write);
+    o.layout = stanzaLayout(o.config);
+    auto transfer = transferOptions(o.config);
+    PusherSettings push;
+    push.repo = o.repo.get();
+    push.layout = o.layout;
+    push.pgPath = pgPath(o.config);
+    push.push = {transfer.codec.compressType(), transfer.codec.compressLevel(),
+                 transfer.bufferSize};
+    push.lockPath = o.config.getString(opt::lockPath);
+    o.pusher = std::make_unique<ArchivePusher>(push);
+    return o;
+}
+
 }  // namespace
 
-int serve(const Config& config) {
+int serve(const Config& whole) {
     setLogTimestamps(true);
+    std::vector<int> repos = configuredRepos(whole);
+    // The other repositories first: each opens its own key (a process global, context.h), and
+    // the first's must be the one left open, as the backups and the pushes to it read it.
+    std::vector<OtherRepo> others;
+    for (size_t i = 1; i < repos.size(); i++)
+        others.push_back(inRepo(repos[i], [&] { return openOtherRepo(whole, repos[i]); }));
+    useRepoKey(nullptr);
+    const Config config = whole.forRepo(repos.front());
     Daemon d{config, openRepo(config, RepoAccess::Write), stanzaLayout(config), pgPath(config),
              nullptr};
+    d.others = std::move(others);
+    d.index = repos.front();
     std::unique_ptr<WalStreamer> streamer = startArchiving(d);
     bool async = config.getBool(opt::archiveAsync);
 

@@ -229,9 +229,52 @@ void Config::set(std::string_view name, std::string value) {
         Value{{normalize(def, value, "command line")}, OptionSource::CommandLine};
 }
 
+namespace {
+
+// "repo2-path" -> 2; 0 for an option of no repository ("repo" itself included).
+int repoIndexOf(std::string_view name) {
+    if (name.size() < 7 || !name.starts_with("repo") || name[5] != '-') return 0;
+    int index = name[4] - '0';
+    return index >= 1 && index <= kRepoMax ? index : 0;
+}
+
+}  // namespace
+
+std::vector<int> Config::repoIndexes() const {
+    std::vector<int> indexes;
+    for (int index = 1; index <= kRepoMax; index++) {
+        for (const auto& [name, value] : values_) {
+            if (repoIndexOf(name) != index || value.source == OptionSource::Default) continue;
+            indexes.push_back(index);
+            break;
+        }
+    }
+    if (indexes.empty()) indexes.push_back(1);
+    return indexes;
+}
+
+Config Config::forRepo(int index) const {
+    if (index < 1 || index > kRepoMax)
+        raise(ErrorCode::Assert, "repository index {} out of 1..{}", index, kRepoMax);
+    Config view;
+    view.command_ = command_;
+    view.params_ = params_;
+    view.repoIndex_ = index;
+    view.whole_ = whole_ ? whole_ : std::make_shared<const decltype(values_)>(values_);
+    for (const auto& [name, value] : *view.whole_) {
+        int of = repoIndexOf(name);
+        if (of == 0)
+            view.values_.emplace(name, value);
+        else if (of == index)
+            view.values_.emplace("repo1" + name.substr(5), value);
+    }
+    return view;
+}
+
 std::vector<std::string> Config::passThroughArgs() const {
     std::vector<std::string> args;
-    for (const auto& [name, value] : values_) {  // std::map: sorted by name, so stable
+    for (const auto& [name, value] :
+         whole_ ? *whole_ : values_) {  // std::map: sorted by name, so stable
         if (value.source != OptionSource::CommandLine && value.source != OptionSource::Environment)
             continue;
         // A child reads a secret from the config file, as its parent did: on its command line
@@ -244,7 +287,7 @@ std::vector<std::string> Config::passThroughArgs() const {
 
 std::vector<std::string> Config::describeOptions() const {
     std::vector<std::string> described;
-    for (const auto& [name, value] : values_) {
+    for (const auto& [name, value] : whole_ ? *whole_ : values_) {
         for (const auto& v : value.values)
             described.push_back(
                 fmt::format("--{}={}", name, isSecretOption(name) ? "<redacted>" : v));

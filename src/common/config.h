@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,9 @@
 #include "common/option_keys.h"
 
 namespace backrest {
+
+// Repositories: repo1-* .. repo4-* (pgBackRest's limit), one table row each, the others generated.
+inline constexpr int kRepoMax = 4;
 
 struct OptionDef {
     std::string_view name;
@@ -118,6 +122,17 @@ class Config {
     // "--name=value" arguments, to pass on to a child command (restore_command).
     std::vector<std::string> passThroughArgs() const;
 
+    // The repositories configured, in order: each index with a repoN-* option set by the command
+    // line, the environment or a config file; repo1 alone when none is (its defaults).
+    std::vector<int> repoIndexes() const;
+    // The options as one repository's commands read them: repoN-* under the repo1-* names the
+    // code reads (opt::repo1Path), the other repositories' options gone. passThroughArgs and
+    // describeOptions still give the whole configuration (restore_command reaches every
+    // repository).
+    Config forRepo(int index) const;
+    // 1..4 in a forRepo view; 0 in the whole configuration.
+    int repoIndex() const { return repoIndex_; }
+
     // Every option set by the command line, the environment or a config file, as
     // "--name=value", secrets as "--name=<redacted>": the log file's "command begin" line.
     std::vector<std::string> describeOptions() const;
@@ -132,6 +147,9 @@ class Config {
     std::string command_;
     std::vector<std::string> params_;
     std::map<std::string, Value, std::less<>> values_;
+    // A forRepo view: which repository, and the configuration it was taken from.
+    int repoIndex_ = 0;
+    std::shared_ptr<const std::map<std::string, Value, std::less<>>> whole_;
 };
 
 }  // namespace backrest

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config.h"
 #include "common/error.h"
 #include "common/log.h"
 
@@ -166,18 +167,22 @@ bool isPgBackRestOnlyOption(std::string_view name) {
 void checkForeignOption(std::string_view name, std::string_view value, std::string_view origin) {
     IndexedName indexed = splitIndex(name);
     bool repo = indexed.base.starts_with("repo");
-    // pg2's connection and path options are backrest's (backup-standby); its other options
-    // (pg2-host) are refused below as pg1's are.
-    if (indexed.index > (repo ? 1 : 2)) {
-        std::string kind = repo ? "repo" : "pg";
+    // repo2-4 and pg2's connection and path options are backrest's (several repositories,
+    // backup-standby); their other options (repo2-host, pg2-host) are refused below as repo1's
+    // and pg1's are.
+    if (repo && indexed.index > kRepoMax)
+        raise(
+            ErrorCode::Option,
+            "option '{}' ({}): backrest supports repo1 to repo{}; ignoring repo{} would leave out "
+            "the backups and WAL meant for that repository. Move it to a free index of repo1 to "
+            "repo{}",
+            name, origin, kRepoMax, indexed.index, kRepoMax);
+    if (!repo && indexed.index > 2)
         raise(ErrorCode::Option,
-              "option '{}' ({}): backrest supports only {} so far; ignoring {}{} would leave out "
-              "{}. Remove the "
-              "{}{}-… options, or keep this stanza on pgBackRest until backrest supports several",
-              name, origin, repo ? "repo1" : "pg1 and pg2", kind, indexed.index,
-              repo ? "the backups and WAL meant for that repository" : "the cluster it names", kind,
-              indexed.index);
-    }
+              "option '{}' ({}): backrest supports only pg1 and pg2 so far; ignoring pg{} would "
+              "leave out the cluster it names. Remove the pg{}-… options, or keep this stanza on "
+              "pgBackRest until backrest supports several",
+              name, origin, indexed.index, indexed.index);
     const ForeignOption* foreign = findForeign(indexed.base);
     if (!foreign)
         raise(ErrorCode::Option,

@@ -419,9 +419,14 @@
      */                                                                                            \
     X(repo, Integer, "repo",                                                                       \
       .help =                                                                                      \
-          "Repository to work on; backrest has one (repo1), accepted for pgBackRest's scripts "    \
-          "and monitoring (check_pgbackrest passes --repo=1).",                                    \
-      .minValue = 1, .maxValue = 1, .commands = "repo-ls repo-get")                                \
+          "Repository to work on (1 to 4, one with repo<N>-* options set). Without it: backup, "   \
+          "annotate, repo-ls, repo-get and stanza-delete use the first configured; restore and "   \
+          "archive-get the first that has the backup or segment; info, expire, verify, check and " \
+          "stanza-create every one; archive-push always pushes to every one.",                     \
+      .minValue = 1, .maxValue = 4,                                                                \
+      .commands =                                                                                  \
+          "backup restore archive-get info expire verify annotate repo-ls repo-get "               \
+          "stanza-delete")                                                                         \
     X(filter, String, "filter",                                                                    \
       .help = "repo-ls: list only the entries whose name matches this (POSIX extended) regex.",    \
       .commands = "repo-ls")                                                                       \

@@ -27,7 +27,7 @@ expect_exit "unknown command" 41 "$BR" --config="$CONF" frobnicate
 BACKUPS_BEFORE=$(ls "$IT_TMP/repo/backup/main")
 for carried in 'repo1-cipher-type=aes-256-cbc
 repo1-cipher-pass=secret-pass' 'repo1-host=backup1' 'pg2-host=db2' \
-    'archive-copy=y' 'repo2-path=/elsewhere' 'pg3-path=/other'; do
+    'archive-copy=y' 'repo5-path=/elsewhere' 'repo2-host=backup2' 'pg3-path=/other'; do
     { echo '[global]'; echo "$carried"; tail -n +2 "$CONF"; } >"$IT_TMP/carried.conf"
     chmod 0644 "$IT_TMP/carried.conf"
     name=$(head -1 <<<"$carried" | cut -d= -f1)

@@ -67,8 +67,8 @@ TEST(ConfigEnvironment, PgBackRestVariablesBackrestRefusesOrIgnores) {
               "invalid value 'many' for option 'process-max' (from environment variable "
               "PGBACKREST_PROCESS_MAX): expected an integer");
     EXPECT_NE(errorMessage([] {
-                  parseConfig({"--config=/dev/null", "info"}, {"PGBACKREST_REPO2_PATH=/r2"});
-              }).find("backrest supports only repo1 so far"),
+                  parseConfig({"--config=/dev/null", "info"}, {"PGBACKREST_REPO5_PATH=/r5"});
+              }).find("backrest supports repo1 to repo4"),
               std::string::npos);
     LogLevel saved = logLevel();
     setLogLevel(LogLevel::Warn);

@@ -421,7 +421,7 @@ TEST_F(ConfigTest, UnsafeForeignOptionsAreErrors) {
     EXPECT_NE(refused("repo1-host=backup1").find("'repo1-host'"), std::string::npos);
     EXPECT_NE(refused("pg1-host=db1").find("'pg1-host'"), std::string::npos);
     EXPECT_NE(refused("archive-copy=y").find("copies the WAL"), std::string::npos);
-    EXPECT_NE(refused("repo2-path=/r2").find("backrest supports only repo1 so far"),
+    EXPECT_NE(refused("repo5-path=/r5").find("backrest supports repo1 to repo4"),
               std::string::npos);
     EXPECT_NE(refused("pg3-path=/p3").find("backrest supports only pg1 and pg2 so far"),
               std::string::npos);

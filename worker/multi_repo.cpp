@@ -1,0 +1,247 @@
+// Several repositories: the choice of repositories per command and the loops over them. A command
+// body works on one repository, reading repo1-* through its Config::forRepo view; these loops
+// decide which views it gets and what a failure of one repository means for the whole command.
+#include "worker/multi_repo.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <map>
+#include <optional>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "repo/info.h"
+#include "worker/context.h"
+#include "worker/recovery_config.h"
+#include "worker/restore_plan.h"
+
+namespace backrest::cmd {
+
+namespace {
+
+// What says where a repository is: two repositories with the same are one.
+std::string locationOf(const Config& view) {
+    std::string type = view.getString(opt::repo1Type);
+    std::string where = view.getString(opt::repo1Path);
+    if (type == "s3")
+        where = fmt::format("{} {}/{}", view.find(opt::repo1S3Endpoint).value_or(""),
+                            view.find(opt::repo1S3Bucket).value_or(""), where);
+    else if (type == "azure")
+        where = fmt::format("{}/{}/{}", view.find(opt::repo1AzureAccount).value_or(""),
+                            view.find(opt::repo1AzureContainer).value_or(""), where);
+    else if (type == "sftp")
+        where = fmt::format("{}:{}", view.find(opt::repo1SftpHost).value_or(""), where);
+    while (where.size() > 1 && where.back() == '/') where.pop_back();
+    return type + " " + where;
+}
+
+// The first error's code (the one a script sees as exit status), every failure's message.
+[[noreturn]] void raiseFailures(const Config& config,
+                                const std::vector<std::pair<int, Error>>& failures) {
+    std::string message;
+    for (const auto& [index, error] : failures)
+        message += fmt::format("{}{}: {}", message.empty() ? "" : "; ", describeRepo(config, index),
+                               error.what());
+    throw Error(failures.front().second.code(),
+                fmt::format("{}: {} of {} repositories failed: {}", config.command(),
+                            failures.size(), selectedRepos(config).size(), message));
+}
+
+// A repository's view with no key opened yet: the key one repository's command opened (a process
+// global, worker/context.h) never stands for the next one's.
+Config freshView(const Config& config, int index) {
+    useRepoKey(nullptr);
+    return config.forRepo(index);
+}
+
+Error asError(const std::exception& e) {
+    if (auto* error = dynamic_cast<const Error*>(&e)) return *error;
+    return Error(ErrorCode::Assert, fmt::format("unexpected failure: {}", e.what()));
+}
+
+}  // namespace
+
+Error inRepoTerms(const Error& error, int index) {
+    if (index == 1) return error;
+    std::string message = error.what();
+    for (auto [from, to] :
+         {std::pair<std::string, std::string>{"repo1-", fmt::format("repo{}-", index)},
+          {"REPO1_", fmt::format("REPO{}_", index)}}) {
+        for (size_t at = message.find(from); at != std::string::npos;
+             at = message.find(from, at + to.size()))
+            message.replace(at, from.size(), to);
+    }
+    return Error(error.code(), message);
+}
+
+std::string repoName(int index) {
+    return fmt::format("repo{}", index);
+}
+
+std::string describeRepo(const Config& config, int index) {
+    Config view = config.repoIndex() == index ? config : config.forRepo(index);
+    std::string type = view.getString(opt::repo1Type);
+    std::string path = view.getString(opt::repo1Path);
+    if (type == "posix") return fmt::format("{} ({})", repoName(index), path);
+    return fmt::format("{} ({} {})", repoName(index), type,
+                       locationOf(view).substr(type.size() + 1));
+}
+
+std::vector<int> configuredRepos(const Config& config) {
+    std::vector<int> indexes = config.repoIndexes();
+    std::map<std::string, int> seen;
+    for (int index : indexes) {
+        auto [it, fresh] = seen.emplace(locationOf(config.forRepo(index)), index);
+        if (!fresh)
+            raise(ErrorCode::Option,
+                  "{} and {} are the same repository ({}): give each its own repo<N>-path (or "
+                  "bucket, container, host); one location counted twice would make a segment "
+                  "'in both' while it is in one",
+                  repoName(it->second), repoName(index), it->first);
+    }
+    if (config.find(opt::repo)) {
+        int wanted = static_cast<int>(config.getInt(opt::repo));
+        if (std::find(indexes.begin(), indexes.end(), wanted) == indexes.end()) {
+            std::string list;
+            for (int index : indexes) list += (list.empty() ? "" : ", ") + repoName(index);
+            raise(ErrorCode::Option,
+                  "option 'repo': {} is not configured (no {}-* option is set); the configured "
+                  "repositories are {}",
+                  repoName(wanted), repoName(wanted), list);
+        }
+    }
+    return indexes;
+}
+
+std::vector<int> selectedRepos(const Config& config) {
+    std::vector<int> indexes = configuredRepos(config);
+    if (config.find(opt::repo)) return {static_cast<int>(config.getInt(opt::repo))};
+    return indexes;
+}
+
+int defaultRepo(const Config& config) {
+    return selectedRepos(config).front();
+}
+
+int runOnEachRepo(const Config& config, RepoCommand command) {
+    std::vector<int> indexes = selectedRepos(config);
+    if (indexes.size() == 1)
+        return inRepo(indexes.front(), [&] { return command(config.forRepo(indexes.front())); });
+    std::vector<std::pair<int, Error>> failures;
+    int code = 0;
+    // Text output says whose each part is; JSON is one document per repository, one per line.
+    // archive-push's output goes to the server log for every segment: no headers there.
+    bool text = config.command() != "archive-push" && config.getString(opt::output) != "json";
+    for (int index : indexes) {
+        if (text) {
+            fmt::print("{}:\n", describeRepo(config, index));
+            std::fflush(stdout);
+        }
+        try {
+            code = std::max(code, inRepo(index, [&] { return command(freshView(config, index)); }));
+        } catch (const std::exception& e) {
+            Error error = asError(e);
+            logWarn("{}: {}: {}", config.command(), describeRepo(config, index), error.what());
+            failures.emplace_back(index, std::move(error));
+        }
+    }
+    if (!failures.empty()) raiseFailures(config, failures);
+    return code;
+}
+
+int runOnOneRepo(const Config& config, RepoCommand command) {
+    int index = defaultRepo(config);
+    return inRepo(index, [&] { return command(config.forRepo(index)); });
+}
+
+int archiveGetFromRepos(const Config& config, RepoCommand archiveGet) {
+    std::vector<int> indexes = selectedRepos(config);
+    if (indexes.size() == 1)
+        return inRepo(indexes.front(), [&] { return archiveGet(config.forRepo(indexes.front())); });
+    std::vector<std::pair<int, Error>> failures;
+    for (int index : indexes) {
+        Config view = freshView(config, index);
+        // The read-ahead fetcher reads one repository: with several, each segment is looked up
+        // in each in turn, synchronously.
+        if (view.getBool(opt::archiveAsync)) view.set(opt::archiveAsync, "n");
+        try {
+            if (inRepo(index, [&] { return archiveGet(view); }) == 0) return 0;
+        } catch (const std::exception& e) {
+            Error error = asError(e);
+            logWarn("archive-get: {}: {}; trying the next repository", describeRepo(config, index),
+                    error.what());
+            failures.emplace_back(index, std::move(error));
+        }
+    }
+    if (!failures.empty()) raiseFailures(config, failures);
+    return 1;
+}
+
+int annotateInRepos(const Config& config, RepoCommand annotate) {
+    std::vector<int> indexes = selectedRepos(config);
+    auto label = config.find(opt::set);
+    // One repository, or no --set (annotate's own error says it is required).
+    if (indexes.size() == 1 || !label) return runOnOneRepo(config, annotate);
+    std::vector<int> holding;
+    for (int index : indexes) {
+        Config view = freshView(config, index);
+        try {
+            auto info = inRepo(index, [&] {
+                auto repo = openRepo(view);
+                return repo::requireBackupInfo(*repo, stanzaLayout(view));
+            });
+            if (info.find(*label)) holding.push_back(index);
+        } catch (const Error& e) {
+            // Annotations are written: a repository that cannot say whether it holds the backup
+            // stops the command rather than leave that backup unannotated there.
+            throw Error(e.code(),
+                        fmt::format("annotate: {}: {}", describeRepo(config, index), e.what()));
+        }
+    }
+    if (holding.empty()) {
+        std::string list;
+        for (int index : indexes) list += (list.empty() ? "" : ", ") + repoName(index);
+        raise(ErrorCode::BackupSet, "annotate: backup set {} is in no repository ({}); see 'info'",
+              *label, list);
+    }
+    for (int index : holding) inRepo(index, [&] { return annotate(freshView(config, index)); });
+    return 0;
+}
+
+int restoreFromRepos(const Config& config, RepoCommand restore) {
+    std::vector<int> indexes = selectedRepos(config);
+    if (indexes.size() == 1)
+        return inRepo(indexes.front(), [&] { return restore(config.forRepo(indexes.front())); });
+    RecoverySettings recovery = recoverySettings(config);
+    for (int index : indexes) {
+        Config view = freshView(config, index);
+        try {
+            auto info = inRepo(index, [&] {
+                auto repo = openRepo(view);
+                return repo::requireBackupInfo(*repo, stanzaLayout(view));
+            });
+            if (!holdsBackupFor(view, info, recovery)) {
+                logInfo("restore: {} holds no backup {}", describeRepo(config, index),
+                        view.find(opt::set) ? "--set=" + *view.find(opt::set)
+                                            : std::string("that reaches the target"));
+                continue;
+            }
+        } catch (const std::exception& e) {
+            logWarn("restore: {}: {}; trying the next repository", describeRepo(config, index),
+                    e.what());
+            continue;
+        }
+        logInfo("restore: from {}", describeRepo(config, index));
+        return inRepo(index, [&] { return restore(freshView(config, index)); });
+    }
+    std::string list;
+    for (int index : indexes) list += (list.empty() ? "" : ", ") + repoName(index);
+    raise(ErrorCode::BackupSet,
+          "restore: no repository ({}) holds {}; nothing was written (see the messages above)",
+          list,
+          config.find(opt::set) ? "backup " + *config.find(opt::set)
+                                : std::string("a backup that reaches the recovery target"));
+}
+
+}  // namespace backrest::cmd
