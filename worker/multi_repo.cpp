@@ -55,6 +55,14 @@ Config freshView(const Config& config, int index) {
     return config.forRepo(index);
 }
 
+// Repository `index`'s backup.info, read through its view (its errors in its terms).
+repo::BackupInfo backupInfoIn(const Config& view, int index) {
+    return inRepo(index, [&] {
+        auto repo = openRepo(view);
+        return repo::requireBackupInfo(*repo, stanzaLayout(view));
+    });
+}
+
 Error asError(const std::exception& e) {
     if (auto* error = dynamic_cast<const Error*>(&e)) return *error;
     return Error(ErrorCode::Assert, fmt::format("unexpected failure: {}", e.what()));
@@ -187,10 +195,7 @@ int annotateInRepos(const Config& config, RepoCommand annotate) {
     for (int index : indexes) {
         Config view = freshView(config, index);
         try {
-            auto info = inRepo(index, [&] {
-                auto repo = openRepo(view);
-                return repo::requireBackupInfo(*repo, stanzaLayout(view));
-            });
+            auto info = backupInfoIn(view, index);
             if (info.find(*label)) holding.push_back(index);
         } catch (const Error& e) {
             // Annotations are written: a repository that cannot say whether it holds the backup
@@ -217,10 +222,7 @@ int restoreFromRepos(const Config& config, RepoCommand restore) {
     for (int index : indexes) {
         Config view = freshView(config, index);
         try {
-            auto info = inRepo(index, [&] {
-                auto repo = openRepo(view);
-                return repo::requireBackupInfo(*repo, stanzaLayout(view));
-            });
+            auto info = backupInfoIn(view, index);
             if (!holdsBackupFor(view, info, recovery)) {
                 logInfo("restore: {} holds no backup {}", describeRepo(config, index),
                         view.find(opt::set) ? "--set=" + *view.find(opt::set)

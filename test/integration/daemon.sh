@@ -10,14 +10,9 @@ TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
 it_setup
 
-DAEMON=
-stop_daemon() {
-    [ -n "$DAEMON" ] || return 0
-    kill "$DAEMON" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$DAEMON" 2>/dev/null
-    DAEMON=
-}
+# prefix_bytes, frame, decode_frames (a frame cut short or stray bytes at the end print a
+# marker line, so assertions on exact replies catch them), stop_daemon.
+source "$(dirname "$0")/lib_daemon.sh"
 trap 'stop_daemon; it_finish' EXIT
 # The peers of several uids (postgres, nobody, root) need root to impersonate.
 if [ "$(id -u)" -ne 0 ]; then
@@ -30,39 +25,7 @@ SOCK=$SOCKDIR/backrest.sock
 
 # --- raw protocol from bash ------------------------------------------------------------------
 
-# A 4-byte big-endian length prefix.
-prefix_bytes() {  # n
-    printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((($1 >> 24) & 255)) $((($1 >> 16) & 255)) \
-        $((($1 >> 8) & 255)) $(($1 & 255)))"
-}
-
-# One frame: the prefix with the payload's length in bytes, then the payload.
-frame() {  # payload
-    local n
-    n=$(printf '%s' "$1" | wc -c)
-    prefix_bytes "$n"
-    printf '%s' "$1"
-}
-
 HELLO='{"type":"hello","version":1,"client":"daemon.sh"}'
-
-# Decodes a file of frames: one payload per line. A frame cut short or stray bytes at the end
-# print a marker line instead, so assertions on exact replies catch them.
-decode_frames() {  # file
-    local f=$1 off=0 size n
-    size=$(stat -c %s "$f")
-    while [ $((off + 4)) -le "$size" ]; do
-        n=$(od -An -tu4 --endian=big -j "$off" -N 4 "$f" | tr -d ' ')
-        if [ $((off + 4 + n)) -gt "$size" ]; then
-            echo "<truncated frame: $n bytes announced, $((size - off - 4)) present>"
-            return
-        fi
-        tail -c +$((off + 5)) "$f" | head -c "$n"
-        echo
-        off=$((off + 4 + n))
-    done
-    [ "$off" -eq "$size" ] || echo "<$((size - off)) stray bytes>"
-}
 
 # Sends the bytes of file $2 to the daemon as user $1: the decoded replies in OUT, socat's status
 # in SOCAT_RC and its stderr in SOCAT_ERR. The input ends after the bytes, so the daemon sees
