@@ -5,7 +5,8 @@
 # started and their rows compared, info, verify, expire; `aws` reads back what backrest wrote and
 # the bytes match; faults: a wrong secret, radosgw killed mid-backup and mid-archive-push; no
 # secret in any output or in `ps`. pgBackRest 2.45 against the same server once.
-# Ports: radosgw 55860 (monitor 55861), clusters 55862-55865.
+# Ports: radosgw 55860 (monitor 55861), clusters 55862-55865. A posix repo1 beside the bucket as
+# repo2 (several repositories).
 set -u
 SUITE=s3
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
@@ -222,6 +223,72 @@ expect_exit "the secret from BACKREST_REPO1_S3_KEY_SECRET" 0 \
     env BACKREST_REPO1_S3_KEY_SECRET="$S3_SECRET" "$BR" --config="$IT_TMP/nosecret.conf" --stanza=main info
 keep
 expect_contains "info through the secret from the environment lists the backups" "$OUT" "full backup:"
+
+# ---- Several repositories: a posix repo1 and this bucket as repo2 (issue 21) ----
+# Its own cluster and stanza: every segment in both, a backup in the bucket only, repo1's copy
+# of a segment the restore needs damaged: recovery takes the bucket's, the rows are the primary's.
+DATA2=$IT_TMP/two
+CONF2=$IT_TMP/two.conf
+{
+    printf '[global]\nrepo1-path=%s\n' "$IT_TMP/repo-two"
+    printf 'repo2-type=s3\nrepo2-path=/two\nrepo2-s3-bucket=%s\nrepo2-s3-endpoint=%s\n' "$S3_BUCKET" "$S3_ENDPOINT"
+    printf 'repo2-storage-port=%s\nrepo2-s3-uri-style=path\nrepo2-s3-region=%s\n' "$S3_PORT" "$S3_REGION"
+    printf 'repo2-storage-ca-file=%s\nrepo2-s3-key=%s\nrepo2-s3-key-secret=%s\n' "$IT_TMP/ca.pem" "$S3_KEY" "$S3_SECRET"
+    printf 'lock-path=%s\nlog-level-console=warn\n\n[two]\n' "$IT_TMP/lock"
+    printf 'pg1-path=%s\npg1-socket-path=%s\npg1-port=55864\n' "$DATA2" "$IT_TMP"
+} | it_conf "$CONF2" 0600
+pg_archiving "$DATA2" 55864 "$(archive_push_to "$BR" "$CONF2" two)"
+br2() { as_pg "$BR" --config="$CONF2" --stanza=two "$@"; }
+expect_exit "two repositories: stanza-create in both" 0 "$BR" --config="$CONF2" --stanza=two stanza-create
+keep
+expect_eq "two repositories: the bucket has the stanza's info files" \
+    "$(keys two/ | grep -cE '^two/(backup/two/backup|archive/two/archive)\.info$')" "2"
+must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p 55864 -U postgres -i -s 2 -q postgres
+expect_exit "two repositories: check (a segment archived into both)" 0 "$BR" --config="$CONF2" --stanza=two check
+keep
+expect_exit "two repositories: backup --repo=2 (the bucket)" 0 "$BR" --config="$CONF2" --stanza=two \
+    --repo=2 backup --type=full --start-fast
+keep
+TWO_LABEL=$(br2 --repo=2 info --output=json | grep -o '"label":"[^"]*"' | head -1 | cut -d'"' -f4)
+expect_eq "two repositories: the backup's manifest is in the bucket" \
+    "$(keys two/backup/two/ | grep -cx "two/backup/two/$TWO_LABEL/backup.manifest")" "1"
+expect_eq "two repositories: repo1 holds no backup" "$(ls "$IT_TMP/repo-two/backup/two" | grep -c '^2')" "0"
+must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p 55864 -U postgres -c 2 -t 200 -n postgres
+must psql_at 55864 "CREATE TABLE after_backup AS SELECT g AS id FROM generate_series(1, 5000) g"
+TWO_END=$(psql_at 55864 "SELECT (SELECT md5(string_agg(aid || ':' || abalance, ',' ORDER BY aid)) FROM pgbench_accounts) || ' ' || (SELECT count(*) FROM after_backup)")
+TWO_SEG=$(psql_at 55864 "SELECT pg_walfile_name(pg_current_wal_lsn())")
+must psql_at 55864 "SELECT pg_switch_wal()"
+for _ in $(seq 1 60); do
+    [ -n "$(find "$IT_TMP/repo-two/archive/two" -name "$TWO_SEG-*")" ] &&
+        [ -n "$(keys two/archive/two/ | grep "/$TWO_SEG-")" ] && break
+    sleep 1
+done
+expect_eq "two repositories: the last segment is in repo1 and in the bucket" \
+    "$(find "$IT_TMP/repo-two/archive/two" -name "$TWO_SEG-*" | wc -l) $(keys two/archive/two/ | grep -c "/$TWO_SEG-")" "1 1"
+# repo1's copy of the last segment damaged: archive-get must not serve it, nor end recovery.
+TWO_FILE=$(find "$IT_TMP/repo-two/archive/two" -name "$TWO_SEG-*")
+printf 'X' | dd of="$TWO_FILE" bs=1 seek=200 conv=notrunc status=none
+REST2=$IT_TMP/restore-two
+expect_exit "two repositories: restore without --repo (the bucket's backup)" 0 "$BR" --config="$CONF2" \
+    --stanza=two --pg1-path="$REST2" restore
+keep
+sed -i "s/^port = .*/port = 55865/; s/^archive_mode = .*/archive_mode = off/" "$REST2/postgresql.conf"
+printf 'port = 55865\n' >>"$REST2/postgresql.conf"
+pg_start "$REST2"
+if wait_promoted 55865; then
+    expect_eq "two repositories: the restore has the primary's rows at the end of WAL" \
+        "$(psql_at 55865 "SELECT (SELECT md5(string_agg(aid || ':' || abalance, ',' ORDER BY aid)) FROM pgbench_accounts) || ' ' || (SELECT count(*) FROM after_backup)")" "$TWO_END"
+else
+    fail "two repositories: the restore did not finish recovery" "$(tail -20 "$REST2.log" 2>/dev/null)"
+fi
+expect_contains "two repositories: archive-get named repo1's damaged copy and took the bucket's" \
+    "$(cat "$REST2.log" 2>/dev/null)" "archive-get: repo1 ($IT_TMP/repo-two): "
+pg_stop "$REST2"
+expect_exit "two repositories: verify finds repo1's damaged segment" 28 "$BR" --config="$CONF2" \
+    --stanza=two verify
+keep
+expect_contains "... naming the segment" "$OUT" "$TWO_SEG"
+pg_stop "$DATA2"
 
 # ---- pgBackRest 2.45 against the same radosgw ----
 if command -v pgbackrest >/dev/null; then
