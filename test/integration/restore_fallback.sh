@@ -104,9 +104,14 @@ R_T=$(stat -c %s "$REFERENCE/${T_FILE#pg_data/}")
 expect_eq "--repo=1: the failed attempt wrote repo1's t (larger than repo2's)" "$([ "$P_T" -gt "$R_T" ] && echo yes || echo "no: $P_T vs $R_T")" "yes"
 expect_eq "--repo=1: the failed attempt wrote only_in_repo1" "$(test -s "$PARTIAL/${O_FILE#pg_data/}" && echo written)" "written"
 expect_eq "--repo=1: u was not finished" "$(cmp -s "$PARTIAL/${U_FILE#pg_data/}" "$REFERENCE/${U_FILE#pg_data/}" && echo same || echo not)" "not"
-PGVER_BEFORE=$(cat "$PARTIAL/PG_VERSION")
-printf 'x' | dd of="$PARTIAL/PG_VERSION" bs=1 seek=0 conv=notrunc status=none
-touch -r "$REFERENCE/PG_VERSION" "$PARTIAL/PG_VERSION"  # same size and time, other bytes
+# Two more files as a failed attempt may leave them: one repo2's backup does not have, and
+# PG_VERSION with the backup's size and time but other bytes (--force alone would keep it).
+as_pg sh -c "echo 'left by the failed attempt' >'$PARTIAL/base/stray_file'"
+as_pg cp -p "$REFERENCE/PG_VERSION" "$PARTIAL/PG_VERSION"
+PGVER_BEFORE=$(cat "$REFERENCE/PG_VERSION")
+printf 'x' | as_pg dd of="$PARTIAL/PG_VERSION" bs=1 seek=0 conv=notrunc status=none
+as_pg touch -r "$REFERENCE/PG_VERSION" "$PARTIAL/PG_VERSION"
+expect_eq "setup: PG_VERSION differs with the same size and time" "$(cmp -s "$PARTIAL/PG_VERSION" "$REFERENCE/PG_VERSION" && echo same || echo differs):$(stat -c %s:%Y "$PARTIAL/PG_VERSION")" "differs:$(stat -c %s:%Y "$REFERENCE/PG_VERSION")"
 expect_exit "restore without --repo over the failed attempt falls back to repo2" 0 "$BR" --config="$CONF" \
     --stanza=main --pg1-path="$PARTIAL" restore --process-max=1 --force --target-action=promote
 expect_contains "the warning names repo1" "$OUT" "WARN: restore: repo1 ($R1):"
