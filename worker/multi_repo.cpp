@@ -284,6 +284,7 @@ int restoreFromRepos(const Config& config, RestoreCommand restore) {
     std::vector<std::pair<int, Error>> failures;
     std::string skipped;  // "repo2 (...) holds no backup --set=X; ..."
     bool overUnfinished = holdsUnfinishedRestoreOf(config, indexes);
+    bool attemptFailed = false;  // a restore (not a look at backup.info) failed in this run
     for (int index : indexes) {
         try {
             Config view = freshView(config, index);
@@ -312,7 +313,7 @@ int restoreFromRepos(const Config& config, RestoreCommand restore) {
             // over them as a delta restore, which removes what it does not have and compares
             // every file by checksum (not by size and time: a file of the failed attempt may
             // have this backup's size and time with other bytes).
-            if (readRestoreMarker(pgPath(config))) view.set(opt::delta, "y");
+            if (attemptFailed && readRestoreMarker(pgPath(config))) view.set(opt::delta, "y");
         }
         logInfo("restore: from {}", describeRepo(config, index));
         try {
@@ -324,6 +325,7 @@ int restoreFromRepos(const Config& config, RestoreCommand restore) {
                 "what this attempt wrote",
                 describeRepo(config, index), e.what(), wanted);
             failures.emplace_back(index, e);
+            attemptFailed = true;
         }
     }
     std::string list;
