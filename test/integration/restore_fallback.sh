@@ -6,7 +6,9 @@
 # every row of the primary. The restored directory is byte for byte a plain restore of repo2's
 # backup (no file of repo1's backup survives). --repo=1 fails naming the file; --set of repo1's
 # label does not fall back; a target error does not fall back; both repositories damaged is an
-# error naming both, and the directory keeps its restore marker and cannot start.
+# error naming both, and the directory keeps its restore marker and cannot start; run again once
+# repo2 is repaired, it completes. A fallback killed -9 mid-way (blocked on a FIFO in repo2) is
+# completed by running the restore again.
 set -u
 SUITE=restore_fallback
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
@@ -206,3 +208,40 @@ expect_exit "after repo2 is repaired, the restore run again completes from repo2
     --stanza=main --pg1-path="$BOTH" restore --target-action=promote
 expect_contains "its summary says it fell back" "$(tail -1 <<<"$OUT")" "restored from repo2 ($R2) after repo1 failed"
 same_as_reference "repaired" "$BOTH"
+
+# --- kill -9 during the fallback ----------------------------------------------------------------
+# repo1's u is still damaged; repo2's u is a FIFO no one writes: the fallback blocks on it after
+# repo1's attempt failed and repo2's began (its marker names repo2's backup). Killed there, the
+# directory cannot start; run again, repo1 fails again and repo2 completes over both attempts.
+mv "$STORED2" "$IT_TMP/stored2.real"
+mkfifo -m 0640 "$STORED2"
+chown postgres:postgres "$STORED2" 2>/dev/null
+KILLED=$IT_TMP/restore-killed
+"${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main --pg1-path="$KILLED" restore --process-max=1 \
+    --target-action=promote >"$IT_TMP/killed.out" 2>&1 &
+KPID=$!
+for i in $(seq 1 240); do
+    grep -qs "label=$LABEL2" "$KILLED/backrest.restore" && break
+    sleep 0.25
+done
+expect_eq "kill -9: the fallback to repo2 had begun" "$(grep -s '^label=' "$KILLED/backrest.restore")" "label=$LABEL2"
+# Blocked opening or reading the FIFO (one of its threads waits in the kernel's pipe code).
+blocked() { cat /proc/"$KPID"/task/*/wchan 2>/dev/null | tr '\0' '\n' | grep -qE 'fifo|pipe|wait_for_partner'; }
+for i in $(seq 1 240); do
+    blocked && break
+    sleep 0.25
+done
+expect_eq "kill -9: the restore was still running, blocked on repo2's u" \
+    "$(blocked && kill -0 "$KPID" 2>/dev/null && echo blocked || cat "$IT_TMP/killed.out" /proc/"$KPID"/task/*/wchan 2>&1)" "blocked"
+kill -9 "$KPID" 2>/dev/null
+wait "$KPID" 2>/dev/null
+rm -f "$STORED2"
+mv "$IT_TMP/stored2.real" "$STORED2"
+expect_eq "kill -9: the marker remains, no pg_control" \
+    "$(test -s "$KILLED/backrest.restore" && echo kept):$(test -e "$KILLED/global/pg_control" && echo present || echo absent)" "kept:absent"
+expect_exit "kill -9: run again, the restore completes from repo2" 0 "$BR" --config="$CONF" --stanza=main \
+    --pg1-path="$KILLED" restore --target-action=promote
+expect_contains "kill -9: repo1 failed again and was named" "$OUT" "WARN: restore: repo1 ($R1):"
+expect_contains "kill -9: its summary says it fell back" "$(tail -1 <<<"$OUT")" "restored from repo2 ($R2) after repo1 failed"
+same_as_reference "killed" "$KILLED"
+start_and_compare "killed" "$KILLED" 57335
