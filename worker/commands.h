@@ -9,7 +9,7 @@ int stanzaCreate(const Config& config);
 int stanzaRekey(const Config& config);
 int check(const Config& config);
 int backup(const Config& config);
-int restore(const Config& config);
+int restore(const Config& config, const std::string& fallbackNote = {});
 int archivePush(const Config& config);
 int archiveGet(const Config& config);
 int info(const Config& config);

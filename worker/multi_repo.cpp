@@ -15,6 +15,7 @@
 #include "worker/context.h"
 #include "worker/recovery_config.h"
 #include "worker/restore_plan.h"
+#include "worker/restore_target.h"
 
 namespace backrest::cmd {
 
@@ -214,36 +215,144 @@ int annotateInRepos(const Config& config, RepoCommand annotate) {
     return 0;
 }
 
-int restoreFromRepos(const Config& config, RepoCommand restore) {
+bool isRepositoryFault(ErrorCode code) {
+    switch (code) {
+        // What the repository holds or serves: the next repository's copy may be whole.
+        case ErrorCode::FileMissing:  // a stored file, the manifest, a WAL segment
+        case ErrorCode::FileRead:
+        case ErrorCode::Format:
+        case ErrorCode::Checksum:
+        case ErrorCode::Compress:
+        case ErrorCode::Crypto:
+        case ErrorCode::Protocol:
+        case ErrorCode::Network:
+        case ErrorCode::RepoAuth:
+        case ErrorCode::RepoStorage:
+        case ErrorCode::RepoOwner:
+        case ErrorCode::Stanza:
+        case ErrorCode::DbMismatch:
+            return true;
+        // The target (not empty, a running cluster, a write, open or permission failure there:
+        // FileOpen is also a repository file's, but the next repository would write the same
+        // target), the options or the choice of backup (BackupSet), a lock, a signal, a bug: the
+        // next repository would meet the same, or the user asked to stop.
+        default:
+            return false;
+    }
+}
+
+namespace {
+
+// "repo1 and repo3".
+std::string repoNames(const std::vector<std::pair<int, Error>>& failures) {
+    std::string list;
+    for (size_t i = 0; i < failures.size(); i++)
+        list += (i == 0                     ? ""
+                 : i + 1 == failures.size() ? " and "
+                                            : ", ") +
+                repoName(failures[i].first);
+    return list;
+}
+
+// pg1-path holds the marker of an unfinished restore of a backup one of these repositories holds:
+// a restore that fell back and failed again leaves the fallback's label there, and running it
+// again starts from the first repository, whose backup must restore over it (delta) as the
+// fallback did.
+bool holdsUnfinishedRestoreOf(const Config& config, const std::vector<int>& indexes) {
+    auto marker = readRestoreMarker(pgPath(config));
+    if (!marker) return false;
+    for (int index : indexes) {
+        try {
+            if (backupInfoIn(freshView(config, index), index).find(marker->label)) return true;
+        } catch (const std::exception&) {
+            // unreadable here: the loop names it
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+int restoreFromRepos(const Config& config, RestoreCommand restore) {
     std::vector<int> indexes = selectedRepos(config);
     if (indexes.size() == 1)
-        return inRepo(indexes.front(), [&] { return restore(config.forRepo(indexes.front())); });
+        return inRepo(indexes.front(),
+                      [&] { return restore(config.forRepo(indexes.front()), std::string()); });
     RecoverySettings recovery = recoverySettings(config);
+    std::string wanted = config.find(opt::set) ? "backup " + *config.find(opt::set)
+                                               : std::string("a backup that reaches the target");
+    std::vector<std::pair<int, Error>> failures;
+    std::string skipped;  // "repo2 (...) holds no backup --set=X; ..."
+    bool overUnfinished = holdsUnfinishedRestoreOf(config, indexes);
+    bool attemptFailed = false;  // a restore (not a look at backup.info) failed in this run
     for (int index : indexes) {
-        Config view = freshView(config, index);
         try {
+            Config view = freshView(config, index);
             auto info = backupInfoIn(view, index);
             if (!holdsBackupFor(view, info, recovery)) {
-                logInfo("restore: {} holds no backup {}", describeRepo(config, index),
-                        view.find(opt::set) ? "--set=" + *view.find(opt::set)
-                                            : std::string("that reaches the target"));
+                logInfo("restore: {} holds no {}", describeRepo(config, index), wanted);
+                skipped += fmt::format("{}{} holds no {}", skipped.empty() ? "" : "; ",
+                                       describeRepo(config, index), wanted);
                 continue;
             }
         } catch (const std::exception& e) {
+            Error error = asError(e);
             logWarn("restore: {}: {}; trying the next repository", describeRepo(config, index),
-                    e.what());
+                    error.what());
+            failures.emplace_back(index, std::move(error));
             continue;
         }
+        Config view = freshView(config, index);
+        std::string note;
+        if (overUnfinished) view.set(opt::delta, "y");
+        if (!failures.empty()) {
+            note = fmt::format("restored from {} after {} failed (see the warning{} above)",
+                               describeRepo(config, index), repoNames(failures),
+                               failures.size() > 1 ? "s" : "");
+            // A failed attempt leaves its marker and files in pg1-path: this backup is restored
+            // over them as a delta restore, which removes what it does not have and compares
+            // every file by checksum (not by size and time: a file of the failed attempt may
+            // have this backup's size and time with other bytes).
+            if (attemptFailed && readRestoreMarker(pgPath(config))) view.set(opt::delta, "y");
+        }
         logInfo("restore: from {}", describeRepo(config, index));
-        return inRepo(index, [&] { return restore(freshView(config, index)); });
+        try {
+            return inRepo(index, [&] { return restore(view, note); });
+        } catch (const Error& e) {
+            if (!isRepositoryFault(e.code())) throw;
+            logWarn(
+                "restore: {}: {}; restoring from the next repository holding {} instead, over "
+                "what this attempt wrote",
+                describeRepo(config, index), e.what(), wanted);
+            failures.emplace_back(index, e);
+            attemptFailed = true;
+        }
     }
     std::string list;
     for (int index : indexes) list += (list.empty() ? "" : ", ") + repoName(index);
-    raise(ErrorCode::BackupSet,
-          "restore: no repository ({}) holds {}; nothing was written (see the messages above)",
-          list,
-          config.find(opt::set) ? "backup " + *config.find(opt::set)
-                                : std::string("a backup that reaches the recovery target"));
+    if (failures.empty())
+        raise(ErrorCode::BackupSet,
+              "restore: no repository ({}) holds {}; nothing was written (see the messages above)",
+              list, wanted);
+    std::string message;
+    for (const auto& [index, error] : failures)
+        message += fmt::format("{}{}: {}", message.empty() ? "" : "; ", describeRepo(config, index),
+                               error.what());
+    if (!skipped.empty()) message += "; " + skipped;
+    // The marker is written before the first file and removed after pg_control, last: with it,
+    // PostgreSQL cannot start the directory; without it, no attempt wrote into pg1-path.
+    std::string dataPath = pgPath(config);
+    std::string state =
+        readRestoreMarker(dataPath)
+            ? fmt::format(
+                  "'{}' holds an unfinished restore ({} kept, no global/pg_control: "
+                  "PostgreSQL cannot start it)",
+                  dataPath, kRestoreMarker)
+            : fmt::format("nothing was written into '{}'", dataPath);
+    throw Error(failures.front().second.code(),
+                fmt::format("restore: no repository ({}) could restore {}: {}; {}. Repair or "
+                            "replace a repository and run the restore again",
+                            list, wanted, message, state));
 }
 
 }  // namespace backrest::cmd

@@ -50,7 +50,16 @@ int archiveGetFromRepos(const Config& config, RepoCommand archiveGet);
 // annotate --set: --repo, or every repository holding the backup (a label may be in several);
 // none holding it is an error naming the label.
 int annotateInRepos(const Config& config, RepoCommand annotate);
-// restore: --repo, or the first repository holding the backup restore would choose.
-int restoreFromRepos(const Config& config, RepoCommand restore);
+// restore's body: `fallbackNote` (empty unless an earlier repository failed) ends its summary line.
+using RestoreCommand = int (*)(const Config&, const std::string& fallbackNote);
+// Whether a restore that failed with `code` may go on from the next repository: a fault of what
+// the repository holds or serves (a stored file or manifest missing or damaged, a key that does
+// not open it, the repository unreachable), never one of the target, the options or a signal.
+bool isRepositoryFault(ErrorCode code);
+// restore: --repo, or the first repository holding the backup restore would choose; one that
+// fails for its content (isRepositoryFault) is named in a warning and the next repository holding
+// such a backup restores over what it wrote (a delta restore, every file compared by checksum).
+// None left: the error names each repository's failure. With --repo=N, no fallback.
+int restoreFromRepos(const Config& config, RestoreCommand restore);
 
 }  // namespace backrest::cmd

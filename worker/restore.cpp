@@ -74,7 +74,7 @@ void markRestoreBegun(storage::Storage& fs, const std::string& dataPath, const r
 // matches it.
 DeltaPlan cleanTargetsForDelta(const Config& config, storage::Storage& fs,
                                const repo::Manifest& manifest, const TargetLocations& locations,
-                               const std::string& dataPath) {
+                               const std::string& dataPath, bool replacing) {
     DeltaInput in;
     in.manifest = &manifest;
     for (const auto& f : manifest.files)
@@ -86,7 +86,9 @@ DeltaPlan cleanTargetsForDelta(const Config& config, storage::Storage& fs,
     }
     for (const auto& [target, location] : locations) in.roots.push_back(location);
     in.preserve.insert(dataPath + "/" + kRestoreMarker);
-    in.force = config.getBool(opt::force);
+    // --force compares size and time; a file another backup's unfinished restore left may have
+    // this backup's size and time and other bytes.
+    in.force = config.getBool(opt::force) && !replacing;
     in.processMax = static_cast<size_t>(config.getInt(opt::processMax));
     return prepareDelta(fs, in);
 }
@@ -165,6 +167,7 @@ struct RestoreOutcome {
     bool delta = false;
     const DeltaPlan* deltaPlan = nullptr;
     uint64_t blocksCompared = 0, blocksWritten = 0;
+    std::string fallbackNote;  // "restored from repo2 (...) after repo1 failed (...)"
 };
 
 void printSummary(const std::string& label, const repo::Manifest& manifest,
@@ -179,6 +182,7 @@ void printSummary(const std::string& label, const repo::Manifest& manifest,
             "block: {} blocks compared, {} restored",
             outcome.deltaPlan->keep.size(), outcome.deltaPlan->patch.size(),
             outcome.deltaPlan->blocks.size(), outcome.blocksCompared, outcome.blocksWritten);
+    if (!outcome.fallbackNote.empty()) deltaSummary += "; " + outcome.fallbackNote;
     fmt::print("restore {}: {} in {} files to '{}', {:.1f} s, {}/s; recovery {}{}\n", label,
                formatBytes(size), manifest.files.size(), dataPath, seconds,
                formatBytes(static_cast<uint64_t>(size / std::max(seconds, 0.001))),
@@ -187,7 +191,7 @@ void printSummary(const std::string& label, const repo::Manifest& manifest,
 
 }  // namespace
 
-int restore(const Config& config) {
+int restore(const Config& config, const std::string& fallbackNote) {
     double started = nowSeconds();
     auto repo = openRestoreRepository(config);
     auto layout = stanzaLayout(config);
@@ -218,7 +222,9 @@ int restore(const Config& config) {
     markRestoreBegun(fs, dataPath, manifest, locations, owner);
 
     DeltaPlan deltaPlan;
-    if (delta) deltaPlan = cleanTargetsForDelta(config, fs, manifest, locations, dataPath);
+    if (delta)
+        deltaPlan =
+            cleanTargetsForDelta(config, fs, manifest, locations, dataPath, targets.replacing);
     createDirectoriesAndLinks(fs, manifest, locations, dataPath, owner);
     FileRestorer files(config, *repo, layout, backupInfo, plan, locations, deltaPlan, owner,
                        rootStorage);
@@ -227,9 +233,9 @@ int restore(const Config& config) {
     syncDirectories(fs, manifest, locations);
     restoreControlLast(fs, files, dataPath);
 
-    printSummary(
-        plan.label, manifest, dataPath, nowSeconds() - started, recovery,
-        {targets.resumed, delta, &deltaPlan, files.blocksCompared(), files.blocksWritten()});
+    printSummary(plan.label, manifest, dataPath, nowSeconds() - started, recovery,
+                 {targets.resumed, delta, &deltaPlan, files.blocksCompared(), files.blocksWritten(),
+                  fallbackNote});
     return 0;
 }
 

@@ -374,6 +374,7 @@ TargetDecision checkRestoreTargets(const repo::Manifest& manifest,
     auto marker = readRestoreMarker(dataPath);
     TargetDecision decision;
     decision.resumed = marker && marker->label == manifest.label;
+    decision.replacing = marker && marker->label != manifest.label;
     decision.delta = delta || decision.resumed;
     std::vector<std::string> unchecked;
     auto live = runningClusters(unchecked);

@@ -47,6 +47,9 @@ void removeRestoreMarker(const std::string& dataPath);
 struct TargetDecision {
     bool delta = false;  // restore over what is there (--delta, or resuming an unfinished restore)
     bool resumed = false;  // pg1-path holds an unfinished restore of this same backup
+    // pg1-path holds an unfinished restore of another backup (a failed attempt from another
+    // repository, or --delta over it): its files are compared by checksum even with --force.
+    bool replacing = false;
 };
 
 // Checks every target (location by manifest target name) before anything is written: none is,

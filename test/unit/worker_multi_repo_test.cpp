@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "config_support.h"
+#include "temp_dir.h"
 #include "worker/info.h"
 #include "worker/multi_repo.h"
 
@@ -191,6 +192,58 @@ TEST(MultiRepoSelection, ArchiveGetTakesTheFirstThatHasTheSegment) {
     seen().clear();
     EXPECT_EQ(cmd::archiveGetFromRepos(twoRepos({"--repo=2"}), notFound), 1);
     EXPECT_EQ(seen(), std::vector<std::string>{"/r2"});
+}
+
+TEST(MultiRepoRestore, OnlyARepositorysContentFallsBackNeverTheTargetOrTheOptions) {
+    for (ErrorCode code : {ErrorCode::FileMissing, ErrorCode::FileRead, ErrorCode::Format,
+                           ErrorCode::Checksum, ErrorCode::Compress, ErrorCode::Crypto,
+                           ErrorCode::Network, ErrorCode::RepoStorage, ErrorCode::RepoAuth})
+        EXPECT_TRUE(cmd::isRepositoryFault(code)) << errorCodeName(code);
+    // The target (not empty, a running cluster, a write or open failure there), the options or
+    // the choice of backup, a lock, a signal, a bug: the next repository would meet the same.
+    for (ErrorCode code :
+         {ErrorCode::PathNotEmpty, ErrorCode::Postmaster, ErrorCode::FileWrite, ErrorCode::FileOpen,
+          ErrorCode::Option, ErrorCode::Config, ErrorCode::BackupSet, ErrorCode::Lock,
+          ErrorCode::Term, ErrorCode::Cancelled, ErrorCode::Assert})
+        EXPECT_FALSE(cmd::isRepositoryFault(code)) << errorCodeName(code);
+}
+
+std::vector<std::string>& restoredNotes() {
+    static std::vector<std::string> notes;
+    return notes;
+}
+int restoreRecords(const Config& view, const std::string& note) {
+    seen().push_back(view.getString(opt::repo1Path));
+    restoredNotes().push_back(note);
+    return 0;
+}
+
+TEST(MultiRepoRestore, RepoOptionRestoresFromThatRepositoryAloneWithNoNote) {
+    seen().clear();
+    restoredNotes().clear();
+    EXPECT_EQ(cmd::restoreFromRepos(twoRepos({"--repo=2"}), restoreRecords), 0);
+    EXPECT_EQ(seen(), std::vector<std::string>{"/r2"});
+    EXPECT_EQ(restoredNotes(), std::vector<std::string>{""});
+}
+
+TEST(MultiRepoRestore, NoRepositoryUsableIsAnErrorNamingEachOnesFailure) {
+    test::TempDir dir;
+    std::string r1 = dir.path() + "/r1", r2 = dir.path() + "/r2";
+    std::filesystem::create_directories(r1);
+    std::filesystem::create_directories(r2);
+    seen().clear();
+    std::string message = errorMessage(
+        [&] {
+            cmd::restoreFromRepos(parseConfig({"--config=/dev/null", "--stanza=main",
+                                               "--repo1-path=" + r1, "--repo2-path=" + r2,
+                                               "--pg1-path=" + dir.path() + "/data", "restore"}),
+                                  restoreRecords);
+        },
+        ErrorCode::Stanza);
+    EXPECT_TRUE(seen().empty());  // neither repository's restore ran
+    EXPECT_NE(message.find("repo1 (" + r1 + "): "), std::string::npos) << message;
+    EXPECT_NE(message.find("repo2 (" + r2 + "): "), std::string::npos) << message;
+    EXPECT_NE(message.find("nothing was written into"), std::string::npos) << message;
 }
 
 }  // namespace
