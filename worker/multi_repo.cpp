@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <optional>
 
@@ -20,6 +22,14 @@ namespace backrest::cmd {
 
 namespace {
 
+// A local directory as the one place it is: "/r/.", "/r//" and a symlink to /r are all /r (a
+// DBA's repo2-path through a symlink to repo1's would count each segment twice while it is once).
+std::string localLocation(const std::string& path) {
+    std::error_code ec;
+    std::filesystem::path canonical = std::filesystem::weakly_canonical(path, ec);
+    return (ec ? std::filesystem::path(path).lexically_normal() : canonical).string();
+}
+
 // What says where a repository is: two repositories with the same are one.
 std::string locationOf(const Config& view) {
     std::string type = view.getString(opt::repo1Type);
@@ -32,20 +42,23 @@ std::string locationOf(const Config& view) {
                             view.find(opt::repo1AzureContainer).value_or(""), where);
     else if (type == "sftp")
         where = fmt::format("{}:{}", view.find(opt::repo1SftpHost).value_or(""), where);
+    else if (type == "posix")
+        where = localLocation(where);
     while (where.size() > 1 && where.back() == '/') where.pop_back();
     return type + " " + where;
 }
 
 // The first error's code (the one a script sees as exit status), every failure's message.
 [[noreturn]] void raiseFailures(const Config& config,
-                                const std::vector<std::pair<int, Error>>& failures) {
+                                const std::vector<std::pair<int, Error>>& failures,
+                                const std::string& hint = {}) {
     std::string message;
     for (const auto& [index, error] : failures)
         message += fmt::format("{}{}: {}", message.empty() ? "" : "; ", describeRepo(config, index),
                                error.what());
     throw Error(failures.front().second.code(),
-                fmt::format("{}: {} of {} repositories failed: {}", config.command(),
-                            failures.size(), selectedRepos(config).size(), message));
+                fmt::format("{}: {} of {} repositories failed: {}{}", config.command(),
+                            failures.size(), selectedRepos(config).size(), message, hint));
 }
 
 // A repository's view with no key opened yet: the key one repository's command opened (a process
@@ -53,6 +66,29 @@ std::string locationOf(const Config& view) {
 Config freshView(const Config& config, int index) {
     useRepoKey(nullptr);
     return config.forRepo(index);
+}
+
+// archive-get: the segment is in none of the repositories that answered, and one that failed may
+// hold it, so recovery stops. Recovery resumes once the failed one is readable again; if it is
+// lost for good, --repo naming one that answered ends recovery where that one's WAL ends.
+std::string readableHint(const Config& config, const std::vector<std::pair<int, Error>>& failures) {
+    std::string failed;
+    std::string answered;
+    int first = 0;
+    for (int index : selectedRepos(config)) {
+        bool didFail = std::any_of(failures.begin(), failures.end(),
+                                   [&](const auto& f) { return f.first == index; });
+        std::string& list = didFail ? failed : answered;
+        list += (list.empty() ? "" : ", ") + repoName(index);
+        if (!didFail && first == 0) first = index;
+    }
+    if (first == 0) return {};
+    std::string what = config.params().empty() ? "the file" : config.params().front();
+    return fmt::format(
+        " ({} is not in {}; {} may hold it). Make {} readable and start the server again to "
+        "resume recovery; if {} is lost for good, add --repo={} to restore_command to end "
+        "recovery where {}'s WAL ends",
+        what, answered, failed, failed, failed, first, repoName(first));
 }
 
 Error asError(const std::exception& e) {
@@ -174,7 +210,7 @@ int archiveGetFromRepos(const Config& config, RepoCommand archiveGet) {
             failures.emplace_back(index, std::move(error));
         }
     }
-    if (!failures.empty()) raiseFailures(config, failures);
+    if (!failures.empty()) raiseFailures(config, failures, readableHint(config, failures));
     return 1;
 }
 
