@@ -92,6 +92,15 @@ expect_contains "1b: the error names repo2's passphrase" "$OUT" "repo2-cipher-pa
 OUT=$(as_pg env PGBACKREST_REPO2_CIPHER_PASS=wrong-pass "$BR" --config="$CONF" --stanza=main --repo=1 \
     archive-get "$MARKED" "$IT_TMP/wrongpass1" 2>&1)
 expect_eq "1b: --repo=1 does not need repo2's passphrase" "$?" "0"
+# A restore run with repo2's passphrase in its environment: the restored server's restore_command
+# will not have it, and recovery would stop when it looks in repo2. Warned of, naming repo2.
+expect_exit "1b: backup for the restore" 0 "$BR" --config="$CONF" --stanza=main backup --type=full --start-fast
+OUT=$(as_pg env PGBACKREST_REPO2_CIPHER_PASS=attack-multi-repo-secret "$BR" --config="$CONF" --stanza=main \
+    --pg1-path="$IT_TMP/restore-envpass" restore 2>&1)
+expect_contains "1b: restore warns that repo2's passphrase comes from its environment" "$OUT" \
+    "repo2-cipher-pass comes from this command's environment (BACKREST_REPO2_CIPHER_PASS or PGBACKREST_REPO2_CIPHER_PASS)"
+expect_eq "1b: restore_command holds no passphrase" "$(grep -c attack-multi-repo-secret "$IT_TMP/restore-envpass/postgresql.auto.conf")" "0"
+sleep 1.1  # a label per second
 
 # ---- 2. archive-get: which repository serves ----------------------------------------------------
 # 2a. repo1's copy of FIRST replaced by another cluster's segment of the same name (two clusters
@@ -267,6 +276,14 @@ RC=$?
 expect_eq "5: info with repo2 unreadable exits non-zero" "$([ $RC -ne 0 ] && echo failed || echo "exit 0")" "failed"
 expect_contains "5: info names repo2" "$OUT" "repo2 ($R2)"
 expect_contains "5: info still lists repo1's backups" "$OUT" "$(ls "$R1/backup/main" | grep -E '^[0-9]{8}-[0-9]{6}F$' | tail -1)"
+expect_contains "5: info shows repo2's error under its name" "$OUT" "status: error (other): unable to open"
+JSON=$(as_pg "$BR" --config="$CONF" --stanza=main info --output=json 2>/dev/null)
+SUMMARY=$(python3 -c '
+import json, sys
+s = json.loads(sys.stdin.read())[0]
+print(s["status"]["code"], " ".join(str(r["key"]) + ":" + str(r.get("status", {}).get("code", 0)) for r in s["repo"]),
+      len(s["backup"]) > 0)' <<<"$JSON" 2>&1)
+expect_eq "5: info json: status 4 (different across repos), repo2 status 99, repo1's backups" "$SUMMARY" "4 1:0 2:99 True"
 chmod 750 "$R2"
 
 # ---- 6. --repo out of range, --set in the other repository -------------------------------------

@@ -267,6 +267,20 @@ TEST(MultiRepoInfo, OneStanzaEntryWithEachItemsRepoKey) {
     EXPECT_EQ(s["status"]["code"], 0);
 }
 
+// repo2 unreadable: repo1's stanza stays, with an entry for repo2 carrying its error.
+TEST(MultiRepoInfo, AFailedRepositoryIsListedWithItsErrorBesideTheOthers) {
+    json stanzas = cmd::mergeStanzas({json::array({stanzaOf("20261201-000000F", 0)})});
+    cmd::addFailedRepo(stanzas, 2, "aes-256-gcm", "unable to open '/r2/backup.info'");
+    ASSERT_EQ(stanzas.size(), 1u);
+    EXPECT_EQ(stanzas[0]["backup"].size(), 1u);
+    EXPECT_EQ(stanzas[0]["status"]["code"], 4);
+    ASSERT_EQ(stanzas[0]["repo"].size(), 2u);
+    EXPECT_EQ(stanzas[0]["repo"][1]["key"], 2);
+    EXPECT_EQ(stanzas[0]["repo"][1]["cipher"], "aes-256-gcm");
+    EXPECT_EQ(stanzas[0]["repo"][1]["status"]["code"], 99);
+    EXPECT_EQ(stanzas[0]["repo"][1]["status"]["message"], "unable to open '/r2/backup.info'");
+}
+
 TEST(MultiRepoInfo, RepositoriesThatDisagreeMakeTheStatusMixed) {
     json one = json::array({stanzaOf("20261201-000000F", 0)});
     json two = json::array({stanzaOf("", 2)});
