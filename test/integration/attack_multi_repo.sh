@@ -3,20 +3,31 @@
 # month would. repo1 is plain, repo2 encrypted (its passphrase in the config file, repo2-only);
 # compress-type=none, so a stored segment holds the table's bytes unless it is encrypted.
 #   1. options given for one repository only: repo2's encryption never leaks to repo1 nor repo1's
-#      plaintext to repo2; each repository expires by its own retention (repo2-retention-full=1
-#      never expires repo1's backups or WAL); a wrong PGBACKREST_REPO2_CIPHER_PASS in the
-#      environment is named as repo2's and touches nothing of repo1;
+#      plaintext to repo2; a wrong PGBACKREST_REPO2_CIPHER_PASS in the environment is named as
+#      repo2's and does not touch repo1; a restore run with it in its environment warns, naming
+#      repo2, that the restored server's restore_command will not see it;
 #   2. archive-get's choice: repo1 holding ANOTHER cluster's segment under the same name, or
-#      unreadable, is passed over for repo2's copy; a segment in neither is exit 1, but exit 1
-#      never when one could not be read; a restore from repo1 with repo1's archive unreadable
+#      unreadable, is passed over for repo2's copy; a segment in neither is exit 1, but never 1
+#      when one could not be read; a restore with repo1's archive unreadable stops recovery
+#      (it cannot know what repo1 holds) saying how to go on, and with --repo=2 in restore_command
 #      recovers every row from repo2;
 #   3. archive-push with repo2 full (a small tmpfs): PostgreSQL keeps the segment (.ready), repo1
 #      has it, nothing half-written in repo2, and after the fix both hold it; kill -9 of a push
-#      after repo1 got the segment, then the retry: one copy in each, the bytes of pg_wal;
-#   4. expire, verify and info with repo2 unreadable: each names repo2 and exits non-zero; repo1's
-#      expire is done all the same;
-#   5. --repo=0, --repo=5, --repo=x, and restore --repo=1 --set=<a backup in repo2 only>: refused
+#      once repo1 has the segment, then the retry: one copy in each, the bytes of pg_wal;
+#   4. retention per repository: repo2-retention-full=1 (backup's own expire, then expire of
+#      every repository, then --repo=2 with --repo1-retention-full=1) never expires repo1's
+#      backups or the WAL they need;
+#   5. expire, verify and info with repo2 unreadable: each names repo2 and exits non-zero; repo1's
+#      expire is done all the same (a cron job's expire must not stop at the first repository);
+#      info shows repo1's backups beside repo2's error;
+#   6. --repo=0, --repo=5, --repo=x, and restore --repo=1 --set=<a backup in repo2 only>: refused
 #      naming the option or the backup, nothing written.
+# Defects found and fixed: 1 (the warning about a passphrase from the environment looked at
+# repo1's only, and named repo2's as repo1's), 2 (the error that stops recovery did not say how
+# to resume or end it with the other repository), 4 (a repository with fewer backups than its
+# retention expired all WAL before its first backup; pgBackRest keeps it: "too soon"), 5 (info
+# with one repository unreadable printed nothing of the others). In the unit tests: two spellings
+# of one directory (/r/., a symlink) counted as two repositories.
 # Ports 57310-57319.
 set -u
 SUITE=attack_multi_repo
