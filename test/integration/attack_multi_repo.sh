@@ -106,6 +106,7 @@ expect_eq "1b: --repo=1 does not need repo2's passphrase" "$?" "0"
 # A restore run with repo2's passphrase in its environment: the restored server's restore_command
 # will not have it, and recovery would stop when it looks in repo2. Warned of, naming repo2.
 expect_exit "1b: backup for the restore" 0 "$BR" --config="$CONF" --stanza=main backup --type=full --start-fast
+expect_eq "1b: one backup of repo1-retention-full=2: too soon to expire WAL ($FIRST stays)" "$(stored "$R1" "$FIRST")" "1"
 OUT=$(as_pg env PGBACKREST_REPO2_CIPHER_PASS=attack-multi-repo-secret "$BR" --config="$CONF" --stanza=main \
     --pg1-path="$IT_TMP/restore-envpass" restore 2>&1)
 expect_contains "1b: restore warns that repo2's passphrase comes from its environment" "$OUT" \
@@ -300,7 +301,7 @@ chmod 750 "$R2"
 # ---- 6. --repo out of range, --set in the other repository -------------------------------------
 for bad in 0 5 x; do
     expect_exit "6: --repo=$bad is refused" 21 "$BR" --config="$CONF" --stanza=main --repo=$bad info
-    expect_contains "6: the message names the option 'repo'" "$OUT" "'repo'"
+    expect_contains "6: the message names the option 'repo' and its value" "$OUT" "invalid value '$bad' for option 'repo'"
 done
 LABEL2=$(ls "$R2/backup/main" | grep -E '^[0-9]{8}-[0-9]{6}F$' | tail -1)
 expect_exit "6: restore --repo=1 --set=<repo2's backup>" 35 "$BR" --config="$CONF" --stanza=main --repo=1 \
