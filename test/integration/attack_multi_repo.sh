@@ -46,7 +46,7 @@ trap 'for d in "${IT_SERVERS[@]}"; do [ -f "$d/postmaster.pid" ] && as_pg "$PGBI
 
 it_primary_without_stanza 57310 "repo2-path=$R2" "repo2-cipher-type=aes-256-gcm" \
     "repo2-cipher-pass=attack-multi-repo-secret" "repo1-retention-full=2" "repo2-retention-full=1" \
-    "compress-type=none" "log-level-console=warn"
+    "repo2-bundle=n" "compress-type=none" "log-level-console=warn"
 chown postgres:postgres "$CONF"
 chmod 0600 "$CONF"
 as_pg mkdir -p "$R2"
@@ -255,6 +255,14 @@ for i in 1 2; do
 done
 expect_eq "4: repo1 (retention-full=2) keeps both full backups" "$(full_backups "$R1")" "2"
 expect_eq "4: repo2 (retention-full=1) keeps one" "$(full_backups "$R2")" "1"
+# repo2-bundle=n is repo2's alone (repo1 keeps the default, y); repo2's backups, uncompressed,
+# never hold the table's bytes in clear.
+NEWEST1=$(ls "$R1/backup/main" | grep -E '^[0-9]{8}-[0-9]{6}F$' | tail -1)
+NEWEST2=$(ls "$R2/backup/main" | grep -E '^[0-9]{8}-[0-9]{6}F$' | tail -1)
+expect_eq "4: repo1's backup is bundled (repo1-bundle's default)" "$(find "$R1/backup/main/$NEWEST1/bundle" -type f 2>/dev/null | wc -l | sed 's/^[1-9][0-9]*$/some/')" "some"
+expect_eq "4: repo2's backup is not (repo2-bundle=n)" "$(find "$R2/backup/main/$NEWEST2/bundle" -type f 2>/dev/null | wc -l)" "0"
+expect_eq "4: repo1's backup holds the table's bytes (plain)" "$(grep -rlaq 'MARKER-attack-multi-repo' "$R1/backup/main/$NEWEST1" && echo found)" "found"
+expect_eq "4: repo2's backup never holds them in clear" "$(grep -rla 'MARKER-attack-multi-repo' "$R2" | wc -l)" "0"
 expect_exit "4: expire on every repository" 0 "$BR" --config="$CONF" --stanza=main expire
 expect_eq "4: repo1 still keeps both after repo2's expire" "$(full_backups "$R1")" "2"
 START1=$(br --repo=1 info --output=json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["backup"][0]["archive"]["start"])')
