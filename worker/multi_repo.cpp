@@ -214,11 +214,13 @@ int archiveGetFromRepos(const Config& config, RepoCommand archiveGet) {
     return 1;
 }
 
-int annotateInRepos(const Config& config, RepoCommand annotate) {
+namespace {
+
+// The repositories holding backup `label` (a label may be in several); in none: an error naming
+// it. A repository that cannot say whether it holds it stops the command: annotate and expire
+// write, and must not leave that backup unannotated or unexpired there.
+std::vector<int> reposHolding(const Config& config, const std::string& label) {
     std::vector<int> indexes = selectedRepos(config);
-    auto label = config.find(opt::set);
-    // One repository, or no --set (annotate's own error says it is required).
-    if (indexes.size() == 1 || !label) return runOnOneRepo(config, annotate);
     std::vector<int> holding;
     for (int index : indexes) {
         Config view = freshView(config, index);
@@ -227,22 +229,39 @@ int annotateInRepos(const Config& config, RepoCommand annotate) {
                 auto repo = openRepo(view);
                 return repo::requireBackupInfo(*repo, stanzaLayout(view));
             });
-            if (info.find(*label)) holding.push_back(index);
+            if (info.find(label)) holding.push_back(index);
         } catch (const Error& e) {
-            // Annotations are written: a repository that cannot say whether it holds the backup
-            // stops the command rather than leave that backup unannotated there.
-            throw Error(e.code(),
-                        fmt::format("annotate: {}: {}", describeRepo(config, index), e.what()));
+            throw Error(e.code(), fmt::format("{}: {}: {}", config.command(),
+                                              describeRepo(config, index), e.what()));
         }
     }
     if (holding.empty()) {
         std::string list;
         for (int index : indexes) list += (list.empty() ? "" : ", ") + repoName(index);
-        raise(ErrorCode::BackupSet, "annotate: backup set {} is in no repository ({}); see 'info'",
-              *label, list);
+        raise(ErrorCode::BackupSet, "{}: backup set {} is in no repository ({}); see 'info'",
+              config.command(), label, list);
     }
-    for (int index : holding) inRepo(index, [&] { return annotate(freshView(config, index)); });
+    return holding;
+}
+
+}  // namespace
+
+int annotateInRepos(const Config& config, RepoCommand annotate) {
+    auto label = config.find(opt::set);
+    // One repository, or no --set (annotate's own error says it is required).
+    if (selectedRepos(config).size() == 1 || !label) return runOnOneRepo(config, annotate);
+    for (int index : reposHolding(config, *label))
+        inRepo(index, [&] { return annotate(freshView(config, index)); });
     return 0;
+}
+
+int expireInRepos(const Config& config, RepoCommand expire) {
+    auto label = config.find(opt::set);
+    if (selectedRepos(config).size() == 1 || !label) return runOnEachRepo(config, expire);
+    int code = 0;
+    for (int index : reposHolding(config, *label))
+        code = std::max(code, inRepo(index, [&] { return expire(freshView(config, index)); }));
+    return code;
 }
 
 int restoreFromRepos(const Config& config, RepoCommand restore) {

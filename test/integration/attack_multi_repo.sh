@@ -16,7 +16,8 @@
 #      once repo1 has the segment, then the retry: one copy in each, the bytes of pg_wal;
 #   4. retention per repository: repo2-retention-full=1 (backup's own expire, then expire of
 #      every repository, then --repo=2 with --repo1-retention-full=1) never expires repo1's
-#      backups or the WAL they need;
+#      backups or the WAL they need; expire --set of repo1's backup without --repo expires it
+#      there and is no failure of repo2;
 #   5. expire, verify and info with repo2 unreadable: each names repo2 and exits non-zero; repo1's
 #      expire is done all the same (a cron job's expire must not stop at the first repository);
 #      info shows repo1's backups beside repo2's error;
@@ -25,7 +26,8 @@
 # Defects found and fixed: 1 (the warning about a passphrase from the environment looked at
 # repo1's only, and named repo2's as repo1's), 2 (the error that stops recovery did not say how
 # to resume or end it with the other repository), 4 (a repository with fewer backups than its
-# retention expired all WAL before its first backup; pgBackRest keeps it: "too soon"), 5 (info
+# retention expired all WAL before its first backup; pgBackRest keeps it: "too soon"; expire
+# --set without --repo failed on every repository not holding the set), 5 (info
 # with one repository unreadable printed nothing of the others). In the unit tests: two spellings
 # of one directory (/r/., a symlink) counted as two repositories.
 # Ports 57310-57319.
@@ -273,11 +275,22 @@ expect_exit "4: --repo=2 expire --repo1-retention-full=1" 0 "$BR" --config="$CON
     expire --repo1-retention-full=1
 expect_eq "4: repo1 untouched by an expire of repo2" "$(full_backups "$R1")" "2"
 expect_eq "4: repo2 still one" "$(full_backups "$R2")" "1"
+# expire --set of a backup repo1 alone holds, without --repo: expired there, no failure of repo2
+# (which does not hold it); a label in neither is refused naming both.
+SET1=$(ls "$R1/backup/main" | grep -E '^[0-9]{8}-[0-9]{6}F$' | head -1)
+expect_exit "4: expire --set=<repo1's oldest> (no --repo)" 0 "$BR" --config="$CONF" --stanza=main expire --set="$SET1"
+expect_eq "4: it is gone from repo1" "$(test -e "$R1/backup/main/$SET1" && echo kept || echo gone)" "gone"
+expect_eq "4: repo2 keeps its one" "$(full_backups "$R2")" "1"
+expect_exit "4: expire --set=<a label in no repository>" 35 "$BR" --config="$CONF" --stanza=main expire --set=20200101-000000F
+expect_contains "4: the error names the label and both repositories" "$OUT" "backup set 20200101-000000F is in no repository (repo1, repo2)"
 
 
 # ---- 5. expire, verify, info with repo2 unreadable ------------------------------------------------
-# A third full backup in repo1 (kept by --repo1-retention-full=3; the file says 2): expire must still remove repo1's oldest, and fail
-# naming repo2, so a cron job's mail says repo2 was not expired.
+# Three full backups in repo1 (kept by --repo1-retention-full=3; the file says 2): expire must
+# still remove repo1's oldest, and fail naming repo2, so a cron job's mail says repo2 was not
+# expired.
+must br backup --type=full --start-fast --repo1-retention-full=3
+sleep 1.1  # a label per second
 must br backup --type=full --start-fast --repo1-retention-full=3
 chmod 000 "$R2"
 OLDEST1=$(ls "$R1/backup/main" | grep -E '^[0-9]{8}-[0-9]{6}F$' | head -1)
