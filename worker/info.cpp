@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -105,6 +106,16 @@ void setRepoKey(nlohmann::json& node, int index) {
     }
 }
 
+void addFailedRepo(nlohmann::json& stanzas, int index, const std::string& cipher,
+                   const std::string& message) {
+    for (auto& stanza : stanzas) {
+        stanza["repo"].push_back(
+            {{"key", index}, {"cipher", cipher}, {"status", {{"code", 99}, {"message", message}}}});
+        stanza["status"]["code"] = 4;
+        stanza["status"]["message"] = "different across repos";
+    }
+}
+
 int info(const Config& config) {
     InfoQuery query = queryOf(config);
     // On the database host, drops whose record has not reached the repository yet.
@@ -112,30 +123,59 @@ int info(const Config& config) {
         query.pgWal = pgPath(config) + "/pg_wal";
     std::vector<int> repos = selectedRepos(config);
     std::vector<nlohmann::json> perRepo;
+    // A repository that cannot be read does not hide what the others hold; it is named in the
+    // output and the exit status is its error's, so a cron job that checks only the status
+    // still learns of it (pgBackRest exits 0 and reports it in the status alone).
+    std::vector<int> answered;
+    std::vector<std::pair<int, Error>> failures;
     for (int index : repos) {
         useRepoKey(nullptr);  // each repository's own key, never the last one's
         try {
             perRepo.push_back(repoInfo(config.forRepo(index), query));
+            answered.push_back(index);
         } catch (const Error& e) {
             if (repos.size() == 1) throw;
-            throw Error(e.code(),
-                        fmt::format("info: {}: {}", describeRepo(config, index), e.what()));
+            failures.emplace_back(index, inRepoTerms(e, index));
         }
     }
+    std::string failed;
+    for (const auto& [index, error] : failures)
+        failed += fmt::format("{}{}: {}", failed.empty() ? "" : "; ", describeRepo(config, index),
+                              error.what());
+    if (answered.empty())
+        throw Error(failures.front().second.code(), fmt::format("info: {}", failed));
     bool json = config.getString(opt::output) == "json";
     if (json) {
-        fmt::print("{}\n", mergeStanzas(perRepo).dump());
-        return 0;
-    }
-    for (size_t r = 0; r < repos.size(); r++) {
-        const auto& all = perRepo[r];
-        // One repository prints as before; several each under their name.
-        if (repos.size() > 1) fmt::print("{}{}:\n", r ? "\n" : "", describeRepo(config, repos[r]));
-        if (all.empty()) fmt::print("No stanzas exist in the repository.\n");
-        for (size_t i = 0; i < all.size(); i++) {
-            if (i) fmt::print("\n");
-            printInfoText(all[i]);
+        nlohmann::json merged = mergeStanzas(perRepo);
+        for (const auto& [index, error] : failures)
+            addFailedRepo(merged, index, config.forRepo(index).getString(opt::repo1CipherType),
+                          error.what());
+        fmt::print("{}\n", merged.dump());
+    } else {
+        size_t next = 0;
+        for (size_t r = 0; r < repos.size(); r++) {
+            // One repository prints as before; several each under their name.
+            if (repos.size() > 1)
+                fmt::print("{}{}:\n", r ? "\n" : "", describeRepo(config, repos[r]));
+            auto failure = std::find_if(failures.begin(), failures.end(),
+                                        [&](const auto& f) { return f.first == repos[r]; });
+            if (failure != failures.end()) {
+                fmt::print("    status: error (other): {}\n", failure->second.what());
+                continue;
+            }
+            const auto& all = perRepo[next++];
+            if (all.empty()) fmt::print("No stanzas exist in the repository.\n");
+            for (size_t i = 0; i < all.size(); i++) {
+                if (i) fmt::print("\n");
+                printInfoText(all[i]);
+            }
         }
+    }
+    if (!failures.empty()) {
+        std::fflush(stdout);
+        throw Error(failures.front().second.code(),
+                    fmt::format("info: {} of {} repositories failed: {}", failures.size(),
+                                repos.size(), failed));
     }
     return 0;
 }

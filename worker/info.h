@@ -56,5 +56,10 @@ nlohmann::json mergeStanzas(const std::vector<nlohmann::json>& perRepo);
 
 // Sets every "repo-key" (and each repo list entry's "key") under node to a repository's index.
 void setRepoKey(nlohmann::json& node, int index);
+// A repository info could not read (unreachable, unreadable, wrong key): each stanza the others
+// answered for gets a repo entry for it with status 99 and the error (pgBackRest's "other"), and
+// the stanza's status becomes 4, different across repos.
+void addFailedRepo(nlohmann::json& stanzas, int index, const std::string& cipher,
+                   const std::string& message);
 
 }  // namespace backrest::cmd

@@ -44,6 +44,9 @@ int archiveGetFirstFound(const Config& config) {
 int annotateWhereHeld(const Config& config) {
     return cmd::annotateInRepos(config, cmd::annotate);
 }
+int expireEveryOrWhereHeld(const Config& config) {
+    return cmd::expireInRepos(config, cmd::expire);
+}
 int restoreFirstFound(const Config& config) {
     return cmd::restoreFromRepos(config, cmd::restore);
 }
@@ -62,7 +65,7 @@ const std::map<std::string, int (*)(const Config&)>& commandTable() {
         {"archive-get", archiveGetFirstFound},
         {"info", cmd::info},    // every repository, each labelled
         {"serve", cmd::serve},  // every repository (worker/serve.cpp)
-        {"expire", onEachRepo<cmd::expire>},
+        {"expire", expireEveryOrWhereHeld},
         {"verify", onEachRepo<cmd::verify>},
         {"annotate", annotateWhereHeld},
         {"help", cmd::help},

@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <optional>
 
@@ -21,6 +23,14 @@ namespace backrest::cmd {
 
 namespace {
 
+// A local directory as the one place it is: "/r/.", "/r//" and a symlink to /r are all /r (a
+// DBA's repo2-path through a symlink to repo1's would count each segment twice while it is once).
+std::string localLocation(const std::string& path) {
+    std::error_code ec;
+    std::filesystem::path canonical = std::filesystem::weakly_canonical(path, ec);
+    return (ec ? std::filesystem::path(path).lexically_normal() : canonical).string();
+}
+
 // What says where a repository is: two repositories with the same are one.
 std::string locationOf(const Config& view) {
     std::string type = view.getString(opt::repo1Type);
@@ -33,20 +43,23 @@ std::string locationOf(const Config& view) {
                             view.find(opt::repo1AzureContainer).value_or(""), where);
     else if (type == "sftp")
         where = fmt::format("{}:{}", view.find(opt::repo1SftpHost).value_or(""), where);
+    else if (type == "posix")
+        where = localLocation(where);
     while (where.size() > 1 && where.back() == '/') where.pop_back();
     return type + " " + where;
 }
 
 // The first error's code (the one a script sees as exit status), every failure's message.
 [[noreturn]] void raiseFailures(const Config& config,
-                                const std::vector<std::pair<int, Error>>& failures) {
+                                const std::vector<std::pair<int, Error>>& failures,
+                                const std::string& hint = {}) {
     std::string message;
     for (const auto& [index, error] : failures)
         message += fmt::format("{}{}: {}", message.empty() ? "" : "; ", describeRepo(config, index),
                                error.what());
     throw Error(failures.front().second.code(),
-                fmt::format("{}: {} of {} repositories failed: {}", config.command(),
-                            failures.size(), selectedRepos(config).size(), message));
+                fmt::format("{}: {} of {} repositories failed: {}{}", config.command(),
+                            failures.size(), selectedRepos(config).size(), message, hint));
 }
 
 // A repository's view with no key opened yet: the key one repository's command opened (a process
@@ -62,6 +75,29 @@ repo::BackupInfo backupInfoIn(const Config& view, int index) {
         auto repo = openRepo(view);
         return repo::requireBackupInfo(*repo, stanzaLayout(view));
     });
+}
+
+// archive-get: the segment is in none of the repositories that answered, and one that failed may
+// hold it, so recovery stops. Recovery resumes once the failed one is readable again; if it is
+// lost for good, --repo naming one that answered ends recovery where that one's WAL ends.
+std::string readableHint(const Config& config, const std::vector<std::pair<int, Error>>& failures) {
+    std::string failed;
+    std::string answered;
+    int first = 0;
+    for (int index : selectedRepos(config)) {
+        bool didFail = std::any_of(failures.begin(), failures.end(),
+                                   [&](const auto& f) { return f.first == index; });
+        std::string& list = didFail ? failed : answered;
+        list += (list.empty() ? "" : ", ") + repoName(index);
+        if (!didFail && first == 0) first = index;
+    }
+    if (first == 0) return {};
+    std::string what = config.params().empty() ? "the file" : config.params().front();
+    return fmt::format(
+        " ({} is not in {}; {} may hold it). Make {} readable and start the server again to "
+        "resume recovery; if {} is lost for good, add --repo={} to restore_command to end "
+        "recovery where {}'s WAL ends",
+        what, answered, failed, failed, failed, first, repoName(first));
 }
 
 Error asError(const std::exception& e) {
@@ -183,36 +219,55 @@ int archiveGetFromRepos(const Config& config, RepoCommand archiveGet) {
             failures.emplace_back(index, std::move(error));
         }
     }
-    if (!failures.empty()) raiseFailures(config, failures);
+    if (!failures.empty()) raiseFailures(config, failures, readableHint(config, failures));
     return 1;
 }
 
-int annotateInRepos(const Config& config, RepoCommand annotate) {
+namespace {
+
+// The repositories holding backup `label` (a label may be in several); in none: an error naming
+// it. A repository that cannot say whether it holds it stops the command: annotate and expire
+// write, and must not leave that backup unannotated or unexpired there.
+std::vector<int> reposHolding(const Config& config, const std::string& label) {
     std::vector<int> indexes = selectedRepos(config);
-    auto label = config.find(opt::set);
-    // One repository, or no --set (annotate's own error says it is required).
-    if (indexes.size() == 1 || !label) return runOnOneRepo(config, annotate);
     std::vector<int> holding;
     for (int index : indexes) {
         Config view = freshView(config, index);
         try {
             auto info = backupInfoIn(view, index);
-            if (info.find(*label)) holding.push_back(index);
+            if (info.find(label)) holding.push_back(index);
         } catch (const Error& e) {
-            // Annotations are written: a repository that cannot say whether it holds the backup
-            // stops the command rather than leave that backup unannotated there.
-            throw Error(e.code(),
-                        fmt::format("annotate: {}: {}", describeRepo(config, index), e.what()));
+            throw Error(e.code(), fmt::format("{}: {}: {}", config.command(),
+                                              describeRepo(config, index), e.what()));
         }
     }
     if (holding.empty()) {
         std::string list;
         for (int index : indexes) list += (list.empty() ? "" : ", ") + repoName(index);
-        raise(ErrorCode::BackupSet, "annotate: backup set {} is in no repository ({}); see 'info'",
-              *label, list);
+        raise(ErrorCode::BackupSet, "{}: backup set {} is in no repository ({}); see 'info'",
+              config.command(), label, list);
     }
-    for (int index : holding) inRepo(index, [&] { return annotate(freshView(config, index)); });
+    return holding;
+}
+
+}  // namespace
+
+int annotateInRepos(const Config& config, RepoCommand annotate) {
+    auto label = config.find(opt::set);
+    // One repository, or no --set (annotate's own error says it is required).
+    if (selectedRepos(config).size() == 1 || !label) return runOnOneRepo(config, annotate);
+    for (int index : reposHolding(config, *label))
+        inRepo(index, [&] { return annotate(freshView(config, index)); });
     return 0;
+}
+
+int expireInRepos(const Config& config, RepoCommand expire) {
+    auto label = config.find(opt::set);
+    if (selectedRepos(config).size() == 1 || !label) return runOnEachRepo(config, expire);
+    int code = 0;
+    for (int index : reposHolding(config, *label))
+        code = std::max(code, inRepo(index, [&] { return expire(freshView(config, index)); }));
+    return code;
 }
 
 bool isRepositoryFault(ErrorCode code) {

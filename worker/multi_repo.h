@@ -50,6 +50,9 @@ int archiveGetFromRepos(const Config& config, RepoCommand archiveGet);
 // annotate --set: --repo, or every repository holding the backup (a label may be in several);
 // none holding it is an error naming the label.
 int annotateInRepos(const Config& config, RepoCommand annotate);
+// expire: every selected repository; with --set, those holding that backup (as pgBackRest: a
+// backup of repo2 expired without --repo is no failure of repo1), in none an error naming it.
+int expireInRepos(const Config& config, RepoCommand expire);
 // restore's body: `fallbackNote` (empty unless an earlier repository failed) ends its summary line.
 using RestoreCommand = int (*)(const Config&, const std::string& fallbackNote);
 // Whether a restore that failed with `code` may go on from the next repository: a fault of what

@@ -67,19 +67,23 @@ std::string restoreCommand(const Config& config) {
         command += " " + shellWord("--stanza=" + config.getString(opt::stanza));
     // The passphrase is never written into restore_command: archive-get reads it from the config
     // file. One given only in this restore's environment is not in the server's: recovery would
-    // stop at its first segment (archive-get exits 255, "repo1-cipher-pass is not set").
-    for (const char* secret : {"repo1-cipher-pass", "repo1-cipher-type"})
-        if (config.find(secret) && config.source(secret) == OptionSource::Environment)
+    // stop at the first segment it looks for in that repository (archive-get exits 255,
+    // "repo2-cipher-pass is not set"). Every repository's: recovery may read any of them.
+    Config all = config.whole();
+    for (int index = 1; index <= kRepoMax; index++)
+        for (const char* suffix : {"cipher-pass", "cipher-type"}) {
+            std::string name = fmt::format("repo{}-{}", index, suffix);
+            if (!all.find(name) || all.source(name) != OptionSource::Environment) continue;
+            std::string variable =
+                fmt::format("REPO{}_CIPHER_{}", index,
+                            std::string_view(suffix) == "cipher-pass" ? "PASS" : "TYPE");
             logWarn(
-                "restore: {} comes from this command's environment (BACKREST_{}), which the "
-                "restored "
-                "server's restore_command does not see: put it in the config file '{}' before "
-                "starting "
-                "the server, or recovery stops at its first WAL segment",
-                secret,
-                secret == std::string("repo1-cipher-pass") ? "REPO1_CIPHER_PASS"
-                                                           : "REPO1_CIPHER_TYPE",
-                config.getString(opt::config));
+                "restore: {} comes from this command's environment (BACKREST_{} or PGBACKREST_{}), "
+                "which the restored server's restore_command does not see: put it in the config "
+                "file '{}' before starting the server, or recovery stops at the first WAL segment "
+                "it looks for in repo{}",
+                name, variable, variable, config.getString(opt::config), index);
+        }
     return command + " archive-get %f \"%p\"";
 }
 

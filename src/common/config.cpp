@@ -271,6 +271,15 @@ Config Config::forRepo(int index) const {
     return view;
 }
 
+Config Config::whole() const {
+    if (!whole_) return *this;
+    Config all;
+    all.command_ = command_;
+    all.params_ = params_;
+    all.values_ = *whole_;
+    return all;
+}
+
 std::vector<std::string> Config::passThroughArgs() const {
     std::vector<std::string> args;
     for (const auto& [name, value] :

@@ -132,6 +132,9 @@ class Config {
     Config forRepo(int index) const;
     // 1..4 in a forRepo view; 0 in the whole configuration.
     int repoIndex() const { return repoIndex_; }
+    // The whole configuration a forRepo view was taken from (itself when it is no view): what
+    // a command passes on to another that reaches every repository (restore_command).
+    Config whole() const;
 
     // Every option set by the command line, the environment or a config file, as
     // "--name=value", secrets as "--name=<redacted>": the log file's "command begin" line.

@@ -105,6 +105,11 @@ void planWal(const BackupInfo& info, const RetentionPolicy& policy,
         if (policy.archiveType == "incr" || b->type == "full" ||
             (policy.archiveType == "diff" && b->type == "diff"))
             counted.push_back(b);
+    // Fewer backups of the archive type than the retention asks for: too soon to expire WAL (as
+    // pgBackRest). WAL older than the first backup may be a base backup's of another tool, or the
+    // point a DBA recovers a dropped table to; with a second repository newly added its first
+    // backup would otherwise take all of that repository's earlier WAL.
+    if (counted.size() < static_cast<size_t>(*archiveCount)) return;
     std::vector<const BackupSummary*> window = counted;
     if (window.size() > static_cast<size_t>(*archiveCount))
         window.erase(window.begin(), window.end() - *archiveCount);

@@ -56,6 +56,32 @@ TEST(RepoRetention, FullRetentionExpiresOldFullsWithDependents) {
     EXPECT_FALSE(walExpired("00000002.history", plan.wal));
 }
 
+// Fewer fulls than repo1-retention-full (a stanza's first backups, or a second repository newly
+// added): no WAL expires yet, as pgBackRest ("too soon to expire them"); WAL older than the first
+// backup may be what a DBA still recovers from. With enough fulls it expires as usual.
+TEST(RepoRetention, FewerBackupsThanTheRetentionExpireNoWal) {
+    BackupInfo one;
+    one.history.push_back({1, "15", 42});
+    one.backups = {backup("20260103-000000F", "full", "", "000000010000000000000006",
+                          "000000010000000000000007")};
+    RetentionPolicy p;
+    p.full = 2;
+    auto plan = planRetention(one, p);
+    EXPECT_TRUE(plan.expire.empty());
+    EXPECT_FALSE(plan.expiresWal());
+    EXPECT_FALSE(walExpired("000000010000000000000001", plan.wal));
+    // A second full reaches the retention: the WAL before the oldest goes.
+    one.backups.push_back(backup("20260106-000000F", "full", "", "00000001000000000000000D",
+                                 "00000001000000000000000D"));
+    plan = planRetention(one, p);
+    EXPECT_TRUE(walExpired("000000010000000000000001", plan.wal));
+    EXPECT_FALSE(walExpired("000000010000000000000006", plan.wal));
+    // repo1-retention-archive counts alike.
+    p.full = 5;
+    p.archive = 3;
+    EXPECT_FALSE(planRetention(one, p).expiresWal());
+}
+
 TEST(RepoRetention, NothingConfiguredExpiresNothing) {
     auto plan = planRetention(chain(), RetentionPolicy{});
     EXPECT_TRUE(plan.expire.empty());

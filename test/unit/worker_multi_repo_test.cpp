@@ -127,6 +127,29 @@ TEST(MultiRepoSelection, TwoRepositoriesInOneLocationAreRefused) {
     EXPECT_NE(same.find("repo1 and repo2 are the same repository"), std::string::npos) << same;
 }
 
+TEST(MultiRepoSelection, OneDirectoryUnderTwoSpellingsIsOneRepository) {
+    std::filesystem::path dir = std::filesystem::temp_directory_path() / "backrest-multi-repo-link";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir / "repo");
+    std::filesystem::create_directory_symlink(dir / "repo", dir / "link");
+    for (std::string second : {(dir / "repo" / ".").string(), (dir / "repo").string() + "//",
+                               (dir / "link").string(), (dir / "link" / ".." / "repo").string()}) {
+        std::string same = errorMessage([&] {
+            cmd::configuredRepos(
+                parseConfig({"--config=/dev/null", "--repo1-path=" + (dir / "repo").string(),
+                             "--repo2-path=" + second, "info"}));
+        });
+        EXPECT_NE(same.find("repo1 and repo2 are the same repository"), std::string::npos)
+            << second << ": " << same;
+    }
+    // Another directory beside it is another repository.
+    EXPECT_EQ(cmd::configuredRepos(
+                  parseConfig({"--config=/dev/null", "--repo1-path=" + (dir / "repo").string(),
+                               "--repo2-path=" + (dir / "repo2").string(), "info"})),
+              (std::vector<int>{1, 2}));
+    std::filesystem::remove_all(dir);
+}
+
 // Commands that stand in for a command body: they record which repository's view they got.
 std::vector<std::string>& seen() {
     static std::vector<std::string> paths;
@@ -188,6 +211,18 @@ TEST(MultiRepoSelection, ArchiveGetTakesTheFirstThatHasTheSegment) {
         },
         ErrorCode::FileRead);
     EXPECT_NE(failed.find("repo2 (/r2): damaged"), std::string::npos) << failed;
+    // What to do: repo1 answered "not here"; repo2 may hold it.
+    EXPECT_NE(failed.find("is not in repo1; repo2 may hold it"), std::string::npos) << failed;
+    EXPECT_NE(failed.find("add --repo=1 to restore_command"), std::string::npos) << failed;
+    // Every repository failed: no repository to name.
+    std::string all = errorMessage(
+        [] {
+            cmd::archiveGetFromRepos(
+                twoRepos(), [](const Config&) -> int { raise(ErrorCode::FileRead, "unreadable"); });
+        },
+        ErrorCode::FileRead);
+    EXPECT_NE(all.find("2 of 2 repositories failed"), std::string::npos) << all;
+    EXPECT_EQ(all.find("restore_command"), std::string::npos) << all;
     // --repo=2: repo1 is not looked at.
     seen().clear();
     EXPECT_EQ(cmd::archiveGetFromRepos(twoRepos({"--repo=2"}), notFound), 1);
@@ -283,6 +318,20 @@ TEST(MultiRepoInfo, OneStanzaEntryWithEachItemsRepoKey) {
     EXPECT_EQ(s["db"][1]["repo-key"], 2);
     EXPECT_EQ(s["archive"][1]["database"]["repo-key"], 2);
     EXPECT_EQ(s["status"]["code"], 0);
+}
+
+// repo2 unreadable: repo1's stanza stays, with an entry for repo2 carrying its error.
+TEST(MultiRepoInfo, AFailedRepositoryIsListedWithItsErrorBesideTheOthers) {
+    json stanzas = cmd::mergeStanzas({json::array({stanzaOf("20261201-000000F", 0)})});
+    cmd::addFailedRepo(stanzas, 2, "aes-256-gcm", "unable to open '/r2/backup.info'");
+    ASSERT_EQ(stanzas.size(), 1u);
+    EXPECT_EQ(stanzas[0]["backup"].size(), 1u);
+    EXPECT_EQ(stanzas[0]["status"]["code"], 4);
+    ASSERT_EQ(stanzas[0]["repo"].size(), 2u);
+    EXPECT_EQ(stanzas[0]["repo"][1]["key"], 2);
+    EXPECT_EQ(stanzas[0]["repo"][1]["cipher"], "aes-256-gcm");
+    EXPECT_EQ(stanzas[0]["repo"][1]["status"]["code"], 99);
+    EXPECT_EQ(stanzas[0]["repo"][1]["status"]["message"], "unable to open '/r2/backup.info'");
 }
 
 TEST(MultiRepoInfo, RepositoriesThatDisagreeMakeTheStatusMixed) {

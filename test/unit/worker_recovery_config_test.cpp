@@ -7,6 +7,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "storage/posix.h"
 #include "test/unit/temp_dir.h"
 #include "test/unit/test_support.h"
@@ -125,6 +126,30 @@ TEST(WorkerRecoveryConfig, EarlierSettingsCommentedOutNewOnesQuoted) {
               "restore_command = 'x'\n"
               "recovery_target_name = 'it''s'\n");
     EXPECT_EQ(test::readFile(dir / "recovery.signal"), "");
+}
+
+// A passphrase of any repository in the restore's environment only: the restored server's
+// restore_command would not see it, and recovery would stop at the first segment it looks for
+// there. Named by its own repository, also from repo1's view (restore from repo1).
+TEST(WorkerRecoveryConfig, AnyRepositorysPassphraseFromTheEnvironmentIsWarnedOf) {
+    std::vector<const char*> argv{"backrest",         "--stanza=main",    "--pg1-path=/tmp/none",
+                                  "--repo1-path=/r1", "--repo2-path=/r2", "restore"};
+    const char* const envp[] = {"PGBACKREST_REPO2_CIPHER_PASS=secret",
+                                "PGBACKREST_REPO2_CIPHER_TYPE=aes-256-gcm", nullptr};
+    Config config = Config::parse(static_cast<int>(argv.size()), argv.data(), envp);
+    LogLevel saved = logLevel();
+    setLogLevel(LogLevel::Warn);
+    ::testing::internal::CaptureStderr();
+    RecoverySettings r = recoverySettings(config.forRepo(1));
+    std::string err = ::testing::internal::GetCapturedStderr();
+    setLogLevel(saved);
+    EXPECT_NE(err.find("repo2-cipher-pass comes from this command's environment "
+                       "(BACKREST_REPO2_CIPHER_PASS or PGBACKREST_REPO2_CIPHER_PASS)"),
+              std::string::npos)
+        << err;
+    EXPECT_NE(err.find("looks for in repo2"), std::string::npos) << err;
+    EXPECT_EQ(err.find("repo1-cipher"), std::string::npos) << err;
+    EXPECT_EQ(setting(r, "restore_command").find("secret"), std::string::npos);
 }
 
 TEST(WorkerRecoveryConfig, PreserveWritesNothing) {
