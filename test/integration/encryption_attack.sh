@@ -76,7 +76,7 @@ SNAP_FULL=$(snapshot $PORT)
 # see it (the server's environment is not this command's): it says so.
 OUT=$(brp "$P0" --pg1-path="$IT_TMP/restore-envpass" restore --set="$FULL" --type=immediate 2>&1)
 expect_contains "a restore with the passphrase only in its environment warns restore_command will not see it" \
-    "$OUT" "repo1-cipher-pass comes from this command's environment (BACKREST_REPO1_CIPHER_PASS)"
+    "$OUT" "repo1-cipher-pass comes from this command's environment (BACKREST_REPO1_CIPHER_PASS or PGBACKREST_REPO1_CIPHER_PASS)"
 expect_eq "... and the warning does not hold the passphrase" "$(grep -c -F "$P0" <<<"$OUT")" "0"
 rm -rf "$IT_TMP/restore-envpass"
 
