@@ -33,6 +33,15 @@ CREATE FUNCTION backrest_status()
     AS 'MODULE_PATHNAME', 'backrest_status'
     LANGUAGE C;
 
+-- backrest.schedule as the launcher runs it: each entry's next run and last outcome (state:
+-- waiting, due = waiting for a running backup to end, running, standby = not run here).
+CREATE FUNCTION backrest_schedule()
+    RETURNS TABLE(entry int, type text, schedule text, state text, next_run timestamptz,
+                  last_run timestamptz, last_label text, last_result text, last_detail text,
+                  note text)
+    AS 'MODULE_PATHNAME', 'backrest_schedule'
+    LANGUAGE C;
+
 -- Cancels the running backup with this label; false when no running backup has it.
 CREATE FUNCTION backrest_cancel(label text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'backrest_cancel'
@@ -69,6 +78,7 @@ CREATE FUNCTION backrest_expire(dry_run boolean DEFAULT false) RETURNS text
 REVOKE ALL ON FUNCTION backrest_version() FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_backup(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_status() FROM PUBLIC;
+REVOKE ALL ON FUNCTION backrest_schedule() FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_cancel(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_info() FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_archive_status() FROM PUBLIC;

@@ -12,6 +12,7 @@
 #include "daemon_client.h"
 #include "pg_guard.h"
 #include "protocol/messages.h"
+#include "settings.h"
 #include "spi_query.h"
 
 extern "C" PGDLLEXPORT void backrest_backup_worker_main(Datum argument);
@@ -205,7 +206,13 @@ void backrest_backup_worker_main(Datum argument) {
             });
             if (!currentJob->attach(MyProcPid, MyLatch)) return;  // the job was given up meanwhile
             pgCall([&] {
-                BackgroundWorkerInitializeConnectionByOid(args.database, args.role, 0);
+                // A scheduled backup (extension/schedule.h) is started by the launcher, which
+                // has no catalog to look oids up in: backrest.database, as the bootstrap
+                // superuser.
+                if (args.database == InvalidOid)
+                    BackgroundWorkerInitializeConnection(settings.database, nullptr, 0);
+                else
+                    BackgroundWorkerInitializeConnectionByOid(args.database, args.role, 0);
                 pgstat_report_appname("backrest backup");
             });
             BackupRun(*currentJob).run();

@@ -20,6 +20,7 @@
 #include "common/error.h"
 #include "daemon_client.h"
 #include "pg_guard.h"
+#include "schedule.h"
 #include "settings.h"
 #include "shared_state.h"
 
@@ -318,6 +319,7 @@ class Launcher {
   public:
     void run() {
         wanted_ = currentSettings();
+        configureSchedule();
         for (;;) {
             if (ShutdownRequestPending) {
                 leaveDaemonRunning();
@@ -326,6 +328,7 @@ class Launcher {
             if (ConfigReloadPending) reloadSettings();
             if (std::optional<DaemonEnd> end = daemon_.ended()) onDaemonExit(*end);
             if (!daemon_.running() && Clock::now() >= nextStart_) startIfConfigured();
+            scheduler_.tick(daemon_.running());
             pgCall([] {
                 (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
                                 kLoopTimeoutMs, PG_WAIT_EXTENSION);
@@ -350,6 +353,7 @@ class Launcher {
     void reloadSettings() {
         ConfigReloadPending = false;
         pgCall([] { ProcessConfigFile(PGC_SIGHUP); });
+        configureSchedule();
         DaemonSettings now = currentSettings();
         if (now == wanted_) return;
         wanted_ = now;
@@ -404,7 +408,13 @@ class Launcher {
         setLauncherStatus(DaemonState::Running, daemon_.pid(), 0, nullptr);
     }
 
+    void configureSchedule() {
+        scheduler_.configure(settings.schedule != nullptr ? settings.schedule : "",
+                             settings.scheduleCatchup);
+    }
+
     Daemon daemon_;
+    Scheduler scheduler_;
     DaemonSettings wanted_;
     int backoffSeconds_ = kFirstBackoffSeconds;
     Clock::time_point nextStart_ = Clock::now();

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "common/cron_schedule.h"
+#include "common/error.h"
 #include "pg.h"
 #include "pg_guard.h"
 
@@ -13,6 +15,22 @@ Settings settings;
 
 namespace {
 bool loadedAtStartup = false;
+
+// A bad schedule is refused when it is set (ALTER SYSTEM, SET, a reload), naming the entry, and
+// the one in force stays: a typo never turns scheduled backups off silently. Called by
+// PostgreSQL, so nothing may escape as a C++ exception.
+bool checkSchedule(char** newval, void**, GucSource) {
+    try {
+        schedule::parseSchedule(*newval != nullptr ? *newval : "");
+        return true;
+    } catch (const std::exception& e) {
+        GUC_check_errmsg("%s", e.what());
+        GUC_check_errhint(
+            "Entries are '<full|diff|incr> <minute> <hour> <day> <month> <weekday>' or "
+            "'<type> @daily' (also @hourly, @weekly, @monthly), separated by ';'.");
+        return false;
+    }
+}
 }  // namespace
 
 void defineSettings(bool preloading) {
@@ -43,6 +61,18 @@ void defineSettings(bool preloading) {
     DefineCustomIntVariable(
         "backrest.archive_timeout", "Seconds the archiver waits for the backrest daemon.", nullptr,
         &settings.archiveTimeout, 60, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
+    // The backups the launcher takes by itself (extension/schedule.h). SIGHUP: a reload takes a
+    // new schedule at once.
+    DefineCustomStringVariable(
+        "backrest.schedule", "Backups the server takes by itself: '<type> <cron>; ...'.",
+        "E.g. 'full 0 1 * * sun; incr 0 1 * * mon-sat'. Empty: none.", &settings.schedule, "",
+        PGC_SIGHUP, 0, checkSchedule, nullptr, nullptr);
+    // Whether a scheduled run missed while the server (or its daemon) was down, or while it was
+    // a standby, is taken once when it is back.
+    DefineCustomBoolVariable("backrest.schedule_catchup",
+                             "Takes a scheduled backup missed while the server was down, once.",
+                             nullptr, &settings.scheduleCatchup, true, PGC_SIGHUP, 0, nullptr,
+                             nullptr, nullptr);
     // PGC_POSTMASTER settings can only be defined while the postmaster loads the library; loaded
     // later (CREATE EXTENSION without preloading) they stay placeholders, and so does the prefix
     // (reserving it would drop them with a misleading warning). Nothing uses them then.

@@ -15,6 +15,8 @@ struct Settings {
     bool archiveAsync = false;
     int archiveTimeout = 60;  // seconds
     char* database = nullptr;
+    char* schedule = nullptr;     // backrest.schedule (common/cron_schedule.h)
+    bool scheduleCatchup = true;  // backrest.schedule_catchup
 };
 extern Settings settings;
 

@@ -62,4 +62,18 @@ void setLauncherStatus(DaemonState daemonState, pid_t daemonPid, TimestampTz nex
         strlcpy(state->launcher.lastExit, lastExit, sizeof state->launcher.lastExit);
 }
 
+ScheduleStatus scheduleStatus() {
+    ScheduleStatus copy{};
+    if (state == nullptr) return copy;
+    SharedLock lock(state);
+    copy = state->schedule;
+    return copy;
+}
+
+void setScheduleStatus(const ScheduleStatus& status) {
+    if (state == nullptr) return;
+    SharedLock lock(state);
+    state->schedule = status;
+}
+
 }  // namespace backrest::ext

@@ -37,11 +37,32 @@ struct LauncherStatus {
     char lastExit[128];     // "exit status 1", "signal 9", ...
 };
 
+// backrest.schedule as the launcher runs it (extension/schedule.h), for backrest_schedule().
+constexpr int kScheduleSlots = 8;  // schedule::kMaxScheduleEntries
+
+struct ScheduleSlot {
+    char type[8];
+    char when[64];        // the cron expression as written
+    char state[16];       // waiting, due, running, standby
+    TimestampTz nextRun;  // 0: none within a year
+    TimestampTz lastRun;  // when the last run was started; 0: never
+    char lastLabel[64];
+    char lastResult[16];   // running, done, failed, cancelled, covered
+    char lastDetail[512];  // the error, or what the run was (a catch-up, covered by ...)
+};
+
+struct ScheduleStatus {
+    int count;
+    char note[256];  // about the whole schedule: the catch-up check, a standby
+    ScheduleSlot entries[kScheduleSlots];
+};
+
 struct SharedState {
     slock_t mutex;
     LauncherStatus launcher;
     uint32 nextGeneration;
     JobSlot jobs[kJobSlots];
+    ScheduleStatus schedule;
 };
 
 // Installs the shmem request and startup hooks; _PG_init calls it when preloading.
@@ -61,6 +82,10 @@ class SharedLock {
   private:
     SharedState* state_;
 };
+
+// The schedule's status, copied in and out under the lock (a few KB).
+ScheduleStatus scheduleStatus();
+void setScheduleStatus(const ScheduleStatus& status);
 
 // The launcher's status, copied out under the lock.
 LauncherStatus launcherStatus();

@@ -17,6 +17,11 @@ SHOW backrest.archive_async;
 SHOW backrest.archive_timeout;
 SHOW backrest.database;
 SET backrest.stanza = 'other';
+-- backrest.schedule: empty by default; a bad entry is refused naming it.
+SHOW backrest.schedule;
+SHOW backrest.schedule_catchup;
+ALTER SYSTEM SET backrest.schedule = 'full 0 1 * * sun; weekly 0 1 * * *';
+SELECT count(*) AS scheduled FROM backrest_schedule();
 SET backrest.no_such_setting = 1;
 
 -- A role without grants is refused.

@@ -62,8 +62,7 @@ std::vector<std::string_view> words(std::string_view text) {
 
 [[noreturn]] void fieldError(std::string_view spec, const FieldRule& rule, std::string_view value,
                              std::string_view why) {
-    raise(ErrorCode::Option, "cron expression '{}': {} field '{}' {}", spec, rule.name, value,
-          why);
+    raise(ErrorCode::Option, "cron expression '{}': {} field '{}' {}", spec, rule.name, value, why);
 }
 
 int fieldValue(std::string_view spec, const FieldRule& rule, std::string_view token) {
@@ -111,8 +110,10 @@ bool parseField(std::string_view spec, const FieldRule& rule, std::string_view f
             } else {
                 from = fieldValue(spec, rule, item);
                 // "5/15": from 5 to the end in steps, as cron reads it
-                if (step != 1) to = rule.max;
-                else to = from;
+                if (step != 1)
+                    to = rule.max;
+                else
+                    to = from;
             }
         }
         for (int v = from; v <= to; v += step) set.set(static_cast<size_t>(v));
@@ -224,8 +225,8 @@ std::optional<int64_t> nextRun(const CronSpec& spec, int64_t after, const ToLoca
     return std::nullopt;
 }
 
-std::optional<int64_t> previousRun(const CronSpec& spec, int64_t atOrBefore,
-                                   const ToLocal& toLocal, int maxDays) {
+std::optional<int64_t> previousRun(const CronSpec& spec, int64_t atOrBefore, const ToLocal& toLocal,
+                                   int maxDays) {
     int64_t t = (atOrBefore >= 0 ? atOrBefore / 60 : (atOrBefore - 59) / 60) * 60;
     int64_t end = t - int64_t(maxDays) * 86400;
     while (t >= end) {

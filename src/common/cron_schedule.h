@@ -71,8 +71,8 @@ using ToLocal = std::function<LocalTime(int64_t epochSeconds)>;
 std::optional<int64_t> nextRun(const CronSpec& spec, int64_t after, const ToLocal& toLocal,
                                int maxDays = 366);
 // The last matching minute at or before `atOrBefore`; nullopt when none within `maxDays` days.
-std::optional<int64_t> previousRun(const CronSpec& spec, int64_t atOrBefore,
-                                   const ToLocal& toLocal, int maxDays = 366);
+std::optional<int64_t> previousRun(const CronSpec& spec, int64_t atOrBefore, const ToLocal& toLocal,
+                                   int maxDays = 366);
 
 // Whether a backup of `backupType` satisfies an entry of `entryType`: a full satisfies every
 // entry, a diff a diff or incr one, an incr only an incr one (what the entry asked for is at

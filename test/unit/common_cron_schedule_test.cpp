@@ -1,11 +1,10 @@
 // backrest.schedule's parser and cron arithmetic (common/cron_schedule.h), in UTC.
-#include "common/cron_schedule.h"
-
 #include <gtest/gtest.h>
 
 #include <ctime>
 #include <string>
 
+#include "common/cron_schedule.h"
 #include "common/error.h"
 
 namespace backrest::schedule {
@@ -82,10 +81,10 @@ TEST(CronSchedule, BadEntriesAreRefusedNamingThem) {
 
 TEST(CronSchedule, MatchesFieldsAsCron) {
     CronSpec spec = CronSpec::parse("*/15 9-17 * * mon-fri");
-    EXPECT_TRUE(spec.matches(utc(at(2026, 12, 7, 9, 45))));    // a Monday
-    EXPECT_FALSE(spec.matches(utc(at(2026, 12, 7, 9, 46))));   // not a quarter
-    EXPECT_FALSE(spec.matches(utc(at(2026, 12, 7, 18, 0))));   // after hours
-    EXPECT_FALSE(spec.matches(utc(at(2026, 12, 6, 10, 0))));   // a Sunday
+    EXPECT_TRUE(spec.matches(utc(at(2026, 12, 7, 9, 45))));                         // a Monday
+    EXPECT_FALSE(spec.matches(utc(at(2026, 12, 7, 9, 46))));                        // not a quarter
+    EXPECT_FALSE(spec.matches(utc(at(2026, 12, 7, 18, 0))));                        // after hours
+    EXPECT_FALSE(spec.matches(utc(at(2026, 12, 6, 10, 0))));                        // a Sunday
     EXPECT_TRUE(CronSpec::parse("0 0 * * 7").matches(utc(at(2026, 12, 6, 0, 0))));  // 7 = Sunday
     EXPECT_TRUE(CronSpec::parse("0 0 * dec SUN").matches(utc(at(2026, 12, 6, 0, 0))));
     // Both day fields restricted: either matches (the 1st, or any Friday).
@@ -119,8 +118,7 @@ TEST(CronSchedule, PreviousRunIsTheLastMatchAtOrBefore) {
     EXPECT_EQ(previousRun(weekly, at(2026, 12, 6, 0, 0, 59), utc), at(2026, 12, 6, 0, 0));
     EXPECT_EQ(previousRun(CronSpec::parse("30 2 * * *"), at(2026, 12, 9, 2, 29), utc),
               at(2026, 12, 8, 2, 30));
-    EXPECT_EQ(previousRun(CronSpec::parse("0 0 29 2 *"), at(2026, 12, 1, 0, 0), utc),
-              std::nullopt);
+    EXPECT_EQ(previousRun(CronSpec::parse("0 0 29 2 *"), at(2026, 12, 1, 0, 0), utc), std::nullopt);
 }
 
 TEST(CronSchedule, ABackupSatisfiesEntriesOfItsTypeOrLess) {
