@@ -23,7 +23,9 @@ namespace {
 
 // The catch-up check asks the daemon for the repository's backups; a failure is tried again.
 constexpr int kCatchUpRetrySeconds = 60;
-constexpr int kInfoTimeoutMs = 30 * 1000;
+// Short: the launcher's loop (which also watches the daemon) waits for the answer.
+constexpr int kInfoTimeoutMs = 10 * 1000;
+constexpr int kConnectWaitMs = 2 * 1000;
 
 // Wall-clock time in the server's `timezone`, as PostgreSQL itself shows timestamps.
 schedule::LocalTime localTime(int64_t epoch) {
@@ -170,10 +172,13 @@ void Scheduler::checkCatchUp(int64_t now) {
         if (slot.state == JobState::Starting || slot.state == JobState::Running) return;
     protocol::InfoReply info;
     try {
-        DaemonSession daemon("schedule", [] {
-            if (ShutdownRequestPending)
-                raise(ErrorCode::Cancelled, "the launcher is shutting down");
-        });
+        DaemonSession daemon(
+            "schedule",
+            [] {
+                if (ShutdownRequestPending)
+                    raise(ErrorCode::Cancelled, "the launcher is shutting down");
+            },
+            kConnectWaitMs);
         info = daemon.call(protocol::Info{}, kInfoTimeoutMs);
     } catch (const std::exception& e) {
         note_ = fmt::format("catch-up check failed (retried in {} s): {}", kCatchUpRetrySeconds,
