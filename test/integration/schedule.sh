@@ -240,3 +240,43 @@ expect_eq "standby: the entry is not run there" "$(sb "SELECT state || ' ' || sc
 expect_contains "standby: it says why" "$(sb "SELECT note FROM backrest_schedule()")" \
     "this server is in recovery (a standby): the schedule runs once it is promoted"
 expect_eq "standby: no backup job started there" "$(sb "SELECT count(*) FROM backrest_status()")" 0
+
+# --- kill -9 of a scheduled backup: after the crash restart, the missed run is taken again ---
+# An entry due this very minute, in a minute after the newest backup ended (so nothing covers
+# it); its run is held in pg_backup_start (checkpointer stopped).
+LAST_STOP=$(sql "SELECT extract(epoch from max(stop_time))::bigint FROM backrest_info()")
+while [ "$(date -u +%s)" -lt $(( (LAST_STOP / 60 + 1) * 60 )) ]; do sleep 1; done
+not_near_minute_end 30
+HM=$(date -u +"%-M %-H")
+from=$(log_lines)
+CKPT=$(sql "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
+kill -STOP "$CKPT"
+STOPPED_PID=$CKPT
+set_schedule "full $HM * * *"
+expect_eq "kill -9: the run due this minute is taken (a catch-up)" \
+    "$(wait_for 60 running "SELECT last_result FROM backrest_schedule()")" running
+KILLED_LABEL=
+for _ in $(seq 1 60); do
+    KILLED_LABEL=$(sql "SELECT coalesce(max(label), '') FROM backrest_status() WHERE state = 'running'")
+    [ -n "$KILLED_LABEL" ] && break
+    sleep 0.5
+done
+WORKER=$(sql "SELECT pid FROM backrest_status() WHERE label = '$KILLED_LABEL'")
+kill -CONT "$CKPT"
+STOPPED_PID=
+kill -9 "$WORKER"
+if wait_log 90 "$from" "all server processes terminated; reinitializing"; then
+    pass "kill -9: the server restarted after the crash"
+else
+    fail "kill -9: the server restarted after the crash"
+fi
+got=$(wait_for 180 done "SELECT last_result FROM backrest_schedule()")
+expect_eq "kill -9: the run is taken again after the restart" "$got" done
+NEW_LABEL=$(sql "SELECT last_label FROM backrest_schedule()")
+expect_eq "kill -9: a new full backup, listed" \
+    "$(sql "SELECT type FROM backrest_info() WHERE label = '$NEW_LABEL'")" full
+expect_eq "kill -9: the killed one is not listed" \
+    "$(sql "SELECT count(*) FROM backrest_info() WHERE label = '$KILLED_LABEL'")" 0
+expect_eq "kill -9: the catch-up was decided twice (before and after the crash)" \
+    "$(tail -n +"$from" "$DATA.log" | grep -c "backrest schedule: no full backup ended since")" 2
+set_schedule ''
