@@ -63,7 +63,8 @@ bool anyLive(const std::vector<RepoRun>& runs) {
 
 // Each repository's view, storage and job; the key of each opened in its own view.
 std::vector<RepoRun> openRuns(const Config& config, const BackupServers& servers,
-                              backup::SharedReads& shared) {
+                              backup::SharedReads& shared,
+                              const std::shared_ptr<repo::StanzaLock>& lock) {
     std::vector<RepoRun> runs;
     for (int index : configuredRepos(config)) {
         RepoRun run;
@@ -75,6 +76,7 @@ std::vector<RepoRun> openRuns(const Config& config, const BackupServers& servers
                 run.repo = openRepo(run.view, RepoAccess::Write);
                 run.settings = backupSettings(run.view, *run.repo, servers,
                                               shared.viewFor(static_cast<int>(runs.size())));
+                run.settings.heldLock = lock;
                 run.job = std::make_unique<backup::BackupJob>(run.settings);
             });
         } catch (const Error& e) {
@@ -185,7 +187,10 @@ int backupAllRepos(const Config& config) {
     if (servers.standbyDb) checkServer(*servers.standbyDb, config, servers.standby, false);
     size_t bufferSize = static_cast<size_t>(config.getInt(opt::bufferSize));
     backup::SharedReads shared(backupDataStorage(servers), kSharedWindowBuffers * bufferSize);
-    std::vector<RepoRun> runs = openRuns(config, servers, shared);
+    // The stanza lock is this host's, not a repository's: taken once for every job.
+    auto lock = std::make_shared<repo::StanzaLock>(config.getString(opt::lockPath),
+                                                   stanzaLayout(config).stanza, "backup");
+    std::vector<RepoRun> runs = openRuns(config, servers, shared, lock);
     {
         std::lock_guard lock(runningMutex);
         running = &runs;

@@ -88,7 +88,7 @@ class BackupJob {
     void backupComplete();
 
     BackupSettings s_;
-    std::unique_ptr<repo::StanzaLock> lock_;
+    std::shared_ptr<repo::StanzaLock> lock_;
     std::unique_ptr<repo::LabelClaim> claim_;  // the label, claimed in the repository
     repo::BackupInfo backupInfo_;
     std::optional<PriorBackup> prior_;

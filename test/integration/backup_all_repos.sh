@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# backup --repo=all: one run into both repositories. A full backup under pgbench load lands in
+# both under one label; the bytes read (rchar) with two repositories stay near one repository's
+# (each large file read once); an incremental backup whose prior differs per repository (a
+# repo1-only full in between); each repository restored alone and compared row for row with the
+# primary; repo2 unwritable: exit non-zero naming repo2, repo1's backup complete and restorable,
+# repo2's next backup starts clean; a malformed --repo, and --repo=all for another command, refused.
+set -u
+SUITE=backup_all_repos
+TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
+source "$(dirname "$0")/lib.sh"
+it_setup
+
+R1=$IT_TMP/repo
+R2=$IT_TMP/repo2
+it_primary_without_stanza 57340 "repo2-path=$R2" "process-max=2" "log-level-console=warn"
+as_pg mkdir -p "$R2"
+must br stanza-create
+
+rows() { psql_at "$1" "SELECT count(*) || ':' || sum(abalance) || ':' || (SELECT md5(string_agg(aid || ':' || abalance, ',' ORDER BY aid)) FROM pgbench_accounts) || ':' || (SELECT count(*) FROM marks) FROM pgbench_accounts"; }
+labels() { ls "$1/backup/main" | grep -E '^[0-9]{8}-[0-9]{6}F(_[0-9]{8}-[0-9]{6}[DI])?$'; }
+# Bytes the command read (its rchar: every read(2), from the data directory and the repository),
+# measured by the shell that waited for it (a reaped child's I/O counts in its parent's).
+RCHAR=0
+measured() {  # name expected-exit args...
+    local name=$1 want=$2
+    shift 2
+    OUT=$(as_pg bash -c '"$@"; rc=$?; echo "rchar-of-run $(awk "/^rchar/ {print \$2}" /proc/$$/io)"; exit $rc' \
+        backup "$BR" --config="$CONF" --stanza=main "$@" 2>&1)
+    RC=$?
+    RCHAR=$(printf '%s\n' "$OUT" | awk '/^rchar-of-run/ {print $2}')
+    if [ "$RC" -eq "$want" ]; then pass "$name (exit $RC)"; else fail "$name" "expected exit $want, got $RC: $OUT"; fi
+}
+# Switches WAL and waits (at most 60 s) until the segment it closed is archived.
+archive_now() {
+    local seg i
+    seg=$(psql_at 57340 "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
+    psql_at 57340 "SELECT pg_switch_wal()" >/dev/null
+    for i in $(seq 1 240); do
+        [ "$(psql_at 57340 "SELECT last_archived_wal >= '$seg' FROM pg_stat_archiver")" == "t" ] && return 0
+        sleep 0.25
+    done
+    fail "setup: $seg archived" "$(tail -5 "$DATA.log")"
+}
+# Restores `label` (or the latest) of repository `repo` to a cluster on `port` and compares its
+# rows with the primary's.
+restore_and_compare() {  # name repo port [--set=label]
+    local name=$1 repo=$2 port=$3 dir=$IT_TMP/restore-$1
+    shift 3
+    expect_exit "restore --repo=$repo ($name)" 0 "$BR" --config="$CONF" --stanza=main --repo="$repo" \
+        --pg1-path="$dir" restore --target-action=promote "$@"
+    sed -i "s/^port = .*/port = $port/; s/^archive_mode = .*/archive_mode = off/" "$dir/postgresql.conf"
+    pg_start "$dir"
+    if wait_promoted "$port"; then
+        expect_eq "$name: the restored rows are the primary's" "$(rows "$port")" "$(rows 57340)"
+    else
+        fail "$name: recovery reached the end of the archive" "$(tail -20 "$dir.log")"
+    fi
+    pg_stop "$dir"
+}
+
+# --- bad input ----------------------------------------------------------------------------------
+expect_exit "--repo=all,2 is refused" 21 "$BR" --config="$CONF" --stanza=main --repo=all,2 backup
+expect_contains "the refusal names the option and its values" "$OUT" "option 'repo'"
+expect_contains "... and what it takes" "$OUT" "all"
+expect_exit "--repo=0 is refused" 21 "$BR" --config="$CONF" --stanza=main --repo=0 backup
+expect_contains "the refusal names the option" "$OUT" "option 'repo'"
+expect_exit "--repo=all for info is refused" 21 "$BR" --config="$CONF" --stanza=main --repo=all info
+expect_contains "the refusal says all is for backup" "$OUT" "option 'repo': 'all' is only for backup"
+expect_exit "--repo=all for restore is refused" 21 "$BR" --config="$CONF" --stanza=main --repo=all \
+    --pg1-path="$IT_TMP/restore-none" restore
+expect_eq "nothing restored" "$(test -e "$IT_TMP/restore-none" && echo exists || echo absent)" "absent"
+
+# --- a full backup into both, under load ----------------------------------------------------------
+must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p 57340 -U postgres -i -s 8 -q postgres
+must psql_at 57340 "CREATE TABLE marks (phase text); INSERT INTO marks VALUES ('a')"
+as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p 57340 -U postgres -c 2 -T 4 -n postgres >/dev/null 2>&1 &
+LOAD=$!
+measured "backup --repo=all --type=full under pgbench load" 0 backup --repo=all --type=full --start-fast
+RCHAR_ALL=$RCHAR
+wait "$LOAD"
+FULL=$(labels "$R1" | tail -1)
+expect_eq "repo1 and repo2 hold the backup under one label" "$(labels "$R2" | tail -1)" "$FULL"
+expect_contains "a summary line for repo1" "$OUT" "repo1 ($R1): backup $FULL: full"
+expect_contains "a summary line for repo2" "$OUT" "repo2 ($R2): backup $FULL: full"
+B1=$(as_pg "$BR" --config="$CONF" --stanza=main --repo=1 repo-get "backup/main/$FULL/pg_data/backup_label.zst" 2>&1)
+B2=$(as_pg "$BR" --config="$CONF" --stanza=main --repo=2 repo-get "backup/main/$FULL/pg_data/backup_label.zst" 2>&1)
+expect_contains "repo1's backup_label is pg_backup_stop's" "$B1" "LABEL: backrest $FULL"
+expect_eq "one pg_backup_start for both: repo2's backup_label is repo1's" "$B2" "$B1"
+expect_exit "info" 0 "$BR" --config="$CONF" --stanza=main info
+expect_eq "info lists the backup in both repositories" "$(printf '%s\n' "$OUT" | grep -c "full backup: $FULL")" "2"
+
+# --- bytes read: two repositories ~ one ---------------------------------------------------------
+sleep 1  # a label of its own second
+measured "backup --repo=1 --type=full (repo1 alone)" 0 backup --repo=1 --type=full --start-fast
+RCHAR_ONE=$RCHAR
+FULL1=$(labels "$R1" | tail -1)
+DATA_BYTES=$(du -sb --exclude=pg_wal "$DATA" | cut -f1)
+echo "# bytes read: repo1 alone $RCHAR_ONE, both repositories $RCHAR_ALL (data directory $DATA_BYTES)"
+if [ -n "$RCHAR_ONE" ] && [ -n "$RCHAR_ALL" ] && [ "$RCHAR_ONE" -gt $((DATA_BYTES / 2)) ] &&
+    [ "$RCHAR_ALL" -lt $((RCHAR_ONE * 13 / 10)) ]; then
+    pass "two repositories read less than 1.3 times one repository's bytes ($RCHAR_ALL vs $RCHAR_ONE)"
+else
+    fail "two repositories read less than 1.3 times one repository's bytes" "both $RCHAR_ALL, one $RCHAR_ONE, data $DATA_BYTES"
+fi
+
+# --- an incremental into both: each repository's own prior ----------------------------------------
+must psql_at 57340 "UPDATE pgbench_accounts SET abalance = abalance + 7 WHERE aid % 50 = 3; INSERT INTO marks VALUES ('b')"
+measured "backup --repo=all --type=incr" 0 backup --repo=all --type=incr --start-fast
+INCR1=$(labels "$R1" | tail -1)
+INCR2=$(labels "$R2" | tail -1)
+expect_eq "repo1's incremental follows repo1's latest full" "${INCR1%%_*}" "$FULL1"
+expect_eq "repo2's incremental follows repo2's full" "${INCR2%%_*}" "$FULL"
+expect_eq "one label time in both" "${INCR1#*_}" "${INCR2#*_}"
+expect_contains "repo1's summary" "$OUT" "repo1 ($R1): backup $INCR1: incr"
+expect_contains "repo2's summary" "$OUT" "repo2 ($R2): backup $INCR2: incr"
+must psql_at 57340 "INSERT INTO marks VALUES ('c')"
+archive_now
+restore_and_compare incr-repo1 1 57341
+restore_and_compare incr-repo2 2 57342
+
+# --- repo2 unwritable: repo1's backup completes, the command fails naming repo2 -------------------
+chmod 0555 "$R2/backup/main"
+must psql_at 57340 "UPDATE pgbench_accounts SET abalance = abalance - 1 WHERE aid % 40 = 1; INSERT INTO marks VALUES ('d')"
+expect_exit "backup --repo=all with repo2 unwritable fails" 26 "$BR" --config="$CONF" --stanza=main \
+    --repo=all backup --type=full --start-fast
+expect_contains "the error names repo2" "$OUT" "1 of 2 repositories failed: repo2 ($R2)"
+expect_contains "... and says repo1 has the backup" "$OUT" "the backup is complete in repo1"
+chmod 0755 "$R2/backup/main"
+LAST1=$(labels "$R1" | tail -1)
+expect_eq "repo1 has a new full backup" "$(test "$LAST1" \> "$INCR1" && test "${LAST1: -1}" == F && echo yes)" "yes"
+expect_eq "repo2 lists no new backup" "$(labels "$R2" | tail -1)" "$INCR2"
+expect_exit "info --repo=1" 0 "$BR" --config="$CONF" --stanza=main --repo=1 info
+expect_contains "info lists repo1's new backup" "$OUT" "full backup: $LAST1"
+must psql_at 57340 "INSERT INTO marks VALUES ('e')"
+archive_now
+restore_and_compare after-failure-repo1 1 57343 --set="$LAST1"
+expect_exit "the next backup --repo=all succeeds in both" 0 "$BR" --config="$CONF" --stanza=main \
+    --repo=all backup --type=full --start-fast
+NEXT=$(labels "$R2" | tail -1)
+expect_eq "repo2's next backup is listed, under repo1's label" "$(labels "$R1" | tail -1)" "$NEXT"
+expect_exit "verify both" 0 "$BR" --config="$CONF" --stanza=main verify
