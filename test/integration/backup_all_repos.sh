@@ -135,8 +135,11 @@ expect_contains "info lists repo1's new backup" "$OUT" "full backup: $LAST1"
 must psql_at 57340 "INSERT INTO marks VALUES ('e')"
 archive_now
 restore_and_compare after-failure-repo1 1 57343 --set="$LAST1"
-expect_exit "the next backup --repo=all succeeds in both" 0 "$BR" --config="$CONF" --stanza=main \
-    --repo=all backup --type=full --start-fast
+# repo=all in [global:backup]: a plain `backup` goes to both.
+printf '[global:backup]\nrepo=all\n' >>"$CONF"
+expect_exit "the next backup (repo=all in [global:backup]) succeeds in both" 0 "$BR" --config="$CONF" \
+    --stanza=main backup --type=full --start-fast
+expect_contains "a summary line for repo2" "$OUT" "repo2 ($R2): backup"
 NEXT=$(labels "$R2" | tail -1)
 expect_eq "repo2's next backup is listed, under repo1's label" "$(labels "$R1" | tail -1)" "$NEXT"
 expect_exit "verify both" 0 "$BR" --config="$CONF" --stanza=main verify

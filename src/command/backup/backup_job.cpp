@@ -73,9 +73,10 @@ pg::ControlInfo BackupJob::backupInit(const std::string& type) {
         raise(ErrorCode::Option, "invalid backup type '{}' (expected full, diff or incr)", type);
     backupInfo_ = repo::requireBackupInfo(*s_.repo, s_.layout);
     archiveInfo_ = repo::requireArchiveInfo(*s_.repo, s_.layout);
-    lock_ = s_.heldLock ? s_.heldLock
-                        : std::make_shared<repo::StanzaLock>(s_.lockPath, s_.layout.stanza, "backup", s_.lockWait,
-                                               s_.lockWaitWhile);
+    lock_ = s_.heldLock
+                ? s_.heldLock
+                : std::make_shared<repo::StanzaLock>(s_.lockPath, s_.layout.stanza, "backup",
+                                                     s_.lockWait, s_.lockWaitWhile);
     // A backup the list lost becomes a prior again; an entry whose directory is gone is not one.
     if (repo::reconcileBackupInfo(*s_.repo, s_.layout, backupInfo_))
         repo::saveBackupInfo(*s_.repo, s_.layout, backupInfo_);
