@@ -31,9 +31,11 @@ measured() {  # name expected-exit args...
     RCHAR=$(printf '%s\n' "$OUT" | awk '/^rchar-of-run/ {print $2}')
     if [ "$RC" -eq "$want" ]; then pass "$name (exit $RC)"; else fail "$name" "expected exit $want, got $RC: $OUT"; fi
 }
-# Switches WAL and waits (at most 60 s) until the segment it closed is archived.
+# Switches WAL and waits (at most 60 s) until the segment it closed is archived (a write first:
+# a switch at the start of a segment, as right after a backup, closes nothing).
 archive_now() {
     local seg i
+    psql_at 57340 "INSERT INTO w VALUES (1)" >/dev/null
     seg=$(psql_at 57340 "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
     psql_at 57340 "SELECT pg_switch_wal()" >/dev/null
     for i in $(seq 1 240); do
@@ -73,7 +75,7 @@ expect_eq "nothing restored" "$(test -e "$IT_TMP/restore-none" && echo exists ||
 
 # --- a full backup into both, under load ----------------------------------------------------------
 must as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p 57340 -U postgres -i -s 8 -q postgres
-must psql_at 57340 "CREATE TABLE marks (phase text); INSERT INTO marks VALUES ('a')"
+must psql_at 57340 "CREATE TABLE w (x int); CREATE TABLE marks (phase text); INSERT INTO marks VALUES ('a')"
 as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p 57340 -U postgres -c 2 -T 4 -n postgres >/dev/null 2>&1 &
 LOAD=$!
 measured "backup --repo=all --type=full under pgbench load" 0 backup --repo=all --type=full --start-fast
@@ -83,8 +85,8 @@ FULL=$(labels "$R1" | tail -1)
 expect_eq "repo1 and repo2 hold the backup under one label" "$(labels "$R2" | tail -1)" "$FULL"
 expect_contains "a summary line for repo1" "$OUT" "repo1 ($R1): backup $FULL: full"
 expect_contains "a summary line for repo2" "$OUT" "repo2 ($R2): backup $FULL: full"
-B1=$(as_pg "$BR" --config="$CONF" --stanza=main --repo=1 repo-get "backup/main/$FULL/pg_data/backup_label.zst" 2>&1)
-B2=$(as_pg "$BR" --config="$CONF" --stanza=main --repo=2 repo-get "backup/main/$FULL/pg_data/backup_label.zst" 2>&1)
+B1=$(as_pg "$BR" --config="$CONF" --stanza=main --repo=1 repo-get "backup/main/$FULL/pg_data/backup_label.zst" | zstd -dc 2>&1)
+B2=$(as_pg "$BR" --config="$CONF" --stanza=main --repo=2 repo-get "backup/main/$FULL/pg_data/backup_label.zst" | zstd -dc 2>&1)
 expect_contains "repo1's backup_label is pg_backup_stop's" "$B1" "LABEL: backrest $FULL"
 expect_eq "one pg_backup_start for both: repo2's backup_label is repo1's" "$B2" "$B1"
 expect_exit "info" 0 "$BR" --config="$CONF" --stanza=main info
@@ -143,3 +145,39 @@ expect_contains "a summary line for repo2" "$OUT" "repo2 ($R2): backup"
 NEXT=$(labels "$R2" | tail -1)
 expect_eq "repo2's next backup is listed, under repo1's label" "$(labels "$R1" | tail -1)" "$NEXT"
 expect_exit "verify both" 0 "$BR" --config="$CONF" --stanza=main verify
+
+# --- a repository full mid-copy: the others complete, it resumes once it has room ----------------
+# repo3 on a 4 MiB tmpfs (the backup needs ~10 MiB): its copy fails with ENOSPC while repo1's and
+# repo2's go on from the same reads. Its WAL is not archived (archive_command names repo1 and
+# repo2), hence --no-archive-check. Needs root and a tmpfs mount; skipped (said) without.
+R3=$IT_TMP/repo3
+as_pg mkdir -p "$R3"
+if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=4m,mode=0755 tmpfs "$R3" 2>/dev/null; then
+    trap 'umount "$R3" 2>/dev/null; it_finish' EXIT
+    chown postgres:postgres "$R3"
+    R3OPT=(--repo3-path="$R3")
+    expect_exit "stanza-create in repo3" 0 "$BR" --config="$CONF" --stanza=main "${R3OPT[@]}" stanza-create
+    must psql_at 57340 "UPDATE pgbench_accounts SET abalance = abalance + 2 WHERE aid % 30 = 2; INSERT INTO marks VALUES ('f')"
+    expect_exit "backup --repo=all with repo3 filling up mid-copy fails" 26 timeout 300 "$BR" --config="$CONF" \
+        --stanza=main "${R3OPT[@]}" --repo=all backup --type=full --start-fast --no-archive-check
+    expect_contains "the error names repo3" "$OUT" "1 of 3 repositories failed: repo3 ($R3)"
+    expect_contains "... and says repo1 and repo2 have the backup" "$OUT" "the backup is complete in repo1, repo2"
+    expect_contains "repo3 failed while copying" "$OUT" "copy failed in repo3"
+    DONE=$(labels "$R1" | tail -1)
+    expect_eq "repo2 holds repo1's new backup" "$(labels "$R2" | tail -1)" "$DONE"
+    expect_exit "info --repo=3" 0 "$BR" --config="$CONF" --stanza=main "${R3OPT[@]}" --repo=3 info
+    expect_contains "repo3 lists no backup" "$OUT" "status: error (no valid backups)"
+    expect_eq "repo3 keeps the interrupted backup's directory" "$(labels "$R3")" "$DONE"
+    archive_now
+    restore_and_compare full-beside-repo3 2 57344 --set="$DONE"
+    mount -o remount,size=64m "$R3"
+    expect_exit "once repo3 has room, backup --repo=all succeeds in all three" 0 timeout 300 "$BR" \
+        --config="$CONF" --stanza=main "${R3OPT[@]}" --repo=all --log-level-console=info backup \
+        --type=full --start-fast --no-archive-check
+    expect_contains "repo3 took the files its interrupted backup stored" "$OUT" "taken from interrupted backup $DONE"
+    NEW=$(labels "$R1" | tail -1)
+    expect_eq "repo3 holds the new backup alone (the interrupted one is gone)" "$(labels "$R3" | tr '\n' ' ')" "$NEW "
+    umount "$R3"
+else
+    echo "# skipped: a repository filling up mid-copy (needs root and a tmpfs mount)"
+fi
