@@ -29,8 +29,10 @@ namespace backrest::cmd {
 
 namespace {
 
-// Bytes a reader may run ahead of the slowest in one shared file.
+// Bytes a reader may run ahead of the slowest in one shared file, in buffers.
 constexpr uint64_t kSharedWindowBuffers = 8;
+// Bytes of small files (those some repository bundles) kept for the slower repositories.
+constexpr uint64_t kSharedKeptBytes = 256ull << 20;
 
 // One repository's part of the run.
 struct RepoRun {
@@ -103,20 +105,30 @@ void claimLabels(std::vector<RepoRun>& runs) {
         logWarn("backup: the repositories' labels differ in time (another backup claimed one)");
 }
 
-// Files stored alone by two or more jobs with the same scanned size are read once for them.
+// Files two or more jobs read whole with the same scanned size are read once for them. A reader
+// may wait for the others only in files every one of them stores alone (started in one order by
+// all); files some bundle (each job's bundles differ) are kept whole until all have read them.
 void shareReads(std::vector<RepoRun>& runs, backup::SharedReads& shared) {
-    std::map<std::string, std::pair<uint64_t, std::set<int>>> readers;
-    std::set<std::string> differing;
+    struct Readers {
+        uint64_t size = 0;
+        bool alone = true;
+        bool differing = false;
+        std::set<int> readers;
+    };
+    std::map<std::string, Readers> files;
     for (size_t k = 0; k < runs.size(); k++) {
         if (runs[k].failure) continue;
-        for (const auto& [path, size] : runs[k].job->plannedReads()) {
-            auto [it, fresh] = readers.try_emplace(path, size, std::set<int>{});
-            if (it->second.first != size) differing.insert(path);  // changed between the scans
-            it->second.second.insert(static_cast<int>(k));
+        for (const auto& read : runs[k].job->plannedReads()) {
+            auto [it, fresh] = files.try_emplace(read.path);
+            Readers& r = it->second;
+            if (fresh) r.size = read.size;
+            if (r.size != read.size) r.differing = true;  // changed between the scans
+            r.alone = r.alone && read.alone;
+            r.readers.insert(static_cast<int>(k));
         }
     }
-    for (const auto& [path, entry] : readers)
-        if (entry.second.size() > 1 && !differing.count(path)) shared.expect(path, entry.second);
+    for (const auto& [path, r] : files)
+        if (r.readers.size() > 1 && !r.differing) shared.expect(path, r.readers, r.alone);
 }
 
 // Every live job copies at once, each on its own thread (and process-max threads of its own);
@@ -186,7 +198,8 @@ int backupAllRepos(const Config& config) {
     checkServer(*servers.primaryDb, config, servers.primary, true);
     if (servers.standbyDb) checkServer(*servers.standbyDb, config, servers.standby, false);
     size_t bufferSize = static_cast<size_t>(config.getInt(opt::bufferSize));
-    backup::SharedReads shared(backupDataStorage(servers), kSharedWindowBuffers * bufferSize);
+    backup::SharedReads shared(backupDataStorage(servers), kSharedWindowBuffers * bufferSize,
+                               kSharedKeptBytes);
     // The stanza lock is this host's, not a repository's: taken once for every job.
     auto lock = std::make_shared<repo::StanzaLock>(config.getString(opt::lockPath),
                                                    stanzaLayout(config).stanza, "backup");

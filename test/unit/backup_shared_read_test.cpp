@@ -43,7 +43,8 @@ struct SharedReadTest : ::testing::Test {
 TEST_F(SharedReadTest, TwoReadersGetEveryByteFromOneRead) {
     std::string big = randomBytes(3 << 20, 1);
     writeFile(dir / "base/5/16384", big);
-    SharedReads shared(source, 256 << 10);  // far smaller than the file: the readers wait
+    SharedReads shared(source, 256 << 10,
+                       1ull << 30);  // far smaller than the file: the readers wait
     shared.expect("base/5/16384", {0, 1});
     std::string got[2];
     std::thread other([&] { got[1] = readThrough(*shared.viewFor(1), "base/5/16384", 100000); });
@@ -61,7 +62,7 @@ TEST_F(SharedReadTest, ReadersTakingFilesInOneOrderNeverWaitForEachOtherForever)
         content.push_back(randomBytes((1 << 20) + i * 1000, 10 + i));
         writeFile(dir / ("f" + std::to_string(i)), content.back());
     }
-    SharedReads shared(source, 64 << 10);
+    SharedReads shared(source, 64 << 10, 1ull << 30);
     for (int i = 0; i < 4; i++) shared.expect("f" + std::to_string(i), {0, 1, 2});
     std::vector<std::vector<std::string>> got(3);
     std::vector<std::thread> readers;
@@ -81,7 +82,7 @@ TEST_F(SharedReadTest, ReadersTakingFilesInOneOrderNeverWaitForEachOtherForever)
 TEST_F(SharedReadTest, AReaderThatAbandonsIsNotWaitedFor) {
     std::string big = randomBytes(2 << 20, 2);
     writeFile(dir / "f", big);
-    SharedReads shared(source, 64 << 10);
+    SharedReads shared(source, 64 << 10, 1ull << 30);
     shared.expect("f", {0, 1});
     std::string got;
     std::thread reader([&] { got = readThrough(*shared.viewFor(0), "f", 65536); });
@@ -102,7 +103,7 @@ TEST_F(SharedReadTest, AReaderThatAbandonsIsNotWaitedFor) {
 TEST_F(SharedReadTest, FilesNotExpectedAndRangesAreReadFromTheSource) {
     writeFile(dir / "PG_VERSION", "15\n");
     writeFile(dir / "f", "0123456789");
-    SharedReads shared(source, 1024);
+    SharedReads shared(source, 1024, 1ull << 30);
     shared.expect("f", {0, 1});
     auto view = shared.viewFor(0);
     EXPECT_EQ(storage::readAll(*view, "PG_VERSION"), "15\n");
@@ -116,7 +117,7 @@ TEST_F(SharedReadTest, FilesNotExpectedAndRangesAreReadFromTheSource) {
 }
 
 TEST_F(SharedReadTest, AVanishedFileIsMissingForEveryReader) {
-    SharedReads shared(source, 1024);
+    SharedReads shared(source, 1024, 1ull << 30);
     shared.expect("gone", {0, 1});
     EXPECT_EQ(shared.viewFor(0)->openRead("gone", /*ignoreMissing=*/true), nullptr);
     try {
@@ -126,6 +127,26 @@ TEST_F(SharedReadTest, AVanishedFileIsMissingForEveryReader) {
         EXPECT_EQ(e.code(), ErrorCode::FileMissing) << e.what();
         EXPECT_NE(std::string(e.what()).find("gone"), std::string::npos) << e.what();
     }
+}
+
+// A small file (bundled by some repository: each takes its bundles in its own order) is never
+// waited for: the first reader reads it whole and it is kept for the others, within the budget.
+TEST_F(SharedReadTest, FilesNotWaitedForAreKeptWholeWithinTheBudget) {
+    std::string a = randomBytes(300000, 3), b = randomBytes(200000, 4);
+    writeFile(dir / "a", a);
+    writeFile(dir / "b", b);
+    SharedReads shared(source, 1024, 100000);  // window far below the files, budget below a
+    shared.expect("a", {0, 1}, /*mayWait=*/false);
+    shared.expect("b", {0, 1}, /*mayWait=*/false);
+    auto view0 = shared.viewFor(0), view1 = shared.viewFor(1);
+    EXPECT_EQ(readThrough(*view0, "a", 4096), a);  // alone on this thread: no wait for reader 1
+    EXPECT_EQ(shared.bytesRead(), a.size());
+    EXPECT_EQ(readThrough(*view0, "b", 4096), b);  // "a" is kept, over budget: "b" is not shared
+    EXPECT_EQ(shared.bytesRead(), a.size());
+    EXPECT_EQ(readThrough(*view1, "b", 4096), b);
+    EXPECT_EQ(readThrough(*view1, "a", 4096), a);  // from what was kept
+    EXPECT_EQ(shared.bytesRead(), a.size());
+    EXPECT_EQ(shared.bytesHanded(), 2 * a.size());
 }
 
 }  // namespace

@@ -130,13 +130,18 @@ void BackupJob::prepare(const BackupStart& start) {
     start_ = start;
 }
 
-std::vector<std::pair<std::string, uint64_t>> BackupJob::plannedReads() const {
-    std::vector<std::pair<std::string, uint64_t>> reads;
+std::vector<PlannedRead> BackupJob::plannedReads() const {
+    std::vector<PlannedRead> reads;
     if (!plan_ || resume_) return reads;
     for (size_t index : plan_->alone) {
         const auto& file = manifest_.files[index];
-        reads.emplace_back(repo::dataDirectoryPath(file.name), file.size);
+        reads.push_back({repo::dataDirectoryPath(file.name), file.size, true});
     }
+    for (const auto& bundle : plan_->bundles)
+        for (size_t index : bundle) {
+            const auto& file = manifest_.files[index];
+            reads.push_back({repo::dataDirectoryPath(file.name), file.size, false});
+        }
     return reads;
 }
 

@@ -28,6 +28,13 @@
 
 namespace backrest::backup {
 
+// A data directory file a backup will read whole (BackupJob::plannedReads).
+struct PlannedRead {
+    std::string path;    // relative to the data directory
+    uint64_t size = 0;   // as scanned
+    bool alone = false;  // stored alone (else in a bundle)
+};
+
 class BackupJob {
   public:
     explicit BackupJob(BackupSettings settings);
@@ -48,12 +55,12 @@ class BackupJob {
     // the copying threads, at most every ~0.5 s and once at the end; it may throw to abort.
     void copy(const BackupStart& start, const std::function<void(const BackupProgress&)>& progress);
     // copy() in two steps: prepare() scans the data directory and plans the copy, copyPlanned()
-    // copies. Between them plannedReads() lists the data directory files (paths relative to it,
-    // with their scanned sizes) the copy will read whole from the start, each once, in the order
-    // it starts them (largest first, then by name): those stored alone. Empty when an
-    // interrupted backup is resumed (a file taken from it is not read).
+    // copies. Between them plannedReads() lists the data directory files the copy will read
+    // whole from the start, each once: those stored alone, in the order it starts them (largest
+    // first, then by name), then the bundles' files. Empty when an interrupted backup is
+    // resumed (a file taken from it is not read).
     void prepare(const BackupStart& start);
-    std::vector<std::pair<std::string, uint64_t>> plannedReads() const;
+    std::vector<PlannedRead> plannedReads() const;
     void copyPlanned(const std::function<void(const BackupProgress&)>& progress);
     // Stores backup_label / tablespace_map, waits for the WAL range in the archive, fsyncs,
     // writes the manifest and adds the backup to backup.info. Returns the committed manifest.

@@ -26,6 +26,7 @@ struct SharedReads::File {
     uint64_t base = 0;  // offset of chunks.front()
     uint64_t end = 0;   // bytes read from the source so far
     std::unique_ptr<storage::StorageRead> in;
+    bool mayWait = true;  // a reader ahead by the window waits (else the file is kept whole)
     bool opened = false, missing = false, eof = false;
     bool busy = false;  // a reader is reading the source, the lock released
     std::exception_ptr error;
@@ -93,8 +94,8 @@ class SharedReadView : public storage::Storage {
 
 }  // namespace
 
-SharedReads::SharedReads(std::shared_ptr<storage::Storage> source, uint64_t window)
-    : source_(std::move(source)), window_(std::max<uint64_t>(window, 1)) {}
+SharedReads::SharedReads(std::shared_ptr<storage::Storage> source, uint64_t window, uint64_t budget)
+    : source_(std::move(source)), window_(std::max<uint64_t>(window, 1)), budget_(budget) {}
 
 SharedReads::~SharedReads() = default;
 
@@ -102,11 +103,12 @@ std::shared_ptr<storage::Storage> SharedReads::viewFor(int reader) {
     return std::make_shared<SharedReadView>(*this, source_, reader);
 }
 
-void SharedReads::expect(const std::string& path, const std::set<int>& readers) {
+void SharedReads::expect(const std::string& path, const std::set<int>& readers, bool mayWait) {
     std::lock_guard lock(mutex_);
     auto file = std::make_shared<File>();
     file->path = path;
     file->waiting = readers;
+    file->mayWait = mayWait;
     files_[path] = std::move(file);
 }
 
@@ -129,6 +131,10 @@ std::optional<std::unique_ptr<storage::StorageRead>> SharedReads::open(int reade
     auto it = files_.find(path);
     if (it == files_.end() || !it->second->waiting.count(reader)) return std::nullopt;
     std::shared_ptr<File> file = it->second;
+    if (!file->opened && !file->mayWait && kept_ >= budget_) {
+        files_.erase(it);  // every reader reads it from the source: memory stays bounded
+        return std::nullopt;
+    }
     file->waiting.erase(reader);
     if (!file->opened) {
         file->opened = true;
@@ -163,6 +169,7 @@ void SharedReads::trim(File& file) {
     uint64_t keep = slowest(file);
     while (!file.chunks.empty() && file.base + file.chunks.front().size() <= keep) {
         file.base += file.chunks.front().size();
+        kept_ -= file.chunks.front().size();
         file.chunks.pop_front();
     }
 }
@@ -171,6 +178,7 @@ void SharedReads::forgetIfDone(const std::shared_ptr<File>& file) {
     if (!file->waiting.empty() || !file->positions.empty() || file->busy) return;
     auto it = files_.find(file->path);
     if (it != files_.end() && it->second == file) files_.erase(it);
+    for (const auto& chunk : file->chunks) kept_ -= chunk.size();
     file->chunks.clear();
     file->in.reset();
 }
@@ -199,7 +207,7 @@ size_t SharedReads::readFor(int reader, File& file, std::span<uint8_t> buf) {
                   position);
         }
         if (file.eof) return 0;
-        if (file.busy || file.end - slowest(file) >= window_) {
+        if (file.busy || (file.mayWait && file.end - slowest(file) >= window_)) {
             changed_.wait(lock);
             continue;
         }
@@ -228,6 +236,7 @@ size_t SharedReads::readFor(int reader, File& file, std::span<uint8_t> buf) {
         }
         chunk.resize(n);
         file.chunks.push_back(std::move(chunk));
+        kept_ += n;
         file.end += n;
         bytesRead_ += n;
     }

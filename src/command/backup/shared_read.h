@@ -20,19 +20,22 @@
 namespace backrest::backup {
 
 // The reader furthest ahead in a file reads the next bytes from the source; they stay in memory
-// until every reader expected for the file has passed them. A reader `window` bytes ahead of the
-// slowest waits for it, so memory is bounded by the window per file being read. The readers must
-// start the files they share in one order (copy_plan's largest first, then by name): a reader
-// waiting on a file another reader has not started yet then only waits for that reader to finish
-// files that come earlier, whose bytes are there for it.
+// until every reader expected for the file has passed them. In a file expected with `mayWait`, a
+// reader `window` bytes ahead of the slowest waits for it, so memory is bounded by the window per
+// file being read. Those files the readers must start in one order (copy_plan's largest first,
+// then by name): a reader waiting on a file another reader has not started yet then only waits
+// for that reader to finish files that come earlier, whose bytes are there for it. In the other
+// files (small ones, which each reader may take in another order: its bundles differ) no reader
+// ever waits: the first reads the file whole and it is kept for the others, up to `budget` bytes
+// kept in all; a file first opened beyond that is read by each reader from the source.
 class SharedReads {
   public:
-    SharedReads(std::shared_ptr<storage::Storage> source, uint64_t window);
+    SharedReads(std::shared_ptr<storage::Storage> source, uint64_t window, uint64_t budget);
     ~SharedReads();
 
     // `path` (relative to the source) will be read whole from the start by each of `readers`:
     // its bytes are kept for the readers that have not started it yet.
-    void expect(const std::string& path, const std::set<int>& readers);
+    void expect(const std::string& path, const std::set<int>& readers, bool mayWait = true);
     // Reader `reader` will start no more files (its backup failed or was cancelled): no one
     // waits for it.
     void abandon(int reader);
@@ -59,7 +62,8 @@ class SharedReads {
     void forgetIfDone(const std::shared_ptr<File>& file);
 
     std::shared_ptr<storage::Storage> source_;
-    uint64_t window_;
+    uint64_t window_, budget_;
+    uint64_t kept_ = 0;  // bytes held in every file's chunks
     std::mutex mutex_;
     std::condition_variable changed_;
     std::map<std::string, std::shared_ptr<File>> files_;
