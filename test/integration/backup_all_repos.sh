@@ -146,6 +146,21 @@ NEXT=$(labels "$R2" | tail -1)
 expect_eq "repo2's next backup is listed, under repo1's label" "$(labels "$R1" | tail -1)" "$NEXT"
 expect_exit "verify both" 0 "$BR" --config="$CONF" --stanza=main verify
 
+# --- kill -9 mid-run: nothing listed that is not whole, the next run completes in both ------------
+BEFORE=$(labels "$R2" | tail -1)
+"${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main --repo=all backup --type=full --start-fast >/dev/null 2>&1 &
+KILLED=$!
+sleep 0.4
+kill -9 "$KILLED" 2>/dev/null
+wait "$KILLED" 2>/dev/null
+expect_exit "after kill -9, backup --repo=all succeeds in both" 0 "$BR" --config="$CONF" --stanza=main \
+    --repo=all backup --type=full --start-fast
+AFTER=$(labels "$R1" | tail -1)
+expect_eq "both list the new backup under one label" "$(labels "$R2" | tail -1)" "$AFTER"
+expect_eq "no other new directory stays in repo2 (the killed run's was resumed or removed)" \
+    "$(labels "$R2" | awk -v b="$BEFORE" '$0 > b' | tr '\n' ' ')" "$AFTER "
+expect_exit "verify both after the kill" 0 "$BR" --config="$CONF" --stanza=main verify
+
 # --- a repository full mid-copy: the others complete, it resumes once it has room ----------------
 # repo3 on a 4 MiB tmpfs (the backup needs ~10 MiB): its copy fails with ENOSPC while repo1's and
 # repo2's go on from the same reads. Its WAL is not archived (archive_command names repo1 and
