@@ -18,6 +18,7 @@
 #include "repo/annotation.h"
 #include "storage/posix.h"
 #include "worker/backup_standby.h"
+#include "worker/backup_steps.h"
 #include "worker/commands.h"
 #include "worker/context.h"
 #include "worker/expire.h"
@@ -25,8 +26,6 @@
 #include "worker/termination.h"
 
 namespace backrest::cmd {
-
-namespace {
 
 // The server on the connection must run the data directory in <pgN>-path (with WAL archiving if
 // it is the primary).
@@ -51,6 +50,8 @@ void checkServer(pg::Client& db, const Config& config, const PgServer& server, b
               db.describe());
 }
 
+namespace {
+
 // Progress on a terminal only: one line rewritten in place.
 void showProgress(const backup::BackupProgress& p, double started) {
     double rate = p.bytesDone / std::max(nowSeconds() - started, 0.001);
@@ -60,16 +61,25 @@ void showProgress(const backup::BackupProgress& p, double started) {
     std::fflush(stdout);
 }
 
+}  // namespace
+
 uint32_t startTimeline(const backup::BackupStart& start) {
     auto segment = pg::WalSegment::parse(start.walFile, start.walSegmentSize);
     if (!segment) raise(ErrorCode::Format, "backup: '{}' is not a WAL segment name", start.walFile);
     return segment->timeline;
 }
 
-// The job's settings from the options; the data directory is the primary's, or with a standby
-// the two servers' (command/backup/standby_data.h).
+// The primary's data directory, or with a standby the two servers' (command/backup/standby_data.h).
+std::shared_ptr<storage::Storage> backupDataStorage(const BackupServers& servers) {
+    auto primaryData = std::make_shared<storage::PosixStorage>(servers.primary.path);
+    if (!servers.standbyDb) return primaryData;
+    return std::make_shared<backup::StandbyDataStorage>(
+        primaryData, std::make_shared<storage::PosixStorage>(servers.standby.path));
+}
+
 backup::BackupSettings backupSettings(const Config& config, storage::Storage& repo,
-                                      const BackupServers& servers) {
+                                      const BackupServers& servers,
+                                      std::shared_ptr<storage::Storage> pgData) {
     backup::BackupSettings settings;
     settings.repo = &repo;
     settings.layout = stanzaLayout(config);
@@ -77,12 +87,7 @@ backup::BackupSettings backupSettings(const Config& config, storage::Storage& re
     settings.processMax = static_cast<size_t>(config.getInt(opt::processMax));
     settings.lockPath = config.getString(opt::lockPath);
     settings.pgPath = servers.primary.path;
-    auto primaryData = std::make_shared<storage::PosixStorage>(settings.pgPath);
-    if (servers.standbyDb)
-        settings.pgData = std::make_shared<backup::StandbyDataStorage>(
-            primaryData, std::make_shared<storage::PosixStorage>(servers.standby.path));
-    else
-        settings.pgData = primaryData;
+    settings.pgData = std::move(pgData);
     settings.archiveCheck = config.getBool(opt::archiveCheck);
     settings.archiveTimeout = static_cast<int>(config.getInt(opt::archiveTimeout));
     settings.block = config.getBool(opt::repo1Block);
@@ -93,7 +98,6 @@ backup::BackupSettings backupSettings(const Config& config, storage::Storage& re
     return settings;
 }
 
-// Start: from here PostgreSQL keeps full-page writes and the WAL the backup needs.
 backup::BackupStart startBackup(pg::Client& db, const std::string& label, bool fast) {
     logInfo("backup: starting {} ({} checkpoint)", label, fast ? "immediate" : "spread");
     // The start second is truncated, never rounded up: an incremental backup trusts a file whose
@@ -118,7 +122,6 @@ backup::BackupStart startBackup(pg::Client& db, const std::string& label, bool f
     return start;
 }
 
-// Stop: PostgreSQL hands over the backup_label and tablespace_map a restore needs.
 backup::BackupStop stopBackup(pg::Client& db) {
     auto stopRow = db.query(
         "SELECT lsn::text, pg_walfile_name(lsn), labelfile, spcmapfile "
@@ -126,27 +129,38 @@ backup::BackupStop stopBackup(pg::Client& db) {
     return {*stopRow[0], *stopRow[1], *stopRow[2], stopRow[3].value_or("")};
 }
 
-// Retention runs while the backup still holds the stanza lock.
 void expireAfterBackup(const Config& config, storage::Storage& repo,
-                       const backup::BackupSettings& settings) {
+                       const backup::BackupSettings& settings, const std::string& repoName) {
     auto policy = retentionPolicy(config);
     if (!policy.full && !policy.diff)
-        logWarn("backup: repo1-retention-full is not set: no backup or WAL will ever be expired");
+        logWarn("backup: {}-retention-full is not set: no backup or WAL will ever be expired",
+                repoName);
     if (policy.any()) {
         std::string report = runExpire(repo, settings.layout, policy, false, settings.lockPath);
         if (report != "nothing to expire\n") fmt::print("expire: {}", report);
     }
 }
 
-void printSummary(const repo::Manifest& manifest, double seconds) {
+void printSummary(const repo::Manifest& manifest, double seconds, const std::string& prefix) {
     uint64_t size = manifest.totalSize(), repoSize = manifest.totalRepoSize();
     fmt::print(
-        "backup {}: {}, {} in {} files, repository {} ({:.1f}%), WAL {} to {}, {:.1f} s, {}/s\n",
-        manifest.label, manifest.type, formatBytes(size), manifest.files.size(),
+        "{}backup {}: {}, {} in {} files, repository {} ({:.1f}%), WAL {} to {}, {:.1f} s, "
+        "{}/s\n",
+        prefix, manifest.label, manifest.type, formatBytes(size), manifest.files.size(),
         formatBytes(repoSize), size ? 100.0 * repoSize / size : 0.0, manifest.walStart,
         manifest.walStop, seconds,
         formatBytes(static_cast<uint64_t>(size / std::max(seconds, 0.001))));
 }
+
+void waitForStandby(BackupServers& servers, const backup::BackupStart& start, int archiveTimeout) {
+    uint32_t timeline = startTimeline(start);
+    std::string replayed = waitForStandbyReplay(*servers.standbyDb, servers.standby, start.lsn,
+                                                timeline, archiveTimeout);
+    checkStandbyReplaysPrimaryWal(*servers.standbyDb, servers.standby, replayed, *servers.primaryDb,
+                                  servers.primary, start.lsn, start.walSegmentSize, timeline);
+}
+
+namespace {
 
 // Begin, (wait for the standby), copy, stop, commit, then retention.
 int backupRun(const Config& config, storage::Storage& repo, BackupServers& servers,
@@ -163,11 +177,7 @@ int backupRun(const Config& config, storage::Storage& repo, BackupServers& serve
     uint32_t timeline = startTimeline(start);
     if (servers.standbyDb) {
         try {
-            std::string replayed = waitForStandbyReplay(
-                *servers.standbyDb, servers.standby, start.lsn, timeline, settings.archiveTimeout);
-            checkStandbyReplaysPrimaryWal(*servers.standbyDb, servers.standby, replayed, db,
-                                          servers.primary, start.lsn, start.walSegmentSize,
-                                          timeline);
+            waitForStandby(servers, start, settings.archiveTimeout);
         } catch (...) {
             job.abandonBeforeCopy();  // refused before anything was stored: nothing stays
             throw;
@@ -181,7 +191,7 @@ int backupRun(const Config& config, storage::Storage& repo, BackupServers& serve
     if (servers.standbyDb)
         checkStandbyNotPromoted(*servers.standbyDb, servers.standby, label, timeline);
     const auto& manifest = job.finish(stopBackup(db));
-    expireAfterBackup(config, repo, settings);
+    expireAfterBackup(config, repo, settings, "repo1");
     printSummary(manifest, nowSeconds() - started);
     return 0;
 }
@@ -206,7 +216,8 @@ int backup(const Config& config) {
     BackupServers servers = connectBackupServers(config);
     checkServer(*servers.primaryDb, config, servers.primary, true);
     if (servers.standbyDb) checkServer(*servers.standbyDb, config, servers.standby, false);
-    backup::BackupSettings settings = backupSettings(config, *repo, servers);
+    backup::BackupSettings settings =
+        backupSettings(config, *repo, servers, backupDataStorage(servers));
     backup::BackupJob job(settings);
     {
         std::lock_guard lock(runningMutex);

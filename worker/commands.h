@@ -9,6 +9,8 @@ int stanzaCreate(const Config& config);
 int stanzaRekey(const Config& config);
 int check(const Config& config);
 int backup(const Config& config);
+// backup --repo=all: one run into every configured repository (worker/backup_all.cpp).
+int backupAllRepos(const Config& config);
 int restore(const Config& config, const std::string& fallbackNote = {});
 int archivePush(const Config& config);
 int archiveGet(const Config& config);

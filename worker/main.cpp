@@ -38,6 +38,11 @@ int archivePushEveryRepo(const Config& config) {
               "every configured repository holds it; remove --repo");
     return cmd::runOnEachRepo(config, cmd::archivePush);
 }
+// backup: --repo=all is one run into every repository; else the one repository of defaultRepo.
+int backupOneOrAll(const Config& config) {
+    if (config.find(opt::repo) == "all") return cmd::backupAllRepos(config);
+    return cmd::runOnOneRepo(config, cmd::backup);
+}
 int archiveGetFirstFound(const Config& config) {
     return cmd::archiveGetFromRepos(config, cmd::archiveGet);
 }
@@ -59,7 +64,7 @@ const std::map<std::string, int (*)(const Config&)>& commandTable() {
         {"stanza-create", onEachRepo<cmd::stanzaCreate>},
         {"stanza-rekey", onEachRepo<cmd::stanzaRekey>},
         {"check", onEachRepo<cmd::check>},
-        {"backup", onOneRepo<cmd::backup>},
+        {"backup", backupOneOrAll},
         {"restore", restoreFirstFound},
         {"archive-push", archivePushEveryRepo},
         {"archive-get", archiveGetFirstFound},

@@ -145,8 +145,16 @@ std::vector<int> configuredRepos(const Config& config) {
                   "'in both' while it is in one",
                   repoName(it->second), repoName(index), it->first);
     }
-    if (config.find(opt::repo)) {
-        int wanted = static_cast<int>(config.getInt(opt::repo));
+    if (auto repo = config.find(opt::repo)) {
+        if (*repo == "all") {
+            if (config.command() != "backup")
+                raise(ErrorCode::Option,
+                      "option 'repo': 'all' is only for backup (one run into every repository); "
+                      "{} takes a repository number (1 to 4) or no --repo",
+                      config.command());
+            return indexes;
+        }
+        int wanted = std::stoi(*repo);
         if (std::find(indexes.begin(), indexes.end(), wanted) == indexes.end()) {
             std::string list;
             for (int index : indexes) list += (list.empty() ? "" : ", ") + repoName(index);
@@ -161,7 +169,7 @@ std::vector<int> configuredRepos(const Config& config) {
 
 std::vector<int> selectedRepos(const Config& config) {
     std::vector<int> indexes = configuredRepos(config);
-    if (config.find(opt::repo)) return {static_cast<int>(config.getInt(opt::repo))};
+    if (auto repo = config.find(opt::repo); repo && *repo != "all") return {std::stoi(*repo)};
     return indexes;
 }
 

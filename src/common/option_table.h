@@ -417,13 +417,13 @@
       .help = "expire: print what would be removed, remove nothing.", .commands = "expire")        \
     /* ---- repo-ls, repo-get (pgBackRest 2.45's names): read the repository as it is stored ----  \
      */                                                                                            \
-    X(repo, Integer, "repo",                                                                       \
+    X(repo, String, "repo", .allowed = "1 2 3 4 all",                                              \
       .help =                                                                                      \
-          "Repository to work on (1 to 4, one with repo<N>-* options set). Without it: backup, "   \
-          "annotate, repo-ls, repo-get and stanza-delete use the first configured; restore and "   \
-          "archive-get the first that has the backup or segment; info, expire, verify, check and " \
-          "stanza-create every one; archive-push always pushes to every one.",                     \
-      .minValue = 1, .maxValue = 4,                                                                \
+          "Repository to work on (1 to 4, one with repo<N>-* options set), or for backup `all`: "  \
+          "one run into every configured repository, each data file read once. Without it: "       \
+          "backup, annotate, repo-ls, repo-get and stanza-delete use the first configured; "       \
+          "restore and archive-get the first that has the backup or segment; info, expire, "       \
+          "verify, check and stanza-create every one; archive-push always pushes to every one.",   \
       .commands =                                                                                  \
           "backup restore archive-get info expire verify annotate repo-ls repo-get "               \
           "stanza-delete")                                                                         \

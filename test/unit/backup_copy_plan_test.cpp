@@ -120,5 +120,20 @@ TEST(BackupCopyPlan, BundlesOffOrBlockStoredFilesAreStoredAlone) {
     EXPECT_TRUE(alone.bundles.empty());
 }
 
+// Files of one size go by name, whatever their order in the manifest: two backups of one data
+// directory (backup --repo=all, each reading its files from one shared read) start them in one
+// order.
+TEST(BackupCopyPlan, FilesOfOneSizeGoByName) {
+    repo::Manifest m1, m2;
+    m1.files = {file("c", 4 << 20, 1), file("a", 4 << 20, 1), file("big", 9 << 20, 1),
+                file("b", 4 << 20, 1)};
+    m2.files = {file("b", 4 << 20, 1), file("big", 9 << 20, 1), file("a", 4 << 20, 1),
+                file("c", 4 << 20, 1)};
+    CopyPlanSettings settings;
+    auto order = std::vector<std::string>{"pg_data/big", "pg_data/a", "pg_data/b", "pg_data/c"};
+    EXPECT_EQ(names(m1, planCopy(m1, nullptr, settings).alone), order);
+    EXPECT_EQ(names(m2, planCopy(m2, nullptr, settings).alone), order);
+}
+
 }  // namespace
 }  // namespace backrest::backup

@@ -50,6 +50,18 @@ TEST_F(BackupLabel, ADependentLabelNamesItsFullBackup) {
     EXPECT_EQ(label.back(), 'D');
 }
 
+// backup --repo=all: a repository whose newest backup is older than another's still takes the
+// later time, so that the backup has one label time in every repository.
+TEST_F(BackupLabel, ALabelIsNoEarlierThanNotBefore) {
+    std::string later = repo::labelTime(repo::fullLabel(std::time(nullptr) + 1));
+    std::string label = BackupLabeler(*repo_, layout_, info_, "full", "").firstFree(later);
+    EXPECT_EQ(repo::labelTime(label), later) << label;
+    std::string full = repo::fullLabel(std::time(nullptr) - 3600);
+    std::string incr = BackupLabeler(*repo_, layout_, info_, "incr", full).firstFree(later);
+    EXPECT_EQ(repo::labelTime(incr), later) << incr;
+    EXPECT_EQ(incr.substr(0, 16), full);
+}
+
 // A backup (committed, or the directory of an interrupted one) in the current second: the new
 // label waits for a later second, so that labels sort in the order backups were taken.
 TEST_F(BackupLabel, ALabelSortsAfterEveryBackupInTheRepository) {

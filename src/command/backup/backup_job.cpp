@@ -27,13 +27,28 @@ BackupJob::BackupJob(BackupSettings settings) : s_(std::move(settings)) {}
 BackupJob::~BackupJob() = default;
 
 const std::string& BackupJob::begin(const std::string& type) {
+    open(type);
+    return claimLabel({});
+}
+
+void BackupJob::open(const std::string& type) {
     auto control = backupInit(type);
     backupPrior(type);
     manifest_.pgVersion = control.version;
     manifest_.systemId = control.systemId;
     manifest_.dbId = backupInfo_.current().id;
     manifest_.compressType = std::string(io::compressTypeName(s_.transfer.codec.compressType()));
-    backupLabel();
+}
+
+std::string BackupJob::freeLabelTime() {
+    if (!lock_) raise(ErrorCode::Assert, "backup label before open");
+    BackupLabeler labeler(*s_.repo, s_.layout, backupInfo_, manifest_.type, manifest_.prior);
+    return repo::labelTime(labeler.firstFree());
+}
+
+const std::string& BackupJob::claimLabel(const std::string& notBefore) {
+    if (!lock_) raise(ErrorCode::Assert, "backup label before open");
+    backupLabel(notBefore);
     manifest_.compressLevel = s_.transfer.codec.compressLevel();
     manifest_.backrestVersion = kVersion;
     manifest_.annotations = s_.annotations;
@@ -58,8 +73,10 @@ pg::ControlInfo BackupJob::backupInit(const std::string& type) {
         raise(ErrorCode::Option, "invalid backup type '{}' (expected full, diff or incr)", type);
     backupInfo_ = repo::requireBackupInfo(*s_.repo, s_.layout);
     archiveInfo_ = repo::requireArchiveInfo(*s_.repo, s_.layout);
-    lock_ = std::make_unique<repo::StanzaLock>(s_.lockPath, s_.layout.stanza, "backup", s_.lockWait,
-                                               s_.lockWaitWhile);
+    lock_ = s_.heldLock
+                ? s_.heldLock
+                : std::make_shared<repo::StanzaLock>(s_.lockPath, s_.layout.stanza, "backup",
+                                                     s_.lockWait, s_.lockWaitWhile);
     // A backup the list lost becomes a prior again; an entry whose directory is gone is not one.
     if (repo::reconcileBackupInfo(*s_.repo, s_.layout, backupInfo_))
         repo::saveBackupInfo(*s_.repo, s_.layout, backupInfo_);
@@ -91,9 +108,9 @@ void BackupJob::backupPrior(const std::string& type) {
     manifest_.prior = prior_->manifest().label;
 }
 
-void BackupJob::backupLabel() {
+void BackupJob::backupLabel(const std::string& notBefore) {
     BackupLabeler labeler(*s_.repo, s_.layout, backupInfo_, manifest_.type, manifest_.prior);
-    manifest_.label = labeler.firstFree();
+    manifest_.label = labeler.firstFree(notBefore);
     resume_ = repo::takeResumable(*s_.repo, s_.layout, manifest_.type, manifest_.prior,
                                   manifest_.compressType);
     // After takeResumable, which would take the claimed directory for an interrupted backup.
@@ -102,10 +119,36 @@ void BackupJob::backupLabel() {
 
 void BackupJob::copy(const BackupStart& start,
                      const std::function<void(const BackupProgress&)>& progress) {
-    if (!lock_) raise(ErrorCode::Assert, "backup copy before begin");
+    prepare(start);
+    copyPlanned(progress);
+}
+
+void BackupJob::prepare(const BackupStart& start) {
+    if (!lock_ || !claim_) raise(ErrorCode::Assert, "backup copy before begin");
     backupManifest(start);
-    auto plan = planCopy(manifest_, prior_ ? &*prior_ : nullptr, {s_.block, s_.bundle});
-    backupProcess(plan, start.timestamp, progress);
+    plan_ = planCopy(manifest_, prior_ ? &*prior_ : nullptr, {s_.block, s_.bundle});
+    start_ = start;
+}
+
+std::vector<PlannedRead> BackupJob::plannedReads() const {
+    std::vector<PlannedRead> reads;
+    if (!plan_ || resume_) return reads;
+    for (size_t index : plan_->alone) {
+        const auto& file = manifest_.files[index];
+        reads.push_back({repo::dataDirectoryPath(file.name), file.size, true});
+    }
+    for (const auto& bundle : plan_->bundles)
+        for (size_t index : bundle) {
+            const auto& file = manifest_.files[index];
+            reads.push_back({repo::dataDirectoryPath(file.name), file.size, false});
+        }
+    return reads;
+}
+
+void BackupJob::copyPlanned(const std::function<void(const BackupProgress&)>& progress) {
+    if (!plan_ || !start_) raise(ErrorCode::Assert, "backup copy before prepare");
+    backupProcess(*plan_, start_->timestamp, progress);
+    plan_.reset();
 }
 
 // The manifest of the data directory as pg_backup_start left it.

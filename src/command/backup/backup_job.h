@@ -14,6 +14,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "command/backup/backup_settings.h"
 #include "command/backup/copy_plan.h"
@@ -26,6 +28,13 @@
 
 namespace backrest::backup {
 
+// A data directory file a backup will read whole (BackupJob::plannedReads).
+struct PlannedRead {
+    std::string path;    // relative to the data directory
+    uint64_t size = 0;   // as scanned
+    bool alone = false;  // stored alone (else in a bundle)
+};
+
 class BackupJob {
   public:
     explicit BackupJob(BackupSettings settings);
@@ -35,9 +44,24 @@ class BackupJob {
     // interrupted backups, chooses the prior backup (diff: the latest full; incr: the latest
     // backup; none: the backup becomes full, with a warning) and the label.
     const std::string& begin(const std::string& type);
+    // begin() in two steps, for one run into several repositories (backup --repo=all): open()
+    // takes the lock and chooses the prior backup; freeLabelTime() is the time part of the label
+    // this repository would give now; claimLabel() claims one no earlier than `notBefore` (the
+    // latest of every repository's freeLabelTime, so that the label is the same in each).
+    void open(const std::string& type);
+    std::string freeLabelTime();
+    const std::string& claimLabel(const std::string& notBefore);
     // Scans the data directory and copies every file in parallel. `progress` is called from
     // the copying threads, at most every ~0.5 s and once at the end; it may throw to abort.
     void copy(const BackupStart& start, const std::function<void(const BackupProgress&)>& progress);
+    // copy() in two steps: prepare() scans the data directory and plans the copy, copyPlanned()
+    // copies. Between them plannedReads() lists the data directory files the copy will read
+    // whole from the start, each once: those stored alone, in the order it starts them (largest
+    // first, then by name), then the bundles' files. Empty when an interrupted backup is
+    // resumed (a file taken from it is not read).
+    void prepare(const BackupStart& start);
+    std::vector<PlannedRead> plannedReads() const;
+    void copyPlanned(const std::function<void(const BackupProgress&)>& progress);
     // Stores backup_label / tablespace_map, waits for the WAL range in the archive, fsyncs,
     // writes the manifest and adds the backup to backup.info. Returns the committed manifest.
     const repo::Manifest& finish(const BackupStop& stop);
@@ -59,7 +83,7 @@ class BackupJob {
     // begin()
     pg::ControlInfo backupInit(const std::string& type);
     void backupPrior(const std::string& type);
-    void backupLabel();
+    void backupLabel(const std::string& notBefore);
     // copy()
     void backupManifest(const BackupStart& start);
     void backupProcess(const CopyPlan& plan, int64_t startTimestamp,
@@ -71,10 +95,12 @@ class BackupJob {
     void backupComplete();
 
     BackupSettings s_;
-    std::unique_ptr<repo::StanzaLock> lock_;
+    std::shared_ptr<repo::StanzaLock> lock_;
     std::unique_ptr<repo::LabelClaim> claim_;  // the label, claimed in the repository
     repo::BackupInfo backupInfo_;
     std::optional<PriorBackup> prior_;
+    std::optional<CopyPlan> plan_;  // prepare()'s
+    std::optional<BackupStart> start_;
     std::optional<repo::ResumableBackup> resume_;  // an interrupted backup whose files we may take
     std::unique_ptr<repo::ResumeJournal> journal_;
     repo::ArchiveInfo archiveInfo_;

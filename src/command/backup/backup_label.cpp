@@ -34,8 +34,8 @@ std::string BackupLabeler::make() const {
 }
 
 bool BackupLabeler::taken(const std::string& label) const {
-    return repo::labelTime(label) <= newest_ || label == prior_ ||
-           repo_.info(layout_.backupDir(label));
+    return repo::labelTime(label) <= newest_ || repo::labelTime(label) < notBefore_ ||
+           label == prior_ || repo_.info(layout_.backupDir(label));
 }
 
 void BackupLabeler::skipTaken(std::string& label) const {
@@ -45,7 +45,8 @@ void BackupLabeler::skipTaken(std::string& label) const {
     }
 }
 
-std::string BackupLabeler::firstFree() {
+std::string BackupLabeler::firstFree(const std::string& notBefore) {
+    notBefore_ = notBefore;
     std::string label = make();
     for (const auto& b : backupInfo_.backups) newest_ = std::max(newest_, repo::labelTime(b.label));
     for (const auto& entry : repo_.list(layout_.backupRoot()))

@@ -23,8 +23,9 @@ class BackupLabeler {
                   const repo::BackupInfo& backupInfo, std::string type, std::string prior);
 
     // A label for now that no backup holds and that sorts after every existing backup's,
-    // waiting for a later second when needed.
-    std::string firstFree();
+    // waiting for a later second when needed. `notBefore` (a labelTime, "YYYYMMDD-HHMMSS"):
+    // the label's time is no earlier (backup --repo=all takes one time in every repository).
+    std::string firstFree(const std::string& notBefore = {});
     // Claims `label` in the repository. A claim that is not alone was withdrawn: the other
     // backup may have gone on with the label, so this one takes a later one after a random
     // pause (two that withdrew together part), and `label` changes. LockError after
@@ -40,7 +41,8 @@ class BackupLabeler {
     const repo::Layout& layout_;
     const repo::BackupInfo& backupInfo_;
     std::string type_, prior_;
-    std::string newest_;  // the latest label time of any backup in the repository
+    std::string newest_;     // the latest label time of any backup in the repository
+    std::string notBefore_;  // firstFree's
 };
 
 }  // namespace backrest::backup

@@ -16,6 +16,7 @@
 #include "repo/bundle.h"
 #include "repo/file_transfer.h"
 #include "repo/layout.h"
+#include "repo/lock.h"
 #include "repo/manifest.h"
 #include "storage/storage.h"
 
@@ -37,6 +38,9 @@ struct BackupSettings {
     // the holder is only unwinding (the daemon: a backup whose client hung up); 0: refused at once.
     int lockWait = 0;
     std::function<bool()> lockWaitWhile;
+    // The stanza lock, taken by the caller (backup --repo=all: one lock for every repository's
+    // job, as the lock is the stanza's on this host); null: the job takes it.
+    std::shared_ptr<repo::StanzaLock> heldLock;
     // repo1-block: files of at least kBlockMinFileSize are stored as blocks, and a changed file
     // stores only the blocks that differ from the prior backup's.
     bool block = false;

@@ -61,9 +61,12 @@ CopyPlan planCopy(repo::Manifest& manifest, const PriorBackup* prior,
         plan.referencedBytes += files[i].size;
     }
     plan.filesToCopy = order.size();
-    // Largest files first so the threads finish together.
-    std::sort(order.begin(), order.end(),
-              [&](size_t a, size_t b) { return files[a].size > files[b].size; });
+    // Largest files first so the threads finish together; then by name, so that two backups of
+    // one data directory (backup --repo=all) start their common files in the same order.
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        if (files[a].size != files[b].size) return files[a].size > files[b].size;
+        return files[a].name < files[b].name;
+    });
     // Small files (the end of the order) go into bundles, stored after the files stored alone.
     std::vector<size_t> bundled;
     for (size_t index : order) {
