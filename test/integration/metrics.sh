@@ -20,6 +20,9 @@ DATA=$IT_TMP/primary
 CONF=$IT_TMP/backrest.conf
 SOCKDIR=$IT_TMP/sock
 CHECK=$ROOT/test/integration/metrics_check.py
+# Debian's python3 (its python3-prometheus-client), not another one first on PATH.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 SLOW_PID=
 
 daemon_pids() { pgrep -f "backrest serve .*--socket-path=$SOCKDIR( |\$)"; }
@@ -41,7 +44,7 @@ if [ "$(id -u)" -ne 0 ]; then
     fail "setup: the metrics suite runs as root (it installs the extension into the server)"
     exit 1
 fi
-if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+if ! "$PY" -c 'import prometheus_client' 2>/dev/null; then
     fail "setup: python3-prometheus-client is missing (scripts/install-deps.sh installs it)"
     exit 1
 fi
@@ -146,18 +149,18 @@ expect_eq "backrest metrics exits 0" "$?" "0"
 T1=$(date +%s)
 as_pg "$BR" --config="$CONF" --stanza=main info --output=json >"$IT_TMP/info.json"
 
-expect_eq "the endpoint's text parses as Prometheus text" "$(python3 "$CHECK" format "$IT_TMP/scrape")" "ok"
-expect_eq "the CLI's text parses as Prometheus text" "$(python3 "$CHECK" format "$IT_TMP/cli")" "ok"
+expect_eq "the endpoint's text parses as Prometheus text" "$("$PY" "$CHECK" format "$IT_TMP/scrape")" "ok"
+expect_eq "the CLI's text parses as Prometheus text" "$("$PY" "$CHECK" format "$IT_TMP/cli")" "ok"
 expect_eq "the endpoint's values match info (counts, sizes, times, ages, newest segment)" \
-    "$(python3 "$CHECK" info "$IT_TMP/scrape" "$IT_TMP/info.json" "$S0" "$S1")" "ok"
+    "$("$PY" "$CHECK" info "$IT_TMP/scrape" "$IT_TMP/info.json" "$S0" "$S1")" "ok"
 expect_eq "the CLI's values match info" \
-    "$(python3 "$CHECK" info "$IT_TMP/cli" "$IT_TMP/info.json" "$T0" "$T1")" "ok"
+    "$("$PY" "$CHECK" info "$IT_TMP/cli" "$IT_TMP/info.json" "$T0" "$T1")" "ok"
 expect_eq "repo1 holds a full and an incr, repo2 a full (as info)" \
-    "$(for r in repo1 repo2; do for t in full incr; do python3 "$CHECK" get "$IT_TMP/cli" backrest_backup_count stanza=main repo=$r type=$t; done; done | tr '\n' ' ')" \
+    "$(for r in repo1 repo2; do for t in full incr; do "$PY" "$CHECK" get "$IT_TMP/cli" backrest_backup_count stanza=main repo=$r type=$t; done; done | tr '\n' ' ')" \
     "1 1 1 0 "
 expect_eq "the same series from the endpoint and the CLI" \
-    "$(python3 "$CHECK" names "$IT_TMP/scrape")" "$(python3 "$CHECK" names "$IT_TMP/cli")"
-get() { python3 "$CHECK" get "$@"; }
+    "$("$PY" "$CHECK" names "$IT_TMP/scrape")" "$("$PY" "$CHECK" names "$IT_TMP/cli")"
+get() { "$PY" "$CHECK" get "$@"; }
 expect_eq "newest archived segment: $SEG in repo1" \
     "$(get "$IT_TMP/scrape" backrest_archive_last_segment_info stanza=main repo=repo1 segment="$SEG")" "1"
 expect_eq "newest archived segment: $SEG in repo2" \
@@ -183,7 +186,7 @@ expect_eq "the content type is the text format's" \
     "$(curl -s -o /dev/null -w '%{content_type}' "$URL")" "text/plain; version=0.0.4; charset=utf-8"
 
 # ---- hostile clients: a 1 MB header, and a slow client holding the endpoint's thread ------------
-BIG=$(python3 - "$HTTP" <<'PY'
+BIG=$("$PY" - "$HTTP" <<'PY'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.settimeout(30)
@@ -205,7 +208,7 @@ PY
 if [ "$BIG" == "HTTP/1.1 431 Request Header Fields Too Large" ] || [ "$BIG" == reset ]; then
     pass "a 1 MB header is refused (431) or cut off ($BIG)"
 else fail "a 1 MB header" "$BIG"; fi
-python3 - "$HTTP" <<'PY' &
+"$PY" - "$HTTP" <<'PY' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 for c in b"GET /metrics HTTP/1.1\r\n":  # one byte a second: never a whole request in time
@@ -250,7 +253,7 @@ expect_exit "backrest metrics with repo2 unreadable exits 0" 0 "$BR" --config="$
 expect_contains "and reports it down" "$OUT" 'backrest_repo_up{repo="repo2"} 0'
 expect_contains "and warns naming it" "$OUT" "metrics: repo2 ("
 chmod 0000 "$IT_TMP/repo"
-expect_exit "backrest metrics with no readable repository fails" 28 "$BR" --config="$CONF" --stanza=main --socket-path="$SOCKDIR" metrics
+expect_exit "backrest metrics with no readable repository fails with its error (FileOpenError)" 24 "$BR" --config="$CONF" --stanza=main --socket-path="$SOCKDIR" metrics
 expect_contains "it still prints both down" "$OUT" 'backrest_repo_up{repo="repo1"} 0'
 expect_contains "and names the failure" "$OUT" "metrics: no repository could be read: repo1 ("
 chmod 0750 "$IT_TMP/repo" "$IT_TMP/repo2"
