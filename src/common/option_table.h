@@ -22,7 +22,7 @@
           "metrics")                                                                               \
     X(pg1Path, Path, "pg1-path", .help = "Data directory of the PostgreSQL cluster (PGDATA).",     \
       .commands =                                                                                  \
-          "stanza-create check backup restore archive-push serve stanza-delete stanza-upgrade "   \
+          "stanza-create check backup restore archive-push serve stanza-delete stanza-upgrade "    \
           "metrics")                                                                               \
     X(pg1Port, Integer, "pg1-port", .defaultValue = "5432", .help = "Port PostgreSQL listens on.", \
       .minValue = 1, .maxValue = 65535, .commands = "check backup metrics")                        \
