@@ -2,10 +2,13 @@
 // 0.0.4's lines and escapes, and the series a stanza's info JSON gives.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/error.h"
+#include "test/unit/temp_dir.h"
 #include "worker/metrics.h"
 #include "worker/metrics_text.h"
 
@@ -139,6 +142,26 @@ TEST(Metrics, ArchiveLagCountsFinishedSegmentsTheRepositoryLacks) {
     text = seriesOf(stanzaWithBackups(), 4000, &wal);
     EXPECT_TRUE(has(text, "backrest_archive_lag_segments{stanza=\"main\",repo=\"repo2\"} 0"));
     EXPECT_TRUE(has(text, "backrest_archive_lag_seconds{stanza=\"main\",repo=\"repo2\"} 0"));
+}
+
+TEST(Metrics, TheServersFinishedSegmentsAreItsArchiveStatusFiles) {
+    test::TempDir pg("metrics-pg");
+    EXPECT_FALSE(readServerWal(pg.path()).has_value());  // no pg_wal here: no lag, not 0
+    std::filesystem::path status = pg.path() + "/pg_wal/archive_status";
+    std::filesystem::create_directories(status);
+    for (const char* name :
+         {"000000010000000000000003.done", "000000010000000000000005.ready",
+          "000000010000000000000004.ready", "00000002.history.ready",
+          "000000010000000000000002.00000028.backup.done", "000000010000000000000006.partial.ready",
+          "000000010000000000000007.ready.tmp"})
+        std::ofstream(status / name) << "";
+    auto wal = readServerWal(pg.path());
+    ASSERT_TRUE(wal.has_value());
+    ASSERT_EQ(wal->finished.size(), 3u);
+    EXPECT_EQ(wal->finished[0].first, "000000010000000000000003");
+    EXPECT_EQ(wal->finished[1].first, "000000010000000000000004");
+    EXPECT_EQ(wal->finished[2].first, "000000010000000000000005");
+    EXPECT_GT(wal->finished[0].second, 0);
 }
 
 TEST(Metrics, AStanzaWithoutBackupsOrArchiveSaysSo) {
