@@ -148,7 +148,9 @@ MetricsEndpoint::MetricsEndpoint(const ListenAddress& address,
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     addrinfo* found = nullptr;
-    std::string where = fmt::format("metrics-listen {}:{}", address.host, address.port);
+    std::string where = address.host.find(':') == std::string::npos
+                            ? fmt::format("{}:{}", address.host, address.port)
+                            : fmt::format("[{}]:{}", address.host, address.port);
     if (int rc = ::getaddrinfo(address.host.c_str(), std::to_string(address.port).c_str(), &hints,
                                &found);
         rc != 0)
@@ -156,7 +158,9 @@ MetricsEndpoint::MetricsEndpoint(const ListenAddress& address,
               address.host, ::gai_strerror(rc));
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owned(found, ::freeaddrinfo);
     listen_.reset(::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!listen_.valid()) raiseErrno(ErrorCode::Protocol, "unable to create a socket for", where);
+    if (!listen_.valid())
+        raiseErrno(ErrorCode::Option, "option 'metrics-listen': unable to create a socket for",
+                   where);
     int one = 1;
     ::setsockopt(listen_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (::bind(listen_.get(), found->ai_addr, found->ai_addrlen) != 0 ||

@@ -6,7 +6,8 @@
 # the scrape, the newest segment). An unreadable repository is backrest_repo_up 0 beside the
 # other's series and counted in archive failures; none readable fails the CLI. A bad
 # metrics-listen is refused naming it; a 1 MB header and a slow client do not stop archiving; a
-# daemon that does not answer is backrest_daemon_up 0; after kill -9 the new daemon listens again.
+# daemon that does not answer is backrest_daemon_up 0; after kill -9 the new daemon listens again;
+# a port another process holds is a warning and archiving goes on.
 set -u
 SUITE=metrics
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
@@ -25,11 +26,13 @@ CHECK=$ROOT/test/integration/metrics_check.py
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 SLOW_PID=
+TAKEN_PID=
 
 daemon_pids() { pgrep -f "backrest serve .*--socket-path=$SOCKDIR( |\$)"; }
 
 cleanup() {
     [ -n "$SLOW_PID" ] && kill "$SLOW_PID" 2>/dev/null
+    [ -n "$TAKEN_PID" ] && kill "$TAKEN_PID" 2>/dev/null
     chmod 0750 "$IT_TMP/repo" "$IT_TMP/repo2" 2>/dev/null
     local d pid
     for d in "${IT_SERVERS[@]}"; do
@@ -282,3 +285,23 @@ scrape "$IT_TMP/again"
 expect_eq "its archive failure counters start again at 0" \
     "$(get "$IT_TMP/again" backrest_archive_failures_total stanza=main repo=repo2)" "0"
 echo "# measure: one scrape of 2 repositories: $(curl -s -o /dev/null -w '%{time_total}' "$URL") s (curl time_total)"
+
+# ---- metrics-listen on a port another process holds: a warning, and archiving goes on ------------
+"$PY" -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 57382)); s.listen(1); time.sleep(120)' &
+TAKEN_PID=$!
+for _ in $(seq 1 50); do ss -Hltn "sport = :57382" | grep -q . && break; sleep 0.1; done
+write_conf "metrics-listen=127.0.0.1:57382"
+OLD=$(daemon_pids | head -1)
+kill "$OLD"
+for _ in $(seq 1 60); do
+    NEW=$(daemon_pids | head -1)
+    [ -n "$NEW" ] && [ "$NEW" != "$OLD" ] && break
+    sleep 0.5
+done
+expect_eq "port taken: the daemon started again" "$([ -n "$NEW" ] && [ "$NEW" != "$OLD" ] && echo yes)" "yes"
+SEG=$(switch_and_wait) && pass "port taken: $SEG archived all the same" || fail "port taken: archiving" "$SEG"
+expect_contains "port taken: the server log has the daemon's warning naming metrics-listen" \
+    "$(grep "no metrics endpoint" "$DATA.log" | tail -1)" "option 'metrics-listen': unable to listen on '127.0.0.1:57382': Address already in use"
+kill "$TAKEN_PID"
+TAKEN_PID=
