@@ -8,6 +8,8 @@ packages=(
   postgresql-15 postgresql-client-15 postgresql-contrib postgresql-server-dev-15
   libpq-dev libzstd-dev liblz4-dev libxxhash-dev libsimdjson-dev libssl-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev googletest
+  # the metrics suite: curl scrapes the endpoint, prometheus_client parses what it got (issue 23)
+  curl python3-prometheus-client
   zstd lz4 pgbackrest python3 socat  # the zstd and lz4 tools check stored files independently of backrest
   # libfaketime: a week of backups and time retention without touching the clock (issue 20)
   faketime

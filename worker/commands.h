@@ -27,5 +27,6 @@ int stop(const Config& config);
 int start(const Config& config);
 int stanzaDelete(const Config& config);
 int stanzaUpgrade(const Config& config);
+int metrics(const Config& config);
 
 }  // namespace backrest::cmd

@@ -70,6 +70,11 @@ const std::map<std::string, CommandHelp>& commandHelp() {
           "info.",
           "backrest --stanza=NAME annotate --set=LABEL --annotation=KEY=VALUE..."}},
         {"help", {"Show help for a command.", "backrest help [COMMAND]"}},
+        {"metrics",
+         {"Print the repositories' (and, with --stanza, the daemon's) metrics in Prometheus text "
+          "format; an unreadable repository is backrest_repo_up 0, an error only when none can be "
+          "read.",
+          "backrest [--stanza=NAME] [--repo=N] metrics"}},
         {"version",
          {"Show the backrest version; --output=num prints it as one number (0.1.0: 1000), as "
           "pgBackRest's 2045000 for 2.45. With version-format=pgbackrest it prints the pgBackRest "

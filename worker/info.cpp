@@ -36,8 +36,11 @@ InfoQuery queryOf(const Config& config) {
     return query;
 }
 
+}  // namespace
+
 // One repository's stanzas (config: its forRepo view), every repo-key set to its index.
-nlohmann::json repoInfo(const Config& config, const InfoQuery& query) {
+nlohmann::json repoStanzasJson(const Config& config, const InfoQuery& query,
+                               const StanzaJsonOf& jsonOf) {
     auto repo = openRepo(config);
     std::vector<std::string> stanzas;
     if (auto stanza = config.find(opt::stanza)) {
@@ -54,13 +57,11 @@ nlohmann::json repoInfo(const Config& config, const InfoQuery& query) {
         repo::Layout layout = config.find(opt::stanza)
                                   ? stanzaLayout(config)
                                   : repo::Layout{s, openStanzaKey(config, *repo, s)};
-        all.push_back(stanzaInfoJson(*repo, layout, query));
+        all.push_back(jsonOf ? jsonOf(*repo, layout) : stanzaInfoJson(*repo, layout, query));
     }
     setRepoKey(all, config.repoIndex());
     return all;
 }
-
-}  // namespace
 
 nlohmann::json mergeStanzas(const std::vector<nlohmann::json>& perRepo) {
     nlohmann::json merged = nlohmann::json::array();
@@ -131,7 +132,7 @@ int info(const Config& config) {
     for (int index : repos) {
         useRepoKey(nullptr);  // each repository's own key, never the last one's
         try {
-            perRepo.push_back(repoInfo(config.forRepo(index), query));
+            perRepo.push_back(repoStanzasJson(config.forRepo(index), query));
             answered.push_back(index);
         } catch (const Error& e) {
             if (repos.size() == 1) throw;

@@ -3,10 +3,12 @@
 // (backrest_info() in SQL). The pieces are declared here so their unit tests see them.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "common/config.h"
 #include "repo/info.h"
 #include "repo/layout.h"
 #include "repo/manifest.h"
@@ -44,6 +46,13 @@ void addSetDetail(nlohmann::json& backup, const repo::Manifest& manifest);
 
 nlohmann::json stanzaInfoJson(storage::Storage& repo, const repo::Layout& layout,
                               const InfoQuery& query = {});
+
+// One repository's stanzas (config: its forRepo view; --stanza's, else every stanza it holds),
+// every repo-key set to its index; jsonOf, when given, builds each stanza's JSON instead of
+// stanzaInfoJson (the metrics add to it).
+using StanzaJsonOf = std::function<nlohmann::json(storage::Storage&, const repo::Layout&)>;
+nlohmann::json repoStanzasJson(const Config& config, const InfoQuery& query,
+                               const StanzaJsonOf& jsonOf = {});
 
 // The text layout of one stanza's JSON (pgBackRest's, with backrest's extra lines).
 void printInfoText(const nlohmann::json& stanza);

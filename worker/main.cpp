@@ -81,6 +81,7 @@ const std::map<std::string, int (*)(const Config&)>& commandTable() {
         {"start", cmd::start},
         {"stanza-delete", onOneRepo<cmd::stanzaDelete>},  // one at a time, as pgBackRest
         {"stanza-upgrade", onEachRepo<cmd::stanzaUpgrade>},
+        {"metrics", cmd::metrics},  // every repository, each its own series
     };
     return commands;
 }

@@ -11,7 +11,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <ctime>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -36,6 +38,8 @@
 #include "worker/context.h"
 #include "worker/expire.h"
 #include "worker/info.h"
+#include "worker/metrics.h"
+#include "worker/metrics_http.h"
 #include "worker/multi_repo.h"
 #include "worker/stanza_create.h"
 #include "worker/stop_start.h"
@@ -112,6 +116,20 @@ struct Daemon {
     std::set<int> owners{};
     std::vector<OtherRepo> others{};
     int index = 1;  // the first repository's
+    // The server's archive requests that failed, per repository, since this daemon started.
+    std::mutex failuresMutex{};
+    std::map<int, uint64_t> failures{};
+
+    void countFailure(int repo) {
+        std::lock_guard lock(failuresMutex);
+        failures[repo]++;
+    }
+    protocol::ArchiveStatusReply archiveStatus() {
+        protocol::ArchiveStatusReply status = pusher->status();
+        std::lock_guard lock(failuresMutex);
+        status.failures = failures;
+        return status;
+    }
 
     bool onlyHungUpOwnersBut(int self) {
         std::lock_guard lock(ownersMutex);
@@ -207,7 +225,13 @@ protocol::ArchivePushReply archivePush(Session& s, const protocol::ArchivePush& 
         raise(ErrorCode::Protocol, "archive-push needs an absolute path, not '{}'", request.path);
     // Refused while stopped: archive_library fails and PostgreSQL keeps the segment in pg_wal.
     requireNotStopped(s.d.config, "archive-push");
-    std::string result = s.d.pusher->push(request.path);
+    std::string result;
+    try {
+        result = s.d.pusher->push(request.path);
+    } catch (const Error&) {
+        s.d.countFailure(s.d.index);
+        throw;
+    }
     // Dropped (archive-push-queue-max): reported archived, stored nowhere.
     if (result.starts_with("dropped")) return {result};
     std::string failed;
@@ -216,6 +240,7 @@ protocol::ArchivePushReply archivePush(Session& s, const protocol::ArchivePush& 
         try {
             o.pusher->push(request.path);
         } catch (const Error& e) {
+            s.d.countFailure(o.index);
             if (failed.empty()) code = e.code();
             failed += fmt::format("{}{}: {}", failed.empty() ? "" : "; ",
                                   describeRepo(o.config, o.index), e.what());
@@ -405,7 +430,7 @@ Message handle(Session& s, const Message& request, uint64_t id) {
     std::string type = request.value("type", "");
     if (type == ArchivePush::kType)
         return archivePush(s, ArchivePush::fromMessage(request)).toMessage();
-    if (type == ArchiveStatus::kType) return s.d.pusher->status().toMessage();
+    if (type == ArchiveStatus::kType) return s.d.archiveStatus().toMessage();
     if (type == StanzaCreate::kType) return stanzaCreate(s).toMessage();
     if (type == Expire::kType) return expire(s, Expire::fromMessage(request)).toMessage();
     if (type == Info::kType) return InfoReply{backupsOfEveryRepo(s.d)}.toMessage();
@@ -488,6 +513,29 @@ void serveConnection(Daemon& d, protocol::Connection& conn) {
     }
 }
 
+// What GET /metrics answers (metrics-listen): every repository's series, as `backrest metrics`
+// prints them, with the daemon's own. A repository that cannot be read is backrest_repo_up 0.
+std::string daemonMetrics(Daemon& d) {
+    MetricsText out;
+    declareMetrics(out);
+    int64_t now = std::time(nullptr);
+    auto wal = readServerWal(d.pgPath);
+    auto addRepo = [&](int index, storage::Storage& repo, const repo::Layout& layout) {
+        try {
+            nlohmann::json stanza = stanzaMetricsJson(repo, layout);
+            addRepoUp(out, index, true);
+            addStanzaMetrics(out, stanza, index, now, wal ? &*wal : nullptr);
+        } catch (const std::exception& e) {
+            addRepoUp(out, index, false);
+            logDetail("metrics: {}: {}", repoName(index), e.what());
+        }
+    };
+    addRepo(d.index, *d.repo, d.layout);
+    for (OtherRepo& o : d.others) addRepo(o.index, *o.repo, o.layout);
+    addDaemonMetrics(out, d.layout.stanza, d.archiveStatus());
+    return out.str();
+}
+
 // The pusher archive-push uses and, with archive-async, the WAL stream that feeds it ahead of
 // the archiver (when the daemon knows where the server listens: the launcher passes its socket
 // directory and port). The streamer, if any, is returned: it must end before the pusher.
@@ -546,6 +594,9 @@ OtherRepo openOtherRepo(const Config& whole, int index) {
 
 int serve(const Config& whole) {
     setLogTimestamps(true);
+    // A malformed metrics-listen is refused before anything starts, as any bad option.
+    std::optional<ListenAddress> metricsAt;
+    if (auto value = whole.find(opt::metricsListen)) metricsAt = parseMetricsListen(*value);
     std::vector<int> repos = configuredRepos(whole);
     // The other repositories first: each opens its own key (a process global, context.h), and
     // the first's must be the one left open, as the backups and the pushes to it read it.
@@ -558,6 +609,7 @@ int serve(const Config& whole) {
              nullptr};
     d.others = std::move(others);
     d.index = repos.front();
+    for (int index : repos) d.failures[index] = 0;  // a counter exists from the start, at 0
     std::unique_ptr<WalStreamer> streamer = startArchiving(d);
     bool async = config.getBool(opt::archiveAsync);
 
@@ -577,6 +629,18 @@ int serve(const Config& whole) {
     // Declared after `d`, so destroyed (every thread joined) before it.
     protocol::ConnectionThreads connections(
         [&d](protocol::Connection& conn) { serveConnection(d, conn); });
+    // Its own thread; an address that cannot be bound (taken, not this host's) is a warning: WAL
+    // archiving matters more than its metrics.
+    std::unique_ptr<MetricsEndpoint> endpoint;
+    if (metricsAt) {
+        try {
+            endpoint =
+                std::make_unique<MetricsEndpoint>(*metricsAt, [&d] { return daemonMetrics(d); });
+            logInfo("serve: metrics at http://{}:{}/metrics", metricsAt->host, endpoint->port());
+        } catch (const Error& e) {
+            logWarn("serve: no metrics endpoint: {}", e.what());
+        }
+    }
     while (!stopRequested) {
         auto conn = listener->accept(200);
         if (postmaster.postmasterGone()) {
@@ -589,6 +653,7 @@ int serve(const Config& whole) {
     // New clients are refused from here (and retry until the next daemon listens); the socket
     // is unlinked before it is closed, so a daemon started meanwhile keeps its own.
     listener.reset();
+    endpoint.reset();
     streamer.reset();  // removes the unfinished segment's spool file
     // Connections in flight are woken and end: a push under way completes (or PostgreSQL
     // retries it), a backup is cancelled (no manifest; its lock is released).

@@ -18,15 +18,17 @@
           "place in the repository.",                                                              \
       .commands =                                                                                  \
           "stanza-create stanza-rekey check backup restore archive-push archive-get info serve "   \
-          "expire verify annotate repo-ls repo-get stop start stanza-delete stanza-upgrade")       \
+          "expire verify annotate repo-ls repo-get stop start stanza-delete stanza-upgrade "       \
+          "metrics")                                                                               \
     X(pg1Path, Path, "pg1-path", .help = "Data directory of the PostgreSQL cluster (PGDATA).",     \
       .commands =                                                                                  \
-          "stanza-create check backup restore archive-push serve stanza-delete stanza-upgrade")    \
+          "stanza-create check backup restore archive-push serve stanza-delete stanza-upgrade "    \
+          "metrics")                                                                               \
     X(pg1Port, Integer, "pg1-port", .defaultValue = "5432", .help = "Port PostgreSQL listens on.", \
-      .minValue = 1, .maxValue = 65535, .commands = "check backup")                                \
+      .minValue = 1, .maxValue = 65535, .commands = "check backup metrics")                        \
     X(pg1SocketPath, Path, "pg1-socket-path",                                                      \
       .help = "Directory holding PostgreSQL's Unix socket, when not libpq's default.",             \
-      .commands = "check backup")                                                                  \
+      .commands = "check backup metrics")                                                          \
     X(pg1User, String, "pg1-user",                                                                 \
       .help =                                                                                      \
           "Database user to connect as (superuser or one allowed to run backups); default is the " \
@@ -60,7 +62,7 @@
       .help = "Directory of the backup repository, holding backups and archived WAL.",             \
       .commands =                                                                                  \
           "stanza-create stanza-rekey check backup restore archive-push archive-get info serve "   \
-          "expire verify annotate repo-ls repo-get stanza-delete stanza-upgrade")                  \
+          "expire verify annotate repo-ls repo-get stanza-delete stanza-upgrade metrics")          \
     /* Encryption (doc/repository-format.md, "Encryption"): the passphrase unwraps the repository  \
      * key kept in backup.info and archive.info; both passphrases are secrets. */                  \
     X(repo1CipherType, String, "repo1-cipher-type", .defaultValue = "none",                        \
@@ -328,7 +330,13 @@
     X(socketPath, Path, "socket-path",                                                             \
       .help =                                                                                      \
           "Directory (mode 0700) where 'backrest serve' listens on backrest.sock for the "         \
-          "extension; set by the extension's launcher.",                                           \
+          "extension; set by the extension's launcher. metrics: where to ask the daemon "          \
+          "(default <pg1-socket-path>/backrest.<pg1-port>, the extension's).",                     \
+      .commands = "serve metrics")                                                                 \
+    X(metricsListen, String, "metrics-listen",                                                     \
+      .help =                                                                                      \
+          "serve: answer GET /metrics over HTTP (Prometheus text format) at host:port, or at a "   \
+          "port alone on 127.0.0.1; unset (the default): no endpoint.",                            \
       .commands = "serve")                                                                         \
     X(archiveAsync, Boolean, "archive-async", .defaultValue = "n",                                 \
       .help =                                                                                      \
@@ -426,7 +434,7 @@
           "verify, check and stanza-create every one; archive-push always pushes to every one.",   \
       .commands =                                                                                  \
           "backup restore archive-get info expire verify annotate repo-ls repo-get "               \
-          "stanza-delete")                                                                         \
+          "stanza-delete metrics")                                                                 \
     X(filter, String, "filter",                                                                    \
       .help = "repo-ls: list only the entries whose name matches this (POSIX extended) regex.",    \
       .commands = "repo-ls")                                                                       \

@@ -1,6 +1,7 @@
 // Encoding and decoding of each request and reply: the one place that names their fields.
 #include "protocol/messages.h"
 
+#include <cstdlib>
 #include <limits>
 
 #include "common/error.h"
@@ -147,17 +148,27 @@ ArchiveStatus ArchiveStatus::fromMessage(const Message&) {
     return {};
 }
 
+namespace {
+Message failuresByRepo(const std::map<int, uint64_t>& failures) {
+    Message out = Message::object();
+    for (const auto& [repo, count] : failures) out[fmt::format("repo{}", repo)] = count;
+    return out;
+}
+}  // namespace
+
 Message ArchiveStatusReply::toMessage() const {
-    return {{"last-archived", orNull(lastArchived)},
-            {"last-archived-time", orNull(lastArchivedTime)},
-            {"last-failure", orNull(lastFailure)},
-            {"last-failure-time", orNull(lastFailureTime)},
-            {"last-failure-message", orNull(lastFailureMessage)},
-            {"pending", pending},
-            {"pushed", pushed},
-            {"async", async},
-            {"stream", stream},
-            {"streamed", streamed}};
+    Message out = {{"last-archived", orNull(lastArchived)},
+                   {"last-archived-time", orNull(lastArchivedTime)},
+                   {"last-failure", orNull(lastFailure)},
+                   {"last-failure-time", orNull(lastFailureTime)},
+                   {"last-failure-message", orNull(lastFailureMessage)},
+                   {"pending", pending},
+                   {"pushed", pushed},
+                   {"async", async},
+                   {"stream", stream},
+                   {"streamed", streamed}};
+    if (!failures.empty()) out["failures"] = failuresByRepo(failures);
+    return out;
 }
 
 ArchiveStatusReply ArchiveStatusReply::fromMessage(const Message& message) {
@@ -173,6 +184,13 @@ ArchiveStatusReply ArchiveStatusReply::fromMessage(const Message& message) {
     r.async = f.boolean("async");
     r.stream = f.string("stream");
     r.streamed = f.unsignedInt("streamed");
+    if (auto it = message.find("failures"); it != message.end() && it->is_object())
+        for (const auto& [repo, count] : it->items()) {
+            if (!repo.starts_with("repo") || !count.is_number_unsigned())
+                raise(ErrorCode::Protocol, "malformed archive-status reply: failures.{} = {}", repo,
+                      count.dump());
+            r.failures[std::atoi(repo.c_str() + 4)] = count.get<uint64_t>();
+        }
     return r;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +59,9 @@ struct ArchiveStatusReply {
     bool async = false;
     std::string stream;  // off, streaming <segment>, retrying: <why>, off: <why>
     uint64_t streamed = 0;
+    // The server's archive requests that failed, per repository index, since the daemon started
+    // (absent from an older daemon's reply: empty).
+    std::map<int, uint64_t> failures{};
     Message toMessage() const;
     static ArchiveStatusReply fromMessage(const Message& message);
 };

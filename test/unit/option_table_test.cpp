@@ -57,7 +57,8 @@ const std::map<std::string, Names>& helpListsBeforeTheTable() {
         {"serve",
          {"stanza", "pg1-path", "socket-path", "archive-async", "process-max", "repo1-path",
           "compress-type", "compress-level", "checksum-type", "archive-timeout", "lock-path",
-          "spool-path", "archive-push-queue-max"}},
+          "spool-path", "archive-push-queue-max",
+          "metrics-listen"}},  // issue 23: the metrics endpoint
         {"expire",
          {"stanza", "repo1-path", "repo1-retention-full", "repo1-retention-full-type",
           "repo1-retention-diff", "repo1-retention-archive", "repo1-retention-archive-type", "set",
@@ -86,8 +87,8 @@ TEST(OptionTable, EachCommandsHelpListsTheSameOptionsAsBefore) {
 
 // The commands added after the table (issue 20): their help lists only options they read.
 const Names& commandsAddedSinceTheTable() {
-    static const Names added = {"repo-ls", "repo-get",      "stop",
-                                "start",   "stanza-delete", "stanza-upgrade"};
+    static const Names added = {"repo-ls",       "repo-get",       "stop",   "start",
+                                "stanza-delete", "stanza-upgrade", "metrics"};
     return added;
 }
 

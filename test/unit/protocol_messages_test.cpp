@@ -69,6 +69,23 @@ TEST(ProtocolMessages, ArchivePushAndStatus) {
     EXPECT_FALSE(ArchiveStatusReply::fromMessage(none.toMessage()).lastFailure.has_value());
 }
 
+// Issue 23: the daemon's archive failures per repository (metrics); absent when none is counted,
+// so an older client's view of the reply is unchanged.
+TEST(ProtocolMessages, ArchiveStatusFailuresPerRepository) {
+    ArchiveStatusReply status;
+    status.stream = "off";
+    status.failures = {{1, 0}, {3, 5}};
+    EXPECT_EQ(status.toMessage()["failures"].dump(), R"({"repo1":0,"repo3":5})");
+    auto back = ArchiveStatusReply::fromMessage(Message::parse(status.toMessage().dump()));
+    EXPECT_EQ(back.failures, status.failures);
+    Message bad = status.toMessage();
+    bad["failures"] = Message::parse(R"({"repo1":-1})");
+    EXPECT_TRUE(
+        has(errorOf([&] { ArchiveStatusReply::fromMessage(bad); }).what(), "failures.repo1"));
+    bad["failures"] = Message::parse(R"({"x":1})");
+    EXPECT_TRUE(has(errorOf([&] { ArchiveStatusReply::fromMessage(bad); }).what(), "failures.x"));
+}
+
 TEST(ProtocolMessages, BackupBeginCopyFinish) {
     expectWire(BackupBegin{"incr"}, R"({"backup-type":"incr"})");
     EXPECT_EQ(BackupBegin::fromMessage(Message::object()).backupType, "full");
