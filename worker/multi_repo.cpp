@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "repo/info.h"
+#include "worker/archive_get_async.h"
 #include "worker/context.h"
 #include "worker/recovery_config.h"
 #include "worker/restore_plan.h"
@@ -204,11 +205,16 @@ int archiveGetFromRepos(const Config& config, RepoCommand archiveGet) {
     std::vector<int> indexes = selectedRepos(config);
     if (indexes.size() == 1)
         return inRepo(indexes.front(), [&] { return archiveGet(config.forRepo(indexes.front())); });
+    // The fetcher reads ahead from every selected repository, each segment from the first that
+    // has it (archive_get_async.cpp); what it does not have yet is looked up in each in turn.
+    SpoolAnswer spooled;
+    if (config.getBool(opt::archiveAsync)) {
+        spooled = archiveGetFromSpool(config, indexes);
+        if (spooled.exitCode) return *spooled.exitCode;
+    }
     std::vector<std::pair<int, Error>> failures;
     for (int index : indexes) {
         Config view = freshView(config, index);
-        // The read-ahead fetcher reads one repository: with several, each segment is looked up
-        // in each in turn, synchronously.
         if (view.getBool(opt::archiveAsync)) view.set(opt::archiveAsync, "n");
         try {
             if (inRepo(index, [&] { return archiveGet(view); }) == 0) return 0;
@@ -220,6 +226,8 @@ int archiveGetFromRepos(const Config& config, RepoCommand archiveGet) {
         }
     }
     if (!failures.empty()) raiseFailures(config, failures, readableHint(config, failures));
+    // The fetcher met a failure a moment ago: "not found" now is not believed over it.
+    if (spooled.recorded) throw *spooled.recorded;
     return 1;
 }
 
