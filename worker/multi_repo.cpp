@@ -344,6 +344,8 @@ int restoreFromRepos(const Config& config, RestoreCommand restore) {
     RecoverySettings recovery = recoverySettings(config);
     std::string wanted = config.find(opt::set) ? "backup " + *config.find(opt::set)
                                                : std::string("a backup that reaches the target");
+    // "holds no backup X" / "holds no backup that reaches the target"
+    std::string noneOf = config.find(opt::set) ? wanted : "backup that reaches the target";
     std::vector<std::pair<int, Error>> failures;
     std::string skipped;  // "repo2 (...) holds no backup --set=X; ..."
     bool overUnfinished = holdsUnfinishedRestoreOf(config, indexes);
@@ -353,9 +355,9 @@ int restoreFromRepos(const Config& config, RestoreCommand restore) {
             Config view = freshView(config, index);
             auto info = backupInfoIn(view, index);
             if (!holdsBackupFor(view, info, recovery)) {
-                logInfo("restore: {} holds no {}", describeRepo(config, index), wanted);
+                logInfo("restore: {} holds no {}", describeRepo(config, index), noneOf);
                 skipped += fmt::format("{}{} holds no {}", skipped.empty() ? "" : "; ",
-                                       describeRepo(config, index), wanted);
+                                       describeRepo(config, index), noneOf);
                 continue;
             }
         } catch (const std::exception& e) {
