@@ -3,7 +3,8 @@
 # first repository having it verified. repo1 lacks some segments and holds a copy of another
 # damaged at byte 64 (its page header intact: the copy that, served, once ended recovery early);
 # recovery reaches the end of the WAL (the primary's last rows restored), the damaged copy named
-# in a warning, the spool empty and the fetcher gone after. A segment damaged in repo1 and absent
+# in a warning, the spool empty and the fetcher gone after; restore's check of the archive counts
+# repo2's segments (restore --repo=1 refuses the gap). A segment damaged in repo1 and absent
 # from repo2 stops recovery, naming both, and never promotes.
 set -u
 SUITE=archive_get_async_repos
@@ -60,11 +61,7 @@ expect_eq "the last segment ($LAST) is in both repositories" "$(stored "$R1" "$L
 PRIMARY=$(rows 57360)
 pg_stop "$DATA"
 
-# 1. Recovery to the end with the read-ahead: every segment from the first repository having it.
-# After the restore (whose check of the archive reads the restored repository's alone), repo1
-# loses two segments and its copy of a third is damaged at byte 64.
-restore_async two 57361 --target-action=promote
-expect_contains "restore_command asks for the read-ahead" "$(grep '^restore_command' "$IT_TMP/two/postgresql.auto.conf")" "--archive-async=y"
+# repo1 loses two segments and holds a copy of a third damaged at byte 64.
 MISSING1=${SEGS[3]}
 MISSING2=${SEGS[4]}
 DAMAGED=${SEGS[7]}
@@ -73,6 +70,16 @@ D1=$(stored "$R1" "$DAMAGED")
 printf 'damaged!' | dd of="$D1" bs=1 seek=64 conv=notrunc status=none
 expect_exit "archive-get --repo=1 of the damaged segment fails" 255 \
     "$BR" --config="$CONF" --stanza=main --repo=1 archive-get "$DAMAGED" "$IT_TMP/probe"
+# restore's check of the archive: with --repo=1 (restore_command reads repo1 alone) the lost
+# segment is a gap; without, repo2 holds it, and restore_command reads repo2 too.
+expect_exit "restore --repo=1: the segment repo1 lost stops it" 23 "$BR" --config="$CONF" --stanza=main --repo=1 \
+    --pg1-path="$IT_TMP/repo1-only" restore
+expect_contains "restore --repo=1 names the lost segment" "$OUT" "WAL segment $MISSING1 is missing from archive 15-1"
+expect_eq "restore --repo=1 wrote nothing" "$(test -e "$IT_TMP/repo1-only" && echo present)" ""
+
+# 1. Recovery to the end with the read-ahead: every segment from the first repository having it.
+restore_async two 57361 --target-action=promote
+expect_contains "restore_command asks for the read-ahead" "$(grep '^restore_command' "$IT_TMP/two/postgresql.auto.conf")" "--archive-async=y"
 pg_start "$IT_TMP/two"
 if wait_promoted 57361; then pass "two: recovery ended and promoted"; else fail "two: promoted" "$(tail -20 "$IT_TMP/two.log")"; fi
 expect_eq "two: every row of the primary, its last ones too" "$(rows 57361)" "$PRIMARY"
@@ -92,9 +99,8 @@ pg_stop "$IT_TMP/two"
 if wait_no_fetcher; then pass "two: the fetcher stopped once idle"; else fail "two: the fetcher stopped" "$(fetchers)"; fi
 expect_eq "two: the spool is empty" "$(spool_files)" ""
 
-# 2. A segment damaged in repo1 and in no other repository: recovery stops, naming both, and the
-# cluster never promotes with the older data.
-for seg in "$MISSING1" "$MISSING2"; do must as_pg cp -p "$(stored "$R2" "$seg")" "$(dirname "$D1")/"; done
+# 2. A segment damaged in repo1 and in no other repository (removed from repo2 after the restore):
+# recovery stops, naming both, and the cluster never promotes with the older data.
 IT_SERVERS+=("$IT_TMP/stops")
 restore_async stops 57362 --target-action=promote
 rm -f "$(stored "$R2" "$DAMAGED")"
