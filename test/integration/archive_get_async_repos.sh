@@ -5,7 +5,9 @@
 # recovery reaches the end of the WAL (the primary's last rows restored), the damaged copy named
 # in a warning, the spool empty and the fetcher gone after; restore's check of the archive counts
 # repo2's segments (restore --repo=1 refuses the gap). A segment damaged in repo1 and absent
-# from repo2 stops recovery, naming both, and never promotes.
+# from repo2 stops recovery, naming both, and never promotes. repo1's segments unreadable: each
+# served from repo2 with a warning, recovery stops at the end of repo2's WAL (repo1 may hold the
+# next) saying to add --repo=2, and ends there once it is added.
 set -u
 SUITE=archive_get_async_repos
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
@@ -103,7 +105,9 @@ expect_eq "two: the spool is empty" "$(spool_files)" ""
 # recovery stops, naming both, and the cluster never promotes with the older data.
 IT_SERVERS+=("$IT_TMP/stops")
 restore_async stops 57362 --target-action=promote
-rm -f "$(stored "$R2" "$DAMAGED")"
+D2=$(stored "$R2" "$DAMAGED")
+must cp -p "$D2" "$IT_TMP/repo2-copy"
+rm -f "$D2"
 as_pg "$PGBIN/pg_ctl" -D "$IT_TMP/stops" -l "$IT_TMP/stops.log" start >/dev/null 2>&1
 STOPPED=
 for i in $(seq 1 240); do
@@ -120,3 +124,36 @@ expect_contains "stops: still in archive recovery" \
     "$(as_pg "$PGBIN/pg_controldata" "$IT_TMP/stops" | grep 'cluster state')" "in archive recovery"
 if wait_no_fetcher; then pass "stops: the fetcher stopped"; else fail "stops: the fetcher stopped" "$(fetchers)"; fi
 expect_eq "stops: the spool is empty" "$(spool_files)" ""
+
+# 3. repo1's segment directory unreadable (closed to postgres after the restore): each segment
+# fails in repo1 and is served from repo2, repo1 named in a warning; at the end of repo2's WAL the
+# next segment may be in repo1, so recovery stops (never promotes) saying to add --repo=2, and
+# with --repo=2 in restore_command it ends there with every row.
+must cp -p "$IT_TMP/repo2-copy" "$D2"
+restore_async closed 57370 --target-action=promote
+SEGDIR=$(dirname "$D1")
+chmod 000 "$SEGDIR"
+IT_SERVERS+=("$IT_TMP/closed")
+as_pg "$PGBIN/pg_ctl" -D "$IT_TMP/closed" -l "$IT_TMP/closed.log" start >/dev/null 2>&1
+STOPPED=
+for i in $(seq 1 240); do
+    [ ! -f "$IT_TMP/closed/postmaster.pid" ] && STOPPED=y && break
+    sleep 0.5
+done
+LOG=$(cat "$IT_TMP/closed.log")
+expect_eq "closed: recovery stopped at the end of repo2's WAL" "$STOPPED" "y"
+expect_eq "closed: never promoted" "$(grep -c 'selected new timeline ID' "$IT_TMP/closed.log")" "0"
+SERVED=$(grep -c "restored to .* from the spool" "$IT_TMP/closed.log")
+[ "$SERVED" -ge 8 ] && pass "closed: segments served from the spool ($SERVED)" || fail "closed: segments served from the spool" "$SERVED"
+expect_contains "closed: repo1 named, repo2 as the source" "$LOG" \
+    "WAL segment $LAST was taken from the next repository having it, repo2 ($R2)"
+expect_contains "closed: the way on is named" "$LOG" "add --repo=2 to restore_command"
+sed -i "s|^restore_command = '\(.*\)archive-get|restore_command = '\1--repo=2 archive-get|" "$IT_TMP/closed/postgresql.auto.conf"
+expect_contains "closed: restore_command reads repo2 alone" "$(grep '^restore_command' "$IT_TMP/closed/postgresql.auto.conf")" "--repo=2 archive-get"
+pg_start "$IT_TMP/closed"
+if wait_promoted 57370; then pass "closed: with --repo=2, recovery ended"; else fail "closed: promoted" "$(tail -20 "$IT_TMP/closed.log")"; fi
+expect_eq "closed: every row of the primary" "$(rows 57370)" "$PRIMARY"
+pg_stop "$IT_TMP/closed"
+chmod 0750 "$SEGDIR"
+if wait_no_fetcher; then pass "closed: the fetcher stopped"; else fail "closed: the fetcher stopped" "$(fetchers)"; fi
+expect_eq "closed: the spool is empty" "$(spool_files)" ""
