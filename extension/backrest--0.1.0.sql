@@ -4,9 +4,9 @@
 --
 -- A non-superuser backup role needs, granted by a superuser:
 --   CREATE ROLE backup LOGIN;  -- LOGIN: the backup bgworker connects as the calling role
---   GRANT EXECUTE ON FUNCTION backrest_backup(text, boolean), backrest_status(),
+--   GRANT EXECUTE ON FUNCTION backrest_backup(text, boolean, integer), backrest_status(),
 --       backrest_cancel(text), backrest_info(), backrest_archive_status(),
---       backrest_expire(boolean) TO backup;
+--       backrest_expire(boolean, text) TO backup;
 --   -- in the database named by backrest.database (default postgres), where the backup
 --   -- bgworker runs them:
 --   GRANT EXECUTE ON FUNCTION pg_backup_start(text, boolean), pg_backup_stop(boolean) TO backup;
@@ -20,8 +20,10 @@ CREATE FUNCTION backrest_version() RETURNS text
     LANGUAGE C STRICT;
 
 -- Starts a backup in a background worker and returns its label once the repository has given
--- it one; with wait => true, returns when the backup is committed (or raises its error).
-CREATE FUNCTION backrest_backup(type text DEFAULT 'full', wait boolean DEFAULT false) RETURNS text
+-- it one; with wait => true, returns when the backup is committed (or raises its error). repo =>
+-- N backs up into repoN (NULL: the first configured, as backup without --repo).
+CREATE FUNCTION backrest_backup(type text DEFAULT 'full', wait boolean DEFAULT false,
+                                repo integer DEFAULT NULL) RETURNS text
     AS 'MODULE_PATHNAME', 'backrest_backup'
     LANGUAGE C;
 
@@ -29,7 +31,7 @@ CREATE FUNCTION backrest_backup(type text DEFAULT 'full', wait boolean DEFAULT f
 CREATE FUNCTION backrest_status()
     RETURNS TABLE(label text, type text, state text, phase text, bytes_total bigint, bytes_done bigint,
                   files_total bigint, files_done bigint, started timestamptz, finished timestamptz,
-                  error text, pid int)
+                  error text, pid int, repo text)
     AS 'MODULE_PATHNAME', 'backrest_status'
     LANGUAGE C;
 
@@ -47,11 +49,13 @@ CREATE FUNCTION backrest_cancel(label text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'backrest_cancel'
     LANGUAGE C STRICT;
 
--- The stanza's backups in the repository.
+-- The stanza's backups in every repository, `repo` naming whose. A repository that cannot be
+-- read is one row with only `repo` and `error` set (the others' backups are listed beside it);
+-- every one unreadable is an error.
 CREATE FUNCTION backrest_info()
     RETURNS TABLE(label text, type text, prior text, start_time timestamptz, stop_time timestamptz,
                   start_lsn pg_lsn, stop_lsn pg_lsn, wal_start text, wal_stop text, size bigint,
-                  repo_size bigint)
+                  repo_size bigint, repo text, error text)
     AS 'MODULE_PATHNAME', 'backrest_info'
     LANGUAGE C;
 
@@ -70,17 +74,18 @@ CREATE FUNCTION backrest_stanza_create() RETURNS text
     LANGUAGE C;
 
 -- Removes backups past repo1-retention-full / -diff (with the backups that depend on them) and
--- WAL no retained backup needs; returns what was removed. dry_run => true only reports.
-CREATE FUNCTION backrest_expire(dry_run boolean DEFAULT false) RETURNS text
+-- WAL no retained backup needs; returns what was removed. dry_run => true only reports. set =>
+-- '<label>' expires that backup (and the ones depending on it) in every repository holding it.
+CREATE FUNCTION backrest_expire(dry_run boolean DEFAULT false, set text DEFAULT NULL) RETURNS text
     AS 'MODULE_PATHNAME', 'backrest_expire'
     LANGUAGE C;
 
 REVOKE ALL ON FUNCTION backrest_version() FROM PUBLIC;
-REVOKE ALL ON FUNCTION backrest_backup(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION backrest_backup(text, boolean, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_schedule() FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_cancel(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_info() FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_archive_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_stanza_create() FROM PUBLIC;
-REVOKE ALL ON FUNCTION backrest_expire(boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION backrest_expire(boolean, text) FROM PUBLIC;

@@ -68,9 +68,12 @@ class BackupRun {
         std::optional<JobSlot> slot = job_.read();
         protocol::BackupBegin begin;
         if (slot) begin.backupType = slot->type;
-        label_ = daemon.call(begin, 120 * 1000).label;
-        job_.setLabel(label_);
-        report(LOG, fmt::format("backrest: backup {} started", label_));
+        if (slot && slot->repo != 0) begin.repo = slot->repo;
+        protocol::BackupBeginReply begun = daemon.call(begin, 120 * 1000);
+        label_ = begun.label;
+        repo_ = begun.repo.value_or(slot && slot->repo != 0 ? slot->repo : 1);
+        job_.setLabel(label_, repo_);
+        report(LOG, fmt::format("backrest: backup {} started in repo{}", label_, repo_));
         protocol::BackupFinish stop;
         try {
             protocol::BackupCopy start = startBackup();
@@ -91,8 +94,10 @@ class BackupRun {
         job_.setPhase("archive-wait");
         protocol::BackupFinishReply done = daemon.call(stop, kIdleTimeoutMs);
         job_.finish(JobState::Done);
-        report(LOG, fmt::format("backrest: backup {} committed: {} bytes in {} files, WAL {} to {}",
-                                label_, done.size, done.fileCount, done.walStart, done.walStop));
+        report(LOG,
+               fmt::format("backrest: backup {} committed in repo{}: {} bytes in {} files, WAL {} "
+                           "to {}",
+                           label_, repo_, done.size, done.fileCount, done.walStart, done.walStop));
     }
 
   private:
@@ -162,6 +167,7 @@ class BackupRun {
 
     JobSlotRef job_;
     std::string label_;
+    int repo_ = 0;
 };
 
 }  // namespace

@@ -46,7 +46,7 @@ const char* jobStateName(JobState state) {
     return "unknown";
 }
 
-JobSlotRef JobSlotRef::allocate(const char* type, Latch* requester) {
+JobSlotRef JobSlotRef::allocate(const char* type, int repo, Latch* requester) {
     SharedState* state = attached();
     TimestampTz now = GetCurrentTimestamp();
     int chosen = -1;
@@ -71,6 +71,7 @@ JobSlotRef JobSlotRef::allocate(const char* type, Latch* requester) {
             slot.state = JobState::Starting;
             slot.generation = generation = ++state->nextGeneration;
             strlcpy(slot.type, type, sizeof slot.type);
+            slot.repo = repo;
             strlcpy(slot.phase, "start", sizeof slot.phase);
             slot.started = now;
             slot.requesterLatch = requester;
@@ -94,7 +95,7 @@ bool JobSlotRef::attach(pid_t pid, Latch* workerLatch) const {
     return true;
 }
 
-void JobSlotRef::setLabel(const std::string& label) const {
+void JobSlotRef::setLabel(const std::string& label, int repo) const {
     SharedState* state = attached();
     Latch* requester = nullptr;
     {
@@ -102,6 +103,7 @@ void JobSlotRef::setLabel(const std::string& label) const {
         JobSlot& slot = state->jobs[index_];
         if (slot.generation != generation_) return;
         strlcpy(slot.label, label.c_str(), sizeof slot.label);
+        if (repo != 0) slot.repo = repo;
         slot.state = JobState::Running;
         requester = slot.requesterLatch;
     }

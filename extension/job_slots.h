@@ -20,14 +20,16 @@ class JobSlotRef {
     int index() const { return index_; }
     uint32 generation() const { return generation_; }
 
-    // A slot for a new job of `type`: a free one, else the one that finished longest ago.
-    // SqlError when a backup is already running or no slot has finished.
-    static JobSlotRef allocate(const char* type, Latch* requester);
+    // A slot for a new job of `type` into repository `repo` (0: the daemon's first): a free one,
+    // else the one that finished longest ago. SqlError when a backup is already running or no
+    // slot has finished.
+    static JobSlotRef allocate(const char* type, int repo, Latch* requester);
 
     // The bgworker claims its slot; false when it is no longer the job's.
     bool attach(pid_t pid, Latch* workerLatch) const;
-    // The label is known: the job is running, and the backend waiting for it is woken.
-    void setLabel(const std::string& label) const;
+    // The label and repository are known: the job is running, and the backend waiting for it
+    // is woken.
+    void setLabel(const std::string& label, int repo) const;
     void setPhase(const char* phase) const;
     void setProgress(uint64 bytesTotal, uint64 bytesDone, uint64 filesTotal,
                      uint64 filesDone) const;

@@ -235,7 +235,7 @@ void Scheduler::startDue(int64_t now) {
     if (type.empty()) return;
     std::optional<JobSlotRef> job;
     try {
-        job.emplace(JobSlotRef::allocate(type.c_str(), MyLatch));
+        job.emplace(JobSlotRef::allocate(type.c_str(), 0, MyLatch));  // 0: the first repository
     } catch (const std::exception& e) {
         // Another backup runs (never two at once): this one waits for it, once.
         if (!warnedBusy_)

@@ -16,6 +16,7 @@ struct JobSlot {
     uint32 generation;  // changes each time the slot is handed out: stale references see it
     char label[64];
     char type[8];
+    int repo;  // repoN asked for (0: the daemon's first), then the one the daemon backs up to
     char phase[16];
     char error[1024];
     uint64 bytesTotal, bytesDone, filesTotal, filesDone;

@@ -90,11 +90,20 @@ Datum startBackup(FunctionCallInfo fcinfo) {
     requirePreloaded("backrest_backup()");
     std::string type = textArgument(fcinfo, 0, "type");
     bool wait = boolArgument(fcinfo, 1, "wait");
+    // NULL: the daemon's first repository, as backup without --repo.
+    int repo = 0;
+    if (!PG_ARGISNULL(2)) {
+        repo = PG_GETARG_INT32(2);
+        if (repo < 1 || repo > 4)
+            throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                           fmt::format("invalid repository {}", repo),
+                           "repo is 1 to 4 (repo1..repo4), or NULL for the first configured.");
+    }
     validateBackupType(type);
     requireStanza("backrest_backup()");
     Oid database = pgCall([] { return get_database_oid(settings.database, false); });
     Oid role = GetUserId();
-    JobSlotRef job = JobSlotRef::allocate(type.c_str(), MyLatch);
+    JobSlotRef job = JobSlotRef::allocate(type.c_str(), repo, MyLatch);
     BackgroundWorkerHandle* handle = nullptr;
     bool registered = false;
     try {
@@ -136,6 +145,8 @@ Datum listJobs(FunctionCallInfo fcinfo) {
             .timestamp(ended ? std::optional<TimestampTz>(slot.finished) : std::nullopt)
             .text(nonEmpty(slot.error))
             .integer(slot.pid != 0 ? std::optional<int32_t>(slot.pid) : std::nullopt)
+            .text(slot.repo != 0 ? std::optional<std::string>(fmt::format("repo{}", slot.repo))
+                                 : std::nullopt)
             .endRow();
     }
     return Datum(0);

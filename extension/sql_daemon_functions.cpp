@@ -1,5 +1,7 @@
 // SQL functions answered by the daemon: backrest_info() (the repository's backups),
 // backrest_archive_status() (WAL archiving), backrest_stanza_create() and backrest_expire().
+#include <fmt/format.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +54,12 @@ std::optional<int64_t> optInt(const Message& value) {
     return value.is_number() ? std::optional<int64_t>(value.get<int64_t>()) : std::nullopt;
 }
 
+// "repo2" for a repository's index.
+std::optional<std::string> repoColumn(const Message& index) {
+    auto n = optInt(index);
+    return n ? std::optional<std::string>(fmt::format("repo{}", *n)) : std::nullopt;
+}
+
 Datum listBackups(FunctionCallInfo fcinfo) {
     protocol::InfoReply reply = ask("backrest_info()", protocol::Info{});
     ResultRows rows(fcinfo);
@@ -68,7 +76,14 @@ Datum listBackups(FunctionCallInfo fcinfo) {
             .bigint(optInt(find(b, {"info", "size"})))
             // repo_size: what this backup stored (pgBackRest's repository.delta, doc/info-json.md).
             .bigint(optInt(find(b, {"info", "repository", "delta"})))
+            .text(repoColumn(find(b, {"database", "repo-key"})))
+            .text(std::nullopt)
             .endRow();
+    }
+    // A repository that could not be read: one row naming it, with its error, and no backup.
+    for (const Message& e : reply.errors) {
+        for (int column = 0; column < 11; column++) rows.text(std::nullopt);
+        rows.text(repoColumn(find(e, {"repo"}))).text(optString(find(e, {"message"}))).endRow();
     }
     return Datum(0);
 }
@@ -98,6 +113,8 @@ Datum createStanza() {
 Datum expireBackups(FunctionCallInfo fcinfo) {
     protocol::Expire request;
     request.dryRun = !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
+    // set => '<label>': that backup (and its dependents) in every repository holding it.
+    if (!PG_ARGISNULL(1)) request.set = textArgument(fcinfo, 1, "set");
     return textDatum(ask("backrest_expire()", request).report);
 }
 

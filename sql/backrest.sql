@@ -9,7 +9,7 @@ SELECT p.oid::regprocedure AS function, has_function_privilege('public', p.oid, 
   JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'backrest'
  ORDER BY 1::text;
-SELECT has_function_privilege('public', 'backrest_backup(text,boolean)', 'EXECUTE') AS public_may_backup;
+SELECT has_function_privilege('public', 'backrest_backup(text,boolean,integer)', 'EXECUTE') AS public_may_backup;
 
 -- The settings, as test/regress.sh configured them or by default.
 SHOW backrest.stanza;
@@ -43,8 +43,8 @@ SELECT backrest_stanza_create() ~ 'regress' AS stanza_created;
 SELECT backrest_stanza_create() ~ 'regress' AS stanza_create_again;
 
 -- With the documented grants the role runs a full backup and sees it committed.
-GRANT EXECUTE ON FUNCTION backrest_backup(text, boolean), backrest_status(), backrest_cancel(text),
-    backrest_info(), backrest_archive_status(), backrest_expire(boolean) TO regress_backrest_operator;
+GRANT EXECUTE ON FUNCTION backrest_backup(text, boolean, integer), backrest_status(), backrest_cancel(text),
+    backrest_info(), backrest_archive_status(), backrest_expire(boolean, text) TO regress_backrest_operator;
 -- pg_backup_start/stop run in the backup worker's database (backrest.database): grant them there.
 \c postgres
 GRANT EXECUTE ON FUNCTION pg_backup_start(text, boolean), pg_backup_stop(boolean) TO regress_backrest_operator;

@@ -5,8 +5,12 @@
 // recovery instead of ending it early and promoting with older data.
 // With archive-async a segment is served from the spool the fetcher (archive_get_async.h) fills
 // ahead of recovery, and fetched synchronously when it is not there yet.
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -44,27 +48,29 @@ std::string bootId() {
     return id.empty() ? "unknown" : id;
 }
 
-// What archive-get answers from the spool: a segment served (0), or nothing (fetched
-// synchronously, with `recorded` the fetcher's error if it met one).
-struct SpoolAnswer {
-    std::optional<int> exitCode;
-    std::optional<Error> recorded;
-};
-
 // The spool is tied to the stanza, the restoring cluster (system identifier, segment size) and
-// the repository: one of another identity is emptied before use. The asked segment is recorded
-// after it was taken, so the fetcher never prunes what is being served, and the fetcher is
-// started (or finds its lock held and leaves) before any synchronous fetch, to read ahead
-// meanwhile.
+// the repositories (in their order): one of another identity is emptied before use. The asked
+// segment is recorded after it was taken, so the fetcher never prunes what is being served, and the
+// fetcher is started (or finds its lock held and leaves) before any synchronous fetch, to read
+// ahead meanwhile.
 SpoolAnswer askSpool(const Config& config, const std::string& walName,
-                     const std::filesystem::path& destination, const pg::ControlInfo& cluster) {
+                     const std::filesystem::path& destination, const pg::ControlInfo& cluster,
+                     const std::vector<int>& repos) {
     const std::string stanza = config.getString(opt::stanza);
     WalFetcherSettings settings;
     settings.spoolDirectory = repo::walGetSpoolDirectory(config.getString(opt::spoolPath), stanza);
     settings.identity =
-        repo::WalGetSpool::identityOf(stanza, cluster.systemId, cluster.walSegmentSize) +
-        "repository=" + config.getString(opt::repo1Type) + ":" + config.getString(opt::repo1Path) +
-        "\nboot=" + bootId() + "\n";
+        repo::WalGetSpool::identityOf(stanza, cluster.systemId, cluster.walSegmentSize);
+    if (repos.empty())
+        settings.identity += "repository=" + config.getString(opt::repo1Type) + ":" +
+                             config.getString(opt::repo1Path) + "\n";
+    for (int index : repos) {
+        Config view = config.forRepo(index);
+        settings.identity += fmt::format("repository={}:{}\n", view.getString(opt::repo1Type),
+                                         view.getString(opt::repo1Path));
+    }
+    settings.identity += "boot=" + bootId() + "\n";
+    settings.repos = repos;
     settings.lockFile = config.getString(opt::lockPath) + "/" + stanza + "-archive-get.lock";
     settings.systemId = cluster.systemId;
     settings.segmentSize = cluster.walSegmentSize;
@@ -95,26 +101,38 @@ SpoolAnswer askSpool(const Config& config, const std::string& walName,
     return answer;
 }
 
-}  // namespace
-
-int archiveGet(const Config& config) {
+// The WAL file name and destination of archive-get's parameters; raises when they are not two.
+std::pair<std::string, std::filesystem::path> parameters(const Config& config) {
     if (config.params().size() != 2)
         raise(ErrorCode::Command,
               "archive-get takes two parameters, the WAL file name (%f) and the destination path "
               "(%p)");
-    const std::string& walName = config.params()[0];
-    const std::string& destination = config.params()[1];
+    std::filesystem::path destPath(config.params()[1]);
+    if (destPath.is_relative()) destPath = std::filesystem::current_path() / destPath;
+    return {config.params()[0], destPath};
+}
+
+}  // namespace
+
+SpoolAnswer archiveGetFromSpool(const Config& config, const std::vector<int>& repos) {
+    auto [walName, destPath] = parameters(config);
+    requireNotStopped(config, "archive-get");
+    auto cluster = restoringCluster();
+    if (!config.getBool(opt::archiveAsync) || !cluster || !pg::isWalSegmentName(walName)) return {};
+    return askSpool(config, walName, destPath, *cluster, repos);
+}
+
+int archiveGet(const Config& config) {
+    auto [walName, destPath] = parameters(config);
     // Stopped, recovery stops too (exit > 125, main.cpp) rather than taking it for the archive's
     // end.
     requireNotStopped(config, "archive-get");
 
-    std::filesystem::path destPath(destination);
-    if (destPath.is_relative()) destPath = std::filesystem::current_path() / destPath;
     auto cluster = restoringCluster();
     // Before the repository is opened: the fetcher is forked, and must not inherit threads.
     SpoolAnswer spooled;
     if (config.getBool(opt::archiveAsync) && cluster && pg::isWalSegmentName(walName)) {
-        spooled = askSpool(config, walName, destPath, *cluster);
+        spooled = askSpool(config, walName, destPath, *cluster, {});
         if (spooled.exitCode) return *spooled.exitCode;
     }
 

@@ -2,12 +2,15 @@
 #include "worker/archive_get_async.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -19,6 +22,7 @@
 #include "repo/wal_get_spool.h"
 #include "storage/posix.h"
 #include "worker/context.h"
+#include "worker/multi_repo.h"
 
 namespace backrest::cmd {
 
@@ -28,22 +32,94 @@ constexpr std::chrono::milliseconds kPoll{20};
 
 enum class Fetched { Ready, NotArchived, Failed };
 
-// Fetches one segment into the spool: verified by getWal (checksum, size, the header's address
-// and system identifier) under its staging name, then published beside its SHA-256, which
-// archive-get checks the bytes against before serving them; or the answer recorded. Not fsynced:
-// the spool is emptied after a reboot (archive_get.cpp, bootId).
-Fetched fetchOne(storage::Storage& repo, const repo::Layout& layout, const repo::ArchiveInfo& info,
-                 repo::WalGetSpool& spool, uint64_t systemId, const std::string& walName,
-                 size_t bufferSize) {
+// One repository the fetcher reads: a storage per fetching thread, its layout (carrying its key)
+// and archive.info; or the error that kept it from being opened, met again for each segment.
+struct Source {
+    int index = 0;  // 0: the config is the one repository's view
+    std::string name;
+    std::vector<std::unique_ptr<storage::Storage>> storages;
+    std::optional<repo::Layout> layout;
+    std::optional<repo::ArchiveInfo> info;
+    std::optional<Error> error;
+};
+
+Error asError(const std::exception& e) {
+    if (auto* error = dynamic_cast<const Error*>(&e)) return *error;
+    return Error(ErrorCode::Assert, e.what());
+}
+
+// Each repository opened once per fetching thread, in order. One that cannot be opened (its
+// archive.info unreadable, its key wrong) is not the end of the fetcher: each segment is looked
+// up in the next ones, and the error recorded for a segment none of them has.
+std::vector<Source> openSources(const Config& config, const WalFetcherSettings& s) {
+    std::vector<Source> sources;
+    std::vector<int> indexes = s.repos.empty() ? std::vector<int>{0} : s.repos;
+    for (int index : indexes) {
+        Source source;
+        source.index = index;
+        source.name = index == 0 ? std::string() : describeRepo(config, index);
+        try {
+            // The key one repository opened (a process global) never stands for the next one's:
+            // each layout carries its own.
+            if (index != 0) useRepoKey(nullptr);
+            Config view = index == 0 ? config : config.forRepo(index);
+            for (int i = 0; i < s.processMax; i++) source.storages.push_back(openRepo(view));
+            source.layout = stanzaLayout(view);
+            source.info = repo::requireArchiveInfo(*source.storages.front(), *source.layout);
+        } catch (const std::exception& e) {
+            if (index == 0) throw;
+            source.error = inRepoTerms(asError(e), index);
+        }
+        sources.push_back(std::move(source));
+    }
+    return sources;
+}
+
+// Fetches one segment into the spool from the first repository that has it verified by getWal
+// (checksum, size, the header's address and system identifier) under its staging name, then
+// publishes it beside its SHA-256, which archive-get checks the bytes against before serving
+// them; or the answer recorded: not archived in any, or (one failed, none after it had it) the
+// failures. A repository that failed before the one that gave it is named in the warning served
+// with the segment, as the synchronous fetch names it. Not fsynced: the spool is emptied after a
+// reboot (archive_get.cpp, bootId).
+Fetched fetchOne(const std::vector<Source>& sources, size_t slot, repo::WalGetSpool& spool,
+                 uint64_t systemId, const std::string& walName, size_t bufferSize) {
+    std::vector<std::pair<const Source*, Error>> failures;
     try {
         storage::PosixStorage destination(spool.directory());
-        std::string sha256;
-        if (repo::getWal(repo, layout, info, walName, destination,
-                         repo::WalGetSpool::stagingName(walName), bufferSize, systemId, &sha256)) {
-            spool.publish(walName, sha256);
-            return Fetched::Ready;
+        for (const auto& source : sources) {
+            try {
+                if (source.error) throw *source.error;
+                std::string sha256;
+                auto got = [&] {
+                    return repo::getWal(
+                        *source.storages[slot], *source.layout, *source.info, walName, destination,
+                        repo::WalGetSpool::stagingName(walName), bufferSize, systemId, &sha256);
+                };
+                if (!(source.index == 0 ? got() : inRepo(source.index, got))) continue;
+                std::string warning;
+                for (const auto& [failed, error] : failures)
+                    warning += fmt::format(
+                        "archive-get: {}: {}; WAL segment {} was taken from the next repository "
+                        "having it, {}\n",
+                        failed->name, error.what(), walName, source.name);
+                spool.publish(walName, sha256, warning);
+                return Fetched::Ready;
+            } catch (const std::exception& e) {
+                if (source.index == 0) throw;
+                failures.emplace_back(&source, asError(e));
+            }
         }
-        return Fetched::NotArchived;
+        if (failures.empty()) return Fetched::NotArchived;
+        std::string message;
+        for (const auto& [failed, error] : failures)
+            message +=
+                fmt::format("{}{}: {}", message.empty() ? "" : "; ", failed->name, error.what());
+        spool.recordFailed(
+            walName, Error(failures.front().second.code(),
+                           fmt::format("archive-get: {} of {} repositories failed for WAL segment "
+                                       "{}, and no other has it: {}",
+                                       failures.size(), sources.size(), walName, message)));
     } catch (const Error& e) {
         spool.recordFailed(walName, e);
     } catch (const std::exception& e) {
@@ -74,14 +150,12 @@ void fetchAhead(const Config& config, const WalFetcherSettings& s) {
     spool.removeTemporary();  // a fetcher killed mid-write left them
     const std::string lockPath = config.getString(opt::lockPath);
     const size_t bufferSize = transferOptions(config).bufferSize;
-    std::vector<std::unique_ptr<storage::Storage>> repos;
-    for (int i = 0; i < s.processMax; i++) repos.push_back(openRepo(config));
-    auto layout = stanzaLayout(config);
-    auto info = repo::requireArchiveInfo(*repos[0], layout);
+    auto sources = openSources(config, s);
+    const std::string stanza = config.getString(opt::stanza);
 
     std::optional<std::string> lastAsked;
     auto askedAt = std::chrono::steady_clock::now();
-    while (spool.owned() && !repo::activeStopFile(lockPath, layout.stanza)) {
+    while (spool.owned() && !repo::activeStopFile(lockPath, stanza)) {
         auto asked = spool.asked();
         if (!asked) break;
         if (asked != lastAsked) {
@@ -100,8 +174,7 @@ void fetchAhead(const Config& config, const WalFetcherSettings& s) {
         std::vector<std::thread> workers;
         for (size_t i = 0; i < todo.size(); i++)
             workers.emplace_back([&, i] {
-                results[i] =
-                    fetchOne(*repos[i], layout, info, spool, s.systemId, todo[i], bufferSize);
+                results[i] = fetchOne(sources, i, spool, s.systemId, todo[i], bufferSize);
             });
         for (auto& worker : workers) worker.join();
         // Only the first segment the archive lacks is recorded: one past it found missing now

@@ -6,9 +6,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/config.h"
+#include "common/error.h"
 
 namespace backrest::cmd {
 
@@ -22,7 +25,24 @@ struct WalFetcherSettings {
     uint32_t segmentSize = 0;
     uint64_t queueMax = 0;
     int processMax = 1;
+    // Several repositories: their indexes in the order each segment is looked up in, the
+    // config being the whole one (each read through its forRepo view). Empty: the config is
+    // the one repository's view.
+    std::vector<int> repos{};
 };
+
+// What archive-get answers from the spool: a segment served (0), or nothing (fetched
+// synchronously, with `recorded` the fetcher's error if it met one).
+struct SpoolAnswer {
+    std::optional<int> exitCode{};
+    std::optional<Error> recorded{};
+};
+
+// archive-get's spool step for several repositories (archive-async, more than one selected):
+// the asked segment served from the spool, or nothing (when the fetcher does not have it yet, or
+// archive-async does not apply: no cluster in the current directory, not a segment name); the
+// fetcher started to read ahead from `repos`. Before any repository is opened (it forks).
+SpoolAnswer archiveGetFromSpool(const Config& config, const std::vector<int>& repos);
 
 // Forks the fetcher and returns at once; the child exits at once when another fetcher holds the
 // lock. Call before anything starts a thread (the child carries on from a copy of this process).

@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "repo/info.h"
+#include "worker/archive_get_async.h"
 #include "worker/context.h"
 #include "worker/recovery_config.h"
 #include "worker/restore_plan.h"
@@ -212,11 +213,16 @@ int archiveGetFromRepos(const Config& config, RepoCommand archiveGet) {
     std::vector<int> indexes = selectedRepos(config);
     if (indexes.size() == 1)
         return inRepo(indexes.front(), [&] { return archiveGet(config.forRepo(indexes.front())); });
+    // The fetcher reads ahead from every selected repository, each segment from the first that
+    // has it (archive_get_async.cpp); what it does not have yet is looked up in each in turn.
+    SpoolAnswer spooled;
+    if (config.getBool(opt::archiveAsync)) {
+        spooled = archiveGetFromSpool(config, indexes);
+        if (spooled.exitCode) return *spooled.exitCode;
+    }
     std::vector<std::pair<int, Error>> failures;
     for (int index : indexes) {
         Config view = freshView(config, index);
-        // The read-ahead fetcher reads one repository: with several, each segment is looked up
-        // in each in turn, synchronously.
         if (view.getBool(opt::archiveAsync)) view.set(opt::archiveAsync, "n");
         try {
             if (inRepo(index, [&] { return archiveGet(view); }) == 0) return 0;
@@ -228,6 +234,8 @@ int archiveGetFromRepos(const Config& config, RepoCommand archiveGet) {
         }
     }
     if (!failures.empty()) raiseFailures(config, failures, readableHint(config, failures));
+    // The fetcher met a failure a moment ago: "not found" now is not believed over it.
+    if (spooled.recorded) throw *spooled.recorded;
     return 1;
 }
 
@@ -344,6 +352,8 @@ int restoreFromRepos(const Config& config, RestoreCommand restore) {
     RecoverySettings recovery = recoverySettings(config);
     std::string wanted = config.find(opt::set) ? "backup " + *config.find(opt::set)
                                                : std::string("a backup that reaches the target");
+    // "holds no backup X" / "holds no backup that reaches the target"
+    std::string noneOf = config.find(opt::set) ? wanted : "backup that reaches the target";
     std::vector<std::pair<int, Error>> failures;
     std::string skipped;  // "repo2 (...) holds no backup --set=X; ..."
     bool overUnfinished = holdsUnfinishedRestoreOf(config, indexes);
@@ -353,9 +363,9 @@ int restoreFromRepos(const Config& config, RestoreCommand restore) {
             Config view = freshView(config, index);
             auto info = backupInfoIn(view, index);
             if (!holdsBackupFor(view, info, recovery)) {
-                logInfo("restore: {} holds no {}", describeRepo(config, index), wanted);
+                logInfo("restore: {} holds no {}", describeRepo(config, index), noneOf);
                 skipped += fmt::format("{}{} holds no {}", skipped.empty() ? "" : "; ",
-                                       describeRepo(config, index), wanted);
+                                       describeRepo(config, index), noneOf);
                 continue;
             }
         } catch (const std::exception& e) {

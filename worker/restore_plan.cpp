@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -14,6 +15,8 @@
 #include "repo/wal_dropped.h"
 #include "worker/archive_timelines.h"
 #include "worker/backup_readers.h"
+#include "worker/context.h"
+#include "worker/multi_repo.h"
 
 namespace backrest::cmd {
 
@@ -106,6 +109,65 @@ uint32_t targetTimeline(const RecoverySettings& recovery, repo::ArchiveListing& 
     return listing.latestTimeline(backupTimeline);
 }
 
+// The segments recovery can get: restore_command without --repo reads every selected repository
+// (archive-get takes each segment from the first that has it), so a segment this repository lost
+// and another holds is no gap. Another repository that cannot be listed is a warning, and the
+// check counts the ones that could.
+class RecoverableWal {
+  public:
+    RecoverableWal(const Config& config, repo::ArchiveListing& own, const std::string& stanza,
+                   uint32_t segmentSize)
+        : own_(own) {
+        if (config.repoIndex() == 0) return;
+        Config whole = config.whole();
+        for (int index : selectedRepos(whole)) {
+            if (index == config.repoIndex()) continue;
+            try {
+                Other other{index, openRepoStorage(whole.forRepo(index), RepoAccess::Read),
+                            std::make_unique<repo::Layout>(repo::Layout{stanza, nullptr}), nullptr};
+                other.listing = std::make_unique<repo::ArchiveListing>(
+                    *other.storage, *other.layout, own.archiveId(), segmentSize);
+                others_.push_back(std::move(other));
+            } catch (const Error& e) {
+                skip(index, e);
+            }
+        }
+    }
+    bool several() const { return !others_.empty(); }
+    std::vector<uint64_t> segments(uint32_t timeline, uint64_t from) {
+        std::vector<uint64_t> all = own_.segments(timeline, from);
+        for (auto it = others_.begin(); it != others_.end();) {
+            try {
+                const auto& theirs = it->listing->segments(timeline, from);
+                all.insert(all.end(), theirs.begin(), theirs.end());
+                ++it;
+            } catch (const Error& e) {
+                skip(it->index, e);
+                it = others_.erase(it);
+            }
+        }
+        std::sort(all.begin(), all.end());
+        all.erase(std::unique(all.begin(), all.end()), all.end());
+        return all;
+    }
+
+  private:
+    struct Other {
+        int index;
+        std::unique_ptr<storage::Storage> storage;
+        std::unique_ptr<repo::Layout> layout;  // the listing keeps a reference to it
+        std::unique_ptr<repo::ArchiveListing> listing;
+    };
+    static void skip(int index, const Error& e) {
+        logWarn(
+            "restore: {}'s archive could not be listed ({}); the check of the archive counts "
+            "the other repositories' WAL only",
+            repoName(index), inRepoTerms(e, index).what());
+    }
+    repo::ArchiveListing& own_;
+    std::vector<Other> others_;
+};
+
 // A segment missing after the backup's stop segment, before the end of the WAL the recovery
 // reads (the last archived segment of the timeline it ends on, or the LSN target's segment):
 // recovery would stop there and end as if it were the end of the WAL.
@@ -114,8 +176,8 @@ struct Gap {
     std::string later;  // a segment archived after it on the same timeline, or empty
 };
 
-std::optional<Gap> findGap(repo::ArchiveListing& listing, const repo::Manifest& m,
-                           uint64_t stopSegno, const RecoverySettings& r) {
+std::optional<Gap> findGap(repo::ArchiveListing& listing, RecoverableWal& wal,
+                           const repo::Manifest& m, uint64_t stopSegno, const RecoverySettings& r) {
     const uint32_t size = m.walSegmentSize;
     const uint64_t stopLsn = pg::parseLsn(m.lsnStop);
     uint32_t timeline = targetTimeline(r, listing, m.timeline);
@@ -128,7 +190,7 @@ std::optional<Gap> findGap(repo::ArchiveListing& listing, const repo::Manifest& 
     for (const auto& step :
          repo::recoveryPath(m.timeline, stopSegno, stopLsn, timeline, history, size)) {
         if (limit && step.from > *limit) break;
-        const auto& present = listing.segments(step.timeline, step.from);
+        const auto present = wal.segments(step.timeline, step.from);
         uint64_t to;
         if (step.to)
             to = *step.to;
@@ -149,12 +211,13 @@ std::optional<Gap> findGap(repo::ArchiveListing& listing, const repo::Manifest& 
 }
 
 void checkAfterBackup(const Config& config, storage::Storage& repo, const repo::Layout& layout,
-                      repo::ArchiveListing& listing, const repo::Manifest& m, uint64_t stopSegno,
-                      const RecoverySettings& r) {
-    auto gap = findGap(listing, m, stopSegno, r);
+                      repo::ArchiveListing& listing, RecoverableWal& wal, const repo::Manifest& m,
+                      uint64_t stopSegno, const RecoverySettings& r) {
+    auto gap = findGap(listing, wal, m, stopSegno, r);
     if (!gap) return;
     std::string where = fmt::format(
-        "WAL segment {} is missing from archive {}{}", gap->missing, listing.archiveId(),
+        "WAL segment {} is missing from archive {}{}{}", gap->missing, listing.archiveId(),
+        wal.several() ? " in every repository restore_command reads" : "",
         gap->later.empty() ? "" : ", though " + gap->later + " after it is archived");
     // A segment archive-push-queue-max dropped exists nowhere: it cannot be put back.
     for (const auto& d : repo::listDropped(repo, layout))
@@ -200,7 +263,8 @@ void checkArchive(const Config& config, storage::Storage& repo, const repo::Layo
     const uint64_t stopSegno = pg::WalSegment::parse(own.back(), size)->segno;
 
     repo::ArchiveListing listing(repo, layout, archiveId, size);
-    const auto& ownPresent = listing.segments(m.timeline, startSegno);
+    RecoverableWal wal(config, listing, layout.stanza, size);
+    const auto ownPresent = wal.segments(m.timeline, startSegno);
     if (auto missing = repo::firstMissing(ownPresent, startSegno, stopSegno)) {
         std::string name = pg::WalSegment{m.timeline, *missing}.name(size);
         raise(ErrorCode::FileMissing,
@@ -214,7 +278,7 @@ void checkArchive(const Config& config, storage::Storage& repo, const repo::Layo
     // immediate stops at consistency; a standby streams from its primary what the archive lacks.
     if (r.type == "immediate" || r.type == "standby") return;
 
-    checkAfterBackup(config, repo, layout, listing, m, stopSegno, r);
+    checkAfterBackup(config, repo, layout, listing, wal, m, stopSegno, r);
 }
 
 }  // namespace

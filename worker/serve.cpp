@@ -29,6 +29,7 @@
 #include "protocol/connection.h"
 #include "protocol/connection_threads.h"
 #include "protocol/messages.h"
+#include "repo/info.h"
 #include "repo/lock.h"
 #include "storage/owned_fd.h"
 #include "storage/posix.h"
@@ -93,7 +94,7 @@ class PostmasterWatch {
 
 // Another configured repository (repo2..4 beside the first): each segment the archiver offers is
 // pushed to it too, and acknowledged only once every repository has it; stanza-create, expire and
-// info work on it as well. Backups go to the first repository, backup's default (--repo).
+// info work on it as well. Backups go to the first repository unless backrest_backup(repo => N).
 struct OtherRepo {
     int index = 0;
     Config config;  // its Config::forRepo view
@@ -181,19 +182,50 @@ class HangupWatch {
     std::thread thread_;
 };
 
-backup::BackupSettings backupSettings(Daemon& d) {
+// One of the daemon's repositories, as a backup or an expire sees it.
+struct RepoOfDaemon {
+    int index;
+    const Config& config;  // its forRepo view
+    storage::Storage& repo;
+    const repo::Layout& layout;  // carries its own key
+};
+
+std::vector<RepoOfDaemon> reposOf(Daemon& d) {
+    std::vector<RepoOfDaemon> repos{{d.index, d.config, *d.repo, d.layout}};
+    for (OtherRepo& o : d.others) repos.push_back({o.index, o.config, *o.repo, o.layout});
+    return repos;
+}
+
+// repoN of backrest_backup(repo => N), or the first when not given (backup's default).
+RepoOfDaemon repoOf(Daemon& d, std::optional<int> wanted) {
+    auto repos = reposOf(d);
+    if (!wanted) return repos.front();
+    std::string list;
+    for (const auto& r : repos) {
+        if (r.index == *wanted) return r;
+        list += (list.empty() ? "" : ", ") + repoName(r.index);
+    }
+    raise(ErrorCode::Option,
+          "backup: {} is not configured (no {}-* option is set in the daemon's configuration); "
+          "the configured repositories are {}",
+          repoName(*wanted), repoName(*wanted), list);
+}
+
+backup::BackupSettings backupSettings(Daemon& d, const RepoOfDaemon& r) {
     backup::BackupSettings s;
-    s.repo = d.repo.get();
-    s.layout = d.layout;
-    s.transfer = transferOptions(d.config);
+    s.repo = &r.repo;
+    s.layout = r.layout;
+    // The codec with this repository's key, not the first's (the process's opened key).
+    s.transfer = transferOptions(r.config);
+    s.transfer.codec = s.transfer.codec.withKey(r.layout.key);
     s.processMax = static_cast<size_t>(d.config.getInt(opt::processMax));
     s.lockPath = d.config.getString(opt::lockPath);
     s.pgPath = d.pgPath;
     s.pgData = std::make_shared<storage::PosixStorage>(d.pgPath);
     s.archiveCheck = true;
     s.archiveTimeout = static_cast<int>(d.config.getInt(opt::archiveTimeout));
-    s.block = d.config.getBool(opt::repo1Block);
-    s.bundle = bundleSettings(d.config);
+    s.block = r.config.getBool(opt::repo1Block);
+    s.bundle = bundleSettings(r.config);
     return s;
 }
 
@@ -203,6 +235,7 @@ struct Session {
     protocol::Connection& conn;
     std::unique_ptr<backup::BackupJob> job;
     std::unique_ptr<BackupServers> standby;  // backup-standby: the standby the files come from
+    int backupRepo = 0;                      // the repository of `job`
 
     bool owner = false;  // this connection is in d.owners
 
@@ -289,42 +322,82 @@ protocol::ExpireReply expire(Session& s, const protocol::Expire& request) {
     Daemon& d = s.d;
     requireNotStopped(d.config, "expire");
     repo::StanzaLock lock(d.config.getString(opt::lockPath), d.layout.stanza, "backup");
-    auto policy = retentionPolicy(d.config);
-    if (request.set) policy.set = *request.set;
-    std::string report =
-        runExpire(*d.repo, d.layout, policy, request.dryRun, d.config.getString(opt::lockPath));
-    // Each repository with its own retention (a --set names a backup of whichever holds it).
-    for (OtherRepo& o : d.others) {
-        auto theirs = retentionPolicy(o.config);
-        if (request.set) continue;
-        report += fmt::format("\n{}: {}", repoName(o.index),
-                              runExpire(*o.repo, o.layout, theirs, request.dryRun,
-                                        d.config.getString(opt::lockPath)));
+    const std::string lockPath = d.config.getString(opt::lockPath);
+    auto repos = reposOf(d);
+    if (request.set) {
+        // A label may be in several repositories: expired in each holding it (as the CLI's
+        // expire --set), in none an error naming it. Each repository is asked before anything
+        // is removed: one that cannot say stops the expire.
+        std::vector<const RepoOfDaemon*> holding;
+        std::string list;
+        for (const auto& r : repos) {
+            list += (list.empty() ? "" : ", ") + repoName(r.index);
+            try {
+                if (repo::requireBackupInfo(r.repo, r.layout).find(*request.set))
+                    holding.push_back(&r);
+            } catch (const Error& e) {
+                throw Error(e.code(), fmt::format("expire: {}: {}", describeRepo(r.config, r.index),
+                                                  inRepoTerms(e, r.index).what()));
+            }
+        }
+        if (holding.empty())
+            raise(ErrorCode::BackupSet,
+                  "expire: backup set {} is in no repository ({}); see backrest_info()",
+                  *request.set, list);
+        std::string report;
+        for (const RepoOfDaemon* r : holding) {
+            auto policy = retentionPolicy(r->config);
+            policy.set = *request.set;
+            std::string done = runExpire(r->repo, r->layout, policy, request.dryRun, lockPath);
+            report += repos.size() == 1 ? done
+                                        : fmt::format("{}{}: {}", report.empty() ? "" : "\n",
+                                                      repoName(r->index), done);
+        }
+        return {report};
     }
+    std::string report =
+        runExpire(*d.repo, d.layout, retentionPolicy(d.config), request.dryRun, lockPath);
+    // Each repository with its own retention.
+    for (OtherRepo& o : d.others)
+        report += fmt::format(
+            "\n{}: {}", repoName(o.index),
+            runExpire(*o.repo, o.layout, retentionPolicy(o.config), request.dryRun, lockPath));
     return {report};
 }
 
-// The backups of every repository, each with its repository's repo-key, in label order.
-nlohmann::json backupsOfEveryRepo(Daemon& d) {
-    nlohmann::json backups = stanzaInfoJson(*d.repo, d.layout)["backup"];
-    if (d.others.empty()) return backups;
-    setRepoKey(backups, d.index);
-    for (OtherRepo& o : d.others) {
-        nlohmann::json theirs = stanzaInfoJson(*o.repo, o.layout)["backup"];
-        setRepoKey(theirs, o.index);
-        for (auto& b : theirs) backups.push_back(std::move(b));
+// The backups of every repository, each with its repository's repo-key, in label order; a
+// repository that cannot be read is named in `errors` beside the others' backups (the CLI's
+// info shows the others too). Every one failing is the first one's error.
+protocol::InfoReply backupsOfEveryRepo(Daemon& d) {
+    protocol::InfoReply reply;
+    std::optional<Error> first;
+    for (const auto& r : reposOf(d)) {
+        try {
+            nlohmann::json theirs = stanzaInfoJson(r.repo, r.layout)["backup"];
+            setRepoKey(theirs, r.index);
+            for (auto& b : theirs) reply.backups.push_back(std::move(b));
+        } catch (const Error& caught) {
+            Error e = inRepoTerms(caught, r.index);
+            if (!first) first = e;
+            std::string message = fmt::format("{}: {}", describeRepo(r.config, r.index), e.what());
+            logWarn("info: {}", message);
+            reply.errors.push_back(
+                {{"repo", r.index}, {"code", static_cast<int>(e.code())}, {"message", message}});
+        }
     }
-    std::stable_sort(backups.begin(), backups.end(),
+    if (first && reply.errors.size() == 1 + d.others.size()) throw *first;
+    std::stable_sort(reply.backups.begin(), reply.backups.end(),
                      [](const nlohmann::json& a, const nlohmann::json& b) {
                          return a.value("label", "") < b.value("label", "");
                      });
-    return backups;
+    return reply;
 }
 
 protocol::BackupBeginReply backupBegin(Session& s, const protocol::BackupBegin& request) {
     if (s.job) raise(ErrorCode::Protocol, "a backup is already in progress on this connection");
     requireNotStopped(s.d.config, "backup");
-    backup::BackupSettings settings = backupSettings(s.d);
+    RepoOfDaemon target = repoOf(s.d, request.repo);
+    backup::BackupSettings settings = backupSettings(s.d, target);
     s.standby.reset();
     if (s.d.config.getString(opt::backupStandby) != "n") {
         // backup-standby: this server (the extension's, pg_backup_start's) must be the primary;
@@ -354,8 +427,9 @@ protocol::BackupBeginReply backupBegin(Session& s, const protocol::BackupBegin& 
     settings.lockWaitWhile = [&d = s.d, self = s.conn.fd()] { return d.onlyHungUpOwnersBut(self); };
     s.job = std::make_unique<backup::BackupJob>(settings);
     std::string label = s.job->begin(request.backupType);
-    logInfo("serve: backup {} started", label);
-    return {label};
+    s.backupRepo = target.index;
+    logInfo("serve: backup {} started in {}", label, describeRepo(target.config, target.index));
+    return {label, target.index};
 }
 
 backup::BackupJob& backupOfConnection(Session& s, const char* type) {
@@ -414,12 +488,14 @@ protocol::BackupFinishReply backupFinish(Session& s, const protocol::BackupFinis
         job.finish({request.lsn, request.walFile, request.labelFile, request.tablespaceMap});
     protocol::BackupFinishReply reply{m.label,    m.totalSize(), m.totalRepoSize(), m.files.size(),
                                       m.walStart, m.walStop,     std::nullopt};
-    logInfo("serve: backup {} committed: {} in {} files", m.label, formatBytes(m.totalSize()),
-            m.files.size());
-    auto policy = retentionPolicy(d.config);
+    RepoOfDaemon target = repoOf(d, s.backupRepo);
+    logInfo("serve: backup {} committed in {}: {} in {} files", m.label,
+            describeRepo(target.config, target.index), formatBytes(m.totalSize()), m.files.size());
+    // The retention of the repository the backup went to.
+    auto policy = retentionPolicy(target.config);
     if (policy.any())
         reply.expire =
-            runExpire(*d.repo, d.layout, policy, false, d.config.getString(opt::lockPath));
+            runExpire(target.repo, target.layout, policy, false, d.config.getString(opt::lockPath));
     s.abandon();  // ended: committed
     return reply;
 }
@@ -433,7 +509,7 @@ Message handle(Session& s, const Message& request, uint64_t id) {
     if (type == ArchiveStatus::kType) return s.d.archiveStatus().toMessage();
     if (type == StanzaCreate::kType) return stanzaCreate(s).toMessage();
     if (type == Expire::kType) return expire(s, Expire::fromMessage(request)).toMessage();
-    if (type == Info::kType) return InfoReply{backupsOfEveryRepo(s.d)}.toMessage();
+    if (type == Info::kType) return backupsOfEveryRepo(s.d).toMessage();
     if (type == BackupBegin::kType)
         return backupBegin(s, BackupBegin::fromMessage(request)).toMessage();
     // Without a backup on this connection its fields are of no use: that is the error to report.

@@ -197,19 +197,38 @@ ArchiveStatusReply ArchiveStatusReply::fromMessage(const Message& message) {
 // --- backup-begin, backup-copy, backup-finish ------------------------------------------------
 
 Message BackupBegin::toMessage() const {
-    return {{"backup-type", backupType}};
+    Message m{{"backup-type", backupType}};
+    if (repo) m["repo"] = *repo;
+    return m;
 }
 
 BackupBegin BackupBegin::fromMessage(const Message& message) {
-    return {Fields(message, request(kType)).optString("backup-type").value_or("full")};
+    Fields f(message, request(kType));
+    BackupBegin b;
+    b.backupType = f.optString("backup-type").value_or("full");
+    if (auto repo = f.optInteger("repo")) {
+        // repo1..repo4 are what exists; a wider value must not wrap onto one of them.
+        if (*repo < 1 || *repo > 4)
+            raise(ErrorCode::Protocol,
+                  "malformed '{}' request: field 'repo' must be 1 to 4 (repo1..repo4), not {}",
+                  kType, *repo);
+        b.repo = static_cast<int>(*repo);
+    }
+    return b;
 }
 
 Message BackupBeginReply::toMessage() const {
-    return {{"label", label}};
+    Message m{{"label", label}};
+    if (repo) m["repo"] = *repo;
+    return m;
 }
 
 BackupBeginReply BackupBeginReply::fromMessage(const Message& message) {
-    return {Fields(message, reply(BackupBegin::kType)).string("label")};
+    Fields f(message, reply(BackupBegin::kType));
+    BackupBeginReply r;
+    r.label = f.string("label");
+    if (auto repo = f.optInteger("repo")) r.repo = static_cast<int>(*repo);
+    return r;
 }
 
 Message BackupCopy::toMessage() const {
@@ -351,11 +370,23 @@ Info Info::fromMessage(const Message&) {
 }
 
 Message InfoReply::toMessage() const {
-    return {{"backups", backups}};
+    Message m{{"backups", backups}};
+    if (!errors.empty()) m["errors"] = errors;
+    return m;
 }
 
 InfoReply InfoReply::fromMessage(const Message& message) {
-    return {Fields(message, reply(Info::kType)).array("backups")};
+    Fields f(message, reply(Info::kType));
+    InfoReply r{f.array("backups")};
+    if (message.contains("errors")) {
+        r.errors = f.array("errors");
+        for (const Message& e : r.errors) {
+            Fields each(e, reply(Info::kType) + " (errors)");
+            each.integer("repo");
+            each.string("message");
+        }
+    }
+    return r;
 }
 
 }  // namespace backrest::protocol

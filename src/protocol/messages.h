@@ -77,6 +77,7 @@ struct ArchiveStatus {
 
 struct BackupBeginReply {
     std::string label;
+    std::optional<int> repo{};  // the repository the backup goes to (absent: an older daemon)
     Message toMessage() const;
     static BackupBeginReply fromMessage(const Message& message);
 };
@@ -85,6 +86,7 @@ struct BackupBegin {
     static constexpr const char* kType = "backup-begin";
     using Reply = BackupBeginReply;
     std::string backupType = "full";  // full, diff, incr
+    std::optional<int> repo{};        // repoN; absent: the daemon's first (backup's default)
     Message toMessage() const;
     static BackupBegin fromMessage(const Message& message);
 };
@@ -189,6 +191,9 @@ struct InfoReply {
     // The stanza's backups as `backrest info --output=json` lists them (a JSON array): that
     // document has its own definition (worker/info.cpp), carried here as it is.
     Message backups = Message::array();
+    // Several repositories: each one that could not be read, [{"repo":2,"code":N,"message":…}],
+    // its backups absent from `backups` (the others' are there). Absent on the wire when empty.
+    Message errors = Message::array();
     Message toMessage() const;
     static InfoReply fromMessage(const Message& message);
 };

@@ -29,6 +29,7 @@ constexpr const char* kFailedSuffix = ".error";
 constexpr const char* kTemporarySuffix = ".tmp";    // PosixStorage's atomic writes use it too
 constexpr const char* kStagingSuffix = ".fetch";    // fetched, its checksum not yet beside it
 constexpr const char* kChecksumSuffix = ".sha256";  // the repository's SHA-256 of a segment
+constexpr const char* kWarningSuffix = ".warn";     // the repositories that failed to give it
 
 std::optional<std::string> readSmallFile(const std::string& file) {
     std::ifstream in(file, std::ios::binary);
@@ -47,7 +48,7 @@ std::string segmentOf(const std::string& name) {
     std::string base = name;
     if (endsWith(base, kTemporarySuffix)) base.resize(base.size() - std::strlen(kTemporarySuffix));
     for (std::string_view suffix :
-         {kNotArchivedSuffix, kFailedSuffix, kStagingSuffix, kChecksumSuffix})
+         {kNotArchivedSuffix, kFailedSuffix, kStagingSuffix, kChecksumSuffix, kWarningSuffix})
         if (endsWith(base, suffix)) base.resize(base.size() - suffix.size());
     return pg::isWalSegmentName(base) ? base : "";
 }
@@ -142,7 +143,12 @@ std::string WalGetSpool::stagingName(const std::string& walName) {
     return walName + kStagingSuffix;
 }
 
-void WalGetSpool::publish(const std::string& walName, const std::string& sha256) {
+void WalGetSpool::publish(const std::string& walName, const std::string& sha256,
+                          const std::string& warning) {
+    if (warning.empty())
+        removeFile(path(walName + kWarningSuffix));
+    else
+        writeSmallFile(walName + kWarningSuffix, warning);
     writeSmallFile(walName + kChecksumSuffix, sha256);
     const std::string staged = path(stagingName(walName));
     if (::rename(staged.c_str(), path(walName).c_str()) != 0)
@@ -211,6 +217,14 @@ bool WalGetSpool::take(const std::string& walName, const std::string& destinatio
         }
     }
     removeFile(checksumFile);
+    // Logged once the segment is served; a warning of a segment pruned unserved goes with it.
+    const std::string warningFile = path(walName + kWarningSuffix);
+    if (auto warning = readSmallFile(warningFile)) {
+        std::istringstream lines(*warning);
+        for (std::string line; std::getline(lines, line);)
+            if (!line.empty()) logWarn("{}", line);
+        removeFile(warningFile);
+    }
     if (::rename(source.c_str(), destination.c_str()) == 0) return true;
     if (errno == ENOENT) return false;
     if (errno != EXDEV)

@@ -51,7 +51,11 @@ class WalGetSpool {
     static std::string stagingName(const std::string& walName);
     // Makes a staged segment Ready: its SHA-256 (the repository's, verified by the fetch) is
     // written first, then the segment renamed to its name, so a Ready segment always has it.
-    void publish(const std::string& walName, const std::string& sha256);
+    // `warning` (several repositories: the ones that failed before the one that gave it) is
+    // written beside it too, and logged by take() when the segment is served, so the server log
+    // names them as the synchronous fetch would.
+    void publish(const std::string& walName, const std::string& sha256,
+                 const std::string& warning = {});
     // Hands a Ready segment to PostgreSQL: checks its size and long page header again (its own
     // address, this cluster's system identifier) and its bytes against the SHA-256 published
     // with it, then renames it to `destination` (copied within the destination's directory then

@@ -90,6 +90,18 @@ TEST(ProtocolMessages, BackupBeginCopyFinish) {
     expectWire(BackupBegin{"incr"}, R"({"backup-type":"incr"})");
     EXPECT_EQ(BackupBegin::fromMessage(Message::object()).backupType, "full");
     expectWire(BackupBeginReply{"20261205-174500F"}, R"({"label":"20261205-174500F"})");
+    // Into another repository than the daemon's first: the request names it, the reply says
+    // which one the backup went to.
+    expectWire(BackupBegin{"full", 2}, R"({"backup-type":"full","repo":2})");
+    EXPECT_EQ(BackupBegin::fromMessage({{"repo", 3}}).repo, 3);
+    EXPECT_FALSE(BackupBegin::fromMessage(Message::object()).repo.has_value());
+    expectWire(BackupBeginReply{"20261205-174500F", 2}, R"({"label":"20261205-174500F","repo":2})");
+    EXPECT_EQ(BackupBeginReply::fromMessage({{"label", "x"}, {"repo", 2}}).repo, 2);
+    Error wide = errorOf([] { BackupBegin::fromMessage({{"repo", 4294967298LL}}); });
+    EXPECT_EQ(wide.code(), ErrorCode::Protocol);
+    EXPECT_STREQ(wide.what(),
+                 "malformed 'backup-begin' request: field 'repo' must be 1 to 4 (repo1..repo4), "
+                 "not 4294967298");
 
     BackupCopy copy;
     copy.lsn = "0/2000028";
@@ -145,6 +157,15 @@ TEST(ProtocolMessages, StanzaCreateExpireInfo) {
     expectWire(InfoReply{}, R"({"backups":[]})");
     expectWire(InfoReply{Message::parse(R"([{"label":"20261205-174500F","type":"full"}])")},
                R"({"backups":[{"label":"20261205-174500F","type":"full"}]})");
+    // A repository that could not be read: its error beside the others' backups.
+    InfoReply partial{Message::parse(R"([{"label":"20261205-174500F"}])"),
+                      Message::parse(R"([{"code":39,"message":"denied","repo":2}])")};
+    expectWire(partial, R"({"backups":[{"label":"20261205-174500F"}],)"
+                        R"("errors":[{"code":39,"message":"denied","repo":2}]})");
+    EXPECT_EQ(InfoReply::fromMessage(partial.toMessage()).errors.size(), 1u);
+    Error e = errorOf(
+        [] { InfoReply::fromMessage(Message::parse(R"({"backups":[],"errors":[{"repo":2}]})")); });
+    EXPECT_TRUE(has(e.what(), "field 'message' is missing")) << e.what();
 }
 
 TEST(ProtocolMessages, MissingFieldNamesMessageAndField) {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "common/log.h"
 #include "io/sha256.h"
 #include "pg/wal.h"
 #include "repo/wal_get_spool.h"
@@ -118,6 +119,41 @@ TEST_F(WalGetSpoolTest, TakeMovesAVerifiedSegmentIntoPlace) {
     // Gone meanwhile (pruned): not taken, to be fetched from the repository.
     EXPECT_FALSE(s.take(name(4), dir_ / "pg_wal/RECOVERYXLOG"));
     EXPECT_EQ(listing(s.directory()), (std::set<std::string>{"spool.id"}));
+}
+
+// Several repositories: the ones that failed before the one that gave the segment are named when
+// it is served (the fetcher logs nowhere), once; a segment published again without one loses it.
+TEST_F(WalGetSpoolTest, AWarningPublishedWithASegmentIsLoggedWhenServed) {
+    auto s = spool();
+    s.claim();
+    write(in(WalGetSpool::stagingName(name(3))), segmentBytes(3));
+    s.publish(name(3), io::sha256Hex(segmentBytes(3)),
+              "archive-get: repo1 (/r1): checksum mismatch; WAL segment " + name(3) +
+                  " was taken from the next repository having it, repo2 (/r2)\n");
+    EXPECT_TRUE(fs::exists(in(name(3) + ".warn")));
+    fs::create_directories(dir_ / "pg_wal");
+    auto saved = logLevel();
+    setLogLevel(LogLevel::Warn);
+    ::testing::internal::CaptureStderr();
+    EXPECT_TRUE(s.take(name(3), dir_ / "pg_wal/RECOVERYXLOG"));
+    std::string err = ::testing::internal::GetCapturedStderr();
+    setLogLevel(saved);
+    EXPECT_NE(err.find("repo1 (/r1): checksum mismatch; WAL segment " + name(3) +
+                       " was taken from the next repository having it, repo2 (/r2)"),
+              std::string::npos)
+        << err;
+    EXPECT_EQ(listing(s.directory()), (std::set<std::string>{"spool.id"}));
+
+    write(in(WalGetSpool::stagingName(name(4))), segmentBytes(4));
+    s.publish(name(4), io::sha256Hex(segmentBytes(4)), "archive-get: stale\n");
+    write(in(WalGetSpool::stagingName(name(4))), segmentBytes(4));
+    s.publish(name(4), io::sha256Hex(segmentBytes(4)));
+    EXPECT_FALSE(fs::exists(in(name(4) + ".warn")));
+    // Pruned with its segment.
+    s.recordAsked(name(9));
+    write(in(name(5) + ".warn"), "x");
+    s.prune(name(9), {});
+    EXPECT_FALSE(fs::exists(in(name(5) + ".warn")));
 }
 
 // Staged but not published (the fetcher killed between the fetch and the checksum): not Ready,
