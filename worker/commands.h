@@ -10,6 +10,7 @@ int stanzaRekey(const Config& config);
 int check(const Config& config);
 int backup(const Config& config);
 int restore(const Config& config, const std::string& fallbackNote = {});
+int drill(const Config& config);
 int archivePush(const Config& config);
 int archiveGet(const Config& config);
 int info(const Config& config);

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Restore drills on a real cluster: a healthy repository's drill passes and info shows it (the
+# row count of pgbench_accounts the primary's); a damaged btree index in the backed-up cluster
+# fails the drill naming the index; a WAL segment missing from the archive fails it naming the
+# segment; drill-path inside pg1-path or the repository is refused; the scratch directory is
+# gone after every drill, and a drill killed with -9 (its server left running) is cleaned up by
+# the next one, which a second drill at the same time is refused.
+set -u
+SUITE=drill
+TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
+source "$(dirname "$0")/lib.sh"
+it_setup
+
+DRILL=$IT_TMP/drill
+SCRATCH=$DRILL/backrest-drill-main
+# A drill's server left running by a failure of this suite is stopped by it_finish.
+IT_SERVERS+=("$SCRATCH/data")
+it_primary 57400 "drill-port=57401" "drill-path=$DRILL"
+as_pg mkdir -p "$DRILL"
+
+note() { printf '%s\n' "$OUT" | grep -E 'drill|ERROR' | head -4 | sed 's/^/    # /'; }
+scratch_gone() {  # name
+    expect_eq "$1: scratch directory removed" "$(test -e "$SCRATCH" && echo present || echo absent)" absent
+}
+last_drill() {  # jq filter on the newest drill of info --output=json
+    br info --output=json | jq -r ".[0].drill[-1] | $1"
+}
+pgbench_at() { as_pg "$PGBIN/pgbench" -h "$IT_TMP" -p 57400 -U postgres "$@" bench >/dev/null 2>&1; }
+# Every segment written so far archived: check switches WAL and waits for it.
+archived() { must br check; }
+
+must psql_at 57400 "CREATE DATABASE bench"
+must pgbench_at -i -s 2
+must br backup --type=full
+# After the backup: rows only the archive's WAL holds, and enough segments that recovery takes
+# several restore_command calls.
+must psql_at 57400 "SELECT 1" # keep must's output quiet
+as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p 57400 -U postgres -d bench -Atq -c \
+    "INSERT INTO pgbench_accounts SELECT aid, 1, 0, '' FROM generate_series(200001, 200777) aid" >/dev/null
+for i in 1 2 3; do
+    pgbench_at -t 300 -n
+    psql_at 57400 "SELECT pg_switch_wal()" >/dev/null
+done
+archived
+PRIMARY_ROWS=$(as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p 57400 -U postgres -d bench -Atq -c "SELECT count(*) FROM pgbench_accounts")
+
+# --- Refusals: nothing restored, nothing recorded. ---
+expect_exit "drill-path inside pg1-path refused" 21 "$BR" --config="$CONF" --stanza=main --drill-path="$DATA/drill" drill
+expect_contains "drill-path inside pg1-path: the message names both" "$OUT" "option 'drill-path' ('$DATA/drill') is inside pg1-path ('$DATA')"
+expect_exit "drill-path equal to the repository refused" 21 "$BR" --config="$CONF" --stanza=main --drill-path="$IT_TMP/repo" drill
+expect_contains "drill-path the repository: named" "$OUT" "the same directory as repo1-path"
+expect_exit "drill --type=standby refused" 21 "$BR" --config="$CONF" --stanza=main --type=standby drill
+expect_eq "refused drills: nothing recorded" "$(br info --output=json | jq '.[0].drill | length')" 0
+if [ "$(id -u)" -eq 0 ]; then
+    OUT=$("$BR" --config="$CONF" --stanza=main drill 2>&1)
+    RC=$?
+    expect_eq "drill as root refused (exit 21)" "$RC" 21
+    expect_contains "drill as root: says why" "$OUT" "refusing to run as root"
+fi
+
+# --- A healthy repository: the drill passes and recovers every archived row. ---
+expect_exit "healthy drill passes" 0 "$BR" --config="$CONF" --stanza=main drill
+note
+expect_contains "healthy drill: reached the end of the archive" "$OUT" "end of archive"
+scratch_gone "healthy drill"
+expect_eq "info json: drill passed" "$(last_drill .result)" passed
+expect_eq "info json: pgbench_accounts rows equal the primary's ($PRIMARY_ROWS)" \
+    "$(last_drill '."row-count"[] | select(.database == "bench" and .table == "public.pgbench_accounts") | .rows')" "$PRIMARY_ROWS"
+expect_eq "info json: the backup drilled" "$(last_drill .backup.label)" "$(br info --output=json | jq -r '.[0].backup[-1].label')"
+expect_eq "info json: end of archive reached" "$(last_drill '.target.reached."end-of-archive"')" true
+expect_eq "info json: btree indexes checked (pgbench's 3 and the catalogs')" "$(last_drill '.checks."btree-indexes" > 3')" true
+replayed=$(last_drill .wal.replayed)
+expect_eq "info json: WAL segments replayed counted (>= 4: the backup's and 3 switches)" "$([ "$replayed" -ge 4 ] && echo yes || echo "no: $replayed")" yes
+expect_eq "info json: every phase timed" "$(last_drill '.duration | keys | sort | join(",")')" "checks,plan,recovery,restore,start,stop"
+OUT=$(br info)
+expect_contains "info text: the drill shown" "$OUT" "last drill:"
+expect_contains "info text: passed" "$OUT" "passed"
+expect_contains "info text: the row count shown" "$OUT" "bench public.pgbench_accounts: $PRIMARY_ROWS rows"
+
+# --- Two drills at once refused; a drill killed with -9 cleaned up by the next. ---
+"${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main drill >"$IT_TMP/drill-a.out" 2>&1 &
+DRILL_A=$!
+for i in $(seq 1 3000); do
+    [ -f "$SCRATCH/data/postmaster.pid" ] && break
+    kill -0 $DRILL_A 2>/dev/null || break
+    sleep 0.01
+done
+kill -STOP $DRILL_A 2>/dev/null
+if [ -d "$SCRATCH/data" ]; then
+    expect_exit "a second drill while one runs refused" 29 "$BR" --config="$CONF" --stanza=main drill
+    expect_contains "second drill: says another drill runs" "$OUT" "another drill of this stanza is running"
+    kill -9 $DRILL_A
+    wait $DRILL_A 2>/dev/null
+    expect_eq "killed drill: its scratch directory left behind" "$(test -d "$SCRATCH" && echo left)" left
+    expect_exit "the drill after a killed one passes" 0 "$BR" --config="$CONF" --stanza=main drill
+    expect_contains "the drill after a killed one: removed the leftover" "$OUT" "left by an earlier drill that did not finish"
+    scratch_gone "drill after a killed one"
+    expect_eq "no server of the killed drill left running" "$(pgrep -f "$SCRATCH/data" >/dev/null && echo running || echo none)" none
+else
+    kill -9 $DRILL_A 2>/dev/null
+    fail "kill -9 mid-drill: the drill ended before it could be stopped" "$(cat "$IT_TMP/drill-a.out")"
+fi
+
+# --- A WAL segment missing from the archive: the drill fails naming it. ---
+ARCHIVE_ID=$(br info --output=json | jq -r '.[0].archive[0].id')
+STOP_SEG=$(br info --output=json | jq -r '.[0].backup[-1].archive.stop')
+NEXT_SEG=$(printf '%s%08X' "${STOP_SEG:0:16}" $((16#${STOP_SEG:16:8} + 1)))
+SEG_FILE=$(ls "$IT_TMP/repo/archive/main/$ARCHIVE_ID/${NEXT_SEG:0:16}/" | grep "^$NEXT_SEG-")
+as_pg mv "$IT_TMP/repo/archive/main/$ARCHIVE_ID/${NEXT_SEG:0:16}/$SEG_FILE" "$IT_TMP/$SEG_FILE"
+expect_exit "drill with segment $NEXT_SEG missing fails" 23 "$BR" --config="$CONF" --stanza=main drill
+note
+expect_contains "missing segment: named" "$OUT" "$NEXT_SEG"
+scratch_gone "missing-segment drill"
+expect_eq "info json: the failed drill recorded" "$(last_drill .result)" failed
+expect_contains "info json: the failure names the segment" "$(last_drill .error)" "$NEXT_SEG"
+OUT=$(br info)
+expect_contains "info text: the failed drill shown" "$OUT" "FAILED in plan"
+as_pg mv "$IT_TMP/$SEG_FILE" "$IT_TMP/repo/archive/main/$ARCHIVE_ID/${NEXT_SEG:0:16}/$SEG_FILE"
+
+# --- A damaged btree index in the backed-up cluster: amcheck names it. Checksums off, so the
+# damage reaches amcheck as the page's bytes (with checksums on, reading the page fails first).
+IDX_FILE=$(as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p 57400 -U postgres -d bench -Atq -c "SELECT pg_relation_filepath('pgbench_accounts_pkey')")
+pg_stop "$DATA"
+must as_pg "$PGBIN/pg_checksums" --disable -D "$DATA"
+# Block 1 is the first leaf page: 64 bytes of its tuples (keys and headers) overwritten.
+as_pg python3 -c "
+import sys
+with open(sys.argv[1], 'r+b') as f:
+    f.seek(8192 + 4096)
+    f.write(b'\xff' * 64)
+" "$DATA/$IDX_FILE"
+pg_start "$DATA"
+must br backup --type=full
+archived
+expect_exit "drill of a backup with a damaged index fails" 28 "$BR" --config="$CONF" --stanza=main drill
+note
+expect_contains "damaged index: named with its check" "$OUT" 'database "bench", relation public.pgbench_accounts_pkey: bt_index_check'
+scratch_gone "damaged-index drill"
+expect_eq "info json: the failure names the index" \
+    "$(last_drill '.failures[] | select(.check == "bt_index_check") | .relation')" public.pgbench_accounts_pkey
+expect_eq "info json: the drills kept, oldest first" "$(br info --output=json | jq '[.[0].drill[].result] | join(",")')" '"passed,passed,failed,failed"'
