@@ -132,8 +132,13 @@ DrillRecord drillFromJson(const json& doc, const std::string& context) {
     auto timestamp = required<json>(doc, "timestamp", context);
     r.started = required<int64_t>(timestamp, "start", context);
     r.stopped = required<int64_t>(timestamp, "stop", context);
-    for (const auto& [phase, seconds] : required<json>(doc, "duration", context).items())
+    auto durations = required<json>(doc, "duration", context);
+    for (const auto& [phase, seconds] : durations.items()) {
+        if (!seconds.is_number())
+            raise(ErrorCode::Format, "drill record '{}': duration of '{}' is not a number", context,
+                  phase);
         r.durations.emplace_back(phase, seconds.get<double>());
+    }
     // JSON objects keep no order: the phases are listed in the order a drill runs them.
     static const std::vector<std::string> order = {"plan",     "restore", "start",
                                                    "recovery", "checks",  "stop"};

@@ -7,6 +7,8 @@
 # the next one, which a second drill at the same time is refused.
 set -u
 SUITE=drill
+START=$SECONDS
+stamp() { echo "# $((SECONDS - START)) s: $1"; }
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
 it_setup
@@ -31,7 +33,9 @@ archived() { must br check; }
 
 must psql_at 57400 "CREATE DATABASE bench"
 must pgbench_at -i -s 2
+stamp "backup"
 must br backup --type=full
+stamp "backup done"
 # After the backup: rows only the archive's WAL holds, and enough segments that recovery takes
 # several restore_command calls.
 must psql_at 57400 "SELECT 1" # keep must's output quiet
@@ -44,6 +48,7 @@ done
 archived
 PRIMARY_ROWS=$(as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p 57400 -U postgres -d bench -Atq -c "SELECT count(*) FROM pgbench_accounts")
 
+stamp "Refusals"
 # --- Refusals: nothing restored, nothing recorded. ---
 expect_exit "drill-path inside pg1-path refused" 21 "$BR" --config="$CONF" --stanza=main --drill-path="$DATA/drill" drill
 expect_contains "drill-path inside pg1-path: the message names both" "$OUT" "option 'drill-path' ('$DATA/drill') is inside pg1-path ('$DATA')"
@@ -58,6 +63,7 @@ if [ "$(id -u)" -eq 0 ]; then
     expect_contains "drill as root: says why" "$OUT" "refusing to run as root"
 fi
 
+stamp "A healthy repository"
 # --- A healthy repository: the drill passes and recovers every archived row. ---
 expect_exit "healthy drill passes" 0 "$BR" --config="$CONF" --stanza=main drill
 note
@@ -77,6 +83,7 @@ expect_contains "info text: the drill shown" "$OUT" "last drill:"
 expect_contains "info text: passed" "$OUT" "passed"
 expect_contains "info text: the row count shown" "$OUT" "bench public.pgbench_accounts: $PRIMARY_ROWS rows"
 
+stamp "Two drills at once refused; a drill killed with -9 cleaned up by the next. ---"
 # --- Two drills at once refused; a drill killed with -9 cleaned up by the next. ---
 "${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main drill >"$IT_TMP/drill-a.out" 2>&1 &
 DRILL_A=$!
@@ -101,11 +108,16 @@ else
     fail "kill -9 mid-drill: the drill ended before it could be stopped" "$(cat "$IT_TMP/drill-a.out")"
 fi
 
+stamp "A WAL segment missing from the archive"
 # --- A WAL segment missing from the archive: the drill fails naming it. ---
 ARCHIVE_ID=$(br info --output=json | jq -r '.[0].archive[0].id')
 STOP_SEG=$(br info --output=json | jq -r '.[0].backup[-1].archive.stop')
 NEXT_SEG=$(printf '%s%08X' "${STOP_SEG:0:16}" $((16#${STOP_SEG:16:8} + 1)))
-SEG_FILE=$(ls "$IT_TMP/repo/archive/main/$ARCHIVE_ID/${NEXT_SEG:0:16}/" | grep "^$NEXT_SEG-")
+SEG_FILE=$(ls "$IT_TMP/repo/archive/main/$ARCHIVE_ID/${NEXT_SEG:0:16}/" 2>/dev/null | grep "^$NEXT_SEG-")
+if [ -z "$STOP_SEG" ] || [ -z "$SEG_FILE" ]; then
+    fail "setup: the segment after backup stop segment '$STOP_SEG' is not in the archive"
+    exit 1
+fi
 as_pg mv "$IT_TMP/repo/archive/main/$ARCHIVE_ID/${NEXT_SEG:0:16}/$SEG_FILE" "$IT_TMP/$SEG_FILE"
 expect_exit "drill with segment $NEXT_SEG missing fails" 23 "$BR" --config="$CONF" --stanza=main drill
 note
@@ -117,6 +129,7 @@ OUT=$(br info)
 expect_contains "info text: the failed drill shown" "$OUT" "FAILED in plan"
 as_pg mv "$IT_TMP/$SEG_FILE" "$IT_TMP/repo/archive/main/$ARCHIVE_ID/${NEXT_SEG:0:16}/$SEG_FILE"
 
+stamp "A damaged btree index in the backed-up cluster"
 # --- A damaged btree index in the backed-up cluster: amcheck names it. Checksums off, so the
 # damage reaches amcheck as the page's bytes (with checksums on, reading the page fails first).
 IDX_FILE=$(as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p 57400 -U postgres -d bench -Atq -c "SELECT pg_relation_filepath('pgbench_accounts_pkey')")
