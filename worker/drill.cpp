@@ -47,9 +47,8 @@ void refuseRoot() {
               "as the cluster's owner (e.g. sudo -u postgres backrest drill ...)");
 }
 
-// The options restore gets: the same repository, backup and target, into the scratch
-// directory, archiving off, and a target that promotes (a paused cluster never ends recovery).
-Config restoreView(const Config& config, const DrillPaths& paths, const RecoverySettings& r) {
+// A recovery that never ends (standby) or reads no archive (none, preserve) proves nothing.
+void refuseUncheckableType(const RecoverySettings& r) {
     static const std::vector<std::string> refused = {"none", "preserve", "standby"};
     if (std::find(refused.begin(), refused.end(), r.type) != refused.end())
         raise(ErrorCode::Option,
@@ -57,6 +56,11 @@ Config restoreView(const Config& config, const DrillPaths& paths, const Recovery
               "the archive (default) or to a target (immediate, time, xid, lsn, name) and "
               "promotes",
               r.type);
+}
+
+// The options restore gets: the same repository, backup and target, into the scratch
+// directory, archiving off, and a target that promotes (a paused cluster never ends recovery).
+Config restoreView(const Config& config, const DrillPaths& paths, const RecoverySettings& r) {
     Config view = config;
     view.set(opt::pg1Path, paths.data);
     view.set(opt::archiveMode, "off");
@@ -284,7 +288,8 @@ int64_t nowMillis() {
 int drill(const Config& config) {
     refuseRoot();
     DrillPaths paths = drillPaths(config);
-    recoverySettings(config);  // a bad --type or --target is refused before any work
+    // A bad --type or --target is refused before any work, and unrecorded.
+    refuseUncheckableType(recoverySettings(config));
     int64_t started = nowMillis();
     std::atomic<bool> stopRequested{false};
     TerminationWatch termination([&] { stopRequested = true; });
