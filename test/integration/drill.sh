@@ -17,7 +17,7 @@ DRILL=$IT_TMP/drill
 SCRATCH=$DRILL/backrest-drill-main
 # A drill's server left running by a failure of this suite is stopped by it_finish.
 IT_SERVERS+=("$SCRATCH/data")
-it_primary 57400 "drill-port=57401" "drill-path=$DRILL"
+it_primary 57400 "start-fast=y" "drill-port=57401" "drill-path=$DRILL"
 as_pg mkdir -p "$DRILL"
 
 note() { printf '%s\n' "$OUT" | grep -E 'drill|ERROR' | head -4 | sed 's/^/    # /'; }
