@@ -132,14 +132,21 @@ as_pg mv "$IT_TMP/$SEG_FILE" "$IT_TMP/repo/archive/main/$ARCHIVE_ID/${NEXT_SEG:0
 stamp "A damaged btree index in the backed-up cluster"
 # --- A damaged btree index in the backed-up cluster: amcheck names it. Checksums off, so the
 # damage reaches amcheck as the page's bytes (with checksums on, reading the page fails first).
+# Replay must not rewrite the damaged page: nothing may touch the index after the damage (no
+# autovacuum of the table; its dead rows vacuumed now), or a full-page image in the backup's WAL
+# would restore the page.
+as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p 57400 -U postgres -d bench -Atq -c "VACUUM pgbench_accounts" >/dev/null
+as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p 57400 -U postgres -d bench -Atq -c \
+    "ALTER TABLE pgbench_accounts SET (autovacuum_enabled = false)" >/dev/null
 IDX_FILE=$(as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p 57400 -U postgres -d bench -Atq -c "SELECT pg_relation_filepath('pgbench_accounts_pkey')")
 pg_stop "$DATA"
 must as_pg "$PGBIN/pg_checksums" --disable -D "$DATA"
-# Block 1 is the first leaf page: 64 bytes of its tuples (keys and headers) overwritten.
+# Block 1 is the first leaf page: the 64 bytes of tuples (keys and headers) just before its
+# 16-byte special area overwritten; a page's tuples always end there, however full it is.
 as_pg python3 -c "
 import sys
 with open(sys.argv[1], 'r+b') as f:
-    f.seek(8192 + 4096)
+    f.seek(8192 + 8192 - 16 - 64)
     f.write(b'\xff' * 64)
 " "$DATA/$IDX_FILE"
 pg_start "$DATA"
