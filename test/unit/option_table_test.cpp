@@ -86,8 +86,8 @@ TEST(OptionTable, EachCommandsHelpListsTheSameOptionsAsBefore) {
 
 // The commands added after the table (issue 20): their help lists only options they read.
 const Names& commandsAddedSinceTheTable() {
-    static const Names added = {"repo-ls", "repo-get",      "stop",
-                                "start",   "stanza-delete", "stanza-upgrade"};
+    static const Names added = {"repo-ls",       "repo-get",       "stop", "start",
+                                "stanza-delete", "stanza-upgrade", "drill"};
     return added;
 }
 
