@@ -38,11 +38,12 @@ CREATE FUNCTION backrest_cancel(label text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'backrest_cancel'
     LANGUAGE C STRICT;
 
--- The stanza's backups in the repository.
+-- The stanza's backups in the repository, with the result and end of each one's newest restore
+-- drill (backrest drill; null when none is kept).
 CREATE FUNCTION backrest_info()
     RETURNS TABLE(label text, type text, prior text, start_time timestamptz, stop_time timestamptz,
                   start_lsn pg_lsn, stop_lsn pg_lsn, wal_start text, wal_stop text, size bigint,
-                  repo_size bigint)
+                  repo_size bigint, drill_result text, drill_time timestamptz)
     AS 'MODULE_PATHNAME', 'backrest_info'
     LANGUAGE C;
 

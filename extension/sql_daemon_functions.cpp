@@ -68,6 +68,9 @@ Datum listBackups(FunctionCallInfo fcinfo) {
             .bigint(optInt(find(b, {"info", "size"})))
             // repo_size: what this backup stored (pgBackRest's repository.delta, doc/info-json.md).
             .bigint(optInt(find(b, {"info", "repository", "delta"})))
+            // The newest restore drill of this backup (backrest drill): passed or failed, when.
+            .text(optString(find(b, {"drill", "result"})))
+            .epoch(optInt(find(b, {"drill", "stop"})))
             .endRow();
     }
     return Datum(0);

@@ -167,6 +167,12 @@ class DrillRun {
         recovery_ = recoverySettings(config_);
         record_.targetRequested = describeTarget(config_, recovery_);
         view_ = restoreView(config_, paths_, recovery_);
+        // The backup restore will choose without a time or LSN target, named in the record
+        // even when its WAL check below fails.
+        if (auto set = config_.find(opt::set))
+            record_.backup = *set;
+        else if (!recovery_.targetTime && !recovery_.targetLsn && !backupInfo.backups.empty())
+            record_.backup = backupInfo.backups.back().label;
         auto plan = planRestore(view_, *repo, layout, backupInfo, recovery_);
         record_.backup = plan.label;
         record_.backupType = plan.manifest.type;

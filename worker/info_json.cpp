@@ -260,6 +260,14 @@ json stanzaInfoJson(storage::Storage& repo, const repo::Layout& layout, const In
     } catch (const Error& e) {
         logWarn("info: the drill history of stanza {} is unreadable: {}", layout.stanza, e.what());
     }
+    // Each backup names its newest drill (backrest_info() shows it).
+    for (auto& b : out["backup"]) {
+        b["drill"] = nullptr;
+        for (const auto& d : out["drill"])
+            if (d["backup"]["label"] == b["label"])
+                b["drill"] = {
+                    {"id", d["id"]}, {"result", d["result"]}, {"stop", d["timestamp"]["stop"]}};
+    }
     out["repo"] = json::array(
         {{{"key", kRepoKey}, {"cipher", out["cipher"]}, {"status", statusJson(status)}}});
     out["status"] = statusJson(status);

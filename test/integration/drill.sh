@@ -11,7 +11,9 @@ START=$SECONDS
 stamp() { echo "# $((SECONDS - START)) s: $1"; }
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_daemon.sh"
 it_setup
+trap 'stop_daemon; it_finish' EXIT
 
 DRILL=$IT_TMP/drill
 SCRATCH=$DRILL/backrest-drill-main
@@ -125,6 +127,8 @@ expect_contains "missing segment: named" "$OUT" "$NEXT_SEG"
 scratch_gone "missing-segment drill"
 expect_eq "info json: the failed drill recorded" "$(last_drill .result)" failed
 expect_contains "info json: the failure names the segment" "$(last_drill .error)" "$NEXT_SEG"
+MISSING_ID=$(last_drill .id)
+expect_eq "info json: the failed drill names its backup" "$(last_drill .backup.label)" "$(br info --output=json | jq -r '.[0].backup[-1].label')"
 OUT=$(br info)
 expect_contains "info text: the failed drill shown" "$OUT" "FAILED in plan"
 as_pg mv "$IT_TMP/$SEG_FILE" "$IT_TMP/repo/archive/main/$ARCHIVE_ID/${NEXT_SEG:0:16}/$SEG_FILE"
@@ -159,3 +163,17 @@ scratch_gone "damaged-index drill"
 expect_eq "info json: the failure names the index" \
     "$(last_drill '.failures[] | select(.check == "bt_index_check") | .relation')" public.pgbench_accounts_pkey
 expect_eq "info json: the drills kept, oldest first" "$(br info --output=json | jq '[.[0].drill[].result] | join(",")')" '"passed,passed,failed,failed"'
+
+# --- The daemon's info (backrest_info()): each backup with its newest drill. ---
+stamp "daemon info"
+SOCK=$IT_TMP/sock/backrest.sock
+as_pg mkdir -m 0700 "$IT_TMP/sock"
+if start_daemon "$IT_TMP/daemon.log" --config="$CONF" --stanza=main --socket-path="$IT_TMP/sock"; then
+    OUT=$(daemon_call '{"type":"info","id":1}' | grep '"id":1')
+    expect_eq "daemon info: the damaged backup's newest drill failed" "$(printf '%s' "$OUT" | jq -r '.backups[-1].drill.result')" failed
+    expect_eq "daemon info: the first backup's newest drill is the missing-segment one" \
+        "$(printf '%s' "$OUT" | jq -r '.backups[0].drill | .id + " " + .result')" "$MISSING_ID failed"
+    expect_eq "daemon info: the drill's end given" "$(printf '%s' "$OUT" | jq -r '.backups[-1].drill.stop > 0')" true
+else
+    fail "setup: the daemon did not start" "$(cat "$IT_TMP/daemon.log")"
+fi
