@@ -111,6 +111,30 @@ else
 fi
 
 stamp "A WAL segment missing from the archive"
+# A SIGTERM mid-drill: the drill stops its server, removes its directory, records the drill and
+# exits 63. (Stopped first so that the signal lands while it runs, whatever the machine's speed.)
+"${PG_EXEC[@]}" "$BR" --config="$CONF" --stanza=main drill >"$IT_TMP/drill-t.out" 2>&1 &
+DRILL_T=$!
+for i in $(seq 1 3000); do
+    [ -f "$SCRATCH/data/postmaster.pid" ] && break
+    kill -0 $DRILL_T 2>/dev/null || break
+    sleep 0.01
+done
+kill -STOP $DRILL_T 2>/dev/null
+if [ -d "$SCRATCH/data" ]; then
+    kill -TERM $DRILL_T
+    kill -CONT $DRILL_T
+    wait $DRILL_T
+    expect_eq "SIGTERM mid-drill: exit 63" "$?" 63
+    expect_contains "SIGTERM mid-drill: says so" "$(cat "$IT_TMP/drill-t.out")" "terminated on signal SIGTERM"
+    scratch_gone "SIGTERM mid-drill"
+    expect_eq "SIGTERM mid-drill: its server stopped" "$(pgrep -f "$SCRATCH/data" >/dev/null && echo running || echo none)" none
+    expect_eq "SIGTERM mid-drill: recorded as failed" "$(last_drill .result)" failed
+else
+    kill -9 $DRILL_T 2>/dev/null
+    fail "SIGTERM mid-drill: the drill ended before it could be stopped" "$(cat "$IT_TMP/drill-t.out")"
+fi
+
 # --- A WAL segment missing from the archive: the drill fails naming it. ---
 ARCHIVE_ID=$(br info --output=json | jq -r '.[0].archive[0].id')
 STOP_SEG=$(br info --output=json | jq -r '.[0].backup[-1].archive.stop')
@@ -162,7 +186,7 @@ expect_contains "damaged index: named with its check" "$OUT" 'database "bench", 
 scratch_gone "damaged-index drill"
 expect_eq "info json: the failure names the index" \
     "$(last_drill '.failures[] | select(.check == "bt_index_check") | .relation')" public.pgbench_accounts_pkey
-expect_eq "info json: the drills kept, oldest first" "$(br info --output=json | jq '[.[0].drill[].result] | join(",")')" '"passed,passed,failed,failed"'
+expect_eq "info json: the drills kept, oldest first" "$(br info --output=json | jq '[.[0].drill[].result] | join(",")')" '"passed,passed,failed,failed,failed"'
 
 # --- The daemon's info (backrest_info()): each backup with its newest drill. ---
 stamp "daemon info"
