@@ -13,7 +13,7 @@ TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_daemon.sh"
 it_setup
-trap 'stop_daemon; it_finish' EXIT
+trap 'stop_daemon; mountpoint -q "$IT_TMP/small" 2>/dev/null && umount "$IT_TMP/small"; it_finish' EXIT
 
 DRILL=$IT_TMP/drill
 SCRATCH=$DRILL/backrest-drill-main
@@ -56,8 +56,26 @@ expect_exit "drill-path inside pg1-path refused" 21 "$BR" --config="$CONF" --sta
 expect_contains "drill-path inside pg1-path: the message names both" "$OUT" "option 'drill-path' ('$DATA/drill') is inside pg1-path ('$DATA')"
 expect_exit "drill-path equal to the repository refused" 21 "$BR" --config="$CONF" --stanza=main --drill-path="$IT_TMP/repo" drill
 expect_contains "drill-path the repository: named" "$OUT" "the same directory as repo1-path"
+# A drill-path too small for the backup: refused by the size check, naming both sizes.
+if [ "$(id -u)" -eq 0 ]; then
+    as_pg mkdir -p "$IT_TMP/small"
+    if mount -t tmpfs -o size=16m,uid="$(id -u postgres)",mode=0700 tmpfs "$IT_TMP/small"; then
+        expect_exit "drill-path too small refused" 26 "$BR" --config="$CONF" --stanza=main --drill-path="$IT_TMP/small" drill
+        expect_contains "drill-path too small: says what it has and needs" "$OUT" "free; a drill of backup"
+        expect_eq "drill-path too small: nothing left in it" "$(ls -A "$IT_TMP/small" | grep -v '\.lock$' | wc -l)" 0
+        umount "$IT_TMP/small"
+    else
+        fail "setup: unable to mount a tmpfs for the size check"
+    fi
+fi
+# A read-only drill-path: an error naming it.
+as_pg mkdir -p "$IT_TMP/readonly"
+chmod 0555 "$IT_TMP/readonly"
+expect_exit "read-only drill-path refused" 24 "$BR" --config="$CONF" --stanza=main --drill-path="$IT_TMP/readonly" drill
+expect_contains "read-only drill-path: named" "$OUT" "$IT_TMP/readonly"
 expect_exit "drill --type=standby refused" 21 "$BR" --config="$CONF" --stanza=main --type=standby drill
-expect_eq "refused drills: nothing recorded" "$(br info --output=json | jq '.[0].drill | length')" 0
+# The size check is a phase of a drill that ran: recorded, the only one so far.
+expect_eq "refused drills: only the size check recorded" "$(br info --output=json | jq '.[0].drill | length')" "$([ "$(id -u)" -eq 0 ] && echo 1 || echo 0)"
 if [ "$(id -u)" -eq 0 ]; then
     OUT=$("$BR" --config="$CONF" --stanza=main drill 2>&1)
     RC=$?
@@ -186,7 +204,10 @@ expect_contains "damaged index: named with its check" "$OUT" 'database "bench", 
 scratch_gone "damaged-index drill"
 expect_eq "info json: the failure names the index" \
     "$(last_drill '.failures[] | select(.check == "bt_index_check") | .relation')" public.pgbench_accounts_pkey
-expect_eq "info json: the drills kept, oldest first" "$(br info --output=json | jq '[.[0].drill[].result] | join(",")')" '"passed,passed,failed,failed,failed"'
+ROOT_FIRST=""
+[ "$(id -u)" -eq 0 ] && ROOT_FIRST="failed,"  # the size check's
+expect_eq "info json: the drills kept, oldest first" "$(br info --output=json | jq -r '[.[0].drill[].result] | join(",")')" \
+    "${ROOT_FIRST}passed,passed,failed,failed,failed"
 
 # --- The daemon's info (backrest_info()): each backup with its newest drill. ---
 stamp "daemon info"
