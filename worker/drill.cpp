@@ -163,9 +163,9 @@ class DrillRun {
     void planAndCheckSize() {
         auto repo = openRepo(config_);
         auto layout = stanzaLayout(config_);
-        auto backupInfo = repo::requireBackupInfo(*repo, layout);
         recovery_ = recoverySettings(config_);
         record_.targetRequested = describeTarget(config_, recovery_);
+        auto backupInfo = repo::requireBackupInfo(*repo, layout);
         view_ = restoreView(config_, paths_, recovery_);
         // The backup restore will choose without a time or LSN target, named in the record
         // even when its WAL check below fails.
@@ -317,9 +317,14 @@ int drill(const Config& config) {
         record.error = "terminated on signal " + *sig, record.failedPhase = "checks";
     record.stopped = nowMillis() / 1000;
     record.passed = record.error.empty() && record.failures.empty();
-    // The record is written whatever the outcome: a failed drill is history too.
+    // The record is written whatever the outcome (a failed drill is history too), but only into
+    // a stanza: a wrong repo1-path or stanza name must not create one.
     auto repo = openRepo(config);
-    repo::saveDrill(*repo, stanzaLayout(config), record);
+    if (repo::loadBackupInfo(*repo, stanzaLayout(config)))
+        repo::saveDrill(*repo, stanzaLayout(config), record);
+    else
+        logWarn("drill: not recorded: stanza '{}' has no backup.info in the repository",
+                config.getString(opt::stanza));
     printResult(record);
     termination.raiseIfReceived("drill",
                                 "; the drill's server was stopped and its directory removed");

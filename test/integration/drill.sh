@@ -173,6 +173,15 @@ MISSING_ID=$(last_drill .id)
 expect_eq "info json: the failed drill names its backup" "$(last_drill .backup.label)" "$(br info --output=json | jq -r '.[0].backup[-1].label')"
 OUT=$(br info)
 expect_contains "info text: the failed drill shown" "$OUT" "FAILED in plan"
+# --force restores anyway (as restore's): recovery ends at the gap and promotes, and the drill's
+# end-of-archive check fails it.
+expect_exit "drill --force with $NEXT_SEG missing fails after recovery" 23 "$BR" --config="$CONF" --stanza=main --force drill
+note
+expect_contains "drill --force: recovery did not reach the end of the archive" "$OUT" "recovery did not reach the end of the archive"
+expect_contains "drill --force: names the missing segment" "$OUT" "segment $NEXT_SEG is missing or unreadable"
+expect_eq "drill --force: failed in recovery" "$(last_drill '."failed-phase"')" recovery
+scratch_gone "drill --force with a missing segment"
+MISSING_ID=$(last_drill .id)
 as_pg mv "$IT_TMP/$SEG_FILE" "$IT_TMP/repo/archive/main/$ARCHIVE_ID/${NEXT_SEG:0:16}/$SEG_FILE"
 
 stamp "A damaged btree index in the backed-up cluster"
@@ -207,7 +216,7 @@ expect_eq "info json: the failure names the index" \
 ROOT_FIRST=""
 [ "$(id -u)" -eq 0 ] && ROOT_FIRST="failed,"  # the size check's
 expect_eq "info json: the drills kept, oldest first" "$(br info --output=json | jq -r '[.[0].drill[].result] | join(",")')" \
-    "${ROOT_FIRST}passed,passed,failed,failed,failed"
+    "${ROOT_FIRST}passed,passed,failed,failed,failed,failed"
 
 # --- The daemon's info (backrest_info()): each backup with its newest drill. ---
 stamp "daemon info"
