@@ -49,13 +49,15 @@ CREATE FUNCTION backrest_cancel(label text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'backrest_cancel'
     LANGUAGE C STRICT;
 
--- The stanza's backups in every repository, `repo` naming whose. A repository that cannot be
--- read is one row with only `repo` and `error` set (the others' backups are listed beside it);
--- every one unreadable is an error.
+-- The stanza's backups in every repository, `repo` naming whose, with the result and end of
+-- each one's newest restore drill (backrest drill; null when none is kept). A repository that
+-- cannot be read is one row with only `repo` and `error` set (the others' backups are listed
+-- beside it); every one unreadable is an error.
 CREATE FUNCTION backrest_info()
     RETURNS TABLE(label text, type text, prior text, start_time timestamptz, stop_time timestamptz,
                   start_lsn pg_lsn, stop_lsn pg_lsn, wal_start text, wal_stop text, size bigint,
-                  repo_size bigint, repo text, error text)
+                  repo_size bigint, repo text, error text, drill_result text,
+                  drill_time timestamptz)
     AS 'MODULE_PATHNAME', 'backrest_info'
     LANGUAGE C;
 

@@ -78,12 +78,16 @@ Datum listBackups(FunctionCallInfo fcinfo) {
             .bigint(optInt(find(b, {"info", "repository", "delta"})))
             .text(repoColumn(find(b, {"database", "repo-key"})))
             .text(std::nullopt)
+            // The newest restore drill of this backup (backrest drill): passed or failed, when.
+            .text(optString(find(b, {"drill", "result"})))
+            .epoch(optInt(find(b, {"drill", "stop"})))
             .endRow();
     }
     // A repository that could not be read: one row naming it, with its error, and no backup.
     for (const Message& e : reply.errors) {
         for (int column = 0; column < 11; column++) rows.text(std::nullopt);
-        rows.text(repoColumn(find(e, {"repo"}))).text(optString(find(e, {"message"}))).endRow();
+        rows.text(repoColumn(find(e, {"repo"}))).text(optString(find(e, {"message"})));
+        rows.text(std::nullopt).timestamp(std::nullopt).endRow();
     }
     return Datum(0);
 }

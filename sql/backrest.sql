@@ -59,7 +59,8 @@ SELECT label ~ '^\d{8}-\d{6}F$' AS label_ok, type, state, phase, error,
 SELECT count(*) AS backups FROM backrest_info();
 SELECT i.label = s.label AS same_label, i.type, i.prior,
        i.start_time <= i.stop_time AS times_ordered, i.start_lsn < i.stop_lsn AS lsns_ordered,
-       i.wal_start <= i.wal_stop AS wal_ordered, i.size > 0 AS has_size, i.repo_size > 0 AS has_repo_size
+       i.wal_start <= i.wal_stop AS wal_ordered, i.size > 0 AS has_size, i.repo_size > 0 AS has_repo_size,
+       i.drill_result IS NULL AND i.drill_time IS NULL AS no_drill
   FROM backrest_info() i, backrest_status() s;
 SELECT last_archived IS NOT NULL AS archived, last_archived_time IS NOT NULL AS archived_time,
        pushed > 0 AS pushed, pending >= 0 AS pending_known, async

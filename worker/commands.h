@@ -12,6 +12,7 @@ int backup(const Config& config);
 // backup --repo=all: one run into every configured repository (worker/backup_all.cpp).
 int backupAllRepos(const Config& config);
 int restore(const Config& config, const std::string& fallbackNote = {});
+int drill(const Config& config);
 int archivePush(const Config& config);
 int archiveGet(const Config& config);
 int info(const Config& config);

@@ -43,6 +43,14 @@ const std::map<std::string, CommandHelp>& commandHelp() {
         {"restore",
          {"Restore a backup into an empty data directory, with recovery settings for PITR.",
           "backrest --stanza=NAME restore [--set=LABEL] [--type=time --target=...]"}},
+        {"drill",
+         {"Restore drill: restore a backup (the latest, --set, or one reaching --type/--target) "
+          "into drill-path, recover it as a throwaway cluster (no TCP, archive_mode off) to the "
+          "end of the archive or the target, check every database with amcheck (bt_index_check, "
+          "verify_heapam), count rows, stop and remove it; the result is kept in the repository "
+          "and shown by info. Exits 0 only when every check passed.",
+          "backrest --stanza=NAME --drill-path=DIR drill [--set=LABEL] [--type=time "
+          "--target=...] [--drill-port=N]"}},
         {"archive-push",
          {"Archive a WAL file (archive_command = 'backrest --stanza=NAME archive-push %p').",
           "backrest --stanza=NAME archive-push WAL_PATH"}},

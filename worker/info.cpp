@@ -75,7 +75,7 @@ nlohmann::json mergeStanzas(const std::vector<nlohmann::json>& perRepo) {
                 continue;
             }
             nlohmann::json& into = merged[it->second];
-            for (const char* list : {"backup", "archive", "db", "repo"})
+            for (const char* list : {"backup", "archive", "db", "repo", "drill"})
                 if (stanza.contains(list))
                     for (const auto& item : stanza[list]) into[list].push_back(item);
             if (into.contains("status") && stanza.contains("status") &&

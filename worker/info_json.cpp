@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
+#include "common/log.h"
 #include "common/version.h"
 #include "pg/wal.h"
+#include "repo/drill_record.h"
 #include "repo/layout.h"
 #include "repo/lock_probe.h"
 #include "repo/repo_cipher.h"
@@ -247,6 +250,23 @@ json stanzaInfoJson(storage::Storage& repo, const repo::Layout& layout, const In
             status = InfoStatus::NoBackup;
         else if (!query.set.empty() && out["backup"].empty())
             status = InfoStatus::BackupMissing;
+    }
+    // The drill history (repo/drill_record.h), oldest first; one unreadable record costs
+    // info nothing but a warning.
+    out["drill"] = json::array();
+    try {
+        for (const auto& d : repo::loadDrills(repo, layout))
+            out["drill"].push_back(repo::drillJson(d));
+    } catch (const Error& e) {
+        logWarn("info: the drill history of stanza {} is unreadable: {}", layout.stanza, e.what());
+    }
+    // Each backup names its newest drill (backrest_info() shows it).
+    for (auto& b : out["backup"]) {
+        b["drill"] = nullptr;
+        for (const auto& d : out["drill"])
+            if (d["backup"]["label"] == b["label"])
+                b["drill"] = {
+                    {"id", d["id"]}, {"result", d["result"]}, {"stop", d["timestamp"]["stop"]}};
     }
     out["repo"] = json::array(
         {{{"key", kRepoKey}, {"cipher", out["cipher"]}, {"status", statusJson(status)}}});

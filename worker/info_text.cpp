@@ -129,6 +129,71 @@ void printBackup(const json& b) {
     }
 }
 
+// The rows of the last drill listed in text; info --output=json has them all.
+constexpr size_t kDrillRowsShown = 20;
+
+// The newest drill in full, then how many are kept and how they ended.
+void printDrills(const json& drills) {
+    if (drills.empty()) return;
+    const json& d = drills.back();
+    bool passed = d["result"] == "passed";
+    std::string backup = d["backup"]["label"].is_null()
+                             ? std::string("none chosen")
+                             : fmt::format("{} ({})", d["backup"]["label"].get<std::string>(),
+                                           orNone(d["backup"]["type"]));
+    fmt::print("\n    last drill: {} {}, backup {}, target {}\n", d["id"].get<std::string>(),
+               passed ? std::string("passed")
+                      : "FAILED in " + (d["failed-phase"].is_null()
+                                            ? std::string("checks")
+                                            : d["failed-phase"].get<std::string>()),
+               backup, d["target"]["requested"].get<std::string>());
+    const json& reached = d["target"]["reached"];
+    if (!reached["lsn"].is_null())
+        fmt::print("        reached: lsn {}, segment {}{}{}, {} WAL segment(s) replayed\n",
+                   reached["lsn"].get<std::string>(), orNone(reached["segment"]),
+                   reached["time"].is_null() ? "" : ", last transaction " + orNone(reached["time"]),
+                   reached["end-of-archive"].get<bool>() ? " (end of archive)" : "",
+                   d["wal"]["replayed"].get<uint64_t>());
+    fmt::print("        timestamp start/stop: {} / {}\n", formatTimestamp(d["timestamp"]["start"]),
+               formatTimestamp(d["timestamp"]["stop"]));
+    std::string phases;
+    for (const auto& [phase, seconds] : d["duration"].items())
+        phases +=
+            fmt::format("{}{} {:.1f} s", phases.empty() ? "" : ", ", phase, seconds.get<double>());
+    fmt::print("        duration: {}\n", phases);
+    const json& c = d["checks"];
+    fmt::print(
+        "        checks: {} databases, {} btree indexes (bt_index_check), {} heaps "
+        "(verify_heapam), {} tables counted, {} page checksum failures\n",
+        c["databases"].get<uint64_t>(), c["btree-indexes"].get<uint64_t>(),
+        c["heaps"].get<uint64_t>(), c["tables"].get<uint64_t>(),
+        c["checksum-failures"].get<uint64_t>());
+    if (!d["error"].is_null()) fmt::print("        error: {}\n", d["error"].get<std::string>());
+    for (const auto& f : d["failures"]) {
+        std::string where = f["database"].get<std::string>().empty()
+                                ? std::string("shared relations")
+                                : fmt::format("database \"{}\"", f["database"].get<std::string>());
+        if (!f["relation"].get<std::string>().empty())
+            where += ", relation " + f["relation"].get<std::string>();
+        fmt::print("        failed: {}: {}: {}\n", where, f["check"].get<std::string>(),
+                   f["message"].get<std::string>());
+    }
+    size_t shown = 0;
+    for (const auto& r : d["row-count"]) {
+        if (shown++ == kDrillRowsShown) {
+            fmt::print("        rows: {} more tables (info --output=json)\n",
+                       d["row-count"].size() - kDrillRowsShown);
+            break;
+        }
+        fmt::print("        rows: {} {}: {} rows\n", r["database"].get<std::string>(),
+                   r["table"].get<std::string>(), r["rows"].get<int64_t>());
+    }
+    size_t failed = static_cast<size_t>(std::count_if(
+        drills.begin(), drills.end(), [](const json& x) { return x["result"] != "passed"; }));
+    fmt::print("    drills kept: {} ({} passed, {} failed)\n", drills.size(),
+               drills.size() - failed, failed);
+}
+
 }  // namespace
 
 void printInfoText(const json& stanza) {
@@ -144,7 +209,7 @@ void printInfoText(const json& stanza) {
                    stanza["key-id"].get<std::string>(), stanza["key-generation"].get<uint64_t>());
     else
         fmt::print("    cipher: {}\n", stanza.value("cipher", "none"));
-    if (stanza["db"].empty()) return;
+    if (stanza["db"].empty()) return printDrills(stanza.value("drill", json::array()));
     // One section per database (pgBackRest's layout after a stanza-upgrade): an earlier one, "db
     // (prior)", only when WAL or backups of it remain; the current one (newest db-id) always.
     int current = 0;
@@ -162,6 +227,7 @@ void printInfoText(const json& stanza) {
         for (const auto& b : stanza["backup"])
             if (ofDb(b)) printBackup(b);
     }
+    printDrills(stanza.value("drill", json::array()));
 }
 
 }  // namespace backrest::cmd

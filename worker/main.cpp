@@ -66,6 +66,7 @@ const std::map<std::string, int (*)(const Config&)>& commandTable() {
         {"check", onEachRepo<cmd::check>},
         {"backup", backupOneOrAll},
         {"restore", restoreFirstFound},
+        {"drill", onOneRepo<cmd::drill>},  // restores from, and records in, one repository
         {"archive-push", archivePushEveryRepo},
         {"archive-get", archiveGetFirstFound},
         {"info", cmd::info},    // every repository, each labelled

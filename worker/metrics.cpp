@@ -203,21 +203,20 @@ void addDaemonMetrics(MetricsText& out, const std::string& stanza,
                 static_cast<double>(failures));
 }
 
-// The drill history's shape is the drill command's (built separately): its newest entry's
-// "result" ("ok"/"passed" or a boolean "ok"), "duration" (seconds) and "timestamp"."stop" are
-// read when present; until a stanza's info JSON has a "drill" list, nothing is emitted.
+// The newest restore drill kept in the repository (info JSON's `drill[]`, doc/info-json.md):
+// passed or not, its whole duration (end - start) and its age; nothing until a drill ran.
 void addDrillMetrics(MetricsText& out, const json& stanza, int repo, int64_t now) {
     if (!stanza.contains("drill") || !stanza["drill"].is_array() || stanza["drill"].empty()) return;
     const json& last = stanza["drill"].back();
     MetricLabels labels = {{"stanza", stanza.value("name", "")}, {"repo", repoName(repo)}};
-    bool passed = false;
-    if (last.contains("ok") && last["ok"].is_boolean()) passed = last["ok"].get<bool>();
-    if (last.contains("result") && last["result"].is_string())
-        passed = last["result"] == "ok" || last["result"] == "passed" || last["result"] == "pass";
+    bool passed = last.contains("result") && last["result"].is_string() &&
+                  last["result"].get<std::string>() == "passed";
     out.add("backrest_drill_last_success", labels, passed ? 1 : 0);
-    if (last.contains("duration") && last["duration"].is_number())
-        out.add("backrest_drill_last_duration_seconds", labels, last["duration"].get<double>());
-    if (int64_t stop = integerAt(last, "/timestamp/stop"_json_pointer); stop > 0)
+    int64_t start = integerAt(last, "/timestamp/start"_json_pointer);
+    int64_t stop = integerAt(last, "/timestamp/stop"_json_pointer);
+    if (start > 0 && stop >= start)
+        out.add("backrest_drill_last_duration_seconds", labels, static_cast<double>(stop - start));
+    if (stop > 0)
         out.add("backrest_drill_last_age_seconds", labels, static_cast<double>(now - stop));
 }
 

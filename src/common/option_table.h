@@ -231,14 +231,14 @@
           "Backup type (full, diff, incr; for info, only the backups of that type), or for "       \
           "restore the kind of recovery target (default, immediate, time, xid, lsn, name, none, "  \
           "preserve, standby).",                                                                   \
-      .commands = "backup restore info")                                                           \
+      .commands = "backup restore drill info")                                                     \
     X(target, String, "target",                                                                    \
       .help =                                                                                      \
           "Recovery target for restore, as chosen by --type: a timestamp (YYYY-MM-DD "             \
           "HH:MM:SS[.ffffff][+/-HH[:MM]], Z or UTC; without a zone, the restoring host's time "    \
           "zone, whose offset is written with it), an xid, an LSN (X/X) or a restore point name "  \
           "(at most 63 bytes).",                                                                   \
-      .commands = "restore")                                                                       \
+      .commands = "restore drill")                                                                 \
     X(targetAction, String, "target-action", .defaultValue = "pause",                              \
       .allowed = "pause promote shutdown",                                                         \
       .help = "What PostgreSQL does on reaching the recovery target: pause, promote or shutdown.", \
@@ -247,22 +247,33 @@
       .help =                                                                                      \
           "Timeline to follow during recovery: 'current', 'latest' or a timeline id (decimal, or " \
           "hexadecimal with 0x; no leading zero, which PostgreSQL would read as octal).",          \
-      .commands = "restore")                                                                       \
+      .commands = "restore drill")                                                                 \
     X(archiveMode, String, "archive-mode", .defaultValue = "preserve", .allowed = "off preserve",  \
       .help =                                                                                      \
           "restore: preserve keeps the backup's archive_mode; off writes archive_mode = 'off' "    \
           "into the restored postgresql.auto.conf, so a copy (a drill, a test) never archives "    \
           "into the stanza.",                                                                      \
       .commands = "restore")                                                                       \
+    X(drillPath, Path, "drill-path",                                                               \
+      .help =                                                                                      \
+          "drill: the directory a drill restores into (as backrest-drill-<stanza>, removed when "  \
+          "the drill ends); never pg1-path, a repository, or inside either. Its free space must "  \
+          "hold the backup's size plus a tenth and 64 MiB.",                                       \
+      .commands = "drill")                                                                         \
+    X(drillPort, Integer, "drill-port", .defaultValue = "0",                                       \
+      .help =                                                                                      \
+          "drill: the port of the throwaway cluster (its Unix socket's name; it listens on no "    \
+          "TCP address); 0 takes the first free one from 55432.",                                  \
+      .minValue = 0, .maxValue = 65535, .commands = "drill")                                       \
     X(targetExclusive, Boolean, "target-exclusive", .defaultValue = "n",                           \
       .help = "Stop recovery just before the target instead of just after it.",                    \
-      .commands = "restore")                                                                       \
+      .commands = "restore drill")                                                                 \
     X(set, String, "set",                                                                          \
       .help =                                                                                      \
           "Backup (by label) to restore instead of the latest one (with a time or LSN target: "    \
           "the newest that ended before it); for expire and verify, the one backup to act on; "    \
           "for info, the one backup to show in detail; for annotate, the backup to annotate.",     \
-      .commands = "restore expire verify info annotate")                                           \
+      .commands = "restore drill expire verify info annotate")                                     \
     X(annotation, String, "annotation",                                                            \
       .help =                                                                                      \
           "key=value note kept with a backup and shown by info (repeatable): given to backup, "    \

@@ -87,8 +87,8 @@ TEST(OptionTable, EachCommandsHelpListsTheSameOptionsAsBefore) {
 
 // The commands added after the table (issue 20): their help lists only options they read.
 const Names& commandsAddedSinceTheTable() {
-    static const Names added = {"repo-ls",       "repo-get",       "stop",   "start",
-                                "stanza-delete", "stanza-upgrade", "metrics"};
+    static const Names added = {"repo-ls",       "repo-get",       "stop",    "start",
+                                "stanza-delete", "stanza-upgrade", "metrics", "drill"};
     return added;
 }
 

@@ -201,12 +201,12 @@ TEST(Metrics, DaemonSeriesAndDrillHook) {
     EXPECT_TRUE(has(text, "backrest_archive_failures_total{stanza=\"main\",repo=\"repo2\"} 3"));
 
     json stanza = stanzaWithBackups();
-    stanza["drill"] = json::array(
-        {{{"result", "ok"}, {"duration", 12.5}, {"timestamp", {{"start", 3900}, {"stop", 3950}}}}});
+    stanza["drill"] =
+        json::array({{{"result", "passed"}, {"timestamp", {{"start", 3900}, {"stop", 3950}}}}});
     text = seriesOf(stanza, 4000, nullptr);
     EXPECT_TRUE(has(text, "backrest_drill_last_success{stanza=\"main\",repo=\"repo2\"} 1")) << text;
     EXPECT_TRUE(
-        has(text, "backrest_drill_last_duration_seconds{stanza=\"main\",repo=\"repo2\"} 12.5"));
+        has(text, "backrest_drill_last_duration_seconds{stanza=\"main\",repo=\"repo2\"} 50"));
     EXPECT_TRUE(has(text, "backrest_drill_last_age_seconds{stanza=\"main\",repo=\"repo2\"} 50"));
     stanza["drill"].push_back({{"result", "failed"}});
     text = seriesOf(stanza, 4000, nullptr);
