@@ -10,6 +10,8 @@ packages=(
   libgtest-dev googletest
   # the metrics suite: curl scrapes the endpoint, prometheus_client parses what it got (issue 23)
   curl python3-prometheus-client
+  # the drill suite reads info --output=json with jq (issue 23)
+  jq
   zstd lz4 pgbackrest python3 socat  # the zstd and lz4 tools check stored files independently of backrest
   # libfaketime: a week of backups and time retention without touching the clock (issue 20)
   faketime
