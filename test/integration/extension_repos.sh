@@ -92,6 +92,10 @@ expect_contains "info --repo=2 lists it" "$OUT" "$L2"
 OUT=$(as_pg "$BR" --config="$CONF" --stanza=main --repo=1 info 2>&1)
 expect_eq "info --repo=1 does not" "$(printf '%s' "$OUT" | grep -c "$L2")" "0"
 
+# Labels are per repository and per second: a backup into repo1 in the same second as repo2's
+# would have the same label (as `backup --repo=all` gives on purpose), and the checks below
+# tell the two backups apart by label.
+sleep 1.1
 L1=$(psql_at $PORT "SELECT backrest_backup('full', true)")
 expect_eq "backrest_backup() without repo: repo1" "$(psql_at $PORT "SELECT repo FROM backrest_status() WHERE label = '$L1'")" "repo1"
 expect_eq "repo1 holds it" "$(backups_in "$R1")" "$L1 "

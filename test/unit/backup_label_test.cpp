@@ -62,6 +62,14 @@ TEST_F(BackupLabel, ALabelIsNoEarlierThanNotBefore) {
     EXPECT_EQ(incr.substr(0, 16), full);
 }
 
+// backup --repo=all chose its time before claiming it in each repository: a second that passed
+// meanwhile (a loaded machine) does not give a later repository another label.
+TEST_F(BackupLabel, NotBeforeIsTheLabelTimeEvenWhenASecondPassed) {
+    std::string chosen = repo::labelTime(repo::fullLabel(std::time(nullptr) - 5));
+    std::string label = BackupLabeler(*repo_, layout_, info_, "full", "").firstFree(chosen);
+    EXPECT_EQ(label, chosen + "F");
+}
+
 // A backup (committed, or the directory of an interrupted one) in the current second: the new
 // label waits for a later second, so that labels sort in the order backups were taken.
 TEST_F(BackupLabel, ALabelSortsAfterEveryBackupInTheRepository) {

@@ -33,6 +33,11 @@ std::string BackupLabeler::make() const {
     return repo::dependentLabel(prior_.substr(0, 16), now, type_ == "diff" ? 'D' : 'I');
 }
 
+std::string BackupLabeler::labelAt(const std::string& stamp) const {
+    if (type_ == "full") return stamp + "F";
+    return prior_.substr(0, 16) + "_" + stamp + (type_ == "diff" ? "D" : "I");
+}
+
 bool BackupLabeler::taken(const std::string& label) const {
     return repo::labelTime(label) <= newest_ || repo::labelTime(label) < notBefore_ ||
            label == prior_ || repo_.info(layout_.backupDir(label));
@@ -47,7 +52,7 @@ void BackupLabeler::skipTaken(std::string& label) const {
 
 std::string BackupLabeler::firstFree(const std::string& notBefore) {
     notBefore_ = notBefore;
-    std::string label = make();
+    std::string label = notBefore.empty() ? make() : labelAt(notBefore);
     for (const auto& b : backupInfo_.backups) newest_ = std::max(newest_, repo::labelTime(b.label));
     for (const auto& entry : repo_.list(layout_.backupRoot()))
         if (repo::isBackupLabel(entry.name))

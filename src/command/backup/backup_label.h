@@ -24,7 +24,9 @@ class BackupLabeler {
 
     // A label for now that no backup holds and that sorts after every existing backup's,
     // waiting for a later second when needed. `notBefore` (a labelTime, "YYYYMMDD-HHMMSS"):
-    // the label's time is no earlier (backup --repo=all takes one time in every repository).
+    // the label's time, when it is free here, else a later one (backup --repo=all takes one
+    // time in every repository, chosen before any claims it: a second that passed meanwhile
+    // must not give each repository another label).
     std::string firstFree(const std::string& notBefore = {});
     // Claims `label` in the repository. A claim that is not alone was withdrawn: the other
     // backup may have gone on with the label, so this one takes a later one after a random
@@ -34,6 +36,8 @@ class BackupLabeler {
 
   private:
     std::string make() const;
+    // The label of this type at `stamp` (a labelTime).
+    std::string labelAt(const std::string& stamp) const;
     bool taken(const std::string& label) const;
     void skipTaken(std::string& label) const;
 
