@@ -19,27 +19,14 @@ SOCKDIR=$IT_TMP/sock
 R1=$IT_TMP/repo
 R2=$IT_TMP/repo2
 
-daemon_pids() { pgrep -f "backrest serve .*--socket-path=$SOCKDIR( |\$)"; }
 cleanup() {
-    local d pid
-    for d in "${IT_SERVERS[@]}"; do
-        [ -f "$d/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$d" -m immediate -w stop >/dev/null 2>&1
-    done
-    for _ in $(seq 1 20); do [ -z "$(daemon_pids)" ] && break; sleep 0.1; done
-    for pid in $(daemon_pids); do kill -9 "$pid" 2>/dev/null; done
+    ext_stop_all "$SOCKDIR"
     [ -d "$R2/backup/main" ] && chmod 0750 "$R2/backup/main"
     it_finish
 }
 trap cleanup EXIT
 
-if [ "$(id -u)" -ne 0 ]; then
-    fail "setup: the extension suite runs as root (it installs the extension into the server)"
-    exit 1
-fi
-PKGLIB=$(pg_config --pkglibdir)
-if [ ! -f "$PKGLIB/backrest.so" ] || [ "$ROOT/extension/backrest.so" -nt "$PKGLIB/backrest.so" ]; then
-    must make --no-print-directory -C "$ROOT/extension" install
-fi
+ext_install extension
 
 cat >"$CONF" <<CONF
 [global]

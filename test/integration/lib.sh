@@ -219,3 +219,29 @@ clear_stanza_lock() {  # file
         flock -n "$1" truncate -s 0 "$1" || fail "setup: nobody holds $1 yet"
     fi
 }
+
+# Suites that preload the extension: it is installed machine-wide from this tree, so they run as
+# root, and the install is skipped when the installed library is as new as this tree's.
+ext_install() {  # suite
+    if [ "$(id -u)" -ne 0 ]; then
+        fail "setup: the $1 suite runs as root (it installs the extension into the server)"
+        exit 1
+    fi
+    local pkglib
+    pkglib=$(pg_config --pkglibdir)
+    if [ ! -f "$pkglib/backrest.so" ] || [ "$ROOT/extension/backrest.so" -nt "$pkglib/backrest.so" ]; then
+        must make --no-print-directory -C "$ROOT/extension" install
+    fi
+}
+
+# For a cleanup trap: every server the suite started, stopped at once, then any daemon still
+# serving a socket under `socket-dir` (it exits by itself once its postmaster is gone; this only
+# guarantees it).
+ext_stop_all() {  # socket-dir
+    local d pid
+    for d in "${IT_SERVERS[@]}"; do
+        [ -f "$d/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$d" -m immediate -w stop >/dev/null 2>&1
+    done
+    for _ in $(seq 1 20); do [ -z "$(pgrep -f "backrest serve .*--socket-path=$1")" ] && break; sleep 0.1; done
+    for pid in $(pgrep -f "backrest serve .*--socket-path=$1"); do kill -9 "$pid" 2>/dev/null; done
+}

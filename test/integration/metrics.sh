@@ -34,28 +34,16 @@ cleanup() {
     [ -n "$SLOW_PID" ] && kill "$SLOW_PID" 2>/dev/null
     [ -n "$TAKEN_PID" ] && kill "$TAKEN_PID" 2>/dev/null
     chmod 0750 "$IT_TMP/repo" "$IT_TMP/repo2" 2>/dev/null
-    local d pid
-    for d in "${IT_SERVERS[@]}"; do
-        [ -f "$d/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$d" -m immediate -w stop >/dev/null 2>&1
-    done
-    for _ in $(seq 1 20); do [ -z "$(daemon_pids)" ] && break; sleep 0.1; done
-    for pid in $(daemon_pids); do kill -9 "$pid" 2>/dev/null; done
+    ext_stop_all "$SOCKDIR"
     it_finish
 }
 trap cleanup EXIT
 
-if [ "$(id -u)" -ne 0 ]; then
-    fail "setup: the metrics suite runs as root (it installs the extension into the server)"
-    exit 1
-fi
 if ! "$PY" -c 'import prometheus_client' 2>/dev/null; then
     fail "setup: python3-prometheus-client is missing (scripts/install-deps.sh installs it)"
     exit 1
 fi
-PKGLIB=$(pg_config --pkglibdir)
-if [ ! -f "$PKGLIB/backrest.so" ] || [ "$ROOT/extension/backrest.so" -nt "$PKGLIB/backrest.so" ]; then
-    must make --no-print-directory -C "$ROOT/extension" install
-fi
+ext_install metrics
 
 write_conf() {  # [extra [main] line]
     cat >"$CONF" <<CONF
