@@ -89,7 +89,7 @@ void Scheduler::configure(const std::string& text, bool catchUp) {
             entry = *same;
         } else {
             entry.spec = spec;
-            entry.next = schedule::nextRun(spec.when, now, localTime);
+            entry.next = schedule::nextRun(spec.when, now, localTime, schedule::kSearchDays);
         }
         entries.push_back(std::move(entry));
     }
@@ -107,9 +107,9 @@ void Scheduler::configure(const std::string& text, bool catchUp) {
                     [](const Entry& a, const Entry& b) { return key(a.spec) == key(b.spec); })) {
         std::string list;
         for (const Entry& e : entries)
-            list += fmt::format("{}{} at '{}' (next {})", list.empty() ? "" : "; ", e.spec.type,
-                                e.spec.when.text(),
-                                e.next ? describeTime(*e.next) : std::string("none within a year"));
+            list += fmt::format(
+                "{}{} at '{}' (next {})", list.empty() ? "" : "; ", e.spec.type, e.spec.when.text(),
+                e.next ? describeTime(*e.next) : std::string("none within 8 years"));
         report(LOG, entries.empty() ? std::string("backrest schedule: none")
                                     : fmt::format("backrest schedule: {}", list));
     }
@@ -124,7 +124,8 @@ void Scheduler::tick(bool daemonRunning) {
         // A standby's copy of the schedule is the primary's: running it would back up twice.
         for (Entry& e : entries_) {
             e.due = false;
-            if (e.next && *e.next <= now) e.next = schedule::nextRun(e.spec.when, now, localTime);
+            if (e.next && *e.next <= now)
+                e.next = schedule::nextRun(e.spec.when, now, localTime, schedule::kSearchDays);
         }
         note_ = "this server is in recovery (a standby): the schedule runs once it is promoted";
         wasStandby_ = true;
@@ -158,7 +159,7 @@ void Scheduler::markDue(int64_t now) {
         e.due = true;
         // This minute's run is the one just marked: never the same entry twice in a minute.
         e.catchUpChecked = true;
-        e.next = schedule::nextRun(e.spec.when, now, localTime);
+        e.next = schedule::nextRun(e.spec.when, now, localTime, schedule::kSearchDays);
     }
 }
 
@@ -192,7 +193,8 @@ void Scheduler::checkCatchUp(int64_t now) {
     for (Entry& e : entries_) {
         if (e.catchUpChecked) continue;
         e.catchUpChecked = true;
-        std::optional<int64_t> last = schedule::previousRun(e.spec.when, now, localTime);
+        std::optional<int64_t> last =
+            schedule::previousRun(e.spec.when, now, localTime, schedule::kSearchDays);
         if (!last || e.due) continue;
         bool covered = false;
         for (const auto& backup : info.backups) {

@@ -253,6 +253,30 @@ struct Session {
     ~Session() { abandon(); }
 };
 
+// An encrypted repository whose stanza was created (by the CLI's stanza-create) after this
+// daemon opened it: the daemon holds no key for it, and every push there would fail until the
+// daemon restarts. It restarts after this reply (the launcher starts it again at once, and it
+// opens the key); PostgreSQL retries the segment meanwhile.
+bool keyCreatedSinceStart(const Config& config, storage::Storage& repo,
+                          const repo::Layout& layout) {
+    if (layout.key || config.getString(opt::repo1CipherType) == "none") return false;
+    try {
+        return repo.info(layout.archiveInfo(), true).has_value();
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+void restartIfKeyCreated(Daemon& d, const Config& config, storage::Storage& repo,
+                         const repo::Layout& layout, int index) {
+    if (d.restartAfterReply || !keyCreatedSinceStart(config, repo, layout)) return;
+    logInfo(
+        "serve: {} has an encrypted stanza created after this daemon started: restarting to "
+        "open its key",
+        describeRepo(config, index));
+    d.restartAfterReply = true;
+}
+
 protocol::ArchivePushReply archivePush(Session& s, const protocol::ArchivePush& request) {
     if (request.path.empty() || request.path[0] != '/')
         raise(ErrorCode::Protocol, "archive-push needs an absolute path, not '{}'", request.path);
@@ -263,6 +287,7 @@ protocol::ArchivePushReply archivePush(Session& s, const protocol::ArchivePush& 
         result = s.d.pusher->push(request.path);
     } catch (const Error&) {
         s.d.countFailure(s.d.index);
+        restartIfKeyCreated(s.d, s.d.config, *s.d.repo, s.d.layout, s.d.index);
         throw;
     }
     // Dropped (archive-push-queue-max): reported archived, stored nowhere.
@@ -271,9 +296,11 @@ protocol::ArchivePushReply archivePush(Session& s, const protocol::ArchivePush& 
     ErrorCode code = ErrorCode::Assert;
     for (OtherRepo& o : s.d.others) {
         try {
-            o.pusher->push(request.path);
+            // Its errors in its own terms (repo2-cipher-pass, not repo1-…).
+            inRepo(o.index, [&] { o.pusher->push(request.path); });
         } catch (const Error& e) {
             s.d.countFailure(o.index);
+            restartIfKeyCreated(s.d, o.config, *o.repo, o.layout, o.index);
             if (failed.empty()) code = e.code();
             failed += fmt::format("{}{}: {}", failed.empty() ? "" : "; ",
                                   describeRepo(o.config, o.index), e.what());

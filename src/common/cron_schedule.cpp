@@ -166,6 +166,17 @@ CronSpec CronSpec::parse(std::string_view text) {
     spec.weekdaysRestricted_ = parseField(spec.text_, kWeekday, fields[4], weekdays);
     for (size_t d = 0; d < 7; d++) spec.weekdays_[d] = weekdays[d];
     if (weekdays[7]) spec.weekdays_.set(0);
+    // '0 3 30 2 *' is valid field by field and never comes: refused, not silently never run.
+    if (spec.daysRestricted_ && !spec.weekdaysRestricted_) {
+        constexpr int kLongest[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        bool some = false;
+        for (int m = 1; m <= 12 && !some; m++)
+            for (int d = 1; d <= kLongest[m] && !some; d++) some = spec.months_[m] && spec.days_[d];
+        if (!some)
+            raise(ErrorCode::Option,
+                  "cron expression '{}' never matches: none of its months has such a day",
+                  spec.text_);
+    }
     return spec;
 }
 

@@ -66,6 +66,10 @@ std::vector<ScheduleEntry> parseSchedule(std::string_view text);
 
 using ToLocal = std::function<LocalTime(int64_t epochSeconds)>;
 
+// Long enough for every expression parse() accepts to match at least once (29 February comes
+// within 8 years, 2100 included).
+inline constexpr int kSearchDays = 8 * 366 + 1;
+
 // The first minute after `after` (epoch seconds, exclusive) that the expression matches, as
 // epoch seconds at the start of that minute; nullopt when none within `maxDays` days.
 std::optional<int64_t> nextRun(const CronSpec& spec, int64_t after, const ToLocal& toLocal,

@@ -142,3 +142,41 @@ expect_eq "repo1 kept its own" "$(backups_in "$R1")" "$L1 "
 OUT=$(psql_at $PORT "SELECT backrest_expire(set => '20200101-000000F')" 2>&1)
 expect_contains "a label in no repository is an error naming both" "$OUT" \
     "backup set 20200101-000000F is in no repository (repo1, repo2)"
+
+# --- an encrypted repository whose stanza the CLI creates after the daemon started -------------
+# The daemon opened repo3 with no stanza, so with no key. Its first push there fails; it then
+# restarts (the launcher starts it again at once) and opens the key, and the archiver's retry
+# stores the segment in every repository (a found defect: it failed until a manual restart).
+R3=$IT_TMP/repo3
+as_pg mkdir -p "$R3"
+cat >>"$CONF" <<CONF
+repo3-path=$R3
+repo3-cipher-type=aes-256-gcm
+repo3-cipher-pass=extension-repos-secret
+CONF
+python3 - "$CONF" <<'PY'
+import sys
+p = sys.argv[1]
+lines = open(p).read().splitlines()
+g = [l for l in lines if l.startswith("repo3-")]
+rest = [l for l in lines if not l.startswith("repo3-")]
+i = rest.index("[main]")
+open(p, "w").write("\n".join(rest[:i - 1] + g + [""] + rest[i:]) + "\n")
+PY
+chown postgres "$CONF"
+chmod 0600 "$CONF"  # it holds a passphrase now
+must as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$DATA.log" -w -t 120 -m fast restart
+from=$(wc -l <"$DATA.log")
+must as_pg "$BR" --config="$CONF" --stanza=main stanza-create
+SEG=$(psql_at $PORT "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
+psql_at $PORT "INSERT INTO marker VALUES (5001, 'repo3'); SELECT pg_switch_wal()" >/dev/null
+for _ in $(seq 1 120); do
+    [ -n "$(ls "$R3/archive/main/15-1/0000000100000000/$SEG"* 2>/dev/null)" ] && break
+    sleep 0.5
+done
+expect_eq "encrypted repo3 created after the daemon started: the segment reaches it" \
+    "$(ls "$R3/archive/main/15-1/0000000100000000/" 2>/dev/null | grep -c "^$SEG")" 1
+expect_contains "the daemon said why it restarted" "$(tail -n +"$from" "$DATA.log")" \
+    "has an encrypted stanza created after this daemon started: restarting to open its key"
+expect_eq "... and the segment is in repo1 too" \
+    "$(ls "$R1/archive/main/15-1/0000000100000000/" | grep -c "^$SEG")" 1

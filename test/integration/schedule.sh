@@ -103,6 +103,10 @@ expect_contains "bad schedule: refused naming the entry" "$out" \
 out=$(as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p $PORT -U postgres -d postgres -Atq \
     -c "ALTER SYSTEM SET backrest.schedule = 'incr 61 * * * *'" 2>&1)
 expect_contains "bad schedule: the field named" "$out" "minute field '61' is out of range 0-59"
+out=$(as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p $PORT -U postgres -d postgres -Atq \
+    -c "ALTER SYSTEM SET backrest.schedule = 'full 0 3 30 2 *'" 2>&1)
+expect_contains "bad schedule: a day that never comes" "$out" \
+    "cron expression '0 3 30 2 *' never matches: none of its months has such a day"
 expect_eq "bad schedule: nothing scheduled" "$(sql "SELECT count(*) FROM backrest_schedule()")" 0
 
 # --- a missed run: not taken with catch-up off, taken once when it is turned on ---

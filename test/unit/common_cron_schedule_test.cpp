@@ -74,6 +74,13 @@ TEST(CronSchedule, BadEntriesAreRefusedNamingThem) {
     EXPECT_NE(errorOf("full @fortnightly").find("unknown shortcut"), std::string::npos);
     EXPECT_NE(errorOf("full 0 0 32 * *").find("day of month field '32' is out of range 1-31"),
               std::string::npos);
+    // Valid field by field, and never comes.
+    EXPECT_EQ(errorOf("full 0 3 30 2 *"),
+              "backrest.schedule entry 1 'full 0 3 30 2 *': cron expression '0 3 30 2 *' never "
+              "matches: none of its months has such a day");
+    EXPECT_NE(errorOf("full 0 3 31 4,6,9,11 *").find("never matches"), std::string::npos);
+    EXPECT_EQ(errorOf("full 0 3 29 2 *"), "");    // every four years
+    EXPECT_EQ(errorOf("full 0 3 30 2 mon"), "");  // either day field: every Monday in February
     std::string many;
     for (int i = 0; i < 9; i++) many += "incr @hourly;";
     EXPECT_EQ(errorOf(many), "backrest.schedule has more than 8 entries");
@@ -110,6 +117,8 @@ TEST(CronSchedule, NextRunIsTheFirstMatchingMinuteAfter) {
     CronSpec leap = CronSpec::parse("0 0 29 2 *");
     EXPECT_EQ(nextRun(leap, at(2026, 3, 1, 0, 0), utc), std::nullopt);
     EXPECT_EQ(nextRun(leap, at(2026, 3, 1, 0, 0), utc, 4 * 366), at(2028, 2, 29, 0, 0));
+    // What the launcher searches: every accepted expression comes within it.
+    EXPECT_EQ(nextRun(leap, at(2096, 3, 1, 0, 0), utc, kSearchDays), at(2104, 2, 29, 0, 0));
 }
 
 TEST(CronSchedule, PreviousRunIsTheLastMatchAtOrBefore) {
