@@ -15,6 +15,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <deque>
+#include <memory>
+#include <vector>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -180,47 +183,69 @@ MetricsEndpoint::~MetricsEndpoint() {
     thread_.join();
 }
 
+// Every client is read at once (poll), each until its request is whole or its time is up, so
+// idle connections (a port scanner, a stuck proxy) never keep a scrape waiting; at most
+// kMaxClients are held, and a new one displaces the one waiting longest.
 void MetricsEndpoint::run() {
+    struct Client {
+        std::unique_ptr<storage::Fd> fd;
+        std::string received;
+        Clock::time_point deadline;
+    };
+    std::deque<Client> clients;
     for (;;) {
-        pollfd p[2] = {{listen_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
-        if (::poll(p, 2, -1) < 0) {
+        auto now = Clock::now();
+        std::erase_if(clients, [&](const Client& c) { return c.deadline <= now; });
+        std::vector<pollfd> p = {{listen_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+        auto soonest = Clock::time_point::max();
+        for (const Client& c : clients) {
+            p.push_back({c.fd->get(), POLLIN, 0});
+            soonest = std::min(soonest, c.deadline);
+        }
+        int ready = ::poll(p.data(), p.size(), clients.empty() ? -1 : remainingMs(soonest));
+        if (ready < 0) {
             if (errno == EINTR) continue;
             logWarn("metrics endpoint: poll failed: {}", std::strerror(errno));
             return;
         }
         if (p[1].revents) return;
-        storage::Fd client(
-            ::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
-        if (!client.valid()) continue;  // the client left already, or out of descriptors
-        try {
-            serveClient(client.get());
-        } catch (const std::exception& e) {
-            logDetail("metrics endpoint: {}", e.what());
+        // From the back, so that erasing one leaves the others' poll entries in place.
+        for (size_t i = clients.size(); i-- > 0;) {
+            if (p[2 + i].revents == 0) continue;
+            Client& c = clients[i];
+            char buffer[4096];
+            size_t room = std::min(sizeof buffer, kMaxRequestBytes - c.received.size());
+            ssize_t n = ::recv(c.fd->get(), buffer, room, 0);
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+            if (n > 0) c.received.append(buffer, static_cast<size_t>(n));
+            HttpRequest request = n > 0 ? parseHttpRequest(c.received) : HttpRequest{};
+            if (n > 0 && request.state == HttpRequest::State::Incomplete) continue;
+            if (n > 0) {
+                try {
+                    respond(c.fd->get(), request);
+                } catch (const std::exception& e) {
+                    logDetail("metrics endpoint: {}", e.what());
+                }
+            }
+            clients.erase(clients.begin() + static_cast<std::ptrdiff_t>(i));  // answered or gone
+        }
+        if (p[0].revents) {
+            auto client = std::make_unique<storage::Fd>(
+                ::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+            if (!client->valid()) continue;  // the client left already, or out of descriptors
+            if (clients.size() >= kMaxClients) clients.pop_front();
+            clients.push_back({std::move(client),
+                               {},
+                               Clock::now() + std::chrono::milliseconds(clientTimeoutMs_)});
         }
     }
 }
 
-// One request, one response, close: each step bounded by the client timeout.
-void MetricsEndpoint::serveClient(int fd) {
-    std::string received;
-    HttpRequest request;
-    auto deadline = Clock::now() + std::chrono::milliseconds(clientTimeoutMs_);
-    while (request.state == HttpRequest::State::Incomplete) {
-        pollfd p[2] = {{fd, POLLIN, 0}, {stop_.get(), POLLIN, 0}};
-        int ready = ::poll(p, 2, remainingMs(deadline));
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready <= 0 || p[1].revents) return;  // too slow (or stopping): closed unanswered
-        char buffer[4096];
-        size_t room = std::min(sizeof buffer, kMaxRequestBytes - received.size());
-        ssize_t n = ::recv(fd, buffer, room, 0);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-        if (n <= 0) return;  // closed before a whole request
-        received.append(buffer, static_cast<size_t>(n));
-        request = parseHttpRequest(received);
-    }
+// One response, then close; the write is bounded by the client timeout.
+void MetricsEndpoint::respond(int fd, const HttpRequest& request) {
     std::string out = formatHttpResponse(respondTo(request, build_));
     size_t sent = 0;
-    deadline = Clock::now() + std::chrono::milliseconds(clientTimeoutMs_);
+    auto deadline = Clock::now() + std::chrono::milliseconds(clientTimeoutMs_);
     while (sent < out.size()) {
         pollfd p[2] = {{fd, POLLOUT, 0}, {stop_.get(), POLLIN, 0}};
         int ready = ::poll(p, 2, remainingMs(deadline));

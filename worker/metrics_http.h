@@ -1,7 +1,8 @@
 // The daemon's metrics endpoint (metrics-listen): a tiny HTTP/1.x server on one thread that
 // answers GET /metrics with the text a callback builds, anything else 404, and closes. A request
-// is read up to kMaxRequestBytes and within kClientTimeoutMs, so a slow or hostile client costs
-// that thread a few seconds at most and never the daemon's archiving, which runs elsewhere.
+// is read up to kMaxRequestBytes and within kClientTimeoutMs; up to kMaxClients are read at once,
+// so slow, idle or hostile clients never keep a scrape waiting, and never the daemon's archiving,
+// which runs elsewhere.
 #pragma once
 
 #include <functional>
@@ -16,6 +17,8 @@ namespace backrest::cmd {
 // Request line and headers together; a scrape sends a few hundred bytes.
 constexpr size_t kMaxRequestBytes = 8192;
 constexpr int kClientTimeoutMs = 5000;
+// Connections read at once; a new one displaces the one waiting longest.
+constexpr size_t kMaxClients = 32;
 
 struct HttpRequest {
     enum class State { Incomplete, Complete, TooLarge, Malformed };
@@ -52,7 +55,7 @@ class MetricsEndpoint {
 
   private:
     void run();
-    void serveClient(int fd);
+    void respond(int fd, const HttpRequest& request);
 
     std::function<std::string()> build_;
     storage::Fd listen_, stop_;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "worker/metrics_http.h"
@@ -118,6 +119,27 @@ TEST(MetricsHttp, AnEndpointAnswersAndOutlastsSlowClients) {
     EXPECT_EQ(::recv(slow, &byte, 1, 0), 0);  // closed by the endpoint after its timeout
     ::close(slow);
     EXPECT_TRUE(exchange(endpoint.port(), "GET /metrics HTTP/1.0\r\n\r\n").ends_with("m 1\n"));
+}
+
+// Idle connections (a port scanner) are read beside the scrape, not before it: with a client
+// timeout of ten minutes, the scrape behind 40 idle ones is answered at once (the endpoint once
+// served them one at a time and left the scrape waiting 40 timeouts).
+TEST(MetricsHttp, IdleConnectionsDoNotHoldAScrape) {
+    MetricsEndpoint endpoint(
+        {"127.0.0.1", 0}, [] { return std::string("m 1\n"); }, 600 * 1000);
+    std::vector<int> idle;
+    for (int i = 0; i < 40; i++) idle.push_back(connectTo(endpoint.port()));
+    int fd = connectTo(endpoint.port());
+    timeval bound{60, 0};  // a hang fails the test instead of stalling it
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
+    std::string request = "GET /metrics HTTP/1.1\r\n\r\n";
+    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    std::string reply;
+    char buffer[4096];
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) reply.append(buffer, n);
+    ::close(fd);
+    EXPECT_EQ(reply, formatHttpResponse({200, "m 1\n"}));
+    for (int c : idle) ::close(c);
 }
 
 TEST(MetricsHttp, AnAddressInUseIsAnErrorNamingTheOption) {
