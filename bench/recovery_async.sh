@@ -37,8 +37,9 @@ else
     RGW_SH=$(cd "$(dirname "$0")/../scripts/test-servers" && pwd)/radosgw.sh
     RGW_DIR=$IT_TMP/rgw
     trap 'bash "$RGW_SH" stop "$RGW_DIR" >/dev/null 2>&1; it_finish' EXIT
-    # Objects live in the OSD's memory: both archives (~45 % of the WAL each at zst 3) and backups.
-    export RGW_MEMSTORE_BYTES=$((2 * 1073741824 + SEGMENTS * 16777216 * 11 / 10))
+    # Objects live in the OSD's memory: both archives (~15 % of the WAL each at zst 3 here, a
+    # whole segment each at worst) and both backups.
+    export RGW_MEMSTORE_BYTES=$((2 * 1073741824 + SEGMENTS * 16777216 * 2))
     must bash "$RGW_SH" start "$RGW_DIR" "${BENCH_S3_PORT:-56460}"
     # shellcheck disable=SC1091
     . "$RGW_DIR/env"
