@@ -2,8 +2,8 @@
 # Recovery of archived WAL (issue 21): bench/recovery_async.sh run from bench/run, its rows
 # recorded for bench/report.py. Sections `recovery` (posix repositories) and `recovery_s3` (both
 # repositories in buckets of Ceph's radosgw on 127.0.0.1 over TLS); neither is part of `all`:
-# each writes >= 2 GB of WAL and recovers it three ways per run (posix ~10 min, S3 ~20 min at
-# 144 segments and 3 runs). The script builds its own cluster (ports PORT+2 and +3) and, for
+# each writes >= 2 GB of WAL and recovers it three ways per run (at 144 segments and 3 runs:
+# posix ~6 min, S3 ~13 min on 2 shared cores). The script builds its own cluster (ports PORT+2 and +3) and, for
 # S3, its own radosgw (BENCH_S3_PORT, default 56460, and +1). Sourced by bench/run.
 
 bench_recovery() {  # posix|s3
