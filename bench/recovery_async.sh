@@ -5,9 +5,17 @@
 # written and replaying to the end. Both repositories use zst level 3, process-max 2 and a
 # 128 MiB archive-get queue. Times are from pg_ctl start to the end of recovery (promotion);
 # modes alternate within each run. Not part of make check (minutes of I/O).
-#   usage: bench/recovery_async.sh [segments=144] [runs=1]
+# With --s3 both repositories are buckets (one per tool) of Ceph's radosgw on 127.0.0.1 over TLS
+# (scripts/test-servers/radosgw.sh, memstore sized for the two archives); pgBackRest 2.45 runs
+# with repo1-storage-verify-tls=n there (it does not match an IP address against the
+# certificate's subjectAltName; backrest verifies it through repo1-storage-ca-file).
+#   usage: bench/recovery_async.sh [--s3] [segments=144] [runs=1]
+#   ports: BENCH_PORT (default 57210) and +1; with --s3 BENCH_S3_PORT (default 56460) and +1
 set -u
+S3=0
+if [ "${1:-}" == "--s3" ]; then S3=1; shift; fi
 SUITE=bench-recovery-async
+[ $S3 -eq 1 ] && SUITE=bench-recovery-async-s3
 SEGMENTS=${1:-144}
 RUNS=${2:-1}
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../build/backrest}
@@ -15,16 +23,55 @@ source "$(dirname "$0")/../test/integration/lib.sh"
 command -v pgbackrest >/dev/null || { echo "bench: pgbackrest is not installed" >&2; exit 1; }
 it_setup
 
-PORT=57210
+PORT=${BENCH_PORT:-57210}
 DATA=$IT_TMP/primary
 CONF=$IT_TMP/backrest.conf
 PGBR_CONF=$IT_TMP/pgbackrest.conf
+if [ $S3 -eq 0 ]; then
+    CONF_MODE=0644
+    BR_REPO="repo1-path=$IT_TMP/repo-backrest"
+    PGBR_REPO="repo1-path=$IT_TMP/repo-pgbackrest"
+    archive_bytes() { du -sb "$IT_TMP/repo-$1/archive" | cut -f1; }  # tool
+    WHERE="posix"
+else
+    RGW_SH=$(cd "$(dirname "$0")/../scripts/test-servers" && pwd)/radosgw.sh
+    RGW_DIR=$IT_TMP/rgw
+    trap 'bash "$RGW_SH" stop "$RGW_DIR" >/dev/null 2>&1; it_finish' EXIT
+    # Objects live in the OSD's memory: both archives (~15 % of the WAL each at zst 3 here, a
+    # whole segment each at worst) and both backups.
+    export RGW_MEMSTORE_BYTES=$((2 * 1073741824 + SEGMENTS * 16777216 * 2))
+    must bash "$RGW_SH" start "$RGW_DIR" "${BENCH_S3_PORT:-56460}"
+    # shellcheck disable=SC1091
+    . "$RGW_DIR/env"
+    install -m 0644 "$S3_CA" "$IT_TMP/ca.pem"
+    aws_s3() {
+        AWS_ACCESS_KEY_ID=$S3_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET AWS_DEFAULT_REGION=$S3_REGION \
+            /usr/bin/aws --endpoint-url "https://127.0.0.1:$S3_PORT" --ca-bundle "$IT_TMP/ca.pem" "$@"
+    }
+    must aws_s3 s3api create-bucket --bucket br-recovery
+    must aws_s3 s3api create-bucket --bucket pgbr-recovery
+    s3_lines() {  # bucket prefix
+        printf 'repo1-type=s3\nrepo1-path=%s\nrepo1-s3-bucket=%s\nrepo1-s3-endpoint=127.0.0.1\n' "$2" "$1"
+        printf 'repo1-s3-region=%s\nrepo1-s3-uri-style=path\nrepo1-storage-port=%s\n' "$S3_REGION" "$S3_PORT"
+        printf 'repo1-s3-key=%s\nrepo1-s3-key-secret=%s\n' "$S3_KEY" "$S3_SECRET"
+    }
+    CONF_MODE=0600  # the secret: readable by postgres only
+    BR_REPO="$(s3_lines br-recovery /backrest)
+repo1-storage-ca-file=$IT_TMP/ca.pem"
+    PGBR_REPO="$(s3_lines pgbr-recovery /pgbackrest)
+repo1-storage-verify-tls=n"
+    archive_bytes() {  # tool
+        case $1 in backrest) set -- br-recovery/backrest ;; pgbackrest) set -- pgbr-recovery/pgbackrest ;; esac
+        aws_s3 s3 ls --recursive --summarize "s3://$1/archive/" | awk '/Total Size:/ {print $3}'
+    }
+    WHERE="radosgw (TLS, 127.0.0.1:$S3_PORT)"
+fi
 PGBR="pgbackrest --config=$PGBR_CONF --stanza=bench"
 pg_archiving "$DATA" $PORT "$BR --config=$CONF --stanza=bench archive-push %p && $PGBR archive-push %p" \
     "max_wal_size = 4GB" "checkpoint_timeout = 30min" "autovacuum = off"
-it_conf "$CONF" 0644 <<CONF
+it_conf "$CONF" $CONF_MODE <<CONF
 [global]
-repo1-path=$IT_TMP/repo-backrest
+$BR_REPO
 lock-path=$IT_TMP/lock
 spool-path=$IT_TMP/spool-backrest
 process-max=2
@@ -36,9 +83,9 @@ log-level-console=warn
 [bench]
 $(pg1_lines)
 CONF
-it_conf "$PGBR_CONF" 0644 <<CONF
+it_conf "$PGBR_CONF" $CONF_MODE <<CONF
 [global]
-repo1-path=$IT_TMP/repo-pgbackrest
+$PGBR_REPO
 lock-path=$IT_TMP/lock-pgbackrest
 log-path=$IT_TMP/log-pgbackrest
 spool-path=$IT_TMP/spool-pgbackrest
@@ -77,14 +124,31 @@ while :; do
     must psql_at $PORT "VACUUM pgbench_accounts"
 done
 must psql_at $PORT "CHECKPOINT"
+# Each segment is pushed by both tools in turn (about 1 s on radosgw): the archiver lags the
+# writes, and check's own segment would wait behind the backlog past archive-timeout.
+for _ in $(seq 1 3600); do
+    compgen -G "$DATA/pg_wal/archive_status/*.ready" >/dev/null || break
+    sleep 0.5
+done
 must as_pg "$BR" --config="$CONF" --stanza=bench check
 must as_pg $PGBR check
 WAL_BYTES=$(psql_at $PORT "SELECT (pg_current_wal_lsn() - '$START_LSN'::pg_lsn)::bigint")
 EXPECTED=$(psql_at $PORT "SELECT sum(abalance) FROM pgbench_accounts")
 pg_stop "$DATA"
 echo "# WAL after the backups: $WAL_BYTES bytes ($((WAL_BYTES / 16777216)) segments of 16 MiB);" \
-    "repositories: backrest $(du -sb "$IT_TMP/repo-backrest/archive" | cut -f1) bytes," \
-    "pgBackRest $(du -sb "$IT_TMP/repo-pgbackrest/archive" | cut -f1) bytes of archive"
+    "repositories ($WHERE): backrest $(archive_bytes backrest) bytes," \
+    "pgBackRest $(archive_bytes pgbackrest) bytes of archive"
+
+# Promotion, polled every 0.5 s as wait_promoted does, but for up to an hour: a synchronous
+# recovery from an object store takes longer than wait_promoted's 2 minutes.
+wait_recovered() {  # port
+    local i
+    for i in $(seq 1 7200); do
+        [ "$(psql_at "$1" 'SELECT pg_is_in_recovery()' 2>/dev/null)" == "f" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
 
 # One recovery: restore (not timed), then pg_ctl start to promotion (timed), then the data
 # checked against the primary's and the copy removed.
@@ -101,7 +165,7 @@ recover() {  # mode run
     sync
     start=$(date +%s.%N)
     pg_start "$dir"
-    wait_promoted $((PORT + 1)) || { echo "bench: $mode did not promote: $(tail -5 "$dir.log")" >&2; exit 1; }
+    wait_recovered $((PORT + 1)) || { echo "bench: $mode did not promote: $(tail -5 "$dir.log")" >&2; exit 1; }
     end=$(date +%s.%N)
     secs=$(echo "$end - $start" | bc)
     sum=$(psql_at $((PORT + 1)) "SELECT sum(abalance) FROM pgbench_accounts")

@@ -519,6 +519,35 @@ def main():
                   "costs = aes-256-gcm median wall ÷ plain median wall − 1.")
         md.append("")
 
+    # ---- recovery of archived WAL (bench/recovery_async.sh) -------------------------------
+    recovery = []
+    if sel("recovery") or sel("recovery-wal"):
+        md.append("## 10. Recovery of archived WAL: archive-get sync vs archive-async (issue 21)")
+        md.append("")
+        md.append("| repository | WAL | backrest sync s | backrest async s | pgBackRest async s "
+                  "| sync ÷ async | pgBackRest async ÷ backrest async |")
+        md.append("|---|---|---|---|---|---|---|")
+        for where, label in (("posix", "posix"), ("s3", "S3 (radosgw, TLS)")):
+            w = sel("recovery-wal", where=where)
+            if not w and not sel("recovery", where=where):
+                continue
+            walls = {t: [num(r["wall"]) for r in sel("recovery", where=where, tool=t)]
+                     for t in ("backrest-sync", "backrest-async", "pgbackrest-async")}
+            sync, asy, pgbr = (med(walls[t]) if walls[t] else None
+                               for t in ("backrest-sync", "backrest-async", "pgbackrest-async"))
+            wal = (f"{int(w[0]['wal_bytes']) / 1e9:.2f} GB, {w[0]['segments']} segments" if w else "?")
+            recovery.append({"where": where, "wal": w[0] if w else None, "walls": walls, "sync_median": sync,
+                             "async_median": asy, "pgbackrest_async_median": pgbr})
+            cell = lambda v: spread(v) if v else "failed"
+            md.append(f"| {label} | {wal} | {cell(walls['backrest-sync'])} | {cell(walls['backrest-async'])} "
+                      f"| {cell(walls['pgbackrest-async'])} | {ratio(sync, asy)} | {ratio(pgbr, asy)} |")
+        md.append("")
+        md.append("- `bench/recovery_async.sh [--s3] <segments> <runs>`: one cluster writes the WAL after a full backup "
+                  "of each tool; each mode restores its tool's backup and replays to the end (pg_ctl start to "
+                  "promotion), the data checked against the primary's; zst 3, process-max 2, "
+                  "archive-get-queue-max 128MiB; modes rotated across runs.")
+        md.append("")
+
     # ---- failures and commands -----------------------------------------------------------
     fails = sel("failure")
     if fails:
@@ -543,7 +572,7 @@ def main():
               "backrest_commit": os.environ.get("BENCH_GIT_COMMIT"),
               "backrest_tree_dirty_files": os.environ.get("BENCH_GIT_DIRTY"),
               "full": full, "restore": restore, "incr": incr, "wal": wal, "manifest": manifest, "levels": levels_rows,
-              "object_store": object_store, "encryption": encryption,
+              "object_store": object_store, "encryption": encryption, "recovery": recovery,
               "limits": {"read_bytes_per_s": read_bps, "zstd_bytes_per_s": {f"{l}-T{t}": v for (l, t), v in zstd.items()},
                          "sha256_bytes_per_s_one_core": sha_bps, "backup_fractions": fractions,
                          "unzstd_bytes_per_s_one_thread": unzstd_bps, "write_bytes_per_s": write_bps,

@@ -10,6 +10,7 @@
 #   radosgw.sh kill-rgw <dir>           kill -9 of radosgw (connections dropped mid-request)
 #
 # Ports: <port-base> radosgw (TLS), +1 monitor. stop is idempotent and safe from a trap.
+# RGW_MEMSTORE_BYTES: the OSD's memory store (default 2 GiB; a bench storing more sets it).
 # Needs ceph-mon, ceph-osd, radosgw, openssl, awscli (scripts/install-deps.sh).
 set -euo pipefail
 
@@ -101,7 +102,7 @@ log file = $DIR/log/\$name.log
 mon data = $DIR/mon/\$cluster-\$id
 osd data = $DIR/osd/\$cluster-\$id
 osd objectstore = memstore
-memstore device bytes = 2147483648
+memstore device bytes = ${RGW_MEMSTORE_BYTES:-2147483648}
 osd pool default size = 1
 osd pool default min size = 1
 osd pool default pg num = 8
