@@ -63,9 +63,10 @@ class SharedReadView : public storage::Storage {
             if (auto shared = reads_.open(reader_, path, ignoreMissing)) return std::move(*shared);
         return source_->openRead(path, ignoreMissing, range);
     }
-    std::unique_ptr<storage::StorageWrite> openWrite(
-        const std::string& path, const storage::WriteOptions& options) override {
-        return source_->openWrite(path, options);
+    // A backup only reads the data directory (as StandbyDataStorage, which has no writes).
+    std::unique_ptr<storage::StorageWrite> openWrite(const std::string& path,
+                                                     const storage::WriteOptions&) override {
+        readOnly(path);
     }
     std::optional<storage::FileInfo> info(const std::string& path, bool followLink) override {
         return source_->info(path, followLink);
@@ -73,20 +74,16 @@ class SharedReadView : public storage::Storage {
     std::vector<storage::FileInfo> list(const std::string& path, bool ignoreMissing) override {
         return source_->list(path, ignoreMissing);
     }
-    void remove(const std::string& path, bool errorOnMissing) override {
-        source_->remove(path, errorOnMissing);
-    }
-    void removePath(const std::string& path, bool recursive) override {
-        source_->removePath(path, recursive);
-    }
+    void remove(const std::string& path, bool) override { readOnly(path); }
+    void removePath(const std::string& path, bool) override { readOnly(path); }
     std::string fullPath(const std::string& path) const override { return source_->fullPath(path); }
-    void pathCreate(const std::string& path, mode_t mode) override {
-        source_->pathCreate(path, mode);
-    }
-    void pathSync(const std::string& path) override { source_->pathSync(path); }
-    void move(const std::string& from, const std::string& to) override { source_->move(from, to); }
 
   private:
+    [[noreturn]] void readOnly(const std::string& path) const {
+        raise(ErrorCode::Assert, "backup: the data directory is read only ('{}')",
+              source_->fullPath(path));
+    }
+
     SharedReads& reads_;
     std::shared_ptr<storage::Storage> source_;
     int reader_;
