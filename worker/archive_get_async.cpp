@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -30,7 +31,9 @@ namespace {
 
 constexpr std::chrono::milliseconds kPoll{20};
 
-enum class Fetched { Ready, NotArchived, Failed };
+// Unrecorded: failed, and the spool could not even take the record of it (full): the fetcher
+// stops rather than fetch the same segment again and again.
+enum class Fetched { Ready, NotArchived, Failed, Unrecorded };
 
 // One repository the fetcher reads: a storage per fetching thread, its layout (carrying its key)
 // and archive.info; or the error that kept it from being opened, met again for each segment.
@@ -73,6 +76,26 @@ std::vector<Source> openSources(const Config& config, const WalFetcherSettings& 
         sources.push_back(std::move(source));
     }
     return sources;
+}
+
+// Runs on a worker thread, so it must not throw. A spool too full to take the record (ENOSPC)
+// leaves the segment unrecorded (false): archive-get then finds nothing for it and fetches it
+// directly.
+bool recordFailure(repo::WalGetSpool& spool, const std::string& walName,
+                   const Error& error) noexcept {
+    try {
+        spool.recordFailed(walName, error);
+        return true;
+    } catch (...) {
+        try {
+            spool.forget(walName);
+            std::error_code ec;
+            std::filesystem::remove(
+                spool.directory() + "/" + repo::WalGetSpool::stagingName(walName), ec);
+        } catch (...) {
+        }
+        return false;
+    }
 }
 
 // Fetches one segment into the spool from the first repository that has it verified by getWal
@@ -120,10 +143,8 @@ Fetched fetchOne(const std::vector<Source>& sources, size_t slot, repo::WalGetSp
                            fmt::format("archive-get: {} of {} repositories failed for WAL segment "
                                        "{}, and no other has it: {}",
                                        failures.size(), sources.size(), walName, message)));
-    } catch (const Error& e) {
-        spool.recordFailed(walName, e);
     } catch (const std::exception& e) {
-        spool.recordFailed(walName, Error(ErrorCode::Assert, e.what()));
+        if (!recordFailure(spool, walName, asError(e))) return Fetched::Unrecorded;
     }
     return Fetched::Failed;
 }
@@ -177,6 +198,12 @@ void fetchAhead(const Config& config, const WalFetcherSettings& s) {
                 results[i] = fetchOne(sources, i, spool, s.systemId, todo[i], bufferSize);
             });
         for (auto& worker : workers) worker.join();
+        for (size_t i = 0; i < todo.size(); i++)
+            if (results[i] == Fetched::Unrecorded)
+                raise(ErrorCode::FileWrite,
+                      "archive-get: the spool '{}' could not take the record of a failed fetch "
+                      "of WAL segment {}; the fetcher stops",
+                      spool.directory(), todo[i]);
         // Only the first segment the archive lacks is recorded: one past it found missing now
         // may be archived by the time recovery asks, and is looked up again then.
         bool past = false;

@@ -109,7 +109,16 @@ bool WalGetSpool::owned() const {
 }
 
 void WalGetSpool::recordAsked(const std::string& walName) {
-    writeSmallFile(kAskedFile, walName);
+    // Only a hint for the fetcher (where to read ahead from, what it may prune): a stale record
+    // makes it keep more, never less, so a spool too full to take it does not stop recovery.
+    try {
+        writeSmallFile(kAskedFile, walName);
+    } catch (const Error& e) {
+        logWarn(
+            "archive-get: the spool did not take the record of WAL segment {} being asked "
+            "for ({}); the read-ahead may lag",
+            walName, e.what());
+    }
 }
 
 std::optional<std::string> WalGetSpool::asked() const {
@@ -306,13 +315,28 @@ void WalGetSpool::clear() {
 // Written whole under a temporary name, then renamed: a reader sees the old file or the new.
 void WalGetSpool::writeSmallFile(const std::string& name, const std::string& content) const {
     std::string temporary = path(name + kTemporarySuffix);
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << content;
-        out.close();
-        if (!out)
-            raise(ErrorCode::FileWrite, "archive-get: unable to write '{}' in the spool",
-                  temporary);
+    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        raiseErrno(ErrorCode::FileWrite, "archive-get: unable to create in the spool", temporary);
+    // A full spool (ENOSPC) must not leave a temporary file behind to fill it further.
+    auto failed = [&](const char* what) {
+        int saved = errno;
+        ::close(fd);
+        ::unlink(temporary.c_str());
+        errno = saved;
+        raiseErrno(ErrorCode::FileWrite, what, temporary);
+    };
+    for (size_t done = 0; done < content.size();) {
+        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) failed("archive-get: unable to write in the spool");
+        done += static_cast<size_t>(n);
+    }
+    if (::close(fd) != 0) {
+        int saved = errno;
+        ::unlink(temporary.c_str());
+        errno = saved;
+        raiseErrno(ErrorCode::FileWrite, "archive-get: unable to write in the spool", temporary);
     }
     if (::rename(temporary.c_str(), path(name).c_str()) != 0)
         raiseErrno(ErrorCode::FileWrite, "unable to rename '" + temporary + "' to", path(name));

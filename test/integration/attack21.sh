@@ -25,10 +25,12 @@ it_setup
 
 HOLDER=
 SMALL=$IT_TMP/smallspool
+FULL=$IT_TMP/fullspool
 # it_finish removes IT_TMP: the small file system is unmounted first.
 trap 'for d in "${IT_SERVERS[@]}"; do [ -f "$d/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$d" -m immediate -w stop >/dev/null 2>&1; done
       [ -n "$HOLDER" ] && kill "$HOLDER" $(pgrep -P "$HOLDER") 2>/dev/null
-      mountpoint -q "$SMALL" 2>/dev/null && umount -l "$SMALL"; it_finish' EXIT
+      pkill -f -- "--spool-path=$FULL" 2>/dev/null
+      for m in "$SMALL" "$FULL"; do mountpoint -q "$m" 2>/dev/null && umount -l "$m"; done; it_finish' EXIT
 
 it_primary 57290 "log-level-console=warn" "process-max=2"
 REPO=$IT_TMP/repo
@@ -140,6 +142,45 @@ if mount -t tmpfs -o size=20m,uid=$(id -u postgres),gid=$(id -g postgres),mode=0
     expect_eq "small spool: the fetcher ended and left it empty" "$(find "$SMALL" -type f | wc -l)" "0"
 else
     echo "# skipped the small spool: tmpfs cannot be mounted here"
+fi
+
+# ---- 2b. a spool with no byte free ---------------------------------------------------------------
+# CI met it: the fetcher's next segment filled the spool just as archive-get wrote its record of
+# the segment asked for; that write's ENOSPC stopped recovery. The record is a hint: archive-get
+# must warn and fetch directly. And a fetcher that cannot even record a failed fetch must stop
+# and empty the spool (an exception on its fetching thread aborted it, leaving its files).
+as_pg mkdir -p "$FULL"
+if mount -t tmpfs -o size=20m,uid=$(id -u postgres),gid=$(id -g postgres),mode=0700 tmpfs "$FULL" 2>/dev/null; then
+    R3=$IT_TMP/fullrestore
+    FIN=$FULL/archive/main/in
+    expect_exit "restore for the full spool" 0 "$BR" --config="$CONF" --stanza=main --pg1-path="$R3" restore \
+        --log-level-console=warn
+    FULL_GET=("$BR" --config="$CONF" --stanza=main --archive-async=y "--spool-path=$FULL")
+    # The spool is claimed and the segment after the first read ahead, then the rest filled.
+    SEG2=000000010000000000000002 SEG3=000000010000000000000003 SEG5=000000010000000000000005
+    OUT=$(cd "$R3" && as_pg "${FULL_GET[@]}" --archive-get-queue-max=16MiB archive-get $SEG2 pg_wal/RECOVERYXLOG 2>&1)
+    expect_eq "full spool: the first segment is served" "$?:$(test -s "$R3/pg_wal/RECOVERYXLOG" && echo written)" "0:written"
+    for i in $(seq 1 240); do [ -f "$FIN/$SEG3" ] && break; sleep 0.25; done
+    expect_eq "full spool: the next one was read ahead" "$(test -f "$FIN/$SEG3" && echo yes)" "yes"
+    pkill -9 -f -- "--spool-path=$FULL"
+    as_pg dd if=/dev/zero of="$FULL/filler" bs=64k >/dev/null 2>&1
+    expect_eq "full spool: no byte free" "$(df --output=avail -B1 "$FULL" | tail -1 | tr -d ' ')" "0"
+    rm -f "$R3/pg_wal/RECOVERYXLOG"
+    OUT=$(cd "$R3" && as_pg "${FULL_GET[@]}" --archive-get-queue-max=64MiB archive-get $SEG5 pg_wal/RECOVERYXLOG 2>&1)
+    RC=$?
+    expect_eq "full spool: a segment not spooled is still served (exit 0)" "$RC" "0"
+    expect_contains "... with a warning naming the asked record" "$OUT" "did not take the record of WAL segment $SEG5"
+    SYNC=$(cd "$R3" && as_pg "$BR" --config="$CONF" --stanza=main archive-get $SEG5 pg_wal/REFERENCE 2>&1 && sha256sum < "$R3/pg_wal/REFERENCE")
+    expect_eq "... its bytes are the archive's" "$(sha256sum < "$R3/pg_wal/RECOVERYXLOG")" "$SYNC"
+    # The fetcher started for it reads ahead 6 and 7, cannot write them nor their failure: it
+    # stops and empties the spool, which frees it.
+    for i in $(seq 1 240); do [ -z "$(pgrep -f -- "--spool-path=$FULL")" ] && break; sleep 0.25; done
+    expect_eq "full spool: the fetcher that could not record a failure ended" "$(pgrep -f -- "--spool-path=$FULL")" ""
+    expect_eq "... and emptied the spool" "$(find "$FULL/archive" -type f 2>/dev/null | wc -l)" "0"
+    expect_eq "... no core file left" "$(find "$R3" "$FULL" -name 'core*' | wc -l)" "0"
+    umount -l "$FULL"
+else
+    echo "# skipped the full spool: tmpfs cannot be mounted here"
 fi
 
 # ---- 3. a standby backup of a cluster with a tablespace ----------------------------------------
