@@ -62,6 +62,12 @@ int stanzaDelete(const Config& config) {
     auto repo = openRepoStorage(config, RepoAccess::Write);
     repo::Layout layout{stanza};
 
+    // A backup, expire or rekey still running (started before the stop) fails the delete here.
+    // Taken before anything is looked at: a second stanza-delete at the same time either finds
+    // the locks held (29) or, after the first, nothing left to delete (0) — never the first's
+    // stop file gone from under its own checks.
+    repo::StanzaLock backupLock(lockPath, stanza, "backup");
+    repo::StanzaLock archiveLock(lockPath, stanza, "archive");
     bool hasData = !repo->list(layout.archiveRoot(), true).empty() ||
                    !repo->list(layout.backupRoot(), true).empty();
     if (hasData) {
@@ -69,9 +75,6 @@ int stanzaDelete(const Config& config) {
         requireStopped(lockPath, stanza);
         if (!config.getBool(opt::force)) requirePostgresDown(pgPath(config), stanza);
     }
-    // A backup, expire or rekey still running (started before the stop) fails the delete here.
-    repo::StanzaLock backupLock(lockPath, stanza, "backup");
-    repo::StanzaLock archiveLock(lockPath, stanza, "archive");
     if (hasData) removeInfoFiles(*repo, layout);
     repo->removePath(layout.archiveRoot(), true);
     repo->removePath(layout.backupRoot(), true);
