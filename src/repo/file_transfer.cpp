@@ -69,6 +69,7 @@ StoredFile store(Feed feed, storage::Storage& destination, const std::string& de
                  io::Filter* observer = nullptr) {
     storage::WriteOptions write;
     write.syncPath = false;
+    write.directAppend = options.directAppend;
     auto out = destination.openWrite(destinationPath, write);
     StoredFile stored = storeInto(feed, *out, piece, options, observer);
     std::function<void()> durable;

@@ -56,6 +56,9 @@ struct TransferOptions {
     // When set and true, a copy stops at the next buffer with a Cancelled error (a backup whose
     // client went away must release its lock within moments, not after a 1 GiB file).
     const std::atomic<bool>* cancel = nullptr;
+    // The repository file is written past the page cache where the storage can
+    // (storage::WriteOptions::directAppend): a backup's files, which it never reads back.
+    bool directAppend = false;
 };
 
 // Where a file's stored bytes are: a repository file of its own (the whole file), or a range of

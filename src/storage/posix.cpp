@@ -6,12 +6,16 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <mutex>
+#include <new>
 #include <unordered_map>
 #include <utility>
 
@@ -241,7 +245,7 @@ class PosixWrite : public StorageWrite {
                        fmt::format("unable to reserve {} bytes for file", *options_.size),
                        writePath_);
         }
-        if (options_.direct)
+        if (options_.direct || options_.directAppend)
             directFd_.reset(::open(writePath_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
     }
 
@@ -252,6 +256,14 @@ class PosixWrite : public StorageWrite {
     void write(std::span<const uint8_t> bytes) override {
         if (state_ != State::Open)
             raise(ErrorCode::Assert, "write to file '{}' after close", path_);
+        if (options_.directAppend && directFd_.valid()) {
+            appendDirect(bytes);
+            return;
+        }
+        writeBuffered(bytes);
+    }
+
+    void writeBuffered(std::span<const uint8_t> bytes) {
         while (!bytes.empty()) {
             ssize_t n = ::write(fd_.get(), bytes.data(), bytes.size());
             if (n < 0) {
@@ -314,6 +326,7 @@ class PosixWrite : public StorageWrite {
             raise(ErrorCode::FileWrite, "unable to close file '{}': an earlier close failed",
                   path_);
         state_ = State::Failed;  // until every step below succeeded
+        flushStage();
         if (options_.mtime) {
             // Set on the fd before fsync so the time is made durable with the data.
             const time_t mtime = static_cast<time_t>(*options_.mtime);
@@ -373,11 +386,72 @@ class PosixWrite : public StorageWrite {
         return written;
     }
 
+    // WriteOptions::directAppend: bytes gather in stage_ and go out with O_DIRECT a whole
+    // stage at a time, at the end of the file so far (every direct write is of kStageBytes, so
+    // each starts aligned). Once the filesystem refuses O_DIRECT, the stage and every later
+    // write go through the page cache.
+    static constexpr size_t kStageBytes = 1u << 20;
+    struct FreeStage {
+        void operator()(uint8_t* p) const { ::free(p); }
+    };
+
+    void appendDirect(std::span<const uint8_t> bytes) {
+        while (!bytes.empty()) {
+            if (!stage_) {
+                void* memory = nullptr;
+                if (::posix_memalign(&memory, 4096, kStageBytes) != 0) throw std::bad_alloc();
+                stage_.reset(static_cast<uint8_t*>(memory));
+            }
+            const size_t take = std::min(bytes.size(), kStageBytes - staged_);
+            std::memcpy(stage_.get() + staged_, bytes.data(), take);
+            staged_ += take;
+            bytes = bytes.subspan(take);
+            if (staged_ < kStageBytes) break;
+            const std::span<const uint8_t> whole{stage_.get(), kStageBytes};
+            const size_t n = writeDirect(written_, whole);
+            written_ += n;
+            staged_ = 0;
+            if (n < kStageBytes) {  // refused: the rest of this stage, and all after, cached
+                writeBufferedAt(whole.subspan(n));
+                writeBufferedAt(bytes);
+                stage_.reset();
+                options_.directAppend = false;
+                // write() goes on from the descriptor's position, which pwrite() left alone.
+                if (::lseek(fd_.get(), static_cast<off_t>(written_), SEEK_SET) < 0)
+                    raiseErrno(ErrorCode::FileWrite, "unable to seek in file", writePath_);
+                return;
+            }
+        }
+    }
+
+    // The bytes still staged (less than a stage: not aligned), through the page cache.
+    void flushStage() {
+        if (staged_ > 0) writeBufferedAt({stage_.get(), staged_});
+        staged_ = 0;
+        stage_.reset();
+    }
+
+    // At the end of the file so far (written_), through the page cache.
+    void writeBufferedAt(std::span<const uint8_t> bytes) {
+        while (!bytes.empty()) {
+            ssize_t n =
+                ::pwrite(fd_.get(), bytes.data(), bytes.size(), static_cast<off_t>(written_));
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                raiseErrno(ErrorCode::FileWrite, "unable to write file", writePath_);
+            }
+            bytes = bytes.subspan(static_cast<size_t>(n));
+            written_ += static_cast<uint64_t>(n);
+        }
+    }
+
     std::string path_;
     std::string writePath_;
     WriteOptions options_;
     Fd fd_;
-    Fd directFd_;  // the same file opened with O_DIRECT (WriteOptions::direct)
+    Fd directFd_;  // the same file opened with O_DIRECT (WriteOptions::direct, ::directAppend)
+    std::unique_ptr<uint8_t[], FreeStage> stage_;
+    size_t staged_ = 0;
     std::atomic<bool> directRefused_{false};
     State state_ = State::Open;
     bool renamed_ = false;

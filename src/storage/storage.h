@@ -89,6 +89,13 @@ struct WriteOptions {
     // hint: where O_DIRECT is refused (tmpfs), writes go through the cache. close() still
     // fsyncs, which makes the file's metadata durable and flushes the disk's write cache.
     bool direct = false;
+    // write() appends past the page cache (O_DIRECT) through an aligned staging buffer of its
+    // own, in whole staged blocks; the last partial block goes through the cache at close,
+    // which fsyncs as always. For a backup's repository files: written once, never read back
+    // by the backup, and on a virtual machine each page of new page cache costs far more than
+    // the copy into it (1 GiB through the cache: 1.1-2.6 s of system time here; O_DIRECT:
+    // 0.15 s). Only a hint: where O_DIRECT is refused (tmpfs), writes go through the cache.
+    bool directAppend = false;
 };
 
 class StorageWrite {

@@ -45,6 +45,7 @@ FileCopy::FileCopy(const BackupSettings& settings, repo::Manifest& manifest, con
       vanished_(manifest.files.size(), false) {
     transfer_.closer = &closer_;
     transfer_.cancel = &cancelled_;
+    transfer_.directAppend = true;
     progress_.bytesTotal = manifest_.totalSize() - plan_.referencedBytes;
     progress_.filesTotal = plan_.filesToCopy;
 }
@@ -180,6 +181,7 @@ void FileCopy::storeAlone(size_t index) {
 void FileCopy::storeBundle(uint64_t id, const std::vector<size_t>& members) {
     storage::WriteOptions write;
     write.syncPath = false;  // every directory is synced before the manifest is written
+    write.directAppend = true;
     auto out = s_.repo->openWrite(s_.layout.bundleFile(manifest_.label, id), write);
     uint64_t offset = 0;
     bool stored = false;
