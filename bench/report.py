@@ -399,6 +399,73 @@ def main():
                   "limits above.")
         md.append("")
 
+    # ---- issue 22's rows: against the stricter limit -----------------------------------------
+    # Backup limit = one core's `zstd -L -T1` over the tar, times the cores the backup may use
+    # (min(process-max, cores)), or the read rate if lower; restore limit = one `zstd -d -T1` per
+    # core, or `dd bs=8M conv=fsync` of the raw tar if lower. Both timed beside the runs.
+    strict = []
+    for l in levels:
+        for p in pmaxes:
+            th = min(int(p), nproc)
+            z1 = med([int(r["bytes"]) / num(r["wall"]) for r in sel("limit-paired", what="zstd")
+                      if r["level"] == l and r["pmax"] == p and r["threads"] == "1"]) or zstd.get((l, 1))
+            zt = med(paired.get((l, p), [])) or zstd.get((l, th))
+            if not (z1 and read_bps):
+                continue
+            blim, tlim = min(read_bps, z1 * th), (min(read_bps, zt) if zt else None)
+            pgbr = next((x for x in full if x["tool"] == "pgbackrest" and x["level"] == int(l) and x["process_max"] == int(p)), None)
+            for t in ["backrest-cli", "backrest-sql", "pgbackrest"]:
+                e = next((x for x in full if x["tool"] == t and x["level"] == int(l) and x["process_max"] == int(p)), None)
+                if not e:
+                    continue
+                bps = e["throughput_mb_s"] * 1e6
+                strict.append({"what": "full backup", "tool": t, "level": int(l), "process_max": int(p),
+                               "wall_median": e["wall_median"], "ratio_pgbackrest_over_tool": e["ratio_pgbackrest_over_tool"],
+                               "strict_limit_mb_s": blim / 1e6, "strict_fraction": bps / blim,
+                               "tar_zstd_limit_mb_s": tlim / 1e6 if tlim else None,
+                               "tar_zstd_fraction": bps / tlim if tlim else None,
+                               "max_rss_kb": e.get("max_rss_kb") or e.get("daemon_vmhwm_kb")})
+    for p in sorted({r["pmax"] for r in sel("restore-full")}, key=int):
+        th = min(int(p), nproc)
+        buffered = [r for r in sel("limit-paired", what="write") if r["pmax"] == p] or sel("limit", what="write")
+        w = med([int(r["bytes"]) / num(r["wall"]) for r in buffered])
+        u = med([int(r["bytes"]) / num(r["wall"]) for r in sel("limit-paired", what="unzstd") if r["pmax"] == p]) or unzstd_bps
+        if not (w and u):
+            continue
+        rlim = min(w, u * th)
+        old = min(write_rate([r for r in sel("limit-paired") if r["pmax"] == p]) or write_bps or w, u * th)
+        for t in ["backrest", "pgbackrest"]:
+            e = next((x for x in restore if x["kind"] == "restore-full" and x["tool"] == t and x["process_max"] == int(p)), None)
+            if not e:
+                continue
+            bps = pgdata / e["wall_median"]
+            strict.append({"what": "full restore", "tool": t, "level": 3, "process_max": int(p),
+                           "wall_median": e["wall_median"], "ratio_pgbackrest_over_tool": e["ratio_pgbackrest_over_tool"],
+                           "strict_limit_mb_s": rlim / 1e6, "strict_fraction": bps / rlim,
+                           "tar_zstd_limit_mb_s": old / 1e6, "tar_zstd_fraction": bps / old,
+                           "max_rss_kb": e["max_rss_kb"]})
+    if strict:
+        md.append("## 5b. Against issue 22's limits")
+        md.append("")
+        md.append("| what | zstd level | process-max | tool | wall s | ratio | limit MB/s (one core's zstd × cores) | fraction "
+                  "| limit MB/s (tar\\|zstd -T<process-max>, section 5) | fraction | peak RSS MB |")
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        for x in strict:
+            r = x["ratio_pgbackrest_over_tool"]
+            tl = "–" if x["tar_zstd_limit_mb_s"] is None else f"{x['tar_zstd_limit_mb_s']:.0f}"
+            tf = "–" if x["tar_zstd_fraction"] is None else f"{x['tar_zstd_fraction']:.2f}"
+            rss = "–" if not x["max_rss_kb"] else f"{x['max_rss_kb'] / 1024:.1f}"
+            md.append(f"| {x['what']} | {x['level']} | {x['process_max']} | {x['tool']} | {x['wall_median']:.2f} "
+                      f"| {'' if x['tool'] == 'pgbackrest' or r is None else f'{r:.2f}'} | {x['strict_limit_mb_s']:.0f} "
+                      f"| {x['strict_fraction']:.2f} | {tl} | {tf} | {rss} |")
+        md.append("")
+        md.append("- Backup limit: `zstd -L -T1` over a tar of the data directory (timed beside the backups), times "
+                  "min(process-max, cores), or the read rate if lower; restore limit: `zstd -d -T1` of it times "
+                  "min(process-max, cores), or `dd bs=8M conv=fsync` of the raw tar if lower (issue 22). The second "
+                  "limit is section 5's. Peak RSS: the largest single process (GNU time %M); backrest-sql: the daemon's "
+                  "VmHWM.")
+        md.append("")
+
     # ---- manifest at scale ------------------------------------------------------------------
     man = sel("manifest")
     manifest = None
@@ -576,7 +643,7 @@ def main():
               "limits": {"read_bytes_per_s": read_bps, "zstd_bytes_per_s": {f"{l}-T{t}": v for (l, t), v in zstd.items()},
                          "sha256_bytes_per_s_one_core": sha_bps, "backup_fractions": fractions,
                          "unzstd_bytes_per_s_one_thread": unzstd_bps, "write_bytes_per_s": write_bps,
-                         "restore_fractions": restore_fractions},
+                         "restore_fractions": restore_fractions, "issue22": strict},
               "failures": fails, "daemon_vmhwm_kb": {f"{c}-async-{a}": v for (c, a), v in daemon_hwm.items()},
               "raw": rows, "markdown": text}
     with open(out_json, "w") as f:
