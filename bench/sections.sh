@@ -136,6 +136,8 @@ time_writes() {  # section key=value...
 RESTORE_TOOLS=(backrest backrest-block pgbackrest pgbackrest-block)
 bench_restore() {
     local p run tool
+    # --restore-full-only: the full restores of file-stored backups alone (issue 22's rows).
+    ((RESTORE_FULL_ONLY)) && RESTORE_TOOLS=(backrest pgbackrest)
     log "restore: reference full backups (untimed)"
     declare -gA B1 B2
     run_backup reference backrest-sql 3 2 1 || { log "no backrest reference backup: restore skipped"; return; }
@@ -144,6 +146,7 @@ bench_restore() {
     B1[pgbackrest]=$(newest_label "$PGBR_REPO")
     local block
     for block in backrest-block pgbackrest-block; do
+        ((RESTORE_FULL_ONLY)) && break
         run_backup reference "$block" 3 2 1 && B1[$block]=$(newest_label "$(repo_of "$block")")
     done
     for p in "${PMAXES[@]}"; do
@@ -157,6 +160,7 @@ bench_restore() {
         done
     done
     rm -f "$W/sample.tar" "$W/sample.tar.zst"
+    ((RESTORE_FULL_ONLY)) && return
     # The directories now hold the reference backups.
     for run in $(seq 0 "$RUNS"); do
         for tool in $(rotated "$run" "${RESTORE_TOOLS[@]}"); do
