@@ -5,7 +5,8 @@
 # No backup.info, no .copy, unless the main archive.info is damaged (its .copy then serves, the
 # damage named in a warning). An encrypted stanza costs the same. The bytes served are checked
 # against the SHA-256 the stored name carries, and against pg_wal.
-# Ports: radosgw 57500 (monitor 57501), the cluster 57502.
+# The same counts on Azure (Azurite): 3 and 2.
+# Ports: radosgw 57500 (monitor 57501), the cluster 57502, Azurite 57503.
 set -u
 SUITE=archive_get_requests
 TEST_BACKREST_BIN=${TEST_BACKREST_BIN:-$(dirname "$0")/../../build/backrest}
@@ -14,7 +15,9 @@ it_setup
 
 RGW_SH=$(cd "$(dirname "$0")/../../scripts/test-servers" && pwd)/radosgw.sh
 RGW_DIR=$IT_TMP/rgw
-trap 'bash "$RGW_SH" stop "$RGW_DIR" >/dev/null 2>&1; it_finish' EXIT
+AZURITE=$(cd "$(dirname "$0")/../../scripts/test-servers" && pwd)/azurite.sh
+AZ_DIR=$IT_TMP/azurite
+trap 'bash "$RGW_SH" stop "$RGW_DIR" >/dev/null 2>&1; bash "$AZURITE" stop "$AZ_DIR" >/dev/null 2>&1; it_finish' EXIT
 must bash "$RGW_SH" start "$RGW_DIR" 57500
 # shellcheck disable=SC1091
 . "$RGW_DIR/env"
@@ -81,6 +84,7 @@ get() {  # conf segment destination
     REQUESTS=$(grep "S3 request:" <<<"$OUT")
 }
 requests() { grep -c "S3 request:" <<<"$REQUESTS"; }
+requests_az() { grep -c "Azure request:" <<<"$REQUESTS"; }
 
 # ---- A present segment: 3 requests ----
 get "$CONF" "$SEG" "$IT_TMP/get/a"
@@ -154,5 +158,33 @@ expect_eq "damaged stored segment: recovery aborts (exit > 125)" "$([ "$RC" -gt 
 expect_contains "damaged stored segment: the error names the segment" "$OUT" "$SEG"
 expect_eq "damaged stored segment: nothing written" "$(ls "$IT_TMP/get" | grep -c '^i')" "0"
 must aws_s3 s3 cp "$IT_TMP/seg.zst" "s3://$S3_BUCKET/$STORED_KEY"
+
+# ---- Azure: the same 3 requests, 2 for a missing segment ----
+must bash "$AZURITE" start "$AZ_DIR" 57503
+# shellcheck disable=SC1091
+source "$AZ_DIR/azurite.env"
+chmod 0755 "$AZ_DIR"
+AZ_CONF=$IT_TMP/backrest-azure.conf
+{
+    printf '[global]\nrepo1-type=azure\nrepo1-path=/azget\nrepo1-azure-account=%s\n' "$AZURITE_ACCOUNT"
+    printf 'repo1-azure-container=%s\nrepo1-azure-key=%s\nrepo1-azure-uri-style=path\n' "$AZURITE_CONTAINER" "$AZURITE_KEY"
+    printf 'repo1-storage-host=127.0.0.1\nrepo1-storage-port=57503\nrepo1-storage-ca-file=%s\n' "$AZURITE_CA_FILE"
+    printf 'lock-path=%s\nlog-level-console=warn\n' "$IT_TMP/lock"
+    pg1_stanza
+} | it_conf "$AZ_CONF" 0600
+must as_pg "$BR" --config="$AZ_CONF" --stanza=main stanza-create
+as_pg mkdir -p "$IT_TMP/wal"
+must install -m 0644 "$IT_TMP/seg.orig" "$IT_TMP/wal/$SEG"
+must as_pg "$BR" --config="$AZ_CONF" --stanza=main archive-push "$IT_TMP/wal/$SEG"
+get "$AZ_CONF" "$SEG" "$IT_TMP/get/j"
+REQUESTS=$(grep "Azure request:" <<<"$OUT")
+expect_eq "Azure, present segment: exit 0, 3 requests" "$RC $(requests_az)" "0 3"
+expect_contains "Azure: the listing is by the segment's name" "$(sed -n 2p <<<"$REQUESTS")" \
+    "List Blobs 'azure://$AZURITE_CONTAINER/azget/archive/main/15-1/${SEG:0:16}/$SEG-'"
+expect_eq "Azure, present segment: the bytes are pg_wal's" \
+    "$(cmp "$IT_TMP/get/j" "$IT_TMP/seg.orig" >/dev/null 2>&1 && echo same || echo differs)" "same"
+get "$AZ_CONF" 0000000100000000000000FE "$IT_TMP/get/k"
+REQUESTS=$(grep "Azure request:" <<<"$OUT")
+expect_eq "Azure, missing segment: exit 1, 2 requests" "$RC $(requests_az)" "1 2"
 
 pg_stop "$DATA"
