@@ -136,9 +136,14 @@ int archiveGet(const Config& config) {
         if (spooled.exitCode) return *spooled.exitCode;
     }
 
-    auto repo = openRepo(config);
+    // archive.info alone gives the identity and the key: 2 requests on an object store (this
+    // read and the listing by the segment's name) before the segment's own GET, as pgBackRest.
+    // openRepo would also read backup.info and both .copy files for the key.
+    auto repo = openRepoStorage(config, RepoAccess::Read);
     auto layout = stanzaLayout(config);
-    auto info = repo::requireArchiveInfo(*repo, layout);
+    auto [info, key] = repo::openArchiveInfo(*repo, layout, cipherSettings(config));
+    useRepoKey(key);
+    layout.key = key;
     storage::PosixStorage dest(destPath.parent_path().string());
     std::optional<uint64_t> systemId;
     if (cluster) systemId = cluster->systemId;

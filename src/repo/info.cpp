@@ -135,15 +135,65 @@ std::optional<BackupInfo> loadBackupInfo(storage::Storage& repo, const Layout& l
     });
 }
 
+namespace {
+
+ArchiveInfo archiveInfoOf(const json& doc, const std::string& context) {
+    return parseOrRaise(context, [&] {
+        checkFormat(doc, context);
+        ArchiveInfo info;
+        info.history = parseHistory(doc.at("db-history"));
+        return info;
+    });
+}
+
+[[noreturn]] void raiseNoStanza(storage::Storage& repo, const Layout& layout,
+                                const std::string& missing) {
+    raise(ErrorCode::Stanza,
+          "stanza '{}' does not exist in repository '{}' (no {}); run 'backrest --stanza={} "
+          "stanza-create' first",
+          layout.stanza, repo.fullPath(""), missing, layout.stanza);
+}
+
+}  // namespace
+
 std::optional<ArchiveInfo> loadArchiveInfo(storage::Storage& repo, const Layout& layout) {
     auto doc = loadChecksummed(repo, layout.archiveInfo(), layout.key);
     if (!doc) return std::nullopt;
-    return parseOrRaise(repo.fullPath(layout.archiveInfo()), [&] {
-        checkFormat(*doc, repo.fullPath(layout.archiveInfo()));
-        ArchiveInfo info;
-        info.history = parseHistory(doc->at("db-history"));
-        return info;
-    });
+    return archiveInfoOf(*doc, repo.fullPath(layout.archiveInfo()));
+}
+
+OpenedArchiveInfo openArchiveInfo(storage::Storage& repo, const Layout& layout,
+                                  const CipherSettings& settings) {
+    const std::string path = layout.archiveInfo();
+    std::optional<Error> firstError;
+    bool any = false;
+    for (const std::string& candidate : {path, path + ".copy"}) {
+        auto stored = storage::readAllIfExists(repo, candidate);
+        if (!stored) continue;
+        any = true;
+        const std::string context = repo.fullPath(candidate);
+        try {
+            RepoCipherScan scan;
+            scan.state = RepoCipherState::Plain;
+            if (auto envelope = readEnvelopeLine(*stored, context)) {
+                scan.state = RepoCipherState::Encrypted;
+                scan.counted = CountedEnvelope{*envelope, candidate, envelope->generation};
+            }
+            OpenedArchiveInfo opened;
+            opened.key = openScannedKey(repo, layout, scan, settings, candidate);
+            std::string text = openMetadata(opened.key, path, std::move(*stored), context);
+            verifyChecksummed(text, context);
+            json doc = json::parse(text, nullptr, false);
+            if (doc.is_discarded()) raise(ErrorCode::Format, "'{}' is not valid JSON", context);
+            opened.info = archiveInfoOf(doc, context);
+            return opened;
+        } catch (const Error& e) {
+            warnDamagedCopy(e.what());
+            if (!firstError) firstError = e;
+        }
+    }
+    if (!any) raiseNoStanza(repo, layout, path);
+    throw *firstError;
 }
 
 BackupInfo requireBackupInfo(storage::Storage& repo, const Layout& layout) {
@@ -158,11 +208,7 @@ BackupInfo requireBackupInfo(storage::Storage& repo, const Layout& layout) {
 
 ArchiveInfo requireArchiveInfo(storage::Storage& repo, const Layout& layout) {
     auto info = loadArchiveInfo(repo, layout);
-    if (!info)
-        raise(ErrorCode::Stanza,
-              "stanza '{}' does not exist in repository '{}' (no {}); run 'backrest --stanza={} "
-              "stanza-create' first",
-              layout.stanza, repo.fullPath(""), layout.archiveInfo(), layout.stanza);
+    if (!info) raiseNoStanza(repo, layout, layout.archiveInfo());
     return *info;
 }
 

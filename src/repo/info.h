@@ -12,6 +12,7 @@
 
 #include "repo/layout.h"
 #include "repo/manifest.h"
+#include "repo/repo_cipher.h"
 #include "storage/storage.h"
 
 namespace backrest::repo {
@@ -67,6 +68,22 @@ std::optional<ArchiveInfo> loadArchiveInfo(storage::Storage& repo, const Layout&
 // Like the above, but a missing file is a StanzaError telling the user to run stanza-create.
 BackupInfo requireBackupInfo(storage::Storage& repo, const Layout& layout);
 ArchiveInfo requireArchiveInfo(storage::Storage& repo, const Layout& layout);
+
+// archive-get's one read of metadata (a restore_command call pays each request on an object
+// store): archive.info, its .copy only when the main file is missing or damaged (warned), and the
+// repository key from that file's own envelope, checked against `settings` as openRepoKey does
+// (repo/repo_cipher.h). Every envelope of a stanza wraps the same key, and the sealed body must
+// open with it, so the key that opens archive.info is the key of its WAL. The one departure from
+// openRepoKey's rule (the highest generation of all four info files counts): during a
+// stanza-rekey interrupted before archive.info was rewritten, the old passphrase still reads the
+// archive (as it did before the rekey), where other commands already want the new one.
+// StanzaError when neither file exists; the main file's error when neither is good.
+struct OpenedArchiveInfo {
+    ArchiveInfo info;
+    std::shared_ptr<const crypto::RepoKey> key;  // nullptr: not encrypted
+};
+OpenedArchiveInfo openArchiveInfo(storage::Storage& repo, const Layout& layout,
+                                  const CipherSettings& settings);
 void saveBackupInfo(storage::Storage& repo, const Layout& layout, const BackupInfo& info);
 void saveArchiveInfo(storage::Storage& repo, const Layout& layout, const ArchiveInfo& info);
 

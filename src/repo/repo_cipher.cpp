@@ -131,7 +131,14 @@ RepoCipherScan scanRepoCipher(storage::Storage& repo, const Layout& layout) {
 
 std::shared_ptr<const crypto::RepoKey> openRepoKey(storage::Storage& repo, const Layout& layout,
                                                    const CipherSettings& settings) {
-    RepoCipherScan scan = scanRepoCipher(repo, layout);
+    return openScannedKey(repo, layout, scanRepoCipher(repo, layout), settings,
+                          layout.backupInfo());
+}
+
+std::shared_ptr<const crypto::RepoKey> openScannedKey(storage::Storage& repo, const Layout& layout,
+                                                      const RepoCipherScan& scan,
+                                                      const CipherSettings& settings,
+                                                      const std::string& plainPath) {
     bool wantsCipher = settings.type != "none";
     if (scan.state != RepoCipherState::Encrypted) {
         if (!wantsCipher && settings.pass)
@@ -145,7 +152,7 @@ std::shared_ptr<const crypto::RepoKey> openRepoKey(storage::Storage& repo, const
                   "repo1-cipher-type is {} but {} is not encrypted ({} holds no key envelope): set "
                   "repo1-cipher-type=none and remove repo1-cipher-pass for this repository (an "
                   "existing repository is not encrypted in place)",
-                  settings.type, where(repo, layout), repo.fullPath(layout.backupInfo()));
+                  settings.type, where(repo, layout), repo.fullPath(plainPath));
         if (wantsCipher && !settings.pass)
             raise(ErrorCode::Crypto,
                   "repo1-cipher-type is {} but repo1-cipher-pass is not set: set it in the config "

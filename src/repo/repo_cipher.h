@@ -59,6 +59,13 @@ RepoCipherScan scanRepoCipher(storage::Storage& repo, const Layout& layout);
 // disagree or the passphrase does not open the counted envelope.
 std::shared_ptr<const crypto::RepoKey> openRepoKey(storage::Storage& repo, const Layout& layout,
                                                    const CipherSettings& settings);
+// openRepoKey's checks of `settings` and unwrapping, on a scan already made (archive-get's, of
+// archive.info alone: repo/info.h openArchiveInfo). `plainPath`: the info file a Plain scan read,
+// named when the settings want a key it does not hold.
+std::shared_ptr<const crypto::RepoKey> openScannedKey(storage::Storage& repo, const Layout& layout,
+                                                      const RepoCipherScan& scan,
+                                                      const CipherSettings& settings,
+                                                      const std::string& plainPath);
 
 // The envelope info files are written with: the counted one when it wraps `key`, else one given
 // to rememberEnvelope (stanza-create, before any info file exists). Re-read at each save so a

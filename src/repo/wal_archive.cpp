@@ -105,7 +105,11 @@ std::optional<ArchivedWal> findWal(storage::Storage& repo, const Layout& layout,
     std::string dir = walDirectory(layout, archiveId, walName);
     std::string prefix = walName + "-";
     std::vector<ArchivedWal> copies;
-    for (const auto& entry : repo.list(dir)) {
+    // Only this file's names: "<wal>-" so that ...01 does not also list ...010 (a .history or
+    // .backup name has no such neighbour but is looked up the same way). On an object store one
+    // request whose reply is a name or two, where the whole directory (up to 256 segments of
+    // 16 MiB, more with smaller ones) took a page or more.
+    for (const auto& entry : repo.listPrefix(dir, prefix)) {
         if (entry.type != storage::FileType::File || !isStoredWalCopy(entry.name, walName))
             continue;
         std::string rest = entry.name.substr(prefix.size());
@@ -176,7 +180,7 @@ namespace {
 void removeDeadPushTemps(storage::Storage& repo, const std::string& dir,
                          const std::string& walName) {
     if (!repo.features().path) return;
-    for (const auto& entry : repo.list(dir)) {
+    for (const auto& entry : repo.listPrefix(dir, walName + "-")) {
         const std::string& name = entry.name;
         if (!name.starts_with(walName + "-") || !name.ends_with(".tmp")) continue;
         std::string stem = name.substr(0, name.size() - 4);  // ".<pid>.<n>"

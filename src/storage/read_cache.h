@@ -36,6 +36,10 @@ class ReadCache : public Storage {
     std::vector<FileInfo> list(const std::string& path, bool ignoreMissing) override {
         return inner_->list(path, ignoreMissing);
     }
+    std::vector<FileInfo> listPrefix(const std::string& path,
+                                     const std::string& namePrefix) override {
+        return inner_->listPrefix(path, namePrefix);
+    }
     void remove(const std::string& path, bool errorOnMissing) override {
         inner_->remove(path, errorOnMissing);
     }

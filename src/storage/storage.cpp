@@ -106,6 +106,12 @@ void writeAll(Storage& storage, const std::string& path, std::string_view conten
     writer->close();
 }
 
+std::vector<FileInfo> Storage::listPrefix(const std::string& path, const std::string& namePrefix) {
+    std::vector<FileInfo> entries = list(path, true);
+    std::erase_if(entries, [&](const FileInfo& e) { return !e.name.starts_with(namePrefix); });
+    return entries;
+}
+
 void StorageWrite::writeAt(uint64_t, std::span<const uint8_t>) {
     raise(ErrorCode::Assert, "file '{}': this storage cannot write at an offset", path());
 }

@@ -141,6 +141,12 @@ class Storage {
     // hold files deeper down (FileType::Path). An object store lists by prefix, page by page. A
     // missing path gives an empty list when ignoreMissing, else FileMissingError.
     virtual std::vector<FileInfo> list(const std::string& path, bool ignoreMissing = true) = 0;
+    // The entries of list(path) whose names start with `namePrefix`. An object store asks only
+    // for those (one request where the whole directory may take several, and a reply of a few
+    // names instead of hundreds); the default lists the directory and keeps them. A missing path
+    // gives an empty list.
+    virtual std::vector<FileInfo> listPrefix(const std::string& path,
+                                             const std::string& namePrefix);
 
     virtual void remove(const std::string& path, bool errorOnMissing = false) = 0;
     // Removes a path: recursive, everything under it (an object store deletes by prefix, in

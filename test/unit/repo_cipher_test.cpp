@@ -153,6 +153,58 @@ TEST_F(RepoCipherTest, HighestGenerationOfMainFilesCounts) {
         << e.what();
 }
 
+// archive-get takes the key from archive.info's own envelope (repo/info.h openArchiveInfo): the
+// same key, the same errors for settings that do not match, and backup.info never read.
+TEST_F(RepoCipherTest, ArchiveInfoAloneGivesTheKey) {
+    auto key = create("pass-one");
+    repo_->remove(layout_.backupInfo(), false);
+    repo_->remove(layout_.backupInfo() + ".copy", false);
+    auto opened = openArchiveInfo(*repo_, bare_, {"aes-256-gcm", "pass-one"});
+    ASSERT_TRUE(opened.key);
+    EXPECT_EQ(opened.key->id(), key->id());
+    EXPECT_EQ(opened.info.current().systemId, 42u);
+    auto message = [&](const CipherSettings& settings) {
+        Error e = errorOf([&] { openArchiveInfo(*repo_, bare_, settings); });
+        EXPECT_EQ(e.code(), ErrorCode::Crypto) << e.what();
+        EXPECT_FALSE(backrest::test::has(e.what(), "wrong-pass")) << e.what();
+        return std::string(e.what());
+    };
+    EXPECT_TRUE(backrest::test::has(message({"aes-256-gcm", "wrong-pass"}),
+                                    "repo1-cipher-pass does not open the key of '" +
+                                        repo_->fullPath(layout_.archiveInfo()) + "'"));
+    EXPECT_TRUE(backrest::test::has(message({"aes-256-gcm", std::nullopt}),
+                                    "repo1-cipher-pass is not set"));
+    EXPECT_TRUE(
+        backrest::test::has(message({"none", std::nullopt}), "is encrypted with aes-256-gcm"));
+
+    // A damaged envelope or body of the main file: the .copy's serves.
+    std::string stored = read(layout_.archiveInfo());
+    for (size_t at : {size_t{20}, stored.size() - 5}) {
+        std::string damaged = stored;
+        damaged[at] ^= 1;
+        write(layout_.archiveInfo(), damaged);
+        EXPECT_EQ(openArchiveInfo(*repo_, bare_, {"aes-256-gcm", "pass-one"}).key->id(), key->id());
+    }
+    write(layout_.archiveInfo(), stored);
+
+    // A rekey interrupted after archive.info.copy: the new passphrase opens the copy's envelope;
+    // the old one still opens the main file's (the same key: see openArchiveInfo).
+    std::string body = stored.substr(stored.find('\n') + 1);
+    write(layout_.archiveInfo() + ".copy",
+          envelopeLine(crypto::wrapKey(*key, "pass-two", 2)) + body);
+    EXPECT_EQ(openArchiveInfo(*repo_, bare_, {"aes-256-gcm", "pass-two"}).key->id(), key->id());
+    EXPECT_EQ(openArchiveInfo(*repo_, bare_, {"aes-256-gcm", "pass-one"}).key->id(), key->id());
+    // Another key's envelope ahead of this key's body: the body does not open.
+    auto stranger = crypto::RepoKey::generate();
+    write(layout_.archiveInfo(), envelopeLine(crypto::wrapKey(*stranger, "pass-one", 3)) + body);
+    write(layout_.archiveInfo() + ".copy",
+          envelopeLine(crypto::wrapKey(*stranger, "pass-one", 3)) + body);
+    EXPECT_EQ(errorOf([&] {
+                  openArchiveInfo(*repo_, bare_, {"aes-256-gcm", "pass-one"});
+              }).code(),
+              ErrorCode::Crypto);
+}
+
 TEST_F(RepoCipherTest, RekeyKeepsBodiesAndFinishesWithEitherPassphrase) {
     create("old");
     std::string bodyBefore =

@@ -246,6 +246,49 @@ TEST_P(RepoInfo, RequireReturnsSaved) {
     EXPECT_TRUE(b.backups.empty());
 }
 
+// archive-get's read of archive.info: the main file, its .copy when the main one is missing or
+// damaged; no backup.info needed.
+TEST_P(RepoInfo, OpenArchiveInfoFallsBackToTheCopyOnlyWhenNeeded) {
+    Error none = errorOf([&] { openArchiveInfo(s(), layout_, {}); });
+    EXPECT_EQ(none.code(), ErrorCode::Stanza);
+    EXPECT_TRUE(has(none.what(), "archive/main/archive.info")) << none.what();
+
+    saveArchiveInfo(s(), layout_, ArchiveInfo{history_});
+    auto opened = openArchiveInfo(s(), layout_, {});
+    expectEqual(opened.info.history, history_);
+    EXPECT_EQ(opened.key, nullptr);
+
+    // The copy differs from the main file: which one was read shows.
+    std::vector<DbIdentity> other{{1, "15", 42}};
+    std::string mainText = storage::readAll(s(), layout_.archiveInfo());
+    saveArchiveInfo(s(), layout_, ArchiveInfo{other});
+    storage::writeAll(s(), layout_.archiveInfo(), mainText);
+    expectEqual(openArchiveInfo(s(), layout_, {}).info.history, history_);
+
+    std::string damaged = mainText;
+    damaged[damaged.size() / 2] ^= 1;
+    storage::writeAll(s(), layout_.archiveInfo(), damaged);
+    expectEqual(openArchiveInfo(s(), layout_, {}).info.history, other);
+    storage::writeAll(s(), layout_.archiveInfo(), mainText.substr(0, 10));  // cut short
+    expectEqual(openArchiveInfo(s(), layout_, {}).info.history, other);
+    s().remove(layout_.archiveInfo());
+    expectEqual(openArchiveInfo(s(), layout_, {}).info.history, other);
+
+    // Both bad: the main file's error is the one raised.
+    storage::writeAll(s(), layout_.archiveInfo(), damaged);
+    storage::writeAll(s(), layout_.archiveInfo() + ".copy", "{\"format\":");
+    Error both = errorOf([&] { openArchiveInfo(s(), layout_, {}); });
+    EXPECT_EQ(both.code(), ErrorCode::Checksum) << both.what();
+    EXPECT_TRUE(has(both.what(), s().fullPath(layout_.archiveInfo()))) << both.what();
+
+    // A repository that is not encrypted, with settings that want a key.
+    saveArchiveInfo(s(), layout_, ArchiveInfo{history_});
+    Error plain = errorOf([&] { openArchiveInfo(s(), layout_, {"aes-256-gcm", "pass"}); });
+    EXPECT_EQ(plain.code(), ErrorCode::Crypto);
+    EXPECT_TRUE(has(plain.what(), "is not encrypted")) << plain.what();
+    EXPECT_TRUE(has(plain.what(), s().fullPath(layout_.archiveInfo()))) << plain.what();
+}
+
 TEST_P(RepoInfo, CheckIdentity) {
     DbIdentity recorded{1, "15", 7310000000000000001ULL};
     EXPECT_NO_THROW(checkIdentity(recorded, "15", 7310000000000000001ULL, "main", "backup"));

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 
@@ -190,6 +191,85 @@ TEST_F(RepoWalArchive, GetRoundTrip) {
 TEST_F(RepoWalArchive, GetUnknownIsFalse) {
     EXPECT_FALSE(getWal(*repo_, layout_, info_, kSeg, *restore_, "RECOVERYXLOG", 65536));
     EXPECT_FALSE(fs::exists(root_ + "/restore/RECOVERYXLOG"));
+}
+
+// What archive-get asks of the repository (each a request on an object store; the S3 and Azure
+// drivers log each at debug level, which test/integration/archive_get_requests.sh counts): the
+// storage it reads through, with every operation counted.
+class CountingStorage : public storage::Storage {
+  public:
+    explicit CountingStorage(storage::Storage& inner) : inner_(inner) {}
+    std::map<std::string, int> calls;
+
+    storage::Features features() const override { return inner_.features(); }
+    std::unique_ptr<storage::StorageRead> openRead(const std::string& path, bool ignoreMissing,
+                                                   const storage::ReadRange& range) override {
+        calls["openRead"]++;
+        return inner_.openRead(path, ignoreMissing, range);
+    }
+    std::unique_ptr<storage::StorageWrite> openWrite(
+        const std::string& path, const storage::WriteOptions& options) override {
+        calls["openWrite"]++;
+        return inner_.openWrite(path, options);
+    }
+    std::optional<storage::FileInfo> info(const std::string& path, bool followLink) override {
+        calls["info"]++;
+        return inner_.info(path, followLink);
+    }
+    std::vector<storage::FileInfo> list(const std::string& path, bool ignoreMissing) override {
+        calls["list"]++;
+        return inner_.list(path, ignoreMissing);
+    }
+    std::vector<storage::FileInfo> listPrefix(const std::string& path,
+                                              const std::string& namePrefix) override {
+        calls["listPrefix"]++;
+        return inner_.listPrefix(path, namePrefix);
+    }
+    void remove(const std::string& path, bool errorOnMissing) override {
+        calls["remove"]++;
+        inner_.remove(path, errorOnMissing);
+    }
+    void removePath(const std::string& path, bool recursive) override {
+        calls["removePath"]++;
+        inner_.removePath(path, recursive);
+    }
+    std::string fullPath(const std::string& path) const override { return inner_.fullPath(path); }
+
+  private:
+    storage::Storage& inner_;
+};
+
+// pgBackRest's three: archive.info, a listing by the segment's own name, the segment. A missing
+// segment costs the first two; a damaged archive.info one more read, of its .copy.
+TEST_F(RepoWalArchive, ArchiveGetReadsArchiveInfoListsBySegmentAndReadsIt) {
+    std::string bytes = segment(kSysId, 9);
+    put("pg/pg_wal/" + kSeg, bytes);
+    ASSERT_EQ(push(kSeg), PushResult::Stored);
+    put("pg/pg_wal/000000010000000000000010", segment(kSysId, 10));  // a neighbour by prefix
+    ASSERT_EQ(push("000000010000000000000010"), PushResult::Stored);
+    auto fetch = [&](const std::string& walName) {
+        CountingStorage counted(*repo_);
+        auto opened = openArchiveInfo(counted, layout_, {});
+        bool found = getWal(counted, layout_, opened.info, walName, *restore_, "RECOVERYXLOG",
+                            65536, kSysId);
+        return std::make_pair(found, counted.calls);
+    };
+    using Calls = std::map<std::string, int>;
+    auto [found, calls] = fetch(kSeg);
+    EXPECT_TRUE(found);
+    EXPECT_EQ(get("restore/RECOVERYXLOG"), bytes);
+    EXPECT_EQ(calls, (Calls{{"openRead", 2}, {"listPrefix", 1}}));
+    std::tie(found, calls) = fetch("000000010000000000000002");
+    EXPECT_FALSE(found);
+    EXPECT_EQ(calls, (Calls{{"openRead", 1}, {"listPrefix", 1}}));
+    // The main archive.info damaged: its .copy serves, one read more.
+    std::string infoFile = "repo/" + layout_.archiveInfo();
+    std::string damaged = get(infoFile);
+    damaged[damaged.size() / 2] ^= 1;
+    put(infoFile, damaged);
+    std::tie(found, calls) = fetch(kSeg);
+    EXPECT_TRUE(found);
+    EXPECT_EQ(calls, (Calls{{"openRead", 3}, {"listPrefix", 1}}));
 }
 
 TEST_F(RepoWalArchive, GetSearchesOlderArchiveIds) {

@@ -185,6 +185,30 @@ TEST_P(StorageContract, ListGivesOneLevelWithPathsForDeeperFiles) {
     EXPECT_EQ(names("top/dir").size(), 2u);
 }
 
+// archive-get lists a WAL directory by the segment's name: "<segment>-" gives that segment's
+// files only, never its neighbours (…01 is a prefix of …010), nor what lies deeper.
+TEST_P(StorageContract, ListPrefixGivesOnlyNamesStartingWithIt) {
+    const std::string dir = "wal/0000000100000000";
+    writeAll(s(), dir + "/000000010000000000000001-" + std::string(64, 'a') + ".zst", "one");
+    writeAll(s(), dir + "/000000010000000000000010-" + std::string(64, 'b') + ".zst", "ten");
+    writeAll(s(), dir + "/000000010000000000000001.partial-x", "p");
+    writeAll(s(), dir + "/000000010000000000000001-sub/deeper", "d");
+    std::map<std::string, FileType> got;
+    for (const auto& e : s().listPrefix(dir, "000000010000000000000001-")) got[e.name] = e.type;
+    EXPECT_EQ(got,
+              (std::map<std::string, FileType>{
+                  {"000000010000000000000001-" + std::string(64, 'a') + ".zst", FileType::File},
+                  {"000000010000000000000001-sub", FileType::Path}}));
+    for (const auto& e : s().listPrefix(dir, "000000010000000000000001-")) {
+        if (e.type == FileType::File) {
+            EXPECT_EQ(e.size, 3u);
+        }
+    }
+    EXPECT_TRUE(s().listPrefix(dir, "000000010000000000000002-").empty());
+    EXPECT_TRUE(s().listPrefix("wal/missing", "000000010000000000000001-").empty());
+    EXPECT_EQ(s().listPrefix(dir, "").size(), names(dir).size());
+}
+
 TEST_P(StorageContract, InfoOfFilePathAndMissing) {
     writeAll(s(), "holder/file", "12345");
     auto file = s().info("holder/file");

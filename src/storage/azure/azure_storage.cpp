@@ -98,9 +98,19 @@ std::optional<FileInfo> AzureStorage::info(const std::string& path, bool) {
 
 std::vector<FileInfo> AzureStorage::list(const std::string& path, bool ignoreMissing) {
     std::string blob = blobName(path);
+    std::vector<FileInfo> entries = listPrefix(path, "");
+    if (entries.empty() && !ignoreMissing)
+        raise(ErrorCode::FileMissing, "path '{}' does not exist (no blob under it)",
+              client_->display(blob));
+    return entries;
+}
+
+std::vector<FileInfo> AzureStorage::listPrefix(const std::string& path,
+                                               const std::string& namePrefix) {
+    std::string blob = blobName(path);
     std::string prefix = blob.empty() ? "" : blob + "/";
     std::vector<FileInfo> entries;
-    listPages(prefix, true, [&](const ListPage& page) {
+    listPages(prefix + namePrefix, true, [&](const ListPage& page) {
         for (const auto& listed : page.blobs)
             entries.push_back(entry(listed.name.substr(prefix.size()), FileType::File, listed.size,
                                     listed.mtime));
@@ -110,9 +120,6 @@ std::vector<FileInfo> AzureStorage::list(const std::string& path, bool ignoreMis
             entries.push_back(entry(name, FileType::Path, 0, 0));
         }
     });
-    if (entries.empty() && !ignoreMissing)
-        raise(ErrorCode::FileMissing, "path '{}' does not exist (no blob under it)",
-              client_->display(blob));
     return entries;
 }
 

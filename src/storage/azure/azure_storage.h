@@ -26,6 +26,8 @@ class AzureStorage : public Storage {
                                             const WriteOptions& options = {}) override;
     std::optional<FileInfo> info(const std::string& path, bool followLink = false) override;
     std::vector<FileInfo> list(const std::string& path, bool ignoreMissing = true) override;
+    std::vector<FileInfo> listPrefix(const std::string& path,
+                                     const std::string& namePrefix) override;
     void remove(const std::string& path, bool errorOnMissing = false) override;
     void removePath(const std::string& path, bool recursive) override;
     std::string fullPath(const std::string& path) const override;

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "storage/azure/blob_xml.h"
 
 namespace backrest::storage::azure {
@@ -65,6 +66,8 @@ http::Response BlobClient::send(const std::string& method, const std::string& bl
     request.body = body;
     request.what = what;
     request.idempotent = idempotent;
+    // One line per request (log-level-console=debug): how many a command costs, and which.
+    logDebug("Azure request: {}", what);
     size_t dateIndex = request.headers.size();
     request.headers.emplace_back("x-ms-date", "");
     http::Signer sign = [&](http::Request& r) {

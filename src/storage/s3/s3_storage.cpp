@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "storage/s3/s3_io.h"
 #include "storage/s3/xml.h"
 
@@ -83,6 +84,11 @@ http::Response S3Storage::request(const std::string& method, const std::string& 
     req.headers.emplace_back("host", hostHeader);
     req.body = body;
     req.what = fmt::format("{} '{}'", method, url(key));
+    // One line per request (log-level-console=debug): how many a command costs, and which.
+    std::string listed;
+    for (const auto& [name, value] : query)
+        if (name == "prefix") listed = fmt::format(" (list prefix '{}')", value);
+    logDebug("S3 request: {}{}", req.what, listed);
     req.idempotent = idempotent;
     std::string payloadHash = sha256Hex(body);
     SigV4& signer = *signer_;
@@ -168,12 +174,26 @@ std::optional<FileInfo> S3Storage::info(const std::string& path, bool) {
 std::vector<FileInfo> S3Storage::list(const std::string& path, bool ignoreMissing) {
     std::string k = key(path);
     std::string prefix = k.empty() ? "" : k + "/";
+    std::vector<FileInfo> entries = listUnder(prefix, "");
+    if (entries.empty() && !ignoreMissing)
+        raise(ErrorCode::FileMissing, "path '{}' does not exist (no object under it)", url(prefix));
+    return entries;
+}
+
+std::vector<FileInfo> S3Storage::listPrefix(const std::string& path,
+                                            const std::string& namePrefix) {
+    std::string k = key(path);
+    return listUnder(k.empty() ? "" : k + "/", namePrefix);
+}
+
+std::vector<FileInfo> S3Storage::listUnder(const std::string& prefix,
+                                           const std::string& namePrefix) {
     std::vector<FileInfo> entries;
     std::string token;
-    std::string what = fmt::format("list '{}'", url(prefix));
+    std::string what = fmt::format("list '{}'", url(prefix + namePrefix));
     do {
         Params query{{"list-type", "2"},
-                     {"prefix", prefix},
+                     {"prefix", prefix + namePrefix},
                      {"delimiter", "/"},
                      {"max-keys", std::to_string(settings_.listPageSize)}};
         if (!token.empty()) query.emplace_back("continuation-token", token);
@@ -198,8 +218,6 @@ std::vector<FileInfo> S3Storage::list(const std::string& path, bool ignoreMissin
         }
         token = page.continuationToken;
     } while (!token.empty());
-    if (entries.empty() && !ignoreMissing)
-        raise(ErrorCode::FileMissing, "path '{}' does not exist (no object under it)", url(prefix));
     return entries;
 }
 

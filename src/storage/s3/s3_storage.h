@@ -44,6 +44,8 @@ class S3Storage : public Storage {
                                             const WriteOptions& options = {}) override;
     std::optional<FileInfo> info(const std::string& path, bool followLink = false) override;
     std::vector<FileInfo> list(const std::string& path, bool ignoreMissing = true) override;
+    std::vector<FileInfo> listPrefix(const std::string& path,
+                                     const std::string& namePrefix) override;
     void remove(const std::string& path, bool errorOnMissing = false) override;
     void removePath(const std::string& path, bool recursive) override;
     std::string fullPath(const std::string& path) const override;
@@ -70,6 +72,9 @@ class S3Storage : public Storage {
   private:
     // Every key under `prefix` (no delimiter), page by page.
     std::vector<std::string> listKeys(const std::string& prefix);
+    // The entries one level under the key prefix `prefix` ("" or ending in '/') whose names
+    // start with `namePrefix`, named relative to `prefix`.
+    std::vector<FileInfo> listUnder(const std::string& prefix, const std::string& namePrefix);
     void deleteKeys(const std::vector<std::string>& keys);
 
     S3Settings settings_;
