@@ -389,4 +389,49 @@ InfoReply InfoReply::fromMessage(const Message& message) {
     return r;
 }
 
+Message DrillProgress::toMessage() const {
+    Message m{{"phase", phase}};
+    if (id) m["id"] = *id;
+    return m;
+}
+
+DrillProgress DrillProgress::fromMessage(const Message& message) {
+    Fields f(message, "progress of 'drill'");
+    return {f.optString("id"), f.string("phase")};
+}
+
+Message DrillReply::toMessage() const {
+    return {{"id", id}, {"backup", backup}};
+}
+
+DrillReply DrillReply::fromMessage(const Message& message) {
+    Fields f(message, reply(Drill::kType));
+    return {f.string("id"), f.string("backup")};
+}
+
+Message Drill::toMessage() const {
+    Message m = Message::object();
+    if (set) m["set"] = *set;
+    if (targetType) m["target-type"] = *targetType;
+    if (target) m["target"] = *target;
+    if (repo) m["repo"] = *repo;
+    return m;
+}
+
+Drill Drill::fromMessage(const Message& message) {
+    Fields f(message, request(kType));
+    Drill d;
+    d.set = f.optString("set");
+    d.targetType = f.optString("target-type");
+    d.target = f.optString("target");
+    if (auto repo = f.optInteger("repo")) {
+        if (*repo < 1 || *repo > 4)
+            raise(ErrorCode::Protocol,
+                  "malformed '{}' request: field 'repo' must be 1 to 4 (repo1..repo4), not {}",
+                  kType, *repo);
+        d.repo = static_cast<int>(*repo);
+    }
+    return d;
+}
+
 }  // namespace backrest::protocol
