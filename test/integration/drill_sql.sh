@@ -127,7 +127,8 @@ HOLDER=
 stamp "a healthy drill"
 # --- A healthy backup: the job runs, is shown running (held with SIGSTOP, so that what is
 # asserted while it runs cannot be missed), a second drill is refused naming it, then passes ---
-ID=$(sql "SELECT backrest_drill()")
+# set => B1: a backup taken while this drill is held must not become the one it drills.
+ID=$(sql "SELECT backrest_drill(set => '$B1')")
 expect_eq "backrest_drill() returns the drill's id" "$(grep -cE '^[0-9]{8}-[0-9]{9}$' <<<"$ID")" 1
 STOPPED=$(drill_pids | head -1)
 [ -n "$STOPPED" ] && kill -STOP "$STOPPED"
