@@ -193,7 +193,10 @@ protocol::DrillReply runDrill(const DrillLaunch& launch, const protocol::Drill& 
             std::string line = pending.substr(0, end);
             pending.erase(0, end + 1);
             try {
-                if (!hungUp) handleEvent(line, events, progress);
+                // After a hang-up the events are still read (the drill's error), not relayed.
+                handleEvent(line, events, [&](const protocol::DrillProgress& p) {
+                    if (!hungUp) progress(p);
+                });
             } catch (const std::exception& e) {
                 // The client is gone (a send failed): the drill goes on to its end without it.
                 hungUp = true;
