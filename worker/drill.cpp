@@ -135,7 +135,8 @@ class DrillRun {
   private:
     void phase(const std::string& name, const std::function<void()>& body) {
         if (!record_.error.empty() && name != "stop") return;
-        drillProgress("phase " + name);
+        // A failed drill's job keeps showing the phase that failed, not the cleanup after it.
+        if (record_.error.empty()) drillProgress("phase " + name);
         auto started = std::chrono::steady_clock::now();
         try {
             if (stop_) raise(ErrorCode::Term, "drill: terminated on signal");
