@@ -115,7 +115,7 @@ sql_err "SELECT backrest_drill(type => 'standby')"
 expect_contains "type standby refused by the drill, as the CLI" "$OUT" "drill --type=standby cannot be checked"
 
 # --- A CLI drill holding drill-path: refused at once naming the holder, no hang ---
-"${PG_EXEC[@]}" flock "$SCRATCH.lock" sleep 600 &
+"${PG_EXEC[@]}" flock -o "$SCRATCH.lock" sleep 600 &
 HOLDER=$!
 for _ in $(seq 1 50); do as_pg flock -n "$SCRATCH.lock" true 2>/dev/null || break; sleep 0.1; done
 sql_err "SELECT backrest_drill()"
