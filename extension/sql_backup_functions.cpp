@@ -161,10 +161,9 @@ std::string boundedText(FunctionCallInfo fcinfo, int index, const char* name, si
 // call's error; later ones end the job (backrest_status()), or this call with wait => true.
 Datum startDrill(FunctionCallInfo fcinfo) {
     requirePreloaded("backrest_drill()");
-    JobSlot sizes;
-    std::string set = boundedText(fcinfo, 0, "set", sizeof sizes.drillSet - 1);
-    std::string targetType = boundedText(fcinfo, 1, "type", sizeof sizes.drillTargetType - 1);
-    std::string target = boundedText(fcinfo, 2, "target", sizeof sizes.drillTarget - 1);
+    std::string set = boundedText(fcinfo, 0, "set", sizeof(JobSlot::drillSet) - 1);
+    std::string targetType = boundedText(fcinfo, 1, "type", sizeof(JobSlot::drillTargetType) - 1);
+    std::string target = boundedText(fcinfo, 2, "target", sizeof(JobSlot::drillTarget) - 1);
     int repo = repoArgument(fcinfo, 3);
     bool wait = boolArgument(fcinfo, 4, "wait");
     requireStanza("backrest_drill()");
