@@ -56,7 +56,7 @@ CREATE FUNCTION backrest_schedule()
     AS 'MODULE_PATHNAME', 'backrest_schedule'
     LANGUAGE C;
 
--- Cancels the running backup with this label; false when no running backup has it.
+-- Cancels the running backup (or drill: its id) with this label; false when no running job has it.
 CREATE FUNCTION backrest_cancel(label text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'backrest_cancel'
     LANGUAGE C STRICT;
