@@ -4,7 +4,8 @@
 # backrest_status() shows running (its id, its phase) and then done, and backrest_info() shows
 # as the backup's drill; a second backrest_drill() while one runs is refused naming it, and one
 # while a CLI drill holds drill-path is refused naming the holder; a damaged file in the backup
-# fails the job naming the file (wait => true raises it); a schedule `drill: * * * * *` runs a
+# fails the job naming the file (wait => true raises it); backrest_cancel() ends a drill, which
+# cleans up after itself and is recorded as terminated; a schedule `drill: * * * * *` runs a
 # drill, never two at once (a drill held past its next due minute runs the next one once, after
 # it), and a reload that removes the entry stops it.
 set -u
@@ -170,6 +171,18 @@ expect_eq "damaged file: the job is failed, in the restore phase, naming the fil
     "failed restore true"
 expect_eq "damaged file: backrest_info() shows the failed drill" \
     "$(sql "SELECT drill_result FROM backrest_info() WHERE label = '$B2'")" failed
+
+stamp "a cancelled drill"
+# --- backrest_cancel() of a running drill: the job ends cancelled, and the drill (a process of
+# the daemon's) stops its server and removes its directory by itself ---
+C=$(sql "SELECT backrest_drill(set => '$B1')")
+expect_eq "backrest_cancel() of the drill" "$(sql "SELECT backrest_cancel('$C')")" t
+expect_eq "the cancelled drill's job" "$(wait_for 30 cancelled "SELECT state FROM backrest_status() WHERE label = '$C'")" cancelled
+for _ in $(seq 1 120); do [ -z "$(drill_pids)" ] && break; sleep 0.5; done
+expect_eq "the cancelled drill's process has ended" "$(drill_pids | wc -l)" 0
+expect_eq "the cancelled drill's directory is removed" "$(test -e "$SCRATCH" && echo present || echo absent)" absent
+expect_eq "the cancelled drill is recorded as terminated" \
+    "$(as_pg "$BR" --config="$CONF" --stanza=main info --output=json | jq -r --arg id "$C" '.[0].drill[] | select(.id == $id) | .error' | grep -c 'terminated on signal')" 1
 
 stamp "the schedule"
 # --- drill entries in backrest.schedule ---
