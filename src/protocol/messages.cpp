@@ -391,22 +391,23 @@ InfoReply InfoReply::fromMessage(const Message& message) {
 
 Message DrillProgress::toMessage() const {
     Message m{{"phase", phase}};
-    if (id) m["id"] = *id;
+    if (id) m["drill-id"] = *id;
     return m;
 }
 
 DrillProgress DrillProgress::fromMessage(const Message& message) {
     Fields f(message, "progress of 'drill'");
-    return {f.optString("id"), f.string("phase")};
+    return {f.optString("drill-id"), f.string("phase")};
 }
 
+// "drill-id", not "id": a reply's "id" is its request's.
 Message DrillReply::toMessage() const {
-    return {{"id", id}, {"backup", backup}};
+    return {{"drill-id", id}, {"backup", backup}};
 }
 
 DrillReply DrillReply::fromMessage(const Message& message) {
     Fields f(message, reply(Drill::kType));
-    return {f.string("id"), f.string("backup")};
+    return {f.string("drill-id"), f.string("backup")};
 }
 
 Message Drill::toMessage() const {

@@ -174,14 +174,14 @@ TEST(ProtocolMessages, DrillAndItsProgress) {
     expectWire(full, R"({"repo":2,"set":"20261206-000000F","target":"2026-12-06 11:00:00+00",)"
                      R"("target-type":"time"})");
     expectWire(DrillProgress{"20261206-153100423", "plan"},
-               R"({"id":"20261206-153100423","phase":"plan"})");
+               R"({"drill-id":"20261206-153100423","phase":"plan"})");
     expectWire(DrillProgress{std::nullopt, "recovery"}, R"({"phase":"recovery"})");
     expectWire(DrillReply{"20261206-153100423", "20261206-000000F"},
-               R"({"backup":"20261206-000000F","id":"20261206-153100423"})");
+               R"({"backup":"20261206-000000F","drill-id":"20261206-153100423"})");
     Error repo = errorOf([] { Drill::fromMessage({{"repo", 9}}); });
     EXPECT_STREQ(repo.what(),
                  "malformed 'drill' request: field 'repo' must be 1 to 4 (repo1..repo4), not 9");
-    Error phase = errorOf([] { DrillProgress::fromMessage({{"id", "x"}}); });
+    Error phase = errorOf([] { DrillProgress::fromMessage({{"drill-id", "x"}}); });
     EXPECT_TRUE(has(phase.what(), "progress of 'drill': field 'phase' is missing")) << phase.what();
 }
 
