@@ -34,7 +34,7 @@ drill_pids() { pgrep -f -- "--config=$CONF --stanza=main --pg1-path=$DATA --log-
 cleanup() {
     local pid
     [ -n "$STOPPED" ] && kill -CONT "$STOPPED" 2>/dev/null
-    [ -n "$HOLDER" ] && kill "$HOLDER" 2>/dev/null
+    [ -n "$HOLDER" ] && kill $(pgrep -P "$HOLDER") "$HOLDER" 2>/dev/null
     ext_stop_all "$SOCKDIR"
     for pid in $(drill_pids); do kill -9 "$pid" 2>/dev/null; done
     it_finish
@@ -121,7 +121,8 @@ HOLDER=$!
 for _ in $(seq 1 50); do as_pg flock -n "$SCRATCH.lock" true 2>/dev/null || break; sleep 0.1; done
 sql_err "SELECT backrest_drill()"
 expect_contains "drill-path held: the call names the other drill" "$OUT" "another drill of this stanza is running in '$DRILL' (flock, pid $HOLDER)"
-kill "$HOLDER" 2>/dev/null
+# flock's child (sleep) too: it would keep this shell's other descriptors open.
+kill $(pgrep -P "$HOLDER") "$HOLDER" 2>/dev/null
 wait "$HOLDER" 2>/dev/null
 HOLDER=
 
