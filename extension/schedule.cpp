@@ -209,7 +209,10 @@ void Scheduler::checkCatchUp(int64_t now) {
             // A drill entry: any backup's newest drill that ended since (passed or failed: it
             // ran; a failed one is for the DBA to look at, not to repeat at every start).
             if (e.spec.isDrill()) {
-                if (!backup.is_object() || !backup.contains("drill")) continue;
+                // A backup never drilled has "drill": null.
+                if (!backup.is_object() || !backup.contains("drill") ||
+                    !backup["drill"].is_object())
+                    continue;
                 const auto& stop = backup["drill"].value("stop", protocol::Message());
                 if (stop.is_number() && stop.get<int64_t>() >= *last) covered = true;
                 continue;
