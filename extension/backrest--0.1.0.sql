@@ -6,7 +6,8 @@
 --   CREATE ROLE backup LOGIN;  -- LOGIN: the backup bgworker connects as the calling role
 --   GRANT EXECUTE ON FUNCTION backrest_backup(text, boolean, integer), backrest_status(),
 --       backrest_cancel(text), backrest_info(), backrest_archive_status(),
---       backrest_expire(boolean, text) TO backup;
+--       backrest_expire(boolean, text),
+--       backrest_drill(text, text, text, integer, boolean) TO backup;
 --   -- in the database named by backrest.database (default postgres), where the backup
 --   -- bgworker runs them:
 --   GRANT EXECUTE ON FUNCTION pg_backup_start(text, boolean), pg_backup_stop(boolean) TO backup;
@@ -27,7 +28,18 @@ CREATE FUNCTION backrest_backup(type text DEFAULT 'full', wait boolean DEFAULT f
     AS 'MODULE_PATHNAME', 'backrest_backup'
     LANGUAGE C;
 
--- The backup jobs of this server since it started (the last 16), live from shared memory.
+-- Starts a restore drill (backrest drill, run by the daemon) in a background worker and returns
+-- the drill's id once it holds its directory: an unset drill-path, a bad target or another drill
+-- of the stanza is this call's error. With wait => true, returns when the drill passed (or
+-- raises its error). set, type, target and repo are the drill's --set, --type, --target and
+-- --repo (NULL: not given); drill-path and drill-port come from the stanza's configuration.
+CREATE FUNCTION backrest_drill(set text DEFAULT NULL, type text DEFAULT NULL,
+                               target text DEFAULT NULL, repo integer DEFAULT NULL,
+                               wait boolean DEFAULT false) RETURNS text
+    AS 'MODULE_PATHNAME', 'backrest_drill'
+    LANGUAGE C;
+
+-- The backup and drill jobs of this server since it started (the last 16), live from shared memory.
 CREATE FUNCTION backrest_status()
     RETURNS TABLE(label text, type text, state text, phase text, bytes_total bigint, bytes_done bigint,
                   files_total bigint, files_done bigint, started timestamptz, finished timestamptz,
@@ -44,7 +56,7 @@ CREATE FUNCTION backrest_schedule()
     AS 'MODULE_PATHNAME', 'backrest_schedule'
     LANGUAGE C;
 
--- Cancels the running backup with this label; false when no running backup has it.
+-- Cancels the running backup (or drill: its id) with this label; false when no running job has it.
 CREATE FUNCTION backrest_cancel(label text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'backrest_cancel'
     LANGUAGE C STRICT;
@@ -84,6 +96,7 @@ CREATE FUNCTION backrest_expire(dry_run boolean DEFAULT false, set text DEFAULT 
 
 REVOKE ALL ON FUNCTION backrest_version() FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_backup(text, boolean, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION backrest_drill(text, text, text, integer, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_schedule() FROM PUBLIC;
 REVOKE ALL ON FUNCTION backrest_cancel(text) FROM PUBLIC;

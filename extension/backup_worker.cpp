@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "daemon_client.h"
+#include "drill_job.h"
 #include "pg_guard.h"
 #include "protocol/messages.h"
 #include "settings.h"
@@ -50,7 +51,8 @@ void failJobAtExit(int, Datum) {
         currentJob->finish(JobState::Failed,
                            lastError[0] != '\0'
                                ? lastError
-                               : "the backup worker exited unexpectedly; see the server log");
+                               : "the backrest job's worker exited unexpectedly; see the server "
+                                 "log");
 }
 
 std::optional<std::string> cell(const Rows& rows, size_t column) {
@@ -182,8 +184,10 @@ bool registerBackupWorker(const JobSlotRef& job, Oid database, Oid role,
     strlcpy(worker.bgw_library_name, "backrest", sizeof worker.bgw_library_name);
     strlcpy(worker.bgw_function_name, "backrest_backup_worker_main",
             sizeof worker.bgw_function_name);
-    strlcpy(worker.bgw_name, "backrest backup", sizeof worker.bgw_name);
-    strlcpy(worker.bgw_type, "backrest backup", sizeof worker.bgw_type);
+    std::optional<JobSlot> slot = job.read();
+    const char* name = slot && isDrillJob(*slot) ? "backrest drill" : "backrest backup";
+    strlcpy(worker.bgw_name, name, sizeof worker.bgw_name);
+    strlcpy(worker.bgw_type, name, sizeof worker.bgw_type);
     worker.bgw_main_arg = Int32GetDatum(job.index());
     worker.bgw_notify_pid = MyProcPid;
     BackupWorkerArgs args{database, role, job.generation()};
@@ -219,9 +223,15 @@ void backrest_backup_worker_main(Datum argument) {
                     BackgroundWorkerInitializeConnection(settings.database, nullptr, 0);
                 else
                     BackgroundWorkerInitializeConnectionByOid(args.database, args.role, 0);
-                pgstat_report_appname("backrest backup");
             });
-            BackupRun(*currentJob).run();
+            std::optional<JobSlot> slot = currentJob->read();
+            bool drill = slot && isDrillJob(*slot);
+            pgCall(
+                [drill] { pgstat_report_appname(drill ? "backrest drill" : "backrest backup"); });
+            if (drill)
+                runDrillJob(*currentJob);
+            else
+                BackupRun(*currentJob).run();
         },
         [](CaughtError& caught) {
             // backrest_cancel(), SIGTERM, or pg_cancel_backend() on the worker.
@@ -232,6 +242,6 @@ void backrest_backup_worker_main(Datum argument) {
                 return;
             }
             currentJob->finish(JobState::Failed, caught.text());
-            raiseCaught("backrest backup worker", caught);
+            raiseCaught("backrest job worker", caught);
         });
 }

@@ -28,6 +28,10 @@ bool unfinished(JobState state) {
 
 }  // namespace
 
+bool isDrillJob(const JobSlot& slot) {
+    return strcmp(slot.type, kDrillJobType) == 0;
+}
+
 const char* jobStateName(JobState state) {
     switch (state) {
         case JobState::Free:
@@ -52,12 +56,15 @@ JobSlotRef JobSlotRef::allocate(const char* type, int repo, Latch* requester) {
     int chosen = -1;
     uint32 generation = 0;
     char running[64] = "";
+    bool drill = strcmp(type, kDrillJobType) == 0;
     {
         SharedLock lock(state);
         for (int i = 0; i < kJobSlots && running[0] == '\0'; i++) {
             const JobSlot& slot = state->jobs[i];
-            if (unfinished(slot.state)) {
+            if (unfinished(slot.state) && isDrillJob(slot) == drill) {
                 strlcpy(running, slot.label[0] != '\0' ? slot.label : "(starting)", sizeof running);
+            } else if (unfinished(slot.state)) {
+                continue;  // the other kind's job, still running: never reused
             } else if (slot.state == JobState::Free) {
                 if (chosen < 0 || state->jobs[chosen].state != JobState::Free) chosen = i;
             } else if (chosen < 0 || (state->jobs[chosen].state != JobState::Free &&
@@ -78,11 +85,26 @@ JobSlotRef JobSlotRef::allocate(const char* type, int repo, Latch* requester) {
         }
     }
     if (running[0] != '\0')
-        throw SqlError(ERRCODE_OBJECT_IN_USE,
-                       fmt::format("a backup is already running: {}", running),
-                       "Wait for it to finish (SELECT * FROM backrest_status()) or cancel it with "
-                       "backrest_cancel().");
+        throw SqlError(
+            ERRCODE_OBJECT_IN_USE,
+            fmt::format("a {} is already running: {}", drill ? "drill" : "backup", running),
+            "Wait for it to finish (SELECT * FROM backrest_status()) or cancel it with "
+            "backrest_cancel().");
+    if (chosen < 0)
+        throw SqlError(ERRCODE_INSUFFICIENT_RESOURCES, "every backrest job slot is in use",
+                       "Wait for a backup or a drill to finish.");
     return {chosen, generation};
+}
+
+void JobSlotRef::setDrillRequest(const std::string& set, const std::string& targetType,
+                                 const std::string& target) const {
+    SharedState* state = attached();
+    SharedLock lock(state);
+    JobSlot& slot = state->jobs[index_];
+    if (slot.generation != generation_) return;
+    strlcpy(slot.drillSet, set.c_str(), sizeof slot.drillSet);
+    strlcpy(slot.drillTargetType, targetType.c_str(), sizeof slot.drillTargetType);
+    strlcpy(slot.drillTarget, target.c_str(), sizeof slot.drillTarget);
 }
 
 bool JobSlotRef::attach(pid_t pid, Latch* workerLatch) const {

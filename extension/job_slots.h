@@ -12,6 +12,10 @@ namespace backrest::ext {
 
 const char* jobStateName(JobState state);
 
+// A drill job's type; every other type is a backup's.
+inline constexpr const char* kDrillJobType = "drill";
+bool isDrillJob(const JobSlot& slot);
+
 // One slot, as long as its generation is unchanged: a handle never writes into a slot that
 // was handed to a later job.
 class JobSlotRef {
@@ -21,9 +25,14 @@ class JobSlotRef {
     uint32 generation() const { return generation_; }
 
     // A slot for a new job of `type` into repository `repo` (0: the daemon's first): a free one,
-    // else the one that finished longest ago. SqlError when a backup is already running or no
-    // slot has finished.
+    // else the one that finished longest ago. SqlError when a job of the same kind is already
+    // running (a backup while a backup runs, a drill while a drill runs: a drill only reads the
+    // repository, so one may run beside a backup) or no slot has finished.
     static JobSlotRef allocate(const char* type, int repo, Latch* requester);
+
+    // The drill's --set, --type and --target (empty: not given), before its worker starts.
+    void setDrillRequest(const std::string& set, const std::string& targetType,
+                         const std::string& target) const;
 
     // The bgworker claims its slot; false when it is no longer the job's.
     bool attach(pid_t pid, Latch* workerLatch) const;

@@ -41,6 +41,11 @@ schedule::LocalTime localTime(int64_t epoch) {
     return {tm->tm_min, tm->tm_hour, tm->tm_mday, tm->tm_mon + 1, tm->tm_wday};
 }
 
+// How messages name an entry's run: "full backup", "drill".
+std::string runName(const std::string& type) {
+    return type == schedule::kDrillEntry ? type : type + " backup";
+}
+
 int strength(const std::string& type) {
     return type == "full" ? 3 : type == "diff" ? 2 : 1;
 }
@@ -93,14 +98,15 @@ void Scheduler::configure(const std::string& text, bool catchUp) {
         }
         entries.push_back(std::move(entry));
     }
-    // The run under way keeps pointing at its entries (those still in the schedule).
-    if (run_) {
+    // The runs under way keep pointing at their entries (those still in the schedule).
+    for (std::optional<Run>* run : {&run_, &drillRun_}) {
+        if (!*run) continue;
         std::vector<size_t> kept;
-        for (size_t old : run_->entries)
+        for (size_t old : (*run)->entries)
             for (size_t i = 0; i < entries.size(); i++)
                 if (old < entries_.size() && key(entries[i].spec) == key(entries_[old].spec))
                     kept.push_back(i);
-        run_->entries = kept;
+        (*run)->entries = kept;
     }
     if (entries.size() != entries_.size() ||
         !std::equal(entries.begin(), entries.end(), entries_.begin(),
@@ -118,7 +124,8 @@ void Scheduler::configure(const std::string& text, bool catchUp) {
 
 void Scheduler::tick(bool daemonRunning) {
     int64_t now = time(nullptr);
-    if (run_) watchRun();
+    if (run_) watchRun(run_);
+    if (drillRun_) watchRun(drillRun_);
     bool standby = pgCall([] { return RecoveryInProgress(); });
     if (standby) {
         // A standby's copy of the schedule is the primary's: running it would back up twice.
@@ -142,6 +149,7 @@ void Scheduler::tick(bool daemonRunning) {
     if (daemonRunning) {
         checkCatchUp(now);
         startDue(now);
+        startDueDrill(now);
     }
     publish(false);
 }
@@ -151,9 +159,9 @@ void Scheduler::markDue(int64_t now) {
         if (!e.next || *e.next > now) continue;
         std::string dueAt = describeTime(*e.next);
         if (e.due)
-            report(LOG, fmt::format("backrest schedule: the {} backup due at {} has not started "
+            report(LOG, fmt::format("backrest schedule: the {} due at {} has not started "
                                     "yet ({}); it runs once for both",
-                                    e.spec.type, dueAt, e.dueWhy));
+                                    runName(e.spec.type), dueAt, e.dueWhy));
         else
             e.dueWhy = "due at " + dueAt;
         e.due = true;
@@ -198,6 +206,17 @@ void Scheduler::checkCatchUp(int64_t now) {
         if (!last || e.due) continue;
         bool covered = false;
         for (const auto& backup : info.backups) {
+            // A drill entry: any backup's newest drill that ended since (passed or failed: it
+            // ran; a failed one is for the DBA to look at, not to repeat at every start).
+            if (e.spec.isDrill()) {
+                // A backup never drilled has "drill": null.
+                if (!backup.is_object() || !backup.contains("drill") ||
+                    !backup["drill"].is_object())
+                    continue;
+                const auto& stop = backup["drill"].value("stop", protocol::Message());
+                if (stop.is_number() && stop.get<int64_t>() >= *last) covered = true;
+                continue;
+            }
             if (!backup.is_object() || !backup.contains("type") || !backup.contains("timestamp"))
                 continue;
             const auto& stop = backup["timestamp"].value("stop", protocol::Message());
@@ -212,41 +231,74 @@ void Scheduler::checkCatchUp(int64_t now) {
             e.lastResult = "missed";
             e.lastDetail = fmt::format("the run due at {} (backrest.schedule_catchup is off)",
                                        describeTime(*last));
-            report(LOG, fmt::format("backrest schedule: the {} backup due at {} was missed and is "
+            report(LOG, fmt::format("backrest schedule: the {} due at {} was missed and is "
                                     "not taken (backrest.schedule_catchup is off)",
-                                    e.spec.type, describeTime(*last)));
+                                    runName(e.spec.type), describeTime(*last)));
             continue;
         }
         e.due = true;
         e.dueWhy = "catch-up of the run due at " + describeTime(*last);
-        report(LOG, fmt::format("backrest schedule: no {} backup ended since {}, when one was due "
+        report(LOG, fmt::format("backrest schedule: no {} ended since {}, when one was due "
                                 "('{}'): taking it now (backrest.schedule_catchup)",
-                                e.spec.type, describeTime(*last), e.spec.when.text()));
+                                runName(e.spec.type), describeTime(*last), e.spec.when.text()));
     }
     if (missed == 0)
         report(LOG,
                "backrest schedule: catch-up check: no run was missed (the repository's "
-               "newest backups cover each entry's last due time)");
+               "newest backups and drills cover each entry's last due time)");
 }
 
 void Scheduler::startDue(int64_t now) {
     if (run_) return;
     std::string type;
     for (const Entry& e : entries_)
-        if (e.due && (type.empty() || strength(e.spec.type) > strength(type))) type = e.spec.type;
+        if (e.due && !e.spec.isDrill() && (type.empty() || strength(e.spec.type) > strength(type)))
+            type = e.spec.type;
     if (type.empty()) return;
+    run_ = startRun(type, now);
+}
+
+void Scheduler::startDueDrill(int64_t now) {
+    if (drillRun_) return;
+    bool drillDue = std::any_of(entries_.begin(), entries_.end(),
+                                [](const Entry& e) { return e.due && e.spec.isDrill(); });
+    if (!drillDue) return;
+    // The backup first: a drill proves the newest backup, so one due or running is waited for.
+    std::string backup;
+    for (const Entry& e : entries_)
+        if (e.due && !e.spec.isDrill()) backup = runName(e.spec.type) + " is due";
+    for (const JobSlot& slot : JobSlotRef::readAll())
+        if (!isDrillJob(slot) &&
+            (slot.state == JobState::Starting || slot.state == JobState::Running))
+            backup = fmt::format("backup {} is running",
+                                 slot.label[0] != '\0' ? slot.label : "(starting)");
+    if (!backup.empty()) {
+        if (!warnedDrillWaits_)
+            report(LOG, fmt::format("backrest schedule: the drill that is due waits: a {}; it "
+                                    "starts when the backup ends",
+                                    backup));
+        warnedDrillWaits_ = true;
+        return;
+    }
+    warnedDrillWaits_ = false;
+    drillRun_ = startRun(schedule::kDrillEntry, now);
+}
+
+std::optional<Scheduler::Run> Scheduler::startRun(const std::string& type, int64_t now) {
     std::optional<JobSlotRef> job;
+    bool& warned = type == schedule::kDrillEntry ? warnedDrillWaits_ : warnedBusy_;
     try {
         job.emplace(JobSlotRef::allocate(type.c_str(), 0, MyLatch));  // 0: the first repository
     } catch (const std::exception& e) {
-        // Another backup runs (never two at once): this one waits for it, once.
-        if (!warnedBusy_)
-            report(LOG, fmt::format("backrest schedule: the {} backup that is due waits: {}", type,
-                                    e.what()));
-        warnedBusy_ = true;
-        return;
+        // Another one runs (never two backups, never two drills at once): this one waits for
+        // it, once.
+        if (!warned)
+            report(LOG, fmt::format("backrest schedule: the {} that is due waits: {}",
+                                    runName(type), e.what()));
+        warned = true;
+        return std::nullopt;
     }
-    warnedBusy_ = false;
+    warned = false;
     BackgroundWorkerHandle* handle = nullptr;
     std::string failure;
     try {
@@ -254,7 +306,8 @@ void Scheduler::startDue(int64_t now) {
         if (!registerBackupWorker(*job, InvalidOid, InvalidOid, &handle))
             failure = "no background worker slot was free (raise max_worker_processes)";
     } catch (const std::exception& e) {
-        failure = fmt::format("the backup worker could not be registered: {}", e.what());
+        failure = fmt::format("the {} worker could not be registered: {}",
+                              type == schedule::kDrillEntry ? "drill" : "backup", e.what());
     }
     if (!failure.empty()) job->finish(JobState::Failed, failure.c_str());
     Run run{*job, handle, {}};
@@ -271,49 +324,49 @@ void Scheduler::startDue(int64_t now) {
         run.entries.push_back(i);
     }
     if (!failure.empty()) {
-        report(WARNING,
-               fmt::format("backrest schedule: the {} backup could not start: {}", type, failure));
-        return;
+        report(WARNING, fmt::format("backrest schedule: the {} could not start: {}", runName(type),
+                                    failure));
+        return std::nullopt;
     }
-    report(LOG, fmt::format("backrest schedule: starting a {} backup ({})", type,
+    report(LOG, fmt::format("backrest schedule: starting a {} ({})", runName(type),
                             entries_[run.entries.front()].lastDetail));
-    run_ = run;
+    return run;
 }
 
-void Scheduler::watchRun() {
-    std::optional<JobSlot> slot = run_->job.read();
+void Scheduler::watchRun(std::optional<Run>& run) {
+    std::optional<JobSlot> slot = run->job.read();
     auto unfinished = [](const JobSlot& s) {
         return s.state == JobState::Starting || s.state == JobState::Running;
     };
-    if (slot && unfinished(*slot) && run_->handle != nullptr) {
+    if (slot && unfinished(*slot) && run->handle != nullptr) {
         pid_t pid = 0;
-        BackgroundWorkerHandle* handle = run_->handle;
+        BackgroundWorkerHandle* handle = run->handle;
         if (pgCall([&] { return GetBackgroundWorkerPid(handle, &pid); }) == BGWH_STOPPED) {
             // Exited without ending its job (it could not even connect): end it, or it would
-            // block every later backup.
-            run_->job.finish(JobState::Failed,
-                             "the backup worker exited without ending the backup; see the server "
-                             "log");
-            slot = run_->job.read();
+            // block every later one.
+            run->job.finish(JobState::Failed,
+                            "the job's worker exited without ending it; see the server log");
+            slot = run->job.read();
         }
     }
     std::string label = slot ? slot->label : "";
-    for (size_t i : run_->entries)
+    for (size_t i : run->entries)
         if (i < entries_.size() && !label.empty()) entries_[i].lastLabel = label;
     if (slot && unfinished(*slot)) return;
     std::string result = slot ? jobStateName(slot->state) : "ended";
     std::string error = slot ? slot->error : "";
-    for (size_t i : run_->entries) {
+    for (size_t i : run->entries) {
         if (i >= entries_.size()) continue;
         Entry& e = entries_[i];
         e.lastResult = result;
         if (!error.empty()) e.lastDetail += ": " + error;
     }
     report(result == "done" ? LOG : WARNING,
-           fmt::format("backrest schedule: backup {} {}{}", label.empty() ? "(no label)" : label,
-                       result, error.empty() ? "" : ": " + error));
-    if (run_->handle != nullptr) pfree(run_->handle);
-    run_.reset();
+           fmt::format(
+               "backrest schedule: {} {} {}{}", slot && isDrillJob(*slot) ? "drill" : "backup",
+               label.empty() ? "(no label)" : label, result, error.empty() ? "" : ": " + error));
+    if (run->handle != nullptr) pfree(run->handle);
+    run.reset();
 }
 
 void Scheduler::publish(bool standby) {
@@ -323,8 +376,11 @@ void Scheduler::publish(bool standby) {
     for (int i = 0; i < status.count; i++) {
         const Entry& e = entries_[static_cast<size_t>(i)];
         ScheduleSlot& slot = status.entries[i];
-        bool running = run_ && std::find(run_->entries.begin(), run_->entries.end(),
-                                         static_cast<size_t>(i)) != run_->entries.end();
+        auto runs = [i](const std::optional<Run>& run) {
+            return run && std::find(run->entries.begin(), run->entries.end(),
+                                    static_cast<size_t>(i)) != run->entries.end();
+        };
+        bool running = runs(run_) || runs(drillRun_);
         copyText(slot.type, e.spec.type);
         copyText(slot.when, e.spec.when.text());
         copyText(slot.state, standby ? "standby" : running ? "running" : e.due ? "due" : "waiting");

@@ -15,6 +15,11 @@
 //   newest backup that covers the entry; if none ended after the entry's last due time, one
 //   catch-up run is taken (backrest.schedule_catchup = off: none; missed runs are then only
 //   logged). One run, never one per missed time.
+// - `drill` entries (restore drills, extension/drill_job.h) follow the same rules with drills in
+//   place of backups: one drill at a time (a drill due while one runs is `due` and starts once
+//   when it ends), a standby runs none, and a missed drill is caught up once when no drill of
+//   any backup ended after its last due time. A drill due while a backup runs or is due waits
+//   for it (the drill then proves the newest backup); a drill running does not hold a backup.
 #pragma once
 
 #include <cstdint>
@@ -58,17 +63,22 @@ class Scheduler {
     void markDue(int64_t now);
     void checkCatchUp(int64_t now);
     void startDue(int64_t now);
-    void watchRun();
+    void startDueDrill(int64_t now);
+    // Starts the job of `type` (a backup type or drill) for the due entries it satisfies.
+    std::optional<Run> startRun(const std::string& type, int64_t now);
+    void watchRun(std::optional<Run>& run);
     void publish(bool standby);
     std::string describeTime(int64_t epoch) const;
 
     std::vector<Entry> entries_;
     bool catchUp_ = true;
     bool wasStandby_ = false;
-    std::optional<Run> run_;
+    std::optional<Run> run_;       // a backup
+    std::optional<Run> drillRun_;  // a drill
     std::string note_;
     int64_t nextCatchUpTry_ = 0;
     bool warnedBusy_ = false;
+    bool warnedDrillWaits_ = false;
     ScheduleStatus published_{};
 };
 

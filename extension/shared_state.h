@@ -10,12 +10,13 @@ constexpr int kJobSlots = 16;
 
 enum class JobState : int { Free = 0, Starting, Running, Done, Failed, Cancelled };
 
-// One backup job, written by its bgworker and read by backrest_status().
+// One job, a backup or a restore drill (type "drill"), written by its bgworker and read by
+// backrest_status().
 struct JobSlot {
     JobState state;
     uint32 generation;  // changes each time the slot is handed out: stale references see it
-    char label[64];
-    char type[8];
+    char label[64];     // a backup's label, a drill's id
+    char type[8];       // full, diff, incr, drill
     int repo;  // repoN asked for (0: the daemon's first), then the one the daemon backs up to
     char phase[16];
     char error[1024];
@@ -25,6 +26,10 @@ struct JobSlot {
     bool cancelRequested;
     Latch* workerLatch;     // set on cancel
     Latch* requesterLatch;  // set when the label is known or the job ends
+    // A drill's --set, --type and --target ("": not given).
+    char drillSet[64];
+    char drillTargetType[16];
+    char drillTarget[256];
 };
 
 // The daemon as the launcher sees it; lets clients fail at once instead of waiting for a socket

@@ -26,6 +26,7 @@
 #include "worker/context.h"
 #include "worker/drill_checks.h"
 #include "worker/drill_cluster.h"
+#include "worker/drill_progress.h"
 #include "worker/drill_scratch.h"
 #include "worker/recovery_config.h"
 #include "worker/restore_plan.h"
@@ -134,6 +135,8 @@ class DrillRun {
   private:
     void phase(const std::string& name, const std::function<void()>& body) {
         if (!record_.error.empty() && name != "stop") return;
+        // A failed drill's job keeps showing the phase that failed, not the cleanup after it.
+        if (record_.error.empty()) drillProgress("phase " + name);
         auto started = std::chrono::steady_clock::now();
         try {
             if (stop_) raise(ErrorCode::Term, "drill: terminated on signal");
@@ -175,6 +178,7 @@ class DrillRun {
             record_.backup = backupInfo.backups.back().label;
         auto plan = planRestore(view_, *repo, layout, backupInfo, recovery_);
         record_.backup = plan.label;
+        drillProgress("backup " + plan.label);
         record_.backupType = plan.manifest.type;
         record_.walStart = plan.manifest.walStart;
         pgVersion_ = plan.manifest.pgVersion;
@@ -289,9 +293,8 @@ int64_t nowMillis() {
         .count();
 }
 
-}  // namespace
-
-int drill(const Config& config) {
+// The drill, its record written whatever the outcome; raises the drill's error.
+int drillAndRecord(const Config& config) {
     refuseRoot();
     DrillPaths paths = drillPaths(config);
     // A bad --type or --target is refused before any work, and unrecorded.
@@ -305,6 +308,7 @@ int drill(const Config& config) {
     record.started = started / 1000;
     {
         DrillScratch scratch(paths);
+        drillProgress("started " + record.id);
         run.run();
         run.stopCluster();
         try {
@@ -337,6 +341,18 @@ int drill(const Config& config) {
               record.id, record.backup, record.failures.size(),
               record.failures.size() == 1 ? "" : "s", describeFailure(record.failures.front()));
     return 0;
+}
+
+}  // namespace
+
+int drill(const Config& config) {
+    try {
+        return drillAndRecord(config);
+    } catch (const Error& e) {
+        // The daemon that runs this drill (worker/serve_drill.h) reports it as the job's error.
+        drillProgress(fmt::format("error {} {}", e.exitCode(), e.what()));
+        throw;
+    }
 }
 
 }  // namespace backrest::cmd

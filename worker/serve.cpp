@@ -42,6 +42,7 @@
 #include "worker/metrics.h"
 #include "worker/metrics_http.h"
 #include "worker/multi_repo.h"
+#include "worker/serve_drill.h"
 #include "worker/stanza_create.h"
 #include "worker/stop_start.h"
 #include "worker/wal_streamer.h"
@@ -527,6 +528,17 @@ protocol::BackupFinishReply backupFinish(Session& s, const protocol::BackupFinis
     return reply;
 }
 
+// backrest_drill()'s job: the drill runs as this daemon's child, its events relayed as progress.
+// It takes no lock of the daemon's: it only reads the repository (a backup may run meanwhile),
+// and two drills of the stanza are kept apart by the drill's own lock in drill-path.
+protocol::DrillReply drill(Session& s, const protocol::Drill& request, uint64_t id) {
+    Daemon& d = s.d;
+    DrillLaunch launch{d.config.getString(opt::config), d.layout.stanza, d.pgPath};
+    return runDrill(launch, request, s.conn.fd(), [&](const protocol::DrillProgress& p) {
+        s.conn.send({{"id", id}, {"progress", p.toMessage()}});
+    });
+}
+
 // The reply's fields for one request (decoded by its type), or an exception.
 Message handle(Session& s, const Message& request, uint64_t id) {
     using namespace protocol;
@@ -537,6 +549,7 @@ Message handle(Session& s, const Message& request, uint64_t id) {
     if (type == StanzaCreate::kType) return stanzaCreate(s).toMessage();
     if (type == Expire::kType) return expire(s, Expire::fromMessage(request)).toMessage();
     if (type == Info::kType) return backupsOfEveryRepo(s.d).toMessage();
+    if (type == Drill::kType) return drill(s, Drill::fromMessage(request), id).toMessage();
     if (type == BackupBegin::kType)
         return backupBegin(s, BackupBegin::fromMessage(request)).toMessage();
     // Without a backup on this connection its fields are of no use: that is the error to report.

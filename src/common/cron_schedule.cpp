@@ -198,9 +198,9 @@ std::vector<ScheduleEntry> parseSchedule(std::string_view text) {
         std::string entry = trim(part);
         if (entry.empty()) continue;
         number++;
-        size_t space = entry.find_first_of(" \t");
+        size_t space = entry.find_first_of(" \t:");
         std::string type = lower(entry.substr(0, space));
-        if (type != "full" && type != "diff" && type != "incr")
+        if (type != "full" && type != "diff" && type != "incr" && type != kDrillEntry)
             raise(ErrorCode::Option,
                   "backrest.schedule entry {} '{}': '{}' is not a backup type (use {})", number,
                   entry, entry.substr(0, space), kScheduleTypes);
@@ -250,6 +250,8 @@ std::optional<int64_t> previousRun(const CronSpec& spec, int64_t atOrBefore, con
 }
 
 bool satisfies(std::string_view backupType, std::string_view entryType) {
+    if (backupType == kDrillEntry || entryType == kDrillEntry)
+        return backupType == kDrillEntry && entryType == kDrillEntry;
     if (backupType == "full") return true;
     if (backupType == "diff") return entryType != "full";
     return entryType == "incr";

@@ -1,7 +1,8 @@
-// backrest.schedule: which backups the server takes by itself, and when. A schedule is a list of
-// entries separated by ';' (or new lines), each a backup type and a cron expression:
+// backrest.schedule: which backups (and restore drills) the server runs by itself, and when. A
+// schedule is a list of entries separated by ';' (or new lines), each a backup type or `drill`
+// and a cron expression (the word may end with ':'):
 //
-//     full 0 1 * * sun; incr 0 1 * * mon-sat
+//     full 0 1 * * sun; incr 0 1 * * mon-sat; drill: 0 3 * * sun
 //
 // The five cron fields are minute, hour, day of month, month and day of week, as crontab(5):
 // '*', numbers, ranges (a-b), steps (*/n, a-b/n), lists (a,b), day names sun..sat (0 or 7 is
@@ -51,12 +52,14 @@ class CronSpec {
     bool daysRestricted_ = false, weekdaysRestricted_ = false;
 };
 
-// The backup types a schedule may name.
-inline constexpr const char* kScheduleTypes = "full, diff, incr";
+// What a schedule's entry may name: a backup type, or a restore drill.
+inline constexpr const char* kScheduleTypes = "full, diff, incr, drill";
+inline constexpr const char* kDrillEntry = "drill";
 
 struct ScheduleEntry {
-    std::string type;  // full, diff, incr
+    std::string type;  // full, diff, incr, drill
     CronSpec when;
+    bool isDrill() const { return type == kDrillEntry; }
 };
 
 // Parses a whole backrest.schedule value; "" is no schedule. Raises an Option error naming the
@@ -79,8 +82,8 @@ std::optional<int64_t> previousRun(const CronSpec& spec, int64_t atOrBefore, con
                                    int maxDays = 366);
 
 // Whether a backup of `backupType` satisfies an entry of `entryType`: a full satisfies every
-// entry, a diff a diff or incr one, an incr only an incr one (what the entry asked for is at
-// least as fresh).
+// backup entry, a diff a diff or incr one, an incr only an incr one (what the entry asked for is
+// at least as fresh). A drill satisfies only a drill entry, and a backup never does.
 bool satisfies(std::string_view backupType, std::string_view entryType);
 
 }  // namespace backrest::schedule

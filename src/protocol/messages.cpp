@@ -389,4 +389,50 @@ InfoReply InfoReply::fromMessage(const Message& message) {
     return r;
 }
 
+Message DrillProgress::toMessage() const {
+    Message m{{"phase", phase}};
+    if (id) m["drill-id"] = *id;
+    return m;
+}
+
+DrillProgress DrillProgress::fromMessage(const Message& message) {
+    Fields f(message, "progress of 'drill'");
+    return {f.optString("drill-id"), f.string("phase")};
+}
+
+// "drill-id", not "id": a reply's "id" is its request's.
+Message DrillReply::toMessage() const {
+    return {{"drill-id", id}, {"backup", backup}};
+}
+
+DrillReply DrillReply::fromMessage(const Message& message) {
+    Fields f(message, reply(Drill::kType));
+    return {f.string("drill-id"), f.string("backup")};
+}
+
+Message Drill::toMessage() const {
+    Message m = Message::object();
+    if (set) m["set"] = *set;
+    if (targetType) m["target-type"] = *targetType;
+    if (target) m["target"] = *target;
+    if (repo) m["repo"] = *repo;
+    return m;
+}
+
+Drill Drill::fromMessage(const Message& message) {
+    Fields f(message, request(kType));
+    Drill d;
+    d.set = f.optString("set");
+    d.targetType = f.optString("target-type");
+    d.target = f.optString("target");
+    if (auto repo = f.optInteger("repo")) {
+        if (*repo < 1 || *repo > 4)
+            raise(ErrorCode::Protocol,
+                  "malformed '{}' request: field 'repo' must be 1 to 4 (repo1..repo4), not {}",
+                  kType, *repo);
+        d.repo = static_cast<int>(*repo);
+    }
+    return d;
+}
+
 }  // namespace backrest::protocol

@@ -205,4 +205,34 @@ struct Info {
     static Info fromMessage(const Message& message);
 };
 
+// --- drill -----------------------------------------------------------------------------------
+
+// The interim messages of a drill: the drill's id once it holds its directory, then each phase.
+struct DrillProgress {
+    std::optional<std::string> id;  // the drill record's id (first message)
+    std::string phase;              // plan, restore, start, recovery, checks, stop
+    Message toMessage() const;
+    static DrillProgress fromMessage(const Message& message);
+};
+
+// A drill that ran to its end and passed; any other outcome is an error reply.
+struct DrillReply {
+    std::string id;
+    std::string backup;  // the backup drilled
+    Message toMessage() const;
+    static DrillReply fromMessage(const Message& message);
+};
+
+// Runs `backrest drill` for the daemon's stanza (a process of the daemon's, not of the server).
+struct Drill {
+    static constexpr const char* kType = "drill";
+    using Reply = DrillReply;
+    std::optional<std::string> set;         // --set
+    std::optional<std::string> targetType;  // --type
+    std::optional<std::string> target;      // --target
+    std::optional<int> repo{};              // --repo
+    Message toMessage() const;
+    static Drill fromMessage(const Message& message);
+};
+
 }  // namespace backrest::protocol

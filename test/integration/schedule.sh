@@ -99,7 +99,7 @@ not_near_minute_end() {  # margin
 out=$(as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p $PORT -U postgres -d postgres -Atq \
     -c "ALTER SYSTEM SET backrest.schedule = 'full 0 1 * * sun; weekly 0 1 * * *'" 2>&1)
 expect_contains "bad schedule: refused naming the entry" "$out" \
-    "backrest.schedule entry 2 'weekly 0 1 * * *': 'weekly' is not a backup type (use full, diff, incr)"
+    "backrest.schedule entry 2 'weekly 0 1 * * *': 'weekly' is not a backup type (use full, diff, incr, drill)"
 out=$(as_pg "$PGBIN/psql" -X -h "$IT_TMP" -p $PORT -U postgres -d postgres -Atq \
     -c "ALTER SYSTEM SET backrest.schedule = 'incr 61 * * * *'" 2>&1)
 expect_contains "bad schedule: the field named" "$out" "minute field '61' is out of range 0-59"

@@ -50,10 +50,31 @@ TEST(CronSchedule, ParsesEntriesSeparatedBySemicolonsOrLines) {
     EXPECT_TRUE(parseSchedule("  ;  ").empty());
 }
 
+TEST(CronSchedule, DrillEntriesTakeTheSameCronExpressions) {
+    auto entries =
+        parseSchedule("full 0 1 * * sun; drill 0 3 * * 0\nDRILL: @daily;drill:*/5 * * * *");
+    ASSERT_EQ(entries.size(), 4u);
+    EXPECT_FALSE(entries[0].isDrill());
+    EXPECT_TRUE(entries[1].isDrill());
+    EXPECT_EQ(entries[1].when.text(), "0 3 * * 0");
+    EXPECT_EQ(entries[2].type, "drill");
+    EXPECT_EQ(entries[2].when.text(), "@daily");
+    EXPECT_EQ(entries[3].when.text(), "*/5 * * * *");
+    EXPECT_EQ(nextRun(entries[1].when, at(2026, 12, 6, 3, 0), utc), at(2026, 12, 13, 3, 0));
+    EXPECT_EQ(errorOf("drill"),
+              "backrest.schedule entry 1 'drill': a cron expression must follow the type (e.g. "
+              "'drill 0 1 * * *')");
+    EXPECT_EQ(errorOf("drill: 0 3 * *").rfind("backrest.schedule entry 1 'drill: 0 3 * *': ", 0),
+              0u);
+    EXPECT_EQ(errorOf("drills 0 3 * * 0"),
+              "backrest.schedule entry 1 'drills 0 3 * * 0': 'drills' is not a backup type (use "
+              "full, diff, incr, drill)");
+}
+
 TEST(CronSchedule, BadEntriesAreRefusedNamingThem) {
     EXPECT_EQ(errorOf("full 0 1 * * *; weekly 0 1 * * *"),
               "backrest.schedule entry 2 'weekly 0 1 * * *': 'weekly' is not a backup type (use "
-              "full, diff, incr)");
+              "full, diff, incr, drill)");
     EXPECT_EQ(errorOf("incr"),
               "backrest.schedule entry 1 'incr': a cron expression must follow the type (e.g. "
               "'incr 0 1 * * *')");
@@ -138,6 +159,12 @@ TEST(CronSchedule, ABackupSatisfiesEntriesOfItsTypeOrLess) {
     EXPECT_FALSE(satisfies("diff", "full"));
     EXPECT_FALSE(satisfies("incr", "diff"));
     EXPECT_TRUE(satisfies("incr", "incr"));
+    // A drill is no backup, and a backup no drill.
+    EXPECT_TRUE(satisfies("drill", "drill"));
+    EXPECT_FALSE(satisfies("full", "drill"));
+    EXPECT_FALSE(satisfies("incr", "drill"));
+    EXPECT_FALSE(satisfies("drill", "incr"));
+    EXPECT_FALSE(satisfies("drill", "full"));
 }
 
 }  // namespace

@@ -168,6 +168,23 @@ TEST(ProtocolMessages, StanzaCreateExpireInfo) {
     EXPECT_TRUE(has(e.what(), "field 'message' is missing")) << e.what();
 }
 
+TEST(ProtocolMessages, DrillAndItsProgress) {
+    expectWire(Drill{}, "{}");
+    Drill full{"20261206-000000F", "time", "2026-12-06 11:00:00+00", 2};
+    expectWire(full, R"({"repo":2,"set":"20261206-000000F","target":"2026-12-06 11:00:00+00",)"
+                     R"("target-type":"time"})");
+    expectWire(DrillProgress{"20261206-153100423", "plan"},
+               R"({"drill-id":"20261206-153100423","phase":"plan"})");
+    expectWire(DrillProgress{std::nullopt, "recovery"}, R"({"phase":"recovery"})");
+    expectWire(DrillReply{"20261206-153100423", "20261206-000000F"},
+               R"({"backup":"20261206-000000F","drill-id":"20261206-153100423"})");
+    Error repo = errorOf([] { Drill::fromMessage({{"repo", 9}}); });
+    EXPECT_STREQ(repo.what(),
+                 "malformed 'drill' request: field 'repo' must be 1 to 4 (repo1..repo4), not 9");
+    Error phase = errorOf([] { DrillProgress::fromMessage({{"drill-id", "x"}}); });
+    EXPECT_TRUE(has(phase.what(), "progress of 'drill': field 'phase' is missing")) << phase.what();
+}
+
 TEST(ProtocolMessages, MissingFieldNamesMessageAndField) {
     Error e = errorOf([] { ArchivePush::fromMessage({{"type", "archive-push"}, {"id", 11}}); });
     EXPECT_EQ(e.code(), ErrorCode::Protocol);
