@@ -83,6 +83,11 @@ def main():
             out = [r for r in out if r.get(k) == str(v)]
         return out
 
+    # Sections the run was asked for (bench/run --sections): the others are "not run", not "failed".
+    def asked(section):
+        wanted = meta.get("sections", "all")
+        return wanted == "all" or section in wanted.split(",")
+
     def timed_runs(section, **kw):
         return [r for r in sel(section, **kw) if r.get("run") != "0"]
 
@@ -236,92 +241,100 @@ def main():
     # ---- incremental ---------------------------------------------------------------------
     md.append("## 3. Incremental backup after `pgbench -n -t 2000 -c 2`")
     md.append("")
-    md.append("| tool | wall s | CPU s | peak RSS MB | repo growth MB | ratio |")
-    md.append("|---|---|---|---|---|---|")
     incr = []
-    # Each backrest row against pgBackRest at the same setting: file-level, or block (repo1-block).
-    counterpart = {"backrest-cli": "pgbackrest", "backrest-block": "pgbackrest-block"}
-    for t in ["backrest-cli", "pgbackrest", "backrest-block", "pgbackrest-block"]:
-        rs = timed_runs("incr", tool=t)
-        if not rs:
-            md.append(f"| {t} | failed | | | | |")
-            continue
-        pgbr = med([num(r["wall"]) for r in timed_runs("incr", tool=counterpart.get(t, ""))])
-        walls = [num(r["wall"]) for r in rs]
-        incr.append({"tool": t, "wall_median": med(walls), "wall_min": min(walls), "wall_max": max(walls),
-                     "cpu_median": med([num(r["cpu"]) for r in rs]), "max_rss_kb": max(int(r["rss_kb"]) for r in rs),
-                     "repo_bytes_median": med([int(r["repo_bytes"]) for r in rs]),
-                     "ratio_pgbackrest_over_tool": pgbr / med(walls) if pgbr and t in counterpart else None})
-        md.append(f"| {t} | {spread(walls)} | {spread([num(r['cpu']) for r in rs])} | {max(int(r['rss_kb']) for r in rs) / 1024:.1f} "
-                  f"| {spread([int(r['repo_bytes']) / 1e6 for r in rs], 1)} | {ratio(pgbr, med(walls)) if t in counterpart else ''} |")
-    tps = [num(r["tps"]) for r in sel("incr-pgbench") if r["run"] != "0"]
-    md.append("")
-    md.append(f"- zstd 3, process-max 2, CLI for both (`--archive-check=n` / `--no-archive-check`); each incr follows "
-              f"the tool's own previous backup. -block rows: `--repo1-block` (pgBackRest: with `--repo1-bundle`, "
-              f"which its block incremental requires), each tool in a repository of its own whose chain starts with "
-              f"block-stored fulls; ratio against pgBackRest at the same setting. pgbench before each round: "
-              f"{spread(tps, 0)} tps.")
-    md.append("")
+    if not asked("incr"):
+        md.append(f"Not run (`--sections {meta.get('sections')}`).")
+        md.append("")
+    else:
+        md.append("| tool | wall s | CPU s | peak RSS MB | repo growth MB | ratio |")
+        md.append("|---|---|---|---|---|---|")
+        # Each backrest row against pgBackRest at the same setting: file-level, or block (repo1-block).
+        counterpart = {"backrest-cli": "pgbackrest", "backrest-block": "pgbackrest-block"}
+        for t in ["backrest-cli", "pgbackrest", "backrest-block", "pgbackrest-block"]:
+            rs = timed_runs("incr", tool=t)
+            if not rs:
+                md.append(f"| {t} | failed | | | | |")
+                continue
+            pgbr = med([num(r["wall"]) for r in timed_runs("incr", tool=counterpart.get(t, ""))])
+            walls = [num(r["wall"]) for r in rs]
+            incr.append({"tool": t, "wall_median": med(walls), "wall_min": min(walls), "wall_max": max(walls),
+                         "cpu_median": med([num(r["cpu"]) for r in rs]), "max_rss_kb": max(int(r["rss_kb"]) for r in rs),
+                         "repo_bytes_median": med([int(r["repo_bytes"]) for r in rs]),
+                         "ratio_pgbackrest_over_tool": pgbr / med(walls) if pgbr and t in counterpart else None})
+            md.append(f"| {t} | {spread(walls)} | {spread([num(r['cpu']) for r in rs])} | {max(int(r['rss_kb']) for r in rs) / 1024:.1f} "
+                      f"| {spread([int(r['repo_bytes']) / 1e6 for r in rs], 1)} | {ratio(pgbr, med(walls)) if t in counterpart else ''} |")
+        tps = [num(r["tps"]) for r in sel("incr-pgbench") if r["run"] != "0"]
+        md.append("")
+        md.append(f"- zstd 3, process-max 2, CLI for both (`--archive-check=n` / `--no-archive-check`); each incr follows "
+                  f"the tool's own previous backup. -block rows: `--repo1-block` (pgBackRest: with `--repo1-bundle`, "
+                  f"which its block incremental requires), each tool in a repository of its own whose chain starts with "
+                  f"block-stored fulls; ratio against pgBackRest at the same setting. pgbench before each round: "
+                  f"{spread(tps, 0)} tps.")
+        md.append("")
 
     # ---- WAL -----------------------------------------------------------------------------
     md.append(f"## 4. WAL archiving under `pgbench -n -c 4 -T {meta.get('wal_seconds')}`")
     md.append("")
-    md.append("| mode | segments/run | segments/s | drain after pgbench s | max .ready | latency median ms | p99 ms | max ms | n | CPU s/segment | pgbench tps |")
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|")
     wal = []
-    for mode in ["backrest-sync", "backrest-async", "pgbackrest-sync", "pgbackrest-async"]:
-        rs = timed_runs("wal", mode=mode)
-        if not rs:
-            md.append(f"| {mode} | failed | | | | | | | | | |")
-            continue
-        lat = [float(x) for r in rs for x in r["lat_ms"].split(",") if x]
-        segs = [int(r["segments"]) for r in rs]
-        rate = [int(r["segments"]) / num(r["duration"]) for r in rs]
-        drain = [num(r["duration"]) - num(r["pgbench_s"]) for r in rs]
-        cps = [num(r["cpu"]) / int(r["segments"]) for r in rs if int(r["segments"]) > 0]
-        entry = {"mode": mode, "segments_median": med(segs), "segments_per_s_median": med(rate),
-                 "drain_s_median": med(drain), "max_ready": max(int(r["max_ready"]) for r in rs),
-                 "latency_ms_median": med(lat), "latency_ms_p99": percentile(lat, 99),
-                 "latency_ms_max": max(lat) if lat else None, "latency_n": len(lat),
-                 "cpu_s_per_segment_median": med(cps), "tps_median": med([num(r["tps"]) for r in rs]),
-                 "failures": sum(int(r["failures"]) for r in rs),
-                 "not_drained_runs": sum(1 for r in rs if r["drained"] != "yes")}
-        wal.append(entry)
-        f = lambda v, d=1: "–" if v is None else f"{v:.{d}f}"
-        md.append(f"| {mode} | {spread(segs, 0)} | {spread(rate, 2)} | {spread(drain, 1)} | {entry['max_ready']} "
-                  f"| {f(entry['latency_ms_median'])} | {f(entry['latency_ms_p99'])} | {f(entry['latency_ms_max'])} "
-                  f"| {len(lat)} | {f(entry['cpu_s_per_segment_median'], 3)} | {spread([num(r['tps']) for r in rs], 0)} |")
-        if entry["failures"] or entry["not_drained_runs"]:
-            md.append(f"| {mode}: {entry['failures']} failed archive attempts, {entry['not_drained_runs']} run(s) not drained in 600 s | | | | | | | | | | |")
-    md.append("")
-    md.append(
-        "- Latency, backrest: the archive callback's own time, from the server log line `backrest: archived WAL file "
-        "\"X\" in N ms` (DEBUG1). pgBackRest: start to end of its archive-push command, recorded by a wrapper around "
-        "it in archive_command (`bench/archive_push_timed.sh`); the shell the archiver forks for archive_command is "
-        "outside both. Percentiles are over all segments of all timed runs (nearest rank).")
-    for mode in ["backrest-sync", "backrest-async"]:
-        counts = {}
-        for r in timed_runs("wal", mode=mode):
-            for item in filter(None, (r.get("how") or "").split(",")):
-                k, v = item.split(":")
-                counts[k] = counts.get(k, 0) + int(v)
-        if counts:
-            md.append(f"- {mode}: how the daemon had each segment when the archiver asked: "
-                      + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + "."
-                      + (" With archive_async the daemon streams WAL over a replication connection as it is "
-                         "written and stores each segment when its last byte is flushed (streamed), or, when the archiver "
-                         "asks first, completes it from pg_wal's file (stream-completed); "
-                         "pushed-ahead = read from pg_wal by the read-ahead before the archiver asked."
-                         if mode == "backrest-async" else ""))
-    md.append(
-        "- segments/s = segments archived ÷ (pgbench time + time until no .ready file is left after a final "
-        "pg_switch_wal()); as long as archiving keeps up, that is the rate pgbench produces WAL. max .ready = the "
-        "largest backlog in pg_wal/archive_status, sampled every second.")
-    md.append(
-        "- CPU: the archiver process (with the archive_command children it waited for) + backrest's daemon (backrest "
-        "modes) + pgBackRest's detached async pushers (sampled every 0.5 s, so up to half a second of each one's "
-        "CPU may be missed: a lower bound).")
-    md.append("")
+    if not asked("wal"):
+        md.append(f"Not run (`--sections {meta.get('sections')}`).")
+        md.append("")
+    else:
+        md.append("| mode | segments/run | segments/s | drain after pgbench s | max .ready | latency median ms | p99 ms | max ms | n | CPU s/segment | pgbench tps |")
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        for mode in ["backrest-sync", "backrest-async", "pgbackrest-sync", "pgbackrest-async"]:
+            rs = timed_runs("wal", mode=mode)
+            if not rs:
+                md.append(f"| {mode} | failed | | | | | | | | | |")
+                continue
+            lat = [float(x) for r in rs for x in r["lat_ms"].split(",") if x]
+            segs = [int(r["segments"]) for r in rs]
+            rate = [int(r["segments"]) / num(r["duration"]) for r in rs]
+            drain = [num(r["duration"]) - num(r["pgbench_s"]) for r in rs]
+            cps = [num(r["cpu"]) / int(r["segments"]) for r in rs if int(r["segments"]) > 0]
+            entry = {"mode": mode, "segments_median": med(segs), "segments_per_s_median": med(rate),
+                     "drain_s_median": med(drain), "max_ready": max(int(r["max_ready"]) for r in rs),
+                     "latency_ms_median": med(lat), "latency_ms_p99": percentile(lat, 99),
+                     "latency_ms_max": max(lat) if lat else None, "latency_n": len(lat),
+                     "cpu_s_per_segment_median": med(cps), "tps_median": med([num(r["tps"]) for r in rs]),
+                     "failures": sum(int(r["failures"]) for r in rs),
+                     "not_drained_runs": sum(1 for r in rs if r["drained"] != "yes")}
+            wal.append(entry)
+            f = lambda v, d=1: "–" if v is None else f"{v:.{d}f}"
+            md.append(f"| {mode} | {spread(segs, 0)} | {spread(rate, 2)} | {spread(drain, 1)} | {entry['max_ready']} "
+                      f"| {f(entry['latency_ms_median'])} | {f(entry['latency_ms_p99'])} | {f(entry['latency_ms_max'])} "
+                      f"| {len(lat)} | {f(entry['cpu_s_per_segment_median'], 3)} | {spread([num(r['tps']) for r in rs], 0)} |")
+            if entry["failures"] or entry["not_drained_runs"]:
+                md.append(f"| {mode}: {entry['failures']} failed archive attempts, {entry['not_drained_runs']} run(s) not drained in 600 s | | | | | | | | | | |")
+        md.append("")
+        md.append(
+            "- Latency, backrest: the archive callback's own time, from the server log line `backrest: archived WAL file "
+            "\"X\" in N ms` (DEBUG1). pgBackRest: start to end of its archive-push command, recorded by a wrapper around "
+            "it in archive_command (`bench/archive_push_timed.sh`); the shell the archiver forks for archive_command is "
+            "outside both. Percentiles are over all segments of all timed runs (nearest rank).")
+        for mode in ["backrest-sync", "backrest-async"]:
+            counts = {}
+            for r in timed_runs("wal", mode=mode):
+                for item in filter(None, (r.get("how") or "").split(",")):
+                    k, v = item.split(":")
+                    counts[k] = counts.get(k, 0) + int(v)
+            if counts:
+                md.append(f"- {mode}: how the daemon had each segment when the archiver asked: "
+                          + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + "."
+                          + (" With archive_async the daemon streams WAL over a replication connection as it is "
+                             "written and stores each segment when its last byte is flushed (streamed), or, when the archiver "
+                             "asks first, completes it from pg_wal's file (stream-completed); "
+                             "pushed-ahead = read from pg_wal by the read-ahead before the archiver asked."
+                             if mode == "backrest-async" else ""))
+        md.append(
+            "- segments/s = segments archived ÷ (pgbench time + time until no .ready file is left after a final "
+            "pg_switch_wal()); as long as archiving keeps up, that is the rate pgbench produces WAL. max .ready = the "
+            "largest backlog in pg_wal/archive_status, sampled every second.")
+        md.append(
+            "- CPU: the archiver process (with the archive_command children it waited for) + backrest's daemon (backrest "
+            "modes) + pgBackRest's detached async pushers (sampled every 0.5 s, so up to half a second of each one's "
+            "CPU may be missed: a lower bound).")
+        md.append("")
 
     # ---- limits --------------------------------------------------------------------------
     md.append("## 5. Physical limits of this machine")

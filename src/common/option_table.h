@@ -202,7 +202,8 @@
     X(compressLevel, Integer, "compress-level",                                                    \
       .help =                                                                                      \
           "Compression level: higher is smaller but slower (zst: -7 fastest to 22, default 3; "    \
-          "lz4: -5 fastest to 12, default 1).",                                                    \
+          "lz4: -5 fastest to 12, default 1). At zst 2 and 3, a frame of 1 MiB or more whose "     \
+          "samples compress no better than at level 1 is compressed at level 1.",                  \
       .minValue = -7, .maxValue = 22, .commands = "backup archive-push serve")                     \
     X(checksumType, String, "checksum-type", .defaultValue = "xxh3", .allowed = "xxh3 sha256",     \
       .help =                                                                                      \

@@ -67,19 +67,11 @@ CONF
 as_pg mkdir -p "$DRILL" "$SOCKDIR"
 chmod 0700 "$SOCKDIR"
 pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-shared_preload_libraries = 'backrest'
-archive_mode = on
-archive_library = 'backrest'
-backrest.stanza = 'main'
-backrest.config = '$CONF'
-backrest.worker_path = '$BR'
-backrest.socket_directory = '$SOCKDIR'
 # The schedule values below are about parsing and next runs: a catch-up run of one (a 29 February
 # entry with no backup since the last one) would hold the stanza lock the later checks need.
-backrest.schedule_catchup = off
-autovacuum = off
-CONF
+ext_conf "$DATA" main "$CONF" "$SOCKDIR" \
+    'backrest.schedule_catchup = off' \
+    'autovacuum = off'
 pg_start "$DATA"
 must psql_at $PORT "CREATE EXTENSION backrest"
 must br stanza-create

@@ -379,16 +379,8 @@ pg1-socket-path=$IT_TMP
 pg1-port=$DPORT
 CONF
     pg_init "$DDATA" $DPORT
-    cat >>"$DDATA/postgresql.conf" <<CONF
-shared_preload_libraries = 'backrest'
-archive_mode = on
-archive_library = 'backrest'
-backrest.stanza = 'main'
-backrest.config = '$DCONF'
-backrest.worker_path = '$BR'
-backrest.socket_directory = '$SOCKDIR'
-backrest.archive_async = on
-CONF
+    ext_conf "$DDATA" main "$DCONF" "$SOCKDIR" \
+        'backrest.archive_async = on'
     pg_start "$DDATA"
     must psql_at $DPORT "CREATE EXTENSION backrest"
     OUT=$(psql_at $DPORT "SELECT backrest_stanza_create()" 2>&1)

@@ -61,17 +61,9 @@ CONF
 chmod 0644 "$CONF"
 
 pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-log_min_messages = log
-shared_preload_libraries = 'backrest'
-archive_mode = on
-archive_library = 'backrest'
-backrest.stanza = 'main'
-backrest.config = '$CONF'
-backrest.worker_path = '$BR'
-backrest.socket_directory = '$SOCKDIR'
-backrest.archive_async = on
-CONF
+ext_conf "$DATA" main "$CONF" "$SOCKDIR" \
+    'log_min_messages = log' \
+    'backrest.archive_async = on'
 pg_start "$DATA"
 must psql_at $PORT "CREATE EXTENSION backrest"
 must psql_at $PORT "SELECT backrest_stanza_create()"

@@ -46,16 +46,8 @@ chmod 0644 "$CONF"
 as_pg mkdir -p "$R1" "$R2"
 
 pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-log_min_messages = log
-shared_preload_libraries = 'backrest'
-archive_mode = on
-archive_library = 'backrest'
-backrest.stanza = 'main'
-backrest.config = '$CONF'
-backrest.worker_path = '$BR'
-backrest.socket_directory = '$SOCKDIR'
-CONF
+ext_conf "$DATA" main "$CONF" "$SOCKDIR" \
+    'log_min_messages = log'
 pg_start "$DATA"
 must psql_at $PORT "CREATE EXTENSION backrest"
 for i in $(seq 1 100); do psql_at $PORT "SELECT backrest_stanza_create()" >/dev/null 2>&1 && break; sleep 0.2; done

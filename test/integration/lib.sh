@@ -220,6 +220,20 @@ clear_stanza_lock() {  # file
     fi
 }
 
+# The postgresql.conf lines of a cluster that preloads the extension and archives through it
+# (archive_library) into `stanza` of backrest config `config`, its daemon's socket in
+# `socket-dir`; then any more lines the suite needs. Call between pg_init and pg_start.
+ext_conf() {  # datadir stanza config socket-dir [postgresql.conf line ...]
+    local dir=$1 stanza=$2 conf=$3 sock=$4 line
+    shift 4
+    {
+        printf "shared_preload_libraries = 'backrest'\narchive_mode = on\narchive_library = 'backrest'\n"
+        printf "backrest.stanza = '%s'\nbackrest.config = '%s'\n" "$stanza" "$conf"
+        printf "backrest.worker_path = '%s'\nbackrest.socket_directory = '%s'\n" "$BR" "$sock"
+        for line in "$@"; do printf '%s\n' "$line"; done
+    } >>"$dir/postgresql.conf"
+}
+
 # Suites that preload the extension: it is installed machine-wide from this tree, so they run as
 # root, and the install is skipped when the installed library is as new as this tree's.
 ext_install() {  # suite

@@ -65,17 +65,9 @@ CONF
 write_conf
 
 pg_init "$DATA" $PORT
-cat >>"$DATA/postgresql.conf" <<CONF
-shared_preload_libraries = 'backrest'
-archive_mode = on
-archive_library = 'backrest'
-backrest.stanza = 'main'
-backrest.config = '$CONF'
-backrest.worker_path = '$BR'
-backrest.socket_directory = '$SOCKDIR'
-backrest.archive_async = on
-autovacuum = off
-CONF
+ext_conf "$DATA" main "$CONF" "$SOCKDIR" \
+    'backrest.archive_async = on' \
+    'autovacuum = off'
 pg_start "$DATA"
 must psql_at $PORT "CREATE EXTENSION backrest"
 must psql_at $PORT "SELECT backrest_stanza_create()"

@@ -159,15 +159,7 @@ if [ "$(id -u)" -eq 0 ] && [ -f "$(pg_config --pkglibdir)/backrest.so" ]; then
         "$IT_TMP/drepo" "$IT_TMP/lock" "$IT_TMP/dspool" "$DDATA" "$IT_TMP" "$DPORT" >"$DCONF"
     chmod 0644 "$DCONF"
     pg_init "$DDATA" $DPORT
-    cat >>"$DDATA/postgresql.conf" <<CONF
-shared_preload_libraries = 'backrest'
-archive_mode = on
-archive_library = 'backrest'
-backrest.stanza = 'dmn'
-backrest.config = '$DCONF'
-backrest.worker_path = '$BR'
-backrest.socket_directory = '$IT_TMP/dsock'
-CONF
+    ext_conf "$DDATA" dmn "$DCONF" "$IT_TMP/dsock"
     pg_start "$DDATA"
     must psql_at $DPORT "CREATE EXTENSION backrest"
     must psql_at $DPORT "SELECT backrest_stanza_create()"

@@ -209,15 +209,7 @@ if [ "$(id -u)" -eq 0 ] && [ -f "$(pg_config --pkglibdir)/backrest.so" ]; then
     chmod 0644 "$DCONF"
     daemon_cluster() {
         pg_init "$DDATA" $DPORT
-        cat >>"$DDATA/postgresql.conf" <<CONF
-shared_preload_libraries = 'backrest'
-archive_mode = on
-archive_library = 'backrest'
-backrest.stanza = 'dmn'
-backrest.config = '$DCONF'
-backrest.worker_path = '$BR'
-backrest.socket_directory = '$DSOCK'
-CONF
+        ext_conf "$DDATA" dmn "$DCONF" "$DSOCK"
         pg_start "$DDATA"
     }
     daemon_cluster

@@ -109,16 +109,8 @@ if [ "$(id -u)" -eq 0 ] && [ -f "$(pg_config --pkglibdir)/backrest.so" ]; then
         "$IT_TMP/drepo" "$LOCK" "$IT_TMP/dspool" "$DDATA" "$IT_TMP" "$DPORT" >"$DCONF"
     chmod 0644 "$DCONF"
     pg_init "$DDATA" $DPORT
-    cat >>"$DDATA/postgresql.conf" <<CONF
-shared_preload_libraries = 'backrest'
-archive_mode = on
-archive_library = 'backrest'
-backrest.stanza = 'dmn'
-backrest.config = '$DCONF'
-backrest.worker_path = '$BR'
-backrest.socket_directory = '$DSOCK'
-backrest.archive_async = on
-CONF
+    ext_conf "$DDATA" dmn "$DCONF" "$DSOCK" \
+        'backrest.archive_async = on'
     pg_start "$DDATA"
     must psql_at $DPORT "CREATE EXTENSION backrest"
     must psql_at $DPORT "SELECT backrest_stanza_create()"
