@@ -12,6 +12,8 @@
 #include <string>
 #include <thread>
 
+#include "storage/owned_fd.h"
+
 namespace backrest::cmd {
 
 class TerminationWatch {
@@ -32,7 +34,8 @@ class TerminationWatch {
 
     std::function<void()> stop_;
     std::atomic<int> signal_{0};
-    std::atomic<bool> done_{false};
+    storage::Fd signals_;  // signalfd of SIGTERM, SIGINT and SIGHUP
+    storage::Fd wake_;     // eventfd: written by the destructor to end the thread
     std::thread thread_;
 };
 
