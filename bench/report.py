@@ -88,6 +88,14 @@ def main():
         wanted = meta.get("sections", "all")
         return wanted == "all" or section in wanted.split(",")
 
+    # The section's tables follow when it was asked for; otherwise one line says it was not run.
+    def asked_or_say_not_run(section):
+        if asked(section):
+            return True
+        md.append(f"Not run (`--sections {meta.get('sections')}`).")
+        md.append("")
+        return False
+
     def timed_runs(section, **kw):
         return [r for r in sel(section, **kw) if r.get("run") != "0"]
 
@@ -242,10 +250,7 @@ def main():
     md.append("## 3. Incremental backup after `pgbench -n -t 2000 -c 2`")
     md.append("")
     incr = []
-    if not asked("incr"):
-        md.append(f"Not run (`--sections {meta.get('sections')}`).")
-        md.append("")
-    else:
+    if asked_or_say_not_run("incr"):
         md.append("| tool | wall s | CPU s | peak RSS MB | repo growth MB | ratio |")
         md.append("|---|---|---|---|---|---|")
         # Each backrest row against pgBackRest at the same setting: file-level, or block (repo1-block).
@@ -276,10 +281,7 @@ def main():
     md.append(f"## 4. WAL archiving under `pgbench -n -c 4 -T {meta.get('wal_seconds')}`")
     md.append("")
     wal = []
-    if not asked("wal"):
-        md.append(f"Not run (`--sections {meta.get('sections')}`).")
-        md.append("")
-    else:
+    if asked_or_say_not_run("wal"):
         md.append("| mode | segments/run | segments/s | drain after pgbench s | max .ready | latency median ms | p99 ms | max ms | n | CPU s/segment | pgbench tps |")
         md.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for mode in ["backrest-sync", "backrest-async", "pgbackrest-sync", "pgbackrest-async"]:
